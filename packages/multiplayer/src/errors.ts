@@ -1,0 +1,17 @@
+// The multiplayer package's one error class and its code union (STYLE.md §4).
+
+/** Every code a MultiplayerError can carry; each has a line in docs/errors.md. */
+export type MultiplayerErrorCode = 'ERR_ALREADY_IN_USE' | 'ERR_CANT_CREATE' | 'ERR_INVALID_PARAMETER' | 'ERR_UNCONFIGURED';
+
+/** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
+export class MultiplayerError extends Error {
+  override readonly name = 'MultiplayerError';
+  readonly code: MultiplayerErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: MultiplayerErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}

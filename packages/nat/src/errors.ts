@@ -1,0 +1,17 @@
+// The NAT toolkit package's one error class and its code union (STYLE.md §4).
+
+/** Every code a NatError can carry; each has a line in docs/errors.md. */
+export type NatErrorCode = 'ERR_INVALID_PARAMETER' | 'NAT_STUN_TIMEOUT';
+
+/** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
+export class NatError extends Error {
+  override readonly name = 'NatError';
+  readonly code: NatErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: NatErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}

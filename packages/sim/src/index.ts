@@ -1,0 +1,9 @@
+// @meshpunch/sim: the deterministic simulator kit for every package's tests (STYLE.md §6).
+export { SimClock } from './clock.js';
+export { Prng, seedFromEnv } from './prng.js';
+export { SimNet, PERFECT_LINK } from './net.js';
+export type { LinkConditions, Datagram, Receiver, Gateway, SimNetOptions, SimNetCounters } from './net.js';
+export { SimDriver, SimLimitError } from './driver.js';
+export type { RunLimits } from './driver.js';
+export { endpointKey } from './endpoint.js';
+export type { Endpoint, MutableEndpoint, SansIoCore } from './endpoint.js';

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Runs every compiled test group in its own mocha process (a crash or hang in one group cannot
+// hide the others) and ends with the one line CI reads: `N passed, N failed, N skipped`.
+// Usage: node scripts/run-tests.mjs [group-filter ...]   e.g. `packages/enet test/interop`
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const filters = process.argv.slice(2);
+const isCI = process.env.CI === 'true';
+/** A group that runs longer than this is killed and counted as failed (CI's budget is 30 min). */
+const GROUP_WALL_MS = 12 * 60_000;
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+/** One group per workspace package, then one per folder of cross-package tests. */
+function groups() {
+  const list = [];
+  const pkgDirs = [...readdirSync(join(root, 'packages')).sort().map((n) => `packages/${n}`), 'signaling', 'agent'];
+  for (const d of pkgDirs) list.push({ name: d, files: testFiles(join(root, d, 'dist', 'test')) });
+  const cross = join(root, 'test', 'dist');
+  if (existsSync(cross)) {
+    for (const n of readdirSync(cross).sort()) {
+      if (statSync(join(cross, n)).isDirectory()) list.push({ name: `test/${n}`, files: testFiles(join(cross, n)) });
+    }
+  }
+  return list.filter((g) => g.files.length > 0 && (filters.length === 0 || filters.some((f) => g.name.startsWith(f))));
+}
+
+function runGroup(group, statsFile) {
+  return new Promise((resolve) => {
+    const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+    const argv = [mocha, '--reporter', join(root, 'scripts', 'mocha-reporter.cjs'), '--timeout', '30000', '--exit',
+      ...group.files.map((f) => relative(root, f))];
+    const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, MESHPUNCH_STATS: statsFile } });
+    const timer = setTimeout(() => {
+      console.error(`[test] ${group.name} ran past ${GROUP_WALL_MS / 60_000} min; killing it`);
+      child.kill('SIGKILL');
+    }, GROUP_WALL_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'meshpunch-test-'));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const broken = [];
+for (const group of groups()) {
+  console.log(`\n=== ${group.name} (${group.files.length} files) ===`);
+  const statsFile = join(tmp, `${group.name.replace(/\W+/g, '_')}.json`);
+  const { code, signal } = await runGroup(group, statsFile);
+  if (!existsSync(statsFile)) {
+    broken.push(`${group.name} exited (${signal ?? code}) without finishing`);
+    failed++;
+    continue;
+  }
+  const s = JSON.parse(readFileSync(statsFile, 'utf8'));
+  passed += s.passes;
+  failed += s.failures;
+  skipped += s.pending;
+  if (code !== 0 && s.failures === 0) {
+    broken.push(`${group.name} exited with ${signal ?? code} after its tests`);
+    failed++;
+  }
+}
+rmSync(tmp, { recursive: true, force: true });
+for (const b of broken) console.error(`[test] ${b}`);
+if (isCI && skipped > 0) console.error(`[test] CI=true: ${skipped} skipped test(s) count as a failure`);
+if (passed + failed === 0) console.error('[test] no tests ran');
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 || (isCI && skipped > 0) ? 1 : 0);
