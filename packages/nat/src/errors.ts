@@ -1,7 +1,14 @@
 // The NAT toolkit package's one error class and its code union (STYLE.md §4).
 
 /** Every code a NatError can carry; each has a line in docs/errors.md. */
-export type NatErrorCode = 'ERR_INVALID_PARAMETER' | 'NAT_STUN_TIMEOUT';
+export type NatErrorCode =
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_UNCONFIGURED'
+  | 'ERR_CANT_RESOLVE'
+  | 'NAT_STUN_TIMEOUT'
+  | 'NAT_STUN_ERROR_RESPONSE'
+  | 'NAT_STUN_BAD_RESPONSE'
+  | 'NAT_STUN_CANCELLED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class NatError extends Error {

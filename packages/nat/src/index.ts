@@ -1,3 +1,76 @@
-// Public surface of this package: re-exports only.
+// Public surface of @meshpunch/nat: re-exports only.
 export { NatError } from './errors.js';
 export type { NatErrorCode } from './errors.js';
+
+// IP text helpers (core).
+export { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from './core/ip-address.js';
+
+// STUN codec (core): RFC 8489 messages, RFC 5780 attributes.
+export {
+  MAGIC_COOKIE,
+  HEADER_LENGTH as STUN_HEADER_LENGTH,
+  TRANSACTION_ID_LENGTH,
+  FINGERPRINT_XOR,
+  MAX_ATTRIBUTES as STUN_MAX_ATTRIBUTES,
+  StunClass,
+  StunMethod,
+  StunAttr,
+  StunErrorCode,
+  AddressFamily,
+  CHANGE_IP,
+  CHANGE_PORT,
+  messageType,
+  methodOf,
+  classOf,
+} from './core/stun/constants.js';
+export { crc32, crc32Update } from './core/stun/crc32.js';
+export {
+  isStunMessage,
+  decodeStunMessage,
+  findAttribute,
+  unknownRequiredAttributes,
+  sameTransactionId,
+} from './core/stun/message.js';
+export type { StunMessage, StunAttribute, StunDecodeError, StunDecodeResult } from './core/stun/message.js';
+export {
+  decodeAddressValue,
+  getXorMappedAddress,
+  getMappedAddress,
+  getReflexiveAddress,
+  getOtherAddress,
+  getResponseOrigin,
+  getChangeRequest,
+  getUsername,
+  getSoftware,
+  getErrorCode,
+  getUint32Attribute,
+} from './core/stun/attributes.js';
+export type { StunAddress, ChangeRequest, StunErrorValue } from './core/stun/attributes.js';
+export {
+  verifyMessageIntegrity,
+  verifyFingerprint,
+  hasFingerprint,
+  shortTermKey,
+  timingSafeEqualBytes,
+} from './core/stun/integrity.js';
+export type { HmacSha1 } from './core/stun/integrity.js';
+export { StunWriter } from './core/stun/writer.js';
+export {
+  newTransactionId,
+  encodeBindingRequest,
+  encodeBindingSuccess,
+  encodeBindingError,
+  answerBindingRequest,
+} from './core/stun/binding.js';
+export type {
+  TransportAddress,
+  StunIntegrity,
+  BindingRequestOptions,
+  BindingSuccessOptions,
+  BindingErrorOptions,
+  BindingServerOptions,
+  BindingAnswer,
+} from './core/stun/binding.js';
+
+// Adapters (node).
+export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';

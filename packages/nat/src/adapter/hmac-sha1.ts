@@ -1,0 +1,16 @@
+// The node:crypto HMAC-SHA1 that the STUN core takes by injection (adapter: src/core may not
+// import node:crypto, STYLE.md §1).
+import { createHmac, randomFillSync } from 'node:crypto';
+import type { HmacSha1 } from '../core/stun/integrity.js';
+
+/** HMAC-SHA1 of the concatenated `parts` under `key` (20 bytes), for MESSAGE-INTEGRITY. */
+export const nodeHmacSha1: HmacSha1 = (key, parts) => {
+  const h = createHmac('sha1', key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/** Fills `out` from the OS CSPRNG: the `random(out)` cores take in their config. */
+export function nodeRandom(out: Uint8Array): void {
+  randomFillSync(out);
+}
