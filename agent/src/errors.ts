@@ -1,7 +1,23 @@
 // The agent package's one error class and its code union (STYLE.md §4).
 
-/** Every code a AgentError can carry; each has a line in docs/errors.md. */
-export type AgentErrorCode = 'ERR_INVALID_PARAMETER' | 'AGENT_SIGNAL_FAILED';
+/**
+ * Every code an AgentError can carry; each has a line in docs/errors.md.
+ * - `ERR_INVALID_PARAMETER`: an option or CLI flag is out of range (the message names rule and value).
+ * - `ERR_UNCONFIGURED`: the session is not (or no longer) running.
+ * - `AGENT_SIGNAL_FAILED`: the signaling service could not be reached or closed the session.
+ * - `AGENT_LOBBY_FAILED`: the service refused to create or join the lobby.
+ * - `AGENT_TIMEOUT`: the mesh did not reach the wanted size in time.
+ * - `AGENT_LINK_FAILED`: one pair link failed (details carry the typed reason).
+ * - `AGENT_CLOSED`: the session was closed while an operation was waiting.
+ */
+export type AgentErrorCode =
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_UNCONFIGURED'
+  | 'AGENT_SIGNAL_FAILED'
+  | 'AGENT_LOBBY_FAILED'
+  | 'AGENT_TIMEOUT'
+  | 'AGENT_LINK_FAILED'
+  | 'AGENT_CLOSED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class AgentError extends Error {

@@ -1,0 +1,209 @@
+// Flag parsing and validation of the `meshpunch` CLI (cli layer): node:util.parseArgs in strict
+// mode, then one check per flag; every problem becomes a CliUsageError with one sentence.
+
+import { parseArgs } from 'node:util';
+import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+
+/** Bad command line: the message is the one line printed, the exit code is 2. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+  readonly code = 'ERR_INVALID_PARAMETER';
+  /** Subcommand the error belongs to (for the help hint), or undefined at top level. */
+  readonly command: string | undefined;
+
+  constructor(message: string, command?: string) {
+    super(message);
+    this.command = command;
+  }
+}
+
+/** Validated `meshpunch join` flags. */
+export interface JoinFlags {
+  readonly signal: string;
+  readonly lobby: string;
+  readonly create: boolean;
+  readonly password: string | undefined;
+  readonly upnp: boolean;
+  readonly stun: readonly Endpoint[];
+  readonly waitPeers: number | undefined;
+  /** Seconds; undefined = no limit (only when --wait-peers is absent). */
+  readonly timeoutS: number | undefined;
+  readonly json: boolean;
+}
+
+/** Validated `meshpunch netcheck` flags. */
+export interface NetcheckFlags {
+  readonly stun: readonly Endpoint[];
+  readonly upnp: boolean;
+  readonly json: boolean;
+  readonly timeoutS: number;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { readonly kind: 'help'; readonly topic: 'main' | 'join' | 'netcheck' | 'signal' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'join'; readonly flags: JoinFlags }
+  | { readonly kind: 'netcheck'; readonly flags: NetcheckFlags }
+  | { readonly kind: 'signal'; readonly argv: readonly string[] };
+
+/** Lobby names: 1..64 letters, digits, `-`, `_`, `.` (safe in logs and shells). */
+const LOBBY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** Mesh sizes meshpunch is built for (DESIGN.md: lobbies of 2..32 players). */
+export const MAX_MESH_PEERS = 32;
+/** At most this many STUN servers per command: each costs probes from every link socket. */
+export const MAX_STUN_SERVERS = 8;
+/** Default --timeout when --wait-peers is given, seconds. */
+export const DEFAULT_JOIN_TIMEOUT_S = 60;
+/** Default netcheck time limit, seconds (tailscale netcheck's whole report takes ≤ 5 s). */
+export const DEFAULT_NETCHECK_TIMEOUT_S = 10;
+
+type ParseOptions = Parameters<typeof parseArgs>[0] extends infer T ? T extends { options?: infer O } ? O : never : never;
+
+function parse(command: string, argv: readonly string[], options: ParseOptions): Record<string, unknown> {
+  try {
+    const r = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return r.values as Record<string, unknown>;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    let msg = String(e.message ?? err).split('\n')[0]!;
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const m = /'([^']+)'/.exec(msg);
+      msg = `unknown option '${m?.[1] ?? msg}'`;
+    } else if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      const m = /'([^']+)'/.exec(msg);
+      msg = `unexpected argument '${m?.[1] ?? msg}'`;
+    } else if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(msg);
+      if (ambiguous !== null) msg = `option '${ambiguous[1]}' needs a value (write ${ambiguous[1]}=VALUE for a value starting with '-')`;
+      else msg = msg.replace(/^Option '(.*?)' argument missing$/, "option '$1' needs a value").replace(/^Option /, 'option ').replace(/\.$/, '');
+    }
+    throw new CliUsageError(msg, command);
+  }
+}
+
+function parseStun(command: string, values: unknown): Endpoint[] {
+  const list = (values as string[] | undefined) ?? [];
+  if (list.length > MAX_STUN_SERVERS) throw new CliUsageError(`--stun may be given at most ${MAX_STUN_SERVERS} times, got ${list.length}`, command);
+  return list.map((t) => {
+    const e = parseEndpoint(t);
+    if (typeof e === 'string') throw new CliUsageError(`--stun: ${e}`, command);
+    return e;
+  });
+}
+
+function parseSeconds(command: string, flag: string, text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new CliUsageError(`${flag} must be a number of seconds > 0, got '${text}'`, command);
+  const v = Number(text);
+  if (!(v > 0) || v > 86_400) throw new CliUsageError(`${flag} must be 0 < seconds ≤ 86400, got ${text}`, command);
+  return v;
+}
+
+/** Validates a `ws://HOST:PORT` / `wss://HOST:PORT` URL; returns it normalised. */
+export function parseSignalUrl(text: string, command = 'join'): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliUsageError(`--signal must be a ws://HOST:PORT or wss://HOST:PORT URL, got '${text}'`, command);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new CliUsageError(`--signal must use ws:// or wss://, got '${url.protocol}//'`, command);
+  if (url.hostname === '') throw new CliUsageError(`--signal needs a host, got '${text}'`, command);
+  if (url.username !== '' || url.password !== '') throw new CliUsageError('--signal must not carry credentials; use --password for the lobby', command);
+  return url.toString();
+}
+
+function parseJoin(argv: readonly string[]): Command {
+  const v = parse('join', argv, {
+    signal: { type: 'string' },
+    lobby: { type: 'string' },
+    create: { type: 'boolean' },
+    password: { type: 'string' },
+    upnp: { type: 'boolean' },
+    stun: { type: 'string', multiple: true },
+    'wait-peers': { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help === true) return { kind: 'help', topic: 'join' };
+  if (typeof v.signal !== 'string') throw new CliUsageError('--signal ws://HOST:PORT is required', 'join');
+  const signal = parseSignalUrl(v.signal);
+  if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
+  if (!LOBBY_NAME.test(v.lobby)) throw new CliUsageError(`--lobby must be 1..64 letters, digits, '.', '_' or '-', got '${v.lobby}'`, 'join');
+  const password = v.password as string | undefined;
+  if (password !== undefined && (password.length < 1 || password.length > 128)) {
+    throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');
+  }
+  let waitPeers: number | undefined;
+  if (typeof v['wait-peers'] === 'string') {
+    const t = v['wait-peers'];
+    if (!/^\d{1,3}$/.test(t) || Number(t) < 1 || Number(t) > MAX_MESH_PEERS) {
+      throw new CliUsageError(`--wait-peers must be an integer 1..${MAX_MESH_PEERS} (members including you), got '${t}'`, 'join');
+    }
+    waitPeers = Number(t);
+  }
+  let timeoutS: number | undefined = waitPeers === undefined ? undefined : DEFAULT_JOIN_TIMEOUT_S;
+  if (typeof v.timeout === 'string') timeoutS = parseSeconds('join', '--timeout', v.timeout);
+  return {
+    kind: 'join',
+    flags: Object.freeze({
+      signal,
+      lobby: v.lobby,
+      create: v.create === true,
+      password,
+      upnp: v.upnp === true,
+      stun: Object.freeze(parseStun('join', v.stun)),
+      waitPeers,
+      timeoutS,
+      json: v.json === true,
+    }),
+  };
+}
+
+function parseNetcheck(argv: readonly string[]): Command {
+  const v = parse('netcheck', argv, {
+    stun: { type: 'string', multiple: true },
+    upnp: { type: 'boolean' },
+    json: { type: 'boolean' },
+    timeout: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help === true) return { kind: 'help', topic: 'netcheck' };
+  const stun = parseStun('netcheck', v.stun);
+  if (stun.length === 0) throw new CliUsageError('--stun HOST:PORT is required (meshpunch has no built-in public STUN server)', 'netcheck');
+  const timeoutS = typeof v.timeout === 'string' ? parseSeconds('netcheck', '--timeout', v.timeout) : DEFAULT_NETCHECK_TIMEOUT_S;
+  return { kind: 'netcheck', flags: Object.freeze({ stun: Object.freeze(stun), upnp: v.upnp === true, json: v.json === true, timeoutS }) };
+}
+
+/**
+ * Parses the whole command line (without `node` and the script path).
+ * @throws CliUsageError with one sentence for any bad flag, value or subcommand.
+ */
+export function parseCommand(argv: readonly string[]): Command {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    if (first === 'help' && rest.length > 0) {
+      const t = rest[0];
+      if (t === 'join' || t === 'netcheck' || t === 'signal') return { kind: 'help', topic: t };
+      throw new CliUsageError(`no help for unknown command '${t}'`);
+    }
+    return { kind: 'help', topic: 'main' };
+  }
+  if (first === '--version' || first === '-V') {
+    if (rest.length > 0) throw new CliUsageError(`unexpected argument '${rest[0]}'`);
+    return { kind: 'version' };
+  }
+  switch (first) {
+    case 'join':
+      return parseJoin(rest);
+    case 'netcheck':
+      return parseNetcheck(rest);
+    case 'signal':
+      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', topic: 'signal' };
+      return { kind: 'signal', argv: Object.freeze([...rest]) };
+    default:
+      if (first.startsWith('-')) throw new CliUsageError(`unknown option '${first}' (options go after a command: join, netcheck, signal)`);
+      throw new CliUsageError(`unknown command '${first}' (commands: join, netcheck, signal)`);
+  }
+}

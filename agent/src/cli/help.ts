@@ -1,0 +1,79 @@
+// Help texts of the `meshpunch` CLI (cli layer). Kept in one place so docs/cli.md can quote them.
+
+const MAIN = `meshpunch — punch UDP holes and build a full ENet mesh between game peers
+
+Usage:
+  meshpunch join --signal ws://HOST:PORT --lobby NAME [options]
+  meshpunch netcheck --stun HOST:PORT [--stun HOST:PORT ...] [--upnp] [--json]
+  meshpunch signal [signaling service options]
+  meshpunch help COMMAND | --help | --version
+
+Commands:
+  join      join (or create) a lobby, punch a link to every member, print the mesh
+  netcheck  report UDP reachability, the public endpoint and the NAT's behaviour
+  signal    run the signaling service (same as meshpunch-signal)
+
+Exit codes: 0 success, 1 the run failed (the reason is printed), 2 bad command line.
+`;
+
+const JOIN = `Usage: meshpunch join --signal ws://HOST:PORT --lobby NAME [options]
+
+Joins the lobby NAME on the signaling service (or creates it with --create), gets a peer id,
+punches one ENet link per member and adds each to an ENetMultiplayerPeer mesh.
+
+Options:
+  --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required)
+  --lobby NAME        lobby name: 1..64 letters, digits, '.', '_', '-' (required)
+  --create            create the lobby (you become peer 1) instead of joining it
+  --password P        lobby password (1..128 characters)
+  --upnp              ask the router for a UPnP port mapping per link
+  --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);
+                      default: the signaling service's embedded STUN responder
+  --wait-peers N      wait until the mesh has N members (you included, 1..32), print it, exit
+  --timeout SECONDS   give up after this long (default 60 with --wait-peers; none without)
+  --json              print one JSON object at the end instead of the table:
+                      { id, lobby, peers: [{ id, path, rttMs, local, remote }], failures: [{ id, reason }] }
+  -h, --help          this text
+
+Without --wait-peers it stays in the mesh and prints every change until Ctrl-C.
+Exit codes: 0 mesh complete (or left cleanly), 1 failure or timeout, 2 bad command line.
+`;
+
+const NETCHECK = `Usage: meshpunch netcheck --stun HOST:PORT [--stun HOST:PORT ...] [--upnp] [--json]
+
+Asks STUN servers from one UDP socket and reports: whether UDP works, the public endpoint,
+mapping and filtering behaviour (RFC 4787; filtering needs a server with two addresses,
+RFC 5780), the port-allocation pattern, the UPnP gateway and its external address, STUN RTTs,
+and a plain-language verdict.
+
+Options:
+  --stun HOST:PORT    STUN server (required, repeatable up to 8)
+  --upnp              also look for a UPnP internet gateway on the LAN
+  --timeout SECONDS   overall limit (default 10)
+  --json              print { udp, publicAddress, publicAddressV6, mappingBehavior,
+                      filteringBehavior, portAllocation, upnp, stunRttMs, verdict }
+  -h, --help          this text
+
+Exit codes: 0 report printed, 1 the check could not run, 2 bad command line.
+`;
+
+const SIGNAL = `Usage: meshpunch signal [options]
+
+Runs the meshpunch signaling service (lobbies, peer ids, candidate relay, punch scheduling,
+embedded STUN responder) in the foreground; the same program as meshpunch-signal, which
+documents the options.
+`;
+
+/** The help text for a topic. */
+export function helpText(topic: 'main' | 'join' | 'netcheck' | 'signal'): string {
+  switch (topic) {
+    case 'join':
+      return JOIN;
+    case 'netcheck':
+      return NETCHECK;
+    case 'signal':
+      return SIGNAL;
+    default:
+      return MAIN;
+  }
+}

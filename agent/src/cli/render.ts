@@ -1,0 +1,71 @@
+// Text output of the CLI (cli layer, pure functions): progress lines, the mesh table, the
+// netcheck report. JSON output is the report objects themselves (docs/cli.md).
+
+import type { MeshEvent } from '../core/mesh-events.js';
+import type { MeshReport } from '../core/mesh-view.js';
+import type { NetcheckReport } from '../core/netcheck-verdict.js';
+
+/** Pads cells into aligned columns (first column left, the rest left too: text data). */
+export function columns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** Formats milliseconds since the start as `+1.234s`. */
+export function elapsed(ms: number): string {
+  return `+${(Math.max(0, ms) / 1000).toFixed(3)}s`;
+}
+
+/** One progress line for a session event (live output on a terminal, changes otherwise). */
+export function progressLine(e: MeshEvent, sinceStartMs: number): string {
+  const t = elapsed(sinceStartMs).padStart(9);
+  switch (e.type) {
+    case 'signalConnected':
+      return `${t}  signaling  connected to ${e.url}`;
+    case 'joined':
+      return `${t}  lobby      ${e.created ? 'created' : 'joined'} '${e.lobby}' as peer ${e.id}; members: ${e.members.join(', ')}`;
+    case 'memberJoined':
+      return `${t}  lobby      peer ${e.id} joined`;
+    case 'memberLeft':
+      return `${t}  lobby      peer ${e.id} left`;
+    case 'linkPhase':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} ${e.phase}${e.phase === 'gathering' ? ` (role ${e.role})` : ''}`;
+    case 'linkUp':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} up: ${e.path}, ${e.rttMs.toFixed(1)} ms, ${e.local} ⇄ ${e.remote}`;
+    case 'linkFailed':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} FAILED: ${e.reason} (${e.detail})`;
+    case 'peerRemoved':
+      return `${t}  mesh       peer ${e.remoteId} removed (${e.why})`;
+    case 'signalLost':
+      return `${t}  signaling  lost: ${e.detail}`;
+  }
+}
+
+/** The human mesh table printed by `meshpunch join` (without --json). */
+export function meshTable(r: MeshReport): string {
+  const lines = [`mesh of lobby '${r.lobby}': you are peer ${r.id}, ${r.peers.length} link(s) up, ${r.failures.length} failed`];
+  if (r.peers.length > 0) {
+    lines.push(columns([['peer', 'path', 'rtt', 'local', 'remote'], ...r.peers.map((p) => [String(p.id), p.path, `${p.rttMs.toFixed(1)} ms`, p.local, p.remote])]));
+  }
+  if (r.failures.length > 0) {
+    lines.push('failures:');
+    lines.push(columns(r.failures.map((f) => [`  ${f.id}`, f.reason, f.detail ?? ''])));
+  }
+  return lines.join('\n');
+}
+
+/** The human netcheck report. */
+export function netcheckText(r: NetcheckReport): string {
+  const rows: string[][] = [
+    ['UDP', r.udp ? 'yes' : 'no'],
+    ['IPv4', r.publicAddress ?? 'no public address seen'],
+    ['IPv6', r.publicAddressV6 ?? 'no'],
+    ['mapping', r.mappingBehavior],
+    ['filtering', r.filteringBehavior],
+    ['port allocation', r.portAllocation],
+    ['UPnP', r.upnp === null ? 'not checked (use --upnp)' : r.upnp.available ? `yes, gateway ${r.upnp.gateway ?? '?'}, external ${r.upnp.externalAddress ?? '?'}` : `no${r.upnp.detail === undefined ? '' : ` (${r.upnp.detail})`}`],
+    ...Object.entries(r.stunRttMs).map(([s, ms]) => [`STUN ${s}`, ms === null ? 'no answer' : `${ms.toFixed(1)} ms`]),
+  ];
+  return `Report:\n${columns(rows.map(([a, b]) => [`  * ${a}:`, b!]))}\n\n${r.verdict}`;
+}

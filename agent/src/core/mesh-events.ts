@@ -1,0 +1,15 @@
+// The live report of a mesh session (core, types only): one event per step, in order.
+
+import type { LinkFailureReason, LinkPhase, LinkRole, PathKind } from './link-machine.js';
+
+/** Progress events emitted by a mesh session (`session.on('progress', e)`). */
+export type MeshEvent =
+  | { readonly type: 'signalConnected'; readonly url: string }
+  | { readonly type: 'joined'; readonly id: number; readonly lobby: string; readonly created: boolean; readonly members: readonly number[] }
+  | { readonly type: 'memberJoined'; readonly id: number }
+  | { readonly type: 'memberLeft'; readonly id: number }
+  | { readonly type: 'linkPhase'; readonly remoteId: number; readonly role: LinkRole; readonly phase: LinkPhase }
+  | { readonly type: 'linkUp'; readonly remoteId: number; readonly path: PathKind; readonly rttMs: number; readonly local: string; readonly remote: string }
+  | { readonly type: 'linkFailed'; readonly remoteId: number; readonly reason: LinkFailureReason; readonly detail: string }
+  | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'lost' }
+  | { readonly type: 'signalLost'; readonly detail: string };

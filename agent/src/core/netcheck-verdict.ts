@@ -1,0 +1,82 @@
+// The netcheck report's types and its plain-language verdict (core, pure). Terms follow RFC 4787
+// §4.1 (mapping) and §5 (filtering); "easy/hard NAT" appears only in the human text (STYLE.md §3).
+
+/** RFC 4787 behaviour, or `none` (no NAT: the mapped address is our own), or `unknown`. */
+export type NatBehavior = 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'none' | 'unknown';
+
+/** How the NAT picks public ports: kept, counted up, random, or not measured. */
+export type PortAllocation = 'preserving' | 'sequential' | 'random' | 'none' | 'unknown';
+
+/** The UPnP part of the report. */
+export interface UpnpReport {
+  readonly available: boolean;
+  /** The gateway's control URL or address, when found. */
+  readonly gateway: string | null;
+  readonly externalAddress: string | null;
+  readonly detail?: string;
+}
+
+/** `meshpunch netcheck --json` prints this object (schema in docs/cli.md). */
+export interface NetcheckReport {
+  /** A STUN answer came back over UDP. */
+  readonly udp: boolean;
+  /** Our public IPv4 endpoint as STUN saw it (`ip:port`), or null. */
+  readonly publicAddress: string | null;
+  /** Our public IPv6 endpoint, or null. */
+  readonly publicAddressV6: string | null;
+  readonly mappingBehavior: NatBehavior;
+  readonly filteringBehavior: NatBehavior;
+  readonly portAllocation: PortAllocation;
+  readonly upnp: UpnpReport | null;
+  /** Round-trip time per STUN server (`host:port` → ms, null when it never answered). */
+  readonly stunRttMs: Readonly<Record<string, number | null>>;
+  /** One plain-language sentence. */
+  readonly verdict: string;
+}
+
+/** The inputs of the verdict. */
+export interface VerdictInput {
+  readonly udp: boolean;
+  readonly mappingBehavior: NatBehavior;
+  readonly filteringBehavior: NatBehavior;
+  readonly upnpAvailable: boolean;
+}
+
+/**
+ * One sentence saying what the measured behaviour means for direct connections. Hole punching
+ * works whenever at least one side has endpoint-independent mapping (natlab.md §3.6, Ford et al.
+ * 2005); symmetric ↔ port-restricted and symmetric ↔ symmetric need UPnP or a relay.
+ */
+export function netcheckVerdict(v: VerdictInput): string {
+  if (!v.udp) return 'UDP is blocked or no STUN server answered: direct connections are impossible, needs a relay.';
+  if (v.mappingBehavior === 'none') {
+    return v.filteringBehavior === 'endpoint-independent' || v.filteringBehavior === 'none' || v.filteringBehavior === 'unknown'
+      ? 'No NAT: your address is public, direct connections likely with everyone.'
+      : 'No NAT but a stateful firewall: direct connections likely by hole punching.';
+  }
+  if (v.upnpAvailable) return 'UPnP port mapping is available: direct connections likely, even with peers behind hard NATs.';
+  if (v.mappingBehavior === 'endpoint-independent') {
+    if (v.filteringBehavior === 'endpoint-independent') return 'Full-cone NAT (endpoint-independent mapping and filtering, an "easy" NAT): direct connections likely.';
+    return 'Restricted-cone NAT (endpoint-independent mapping, an "easy" NAT): direct connections likely by hole punching; peers behind symmetric NATs need a relay if your filtering is port-dependent.';
+  }
+  if (v.mappingBehavior === 'address-dependent' || v.mappingBehavior === 'address-and-port-dependent') {
+    return 'Symmetric NAT (endpoint-dependent mapping, a "hard" NAT): direct connections only with peers behind no NAT, full-cone or address-restricted NATs, or UPnP; others need a relay.';
+  }
+  return 'NAT behaviour unknown (it needs a STUN server with two addresses, RFC 5780): direct connections may work.';
+}
+
+/**
+ * Port allocation from samples of (local port, public port) taken from one socket per sample
+ * (fresh ports): all equal → preserving; constant small positive step → sequential; else random.
+ */
+export function classifyPortAllocation(samples: ReadonlyArray<{ readonly localPort: number; readonly publicPort: number }>, natPresent: boolean): PortAllocation {
+  if (!natPresent) return 'none';
+  if (samples.length < 2) return 'unknown';
+  if (samples.every((s) => s.localPort === s.publicPort)) return 'preserving';
+  const deltas: number[] = [];
+  for (let i = 1; i < samples.length; i++) deltas.push(samples[i]!.publicPort - samples[i - 1]!.publicPort);
+  // A step of 1..16 per new mapping is what sequential allocators show (RakNet tries ±2; 16 leaves
+  // room for other hosts' mappings between our samples).
+  if (deltas.every((d) => d >= 1 && d <= 16)) return 'sequential';
+  return 'random';
+}

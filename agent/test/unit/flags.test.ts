@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { CliUsageError, parseCommand } from '../../src/cli/flags.js';
+
+function usage(argv: string[]): string {
+  try {
+    parseCommand(argv);
+  } catch (err) {
+    expect(err).to.be.instanceOf(CliUsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+const base = ['join', '--signal', 'ws://127.0.0.1:8080', '--lobby', 'game-1'];
+
+describe('flags', () => {
+  describe('#parseCommand', () => {
+    it('parses a full join command line', () => {
+      const c = parseCommand([...base, '--create', '--password', 'pw', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--wait-peers', '4', '--timeout', '2.5', '--json']);
+      expect(c).to.deep.equal({
+        kind: 'join',
+        flags: {
+          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', upnp: true,
+          stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }],
+          waitPeers: 4, timeoutS: 2.5, json: true,
+        },
+      });
+    });
+
+    it('defaults the timeout to 60 s with --wait-peers and to none without', () => {
+      const a = parseCommand([...base, '--wait-peers', '3']);
+      const b = parseCommand(base);
+      expect(a.kind === 'join' && a.flags.timeoutS).to.equal(60);
+      expect(b.kind === 'join' && b.flags.timeoutS).to.equal(undefined);
+    });
+
+    it('returns help for no arguments, --help, help COMMAND and COMMAND --help', () => {
+      expect(parseCommand([])).to.deep.equal({ kind: 'help', topic: 'main' });
+      expect(parseCommand(['--help'])).to.deep.equal({ kind: 'help', topic: 'main' });
+      expect(parseCommand(['help', 'netcheck'])).to.deep.equal({ kind: 'help', topic: 'netcheck' });
+      expect(parseCommand(['join', '--help'])).to.deep.equal({ kind: 'help', topic: 'join' });
+      expect(parseCommand(['signal', '-h'])).to.deep.equal({ kind: 'help', topic: 'signal' });
+    });
+
+    it('passes signal arguments through untouched', () => {
+      expect(parseCommand(['signal', '--port', '9000'])).to.deep.equal({ kind: 'signal', argv: ['--port', '9000'] });
+    });
+
+    it('parses netcheck', () => {
+      expect(parseCommand(['netcheck', '--stun', '127.0.0.1:3478', '--json'])).to.deep.equal({
+        kind: 'netcheck', flags: { stun: [{ address: '127.0.0.1', port: 3478 }], upnp: false, json: true, timeoutS: 10 },
+      });
+    });
+
+    const bad: Array<[string[], string]> = [
+      [['frobnicate'], "unknown command 'frobnicate' (commands: join, netcheck, signal)"],
+      [['--lobby', 'x'], "unknown option '--lobby' (options go after a command: join, netcheck, signal)"],
+      [['join', '--lobby', 'x'], '--signal ws://HOST:PORT is required'],
+      [['join', '--signal', 'ws://127.0.0.1:1'], '--lobby NAME is required'],
+      [['join', '--signal', 'http://127.0.0.1:1', '--lobby', 'x'], "--signal must use ws:// or wss://, got 'http://'"],
+      [['join', '--signal', 'nope', '--lobby', 'x'], "--signal must be a ws://HOST:PORT or wss://HOST:PORT URL, got 'nope'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'a b'], "--lobby must be 1..64 letters, digits, '.', '_' or '-', got 'a b'"],
+      [[...base, '--wait-peers', '0'], "--wait-peers must be an integer 1..32 (members including you), got '0'"],
+      [[...base, '--wait-peers', '33'], "--wait-peers must be an integer 1..32 (members including you), got '33'"],
+      [[...base, '--wait-peers', 'x'], "--wait-peers must be an integer 1..32 (members including you), got 'x'"],
+      [[...base, '--timeout', '-1'], "option '--timeout' needs a value (write --timeout=VALUE for a value starting with '-')"],
+      [[...base, '--timeout=-1'], "--timeout must be a number of seconds > 0, got '-1'"],
+      [[...base, '--lobby'], "option '--lobby <value>' needs a value"],
+      [[...base, '--timeout', '0'], '--timeout must be 0 < seconds ≤ 86400, got 0'],
+      [[...base, '--stun', '1.2.3.4'], "--stun: expected HOST:PORT, got '1.2.3.4'"],
+      [[...base, '--bogus'], "unknown option '--bogus'"],
+      [[...base, 'extra'], "unexpected argument 'extra'"],
+      [[...base, '--password', ''], '--password must be 1..128 characters, got 0'],
+      [[...base, '--json=yes'], "option '--json' does not take an argument"],
+      [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
+      [['help', 'nope'], "no help for unknown command 'nope'"],
+    ];
+    for (const [argv, message] of bad) {
+      it(`rejects \`${argv.join(' ')}\` with one line`, () => {
+        const m = usage(argv);
+        expect(m).to.equal(message);
+        expect(m).to.not.include('\n');
+      });
+    }
+  });
+});
