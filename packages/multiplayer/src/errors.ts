@@ -1,7 +1,16 @@
 // The multiplayer package's one error class and its code union (STYLE.md §4).
 
-/** Every code a MultiplayerError can carry; each has a line in docs/errors.md. */
-export type MultiplayerErrorCode = 'ERR_ALREADY_IN_USE' | 'ERR_CANT_CREATE' | 'ERR_INVALID_PARAMETER' | 'ERR_UNCONFIGURED';
+/**
+ * Every code a MultiplayerError can carry; each has a line in docs/errors.md. They are Godot's
+ * `Error` names, used exactly where Godot's ENetMultiplayerPeer returns them (godot-enet.md §2).
+ */
+export type MultiplayerErrorCode =
+  | 'ERR_ALREADY_IN_USE'
+  | 'ERR_BUG'
+  | 'ERR_CANT_CREATE'
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_UNCONFIGURED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class MultiplayerError extends Error {
