@@ -72,5 +72,15 @@ export type {
   BindingAnswer,
 } from './core/stun/binding.js';
 
+export { StunClient, resolveStunClientOptions, STUN_RTO_MS, STUN_RC, STUN_RM } from './core/stun/client.js';
+export type {
+  StunClientOptions,
+  StunClientConfig,
+  StunRequestOptions,
+  StunClientEvent,
+  StunFailureReason,
+  StunClientCounters,
+} from './core/stun/client.js';
+
 // Adapters (node).
 export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';
