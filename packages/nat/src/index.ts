@@ -82,5 +82,45 @@ export type {
   StunClientCounters,
 } from './core/stun/client.js';
 
+// NAT behaviour names (RFC 4787) and candidates (RFC 8445 §5.1).
+export {
+  MappingBehavior,
+  FilteringBehavior,
+  PortAllocation,
+  isEndpointDependentMapping,
+  canHolePunch,
+} from './core/nat-behavior.js';
+export type { NatProfile } from './core/nat-behavior.js';
+export {
+  TYPE_PREFERENCE,
+  candidatePriority,
+  addressScope,
+  hostCandidates,
+  sortCandidates,
+  validateCandidate,
+  pathKindOf,
+} from './core/candidates.js';
+export type {
+  Candidate,
+  CandidateType,
+  AddressScope,
+  InterfaceAddress,
+  HostCandidateOptions,
+  PathKind,
+} from './core/candidates.js';
+
+// The punch state machine (core).
+export { PunchMachine } from './core/punch/punch-machine.js';
+export type {
+  PunchState,
+  PunchFailureReason,
+  PunchPath,
+  PunchCheckTimeline,
+  PunchEvent,
+  PunchCounters,
+} from './core/punch/punch-machine.js';
+export { resolvePunchOptions } from './core/punch/punch-config.js';
+export type { PunchOptions, PunchConfig, PunchRole } from './core/punch/punch-config.js';
+
 // Adapters (node).
 export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';

@@ -7,5 +7,5 @@ export { SimDriver, SimLimitError } from './driver.js';
 export type { RunLimits } from './driver.js';
 export { endpointKey } from './endpoint.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './endpoint.js';
-export { NatBox, mappingKeyOf, filterKeyOf } from './nat-box.js';
-export type { NatBehavior, PortAllocation, TupleKey, NatBoxOptions, NatBoxCounters } from './nat-box.js';
+export { NatBox, mappingKeyOf, filterKeyOf, natPreset } from './nat-box.js';
+export type { NatPresetName, NatBehavior, PortAllocation, TupleKey, NatBoxOptions, NatBoxCounters } from './nat-box.js';

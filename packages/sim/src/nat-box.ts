@@ -235,3 +235,24 @@ export class NatBox implements Gateway {
     return undefined;
   }
 }
+
+/** The classic names (RFC 3489 "cone" terms, for UI text and test tables) in RFC 4787 terms. */
+export type NatPresetName = 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';
+
+/**
+ * Mapping, filtering and allocation of a classic NAT type, as the NAT lab builds them
+ * (shared/natlab.md §3): full cone EIM/EIF, address-restricted EIM/ADF, port-restricted EIM/APDF
+ * (Linux MASQUERADE), symmetric APDM/APDF with random ports (MASQUERADE --random-fully).
+ */
+export function natPreset(name: NatPresetName): Pick<NatBoxOptions, 'mapping' | 'filtering' | 'portAllocation'> {
+  switch (name) {
+    case 'full-cone':
+      return { mapping: 'endpoint-independent', filtering: 'endpoint-independent', portAllocation: 'preserving' };
+    case 'address-restricted':
+      return { mapping: 'endpoint-independent', filtering: 'address-dependent', portAllocation: 'preserving' };
+    case 'port-restricted':
+      return { mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', portAllocation: 'preserving' };
+    case 'symmetric':
+      return { mapping: 'address-and-port-dependent', filtering: 'address-and-port-dependent', portAllocation: 'random' };
+  }
+}

@@ -1,0 +1,248 @@
+import { expect } from 'chai';
+import { seedFromEnv } from '@meshpunch/sim';
+import {
+  PunchMachine,
+  StunClient,
+  candidatePriority,
+  nodeHmacSha1,
+  type Candidate,
+  type PunchEvent,
+  type StunClientEvent,
+} from '../../src/index.js';
+import { addHost, makeWorld, type Host, type NatKind, type World } from './world.js';
+
+const SECRET = 'pair-secret-0123456789abcdef';
+
+function events<E>(core: { pollEvent(): E | undefined }): E[] {
+  const out: E[] = [];
+  for (let e = core.pollEvent(); e; e = core.pollEvent()) out.push(e);
+  return out;
+}
+
+/** Host + server-reflexive candidates of a host, gathered by STUN from its own socket. */
+function gather(world: World, hosts: Host[]): Candidate[][] {
+  const clients = hosts.map((h) => {
+    const c = new StunClient({ random: (b) => world.prng.fill(b) });
+    h.mux.cores.push(c);
+    c.request(world.driver.now, world.server.primary);
+    return c;
+  });
+  const results: Array<StunClientEvent | undefined> = hosts.map(() => undefined);
+  world.driver.runUntil(() => {
+    clients.forEach((c, i) => { const e = c.pollEvent(); if (e) results[i] = e; });
+    return results.every((r) => r !== undefined);
+  }, { maxVirtualMs: 40_000 });
+  return hosts.map((h, i) => {
+    const list: Candidate[] = [{ type: 'host', address: h.address, port: h.port, priority: candidatePriority('host') }];
+    const r = results[i]!;
+    if (r.type === 'stunSuccess' && (r.mapped.address !== h.address || r.mapped.port !== h.port)) {
+      list.push({ type: 'srflx', address: r.mapped.address, port: r.mapped.port, priority: candidatePriority('srflx') });
+    }
+    return list;
+  });
+}
+
+interface Outcome {
+  result: 'direct' | 'lan' | 'upnp' | 'fail';
+  reason?: string;
+  /** ms from the scheduled start to the connect side's selection. */
+  ms?: number;
+  a: PunchMachine;
+  b: PunchMachine;
+}
+
+/** Runs one pair: A connects, B listens; both punch at the same scheduled time (± skew). */
+function punchPair(seed: number, kindA: NatKind, kindB: NatKind | 'same-nat'): Outcome {
+  const prng0 = seed;
+  const world = makeWorld(prng0, { latencyMs: 5 + (seed % 30), jitterMs: seed % 7, loss: 0.01 });
+  const hostA = addHost(world, 'a', kindA);
+  const hostB = kindB === 'same-nat' ? addHost(world, 'b', kindA, { behind: hostA }) : addHost(world, 'b', kindB);
+  const [candA, candB] = gather(world, [hostA, hostB]);
+  const start = world.driver.now + 100;
+  const skew = world.prng.int(0, 60);
+  const profile = (k: NatKind | 'same-nat') => k === 'symmetric'
+    ? { mapping: 'address-and-port-dependent' as const, filtering: 'address-and-port-dependent' as const }
+    : k === 'none' ? { mapping: 'none' as const, filtering: 'endpoint-independent' as const }
+    : k === 'full-cone' ? { mapping: 'endpoint-independent' as const, filtering: 'endpoint-independent' as const }
+    : k === 'address-restricted' ? { mapping: 'endpoint-independent' as const, filtering: 'address-dependent' as const }
+    : { mapping: 'endpoint-independent' as const, filtering: 'address-and-port-dependent' as const };
+  const a = new PunchMachine({
+    role: 'connect', pairId: 'p1', secret: SECRET, startAt: start, remoteCandidates: candB!,
+    random: (b) => world.prng.fill(b), hmacSha1: nodeHmacSha1,
+    localNat: profile(kindA), remoteNat: profile(kindB === 'same-nat' ? kindA : kindB),
+  });
+  const b = new PunchMachine({
+    role: 'listen', pairId: 'p1', secret: SECRET, startAt: start + skew, remoteCandidates: candA!,
+    random: (bytes) => world.prng.fill(bytes), hmacSha1: nodeHmacSha1,
+    localNat: profile(kindB === 'same-nat' ? kindA : kindB), remoteNat: profile(kindA),
+  });
+  hostA.mux.cores.push(a);
+  hostB.mux.cores.push(b);
+  const done = (m: PunchMachine) => m.state === 'selected' || m.state === 'failed';
+  world.driver.runUntil(() => done(a) && done(b), { maxVirtualMs: 20_000 });
+  if (a.state === 'failed' || b.state === 'failed') {
+    return { result: 'fail', reason: a.failure ?? b.failure, a, b };
+  }
+  return { result: a.selected!.path, ms: a.selected!.provenAt - start, a, b };
+}
+
+const KINDS: NatKind[] = ['none', 'full-cone', 'address-restricted', 'port-restricted', 'symmetric'];
+
+/** Expected outcome per cell (issue 6): fail only for symmetric ↔ symmetric and symmetric ↔ port-restricted. */
+function expected(a: NatKind, b: NatKind | 'same-nat'): 'direct' | 'lan' | 'fail' {
+  if (b === 'same-nat') return 'lan';
+  const pair = [a, b].sort().join('|');
+  if (pair === 'symmetric|symmetric' || pair === 'port-restricted|symmetric') return 'fail';
+  return 'direct';
+}
+
+describe('PunchMachine (simulated NAT matrix)', function () {
+  this.timeout(120_000);
+  const only = process.env.MESHPUNCH_PUNCH_CELL; // e.g. "symmetric|full-cone" or "port-restricted|same-nat"
+  const seeds = Number(process.env.MESHPUNCH_PUNCH_SEEDS ?? 20);
+  const cells: Array<[NatKind, NatKind | 'same-nat']> = [];
+  for (const a of KINDS) for (const b of KINDS) cells.push([a, b]);
+  cells.push(['port-restricted', 'same-nat'], ['symmetric', 'same-nat']);
+  const grid = new Map<string, string>();
+
+  for (const [a, b] of cells) {
+    const name = `${a}|${b}`;
+    if (only && only !== name) continue;
+    const want = expected(a, b);
+    it(`${a} (connect) ↔ ${b} (listen): ${want} on ${seeds} seeds`, () => {
+      const times: number[] = [];
+      const reasons = new Set<string>();
+      for (let s = 0; s < seeds; s++) {
+        const seed = seedFromEnv(1000 * (cells.findIndex(([x, y]) => x === a && y === b) + 1) + s);
+        const o = punchPair(seed, a, b);
+        expect(o.result, `${name} seed ${seed}: ${o.reason ?? ''} (replay with MESHPUNCH_SEED=${seed} MESHPUNCH_PUNCH_CELL='${name}' MESHPUNCH_PUNCH_SEEDS=1)`).to.equal(want);
+        if (o.ms !== undefined) times.push(o.ms);
+        if (o.reason) reasons.add(o.reason);
+        if (want === 'fail') {
+          // A typed failure within the bounded time, never a hang.
+          expect(o.a.pollTimeout()).to.equal(undefined);
+        }
+      }
+      times.sort((x, y) => x - y);
+      const cell = want === 'fail' ? `fail:${[...reasons].join('/')}` : `${want} p50=${times[Math.floor(times.length / 2)]}ms max=${times[times.length - 1]}ms`;
+      grid.set(name, cell);
+    });
+  }
+
+  after(() => {
+    if (grid.size === 0) return;
+    const cols: Array<NatKind | 'same-nat'> = [...KINDS, 'same-nat'];
+    const w = 34;
+    const lines = [`connect \\ listen`.padEnd(20) + cols.map((c) => c.padEnd(w)).join('')];
+    for (const a of KINDS) {
+      lines.push(a.padEnd(20) + cols.map((b) => (grid.get(`${a}|${b}`) ?? '').padEnd(w)).join(''));
+    }
+    console.log(`\n  punch matrix (${seeds} seeds per cell; time from scheduled start to the connect side's selection)\n  ${lines.join('\n  ')}\n`);
+  });
+});
+
+describe('PunchMachine (simulated abuse and edge cases)', () => {
+  function pairOnInternet(seed: number) {
+    const world = makeWorld(seed);
+    const ha = addHost(world, 'a', 'none');
+    const hb = addHost(world, 'b', 'none');
+    const cand = (h: Host): Candidate[] => [{ type: 'host', address: h.address, port: h.port, priority: candidatePriority('host') }];
+    return { world, ha, hb, cand };
+  }
+
+  it('ignores and counts probes signed with the wrong secret, and never answers them', () => {
+    const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(7));
+    const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: 'a wrong secret, 16+ bytes', startAt: 0, remoteCandidates: cand(hb), random: (b) => world.prng.fill(b), hmacSha1: nodeHmacSha1, timeoutMs: 3000 });
+    const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(ha), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, timeoutMs: 3000 });
+    ha.mux.cores.push(a);
+    hb.mux.cores.push(b);
+    world.driver.runUntil(() => a.state === 'failed' && b.state === 'failed', { maxVirtualMs: 5000 });
+    expect(b.counters.badIntegrity).to.be.greaterThan(10);
+    expect(b.counters.validRequests).to.equal(0);
+    expect(b.counters.responsesSent).to.equal(0);
+    expect(a.counters.badIntegrity).to.be.greaterThan(10);
+    expect(a.failure).to.equal('timeout');
+    expect(events<PunchEvent>(b).map((e) => e.type)).to.deep.equal(['failed']);
+  });
+
+  it('rate-limits answers to a flood of valid probes (bounded answers per second)', () => {
+    const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(8));
+    const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(ha), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, maxAnswersPerSecond: 100, answerBurst: 20, timeoutMs: 60_000 });
+    hb.mux.cores.push(b);
+    // A flooder replays 5000 validly signed probes within one virtual second.
+    const flooder = new PunchMachine({ role: 'connect', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(hb), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1 });
+    const out = new Uint8Array(1500);
+    const to = { address: '', port: 0 };
+    flooder.handleTimeout(0);
+    const n = flooder.pollTransmit(0, out, to);
+    const probe = out.slice(0, n);
+    for (let i = 0; i < 5000; i++) world.net.send(Math.floor(i / 5), { address: ha.address, port: ha.port }, to, probe);
+    world.driver.runFor(1100);
+    const answered = b.counters.responsesSent;
+    expect(b.counters.rateLimited).to.be.greaterThan(4800);
+    // burst 20 + 100/s over ~1 s: at most ~125 answers.
+    expect(answered).to.be.within(100, 130);
+  });
+
+  it('reaches a symmetric-NAT peer through the peer-reflexive address its probes came from', () => {
+    const o = punchPair(seedFromEnv(77), 'full-cone', 'symmetric');
+    expect(o.result).to.equal('direct');
+    expect(o.a.selected!.candidateType).to.equal('prflx');
+    expect(o.a.counters.peerReflexiveLearned).to.be.at.least(1);
+    const learned = o.a.timeline().find((t) => t.type === 'prflx')!;
+    expect(learned.firstReceivedAt).to.be.a('number');
+    expect(learned.provenAt).to.be.a('number');
+  });
+
+  it('fails fast with no-candidates when the peer gave none', () => {
+    const { world, hb } = pairOnInternet(seedFromEnv(9));
+    const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 50, remoteCandidates: [], random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1 });
+    hb.mux.cores.push(b);
+    world.driver.runUntil(() => b.state === 'failed', { maxVirtualMs: 100 });
+    expect(b.failure).to.equal('no-candidates');
+    expect(world.driver.now).to.equal(50);
+    expect(b.pollTimeout()).to.equal(undefined);
+  });
+
+  it('ends with timeout (typed, bounded) when the peer never answers, probing at 50 ms then backing off', () => {
+    const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(10));
+    const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(hb), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1 });
+    ha.mux.cores.push(a);
+    world.driver.runUntil(() => a.state === 'failed', { maxVirtualMs: 20_000 });
+    expect(a.failure).to.equal('timeout');
+    expect(world.driver.now).to.equal(10_000);
+    const t = a.timeline()[0]!;
+    // 2 s at 50 ms = 40 probes, then 100 ms for 2 s (20), 200 ms (10), 400 ms (5), 500 ms to 10 s (4 + 1).
+    expect(t.requestsSent).to.be.within(75, 85);
+    expect(t.provenAt).to.equal(undefined);
+  });
+
+  it('keeps the selected path warm and stops cleanly', () => {
+    const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(11));
+    const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(hb), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, keepaliveMs: 1000 });
+    const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(ha), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, keepaliveMs: 1000 });
+    ha.mux.cores.push(a);
+    hb.mux.cores.push(b);
+    world.driver.runUntil(() => a.state === 'selected' && b.state === 'selected', { maxVirtualMs: 2000 });
+    const sentAtSelect = a.counters.requestsSent;
+    world.driver.runFor(10_000);
+    expect(a.state).to.equal('selected');
+    expect(a.counters.requestsSent - sentAtSelect).to.be.within(9, 12);
+    expect(events<PunchEvent>(b).map((e) => e.type)).to.include('nominated');
+    a.stop(world.driver.now);
+    b.stop(world.driver.now);
+    expect([a.state, b.state, a.pollTimeout(), b.pollTimeout()]).to.deep.equal(['stopped', 'stopped', undefined, undefined]);
+  });
+
+  it('reports consent-lost when the selected path goes silent (RFC 7675)', () => {
+    const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(12));
+    const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(hb), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, consentTimeoutMs: 5000 });
+    const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(ha), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1 });
+    ha.mux.cores.push(a);
+    hb.mux.cores.push(b);
+    world.driver.runUntil(() => a.state === 'selected', { maxVirtualMs: 2000 });
+    world.net.cut(hb.address);
+    world.driver.runUntil(() => a.state === 'failed', { maxVirtualMs: 10_000 });
+    expect(a.failure).to.equal('consent-lost');
+  });
+});
