@@ -122,5 +122,16 @@ export type {
 export { resolvePunchOptions } from './core/punch/punch-config.js';
 export type { PunchOptions, PunchConfig, PunchRole } from './core/punch/punch-config.js';
 
+// NAT behaviour discovery (RFC 5780), sans-IO.
+export { NatDiscovery } from './core/discovery/nat-discovery.js';
+export type { NatDiscoveryOptions, NatDiscoveryReport, NatDiscoveryEvent } from './core/discovery/nat-discovery.js';
+export {
+  classifyMappingRfc5780,
+  classifyMappingPlain,
+  classifyPortAllocation,
+  SEQUENTIAL_MAX_STEP,
+} from './core/discovery/classify.js';
+export type { MappingSample, PlainMappingResult, PortSample } from './core/discovery/classify.js';
+
 // Adapters (node).
 export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';

@@ -1,6 +1,6 @@
 // Test helper: a simulated internet with an RFC 5780 STUN server and hosts behind NAT boxes of
 // each classic type, each host running a socket-sharing mux of sans-IO cores (as the agent does).
-import { NatBox, Prng, SimDriver, SimNet, natPreset, type NatPresetName, type SansIoCore } from '@meshpunch/sim';
+import { NatBox, Prng, SimDriver, SimNet, natPreset, type NatBoxOptions, type NatPresetName, type SansIoCore } from '@meshpunch/sim';
 import { SimStunServer } from './sim-stun-server.js';
 
 /** A host's network position: on the internet ('none') or behind a NAT of a classic type. */
@@ -75,7 +75,12 @@ let natCount = 0;
  * Adds a host behind a new NAT of `kind` (or on the internet for 'none'), or behind an existing
  * host's NAT with `behind`. Returns the host with an empty core mux bound at address:port.
  */
-export function addHost(world: World, name: string, kind: NatKind, options: { behind?: Host; port?: number } = {}): Host {
+export function addHost(
+  world: World,
+  name: string,
+  kind: NatKind,
+  options: { behind?: Host; port?: number; nat?: Partial<NatBoxOptions> } = {},
+): Host {
   const port = options.port ?? 40000;
   natCount++;
   if (options.behind) {
@@ -98,7 +103,7 @@ export function addHost(world: World, name: string, kind: NatKind, options: { be
     return host;
   }
   const realm = `lan-${name}-${natCount}`;
-  const box = new NatBox({ insideRealm: realm, publicAddress: `198.51.100.${index}`, prng: new Prng(world.prng.nextUint32()), ...natPreset(kind) });
+  const box = new NatBox({ insideRealm: realm, publicAddress: `198.51.100.${index}`, prng: new Prng(world.prng.nextUint32()), ...natPreset(kind), ...options.nat });
   world.net.addGateway(box);
   const address = `10.0.${index}.2`;
   const mux = new CoreMux();
