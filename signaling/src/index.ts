@@ -1,3 +1,19 @@
-// Public surface of this package: re-exports only.
+// Public surface of @meshpunch/signaling: re-exports only.
 export { SignalingError } from './errors.js';
 export type { SignalingErrorCode } from './errors.js';
+export { SignalingCore } from './core/signaling-core.js';
+export type { CoreOutput } from './core/signaling-core.js';
+export { resolveSignalingCoreOptions, LOG_LEVELS } from './core/config.js';
+export type { SignalingCoreOptions, SignalingCoreConfig, LogLevel } from './core/config.js';
+export { LIMIT_SPECS, defaultLimits } from './core/limits.js';
+export type { SignalingLimits, LimitSpec } from './core/limits.js';
+export { SignalingMetrics, PAIR_RESULT_KEYS } from './core/metrics.js';
+export { SignalingServer } from './adapter/signaling-server.js';
+export type { SignalingServerOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
+export { SignalingClient } from './adapter/signaling-client.js';
+export type {
+  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinedLobby, PairStart, PairResult,
+} from './adapter/signaling-client.js';
+export { createJsonLog } from './adapter/json-log.js';
+export type { LogSink } from './adapter/json-log.js';
+export { renderPrometheus } from './core/prometheus.js';

@@ -1,0 +1,156 @@
+// Every signaling message of protocol v1, as TypeScript types (core). docs/protocol.md mirrors it.
+import type { Candidate } from './candidate.js';
+import type { WireErrorCode } from './wire-errors.js';
+
+/** `mesh`: every member pairs with every other. `server`: members pair with the owner only. */
+export type LobbyMode = 'mesh' | 'server';
+/** Which side dials: `listen` waits for the ENet connect, `connect` calls connectToHost. */
+export type PairRole = 'connect' | 'listen';
+/** How a pair ended up linked (DESIGN.md step 5). */
+export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
+/** What a client reports about a pair. */
+export type PairOutcome = 'connected' | 'failed';
+/** Why a pair failed; a fixed set so metrics stay bounded. */
+export type FailureReason = 'timeout' | 'no-candidates' | 'unreachable' | 'refused' | 'cancelled' | 'error';
+/** Why a member is no longer in the lobby. */
+export type LeaveReason = 'left' | 'timeout' | 'closed';
+/** The state of a link in the lobby view. */
+export type LinkState = 'pending' | 'connected' | 'failed';
+
+export const LOBBY_MODES: readonly LobbyMode[] = Object.freeze(['mesh', 'server']);
+export const PAIR_ROLES: readonly PairRole[] = Object.freeze(['connect', 'listen']);
+export const PATH_KINDS: readonly PathKind[] = Object.freeze(['lan', 'direct', 'upnp', 'relay']);
+export const PAIR_OUTCOMES: readonly PairOutcome[] = Object.freeze(['connected', 'failed']);
+export const FAILURE_REASONS: readonly FailureReason[] = Object.freeze(['timeout', 'no-candidates', 'unreachable', 'refused', 'cancelled', 'error']);
+export const LEAVE_REASONS: readonly LeaveReason[] = Object.freeze(['left', 'timeout', 'closed']);
+export const LINK_STATES: readonly LinkState[] = Object.freeze(['pending', 'connected', 'failed']);
+
+/** Longest display name, in UTF-16 code units. */
+export const MAX_PEER_NAME_LENGTH = 32;
+/** Longest lobby password, in UTF-16 code units. */
+export const MAX_PASSWORD_LENGTH = 128;
+/** Longest resume token text (base64url of 18 bytes is 24; room for future formats). */
+export const MAX_TOKEN_LENGTH = 64;
+/** Largest request id: uint32, so any client can keep a counter without bigints. */
+export const MAX_RID = 0xffffffff;
+/** Peer ids: 1 for the lobby creator, else 2..2³¹−1 (Godot's range, nat-traversal.md §1.9). */
+export const MAX_PEER_ID = 0x7fffffff;
+
+// ---------------------------------------------------------------- client → service
+
+/** First message of every connection: version and capability negotiation. */
+export interface HelloMessage { type: 'hello'; rid: number; versions: number[]; caps?: string[]; name?: string }
+/** Take over a session that lost its WebSocket, within the grace period. */
+export interface ResumeMessage { type: 'resume'; rid: number; token: string }
+/** Create a lobby (server-generated code, or the requested `name` when free) and join it as id 1. */
+export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: string; password?: string; maxPeers?: number; mode?: LobbyMode }
+/** Join a lobby by code or name. */
+export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string }
+/** Leave the current lobby (idempotent: answered `ok` when in none). */
+export interface LobbyLeaveMessage { type: 'lobby.leave'; rid: number }
+/** Owner only: admit nobody new. */
+export interface LobbySealMessage { type: 'lobby.seal'; rid: number }
+/** Ask for the lobby view (members, links). */
+export interface LobbyGetMessage { type: 'lobby.get'; rid: number }
+/** Send candidates for a pair to the other side (trickle: several messages, `done` on the last). */
+export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean }
+/** Report how a pair ended. */
+export interface PairResultMessage {
+  type: 'pair.result'; rid: number; pair: number; outcome: PairOutcome;
+  path?: PathKind; rttMs?: number; reason?: FailureReason;
+}
+/** Answer to `heartbeat`: echoes `n`, gives the client's own monotonic clock in ms. */
+export interface HeartbeatAckMessage { type: 'heartbeat.ack'; n: number; local: number }
+
+/** Any message a client may send. */
+export type ClientMessage =
+  | HelloMessage | ResumeMessage | LobbyCreateMessage | LobbyJoinMessage | LobbyLeaveMessage
+  | LobbySealMessage | LobbyGetMessage | PairCandidatesMessage | PairResultMessage | HeartbeatAckMessage;
+
+/** Client message types, in documentation order. */
+export const CLIENT_MESSAGE_TYPES = Object.freeze([
+  'hello', 'resume', 'lobby.create', 'lobby.join', 'lobby.leave', 'lobby.seal', 'lobby.get',
+  'pair.candidates', 'pair.result', 'heartbeat.ack',
+] as const);
+/** One client message type. */
+export type ClientMessageType = ClientMessage['type'];
+
+// ---------------------------------------------------------------- views
+
+/** A lobby member as others see it. */
+export interface MemberView { id: number; name?: string; away: boolean }
+/** A pair of members and what their reports say. `a` < `b`. */
+export interface LinkView { pair: number; a: number; b: number; state: LinkState; path?: PathKind; rttMs?: number; reason?: FailureReason }
+/** Everything a member may know about its lobby. */
+export interface LobbyView {
+  code: string; mode: LobbyMode; maxPeers: number; sealed: boolean; owner: number; hasPassword: boolean;
+  members: MemberView[]; links: LinkView[];
+}
+/** Limits the service enforces, told in `welcome` so clients need not guess. */
+export interface ServiceLimits {
+  maxMessageBytes: number; maxCandidatesPerPair: number; maxPeersCap: number;
+  messagesPerSecond: number; messageBurst: number;
+}
+
+// ---------------------------------------------------------------- service → client
+
+/** Answer to `hello`. `now` is the service clock (ms, monotonic); `graceMs` the resume window. */
+export interface WelcomeMessage {
+  type: 'welcome'; rid: number; version: number; caps: string[]; now: number; graceMs: number;
+  heartbeatMs: number; limits: ServiceLimits; stunPort?: number;
+}
+/** Success answer with nothing to say. */
+export interface OkMessage { type: 'ok'; rid: number }
+/** Failure answer; `rid` is null when the request id could not be read. */
+export interface ErrorMessage { type: 'error'; rid: number | null; code: WireErrorCode; message: string; details?: Record<string, string | number | boolean> }
+/** Answer to `lobby.create` / `lobby.join`: your id, your resume token, the lobby. */
+export interface LobbyJoinedMessage { type: 'lobby.joined'; rid: number; you: number; token: string; lobby: LobbyView }
+/** Answer to `resume`: same id, a fresh token, the lobby as it is now. */
+export interface ResumeOkMessage { type: 'resume.ok'; rid: number; you: number; token: string; lobby: LobbyView }
+/** Answer to `lobby.get`. */
+export interface LobbyStateMessage { type: 'lobby.state'; rid: number; lobby: LobbyView }
+/** Sent by the service every heartbeatMs; answer with `heartbeat.ack`. Carries the latest RTT and clock-offset estimates. */
+export interface HeartbeatMessage { type: 'heartbeat'; n: number; now: number; rttMs?: number; offsetMs?: number }
+/** A member joined. */
+export interface PeerJoinedMessage { type: 'peer.joined'; peer: MemberView }
+/** A member left (or its grace ran out). Every pair with it ends. */
+export interface PeerLeftMessage { type: 'peer.left'; id: number; reason: LeaveReason }
+/** A member lost its WebSocket; it may resume within graceMs. */
+export interface PeerAwayMessage { type: 'peer.away'; id: number; graceMs: number }
+/** A member resumed. */
+export interface PeerBackMessage { type: 'peer.back'; id: number }
+/** Lobby ownership passed to `owner` (the lowest remaining id). */
+export interface LobbyOwnerMessage { type: 'lobby.owner'; owner: number }
+/** The owner sealed the lobby. */
+export interface LobbySealedMessage { type: 'lobby.sealed' }
+/**
+ * Start punching `pair` with `remote` at service time `at` (ms). `offsetMs` is the service's
+ * estimate of (client clock − service clock), so the local start is `at + offsetMs`. `secret`
+ * is 16 random bytes, base64url, shared by both sides only, for authenticating punch probes.
+ */
+export interface PairStartMessage {
+  type: 'pair.start'; pair: number; remote: number; role: PairRole; at: number; offsetMs: number | null;
+  secret: string; replaces?: number;
+}
+/** Candidates the remote side of `pair` sent. */
+export interface PairCandidatesEvent { type: 'pair.candidates'; pair: number; from: number; candidates: Candidate[]; done: boolean }
+/** A link's state changed after a `pair.result`. */
+export interface LinkUpdatedMessage { type: 'link.updated'; link: LinkView }
+/** The service is going down; the connection closes with 1001 right after. */
+export interface ShutdownMessage { type: 'shutdown'; reason: string }
+
+/** Any message the service may send. */
+export type ServerMessage =
+  | WelcomeMessage | OkMessage | ErrorMessage | LobbyJoinedMessage | ResumeOkMessage | LobbyStateMessage
+  | HeartbeatMessage | PeerJoinedMessage | PeerLeftMessage | PeerAwayMessage | PeerBackMessage
+  | LobbyOwnerMessage | LobbySealedMessage | PairStartMessage | PairCandidatesEvent | LinkUpdatedMessage
+  | ShutdownMessage;
+
+/** Service message types, in documentation order. */
+export const SERVER_MESSAGE_TYPES = Object.freeze([
+  'welcome', 'ok', 'error', 'lobby.joined', 'resume.ok', 'lobby.state', 'heartbeat', 'peer.joined',
+  'peer.left', 'peer.away', 'peer.back', 'lobby.owner', 'lobby.sealed', 'pair.start', 'pair.candidates',
+  'link.updated', 'shutdown',
+] as const);
+/** One service message type. */
+export type ServerMessageType = ServerMessage['type'];

@@ -1,0 +1,42 @@
+// Protocol versions and capability negotiation for the `hello` / `welcome` exchange (core).
+
+/** The protocol version this code speaks best. Bumped only for incompatible wire changes. */
+export const PROTOCOL_VERSION = 1;
+
+/** Every version this code can speak, newest first. */
+export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
+
+/**
+ * Optional features a side may offer in `hello.caps` / `welcome.caps`. Unknown capability
+ * strings from a peer are ignored (forward compatibility), never an error.
+ */
+export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view'] as const);
+
+/** One capability name. */
+export type Capability = (typeof CAPABILITIES)[number];
+
+/**
+ * Picks the highest version both sides support.
+ * @param offered versions from the peer's `hello.versions`
+ * @param supported our versions (defaults to SUPPORTED_VERSIONS)
+ * @returns the chosen version, or undefined when there is none in common
+ */
+export function negotiateVersion(offered: readonly number[], supported: readonly number[] = SUPPORTED_VERSIONS): number | undefined {
+  let best: number | undefined;
+  for (let i = 0; i < offered.length; i++) {
+    const v = offered[i]!;
+    if (supported.includes(v) && (best === undefined || v > best)) best = v;
+  }
+  return best;
+}
+
+/**
+ * The capabilities both sides offer, in our order.
+ * @param offered the peer's capability strings (unknown ones are dropped)
+ * @param ours our capability list
+ */
+export function negotiateCapabilities(offered: readonly string[], ours: readonly Capability[] = CAPABILITIES): Capability[] {
+  const out: Capability[] = [];
+  for (let i = 0; i < ours.length; i++) if (offered.includes(ours[i]!)) out.push(ours[i]!);
+  return out;
+}

@@ -1,0 +1,617 @@
+// SignalingClient: the typed, promise-based client of the signaling service over `ws`, with
+// request ids, typed errors, clock-offset conversion and automatic resume (adapter).
+import { EventEmitter } from 'node:events';
+import { WebSocket } from 'ws';
+import {
+  CAPABILITIES, CloseCode, decodeServerMessage, SUPPORTED_VERSIONS,
+} from '@meshpunch/protocol';
+import type {
+  Candidate, FailureReason, LeaveReason, LinkView, LobbyMode, LobbyView, MemberView, PairRole, PathKind,
+  ServerMessage, WelcomeMessage,
+} from '@meshpunch/protocol';
+import { SignalingError } from '../errors.js';
+
+/** Options of SignalingClient.connect. All optional. */
+export interface SignalingClientOptions {
+  /** Display name other members see (1..32 characters). */
+  name?: string;
+  /** ms to wait for any answer before rejecting with SIG_CLIENT_TIMEOUT. Default 10 000. */
+  requestTimeoutMs?: number;
+  /** ms to open the socket and finish hello. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Resume automatically after an unexpected disconnect while in a lobby. Default true. */
+  autoResume?: boolean;
+  /** Capabilities to offer. Default: all this version knows. */
+  caps?: string[];
+  /** Local monotonic clock in ms; `PairStart.startAt` is on this clock. Default performance.now(). */
+  now?: () => number;
+  /** Extra HTTP headers for the upgrade request (e.g. Origin). */
+  headers?: Record<string, string>;
+}
+
+/** What `lobby.create` may ask for. */
+export interface CreateLobbyOptions {
+  /** Requested lobby name (lower-case a-z 0-9 . _ -); default: a service-generated code. */
+  name?: string;
+  password?: string;
+  /** 2..the service's maxPeersCap; default the service's default (16). */
+  maxPeers?: number;
+  /** Default 'mesh'. */
+  mode?: LobbyMode;
+}
+
+/** Result of creating, joining or resuming a lobby. */
+export interface JoinedLobby {
+  /** Our peer id: 1 for the creator, else 2..2³¹−1. */
+  you: number;
+  lobby: LobbyView;
+}
+
+/** A pair to punch, with its start time on both clocks. */
+export interface PairStart {
+  pair: number;
+  remote: number;
+  role: PairRole;
+  /** Punch time on the service clock (ms). */
+  at: number;
+  /** Punch time on this client's clock (`options.now`, ms). */
+  startAt: number;
+  /** 16 bytes shared with the remote only, for authenticating punch probes. */
+  secret: Uint8Array;
+  /** The pair this one replaces (after a resume), if any. */
+  replaces?: number;
+}
+
+/** What a client reports about a pair. */
+export type PairResult =
+  | { outcome: 'connected'; path: PathKind; rttMs?: number }
+  | { outcome: 'failed'; reason: FailureReason };
+
+/** Events of SignalingClient and their payloads. */
+export interface SignalingClientEvents {
+  peerJoined: MemberView;
+  peerLeft: { id: number; reason: LeaveReason };
+  peerAway: { id: number; graceMs: number };
+  peerBack: { id: number };
+  ownerChanged: { owner: number };
+  sealed: Record<string, never>;
+  pairStart: PairStart;
+  candidates: { pair: number; from: number; candidates: Candidate[]; done: boolean };
+  linkUpdated: LinkView;
+  /** The WebSocket dropped; `willResume` says whether the client is trying to resume. */
+  disconnected: { code: number; reason: string; willResume: boolean };
+  /** Resumed after a drop: same id, the lobby as it is now. */
+  resumed: JoinedLobby;
+  /** The service announced shutdown. */
+  shutdown: { reason: string };
+  /** The client is finished (close(), a failed resume, or a drop outside a lobby). */
+  closed: { code: number; reason: string; error?: SignalingError };
+  /** An unsolicited error from the service, or a message that failed validation. */
+  error: SignalingError;
+}
+
+type EventName = keyof SignalingClientEvents;
+
+interface Pending {
+  resolve: (msg: ServerMessage) => void;
+  reject: (err: SignalingError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Longest wait between reconnect attempts while resuming (ms). */
+const MAX_BACKOFF_MS = 2000;
+/** First wait before a reconnect attempt (ms). */
+const FIRST_BACKOFF_MS = 100;
+/** Heartbeats that may be missed before the socket is declared dead (the service sends one per heartbeatMs). */
+const MISSED_HEARTBEATS = 2.5;
+
+function fromBase64Url(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}
+
+/**
+ * A connection to the signaling service. Create with `SignalingClient.connect(url)`.
+ *
+ * ```ts
+ * const c = await SignalingClient.connect('ws://127.0.0.1:8787/', { name: 'alice' });
+ * const { you, lobby } = await c.createLobby();
+ * c.on('pairStart', (p) => { ... punch at p.startAt ... });
+ * ```
+ */
+export class SignalingClient {
+  readonly url: string;
+  readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers'>> & Pick<SignalingClientOptions, 'name' | 'headers'>;
+  readonly #events = new EventEmitter();
+  readonly #pending = new Map<number, Pending>();
+  #ws: WebSocket | undefined;
+  #rid = 0;
+  #welcome: WelcomeMessage | undefined;
+  #offset = 0;
+  #rtt: number | undefined;
+  #you: number | undefined;
+  #token: string | undefined;
+  #lobby: LobbyView | undefined;
+  #state: 'connecting' | 'open' | 'resuming' | 'closed' = 'connecting';
+  #lastHeard = 0;
+  #liveness: NodeJS.Timeout | undefined;
+
+  private constructor(url: string, options: SignalingClientOptions) {
+    this.url = url;
+    this.#opts = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      autoResume: options.autoResume ?? true,
+      caps: options.caps ?? [...CAPABILITIES],
+      now: options.now ?? (() => performance.now()),
+      name: options.name,
+      headers: options.headers,
+    };
+    this.#events.on('error', () => undefined);
+  }
+
+  /**
+   * Opens a connection and completes hello.
+   * @throws SignalingError SIG_CLIENT_CONNECT_FAILED (socket), SIG_CLIENT_TIMEOUT, SIG_UNSUPPORTED_VERSION,
+   *   SIG_SERVER_FULL, SIG_RATE_LIMITED (rejects)
+   * @throws SignalingError ERR_INVALID_PARAMETER for a bad url or option (rejects)
+   */
+  static async connect(url: string, options: SignalingClientOptions = {}): Promise<SignalingClient> {
+    if (!/^wss?:\/\//.test(url)) throw new SignalingError('ERR_INVALID_PARAMETER', `url must start with ws:// or wss://, got ${JSON.stringify(url)}`);
+    if (options.name !== undefined && (options.name.length < 1 || options.name.length > 32)) {
+      throw new SignalingError('ERR_INVALID_PARAMETER', `name must be 1..32 characters, got ${options.name.length}`);
+    }
+    const c = new SignalingClient(url, options);
+    await c.#open();
+    c.#state = 'open';
+    return c;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** The negotiated protocol version. */
+  get version(): number {
+    return this.#welcome!.version;
+  }
+
+  /** Capabilities both sides offered. */
+  get caps(): readonly string[] {
+    return this.#welcome!.caps;
+  }
+
+  /** The service's welcome (limits, grace, heartbeat interval, STUN port). */
+  get welcome(): WelcomeMessage {
+    return this.#welcome!;
+  }
+
+  /** UDP port of the service's embedded STUN responder, if it has one. */
+  get stunPort(): number | undefined {
+    return this.#welcome?.stunPort;
+  }
+
+  /** Our peer id in the current lobby, or undefined outside one. */
+  get peerId(): number | undefined {
+    return this.#you;
+  }
+
+  /** Our view of the lobby, kept current from events; undefined outside one. */
+  get lobby(): LobbyView | undefined {
+    return this.#lobby;
+  }
+
+  /** Estimated local clock − service clock, in ms. */
+  get clockOffsetMs(): number {
+    return this.#offset;
+  }
+
+  /** Latest signaling RTT in ms (as the service measured it), if known. */
+  get rttMs(): number | undefined {
+    return this.#rtt;
+  }
+
+  /** True while connected (not resuming, not closed). */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** Converts a service-clock time (ms) to this client's clock. */
+  serviceToLocal(t: number): number {
+    return t + this.#offset;
+  }
+
+  /** Converts a local-clock time (ms) to the service clock. */
+  localToService(t: number): number {
+    return t - this.#offset;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  on<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  off<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /**
+   * Resolves with the next `event` whose payload passes `filter`.
+   * @throws SignalingError SIG_CLIENT_TIMEOUT after timeoutMs (default requestTimeoutMs); SIG_CLIENT_CLOSED when the client closes first
+   */
+  next<K extends EventName>(event: K, options: { timeoutMs?: number; filter?: (e: SignalingClientEvents[K]) => boolean } = {}): Promise<SignalingClientEvents[K]> {
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.#opts.requestTimeoutMs;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#events.off(event, onEvent);
+        this.#events.off('closed', onClosed);
+      };
+      const onEvent = (e: SignalingClientEvents[K]): void => {
+        if (options.filter !== undefined && !options.filter(e)) return;
+        done();
+        resolve(e);
+      };
+      const onClosed = (): void => {
+        done();
+        reject(new SignalingError('SIG_CLIENT_CLOSED', `the client closed while waiting for ${event}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new SignalingError('SIG_CLIENT_TIMEOUT', `no ${event} event within ${timeoutMs} ms`, { event, timeoutMs }));
+      }, timeoutMs);
+      this.#events.on(event, onEvent);
+      if (event !== 'closed') this.#events.on('closed', onClosed);
+    });
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * Creates a lobby and joins it as peer 1.
+   * @throws SignalingError SIG_ALREADY_IN_LOBBY, SIG_LOBBY_EXISTS, SIG_TOO_MANY_LOBBIES, SIG_BAD_MESSAGE, … (rejects)
+   */
+  async createLobby(options: CreateLobbyOptions = {}): Promise<JoinedLobby> {
+    const msg = await this.#request({ type: 'lobby.create', ...options });
+    return this.#joined(msg);
+  }
+
+  /**
+   * Joins a lobby by code (any case, hyphens optional) or name.
+   * @throws SignalingError SIG_LOBBY_NOT_FOUND, SIG_LOBBY_FULL, SIG_LOBBY_SEALED, SIG_BAD_PASSWORD, SIG_ALREADY_IN_LOBBY, … (rejects)
+   */
+  async joinLobby(lobby: string, options: { password?: string } = {}): Promise<JoinedLobby> {
+    const msg = await this.#request(options.password === undefined ? { type: 'lobby.join', lobby } : { type: 'lobby.join', lobby, password: options.password });
+    return this.#joined(msg);
+  }
+
+  /** Leaves the current lobby; resolves also when in none. */
+  async leave(): Promise<void> {
+    await this.#request({ type: 'lobby.leave' });
+    this.#you = undefined;
+    this.#token = undefined;
+    this.#lobby = undefined;
+  }
+
+  /**
+   * Seals the lobby (owner only): nobody new may join.
+   * @throws SignalingError SIG_NOT_OWNER, SIG_NOT_IN_LOBBY (rejects)
+   */
+  async seal(): Promise<void> {
+    await this.#request({ type: 'lobby.seal' });
+    if (this.#lobby !== undefined) this.#lobby.sealed = true;
+  }
+
+  /** Fetches the lobby view (members and links) from the service. */
+  async getLobby(): Promise<LobbyView> {
+    const msg = await this.#request({ type: 'lobby.get' });
+    if (msg.type !== 'lobby.state') throw this.#unexpected(msg);
+    this.#lobby = msg.lobby;
+    return msg.lobby;
+  }
+
+  /**
+   * Sends candidates for `pair` to its other side (trickle: call again, `done` on the last).
+   * @throws SignalingError SIG_UNKNOWN_PAIR, SIG_BAD_CANDIDATE (rejects)
+   */
+  async sendCandidates(pair: number, candidates: Candidate[], options: { done?: boolean } = {}): Promise<void> {
+    await this.#request(options.done === undefined ? { type: 'pair.candidates', pair, candidates } : { type: 'pair.candidates', pair, candidates, done: options.done });
+  }
+
+  /**
+   * Reports how `pair` ended; every member then gets `linkUpdated`.
+   * @throws SignalingError SIG_UNKNOWN_PAIR (rejects)
+   */
+  async reportPairResult(pair: number, result: PairResult): Promise<void> {
+    await this.#request({ type: 'pair.result', pair, ...result });
+  }
+
+  /**
+   * Closes the connection with 1000, which also leaves the lobby at once (no grace period).
+   * Pending requests reject with SIG_CLIENT_CLOSED. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const ws = this.#ws;
+    this.#finish(CloseCode.Normal, 'client closed', undefined);
+    if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 2000);
+        ws.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        ws.close(CloseCode.Normal, 'client closed');
+      });
+    }
+  }
+
+  /**
+   * Drops the WebSocket abruptly, as a network failure would (for tests and drills): the
+   * service keeps our place for graceMs and, with autoResume, the client resumes.
+   */
+  simulateConnectionLoss(): void {
+    this.#ws?.terminate();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #joined(msg: ServerMessage): JoinedLobby {
+    if (msg.type !== 'lobby.joined') throw this.#unexpected(msg);
+    this.#you = msg.you;
+    this.#token = msg.token;
+    this.#lobby = msg.lobby;
+    return { you: msg.you, lobby: msg.lobby };
+  }
+
+  #unexpected(msg: ServerMessage): SignalingError {
+    return new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
+  }
+
+  #request(body: Record<string, unknown>, ws = this.#ws, force = false): Promise<ServerMessage> {
+    if (this.#state === 'closed') return Promise.reject(new SignalingError('SIG_CLIENT_CLOSED', 'the client is closed'));
+    if ((this.#state === 'resuming' && !force) || ws === undefined || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new SignalingError('SIG_CLIENT_CONNECTION_LOST', 'the connection to the service is down (resuming)'));
+    }
+    this.#rid = (this.#rid + 1) >>> 0;
+    const rid = this.#rid;
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.#opts.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this.#pending.delete(rid);
+        reject(new SignalingError('SIG_CLIENT_TIMEOUT', `no answer to ${String(body.type)} within ${timeoutMs} ms`, { rid, type: body.type }));
+      }, timeoutMs);
+      this.#pending.set(rid, { resolve, reject, timer });
+      ws.send(JSON.stringify({ ...body, rid }));
+    });
+  }
+
+  /** Opens a socket and says hello; used by connect and by each resume attempt. */
+  async #open(): Promise<void> {
+    // Errors the service sends right before closing (server full, rate limit) reject hello.
+    let earlyError: SignalingError | undefined;
+    const onEarly = (e: SignalingError): void => {
+      earlyError = e;
+    };
+    this.#events.on('error', onEarly);
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const sock = new WebSocket(this.url, { handshakeTimeout: this.#opts.connectTimeoutMs, headers: this.#opts.headers, perMessageDeflate: false });
+      // Listen before 'open': frames that came in the same TCP segment as the upgrade response
+      // are parsed right after 'open' is emitted, before any continuation of this promise runs.
+      this.#ws = sock;
+      sock.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(sock, data, isBinary));
+      const fail = (err: Error): void => {
+        sock.removeAllListeners();
+        sock.on('error', () => undefined);
+        sock.terminate();
+        this.#events.off('error', onEarly);
+        reject(new SignalingError('SIG_CLIENT_CONNECT_FAILED', `cannot connect to ${this.url}: ${err.message}`, { url: this.url }, err));
+      };
+      sock.once('error', fail);
+      sock.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
+      sock.once('open', () => {
+        sock.off('error', fail);
+        resolve(sock);
+      });
+    });
+    ws.on('error', () => undefined);
+    const closedEarly = new Promise<never>((_, reject) => {
+      ws.once('close', (code: number, reason: Buffer) => {
+        reject(earlyError ?? new SignalingError('SIG_CLIENT_CONNECT_FAILED', `the service closed the connection (${code} ${reason.toString()})`, { code }));
+      });
+    });
+    closedEarly.catch(() => undefined);
+    try {
+      const sentAt = this.#opts.now();
+      const hello: Record<string, unknown> = { type: 'hello', versions: [...SUPPORTED_VERSIONS], caps: this.#opts.caps };
+      if (this.#opts.name !== undefined) hello.name = this.#opts.name;
+      const msg = await Promise.race([this.#request(hello, ws, true), closedEarly]);
+      if (msg.type !== 'welcome') throw this.#unexpected(msg);
+      const recvAt = this.#opts.now();
+      this.#welcome = msg;
+      // First estimate, until the service's heartbeat-based one arrives: assume symmetric delay.
+      this.#offset = Math.round((sentAt + recvAt) / 2 - msg.now);
+      this.#rtt ??= recvAt - sentAt;
+    } catch (err) {
+      ws.terminate();
+      // The service may refuse (server full, rate limit) before hello is even sent: its typed
+      // error then explains the failure better than the lost connection does.
+      throw earlyError ?? err;
+    } finally {
+      this.#events.off('error', onEarly);
+    }
+    ws.on('close', (code: number, reason: Buffer) => this.#onClose(ws, code, reason.toString()));
+    this.#lastHeard = this.#opts.now();
+    this.#startLiveness();
+  }
+
+  #startLiveness(): void {
+    if (this.#liveness !== undefined) clearInterval(this.#liveness);
+    const hb = this.#welcome!.heartbeatMs;
+    this.#liveness = setInterval(() => {
+      if (this.#opts.now() - this.#lastHeard > hb * MISSED_HEARTBEATS) this.#ws?.terminate();
+    }, hb);
+    this.#liveness.unref();
+  }
+
+  #onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (ws !== this.#ws) return;
+    this.#lastHeard = this.#opts.now();
+    if (isBinary) return this.#emitError(new SignalingError('SIG_CLIENT_PROTOCOL', 'the service sent a binary frame'));
+    const res = decodeServerMessage(data.toString('utf8'));
+    if (!res.ok) return this.#emitError(new SignalingError('SIG_CLIENT_PROTOCOL', `invalid message from the service: ${res.message}`));
+    const msg = res.message;
+    switch (msg.type) {
+      case 'welcome': case 'ok': case 'lobby.joined': case 'resume.ok': case 'lobby.state': {
+        const p = this.#pending.get(msg.rid);
+        if (p === undefined) return;
+        this.#pending.delete(msg.rid);
+        clearTimeout(p.timer);
+        p.resolve(msg);
+        return;
+      }
+      case 'error': {
+        const err = new SignalingError(msg.code, msg.message, { rid: msg.rid, ...(msg.details ?? {}) });
+        const p = msg.rid === null ? undefined : this.#pending.get(msg.rid);
+        if (p === undefined) return this.#emitError(err);
+        this.#pending.delete(msg.rid!);
+        clearTimeout(p.timer);
+        p.reject(err);
+        return;
+      }
+      case 'heartbeat':
+        ws.send(JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: this.#opts.now() }));
+        if (msg.rttMs !== undefined) this.#rtt = msg.rttMs;
+        if (msg.offsetMs !== undefined) this.#offset = msg.offsetMs;
+        return;
+      case 'peer.joined':
+        if (this.#lobby !== undefined && !this.#lobby.members.some((m) => m.id === msg.peer.id)) {
+          this.#lobby.members.push(msg.peer);
+          this.#lobby.members.sort((a, b) => a.id - b.id);
+        }
+        this.#events.emit('peerJoined', msg.peer);
+        return;
+      case 'peer.left':
+        if (this.#lobby !== undefined) {
+          this.#lobby.members = this.#lobby.members.filter((m) => m.id !== msg.id);
+          this.#lobby.links = this.#lobby.links.filter((l) => l.a !== msg.id && l.b !== msg.id);
+        }
+        this.#events.emit('peerLeft', { id: msg.id, reason: msg.reason });
+        return;
+      case 'peer.away':
+      case 'peer.back': {
+        const m = this.#lobby?.members.find((x) => x.id === msg.id);
+        if (m !== undefined) m.away = msg.type === 'peer.away';
+        if (msg.type === 'peer.away') this.#events.emit('peerAway', { id: msg.id, graceMs: msg.graceMs });
+        else this.#events.emit('peerBack', { id: msg.id });
+        return;
+      }
+      case 'lobby.owner':
+        if (this.#lobby !== undefined) this.#lobby.owner = msg.owner;
+        this.#events.emit('ownerChanged', { owner: msg.owner });
+        return;
+      case 'lobby.sealed':
+        if (this.#lobby !== undefined) this.#lobby.sealed = true;
+        this.#events.emit('sealed', {});
+        return;
+      case 'pair.start': {
+        if (msg.offsetMs !== null) this.#offset = msg.offsetMs;
+        const p: PairStart = { pair: msg.pair, remote: msg.remote, role: msg.role, at: msg.at, startAt: msg.at + this.#offset, secret: fromBase64Url(msg.secret) };
+        if (msg.replaces !== undefined) p.replaces = msg.replaces;
+        if (this.#lobby !== undefined) {
+          const a = Math.min(msg.remote, this.#you ?? 0);
+          const b = Math.max(msg.remote, this.#you ?? 0);
+          this.#lobby.links = this.#lobby.links.filter((l) => !(l.a === a && l.b === b));
+          this.#lobby.links.push({ pair: msg.pair, a, b, state: 'pending' });
+        }
+        this.#events.emit('pairStart', p);
+        return;
+      }
+      case 'pair.candidates':
+        this.#events.emit('candidates', { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done });
+        return;
+      case 'link.updated':
+        if (this.#lobby !== undefined) {
+          const i = this.#lobby.links.findIndex((l) => l.pair === msg.link.pair);
+          if (i >= 0) this.#lobby.links[i] = msg.link;
+          else this.#lobby.links.push(msg.link);
+        }
+        this.#events.emit('linkUpdated', msg.link);
+        return;
+      case 'shutdown':
+        this.#events.emit('shutdown', { reason: msg.reason });
+        return;
+    }
+  }
+
+  #emitError(err: SignalingError): void {
+    this.#events.emit('error', err);
+  }
+
+  #rejectPending(err: SignalingError): void {
+    for (const [rid, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.#pending.delete(rid);
+    }
+  }
+
+  #onClose(ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.#ws || this.#state === 'closed') return;
+    this.#rejectPending(new SignalingError('SIG_CLIENT_CONNECTION_LOST', `the connection closed (${code}) before an answer came`, { code }));
+    // 1000: we left; 1001: the service went down and forgot every lobby; 4004: another
+    // connection took our session. Nothing to resume in those cases.
+    const resumable = this.#opts.autoResume && this.#token !== undefined && code !== CloseCode.Normal && code !== CloseCode.GoingAway && code !== CloseCode.Replaced;
+    this.#events.emit('disconnected', { code, reason, willResume: resumable });
+    if (!resumable) {
+      this.#finish(code, reason, undefined);
+      return;
+    }
+    this.#state = 'resuming';
+    void this.#resumeLoop();
+  }
+
+  async #resumeLoop(): Promise<void> {
+    const graceMs = this.#welcome!.graceMs;
+    const giveUpAt = this.#opts.now() + graceMs;
+    let wait = FIRST_BACKOFF_MS;
+    let lastError: SignalingError | undefined;
+    while (this.#state === 'resuming' && this.#opts.now() < giveUpAt) {
+      await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, giveUpAt - this.#opts.now()))));
+      if (this.#state !== 'resuming') return;
+      wait = Math.min(MAX_BACKOFF_MS, wait * 2);
+      try {
+        await this.#open();
+        const msg = await this.#request({ type: 'resume', token: this.#token }, this.#ws, true);
+        if (msg.type !== 'resume.ok') throw this.#unexpected(msg);
+        this.#you = msg.you;
+        this.#token = msg.token;
+        this.#lobby = msg.lobby;
+        this.#state = 'open';
+        this.#events.emit('resumed', { you: msg.you, lobby: msg.lobby });
+        return;
+      } catch (err) {
+        lastError = err instanceof SignalingError ? err : new SignalingError('SIG_CLIENT_CONNECT_FAILED', String(err));
+        if (lastError.code === 'SIG_RESUME_REJECTED') break;
+      }
+    }
+    if (this.#state === 'resuming') {
+      const error = lastError ?? new SignalingError('SIG_RESUME_REJECTED', `could not resume within ${graceMs} ms`);
+      this.#finish(CloseCode.IdleTimeout, 'resume failed', error);
+    }
+  }
+
+  #finish(code: number, reason: string, error: SignalingError | undefined): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    if (this.#liveness !== undefined) clearInterval(this.#liveness);
+    this.#rejectPending(new SignalingError('SIG_CLIENT_CLOSED', 'the client closed before an answer came'));
+    this.#you = undefined;
+    this.#token = undefined;
+    this.#lobby = undefined;
+    this.#events.emit('closed', error === undefined ? { code, reason } : { code, reason, error });
+  }
+}

@@ -1,0 +1,288 @@
+// The signaling service process: HTTP (healthz, metrics), WebSocket upgrade, timers, driving
+// the sans-IO SignalingCore (adapter).
+import { randomFillSync, scryptSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { SignalingCore } from '../core/signaling-core.js';
+import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
+import { renderPrometheus } from '../core/prometheus.js';
+import type { StunCounters } from '../core/prometheus.js';
+import { SignalingError } from '../errors.js';
+import { createJsonLog } from './json-log.js';
+import type { LogSink } from './json-log.js';
+
+/** How the embedded STUN responder is run; see stun-responder.ts. */
+export interface StunServiceOptions {
+  /** UDP port; default: the HTTP port's number. */
+  port?: number;
+  /** Address to bind; default: the HTTP host. */
+  host?: string;
+  /** A second local address (RFC 5780 §4.3 "alternate address") enabling OTHER-ADDRESS and CHANGE-REQUEST. */
+  alternateHost?: string;
+  /** Port for the alternate socket(s); default: port + 1. */
+  alternatePort?: number;
+}
+
+/** A started STUN responder as the server sees it. */
+export interface StunHandle {
+  readonly port: number;
+  readonly counters: StunCounters;
+  close(): Promise<void>;
+}
+
+/** Starts a STUN responder; injected so this file does not depend on the STUN codec. */
+export type StunStarter = (options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink) => Promise<StunHandle>;
+
+/** Options of a signaling service instance. Limits are those of SignalingCoreOptions. */
+export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'hashSecret' | 'stunPort'> {
+  /** Address to listen on. Default '127.0.0.1'. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Embedded STUN: options, or false for none. Default: on, same port number as HTTP. */
+  stun?: StunServiceOptions | false;
+  /** Starts STUN (the CLI passes the real one); without it `stun` is ignored. */
+  startStun?: StunStarter;
+  /** Accepted Origin header values; empty or absent: any (non-browser clients send none). */
+  allowedOrigins?: string[];
+  /** Where log records go. Default: JSON lines on stderr at `logLevel`. */
+  log?: LogSink;
+  /** Override the CSPRNG (tests). */
+  random?: (out: Uint8Array) => void;
+  /** Override the password hash (tests). Default: scrypt N=2¹², r=8, p=1, 32 bytes. */
+  hashSecret?: (secret: string, salt: Uint8Array) => Uint8Array;
+  /** Override the monotonic clock (ms). */
+  now?: () => number;
+  /** A client whose unsent output exceeds this many bytes is cut off (it does not read). Default 1 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
+const SCRYPT = { N: 4096, r: 8, p: 1, maxmem: 16 * 1024 * 1024 } as const;
+/** ms a closing socket gets for the close handshake before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+function defaultHash(secret: string, salt: Uint8Array): Uint8Array {
+  return new Uint8Array(scryptSync(secret, salt, 32, SCRYPT));
+}
+
+function monotonicMs(): number {
+  return Math.floor(performance.now());
+}
+
+/** A running signaling service. Create with `SignalingServer.start(options)`. */
+export class SignalingServer {
+  readonly core: SignalingCore;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #sockets = new Map<number, WebSocket>();
+  readonly #now: () => number;
+  readonly #log: LogSink;
+  readonly #origins: ReadonlySet<string>;
+  readonly #maxBuffered: number;
+  #nextConn = 1;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt: number | undefined;
+  #stun: StunHandle | undefined;
+  #closing: Promise<void> | undefined;
+  #port = 0;
+  #host: string;
+
+  private constructor(options: SignalingServerOptions, stunPort: number | undefined) {
+    const logLevel: LogLevel = options.logLevel ?? 'info';
+    this.#log = options.log ?? createJsonLog(logLevel);
+    this.#now = options.now ?? monotonicMs;
+    this.#host = options.host ?? '127.0.0.1';
+    this.#origins = new Set(options.allowedOrigins ?? []);
+    this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, ...limits } = options;
+    this.core = new SignalingCore({
+      ...limits,
+      random: options.random ?? ((out) => randomFillSync(out)),
+      hashSecret: options.hashSecret ?? defaultHash,
+      stunPort,
+    });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+    this.#http = createServer((req, res) => this.#onRequest(req, res));
+    this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.#http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /**
+   * Starts listening (HTTP + WebSocket, and STUN unless disabled).
+   * @throws SignalingError SIG_LISTEN_FAILED when a port cannot be bound (rejects)
+   * @throws SignalingError ERR_INVALID_PARAMETER for a bad option
+   */
+  static async start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+    const port = options.port ?? 8787;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SignalingError('ERR_INVALID_PARAMETER', `port must be an integer 0..65535, got ${String(port)}`);
+    const useStun = options.stun !== false && options.startStun !== undefined;
+    // The STUN port defaults to the HTTP port's number, known only once HTTP is bound (port 0).
+    const server = new SignalingServer(options, undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
+      server.#http.listen(port, server.#host, () => resolve());
+    });
+    server.#port = (server.#http.address() as AddressInfo).port;
+    if (useStun) {
+      const s = options.stun === false ? {} : (options.stun ?? {});
+      try {
+        server.#stun = await options.startStun!({ ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
+      } catch (err) {
+        await new Promise<void>((r) => server.#http.close(() => r()));
+        throw new SignalingError('SIG_LISTEN_FAILED', `cannot start STUN on port ${s.port ?? server.#port}: ${(err as Error).message}`, {}, err);
+      }
+      server.core.stunPort = server.#stun.port;
+    }
+    server.#log('info', 'listening', { host: server.#host, port: server.#port, stunPort: server.#stun?.port ?? 0 });
+    return server;
+  }
+
+  /** The bound TCP port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The bound STUN port, or undefined without STUN. */
+  get stunPort(): number | undefined {
+    return this.#stun?.port;
+  }
+
+  /** `ws://host:port/` for clients. */
+  get url(): string {
+    const h = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    return `ws://${h === '0.0.0.0' ? '127.0.0.1' : h}:${this.#port}/`;
+  }
+
+  /** The /metrics body. */
+  metricsText(): string {
+    const mem = process.memoryUsage();
+    return renderPrometheus(this.core.metrics, {
+      connections: this.core.connectionCount, lobbies: this.core.lobbyCount, members: this.core.memberCount,
+      residentBytes: mem.rss, heapUsedBytes: mem.heapUsed,
+    }, this.#stun?.counters);
+  }
+
+  /**
+   * Graceful shutdown: every client gets `shutdown` and a 1001 close, then sockets are closed.
+   * Resolves when everything is released. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  async #doClose(): Promise<void> {
+    this.core.shutdown(this.#now());
+    this.#drain();
+    const httpClosed = new Promise<void>((r) => this.#http.close(() => r()));
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of this.#sockets.values()) ws.terminate();
+    this.#sockets.clear();
+    this.#http.closeAllConnections();
+    await httpClosed;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#stun?.close();
+    this.#log('info', 'closed', {});
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      const down = this.core.isShuttingDown;
+      res.writeHead(down ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: down ? 'shutting-down' : 'ok', connections: this.core.connectionCount, lobbies: this.core.lobbyCount }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(this.metricsText());
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const origin = req.headers.origin;
+    if (this.#origins.size > 0 && origin !== undefined && !this.#origins.has(origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      this.#log('warn', 'origin.rejected', { origin: origin.slice(0, 128) });
+      return;
+    }
+    // Far past the cap, refuse before the handshake so a flood costs no WebSocket state; near
+    // it, the core answers with a typed SIG_SERVER_FULL and close 4009.
+    if (this.#closing !== undefined || this.#sockets.size >= this.core.config.maxConnections + 64) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
+  }
+
+  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const id = this.#nextConn++;
+    this.#sockets.set(id, ws);
+    let ip = req.socket.remoteAddress ?? '';
+    if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.core.handleMessage(this.#now(), id, isBinary ? null : data.toString('utf8'), data.length);
+      this.#drain();
+    });
+    ws.on('close', (code: number) => {
+      this.#sockets.delete(id);
+      this.core.handleClose(this.#now(), id, code);
+      this.#drain();
+    });
+    // ws reports oversized frames and protocol violations here, then closes (1009 / 1002).
+    ws.on('error', () => undefined);
+    this.core.handleOpen(this.#now(), id, ip);
+    this.#drain();
+  }
+
+  /** Carries out every output of the core, then re-arms the one timer. */
+  #drain(): void {
+    for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
+      if (o.kind === 'send') {
+        const ws = this.#sockets.get(o.conn);
+        if (ws === undefined || ws.readyState !== WebSocket.OPEN) continue;
+        if (ws.bufferedAmount > this.#maxBuffered) {
+          this.#log('warn', 'connection.slow', { conn: o.conn, bufferedBytes: ws.bufferedAmount });
+          ws.terminate();
+          continue;
+        }
+        ws.send(o.text);
+      } else if (o.kind === 'close') {
+        const ws = this.#sockets.get(o.conn);
+        if (ws === undefined) continue;
+        ws.close(o.code, o.reason);
+        const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+        t.unref();
+        ws.once('close', () => clearTimeout(t));
+      } else {
+        this.#log(o.level, o.event, o.fields);
+      }
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const at = this.core.pollTimeout();
+    if (at === this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === undefined || this.#closing !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = undefined;
+      this.core.handleTimeout(this.#now());
+      this.#drain();
+    }, Math.max(0, at - this.#now()));
+  }
+}

@@ -1,0 +1,92 @@
+// meshpunch-signal: parses flags, starts the service, stops it on SIGTERM/SIGINT (cli).
+import { readFileSync } from 'node:fs';
+import { SignalingServer } from '../adapter/signaling-server.js';
+import type { StunStarter } from '../adapter/signaling-server.js';
+import { createJsonLog } from '../adapter/json-log.js';
+import { SignalingError } from '../errors.js';
+import { CliUsageError, helpText, parseCli } from './flags.js';
+
+/** Where the CLI writes; replaceable in tests. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Resolves when the process is asked to stop (default: SIGTERM or SIGINT). */
+  stopSignal?: Promise<string>;
+  /** Called once the service is listening. */
+  onListening?: (server: SignalingServer) => void;
+  /** Starts the STUN responder (default: the embedded one). */
+  startStun?: StunStarter;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function signals(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.once('SIGTERM', on);
+    process.once('SIGINT', on);
+  });
+}
+
+/**
+ * Runs the service until a stop signal.
+ * @returns the exit code: 0 after a clean stop (or --help), 1 when it could not start, 2 for bad usage
+ */
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: CliIo = {
+  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
+}): Promise<number> {
+  let settings;
+  try {
+    settings = parseCli(argv, env);
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      io.err(`meshpunch-signal: ${err.message}\nTry meshpunch-signal --help\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (settings.help) {
+    io.out(helpText());
+    return 0;
+  }
+  if (settings.version) {
+    io.out(`${version()}\n`);
+    return 0;
+  }
+  const log = createJsonLog(settings.logLevel, io.err);
+  let server: SignalingServer;
+  try {
+    server = await SignalingServer.start({
+      ...settings.limits,
+      host: settings.host,
+      port: settings.port,
+      logLevel: settings.logLevel,
+      allowedOrigins: settings.origins,
+      log,
+      stun: settings.stun ? {
+        ...(settings.stunPort === undefined ? {} : { port: settings.stunPort }),
+        ...(settings.stunAlternateHost === undefined ? {} : { alternateHost: settings.stunAlternateHost }),
+        ...(settings.stunAlternatePort === undefined ? {} : { alternatePort: settings.stunAlternatePort }),
+      } : false,
+      ...(io.startStun === undefined ? {} : { startStun: io.startStun }),
+    });
+  } catch (err) {
+    if (err instanceof SignalingError) {
+      io.err(`meshpunch-signal: ${err.message}\n`);
+      return err.code === 'ERR_INVALID_PARAMETER' ? 2 : 1;
+    }
+    throw err;
+  }
+  io.onListening?.(server);
+  const sig = await (io.stopSignal ?? signals());
+  log('info', 'signal', { signal: sig });
+  await server.close();
+  return 0;
+}

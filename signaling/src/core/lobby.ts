@@ -1,0 +1,128 @@
+// Lobby, member and pair records, and the views members see (core).
+import type { FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
+import type { Connection } from './connection.js';
+
+/** One side's report about a pair. */
+export interface PairReport {
+  outcome: 'connected' | 'failed';
+  path: PathKind | undefined;
+  rttMs: number | undefined;
+  reason: FailureReason | undefined;
+}
+
+/** A peer inside a lobby. Outlives its connection for graceMs (resume). */
+export class Member {
+  readonly id: number;
+  readonly lobby: Lobby;
+  readonly name: string | undefined;
+  conn: Connection | null;
+  token: string;
+  /** Bumped to cancel a pending grace deadline. */
+  graceGen = 0;
+
+  constructor(id: number, lobby: Lobby, name: string | undefined, conn: Connection, token: string) {
+    this.id = id;
+    this.lobby = lobby;
+    this.name = name;
+    this.conn = conn;
+    this.token = token;
+  }
+
+  /** True while the member has no live connection (inside its grace period). */
+  get isAway(): boolean {
+    return this.conn === null;
+  }
+
+  view(): MemberView {
+    return this.name === undefined ? { id: this.id, away: this.conn === null } : { id: this.id, name: this.name, away: this.conn === null };
+  }
+}
+
+/** Two members told to punch to each other. `a` has the lower id and listens. */
+export class Pair {
+  readonly id: number;
+  readonly a: Member;
+  readonly b: Member;
+  readonly secret: string;
+  candidatesFromA = 0;
+  candidatesFromB = 0;
+  reportA: PairReport | undefined = undefined;
+  reportB: PairReport | undefined = undefined;
+
+  constructor(id: number, a: Member, b: Member, secret: string) {
+    this.id = id;
+    this.a = a;
+    this.b = b;
+    this.secret = secret;
+  }
+
+  /** The other side, or undefined when `m` is not in this pair. */
+  other(m: Member): Member | undefined {
+    return m === this.a ? this.b : m === this.b ? this.a : undefined;
+  }
+
+  /** Connected when any side says so; failed when a side says so and none connected. */
+  get state(): LinkState {
+    if (this.reportA?.outcome === 'connected' || this.reportB?.outcome === 'connected') return 'connected';
+    if (this.reportA !== undefined || this.reportB !== undefined) return 'failed';
+    return 'pending';
+  }
+
+  view(): LinkView {
+    const v: LinkView = { pair: this.id, a: this.a.id, b: this.b.id, state: this.state };
+    const rep = this.reportA?.outcome === 'connected' ? this.reportA : this.reportB?.outcome === 'connected' ? this.reportB : (this.reportB ?? this.reportA);
+    if (rep !== undefined) {
+      if (rep.path !== undefined) v.path = rep.path;
+      if (rep.rttMs !== undefined) v.rttMs = rep.rttMs;
+      if (rep.reason !== undefined) v.reason = rep.reason;
+    }
+    return v;
+  }
+}
+
+/** Key of the unordered pair {x, y} of peer ids (both < 2³¹, so the sum is exact). */
+export function pairKey(x: number, y: number): number {
+  return x < y ? x * 0x80000000 + y : y * 0x80000000 + x;
+}
+
+/** A lobby: members by id, the pairs between them, ownership and admission rules. */
+export class Lobby {
+  readonly code: string;
+  readonly mode: LobbyMode;
+  readonly maxPeers: number;
+  readonly passwordHash: Uint8Array | undefined;
+  readonly salt: Uint8Array | undefined;
+  sealed = false;
+  owner = 1;
+  readonly members = new Map<number, Member>();
+  /** Every id ever handed out here: ids are never reused inside a lobby (issue #5). */
+  readonly usedIds = new Set<number>();
+  readonly pairs = new Map<number, Pair>();
+  readonly pairByKey = new Map<number, Pair>();
+  nextPairId = 1;
+
+  constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined) {
+    this.code = code;
+    this.mode = mode;
+    this.maxPeers = maxPeers;
+    this.passwordHash = passwordHash;
+    this.salt = salt;
+  }
+
+  /** True when a and b should be paired: everyone in mesh mode, only with the owner in server mode. */
+  wantsPair(x: number, y: number): boolean {
+    return this.mode === 'mesh' || x === this.owner || y === this.owner;
+  }
+
+  view(): LobbyView {
+    const members: MemberView[] = [];
+    for (const m of this.members.values()) members.push(m.view());
+    members.sort((p, q) => p.id - q.id);
+    const links: LinkView[] = [];
+    for (const p of this.pairs.values()) links.push(p.view());
+    return {
+      code: this.code, mode: this.mode, maxPeers: this.maxPeers, sealed: this.sealed, owner: this.owner,
+      hasPassword: this.passwordHash !== undefined, members, links,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+// Counters of the signaling core; every key set is fixed so /metrics stays bounded (core).
+// (BENCHMARKS.md: one server grew a metrics series per junk command, to 235 MB.)
+import { CLIENT_MESSAGE_TYPES, CLOSE_CODES, FAILURE_REASONS, LEAVE_REASONS, PATH_KINDS, WIRE_ERROR_CODES } from '@meshpunch/protocol';
+import type { ClientMessageType, WireErrorCode } from '@meshpunch/protocol';
+
+/** Message-type buckets: every client type, plus frames that had no valid type. */
+export type MessageBucket = ClientMessageType | 'invalid' | 'binary';
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = 0;
+  return out;
+}
+
+/** Pair-result buckets: `connected/<path>` and `failed/<reason>`. */
+export const PAIR_RESULT_KEYS: readonly string[] = Object.freeze([
+  ...PATH_KINDS.map((p) => `connected/${p}`),
+  ...FAILURE_REASONS.map((r) => `failed/${r}`),
+]);
+
+/** Every counter the core keeps. Gauges (connections, lobbies) are read from the core itself. */
+export class SignalingMetrics {
+  connectionsOpened = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  lobbiesCreated = 0;
+  lobbiesRemoved = 0;
+  pairsStarted = 0;
+  candidatesRelayed = 0;
+  /** Messages addressed to a member in its grace period, dropped (it gets a snapshot on resume). */
+  droppedWhileAway = 0;
+  resumes = 0;
+  readonly messagesIn: Record<MessageBucket, number> = zeros<MessageBucket>([...CLIENT_MESSAGE_TYPES, 'invalid', 'binary']);
+  readonly errors: Record<WireErrorCode, number> = zeros(WIRE_ERROR_CODES);
+  /** Closes the service initiated, by close-code name. */
+  readonly closes: Record<string, number> = zeros(CLOSE_CODES.map(([name]) => name));
+  readonly membersLeft: Record<string, number> = zeros(LEAVE_REASONS);
+  readonly pairResults: Record<string, number> = zeros(PAIR_RESULT_KEYS);
+}

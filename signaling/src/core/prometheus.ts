@@ -1,0 +1,62 @@
+// Renders the core's counters as Prometheus text exposition format 0.0.4 (core).
+import { CLOSE_CODES } from '@meshpunch/protocol';
+import type { SignalingMetrics } from './metrics.js';
+
+/** Gauges the adapter reads from the core and the process. */
+export interface Gauges {
+  connections: number;
+  lobbies: number;
+  members: number;
+  residentBytes: number;
+  heapUsedBytes: number;
+}
+
+/** Counters of the STUN responder (adapter), rendered beside the core's. */
+export interface StunCounters {
+  requests: number;
+  answered: number;
+  malformed: number;
+  ignored: number;
+}
+
+const CLOSE_NUMBER = new Map<string, number>(CLOSE_CODES.map(([n, c]) => [n, c]));
+
+/** Builds the /metrics body. Every label value comes from a fixed set. */
+export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCounters | undefined): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[string, number]>): void => {
+    out.push(`# HELP meshpunch_signal_${name} ${help}`, `# TYPE meshpunch_signal_${name} ${type}`);
+    for (const [labels, v] of rows) out.push(`meshpunch_signal_${name}${labels} ${v}`);
+  };
+  metric('connections', 'gauge', 'Open WebSocket connections.', [['', g.connections]]);
+  metric('lobbies', 'gauge', 'Lobbies that exist.', [['', g.lobbies]]);
+  metric('members', 'gauge', 'Lobby members, including those in their resume grace period.', [['', g.members]]);
+  metric('resident_memory_bytes', 'gauge', 'Resident set size of the process.', [['', g.residentBytes]]);
+  metric('heap_used_bytes', 'gauge', 'V8 heap in use.', [['', g.heapUsedBytes]]);
+  metric('connections_opened_total', 'counter', 'WebSocket connections accepted.', [['', m.connectionsOpened]]);
+  metric('messages_in_total', 'counter', 'Client messages by type (invalid: no valid type; binary: binary frames).',
+    Object.entries(m.messagesIn).map(([k, v]) => [`{type="${k}"}`, v]));
+  metric('messages_out_total', 'counter', 'Messages sent to clients.', [['', m.messagesOut]]);
+  metric('bytes_in_total', 'counter', 'Bytes of client messages.', [['', m.bytesIn]]);
+  metric('errors_total', 'counter', 'Error answers and error closes by code.', Object.entries(m.errors).map(([k, v]) => [`{code="${k}"}`, v]));
+  metric('closes_total', 'counter', 'Connections the service closed, by close code.',
+    Object.entries(m.closes).map(([k, v]) => [`{code="${CLOSE_NUMBER.get(k) ?? 0}",name="${k}"}`, v]));
+  metric('members_left_total', 'counter', 'Members that left a lobby, by reason.', Object.entries(m.membersLeft).map(([k, v]) => [`{reason="${k}"}`, v]));
+  metric('pair_results_total', 'counter', 'Pair results reported by clients, by outcome and path or reason.',
+    Object.entries(m.pairResults).map(([k, v]) => {
+      const [outcome, what] = k.split('/');
+      return [outcome === 'connected' ? `{outcome="connected",path="${what}"}` : `{outcome="failed",reason="${what}"}`, v];
+    }));
+  metric('lobbies_created_total', 'counter', 'Lobbies created.', [['', m.lobbiesCreated]]);
+  metric('lobbies_removed_total', 'counter', 'Lobbies removed after their last member left.', [['', m.lobbiesRemoved]]);
+  metric('pairs_started_total', 'counter', 'pair.start pairs scheduled.', [['', m.pairsStarted]]);
+  metric('candidates_relayed_total', 'counter', 'Candidates relayed between pair sides.', [['', m.candidatesRelayed]]);
+  metric('resumes_total', 'counter', 'Sessions resumed with a token.', [['', m.resumes]]);
+  metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
+  if (stun !== undefined) {
+    metric('stun_requests_total', 'counter', 'STUN datagrams received by the embedded responder, by result.', [
+      ['{result="answered"}', stun.answered], ['{result="malformed"}', stun.malformed], ['{result="ignored"}', stun.ignored],
+    ]);
+  }
+  return `${out.join('\n')}\n`;
+}

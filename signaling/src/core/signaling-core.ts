@@ -1,0 +1,672 @@
+// The lobby service as a sans-IO state machine (core). Inputs: connection opened / message /
+// closed / timeout, each with `now` (ms, monotonic). Outputs: texts to send, closes and log
+// records (pollOutput), and the next deadline (pollTimeout). Randomness comes from config.random.
+//
+// Connection: new --hello--> ready --(close/idle)--> gone
+// Member:     present --connection lost--> away --resume--> present
+//             away --graceMs--> removed (peer.left timeout);  present --leave/close 1000--> removed
+import {
+  CAPABILITIES, CloseCode, CLOSE_CODES, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES,
+  MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, normalizeLobbyCode, SUPPORTED_VERSIONS,
+} from '@meshpunch/protocol';
+import type {
+  ClientMessage, ErrorMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyJoinMessage, PairCandidatesMessage,
+  PairResultMessage, PairStartMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
+} from '@meshpunch/protocol';
+import { constantTimeEqual, toBase64Url } from './bytes.js';
+import { LOG_LEVELS, resolveSignalingCoreOptions } from './config.js';
+import type { LogLevel, SignalingCoreConfig, SignalingCoreOptions } from './config.js';
+import { Connection } from './connection.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { Lobby, Member, Pair, pairKey } from './lobby.js';
+import type { PairReport } from './lobby.js';
+import { SignalingMetrics } from './metrics.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Something the adapter must do. */
+export type CoreOutput =
+  | { kind: 'send'; conn: number; text: string }
+  | { kind: 'close'; conn: number; code: number; reason: string }
+  | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
+
+/** Tries at drawing a fresh random id / code before giving up (collisions are ~never). */
+const MAX_DRAWS = 64;
+/** Bytes in a resume token (144 bits: unguessable, and a round 24 base64url characters). */
+const TOKEN_BYTES = 18;
+/** Bytes in a per-pair secret (128 bits, RFC 2104 §3 minimum key length for HMAC-SHA-256/128). */
+const SECRET_BYTES = 16;
+/** Bytes of salt for a lobby password hash. */
+const SALT_BYTES = 16;
+
+const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
+
+/** The signaling service's lobby logic. One instance per service process. */
+export class SignalingCore {
+  readonly config: SignalingCoreConfig;
+  readonly metrics = new SignalingMetrics();
+  readonly #conns = new Map<number, Connection>();
+  readonly #lobbies = new Map<string, Lobby>();
+  readonly #tokens = new Map<string, Member>();
+  readonly #ipBuckets = new Map<string, TokenBucket>();
+  #out: CoreOutput[] = [];
+  #outHead = 0;
+  readonly #helloQ = new DeadlineQueue<Connection>();
+  readonly #heartbeatQ = new DeadlineQueue<Connection>();
+  readonly #graceQ = new DeadlineQueue<Member>();
+  #members = 0;
+  #shuttingDown = false;
+  readonly #logRank: number;
+  readonly #rand4 = new Uint8Array(4);
+  /** STUN port announced in `welcome`; starts as config.stunPort, set by the adapter once bound. */
+  stunPort: number | undefined;
+
+  /**
+   * @throws SignalingError ERR_INVALID_PARAMETER for a bad option (see resolveSignalingCoreOptions)
+   */
+  constructor(options: SignalingCoreOptions) {
+    this.config = resolveSignalingCoreOptions(options);
+    this.#logRank = LOG_LEVELS.indexOf(this.config.logLevel);
+    this.stunPort = this.config.stunPort;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Lobbies that exist. */
+  get lobbyCount(): number {
+    return this.#lobbies.size;
+  }
+
+  /** Members in all lobbies, away ones included. */
+  get memberCount(): number {
+    return this.#members;
+  }
+
+  /** True once shutdown() was called. */
+  get isShuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  /**
+   * A WebSocket was accepted.
+   * @param conn a number the adapter never reuses while the connection is known
+   * @param ip the remote address, for the per-IP connection rate limit
+   */
+  handleOpen(now: number, conn: number, ip: string): void {
+    this.metrics.connectionsOpened++;
+    const c = new Connection(conn, ip, now, this.config.messageBurst);
+    this.#conns.set(conn, c);
+    if (this.#shuttingDown) {
+      this.#error(c, null, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
+      this.#closeConn(now, c, CloseCode.GoingAway, 'shutting down');
+    } else if (this.#conns.size > this.config.maxConnections) {
+      this.#error(c, null, 'SIG_SERVER_FULL', `the service is at its limit of ${this.config.maxConnections} connections`);
+      this.#closeConn(now, c, CloseCode.ServerFull, 'server full');
+    } else if (!this.#ipAllowed(now, ip)) {
+      this.#error(c, null, 'SIG_RATE_LIMITED', `this address opens more than ${this.config.connectionsPerSecondPerIp} connections per second`);
+      this.#closeConn(now, c, CloseCode.ServerFull, 'connection rate limit');
+    } else {
+      this.#helloQ.push(now + this.config.helloTimeoutMs, c, 0);
+    }
+  }
+
+  /**
+   * One frame arrived.
+   * @param text the frame as UTF-8 text, or null for a binary frame
+   * @param byteLength its size in bytes
+   */
+  handleMessage(now: number, conn: number, text: string | null, byteLength: number): void {
+    const c = this.#conns.get(conn);
+    if (c === undefined) return;
+    this.metrics.bytesIn += byteLength;
+    c.lastSeen = now;
+    if (byteLength > this.config.maxMessageBytes) {
+      this.metrics.messagesIn.invalid++;
+      this.#error(c, null, 'SIG_BAD_MESSAGE', `message is ${byteLength} bytes; the limit is ${this.config.maxMessageBytes}`);
+      this.#closeConn(now, c, CloseCode.MessageTooBig, 'message too big');
+      return;
+    }
+    if (text === null) {
+      this.metrics.messagesIn.binary++;
+      if (this.#rateLimited(now, c, null)) return;
+      this.#bad(now, c, null, 'SIG_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
+      return;
+    }
+    const res = decodeClientMessage(text);
+    if (!res.ok) {
+      if (res.type !== null) this.metrics.messagesIn[res.type as ClientMessage['type']]++;
+      else this.metrics.messagesIn.invalid++;
+      if (this.#rateLimited(now, c, res.rid)) return;
+      this.#bad(now, c, res.rid, res.code, res.message);
+      return;
+    }
+    const msg = res.message;
+    this.metrics.messagesIn[msg.type]++;
+    if (this.#rateLimited(now, c, msg.type === 'heartbeat.ack' ? null : msg.rid)) return;
+    c.badInRow = 0;
+    if (msg.type === 'heartbeat.ack') {
+      if (msg.n === c.hbN && c.hbSentAt >= 0) c.sampleRtt(now, msg.local);
+      return;
+    }
+    if (this.#shuttingDown) {
+      this.#error(c, msg.rid, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
+      return;
+    }
+    if (c.phase === 'new') {
+      if (msg.type === 'hello') this.#onHello(now, c, msg);
+      else this.#error(c, msg.rid, 'SIG_HELLO_REQUIRED', 'the first message must be hello');
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        this.#error(c, msg.rid, 'SIG_ALREADY_HELLO', 'hello was already accepted on this connection');
+        return;
+      case 'resume':
+        this.#onResume(now, c, msg);
+        return;
+      case 'lobby.create':
+        this.#onCreate(now, c, msg);
+        return;
+      case 'lobby.join':
+        this.#onJoin(now, c, msg);
+        return;
+      case 'lobby.leave':
+        if (c.member !== null) this.#removeMember(now, c.member, 'left');
+        this.#send(c, { type: 'ok', rid: msg.rid });
+        return;
+      case 'lobby.seal':
+        this.#onSeal(c, msg.rid);
+        return;
+      case 'lobby.get':
+        if (c.member === null) this.#notInLobby(c, msg.rid);
+        else this.#send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view() });
+        return;
+      case 'pair.candidates':
+        this.#onCandidates(c, msg);
+        return;
+      case 'pair.result':
+        this.#onResult(c, msg);
+        return;
+    }
+  }
+
+  /**
+   * The WebSocket closed (either side). A member whose client closed with 1000 leaves at once;
+   * any other code keeps its place for graceMs so it can resume.
+   * @param code the close code received or sent (1006 when the TCP connection just died)
+   */
+  handleClose(now: number, conn: number, code: number): void {
+    const c = this.#conns.get(conn);
+    if (c === undefined) return;
+    this.#conns.delete(conn);
+    c.timerGen++;
+    const m = c.member;
+    if (m === null) return;
+    c.member = null;
+    if (code === CloseCode.Normal) this.#removeMember(now, m, 'left');
+    else this.#goAway(now, m);
+  }
+
+  /** Runs every deadline due at `now`. A spurious call does nothing. */
+  handleTimeout(now: number): void {
+    while (this.#helloQ.popDue(now, (c) => {
+      if (this.#conns.get(c.id) === c && c.phase === 'new') {
+        this.#closeConn(now, c, CloseCode.HelloTimeout, `no hello within ${this.config.helloTimeoutMs} ms`);
+      }
+    }));
+    while (this.#heartbeatQ.popDue(now, (c, gen) => {
+      if (this.#conns.get(c.id) !== c || gen !== c.timerGen) return;
+      if (now - c.lastSeen >= this.config.idleTimeoutMs) {
+        this.#closeConn(now, c, CloseCode.IdleTimeout, `no message for ${this.config.idleTimeoutMs} ms`);
+      } else {
+        this.#sendHeartbeat(now, c);
+      }
+    }));
+    while (this.#graceQ.popDue(now, (m, gen) => {
+      if (gen === m.graceGen && m.conn === null && m.lobby.members.get(m.id) === m) this.#removeMember(now, m, 'timeout');
+    }));
+  }
+
+  /**
+   * Tells every client the service is going down, then closes each with 1001. Lobbies end
+   * with the process; new connections are refused.
+   */
+  shutdown(now: number, reason = 'the service is shutting down'): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    const text = JSON.stringify({ type: 'shutdown', reason });
+    for (const c of [...this.#conns.values()]) {
+      this.#sendText(c, text);
+      this.#closeConn(now, c, CloseCode.GoingAway, 'shutdown');
+    }
+    this.#lobbies.clear();
+    this.#tokens.clear();
+    this.#ipBuckets.clear();
+    this.#helloQ.clear();
+    this.#heartbeatQ.clear();
+    this.#graceQ.clear();
+    this.#members = 0;
+    this.#log('info', 'shutdown', { reason });
+  }
+
+  // ------------------------------------------------------------------ outputs
+
+  /** The next thing to do, or undefined when there is nothing. Drain after every input. */
+  pollOutput(): CoreOutput | undefined {
+    if (this.#outHead >= this.#out.length) {
+      if (this.#outHead > 0) {
+        this.#out = [];
+        this.#outHead = 0;
+      }
+      return undefined;
+    }
+    const o = this.#out[this.#outHead]!;
+    this.#out[this.#outHead++] = undefined as unknown as CoreOutput;
+    return o;
+  }
+
+  /** The earliest deadline (service ms), or undefined when no timer is needed. */
+  pollTimeout(): number | undefined {
+    let t = this.#helloQ.peekAt();
+    const h = this.#heartbeatQ.peekAt();
+    if (h !== undefined && (t === undefined || h < t)) t = h;
+    const g = this.#graceQ.peekAt();
+    if (g !== undefined && (t === undefined || g < t)) t = g;
+    return t;
+  }
+
+  // ------------------------------------------------------------------ handlers
+
+  #onHello(now: number, c: Connection, msg: HelloMessage): void {
+    const version = negotiateVersion(msg.versions);
+    if (version === undefined) {
+      this.#error(c, msg.rid, 'SIG_UNSUPPORTED_VERSION', `no common protocol version; the service speaks ${SUPPORTED_VERSIONS.join(', ')}`, { supported: SUPPORTED_VERSIONS.join(',') });
+      this.#closeConn(now, c, CloseCode.UnsupportedVersion, 'unsupported version');
+      return;
+    }
+    c.phase = 'ready';
+    c.name = msg.name;
+    // The first heartbeat goes out before welcome: the client acks it before it can act on
+    // welcome, so the first RTT sample is in before its first lobby request.
+    this.#sendHeartbeat(now, c);
+    const cfg = this.config;
+    const welcome: WelcomeMessage = {
+      type: 'welcome', rid: msg.rid, version, caps: negotiateCapabilities(msg.caps ?? [], CAPABILITIES), now,
+      graceMs: cfg.graceMs, heartbeatMs: cfg.heartbeatMs,
+      limits: {
+        maxMessageBytes: cfg.maxMessageBytes, maxCandidatesPerPair: MAX_CANDIDATES_PER_PAIR, maxPeersCap: cfg.maxPeersCap,
+        messagesPerSecond: cfg.messagesPerSecond, messageBurst: cfg.messageBurst,
+      },
+    };
+    if (this.stunPort !== undefined) welcome.stunPort = this.stunPort;
+    this.#send(c, welcome);
+  }
+
+  #onCreate(now: number, c: Connection, msg: LobbyCreateMessage): void {
+    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    if (this.#lobbies.size >= this.config.maxLobbies) {
+      return this.#error(c, msg.rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
+    }
+    const maxPeers = msg.maxPeers ?? this.config.defaultMaxPeers;
+    if (maxPeers > this.config.maxPeersCap) {
+      return this.#error(c, msg.rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
+    }
+    let code: string | undefined;
+    if (msg.name !== undefined) {
+      if (!isValidLobbyName(msg.name)) {
+        return this.#error(c, msg.rid, 'SIG_BAD_MESSAGE', 'name must be 1..64 of a-z 0-9 . _ - starting with a letter or digit', { field: 'name' });
+      }
+      if (this.#lobbies.has(msg.name)) return this.#error(c, msg.rid, 'SIG_LOBBY_EXISTS', `a lobby named ${msg.name} already exists`);
+      code = msg.name;
+    } else {
+      const bytes = new Uint8Array(LOBBY_CODE_RANDOM_BYTES);
+      for (let i = 0; i < MAX_DRAWS && code === undefined; i++) {
+        this.config.random(bytes);
+        const candidate = encodeLobbyCode(bytes);
+        if (!this.#lobbies.has(candidate)) code = candidate;
+      }
+      if (code === undefined) return this.#error(c, msg.rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
+    }
+    let hash: Uint8Array | undefined;
+    let salt: Uint8Array | undefined;
+    if (msg.password !== undefined) {
+      salt = new Uint8Array(SALT_BYTES);
+      this.config.random(salt);
+      hash = this.config.hashSecret(msg.password, salt);
+    }
+    const lobby = new Lobby(code, msg.mode ?? 'mesh', maxPeers, hash, salt);
+    this.#lobbies.set(code, lobby);
+    this.metrics.lobbiesCreated++;
+    const m = this.#addMember(lobby, c, 1);
+    this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: 1, token: m.token, lobby: lobby.view() });
+    this.#log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
+    void now;
+  }
+
+  #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
+    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    let lobby = this.#lobbies.get(msg.lobby);
+    if (lobby === undefined) {
+      const code = normalizeLobbyCode(msg.lobby);
+      if (code !== undefined) lobby = this.#lobbies.get(code);
+    }
+    if (lobby === undefined) return this.#error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
+    if (lobby.sealed) return this.#error(c, msg.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
+    if (lobby.passwordHash !== undefined) {
+      const ok = msg.password !== undefined && constantTimeEqual(this.config.hashSecret(msg.password, lobby.salt!), lobby.passwordHash);
+      if (!ok) return this.#error(c, msg.rid, 'SIG_BAD_PASSWORD', msg.password === undefined ? `lobby ${lobby.code} needs a password` : 'wrong password');
+    }
+    if (lobby.members.size >= lobby.maxPeers) return this.#error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
+    const id = this.#drawPeerId(lobby);
+    if (id === undefined) {
+      return this.#error(c, msg.rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
+    }
+    const m = this.#addMember(lobby, c, id);
+    this.#broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
+    this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
+    this.#schedulePairs(now, m);
+  }
+
+  #onSeal(c: Connection, rid: number): void {
+    const m = c.member;
+    if (m === null) return this.#notInLobby(c, rid);
+    if (m.lobby.owner !== m.id) return this.#error(c, rid, 'SIG_NOT_OWNER', `only the owner (peer ${m.lobby.owner}) may seal the lobby`);
+    if (!m.lobby.sealed) {
+      m.lobby.sealed = true;
+      this.#broadcast(m.lobby, { type: 'lobby.sealed' }, m);
+    }
+    this.#send(c, { type: 'ok', rid });
+  }
+
+  #onCandidates(c: Connection, msg: PairCandidatesMessage): void {
+    const m = c.member;
+    if (m === null) return this.#notInLobby(c, msg.rid);
+    const pair = m.lobby.pairs.get(msg.pair);
+    const other = pair?.other(m);
+    if (pair === undefined || other === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
+    const fromA = pair.a === m;
+    const sent = fromA ? pair.candidatesFromA : pair.candidatesFromB;
+    if (sent + msg.candidates.length > MAX_CANDIDATES_PER_PAIR) {
+      return this.#error(c, msg.rid, 'SIG_BAD_CANDIDATE', `pair ${pair.id} would get ${sent + msg.candidates.length} candidates from this side; the limit is ${MAX_CANDIDATES_PER_PAIR}`, { field: 'candidates' });
+    }
+    if (fromA) pair.candidatesFromA += msg.candidates.length;
+    else pair.candidatesFromB += msg.candidates.length;
+    this.metrics.candidatesRelayed += msg.candidates.length;
+    this.#send(c, { type: 'ok', rid: msg.rid });
+    this.#toMember(other, { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true });
+  }
+
+  #onResult(c: Connection, msg: PairResultMessage): void {
+    const m = c.member;
+    if (m === null) return this.#notInLobby(c, msg.rid);
+    const pair = m.lobby.pairs.get(msg.pair);
+    if (pair === undefined || pair.other(m) === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
+    const report: PairReport = { outcome: msg.outcome, path: msg.path, rttMs: msg.rttMs, reason: msg.reason };
+    if (pair.a === m) pair.reportA = report;
+    else pair.reportB = report;
+    const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;
+    this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
+    this.#send(c, { type: 'ok', rid: msg.rid });
+    this.#broadcast(m.lobby, { type: 'link.updated', link: pair.view() }, undefined);
+  }
+
+  #onResume(now: number, c: Connection, msg: ResumeMessage): void {
+    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}`);
+    const m = this.#tokens.get(msg.token);
+    if (m === undefined) return this.#error(c, msg.rid, 'SIG_RESUME_REJECTED', 'the resume token is unknown or its grace period is over');
+    const old = m.conn;
+    const wasAway = old === null;
+    if (old !== null) {
+      // The old socket is still open (half-open TCP not yet noticed): the new one wins.
+      old.member = null;
+      this.#closeConn(now, old, CloseCode.Replaced, 'replaced by a resumed connection');
+    } else {
+      m.graceGen++;
+    }
+    this.#tokens.delete(m.token);
+    m.token = this.#newToken();
+    this.#tokens.set(m.token, m);
+    m.conn = c;
+    c.member = m;
+    this.metrics.resumes++;
+    const lobby = m.lobby;
+    this.#send(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() });
+    if (wasAway) this.#broadcast(lobby, { type: 'peer.back', id: m.id }, m);
+    // Messages for the member were dropped while it was away, so every pair of it that is not
+    // linked yet starts over under a new id; the other side learns which pair it replaces.
+    for (const pair of [...lobby.pairs.values()]) {
+      const other = pair.other(m);
+      if (other === undefined || pair.state === 'connected') continue;
+      this.#endPair(lobby, pair);
+      if (other.conn !== null) this.#startPair(now, lobby, m, other, pair.id);
+    }
+    this.#schedulePairs(now, m);
+  }
+
+  // ------------------------------------------------------------------ lobby mechanics
+
+  #addMember(lobby: Lobby, c: Connection, id: number): Member {
+    const m = new Member(id, lobby, c.name, c, this.#newToken());
+    lobby.members.set(id, m);
+    lobby.usedIds.add(id);
+    this.#tokens.set(m.token, m);
+    c.member = m;
+    this.#members++;
+    return m;
+  }
+
+  #removeMember(now: number, m: Member, reason: LeaveReason): void {
+    const lobby = m.lobby;
+    if (lobby.members.get(m.id) !== m) return;
+    lobby.members.delete(m.id);
+    this.#members--;
+    this.#tokens.delete(m.token);
+    m.graceGen++;
+    if (m.conn !== null) {
+      m.conn.member = null;
+      m.conn = null;
+    }
+    for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) this.#endPair(lobby, pair);
+    this.metrics.membersLeft[reason]++;
+    if (lobby.members.size === 0) {
+      this.#lobbies.delete(lobby.code);
+      this.metrics.lobbiesRemoved++;
+      this.#log('info', 'lobby.removed', { lobby: lobby.code });
+      return;
+    }
+    this.#broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
+    if (lobby.owner === m.id) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const id of lobby.members.keys()) if (id < next) next = id;
+      lobby.owner = next;
+      this.#broadcast(lobby, { type: 'lobby.owner', owner: next }, undefined);
+      if (lobby.mode === 'server') this.#schedulePairs(now, lobby.members.get(next)!);
+    }
+  }
+
+  #goAway(now: number, m: Member): void {
+    m.conn = null;
+    if (this.config.graceMs === 0) {
+      this.#removeMember(now, m, 'closed');
+      return;
+    }
+    m.graceGen++;
+    this.#graceQ.push(now + this.config.graceMs, m, m.graceGen);
+    this.#broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: this.config.graceMs }, m);
+  }
+
+  #drawPeerId(lobby: Lobby): number | undefined {
+    if (lobby.usedIds.size >= this.config.maxIdsPerLobby) return undefined;
+    const b = this.#rand4;
+    for (let i = 0; i < MAX_DRAWS; i++) {
+      this.config.random(b);
+      // 31 uniform bits; 0 and 1 are rejected, so the result is uniform over 2..2³¹−1.
+      const id = (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 1);
+      if (id >= 2 && !lobby.usedIds.has(id)) return id;
+    }
+    return undefined;
+  }
+
+  /** Starts a pair between `m` and every present member it should pair with and does not. */
+  #schedulePairs(now: number, m: Member): void {
+    if (m.conn === null) return;
+    const lobby = m.lobby;
+    for (const o of lobby.members.values()) {
+      if (o === m || o.conn === null || !lobby.wantsPair(m.id, o.id) || lobby.pairByKey.has(pairKey(m.id, o.id))) continue;
+      this.#startPair(now, lobby, m, o, undefined);
+    }
+  }
+
+  #startPair(now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
+    const a = x.id < y.id ? x : y;
+    const b = a === x ? y : x;
+    const secretBytes = new Uint8Array(SECRET_BYTES);
+    this.config.random(secretBytes);
+    const id = lobby.nextPairId;
+    lobby.nextPairId = lobby.nextPairId >= 0xffffffff ? 1 : lobby.nextPairId + 1;
+    const pair = new Pair(id, a, b, toBase64Url(secretBytes));
+    lobby.pairs.set(id, pair);
+    lobby.pairByKey.set(pairKey(a.id, b.id), pair);
+    this.metrics.pairsStarted++;
+    // Issue #5: at least max(minLeadMs, 2 × the larger RTT) ahead, so both pair.start messages
+    // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).
+    const rtt = Math.max(this.#rttOf(a), this.#rttOf(b));
+    const at = now + Math.max(this.config.minLeadMs, 2 * rtt);
+    const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret: pair.secret };
+    const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret: pair.secret };
+    if (replaces !== undefined) {
+      startA.replaces = replaces;
+      startB.replaces = replaces;
+    }
+    this.#toMember(a, startA);
+    this.#toMember(b, startB);
+  }
+
+  #endPair(lobby: Lobby, pair: Pair): void {
+    lobby.pairs.delete(pair.id);
+    if (lobby.pairByKey.get(pairKey(pair.a.id, pair.b.id)) === pair) lobby.pairByKey.delete(pairKey(pair.a.id, pair.b.id));
+  }
+
+  #rttOf(m: Member): number {
+    const c = m.conn;
+    return c === null || c.srtt < 0 ? this.config.unknownRttMs : c.srtt;
+  }
+
+  // ------------------------------------------------------------------ output helpers
+
+  #sendHeartbeat(now: number, c: Connection): void {
+    c.hbN = (c.hbN + 1) >>> 0;
+    c.hbSentAt = now;
+    c.timerGen++;
+    this.#heartbeatQ.push(now + this.config.heartbeatMs, c, c.timerGen);
+    const msg: ServerMessage = c.srtt < 0 ? { type: 'heartbeat', n: c.hbN, now } : { type: 'heartbeat', n: c.hbN, now, rttMs: c.srtt, offsetMs: c.offsetMs ?? 0 };
+    this.#send(c, msg);
+  }
+
+  #send(c: Connection, msg: ServerMessage): void {
+    this.#sendText(c, JSON.stringify(msg));
+  }
+
+  #sendText(c: Connection, text: string): void {
+    this.metrics.messagesOut++;
+    this.#out.push({ kind: 'send', conn: c.id, text });
+  }
+
+  #toMember(m: Member, msg: ServerMessage): void {
+    if (m.conn !== null) this.#send(m.conn, msg);
+    else this.metrics.droppedWhileAway++;
+  }
+
+  #broadcast(lobby: Lobby, msg: ServerMessage, except: Member | undefined): void {
+    const text = JSON.stringify(msg);
+    for (const m of lobby.members.values()) {
+      if (m === except) continue;
+      if (m.conn !== null) this.#sendText(m.conn, text);
+      else this.metrics.droppedWhileAway++;
+    }
+  }
+
+  #error(c: Connection, rid: number | null, code: WireErrorCode, message: string, details?: Record<string, string | number | boolean>): void {
+    this.metrics.errors[code]++;
+    const msg: ErrorMessage = details === undefined ? { type: 'error', rid, code, message } : { type: 'error', rid, code, message, details };
+    this.#send(c, msg);
+  }
+
+  #notInLobby(c: Connection, rid: number): void {
+    this.#error(c, rid, 'SIG_NOT_IN_LOBBY', 'this connection is in no lobby');
+  }
+
+  #unknownPair(c: Connection, rid: number, pair: number): void {
+    this.#error(c, rid, 'SIG_UNKNOWN_PAIR', `pair ${pair} is not a current pair of this peer`, { pair });
+  }
+
+  /** Answers a malformed message; closes with 4000 after maxBadMessages in a row. */
+  #bad(now: number, c: Connection, rid: number | null, code: WireErrorCode, message: string): void {
+    c.badInRow++;
+    if (c.badInRow > this.config.maxBadMessages) {
+      this.metrics.errors[code]++;
+      this.#closeConn(now, c, CloseCode.ProtocolError, 'too many malformed messages');
+      return;
+    }
+    this.#error(c, rid, code, message);
+    this.#log('debug', 'message.rejected', { conn: c.id, code });
+  }
+
+  /** Token bucket per connection; a client that keeps going after the errors is closed. */
+  #rateLimited(now: number, c: Connection, rid: number | null): boolean {
+    if (c.bucket.take(now, this.config.messagesPerSecond, this.config.messageBurst)) {
+      c.rateStrikes = 0;
+      return false;
+    }
+    c.rateStrikes++;
+    if (c.rateStrikes > this.config.messageBurst) {
+      this.metrics.errors.SIG_RATE_LIMITED++;
+      this.#closeConn(now, c, CloseCode.RateLimited, 'rate limit');
+    } else {
+      this.#error(c, rid, 'SIG_RATE_LIMITED', `more than ${this.config.messagesPerSecond} messages per second`);
+    }
+    return true;
+  }
+
+  #ipAllowed(now: number, ip: string): boolean {
+    const rate = this.config.connectionsPerSecondPerIp;
+    if (rate === 0) return true;
+    let b = this.#ipBuckets.get(ip);
+    if (b === undefined) {
+      if (this.#ipBuckets.size >= this.config.maxTrackedIps) {
+        // Forget the address seen longest ago (Map keeps insertion order): memory stays bounded.
+        const oldest = this.#ipBuckets.keys().next().value as string;
+        this.#ipBuckets.delete(oldest);
+      }
+      b = new TokenBucket(this.config.connectionBurstPerIp, now);
+      this.#ipBuckets.set(ip, b);
+    }
+    return b.take(now, rate, this.config.connectionBurstPerIp);
+  }
+
+  #closeConn(now: number, c: Connection, code: number, reason: string): void {
+    this.#out.push({ kind: 'close', conn: c.id, code, reason });
+    const name = CLOSE_NAME.get(code);
+    if (name !== undefined) this.metrics.closes[name] = (this.metrics.closes[name] ?? 0) + 1;
+    this.#conns.delete(c.id);
+    c.timerGen++;
+    const m = c.member;
+    c.member = null;
+    if (m !== null && m.conn === c && !this.#shuttingDown) this.#goAway(now, m);
+    if (code !== CloseCode.GoingAway) this.#log('info', 'connection.closed', { conn: c.id, code, reason });
+  }
+
+  #newToken(): string {
+    const b = new Uint8Array(TOKEN_BYTES);
+    this.config.random(b);
+    return toBase64Url(b);
+  }
+
+  #log(level: LogLevel, event: string, fields: Record<string, string | number | boolean>): void {
+    if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#out.push({ kind: 'log', level, event, fields });
+  }
+}

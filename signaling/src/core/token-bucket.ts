@@ -1,0 +1,40 @@
+// A token-bucket rate limiter driven by the caller's clock (core).
+
+/**
+ * Allows `rate` events per second with bursts of up to `burst`. A rate of 0 means unlimited.
+ * Time is integer ms from the caller's monotonic clock.
+ */
+export class TokenBucket {
+  tokens: number;
+  at: number;
+
+  constructor(burst: number, now: number) {
+    this.tokens = burst;
+    this.at = now;
+  }
+
+  /**
+   * Takes one token if there is one.
+   * @param rate tokens per second (0 = unlimited)
+   * @param burst bucket size
+   * @returns true when the event is allowed
+   */
+  take(now: number, rate: number, burst: number): boolean {
+    if (rate <= 0) return true;
+    const elapsed = now - this.at;
+    if (elapsed > 0) {
+      this.tokens = Math.min(burst, this.tokens + (elapsed * rate) / 1000);
+      this.at = now;
+    }
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** True when the bucket would be full at `now` (an idle entry that can be forgotten). */
+  isFull(now: number, rate: number, burst: number): boolean {
+    return rate <= 0 || this.tokens + ((now - this.at) * rate) / 1000 >= burst;
+  }
+}

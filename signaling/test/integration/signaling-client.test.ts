@@ -1,0 +1,167 @@
+// SignalingClient against a real SignalingServer over loopback WebSockets.
+import { expect } from 'chai';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import type { SignalingServer } from '../../src/adapter/signaling-server.js';
+import { SignalingError } from '../../src/errors.js';
+import { startTestServer } from '../support/server.js';
+
+describe('SignalingClient', () => {
+  let server: SignalingServer;
+  const clients: SignalingClient[] = [];
+  const connect = async (name?: string): Promise<SignalingClient> => {
+    const c = await SignalingClient.connect(server.url, name === undefined ? {} : { name });
+    clients.push(c);
+    return c;
+  };
+
+  beforeEach(async () => {
+    server = await startTestServer({ graceMs: 3000 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await server.close();
+  });
+
+  describe('#createLobby / #joinLobby', () => {
+    it('creates, joins, schedules a pair and relays candidates and results', async () => {
+      const a = await connect('alice');
+      const b = await connect('bob');
+      expect(a.version).to.equal(1);
+      const created = await a.createLobby({ password: 'pw' });
+      expect(created.you).to.equal(1);
+      const joined = a.next('peerJoined');
+      const startA = a.next('pairStart');
+      const startB = b.next('pairStart');
+      const { you } = await b.joinLobby(created.lobby.code, { password: 'pw' });
+      expect((await joined).id).to.equal(you);
+      const [sa, sb] = await Promise.all([startA, startB]);
+      expect(sa).to.deep.include({ remote: you, role: 'listen', pair: sb.pair });
+      expect(sb).to.deep.include({ remote: 1, role: 'connect' });
+      expect(Buffer.from(sa.secret).equals(Buffer.from(sb.secret))).to.equal(true);
+      expect(sa.secret.length).to.equal(16);
+      // startAt is on the local clock: service time plus the offset, ahead of now.
+      expect(sa.startAt).to.equal(sa.at + a.clockOffsetMs);
+      const cands = b.next('candidates');
+      await a.sendCandidates(sa.pair, [{ kind: 'host', family: 4, address: '127.0.0.1', port: 4242 }], { done: true });
+      expect(await cands).to.deep.equal({ pair: sa.pair, from: 1, candidates: [{ kind: 'host', family: 4, address: '127.0.0.1', port: 4242 }], done: true });
+      const linkA = a.next('linkUpdated');
+      await b.reportPairResult(sb.pair, { outcome: 'connected', path: 'direct', rttMs: 2 });
+      expect(await linkA).to.deep.equal({ pair: sa.pair, a: 1, b: you, state: 'connected', path: 'direct', rttMs: 2 });
+      expect(a.lobby!.links).to.deep.equal([{ pair: sa.pair, a: 1, b: you, state: 'connected', path: 'direct', rttMs: 2 }]);
+      expect((await b.getLobby()).members.map((m) => m.name)).to.deep.equal(['alice', 'bob']);
+    });
+
+    it('rejects with typed errors carrying the service code', async () => {
+      const a = await connect();
+      const err = await a.joinLobby('ZZZZ-ZZZZ').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(SignalingError);
+      expect(err).to.include({ code: 'SIG_LOBBY_NOT_FOUND', message: 'no lobby has that code or name' });
+      const { lobby } = await a.createLobby();
+      const b = await connect();
+      await b.joinLobby(lobby.code);
+      const seal = await b.seal().catch((e: unknown) => e);
+      expect(seal).to.include({ code: 'SIG_NOT_OWNER' });
+      const bad = await b.sendCandidates(999, []).catch((e: unknown) => e);
+      expect(bad).to.include({ code: 'SIG_UNKNOWN_PAIR' });
+    });
+
+    it('tracks ownership, sealing and leaving in its lobby view', async () => {
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const { you } = await b.joinLobby(lobby.code);
+      const sealed = b.next('sealed');
+      await a.seal();
+      await sealed;
+      expect(b.lobby!.sealed).to.equal(true);
+      const owner = b.next('ownerChanged');
+      const left = b.next('peerLeft');
+      await a.leave();
+      expect(await left).to.deep.equal({ id: 1, reason: 'left' });
+      expect(await owner).to.deep.equal({ owner: you });
+      expect(b.lobby!.owner).to.equal(you);
+      expect(b.lobby!.members.map((m) => m.id)).to.deep.equal([you]);
+      expect(a.lobby).to.equal(undefined);
+    });
+  });
+
+  describe('resume', () => {
+    it('resumes after a dropped WebSocket with the same id and a restarted pair', async () => {
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const firstStart = a.next('pairStart');
+      const { you } = await b.joinLobby(lobby.code);
+      const first = await firstStart;
+      const away = a.next('peerAway');
+      const back = a.next('peerBack');
+      const resumed = b.next('resumed');
+      const restart = a.next('pairStart');
+      const disconnected = b.next('disconnected');
+      b.simulateConnectionLoss();
+      expect(await disconnected).to.deep.include({ willResume: true });
+      expect(await away).to.deep.equal({ id: you, graceMs: 3000 });
+      expect((await resumed).you).to.equal(you);
+      expect(await back).to.deep.equal({ id: you });
+      expect(await restart).to.deep.include({ remote: you, replaces: first.pair });
+      expect(b.isOpen).to.equal(true);
+      expect(b.peerId).to.equal(you);
+    });
+
+    it('rejects requests made while the connection is down with SIG_CLIENT_CONNECTION_LOST', async () => {
+      const a = await connect();
+      await a.createLobby();
+      const disconnected = a.next('disconnected');
+      a.simulateConnectionLoss();
+      await disconnected;
+      const err = await a.getLobby().catch((e: unknown) => e);
+      expect(err).to.include({ code: 'SIG_CLIENT_CONNECTION_LOST' });
+      await a.next('resumed');
+    });
+  });
+
+  describe('#close', () => {
+    it('leaves at once: the others see peer.left with reason left', async () => {
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const { you } = await b.joinLobby(lobby.code);
+      const left = a.next('peerLeft');
+      await b.close();
+      expect(await left).to.deep.equal({ id: you, reason: 'left' });
+      const err = await b.getLobby().catch((e: unknown) => e);
+      expect(err).to.include({ code: 'SIG_CLIENT_CLOSED' });
+    });
+
+    it('reports a service shutdown as shutdown then closed with 1001', async () => {
+      const a = await connect();
+      await a.createLobby();
+      const shutdown = a.next('shutdown');
+      const closed = a.next('closed');
+      await server.close();
+      expect(await shutdown).to.deep.equal({ reason: 'the service is shutting down' });
+      expect(await closed).to.deep.include({ code: 1001 });
+    });
+  });
+
+  describe('.connect', () => {
+    it('rejects a bad url synchronously typed, and an unreachable service with SIG_CLIENT_CONNECT_FAILED', async () => {
+      const e1 = await SignalingClient.connect('http://x').catch((e: unknown) => e);
+      expect(e1).to.include({ code: 'ERR_INVALID_PARAMETER', message: 'url must start with ws:// or wss://, got "http://x"' });
+      const port = server.port;
+      await server.close();
+      const e2 = await SignalingClient.connect(`ws://127.0.0.1:${port}/`).catch((e: unknown) => e);
+      expect(e2).to.include({ code: 'SIG_CLIENT_CONNECT_FAILED' });
+      server = await startTestServer();
+    });
+
+    it('rejects with SIG_SERVER_FULL when the service is at its connection cap', async () => {
+      await server.close();
+      server = await startTestServer({ maxConnections: 1 });
+      await connect();
+      const err = await SignalingClient.connect(server.url).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'SIG_SERVER_FULL' });
+    });
+  });
+});

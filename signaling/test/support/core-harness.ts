@@ -1,0 +1,150 @@
+// Drives a SignalingCore with a virtual clock and records what each connection receives.
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { decodeServerMessage } from '@meshpunch/protocol';
+import type { LobbyView, ServerMessage } from '@meshpunch/protocol';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { SignalingCore } from '../../src/core/signaling-core.js';
+import type { SignalingCoreOptions } from '../../src/core/config.js';
+
+/** A fast deterministic stand-in for scrypt (the core only needs a salted one-way function). */
+export function testHash(secret: string, salt: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(salt).update(secret).digest());
+}
+
+export interface Closed { code: number; reason: string }
+
+/** A virtual-time driver around one core. */
+export class CoreHarness {
+  now = 1000;
+  readonly core: SignalingCore;
+  readonly prng: Prng;
+  readonly inbox = new Map<number, ServerMessage[]>();
+  readonly closed = new Map<number, Closed>();
+  readonly logs: Array<{ level: string; event: string }> = [];
+  /** Answer heartbeats at once (RTT 0 unless `ackDelayMs` set). */
+  autoAck = true;
+  #nextConn = 1;
+  #rid = 100;
+
+  constructor(options: Partial<SignalingCoreOptions> = {}, seed = seedFromEnv(0x5eed)) {
+    this.prng = new Prng(seed);
+    this.core = new SignalingCore({ random: (out) => this.prng.fill(out), hashSecret: testHash, connectionsPerSecondPerIp: 0, ...options });
+  }
+
+  open(ip = '10.0.0.1'): number {
+    const id = this.#nextConn++;
+    this.inbox.set(id, []);
+    this.core.handleOpen(this.now, id, ip);
+    this.drain();
+    return id;
+  }
+
+  /** Sends an object (JSON-encoded) or raw text. */
+  send(conn: number, msg: object | string): void {
+    const text = typeof msg === 'string' ? msg : JSON.stringify(msg);
+    this.core.handleMessage(this.now, conn, text, Buffer.byteLength(text));
+    this.drain();
+  }
+
+  sendBinary(conn: number, bytes: number): void {
+    this.core.handleMessage(this.now, conn, null, bytes);
+    this.drain();
+  }
+
+  /** The peer closed its socket (1006 = dropped without a close frame). */
+  drop(conn: number, code = 1006): void {
+    this.core.handleClose(this.now, conn, code);
+    this.drain();
+  }
+
+  /** Runs every deadline up to now + ms, in order. */
+  advance(ms: number): void {
+    const target = this.now + ms;
+    for (let i = 0; i < 1_000_000; i++) {
+      const t = this.core.pollTimeout();
+      if (t === undefined || t > target) break;
+      this.now = Math.max(this.now, t);
+      this.core.handleTimeout(this.now);
+      this.drain();
+    }
+    this.now = target;
+  }
+
+  drain(): void {
+    for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
+      if (o.kind === 'log') {
+        this.logs.push({ level: o.level, event: o.event });
+        continue;
+      }
+      if (o.kind === 'close') {
+        expect(this.closed.has(o.conn), `conn ${o.conn} closed twice`).to.equal(false);
+        this.closed.set(o.conn, { code: o.code, reason: o.reason });
+        continue;
+      }
+      expect(this.closed.has(o.conn), `send to conn ${o.conn} after its close`).to.equal(false);
+      const res = decodeServerMessage(o.text);
+      if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${o.text}`);
+      const msg = res.message;
+      this.inbox.get(o.conn)!.push(msg);
+      if (msg.type === 'heartbeat' && this.autoAck) {
+        this.core.handleMessage(this.now, o.conn, JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: this.now + 5000 }), 40);
+      }
+    }
+  }
+
+  /** Removes and returns everything conn received (heartbeats left out unless asked). */
+  take(conn: number, withHeartbeats = false): ServerMessage[] {
+    const all = this.inbox.get(conn)!;
+    this.inbox.set(conn, []);
+    return withHeartbeats ? all : all.filter((m) => m.type !== 'heartbeat');
+  }
+
+  /** Messages of one type conn received, removing them from its inbox. */
+  takeType<T extends ServerMessage['type']>(conn: number, type: T): Array<Extract<ServerMessage, { type: T }>> {
+    const all = this.inbox.get(conn)!;
+    this.inbox.set(conn, all.filter((m) => m.type !== type));
+    return all.filter((m) => m.type === type) as Array<Extract<ServerMessage, { type: T }>>;
+  }
+
+  /** Sends a request with a fresh rid and returns the answer carrying that rid. */
+  request(conn: number, body: Record<string, unknown>): ServerMessage {
+    const rid = this.#rid++;
+    this.send(conn, { ...body, rid });
+    const inbox = this.inbox.get(conn)!;
+    const i = inbox.findIndex((m) => 'rid' in m && m.rid === rid);
+    if (i < 0) expect.fail(`no answer to ${String(body.type)} (rid ${rid}); got ${JSON.stringify(inbox.map((m) => m.type))}`);
+    const [msg] = inbox.splice(i, 1);
+    return msg!;
+  }
+
+  /** Expects an error answer with `code`; returns it. */
+  expectError(conn: number, body: Record<string, unknown>, code: string): Extract<ServerMessage, { type: 'error' }> {
+    const msg = this.request(conn, body);
+    expect(msg.type, JSON.stringify(msg)).to.equal('error');
+    const err = msg as Extract<ServerMessage, { type: 'error' }>;
+    expect(err.code).to.equal(code);
+    return err;
+  }
+
+  /** Opens a connection and completes hello. */
+  client(name?: string, ip?: string): number {
+    const c = this.open(ip);
+    const msg = this.request(c, name === undefined ? { type: 'hello', versions: [1] } : { type: 'hello', versions: [1], name });
+    expect(msg.type).to.equal('welcome');
+    this.take(c);
+    return c;
+  }
+
+  create(conn: number, opts: Record<string, unknown> = {}): { you: number; token: string; lobby: LobbyView } {
+    const msg = this.request(conn, { type: 'lobby.create', ...opts });
+    if (msg.type !== 'lobby.joined') expect.fail(`create failed: ${JSON.stringify(msg)}`);
+    return msg;
+  }
+
+  join(conn: number, lobby: string, password?: string): { you: number; token: string; lobby: LobbyView } {
+    const msg = this.request(conn, password === undefined ? { type: 'lobby.join', lobby } : { type: 'lobby.join', lobby, password });
+    if (msg.type !== 'lobby.joined') expect.fail(`join failed: ${JSON.stringify(msg)}`);
+    return msg;
+  }
+}

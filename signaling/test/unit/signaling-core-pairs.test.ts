@@ -1,0 +1,173 @@
+// Conformance of the core: punch scheduling, candidate relay, pair results, the lobby view.
+import { expect } from 'chai';
+import type { PairStartMessage } from '@meshpunch/protocol';
+import { CoreHarness } from '../support/core-harness.js';
+
+const CAND = { kind: 'host', family: 4, address: '192.168.1.20', port: 40000 };
+
+function trio(h: CoreHarness, mode: 'mesh' | 'server' = 'mesh'): Array<{ c: number; id: number }> {
+  const a = h.client();
+  const { lobby } = h.create(a, { mode });
+  const out = [{ c: a, id: 1 }];
+  for (let i = 0; i < 2; i++) {
+    const c = h.client();
+    out.push({ c, id: h.join(c, lobby.code).you });
+  }
+  return out;
+}
+
+describe('SignalingCore pairs', () => {
+  describe('pair.start', () => {
+    it('starts a pair for every new pair of members: lower id listens, same secret and time for both', () => {
+      const h = new CoreHarness();
+      const a = h.client();
+      const { lobby } = h.create(a);
+      const b = h.client();
+      const joinedAt = h.now;
+      const { you } = h.join(b, lobby.code);
+      const [sa] = h.takeType(a, 'pair.start');
+      const [sb] = h.takeType(b, 'pair.start');
+      expect(sa).to.deep.include({ pair: 1, remote: you, role: 'listen' });
+      expect(sb).to.deep.include({ pair: 1, remote: 1, role: 'connect' });
+      expect(sa!.secret).to.equal(sb!.secret);
+      expect(sa!.secret).to.match(/^[A-Za-z0-9_-]{22}$/);
+      expect(sa!.at).to.equal(sb!.at);
+      // Heartbeats were acked with RTT 0, so the lead is the 100 ms floor.
+      expect(sa!.at - joinedAt).to.equal(100);
+      expect(sa!.offsetMs).to.equal(5000);
+    });
+
+    it('schedules at least 2 × the larger measured RTT ahead', () => {
+      const h = new CoreHarness();
+      h.autoAck = false;
+      const a = h.open();
+      h.send(a, { type: 'hello', rid: 1, versions: [1] });
+      const hb = h.takeType(a, 'heartbeat')[0]!;
+      h.now += 300;
+      h.send(a, { type: 'heartbeat.ack', n: hb.n, local: 0 });
+      const { lobby } = h.create(a);
+      const b = h.open();
+      h.send(b, { type: 'hello', rid: 1, versions: [1] });
+      const now = h.now;
+      h.join(b, lobby.code);
+      // a: RTT 300 measured; b: not measured yet, assumed unknownRttMs = 250.
+      expect(h.takeType(b, 'pair.start')[0]!.at - now).to.equal(600);
+      expect(h.takeType(b, 'pair.start')).to.deep.equal([]);
+    });
+
+    it('pairs every member with every other in mesh mode (3 members → 3 pairs)', () => {
+      const h = new CoreHarness();
+      const ms = trio(h);
+      const starts = ms.map((m) => h.takeType(m.c, 'pair.start'));
+      expect(starts.map((s) => s.length)).to.deep.equal([2, 2, 2]);
+      const view = h.request(ms[0]!.c, { type: 'lobby.get' });
+      expect(view.type === 'lobby.state' && view.lobby.links.length).to.equal(3);
+    });
+
+    it('pairs members only with the owner in server mode', () => {
+      const h = new CoreHarness();
+      const ms = trio(h, 'server');
+      const starts = ms.map((m) => h.takeType(m.c, 'pair.start'));
+      expect(starts.map((s) => s.length)).to.deep.equal([2, 1, 1]);
+      expect(starts[1]![0]!.remote).to.equal(1);
+    });
+
+    it('pairs the new owner with everyone when the server-mode owner leaves', () => {
+      const h = new CoreHarness();
+      const ms = trio(h, 'server');
+      for (const m of ms) h.take(m.c);
+      h.request(ms[0]!.c, { type: 'lobby.leave' });
+      const [x, y] = ms.slice(1).sort((p, q) => p.id - q.id);
+      const sx = h.takeType(x!.c, 'pair.start');
+      expect(sx).to.have.length(1);
+      expect(sx[0]).to.deep.include({ remote: y!.id, role: 'listen' });
+    });
+  });
+
+  describe('pair.candidates', () => {
+    it('relays candidates only to the other side of the pair', () => {
+      const h = new CoreHarness();
+      const [a, b, c] = trio(h);
+      const pairAB = h.takeType(a!.c, 'pair.start').find((s) => s.remote === b!.id)!;
+      h.take(b!.c);
+      h.take(c!.c);
+      expect(h.request(a!.c, { type: 'pair.candidates', pair: pairAB.pair, candidates: [CAND], done: true }).type).to.equal('ok');
+      expect(h.take(b!.c)).to.deep.equal([{ type: 'pair.candidates', pair: pairAB.pair, from: 1, candidates: [CAND], done: true }]);
+      expect(h.take(c!.c)).to.deep.equal([]);
+    });
+
+    it('refuses a pair the sender is not part of with SIG_UNKNOWN_PAIR', () => {
+      const h = new CoreHarness();
+      const [a, b, c] = trio(h);
+      const pairAB = h.takeType(a!.c, 'pair.start').find((s) => s.remote === b!.id)!;
+      const err = h.expectError(c!.c, { type: 'pair.candidates', pair: pairAB.pair, candidates: [CAND] }, 'SIG_UNKNOWN_PAIR');
+      expect(err.details).to.deep.equal({ pair: pairAB.pair });
+      h.expectError(a!.c, { type: 'pair.candidates', pair: 999, candidates: [CAND] }, 'SIG_UNKNOWN_PAIR');
+      h.expectError(h.client(), { type: 'pair.candidates', pair: 1, candidates: [CAND] }, 'SIG_NOT_IN_LOBBY');
+    });
+
+    it('caps candidates at 16 per side per pair across messages (SIG_BAD_CANDIDATE)', () => {
+      const h = new CoreHarness();
+      const [a] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start')[0]!;
+      const ten = Array.from({ length: 10 }, (_, i) => ({ ...CAND, port: 40000 + i }));
+      expect(h.request(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: ten }).type).to.equal('ok');
+      const err = h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: ten }, 'SIG_BAD_CANDIDATE');
+      expect(err.message).to.equal(`pair ${s.pair} would get 20 candidates from this side; the limit is 16`);
+      h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: Array.from({ length: 17 }, () => CAND) }, 'SIG_BAD_MESSAGE');
+    });
+
+    it('validates address family and port', () => {
+      const h = new CoreHarness();
+      const [a] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start')[0]!;
+      const bad: Array<[object, string]> = [
+        [{ ...CAND, family: 6 }, 'candidates[0]: candidate.address must be an IPv6 address'],
+        [{ ...CAND, address: '300.1.1.1' }, 'candidates[0]: candidate.address must be an IPv4 address'],
+        [{ ...CAND, port: 0 }, 'candidates[0]: candidate.port must be an integer 1..65535'],
+        [{ ...CAND, port: 70000 }, 'candidates[0]: candidate.port must be an integer 1..65535'],
+        [{ ...CAND, family: 5 }, 'candidates[0]: candidate.family must be 4 or 6'],
+        [{ ...CAND, kind: 'magic' }, 'candidates[0]: candidate.kind must be one of host, srflx, upnp, relay'],
+      ];
+      for (const [cand, message] of bad) {
+        expect(h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: [cand] }, 'SIG_BAD_MESSAGE').message).to.equal(message);
+      }
+      const v6 = { kind: 'srflx', family: 6, address: '2001:db8::1', port: 9 };
+      expect(h.request(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: [v6] }).type).to.equal('ok');
+    });
+  });
+
+  describe('pair.result', () => {
+    it('records the result and tells every member the link state', () => {
+      const h = new CoreHarness();
+      const [a, b, c] = trio(h);
+      const s = h.takeType(b!.c, 'pair.start').find((x) => x.remote === 1)!;
+      for (const m of [a, b, c]) h.take(m!.c);
+      expect(h.request(b!.c, { type: 'pair.result', pair: s.pair, outcome: 'connected', path: 'direct', rttMs: 12.5 }).type).to.equal('ok');
+      const link = { pair: s.pair, a: 1, b: b!.id, state: 'connected', path: 'direct', rttMs: 12.5 };
+      for (const m of [a, b, c]) expect(h.take(m!.c)).to.deep.equal([{ type: 'link.updated', link }]);
+      const view = h.request(c!.c, { type: 'lobby.get' });
+      expect(view.type === 'lobby.state' && view.lobby.links.find((l) => l.pair === s.pair)).to.deep.equal(link);
+      expect(h.core.metrics.pairResults['connected/direct']).to.equal(1);
+    });
+
+    it('records failures with their reason and requires path / reason', () => {
+      const h = new CoreHarness();
+      const [a] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start')[0]!;
+      h.request(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'failed', reason: 'timeout' });
+      expect(h.core.metrics.pairResults['failed/timeout']).to.equal(1);
+      expect(h.expectError(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'connected' }, 'SIG_BAD_MESSAGE').message).to.equal('path is required when outcome is connected');
+      expect(h.expectError(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'failed' }, 'SIG_BAD_MESSAGE').message).to.equal('reason is required when outcome is failed');
+      h.expectError(a!.c, { type: 'pair.result', pair: 12345, outcome: 'failed', reason: 'timeout' }, 'SIG_UNKNOWN_PAIR');
+    });
+
+    it('ends the pairs of a member that leaves', () => {
+      const h = new CoreHarness();
+      const [a, b] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start').find((x) => x.remote === b!.id)! as PairStartMessage;
+      h.request(b!.c, { type: 'lobby.leave' });
+      h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: [CAND] }, 'SIG_UNKNOWN_PAIR');
+    });
+  });
+});
