@@ -31,7 +31,7 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('connections', 'gauge', 'Open WebSocket connections.', [['', g.connections]]);
   metric('lobbies', 'gauge', 'Lobbies that exist.', [['', g.lobbies]]);
   metric('members', 'gauge', 'Lobby members, including those in their resume grace period.', [['', g.members]]);
-  metric('resident_memory_bytes', 'gauge', 'Resident set size of the process.', [['', g.residentBytes]]);
+  metric('resident_memory_bytes', 'gauge', 'Resident set size in bytes.', [['', g.residentBytes]]);
   metric('heap_used_bytes', 'gauge', 'V8 heap in use.', [['', g.heapUsedBytes]]);
   metric('connections_opened_total', 'counter', 'WebSocket connections accepted.', [['', m.connectionsOpened]]);
   metric('messages_in_total', 'counter', 'Client messages by type (invalid: no valid type; binary: binary frames).',
