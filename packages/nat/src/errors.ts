@@ -8,7 +8,18 @@ export type NatErrorCode =
   | 'NAT_STUN_TIMEOUT'
   | 'NAT_STUN_ERROR_RESPONSE'
   | 'NAT_STUN_BAD_RESPONSE'
-  | 'NAT_STUN_CANCELLED';
+  | 'NAT_STUN_CANCELLED'
+  | 'NAT_UPNP_NO_GATEWAY'
+  | 'NAT_UPNP_TIMEOUT'
+  | 'NAT_UPNP_HTTP_ERROR'
+  | 'NAT_UPNP_BAD_RESPONSE'
+  | 'NAT_UPNP_SOAP_FAULT'
+  | 'NAT_UPNP_MAPPING_FAILED'
+  | 'NAT_UPNP_VERIFY_FAILED'
+  | 'NAT_UPNP_CLOSED'
+  | 'NAT_PMP_TIMEOUT'
+  | 'NAT_PMP_RESULT'
+  | 'NAT_PMP_BAD_RESPONSE';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class NatError extends Error {

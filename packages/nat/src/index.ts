@@ -135,3 +135,53 @@ export type { MappingSample, PlainMappingResult, PortSample } from './core/disco
 
 // Adapters (node).
 export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';
+
+// UPnP IGD (core codecs): SSDP, device description, SOAP, mapping decisions.
+export {
+  SSDP_MULTICAST_ADDRESS,
+  SSDP_PORT,
+  SSDP_MAX_RESPONSE_BYTES,
+  IGD_SEARCH_TARGETS,
+  encodeMSearch,
+  parseSsdpResponse,
+  locationMatchesSender,
+} from './core/ssdp.js';
+export type { SsdpResponse, SsdpParseError, SsdpParseResult } from './core/ssdp.js';
+export { parseUpnpXml } from './core/upnp-xml.js';
+export type { XmlNode, UpnpXmlError, UpnpXmlResult } from './core/upnp-xml.js';
+export { parseIgdDescription, IGD_DESCRIPTION_MAX_CHARS, WAN_SERVICE_TYPES } from './core/igd-description.js';
+export type { IgdService, IgdDescriptionError, IgdDescriptionResult } from './core/igd-description.js';
+export {
+  UpnpErrorCode,
+  SOAP_RESPONSE_MAX_CHARS,
+  encodeSoapRequest,
+  parseSoapResponse,
+  addPortMappingArgs,
+  addAnyPortMappingArgs,
+  portMappingKeyArgs,
+  decodeMappingEntry,
+  parsePort,
+} from './core/upnp-soap.js';
+export type { SoapArgs, SoapRequest, SoapResult, UpnpProtocol, UpnpMappingArgs, UpnpMappingEntry } from './core/upnp-soap.js';
+export {
+  IGD2_MAX_LEASE_S,
+  MIN_LEASE_S,
+  DEFAULT_LEASE_S,
+  MAX_PORT_ATTEMPTS,
+  retryAfterFault,
+  clampLease,
+  refreshDelayMs,
+  isUsableExternalAddress,
+  isPrivateIpv4,
+} from './core/upnp-mapping-plan.js';
+export type { MappingRetry, MappingAttemptState } from './core/upnp-mapping-plan.js';
+
+// UPnP IGD (adapters): SSDP search, gateway, port mapping.
+export { ssdpSearch, SSDP_SEND_SCHEDULE_MS } from './adapter/ssdp-search.js';
+export type { SsdpSearchOptions, SsdpAnswer, SsdpSearchStats } from './adapter/ssdp-search.js';
+export { upnpHttp } from './adapter/upnp-http.js';
+export type { UpnpHttpOptions, UpnpHttpResponse } from './adapter/upnp-http.js';
+export { UpnpGateway, discoverUpnpGateway, UPNP_HTTP_TIMEOUT_MS } from './adapter/upnp-gateway.js';
+export type { UpnpGatewayOptions, UpnpDiscoverOptions } from './adapter/upnp-gateway.js';
+export { UpnpPortMapping, openUpnpMapping } from './adapter/upnp-mapping.js';
+export type { UpnpMappingOptions, UpnpMappingEvents, UpnpVerification } from './adapter/upnp-mapping.js';
