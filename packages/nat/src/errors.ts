@@ -19,7 +19,8 @@ export type NatErrorCode =
   | 'NAT_UPNP_CLOSED'
   | 'NAT_PMP_TIMEOUT'
   | 'NAT_PMP_RESULT'
-  | 'NAT_PMP_BAD_RESPONSE';
+  | 'NAT_PMP_BAD_RESPONSE'
+  | 'NAT_PUNCH_FAILED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class NatError extends Error {

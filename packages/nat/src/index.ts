@@ -185,3 +185,18 @@ export { UpnpGateway, discoverUpnpGateway, UPNP_HTTP_TIMEOUT_MS } from './adapte
 export type { UpnpGatewayOptions, UpnpDiscoverOptions } from './adapter/upnp-gateway.js';
 export { UpnpPortMapping, openUpnpMapping } from './adapter/upnp-mapping.js';
 export type { UpnpMappingOptions, UpnpMappingEvents, UpnpVerification } from './adapter/upnp-mapping.js';
+export { monotonicNow } from './adapter/clock.js';
+export { udpTransport } from './adapter/transport.js';
+export type { DatagramTransport, DatagramSource, UdpTransport, UdpTransportCounters } from './adapter/transport.js';
+export { CoreRunner } from './adapter/core-runner.js';
+export type { RunnableCore } from './adapter/core-runner.js';
+export { parseStunServer, resolveStunServer, STUN_DEFAULT_PORT } from './adapter/stun-server-address.js';
+export type { StunServerSpec } from './adapter/stun-server-address.js';
+export { stunBinding } from './adapter/stun-binding.js';
+export type { StunBindingOptions, StunBindingResult } from './adapter/stun-binding.js';
+export { discoverNat } from './adapter/discover-nat.js';
+export type { DiscoverNatOptions } from './adapter/discover-nat.js';
+export { gatherCandidates } from './adapter/gather-candidates.js';
+export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';
+export { PunchSession } from './adapter/punch-session.js';
+export type { PunchSessionOptions } from './adapter/punch-session.js';
