@@ -188,6 +188,8 @@ export type { UpnpMappingOptions, UpnpMappingEvents, UpnpVerification } from './
 export { monotonicNow } from './adapter/clock.js';
 export { udpTransport } from './adapter/transport.js';
 export type { DatagramTransport, DatagramSource, UdpTransport, UdpTransportCounters } from './adapter/transport.js';
+export { createInterceptTransport } from './adapter/intercept-transport.js';
+export type { InterceptTransport } from './adapter/intercept-transport.js';
 export { CoreRunner } from './adapter/core-runner.js';
 export type { RunnableCore } from './adapter/core-runner.js';
 export { parseStunServer, resolveStunServer, STUN_DEFAULT_PORT } from './adapter/stun-server-address.js';

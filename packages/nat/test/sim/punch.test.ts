@@ -229,6 +229,26 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     expect([a.state, b.state, a.pollTimeout(), b.pollTimeout()]).to.deep.equal(['stopped', 'stopped', undefined, undefined]);
   });
 
+  it('keeps port-restricted NAT mappings with a 5 s timeout open for a minute, and loses them without keepalives', () => {
+    const run = (keepaliveMs: number) => {
+      const world = makeWorld(seedFromEnv(13));
+      const ha = addHost(world, 'a', 'port-restricted', { nat: { mappingTimeoutMs: 5000 } });
+      const hb = addHost(world, 'b', 'port-restricted', { nat: { mappingTimeoutMs: 5000 } });
+      const [ga, gb] = gather(world, [ha, hb]);
+      const common = { pairId: 'p1', secret: SECRET, startAt: world.driver.now, hmacSha1: nodeHmacSha1, keepaliveMs, consentTimeoutMs: 20_000 };
+      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: gb!.candidates, random: (x) => world.prng.fill(x) });
+      const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: ga!.candidates, random: (x) => world.prng.fill(x) });
+      ha.mux.cores.push(a);
+      hb.mux.cores.push(b);
+      world.driver.runUntil(() => a.state === 'selected' && b.state === 'selected', { maxVirtualMs: 5000 });
+      world.driver.runFor(60_000);
+      return [a.state, ha.box!.mappingCount(world.driver.now)];
+    };
+    // The one live mapping: the pair socket's (EIM), refreshed by the keepalives.
+    expect(run(2500)).to.deep.equal(['selected', 1]);
+    expect(run(30_000)).to.deep.equal(['failed', 0]);
+  });
+
   it('reports consent-lost when the selected path goes silent (RFC 7675)', () => {
     const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(12));
     const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(hb), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, consentTimeoutMs: 5000 });

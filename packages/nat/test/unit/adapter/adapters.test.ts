@@ -4,6 +4,7 @@ import {
   NatError,
   PunchSession,
   candidatePriority,
+  createInterceptTransport,
   discoverNat,
   gatherCandidates,
   parseStunServer,
@@ -160,5 +161,24 @@ describe('adapters (loopback only)', () => {
       expect(err?.details.reason).to.equal('timeout');
       expect((err?.details.timeline as unknown[]).length).to.equal(1);
     });
+  });
+});
+
+describe('createInterceptTransport', () => {
+  it('lets STUN through to handlers (consumed) and hands ENet datagrams back to the host', () => {
+    const sent: Array<[string, number, number]> = [];
+    const it = createInterceptTransport((a, p, b) => sent.push([a, p, b.length]));
+    const stunReq = new Uint8Array(Buffer.from('000100002112a442000102030405060708090a0b', 'hex'));
+    const enet = Uint8Array.of(0x80, 0x00, 0x03, 0xe9, 0x01, 0xff, 0x00, 0x01);
+    expect(it.intercept(stunReq, { address: '127.0.0.1', port: 1 })).to.equal(false);
+    const got: number[] = [];
+    const off = it.transport.onStun((b) => got.push(b.length));
+    expect(it.intercept(stunReq, { address: '127.0.0.1', port: 1 })).to.equal(true);
+    expect(it.intercept(enet, { address: '127.0.0.1', port: 1 })).to.equal(false);
+    it.transport.send('127.0.0.1', 9, stunReq);
+    off();
+    expect(it.intercept(stunReq, { address: '127.0.0.1', port: 1 })).to.equal(false);
+    expect(got).to.deep.equal([20]);
+    expect(sent).to.deep.equal([['127.0.0.1', 9, 20]]);
   });
 });

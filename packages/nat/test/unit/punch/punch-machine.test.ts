@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { NatError, PunchMachine, StunClient, candidatePriority, nodeHmacSha1, type PunchOptions } from '../../../src/index.js';
+import { RFC5769_REQUEST, RFC5769_RESPONSE_V4 } from '../vectors.js';
+
+const SECRET = 'unit-pair-secret-0123456789';
+
+function options(prng: Prng, over: Partial<PunchOptions> = {}): PunchOptions {
+  return {
+    role: 'listen', pairId: 'p-1', secret: SECRET, startAt: 0,
+    remoteCandidates: [{ type: 'srflx', address: '203.0.113.5', port: 4000, priority: candidatePriority('srflx') }],
+    random: (b) => prng.fill(b), hmacSha1: nodeHmacSha1, ...over,
+  };
+}
+
+describe('punch/PunchMachine', () => {
+  describe('#constructor', () => {
+    const prng = new Prng(1);
+    const rows: Array<[Partial<PunchOptions>, string]> = [
+      [{ role: 'both' as never }, `role must be 'connect' or 'listen', got "both"`],
+      [{ pairId: 'has space' }, 'pairId must be 1..128 characters of [A-Za-z0-9._-], got "has space"'],
+      [{ secret: 'short' }, 'secret must be at least 16 bytes, got 5'],
+      [{ paceMs: 1 }, 'paceMs must be an integer 5..10000, got 1'],
+      [{ startAt: -1 }, 'startAt must be an integer 0..9007199254740991, got -1'],
+    ];
+    for (const [over, message] of rows) {
+      it(`throws ERR_INVALID_PARAMETER: ${message}`, () => {
+        try {
+          new PunchMachine(options(prng, over));
+          expect.fail('no throw');
+        } catch (err) {
+          expect(err).to.be.instanceOf(NatError);
+          expect((err as NatError).code).to.equal('ERR_INVALID_PARAMETER');
+          expect((err as NatError).message).to.equal(message);
+        }
+      });
+    }
+  });
+
+  describe('#pollTimeout', () => {
+    it('waits for startAt, then paces probes 50 ms apart', () => {
+      const prng = new Prng(2);
+      const m = new PunchMachine(options(prng, { startAt: 1000 }));
+      const out = new Uint8Array(1500);
+      const to = { address: '', port: 0 };
+      expect(m.pollTimeout()).to.equal(1000);
+      m.handleTimeout(999);
+      expect(m.pollTransmit(999, out, to)).to.equal(0);
+      m.handleTimeout(1000);
+      expect(m.pollTransmit(1000, out, to)).to.be.greaterThan(20);
+      expect(to).to.deep.equal({ address: '203.0.113.5', port: 4000 });
+      expect(m.pollTimeout()).to.equal(1050);
+      // A spurious timeout does nothing.
+      m.handleTimeout(1010);
+      expect(m.pollTransmit(1010, out, to)).to.equal(0);
+    });
+  });
+
+  describe('fuzz', () => {
+    it('never throws on random or mutated datagrams, and counts them', () => {
+      const prng = new Prng(seedFromEnv(31337));
+      const m = new PunchMachine(options(prng));
+      const c = new StunClient({ random: (b) => prng.fill(b) });
+      // A valid probe of this pair to mutate.
+      const peer = new PunchMachine(options(new Prng(3), { role: 'connect', remoteCandidates: [{ type: 'host', address: '10.0.0.2', port: 1, priority: 1 }] }));
+      peer.handleTimeout(0);
+      const out = new Uint8Array(1500);
+      const to = { address: '', port: 0 };
+      const probe = out.slice(0, peer.pollTransmit(0, out, to));
+      const seeds = [probe, RFC5769_REQUEST, RFC5769_RESPONSE_V4];
+      const miEnd = probe.length - 8; // FINGERPRINT (8 bytes) follows MESSAGE-INTEGRITY
+      let accepted = 0;
+      for (let i = 0; i < 3000; i++) {
+        let bytes: Uint8Array;
+        if (i % 3 === 0) bytes = prng.bytes(prng.int(0, 200));
+        else {
+          bytes = prng.pick(seeds).slice();
+          const n = prng.int(1, 3);
+          for (let k = 0; k < n; k++) bytes[prng.int(0, bytes.length - 1)] = prng.nextUint32() & 0xff;
+        }
+        const from = { address: `203.0.113.${prng.int(1, 254)}`, port: prng.int(1, 65535) };
+        const before = m.counters.validRequests;
+        m.handleDatagram(i, from, bytes);
+        if (m.counters.validRequests > before) {
+          // Only the bytes MESSAGE-INTEGRITY covers are protected: anything accepted must equal the
+          // original probe up to the end of MESSAGE-INTEGRITY (what follows it is ignored, RFC 8489 §14.5).
+          expect(Buffer.from(bytes.subarray(4, miEnd)).equals(Buffer.from(probe.subarray(4, miEnd))), `i ${i}`).to.equal(true);
+          accepted++;
+        }
+        c.handleDatagram(i, from, bytes);
+        m.handleTimeout(i);
+        while (m.pollTransmit(i, out, to) > 0);
+      }
+      const k = m.counters;
+      expect(k.malformed + k.unknownUsername + k.badIntegrity + k.unmatchedResponses + k.rateLimited).to.be.greaterThan(2500);
+      expect(k.validRequests).to.equal(accepted);
+      expect(accepted).to.be.below(60);
+      expect(m.timeline().length).to.be.at.most(32);
+    });
+  });
+});
