@@ -13,6 +13,7 @@ import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import { createJsonLog } from './json-log.js';
 import type { LogSink } from './json-log.js';
+import { startStunResponder } from './stun-responder.js';
 
 /** How the embedded STUN responder is run; see stun-responder.ts. */
 export interface StunServiceOptions {
@@ -44,7 +45,7 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
   port?: number;
   /** Embedded STUN: options, or false for none. Default: on, same port number as HTTP. */
   stun?: StunServiceOptions | false;
-  /** Starts STUN (the CLI passes the real one); without it `stun` is ignored. */
+  /** Starts STUN; default: the embedded responder (stun-responder.ts). */
   startStun?: StunStarter;
   /** Accepted Origin header values; empty or absent: any (non-browser clients send none). */
   allowedOrigins?: string[];
@@ -119,7 +120,8 @@ export class SignalingServer {
   static async start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
     const port = options.port ?? 8787;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SignalingError('ERR_INVALID_PARAMETER', `port must be an integer 0..65535, got ${String(port)}`);
-    const useStun = options.stun !== false && options.startStun !== undefined;
+    const useStun = options.stun !== false;
+    const startStun = options.startStun ?? startStunResponder;
     // The STUN port defaults to the HTTP port's number, known only once HTTP is bound (port 0).
     const server = new SignalingServer(options, undefined);
     await new Promise<void>((resolve, reject) => {
@@ -130,9 +132,10 @@ export class SignalingServer {
     if (useStun) {
       const s = options.stun === false ? {} : (options.stun ?? {});
       try {
-        server.#stun = await options.startStun!({ ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
+        server.#stun = await startStun({ ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
       } catch (err) {
         await new Promise<void>((r) => server.#http.close(() => r()));
+        if (err instanceof SignalingError) throw err;
         throw new SignalingError('SIG_LISTEN_FAILED', `cannot start STUN on port ${s.port ?? server.#port}: ${(err as Error).message}`, {}, err);
       }
       server.core.stunPort = server.#stun.port;

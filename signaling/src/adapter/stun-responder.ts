@@ -1,0 +1,114 @@
+// The embedded STUN responder's sockets (adapter): answers Binding requests (RFC 8489 §6.3) with
+// XOR-MAPPED-ADDRESS, and with a second address also RFC 5780 §6.1 OTHER-ADDRESS, RESPONSE-ORIGIN
+// and CHANGE-REQUEST. What to answer is decided in core/stun-answer.ts on @meshpunch/nat's codec.
+import { createSocket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { TransportAddress } from '@meshpunch/nat';
+import { answerStun } from '../core/stun-answer.js';
+import type { StunCounters } from '../core/prometheus.js';
+import { SignalingError } from '../errors.js';
+import type { LogSink } from './json-log.js';
+import type { StunHandle, StunServiceOptions } from './signaling-server.js';
+
+/** SOFTWARE attribute value (RFC 8489 §14.14), so captures show who answered. */
+const SOFTWARE = 'meshpunch-signal';
+/** Answers stay far below this; the codec needs at least 128 bytes (binding.ts). */
+const OUT_BYTES = 512;
+/**
+ * Larger datagrams are not Binding requests worth decoding. Plain requests are 20..~100 bytes;
+ * RFC 5780 §7.6 PADDING probes (coturn's client sends one) fill an Ethernet MTU, ~1.5 KB. Our
+ * answers never carry PADDING, so they stay small whatever the request size (no amplification).
+ */
+const MAX_REQUEST_BYTES = 2048;
+
+interface Bound {
+  socket: Socket;
+  address: string;
+  port: number;
+  /** Index into the 2×2 grid: bit 0 = alternate port, bit 1 = alternate address. */
+  slot: number;
+}
+
+function bind(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * Binds the responder's sockets and starts answering.
+ *
+ * Without `alternateHost`: one socket at host:port; CHANGE-REQUEST is answered 420 (RFC 5780
+ * §6.1: a server without an alternate address does not understand it). With it: four sockets,
+ * {host, alternateHost} × {port, alternatePort}, so every CHANGE-REQUEST combination can be
+ * answered from the changed address (RFC 5780 §4.3).
+ * @throws SignalingError ERR_INVALID_PARAMETER when an alternate address is set but the primary
+ *   host is a wildcard (RESPONSE-ORIGIN must name a concrete address) (rejects)
+ */
+export async function startStunResponder(options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink): Promise<StunHandle> {
+  const counters: StunCounters = { requests: 0, answered: 0, malformed: 0, ignored: 0 };
+  const alt = options.alternateHost;
+  const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  if (alt !== undefined && (wildcard || isIP(alt) === 0 || isIP(alt) !== isIP(options.host))) {
+    throw new SignalingError('ERR_INVALID_PARAMETER', `RFC 5780 needs two concrete addresses of one family; got host ${options.host} and alternate ${alt}`);
+  }
+  const sockets: Bound[] = [];
+  const closeAll = (): Promise<void> => Promise.all(sockets.map((b) => new Promise<void>((r) => b.socket.close(() => r())))).then(() => undefined);
+  try {
+    const first = await bind(options.host, options.port);
+    const port = first.address().port;
+    sockets.push({ socket: first, address: options.host, port, slot: 0 });
+    if (alt !== undefined) {
+      const altPort = options.alternatePort ?? port + 1;
+      for (const [slot, host, p] of [[1, options.host, altPort], [2, alt, port], [3, alt, altPort]] as const) {
+        const s = await bind(host, p);
+        sockets.push({ socket: s, address: host, port: s.address().port, slot });
+      }
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const out = new Uint8Array(OUT_BYTES);
+  const other: TransportAddress | undefined = alt === undefined ? undefined : { address: sockets[3]!.address, port: sockets[3]!.port };
+
+  const onMessage = (b: Bound, msg: Buffer, rinfo: RemoteInfo): void => {
+    counters.requests++;
+    if (msg.length > MAX_REQUEST_BYTES) {
+      counters.ignored++;
+      return;
+    }
+    const answer = answerStun(msg, { address: rinfo.address, port: rinfo.port }, out, {
+      local: wildcard ? undefined : { address: b.address, port: b.port },
+      other,
+      software: SOFTWARE,
+    });
+    if (answer.kind === 'drop') {
+      if (answer.malformed) counters.malformed++;
+      else counters.ignored++;
+      return;
+    }
+    let from = b;
+    if (other !== undefined && (answer.changeIp || answer.changePort)) {
+      // Answer from the socket that differs in the requested way (RFC 5780 §6.1).
+      const slot = b.slot ^ (answer.changePort ? 1 : 0) ^ (answer.changeIp ? 2 : 0);
+      from = sockets.find((s) => s.slot === slot) ?? b;
+    }
+    if (answer.isError) counters.malformed++;
+    else counters.answered++;
+    // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
+    from.socket.send(Buffer.from(out.subarray(0, answer.length)), answer.toPort, rinfo.address);
+  };
+  for (const b of sockets) {
+    b.socket.on('message', (msg, rinfo) => onMessage(b, msg, rinfo));
+    b.socket.on('error', (err) => log('warn', 'stun.socket.error', { port: b.port, message: err.message }));
+  }
+  log('info', 'stun.listening', { host: options.host, port: sockets[0]!.port, alternate: other === undefined ? '' : `${other.address}:${other.port}` });
+  return { port: sockets[0]!.port, counters, close: closeAll };
+}

@@ -1,0 +1,149 @@
+// The embedded STUN responder against coturn's turnutils_stunclient and against our own codec.
+import { execFile } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { expect } from 'chai';
+import {
+  decodeStunMessage, encodeBindingRequest, getErrorCode, getOtherAddress, getResponseOrigin, getXorMappedAddress,
+  newTransactionId, StunClass,
+} from '@meshpunch/nat';
+import type { ChangeRequest } from '@meshpunch/nat';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import type { SignalingServer } from '../../src/adapter/signaling-server.js';
+import { startTestServer } from '../support/server.js';
+
+const STUNCLIENT = '/usr/bin/turnutils_stunclient';
+
+function runStunclient(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(STUNCLIENT, args, { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
+
+async function haveStunclient(): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  return access(STUNCLIENT).then(() => true, () => false);
+}
+
+/** Sends one Binding request from a fresh loopback socket; resolves with the answer and who sent it. */
+async function ask(port: number, change?: Partial<ChangeRequest>): Promise<{ bytes: Uint8Array; from: RemoteInfo; local: number }> {
+  const sock: Socket = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  try {
+    const out = new Uint8Array(256);
+    const len = encodeBindingRequest(out, newTransactionId((b) => randomFillSync(b)), change === undefined ? {} : { changeRequest: change });
+    const answer = new Promise<{ bytes: Uint8Array; from: RemoteInfo }>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no STUN answer within 2 s')), 2000);
+      sock.once('message', (msg, from) => {
+        clearTimeout(t);
+        resolve({ bytes: new Uint8Array(msg), from });
+      });
+    });
+    sock.send(out.subarray(0, len), port, '127.0.0.1');
+    return { ...(await answer), local: sock.address().port };
+  } finally {
+    sock.close();
+  }
+}
+
+describe('STUN responder', () => {
+  let server: SignalingServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  describe('single address', () => {
+    it('answers our own codec with the exact XOR-MAPPED-ADDRESS and announces its port in welcome', async () => {
+      server = await startTestServer({ stun: {} });
+      expect(server.stunPort).to.equal(server.port);
+      const { bytes, local } = await ask(server.stunPort!);
+      const r = decodeStunMessage(bytes);
+      if (!r.ok) expect.fail(r.error);
+      expect(r.message.class).to.equal(StunClass.SuccessResponse);
+      expect(getXorMappedAddress(r.message)).to.deep.include({ address: '127.0.0.1', port: local });
+      expect(getOtherAddress(r.message)).to.equal(undefined);
+      expect(server.metricsText()).to.include('meshpunch_signal_stun_requests_total{result="answered"} 1');
+      const client = await SignalingClient.connect(server.url);
+      expect(client.stunPort).to.equal(server.stunPort);
+      await client.close();
+    });
+
+    it('answers CHANGE-REQUEST with 420 when it has no second address (RFC 5780 §6.1)', async () => {
+      server = await startTestServer({ stun: {} });
+      const { bytes } = await ask(server.stunPort!, { changeIp: true });
+      const r = decodeStunMessage(bytes);
+      if (!r.ok) expect.fail(r.error);
+      expect(r.message.class).to.equal(StunClass.ErrorResponse);
+      expect(getErrorCode(r.message)?.code).to.equal(420);
+    });
+
+    it('gives turnutils_stunclient (coturn) its reflexive address', async function () {
+      if (!(await haveStunclient())) {
+        if (process.env.CI === 'true') expect.fail('turnutils_stunclient (Debian coturn) is missing');
+        this.skip();
+      }
+      server = await startTestServer({ stun: {} });
+      const out = await runStunclient(['-p', String(server.stunPort), '127.0.0.1']);
+      const m = /UDP reflexive addr: (127\.0\.0\.1):(\d+)/.exec(out);
+      expect(m, out).to.not.equal(null);
+      expect(Number(m![2])).to.be.within(1024, 65535);
+      expect(server.metricsText()).to.include('meshpunch_signal_stun_requests_total{result="answered"} 1');
+    });
+
+    it('drops non-STUN and malformed datagrams and counts them, then still answers', async () => {
+      server = await startTestServer({ stun: {} });
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      const junk = [Buffer.from('hello'), Buffer.alloc(20), Buffer.alloc(2000, 1), Buffer.from('0001000c2112a442000000000000000000000000', 'hex')];
+      for (const j of junk) sock.send(j, server.stunPort!, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+      sock.close();
+      const { bytes } = await ask(server.stunPort!);
+      expect(decodeStunMessage(bytes).ok).to.equal(true);
+      const text = server.metricsText();
+      const n = (k: string): number => Number(new RegExp(`stun_requests_total\\{result="${k}"\\} (\\d+)`).exec(text)![1]);
+      expect(n('ignored') + n('malformed')).to.equal(4);
+      expect(n('answered')).to.equal(1);
+    });
+  });
+
+  describe('two addresses (RFC 5780)', () => {
+    it('sends OTHER-ADDRESS and RESPONSE-ORIGIN, and answers CHANGE-REQUEST from the changed address', async () => {
+      server = await startTestServer({ stun: { alternateHost: '127.0.0.2' } });
+      const port = server.stunPort!;
+      const plain = decodeStunMessage((await ask(port)).bytes);
+      if (!plain.ok) expect.fail(plain.error);
+      const other = getOtherAddress(plain.message)!;
+      expect(other).to.deep.include({ address: '127.0.0.2' });
+      expect(getResponseOrigin(plain.message)).to.deep.include({ address: '127.0.0.1', port });
+      const both = await ask(port, { changeIp: true, changePort: true });
+      expect({ address: both.from.address, port: both.from.port }).to.deep.equal({ address: '127.0.0.2', port: other.port });
+      const r = decodeStunMessage(both.bytes);
+      if (!r.ok) expect.fail(r.error);
+      expect(getXorMappedAddress(r.message)).to.deep.include({ address: '127.0.0.1', port: both.local });
+      expect(getResponseOrigin(r.message)).to.deep.include({ address: '127.0.0.2', port: other.port });
+      const portOnly = await ask(port, { changePort: true });
+      expect({ address: portOnly.from.address, port: portOnly.from.port }).to.deep.equal({ address: '127.0.0.1', port: other.port });
+    });
+
+    it('tells turnutils_stunclient -f its other address and response origin', async function () {
+      if (!(await haveStunclient())) {
+        if (process.env.CI === 'true') expect.fail('turnutils_stunclient (Debian coturn) is missing');
+        this.skip();
+      }
+      server = await startTestServer({ stun: { alternateHost: '127.0.0.2' } });
+      const out = await runStunclient(['-f', '-p', String(server.stunPort), '127.0.0.1']);
+      expect(out).to.include(`Response origin: : 127.0.0.1:${server.stunPort}`);
+      expect(out).to.match(/Other addr: : 127\.0\.0\.2:\d+/);
+      expect(out).to.match(/UDP reflexive addr: 127\.0\.0\.1:\d+/);
+    });
+
+    it('refuses an alternate address with a wildcard primary host', async () => {
+      const err = await startTestServer({ host: '0.0.0.0', stun: { alternateHost: '127.0.0.2' } }).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'ERR_INVALID_PARAMETER', message: 'RFC 5780 needs two concrete addresses of one family; got host 0.0.0.0 and alternate 127.0.0.2' });
+    });
+  });
+});
