@@ -487,7 +487,11 @@ export class PunchMachine {
     const c = this.#checks[i]!;
     const first = !c.nominated;
     c.nominated = true;
-    if (c.provenAt === undefined) return;
+    if (c.provenAt === undefined) {
+      // Prove the nominated path ourselves; the answer switches the selection (#onResponse).
+      if (first) this.#queueRequest(i);
+      return;
+    }
     if (this.#state === 'selected' && this.#selected === i) {
       if (first) this.#emit({ type: 'nominated', at: now, selected: this.#selectedPath! });
       return;

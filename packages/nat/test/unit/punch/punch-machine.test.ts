@@ -56,6 +56,49 @@ describe('punch/PunchMachine', () => {
     });
   });
 
+  describe('nomination', () => {
+    it('moves the listen side to the path the connect side nominated (USE-CANDIDATE)', () => {
+      // A hand-wired network: A is 10.0.0.1:1000 on its LAN and 203.0.113.1:1000 outside; B is
+      // 10.0.0.2:2000 and 203.0.113.2:2000; LAN hops take 1 ms, public ones 20 ms. A firewall drops
+      // requests A sends to B's LAN address (answers pass), so B proves and selects the LAN path
+      // while A can only prove B's public address, which it then nominates.
+      const prng = new Prng(seedFromEnv(41));
+      const common = { pairId: 'p-1', secret: SECRET, startAt: 0, random: (b: Uint8Array) => prng.fill(b), hmacSha1: nodeHmacSha1 };
+      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [{ type: 'srflx', address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') }] });
+      const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: [
+        { type: 'host', address: '10.0.0.1', port: 1000, priority: candidatePriority('host') },
+        { type: 'srflx', address: '203.0.113.1', port: 1000, priority: candidatePriority('srflx') },
+      ] });
+      // "sender>destination" → [receiver, source the receiver sees, one-way delay ms]; missing = dropped.
+      const routes: Record<string, [PunchMachine, string, number, number]> = {
+        'a>203.0.113.2:2000': [b, '203.0.113.1', 1000, 20],
+        'a>10.0.0.2:2000': [b, '10.0.0.1', 1000, 1],
+        'b>10.0.0.1:1000': [a, '10.0.0.2', 2000, 1],
+        'b>203.0.113.1:1000': [a, '203.0.113.2', 2000, 20],
+      };
+      const inFlight: Array<{ at: number; to: PunchMachine; from: { address: string; port: number }; bytes: Uint8Array }> = [];
+      const out = new Uint8Array(1500);
+      const to = { address: '', port: 0 };
+      const bEvents: string[] = [];
+      for (let now = 0; now < 3000 && !bEvents.includes('nominated:direct'); now++) {
+        for (const d of inFlight.filter((x) => x.at === now)) d.to.handleDatagram(now, d.from, d.bytes);
+        for (const [name, m] of [['a', a], ['b', b]] as const) {
+          if ((m.pollTimeout() ?? Infinity) <= now) m.handleTimeout(now);
+          for (let n = m.pollTransmit(now, out, to); n > 0; n = m.pollTransmit(now, out, to)) {
+            const r = routes[`${name}>${to.address}:${to.port}`];
+            const isRequest = (out[0]! & 0x01) === 0x00 && (out[1]! & 0x10) === 0; // class bits C1 C0 = 00
+            if (!r || (name === 'a' && to.address === '10.0.0.2' && isRequest)) continue;
+            inFlight.push({ at: now + r[3], to: r[0], from: { address: r[1], port: r[2] }, bytes: out.slice(0, n) });
+          }
+        }
+        for (let e = b.pollEvent(); e; e = b.pollEvent()) if (e.type === 'selected' || e.type === 'nominated') bEvents.push(`${e.type}:${e.selected.path}`);
+      }
+      expect([a.selected?.address, a.selected?.path]).to.deep.equal(['203.0.113.2', 'direct']);
+      expect(bEvents).to.deep.equal(['selected:lan', 'nominated:direct']);
+      expect([b.selected?.address, b.selected?.path]).to.deep.equal(['203.0.113.1', 'direct']);
+    });
+  });
+
   describe('fuzz', () => {
     it('never throws on random or mutated datagrams, and counts them', () => {
       const prng = new Prng(seedFromEnv(31337));
