@@ -82,12 +82,21 @@ export interface NatBoxCounters {
 
 interface Mapping {
   key: string;
+  /** A port forward (UPnP/NAT-PMP): filters nothing and expires only at `expiresAt`. */
+  forward: boolean;
+  expiresAt: number;
+  /** Keys in #flows of the remote-initiated flows through this forward. */
+  flows: string[];
   inside: Endpoint;
   publicPort: number;
   lastOutboundAt: number;
   lastActivityAt: number;
   /** filter key → time of the last outbound datagram it allowed. */
   permissions: Map<string, number>;
+}
+
+function flowKey(inside: Endpoint, remote: Endpoint): string {
+  return `${endpointKey(inside.address, inside.port)}>${endpointKey(remote.address, remote.port)}`;
 }
 
 /** Attempts at finding a free random port before declaring the table full. */
@@ -113,6 +122,7 @@ export class NatBox implements Gateway {
   #prng: Prng;
   #byKey = new Map<string, Mapping>();
   #byPort = new Map<number, Mapping>();
+  #flows = new Map<string, Mapping>();
   #nextSequential: number;
 
   constructor(options: NatBoxOptions) {
@@ -155,6 +165,11 @@ export class NatBox implements Gateway {
       this.counters.droppedHairpin++;
       return undefined;
     }
+    const flow = this.#flows.get(flowKey(dg.from, dg.to));
+    if (flow && !this.#expired(now, flow)) {
+      if (isHairpin) this.counters.hairpinned++;
+      return { ...dg, from: { address: this.publicAddress, port: flow.publicPort } };
+    }
     const key = this.#mappingKey(dg.from, dg.to);
     let m = this.#byKey.get(key);
     if (m && this.#expired(now, m)) {
@@ -168,7 +183,10 @@ export class NatBox implements Gateway {
         this.counters.droppedTableFull++;
         return undefined;
       }
-      m = { key, inside: { ...dg.from }, publicPort: port, lastOutboundAt: now, lastActivityAt: now, permissions: new Map() };
+      m = {
+        key, forward: false, expiresAt: Infinity, flows: [], inside: { ...dg.from }, publicPort: port,
+        lastOutboundAt: now, lastActivityAt: now, permissions: new Map(),
+      };
       this.#byKey.set(key, m);
       this.#byPort.set(port, m);
       this.counters.mappingsCreated++;
@@ -188,6 +206,15 @@ export class NatBox implements Gateway {
       this.counters.droppedNoMapping++;
       return undefined;
     }
+    if (m.forward) {
+      // Like the conntrack entry a DNAT creates: replies to this remote leave from the forwarded port.
+      const flow = flowKey(m.inside, dg.from);
+      if (!this.#flows.has(flow)) {
+        this.#flows.set(flow, m);
+        m.flows.push(flow);
+      }
+      return { ...dg, to: { address: m.inside.address, port: m.inside.port } };
+    }
     const allowedAt = m.permissions.get(this.#filterKey(m.inside, dg.from));
     if (allowedAt === undefined || now - allowedAt > this.mappingTimeoutMs) {
       this.counters.droppedFiltered++;
@@ -197,12 +224,41 @@ export class NatBox implements Gateway {
     return { ...dg, to: { address: m.inside.address, port: m.inside.port } };
   }
 
+  /**
+   * Adds a port forward, as a UPnP IGD AddPortMapping or NAT-PMP request makes: datagrams to
+   * `publicPort` from anyone reach `inside` until `leaseMs` has passed (default: forever).
+   * Returns false when the port is taken.
+   */
+  addPortForward(now: number, inside: Endpoint, publicPort: number, leaseMs = Infinity): boolean {
+    const old = this.#byPort.get(publicPort);
+    if (old && !this.#expired(now, old)) return false;
+    if (old) this.#remove(old);
+    const key = `forward:${publicPort}`;
+    const m: Mapping = {
+      key, forward: true, expiresAt: now + leaseMs, flows: [], inside: { ...inside }, publicPort,
+      lastOutboundAt: now, lastActivityAt: now, permissions: new Map(),
+    };
+    this.#byKey.set(key, m);
+    this.#byPort.set(publicPort, m);
+    return true;
+  }
+
+  /** Removes a port forward (UPnP DeletePortMapping); false when there was none. */
+  removePortForward(_now: number, publicPort: number): boolean {
+    const m = this.#byPort.get(publicPort);
+    if (!m || !m.forward) return false;
+    this.#remove(m);
+    return true;
+  }
+
   #expired(now: number, m: Mapping): boolean {
+    if (m.forward) return now >= m.expiresAt;
     return now - Math.max(m.lastOutboundAt, m.lastActivityAt) > this.mappingTimeoutMs;
   }
 
   #remove(m: Mapping): void {
     this.#byKey.delete(m.key);
+    for (const f of m.flows) this.#flows.delete(f);
     this.#byPort.delete(m.publicPort);
     this.counters.mappingsExpired++;
   }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { seedFromEnv } from '@meshpunch/sim';
+import { NatBox, Prng, natPreset, seedFromEnv } from '@meshpunch/sim';
 import {
   NatDiscovery,
   PunchMachine,
@@ -9,7 +9,7 @@ import {
   type NatProfile,
   type PunchEvent,
 } from '../../src/index.js';
-import { addHost, makeWorld, type Host, type NatKind, type World } from './world.js';
+import { CoreMux, addHost, makeWorld, type Host, type NatKind, type World } from './world.js';
 
 const SECRET = 'pair-secret-0123456789abcdef';
 
@@ -247,6 +247,58 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     // The one live mapping: the pair socket's (EIM), refreshed by the keepalives.
     expect(run(2500)).to.deep.equal(['selected', 1]);
     expect(run(30_000)).to.deep.equal(['failed', 0]);
+  });
+
+  it('reaches a host behind a symmetric NAT through its UPnP port forward (path upnp)', () => {
+    const world = makeWorld(seedFromEnv(15));
+    const ha = addHost(world, 'a', 'symmetric');
+    const hb = addHost(world, 'b', 'symmetric');
+    const [ga, gb] = gather(world, [ha, hb]);
+    // What the IGD client would produce for B's socket: a forward and a 'upnp' candidate.
+    expect(hb.box!.addPortForward(world.driver.now, { address: hb.address, port: hb.port }, 51000)).to.equal(true);
+    const bUpnp: Candidate = { type: 'upnp', address: hb.box!.publicAddress, port: 51000, priority: candidatePriority('upnp') };
+    const common = { pairId: 'p1', secret: SECRET, startAt: world.driver.now + 50, hmacSha1: nodeHmacSha1 };
+    const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [...gb!.candidates, bUpnp], random: (x) => world.prng.fill(x), localNat: ga!.nat, remoteNat: gb!.nat });
+    const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: ga!.candidates, random: (x) => world.prng.fill(x), localNat: gb!.nat, remoteNat: ga!.nat });
+    ha.mux.cores.push(a);
+    hb.mux.cores.push(b);
+    world.driver.runUntil(() => a.state !== 'probing' && a.state !== 'waiting' && b.state !== 'probing' && b.state !== 'waiting', { maxVirtualMs: 15_000 });
+    expect([a.state, a.selected?.path, a.selected?.port]).to.deep.equal(['selected', 'upnp', 51000]);
+    // B reaches A through the peer-reflexive address A's probes came from.
+    expect([b.state, b.selected?.candidateType]).to.deep.equal(['selected', 'prflx']);
+  });
+
+  describe('two homes behind one carrier-grade NAT (double NAT)', () => {
+    function doubleNat(seed: number, cgnHairpin: boolean) {
+      const world = makeWorld(seedFromEnv(seed));
+      const cgn = new NatBox({ insideRealm: 'cgn', publicAddress: '198.51.100.200', hairpin: cgnHairpin, prng: new Prng(seed), ...natPreset('port-restricted') });
+      world.net.addGateway(cgn);
+      const hosts = ['a', 'b'].map((name, i) => {
+        const box = new NatBox({ insideRealm: `home-${name}`, outsideRealm: 'cgn', publicAddress: `100.64.0.${i + 2}`, prng: new Prng(seed + i), ...natPreset('port-restricted') });
+        world.net.addGateway(box);
+        const mux = new CoreMux();
+        world.driver.add(mux, `192.168.${i + 1}.2`, 40000, `home-${name}`);
+        return { name, address: `192.168.${i + 1}.2`, port: 40000, mux, box };
+      });
+      // Both homes' host candidates are private and unreachable from the other home.
+      const [ga, gb] = gather(world, hosts);
+      const common = { pairId: 'p1', secret: SECRET, startAt: world.driver.now + 50, hmacSha1: nodeHmacSha1, timeoutMs: 5000 };
+      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: gb!.candidates, random: (x) => world.prng.fill(x) });
+      const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: ga!.candidates, random: (x) => world.prng.fill(x) });
+      hosts[0]!.mux.cores.push(a);
+      hosts[1]!.mux.cores.push(b);
+      world.driver.runUntil(() => a.state !== 'probing' && a.state !== 'waiting' && b.state !== 'probing' && b.state !== 'waiting', { maxVirtualMs: 10_000 });
+      return { a, b, cgn };
+    }
+    it('connect directly when the CGN hairpins (RFC 6888 REQ-9)', () => {
+      const { a, b, cgn } = doubleNat(16, true);
+      expect([a.state, a.selected?.path, b.state]).to.deep.equal(['selected', 'direct', 'selected']);
+      expect(cgn.counters.hairpinned).to.be.greaterThan(0);
+    });
+    it('fail with a typed reason, not a hang, when it does not', () => {
+      const { a, b } = doubleNat(17, false);
+      expect([a.state, a.failure, b.state]).to.deep.equal(['failed', 'timeout', 'failed']);
+    });
   });
 
   it('reports consent-lost when the selected path goes silent (RFC 7675)', () => {

@@ -144,6 +144,22 @@ describe('NatBox', () => {
     });
   });
 
+  describe('#addPortForward (UPnP/NAT-PMP)', () => {
+    it('admits anyone to the forwarded port, answers from it, and stops at the end of the lease', () => {
+      const box = new NatBox({ insideRealm: 'lan', publicAddress: PUBLIC, mapping: 'address-and-port-dependent', portAllocation: 'random', prng: new Prng(5) });
+      expect(box.addPortForward(0, ep('10.0.0.2:5000'), 51000, 60_000)).to.equal(true);
+      expect(box.addPortForward(1, ep('10.0.0.3:5000'), 51000)).to.equal(false);
+      const dg = (from: string, to: string): Datagram => ({ id: 1, from: ep(from), to: ep(to), bytes: new Uint8Array(1) });
+      expect(box.inbound(10, dg('203.0.113.9:7', `${PUBLIC}:51000`))?.to).to.deep.equal(ep('10.0.0.2:5000'));
+      // The reply to that remote leaves from the forwarded port, as conntrack does after a DNAT.
+      expect(box.outbound(11, dg('10.0.0.2:5000', '203.0.113.9:7'))?.from).to.deep.equal(ep(`${PUBLIC}:51000`));
+      // A new flow to someone else gets the NAT's own (symmetric, random) mapping.
+      expect(box.outbound(12, dg('10.0.0.2:5000', '203.0.113.8:7'))?.from.port).to.not.equal(51000);
+      expect(box.inbound(60_000, dg('203.0.113.9:7', `${PUBLIC}:51000`))).to.equal(undefined);
+      expect(box.removePortForward(60_001, 51000)).to.equal(false);
+    });
+  });
+
   describe('#outbound limits', () => {
     it('drops and counts new flows past maxMappings', () => {
       const box = new NatBox({ insideRealm: 'lan', publicAddress: PUBLIC, maxMappings: 2 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import {
   NatError,
   PunchSession,
@@ -147,6 +147,24 @@ describe('adapters (loopback only)', () => {
       pa.stop();
       pb.stop();
       expect([pa.machine.state, pb.machine.state]).to.deep.equal(['stopped', 'stopped']);
+    });
+
+    it('punches over IPv6 loopback (udp6 sockets, ::1 candidates)', async () => {
+      const v6 = async () => {
+        const s = createSocket('udp6');
+        sockets.push(s);
+        await new Promise<void>((res, rej) => { s.once('error', rej); s.bind(0, '::1', () => res()); });
+        return s;
+      };
+      const a = await v6();
+      const b = await v6();
+      const cand = (s: Socket) => [{ type: 'host' as const, address: '::1', port: s.address().port, priority: candidatePriority('host') }];
+      const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(b) });
+      const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(a) });
+      const [ra] = await Promise.all([pa.result, pb.result]);
+      expect([ra.address, ra.port, ra.path, ra.localReflexive?.address]).to.deep.equal(['::1', b.address().port, 'lan', '::1']);
+      pa.stop();
+      pb.stop();
     });
 
     it('rejects with NAT_PUNCH_FAILED and a typed reason when the peer is silent', async () => {
