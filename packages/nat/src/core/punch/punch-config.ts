@@ -18,6 +18,8 @@ export interface PunchOptions {
   startAt: number;
   /** The peer's candidates. Invalid ones are refused by `validateCandidate` before they get here. */
   remoteCandidates: readonly Candidate[];
+  /** Our own candidates: a remote candidate equal to one of them is skipped (probing ourselves proves nothing). */
+  localCandidates?: readonly Candidate[];
   /** Fills a buffer with random bytes (transaction ids). */
   random: (out: Uint8Array) => void;
   hmacSha1: HmacSha1;
@@ -53,6 +55,7 @@ export interface PunchConfig {
   readonly key: Uint8Array;
   readonly startAt: number;
   readonly remoteCandidates: readonly Candidate[];
+  readonly localCandidates: readonly Candidate[];
   readonly random: (out: Uint8Array) => void;
   readonly hmacSha1: HmacSha1;
   readonly localNat: NatProfile;
@@ -103,6 +106,7 @@ export function resolvePunchOptions(options: PunchOptions): PunchConfig {
     key: key.slice(),
     startAt: int('startAt', options.startAt, 0, Number.MAX_SAFE_INTEGER),
     remoteCandidates: options.remoteCandidates.slice(),
+    localCandidates: (options.localCandidates ?? []).slice(),
     random: options.random,
     hmacSha1: options.hmacSha1,
     localNat: options.localNat ?? {},

@@ -9,7 +9,7 @@
 // A path is proven when a response to our request comes back from the address we sent it to
 // (RFC 8445 §7.2.5.2.1). A valid request from an address no candidate named is learned as a
 // peer-reflexive check (§7.3.1.3) and answered; that is what makes a symmetric-NAT peer reachable.
-import { pathKindOf, candidatePriority, type CandidateType, type PathKind } from '../candidates.js';
+import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
 import { normalizeIp } from '../ip-address.js';
 import { canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
 import { StunAttr, StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
@@ -184,11 +184,25 @@ export class PunchMachine {
     this.#inUsername = `${this.config.role}.${this.config.pairId}:${this.#remoteRole}.${this.config.pairId}`;
     this.#outUsername = `${this.#remoteRole}.${this.config.pairId}:${this.config.role}.${this.config.pairId}`;
     this.#bucket = new TokenBucket(this.config.maxAnswersPerSecond, this.config.answerBurst, this.config.startAt);
-    for (const c of this.config.remoteCandidates) {
-      if (this.#checks.length >= this.config.maxChecks) break;
-      if (this.#find(canonical(c.address), c.port) >= 0) continue;
-      this.#addCheck(canonical(c.address), c.port, c.type, c.priority);
-    }
+    for (const c of this.config.remoteCandidates) this.#addRemote(c);
+  }
+
+  /**
+   * Adds a candidate the peer sent late (trickle, RFC 8838) while waiting or probing. Returns
+   * false when it is a duplicate, one of our own, over maxChecks, or the machine is past probing.
+   */
+  addRemoteCandidate(_now: number, candidate: Candidate): boolean {
+    if (this.#state !== 'waiting' && this.#state !== 'probing') return false;
+    return this.#addRemote(candidate);
+  }
+
+  #addRemote(c: Candidate): boolean {
+    const address = canonical(c.address);
+    if (this.#checks.length >= this.config.maxChecks) return false;
+    if (this.#find(address, c.port) >= 0) return false;
+    if (this.config.localCandidates.some((l) => l.port === c.port && canonical(l.address) === address)) return false;
+    this.#addCheck(address, c.port, c.type, c.priority);
+    return true;
   }
 
   get state(): PunchState {

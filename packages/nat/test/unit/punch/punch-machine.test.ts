@@ -56,6 +56,20 @@ describe('punch/PunchMachine', () => {
     });
   });
 
+  describe('#addRemoteCandidate', () => {
+    it('adds trickled candidates while waiting or probing, refusing duplicates and our own', () => {
+      const prng = new Prng(4);
+      const own = { type: 'host' as const, address: '10.0.0.9', port: 7, priority: 1 };
+      const m = new PunchMachine(options(prng, { startAt: 100, localCandidates: [own] }));
+      expect(m.addRemoteCandidate(0, { type: 'host', address: '10.0.0.5', port: 7, priority: 5 })).to.equal(true);
+      expect(m.addRemoteCandidate(0, { type: 'host', address: '10.0.0.5', port: 7, priority: 5 })).to.equal(false);
+      expect(m.addRemoteCandidate(0, own)).to.equal(false);
+      expect(m.timeline().map((t) => `${t.type} ${t.address}`)).to.deep.equal(['srflx 203.0.113.5', 'host 10.0.0.5']);
+      m.stop(1);
+      expect(m.addRemoteCandidate(2, { type: 'host', address: '10.0.0.6', port: 7, priority: 5 })).to.equal(false);
+    });
+  });
+
   describe('nomination', () => {
     it('moves the listen side to the path the connect side nominated (USE-CANDIDATE)', () => {
       // A hand-wired network: A is 10.0.0.1:1000 on its LAN and 203.0.113.1:1000 outside; B is
