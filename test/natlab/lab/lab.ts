@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabProcess, run, startProcess, type RunOptions, type RunResult } from './run.js';
-import { impairRuleset, miniupnpdConfig, miniupnpdTables, natRuleset, type LabNatType } from './rules.js';
+import { impairRuleset, miniupnpdConfig, miniupnpdTables, natRuleset, ROUTER_PORT_RANGE, type LabNatType } from './rules.js';
 import { nfqDelayBinary } from './tools.js';
 
 /** Prefix of every namespace the lab creates: `nlab-<run id>-<node>`. */
@@ -363,6 +363,7 @@ export class Lab {
     await this.nft(r.opts.name, natRuleset({
       nat: r.nat,
       wanIp: r.wanIp,
+      lanCidr: `${r.lanPrefix}.0/24`,
       hairpin: r.hairpin,
       dropUnsolicited: r.dropUnsolicited,
       stunServers: this.options.stun === false ? [] : [LAB_INTERNET.stunPrimary, LAB_INTERNET.stunAlternate],
@@ -415,7 +416,7 @@ export class Lab {
       this.routers.set(opts.name, r);
       const rns = await this.addNamespace(opts.name);
       await uplink(opts.name, `p-${opts.name}`, [r.wanIp]);
-      const sysctls = ['net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0',
+      const sysctls = ['net.ipv4.ip_forward=1', `net.ipv4.ip_local_port_range=${ROUTER_PORT_RANGE[0]} ${ROUTER_PORT_RANGE[1]}`, 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0',
         'net.bridge.bridge-nf-call-arptables=0'];
       if (opts.udpTimeoutS !== undefined) {
         sysctls.push(`net.netfilter.nf_conntrack_udp_timeout=${opts.udpTimeoutS}`, `net.netfilter.nf_conntrack_udp_timeout_stream=${opts.udpTimeoutS}`);

@@ -7,11 +7,19 @@ export type LabNatType = 'full-cone' | 'address-restricted' | 'port-restricted' 
 /** Every NAT type a lab router can take. */
 export const LAB_NAT_TYPES: readonly LabNatType[] = ['full-cone', 'address-restricted', 'port-restricted', 'symmetric'];
 
+/**
+ * Local (ephemeral) port range of a lab router's own sockets (net.ipv4.ip_local_port_range),
+ * kept apart from the public ports it gives LAN hosts.
+ */
+export const ROUTER_PORT_RANGE: readonly [number, number] = [61000, 65000];
+
 /** Inputs of {@link natRuleset}. */
 export interface NatRulesetOptions {
   readonly nat: LabNatType;
   /** The router's address on the lab internet. */
   readonly wanIp: string;
+  /** The LAN prefix (e.g. 10.0.1.0/24): only its traffic is translated, not the router's own. */
+  readonly lanCidr: string;
   /** Hairpinning: a LAN host reaches another LAN host through its public mapping (§3.4). */
   readonly hairpin: boolean;
   /**
@@ -47,10 +55,18 @@ export function natRuleset(o: NatRulesetOptions): string {
     pre.push(`iifname "lan0" ip daddr ${o.wanIp} meta l4proto udp dnat ip to udp dport map @pub2lan`);
     post.push(`iifname "lan0" oifname "lan0" ct status dnat snat ip to ${o.wanIp}`);
   }
-  post.push(o.nat === 'symmetric' ? 'oifname "wan0" masquerade fully-random' : 'oifname "wan0" masquerade');
+  // The router's own sockets (miniupnpd's STUN check, §6 step 2) keep their ports: with
+  // fully-random masquerade they would look like a symmetric NAT to that check, which then
+  // refuses to forward ports.
+  // Public ports for the LAN stay below ROUTER_PORT_RANGE, so they never meet the router's own.
+  post.push(`oifname "wan0" ip saddr ${o.lanCidr} meta l4proto { tcp, udp } masquerade to :1024-${ROUTER_PORT_RANGE[0] - 1}${o.nat === 'symmetric' ? ' fully-random' : ''}`);
+  post.push(`oifname "wan0" ip saddr ${o.lanCidr} masquerade`);
   const input: string[] = [];
   if (o.stunServers.length > 0) {
-    input.push(`iifname "wan0" ip saddr { ${o.stunServers.join(', ')} } udp sport 3478-3479 accept`);
+    // Only to the router's own ephemeral ports: the STUN server's RFC 5780 answers to a LAN
+    // host's public port must still die here unconfirmed (§3.5), or the next flow of that host
+    // clashes with them and gets another public port.
+    input.push(`iifname "wan0" ip saddr { ${o.stunServers.join(', ')} } udp sport 3478-3479 udp dport ${ROUTER_PORT_RANGE[0]}-${ROUTER_PORT_RANGE[1]} accept`);
   }
   if (o.dropUnsolicited) input.push('iifname "wan0" ct state new drop');
   const t = Math.max(1, Math.round(o.bindingTimeoutS));
