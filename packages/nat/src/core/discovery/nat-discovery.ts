@@ -64,6 +64,9 @@ export interface NatDiscoveryReport {
 
 export type NatDiscoveryEvent = { readonly type: 'done'; readonly at: number; readonly report: NatDiscoveryReport };
 
+/** Servers asked at once in the plain phase; more adds nothing to the classification and bounds the client. */
+const MAX_SERVERS = 16;
+
 type Phase = 'test1' | 'filtering' | 'mapping' | 'plain' | 'done';
 
 /** The discovery core (STYLE.md §2 contract); one run per instance. */
@@ -80,11 +83,11 @@ export class NatDiscovery {
 
   /**
    * Starts at `options.now` with test I.
-   * @throws NatError ERR_INVALID_PARAMETER when no server is given.
+   * @throws NatError ERR_INVALID_PARAMETER when not 1..16 servers are given.
    */
   constructor(options: NatDiscoveryOptions) {
-    if (!Array.isArray(options.servers) || options.servers.length === 0) {
-      throw new NatError('ERR_INVALID_PARAMETER', 'servers must list at least one STUN server');
+    if (!Array.isArray(options.servers) || options.servers.length === 0 || options.servers.length > MAX_SERVERS) {
+      throw new NatError('ERR_INVALID_PARAMETER', `servers must list 1..${MAX_SERVERS} STUN servers, got ${options.servers?.length ?? 0}`);
     }
     this.#opts = options;
     this.client = new StunClient({
