@@ -1,0 +1,99 @@
+// Validators of both directions: valid messages round-trip, invalid ones are named, and random
+// or mutated input never throws.
+import { expect } from 'chai';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { decodeClientMessage } from '../../src/decode-client.js';
+import { decodeServerMessage } from '../../src/decode-server.js';
+
+const VALID_CLIENT = [
+  { type: 'hello', rid: 1, versions: [1], caps: ['resume'], name: 'n' },
+  { type: 'resume', rid: 2, token: 'abc' },
+  { type: 'lobby.create', rid: 3, name: 'x', password: 'p', maxPeers: 4, mode: 'server' },
+  { type: 'lobby.join', rid: 4, lobby: 'ABCD-EFGH', password: 'p' },
+  { type: 'lobby.leave', rid: 5 },
+  { type: 'lobby.seal', rid: 6 },
+  { type: 'lobby.get', rid: 7 },
+  { type: 'pair.candidates', rid: 8, pair: 1, candidates: [{ kind: 'host', family: 4, address: '1.2.3.4', port: 9 }], done: false },
+  { type: 'pair.result', rid: 9, pair: 1, outcome: 'connected', path: 'lan', rttMs: 1 },
+  { type: 'pair.result', rid: 10, pair: 1, outcome: 'failed', reason: 'refused' },
+  { type: 'heartbeat.ack', n: 3, local: 12.5 },
+];
+
+const LOBBY = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }], links: [{ pair: 1, a: 1, b: 5, state: 'pending' }] };
+const VALID_SERVER = [
+  { type: 'welcome', rid: 1, version: 1, caps: [], now: 5, graceMs: 1, heartbeatMs: 1, limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 200 } },
+  { type: 'ok', rid: 1 },
+  { type: 'error', rid: null, code: 'SIG_BAD_MESSAGE', message: 'm', details: { field: 'x' } },
+  { type: 'lobby.joined', rid: 1, you: 1, token: 't', lobby: LOBBY },
+  { type: 'resume.ok', rid: 1, you: 1, token: 't', lobby: LOBBY },
+  { type: 'lobby.state', rid: 1, lobby: LOBBY },
+  { type: 'heartbeat', n: 1, now: 1, rttMs: 3, offsetMs: -4 },
+  { type: 'peer.joined', peer: { id: 4, name: 'x', away: false } },
+  { type: 'peer.left', id: 4, reason: 'timeout' },
+  { type: 'peer.away', id: 4, graceMs: 30000 },
+  { type: 'peer.back', id: 4 },
+  { type: 'lobby.owner', owner: 4 },
+  { type: 'lobby.sealed' },
+  { type: 'pair.start', pair: 1, remote: 4, role: 'connect', at: 100, offsetMs: null, secret: 'A'.repeat(22), replaces: 3 },
+  { type: 'pair.candidates', pair: 1, from: 4, candidates: [], done: true },
+  { type: 'link.updated', link: { pair: 1, a: 1, b: 4, state: 'failed', reason: 'timeout' } },
+  { type: 'shutdown', reason: 'bye' },
+];
+
+describe('decodeClientMessage', () => {
+  it('accepts every documented client message and returns it unchanged', () => {
+    for (const m of VALID_CLIENT) {
+      const r = decodeClientMessage(JSON.stringify(m));
+      expect(r, JSON.stringify(m)).to.deep.equal({ ok: true, message: m });
+    }
+  });
+
+  it('drops unknown fields', () => {
+    const r = decodeClientMessage('{"type":"lobby.get","rid":1,"__proto__":{"x":1},"junk":2}');
+    expect(r).to.deep.equal({ ok: true, message: { type: 'lobby.get', rid: 1 } });
+  });
+
+  it('returns SIG_UNKNOWN_TYPE with the rid, and never reports an unknown type as the type', () => {
+    expect(decodeClientMessage('{"type":"nope","rid":4}')).to.deep.equal({ ok: false, code: 'SIG_UNKNOWN_TYPE', message: 'unknown message type "nope"', rid: 4, type: null });
+    expect(decodeClientMessage('{"type":"nope"}')).to.deep.include({ code: 'SIG_BAD_MESSAGE', type: null });
+  });
+
+  it('never throws on random or mutated input (10 000 cases) and always names a problem', () => {
+    const prng = new Prng(seedFromEnv(77));
+    const base = VALID_CLIENT.map((m) => JSON.stringify(m));
+    for (let i = 0; i < 10_000; i++) {
+      let text: string;
+      if (prng.chance(0.3)) {
+        text = String.fromCharCode(...Array.from({ length: prng.int(0, 64) }, () => prng.int(0, 0x7f)));
+      } else {
+        const chars = [...prng.pick(base)];
+        for (let k = prng.int(1, 4); k > 0; k--) chars[prng.int(0, chars.length - 1)] = String.fromCharCode(prng.int(32, 126));
+        text = chars.join('');
+      }
+      const r = decodeClientMessage(text);
+      if (!r.ok) expect(r.message.length, text).to.be.greaterThan(0);
+    }
+  });
+});
+
+describe('decodeServerMessage', () => {
+  it('accepts every documented service message and returns it unchanged', () => {
+    for (const m of VALID_SERVER) expect(decodeServerMessage(JSON.stringify(m)), JSON.stringify(m)).to.deep.equal({ ok: true, message: m });
+  });
+
+  it('refuses error codes outside the documented set and malformed views', () => {
+    expect(decodeServerMessage('{"type":"error","rid":1,"code":"SIG_WHATEVER","message":""}').ok).to.equal(false);
+    expect(decodeServerMessage(JSON.stringify({ type: 'lobby.state', rid: 1, lobby: { ...LOBBY, members: [{ id: 0, away: false }] } })).ok).to.equal(false);
+    expect(decodeServerMessage('{"type":"pair.start","pair":1,"remote":2,"role":"both","at":1,"offsetMs":null,"secret":"x"}').ok).to.equal(false);
+  });
+
+  it('never throws on mutated input (5 000 cases)', () => {
+    const prng = new Prng(seedFromEnv(78));
+    const base = VALID_SERVER.map((m) => JSON.stringify(m));
+    for (let i = 0; i < 5000; i++) {
+      const chars = [...prng.pick(base)];
+      for (let k = prng.int(1, 4); k > 0; k--) chars[prng.int(0, chars.length - 1)] = String.fromCharCode(prng.int(32, 126));
+      decodeServerMessage(chars.join(''));
+    }
+  });
+});

@@ -1,0 +1,48 @@
+// Lobby codes: Crockford base32 encoding of 40 random bits, and reading them back as typed.
+import { expect } from 'chai';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { encodeLobbyCode, isValidLobbyName, normalizeLobbyCode } from '../../src/lobby-code.js';
+
+describe('lobby-code', () => {
+  describe('#encodeLobbyCode', () => {
+    it('encodes 40 bits as XXXX-XXXX, most significant symbol first', () => {
+      expect(encodeLobbyCode(new Uint8Array([0, 0, 0, 0, 0]))).to.equal('0000-0000');
+      expect(encodeLobbyCode(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]))).to.equal('ZZZZ-ZZZZ');
+      expect(encodeLobbyCode(new Uint8Array([0x08, 0x86, 0x42, 0x98, 0xe8]))).to.equal('1234-5678');
+    });
+
+    it('throws a RangeError with fewer than 5 bytes', () => {
+      expect(() => encodeLobbyCode(new Uint8Array(4))).to.throw(RangeError, 'a lobby code needs 5 random bytes, got 4');
+    });
+
+    it('gives distinct codes for distinct inputs and round-trips through normalizeLobbyCode', () => {
+      const prng = new Prng(seedFromEnv(11));
+      const seen = new Set<string>();
+      for (let i = 0; i < 5000; i++) {
+        const code = encodeLobbyCode(prng.bytes(5));
+        expect(normalizeLobbyCode(code)).to.equal(code);
+        expect(normalizeLobbyCode(code.toLowerCase().replace('-', ' '))).to.equal(code);
+        seen.add(code);
+      }
+      expect(seen.size).to.equal(5000);
+    });
+  });
+
+  describe('#normalizeLobbyCode', () => {
+    it('reads I and L as 1, O as 0, ignores case, hyphens and spaces', () => {
+      expect(normalizeLobbyCode('il0o-abcd')).to.equal('1100-ABCD');
+      expect(normalizeLobbyCode(' a b c d e f g h ')).to.equal('ABCD-EFGH');
+    });
+
+    it('returns undefined for text that cannot be a code', () => {
+      for (const t of ['ABC', 'ABCDEFGHJ', 'ABCD-EFGU', 'ABCD_EFGH', 'x'.repeat(40), '']) expect(normalizeLobbyCode(t), t).to.equal(undefined);
+    });
+  });
+
+  describe('#isValidLobbyName', () => {
+    it('accepts lower-case a-z 0-9 . _ - up to 64, starting with a letter or digit', () => {
+      for (const n of ['a', 'lan-party', 'room_1.test', 'x'.repeat(64)]) expect(isValidLobbyName(n), n).to.equal(true);
+      for (const n of ['', 'A', '-x', '.x', 'a b', 'x'.repeat(65), 'ABCD-EFGH', 'é']) expect(isValidLobbyName(n), n).to.equal(false);
+    });
+  });
+});
