@@ -1,0 +1,82 @@
+// The meshpunch-signal binary as a separate process: --help, bad usage, serving, SIGTERM.
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meshpunch-signal.js');
+
+function run(args: string[], env: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; out: string[]; err: string[]; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => err.push(d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out, err, exit };
+}
+
+describe('meshpunch-signal', function () {
+  this.timeout(20_000);
+  const children: ChildProcessWithoutNullStreams[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+
+  it('prints --help and exits 0', async () => {
+    const r = run(['--help']);
+    children.push(r.child);
+    expect(await r.exit).to.equal(0);
+    expect(r.out.join('')).to.include('Usage: meshpunch-signal [options]');
+    expect(r.out.join('')).to.include('--max-connections <n>');
+  });
+
+  it('exits 2 with one sentence for a bad flag', async () => {
+    const r = run(['--grace-ms', 'soon']);
+    children.push(r.child);
+    expect(await r.exit).to.equal(2);
+    expect(r.err.join('')).to.equal('meshpunch-signal: --grace-ms must be an integer 0..3600000, got "soon"\nTry meshpunch-signal --help\n');
+  });
+
+  it('serves clients and STUN, then on SIGTERM tells them and exits 0', async () => {
+    const r = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { MESHPUNCH_SIGNAL_MAX_LOBBIES: '5' });
+    children.push(r.child);
+    let port = 0;
+    for (let i = 0; i < 200 && port === 0; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+      const line = r.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+    }
+    expect(port).to.be.greaterThan(0);
+    const c = await SignalingClient.connect(`ws://127.0.0.1:${port}/`);
+    expect(c.stunPort).to.equal(port);
+    await c.createLobby();
+    const shutdown = c.next('shutdown');
+    const closed = c.next('closed');
+    r.child.kill('SIGTERM');
+    expect(await shutdown).to.deep.equal({ reason: 'the service is shutting down' });
+    expect((await closed).code).to.equal(1001);
+    expect(await r.exit).to.equal(0);
+    const events = r.err.join('').trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+    expect(events).to.include.members(['stun.listening', 'listening', 'lobby.created', 'signal', 'shutdown', 'closed']);
+  });
+
+  it('exits 1 when the port is taken', async () => {
+    const a = run(['--host', '127.0.0.1', '--port', '0', '--no-stun']);
+    children.push(a.child);
+    let port = 0;
+    for (let i = 0; i < 200 && port === 0; i++) {
+      await new Promise((res) => setTimeout(res, 25));
+      const line = a.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
+      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+    }
+    const b = run(['--host', '127.0.0.1', '--port', String(port), '--no-stun']);
+    children.push(b.child);
+    expect(await b.exit).to.equal(1);
+    expect(b.err.join('')).to.include(`cannot listen on 127.0.0.1:${port}`);
+    a.child.kill('SIGTERM');
+    expect(await a.exit).to.equal(0);
+  });
+});

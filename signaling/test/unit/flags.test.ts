@@ -1,0 +1,54 @@
+// meshpunch-signal flags: every limit by flag and environment variable, errors in one sentence.
+import { expect } from 'chai';
+import { LIMIT_SPECS } from '../../src/core/limits.js';
+import { CliUsageError, envName, flagName, helpText, parseCli } from '../../src/cli/flags.js';
+
+describe('flags', () => {
+  describe('#parseCli', () => {
+    it('gives the documented defaults with no flags and no environment', () => {
+      expect(parseCli([], {})).to.deep.equal({
+        help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
+        stunAlternatePort: undefined, origins: [], logLevel: 'info', limits: {},
+      });
+    });
+
+    it('reads every limit from its flag and from its environment variable; the flag wins', () => {
+      for (const s of LIMIT_SPECS) {
+        const v = String(s.min + 1 <= s.max ? s.min + 1 : s.min);
+        expect(parseCli([`--${flagName(s.key)}`, v], {}).limits[s.key], s.key).to.equal(Number(v));
+        expect(parseCli([], { [envName(s.key)]: v }).limits[s.key], envName(s.key)).to.equal(Number(v));
+        expect(parseCli([`--${flagName(s.key)}`, String(s.max)], { [envName(s.key)]: v }).limits[s.key]).to.equal(s.max);
+      }
+    });
+
+    it('reads host, ports, STUN, origins and log level from flags and environment', () => {
+      const a = parseCli(['--host', '127.0.0.1', '--port', '0', '--stun-port', '3478', '--stun-alternate-host', '127.0.0.2', '--origin', 'https://a', '--origin', 'https://b', '--log-level', 'warn'], {});
+      expect(a).to.deep.include({ host: '127.0.0.1', port: 0, stunPort: 3478, stunAlternateHost: '127.0.0.2', origins: ['https://a', 'https://b'], logLevel: 'warn' });
+      const b = parseCli([], { MESHPUNCH_SIGNAL_PORT: '9000', MESHPUNCH_SIGNAL_NO_STUN: 'true', MESHPUNCH_SIGNAL_ORIGINS: 'https://x, https://y' });
+      expect(b).to.deep.include({ port: 9000, stun: false, origins: ['https://x', 'https://y'] });
+      expect(parseCli(['--no-stun'], {}).stun).to.equal(false);
+    });
+
+    it('rejects bad values and unknown flags with one sentence', () => {
+      const cases: Array<[string[], Record<string, string>, string]> = [
+        [['--max-connections', '0'], {}, '--max-connections must be an integer 1..1000000, got 0'],
+        [['--port', 'x'], {}, '--port must be an integer 0..65535, got "x"'],
+        [[], { MESHPUNCH_SIGNAL_GRACE_MS: '-1' }, 'MESHPUNCH_SIGNAL_GRACE_MS must be an integer 0..3600000, got -1'],
+        [['--log-level', 'loud'], {}, '--log-level must be one of error, warn, info, debug, got "loud"'],
+      ];
+      for (const [argv, env, msg] of cases) expect(() => parseCli(argv, env)).to.throw(CliUsageError, msg);
+      expect(() => parseCli(['--bogus'], {})).to.throw(CliUsageError, /bogus/);
+    });
+  });
+
+  describe('#helpText', () => {
+    it('lists every limit with its flag, environment variable and default', () => {
+      const text = helpText();
+      for (const s of LIMIT_SPECS) {
+        expect(text).to.include(`--${flagName(s.key)} <n>`);
+        expect(text).to.include(envName(s.key));
+        expect(text).to.include(`(default ${s.default}, ${s.min}..${s.max})`);
+      }
+    });
+  });
+});
