@@ -42,6 +42,7 @@ export function filterKeyOf(behavior: NatBehavior): TupleKey {
   }
 }
 
+/** Configuration of a NatBox (RFC 4787 terms). */
 export interface NatBoxOptions {
   /** The realm of the hosts behind the NAT. */
   insideRealm: string;
@@ -68,6 +69,7 @@ export interface NatBoxOptions {
   prng?: Prng;
 }
 
+/** What a NatBox did with datagrams (every drop has a reason). */
 export interface NatBoxCounters {
   outbound: number;
   inbound: number;

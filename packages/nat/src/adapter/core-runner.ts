@@ -16,6 +16,7 @@ const MAX_TRANSMITS_PER_DRAIN = 256;
 /** Scratch buffer: STUN messages here are < 200 bytes; 1500 = one Ethernet MTU. */
 const SCRATCH_BYTES = 1500;
 
+/** Runs one core on one transport until `stop()`; the owner polls the core's events in `afterInput`. */
 export class CoreRunner {
   readonly #transport: DatagramTransport;
   readonly #core: RunnableCore;

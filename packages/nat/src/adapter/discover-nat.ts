@@ -12,6 +12,7 @@ import { stunBinding } from './stun-binding.js';
 import { resolveStunServer, type StunServerSpec } from './stun-server-address.js';
 import { udpTransport, type DatagramTransport } from './transport.js';
 
+/** Options of `discoverNat`. */
 export interface DiscoverNatOptions {
   /** STUN servers; the first should be an RFC 5780 (two-address) server such as coturn. */
   servers: ReadonlyArray<string | StunServerSpec | TransportAddress>;

@@ -7,6 +7,7 @@ import { stunBinding, type StunBindingResult } from './stun-binding.js';
 import type { StunServerSpec } from './stun-server-address.js';
 import type { DatagramTransport } from './transport.js';
 
+/** Options of `gatherCandidates` (host-candidate filters included). */
 export interface GatherOptions extends HostCandidateOptions {
   /** The socket's local port (host candidates use it). */
   port: number;
@@ -23,6 +24,7 @@ export interface GatherOptions extends HostCandidateOptions {
   interfaces?: ReturnType<typeof networkInterfaces>;
 }
 
+/** What `gatherCandidates` found. */
 export interface GatherResult {
   /** Candidates, best first, unique by address:port. */
   readonly candidates: Candidate[];

@@ -8,6 +8,7 @@ export const MappingBehavior = {
   AddressAndPortDependent: 'address-and-port-dependent',
   Unknown: 'unknown',
 } as const;
+/** One of MappingBehavior's string values. */
 export type MappingBehavior = (typeof MappingBehavior)[keyof typeof MappingBehavior];
 
 /** NAT/firewall filtering behaviour (RFC 4787 §5). */
@@ -17,6 +18,7 @@ export const FilteringBehavior = {
   AddressAndPortDependent: 'address-and-port-dependent',
   Unknown: 'unknown',
 } as const;
+/** One of FilteringBehavior's string values. */
 export type FilteringBehavior = (typeof FilteringBehavior)[keyof typeof FilteringBehavior];
 
 /** How the NAT picks public ports for new mappings (RFC 4787 §4.2.1 port preservation, else). */
@@ -26,6 +28,7 @@ export const PortAllocation = {
   Random: 'random',
   Unknown: 'unknown',
 } as const;
+/** One of PortAllocation's string values. */
 export type PortAllocation = (typeof PortAllocation)[keyof typeof PortAllocation];
 
 /** What a side knows of its NAT (from discovery), shared with the peer through signaling. */

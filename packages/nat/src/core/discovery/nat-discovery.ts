@@ -22,6 +22,7 @@ import {
   type PortSample,
 } from './classify.js';
 
+/** Inputs of one discovery run. */
 export interface NatDiscoveryOptions {
   random: (out: Uint8Array) => void;
   /** STUN servers, resolved. The first is asked first; if it returns OTHER-ADDRESS the RFC 5780 tests run against it. */
@@ -62,6 +63,7 @@ export interface NatDiscoveryReport {
   readonly durationMs: number;
 }
 
+/** The one event: discovery finished (it always does, within the schedules' bound). */
 export type NatDiscoveryEvent = { readonly type: 'done'; readonly at: number; readonly report: NatDiscoveryReport };
 
 /** Servers asked at once in the plain phase; more adds nothing to the classification and bounds the client. */

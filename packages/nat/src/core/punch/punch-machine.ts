@@ -20,6 +20,7 @@ import { StunWriter } from '../stun/writer.js';
 import { resolvePunchOptions, type PunchConfig, type PunchOptions, type PunchRole } from './punch-config.js';
 import { TokenBucket } from './token-bucket.js';
 
+/** Where the machine is (see the transition list at the top of this file). */
 export type PunchState = 'waiting' | 'probing' | 'selected' | 'failed' | 'stopped';
 
 /** Why a punch ended without a usable path. */
@@ -69,6 +70,7 @@ export interface PunchCheckTimeline {
   readonly rttMs: number | undefined;
 }
 
+/** What the machine reports through `pollEvent()`. */
 export type PunchEvent =
   | { readonly type: 'selected'; readonly at: number; readonly selected: PunchPath }
   /** Listen side: the connect side nominated this path (USE-CANDIDATE); keepalives now go there. */

@@ -11,9 +11,11 @@ import { getErrorCode, getOtherAddress, getReflexiveAddress, getResponseOrigin, 
 import { decodeStunMessage, findAttribute, isStunMessage, sameTransactionId } from './message.js';
 import { verifyFingerprint } from './integrity.js';
 
-/** RFC 8489 §6.2.1 defaults: initial RTO 500 ms, Rc = 7 requests, then wait Rm = 16 × RTO (39.5 s). */
+/** RFC 8489 §6.2.1 default initial RTO, ms. */
 export const STUN_RTO_MS = 500;
+/** RFC 8489 §6.2.1 Rc: requests sent per transaction. */
 export const STUN_RC = 7;
+/** RFC 8489 §6.2.1 Rm: wait after the last request, in RTOs (total 39.5 s with the defaults). */
 export const STUN_RM = 16;
 
 /** Client-wide settings. */

@@ -23,12 +23,14 @@ export const StunClass = {
   SuccessResponse: 2,
   ErrorResponse: 3,
 } as const;
+/** A class value (0..3). */
 export type StunClass = (typeof StunClass)[keyof typeof StunClass];
 
 /** Methods meshpunch uses (RFC 8489 §18.2). */
 export const StunMethod = {
   Binding: 0x001,
 } as const;
+/** A method value. */
 export type StunMethod = (typeof StunMethod)[keyof typeof StunMethod];
 
 /** Attribute types (RFC 8489 §18.3, RFC 5780 §7, RFC 8445 §16.1). */
@@ -71,7 +73,9 @@ export const AddressFamily = {
 } as const;
 
 /** CHANGE-REQUEST flag bits (RFC 5780 §7.2). */
+/** "Change IP" flag (RFC 5780 §7.2). */
 export const CHANGE_IP = 0x04;
+/** "Change port" flag (RFC 5780 §7.2). */
 export const CHANGE_PORT = 0x02;
 
 /** Error codes meshpunch emits or understands (RFC 8489 §14.8). */
