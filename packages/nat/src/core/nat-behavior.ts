@@ -35,6 +35,8 @@ export type PortAllocation = (typeof PortAllocation)[keyof typeof PortAllocation
 export interface NatProfile {
   readonly mapping?: MappingBehavior;
   readonly filtering?: FilteringBehavior;
+  /** Lets the peer predict the next public port of an endpoint-dependent NAT that allocates sequentially. */
+  readonly portAllocation?: PortAllocation;
 }
 
 /** True for mappings that change with the destination ("symmetric"/"hard" NAT in UI text). */

@@ -41,7 +41,7 @@ function gather(world: World, hosts: Host[]): Array<{ candidates: Candidate[]; n
     if (r.mappedAddress && (r.mappedAddress.address !== h.address || r.mappedAddress.port !== h.port)) {
       candidates.push({ type: 'srflx', address: r.mappedAddress.address, port: r.mappedAddress.port, priority: candidatePriority('srflx') });
     }
-    return { candidates, nat: { mapping: r.mapping, filtering: r.filtering } };
+    return { candidates, nat: { mapping: r.mapping, filtering: r.filtering, portAllocation: r.portAllocation } };
   });
 }
 
@@ -266,6 +266,36 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     expect([a.state, a.selected?.path, a.selected?.port]).to.deep.equal(['selected', 'upnp', 51000]);
     // B reaches A through the peer-reflexive address A's probes came from.
     expect([b.state, b.selected?.candidateType]).to.deep.equal(['selected', 'prflx']);
+  });
+
+  describe('port prediction for a symmetric NAT that allocates sequentially', () => {
+    function run(seed: number, prediction: number, symmetricConnects: boolean) {
+      const world = makeWorld(seed, { latencyMs: 5 + (seed % 20), loss: 0.01 });
+      const sym = addHost(world, 's', 'symmetric', { nat: { portAllocation: 'sequential', portRange: [20000, 29999] } });
+      const pr = addHost(world, 'p', 'port-restricted');
+      const [gs, gp] = gather(world, [sym, pr]);
+      expect(gs!.nat.portAllocation).to.equal('sequential');
+      const common = { pairId: 'p1', secret: SECRET, startAt: world.driver.now + 50, hmacSha1: nodeHmacSha1, portPrediction: prediction };
+      const s = new PunchMachine({ ...common, role: symmetricConnects ? 'connect' : 'listen', remoteCandidates: gp!.candidates, localNat: gs!.nat, remoteNat: gp!.nat, random: (x) => world.prng.fill(x) });
+      const p = new PunchMachine({ ...common, role: symmetricConnects ? 'listen' : 'connect', remoteCandidates: gs!.candidates, localNat: gp!.nat, remoteNat: gs!.nat, random: (x) => world.prng.fill(x) });
+      sym.mux.cores.push(s);
+      pr.mux.cores.push(p);
+      const done = (m: PunchMachine) => m.state === 'selected' || m.state === 'failed';
+      world.driver.runUntil(() => done(s) && done(p), { maxVirtualMs: 15_000 });
+      return { s, p };
+    }
+    it('connects symmetric(sequential) ↔ port-restricted directly on 20 seeds by probing the next 16 ports', () => {
+      for (let i = 0; i < 20; i++) {
+        const seed = seedFromEnv(2000 + i);
+        const { s, p } = run(seed, 16, i % 2 === 0);
+        expect([s.state, p.state], `seed ${seed}`).to.deep.equal(['selected', 'selected']);
+        expect(p.selected!.port, `seed ${seed}`).to.be.above(20000);
+      }
+    });
+    it('fails with incompatible-nat when prediction is off', () => {
+      const { s, p } = run(seedFromEnv(2100), 0, true);
+      expect([s.failure, p.failure]).to.deep.equal(['incompatible-nat', 'incompatible-nat']);
+    });
   });
 
   describe('two homes behind one carrier-grade NAT (double NAT)', () => {

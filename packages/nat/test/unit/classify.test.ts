@@ -42,7 +42,8 @@ describe('discovery/classify', () => {
       { samples: [[40000, 20020], [40000, 20021], [40001, 20023]], expect: 'sequential' },
       { samples: [[40000, 65535], [40000, 1], [40000, 3]], expect: 'sequential' },
       { samples: [[40000, 25661], [40000, 5806], [40000, 6539]], expect: 'random' },
-      { samples: [[40000, 20020], [40000, 20019]], expect: 'random' },
+      { samples: [[40000, 20021], [40000, 20020], [40000, 20022]], expect: 'sequential' },
+      { samples: [[40000, 20020], [40000, 20100]], expect: 'random' },
     ];
     for (const row of rows) {
       it(`gives ${row.expect} for ${JSON.stringify(row.samples)}`, () => {

@@ -81,22 +81,21 @@ export interface PortSample {
 export const SEQUENTIAL_MAX_STEP = 16;
 
 /**
- * Port allocation pattern from a few samples (distinct mappings, oldest first): preserving when
- * every public port equals its local port; sequential when each new mapping's port is 1..16
- * above the previous one (mod 65536; a random allocator does that by chance with p ≈ 16/65536);
- * random otherwise; unknown with fewer than two distinct public ports.
+ * Port allocation pattern from a few samples (distinct mappings): preserving when every public
+ * port equals its local port; sequential when the distinct public ports, sorted, sit 1..16 apart
+ * (mod 65536; answers may arrive out of order, and a random allocator does that by chance with
+ * p ≈ 16/65536 per step); random otherwise; unknown with fewer than two distinct public ports.
  */
 export function classifyPortAllocation(samples: readonly PortSample[]): PortAllocation {
   if (samples.length === 0) return PortAllocation.Unknown;
   if (samples.every((s) => s.mappedPort === s.localPort)) return PortAllocation.Preserving;
-  const ports: number[] = [];
-  for (const s of samples) if (ports[ports.length - 1] !== s.mappedPort) ports.push(s.mappedPort);
+  const ports = [...new Set(samples.map((s) => s.mappedPort))].sort((a, b) => a - b);
   if (ports.length < 2) return PortAllocation.Unknown;
-  for (let i = 1; i < ports.length; i++) if (!isSequentialStep(ports[i - 1]!, ports[i]!)) return PortAllocation.Random;
-  return PortAllocation.Sequential;
-}
-
-function isSequentialStep(a: number, b: number): boolean {
-  const d = (b - a + 65536) % 65536;
-  return d >= 1 && d <= SEQUENTIAL_MAX_STEP;
+  // Gaps around the circle of port numbers; the largest one is where the sequence starts.
+  const gaps: number[] = [];
+  for (let i = 1; i < ports.length; i++) gaps.push(ports[i]! - ports[i - 1]!);
+  gaps.push(ports[0]! + 65536 - ports[ports.length - 1]!);
+  gaps.sort((a, b) => a - b);
+  gaps.pop();
+  return gaps.every((g) => g >= 1 && g <= SEQUENTIAL_MAX_STEP) ? PortAllocation.Sequential : PortAllocation.Random;
 }

@@ -44,8 +44,15 @@ export interface PunchOptions {
   maxAnswersPerSecond?: number;
   /** Token bucket size (default 40). */
   answerBurst?: number;
-  /** Cap on checks (remote + peer-reflexive), default 32. */
+  /** Cap on checks (remote + peer-reflexive + predicted), default 32. */
   maxChecks?: number;
+  /**
+   * When the peer's NAT maps endpoint-dependently and allocates ports sequentially (from its
+   * discovery report), also probe this many ports above each of its srflx candidates: its mapping
+   * towards us is a few allocations after the one STUN saw (RakNet tries ±2; the goal table of
+   * nat-traversal.md §5 asks for ±16). Default 16; 0 turns prediction off.
+   */
+  portPrediction?: number;
 }
 
 /** Validated, frozen configuration. */
@@ -70,6 +77,7 @@ export interface PunchConfig {
   readonly maxAnswersPerSecond: number;
   readonly answerBurst: number;
   readonly maxChecks: number;
+  readonly portPrediction: number;
 }
 
 function int(name: string, value: number, lo: number, hi: number): number {
@@ -121,5 +129,6 @@ export function resolvePunchOptions(options: PunchOptions): PunchConfig {
     maxAnswersPerSecond: int('maxAnswersPerSecond', options.maxAnswersPerSecond ?? 200, 1, 1_000_000),
     answerBurst: int('answerBurst', options.answerBurst ?? 40, 1, 1_000_000),
     maxChecks: int('maxChecks', options.maxChecks ?? 32, 1, 1024),
+    portPrediction: int('portPrediction', options.portPrediction ?? 16, 0, 64),
   });
 }

@@ -11,7 +11,7 @@
 // peer-reflexive check (§7.3.1.3) and answered; that is what makes a symmetric-NAT peer reachable.
 import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
 import { normalizeIp } from '../ip-address.js';
-import { canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
+import { PortAllocation, canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
 import { StunAttr, StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
 import { getUint32Attribute, getUsername, getXorMappedAddress, type StunAddress } from '../stun/attributes.js';
 import { verifyMessageIntegrity, verifyFingerprint } from '../stun/integrity.js';
@@ -187,6 +187,25 @@ export class PunchMachine {
     this.#outUsername = `${this.#remoteRole}.${this.config.pairId}:${this.config.role}.${this.config.pairId}`;
     this.#bucket = new TokenBucket(this.config.maxAnswersPerSecond, this.config.answerBurst, this.config.startAt);
     for (const c of this.config.remoteCandidates) this.#addRemote(c);
+    this.#predict();
+  }
+
+  /**
+   * Adds predicted checks above each remote srflx port when the peer's NAT is endpoint-dependent
+   * with sequential allocation (see PunchOptions.portPrediction). They rank just below the srflx.
+   */
+  #predict(): void {
+    const nat = this.config.remoteNat;
+    const n = this.config.portPrediction;
+    if (n === 0 || !isEndpointDependentMapping(nat.mapping) || nat.portAllocation !== PortAllocation.Sequential) return;
+    for (const c of this.config.remoteCandidates) {
+      if (c.type !== 'srflx') continue;
+      for (let k = 1; k <= n; k++) {
+        const port = c.port + k;
+        if (port > 65535) break;
+        this.#addRemote({ type: 'srflx', address: c.address, port, priority: Math.max(1, c.priority - k) });
+      }
+    }
   }
 
   /**
