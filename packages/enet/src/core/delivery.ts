@@ -1,0 +1,347 @@
+// Core: handlers of the five data commands and in-order delivery (enet-protocol.md §8):
+// reliable windows and ordering, unreliable sequencing, the unsequenced duplicate filter,
+// and reassembly of reliable and unreliable fragments. Handlers return the offset of the next
+// command, or -1 for a handler failure (the rest of the datagram is then ignored, §2.4).
+import { PEER_FREE_UNSEQUENCED_WINDOWS, PEER_UNSEQUENCED_WINDOW_SIZE, PROTOCOL_MAXIMUM_FRAGMENT_COUNT } from './constants.js';
+import type { Channel } from './channel.js';
+import { IncomingCommand } from './commands.js';
+import { PacketFlag } from './events.js';
+import type { HostCore } from './host.js';
+import type { Peer } from './peer.js';
+import { PeerState } from './peer.js';
+import { COMMAND_SIZES, Command, Off } from './protocol.js';
+import { isInReceiveWindow, seqKey } from './sequence.js';
+
+/**
+ * Bytes charged to a peer's waiting-data budget per held command on top of its payload, so a
+ * flood of tiny or empty commands is bounded too (roughly the size of an IncomingCommand).
+ */
+const INCOMING_OVERHEAD = 64;
+
+function dataChannel(peer: Peer, channelID: number): Channel | null {
+  if (channelID >= peer.channelCount || !peer.isConnectedForData()) return null;
+  return peer.channels[channelID]!;
+}
+
+function overBudget(host: HostCore, peer: Peer): boolean {
+  if (peer.totalWaitingData >= host.config.maximumWaitingData) {
+    host.stats.waitingDataOverflows++;
+    return true;
+  }
+  return false;
+}
+
+/** SEND_RELIABLE (§8.2). */
+export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+  const channel = dataChannel(peer, channelID);
+  if (channel === null) return -1;
+  const len = view.getUint16(pos + Off.reliableDataLength);
+  const start = pos + COMMAND_SIZES[Command.SendReliable]!;
+  const next = start + len;
+  if (next > end || len > host.config.maximumPacketSize) return -1;
+  if (peer.state === PeerState.DisconnectLater) return next;
+  const seq = view.getUint16(pos + Off.reliableSequenceNumber);
+  const r = channel.incomingReliableSequenceNumber;
+  if (!isInReceiveWindow(seq, r) || seq === r) return next;
+  const q = channel.incomingReliableCommands;
+  if (q.length === 0 && seq === ((r + 1) & 0xffff)) {
+    if (overBudget(host, peer)) return -1;
+    // Fast path: the next packet in order with nothing queued is delivered without a record.
+    channel.incomingReliableSequenceNumber = seq;
+    peer.totalWaitingData += len;
+    host.deliver(peer, channelID, data.slice(start, next), PacketFlag.Reliable, len);
+    afterReliableDelivery(host, peer, channel, channelID);
+    return next;
+  }
+  const key = seqKey(seq, r);
+  let i = q.length;
+  while (i > 0) {
+    const k = seqKey(q[i - 1]!.reliableSequenceNumber, r);
+    if (k < key) break;
+    if (k === key) return next; // duplicate
+    i--;
+  }
+  if (overBudget(host, peer)) return -1;
+  const cost = len + INCOMING_OVERHEAD;
+  const cmd = new IncomingCommand(seq, 0, Command.SendReliable, data.slice(start, next), PacketFlag.Reliable, cost);
+  peer.totalWaitingData += cost;
+  q.splice(i, 0, cmd);
+  dispatchReliable(host, peer, channel, channelID);
+  return next;
+}
+
+/** SEND_FRAGMENT (§8.5, reliable reassembly). */
+export function handleSendFragment(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+  const channel = dataChannel(peer, channelID);
+  if (channel === null) return -1;
+  const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
+  const start = pos + COMMAND_SIZES[Command.SendFragment]!;
+  const next = start + fragmentLength;
+  if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
+  const startSeq = view.getUint16(pos + Off.startSequenceNumber);
+  const r = channel.incomingReliableSequenceNumber;
+  if (!isInReceiveWindow(startSeq, r)) return next;
+  const fragmentNumber = view.getUint32(pos + Off.fragmentNumber);
+  const fragmentCount = view.getUint32(pos + Off.fragmentCount);
+  const fragmentOffset = view.getUint32(pos + Off.fragmentOffset);
+  const totalLength = view.getUint32(pos + Off.totalLength);
+  if (!validFragment(host, fragmentNumber, fragmentCount, fragmentOffset, totalLength, fragmentLength)) return -1;
+  if (peer.state === PeerState.DisconnectLater || startSeq === r) return next;
+  const q = channel.incomingReliableCommands;
+  const key = seqKey(startSeq, r);
+  let i = q.length;
+  let group: IncomingCommand | null = null;
+  while (i > 0) {
+    const e = q[i - 1]!;
+    const k = seqKey(e.reliableSequenceNumber, r);
+    if (k < key) break;
+    if (k === key) {
+      if (e.commandNumber !== Command.SendFragment || e.packet.length !== totalLength || e.fragmentCount !== fragmentCount) return -1;
+      group = e;
+      break;
+    }
+    i--;
+  }
+  if (group === null) {
+    if (overBudget(host, peer)) return -1;
+    group = newGroup(startSeq, 0, Command.SendFragment, fragmentCount, totalLength, PacketFlag.Reliable);
+    peer.totalWaitingData += group.cost;
+    q.splice(i, 0, group);
+  }
+  if (addFragment(group, fragmentNumber, fragmentOffset, data, start, fragmentLength)) dispatchReliable(host, peer, channel, channelID);
+  return next;
+}
+
+/** SEND_UNRELIABLE (§8.3). */
+export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+  const channel = dataChannel(peer, channelID);
+  if (channel === null) return -1;
+  const len = view.getUint16(pos + Off.unreliableDataLength);
+  const start = pos + COMMAND_SIZES[Command.SendUnreliable]!;
+  const next = start + len;
+  if (next > end || len > host.config.maximumPacketSize) return -1;
+  if (peer.state === PeerState.DisconnectLater) return next;
+  const R = view.getUint16(pos + Off.reliableSequenceNumber);
+  const U = view.getUint16(pos + Off.unreliableSequenceNumber);
+  const r = channel.incomingReliableSequenceNumber;
+  if (!isInReceiveWindow(R, r)) return next;
+  if (R === r && U <= channel.incomingUnreliableSequenceNumber) return next;
+  const q = channel.incomingUnreliableCommands;
+  if (q.length === 0 && R === r) {
+    if (overBudget(host, peer)) return -1;
+    channel.incomingUnreliableSequenceNumber = U;
+    peer.totalWaitingData += len;
+    host.deliver(peer, channelID, data.slice(start, next), 0, len);
+    return next;
+  }
+  const slot = unreliableSlot(q, R, U, r);
+  if (slot < 0) return next; // duplicate
+  if (overBudget(host, peer)) return -1;
+  const cost = len + INCOMING_OVERHEAD;
+  q.splice(slot, 0, new IncomingCommand(R, U, Command.SendUnreliable, data.slice(start, next), 0, cost));
+  peer.totalWaitingData += cost;
+  dispatchUnreliable(host, peer, channel, channelID);
+  return next;
+}
+
+/** SEND_UNRELIABLE_FRAGMENT (§8.5, unreliable reassembly). */
+export function handleSendUnreliableFragment(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+  const channel = dataChannel(peer, channelID);
+  if (channel === null) return -1;
+  const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
+  const start = pos + COMMAND_SIZES[Command.SendUnreliableFragment]!;
+  const next = start + fragmentLength;
+  if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
+  const R = view.getUint16(pos + Off.reliableSequenceNumber);
+  const U = view.getUint16(pos + Off.startSequenceNumber);
+  const r = channel.incomingReliableSequenceNumber;
+  if (!isInReceiveWindow(R, r)) return next;
+  if (R === r && U <= channel.incomingUnreliableSequenceNumber) return next;
+  const fragmentNumber = view.getUint32(pos + Off.fragmentNumber);
+  const fragmentCount = view.getUint32(pos + Off.fragmentCount);
+  const fragmentOffset = view.getUint32(pos + Off.fragmentOffset);
+  const totalLength = view.getUint32(pos + Off.totalLength);
+  if (!validFragment(host, fragmentNumber, fragmentCount, fragmentOffset, totalLength, fragmentLength)) return -1;
+  if (peer.state === PeerState.DisconnectLater) return next;
+  const q = channel.incomingUnreliableCommands;
+  let group: IncomingCommand | null = null;
+  const slot = unreliableSlot(q, R, U, r);
+  if (slot < 0) {
+    const e = q[-slot - 1]!;
+    if (e.commandNumber !== Command.SendUnreliableFragment || e.packet.length !== totalLength || e.fragmentCount !== fragmentCount) return -1;
+    group = e;
+  } else {
+    if (overBudget(host, peer)) return -1;
+    group = newGroup(R, U, Command.SendUnreliableFragment, fragmentCount, totalLength, PacketFlag.UnreliableFragment);
+    peer.totalWaitingData += group.cost;
+    q.splice(slot, 0, group);
+  }
+  if (addFragment(group, fragmentNumber, fragmentOffset, data, start, fragmentLength)) dispatchUnreliable(host, peer, channel, channelID);
+  return next;
+}
+
+/** SEND_UNSEQUENCED (§8.4): peer-wide 1024-group duplicate filter, then delivery. */
+export function handleSendUnsequenced(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+  const channel = dataChannel(peer, channelID);
+  if (channel === null) return -1;
+  const len = view.getUint16(pos + Off.unreliableDataLength);
+  const start = pos + COMMAND_SIZES[Command.SendUnsequenced]!;
+  const next = start + len;
+  if (next > end || len > host.config.maximumPacketSize) return -1;
+  const group = view.getUint16(pos + Off.unsequencedGroup);
+  const index = group % PEER_UNSEQUENCED_WINDOW_SIZE;
+  let g = group;
+  if (g < peer.incomingUnsequencedGroup) g += 0x10000;
+  if (g >= peer.incomingUnsequencedGroup + PEER_FREE_UNSEQUENCED_WINDOWS * PEER_UNSEQUENCED_WINDOW_SIZE) return next;
+  g &= 0xffff;
+  const word = index >>> 5;
+  const bit = 1 << (index & 31);
+  if (g - index !== peer.incomingUnsequencedGroup) {
+    peer.incomingUnsequencedGroup = g - index;
+    peer.unsequencedWindow.fill(0);
+  } else if ((peer.unsequencedWindow[word]! & bit) !== 0) {
+    return next;
+  }
+  if (peer.state !== PeerState.DisconnectLater) {
+    if (overBudget(host, peer)) return -1;
+    const q = channel.incomingUnreliableCommands;
+    if (q.length === 0) {
+      peer.totalWaitingData += len;
+      host.deliver(peer, channelID, data.slice(start, next), PacketFlag.Unsequenced, len);
+    } else {
+      const cost = len + INCOMING_OVERHEAD;
+      q.push(new IncomingCommand(0, 0, Command.SendUnsequenced, data.slice(start, next), PacketFlag.Unsequenced, cost));
+      peer.totalWaitingData += cost;
+      dispatchUnreliable(host, peer, channel, channelID);
+    }
+  }
+  peer.unsequencedWindow[word] = peer.unsequencedWindow[word]! | bit;
+  return next;
+}
+
+/** §8.5 receiver validation (with the 1.3.18 `totalLength ≥ fragmentCount` rule). */
+function validFragment(host: HostCore, number: number, count: number, offset: number, total: number, length: number): boolean {
+  return count <= PROTOCOL_MAXIMUM_FRAGMENT_COUNT && number < count && total <= host.config.maximumPacketSize
+    && offset < total && length <= total - offset && total >= count;
+}
+
+function newGroup(R: number, U: number, commandNumber: number, count: number, total: number, flags: number): IncomingCommand {
+  const words = (count + 31) >>> 5;
+  const g = new IncomingCommand(R, U, commandNumber, new Uint8Array(total), flags, total + words * 4 + INCOMING_OVERHEAD);
+  g.fragmentCount = count;
+  g.fragmentsRemaining = count;
+  g.fragments = new Uint32Array(words);
+  return g;
+}
+
+/** Copies a fragment in (once); returns true when the group just became complete. */
+function addFragment(group: IncomingCommand, number: number, offset: number, data: Uint8Array, start: number, length: number): boolean {
+  const bits = group.fragments!;
+  const word = number >>> 5;
+  const bit = 1 << (number & 31);
+  if ((bits[word]! & bit) !== 0) return false;
+  bits[word] = bits[word]! | bit;
+  group.fragmentsRemaining--;
+  let len = length;
+  if (offset + len > group.packet.length) len = group.packet.length - offset;
+  group.packet.set(data.subarray(start, start + len), offset);
+  return group.fragmentsRemaining === 0;
+}
+
+/**
+ * Where (R, U) goes in an unreliable queue ordered by (R relative to r, U); unsequenced
+ * entries are skipped. Returns the insert index, or −(index + 1) of an identical entry.
+ */
+function unreliableSlot(q: IncomingCommand[], R: number, U: number, r: number): number {
+  const key = seqKey(R, r);
+  let i = q.length;
+  while (i > 0) {
+    const e = q[i - 1]!;
+    if (e.commandNumber !== Command.SendUnsequenced) {
+      const k = seqKey(e.reliableSequenceNumber, r);
+      if (k < key) break;
+      if (k === key) {
+        if (e.unreliableSequenceNumber < U) break;
+        if (e.unreliableSequenceNumber === U) return -i;
+      }
+    }
+    i--;
+  }
+  return i;
+}
+
+/** §8.2: delivers complete reliable commands in order from the head of the queue. */
+function dispatchReliable(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+  const q = channel.incomingReliableCommands;
+  let r = channel.incomingReliableSequenceNumber;
+  let k = 0;
+  while (k < q.length) {
+    const c = q[k]!;
+    if (c.fragmentsRemaining > 0 || c.reliableSequenceNumber !== ((r + 1) & 0xffff)) break;
+    r = c.reliableSequenceNumber;
+    if (c.fragmentCount > 0) r = (r + c.fragmentCount - 1) & 0xffff;
+    host.deliver(peer, channelID, c.packet, c.flags, c.cost);
+    k++;
+  }
+  if (k === 0) return;
+  channel.incomingReliableSequenceNumber = r;
+  let w = 0;
+  for (let i = k; i < q.length; i++) q[w++] = q[i]!;
+  q.length = w;
+  afterReliableDelivery(host, peer, channel, channelID);
+}
+
+function afterReliableDelivery(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+  channel.incomingUnreliableSequenceNumber = 0;
+  if (channel.incomingUnreliableCommands.length > 0) dispatchUnreliable(host, peer, channel, channelID);
+}
+
+/**
+ * §8.3 delivery pass over the unreliable queue, compacting it in place: unsequenced entries go
+ * out at once; complete entries of the current epoch are delivered in order; an incomplete
+ * fragment group is dropped once a later entry of its epoch is delivered; entries of an older
+ * epoch are dropped; the walk stops at the first entry of a future epoch.
+ */
+function dispatchUnreliable(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+  const q = channel.incomingUnreliableCommands;
+  const r = channel.incomingReliableSequenceNumber;
+  let w = 0;
+  let firstIncomplete = -1;
+  let stopped = false;
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i]!;
+    if (stopped) {
+      q[w++] = c;
+      continue;
+    }
+    if (c.commandNumber === Command.SendUnsequenced) {
+      host.deliver(peer, channelID, c.packet, c.flags, c.cost);
+      continue;
+    }
+    if (c.reliableSequenceNumber === r) {
+      if (c.fragmentsRemaining === 0) {
+        if (firstIncomplete >= 0) {
+          for (let j = firstIncomplete; j < w; j++) release(peer, q[j]!);
+          w = firstIncomplete;
+          firstIncomplete = -1;
+        }
+        channel.incomingUnreliableSequenceNumber = c.unreliableSequenceNumber;
+        host.deliver(peer, channelID, c.packet, c.flags, c.cost);
+      } else {
+        if (firstIncomplete < 0) firstIncomplete = w;
+        q[w++] = c;
+      }
+    } else if (isInReceiveWindow(c.reliableSequenceNumber, r)) {
+      stopped = true;
+      q[w++] = c;
+    } else {
+      release(peer, c);
+    }
+  }
+  q.length = w;
+}
+
+function release(peer: Peer, c: IncomingCommand): void {
+  peer.totalWaitingData -= c.cost;
+  if (peer.totalWaitingData < 0) peer.totalWaitingData = 0;
+}

@@ -1,0 +1,426 @@
+// Core: the receive path (enet-protocol.md §2.4) — header checks, decompression, checksum,
+// the command loop, and the handlers of the control commands (§3.3, §5, §6, §9.3).
+// Data commands are handled in delivery.ts. Nothing here throws on network input.
+import {
+  CONTROL_CHANNEL, HEADER_FLAG_COMPRESSED, MAX_DATAGRAM_SIZE, HEADER_FLAG_SENT_TIME, HEADER_SESSION_MASK, HEADER_SESSION_SHIFT,
+  PROTOCOL_MAXIMUM_CHANNEL_COUNT, PROTOCOL_MAXIMUM_MTU, PROTOCOL_MAXIMUM_PEER_ID,
+  PROTOCOL_MAXIMUM_WINDOW_SIZE, PROTOCOL_MINIMUM_CHANNEL_COUNT, PROTOCOL_MINIMUM_MTU,
+} from './constants.js';
+import {
+  handleSendFragment, handleSendReliable, handleSendUnreliable, handleSendUnreliableFragment, handleSendUnsequenced,
+} from './delivery.js';
+import type { CoreEndpoint, HostCore } from './host.js';
+import { clampWindow, sendWindow, windowForBandwidth } from './window.js';
+import { Peer, PeerState } from './peer.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off } from './protocol.js';
+import { isInNoAckBand, reconstructSentTime, timeDiff } from './sequence.js';
+import { updateRoundTripTime } from './throttle.js';
+
+/** Entry point for one datagram (§2.4 steps 1–8). */
+export function receiveDatagram(host: HostCore, now: number, from: CoreEndpoint, bytes: Uint8Array): void {
+  const stats = host.stats;
+  const len = bytes.length;
+  if (len < 2 || len > MAX_DATAGRAM_SIZE) {
+    stats.droppedMalformed++;
+    stats.droppedDatagrams++;
+    return;
+  }
+  const word = (bytes[0]! << 8) | bytes[1]!;
+  const hasTime = (word & HEADER_FLAG_SENT_TIME) !== 0;
+  const checksum = host.checksum;
+  const headerSize = (hasTime ? 4 : 2) + (checksum !== null ? 4 : 0);
+  if (len < headerSize) {
+    stats.droppedMalformed++;
+    stats.droppedDatagrams++;
+    return;
+  }
+  const peerID = word & PROTOCOL_MAXIMUM_PEER_ID;
+  let peer: Peer | null = null;
+  if (peerID !== PROTOCOL_MAXIMUM_PEER_ID) {
+    if (peerID >= host.peers.length) {
+      stats.droppedUnknownPeer++;
+      stats.droppedDatagrams++;
+      return;
+    }
+    peer = host.peers[peerID]!;
+    if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) {
+      stats.droppedUnknownPeer++;
+      stats.droppedDatagrams++;
+      return;
+    }
+    if (peer.address !== from.address || peer.port !== from.port) {
+      stats.droppedWrongAddress++;
+      stats.droppedDatagrams++;
+      return;
+    }
+    if (peer.outgoingPeerID < PROTOCOL_MAXIMUM_PEER_ID && ((word & HEADER_SESSION_MASK) >>> HEADER_SESSION_SHIFT) !== peer.incomingSessionID) {
+      stats.droppedWrongSession++;
+      stats.droppedDatagrams++;
+      return;
+    }
+  }
+  let data = bytes;
+  let end = len;
+  if ((word & HEADER_FLAG_COMPRESSED) !== 0) {
+    const compressor = host.compressor;
+    if (compressor === null) {
+      stats.droppedDecompress++;
+      stats.droppedDatagrams++;
+      return;
+    }
+    const scratch = host.scratch;
+    scratch.set(bytes.subarray(0, headerSize));
+    let n = 0;
+    try {
+      n = compressor.decompress(bytes.subarray(headerSize), scratch.subarray(headerSize), MAX_DATAGRAM_SIZE - headerSize);
+    } catch {
+      n = 0; // a plug-in decompressor must not throw, but a throwing one still only drops this datagram
+    }
+    if (!(n > 0) || headerSize + n > MAX_DATAGRAM_SIZE) {
+      stats.droppedDecompress++;
+      stats.droppedDatagrams++;
+      return;
+    }
+    data = scratch;
+    end = headerSize + n;
+  }
+  if (checksum !== null) {
+    if (data !== host.scratch) {
+      host.scratch.set(bytes);
+      data = host.scratch;
+    }
+    const at = hasTime ? 4 : 2;
+    const stored = ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) | data[at + 3]!) >>> 0;
+    // §2.2: the seed is the addressed peer's connectID, zeros for peerID 0xFFF.
+    const seed = peer !== null ? peer.connectID : 0;
+    data[at] = seed >>> 24;
+    data[at + 1] = (seed >>> 16) & 0xff;
+    data[at + 2] = (seed >>> 8) & 0xff;
+    data[at + 3] = seed & 0xff;
+    host.checksumBuffers[0] = data.subarray(0, end);
+    if ((checksum(host.checksumBuffers) >>> 0) !== stored) {
+      stats.droppedBadChecksum++;
+      stats.droppedDatagrams++;
+      return;
+    }
+  }
+  if (peer !== null) peer.incomingDataTotal += end;
+  const view = new DataView(data.buffer, data.byteOffset, end);
+  const sentTime = hasTime ? (data[2]! << 8) | data[3]! : 0;
+  handleCommands(host, now, from, peer, data, view, headerSize, end, hasTime, sentTime);
+}
+
+function handleCommands(host: HostCore, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array, view: DataView,
+  pos: number, end: number, hasTime: boolean, sentTime: number): void {
+  while (pos < end) {
+    if (end - pos < 4) break;
+    const commandByte = data[pos]!;
+    const n = commandByte & COMMAND_MASK;
+    if (n === Command.None || n >= Command.Count) break;
+    if (end - pos < COMMAND_SIZES[n]!) break;
+    if (peer === null && n !== Command.Connect) break;
+    const channelID = data[pos + 1]!;
+    const seq = (data[pos + 2]! << 8) | data[pos + 3]!;
+    let next = pos + COMMAND_SIZES[n]!;
+    switch (n) {
+      case Command.Acknowledge:
+        if (!handleAcknowledge(host, peer!, view, pos, channelID, now)) next = -1;
+        break;
+      case Command.Connect:
+        if (peer !== null) next = -1;
+        else {
+          peer = handleConnect(host, from, data, view, pos);
+          if (peer === null) next = -1;
+        }
+        break;
+      case Command.VerifyConnect:
+        if (!handleVerifyConnect(host, peer!, data, view, pos)) next = -1;
+        break;
+      case Command.Disconnect:
+        handleDisconnect(host, peer!, view, pos, commandByte);
+        break;
+      case Command.Ping:
+        if (!peer!.isConnectedForData()) next = -1;
+        break;
+      case Command.SendReliable:
+        next = handleSendReliable(host, peer!, data, view, pos, end, channelID);
+        break;
+      case Command.SendUnreliable:
+        next = handleSendUnreliable(host, peer!, data, view, pos, end, channelID);
+        break;
+      case Command.SendUnsequenced:
+        next = handleSendUnsequenced(host, peer!, data, view, pos, end, channelID);
+        break;
+      case Command.SendFragment:
+        next = handleSendFragment(host, peer!, data, view, pos, end, channelID);
+        break;
+      case Command.SendUnreliableFragment:
+        next = handleSendUnreliableFragment(host, peer!, data, view, pos, end, channelID);
+        break;
+      case Command.BandwidthLimit:
+        if (!handleBandwidthLimit(host, peer!, view, pos)) next = -1;
+        break;
+      case Command.ThrottleConfigure:
+        if (!peer!.isConnectedForData()) next = -1;
+        else {
+          peer!.packetThrottleInterval = view.getUint32(pos + Off.throttleInterval);
+          peer!.packetThrottleAcceleration = view.getUint32(pos + Off.throttleAcceleration);
+          peer!.packetThrottleDeceleration = view.getUint32(pos + Off.throttleDeceleration);
+        }
+        break;
+      default:
+        next = -1;
+        break;
+    }
+    if (next < 0) {
+      host.stats.commandFailures++;
+      break;
+    }
+    pos = next;
+    if (peer !== null && (commandByte & COMMAND_FLAG_ACKNOWLEDGE) !== 0) {
+      // §2.4 step 8 / §6: no SENT_TIME → stop; otherwise ACK unless the state forbids it.
+      if (!hasTime) break;
+      const s = peer.state;
+      if (s === PeerState.Disconnecting || s === PeerState.AcknowledgingConnect || s === PeerState.Disconnected || s === PeerState.Zombie) continue;
+      if (s === PeerState.AcknowledgingDisconnect && n !== Command.Disconnect) continue;
+      queueAck(host, peer, channelID, seq, sentTime, n);
+    }
+  }
+}
+
+/** §6 enet_peer_queue_acknowledgement with the window-band filter. */
+export function queueAck(host: HostCore, peer: Peer, channelID: number, seq: number, sentTime: number, commandNumber: number): void {
+  if (channelID < peer.channelCount) {
+    const channel = peer.channels[channelID]!;
+    if (isInNoAckBand(seq, channel.incomingReliableSequenceNumber)) return;
+  }
+  if (peer.acknowledgements.length >= host.config.maxPendingAcknowledgements) {
+    host.stats.acknowledgementOverflows++;
+    return;
+  }
+  peer.outgoingDataTotal += COMMAND_SIZES[Command.Acknowledge]!;
+  // Packed as number·2^40 + channel·2^32 + seq·2^16 + sentTime (< 2^44, exact in a double).
+  peer.acknowledgements.pushBack(commandNumber * 0x10000000000 + channelID * 0x100000000 + seq * 0x10000 + sentTime);
+}
+
+/** §6 handle_acknowledge. */
+function handleAcknowledge(host: HostCore, peer: Peer, view: DataView, pos: number, channelID: number, now: number): boolean {
+  if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) return true;
+  const now32 = now >>> 0;
+  const t = reconstructSentTime(view.getUint16(pos + Off.receivedSentTime), now32);
+  if (t < 0) return true;
+  let rtt = timeDiff(now32, t);
+  if (rtt < 1) rtt = 1;
+  updateRoundTripTime(peer, rtt, now);
+  peer.lastReceiveTime = now > 1 ? now : 1;
+  peer.earliestTimeout = -1;
+  const seq = view.getUint16(pos + Off.receivedReliableSequenceNumber);
+  const acked = removeSentReliableCommand(host, peer, seq, channelID);
+  switch (peer.state) {
+    case PeerState.AcknowledgingConnect:
+      if (acked !== Command.VerifyConnect) return false;
+      host.notifyConnect(peer, peer.eventData);
+      break;
+    case PeerState.Disconnecting:
+      if (acked !== Command.Disconnect) return false;
+      peer.eventData = 0;
+      host.dispatchDisconnect(peer);
+      break;
+    case PeerState.DisconnectLater:
+      if (peer.outgoingCommands.length === 0 && peer.sentReliableCommands.length === 0) host.disconnect(peer, peer.disconnectLaterData);
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+/**
+ * §6 step 4: removes the acknowledged command from the sent list (or, if it timed out and went
+ * back to the outgoing queue, from there). Returns its command number, or 0 when not found.
+ */
+export function removeSentReliableCommand(host: HostCore, peer: Peer, seq: number, channelID: number): number {
+  const sent = peer.sentReliableCommands;
+  let idx = -1;
+  let inSent = true;
+  for (let i = 0; i < sent.length; i++) {
+    const c = sent.at(i)!;
+    if (c.reliableSequenceNumber === seq && c.channelID === channelID) {
+      idx = i;
+      break;
+    }
+  }
+  if (idx < 0) {
+    inSent = false;
+    const q = peer.outgoingCommands;
+    for (let i = 0; i < q.length; i++) {
+      const c = q.at(i)!;
+      if ((c.command & COMMAND_FLAG_ACKNOWLEDGE) === 0) continue;
+      if (c.sendAttempts < 1) break;
+      if (c.reliableSequenceNumber === seq && c.channelID === channelID) {
+        idx = i;
+        break;
+      }
+    }
+    if (idx < 0) return Command.None;
+  }
+  const cmd = inSent ? sent.removeAt(idx)! : peer.outgoingCommands.removeAt(idx)!;
+  const number = cmd.command & COMMAND_MASK;
+  if (cmd.channelID !== CONTROL_CHANNEL && cmd.channelID < peer.channelCount && cmd.data !== null) {
+    // §8.1: one fewer unacknowledged first transmission in this reliable window.
+    const channel = peer.channels[cmd.channelID]!;
+    const w = (cmd.reliableSequenceNumber / 4096) | 0;
+    if (channel.reliableWindows[w]! > 0) {
+      channel.reliableWindows[w]!--;
+      if (channel.reliableWindows[w] === 0) channel.usedReliableWindows &= ~(1 << w);
+    }
+  }
+  if (inSent && cmd.data !== null) peer.reliableDataInTransit -= cmd.fragmentLength;
+  host.freeCommand(cmd);
+  if (sent.length > 0) {
+    const head = sent.peekFront()!;
+    peer.nextTimeout = head.sentTime + head.roundTripTimeout;
+  }
+  return number;
+}
+
+/** §5.1 server side: a CONNECT from `from`; returns the new peer, or null (handler failure). */
+function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, view: DataView, pos: number): Peer | null {
+  const channelCountIn = view.getUint32(pos + Off.channelCount);
+  if (channelCountIn < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCountIn > PROTOCOL_MAXIMUM_CHANNEL_COUNT) return null;
+  if (host.refusing) {
+    host.stats.refusedConnects++;
+    return null;
+  }
+  const connectID = view.getUint32(pos + Off.connectID);
+  let peer: Peer | null = null;
+  let duplicates = 0;
+  for (let i = 0; i < host.peers.length; i++) {
+    const p = host.peers[i]!;
+    if (p.state === PeerState.Disconnected) {
+      if (peer === null) peer = p;
+    } else if (p.state !== PeerState.Connecting && p.address === from.address) {
+      if (p.port === from.port && p.connectID === connectID) return null; // retransmitted CONNECT
+      duplicates++;
+    }
+  }
+  if (peer === null || duplicates >= host.config.duplicatePeers) {
+    host.stats.refusedConnects++;
+    return null;
+  }
+  const channelCount = Math.min(channelCountIn, host.channelLimit);
+  peer.setupChannels(channelCount);
+  peer.state = PeerState.AcknowledgingConnect;
+  peer.connectID = connectID;
+  peer.address = from.address;
+  peer.port = from.port;
+  peer.outgoingPeerID = view.getUint16(pos + Off.outgoingPeerID);
+  peer.incomingBandwidth = view.getUint32(pos + Off.incomingBandwidth);
+  peer.outgoingBandwidth = view.getUint32(pos + Off.outgoingBandwidth);
+  peer.packetThrottleInterval = view.getUint32(pos + Off.packetThrottleInterval);
+  peer.packetThrottleAcceleration = view.getUint32(pos + Off.packetThrottleAcceleration);
+  peer.packetThrottleDeceleration = view.getUint32(pos + Off.packetThrottleDeceleration);
+  peer.eventData = view.getUint32(pos + Off.connectData);
+  // §5.1 step 5: session ids, skipping the previous value of the slot.
+  const inSession = data[pos + Off.incomingSessionID]!;
+  const outSession = data[pos + Off.outgoingSessionID]!;
+  let a = ((inSession === 0xff ? peer.outgoingSessionID : inSession) + 1) & 3;
+  if (a === peer.outgoingSessionID) a = (a + 1) & 3;
+  peer.outgoingSessionID = a;
+  let b = ((outSession === 0xff ? peer.incomingSessionID : outSession) + 1) & 3;
+  if (b === peer.incomingSessionID) b = (b + 1) & 3;
+  peer.incomingSessionID = b;
+  // §5.1 step 6 (1.3.18 rule, wire-compatible with 1.3.17 clients): min(own, clamp(asked)).
+  let mtu = view.getUint32(pos + Off.mtu);
+  if (mtu < PROTOCOL_MINIMUM_MTU) mtu = PROTOCOL_MINIMUM_MTU;
+  else if (mtu > PROTOCOL_MAXIMUM_MTU) mtu = PROTOCOL_MAXIMUM_MTU;
+  peer.mtu = Math.min(mtu, host.mtu);
+  // §5.1 step 7: our send window from our upstream and their downstream bandwidth.
+  peer.windowSize = sendWindow(host.outgoingBandwidth, peer.incomingBandwidth);
+  // §5.1 step 8: the window we announce.
+  let w = host.incomingBandwidth === 0 ? PROTOCOL_MAXIMUM_WINDOW_SIZE : windowForBandwidth(host.incomingBandwidth);
+  const asked = view.getUint32(pos + Off.windowSize);
+  if (w > asked) w = asked;
+  w = clampWindow(w);
+  const body = new Uint8Array(COMMAND_SIZES[Command.VerifyConnect]! - 4);
+  const v = new DataView(body.buffer);
+  v.setUint16(Off.outgoingPeerID - 4, peer.index);
+  body[Off.incomingSessionID - 4] = a;
+  body[Off.outgoingSessionID - 4] = b;
+  v.setUint32(Off.mtu - 4, peer.mtu);
+  v.setUint32(Off.windowSize - 4, w);
+  v.setUint32(Off.channelCount - 4, channelCount);
+  v.setUint32(Off.incomingBandwidth - 4, host.incomingBandwidth);
+  v.setUint32(Off.outgoingBandwidth - 4, host.outgoingBandwidth);
+  v.setUint32(Off.packetThrottleInterval - 4, peer.packetThrottleInterval);
+  v.setUint32(Off.packetThrottleAcceleration - 4, peer.packetThrottleAcceleration);
+  v.setUint32(Off.packetThrottleDeceleration - 4, peer.packetThrottleDeceleration);
+  v.setUint32(Off.connectID - 4, connectID);
+  host.queueControl(peer, Command.VerifyConnect | COMMAND_FLAG_ACKNOWLEDGE, body);
+  return peer;
+}
+
+/** §5.1 client side: VERIFY_CONNECT completes the handshake. */
+function handleVerifyConnect(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number): boolean {
+  if (peer.state !== PeerState.Connecting) return true;
+  const channelCount = view.getUint32(pos + Off.channelCount);
+  if (channelCount < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCount > PROTOCOL_MAXIMUM_CHANNEL_COUNT
+    || view.getUint32(pos + Off.packetThrottleInterval) !== peer.packetThrottleInterval
+    || view.getUint32(pos + Off.packetThrottleAcceleration) !== peer.packetThrottleAcceleration
+    || view.getUint32(pos + Off.packetThrottleDeceleration) !== peer.packetThrottleDeceleration
+    || view.getUint32(pos + Off.connectID) !== peer.connectID) {
+    peer.eventData = 0;
+    host.dispatchDisconnect(peer);
+    return false;
+  }
+  removeSentReliableCommand(host, peer, 1, CONTROL_CHANNEL);
+  if (channelCount < peer.channelCount) {
+    peer.channelCount = channelCount;
+    peer.channels.length = channelCount;
+  }
+  peer.outgoingPeerID = view.getUint16(pos + Off.outgoingPeerID);
+  peer.incomingSessionID = data[pos + Off.incomingSessionID]!;
+  peer.outgoingSessionID = data[pos + Off.outgoingSessionID]!;
+  let mtu = view.getUint32(pos + Off.mtu);
+  if (mtu < PROTOCOL_MINIMUM_MTU) mtu = PROTOCOL_MINIMUM_MTU;
+  else if (mtu > PROTOCOL_MAXIMUM_MTU) mtu = PROTOCOL_MAXIMUM_MTU;
+  if (mtu < peer.mtu) peer.mtu = mtu;
+  const w = clampWindow(view.getUint32(pos + Off.windowSize));
+  if (w < peer.windowSize) peer.windowSize = w;
+  peer.incomingBandwidth = view.getUint32(pos + Off.incomingBandwidth);
+  peer.outgoingBandwidth = view.getUint32(pos + Off.outgoingBandwidth);
+  host.notifyConnect(peer, 0);
+  return true;
+}
+
+/** §5.4 receiving DISCONNECT. */
+function handleDisconnect(host: HostCore, peer: Peer, view: DataView, pos: number, commandByte: number): void {
+  const s = peer.state;
+  if (s === PeerState.Disconnected || s === PeerState.Zombie || s === PeerState.AcknowledgingDisconnect) return;
+  const data = view.getUint32(pos + Off.disconnectData);
+  host.resetPeerQueues(peer);
+  if (s === PeerState.ConnectionSucceeded || s === PeerState.Disconnecting || s === PeerState.Connecting) {
+    peer.eventData = data;
+    host.dispatchDisconnect(peer);
+  } else if (s !== PeerState.Connected && s !== PeerState.DisconnectLater) {
+    if (s === PeerState.ConnectionPending) host.recalculateBandwidthLimits = true;
+    host.resetPeer(peer);
+  } else if ((commandByte & COMMAND_FLAG_ACKNOWLEDGE) !== 0) {
+    peer.eventData = data;
+    host.changeState(peer, PeerState.AcknowledgingDisconnect);
+  } else {
+    peer.eventData = data;
+    host.dispatchDisconnect(peer);
+  }
+}
+
+/** §9.3: the remote's bandwidths; recompute our send window. */
+function handleBandwidthLimit(host: HostCore, peer: Peer, view: DataView, pos: number): boolean {
+  if (!peer.isConnectedForData()) return false;
+  if (peer.incomingBandwidth !== 0) host.bandwidthLimitedPeers--;
+  peer.incomingBandwidth = view.getUint32(pos + Off.bandwidthIncoming);
+  peer.outgoingBandwidth = view.getUint32(pos + Off.bandwidthOutgoing);
+  if (peer.incomingBandwidth !== 0) host.bandwidthLimitedPeers++;
+  peer.windowSize = sendWindow(host.outgoingBandwidth, peer.incomingBandwidth);
+  return true;
+}

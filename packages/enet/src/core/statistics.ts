@@ -1,0 +1,37 @@
+// Core: host counters — Godot's four HostStatistic values plus one counter per reason a
+// datagram or command was dropped (STYLE.md §5 rule 8: statistics are counters).
+
+/** Counters of one host. All are plain numbers that only grow (the adapter pops Godot's four). */
+export class HostStatistics {
+  /** Bytes / datagrams sent and received (Godot HOST_TOTAL_*). */
+  totalSentData = 0;
+  totalSentPackets = 0;
+  totalReceivedData = 0;
+  totalReceivedPackets = 0;
+  /** Datagrams dropped, all reasons together. */
+  droppedDatagrams = 0;
+  /** Shorter than its header, longer than 4096 bytes, or an unknown command layout. */
+  droppedMalformed = 0;
+  /** Peer id out of range or addressing a disconnected / zombie slot. */
+  droppedUnknownPeer = 0;
+  /** Source address differs from the addressed peer's. */
+  droppedWrongAddress = 0;
+  /** Session bits differ from the peer's incoming session (§2.4 step 4). */
+  droppedWrongSession = 0;
+  /** Checksum mismatch (§2.2). */
+  droppedBadChecksum = 0;
+  /** COMPRESSED without a compressor, or decompression failed (§2.3). */
+  droppedDecompress = 0;
+  /** A command handler failed: the rest of that datagram was ignored (§2.4 step 8). */
+  commandFailures = 0;
+  /** CONNECTs ignored: no free slot, too many from one address, or refusing connections. */
+  refusedConnects = 0;
+  /** Data commands refused because the peer's waiting data hit its cap (§8.2). */
+  waitingDataOverflows = 0;
+  /** ACKs not queued because the peer's ACK queue was full. */
+  acknowledgementOverflows = 0;
+  /** Sends refused because the peer's outgoing queue was full. */
+  outgoingOverflows = 0;
+  /** Urgent (disconnect_now) datagrams dropped because their queue was full. */
+  urgentOverflows = 0;
+}
