@@ -13,7 +13,7 @@ export type { HostCoreOptions, HostCoreConfig } from './core/config.js';
 export { resolveHostCoreOptions } from './core/config.js';
 export { CoreEvent, PacketFlag } from './core/events.js';
 export type { CoreEventType } from './core/events.js';
-export { Peer, PeerState } from './core/peer.js';
+export { Peer, PeerState as CorePeerState } from './core/peer.js';
 export type { PeerStateValue } from './core/peer.js';
 export { HostStatistics } from './core/statistics.js';
 export { CoreUsageError } from './core/usage-error.js';
@@ -21,3 +21,13 @@ export { Command, COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SI
 export { decodeDatagram, encodeDatagram } from './core/codec.js';
 export type { WireCommand, WireDatagram, DecodeResult, DecodeStatus } from './core/codec.js';
 export * as constants from './core/constants.js';
+
+// Node adapter: Godot's ENetConnection / ENetPacketPeer API.
+export { ENetConnection, registerCompressor } from './adapter/enet-connection.js';
+export type { ENetEvent, ENetConnectionEvents, DatagramSource } from './adapter/enet-connection.js';
+export { ENetPacketPeer } from './adapter/enet-packet-peer.js';
+export {
+  EventType, HostStatistic, PeerStatistic, PeerState, CompressionMode,
+  FLAG_RELIABLE, FLAG_UNSEQUENCED, FLAG_UNRELIABLE_FRAGMENT, FLAG_ALLOWED, PACKET_LOSS_SCALE, PACKET_THROTTLE_SCALE,
+} from './adapter/enums.js';
+export type { EventTypeValue, HostStatisticValue, PeerStatisticValue, PeerStateCode, CompressionModeValue } from './adapter/enums.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PacketFlag, PeerState } from '../../src/index.js';
+import { PacketFlag, CorePeerState as PeerState } from '../../src/index.js';
 import { connectPair, makePair } from './helpers.js';
 
 describe('HostCore (sim)', () => {

@@ -1,0 +1,614 @@
+// Adapter: ENetConnection — Godot's host wrapper (shared/specs/godot-enet.md §5) driving one
+// HostCore with node:dgram and one timer. The only ENet code that touches sockets and clocks.
+//
+// Event ownership (one owner per event; none lost, none duplicated):
+//   * autoService === false (default): events stay queued in the core until a caller takes
+//     them — `service()` (a pending `service(timeout)` call gets the first event produced
+//     while it waits) or `serviceSync()`. Nothing is emitted.
+//   * autoService === true: every event is emitted (`connect`, `disconnect`, `receive`, each
+//     with one ENetEvent argument) as soon as it is produced, including events queued before
+//     the switch; `service()`/`serviceSync()` then return NONE.
+// Either way the network is serviced continuously: datagrams go to the core the moment they
+// arrive and one timer runs ACKs, retransmissions and pings between service() calls.
+import { randomFillSync } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
+import { performance } from 'node:perf_hooks';
+import type { ChecksumFunction, Compressor } from '../core/config.js';
+import { MAX_DATAGRAM_SIZE, PROTOCOL_MAXIMUM_PEER_ID } from '../core/constants.js';
+import type { CoreEvent } from '../core/events.js';
+import { HostCore, type CoreEndpoint } from '../core/host.js';
+import type { HostStatistics } from '../core/statistics.js';
+import { ENetError } from '../errors.js';
+import { canonicalAddress, familyOf } from './address.js';
+import { CompressionMode, EventType, FLAG_ALLOWED, HostStatistic, type CompressionModeValue, type EventTypeValue, type HostStatisticValue } from './enums.js';
+import { ENetPacketPeer, toU32, type PeerOwner } from './enet-packet-peer.js';
+
+/** What `service()` / `serviceSync()` return and the events emitted in autoService mode. */
+export interface ENetEvent {
+  type: EventTypeValue;
+  /** The peer concerned (absent for NONE / ERROR). */
+  peer?: ENetPacketPeer;
+  /** CONNECT: remote's connect data (0 on the connecting side); DISCONNECT: remote's data. */
+  data: number;
+  channel: number;
+  /** RECEIVE only: the packet (owned by the caller). */
+  packet?: Uint8Array;
+  /** RECEIVE only: FLAG_RELIABLE / FLAG_UNSEQUENCED / FLAG_UNRELIABLE_FRAGMENT or 0. */
+  flags?: number;
+}
+
+/** Typed listener map for autoService mode. */
+export interface ENetConnectionEvents {
+  connect: [event: ENetEvent];
+  disconnect: [event: ENetEvent];
+  receive: [event: ENetEvent];
+}
+
+/** Source of an intercepted datagram. */
+export interface DatagramSource {
+  address: string;
+  port: number;
+}
+
+/**
+ * Most datagrams read from the core per drain. The core never queues unbounded output, but a
+ * cap keeps one drain from monopolising the event loop; the rest goes on the next turn.
+ */
+const MAX_TRANSMITS_PER_DRAIN = 4096;
+/** Datagram buffers kept for reuse by sends in flight (each 4096 bytes). */
+const SEND_POOL_LIMIT = 256;
+
+const NONE_EVENT: Readonly<ENetEvent> = Object.freeze({ type: EventType.NONE, data: 0, channel: 0 });
+
+/** Factories behind `compress(mode)`; the range coder registers itself here (issue #3). */
+const compressorFactories = new Map<number, () => Compressor>();
+
+/** Registers the compressor used by `compress(mode)` for `mode` (e.g. RANGE_CODER). */
+export function registerCompressor(mode: CompressionModeValue, factory: () => Compressor): void {
+  compressorFactories.set(mode, factory);
+}
+
+function nowMs(): number {
+  return Math.floor(performance.now());
+}
+
+function intArg(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new ENetError('ERR_INVALID_PARAMETER', `${name} must be an integer ${lo}..${hi}, got ${String(v)}`, { argument: name, got: v, min: lo, max: hi });
+  }
+  return v;
+}
+
+interface Waiter {
+  resolve: (ev: ENetEvent) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+/** An ENet host on one UDP socket (Godot ENetConnection). */
+export class ENetConnection extends EventEmitter<ENetConnectionEvents> implements PeerOwner {
+  /**
+   * Sees every incoming datagram before ENet; returning true consumes it (STUN responses and
+   * punch probes share the ENet socket this way). Addresses are canonical (v4-mapped → IPv4).
+   */
+  intercept: ((from: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
+  #core: HostCore | null = null;
+  #socket: Socket | null = null;
+  #dualStack = false;
+  #family: 4 | 6 = 4;
+  #bindAddress = '*';
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = -1;
+  #flushScheduled = false;
+  #autoService = false;
+  #waiters: Waiter[] = [];
+  #peers = new Set<ENetPacketPeer>();
+  #pool: Buffer[] = [];
+  #to: CoreEndpoint = { address: '', port: 0 };
+  #from: CoreEndpoint = { address: '', port: 0 };
+  #statBase = [0, 0, 0, 0];
+  /** Datagrams the socket failed to send (async errors). */
+  sendErrors = 0;
+
+  /** @internal PeerOwner */
+  get coreOrNull(): HostCore | null {
+    return this.#core;
+  }
+
+  /** The core's counters (drops by reason, totals), or null without a host. */
+  get statistics(): HostStatistics | null {
+    return this.#core === null ? null : this.#core.stats;
+  }
+
+  /** See the file header for the event-ownership rule. Default false. */
+  get autoService(): boolean {
+    return this.#autoService;
+  }
+
+  set autoService(on: boolean) {
+    this.#autoService = on;
+    if (on) {
+      this.#resolveWaitersWith(NONE_EVENT);
+      this.#emitAll();
+    }
+  }
+
+  /**
+   * Creates the host on a random port of all interfaces (IPv4 and IPv6).
+   * @throws ENetError ERR_ALREADY_IN_USE, ERR_INVALID_PARAMETER, ERR_CANT_CREATE.
+   */
+  async createHost(maxPeers = 32, maxChannels = 0, inBandwidth = 0, outBandwidth = 0): Promise<void> {
+    return this.createHostBound('*', 0, maxPeers, maxChannels, inBandwidth, outBandwidth);
+  }
+
+  /**
+   * Creates the host bound to `bindAddress` ("*" = all interfaces, dual-stack when the OS has
+   * IPv6) and `bindPort` (0 = random). `maxPeers` 1..4095, `maxChannels` 0..255 (0 = 255),
+   * bandwidths in bytes/s (0 = unlimited).
+   * @throws ENetError ERR_ALREADY_IN_USE when a host exists, ERR_INVALID_PARAMETER for bad
+   * arguments, ERR_CANT_CREATE when the socket cannot be bound (port taken, address not local).
+   */
+  async createHostBound(bindAddress: string, bindPort: number, maxPeers = 32, maxChannels = 0, inBandwidth = 0, outBandwidth = 0): Promise<void> {
+    if (this.#core !== null) throw new ENetError('ERR_ALREADY_IN_USE', 'createHost was already called on this ENetConnection; destroy() it first', {});
+    const addr = bindAddress === '*' ? '*' : canonicalAddress(bindAddress);
+    if (addr === null) throw new ENetError('ERR_INVALID_PARAMETER', `bindAddress must be "*" or an IP address, got ${JSON.stringify(bindAddress)}`, { argument: 'bindAddress', got: bindAddress });
+    intArg('bindPort', bindPort, 0, 65535);
+    intArg('maxPeers', maxPeers, 1, PROTOCOL_MAXIMUM_PEER_ID);
+    intArg('maxChannels', maxChannels, 0, 255);
+    intArg('inBandwidth', inBandwidth, 0, 0xffffffff);
+    intArg('outBandwidth', outBandwidth, 0, 0xffffffff);
+    const socket = await this.#bind(addr, bindPort);
+    if (this.#core !== null) {
+      socket.close();
+      throw new ENetError('ERR_ALREADY_IN_USE', 'createHost was already called on this ENetConnection; destroy() it first', {});
+    }
+    this.#socket = socket;
+    this.#bindAddress = addr;
+    this.#statBase = [0, 0, 0, 0];
+    this.#core = new HostCore({
+      peerCount: maxPeers,
+      channelLimit: maxChannels,
+      incomingBandwidth: inBandwidth,
+      outgoingBandwidth: outBandwidth,
+      random: (out) => randomFillSync(out),
+    });
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, rinfo.port));
+    socket.on('error', () => {
+      this.sendErrors++;
+    });
+  }
+
+  async #bind(addr: string, port: number): Promise<Socket> {
+    const attempt = (type: 'udp4' | 'udp6', host: string, ipv6Only: boolean): Promise<Socket> => new Promise((resolve, reject) => {
+      const s = createSocket({ type, ipv6Only, recvBufferSize: 262144, sendBufferSize: 262144 } as Parameters<typeof createSocket>[0]);
+      const onError = (err: Error): void => {
+        s.close();
+        reject(err);
+      };
+      s.once('error', onError);
+      s.bind(port, host, () => {
+        s.off('error', onError);
+        resolve(s);
+      });
+    });
+    const fail = (err: unknown): ENetError => {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+      return new ENetError('ERR_CANT_CREATE', `cannot bind UDP ${addr === '*' ? '*' : addr}:${port} (${code})`, { address: addr, port, errno: code }, err);
+    };
+    if (addr === '*') {
+      try {
+        const s = await attempt('udp6', '::', false);
+        this.#dualStack = true;
+        this.#family = 6;
+        return s;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw fail(err);
+      }
+      try {
+        const s = await attempt('udp4', '0.0.0.0', false);
+        this.#dualStack = false;
+        this.#family = 4;
+        return s;
+      } catch (err) {
+        throw fail(err);
+      }
+    }
+    const family = familyOf(addr);
+    try {
+      const s = await attempt(family === 6 ? 'udp6' : 'udp4', addr, false);
+      this.#dualStack = family === 6 && addr === '::';
+      this.#family = family;
+      return s;
+    } catch (err) {
+      throw fail(err);
+    }
+  }
+
+  #requireCore(what: string): HostCore {
+    if (this.#core === null) throw new ENetError('ERR_UNCONFIGURED', `${what} needs a host; call createHost or createHostBound first`, {});
+    return this.#core;
+  }
+
+  /** Whether the socket can reach `address` (canonical). */
+  #reachable(address: string): boolean {
+    const fam = familyOf(address);
+    return this.#dualStack || fam === this.#family;
+  }
+
+  #wireAddress(address: string): string {
+    return this.#dualStack && familyOf(address) === 4 ? `::ffff:${address}` : address;
+  }
+
+  /**
+   * Starts connecting to `address:port` (IP literal or "localhost") with `channels` channels
+   * (0 = 255) and the 32-bit `data` the remote sees in its CONNECT event. Returns the peer in
+   * state CONNECTING at once; use `connectToHostAsync` for host names.
+   * @throws ENetError ERR_UNCONFIGURED without a host, ERR_INVALID_PARAMETER for bad arguments
+   * or an address family the socket cannot reach, ERR_CANT_RESOLVE for a host name,
+   * ERR_CANT_CREATE when every peer slot is in use.
+   */
+  connectToHost(address: string, port: number, channels = 0, data = 0): ENetPacketPeer {
+    const core = this.#requireCore('connectToHost');
+    intArg('port', port, 1, 65535);
+    intArg('channels', channels, 0, 255);
+    const u = toU32('data', data);
+    let addr = address === 'localhost' ? (this.#family === 6 && !this.#dualStack ? '::1' : '127.0.0.1') : canonicalAddress(address);
+    if (addr === null) throw new ENetError('ERR_CANT_RESOLVE', `connectToHost takes an IP address, got ${JSON.stringify(address)}; use connectToHostAsync for host names`, { address });
+    if (!this.#reachable(addr)) {
+      throw new ENetError('ERR_INVALID_PARAMETER', `address ${addr} is IPv${familyOf(addr)} but the host socket is IPv${this.#family} only`, { address: addr, family: this.#family });
+    }
+    addr = canonicalAddress(addr)!;
+    const peer = core.connect(addr, port, channels === 0 ? 255 : channels, u);
+    if (peer === null) throw new ENetError('ERR_CANT_CREATE', `no free peer slot: all ${core.peers.length} are in use`, { limit: core.peers.length });
+    const wrapper = new ENetPacketPeer(this, peer);
+    peer.user = wrapper;
+    this.#peers.add(wrapper);
+    this.scheduleFlush();
+    return wrapper;
+  }
+
+  /**
+   * `connectToHost` after resolving a host name (node:dns lookup, family matching the socket).
+   * @throws ENetError ERR_CANT_RESOLVE when the name does not resolve, plus connectToHost's codes.
+   */
+  async connectToHostAsync(address: string, port: number, channels = 0, data = 0): Promise<ENetPacketPeer> {
+    if (canonicalAddress(address) !== null || address === 'localhost') return this.connectToHost(address, port, channels, data);
+    let resolved: string;
+    try {
+      const family = this.#dualStack ? 0 : this.#family;
+      resolved = (await lookup(address, { family })).address;
+    } catch (err) {
+      throw new ENetError('ERR_CANT_RESOLVE', `cannot resolve host name ${JSON.stringify(address)}`, { address }, err);
+    }
+    return this.connectToHost(resolved, port, channels, data);
+  }
+
+  /**
+   * Waits up to `timeoutMs` (0 = do not wait) for the next event. Due timers run and queued
+   * output is flushed first. Resolves NONE on timeout, in autoService mode, or on destroy.
+   * @throws ENetError ERR_UNCONFIGURED without a host; ERR_INVALID_PARAMETER for a bad timeout.
+   */
+  async service(timeoutMs = 0): Promise<ENetEvent> {
+    intArg('timeoutMs', timeoutMs, 0, 0x7fffffff);
+    const ev = this.serviceSync();
+    if (ev.type !== EventType.NONE || timeoutMs === 0 || this.#autoService) return ev;
+    return new Promise<ENetEvent>((resolve) => {
+      const waiter: Waiter = { resolve, timer: null };
+      waiter.timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve(NONE_EVENT);
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Synchronous service: runs due timers, flushes output and returns the next queued event,
+   * or NONE (always NONE in autoService mode). For frame-driven loops (Godot's `poll()`).
+   * @throws ENetError ERR_UNCONFIGURED without a host.
+   */
+  serviceSync(): ENetEvent {
+    const core = this.#requireCore('serviceSync');
+    const now = nowMs();
+    const t = core.pollTimeout();
+    if (t !== undefined && t <= now) core.handleTimeout(now);
+    this.#transmit();
+    this.#rearm();
+    if (this.#autoService) return NONE_EVENT;
+    const ev = this.#nextEvent();
+    return ev ?? NONE_EVENT;
+  }
+
+  /** Sends everything queued now (Godot flush). @throws ENetError ERR_UNCONFIGURED */
+  flush(): void {
+    this.#requireCore('flush');
+    this.#transmit();
+    this.#rearm();
+  }
+
+  /**
+   * Queues `packet` to every connected peer. @throws ENetError ERR_UNCONFIGURED,
+   * ERR_INVALID_PARAMETER for a channel ≥ the host's channel limit or unknown flags.
+   */
+  broadcast(channel: number, packet: Uint8Array, flags: number): void {
+    const core = this.#requireCore('broadcast');
+    intArg('channel', channel, 0, core.channelLimit - 1);
+    if (!(packet instanceof Uint8Array)) throw new ENetError('ERR_INVALID_PARAMETER', `packet must be a Uint8Array, got ${typeof packet}`, { argument: 'packet' });
+    if (!Number.isInteger(flags) || flags < 0 || (flags & ~FLAG_ALLOWED) !== 0) {
+      throw new ENetError('ERR_INVALID_PARAMETER', `flags must be a combination of 1, 2 and 8, got ${String(flags)}`, { argument: 'flags', got: flags });
+    }
+    core.broadcast(channel, packet, flags);
+    this.scheduleFlush();
+  }
+
+  /** Host bandwidth in bytes/s (0 = unlimited); peers are told within ~1 s. @throws ENetError */
+  bandwidthLimit(inBandwidth = 0, outBandwidth = 0): void {
+    const core = this.#requireCore('bandwidthLimit');
+    core.bandwidthLimit(intArg('inBandwidth', inBandwidth, 0, 0xffffffff), intArg('outBandwidth', outBandwidth, 0, 0xffffffff));
+    this.#rearm();
+  }
+
+  /** Channel cap for future incoming connections (0 = 255). @throws ENetError */
+  channelLimit(limit: number): void {
+    const core = this.#requireCore('channelLimit');
+    core.setChannelLimit(intArg('limit', limit, 0, 255));
+  }
+
+  /**
+   * meshpunch extension: while true, incoming CONNECTs are ignored (the remote times out) and
+   * counted in `statistics.refusedConnects`. Godot only applies this to DTLS servers.
+   */
+  refuseNewConnections(refuse: boolean): void {
+    this.#requireCore('refuseNewConnections').refuseNewConnections(refuse);
+  }
+
+  /**
+   * Sends a raw (non-ENet) datagram from the host's socket — NAT punching, STUN.
+   * @throws ENetError ERR_UNCONFIGURED, ERR_INVALID_PARAMETER for a bad address, port or size.
+   */
+  socketSend(address: string, port: number, bytes: Uint8Array): void {
+    this.#requireCore('socketSend');
+    intArg('port', port, 1, 65535);
+    const addr = canonicalAddress(address);
+    if (addr === null) throw new ENetError('ERR_INVALID_PARAMETER', `address must be an IP address, got ${JSON.stringify(address)}`, { argument: 'address', got: address });
+    if (!this.#reachable(addr)) throw new ENetError('ERR_INVALID_PARAMETER', `address ${addr} is IPv${familyOf(addr)} but the host socket is IPv${this.#family} only`, { address: addr });
+    if (!(bytes instanceof Uint8Array) || bytes.length > 65507) throw new ENetError('ERR_INVALID_PARAMETER', `bytes must be a Uint8Array of at most 65507 bytes`, { argument: 'bytes' });
+    const copy = Buffer.from(bytes);
+    this.#socket!.send(copy, port, this.#wireAddress(addr), (err) => {
+      if (err) this.sendErrors++;
+    });
+  }
+
+  /** The bound UDP port. @throws ENetError ERR_UNCONFIGURED */
+  getLocalPort(): number {
+    this.#requireCore('getLocalPort');
+    return this.#socket!.address().port;
+  }
+
+  /** The bind address ("*" for all interfaces). @throws ENetError ERR_UNCONFIGURED */
+  getLocalAddress(): string {
+    this.#requireCore('getLocalAddress');
+    return this.#bindAddress;
+  }
+
+  /** Channel limit for incoming connections. @throws ENetError ERR_UNCONFIGURED */
+  getMaxChannels(): number {
+    return this.#requireCore('getMaxChannels').channelLimit;
+  }
+
+  /** Peers known to this host (connecting, connected or disconnecting). */
+  getPeers(): ENetPacketPeer[] {
+    return [...this.#peers];
+  }
+
+  /** Returns a HostStatistic counter and resets it to 0. @throws ENetError */
+  popStatistic(stat: HostStatisticValue | number): number {
+    const core = this.#requireCore('popStatistic');
+    intArg('stat', stat, 0, 3);
+    const s = core.stats;
+    const value = stat === HostStatistic.TOTAL_SENT_DATA ? s.totalSentData
+      : stat === HostStatistic.TOTAL_SENT_PACKETS ? s.totalSentPackets
+        : stat === HostStatistic.TOTAL_RECEIVED_DATA ? s.totalReceivedData : s.totalReceivedPackets;
+    const out = value - this.#statBase[stat]!;
+    this.#statBase[stat] = value;
+    return out;
+  }
+
+  /**
+   * Godot `compress(mode)`: NONE removes compression; RANGE_CODER needs the range coder to be
+   * registered (registerCompressor). Both ends must use the same mode.
+   * @throws ENetError ERR_UNCONFIGURED, ERR_UNAVAILABLE for a mode meshpunch does not implement.
+   */
+  compress(mode: CompressionModeValue): void {
+    const core = this.#requireCore('compress');
+    if (mode === CompressionMode.NONE) {
+      core.setCompressor(null);
+      return;
+    }
+    const factory = compressorFactories.get(mode);
+    if (factory === undefined) throw new ENetError('ERR_UNAVAILABLE', `compression mode ${String(mode)} is not available in meshpunch`, { mode });
+    core.setCompressor(factory());
+  }
+
+  /** Installs a custom compressor (or null); see Compressor. @throws ENetError ERR_UNCONFIGURED */
+  setCompressor(compressor: Compressor | null): void {
+    this.#requireCore('setCompressor').setCompressor(compressor);
+  }
+
+  /** Installs libenet's optional datagram checksum (or null). Both ends must agree. @throws ENetError */
+  setChecksum(checksum: ChecksumFunction | null): void {
+    this.#requireCore('setChecksum').setChecksum(checksum);
+  }
+
+  /**
+   * Destroys the host: peers are reset without notice (remotes time out), wrappers detach,
+   * the socket closes, pending service() calls resolve NONE. The object can create a host again.
+   * @throws ENetError ERR_UNCONFIGURED when there is no host.
+   */
+  destroy(): void {
+    const core = this.#requireCore('destroy');
+    for (const p of this.#peers) p.detach();
+    this.#peers.clear();
+    core.destroy();
+    this.#core = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = -1;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket !== null) {
+      socket.removeAllListeners('message');
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#resolveWaitersWith(NONE_EVENT);
+  }
+
+  /** @internal PeerOwner: coalesces transmissions of one event-loop turn into few datagrams. */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (this.#core === null) return;
+      this.#transmit();
+      this.#rearm();
+    });
+  }
+
+  /** @internal PeerOwner */
+  forget(peer: ENetPacketPeer): void {
+    this.#peers.delete(peer);
+  }
+
+  #onMessage(msg: Buffer, address: string, port: number): void {
+    const core = this.#core;
+    if (core === null) return;
+    const from = this.#from;
+    from.address = address.startsWith('::ffff:') ? canonicalAddress(address) ?? address : address;
+    from.port = port;
+    if (this.intercept !== null && this.intercept({ address: from.address, port }, msg)) return;
+    core.handleDatagram(nowMs(), from, msg);
+    this.#afterInput();
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    this.#timerAt = -1;
+    const core = this.#core;
+    if (core === null) return;
+    core.handleTimeout(nowMs());
+    this.#afterInput();
+  }
+
+  #afterInput(): void {
+    this.#transmit();
+    if (this.#autoService) this.#emitAll();
+    else this.#feedWaiters();
+    this.#rearm();
+  }
+
+  #transmit(): void {
+    const core = this.#core;
+    const socket = this.#socket;
+    if (core === null || socket === null) return;
+    const to = this.#to;
+    for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
+      const buf = this.#pool.pop() ?? Buffer.allocUnsafe(MAX_DATAGRAM_SIZE);
+      const n = core.pollTransmit(nowMs(), buf, to);
+      if (n === 0) {
+        this.#pool.push(buf);
+        return;
+      }
+      socket.send(buf, 0, n, to.port, this.#wireAddress(to.address), (err) => {
+        if (err) this.sendErrors++;
+        if (this.#pool.length < SEND_POOL_LIMIT) this.#pool.push(buf);
+      });
+    }
+    this.scheduleFlush();
+  }
+
+  #rearm(): void {
+    const core = this.#core;
+    if (core === null) return;
+    const t = core.pollTimeout();
+    if (t === undefined) {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#timerAt = -1;
+      return;
+    }
+    if (t === this.#timerAt && this.#timer !== null) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timerAt = t;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, t - nowMs()));
+    this.#timer.unref();
+  }
+
+  #nextEvent(): ENetEvent | undefined {
+    const core = this.#core;
+    if (core === null) return undefined;
+    const ev = core.pollEvent();
+    return ev === undefined ? undefined : this.#wrap(ev);
+  }
+
+  #wrap(ev: CoreEvent): ENetEvent {
+    const peer = ev.peer;
+    let wrapper = peer.user instanceof ENetPacketPeer ? peer.user : null;
+    if (ev.type === 'connect') {
+      if (wrapper === null) {
+        wrapper = new ENetPacketPeer(this, peer);
+        peer.user = wrapper;
+      }
+      this.#peers.add(wrapper);
+      return { type: EventType.CONNECT, peer: wrapper, data: ev.data, channel: 0 };
+    }
+    if (ev.type === 'disconnect') {
+      if (wrapper === null) wrapper = new ENetPacketPeer(this, peer);
+      wrapper.detach();
+      peer.user = null;
+      this.#peers.delete(wrapper);
+      return { type: EventType.DISCONNECT, peer: wrapper, data: ev.data, channel: 0 };
+    }
+    if (wrapper === null) {
+      wrapper = new ENetPacketPeer(this, peer);
+      peer.user = wrapper;
+      this.#peers.add(wrapper);
+    }
+    return { type: EventType.RECEIVE, peer: wrapper, data: 0, channel: ev.channelID, packet: ev.packet!, flags: ev.flags };
+  }
+
+  #emitAll(): void {
+    for (let ev = this.#nextEvent(); ev !== undefined; ev = this.#nextEvent()) {
+      if (ev.type === EventType.CONNECT) this.emit('connect', ev);
+      else if (ev.type === EventType.DISCONNECT) this.emit('disconnect', ev);
+      else this.emit('receive', ev);
+      if (!this.#autoService) return;
+    }
+  }
+
+  #feedWaiters(): void {
+    while (this.#waiters.length > 0) {
+      const ev = this.#nextEvent();
+      if (ev === undefined) return;
+      const w = this.#waiters.shift()!;
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.resolve(ev);
+    }
+  }
+
+  #resolveWaitersWith(ev: ENetEvent): void {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) {
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.resolve(ev);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// Adapter tests on real loopback sockets (127.0.0.1 and ::1 only).
+import { expect } from 'chai';
+import { createSocket } from 'node:dgram';
+import {
+  ENetConnection, ENetError, EventType, FLAG_RELIABLE, FLAG_UNSEQUENCED, HostStatistic, PeerState, PeerStatistic,
+  type ENetEvent, type ENetPacketPeer,
+} from '../../src/index.js';
+
+/** Services both hosts until `pred` holds on an event or the round budget runs out. */
+async function pump(hosts: ENetConnection[], want: (ev: ENetEvent, host: ENetConnection) => boolean, rounds = 400): Promise<ENetEvent> {
+  for (let i = 0; i < rounds; i++) {
+    for (const h of hosts) {
+      const ev = await h.service(5);
+      if (ev.type !== EventType.NONE && want(ev, h)) return ev;
+    }
+  }
+  throw new Error('event not seen within the round budget');
+}
+
+async function pair(address: string): Promise<{ server: ENetConnection; client: ENetConnection; cp: ENetPacketPeer; sp: ENetPacketPeer }> {
+  const server = new ENetConnection();
+  await server.createHostBound(address, 0, 8, 4);
+  const client = new ENetConnection();
+  await client.createHostBound(address, 0, 1, 4);
+  const cp = client.connectToHost(address, server.getLocalPort(), 4, 77);
+  expect(cp.getState()).to.equal(PeerState.CONNECTING);
+  const sev = await pump([server, client], (ev, h) => ev.type === EventType.CONNECT && h === server);
+  expect(sev.data).to.equal(77);
+  if (cp.getState() !== PeerState.CONNECTED) await pump([client], (ev) => ev.type === EventType.CONNECT);
+  return { server, client, cp, sp: sev.peer! };
+}
+
+describe('ENetConnection (loopback)', function () {
+  this.timeout(10_000);
+
+  for (const address of ['127.0.0.1', '::1']) {
+    it(`connects, exchanges on several channels and disconnects with data over ${address}`, async () => {
+      const { server, client, cp, sp } = await pair(address);
+      expect(sp.getRemoteAddress()).to.equal(address);
+      expect(cp.getChannels()).to.equal(4);
+      expect(cp.send(0, Uint8Array.of(1), FLAG_RELIABLE)).to.equal(true);
+      expect(cp.send(3, new Uint8Array(5000).fill(9), FLAG_RELIABLE)).to.equal(true);
+      expect(cp.send(2, Uint8Array.of(2), FLAG_UNSEQUENCED)).to.equal(true);
+      const got: ENetEvent[] = [];
+      await pump([server, client], (ev, h) => {
+        if (h === server && ev.type === EventType.RECEIVE) got.push(ev);
+        return got.length === 3;
+      });
+      expect(got.map((e) => e.channel).sort()).to.deep.equal([0, 2, 3]);
+      expect(got.find((e) => e.channel === 3)!.packet!.length).to.equal(5000);
+      expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME)).to.be.at.least(0);
+      sp.peerDisconnect(4242);
+      const dev = await pump([server, client], (ev, h) => h === client && ev.type === EventType.DISCONNECT);
+      expect(dev.data).to.equal(4242);
+      expect(dev.peer).to.equal(cp);
+      expect(cp.isActive()).to.equal(false);
+      expect(server.popStatistic(HostStatistic.TOTAL_RECEIVED_PACKETS)).to.be.greaterThan(0);
+      server.destroy();
+      client.destroy();
+    });
+  }
+
+  it('rejects a taken port with ERR_CANT_CREATE', async () => {
+    const a = new ENetConnection();
+    await a.createHostBound('127.0.0.1', 0);
+    const b = new ENetConnection();
+    try {
+      await b.createHostBound('127.0.0.1', a.getLocalPort());
+      expect.fail('bind should fail');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ENetError);
+      expect((err as ENetError).code).to.equal('ERR_CANT_CREATE');
+    } finally {
+      a.destroy();
+    }
+  });
+
+  it('rejects bad arguments with ERR_INVALID_PARAMETER and use without a host with ERR_UNCONFIGURED', async () => {
+    const c = new ENetConnection();
+    expect(() => c.connectToHost('127.0.0.1', 1)).to.throw(ENetError).with.property('code', 'ERR_UNCONFIGURED');
+    try {
+      await c.createHostBound('not-an-ip', 0);
+      expect.fail('should throw');
+    } catch (err) {
+      expect((err as ENetError).code).to.equal('ERR_INVALID_PARAMETER');
+      expect((err as ENetError).message).to.equal('bindAddress must be "*" or an IP address, got "not-an-ip"');
+    }
+    try {
+      await c.createHostBound('127.0.0.1', 0, 5000);
+      expect.fail('should throw');
+    } catch (err) {
+      expect((err as ENetError).message).to.equal('maxPeers must be an integer 1..4095, got 5000');
+    }
+    await c.createHostBound('127.0.0.1', 0);
+    expect(() => c.connectToHost('127.0.0.1', 0)).to.throw('port must be an integer 1..65535, got 0');
+    expect(() => c.connectToHost('127.0.0.1', 9, 300)).to.throw('channels must be an integer 0..255, got 300');
+    const p = c.connectToHost('127.0.0.1', 9, 0);
+    expect(p.getChannels()).to.equal(255);
+    expect(() => p.send(0, Uint8Array.of(1), 4)).to.throw('flags must be a combination of 1, 2 and 8, got 4');
+    expect(p.send(0, Uint8Array.of(1), FLAG_RELIABLE)).to.equal(false);
+    expect(() => p.setTimeout(32, 30000, 5000)).to.throw('setTimeout needs limit <= minMs <= maxMs, got 32, 30000, 5000');
+    c.destroy();
+  });
+
+  it('lets intercept consume datagrams and socketSend deliver raw bytes', async () => {
+    const host = new ENetConnection();
+    await host.createHostBound('127.0.0.1', 0);
+    const seen: number[][] = [];
+    host.intercept = (_from, bytes) => {
+      seen.push([...bytes]);
+      return bytes[0] === 0xee;
+    };
+    const raw = createSocket('udp4');
+    await new Promise<void>((r) => raw.bind(0, '127.0.0.1', () => r()));
+    const rawPort = raw.address().port;
+    const echoed = new Promise<number[]>((r) => raw.once('message', (m) => r([...m])));
+    host.socketSend('127.0.0.1', rawPort, Uint8Array.of(1, 2, 3));
+    expect(await echoed).to.deep.equal([1, 2, 3]);
+    raw.send(Uint8Array.of(0xee, 1), host.getLocalPort(), '127.0.0.1');
+    raw.send(Uint8Array.of(0x00), host.getLocalPort(), '127.0.0.1');
+    for (let i = 0; i < 100 && seen.length < 2; i++) await host.service(5);
+    expect(seen).to.deep.equal([[0xee, 1], [0x00]]);
+    expect(host.statistics!.droppedMalformed).to.equal(1);
+    raw.close();
+    host.destroy();
+  });
+
+  it('emits events in autoService mode and then service() sees none', async () => {
+    const server = new ENetConnection();
+    await server.createHostBound('127.0.0.1', 0);
+    server.autoService = true;
+    const client = new ENetConnection();
+    await client.createHostBound('127.0.0.1', 0);
+    client.autoService = true;
+    const connected = new Promise<ENetEvent>((r) => server.once('connect', r));
+    const clientConnected = new Promise<void>((r) => client.once('connect', () => r()));
+    const cp = client.connectToHost('127.0.0.1', server.getLocalPort(), 2, 5);
+    const sev = await connected;
+    expect(sev.data).to.equal(5);
+    const received = new Promise<ENetEvent>((r) => server.once('receive', r));
+    await clientConnected;
+    cp.send(1, Uint8Array.of(9, 9), FLAG_RELIABLE);
+    const rev = await received;
+    expect([...rev.packet!]).to.deep.equal([9, 9]);
+    expect(rev.channel).to.equal(1);
+    expect(server.serviceSync().type).to.equal(EventType.NONE);
+    server.destroy();
+    client.destroy();
+  });
+});
