@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { ChecksumFunction, Compressor } from '../core/config.js';
 import { MAX_DATAGRAM_SIZE, PROTOCOL_MAXIMUM_PEER_ID } from '../core/constants.js';
 import type { CoreEvent } from '../core/events.js';
+import { RangeCoder } from '../core/range-coder.js';
 import { HostCore, type CoreEndpoint } from '../core/host.js';
 import type { HostStatistics } from '../core/statistics.js';
 import { ENetError } from '../errors.js';
@@ -62,10 +63,10 @@ const SEND_POOL_LIMIT = 256;
 
 const NONE_EVENT: Readonly<ENetEvent> = Object.freeze({ type: EventType.NONE, data: 0, channel: 0 });
 
-/** Factories behind `compress(mode)`; the range coder registers itself here (issue #3). */
-const compressorFactories = new Map<number, () => Compressor>();
+/** Factories behind `compress(mode)`: RANGE_CODER is libenet's range coder (range-coder.ts). */
+const compressorFactories = new Map<number, () => Compressor>([[CompressionMode.RANGE_CODER, () => new RangeCoder()]]);
 
-/** Registers the compressor used by `compress(mode)` for `mode` (e.g. RANGE_CODER). */
+/** Registers (or replaces) the compressor `compress(mode)` installs for `mode`, e.g. a FASTLZ port. */
 export function registerCompressor(mode: CompressionModeValue, factory: () => Compressor): void {
   compressorFactories.set(mode, factory);
 }
@@ -418,8 +419,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   }
 
   /**
-   * Godot `compress(mode)`: NONE removes compression; RANGE_CODER needs the range coder to be
-   * registered (registerCompressor). Both ends must use the same mode.
+   * Godot `compress(mode)`: NONE removes compression; RANGE_CODER installs libenet's range
+   * coder (a fresh instance per host). Both ends must use the same mode.
    * @throws ENetError ERR_UNCONFIGURED, ERR_UNAVAILABLE for a mode meshpunch does not implement.
    */
   compress(mode: CompressionModeValue): void {

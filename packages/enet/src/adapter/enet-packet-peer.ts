@@ -166,7 +166,7 @@ export class ENetPacketPeer {
       throw new ENetError('ERR_INVALID_PARAMETER', `setTimeout needs limit <= minMs <= maxMs, got ${limit}, ${minMs}, ${maxMs}`, { limit, minMs, maxMs });
     }
     const core = this.#core();
-    if (core !== null) core.setTimeout(this.#peer!, limit, minMs, maxMs);
+    if (core !== null) core.configureTimeout(this.#peer!, limit, minMs, maxMs);
   }
 
   /** The remote IP (IPv4 dotted quad, v4-mapped addresses shown as IPv4, or IPv6 text). */

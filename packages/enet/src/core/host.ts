@@ -393,7 +393,7 @@ export class HostCore {
   }
 
   /** Sets the timeout parameters (§7.2); 0 restores each default (32 / 5000 / 30000). */
-  setTimeout(peer: Peer, limit: number, minimumMs: number, maximumMs: number): void {
+  configureTimeout(peer: Peer, limit: number, minimumMs: number, maximumMs: number): void {
     checkU32('timeoutLimit', limit);
     checkU32('timeoutMinimum', minimumMs);
     checkU32('timeoutMaximum', maximumMs);

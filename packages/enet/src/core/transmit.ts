@@ -81,7 +81,7 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
     const bodyLength = end - bodyStart;
     let n = 0;
     try {
-      n = compressor.compress(out.subarray(bodyStart, end), host.compressScratch, bodyLength - 1);
+      n = compressor.compress(out.subarray(bodyStart, end), host.compressScratch, bodyLength);
     } catch {
       n = 0; // §2.3: a failing compressor means "send uncompressed"
     }
