@@ -2,7 +2,7 @@
 // mode, then one check per flag; every problem becomes a CliUsageError with one sentence.
 
 import { parseArgs } from 'node:util';
-import { parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
 /** Bad command line: the message is the one line printed, the exit code is 2. */
 export class CliUsageError extends Error {
@@ -25,6 +25,8 @@ export interface JoinFlags {
   readonly password: string | undefined;
   readonly upnp: boolean;
   readonly stun: readonly Endpoint[];
+  /** Local address every link socket binds to (default 0.0.0.0). */
+  readonly bind: string;
   readonly waitPeers: number | undefined;
   /** Seconds; undefined = no limit (only when --wait-peers is absent). */
   readonly timeoutS: number | undefined;
@@ -121,6 +123,7 @@ function parseJoin(argv: readonly string[]): Command {
     password: { type: 'string' },
     upnp: { type: 'boolean' },
     stun: { type: 'string', multiple: true },
+    bind: { type: 'string' },
     'wait-peers': { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
@@ -135,6 +138,8 @@ function parseJoin(argv: readonly string[]): Command {
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');
   }
+  const bind = (v.bind as string | undefined) ?? '0.0.0.0';
+  if (!isIpv4(bind) && !isIpv6(bind)) throw new CliUsageError(`--bind must be an IPv4 or IPv6 address, got '${bind}'`, 'join');
   let waitPeers: number | undefined;
   if (typeof v['wait-peers'] === 'string') {
     const t = v['wait-peers'];
@@ -154,6 +159,7 @@ function parseJoin(argv: readonly string[]): Command {
       password,
       upnp: v.upnp === true,
       stun: Object.freeze(parseStun('join', v.stun)),
+      bind,
       waitPeers,
       timeoutS,
       json: v.json === true,

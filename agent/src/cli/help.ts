@@ -29,6 +29,7 @@ Options:
   --upnp              ask the router for a UPnP port mapping per link
   --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);
                       default: the signaling service's embedded STUN responder
+  --bind IP           local address of every link socket (default 0.0.0.0)
   --wait-peers N      wait until the mesh has N members (you included, 1..32), print it, exit
   --timeout SECONDS   give up after this long (default 60 with --wait-peers; none without)
   --json              print one JSON object at the end instead of the table:

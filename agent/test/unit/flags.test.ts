@@ -16,12 +16,12 @@ const base = ['join', '--signal', 'ws://127.0.0.1:8080', '--lobby', 'game-1'];
 describe('flags', () => {
   describe('#parseCommand', () => {
     it('parses a full join command line', () => {
-      const c = parseCommand([...base, '--create', '--password', 'pw', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--wait-peers', '4', '--timeout', '2.5', '--json']);
+      const c = parseCommand([...base, '--create', '--password', 'pw', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
           signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', upnp: true,
-          stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }],
+          stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, timeoutS: 2.5, json: true,
         },
       });
@@ -68,6 +68,7 @@ describe('flags', () => {
       [[...base, '--lobby'], "option '--lobby <value>' needs a value"],
       [[...base, '--timeout', '0'], '--timeout must be 0 < seconds ≤ 86400, got 0'],
       [[...base, '--stun', '1.2.3.4'], "--stun: expected HOST:PORT, got '1.2.3.4'"],
+      [[...base, '--bind', 'localhost'], "--bind must be an IPv4 or IPv6 address, got 'localhost'"],
       [[...base, '--bogus'], "unknown option '--bogus'"],
       [[...base, 'extra'], "unexpected argument 'extra'"],
       [[...base, '--password', ''], '--password must be 1..128 characters, got 0'],

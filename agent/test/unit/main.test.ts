@@ -1,0 +1,118 @@
+import { expect } from 'chai';
+import { runCli, type CliCommands } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import type { JoinSessionLike } from '../../src/cli/join-command.js';
+import type { MeshEvent } from '../../src/core/mesh-events.js';
+import { MeshView } from '../../src/core/mesh-view.js';
+
+function memIo(tty = false): CliIo & { out: string[]; err: string[]; interrupt(): void } {
+  const out: string[] = [];
+  const err: string[] = [];
+  let handler: (() => void) | undefined;
+  let t = 0;
+  return {
+    out,
+    err,
+    stdout: { write: (s: string) => out.push(s), isTTY: tty },
+    stderr: { write: (s: string) => err.push(s), isTTY: false },
+    onInterrupt(h) {
+      handler = h;
+      return () => (handler = undefined);
+    },
+    interrupt: () => handler?.(),
+    now: () => (t += 1),
+  };
+}
+
+/** A session whose mesh grows on a script of events (no network). */
+function fakeSession(view: MeshView, listeners: Set<(e: MeshEvent) => void>): JoinSessionLike & { closed: boolean } {
+  return {
+    id: view.id,
+    closed: false,
+    report: () => view.report(),
+    get memberCount() { return view.memberCount; },
+    get isFull() { return view.isFull; },
+    get isSettled() { return view.isSettled; },
+    onProgress(l) { listeners.add(l); return () => listeners.delete(l); },
+    async close() { this.closed = true; },
+  };
+}
+
+function commands(join: CliCommands['join']): CliCommands {
+  return {
+    version: '0.0.0-test',
+    join,
+    netcheck: async () => ({ udp: true, publicAddress: '203.0.113.5:4000', publicAddressV6: null, mappingBehavior: 'endpoint-independent', filteringBehavior: 'address-dependent', portAllocation: 'preserving', upnp: null, stunRttMs: { '127.0.0.1:3478': 0.5 }, verdict: 'ok' }),
+    signal: async () => 0,
+  };
+}
+
+const up = { ok: true as const, path: 'lan' as const, rttMs: 0.5, local: { address: '127.0.0.1', port: 4001 }, remote: { address: '127.0.0.1', port: 4002 } };
+
+describe('runCli', () => {
+  it('prints help and exits 0', async () => {
+    const io = memIo();
+    expect(await runCli(['--help'], io, commands(async () => { throw new Error('unused'); }))).to.equal(0);
+    expect(io.out.join('')).to.include('meshpunch join --signal ws://HOST:PORT --lobby NAME');
+  });
+
+  it('prints one line and exits 2 on a bad flag', async () => {
+    const io = memIo();
+    expect(await runCli(['join', '--nope'], io, commands(async () => { throw new Error('unused'); }))).to.equal(2);
+    expect(io.err).to.deep.equal(["meshpunch join: unknown option '--nope' (see meshpunch join --help)\n"]);
+  });
+
+  it('exits 1 with the reason when joining fails', async () => {
+    const io = memIo();
+    const code = await runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x'], io, commands(async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:9\nmore'); }));
+    expect(code).to.equal(1);
+    expect(io.err).to.deep.equal(['meshpunch join: connect ECONNREFUSED 127.0.0.1:9\n']);
+  });
+
+  it('waits for --wait-peers members, prints the JSON report and exits 0', async () => {
+    const io = memIo();
+    const view = new MeshView(1, 'x');
+    const listeners = new Set<(e: MeshEvent) => void>();
+    let session: ReturnType<typeof fakeSession> | undefined;
+    const code = runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--wait-peers', '2', '--json'], io, commands(async () => {
+      session = fakeSession(view, listeners);
+      setImmediate(() => {
+        view.addMember(2);
+        view.setLink(2, 'connected', up);
+        for (const l of listeners) l({ type: 'memberJoined', id: 2 });
+      });
+      return session;
+    }));
+    expect(await code).to.equal(0);
+    expect(session?.closed).to.equal(true);
+    expect(JSON.parse(io.out.join(''))).to.deep.equal({ id: 1, lobby: 'x', peers: [{ id: 2, path: 'lan', rttMs: 0.5, local: '127.0.0.1:4001', remote: '127.0.0.1:4002' }], failures: [] });
+  });
+
+  it('exits 1 naming the failed links when the mesh settles incomplete', async () => {
+    const io = memIo();
+    const view = new MeshView(1, 'x');
+    view.addMember(5);
+    view.setLink(5, 'failed', { ok: false, reason: 'punch-timeout', detail: 'no probe answered within 5000 ms' });
+    const code = await runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--wait-peers', '2'], io, commands(async () => fakeSession(view, new Set())));
+    expect(code).to.equal(1);
+    expect(io.err).to.deep.equal(['meshpunch join: 1 of 1 link(s) failed: 5 punch-timeout\n']);
+    expect(io.out.join('')).to.include('failures:');
+  });
+
+  it('stays until Ctrl-C without --wait-peers and exits 0 with the table', async () => {
+    const io = memIo();
+    const view = new MeshView(3, 'x');
+    const code = runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x'], io, commands(async () => {
+      setImmediate(() => io.interrupt());
+      return fakeSession(view, new Set());
+    }));
+    expect(await code).to.equal(0);
+    expect(io.out.join('')).to.include("mesh of lobby 'x': you are peer 3");
+  });
+
+  it('prints the netcheck report as JSON', async () => {
+    const io = memIo();
+    expect(await runCli(['netcheck', '--stun', '127.0.0.1:3478', '--json'], io, commands(async () => { throw new Error('unused'); }))).to.equal(0);
+    expect(JSON.parse(io.out.join('')).mappingBehavior).to.equal('endpoint-independent');
+  });
+});
