@@ -1,0 +1,85 @@
+// Options of joinMesh (adapter): user input validated once into a frozen config (STYLE.md §3).
+
+import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
+import { DEFAULT_LINK_TIMEOUTS, type LinkTimeouts } from '../core/link-machine.js';
+import { AgentError } from '../errors.js';
+
+/** What a caller may pass to joinMesh. Only `signal` and `lobby` are required. */
+export interface JoinMeshOptions {
+  /** Signaling service URL, `ws://HOST:PORT` or `wss://HOST:PORT`. */
+  signal: string;
+  /** Lobby name (to create or join) or code (to join). */
+  lobby: string;
+  /** Create the lobby (we become peer 1). Default false: join. */
+  create?: boolean;
+  password?: string;
+  /** Ask the router for a UPnP mapping per link. Default false. */
+  upnp?: boolean;
+  /** STUN servers `HOST:PORT`; default: the service's embedded responder when it has one. */
+  stun?: readonly (string | Endpoint)[];
+  /** Local address every link socket binds to. Default `0.0.0.0`. */
+  bindAddress?: string;
+  /** Per-link time limits, ms (see LinkTimeouts). */
+  timeouts?: Partial<LinkTimeouts>;
+  /**
+   * ENet peer timeout after the link is up, ms: a silent peer is dropped within about this long
+   * (issue #7 wants ≤ 6 s). Default 5000.
+   */
+  peerTimeoutMs?: number;
+}
+
+/** Validated options. */
+export interface JoinMeshConfig {
+  readonly signal: string;
+  readonly lobby: string;
+  readonly create: boolean;
+  readonly password: string | undefined;
+  readonly upnp: boolean;
+  readonly stun: readonly Endpoint[];
+  readonly bindAddress: string;
+  readonly timeouts: LinkTimeouts;
+  readonly peerTimeoutMs: number;
+}
+
+function invalid(message: string, details: Record<string, unknown>): AgentError {
+  return new AgentError('ERR_INVALID_PARAMETER', message, details);
+}
+
+/**
+ * Checks and freezes joinMesh options.
+ * @throws AgentError ERR_INVALID_PARAMETER naming the rule and the value.
+ */
+export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
+  if (typeof o.signal !== 'string' || !/^wss?:\/\/[^/]+/.test(o.signal)) throw invalid(`signal must be a ws:// or wss:// URL, got '${String(o.signal)}'`, { got: o.signal });
+  if (typeof o.lobby !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(o.lobby)) throw invalid(`lobby must be 1..64 of [A-Za-z0-9._-], got '${String(o.lobby)}'`, { got: o.lobby });
+  if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
+    throw invalid('password must be 1..128 characters', {});
+  }
+  const stun = (o.stun ?? []).map((s) => {
+    if (typeof s !== 'string') return s;
+    const e = parseEndpoint(s);
+    if (typeof e === 'string') throw invalid(`stun: ${e}`, { got: s });
+    return e;
+  });
+  const bindAddress = o.bindAddress ?? '0.0.0.0';
+  if (!isIpv4(bindAddress) && !isIpv6(bindAddress)) throw invalid(`bindAddress must be an IP address, got '${bindAddress}'`, { got: bindAddress });
+  const timeouts = { ...DEFAULT_LINK_TIMEOUTS, ...o.timeouts };
+  for (const [k, v] of Object.entries(timeouts)) {
+    if (!Number.isInteger(v) || v < 1 || v > 600_000) throw invalid(`timeouts.${k} must be an integer 1..600000 ms, got ${v}`, { got: v });
+  }
+  const peerTimeoutMs = o.peerTimeoutMs ?? 5000;
+  if (!Number.isInteger(peerTimeoutMs) || peerTimeoutMs < 1000 || peerTimeoutMs > 60_000) {
+    throw invalid(`peerTimeoutMs must be an integer 1000..60000, got ${peerTimeoutMs}`, { got: peerTimeoutMs });
+  }
+  return Object.freeze({
+    signal: o.signal,
+    lobby: o.lobby,
+    create: o.create === true,
+    password: o.password,
+    upnp: o.upnp === true,
+    stun: Object.freeze(stun),
+    bindAddress,
+    timeouts: Object.freeze(timeouts),
+    peerTimeoutMs,
+  });
+}
