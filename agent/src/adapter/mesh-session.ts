@@ -1,10 +1,11 @@
 // joinMesh and the MeshSession it returns (adapter): the signaling session, the lobby view, one
 // LinkRunner per scheduled pair, the ENetMultiplayerPeer in mesh mode, and the live report.
 
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import type { Candidate, FailureReason, LobbyView, PairStartMessage, ServerMessage } from '@meshpunch/protocol';
 import { ENetMultiplayerPeer } from '@meshpunch/multiplayer';
-import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { formatEndpoint, isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkFailureReason, type LinkOutcome, type LinkTimeouts } from '../core/link-machine.js';
 import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
@@ -58,11 +59,13 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** Peers currently added to the mesh with addMeshPeer. */
   private readonly meshPeers = new Set<number>();
   private closing = false;
+  private readonly stunServers: readonly Endpoint[];
 
   /** @internal use joinMesh() */
-  constructor(config: JoinMeshConfig, conn: SignalConnection, id: number, lobby: LobbyView) {
+  constructor(config: JoinMeshConfig, conn: SignalConnection, id: number, lobby: LobbyView, stunServers: readonly Endpoint[]) {
     super();
     this.config = config;
+    this.stunServers = stunServers;
     this.conn = conn;
     this.id = id;
     this.lobby = config.lobby;
@@ -220,6 +223,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       start: { pairId: String(m.pair), remoteId: m.remote, role: m.role, startAt },
       secret: m.secret,
       config: this.config,
+      stunServers: this.stunServers,
       timeouts,
       now: () => performance.now(),
       sendCandidates: (candidates: Candidate[]) => this.conn.fire({ type: 'pair.candidates', pair: m.pair, candidates, done: true }),
@@ -278,10 +282,31 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
     conn.close();
     throw new AgentError('AGENT_LOBBY_FAILED', `expected lobby.joined, got ${answer.type}`);
   }
-  const session = new MeshSession(config, conn, answer.you, answer.lobby);
+  const session = new MeshSession(config, conn, answer.you, answer.lobby, await stunServersFor(config, conn));
   if (onProgress !== undefined) session.onProgress(onProgress);
   onProgress?.({ type: 'joined', id: answer.you, lobby: config.lobby, created: config.create, members: answer.lobby.members.map((x) => x.id) });
   return session;
+}
+
+/**
+ * The STUN servers every link asks: the configured ones, else the service's embedded responder
+ * (welcome.stunPort) on the signaling host, resolved once.
+ */
+async function stunServersFor(config: JoinMeshConfig, conn: SignalConnection): Promise<readonly Endpoint[]> {
+  if (config.stun.length > 0) return Promise.all(config.stun.map(async (s) => ({ address: await resolveHost(s.address), port: s.port })));
+  const port = conn.welcome.stunPort;
+  if (port === undefined) return [];
+  const host = new URL(config.signal).hostname.replace(/^\[|\]$/g, '');
+  return [{ address: await resolveHost(host), port }];
+}
+
+async function resolveHost(host: string): Promise<string> {
+  if (isIpv4(host) || isIpv6(host)) return host;
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (err) {
+    throw new AgentError('ERR_INVALID_PARAMETER', `cannot resolve STUN host '${host}': ${(err as Error).message}`, { host }, err);
+  }
 }
 
 export type { Endpoint };

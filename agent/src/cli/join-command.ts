@@ -25,6 +25,14 @@ export type JoinStarter = (flags: JoinFlags, onProgress: (e: MeshEvent) => void)
 /** Events printed when output is not a terminal (changes only, no per-phase noise). */
 const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'linkUp', 'linkFailed', 'peerRemoved', 'signalLost']);
 
+/**
+ * After a complete mesh, stay this long before leaving: our side of a link is up when ENet says
+ * CONNECT, but the listener's side waits for our acknowledgement of VERIFY_CONNECT, which the
+ * mesh's next poll sends; leaving at once would reset it unsent (libenet enet_peer_reset_queues)
+ * and fail the link on the other side. 1 s covers a poll and several RTTs of a 20 ms lab link.
+ */
+export const EXIT_LINGER_MS = 1000;
+
 /** Runs `meshpunch join`; resolves with the exit code. */
 export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): Promise<number> {
   const t0 = io.now();
@@ -91,9 +99,11 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
 
 async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, code: number, reason: string | undefined): Promise<number> {
   const report = session.report();
-  await session.close();
+  // Print first: the mesh is complete now; leaving (ENet disconnects, lobby.leave) comes after.
   io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n`);
   if (reason !== undefined) io.stderr.write(`meshpunch join: ${reason}\n`);
+  if (code === 0 && flags.waitPeers !== undefined) await new Promise((r) => setTimeout(r, EXIT_LINGER_MS));
+  await session.close();
   return code;
 }
 

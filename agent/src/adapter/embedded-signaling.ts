@@ -1,0 +1,29 @@
+// An in-process signaling service on loopback (adapter), for the demo, tests and benchmarks:
+// the real @meshpunch/signaling server with its embedded STUN responder, logging silenced.
+
+import { SignalingServer, startStunResponder } from '@meshpunch/signaling';
+
+/** A running embedded service. */
+export interface EmbeddedSignaling {
+  /** `ws://127.0.0.1:PORT/`. */
+  readonly url: string;
+  /** `127.0.0.1:PORT` of the STUN responder. */
+  readonly stunAddress: string;
+  /** Lobbies currently open (tests wait for the creator's lobby before starting joiners). */
+  lobbyCount(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service on 127.0.0.1 with a free port (STUN on a free UDP port too).
+ * @throws the service's SIG_LISTEN_FAILED error when it cannot bind.
+ */
+export async function startEmbeddedSignaling(host = '127.0.0.1'): Promise<EmbeddedSignaling> {
+  const server = await SignalingServer.start({ host, port: 0, stun: { port: 0 }, startStun: startStunResponder, log: () => {} });
+  return {
+    url: server.url,
+    stunAddress: `${host}:${server.stunPort ?? 0}`,
+    lobbyCount: () => server.core.lobbyCount,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,100 @@
+// Test helper: `meshpunch` CLI processes on loopback, their output collected line by line, and
+// waits bounded in time. Every process is stopped by its own pid in `stopAll`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (test/dist/e2e → ../../..). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The compiled CLI. */
+export const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.js');
+
+/** One running CLI process. */
+export class AgentProcess {
+  readonly child: ChildProcess;
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  readonly exited: Promise<number | null>;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(args: readonly string[]) {
+    this.child = spawn(process.execPath, [MESHPUNCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = (sink: string[]) => {
+      let rest = '';
+      return (chunk: Buffer): void => {
+        rest += chunk.toString();
+        const parts = rest.split('\n');
+        rest = parts.pop()!;
+        sink.push(...parts);
+        for (const w of this.waiters) w();
+      };
+    };
+    this.child.stdout!.on('data', lines(this.stdout));
+    this.child.stderr!.on('data', lines(this.stderr));
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exitCode = code;
+        this.signal = signal;
+        for (const w of this.waiters) w();
+        resolve(code);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the first stdout line matching `re`; rejects after `timeoutMs` with the output so far. */
+  waitFor(re: RegExp, timeoutMs: number, count = 1): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hits = this.stdout.filter((l) => re.test(l));
+        if (hits.length >= count) {
+          done();
+          resolve(hits);
+        } else if (this.exitCode !== null || this.signal !== null) {
+          done();
+          reject(new Error(`process exited (${this.exitCode ?? this.signal}) before ${count}× ${re}:\n${this.tail()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${count}× ${re} within ${timeoutMs} ms:\n${this.tail()}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The last lines of both streams, for failure messages. */
+  tail(n = 20): string {
+    return [...this.stdout.slice(-n).map((l) => `out| ${l}`), ...this.stderr.slice(-n).map((l) => `err| ${l}`)].join('\n');
+  }
+
+  /** Sends a signal by pid. */
+  kill(signal: NodeJS.Signals): void {
+    if (this.exitCode === null && this.signal === null) process.kill(this.pid, signal);
+  }
+}
+
+/** Stops every process still running (SIGKILL by pid) and waits for their exit. */
+export async function stopAll(list: readonly AgentProcess[]): Promise<void> {
+  for (const p of list) p.kill('SIGKILL');
+  await Promise.all(list.map((p) => p.exited));
+}
+
+/** Waits until `pred()` holds, polling every 20 ms, at most `timeoutMs`. */
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!pred()) {
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

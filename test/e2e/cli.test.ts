@@ -1,0 +1,133 @@
+// End-to-end: the `meshpunch` binary as users run it, agents as separate processes on loopback
+// with an in-process signaling service (issue #7 "Tests").
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
+import { AgentProcess, MESHPUNCH, ROOT, stopAll, until } from './agent-process.js';
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MESHPUNCH, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('meshpunch CLI (end to end)', function () {
+  this.timeout(60_000);
+
+  describe('usage', () => {
+    it('prints help and exits 0', () => {
+      const r = cli(['--help']);
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.include('meshpunch join --signal ws://HOST:PORT --lobby NAME');
+      expect(r.stderr).to.equal('');
+    });
+
+    const bad: Array<[string[], RegExp]> = [
+      [['join', '--lobby', 'x'], /^meshpunch join: --signal ws:\/\/HOST:PORT is required/],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'x', '--wait-peers', '99'], /^meshpunch join: --wait-peers must be an integer 1\.\.32/],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'x', '--stun', 'nope'], /^meshpunch join: --stun: expected HOST:PORT/],
+      [['netcheck', '--frob'], /^meshpunch netcheck: unknown option '--frob'/],
+      [['dance'], /^meshpunch: unknown command 'dance'/],
+    ];
+    for (const [args, re] of bad) {
+      it(`rejects \`${args.join(' ')}\` with one line and exit code 2`, () => {
+        const r = cli(args);
+        expect(r.code).to.equal(2);
+        expect(r.stdout).to.equal('');
+        expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
+        expect(r.stderr).to.match(re);
+      });
+    }
+
+    it('exits 1 with one line when the signaling service is unreachable', () => {
+      const r = cli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--bind', '127.0.0.1', '--json', '--wait-peers', '2', '--timeout', '5']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
+      expect(r.stderr).to.match(/^meshpunch join: signaling service ws:\/\/127\.0\.0\.1:9\/: /);
+    });
+  });
+
+  describe('meshes on loopback', () => {
+    let signaling: EmbeddedSignaling;
+    const procs: AgentProcess[] = [];
+    let lobbySeq = 0;
+
+    before(async () => {
+      signaling = await startEmbeddedSignaling();
+    });
+    afterEach(async () => {
+      await stopAll(procs.splice(0));
+    });
+    after(async () => {
+      await signaling.close();
+    });
+
+    function agent(lobby: string, extra: string[], create = false): AgentProcess {
+      const p = new AgentProcess(['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '127.0.0.1', ...(create ? ['--create'] : []), ...extra]);
+      procs.push(p);
+      return p;
+    }
+
+    async function creator(lobby: string, extra: string[]): Promise<AgentProcess> {
+      const before = signaling.lobbyCount();
+      const p = agent(lobby, extra, true);
+      await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
+      return p;
+    }
+
+    it('forms a full mesh of 3 processes: each `join --json --wait-peers 3` exits 0 with 2 peers', async () => {
+      const lobby = `e2e-json-${lobbySeq++}`;
+      const args = ['--json', '--wait-peers', '3', '--timeout', '30'];
+      const a = await creator(lobby, args);
+      const b = agent(lobby, args);
+      const c = agent(lobby, args);
+      const codes = await Promise.all([a.exited, b.exited, c.exited]);
+      const reports = [a, b, c].map((p) => JSON.parse(p.stdout.join('\n')) as { id: number; lobby: string; peers: Array<{ id: number; path: string; rttMs: number; local: string; remote: string }>; failures: unknown[] });
+      expect(codes, [a, b, c].map((p) => p.tail()).join('\n---\n')).to.deep.equal([0, 0, 0]);
+      expect(reports[0]!.id).to.equal(1);
+      const ids = reports.map((r) => r.id);
+      expect(new Set(ids).size).to.equal(3);
+      for (const r of reports) {
+        expect(r.lobby).to.equal(lobby);
+        expect(r.failures).to.deep.equal([]);
+        expect(r.peers.map((p) => p.id).sort((x, y) => x - y)).to.deep.equal(ids.filter((i) => i !== r.id).sort((x, y) => x - y));
+        for (const p of r.peers) {
+          expect(p.path).to.equal('lan');
+          expect(p.rttMs).to.be.a('number').and.at.least(0);
+          expect(p.local).to.match(/^127\.0\.0\.1:\d+$/);
+          expect(p.remote).to.match(/^127\.0\.0\.1:\d+$/);
+        }
+      }
+    });
+
+    it('drops a SIGKILLed agent within 6 s, removes a leaver at once, links a late joiner to everyone', async () => {
+      const lobby = `e2e-life-${lobbySeq++}`;
+      const a = await creator(lobby, []);
+      const b = agent(lobby, []);
+      const c = agent(lobby, []);
+      for (const p of [a, b, c]) await p.waitFor(/ up: lan/, 20_000, 2);
+      const idOf = (p: AgentProcess): number => Number(/as peer (\d+)/.exec(p.stdout.find((l) => / as peer \d+/.test(l)) ?? '')?.[1]);
+      const [idA, idB, idC] = [idOf(a), idOf(b), idOf(c)];
+
+      // SIGKILL: no goodbye; ENet's peer timeout (≤ 5 s) must remove it.
+      const killedAt = performance.now();
+      c.kill('SIGKILL');
+      await Promise.all([a, b].map((p) => p.waitFor(new RegExp(`peer ${idC} removed`), 6_000)));
+      const dropMs = performance.now() - killedAt;
+      expect(dropMs).to.be.below(6_000);
+
+      // Leave (Ctrl-C): removed at once.
+      const leftAt = performance.now();
+      b.kill('SIGINT');
+      await a.waitFor(new RegExp(`peer ${idB} (removed|left)`), 2_000);
+      expect(performance.now() - leftAt).to.be.below(2_000);
+      expect(await b.exited).to.equal(0);
+
+      // Late joiner: linked to everyone still there (a).
+      const d = agent(lobby, ['--json', '--wait-peers', '2', '--timeout', '20']);
+      expect(await d.exited, d.tail()).to.equal(0);
+      const report = JSON.parse(d.stdout.join('\n')) as { peers: Array<{ id: number }> };
+      expect(report.peers.map((p) => p.id)).to.deep.equal([idA]);
+      await a.waitFor(/ up: lan/, 5_000, 3);
+    });
+  });
+});

@@ -1,0 +1,115 @@
+// NAT-lab end to end (issue #7): agents as `meshpunch` processes behind real kernel NATs, the
+// signaling service and coturn on the lab internet.
+import { expect } from 'chai';
+import { Lab } from '../natlab/lab/lab.js';
+import { requireLab } from '../natlab/lab/prereq.js';
+import type { LabProcess } from '../natlab/lab/run.js';
+import { jsonReport, labAgent, LAB_STUN, MESHPUNCH, peerIdOf, startLabSignaling, type JoinReport } from './lab-agents.js';
+
+describe('meshpunch in the NAT lab', function () {
+  this.timeout(240_000);
+  let lab: Lab | undefined;
+
+  before(async function () {
+    requireLab(this);
+    lab = await Lab.create({
+      publicHosts: 1,
+      routers: [
+        { name: 'F', nat: 'full-cone' },
+        { name: 'A', nat: 'address-restricted' },
+        { name: 'Q', nat: 'port-restricted' },
+        { name: 'U', nat: 'port-restricted', upnp: 'v2' },
+        { name: 'T', nat: 'port-restricted', hosts: 2 },
+        { name: 'S', nat: 'symmetric' },
+        { name: 'R', nat: 'symmetric' },
+      ],
+    });
+    await startLabSignaling(lab);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+  });
+
+  it('six agents (no NAT, full cone, address-restricted, port-restricted, UPnP, two behind one NAT) form a full mesh with the right paths', async () => {
+    const l = lab!;
+    const lobby = 'lab-six';
+    const hosts = ['p1', 'f1', 'a1', 'q1', 'u1', 't1', 't2'];
+    // p1 creates; the others join once the lobby exists (its "created" line).
+    const procs = new Map<string, LabProcess>();
+    procs.set('p1', labAgent(l, 'p1', lobby, ['--create', '--wait-peers', '7', '--timeout', '60']));
+    await procs.get('p1')!.waitForLine(/created 'lab-six' as peer 1/, 15_000);
+    for (const h of hosts.slice(1)) procs.set(h, labAgent(l, h, lobby, [...(h === 'u1' ? ['--upnp'] : []), '--json', '--wait-peers', '7', '--timeout', '60']));
+    const codes = await Promise.all([...procs.values()].map((p) => p.exited));
+    const why = [...procs.values()].map((p) => `${p.label}: ${p.tail(8)}`).join('\n');
+    expect(codes, why).to.deep.equal(hosts.map(() => 0));
+    const reports = new Map<string, JoinReport>(hosts.slice(1).map((h) => [h, jsonReport(procs.get(h)!)]));
+    const idOf = new Map<string, number>([['p1', 1], ...[...reports].map(([h, r]) => [h, r.id] as [string, number])]);
+    for (const [h, r] of reports) {
+      expect(r.failures, `${h}: ${JSON.stringify(r.failures)}`).to.deep.equal([]);
+      expect(r.peers).to.have.length(6);
+      for (const p of r.peers) {
+        const other = [...idOf].find(([, id]) => id === p.id)![0];
+        const sameLan = (h === 't1' && other === 't2') || (h === 't2' && other === 't1');
+        if (sameLan) expect(p.path, `${h}→${other}`).to.equal('lan');
+        else expect(p.path, `${h}→${other}`).to.be.oneOf(h === 'u1' || other === 'u1' ? ['upnp', 'direct'] : ['direct']);
+      }
+    }
+    // UPnP was used: at least one link of u1 goes through its mapping.
+    expect(reports.get('u1')!.peers.some((p) => p.path === 'upnp'), JSON.stringify(reports.get('u1'))).to.equal(true);
+  });
+
+  it('symmetric agents: links to no-NAT, full-cone, address-restricted and UPnP peers succeed; to port-restricted and symmetric peers fail typed, in time', async () => {
+    const l = lab!;
+    const lobby = 'lab-sym';
+    const stay = ['p1', 'f1', 'a1', 'q1', 'u1'];
+    const procs = new Map<string, LabProcess>();
+    procs.set('p1', labAgent(l, 'p1', lobby, ['--create']));
+    await procs.get('p1')!.waitForLine(/created 'lab-sym' as peer 1/, 15_000);
+    for (const h of stay.slice(1)) procs.set(h, labAgent(l, h, lobby, h === 'u1' ? ['--upnp'] : []));
+    for (const h of stay) await procs.get(h)!.waitForLine(/ as peer \d+/, 15_000);
+    const t0 = performance.now();
+    const s1 = labAgent(l, 's1', lobby, ['--json', '--wait-peers', '7', '--timeout', '60']);
+    const r1 = labAgent(l, 'r1', lobby, ['--json', '--wait-peers', '7', '--timeout', '60']);
+    const [c1, c2] = await Promise.all([s1.exited, r1.exited]);
+    const elapsed = performance.now() - t0;
+    try {
+      expect([c1, c2], `${s1.tail()}\n${r1.tail()}`).to.deep.equal([1, 1]);
+      const ids = new Map(stay.map((h) => [h, peerIdOf(procs.get(h)!)]));
+      for (const p of [s1, r1]) {
+        const r = jsonReport(p);
+        const up = new Set(r.peers.map((x) => x.id));
+        for (const h of ['p1', 'f1', 'a1', 'u1']) expect(up.has(ids.get(h)!), `${p.label} → ${h}: ${JSON.stringify(r)}`).to.equal(true);
+        const failed = new Map(r.failures.map((f) => [f.id, f.reason]));
+        expect(failed.get(ids.get('q1')!), `${p.label} → q1`).to.be.oneOf(['punch-timeout', 'punch-failed']);
+        const otherSym = p === s1 ? jsonReport(r1).id : jsonReport(s1).id;
+        expect(failed.get(otherSym), `${p.label} → other symmetric`).to.be.oneOf(['punch-timeout', 'punch-failed']);
+      }
+      // Bounded: the failures came within the punch limit, not a hang.
+      expect(elapsed).to.be.below(30_000);
+      // The rest of the mesh is unaffected: every stay-agent still has its four links up.
+      for (const h of stay) expect(procs.get(h)!.hasExited, h).to.equal(false);
+    } finally {
+      for (const p of procs.values()) await p.stop();
+    }
+  });
+
+  for (const [host, mapping, filtering] of [
+    ['p1', 'none', 'endpoint-independent'],
+    ['f1', 'endpoint-independent', 'endpoint-independent'],
+    ['a1', 'endpoint-independent', 'address-dependent'],
+    ['q1', 'endpoint-independent', 'address-and-port-dependent'],
+    ['s1', 'address-and-port-dependent', 'address-and-port-dependent'],
+  ] as const) {
+    it(`netcheck --json behind ${host} reports mapping ${mapping}, filtering ${filtering}`, async () => {
+      const r = await lab!.exec(host, [process.execPath, MESHPUNCH, 'netcheck', '--stun', LAB_STUN, '--json'], { timeoutMs: 20_000 });
+      expect(r.code, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      expect(report.udp).to.equal(true);
+      expect(report.mappingBehavior).to.equal(mapping);
+      expect(report.filteringBehavior).to.equal(filtering);
+      expect(report.publicAddress).to.be.a('string');
+      expect(report.verdict).to.be.a('string');
+    });
+  }
+});
