@@ -7,7 +7,6 @@
  * - `AGENT_SIGNAL_FAILED`: the signaling service could not be reached or closed the session.
  * - `AGENT_LOBBY_FAILED`: the service refused to create or join the lobby.
  * - `AGENT_TIMEOUT`: the mesh did not reach the wanted size in time.
- * - `AGENT_LINK_FAILED`: one pair link failed (details carry the typed reason).
  * - `AGENT_CLOSED`: the session was closed while an operation was waiting.
  */
 export type AgentErrorCode =
@@ -16,7 +15,6 @@ export type AgentErrorCode =
   | 'AGENT_SIGNAL_FAILED'
   | 'AGENT_LOBBY_FAILED'
   | 'AGENT_TIMEOUT'
-  | 'AGENT_LINK_FAILED'
   | 'AGENT_CLOSED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */

@@ -1,0 +1,79 @@
+// Mesh formation in the NAT lab: 8 agents, each behind its own port-restricted NAT with a 20 ms
+// uplink delay, `meshpunch join` processes in their namespaces, signaling on the lab internet.
+// The lab code lives in test/natlab (compiled to test/dist); it is loaded at run time so the
+// bench project does not compile test sources.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { MeshRun } from './loopback.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.js');
+
+/** The parts of the lab's LabProcess the bench uses. */
+interface LabProcessLike {
+  readonly lines: string[];
+  readonly exited: Promise<number | string>;
+  waitForLine(re: RegExp, timeoutMs: number): Promise<string>;
+  tail(n?: number): string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The parts of the lab's Lab the bench uses. */
+interface LabLike {
+  spawn(node: string, argv: readonly string[], label?: string): LabProcessLike;
+  impair(router: string, up: { delayMs?: number }): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+interface LabModule {
+  Lab: { create(options: { routers: Array<{ name: string; nat: string }>; stun?: boolean }): Promise<LabLike> };
+  LAB_INTERNET: { stunPrimary: string; stunPort: number; third: string };
+}
+
+/** Runs `runs` mesh formations of `agents` agents; `skipped` says why when the lab cannot run. */
+export async function labMeshRuns(agents: number, delayMs: number, runs: number, log: (line: string) => void): Promise<{ skipped?: string; runs: MeshRun[] }> {
+  const labJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'lab.js');
+  const prereqJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'prereq.js');
+  if (!existsSync(labJs)) return { skipped: 'test/natlab is not built (run tsc -b)', runs: [] };
+  const prereq = (await import(pathToFileURL(prereqJs).href)) as { labUnavailableReason(): string | null };
+  const reason = prereq.labUnavailableReason();
+  if (reason !== null) return { skipped: reason, runs: [] };
+  const mod = (await import(pathToFileURL(labJs).href)) as LabModule;
+  const names = 'ABCDEFGHJK'.slice(0, agents).split('');
+  log(`\nNAT lab: ${agents} agents behind ${agents} port-restricted NATs, ${delayMs} ms uplink delay each, ${runs} runs`);
+  const lab = await mod.Lab.create({ routers: names.map((name) => ({ name, nat: 'port-restricted' })) });
+  const out: MeshRun[] = [];
+  try {
+    for (const n of names) await lab.impair(n, { delayMs });
+    const host = mod.LAB_INTERNET.third;
+    const signal = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', host, '--port', '8787'], 'srv:signal');
+    await signal.waitForLine(/listening/, 10_000);
+    const stun = `${mod.LAB_INTERNET.stunPrimary}:${mod.LAB_INTERNET.stunPort}`;
+    for (let run = 0; run < runs; run++) {
+      const lobby = `bench-lab-${run}`;
+      const args = (create: boolean): string[] => [process.execPath, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, ...(create ? ['--create'] : []), '--wait-peers', String(agents), '--timeout', '30'];
+      const t0 = performance.now();
+      const first = lab.spawn(names[0]!.toLowerCase() + '1', args(true));
+      await first.waitForLine(/ as peer 1/, 10_000);
+      const procs = [first, ...names.slice(1).map((n) => lab.spawn(`${n.toLowerCase()}1`, args(false)))];
+      // Full mesh = every agent printed its mesh table with all links up.
+      let ms = Number.NaN;
+      let failure: string | undefined;
+      try {
+        await Promise.all(procs.map((p) => p.waitForLine(new RegExp(`link\\(s\\) up, 0 failed`), 40_000)));
+        ms = performance.now() - t0;
+        const codes = await Promise.all(procs.map((p) => p.exited));
+        if (codes.some((c) => c !== 0)) failure = `exit codes ${codes.join(',')}`;
+      } catch (err) {
+        failure = (err as Error).message.split('\n')[0];
+      }
+      await Promise.all(procs.map((p) => p.stop()));
+      log(`  run ${run + 1}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : `failed: ${failure}`}`);
+      out.push({ agents, links: (agents * (agents - 1)) / 2, ms, failure });
+    }
+  } finally {
+    await lab.destroy();
+  }
+  return { runs: out };
+}
