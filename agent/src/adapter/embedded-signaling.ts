@@ -1,14 +1,14 @@
 // An in-process signaling service on loopback (adapter), for the demo, tests and benchmarks:
 // the real @meshpunch/signaling server with its embedded STUN responder, logging silenced.
 
-import { SignalingServer, startStunResponder } from '@meshpunch/signaling';
+import { SignalingServer } from '@meshpunch/signaling';
 
 /** A running embedded service. */
 export interface EmbeddedSignaling {
   /** `ws://127.0.0.1:PORT/`. */
   readonly url: string;
-  /** `127.0.0.1:PORT` of the STUN responder. */
-  readonly stunAddress: string;
+  /** `127.0.0.1:PORT` of the STUN responder, or undefined without one. */
+  readonly stunAddress: string | undefined;
   /** Lobbies currently open (tests wait for the creator's lobby before starting joiners). */
   lobbyCount(): number;
   close(): Promise<void>;
@@ -19,10 +19,10 @@ export interface EmbeddedSignaling {
  * @throws the service's SIG_LISTEN_FAILED error when it cannot bind.
  */
 export async function startEmbeddedSignaling(host = '127.0.0.1'): Promise<EmbeddedSignaling> {
-  const server = await SignalingServer.start({ host, port: 0, stun: { port: 0 }, startStun: startStunResponder, log: () => {} });
+  const server = await SignalingServer.start({ host, port: 0, log: () => {} });
   return {
     url: server.url,
-    stunAddress: `${host}:${server.stunPort ?? 0}`,
+    stunAddress: server.stunPort === undefined ? undefined : `${host}:${server.stunPort}`,
     lobbyCount: () => server.core.lobbyCount,
     close: () => server.close(),
   };

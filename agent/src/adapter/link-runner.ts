@@ -1,63 +1,81 @@
-// One pair link, end to end (adapter): a fresh ENet host on its own port, candidates gathered
-// from that socket, the punch, the ENet handshake, the hand-over to the mesh. It performs the
-// actions the LinkMachine (core) emits and feeds it the results.
+// One pair link, end to end (adapter): a fresh ENet host on its own UDP port, candidates gathered
+// from that socket (STUN through the same socket, a UPnP mapping of it, LAN addresses), the punch
+// on that socket, the ENet handshake, the hand-over to the mesh. It performs the actions the
+// LinkMachine (core) emits and feeds the results back.
 
+import { ENetConnection, EventType, PeerStatistic, type ENetPacketPeer } from '@meshpunch/enet';
+import {
+  createInterceptTransport,
+  gatherCandidates,
+  openUpnpMapping,
+  PunchSession,
+  validateCandidate,
+  type Candidate,
+  type InterceptTransport,
+  type PunchEvent,
+  type UpnpGateway,
+  type UpnpPortMapping,
+} from '@meshpunch/nat';
 import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 import type { Endpoint } from '../core/endpoint.js';
-import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
-import { CoreDriver } from './core-driver.js';
-import { gatherCandidates, type GatheredCandidate } from './gather.js';
-import { createHost, EVENT_CONNECT, EVENT_DISCONNECT, type LinkHost, type LinkPeer } from './host.js';
+import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
 import type { JoinMeshConfig } from './options.js';
-import { startPunch, type PunchHandle } from './punch.js';
-
-export type { LinkHost };
 
 /** What a LinkRunner needs from its session. */
 export interface LinkContext {
   readonly ownId: number;
   readonly start: LinkStart;
-  /** The pair secret from pair.start (base64url, 16 bytes): authenticates punch probes. */
-  readonly secret: string;
+  /** The pair secret from pair.start (16 bytes): keys the punch probes' MESSAGE-INTEGRITY. */
+  readonly secret: Uint8Array;
   readonly config: JoinMeshConfig;
   /** STUN servers to ask from this link's socket (resolved addresses). */
   readonly stunServers: readonly Endpoint[];
   readonly timeouts: LinkTimeouts;
+  /** The session's UPnP gateway (discovered once), when --upnp is on and one answered. */
+  upnpGateway(): Promise<UpnpGateway | undefined>;
   now(): number;
   sendCandidates(candidates: WireCandidate[]): void;
   onPhase(phase: LinkPhase): void;
   /** Hands the connected host to the mesh. @throws when addMeshPeer refuses it. */
-  addMeshPeer(host: LinkHost): void;
+  addMeshPeer(host: ENetConnection): void;
   onOutcome(outcome: LinkOutcome): void;
 }
 
 /**
- * How often the runner services its host during the ENet handshake, ms. Only then: before, ENet
- * has no peer; after, the mesh's poll services it. 5 ms matches the mesh's autoPoll period.
+ * ENet peer timeout on a link: limit 32 (ENet's default back-off multiple), minimum 1000 ms, and
+ * the session's maximum, so a silent peer is dropped within peerTimeoutMs plus one ping interval.
  */
-const SERVICE_INTERVAL_MS = 5;
-/** ENet peer timeout: limit 32 (ENet default) with min 1000 ms, so a dead peer goes within peerTimeoutMs. */
 const PEER_TIMEOUT_LIMIT = 32;
 const PEER_TIMEOUT_MIN_MS = 1000;
+/** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
+const GATHER_STUN_RTO_MS = 200;
+const GATHER_STUN_REQUESTS = 3;
+/** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
+const SERVICE_WAIT_MS = 250;
 
-/** Drives one LinkMachine with real sockets. */
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+/** Drives one LinkMachine with a real ENet host. */
 export class LinkRunner {
-  readonly machine: LinkMachine<GatheredCandidate>;
+  readonly machine: LinkMachine<Candidate>;
   private readonly ctx: LinkContext;
-  private host: LinkHost | undefined = undefined;
-  private driver: CoreDriver | undefined = undefined;
-  private punch: PunchHandle | undefined = undefined;
-  private peer: LinkPeer | undefined = undefined;
-  private local: GatheredCandidate[] = [];
+  private host: ENetConnection | undefined = undefined;
+  private transport: InterceptTransport | undefined = undefined;
+  private punch: PunchSession | undefined = undefined;
+  private upnp: UpnpPortMapping | undefined = undefined;
+  private peer: ENetPacketPeer | undefined = undefined;
+  private local: Candidate[] = [];
   private timer: NodeJS.Timeout | undefined = undefined;
-  private serviceTimer: NodeJS.Timeout | undefined = undefined;
+  private servicing = false;
   private handedOver = false;
   private released = false;
   private lastPhase: LinkPhase;
 
   constructor(ctx: LinkContext) {
     this.ctx = ctx;
-    this.machine = new LinkMachine<GatheredCandidate>(ctx.start, ctx.timeouts);
+    this.machine = new LinkMachine<Candidate>(ctx.start, ctx.timeouts);
     this.lastPhase = this.machine.phase;
   }
 
@@ -67,9 +85,14 @@ export class LinkRunner {
     this.drain();
   }
 
-  /** Candidates from the remote side arrived through the service. */
-  remoteCandidates(candidates: readonly WireCandidate[], _done: boolean): void {
-    const list: GatheredCandidate[] = candidates.map((c) => ({ kind: c.kind, address: c.address, port: c.port, priority: c.priority ?? 0 }));
+  /** Candidates from the remote side arrived through the service; invalid ones are dropped. */
+  remoteCandidates(candidates: readonly WireCandidate[]): void {
+    const list: Candidate[] = [];
+    for (const c of candidates) {
+      if (c.kind === 'relay') continue;
+      const v = validateCandidate({ type: c.kind, address: c.address, port: c.port, priority: c.priority ?? 1 });
+      if (v.ok) list.push(v.candidate);
+    }
     this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
   }
@@ -92,16 +115,17 @@ export class LinkRunner {
     this.drain();
   }
 
-  /** ENet's current RTT estimate for the link, ms, when connected. */
+  /** ENet's current RTT estimate for the link, ms, while connected. */
   currentRttMs(): number | undefined {
-    return this.peer === undefined || this.machine.phase !== 'connected' ? undefined : this.peer.getRoundTripTime();
+    if (this.peer === undefined || this.machine.phase !== 'connected') return undefined;
+    return this.peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
   }
 
   private now(): number {
     return this.ctx.now();
   }
 
-  /** Performs every queued action, then re-arms the deadline timer and reports phase changes. */
+  /** Performs every queued action, reports a phase change, re-arms the deadline timer. */
   private drain(): void {
     for (let a = this.machine.pollAction(); a !== undefined; a = this.machine.pollAction()) {
       switch (a.type) {
@@ -109,18 +133,17 @@ export class LinkRunner {
           void this.gather();
           break;
         case 'sendCandidates':
-          this.ctx.sendCandidates(a.candidates.map((c) => toWire(c)));
+          this.ctx.sendCandidates(a.candidates.map(toWire));
           break;
         case 'punch':
           this.startPunching(a.remoteCandidates, a.startAt);
           break;
         case 'connect':
           this.connect(a.remote);
-          this.startServicing();
           break;
         case 'accept':
-          // Service the host until the connector's CONNECT arrives.
-          this.startServicing();
+          // The connector's CONNECT will arrive; service the host until it does.
+          void this.serviceHandshake();
           break;
         case 'addMeshPeer':
           this.handOver();
@@ -153,9 +176,10 @@ export class LinkRunner {
   }
 
   private async gather(): Promise<void> {
-    let host: LinkHost;
+    const host = new ENetConnection();
     try {
-      host = await createHost(this.ctx.config.bindAddress);
+      // One peer per host: add_mesh_peer wants exactly one (godot-enet.md §2.9).
+      await host.createHostBound(this.ctx.config.bindAddress, 0, 1, 0, 0, 0);
     } catch (err) {
       this.machine.handleGatherFailed(this.now(), 'bind-failed', (err as Error).message);
       this.drain();
@@ -166,17 +190,27 @@ export class LinkRunner {
       return;
     }
     this.host = host;
-    this.driver = new CoreDriver(host, () => this.now());
-    host.intercept = this.driver.intercept;
+    // STUN answers and punch probes share the ENet socket (DESIGN.md rule 2).
+    const transport = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
+    this.transport = transport;
+    host.intercept = (from, bytes) => transport.intercept(bytes, from);
+    const port = host.getLocalPort();
+    const bind = this.ctx.config.bindAddress;
     try {
-      this.local = await gatherCandidates({
-        driver: this.driver,
-        localPort: host.getLocalPort(),
-        bindAddress: this.ctx.config.bindAddress,
-        stunServers: this.ctx.stunServers,
-        upnp: this.ctx.config.upnp,
-        now: () => this.now(),
+      const upnp = this.ctx.config.upnp ? await this.mapUpnp(port) : undefined;
+      if (this.released) return;
+      const r = await gatherCandidates(transport.transport, {
+        port,
+        stunServers: this.ctx.stunServers.map((s) => ({ address: s.address, port: s.port })),
+        family: 4,
+        families: [4],
+        includeLoopback: isLoopback(bind),
+        ...(bind === '0.0.0.0' || bind === '::' ? {} : { bindAddress: bind }),
+        ...(upnp === undefined ? {} : { upnp }),
+        rtoMs: GATHER_STUN_RTO_MS,
+        requestCount: GATHER_STUN_REQUESTS,
       });
+      this.local = r.candidates;
     } catch (err) {
       this.machine.handleGatherFailed(this.now(), 'gather-failed', (err as Error).message);
       this.drain();
@@ -187,23 +221,47 @@ export class LinkRunner {
     this.drain();
   }
 
-  private startPunching(remote: readonly GatheredCandidate[], startAt: number): void {
-    if (this.driver === undefined) return;
-    this.punch = startPunch({
-      driver: this.driver,
-      role: this.ctx.start.role,
-      pairId: this.ctx.start.pairId,
-      secret: this.ctx.secret,
-      startAt,
-      local: this.local,
-      remote,
-      timeoutMs: this.ctx.timeouts.punchMs,
-      now: () => this.now(),
-      onResult: (r) => {
-        if (r.ok) this.machine.handlePunchSucceeded(this.now(), r.remote, r.path);
-        else this.machine.handlePunchFailed(this.now(), r.detail);
-        this.drain();
-      },
+  /** A UPnP mapping of this link's port (kept until release), or undefined when none is possible. */
+  private async mapUpnp(port: number): Promise<Endpoint | undefined> {
+    const gateway = await this.ctx.upnpGateway();
+    if (gateway === undefined) return undefined;
+    try {
+      const m = await openUpnpMapping({ internalPort: port, gateway, description: `meshpunch pair ${this.ctx.start.pairId}` });
+      if (this.released) {
+        await m.close().catch(() => undefined);
+        return undefined;
+      }
+      this.upnp = m;
+      return { address: m.externalAddress, port: m.externalPort };
+    } catch {
+      // The router refused or vanished: the link goes on with host and srflx candidates.
+      return undefined;
+    }
+  }
+
+  private startPunching(remote: readonly Candidate[], startAt: number): void {
+    if (this.transport === undefined) return;
+    try {
+      this.punch = new PunchSession(this.transport.transport, {
+        role: this.ctx.start.role,
+        pairId: this.ctx.start.pairId,
+        secret: this.ctx.secret,
+        startAt: Math.max(0, Math.floor(startAt)),
+        remoteCandidates: remote,
+        timeoutMs: this.ctx.timeouts.punchMs,
+      });
+    } catch (err) {
+      this.machine.handlePunchFailed(this.now(), (err as Error).message);
+      this.drain();
+      return;
+    }
+    this.punch.on('selected', (e: Extract<PunchEvent, { type: 'selected' }>) => {
+      this.machine.handlePunchSucceeded(this.now(), { address: e.selected.address, port: e.selected.port }, e.selected.path);
+      this.drain();
+    });
+    this.punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
+      this.machine.handlePunchFailed(this.now(), e.reason);
+      this.drain();
     });
   }
 
@@ -216,62 +274,55 @@ export class LinkRunner {
     } catch (err) {
       this.machine.handleLost(this.now(), `connectToHost failed: ${(err as Error).message}`);
       this.drain();
+      return;
+    }
+    void this.serviceHandshake();
+  }
+
+  /** Waits for the ENet CONNECT (or DISCONNECT) of the handshake; the link deadline bounds it. */
+  private async serviceHandshake(): Promise<void> {
+    if (this.servicing) return;
+    this.servicing = true;
+    try {
+      while (!this.released && !this.handedOver && (this.machine.phase === 'connecting' || this.machine.phase === 'accepting')) {
+        const host = this.host;
+        if (host === undefined) return;
+        const ev = await host.service(SERVICE_WAIT_MS);
+        if (this.released || this.handedOver) return;
+        if (ev.type === EventType.CONNECT && ev.peer !== undefined) this.onConnect(ev.peer, ev.data);
+        else if (ev.type === EventType.DISCONNECT) {
+          this.machine.handleLost(this.now(), 'the ENet handshake was refused or timed out');
+          this.drain();
+        }
+      }
+    } finally {
+      this.servicing = false;
     }
   }
 
-  private startServicing(): void {
-    if (this.serviceTimer !== undefined || this.released) return;
-    this.serviceTimer = setInterval(() => this.service(), SERVICE_INTERVAL_MS);
-  }
-
-  private stopServicing(): void {
-    if (this.serviceTimer !== undefined) clearInterval(this.serviceTimer);
-    this.serviceTimer = undefined;
-  }
-
-  /** Services the host until the mesh owns it; only CONNECT/DISCONNECT matter before that. */
-  private service(): void {
-    const host = this.host;
-    if (host === undefined || this.handedOver || this.released) return;
-    for (let i = 0; i < 64; i++) {
-      const ev = host.serviceSync();
-      if (ev.type === EVENT_CONNECT && ev.peer !== undefined) {
-        const phase = this.machine.phase;
-        if (phase === 'accepting' && ev.data !== this.ctx.start.remoteId) {
-          // Someone else reached our pinhole: exactly one peer, the expected one, is accepted.
-          ev.peer.reset();
-          continue;
-        }
-        if (phase !== 'accepting' && phase !== 'connecting') {
-          ev.peer.reset();
-          continue;
-        }
-        this.peer = ev.peer;
-        this.peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
-        const remote = { address: ev.peer.getRemoteAddress(), port: ev.peer.getRemotePort() };
-        this.machine.handleConnected(this.now(), this.localEndpoint(), remote, ev.peer.getRoundTripTime());
-        this.drain();
-        return;
-      }
-      if (ev.type === EVENT_DISCONNECT) {
-        this.machine.handleLost(this.now(), 'the ENet handshake was refused or timed out');
-        this.drain();
-        return;
-      }
-      if (ev.type <= 0) return;
+  private onConnect(peer: ENetPacketPeer, data: number): void {
+    const phase = this.machine.phase;
+    // Exactly one peer, the expected one: someone else reaching our pinhole is reset.
+    if ((phase === 'accepting' && data !== this.ctx.start.remoteId) || (phase !== 'accepting' && phase !== 'connecting')) {
+      peer.reset();
+      return;
     }
+    this.peer = peer;
+    peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
+    const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
+    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME));
+    this.drain();
   }
 
   private localEndpoint(): Endpoint {
     const port = this.host?.getLocalPort() ?? 0;
-    const host = this.local.find((c) => c.kind === 'host');
+    const host = this.local.find((c) => c.type === 'host');
     return { address: host?.address ?? this.ctx.config.bindAddress, port };
   }
 
   private handOver(): void {
     const host = this.host;
     if (host === undefined) return;
-    this.stopServicing();
     try {
       this.ctx.addMeshPeer(host);
       this.handedOver = true;
@@ -285,21 +336,18 @@ export class LinkRunner {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.stopServicing();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.punch?.cancel();
-    this.driver?.stop();
+    this.punch?.stop();
+    if (this.upnp !== undefined) void this.upnp.close().catch(() => undefined);
     if (this.host !== undefined) {
       this.host.intercept = null;
-      // Once handed over, the mesh owns the host (it destroys it when the peer goes).
+      // Once handed over, the mesh owns the host and destroys it when the peer goes.
       if (!this.handedOver) this.host.destroy();
     }
   }
 }
 
-function toWire(c: GatheredCandidate): WireCandidate {
-  return { kind: c.kind, family: c.address.includes(':') ? 6 : 4, address: c.address, port: c.port, priority: c.priority };
+function toWire(c: Candidate): WireCandidate {
+  return { kind: c.type === 'prflx' ? 'srflx' : c.type, family: c.address.includes(':') ? 6 : 4, address: c.address, port: c.port, priority: c.priority };
 }
-
-export type { PathKind };

@@ -1,24 +1,29 @@
-// joinMesh and the MeshSession it returns (adapter): the signaling session, the lobby view, one
+// joinMesh and the MeshSession it returns (adapter): the signaling client, the lobby view, one
 // LinkRunner per scheduled pair, the ENetMultiplayerPeer in mesh mode, and the live report.
 
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
-import type { Candidate, FailureReason, LobbyView, PairStartMessage, ServerMessage } from '@meshpunch/protocol';
+import type { ENetConnection } from '@meshpunch/enet';
 import { ENetMultiplayerPeer } from '@meshpunch/multiplayer';
+import { discoverUpnpGateway, type UpnpGateway } from '@meshpunch/nat';
+import type { Candidate, FailureReason, MemberView } from '@meshpunch/protocol';
+import { SignalingClient, type PairStart } from '@meshpunch/signaling';
 import { formatEndpoint, isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
-import { DEFAULT_LINK_TIMEOUTS, type LinkFailureReason, type LinkOutcome, type LinkTimeouts } from '../core/link-machine.js';
+import type { LinkFailureReason, LinkOutcome } from '../core/link-machine.js';
 import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
 import { AgentError } from '../errors.js';
-import { LinkRunner, type LinkHost } from './link-runner.js';
+import { LinkRunner } from './link-runner.js';
 import { resolveJoinMeshOptions, type JoinMeshConfig, type JoinMeshOptions } from './options.js';
-import { SignalConnection } from './signal-connection.js';
 
 /** Events of a MeshSession. */
 export interface MeshSessionEvents {
   /** Every step, in order (see MeshEvent). */
   progress: [event: MeshEvent];
 }
+
+/** SSDP search time for the session's one UPnP gateway discovery, ms (answers come in ~100 ms on a LAN). */
+const UPNP_DISCOVERY_MS = 2000;
 
 /** Maps the agent's typed link failures onto the protocol's bounded reason set. */
 function wireReason(r: LinkFailureReason): FailureReason {
@@ -40,6 +45,9 @@ function wireReason(r: LinkFailureReason): FailureReason {
   }
 }
 
+/** Signaling events that arrive before the session exists are held here, in order. */
+type Held = { type: 'pair'; p: PairStart } | { type: 'cands'; pair: number; c: Candidate[] } | { type: 'joined'; m: MemberView } | { type: 'left'; id: number };
+
 /**
  * A joined mesh: `multiplayer` is the ENetMultiplayerPeer (mesh mode, autoPoll on) that carries
  * the game's packets; links appear in it as they are punched. Close it with `close()`.
@@ -52,33 +60,30 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** The mesh; `peerConnected(id)` fires as each link is added. */
   readonly multiplayer: ENetMultiplayerPeer;
   private readonly config: JoinMeshConfig;
-  private readonly conn: SignalConnection;
+  private readonly client: SignalingClient;
   private readonly view: MeshView;
+  private readonly stunServers: readonly Endpoint[];
   private readonly links = new Map<number, LinkRunner>();
-  private readonly linkByPeer = new Map<number, number>();
+  private readonly pairOfPeer = new Map<number, number>();
   /** Peers currently added to the mesh with addMeshPeer. */
   private readonly meshPeers = new Set<number>();
+  private upnp: Promise<UpnpGateway | undefined> | undefined = undefined;
   private closing = false;
-  private readonly stunServers: readonly Endpoint[];
 
   /** @internal use joinMesh() */
-  constructor(config: JoinMeshConfig, conn: SignalConnection, id: number, lobby: LobbyView, stunServers: readonly Endpoint[]) {
+  constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[]) {
     super();
     this.config = config;
-    this.stunServers = stunServers;
-    this.conn = conn;
+    this.client = client;
     this.id = id;
     this.lobby = config.lobby;
+    this.stunServers = stunServers;
     this.view = new MeshView(id, config.lobby);
-    for (const m of lobby.members) this.view.addMember(m.id);
+    for (const m of members) this.view.addMember(m);
     this.multiplayer = new ENetMultiplayerPeer();
     this.multiplayer.createMesh(id);
     this.multiplayer.autoPoll = true;
     this.multiplayer.on('peerDisconnected', (peer) => this.onMeshPeerGone(peer));
-    conn.deliverTo((m) => this.onMessage(m));
-    conn.on('closed', (code, reason) => {
-      if (!this.closing) this.emitProgress({ type: 'signalLost', detail: `closed with ${code}${reason === '' ? '' : ` ${reason}`}` });
-    });
   }
 
   /** Number of lobby members, ourselves included. */
@@ -96,13 +101,14 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     return this.view.isSettled;
   }
 
-  /** The current report (same shape as `meshpunch join --json`). */
+  /** The current report (same shape as `meshpunch join --json`), with fresh RTTs. */
   report(): MeshReport {
-    for (const [peer, pairId] of this.linkByPeer) {
-      const runner = this.links.get(pairId);
-      const rtt = runner?.currentRttMs();
-      if (rtt !== undefined) runner!.machine.updateRtt(rtt);
-      if (runner !== undefined) this.view.setLink(peer, runner.machine.phase, runner.machine.outcome);
+    for (const [peer, pair] of this.pairOfPeer) {
+      const runner = this.links.get(pair);
+      if (runner === undefined) continue;
+      const rtt = runner.currentRttMs();
+      if (rtt !== undefined) runner.machine.updateRtt(rtt);
+      this.view.setLink(peer, runner.machine.phase, runner.machine.outcome);
     }
     return this.view.report();
   }
@@ -115,142 +121,150 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
 
   /**
    * Resolves when the lobby has at least `members` members (ourselves included) and every link
-   * is up; rejects with AGENT_TIMEOUT after `timeoutMs`, AGENT_CLOSED when closed first.
+   * is up. @throws AgentError AGENT_TIMEOUT after `timeoutMs`; AGENT_CLOSED when closed first.
    */
   waitForMesh(members: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.closing) finish(new AgentError('AGENT_CLOSED', 'the session was closed while waiting for the mesh'));
-        else if (this.view.memberCount >= members && this.view.isFull) finish(undefined);
-      };
-      const timer = setTimeout(() => {
-        finish(new AgentError('AGENT_TIMEOUT', `the mesh of peer ${this.id} has ${this.view.connectedCount + 1} of ${members} members linked after ${timeoutMs} ms`, { members, timeoutMs }));
-      }, timeoutMs);
       const finish = (err: Error | undefined): void => {
         clearTimeout(timer);
         this.off('progress', check);
         if (err === undefined) resolve();
         else reject(err);
       };
+      const check = (): void => {
+        if (this.closing) finish(new AgentError('AGENT_CLOSED', 'the session was closed while waiting for the mesh'));
+        else if (this.view.memberCount >= members && this.view.isFull) finish(undefined);
+      };
+      const timer = setTimeout(() => {
+        const linked = this.view.connectedCount + 1;
+        finish(new AgentError('AGENT_TIMEOUT', `peer ${this.id} has ${linked} of ${members} members linked after ${timeoutMs} ms`, { members, linked, timeoutMs }));
+      }, timeoutMs);
       this.on('progress', check);
       check();
     });
   }
 
-  /** Leaves the lobby, closes every link, the mesh and the signaling connection. Idempotent. */
+  /** Closes every link, the mesh and the signaling connection (leaving the lobby at once). Idempotent. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     for (const r of this.links.values()) r.close();
     this.links.clear();
-    this.linkByPeer.clear();
+    this.pairOfPeer.clear();
     // Godot's close(): peer_disconnect_now to every peer, so the others see us leave at once.
     this.multiplayer.close();
-    if (!this.conn.isClosed) {
-      await Promise.race([this.conn.request({ type: 'lobby.leave' }).catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
-      this.conn.close();
-    }
-    this.emit('progress', { type: 'signalLost', detail: 'closed' } as MeshEvent);
+    // Closing with 1000 leaves the lobby without the resume grace period.
+    await this.client.close();
+    this.emit('progress', { type: 'signalLost', detail: 'closed' });
     this.removeAllListeners();
   }
 
-  private emitProgress(e: MeshEvent): void {
-    this.emit('progress', e);
-  }
-
-  private onMessage(m: ServerMessage): void {
+  /** @internal the signaling client's events, in order. */
+  handle(h: Held): void {
     if (this.closing) return;
-    switch (m.type) {
-      case 'peer.joined':
-        this.view.addMember(m.peer.id);
-        this.emitProgress({ type: 'memberJoined', id: m.peer.id });
+    switch (h.type) {
+      case 'joined':
+        this.view.addMember(h.m.id);
+        this.emit('progress', { type: 'memberJoined', id: h.m.id });
         break;
-      case 'peer.left':
-        this.removePeer(m.id);
+      case 'left':
+        this.removePeer(h.id);
         break;
-      case 'pair.start':
-        this.startPair(m);
+      case 'pair':
+        this.startPair(h.p);
         break;
-      case 'pair.candidates':
-        this.links.get(m.pair)?.remoteCandidates(m.candidates, m.done);
-        break;
-      case 'shutdown':
-        this.emitProgress({ type: 'signalLost', detail: `service shutting down: ${m.reason}` });
-        break;
-      default:
+      case 'cands':
+        this.links.get(h.pair)?.remoteCandidates(h.c);
         break;
     }
+  }
+
+  /** @internal the signaling connection is gone for good. */
+  signalLost(detail: string): void {
+    if (!this.closing) this.emit('progress', { type: 'signalLost', detail });
   }
 
   private removePeer(id: number): void {
-    const pairId = this.linkByPeer.get(id);
-    if (pairId !== undefined) {
-      this.links.get(pairId)?.remoteLeft();
-      this.links.delete(pairId);
-      this.linkByPeer.delete(id);
+    const pair = this.pairOfPeer.get(id);
+    if (pair !== undefined) {
+      this.links.get(pair)?.remoteLeft();
+      this.links.delete(pair);
+      this.pairOfPeer.delete(id);
     }
     const wasLinked = this.meshPeers.delete(id);
-    if (wasLinked) this.multiplayer.disconnectPeer(id, true);
+    if (wasLinked) this.dropFromMesh(id);
     this.view.removeMember(id);
-    this.emitProgress({ type: 'memberLeft', id });
-    if (wasLinked) this.emitProgress({ type: 'peerRemoved', remoteId: id, why: 'left' });
+    this.emit('progress', { type: 'memberLeft', id });
+    if (wasLinked) this.emit('progress', { type: 'peerRemoved', remoteId: id, why: 'left' });
+  }
+
+  /** Removes a peer from the mesh now (ENet DISCONNECT sent, host destroyed, no event). */
+  private dropFromMesh(id: number): void {
+    try {
+      this.multiplayer.disconnectPeer(id, true);
+    } catch {
+      // Already gone from the mesh (its disconnect raced the lobby message): nothing to drop.
+    }
   }
 
   private onMeshPeerGone(id: number): void {
-    this.meshPeers.delete(id);
-    const pairId = this.linkByPeer.get(id);
-    const runner = pairId === undefined ? undefined : this.links.get(pairId);
-    if (runner !== undefined) {
-      runner.lost('the ENet peer disconnected or timed out');
-      this.view.setLink(id, 'failed', { ok: false, reason: 'peer-lost', detail: 'the ENet peer disconnected or timed out' });
-    }
-    this.emitProgress({ type: 'peerRemoved', remoteId: id, why: 'lost' });
+    if (!this.meshPeers.delete(id)) return;
+    const pair = this.pairOfPeer.get(id);
+    const runner = pair === undefined ? undefined : this.links.get(pair);
+    runner?.lost('the ENet peer disconnected or timed out');
+    this.view.setLink(id, 'failed', { ok: false, reason: 'peer-lost', detail: 'the ENet peer disconnected or timed out' });
+    this.emit('progress', { type: 'peerRemoved', remoteId: id, why: 'lost' });
   }
 
-  private startPair(m: PairStartMessage): void {
-    if (!this.view.hasMember(m.remote)) this.view.addMember(m.remote);
-    const old = this.linkByPeer.get(m.remote);
+  private upnpGateway(): Promise<UpnpGateway | undefined> {
+    this.upnp ??= discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS }).catch(() => undefined);
+    return this.upnp;
+  }
+
+  private startPair(p: PairStart): void {
+    if (!this.view.hasMember(p.remote)) this.view.addMember(p.remote);
+    const old = this.pairOfPeer.get(p.remote);
     if (old !== undefined) {
       this.links.get(old)?.close();
       this.links.delete(old);
-      if (this.meshPeers.delete(m.remote)) this.multiplayer.disconnectPeer(m.remote, true);
+      if (this.meshPeers.delete(p.remote)) this.dropFromMesh(p.remote);
     }
-    const offset = m.offsetMs ?? this.conn.offsetMs ?? 0;
-    const startAt = m.at + offset;
-    const timeouts: LinkTimeouts = this.config.timeouts;
-    const runner = new LinkRunner({
+    const runner: LinkRunner = new LinkRunner({
       ownId: this.id,
-      start: { pairId: String(m.pair), remoteId: m.remote, role: m.role, startAt },
-      secret: m.secret,
+      start: { pairId: String(p.pair), remoteId: p.remote, role: p.role, startAt: p.startAt },
+      secret: p.secret,
       config: this.config,
       stunServers: this.stunServers,
-      timeouts,
+      timeouts: this.config.timeouts,
+      upnpGateway: () => this.upnpGateway(),
       now: () => performance.now(),
-      sendCandidates: (candidates: Candidate[]) => this.conn.fire({ type: 'pair.candidates', pair: m.pair, candidates, done: true }),
+      sendCandidates: (candidates) => {
+        this.client.sendCandidates(p.pair, candidates, { done: true }).catch(() => undefined);
+      },
       onPhase: (phase) => {
-        this.view.setLink(m.remote, phase, runner.machine.outcome);
-        this.emitProgress({ type: 'linkPhase', remoteId: m.remote, role: m.role, phase });
+        this.view.setLink(p.remote, phase, runner.machine.outcome);
+        this.emit('progress', { type: 'linkPhase', remoteId: p.remote, role: p.role, phase });
       },
-      addMeshPeer: (host: LinkHost) => {
-        this.multiplayer.addMeshPeer(m.remote, host as never);
-        this.meshPeers.add(m.remote);
+      addMeshPeer: (host: ENetConnection) => {
+        this.multiplayer.addMeshPeer(p.remote, host);
+        this.meshPeers.add(p.remote);
       },
-      onOutcome: (o: LinkOutcome) => this.onOutcome(m.pair, m.remote, o),
+      onOutcome: (o) => this.onOutcome(p.pair, p.remote, o),
     });
-    this.links.set(m.pair, runner);
-    this.linkByPeer.set(m.remote, m.pair);
+    this.links.set(p.pair, runner);
+    this.pairOfPeer.set(p.remote, p.pair);
     runner.begin();
   }
 
   private onOutcome(pair: number, remote: number, o: LinkOutcome): void {
-    if (this.links.get(pair) === undefined) return;
+    if (this.closing || this.links.get(pair) === undefined) return;
     this.view.setLink(remote, o.ok ? 'connected' : 'failed', o);
     if (o.ok) {
-      this.conn.fire({ type: 'pair.result', pair, outcome: 'connected', path: o.path, rttMs: Math.max(0, Math.round(o.rttMs)) });
-      this.emitProgress({ type: 'linkUp', remoteId: remote, path: o.path, rttMs: o.rttMs, local: formatEndpoint(o.local), remote: formatEndpoint(o.remote) });
+      this.client.reportPairResult(pair, { outcome: 'connected', path: o.path, rttMs: Math.max(0, Math.round(o.rttMs)) }).catch(() => undefined);
+      this.emit('progress', { type: 'linkUp', remoteId: remote, path: o.path, rttMs: o.rttMs, local: formatEndpoint(o.local), remote: formatEndpoint(o.remote) });
     } else {
-      this.conn.fire({ type: 'pair.result', pair, outcome: 'failed', reason: wireReason(o.reason) });
-      this.emitProgress({ type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
+      this.client.reportPairResult(pair, { outcome: 'failed', reason: wireReason(o.reason) }).catch(() => undefined);
+      this.emit('progress', { type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
     }
   }
 }
@@ -258,43 +272,58 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
 /**
  * Joins (or creates) a lobby and returns the session with its mesh. Links form in the
  * background; use `waitForMesh()` or the `progress` events.
- * @throws AgentError ERR_INVALID_PARAMETER for bad options (synchronously checked, rejected);
- *   AGENT_SIGNAL_FAILED when the service is unreachable; AGENT_LOBBY_FAILED when it refuses the
- *   lobby (the message carries the service's code, e.g. SIG_LOBBY_NOT_FOUND).
+ * @throws AgentError ERR_INVALID_PARAMETER for bad options; AGENT_SIGNAL_FAILED when the service
+ *   is unreachable; AGENT_LOBBY_FAILED when it refuses the lobby (the message carries the
+ *   service's code, e.g. SIG_LOBBY_NOT_FOUND).
  */
 export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEvent) => void): Promise<MeshSession> {
   const config = resolveJoinMeshOptions(options);
-  const conn = await SignalConnection.open(config.signal);
-  onProgress?.({ type: 'signalConnected', url: config.signal });
-  let answer: ServerMessage;
+  let client: SignalingClient;
   try {
-    answer = await conn.request(
-      config.create
-        ? { type: 'lobby.create', name: config.lobby, ...(config.password === undefined ? {} : { password: config.password }), mode: 'mesh' }
-        : { type: 'lobby.join', lobby: config.lobby, ...(config.password === undefined ? {} : { password: config.password }) },
-    );
+    client = await SignalingClient.connect(config.signal);
   } catch (err) {
-    conn.close();
-    const e = err as AgentError;
-    throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${e.message}`, { ...e.details }, err);
+    throw new AgentError('AGENT_SIGNAL_FAILED', `signaling service ${config.signal}: ${(err as Error).message}`, { url: config.signal }, err);
   }
-  if (answer.type !== 'lobby.joined') {
-    conn.close();
-    throw new AgentError('AGENT_LOBBY_FAILED', `expected lobby.joined, got ${answer.type}`);
+  onProgress?.({ type: 'signalConnected', url: config.signal });
+  // Listen before joining: pair.start for the members already there follows lobby.joined at once.
+  const held: Held[] = [];
+  let session: MeshSession | undefined;
+  const deliver = (h: Held): void => (session === undefined ? void held.push(h) : session.handle(h));
+  client.on('pairStart', (p) => deliver({ type: 'pair', p }));
+  client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates }));
+  client.on('peerJoined', (m) => deliver({ type: 'joined', m }));
+  client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
+  client.on('closed', (c) => session?.signalLost(`closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}`));
+  client.on('shutdown', (s) => session?.signalLost(`service shutting down: ${s.reason}`));
+  let joined;
+  try {
+    const pw = config.password === undefined ? {} : { password: config.password };
+    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw }) : await client.joinLobby(config.lobby, pw);
+  } catch (err) {
+    await client.close();
+    throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
   }
-  const session = new MeshSession(config, conn, answer.you, answer.lobby, await stunServersFor(config, conn));
+  let stun: readonly Endpoint[];
+  try {
+    stun = await stunServersFor(config, client);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  session = new MeshSession(config, client, joined.you, joined.lobby.members.map((m) => m.id), stun);
   if (onProgress !== undefined) session.onProgress(onProgress);
-  onProgress?.({ type: 'joined', id: answer.you, lobby: config.lobby, created: config.create, members: answer.lobby.members.map((x) => x.id) });
+  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: config.create, members: joined.lobby.members.map((m) => m.id) });
+  for (const h of held.splice(0)) session.handle(h);
   return session;
 }
 
 /**
  * The STUN servers every link asks: the configured ones, else the service's embedded responder
- * (welcome.stunPort) on the signaling host, resolved once.
+ * (welcome.stunPort) on the signaling host; names resolved once.
  */
-async function stunServersFor(config: JoinMeshConfig, conn: SignalConnection): Promise<readonly Endpoint[]> {
+async function stunServersFor(config: JoinMeshConfig, client: SignalingClient): Promise<readonly Endpoint[]> {
   if (config.stun.length > 0) return Promise.all(config.stun.map(async (s) => ({ address: await resolveHost(s.address), port: s.port })));
-  const port = conn.welcome.stunPort;
+  const port = client.stunPort;
   if (port === undefined) return [];
   const host = new URL(config.signal).hostname.replace(/^\[|\]$/g, '');
   return [{ address: await resolveHost(host), port }];
@@ -308,6 +337,3 @@ async function resolveHost(host: string): Promise<string> {
     throw new AgentError('ERR_INVALID_PARAMETER', `cannot resolve STUN host '${host}': ${(err as Error).message}`, { host }, err);
   }
 }
-
-export type { Endpoint };
-export { DEFAULT_LINK_TIMEOUTS };

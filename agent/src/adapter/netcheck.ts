@@ -1,176 +1,99 @@
-// `meshpunch netcheck` (adapter): STUN from plain UDP sockets with the nat package's sans-IO
-// client; RFC 5780 §4.3 mapping and §4.4 filtering tests when the server has an alternate
-// address, a port-allocation sample from fresh sockets, the UPnP gateway when asked.
+// `meshpunch netcheck` (adapter): one UDP socket, the STUN RTT of every server, the nat package's
+// RFC 5780 discovery (mapping, filtering, port allocation from extra sockets), and the UPnP
+// gateway when asked; turned into the report of docs/cli.md.
 
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import { nodeRandom, StunClient, type StunClientEvent, type StunRequestOptions } from '@meshpunch/nat';
-import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
-import { classifyPortAllocation, netcheckVerdict, type NatBehavior, type NetcheckReport, type UpnpReport } from '../core/netcheck-verdict.js';
+import { discoverNat, discoverUpnpGateway, stunBinding, udpTransport, type UdpTransport } from '@meshpunch/nat';
 import type { NetcheckFlags } from '../cli/flags.js';
-import { CoreDriver } from './core-driver.js';
-import { probeUpnp } from './upnp.js';
+import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { netcheckVerdict, type NatBehavior, type NetcheckReport, type PortAllocation, type UpnpReport } from '../core/netcheck-verdict.js';
 
-/**
- * Netcheck's STUN schedule: RTO 250 ms, 3 requests, 4 RTOs of silence → a test that gets no
- * answer ends after 250+500+1000 ms = 1.75 s (tailscale netcheck's STUN phase is 3 s).
- */
-const RTO_MS = 250;
-const REQUESTS = 3;
-const LAST_WAIT = 4;
+/** Netcheck's STUN schedule for the RTT probes: RTO 250 ms, 3 requests (gives up after 1.75 s). */
+const RTT_RTO_MS = 250;
+const RTT_REQUESTS = 3;
+/** Extra sockets for the port-allocation pattern (discoverNat's cap is 8; 3 samples tell the patterns apart). */
+const PORT_SAMPLES = 2;
+/** SSDP search time for netcheck, ms. */
+const UPNP_SEARCH_MS = 2500;
 
-interface StunAnswer {
-  readonly mapped: Endpoint;
-  readonly other: Endpoint | undefined;
-  readonly rttMs: number;
-}
-
-/** One UDP socket with a STUN client on it. */
-class StunSocket {
-  readonly client = new StunClient({ random: nodeRandom, rtoMs: RTO_MS, requestCount: REQUESTS, lastWaitFactor: LAST_WAIT });
-  private readonly sock: Socket;
-  private readonly driver: CoreDriver;
-  private readonly waiting = new Map<number, (a: StunAnswer | undefined) => void>();
-  localPort = 0;
-
-  constructor() {
-    this.sock = createSocket('udp4');
-    this.driver = new CoreDriver({ socketSend: (a, p, b) => this.sock.send(b, p, a) }, () => performance.now());
-    this.sock.on('message', (msg, rinfo) => {
-      this.driver.intercept({ address: rinfo.address, port: rinfo.port }, new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
-    });
-    this.sock.on('error', () => {
-      // ICMP errors on an unconnected socket: the transaction just times out.
-    });
-    this.driver.add(this.client, (e: StunClientEvent) => {
-      const done = this.waiting.get(e.id);
-      if (done === undefined) return;
-      this.waiting.delete(e.id);
-      if (e.type === 'stunSuccess') {
-        done({ mapped: { address: e.mapped.address, port: e.mapped.port }, other: e.otherAddress === undefined ? undefined : { address: e.otherAddress.address, port: e.otherAddress.port }, rttMs: e.rttMs });
-      } else done(undefined);
-    });
-  }
-
-  bind(address: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.sock.once('error', reject);
-      this.sock.bind(0, address, () => {
-        this.sock.off('error', reject);
-        this.localPort = this.sock.address().port;
-        resolve();
-      });
-    });
-  }
-
-  ask(server: Endpoint, options: StunRequestOptions = {}): Promise<StunAnswer | undefined> {
-    return new Promise((resolve) => {
-      const id = this.client.request(Math.floor(performance.now()), server, options);
-      this.waiting.set(id, resolve);
-      this.driver.pump();
-    });
-  }
-
-  close(): void {
-    this.driver.stop();
-    this.sock.close();
+/** Looks for a UPnP IGD on the LAN and asks its external address. Never rejects. */
+export async function probeUpnp(): Promise<UpnpReport> {
+  try {
+    const gw = await discoverUpnpGateway({ timeoutMs: UPNP_SEARCH_MS });
+    let external: string | null = null;
+    try {
+      external = await gw.getExternalAddress();
+    } catch {
+      external = null;
+    }
+    return { available: true, gateway: gw.location, externalAddress: external, detail: `IGDv${gw.igdVersion}` };
+  } catch (err) {
+    return { available: false, gateway: null, externalAddress: null, detail: (err as Error).message.split('\n')[0]! };
   }
 }
 
-function same(a: Endpoint | undefined, b: Endpoint | undefined): boolean {
-  return a !== undefined && b !== undefined && a.address === b.address && a.port === b.port;
-}
-
-function localAddresses(): Set<string> {
-  const out = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+function localEndpoints(port: number): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push({ address: a.address, port });
   return out;
 }
 
 /**
  * Runs the whole check within `flags.timeoutS`.
- * @throws AgentError-like Error when no socket can be opened.
+ * @throws Error when the socket cannot be opened or the time limit passes.
  */
-export async function runNetcheck(flags: NetcheckFlags, bindAddress = '0.0.0.0'): Promise<NetcheckReport> {
-  const sockets: StunSocket[] = [];
-  const open = async (): Promise<StunSocket> => {
-    const s = new StunSocket();
-    sockets.push(s);
-    await s.bind(bindAddress);
-    return s;
-  };
+export async function runNetcheck(flags: NetcheckFlags): Promise<NetcheckReport> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(0, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  sock.on('error', () => {
+    // ICMP errors on an unconnected socket: the STUN transaction just times out.
+  });
+  const t = udpTransport(sock);
   let timer: NodeJS.Timeout | undefined;
   try {
-    const work = check(flags, open);
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`netcheck did not finish within ${flags.timeoutS} s`)), flags.timeoutS * 1000);
     });
-    return await Promise.race([work, limit]);
+    return await Promise.race([check(flags, t, sock.address().port), limit]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    for (const s of sockets) s.close();
+    t.detach();
+    sock.close();
   }
 }
 
-async function check(flags: NetcheckFlags, open: () => Promise<StunSocket>): Promise<NetcheckReport> {
-  const main = await open();
+async function check(flags: NetcheckFlags, t: UdpTransport, port: number): Promise<NetcheckReport> {
   const upnpWork: Promise<UpnpReport | null> = flags.upnp ? probeUpnp() : Promise.resolve(null);
-  // Test I against every server (RFC 5780 §4.3).
-  const first = await Promise.all(flags.stun.map((s) => main.ask(s)));
+  const servers = flags.stun.map((s) => ({ address: s.address, port: s.port }));
+  const rtts = await Promise.allSettled(servers.map((s) => stunBinding(t, s, { family: 4, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 })));
   const stunRttMs: Record<string, number | null> = {};
-  flags.stun.forEach((s, i) => (stunRttMs[formatEndpoint(s)] = first[i] === undefined ? null : Math.round(first[i]!.rttMs * 10) / 10));
-  const answered = first.findIndex((a) => a !== undefined);
-  const udp = answered >= 0;
-  let mapping: NatBehavior = 'unknown';
-  let filtering: NatBehavior = 'unknown';
-  let publicAddress: string | null = null;
-  let natPresent = true;
-  const samples: Array<{ localPort: number; publicPort: number }> = [];
-  if (udp) {
-    const server = flags.stun[answered]!;
-    const a1 = first[answered]!;
-    publicAddress = formatEndpoint(a1.mapped);
-    samples.push({ localPort: main.localPort, publicPort: a1.mapped.port });
-    natPresent = !(localAddresses().has(a1.mapped.address) && a1.mapped.port === main.localPort);
-    if (!natPresent) mapping = 'none';
-    else if (a1.other !== undefined) {
-      // Test II: the alternate address, primary port. Same mapping → endpoint-independent.
-      const a2 = await main.ask({ address: a1.other.address, port: server.port });
-      if (a2 !== undefined) {
-        if (same(a2.mapped, a1.mapped)) mapping = 'endpoint-independent';
-        else {
-          // Test III: alternate address and port. Same as II → address-dependent.
-          const a3 = await main.ask(a1.other);
-          if (a3 !== undefined) mapping = same(a3.mapped, a2.mapped) ? 'address-dependent' : 'address-and-port-dependent';
-        }
-      }
-    } else {
-      // No RFC 5780 server: compare servers (tailscale's MappingVariesByDestIP).
-      const others = first.filter((a, i) => a !== undefined && flags.stun[i]!.address !== server.address);
-      if (others.length > 0) mapping = others.every((a) => same(a!.mapped, a1.mapped)) ? 'endpoint-independent' : 'address-and-port-dependent';
-    }
-    if (a1.other !== undefined) {
-      // Filtering on a fresh socket (test II above opened the alternate address on `main`):
-      // plain request (a port sample), change IP+port, change port only — in parallel.
-      const f = await open();
-      const [plain, both, port] = await Promise.all([f.ask(server), f.ask(server, { changeRequest: { changeIp: true, changePort: true } }), f.ask(server, { changeRequest: { changeIp: false, changePort: true } })]);
-      if (plain !== undefined) samples.push({ localPort: f.localPort, publicPort: plain.mapped.port });
-      filtering = both !== undefined ? 'endpoint-independent' : port !== undefined ? 'address-dependent' : 'address-and-port-dependent';
-    }
-    const extra = await open();
-    const e = await extra.ask(server);
-    if (e !== undefined) samples.push({ localPort: extra.localPort, publicPort: e.mapped.port });
-  }
+  flags.stun.forEach((s, i) => {
+    const r = rtts[i]!;
+    stunRttMs[formatEndpoint(s)] = r.status === 'fulfilled' ? Math.round(r.value.rttMs * 10) / 10 : null;
+  });
+  // Discovery starts with the first server that answered (the RFC 5780 one comes first by convention).
+  const firstOk = rtts.findIndex((r) => r.status === 'fulfilled');
+  const ordered = firstOk <= 0 ? servers : [servers[firstOk]!, ...servers.filter((_, i) => i !== firstOk)];
+  const d = await discoverNat(t, { servers: ordered, localAddresses: localEndpoints(port), family: 4, portSamples: PORT_SAMPLES });
   const upnp = await upnpWork;
+  const mapping = d.mapping as NatBehavior;
+  const filtering = d.filtering as NatBehavior;
   return {
-    udp,
-    publicAddress,
+    udp: d.udp,
+    publicAddress: d.mappedAddress === undefined ? null : formatEndpoint(d.mappedAddress),
     publicAddressV6: null,
     mappingBehavior: mapping,
     filteringBehavior: filtering,
-    portAllocation: udp ? classifyPortAllocation(samples, natPresent) : 'unknown',
+    portAllocation: (mapping === 'none' ? 'none' : d.portAllocation) as PortAllocation,
     upnp,
     stunRttMs,
-    verdict: netcheckVerdict({ udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true }),
+    verdict: netcheckVerdict({ udp: d.udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true }),
   };
 }

@@ -23,7 +23,7 @@ export interface JoinMeshOptions {
   timeouts?: Partial<LinkTimeouts>;
   /**
    * ENet peer timeout after the link is up, ms: a silent peer is dropped within about this long
-   * (issue #7 wants ≤ 6 s). Default 5000.
+   * plus ENet's 500 ms ping interval (issue #7 wants ≤ 6 s). Default 4000.
    */
   peerTimeoutMs?: number;
 }
@@ -67,7 +67,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   for (const [k, v] of Object.entries(timeouts)) {
     if (!Number.isInteger(v) || v < 1 || v > 600_000) throw invalid(`timeouts.${k} must be an integer 1..600000 ms, got ${v}`, { got: v });
   }
-  const peerTimeoutMs = o.peerTimeoutMs ?? 5000;
+  const peerTimeoutMs = o.peerTimeoutMs ?? 4000;
   if (!Number.isInteger(peerTimeoutMs) || peerTimeoutMs < 1000 || peerTimeoutMs > 60_000) {
     throw invalid(`peerTimeoutMs must be an integer 1000..60000, got ${peerTimeoutMs}`, { got: peerTimeoutMs });
   }

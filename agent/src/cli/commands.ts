@@ -2,10 +2,10 @@
 // adapter for `netcheck`, the signaling service's own CLI for `signal`.
 
 import { readFileSync } from 'node:fs';
-import { runSignalCli } from '@meshpunch/signaling';
 import { joinMesh } from '../adapter/mesh-session.js';
 import { runNetcheck } from '../adapter/netcheck.js';
 import type { CliCommands } from './main.js';
+import { runSignal } from './signal-command.js';
 
 function packageVersion(): string {
   try {
@@ -33,5 +33,5 @@ export const realCommands: CliCommands = {
       onProgress,
     ),
   netcheck: (flags) => runNetcheck(flags),
-  signal: (argv) => runSignalCli([...argv]),
+  signal: (argv) => runSignal(argv),
 };

@@ -43,7 +43,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const delivery: DeliveryRow[] = MODES.map(([mode]) => ({ mode, sent: 0, delivered: 0 }));
   try {
     signaling = await startEmbeddedSignaling();
-    o.log(`signaling service on ${signaling.url} (STUN responder on udp ${signaling.stunAddress})`);
+    o.log(`signaling service on ${signaling.url}${signaling.stunAddress === undefined ? '' : ` (STUN responder on udp ${signaling.stunAddress})`}`);
     const lobby = 'demo';
     // The creator first (it becomes peer 1), then the others at once.
     sessions.push(await joinMesh({ signal: signaling.url, lobby, create: true, bindAddress: '127.0.0.1' }));
