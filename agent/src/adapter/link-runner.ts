@@ -67,6 +67,8 @@ export class LinkRunner {
   private upnp: UpnpPortMapping | undefined = undefined;
   private peer: ENetPacketPeer | undefined = undefined;
   private local: Candidate[] = [];
+  /** RTT of the punch check that proved the path, ms: the link's RTT as reported. */
+  private punchRttMs: number | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private servicing = false;
   private handedOver = false;
@@ -113,12 +115,6 @@ export class LinkRunner {
   close(): void {
     this.machine.close(this.now());
     this.drain();
-  }
-
-  /** ENet's current RTT estimate for the link, ms, while connected. */
-  currentRttMs(): number | undefined {
-    if (this.peer === undefined || this.machine.phase !== 'connected') return undefined;
-    return this.peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
   }
 
   private now(): number {
@@ -256,6 +252,7 @@ export class LinkRunner {
       return;
     }
     this.punch.on('selected', (e: Extract<PunchEvent, { type: 'selected' }>) => {
+      this.punchRttMs = e.selected.rttMs;
       this.machine.handlePunchSucceeded(this.now(), { address: e.selected.address, port: e.selected.port }, e.selected.path);
       this.drain();
     });
@@ -310,7 +307,10 @@ export class LinkRunner {
     this.peer = peer;
     peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
     const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
-    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME));
+    // ENet's own estimate starts at 500 ms and, on the accepting side, converges by 1/8 per
+    // sample (libenet's smoothing), so the link's RTT is the punch check's, measured between the
+    // same two sockets a moment earlier.
+    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, this.punchRttMs ?? peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME));
     this.drain();
   }
 

@@ -46,7 +46,13 @@ function wireReason(r: LinkFailureReason): FailureReason {
 }
 
 /** Signaling events that arrive before the session exists are held here, in order. */
-type Held = { type: 'pair'; p: PairStart } | { type: 'cands'; pair: number; c: Candidate[] } | { type: 'joined'; m: MemberView } | { type: 'left'; id: number };
+type Held =
+  | { type: 'pair'; p: PairStart }
+  | { type: 'cands'; pair: number; c: Candidate[] }
+  | { type: 'joined'; m: MemberView }
+  | { type: 'left'; id: number }
+  | { type: 'away'; id: number }
+  | { type: 'back'; id: number };
 
 /**
  * A joined mesh: `multiplayer` is the ENetMultiplayerPeer (mesh mode, autoPoll on) that carries
@@ -101,15 +107,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     return this.view.isSettled;
   }
 
-  /** The current report (same shape as `meshpunch join --json`), with fresh RTTs. */
+  /** The current report (same shape as `meshpunch join --json`). */
   report(): MeshReport {
-    for (const [peer, pair] of this.pairOfPeer) {
-      const runner = this.links.get(pair);
-      if (runner === undefined) continue;
-      const rtt = runner.currentRttMs();
-      if (rtt !== undefined) runner.machine.updateRtt(rtt);
-      this.view.setLink(peer, runner.machine.phase, runner.machine.outcome);
-    }
     return this.view.report();
   }
 
@@ -169,6 +168,14 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         break;
       case 'left':
         this.removePeer(h.id);
+        break;
+      case 'away':
+        // Its WebSocket dropped (it may resume within the grace period). A live ENet link stays;
+        // a member we have no link with cannot be linked now, so it stops counting.
+        if (!this.meshPeers.has(h.id) && this.view.link(h.id)?.phase !== 'connected') this.view.removeMember(h.id);
+        break;
+      case 'back':
+        this.view.addMember(h.id);
         break;
       case 'pair':
         this.startPair(h.p);
@@ -293,6 +300,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates }));
   client.on('peerJoined', (m) => deliver({ type: 'joined', m }));
   client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
+  client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
+  client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
   client.on('closed', (c) => session?.signalLost(`closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}`));
   client.on('shutdown', (s) => session?.signalLost(`service shutting down: ${s.reason}`));
   let joined;
@@ -310,7 +319,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
     await client.close();
     throw err;
   }
-  session = new MeshSession(config, client, joined.you, joined.lobby.members.map((m) => m.id), stun);
+  // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
+  session = new MeshSession(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun);
   if (onProgress !== undefined) session.onProgress(onProgress);
   onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: config.create, members: joined.lobby.members.map((m) => m.id) });
   for (const h of held.splice(0)) session.handle(h);

@@ -243,11 +243,6 @@ export class LinkMachine<C> {
     this.fail(now, 'add-failed', detail);
   }
 
-  /** Updates the RTT shown for an established link (ENet's round-trip estimate). */
-  updateRtt(rttMs: number): void {
-    if (this.finalOutcome?.ok === true) this.finalOutcome = { ...this.finalOutcome, rttMs };
-  }
-
   /** The ENet peer disconnected or timed out after (or while) connecting. */
   handleLost(now: number, detail: string): void {
     if (this.current === 'connected') {
