@@ -74,20 +74,21 @@ describe('meshpunch CLI (end to end)', function () {
       return p;
     }
 
-    it('forms a full mesh of 3 processes: each `join --json --wait-peers 3` exits 0 with 2 peers', async () => {
+    it('forms a full mesh of 3 processes: each `join --json --wait-peers 3 --exchange 20` exits 0 with 2 peers and every message', async () => {
       const lobby = `e2e-json-${lobbySeq++}`;
-      const args = ['--json', '--wait-peers', '3', '--timeout', '30'];
+      const args = ['--json', '--wait-peers', '3', '--exchange', '20', '--timeout', '30'];
       const a = await creator(lobby, args);
       const b = agent(lobby, args);
       const c = agent(lobby, args);
       const codes = await Promise.all([a.exited, b.exited, c.exited]);
-      const reports = [a, b, c].map((p) => JSON.parse(p.stdout.join('\n')) as { id: number; lobby: string; peers: Array<{ id: number; path: string; rttMs: number; local: string; remote: string }>; failures: unknown[] });
+      const reports = [a, b, c].map((p) => JSON.parse(p.stdout.join('\n')) as { id: number; lobby: string; peers: Array<{ id: number; path: string; rttMs: number; local: string; remote: string }>; failures: unknown[]; exchange: { sent: number; received: Record<string, number> } });
       expect(codes, [a, b, c].map((p) => p.tail()).join('\n---\n')).to.deep.equal([0, 0, 0]);
       expect(reports[0]!.id).to.equal(1);
       const ids = reports.map((r) => r.id);
       expect(new Set(ids).size).to.equal(3);
       for (const r of reports) {
         expect(r.lobby).to.equal(lobby);
+        expect(r.exchange).to.deep.equal({ sent: 20, received: Object.fromEntries(ids.filter((i) => i !== r.id).map((i) => [String(i), 20])) });
         expect(r.failures).to.deep.equal([]);
         expect(r.peers.map((p) => p.id).sort((x, y) => x - y)).to.deep.equal(ids.filter((i) => i !== r.id).sort((x, y) => x - y));
         for (const p of r.peers) {

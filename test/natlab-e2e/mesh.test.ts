@@ -37,9 +37,9 @@ describe('meshpunch in the NAT lab', function () {
     const hosts = ['p1', 'f1', 'a1', 'q1', 'u1', 't1', 't2'];
     // p1 creates; the others join once the lobby exists (its "created" line).
     const procs = new Map<string, LabProcess>();
-    procs.set('p1', labAgent(l, 'p1', lobby, ['--create', '--wait-peers', '7', '--timeout', '60']));
+    procs.set('p1', labAgent(l, 'p1', lobby, ['--create', '--wait-peers', '7', '--exchange', '10', '--timeout', '60']));
     await procs.get('p1')!.waitForLine(/created 'lab-six' as peer 1/, 15_000);
-    for (const h of hosts.slice(1)) procs.set(h, labAgent(l, h, lobby, [...(h === 'u1' ? ['--upnp'] : []), '--json', '--wait-peers', '7', '--timeout', '60']));
+    for (const h of hosts.slice(1)) procs.set(h, labAgent(l, h, lobby, [...(h === 'u1' ? ['--upnp'] : []), '--json', '--wait-peers', '7', '--exchange', '10', '--timeout', '60']));
     const codes = await Promise.all([...procs.values()].map((p) => p.exited));
     const why = [...procs.values()].map((p) => `${p.label}: ${p.tail(8)}`).join('\n');
     expect(codes, why).to.deep.equal(hosts.map(() => 0));
@@ -48,6 +48,8 @@ describe('meshpunch in the NAT lab', function () {
     for (const [h, r] of reports) {
       expect(r.failures, `${h}: ${JSON.stringify(r.failures)}`).to.deep.equal([]);
       expect(r.peers).to.have.length(6);
+      // Messages flow all-to-all: 10 reliable messages arrived from each of the six others.
+      expect(Object.values((r as JoinReport & { exchange: { received: Record<string, number> } }).exchange.received), h).to.deep.equal([10, 10, 10, 10, 10, 10]);
       for (const p of r.peers) {
         const other = [...idOf].find(([, id]) => id === p.id)![0];
         const sameLan = (h === 't1' && other === 't2') || (h === 't2' && other === 't1');
@@ -55,8 +57,13 @@ describe('meshpunch in the NAT lab', function () {
         else expect(p.path, `${h}→${other}`).to.be.oneOf(h === 'u1' || other === 'u1' ? ['upnp', 'direct'] : ['direct']);
       }
     }
-    // UPnP was used: at least one link of u1 goes through its mapping.
-    expect(reports.get('u1')!.peers.some((p) => p.path === 'upnp'), JSON.stringify(reports.get('u1'))).to.equal(true);
+    // UPnP was used: the path kind is the remote candidate's type, so the peers that reached u1
+    // through its router mapping say 'upnp' (u1 itself, reaching their srflx, says 'direct').
+    const u1 = idOf.get('u1')!;
+    const viaUpnp = [...reports].filter(([h, r]) => h !== 'u1' && r.peers.some((p) => p.id === u1 && p.path === 'upnp')).map(([h]) => h);
+    console.log(`      [natlab] peers that reached u1 through its UPnP mapping: ${viaUpnp.join(', ') || 'none'}`);
+    expect(viaUpnp, JSON.stringify([...reports])).to.not.be.empty;
+    expect(procs.get('p1')!.lines.find((x) => x.startsWith('messages: ')), procs.get('p1')!.tail()).to.match(/^messages: sent 10 to each peer; received (10 from \d+(, )?){6}$/);
   });
 
   it('symmetric agents: links to no-NAT, full-cone, address-restricted and UPnP peers succeed; to port-restricted and symmetric peers fail typed, in time', async () => {
@@ -87,8 +94,17 @@ describe('meshpunch in the NAT lab', function () {
       }
       // Bounded: the failures came within the punch limit, not a hang.
       expect(elapsed).to.be.below(30_000);
-      // The rest of the mesh is unaffected: every stay-agent still has its four links up.
-      for (const h of stay) expect(procs.get(h)!.hasExited, h).to.equal(false);
+      // The rest of the mesh is unaffected: every stay-agent is still running, has its links to
+      // the four other stay-agents up, and never lost one.
+      for (const h of stay) {
+        const p = procs.get(h)!;
+        expect(p.hasExited, h).to.equal(false);
+        for (const o of stay) {
+          if (o === h) continue;
+          expect(p.lines.some((x) => new RegExp(`link ${ids.get(o)!} +up: `).test(x)), `${h} → ${o}: ${p.tail()}`).to.equal(true);
+          expect(p.lines.some((x) => x.includes(`peer ${ids.get(o)!} removed`)), `${h} lost ${o}`).to.equal(false);
+        }
+      }
     } finally {
       for (const p of procs.values()) await p.stop();
     }

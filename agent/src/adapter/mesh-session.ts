@@ -4,7 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import type { ENetConnection } from '@meshpunch/enet';
-import { ENetMultiplayerPeer } from '@meshpunch/multiplayer';
+import { ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
 import { discoverUpnpGateway, type UpnpGateway } from '@meshpunch/nat';
 import type { Candidate, FailureReason, MemberView } from '@meshpunch/protocol';
 import { SignalingClient, type PairStart } from '@meshpunch/signaling';
@@ -74,6 +74,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** Peers currently added to the mesh with addMeshPeer. */
   private readonly meshPeers = new Set<number>();
   private upnp: Promise<UpnpGateway | undefined> | undefined = undefined;
+  private exchangeCounts: Map<number, number> | undefined = undefined;
   private closing = false;
 
   /** @internal use joinMesh() */
@@ -141,6 +142,72 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       this.on('progress', check);
       check();
     });
+  }
+
+  /**
+   * Starts counting exchange messages (`meshpunch:<from>:<seq>`) per sender. Call it right after
+   * joining when `exchangeMessages` will be used: peers whose mesh completes first send before
+   * ours is complete. While counting, the mesh's packets go to this listener, not to getPacket().
+   */
+  countExchangeMessages(): void {
+    if (this.exchangeCounts !== undefined) return;
+    const counts = new Map<number, number>();
+    this.exchangeCounts = counts;
+    const dec = new TextDecoder();
+    this.multiplayer.on('packet', (data, from) => {
+      const m = /^meshpunch:(\d+):\d+$/.exec(dec.decode(data));
+      if (m === null || Number(m[1]) !== from) return;
+      counts.set(from, (counts.get(from) ?? 0) + 1);
+      this.emit('progress', { type: 'messages', from, count: counts.get(from)! });
+    });
+  }
+
+  /**
+   * Sends `count` reliable messages to every linked peer through the mesh and waits until
+   * `count` have arrived from every one of them (they do the same), or `timeoutMs` passes.
+   * Resolves with the number received per peer id.
+   */
+  async exchangeMessages(count: number, timeoutMs: number): Promise<Map<number, number>> {
+    this.countExchangeMessages();
+    const counts = this.exchangeCounts!;
+    const peers = [...this.meshPeers];
+    const enc = new TextEncoder();
+    this.multiplayer.transferMode = TransferMode.TRANSFER_MODE_RELIABLE;
+    for (const p of peers) {
+      this.multiplayer.setTargetPeer(p);
+      for (let i = 0; i < count; i++) this.multiplayer.putPacket(enc.encode(`meshpunch:${this.id}:${i}`));
+    }
+    this.multiplayer.setTargetPeer(0);
+    const done = (): boolean => peers.every((p) => (counts.get(p) ?? 0) >= count);
+    const end = performance.now() + timeoutMs;
+    while (!this.closing && !done() && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+    return new Map(peers.map((p) => [p, counts.get(p) ?? 0]));
+  }
+
+  /**
+   * Resolves true once the service's lobby view has an outcome (connected or failed, reported
+   * by either side) for every pair of present members, false after `timeoutMs`. A CLI that
+   * leaves as soon as its own links are up waits for this, so it does not cut the links others
+   * are still finishing.
+   */
+  async lobbySettled(timeoutMs: number): Promise<boolean> {
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const v = this.client.lobby;
+      if (v !== undefined) {
+        const ids = v.members.filter((m) => !m.away).map((m) => m.id).sort((a, b) => a - b);
+        let settled = true;
+        for (let i = 0; i < ids.length && settled; i++) {
+          for (let j = i + 1; j < ids.length && settled; j++) {
+            const l = v.links.find((x) => (x.a === ids[i] && x.b === ids[j]) || (x.a === ids[j] && x.b === ids[i]));
+            if (l === undefined || l.state === 'pending') settled = false;
+          }
+        }
+        if (settled) return true;
+      }
+      if (this.closing || performance.now() >= end) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Closes every link, the mesh and the signaling connection (leaving the lobby at once). Idempotent. */

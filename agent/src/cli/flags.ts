@@ -28,6 +28,8 @@ export interface JoinFlags {
   /** Local address every link socket binds to (default 0.0.0.0). */
   readonly bind: string;
   readonly waitPeers: number | undefined;
+  /** With --wait-peers: reliable messages to send to (and expect from) every peer once the mesh is complete. */
+  readonly exchange: number;
   /** Seconds; undefined = no limit (only when --wait-peers is absent). */
   readonly timeoutS: number | undefined;
   readonly json: boolean;
@@ -55,6 +57,8 @@ const LOBBY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 export const MAX_MESH_PEERS = 32;
 /** At most this many STUN servers per command: each costs probes from every link socket. */
 export const MAX_STUN_SERVERS = 8;
+/** Most messages per peer for --exchange: a check that messages flow, not a load test. */
+export const MAX_EXCHANGE = 1000;
 /** Default --timeout when --wait-peers is given, seconds. */
 export const DEFAULT_JOIN_TIMEOUT_S = 60;
 /** Default netcheck time limit, seconds (tailscale netcheck's whole report takes ≤ 5 s). */
@@ -125,6 +129,7 @@ function parseJoin(argv: readonly string[]): Command {
     stun: { type: 'string', multiple: true },
     bind: { type: 'string' },
     'wait-peers': { type: 'string' },
+    exchange: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -148,6 +153,13 @@ function parseJoin(argv: readonly string[]): Command {
     }
     waitPeers = Number(t);
   }
+  let exchange = 0;
+  if (typeof v.exchange === 'string') {
+    const t = v.exchange;
+    if (!/^\d{1,4}$/.test(t) || Number(t) > MAX_EXCHANGE) throw new CliUsageError(`--exchange must be an integer 0..${MAX_EXCHANGE}, got '${t}'`, 'join');
+    if (waitPeers === undefined) throw new CliUsageError('--exchange needs --wait-peers (messages go out once the mesh is complete)', 'join');
+    exchange = Number(t);
+  }
   let timeoutS: number | undefined = waitPeers === undefined ? undefined : DEFAULT_JOIN_TIMEOUT_S;
   if (typeof v.timeout === 'string') timeoutS = parseSeconds('join', '--timeout', v.timeout);
   return {
@@ -161,6 +173,7 @@ function parseJoin(argv: readonly string[]): Command {
       stun: Object.freeze(parseStun('join', v.stun)),
       bind,
       waitPeers,
+      exchange,
       timeoutS,
       json: v.json === true,
     }),

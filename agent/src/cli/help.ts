@@ -31,6 +31,8 @@ Options:
                       default: the signaling service's embedded STUN responder
   --bind IP           local address of every link socket (default 0.0.0.0)
   --wait-peers N      wait until the mesh has N members (you included, 1..32), print it, exit
+  --exchange N        with --wait-peers: then send N reliable messages to every peer through
+                      the mesh and wait for N from each (0..1000; the report gets "exchange")
   --timeout SECONDS   give up after this long (default 60 with --wait-peers; none without)
   --json              print one JSON object at the end instead of the table:
                       { id, lobby, peers: [{ id, path, rttMs, local, remote }], failures: [{ id, reason }] }

@@ -16,6 +16,12 @@ export interface JoinSessionLike {
   readonly isSettled: boolean;
   /** Called after every progress event; returns an unsubscribe function. */
   onProgress(listener: (e: MeshEvent) => void): () => void;
+  /** Sends `count` reliable messages to every linked peer; resolves with the count received per peer. */
+  exchangeMessages(count: number, timeoutMs: number): Promise<Map<number, number>>;
+  /** Starts counting exchange messages now (peers may send before our mesh is complete). */
+  countExchangeMessages(): void;
+  /** Resolves true when the service has an outcome for every pair of members (false after timeoutMs). */
+  lobbySettled(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -32,6 +38,13 @@ const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'member
  * and fail the link on the other side. 1 s covers a poll and several RTTs of a 20 ms lab link.
  */
 export const EXIT_LINGER_MS = 1000;
+
+/**
+ * Before that, wait at most this long for the service to hold an outcome for every pair of the
+ * lobby: a member that leaves as soon as its own links are up would cut the links the others
+ * are still finishing (and shrink their lobby below --wait-peers).
+ */
+export const EXIT_SETTLE_MS = 5000;
 
 /** Runs `meshpunch join`; resolves with the exit code. */
 export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): Promise<number> {
@@ -57,6 +70,7 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
     return 1;
   }
 
+  if (flags.exchange > 0) session.countExchangeMessages();
   let interrupted = false;
   const stopInterrupt = io.onInterrupt(() => {
     interrupted = true;
@@ -70,7 +84,14 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
       if (lost !== undefined) return finish(session, flags, io, 1, `lost the signaling service: ${lost}`);
       if (interrupted) return finish(session, flags, io, 0, undefined);
       if (flags.waitPeers !== undefined && session.memberCount >= flags.waitPeers && session.isSettled) {
-        if (session.isFull) return finish(session, flags, io, 0, undefined);
+        if (session.isFull) {
+          if (flags.exchange === 0) return finish(session, flags, io, 0, undefined);
+          const left = deadline === undefined ? EXCHANGE_DEFAULT_MS : Math.max(1, deadline - io.now());
+          const got = await session.exchangeMessages(flags.exchange, left);
+          const short = [...got].filter(([, n]) => n < flags.exchange).map(([id, n]) => `${id} ${n}/${flags.exchange}`);
+          const exchange = { sent: flags.exchange, received: Object.fromEntries([...got].map(([id, n]) => [String(id), n])) };
+          return finish(session, flags, io, short.length === 0 ? 0 : 1, short.length === 0 ? undefined : `messages missing from ${short.join(', ')}`, exchange);
+        }
         const r = session.report();
         const reasons = r.failures.map((f) => `${f.id} ${f.reason}`).join(', ');
         return finish(session, flags, io, 1, `${r.failures.length} of ${r.failures.length + r.peers.length} link(s) failed: ${reasons}`);
@@ -97,14 +118,30 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
   }
 }
 
-async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, code: number, reason: string | undefined): Promise<number> {
-  const report = session.report();
+/** Limit of the message exchange when the run has no --timeout, ms. */
+const EXCHANGE_DEFAULT_MS = 10_000;
+
+async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, code: number, reason: string | undefined, exchange?: MessageExchange): Promise<number> {
+  const report: MeshReport & { exchange?: MessageExchange } = exchange === undefined ? session.report() : { ...session.report(), exchange };
   // Print first: the mesh is complete now; leaving (ENet disconnects, lobby.leave) comes after.
-  io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n`);
+  io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n${exchange === undefined ? '' : `${exchangeLine(exchange)}\n`}`);
   if (reason !== undefined) io.stderr.write(`meshpunch join: ${reason}\n`);
-  if (code === 0 && flags.waitPeers !== undefined) await new Promise((r) => setTimeout(r, EXIT_LINGER_MS));
+  if (code === 0 && flags.waitPeers !== undefined) {
+    await session.lobbySettled(EXIT_SETTLE_MS);
+    await new Promise((r) => setTimeout(r, EXIT_LINGER_MS));
+  }
   await session.close();
   return code;
+}
+
+/** What `--exchange N` adds to the report: messages sent to each peer and received from each. */
+export interface MessageExchange {
+  readonly sent: number;
+  readonly received: Readonly<Record<string, number>>;
+}
+
+function exchangeLine(x: MessageExchange): string {
+  return `messages: sent ${x.sent} to each peer; received ${Object.entries(x.received).map(([id, n]) => `${n} from ${id}`).join(', ')}`;
 }
 
 /** The first line of an error's message. */

@@ -39,6 +39,8 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  mesh       peer ${e.remoteId} removed (${e.why})`;
     case 'signalLost':
       return `${t}  signaling  lost: ${e.detail}`;
+    case 'messages':
+      return `${t}  messages   ${e.count} from peer ${e.from}`;
   }
 }
 

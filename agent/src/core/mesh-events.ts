@@ -12,4 +12,5 @@ export type MeshEvent =
   | { readonly type: 'linkUp'; readonly remoteId: number; readonly path: PathKind; readonly rttMs: number; readonly local: string; readonly remote: string }
   | { readonly type: 'linkFailed'; readonly remoteId: number; readonly reason: LinkFailureReason; readonly detail: string }
   | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'lost' }
-  | { readonly type: 'signalLost'; readonly detail: string };
+  | { readonly type: 'signalLost'; readonly detail: string }
+  | { readonly type: 'messages'; readonly from: number; readonly count: number };

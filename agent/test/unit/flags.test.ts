@@ -22,7 +22,7 @@ describe('flags', () => {
         flags: {
           signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
-          waitPeers: 4, timeoutS: 2.5, json: true,
+          waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
       });
     });
@@ -73,6 +73,8 @@ describe('flags', () => {
       [[...base, 'extra'], "unexpected argument 'extra'"],
       [[...base, '--password', ''], '--password must be 1..128 characters, got 0'],
       [[...base, '--json=yes'], "option '--json' does not take an argument"],
+      [[...base, '--exchange', '5'], '--exchange needs --wait-peers (messages go out once the mesh is complete)'],
+      [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
       [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
       [['help', 'nope'], "no help for unknown command 'nope'"],
     ];

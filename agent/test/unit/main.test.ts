@@ -34,6 +34,9 @@ function fakeSession(view: MeshView, listeners: Set<(e: MeshEvent) => void>): Jo
     get isFull() { return view.isFull; },
     get isSettled() { return view.isSettled; },
     onProgress(l) { listeners.add(l); return () => listeners.delete(l); },
+    async exchangeMessages(count) { return new Map(view.report().peers.map((p) => [p.id, count])); },
+    countExchangeMessages() {},
+    async lobbySettled() { return true; },
     async close() { this.closed = true; },
   };
 }
@@ -86,6 +89,16 @@ describe('runCli', () => {
     expect(await code).to.equal(0);
     expect(session?.closed).to.equal(true);
     expect(JSON.parse(io.out.join(''))).to.deep.equal({ id: 1, lobby: 'x', peers: [{ id: 2, path: 'lan', rttMs: 0.5, local: '127.0.0.1:4001', remote: '127.0.0.1:4002' }], failures: [] });
+  });
+
+  it('adds the message exchange to the JSON report with --exchange', async () => {
+    const io = memIo();
+    const view = new MeshView(1, 'x');
+    view.addMember(2);
+    view.setLink(2, 'connected', up);
+    const code = await runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--wait-peers', '2', '--exchange', '5', '--json'], io, commands(async () => fakeSession(view, new Set())));
+    expect(code).to.equal(0);
+    expect(JSON.parse(io.out.join('')).exchange).to.deep.equal({ sent: 5, received: { '2': 5 } });
   });
 
   it('exits 1 naming the failed links when the mesh settles incomplete', async () => {
