@@ -185,7 +185,7 @@ export { UpnpGateway, discoverUpnpGateway, UPNP_HTTP_TIMEOUT_MS } from './adapte
 export type { UpnpGatewayOptions, UpnpDiscoverOptions } from './adapter/upnp-gateway.js';
 export { UpnpPortMapping, openUpnpMapping } from './adapter/upnp-mapping.js';
 export type { UpnpMappingOptions, UpnpMappingEvents, UpnpVerification } from './adapter/upnp-mapping.js';
-export { monotonicNow } from './adapter/clock.js';
+export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
 export { udpTransport } from './adapter/transport.js';
 export type { DatagramTransport, DatagramSource, UdpTransport, UdpTransportCounters } from './adapter/transport.js';
 export { createInterceptTransport } from './adapter/intercept-transport.js';
