@@ -123,6 +123,23 @@ describe('UPnP IGD client against miniupnpd (IGDv1 and IGDv2)', function () {
         expect(await lab!.upnpRules(router)).to.deep.equal([]);
       });
 
+      it('NAT-PMP (RFC 6886) on the same router: maps UDP, the internet reaches the host, close removes the rule', async function () {
+        const port = 51000 + igd;
+        const p = lab!.spawnRunner(h1, 'upnp', ['pmp', String(port), '300']);
+        const m = await eventOf<Mapped & { gateway: string }>(p, 'mapped');
+        timings.push(`v${igd} NAT-PMP map ${m.ms} ms`);
+        expect(m.gateway).to.equal(`10.0.${router === 'A' ? 1 : 2}.1`);
+        expect(m.externalAddress).to.equal(lab!.wanIp(router));
+        expect(m.externalPort).to.equal(port);
+        expect(await lab!.upnpRules(router)).to.deep.equal([{ protocol: 'udp', externalPort: port, internalIp: lab!.hostIp(h1), internalPort: port }]);
+        await lab!.runJson('srv', 'udp', ['send', '0', `${lab!.wanIp(router)}:${port}`, 'pmp-inbound', '3']);
+        expect((await eventOf<{ text: string }>(p, 'datagram', 5000)).text).to.equal('pmp-inbound');
+        p.write('close\n');
+        await eventOf(p, 'closed');
+        await p.exited;
+        expect(await lab!.upnpRules(router)).to.deep.equal([]);
+      });
+
       it('refreshes the lease in place', async function () {
         const port = 50000 + igd;
         const p = lab!.spawnRunner(h1, 'upnp', ['map', String(port), '-', '120']);

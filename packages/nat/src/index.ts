@@ -202,3 +202,18 @@ export { gatherCandidates } from './adapter/gather-candidates.js';
 export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';
 export { PunchSession } from './adapter/punch-session.js';
 export type { PunchSessionOptions } from './adapter/punch-session.js';
+
+// NAT-PMP (RFC 6886): codec (core) and client (adapter).
+export {
+  NATPMP_PORT,
+  NATPMP_INITIAL_RTO_MS,
+  NATPMP_RECOMMENDED_LIFETIME_S,
+  NatPmpResult,
+  encodeExternalAddressRequest,
+  encodeMapRequest,
+  decodeNatPmpResponse,
+  natPmpResultName,
+} from './core/natpmp.js';
+export type { NatPmpProtocol, NatPmpMapRequest, NatPmpResponse, NatPmpDecodeError, NatPmpDecodeResult } from './core/natpmp.js';
+export { NatPmpClient, NatPmpPortMapping, openNatPmpMapping, defaultGatewayIpv4 } from './adapter/natpmp-client.js';
+export type { NatPmpClientOptions, NatPmpGrant, NatPmpMappingEvents, NatPmpMappingOptions } from './adapter/natpmp-client.js';
