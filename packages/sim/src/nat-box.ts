@@ -211,7 +211,8 @@ export class NatBox implements Gateway {
     if (m.forward) {
       // Like the conntrack entry a DNAT creates: replies to this remote leave from the forwarded port.
       const flow = flowKey(m.inside, dg.from);
-      if (!this.#flows.has(flow)) {
+      // Bounded like the mapping table; past it the flow still passes but replies use the NAT's own mapping.
+      if (!this.#flows.has(flow) && this.#flows.size < this.#maxMappings) {
         this.#flows.set(flow, m);
         m.flows.push(flow);
       }
