@@ -35,6 +35,8 @@ export interface ENetMultiplayerPeerStats {
   rejectedMeshConnections: number;
   /** Events for peers this object does not know (e.g. already force-removed); ignored. */
   ignoredEvents: number;
+  /** Sends ENet refused (recipient not CONNECTED any more, channel beyond its channel count). */
+  refusedSends: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.creating = false;
     this.createConnection = options.createConnection ?? defaultConnectionFactory;
     this.recipients = [];
-    this.counters = { rejectedConnections: 0, rejectedMeshConnections: 0, ignoredEvents: 0 };
+    this.counters = { rejectedConnections: 0, rejectedMeshConnections: 0, ignoredEvents: 0, refusedSends: 0 };
   }
 
   /** Bad-input and refusal counters (DESIGN rule 4). */
@@ -258,7 +260,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
 
   /**
    * Sends `data` (copied) to the target peer with the current transfer mode and channel, then
-   * flushes, so one call usually produces a UDP datagram at once (§2.7).
+   * flushes, so one call usually produces a UDP datagram at once (§2.7). A recipient whose ENet
+   * peer refuses the packet is skipped and counted in `stats.refusedSends` (Godot ignores it).
    * @throws MultiplayerError ERR_UNCONFIGURED if inactive or not CONNECTED yet;
    *   ERR_INVALID_PARAMETER if the target is not 0 and |target| is not a connected peer, or the
    *   payload is not a Uint8Array of at most 2^24 bytes; ERR_BUG if a client lost its server peer.
@@ -283,26 +286,18 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const mode = this.transferMode;
     const channel = enetChannelFor(mode, this.transferChannel);
     const flags = enetFlagsFor(mode);
-    const payload = data.slice();
     const ids = this.peerMode === PeerMode.CLIENT ? [] : [...this.peers.keys()];
     const n = selectRecipients(this.peerMode, target, ids, this.recipients);
-    let firstError: unknown;
     for (let i = 0; i < n; i++) {
       const id = this.recipients[i]!;
       const peer = this.peers.get(id);
       if (peer === undefined) continue;
-      try {
-        peer.send(channel, payload, flags);
-      } catch (err) {
-        firstError ??= err;
-      }
+      // ENetPacketPeer.send copies the payload. A refusal (peer already disconnecting, channel
+      // beyond what it negotiated) is counted and otherwise ignored, as Godot does (§10.4).
+      if (peer.send(channel, data, flags) === false) this.counters.refusedSends++;
       if (this.peerMode === PeerMode.MESH) this.hosts.get(id)?.flush();
     }
     if (this.peerMode !== PeerMode.MESH) this.hosts.get(0)?.flush();
-    if (firstError !== undefined) {
-      const code = (firstError as { code?: unknown }).code === 'ERR_UNCONFIGURED' ? 'ERR_UNCONFIGURED' : 'ERR_INVALID_PARAMETER';
-      throw new MultiplayerError(code, `ENet refused the packet: ${(firstError as Error).message}`, { channel, flags }, firstError);
-    }
   }
 
   // ---- polling ----

@@ -220,13 +220,13 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       expect(got).to.deep.equal([['1:all', '1:not-b'], ['1:all', '1:only-b'], ['1:all', '1:not-b']]);
       expect([a, c]).to.not.include(b);
     });
-    it('copies the payload, so later changes to the caller’s buffer are not sent', async () => {
-      const { server, clients } = await serverWithClients(1);
-      const buf = enc('abc');
-      clients[0]!.putPacket(buf);
-      buf[0] = 0x7a;
-      server.poll();
-      expect(new TextDecoder().decode(server.getPacket())).to.equal('abc');
+    it('counts sends ENet refuses instead of throwing (Godot ignores them)', async () => {
+      const { server, clients } = await serverWithClients(2);
+      (server.getPeer(clients[0]!.getUniqueId()) as FakePeer).state = 7;
+      server.putPacket(enc('x'));
+      expect(server.stats.refusedSends).to.equal(1);
+      clients[1]!.poll();
+      expect(clients[1]!.getAvailablePacketCount()).to.equal(1);
     });
     it('rejects unknown targets, a server targeting −1, and oversize payloads', async () => {
       const { server, clients } = await serverWithClients(1);

@@ -22,8 +22,8 @@ export class FakePeer implements PeerShape {
   readonly sent: Array<{ channel: number; packet: Uint8Array; flags: number }> = [];
   constructor(readonly host: FakeHost) {}
 
-  send(channel: number, packet: Uint8Array, flags: number): void {
-    if (this.state !== CONNECTED || this.remote === undefined) throw Object.assign(new Error('peer not connected'), { code: 'ERR_UNCONFIGURED' });
+  send(channel: number, packet: Uint8Array, flags: number): boolean {
+    if (this.state !== CONNECTED || this.remote === undefined) return false;
     this.sent.push({ channel, packet, flags });
     // What ENet sets on the received packet (§2.7): reliable → 1, unsequenced → 2,
     // unreliable fragment (over MTU with flag 8) → 8, plain unreliable → 0.
@@ -32,6 +32,7 @@ export class FakePeer implements PeerShape {
     else if (packet.length > FAKE_MTU && flags & 8) received = 8;
     else if (flags & 2) received = 2;
     this.remote.host.push({ type: 3, peer: this.remote, data: 0, channel, packet: packet.slice(), flags: received });
+    return true;
   }
   peerDisconnect(data = 0): void {
     const r = this.remote;
