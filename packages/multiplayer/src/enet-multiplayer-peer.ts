@@ -7,6 +7,7 @@ import { ConnectionStatus, MAX_PACKET_SIZE, MAX_USER_CHANNELS, SYSCH_MAX } from 
 import { checkConnectId, isPeerId } from './core/peer-id.js';
 import { isRoutableTarget, PeerMode, selectRecipients } from './core/routing.js';
 import { defaultConnectionFactory } from './adapter/connection-factory.js';
+import type { ENetConnection, ENetPacketPeer } from '@meshpunch/enet';
 import { EnetEvent, PEER_STATE_CONNECTED, type EventShape, type HostShape, type PeerShape } from './enet-shapes.js';
 import { MultiplayerError } from './errors.js';
 import { MultiplayerPeer, type MultiplayerPeerOptions } from './multiplayer-peer.js';
@@ -67,6 +68,9 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   private readonly createConnection: () => HostShape;
   private readonly recipients: number[];
   private readonly counters: ENetMultiplayerPeerStats;
+  /** Hosts to destroy on the next event-loop turn (see {@link destroyLater}). */
+  private readonly doomed: HostShape[];
+  private destroying: Promise<void> | undefined;
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
     super(options);
@@ -81,6 +85,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.createConnection = options.createConnection ?? defaultConnectionFactory;
     this.recipients = [];
     this.counters = { rejectedConnections: 0, rejectedMeshConnections: 0, ignoredEvents: 0, refusedSends: 0 };
+    this.doomed = [];
+    this.destroying = undefined;
   }
 
   /** Bad-input and refusal counters (DESIGN rule 4). */
@@ -187,6 +193,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   private async createHost(create: (h: HostShape) => Promise<unknown>): Promise<HostShape> {
     this.creating = true;
     try {
+      // A host released by close() must free its port before we bind again.
+      if (this.destroying !== undefined) await this.destroying;
       const host = this.createConnection();
       try {
         await create(host);
@@ -231,7 +239,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
    *   one CONNECTED peer, or a bad id; ERR_UNCONFIGURED if not in mesh mode (call createMesh);
    *   ERR_ALREADY_IN_USE if `peerId` is already a mesh peer.
    */
-  addMeshPeer(peerId: number, host: HostShape): void {
+  addMeshPeer(peerId: number, host: ENetConnection | HostShape): void {
     if (host === null || host === undefined) throw new MultiplayerError('ERR_INVALID_PARAMETER', 'host must be an ENetConnection, got ' + String(host));
     if (this.peerMode !== PeerMode.MESH) {
       throw new MultiplayerError('ERR_UNCONFIGURED', 'the multiplayer peer is not configured as a mesh; call createMesh() first');
@@ -483,7 +491,25 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const host = this.hosts.get(id);
     if (host === undefined) return;
     this.hosts.delete(id);
-    destroyQuietly(host);
+    this.destroyLater(host);
+  }
+
+  /**
+   * Destroys `host` on the next event-loop turn. node:dgram sends asynchronously and drops
+   * datagrams still in flight when the socket closes, so destroying at once would lose the
+   * DISCONNECT that close()/disconnectPeer() just flushed (libenet sends it synchronously).
+   */
+  private destroyLater(host: HostShape): void {
+    this.doomed.push(host);
+    if (this.destroying !== undefined) return;
+    this.destroying = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        const list = this.doomed.splice(0);
+        for (const h of list) destroyQuietly(h);
+        this.destroying = undefined;
+        resolve();
+      });
+    });
   }
 
   private store(from: number, ev: EventShape): void {
@@ -495,7 +521,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
 
   /**
    * Drops every connection at once (§2.8): CONNECTED ENet peers get an immediate DISCONNECT,
-   * hosts are flushed and destroyed, queued packets are discarded, the status becomes
+   * hosts are flushed and destroyed (their sockets close on the next event-loop turn, after the
+   * DISCONNECT datagrams left; a new create* on this object waits for that), queued packets are discarded, the status becomes
    * DISCONNECTED and the unique id 0. Emits no `peerDisconnected`. No-op when inactive.
    */
   close(): void {
@@ -525,7 +552,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.uniqueId = 0;
     this.status = ConnectionStatus.CONNECTION_DISCONNECTED;
     this.refusing = false;
-    for (const host of hosts) destroyQuietly(host);
+    for (const host of hosts) this.destroyLater(host);
     this.syncAutoPoll();
   }
 
@@ -581,12 +608,12 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
    * The ENet host of a server or client, or null when inactive or in mesh mode (Godot returns
    * null with an error there).
    */
-  get host(): HostShape | null {
+  get host(): ENetConnection | null {
     if (this.peerMode === PeerMode.NONE || this.peerMode === PeerMode.MESH) return null;
-    return this.hosts.get(0) ?? null;
+    return (this.hosts.get(0) as ENetConnection | undefined) ?? null;
   }
   /** Godot `get_host()`; same as {@link host}. */
-  getHost(): HostShape | null {
+  getHost(): ENetConnection | null {
     return this.host;
   }
 
@@ -595,11 +622,11 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
    * @throws MultiplayerError ERR_UNCONFIGURED if inactive, ERR_INVALID_PARAMETER if `id` is not
    *   connected.
    */
-  getPeer(id: number): PeerShape {
+  getPeer(id: number): ENetPacketPeer {
     if (!this.isActive()) throw new MultiplayerError('ERR_UNCONFIGURED', 'the multiplayer peer is not active');
     const peer = this.peers.get(id);
     if (peer === undefined) throw new MultiplayerError('ERR_INVALID_PARAMETER', `peer ${id} is not connected`, { peerId: id });
-    return peer;
+    return peer as ENetPacketPeer;
   }
 
   /**

@@ -139,7 +139,7 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       const c = make();
       watch(c, 'C', log);
       await c.createClient('127.0.0.1', 7999);
-      const server = c.getPeer(1) as FakePeer;
+      const server = c.getPeer(1) as unknown as FakePeer;
       server.timeOut();
       c.poll();
       expect(c.getConnectionStatus()).to.equal(ConnectionStatus.CONNECTION_DISCONNECTED);
@@ -180,7 +180,7 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
     it('maps every transfer mode and channel to Godot’s ENet channel and flags', async () => {
       const { server, clients } = await serverWithClients(1);
       const c = clients[0]!;
-      const wire = (c.getPeer(1) as FakePeer).sent;
+      const wire = (c.getPeer(1) as unknown as FakePeer).sent;
       const cases: Array<[TransferMode, number, number, number]> = [
         [TransferMode.TRANSFER_MODE_RELIABLE, 0, 0, 1],
         [TransferMode.TRANSFER_MODE_UNRELIABLE_ORDERED, 0, 1, 8],
@@ -222,7 +222,7 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
     });
     it('counts sends ENet refuses instead of throwing (Godot ignores them)', async () => {
       const { server, clients } = await serverWithClients(2);
-      (server.getPeer(clients[0]!.getUniqueId()) as FakePeer).state = 7;
+      (server.getPeer(clients[0]!.getUniqueId()) as unknown as FakePeer).state = 7;
       server.putPacket(enc('x'));
       expect(server.stats.refusedSends).to.equal(1);
       clients[1]!.poll();
@@ -405,6 +405,8 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       x.poll();
       y.poll();
       expect(log).to.deep.equal(['X-30', 'Y-30']);
+      // Hosts are destroyed on the next event-loop turn, after their last datagrams left.
+      await new Promise((r) => setImmediate(r));
       expect(xz.destroyed && yz.destroyed).to.equal(true);
 
       // y closes: x sees it, y emits nothing.
@@ -412,6 +414,7 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       y.close();
       x.poll();
       expect(log).to.deep.equal(['X-20']);
+      await new Promise((r) => setImmediate(r));
       expect(yx.destroyed).to.equal(true);
     });
   });
@@ -456,7 +459,7 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
     it('a host error closes the server without events', async () => {
       const { server } = await serverWithClients(2);
       log.length = 0;
-      (server.host as FakeHost).push({ type: -1, data: 0, channel: 0 });
+      (server.host as unknown as FakeHost).push({ type: -1, data: 0, channel: 0 });
       server.poll();
       expect(server.getConnectionStatus()).to.equal(ConnectionStatus.CONNECTION_DISCONNECTED);
       expect(log).to.deep.equal([]);
