@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { ENetConnection, EventType } from '@meshpunch/enet';
 import { ENetMultiplayerPeer, MultiplayerError, TransferMode } from '../../src/index.js';
-import { pump, pumpFor, recordEvents } from './pump.js';
+import { pump, recordEvents } from './pump.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -157,17 +157,41 @@ describe('ENetMultiplayerPeer mesh of 4 (loopback)', function () {
     mesh[2]!.close();
   });
 
-  it('resets a stranger connecting to a mesh host', async () => {
+  it('resets a stranger connecting to a mesh host that has a free slot', async () => {
+    // The listener host here has 2 slots, so ENet accepts the stranger and the mesh must reset it.
+    const a = new ENetConnection();
+    const b = new ENetConnection();
     const stranger = new ENetConnection();
-    loose.push(stranger);
+    loose.push(a, stranger);
+    await a.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
+    await b.createHostBound('127.0.0.1', 0, 2, 0, 0, 0);
     await stranger.createHost(1);
-    stranger.connectToHost('127.0.0.1', hosts[0]![1]!.getLocalPort(), 0, 777);
-    // The mesh host has 1 slot, so ENet may ignore the stranger instead; either way no event.
-    await pumpFor(mesh, 100, () => stranger.serviceSync());
-    expect(logs[0]!.filter((l) => l.startsWith('-'))).to.deep.equal([]);
-    mesh[0]!.setTargetPeer(IDS[1]!);
-    mesh[0]!.putPacket(enc('ok'));
-    await pump(mesh, () => mesh[1]!.getAvailablePacketCount() === 1, 'mesh traffic after the stranger');
+    a.connectToHost('127.0.0.1', b.getLocalPort(), 0, 0);
+    const svc = (h: ENetConnection) => {
+      for (let ev = h.serviceSync(); ev.type !== EventType.NONE; ev = h.serviceSync());
+    };
+    const deadline = Date.now() + 5000;
+    while (b.getPeers().filter((x) => x.getState() === 5).length < 1 || a.getPeers()[0]?.getState() !== 5) {
+      if (Date.now() > deadline) throw new Error('pair did not connect');
+      svc(a);
+      svc(b);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const m = new ENetMultiplayerPeer();
+    m.createMesh(50);
+    const mLog = recordEvents(m);
+    m.addMeshPeer(51, b);
+    stranger.connectToHost('127.0.0.1', b.getLocalPort(), 0, 777);
+    await pump([m], () => m.stats.rejectedMeshConnections === 1, 'stranger reset', 5000, () => {
+      svc(a);
+      svc(stranger);
+    });
+    expect(mLog).to.deep.equal(['+51']);
+    // The real mesh peer still gets through.
+    a.getPeers()[0]!.send(0, enc('from a'), 1);
+    await pump([m], () => m.getAvailablePacketCount() === 1, 'traffic after the stranger', 5000, () => svc(a));
+    expect([m.getPacketPeer(), dec(m.getPacket())]).to.deep.equal([51, 'from a']);
+    m.close();
   });
 
   it('addMeshPeer rejects hosts with 0 peers, 2 peers or an unconnected peer', async () => {
