@@ -121,6 +121,26 @@ describe('SignalingClient', () => {
     });
   });
 
+  describe('resume after the grace period', () => {
+    it('gives up with SIG_RESUME_REJECTED when the service already removed the member', async () => {
+      await server.close();
+      server = await startTestServer({ graceMs: 0 });
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const { you } = await b.joinLobby(lobby.code);
+      const left = a.next('peerLeft');
+      const closed = b.next('closed');
+      b.simulateConnectionLoss();
+      expect(await left).to.deep.equal({ id: you, reason: 'closed' });
+      const c = await closed;
+      expect(c.error).to.be.instanceOf(SignalingError);
+      expect(c.error!.code).to.equal('SIG_RESUME_REJECTED');
+      expect(b.isOpen).to.equal(false);
+      expect(b.peerId).to.equal(undefined);
+    });
+  });
+
   describe('#close', () => {
     it('leaves at once: the others see peer.left with reason left', async () => {
       const a = await connect();

@@ -1,0 +1,74 @@
+// Benchmark client process: drives a share of the clients on command from main.ts over IPC.
+import { LeanClient } from './lean-client.js';
+
+/** Commands from main.ts. */
+export type WorkerCommand =
+  | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number }
+  | { cmd: 'relay'; inflight: number }
+  | { cmd: 'close' };
+
+const clients: LeanClient[] = [];
+
+function reply(msg: unknown): void {
+  process.send!(msg);
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, n) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const t0 = performance.now();
+  await pool(c.items, c.concurrency, async (item) => {
+    const start = performance.now();
+    try {
+      const client = new LeanClient(c.url);
+      await client.opened;
+      await client.request('{"type":"hello","versions":[1]}');
+      await client.request(item.create ? `{"type":"lobby.create","name":"${item.lobby}","maxPeers":10}` : `{"type":"lobby.join","lobby":"${item.lobby}"}`);
+      latencies.push(performance.now() - start);
+      clients.push(client);
+    } catch {
+      errors++;
+    }
+  });
+  reply({ kind: 'admitted', latencies, errors, ms: performance.now() - t0 });
+}
+
+async function relay(inflight: number): Promise<void> {
+  const expected = clients.reduce((n, c) => n + c.pairs.length, 0);
+  const jobs: Array<{ c: LeanClient; pair: number }> = [];
+  for (const c of clients) for (const p of c.pairs) jobs.push({ c, pair: p.pair });
+  let errors = 0;
+  const t0 = performance.now();
+  await pool(jobs, inflight, async ({ c, pair }) => {
+    try {
+      await c.request(`{"type":"pair.candidates","pair":${pair},"candidates":[{"kind":"host","family":4,"address":"192.168.1.20","port":40000},{"kind":"srflx","family":4,"address":"203.0.113.20","port":51000}],"done":true}`);
+    } catch {
+      errors++;
+    }
+  });
+  // Wait (bounded) until every candidates message addressed to our clients has arrived.
+  const deadline = performance.now() + 30_000;
+  while (clients.reduce((n, c) => n + c.candidatesDone, 0) < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  reply({ kind: 'relayed', sent: jobs.length, received: clients.reduce((n, c) => n + c.candidatesDone, 0), expected, errors, ms: performance.now() - t0 });
+}
+
+async function closeAll(): Promise<void> {
+  for (const c of clients) c.ws.close(1000);
+  await Promise.all(clients.map((c) => c.closed));
+  clients.length = 0;
+  reply({ kind: 'closed' });
+}
+
+process.on('message', (m: WorkerCommand) => {
+  if (m.cmd === 'admit') void admit(m);
+  else if (m.cmd === 'relay') void relay(m.inflight);
+  else if (m.cmd === 'close') void closeAll();
+});
+process.on('disconnect', () => process.exit(0));

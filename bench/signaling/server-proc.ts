@@ -1,0 +1,31 @@
+// Benchmark service process: one SignalingServer on loopback, reporting its own CPU and memory.
+import { SignalingServer } from '@meshpunch/signaling';
+
+const server = await SignalingServer.start({
+  host: '127.0.0.1', port: 0, stun: false, log: () => undefined, logLevel: 'error',
+  maxConnections: 20_000, maxLobbies: 5_000, connectionsPerSecondPerIp: 0, messagesPerSecond: 0,
+});
+
+function stats(): Record<string, number> {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const m = server.core.metrics;
+  let msgsIn = 0;
+  for (const v of Object.values(m.messagesIn)) msgsIn += v;
+  return {
+    rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuUs: cpu.user + cpu.system,
+    connections: server.core.connectionCount, lobbies: server.core.lobbyCount, members: server.core.memberCount,
+    msgsIn, msgsOut: m.messagesOut, relayed: m.candidatesRelayed,
+  };
+}
+
+process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'stats') {
+    // --expose-gc is passed by main.ts so memory figures are taken after a full collection.
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({ kind: 'stats', ...stats() });
+  } else if (m.cmd === 'stop') {
+    void server.close().then(() => process.exit(0));
+  }
+});
+process.send!({ kind: 'ready', port: server.port });
