@@ -1,6 +1,6 @@
 // Godot 4's ENetMultiplayerPeer over @meshpunch/enet: server, client and mesh modes with Godot's
 // wire conventions (connect data = unique id, channel layout, flags). Source: godot-enet.md §2.
-import { resolveAddress, isBindIp } from './adapter/resolve-address.js';
+import { isBindIp } from './adapter/bind-ip.js';
 import { checkBandwidth, checkIntRange, MAX_PEERS_PER_HOST } from './core/arguments.js';
 import { enetChannelFor, enetFlagsFor, transferChannelFromEnet, transferModeFromFlags } from './core/channel-map.js';
 import { ConnectionStatus, MAX_PACKET_SIZE, MAX_USER_CHANNELS, SYSCH_MAX } from './core/constants.js';
@@ -127,9 +127,15 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     checkBandwidth('inBandwidth', inBandwidth);
     checkBandwidth('outBandwidth', outBandwidth);
     this.refuseNewConnections = false;
-    const host = await this.createHost(async (h) =>
-      h.createHostBound(this.bindIp, port, maxClients, maxChannels > 0 ? maxChannels + SYSCH_MAX : 0, inBandwidth, outBandwidth),
-    );
+    this.creating = true;
+    let host: HostShape;
+    try {
+      host = await this.createHost(async (h) =>
+        h.createHostBound(this.bindIp, port, maxClients, maxChannels > 0 ? maxChannels + SYSCH_MAX : 0, inBandwidth, outBandwidth),
+      );
+    } finally {
+      this.creating = false;
+    }
     this.peerMode = PeerMode.SERVER;
     this.uniqueId = 1;
     this.status = ConnectionStatus.CONNECTION_CONNECTED;
@@ -161,24 +167,23 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     checkIntRange('localPort', localPort, 0, 65535);
     this.refuseNewConnections = false;
     this.creating = true;
-    let ip: string;
-    try {
-      ip = await resolveAddress(address);
-    } catch (err) {
-      this.creating = false;
-      throw new MultiplayerError('ERR_CANT_CREATE', `cannot resolve ${address}`, { address }, err);
-    }
-    this.creating = false;
-    const host = await this.createHost(async (h) =>
-      localPort !== 0 ? h.createHostBound(this.bindIp, localPort, 1, 0, inBandwidth, outBandwidth) : h.createHost(1, 0, inBandwidth, outBandwidth),
-    );
-    const id = this.generateUniqueId();
+    let host: HostShape;
     let server: PeerShape;
+    let id: number;
     try {
-      server = host.connectToHost(ip, port, channelCount > 0 ? channelCount + SYSCH_MAX : 0, id);
-    } catch (err) {
-      host.destroy();
-      throw new MultiplayerError('ERR_CANT_CREATE', `cannot connect to ${address}:${port}`, { address, port }, err);
+      host = await this.createHost(async (h) =>
+        localPort !== 0 ? h.createHostBound(this.bindIp, localPort, 1, 0, inBandwidth, outBandwidth) : h.createHost(1, 0, inBandwidth, outBandwidth),
+      );
+      id = this.generateUniqueId();
+      try {
+        // Host names resolve in the socket's address family (Godot resolves in connect_to_host).
+        server = await host.connectToHostAsync(address, port, channelCount > 0 ? channelCount + SYSCH_MAX : 0, id);
+      } catch (err) {
+        destroyQuietly(host);
+        throw new MultiplayerError('ERR_CANT_CREATE', `cannot connect to ${address}:${port}: ${(err as Error).message}`, { address, port }, err);
+      }
+    } finally {
+      this.creating = false;
     }
     this.peerMode = PeerMode.CLIENT;
     this.uniqueId = id;
@@ -191,22 +196,17 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
 
   /** Makes a connection object, runs `create` on it, maps ENet errors to ours. */
   private async createHost(create: (h: HostShape) => Promise<unknown>): Promise<HostShape> {
-    this.creating = true;
+    // A host released by close() must free its port before we bind again.
+    if (this.destroying !== undefined) await this.destroying;
+    const host = this.createConnection();
     try {
-      // A host released by close() must free its port before we bind again.
-      if (this.destroying !== undefined) await this.destroying;
-      const host = this.createConnection();
-      try {
-        await create(host);
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (code === 'ERR_INVALID_PARAMETER') throw new MultiplayerError(code, (err as Error).message, {}, err);
-        throw new MultiplayerError('ERR_CANT_CREATE', `cannot create the ENet host: ${(err as Error).message}`, {}, err);
-      }
-      return host;
-    } finally {
-      this.creating = false;
+      await create(host);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ERR_INVALID_PARAMETER') throw new MultiplayerError(code, (err as Error).message, {}, err);
+      throw new MultiplayerError('ERR_CANT_CREATE', `cannot create the ENet host: ${(err as Error).message}`, {}, err);
     }
+    return host;
   }
 
   /**

@@ -35,6 +35,8 @@ export interface HostShape {
     outBandwidth?: number,
   ): Promise<unknown>;
   connectToHost(address: string, port: number, channels?: number, data?: number): PeerShape;
+  /** connectToHost after resolving a host name in the socket's family. */
+  connectToHostAsync(address: string, port: number, channels?: number, data?: number): Promise<PeerShape>;
   serviceSync(): EventShape;
   flush(): void;
   getPeers(): readonly PeerShape[];

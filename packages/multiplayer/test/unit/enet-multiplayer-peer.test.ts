@@ -135,6 +135,13 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       expect(await asyncCodeOf(() => c.createClient('127.0.0.1', 7000, 254))).to.equal('ERR_INVALID_PARAMETER');
       expect(await asyncCodeOf(() => c.createClient('127.0.0.1', 7000, 0, 0, 0, 70000))).to.equal('ERR_INVALID_PARAMETER');
     });
+    it('fails with ERR_CANT_CREATE when the name cannot be resolved, and releases the host', async () => {
+      const c = make();
+      expect(await asyncCodeOf(() => c.createClient('nowhere.invalid', 7000))).to.equal('ERR_CANT_CREATE');
+      await new Promise((r) => setImmediate(r));
+      expect(net.hosts.size).to.equal(0);
+      expect(c.getConnectionStatus()).to.equal(ConnectionStatus.CONNECTION_DISCONNECTED);
+    });
     it('a failed attempt emits nothing and ends DISCONNECTED', async () => {
       const c = make();
       watch(c, 'C', log);

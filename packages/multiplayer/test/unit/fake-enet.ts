@@ -111,6 +111,10 @@ export class FakeHost implements HostShape {
     }
     return local;
   }
+  async connectToHostAsync(address: string, port: number, channels = 0, data = 0): Promise<FakePeer> {
+    if (address.endsWith('.invalid')) throw Object.assign(new Error('cannot resolve'), { code: 'ERR_CANT_RESOLVE' });
+    return this.connectToHost(address, port, channels, data);
+  }
   serviceSync(): EventShape {
     if (this.destroyed) throw new Error('destroyed');
     this.peers = this.peers.filter((p) => p.isActive());
