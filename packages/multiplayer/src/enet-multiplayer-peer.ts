@@ -230,7 +230,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   /**
    * Adds a mesh peer: `host` must hold exactly one ENet peer, in state CONNECTED (the caller
    * bound, connected/punched and serviced it). Ownership of `host` passes to this object: it is
-   * serviced by `poll()` and destroyed when the peer leaves or on `close()`. Emits
+   * serviced by `poll()` (its `autoService` is switched off) and destroyed when the peer leaves
+   * or on `close()`; its `intercept` hook is left as is. Emits
    * `peerConnected(peerId)` synchronously.
    *
    * Stricter than Godot (which overwrites silently): `peerId` must be a valid id other than our
@@ -258,6 +259,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
     if (this.peers.has(peerId)) throw new MultiplayerError('ERR_ALREADY_IN_USE', `peer ${peerId} is already in the mesh`, { peerId });
     const peer = hostPeers[0]!;
+    // poll() reads events with serviceSync(), which an autoService host never feeds.
+    if (host.autoService === true) host.autoService = false;
     this.hosts.set(peerId, host);
     this.peers.set(peerId, peer);
     this.idsByPeer.set(peer, peerId);

@@ -38,6 +38,8 @@ export interface HostShape {
   /** connectToHost after resolving a host name in the socket's family. */
   connectToHostAsync(address: string, port: number, channels?: number, data?: number): Promise<PeerShape>;
   serviceSync(): EventShape;
+  /** When true the host emits events instead of queueing them for serviceSync. */
+  autoService?: boolean;
   flush(): void;
   getPeers(): readonly PeerShape[];
   destroy(): void;

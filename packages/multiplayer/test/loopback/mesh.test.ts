@@ -180,7 +180,10 @@ describe('ENetMultiplayerPeer mesh of 4 (loopback)', function () {
     const m = new ENetMultiplayerPeer();
     m.createMesh(50);
     const mLog = recordEvents(m);
+    // A host the caller left in autoService mode still works once handed over.
+    b.autoService = true;
     m.addMeshPeer(51, b);
+    expect(b.autoService).to.equal(false);
     stranger.connectToHost('127.0.0.1', b.getLocalPort(), 0, 777);
     await pump([m], () => m.stats.rejectedMeshConnections === 1, 'stranger reset', 5000, () => {
       svc(a);

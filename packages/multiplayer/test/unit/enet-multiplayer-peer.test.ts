@@ -356,7 +356,9 @@ describe('ENetMultiplayerPeer (in-memory hosts)', () => {
       expect(codeOf(() => p.addMeshPeer(2, listener))).to.equal('ERR_INVALID_PARAMETER');
       expect(codeOf(() => p.addMeshPeer(1, a))).to.equal('ERR_INVALID_PARAMETER');
       expect(codeOf(() => p.addMeshPeer(0, a))).to.equal('ERR_INVALID_PARAMETER');
+      (a as FakeHost & { autoService?: boolean }).autoService = true;
       p.addMeshPeer(2, a);
+      expect((a as FakeHost & { autoService?: boolean }).autoService).to.equal(false);
       const [b] = connectedPair(net);
       expect(codeOf(() => p.addMeshPeer(2, b))).to.equal('ERR_ALREADY_IN_USE');
     });
