@@ -258,6 +258,29 @@ describe('ENetMultiplayerPeer server + clients (loopback)', function () {
     expect(await codeOf(() => early.putPacket(enc('x')))).to.equal('ERR_UNCONFIGURED');
   });
 
+  it('limits a server to maxChannels + 2 ENet channels (Godot’s create_server bug not copied)', async () => {
+    const small = new ENetMultiplayerPeer();
+    extra.push(small);
+    small.setBindIp('127.0.0.1');
+    await small.createServer(0, 4, 1);
+    const host = small.host as ENetConnection;
+    expect(host.getMaxChannels()).to.equal(3);
+    const joined: number[] = [];
+    small.on('peerConnected', (id) => joined.push(id));
+    const c = new ENetMultiplayerPeer();
+    extra.push(c);
+    await c.createClient('127.0.0.1', host.getLocalPort());
+    await pump([small, c], () => joined.length === 1 && c.getConnectionStatus() === ConnectionStatus.CONNECTION_CONNECTED, 'joined');
+    expect(c.getPeer(1).getChannels()).to.equal(3);
+    c.transferChannel = 1; // ENet channel 2: exists
+    c.putPacket(enc('ok'));
+    c.transferChannel = 2; // ENet channel 3: beyond the 3 negotiated, refused as in Godot
+    c.putPacket(enc('refused'));
+    expect(c.stats.refusedSends).to.equal(1);
+    await pump([small, c], () => small.getAvailablePacketCount() === 1, 'the packet on channel 1');
+    expect([small.getPacketChannel(), dec(small.getPacket())]).to.deep.equal([1, 'ok']);
+  });
+
   it('connects by the name "localhost" and over IPv6 loopback to a wildcard-bound server', async () => {
     const wild = new ENetMultiplayerPeer();
     extra.push(wild);
