@@ -147,4 +147,36 @@ describe('ENetConnection (loopback)', function () {
     server.destroy();
     client.destroy();
   });
+
+  it('keeps an honest peer working while 2 000 garbage datagrams hit the real socket', async () => {
+    const { server, client, cp } = await pair('127.0.0.1');
+    const raw = createSocket('udp4');
+    await new Promise<void>((r) => raw.bind(0, '127.0.0.1', () => r()));
+    let seed = 99;
+    const next = (): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 8;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const b = new Uint8Array(next() % 100);
+      for (let k = 0; k < b.length; k++) b[k] = next() & 0xff;
+      if (i % 3 === 0 && b.length > 2) b[0] = 0x80; // peer 0 with SENT_TIME: past the first check
+      raw.send(b, server.getLocalPort(), '127.0.0.1');
+      if (i % 200 === 0) {
+        cp.send(0, Uint8Array.of(i & 0xff), FLAG_RELIABLE);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    const got: number[] = [];
+    await pump([server, client], (ev, h) => {
+      if (h === server && ev.type === EventType.RECEIVE) got.push(ev.packet![0]!);
+      return got.length === 10;
+    }, 2000);
+    expect(got).to.deep.equal([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800].map((x) => x & 0xff));
+    expect(server.statistics!.droppedDatagrams).to.be.greaterThan(100);
+    expect(cp.getState()).to.equal(PeerState.CONNECTED);
+    raw.close();
+    server.destroy();
+    client.destroy();
+  });
 });
