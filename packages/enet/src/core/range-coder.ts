@@ -29,16 +29,16 @@ const ROOT = 0;
  */
 export interface Compressor {
   /**
-   * Compresses `src` into `dst[0..limit)`.
+   * Compresses `src` into `dst[0..limit)`; `limit` defaults to `dst.length`.
    * @returns the compressed length in bytes, or 0 when the output would not fit in `limit`.
    */
-  compress(src: Uint8Array, dst: Uint8Array, limit: number): number;
+  compress(src: Uint8Array, dst: Uint8Array, limit?: number): number;
   /**
-   * Decompresses `src` into `dst[0..limit)`.
+   * Decompresses `src` into `dst[0..limit)`; `limit` defaults to `dst.length`.
    * @returns the decompressed length in bytes, or 0 when `src` is invalid or the output would
    *   exceed `limit`.
    */
-  decompress(src: Uint8Array, dst: Uint8Array, limit: number): number;
+  decompress(src: Uint8Array, dst: Uint8Array, limit?: number): number;
 }
 
 /**
@@ -77,7 +77,7 @@ export class RangeCoder implements Compressor {
   private hitValue = 0;
 
   /** @inheritdoc */
-  compress(src: Uint8Array, dst: Uint8Array, limit: number): number {
+  compress(src: Uint8Array, dst: Uint8Array, limit = dst.length): number {
     const outLimit = Math.min(limit, dst.length);
     if (src.length === 0) return 0;
     this.low = 0;
@@ -149,7 +149,7 @@ export class RangeCoder implements Compressor {
   }
 
   /** @inheritdoc */
-  decompress(src: Uint8Array, dst: Uint8Array, limit: number): number {
+  decompress(src: Uint8Array, dst: Uint8Array, limit = dst.length): number {
     const outLimit = Math.min(limit, dst.length);
     if (src.length === 0) return 0;
     this.low = 0;
