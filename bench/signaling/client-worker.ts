@@ -43,7 +43,7 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
 async function relay(inflight: number): Promise<void> {
   const expected = clients.reduce((n, c) => n + c.pairs.length, 0);
   const jobs: Array<{ c: LeanClient; pair: number }> = [];
-  for (const c of clients) for (const p of c.pairs) jobs.push({ c, pair: p.pair });
+  if (inflight > 0) for (const c of clients) for (const p of c.pairs) jobs.push({ c, pair: p.pair });
   let errors = 0;
   const t0 = performance.now();
   await pool(jobs, inflight, async ({ c, pair }) => {
@@ -55,7 +55,7 @@ async function relay(inflight: number): Promise<void> {
   });
   // Wait (bounded) until every candidates message addressed to our clients has arrived.
   const deadline = performance.now() + 30_000;
-  while (clients.reduce((n, c) => n + c.candidatesDone, 0) < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  while (inflight > 0 && clients.reduce((n, c) => n + c.candidatesDone, 0) < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   reply({ kind: 'relayed', sent: jobs.length, received: clients.reduce((n, c) => n + c.candidatesDone, 0), expected, errors, ms: performance.now() - t0 });
 }
 

@@ -19,6 +19,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '64,256' },
     inflight: { type: 'string', default: '64' },
+    'no-relay': { type: 'boolean', default: false },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -96,6 +97,8 @@ async function round(concurrency: number): Promise<RoundResult> {
     const a = await admitPhase(true);
     const b = await admitPhase(false);
     const admitMs = performance.now() - t0;
+    const admitted = await stats(server);
+    const serverCpuPerAdmission = (admitted.cpuUs! - base.cpuUs!) / (a.latencies.length + b.latencies.length);
     const latencies = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     await new Promise((r) => setTimeout(r, 1000));
     const joined = await stats(server);
@@ -103,7 +106,7 @@ async function round(concurrency: number): Promise<RoundResult> {
     const relayStart = await stats(server);
     const tr = performance.now();
     const relayDone = workers.map((w) => waitFor(w, 'relayed'));
-    for (const w of workers) w.send({ cmd: 'relay', inflight: INFLIGHT });
+    for (const w of workers) w.send({ cmd: 'relay', inflight: values['no-relay'] === true ? 0 : INFLIGHT });
     const relayed = await Promise.all(relayDone);
     const relayMs = performance.now() - tr;
     const relayEnd = await stats(server);
@@ -118,7 +121,8 @@ async function round(concurrency: number): Promise<RoundResult> {
     const msgs = relayEnd.msgsIn! - relayStart.msgsIn! + relayEnd.msgsOut! - relayStart.msgsOut!;
     console.log(`  ${concurrency} at once: admitted ${latencies.length}/${CLIENTS} in ${admitMs.toFixed(0)} ms (${a.errors + b.errors} errors); ` +
       `relayed ${sent} pair.candidates (${received} delivered, ${relayErrors} errors) in ${relayMs.toFixed(0)} ms; ` +
-      `server rss ${(joined.rss! / 2 ** 20).toFixed(1)} MiB with ${n} connections`);
+      `server rss ${(joined.rss! / 2 ** 20).toFixed(1)} MiB with ${n} connections; server CPU ${serverCpuPerAdmission.toFixed(0)} µs per admission ` +
+      `(${((admitted.cpuUs! - base.cpuUs!) / 1000 / admitMs * 100).toFixed(0)}% of one core during admission)`);
     return {
       concurrency,
       admissionsPerS: (latencies.length / admitMs) * 1000,

@@ -1,0 +1,20 @@
+// Token bucket on the caller's clock.
+import { expect } from 'chai';
+import { TokenBucket } from '../../src/core/token-bucket.js';
+
+describe('TokenBucket', () => {
+  describe('#take', () => {
+    it('allows a burst, then refills at the rate', () => {
+      const b = new TokenBucket(3, 0);
+      expect([b.take(0, 10, 3), b.take(0, 10, 3), b.take(0, 10, 3), b.take(0, 10, 3)]).to.deep.equal([true, true, true, false]);
+      expect(b.take(99, 10, 3)).to.equal(false);
+      expect(b.take(100, 10, 3)).to.equal(true);
+      expect(b.isFull(10_000, 10, 3)).to.equal(true);
+    });
+
+    it('never limits with rate 0', () => {
+      const b = new TokenBucket(1, 0);
+      for (let i = 0; i < 1000; i++) expect(b.take(0, 0, 1)).to.equal(true);
+    });
+  });
+});
