@@ -179,4 +179,53 @@ describe('ENetConnection (loopback)', function () {
     server.destroy();
     client.destroy();
   });
+
+  it('follows the event ownership rule: a waiting service() gets the event, serviceSync() drains the queue, autoService emits what is queued', async () => {
+    const { server, client, cp } = await pair('127.0.0.1');
+    // A pending service(timeout) receives the first event produced while it waits.
+    const waiting = server.service(2000);
+    cp.send(0, Uint8Array.of(1), FLAG_RELIABLE);
+    const ev = await waiting;
+    expect(ev.type).to.equal(EventType.RECEIVE);
+    expect([...ev.packet!]).to.deep.equal([1]);
+    // Queued events stay in the core until serviceSync() takes them, in order, once each.
+    const before = server.statistics!.totalReceivedData;
+    cp.send(0, Uint8Array.of(2), FLAG_RELIABLE);
+    cp.send(0, Uint8Array.of(3), FLAG_RELIABLE);
+    cp.send(0, Uint8Array.of(4), FLAG_RELIABLE);
+    // The three sends of one turn travel in one datagram (4 + 3 × 7 = 25 bytes); wait until it is in.
+    for (let i = 0; i < 500 && server.statistics!.totalReceivedData < before + 25; i++) await new Promise((r) => setTimeout(r, 2));
+    const first = server.serviceSync();
+    expect([...first.packet!]).to.deep.equal([2]);
+    // Switching autoService on emits the rest immediately; service() then sees nothing.
+    const emitted: number[] = [];
+    server.on('receive', (e) => emitted.push(e.packet![0]!));
+    server.autoService = true;
+    expect(emitted).to.deep.equal([3, 4]);
+    expect((await server.service(0)).type).to.equal(EventType.NONE);
+    server.destroy();
+    client.destroy();
+  });
+
+  it('binds "*" dual-stack and talks to IPv4 and IPv6 peers with IPv4 shown without the v4-mapped prefix', async () => {
+    const server = new ENetConnection();
+    await server.createHost(4, 2);
+    const c4 = new ENetConnection();
+    await c4.createHostBound('127.0.0.1', 0);
+    const c6 = new ENetConnection();
+    await c6.createHostBound('::1', 0);
+    c4.connectToHost('127.0.0.1', server.getLocalPort(), 1, 4);
+    c6.connectToHost('::1', server.getLocalPort(), 1, 6);
+    const seen = new Map<number, string>();
+    await pump([server, c4, c6], (e, h) => {
+      if (h === server && e.type === EventType.CONNECT) seen.set(e.data, e.peer!.getRemoteAddress());
+      return seen.size === 2;
+    });
+    expect(seen.get(4)).to.equal('127.0.0.1');
+    expect(seen.get(6)).to.equal('::1');
+    expect(server.getPeers().length).to.equal(2);
+    server.destroy();
+    c4.destroy();
+    c6.destroy();
+  });
 });
