@@ -530,6 +530,7 @@ export class HostCore {
     cmd.sentTime = 0;
     cmd.roundTripTimeout = 0;
     cmd.roundTripTimeoutLimit = 0;
+    if (!isHoldable(cmd)) peer.outgoingUnheld++;
     peer.outgoingCommands.pushBack(cmd);
   }
 
@@ -603,6 +604,11 @@ export class HostCore {
       this.connectedPeers--;
     }
   }
+}
+
+/** Reliable data commands are the only ones the reliable windows can hold back (§8.1, §9.2). */
+export function isHoldable(cmd: OutgoingCommand): boolean {
+  return (cmd.command & COMMAND_FLAG_ACKNOWLEDGE) !== 0 && cmd.channelID !== CONTROL_CHANNEL;
 }
 
 function checkU32(name: string, v: number): void {

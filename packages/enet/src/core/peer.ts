@@ -90,6 +90,11 @@ export class Peer {
   readonly acknowledgements = new Deque<number>(64);
   readonly sentReliableCommands = new Deque<OutgoingCommand>(64);
   readonly outgoingCommands = new Deque<OutgoingCommand>(64);
+  /**
+   * Queued commands that the reliable windows never hold back (control commands and
+   * unreliable sends); lets the packer stop scanning once the window is full and none remain.
+   */
+  outgoingUnheld = 0;
   /** Set when the event queue holds a CONNECT/DISCONNECT for this peer not yet polled. */
   needsDispatch = false;
   incomingUnsequencedGroup = 0;
@@ -180,6 +185,7 @@ export class Peer {
     this.acknowledgements.clear();
     for (let c = this.sentReliableCommands.popFront(); c !== undefined; c = this.sentReliableCommands.popFront()) free(c);
     for (let c = this.outgoingCommands.popFront(); c !== undefined; c = this.outgoingCommands.popFront()) free(c);
+    this.outgoingUnheld = 0;
     for (let i = 0; i < this.channels.length; i++) {
       const ch = this.channels[i]!;
       ch.incomingReliableCommands = [];

@@ -9,7 +9,7 @@ import {
 import {
   handleSendFragment, handleSendReliable, handleSendUnreliable, handleSendUnreliableFragment, handleSendUnsequenced,
 } from './delivery.js';
-import type { CoreEndpoint, HostCore } from './host.js';
+import { isHoldable, type CoreEndpoint, type HostCore } from './host.js';
 import { clampWindow, sendWindow, windowForBandwidth } from './window.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off } from './protocol.js';
@@ -265,6 +265,7 @@ export function removeSentReliableCommand(host: HostCore, peer: Peer, seq: numbe
     if (idx < 0) return Command.None;
   }
   const cmd = inSent ? sent.removeAt(idx)! : peer.outgoingCommands.removeAt(idx)!;
+  if (!inSent && !isHoldable(cmd)) peer.outgoingUnheld--;
   const number = cmd.command & COMMAND_MASK;
   if (cmd.channelID !== CONTROL_CHANNEL && cmd.channelID < peer.channelCount && cmd.data !== null) {
     // §8.1: one fewer unacknowledged first transmission in this reliable window.

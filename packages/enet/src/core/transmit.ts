@@ -7,7 +7,7 @@ import {
 } from './constants.js';
 import type { Channel } from './channel.js';
 import type { OutgoingCommand } from './commands.js';
-import type { HostCore } from './host.js';
+import { isHoldable, type HostCore } from './host.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, PROTOCOL_HEADER_SIZE } from './protocol.js';
 import { updatePacketLoss } from './throttle.js';
@@ -164,6 +164,7 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
           windowWrap = true;
         }
         if (windowWrap) {
+          if (peer.outgoingUnheld === 0) break; // everything left would be held back too
           idx++;
           continue;
         }
@@ -174,6 +175,7 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
           if (peer.reliableDataInTransit + cmd.fragmentLength > Math.max(windowSize, peer.mtu)) windowExceeded = true;
         }
         if (windowExceeded) {
+          if (peer.outgoingUnheld === 0) break;
           idx++;
           continue;
         }
@@ -198,6 +200,7 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
       }
       if (peer.sentReliableCommands.length === 0) peer.nextTimeout = now + cmd.roundTripTimeout;
       q.removeAt(idx);
+      if (!isHoldable(cmd)) peer.outgoingUnheld--;
       peer.sentReliableCommands.pushBack(cmd);
       cmd.sentTime = now;
       tx.hasTime = true;
@@ -211,17 +214,20 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
           const R = cmd.reliableSequenceNumber;
           const U = cmd.unreliableSequenceNumber;
           q.removeAt(idx);
+          peer.outgoingUnheld--;
           host.freeCommand(cmd);
           while (idx < q.length) {
             const c = q.at(idx)!;
             if (c.reliableSequenceNumber !== R || c.unreliableSequenceNumber !== U || (c.command & COMMAND_FLAG_ACKNOWLEDGE) !== 0) break;
             q.removeAt(idx);
+            peer.outgoingUnheld--;
             host.freeCommand(c);
           }
           continue;
         }
       }
       q.removeAt(idx);
+      peer.outgoingUnheld--;
       encodeCommand(tx, cmd);
       host.freeCommand(cmd);
     }
@@ -311,6 +317,7 @@ export function checkTimeouts(host: HostCore, peer: Peer, now: number): void {
     peer.packetsLost++;
     cmd.roundTripTimeout *= 2;
     sent.removeAt(i);
+    if (!isHoldable(cmd)) peer.outgoingUnheld++;
     peer.outgoingCommands.insertAt(insertAt++, cmd);
   }
   peer.nextTimeout = nextTimeout === Infinity ? now : nextTimeout;

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { Command, CorePeerState as PeerState, HostCore, PacketFlag } from '../../src/index.js';
 import { connectPair, makePair } from './helpers.js';
+import { isHoldable } from '../../src/core/host.js';
 
 const WAITING_CAP = 256 * 1024;
 const MAX_PACKET = 64 * 1024;
@@ -96,6 +97,9 @@ function assertBounded(core: HostCore): void {
     expect(peer.totalWaitingData).to.be.at.most(WAITING_CAP + MAX_PACKET + 200_000);
     expect(peer.acknowledgements.length).to.be.at.most(1024);
     expect(peer.outgoingCommands.length).to.be.below(10_000);
+    let unheld = 0;
+    for (let i = 0; i < peer.outgoingCommands.length; i++) if (!isHoldable(peer.outgoingCommands.at(i)!)) unheld++;
+    expect(peer.outgoingUnheld).to.equal(unheld);
     for (const ch of peer.channels) {
       expect(ch.incomingReliableCommands.length + ch.incomingUnreliableCommands.length).to.be.below(20_000);
     }
