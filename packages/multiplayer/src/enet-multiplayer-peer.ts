@@ -14,6 +14,7 @@ import { MultiplayerPeer, type MultiplayerPeerOptions } from './multiplayer-peer
 
 /** Construction options of ENetMultiplayerPeer. All optional. */
 export interface ENetMultiplayerPeerOptions extends MultiplayerPeerOptions {
+  // autoPollIntervalMs defaults to 50 here: host events drive autoPoll, the timer is a fallback.
   /**
    * Makes the (not yet created) ENetConnection used by createServer/createClient. Default: a new
    * `ENetConnection` of @meshpunch/enet. Tests inject in-memory hosts here.
@@ -27,6 +28,18 @@ export interface ENetMultiplayerPeerOptions extends MultiplayerPeerOptions {
  * 32-peer server at 60 Hz with room to spare.
  */
 const MAX_EVENTS_PER_POLL = 4096;
+
+/**
+ * autoPoll timer period when host events drive delivery (ms): only catches peers that went
+ * inactive without an event, so it can be slow.
+ */
+const AUTO_POLL_FALLBACK_MS = 50;
+
+/** The EventEmitter side of an ENetConnection in autoService mode. */
+interface HostEmitter {
+  on(name: 'connect' | 'disconnect' | 'receive', fn: (ev: EventShape) => void): unknown;
+  off(name: 'connect' | 'disconnect' | 'receive', fn: (ev: EventShape) => void): unknown;
+}
 
 /** Counters for bad input and refused work; never reset. */
 export interface ENetMultiplayerPeerStats {
@@ -71,9 +84,11 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   /** Hosts to destroy on the next event-loop turn (see {@link destroyLater}). */
   private readonly doomed: HostShape[];
   private destroying: Promise<void> | undefined;
+  /** Hosts switched to autoService while autoPoll runs, with our listener. */
+  private readonly listened: Map<HostShape, (ev: EventShape) => void>;
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
-    super(options);
+    super({ ...options, autoPollIntervalMs: options.autoPollIntervalMs ?? AUTO_POLL_FALLBACK_MS });
     this.peerMode = PeerMode.NONE;
     this.uniqueId = 0;
     this.status = ConnectionStatus.CONNECTION_DISCONNECTED;
@@ -87,6 +102,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.counters = { rejectedConnections: 0, rejectedMeshConnections: 0, ignoredEvents: 0, refusedSends: 0 };
     this.doomed = [];
     this.destroying = undefined;
+    this.listened = new Map();
   }
 
   /** Bad-input and refusal counters (DESIGN rule 4). */
@@ -265,6 +281,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.peers.set(peerId, peer);
     this.idsByPeer.set(peer, peerId);
     this.emit('peerConnected', peerId);
+    if (this.autoPoll && this.hosts.get(peerId) === host) this.listen(peerId, host);
   }
 
   // ---- sending ----
@@ -322,17 +339,138 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   poll(): void {
     if (!this.isActive()) return;
     this.disconnectInactivePeers();
+    if (this.peerMode === PeerMode.CLIENT && !this.peers.has(1)) {
+      this.close();
+      return;
+    }
+    // Snapshot: handling an event may drop a mesh host or close everything.
+    const keys = [...this.hosts.keys()];
+    for (const key of keys) {
+      const host = this.hosts.get(key);
+      if (host === undefined) continue;
+      for (let n = 0; n < MAX_EVENTS_PER_POLL && this.hosts.get(key) === host; n++) {
+        const ev = host.serviceSync();
+        if (ev.type === EnetEvent.NONE || !this.handleEvent(key, ev)) break;
+      }
+      if (!this.isActive()) return;
+    }
+  }
+
+  /**
+   * Godot's per-mode event handling (§2.6 table). Returns false when the host must not be
+   * drained further (it was dropped or everything was closed).
+   */
+  private handleEvent(key: number, ev: EventShape): boolean {
     switch (this.peerMode) {
       case PeerMode.CLIENT:
-        this.pollClient();
-        break;
+        return this.handleClientEvent(ev);
       case PeerMode.SERVER:
-        this.pollServer();
-        break;
+        return this.handleServerEvent(ev);
       case PeerMode.MESH:
-        this.pollMesh();
-        break;
+        return this.handleMeshEvent(key, ev);
+      default:
+        return false;
     }
+  }
+
+  private handleClientEvent(ev: EventShape): boolean {
+    switch (ev.type) {
+      case EnetEvent.CONNECT:
+        this.status = ConnectionStatus.CONNECTION_CONNECTED;
+        this.emit('peerConnected', 1);
+        return true;
+      case EnetEvent.DISCONNECT: {
+        // A failed attempt (still CONNECTING) emits nothing (§2.6).
+        const wasConnected = this.status === ConnectionStatus.CONNECTION_CONNECTED;
+        try {
+          if (wasConnected) this.emit('peerDisconnected', 1);
+        } finally {
+          this.close();
+        }
+        return false;
+      }
+      case EnetEvent.RECEIVE:
+        this.store(1, ev);
+        return true;
+      default:
+        this.close();
+        return false;
+    }
+  }
+
+  private handleServerEvent(ev: EventShape): boolean {
+    switch (ev.type) {
+      case EnetEvent.CONNECT:
+        this.acceptClient(ev);
+        return true;
+      case EnetEvent.DISCONNECT: {
+        const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
+        if (id === undefined || this.peers.get(id) !== ev.peer) {
+          // Never accepted, or already force-removed: no signal (§2.6).
+          this.counters.ignoredEvents++;
+          return true;
+        }
+        this.peers.delete(id);
+        this.idsByPeer.delete(ev.peer!);
+        this.emit('peerDisconnected', id);
+        return this.isActive();
+      }
+      case EnetEvent.RECEIVE: {
+        const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
+        if (id === undefined) this.counters.ignoredEvents++;
+        else this.store(id, ev);
+        return true;
+      }
+      default:
+        // Godot closes the whole server on a host error, without signals (§2.6, §10.7).
+        this.close();
+        return false;
+    }
+  }
+
+  /** Server side of the handshake (§2.5): validate the id in the CONNECT data or reset. */
+  private acceptClient(ev: EventShape): void {
+    const peer = ev.peer;
+    if (peer === undefined) {
+      this.counters.ignoredEvents++;
+      return;
+    }
+    const why = checkConnectId(ev.data, this.refusing, (id) => this.peers.has(id));
+    if (why !== undefined) {
+      this.counters.rejectedConnections++;
+      peer.reset();
+      return;
+    }
+    const id = ev.data >>> 0;
+    this.peers.set(id, peer);
+    this.idsByPeer.set(peer, id);
+    this.emit('peerConnected', id);
+  }
+
+  private handleMeshEvent(id: number, ev: EventShape): boolean {
+    const meshPeer = this.peers.get(id);
+    if (ev.type === EnetEvent.CONNECT) {
+      // Mesh hosts accept no new peers (§2.9). Our own peer's CONNECT may still be queued if
+      // the caller watched getState() instead of service events; Godot would reset it too.
+      if (ev.peer !== undefined && ev.peer !== meshPeer) {
+        this.counters.rejectedMeshConnections++;
+        ev.peer.reset();
+      }
+      return true;
+    }
+    if (ev.type === EnetEvent.RECEIVE) {
+      if (ev.peer !== undefined && ev.peer !== meshPeer) this.counters.ignoredEvents++;
+      else this.store(id, ev);
+      return true;
+    }
+    // DISCONNECT or ERROR on a mesh host: that link is gone (§2.6).
+    this.dropMeshHost(id);
+    if (meshPeer !== undefined) {
+      this.peers.delete(id);
+      this.idsByPeer.delete(meshPeer);
+      this.emit('peerDisconnected', id);
+    }
+    return false;
   }
 
   /** Godot's `_disconnect_inactive_peers` (§2.6 step 2). */
@@ -363,133 +501,6 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
   }
 
-  private pollClient(): void {
-    const host = this.hosts.get(0);
-    if (host === undefined || !this.peers.has(1)) {
-      this.close();
-      return;
-    }
-    for (let n = 0; n < MAX_EVENTS_PER_POLL && this.hosts.get(0) === host; n++) {
-      const ev = host.serviceSync();
-      switch (ev.type) {
-        case EnetEvent.NONE:
-          return;
-        case EnetEvent.CONNECT:
-          this.status = ConnectionStatus.CONNECTION_CONNECTED;
-          this.emit('peerConnected', 1);
-          break;
-        case EnetEvent.DISCONNECT: {
-          const wasConnected = this.status === ConnectionStatus.CONNECTION_CONNECTED;
-          try {
-            if (wasConnected) this.emit('peerDisconnected', 1);
-          } finally {
-            this.close();
-          }
-          return;
-        }
-        case EnetEvent.RECEIVE:
-          this.store(1, ev);
-          break;
-        default:
-          this.close();
-          return;
-      }
-    }
-  }
-
-  private pollServer(): void {
-    const host = this.hosts.get(0)!;
-    for (let n = 0; n < MAX_EVENTS_PER_POLL && this.hosts.get(0) === host; n++) {
-      const ev = host.serviceSync();
-      switch (ev.type) {
-        case EnetEvent.NONE:
-          return;
-        case EnetEvent.CONNECT:
-          this.acceptClient(ev);
-          break;
-        case EnetEvent.DISCONNECT: {
-          const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
-          if (id === undefined || this.peers.get(id) !== ev.peer) {
-            // Never accepted, or already force-removed: no signal (§2.6).
-            this.counters.ignoredEvents++;
-            break;
-          }
-          this.peers.delete(id);
-          this.idsByPeer.delete(ev.peer!);
-          this.emit('peerDisconnected', id);
-          break;
-        }
-        case EnetEvent.RECEIVE: {
-          const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
-          if (id === undefined) {
-            this.counters.ignoredEvents++;
-            break;
-          }
-          this.store(id, ev);
-          break;
-        }
-        default:
-          // Godot closes the whole server on a host error, without signals (§2.6, §10.7).
-          this.close();
-          return;
-      }
-    }
-  }
-
-  /** Server side of the handshake (§2.5): validate the id in the CONNECT data or reset. */
-  private acceptClient(ev: EventShape): void {
-    const peer = ev.peer;
-    if (peer === undefined) {
-      this.counters.ignoredEvents++;
-      return;
-    }
-    const why = checkConnectId(ev.data, this.refusing, (id) => this.peers.has(id));
-    if (why !== undefined) {
-      this.counters.rejectedConnections++;
-      peer.reset();
-      return;
-    }
-    const id = ev.data >>> 0;
-    this.peers.set(id, peer);
-    this.idsByPeer.set(peer, id);
-    this.emit('peerConnected', id);
-  }
-
-  private pollMesh(): void {
-    let dropped: number[] | undefined;
-    for (const [id, host] of this.hosts) {
-      for (let n = 0; n < MAX_EVENTS_PER_POLL && this.hosts.get(id) === host; n++) {
-        const ev = host.serviceSync();
-        if (ev.type === EnetEvent.NONE) break;
-        if (ev.type === EnetEvent.CONNECT) {
-          // Mesh hosts accept no new peers (§2.9). Our own peer's CONNECT may still be queued if
-          // the caller watched getState() instead of service events; Godot would reset it too.
-          if (ev.peer !== undefined && ev.peer !== this.peers.get(id)) {
-            this.counters.rejectedMeshConnections++;
-            ev.peer.reset();
-          }
-        } else if (ev.type === EnetEvent.RECEIVE) {
-          if (ev.peer !== undefined && ev.peer !== this.peers.get(id)) this.counters.ignoredEvents++;
-          else this.store(id, ev);
-        } else {
-          (dropped ??= []).push(id);
-          break;
-        }
-      }
-      if (!this.isActive()) return;
-    }
-    if (dropped === undefined) return;
-    for (const id of dropped) {
-      this.dropMeshHost(id);
-      const peer = this.peers.get(id);
-      if (peer === undefined) continue;
-      this.peers.delete(id);
-      this.idsByPeer.delete(peer);
-      this.emit('peerDisconnected', id);
-      if (!this.isActive()) return;
-    }
-  }
-
   private dropMeshHost(id: number): void {
     const host = this.hosts.get(id);
     if (host === undefined) return;
@@ -503,6 +514,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
    * DISCONNECT that close()/disconnectPeer() just flushed (libenet sends it synchronously).
    */
   private destroyLater(host: HostShape): void {
+    this.unlisten(host);
     this.doomed.push(host);
     if (this.destroying !== undefined) return;
     this.destroying = new Promise<void>((resolve) => {
@@ -513,6 +525,43 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
         resolve();
       });
     });
+  }
+
+  /**
+   * autoPoll, event-driven: the host emits its events as datagrams arrive (autoService) and we
+   * handle each at once, so latency is not bounded by the autoPoll timer.
+   */
+  protected override onAutoPollChanged(on: boolean): void {
+    if (on) {
+      for (const [key, host] of this.hosts) this.listen(key, host);
+    } else {
+      for (const host of [...this.listened.keys()]) this.unlisten(host);
+    }
+  }
+
+  private listen(key: number, host: HostShape): void {
+    const em = host as unknown as Partial<HostEmitter>;
+    if (this.listened.has(host) || typeof em.on !== 'function' || !('autoService' in host)) return;
+    const fn = (ev: EventShape): void => {
+      if (this.hosts.get(key) === host) this.handleEvent(key, ev);
+    };
+    this.listened.set(host, fn);
+    em.on('connect', fn);
+    em.on('disconnect', fn);
+    em.on('receive', fn);
+    // Switching autoService on emits what is already queued, through `fn`.
+    host.autoService = true;
+  }
+
+  private unlisten(host: HostShape): void {
+    const fn = this.listened.get(host);
+    if (fn === undefined) return;
+    this.listened.delete(host);
+    host.autoService = false;
+    const em = host as unknown as HostEmitter;
+    em.off('connect', fn);
+    em.off('disconnect', fn);
+    em.off('receive', fn);
   }
 
   private store(from: number, ev: EventShape): void {

@@ -32,7 +32,10 @@ export interface MultiplayerPeerEvents {
 export interface MultiplayerPeerOptions {
   /** Cap on queued received packets; extra packets are dropped and counted. Default 65536. */
   maxQueuedPackets?: number;
-  /** Interval of {@link MultiplayerPeer.autoPoll}, in ms, 1..1000. Default 5. */
+  /**
+   * Interval of {@link MultiplayerPeer.autoPoll}, in ms, 1..1000. Default 5; ENetMultiplayerPeer
+   * defaults to 50 because its hosts deliver events as they arrive and the timer is a fallback.
+   */
   autoPollIntervalMs?: number;
 }
 
@@ -247,7 +250,8 @@ export abstract class MultiplayerPeer extends EventEmitter<MultiplayerPeerEvents
   // ---- auto poll (Node-style use) ----
 
   /**
-   * When true, {@link poll} runs by itself every `autoPollIntervalMs` while the peer is active,
+   * When true, {@link poll} runs by itself every `autoPollIntervalMs` while the peer is active
+   * (and transports that can, like ENetMultiplayerPeer, also handle events as they arrive),
    * so Node code only listens to events. Default false (frame-driven, as in Godot).
    */
   get autoPoll(): boolean {
@@ -265,11 +269,16 @@ export abstract class MultiplayerPeer extends EventEmitter<MultiplayerPeerEvents
       this.autoPollTimer = setInterval(() => this.poll(), this.autoPollMs);
       // The hosts' sockets keep the process alive while needed; the timer alone must not.
       this.autoPollTimer.unref();
+      this.onAutoPollChanged(true);
     } else if (!want && this.autoPollTimer !== undefined) {
       clearInterval(this.autoPollTimer);
       this.autoPollTimer = undefined;
+      this.onAutoPollChanged(false);
     }
   }
+
+  /** Hook for transports that can deliver events as they arrive while autoPoll runs. */
+  protected onAutoPollChanged(_on: boolean): void {}
 
   // ---- identity ----
 

@@ -157,6 +157,37 @@ describe('ENetMultiplayerPeer mesh of 4 (loopback)', function () {
     mesh[2]!.close();
   });
 
+  it('autoPoll: packets and departures arrive as events without poll(), and can be switched back', async () => {
+    const got: string[][] = IDS.map(() => []);
+    mesh.forEach((p, i) => {
+      p.autoPoll = true;
+      p.on('packet', (data, from, channel, mode) => got[i]!.push(`${from}/${channel}/${mode}/${dec(data)}`));
+    });
+    for (const h of hosts[0]!.filter(Boolean)) expect(h.autoService).to.equal(true);
+    mesh[0]!.transferChannel = 3;
+    mesh[0]!.putPacket(enc('hi'));
+    const wait = async (cond: () => boolean, what: string) => {
+      const deadline = Date.now() + 5000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await wait(() => got.slice(1).every((g) => g.length === 1), 'packets by event');
+    expect(got.slice(1)).to.deep.equal([['1/3/2/hi'], ['1/3/2/hi'], ['1/3/2/hi']]);
+    for (const l of logs) l.length = 0;
+    mesh[1]!.close();
+    await wait(() => [0, 2, 3].every((i) => logs[i]!.includes(`-${IDS[1]}`)), 'departure by event');
+    // Back to frame-driven: hosts leave autoService and poll() delivers again.
+    mesh[0]!.autoPoll = false;
+    for (const h of [hosts[0]![2]!, hosts[0]![3]!]) expect(h.autoService).to.equal(false);
+    mesh[0]!.removeAllListeners('packet');
+    mesh[2]!.setTargetPeer(IDS[0]!);
+    mesh[2]!.putPacket(enc('polled'));
+    await pump([mesh[0]!], () => mesh[0]!.getAvailablePacketCount() === 1, 'polled packet');
+    expect(dec(mesh[0]!.getPacket())).to.equal('polled');
+  });
+
   it('resets a stranger connecting to a mesh host that has a free slot', async () => {
     // The listener host here has 2 slots, so ENet accepts the stranger and the mesh must reset it.
     const a = new ENetConnection();
