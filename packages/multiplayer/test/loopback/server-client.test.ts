@@ -1,6 +1,7 @@
 // ENetMultiplayerPeer server + 3 clients over real loopback UDP with @meshpunch/enet:
 // ids, events, routing, every transfer mode and channels 1..4, refusal, close/disconnect.
 import { expect } from 'chai';
+import { createSocket } from 'node:dgram';
 import { ENetConnection } from '@meshpunch/enet';
 import { ConnectionStatus, ENetMultiplayerPeer, MultiplayerError, TransferMode } from '../../src/index.js';
 import { pump, pumpFor, recordEvents } from './pump.js';
@@ -295,6 +296,20 @@ describe('ENetMultiplayerPeer server + clients (loopback)', function () {
     await byV6.createClient('::1', wport);
     await pump([wild, byName, byV6], () => joined.length === 2, 'both joined');
     expect(joined.sort()).to.deep.equal([byName.getUniqueId(), byV6.getUniqueId()].sort());
+  });
+
+  it('binds a client to bind IP:localPort when localPort is given (for NAT punching)', async () => {
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+    const localPort = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const c = new ENetMultiplayerPeer();
+    extra.push(c);
+    c.setBindIp('127.0.0.1');
+    await c.createClient('127.0.0.1', port, 0, 0, 0, localPort);
+    expect((c.host as ENetConnection).getLocalPort()).to.equal(localPort);
+    await pump([...all(), c], () => serverLog.length === 4, 'joined');
+    expect(server.getPeer(c.getUniqueId()).getRemotePort()).to.equal(localPort);
   });
 
   it('autoPoll + packet event: works without calling poll()', async () => {
