@@ -7,7 +7,18 @@ export function canonicalAddress(address: string): string | null {
   const family = isIP(address);
   if (family === 4) return address;
   if (family !== 6) return null;
-  const host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const zone = address.indexOf('%');
+  if (zone >= 0) {
+    // Link-local with a zone id ("fe80::1%eth0"): canonicalise the address part only.
+    const base = canonicalAddress(address.slice(0, zone));
+    return base === null ? null : `${base}${address.slice(zone)}`;
+  }
+  let host: string;
+  try {
+    host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address.toLowerCase();
+  }
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   if (mapped) return mapped[1]!;
   const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(host);

@@ -447,10 +447,11 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /**
    * Destroys the host: peers are reset without notice (remotes time out), wrappers detach,
    * the socket closes, pending service() calls resolve NONE. The object can create a host again.
-   * @throws ENetError ERR_UNCONFIGURED when there is no host.
+   * Calling it without a host does nothing (Godot prints an error and returns).
    */
   destroy(): void {
-    const core = this.#requireCore('destroy');
+    const core = this.#core;
+    if (core === null) return;
     for (const p of this.#peers) p.detach();
     this.#peers.clear();
     core.destroy();

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { CoreUsageError, resolveHostCoreOptions } from '../../src/index.js';
+
+const random = (o: Uint8Array): void => {
+  o.fill(1);
+};
+
+describe('config', () => {
+  describe('#resolveHostCoreOptions', () => {
+    it('fills libenet 1.3.17 defaults', () => {
+      const c = resolveHostCoreOptions({ random });
+      expect([c.peerCount, c.channelLimit, c.mtu, c.maximumPacketSize, c.maximumWaitingData, c.duplicatePeers]).to.deep.equal([32, 255, 1400, 33554432, 33554432, 4095]);
+      expect(c.checksum).to.equal(null);
+      expect(c.compressor).to.equal(null);
+      expect(Object.isFrozen(c)).to.equal(true);
+    });
+    it('maps channelLimit 0 to 255 as libenet does', () => {
+      expect(resolveHostCoreOptions({ random, channelLimit: 0 }).channelLimit).to.equal(255);
+      expect(resolveHostCoreOptions({ random, channelLimit: 300 }).channelLimit).to.equal(255);
+      expect(resolveHostCoreOptions({ random, channelLimit: 3 }).channelLimit).to.equal(3);
+    });
+    it('rejects out-of-range values with one sentence naming rule and value', () => {
+      expect(() => resolveHostCoreOptions({ random, peerCount: 4096 })).to.throw(CoreUsageError, 'peerCount must be an integer 1..4095, got 4096');
+      expect(() => resolveHostCoreOptions({ random, mtu: 100 })).to.throw(CoreUsageError, 'mtu must be an integer 576..4096, got 100');
+      expect(() => resolveHostCoreOptions({} as never)).to.throw(CoreUsageError, 'random must be a function filling a Uint8Array, got undefined');
+    });
+  });
+});
