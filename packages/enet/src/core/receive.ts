@@ -113,12 +113,14 @@ export function receiveDatagram(host: HostCore, now: number, from: CoreEndpoint,
 function handleCommands(host: HostCore, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array, view: DataView,
   pos: number, end: number, hasTime: boolean, sentTime: number): void {
   while (pos < end) {
-    if (end - pos < 4) break;
     const commandByte = data[pos]!;
     const n = commandByte & COMMAND_MASK;
-    if (n === Command.None || n >= Command.Count) break;
-    if (end - pos < COMMAND_SIZES[n]!) break;
-    if (peer === null && n !== Command.Connect) break;
+    // A truncated or unknown command, or anything but CONNECT from an unknown peer, ends the
+    // datagram (§2.4 step 8); counted with the handler failures.
+    if (end - pos < 4 || n === Command.None || n >= Command.Count || end - pos < COMMAND_SIZES[n]! || (peer === null && n !== Command.Connect)) {
+      host.stats.commandFailures++;
+      break;
+    }
     const channelID = data[pos + 1]!;
     const seq = (data[pos + 2]! << 8) | data[pos + 3]!;
     let next = pos + COMMAND_SIZES[n]!;

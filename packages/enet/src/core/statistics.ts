@@ -22,7 +22,7 @@ export class HostStatistics {
   droppedBadChecksum = 0;
   /** COMPRESSED without a compressor, or decompression failed (§2.3). */
   droppedDecompress = 0;
-  /** A command handler failed: the rest of that datagram was ignored (§2.4 step 8). */
+  /** A command was malformed or its handler failed: the rest of that datagram was ignored (§2.4 step 8). */
   commandFailures = 0;
   /** CONNECTs ignored: no free slot, too many from one address, or refusing connections. */
   refusedConnects = 0;

@@ -1,0 +1,85 @@
+// Simulation: MTU negotiation, throttle configuration, checksum and compression end to end,
+// packet-loss statistics (virtual time).
+import { expect } from 'chai';
+import { seedFromEnv } from '@meshpunch/sim';
+import { decodeDatagram, enetCrc32, PacketFlag, RangeCoder } from '../../src/index.js';
+import { connectPair, makePair } from './helpers.js';
+
+describe('HostCore features (sim)', function () {
+  this.timeout(30_000);
+
+  it('negotiates the smaller MTU and fragments to fit it', () => {
+    const p = makePair(seedFromEnv(4001), { mtu: 1200 }, { mtu: 1400 }, { mtu: 1200 });
+    const { pa, pb } = connectPair(p);
+    expect(pa.mtu).to.equal(1200);
+    expect(pb.mtu).to.equal(1200);
+    expect(p.a.core.fragmentLength(pa)).to.equal(1200 - 28);
+    const big = new Uint8Array(5000).map((_, i) => i & 0xff);
+    p.a.core.send(pa, 0, big, PacketFlag.Reliable);
+    p.runUntil(() => p.b.count('receive') === 1);
+    expect(Buffer.compare(Buffer.from(p.b.events.find((e) => e.type === 'receive')!.packet!), Buffer.from(big))).to.equal(0);
+    expect(p.net.counters.droppedMtu).to.equal(0);
+  });
+
+  it('sends THROTTLE_CONFIGURE and the remote adopts the values', () => {
+    const p = makePair(seedFromEnv(4002));
+    const { pa, pb } = connectPair(p);
+    p.a.core.throttleConfigure(pa, 1000, 4, 3);
+    p.runFor(200);
+    expect([pb.packetThrottleInterval, pb.packetThrottleAcceleration, pb.packetThrottleDeceleration]).to.deep.equal([1000, 4, 3]);
+    expect([pa.packetThrottleInterval, pa.packetThrottleAcceleration, pa.packetThrottleDeceleration]).to.deep.equal([1000, 4, 3]);
+  });
+
+  it('works end to end with CRC32 checksums and the range coder under loss', () => {
+    const opts = { checksum: enetCrc32, compressor: new RangeCoder() };
+    const p = makePair(seedFromEnv(4003), { loss: 0.1, jitterMs: 20 }, opts, { checksum: enetCrc32, compressor: new RangeCoder() });
+    const { pa } = connectPair(p);
+    expect(p.a.core.fragmentLength(pa)).to.equal(1400 - 32);
+    const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog '.repeat(20));
+    for (let i = 0; i < 200; i++) p.a.core.send(pa, i % 2, i % 20 === 0 ? new Uint8Array(4000).fill(i) : text, PacketFlag.Reliable);
+    p.runUntil(() => p.b.count('receive') === 200, 120_000);
+    expect(p.b.core.stats.droppedBadChecksum).to.equal(0);
+    expect(p.b.core.stats.droppedDecompress).to.equal(0);
+    // Compression must actually have happened: the text compresses well.
+    expect(p.a.core.stats.totalSentData).to.be.below(200 * text.length / 2);
+  });
+
+  it('drops every datagram when only one side checksums, and counts it', () => {
+    const p = makePair(seedFromEnv(4004), {}, { checksum: enetCrc32 }, {});
+    p.a.core.connect(p.b.address, p.b.port, 1, 0);
+    p.runFor(3000);
+    expect(p.b.count('connect')).to.equal(0);
+    expect(p.b.core.stats.droppedDatagrams + p.b.core.stats.commandFailures).to.be.greaterThan(0);
+  });
+
+  it('drops compressed datagrams at a host without a compressor', () => {
+    const p = makePair(seedFromEnv(4005), {}, { compressor: new RangeCoder() }, {});
+    p.a.core.connect(p.b.address, p.b.port, 1, 0);
+    p.runFor(3000);
+    expect(p.b.core.stats.droppedDecompress).to.be.greaterThan(0);
+    expect(p.b.count('connect')).to.equal(0);
+  });
+
+  it('measures packet loss over a 10 s epoch (scale 65536)', () => {
+    const p = makePair(seedFromEnv(4006));
+    const { pa } = connectPair(p);
+    p.net.setDefaultLink({ loss: 0.25 });
+    for (let t = 0; t < 25_000; t += 20) {
+      p.a.core.send(pa, 0, Uint8Array.of(1, 2, 3), PacketFlag.Reliable);
+      p.runFor(20);
+    }
+    expect(pa.packetLoss).to.be.within(1000, 40000);
+    expect(pa.roundTripTime).to.be.greaterThan(0);
+  });
+
+  it('packs many small commands into one datagram, at most 32 per datagram', () => {
+    const p = makePair(seedFromEnv(4007));
+    const { pa } = connectPair(p);
+    for (let i = 0; i < 100; i++) p.a.core.send(pa, 0, Uint8Array.of(i), 0);
+    const out = new Uint8Array(4096);
+    const to = { address: '', port: 0 };
+    const n = p.a.core.pollTransmit(p.driver.now, out, to);
+    const dg = decodeDatagram(out.subarray(0, n)).datagram!;
+    expect(dg.commands.length).to.equal(32);
+  });
+});
