@@ -32,7 +32,7 @@ interface LabModule {
 }
 
 /** Runs `runs` mesh formations of `agents` agents; `skipped` says why when the lab cannot run. */
-export async function labMeshRuns(agents: number, delayMs: number, runs: number, log: (line: string) => void): Promise<{ skipped?: string; runs: MeshRun[] }> {
+export async function labMeshRuns(agents: number, delayMs: number, runs: number, log: (line: string) => void): Promise<{ skipped?: string; runs: MeshRun[]; fromLastJoinMs?: number[] }> {
   const labJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'lab.js');
   const prereqJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'prereq.js');
   if (!existsSync(labJs)) return { skipped: 'test/natlab is not built (run tsc -b)', runs: [] };
@@ -44,6 +44,7 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
   log(`\nNAT lab: ${agents} agents behind ${agents} port-restricted NATs, ${delayMs} ms uplink delay each, ${runs} runs`);
   const lab = await mod.Lab.create({ routers: names.map((name) => ({ name, nat: 'port-restricted' })) });
   const out: MeshRun[] = [];
+  const joinMs: number[] = [];
   try {
     for (const n of names) await lab.impair(n, { delayMs });
     const host = mod.LAB_INTERNET.third;
@@ -57,23 +58,26 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
       const first = lab.spawn(names[0]!.toLowerCase() + '1', args(true));
       await first.waitForLine(/ as peer 1/, 10_000);
       const procs = [first, ...names.slice(1).map((n) => lab.spawn(`${n.toLowerCase()}1`, args(false)))];
-      // Full mesh = every agent printed its mesh table with all links up.
+      // When each joined (line seen here), and when every agent printed its complete mesh.
+      let lastJoin = 0;
+      for (const p of procs) void p.waitForLine(/ as peer \d+/, 40_000).then(() => (lastJoin = Math.max(lastJoin, performance.now())), () => undefined);
       let ms = Number.NaN;
       let failure: string | undefined;
       try {
         await Promise.all(procs.map((p) => p.waitForLine(new RegExp(`link\\(s\\) up, 0 failed`), 40_000)));
         ms = performance.now() - t0;
+        joinMs.push(performance.now() - lastJoin);
         const codes = await Promise.all(procs.map((p) => p.exited));
         if (codes.some((c) => c !== 0)) failure = `exit codes ${codes.join(',')}`;
       } catch (err) {
         failure = (err as Error).message.split('\n')[0];
       }
       await Promise.all(procs.map((p) => p.stop()));
-      log(`  run ${run + 1}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : `failed: ${failure}`}`);
+      log(`  run ${run + 1}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms from launch, ${joinMs[joinMs.length - 1]!.toFixed(0)} ms from the last join` : `failed: ${failure}`}`);
       out.push({ agents, links: (agents * (agents - 1)) / 2, ms, failure });
     }
   } finally {
     await lab.destroy();
   }
-  return { runs: out };
+  return { runs: out, fromLastJoinMs: joinMs };
 }

@@ -18,7 +18,7 @@ export async function loopbackMesh(agents: number, timeoutMs: number, run: numbe
   const lobby = `bench-${agents}-${run}`;
   try {
     const t0 = performance.now();
-    sessions.push(await joinMesh({ signal: signaling.url, lobby, create: true, bindAddress: '127.0.0.1' }));
+    sessions.push(await joinMesh({ signal: signaling.url, lobby, create: true, maxPeers: agents, bindAddress: '127.0.0.1' }));
     sessions.push(...(await Promise.all(Array.from({ length: agents - 1 }, () => joinMesh({ signal: signaling.url, lobby, bindAddress: '127.0.0.1' })))));
     await Promise.all(sessions.map((s) => s.waitForMesh(agents, timeoutMs)));
     return { agents, links: (agents * (agents - 1)) / 2, ms: performance.now() - t0, failure: undefined };

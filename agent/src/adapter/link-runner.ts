@@ -242,7 +242,11 @@ export class LinkRunner {
         role: this.ctx.start.role,
         pairId: this.ctx.start.pairId,
         secret: this.ctx.secret,
-        startAt: Math.max(0, Math.floor(startAt)),
+        // Probe as soon as both candidate sets are known rather than at the service's scheduled
+        // time: the peer sent its candidates, so it is ready too, and its own probes (or ours
+        // once its NAT has sent to us) open the pinholes. The schedule exists for peers that
+        // cannot know that; it costs up to max(100 ms, 2 × RTT) (unknown RTT: 500 ms).
+        startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
         remoteCandidates: remote,
         timeoutMs: this.ctx.timeouts.punchMs,
       });

@@ -374,7 +374,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   let joined;
   try {
     const pw = config.password === undefined ? {} : { password: config.password };
-    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw }) : await client.joinLobby(config.lobby, pw);
+    const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
+    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max }) : await client.joinLobby(config.lobby, pw);
   } catch (err) {
     await client.close();
     throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);

@@ -13,6 +13,8 @@ export interface JoinMeshOptions {
   /** Create the lobby (we become peer 1). Default false: join. */
   create?: boolean;
   password?: string;
+  /** With `create`: the lobby's member limit, 2..32 (default: the service's, 16). */
+  maxPeers?: number;
   /** Ask the router for a UPnP mapping per link. Default false. */
   upnp?: boolean;
   /** STUN servers `HOST:PORT`; default: the service's embedded responder when it has one. */
@@ -34,6 +36,7 @@ export interface JoinMeshConfig {
   readonly lobby: string;
   readonly create: boolean;
   readonly password: string | undefined;
+  readonly maxPeers: number | undefined;
   readonly upnp: boolean;
   readonly stun: readonly Endpoint[];
   readonly bindAddress: string;
@@ -54,6 +57,9 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   if (typeof o.lobby !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(o.lobby)) throw invalid(`lobby must be 1..64 of [A-Za-z0-9._-], got '${String(o.lobby)}'`, { got: o.lobby });
   if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
     throw invalid('password must be 1..128 characters', {});
+  }
+  if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 2 || o.maxPeers > 32)) {
+    throw invalid(`maxPeers must be an integer 2..32, got ${String(o.maxPeers)}`, { got: o.maxPeers });
   }
   const stun = (o.stun ?? []).map((s) => {
     if (typeof s !== 'string') return s;
@@ -76,6 +82,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     lobby: o.lobby,
     create: o.create === true,
     password: o.password,
+    maxPeers: o.maxPeers,
     upnp: o.upnp === true,
     stun: Object.freeze(stun),
     bindAddress,

@@ -26,6 +26,7 @@ export const realCommands: CliCommands = {
         lobby: flags.lobby,
         create: flags.create,
         ...(flags.password === undefined ? {} : { password: flags.password }),
+        ...(flags.maxPeers === undefined ? {} : { maxPeers: flags.maxPeers }),
         upnp: flags.upnp,
         stun: flags.stun,
         bindAddress: flags.bind,

@@ -23,6 +23,8 @@ export interface JoinFlags {
   readonly lobby: string;
   readonly create: boolean;
   readonly password: string | undefined;
+  /** With --create: the lobby's member limit (undefined: the service's default). */
+  readonly maxPeers: number | undefined;
   readonly upnp: boolean;
   readonly stun: readonly Endpoint[];
   /** Local address every link socket binds to (default 0.0.0.0). */
@@ -125,6 +127,7 @@ function parseJoin(argv: readonly string[]): Command {
     lobby: { type: 'string' },
     create: { type: 'boolean' },
     password: { type: 'string' },
+    'max-peers': { type: 'string' },
     upnp: { type: 'boolean' },
     stun: { type: 'string', multiple: true },
     bind: { type: 'string' },
@@ -142,6 +145,13 @@ function parseJoin(argv: readonly string[]): Command {
   const password = v.password as string | undefined;
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');
+  }
+  let maxPeers: number | undefined;
+  if (typeof v['max-peers'] === 'string') {
+    const t = v['max-peers'];
+    if (!/^\d{1,2}$/.test(t) || Number(t) < 2 || Number(t) > MAX_MESH_PEERS) throw new CliUsageError(`--max-peers must be an integer 2..${MAX_MESH_PEERS}, got '${t}'`, 'join');
+    if (v.create !== true) throw new CliUsageError('--max-peers needs --create (the creator sets the lobby size)', 'join');
+    maxPeers = Number(t);
   }
   const bind = (v.bind as string | undefined) ?? '0.0.0.0';
   if (!isIpv4(bind) && !isIpv6(bind)) throw new CliUsageError(`--bind must be an IPv4 or IPv6 address, got '${bind}'`, 'join');
@@ -169,6 +179,7 @@ function parseJoin(argv: readonly string[]): Command {
       lobby: v.lobby,
       create: v.create === true,
       password,
+      maxPeers,
       upnp: v.upnp === true,
       stun: Object.freeze(parseStun('join', v.stun)),
       bind,

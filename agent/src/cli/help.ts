@@ -26,6 +26,7 @@ Options:
   --lobby NAME        lobby name: 1..64 letters, digits, '.', '_', '-' (required)
   --create            create the lobby (you become peer 1) instead of joining it
   --password P        lobby password (1..128 characters)
+  --max-peers N       with --create: the lobby's member limit, 2..32 (default: the service's, 16)
   --upnp              ask the router for a UPnP port mapping per link
   --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);
                       default: the signaling service's embedded STUN responder

@@ -16,11 +16,11 @@ const base = ['join', '--signal', 'ws://127.0.0.1:8080', '--lobby', 'game-1'];
 describe('flags', () => {
   describe('#parseCommand', () => {
     it('parses a full join command line', () => {
-      const c = parseCommand([...base, '--create', '--password', 'pw', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
+      const c = parseCommand([...base, '--create', '--password', 'pw', '--max-peers', '8', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', upnp: true,
+          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', maxPeers: 8, upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
@@ -75,6 +75,8 @@ describe('flags', () => {
       [[...base, '--json=yes'], "option '--json' does not take an argument"],
       [[...base, '--exchange', '5'], '--exchange needs --wait-peers (messages go out once the mesh is complete)'],
       [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
+      [[...base, '--max-peers', '8'], '--max-peers needs --create (the creator sets the lobby size)'],
+      [[...base, '--create', '--max-peers', '33'], "--max-peers must be an integer 2..32, got '33'"],
       [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
       [['help', 'nope'], "no help for unknown command 'nope'"],
     ];
