@@ -50,6 +50,8 @@ const PEER_TIMEOUT_MIN_MS = 1000;
 /** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
 const GATHER_STUN_RTO_MS = 200;
 const GATHER_STUN_REQUESTS = 3;
+/** Consent keepalive on a link's chosen path, ms: a dead peer is noticed within peerTimeoutMs + this. */
+const CONSENT_KEEPALIVE_MS = 1000;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
 
@@ -249,6 +251,11 @@ export class LinkRunner {
         startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
         remoteCandidates: remote,
         timeoutMs: this.ctx.timeouts.punchMs,
+        // Consent freshness (RFC 7675) on the chosen path doubles as the link's liveness check:
+        // ENet's own timeout fires only at retransmission times, and on the accepting side its
+        // RTT estimate (hence its RTO) starts at 500 ms, so a dead peer could linger past 6 s.
+        keepaliveMs: CONSENT_KEEPALIVE_MS,
+        consentTimeoutMs: this.ctx.config.peerTimeoutMs,
       });
     } catch (err) {
       this.machine.handlePunchFailed(this.now(), (err as Error).message);
@@ -261,6 +268,12 @@ export class LinkRunner {
       this.drain();
     });
     this.punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
+      if (this.machine.phase === 'connected' || this.machine.phase === 'adding') {
+        // The established path stopped answering: reset the ENet peer; the mesh's next poll
+        // sees it inactive and emits peerDisconnected (Godot's _disconnect_inactive_peers).
+        if (e.reason === 'consent-lost') this.peer?.peerDisconnectNow(0);
+        return;
+      }
       this.machine.handlePunchFailed(this.now(), e.reason);
       this.drain();
     });

@@ -24,8 +24,9 @@ export interface JoinMeshOptions {
   /** Per-link time limits, ms (see LinkTimeouts). */
   timeouts?: Partial<LinkTimeouts>;
   /**
-   * ENet peer timeout after the link is up, ms: a silent peer is dropped within about this long
-   * plus ENet's 500 ms ping interval (issue #7 wants ≤ 6 s). Default 4000.
+   * Liveness limit of an established link, ms: ENet's peer timeout maximum and the punch path's
+   * consent timeout (keepalive every 1 s), so a silent peer is dropped within about this plus
+   * 1 s (issue #7 wants ≤ 6 s). Default 4000.
    */
   peerTimeoutMs?: number;
 }

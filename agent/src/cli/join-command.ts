@@ -126,7 +126,10 @@ async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, cod
   // Print first: the mesh is complete now; leaving (ENet disconnects, lobby.leave) comes after.
   io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n${exchange === undefined ? '' : `${exchangeLine(exchange)}\n`}`);
   if (reason !== undefined) io.stderr.write(`meshpunch join: ${reason}\n`);
-  if (code === 0 && flags.waitPeers !== undefined) {
+  // After a settled mesh (complete or not), give the others time to finish their side of our
+  // links before leaving: a peer whose own attempt at our pair is still running would otherwise
+  // see us leave instead of its typed outcome.
+  if (flags.waitPeers !== undefined && session.memberCount >= flags.waitPeers && session.isSettled) {
     await session.lobbySettled(EXIT_SETTLE_MS);
     await new Promise((r) => setTimeout(r, EXIT_LINGER_MS));
   }
