@@ -76,6 +76,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   private readonly peers: Map<number, PeerShape>;
   /** Reverse of `peers` (Godot keeps the id as object meta `_net_id`). */
   private readonly idsByPeer: Map<PeerShape, number>;
+  /** Keys of `peers` in insertion order, kept in step so putPacket allocates no id list. */
+  private readonly peerIds: number[];
   private bindIp: string;
   private creating: boolean;
   private readonly createConnection: () => HostShape;
@@ -95,6 +97,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.hosts = new Map();
     this.peers = new Map();
     this.idsByPeer = new Map();
+    this.peerIds = [];
     this.bindIp = '*';
     this.creating = false;
     this.createConnection = options.createConnection ?? defaultConnectionFactory;
@@ -204,8 +207,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.peerMode = PeerMode.CLIENT;
     this.uniqueId = id;
     this.status = ConnectionStatus.CONNECTION_CONNECTING;
-    this.peers.set(1, server);
-    this.idsByPeer.set(server, 1);
+    this.addPeer(1, server);
     this.hosts.set(0, host);
     this.syncAutoPoll();
   }
@@ -278,8 +280,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     // poll() reads events with serviceSync(), which an autoService host never feeds.
     if (host.autoService === true) host.autoService = false;
     this.hosts.set(peerId, host);
-    this.peers.set(peerId, peer);
-    this.idsByPeer.set(peer, peerId);
+    this.addPeer(peerId, peer);
     this.emit('peerConnected', peerId);
     if (this.autoPoll && this.hosts.get(peerId) === host) this.listen(peerId, host);
   }
@@ -314,8 +315,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const mode = this.transferMode;
     const channel = enetChannelFor(mode, this.transferChannel);
     const flags = enetFlagsFor(mode);
-    const ids = this.peerMode === PeerMode.CLIENT ? [] : [...this.peers.keys()];
-    const n = selectRecipients(this.peerMode, target, ids, this.recipients);
+    const n = selectRecipients(this.peerMode, target, this.peerIds, this.recipients);
     for (let i = 0; i < n; i++) {
       const id = this.recipients[i]!;
       const peer = this.peers.get(id);
@@ -410,8 +410,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
           this.counters.ignoredEvents++;
           return true;
         }
-        this.peers.delete(id);
-        this.idsByPeer.delete(ev.peer!);
+        this.removePeer(id);
         this.emit('peerDisconnected', id);
         return this.isActive();
       }
@@ -442,8 +441,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       return;
     }
     const id = ev.data >>> 0;
-    this.peers.set(id, peer);
-    this.idsByPeer.set(peer, id);
+    this.addPeer(id, peer);
     this.emit('peerConnected', id);
   }
 
@@ -466,8 +464,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     // DISCONNECT or ERROR on a mesh host: that link is gone (§2.6).
     this.dropMeshHost(id);
     if (meshPeer !== undefined) {
-      this.peers.delete(id);
-      this.idsByPeer.delete(meshPeer);
+      this.removePeer(id);
       this.emit('peerDisconnected', id);
     }
     return false;
@@ -483,8 +480,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     for (const id of dropped) {
       const peer = this.peers.get(id);
       if (peer === undefined) continue;
-      this.peers.delete(id);
-      this.idsByPeer.delete(peer);
+      this.removePeer(id);
       if (this.peerMode === PeerMode.MESH) this.dropMeshHost(id);
       if (this.peerMode === PeerMode.CLIENT) {
         // A failed attempt (still CONNECTING) emits nothing, as the DISCONNECT path (§2.6).
@@ -499,6 +495,21 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       this.emit('peerDisconnected', id);
       if (!this.isActive()) return;
     }
+  }
+
+  private addPeer(id: number, peer: PeerShape): void {
+    this.peers.set(id, peer);
+    this.idsByPeer.set(peer, id);
+    this.peerIds.push(id);
+  }
+
+  private removePeer(id: number): void {
+    const peer = this.peers.get(id);
+    if (peer === undefined) return;
+    this.peers.delete(id);
+    this.idsByPeer.delete(peer);
+    const i = this.peerIds.indexOf(id);
+    if (i >= 0) this.peerIds.splice(i, 1);
   }
 
   private dropMeshHost(id: number): void {
@@ -600,6 +611,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.queue.clear();
     this.peers.clear();
     this.idsByPeer.clear();
+    this.peerIds.length = 0;
     this.hosts.clear();
     this.uniqueId = 0;
     this.status = ConnectionStatus.CONNECTION_DISCONNECTED;
@@ -624,8 +636,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const hostKey = this.peerMode === PeerMode.MESH ? id : 0;
     this.hosts.get(hostKey)?.flush();
     if (!force) return;
-    this.peers.delete(id);
-    this.idsByPeer.delete(peer);
+    this.removePeer(id);
     if (this.peerMode === PeerMode.MESH) this.dropMeshHost(id);
     if (this.peerMode === PeerMode.CLIENT) this.close();
   }
