@@ -46,6 +46,29 @@ describe('meshpunch CLI (end to end)', function () {
     });
   });
 
+  describe('meshpunch signal', () => {
+    it('runs the signaling service that join uses, and stops with exit 0 on SIGTERM', async () => {
+      const sig = new AgentProcess(['signal', '--host', '127.0.0.1', '--port', '0']);
+      try {
+        const deadline = performance.now() + 10_000;
+        let port: number | undefined;
+        while (port === undefined && performance.now() < deadline && sig.exitCode === null) {
+          const line = sig.stderr.concat(sig.stdout).find((l) => /"event":"listening"/.test(l));
+          if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+          else await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(port, sig.tail()).to.be.a('number');
+        const solo = new AgentProcess(['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', 'solo', '--create', '--bind', '127.0.0.1', '--wait-peers', '1', '--json']);
+        expect(await solo.exited, solo.tail()).to.equal(0);
+        expect(JSON.parse(solo.stdout.join('\n'))).to.deep.equal({ id: 1, lobby: 'solo', peers: [], failures: [] });
+        sig.kill('SIGTERM');
+        expect(await sig.exited).to.equal(0);
+      } finally {
+        await stopAll([sig]);
+      }
+    });
+  });
+
   describe('meshes on loopback', () => {
     let signaling: EmbeddedSignaling;
     const procs: AgentProcess[] = [];

@@ -110,6 +110,16 @@ describe('meshpunch in the NAT lab', function () {
     }
   });
 
+  it('netcheck --upnp --json behind the UPnP router finds the gateway and its external address', async () => {
+    const r = await lab!.exec('u1', [process.execPath, MESHPUNCH, 'netcheck', '--stun', LAB_STUN, '--upnp', '--json'], { timeoutMs: 20_000 });
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { upnp: { available: boolean; externalAddress: string | null }; verdict: string; mappingBehavior: string };
+    expect(report.upnp.available, JSON.stringify(report)).to.equal(true);
+    expect(report.upnp.externalAddress).to.equal(lab!.wanIp('U'));
+    expect(report.mappingBehavior).to.equal('endpoint-independent');
+    expect(report.verdict).to.match(/^UPnP port mapping is available/);
+  });
+
   for (const [host, mapping, filtering] of [
     ['p1', 'none', 'endpoint-independent'],
     ['f1', 'endpoint-independent', 'endpoint-independent'],

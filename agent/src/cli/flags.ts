@@ -230,7 +230,7 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'netcheck':
       return parseNetcheck(rest);
     case 'signal':
-      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', topic: 'signal' };
+      // Everything, --help included, goes to meshpunch-signal: it owns and documents its flags.
       return { kind: 'signal', argv: Object.freeze([...rest]) };
     default:
       if (first.startsWith('-')) throw new CliUsageError(`unknown option '${first}' (options go after a command: join, netcheck, signal)`);

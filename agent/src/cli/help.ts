@@ -65,7 +65,7 @@ const SIGNAL = `Usage: meshpunch signal [options]
 
 Runs the meshpunch signaling service (lobbies, peer ids, candidate relay, punch scheduling,
 embedded STUN responder) in the foreground; the same program as meshpunch-signal, which
-documents the options.
+documents the options (meshpunch signal --help prints them).
 `;
 
 /** The help text for a topic. */

@@ -39,7 +39,8 @@ describe('flags', () => {
       expect(parseCommand(['--help'])).to.deep.equal({ kind: 'help', topic: 'main' });
       expect(parseCommand(['help', 'netcheck'])).to.deep.equal({ kind: 'help', topic: 'netcheck' });
       expect(parseCommand(['join', '--help'])).to.deep.equal({ kind: 'help', topic: 'join' });
-      expect(parseCommand(['signal', '-h'])).to.deep.equal({ kind: 'help', topic: 'signal' });
+      expect(parseCommand(['help', 'signal'])).to.deep.equal({ kind: 'help', topic: 'signal' });
+      expect(parseCommand(['signal', '-h'])).to.deep.equal({ kind: 'signal', argv: ['-h'] });
     });
 
     it('passes signal arguments through untouched', () => {
