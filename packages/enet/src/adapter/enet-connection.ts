@@ -58,8 +58,6 @@ export interface DatagramSource {
  * cap keeps one drain from monopolising the event loop; the rest goes on the next turn.
  */
 const MAX_TRANSMITS_PER_DRAIN = 4096;
-/** Datagram buffers kept for reuse by sends in flight (each 4096 bytes). */
-const SEND_POOL_LIMIT = 256;
 
 const NONE_EVENT: Readonly<ENetEvent> = Object.freeze({ type: EventType.NONE, data: 0, channel: 0 });
 
@@ -105,10 +103,15 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   #autoService = false;
   #waiters: Waiter[] = [];
   #peers = new Set<ENetPacketPeer>();
-  #pool: Buffer[] = [];
+  /** The core encodes every datagram here (one buffer, so the core keeps one DataView). */
+  #scratch = Buffer.allocUnsafe(MAX_DATAGRAM_SIZE);
   #to: CoreEndpoint = { address: '', port: 0 };
   #from: CoreEndpoint = { address: '', port: 0 };
   #statBase = [0, 0, 0, 0];
+  #lastRawSource = '';
+  #lastSource = '';
+  #lastWireIn = '';
+  #lastWireOut = '';
   /** Datagrams the socket failed to send (async errors). */
   sendErrors = 0;
 
@@ -182,7 +185,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
 
   async #bind(addr: string, port: number): Promise<Socket> {
     const attempt = (type: 'udp4' | 'udp6', host: string, ipv6Only: boolean): Promise<Socket> => new Promise((resolve, reject) => {
-      const s = createSocket({ type, ipv6Only, recvBufferSize: 262144, sendBufferSize: 262144 } as Parameters<typeof createSocket>[0]);
+      // Every address this socket sends to is already a literal IP, so the lookup is the
+      // identity and answers synchronously (the default defers each send by a tick).
+      const lookupLiteral = (hostname: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void => {
+        callback(null, hostname, type === 'udp6' ? 6 : 4);
+      };
+      const s = createSocket({ type, ipv6Only, recvBufferSize: 262144, sendBufferSize: 262144, lookup: lookupLiteral as never });
       const onError = (err: Error): void => {
         s.close();
         reject(err);
@@ -239,7 +247,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   }
 
   #wireAddress(address: string): string {
-    return this.#dualStack && familyOf(address) === 4 ? `::ffff:${address}` : address;
+    if (!this.#dualStack) return address;
+    if (address === this.#lastWireIn) return this.#lastWireOut;
+    const out = familyOf(address) === 4 ? `::ffff:${address}` : address;
+    this.#lastWireIn = address;
+    this.#lastWireOut = out;
+    return out;
   }
 
   /**
@@ -493,11 +506,25 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const core = this.#core;
     if (core === null) return;
     const from = this.#from;
-    from.address = address.startsWith('::ffff:') ? canonicalAddress(address) ?? address : address;
+    from.address = this.#canonicalSource(address);
     from.port = port;
     if (this.intercept !== null && this.intercept({ address: from.address, port }, msg)) return;
     core.handleDatagram(nowMs(), from, msg);
-    this.#afterInput();
+    // Events go out at once; transmission waits for the end of this poll phase (setImmediate),
+    // so the ACKs for every datagram libuv reads in one go share datagrams, as libenet's
+    // receive-then-send service pass does.
+    if (this.#autoService) this.#emitAll();
+    else this.#feedWaiters();
+    this.scheduleFlush();
+  }
+
+  /** Source addresses as the core knows them (v4-mapped → IPv4), cached for the common case. */
+  #canonicalSource(address: string): string {
+    if (address === this.#lastRawSource) return this.#lastSource;
+    const c = address.startsWith('::ffff:') ? canonicalAddress(address) ?? address : address;
+    this.#lastRawSource = address;
+    this.#lastSource = c;
+    return c;
   }
 
   #onTimer(): void {
@@ -521,17 +548,16 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const socket = this.#socket;
     if (core === null || socket === null) return;
     const to = this.#to;
+    const scratch = this.#scratch;
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
-      const buf = this.#pool.pop() ?? Buffer.allocUnsafe(MAX_DATAGRAM_SIZE);
-      const n = core.pollTransmit(nowMs(), buf, to);
-      if (n === 0) {
-        this.#pool.push(buf);
-        return;
-      }
-      socket.send(buf, 0, n, to.port, this.#wireAddress(to.address), (err) => {
-        if (err) this.sendErrors++;
-        if (this.#pool.length < SEND_POOL_LIMIT) this.#pool.push(buf);
-      });
+      const n = core.pollTransmit(nowMs(), scratch, to);
+      if (n === 0) return;
+      // node:dgram may read the bytes after send() returns (STYLE.md §5 rule 6): copy them into
+      // a small Buffer from Node's slab. Sending without a callback skips a tick per datagram;
+      // send errors surface as socket 'error' events, which are counted.
+      const buf = Buffer.allocUnsafe(n);
+      scratch.copy(buf, 0, 0, n);
+      socket.send(buf, to.port, this.#wireAddress(to.address));
     }
     this.scheduleFlush();
   }
@@ -546,7 +572,9 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       this.#timerAt = -1;
       return;
     }
-    if (t === this.#timerAt && this.#timer !== null) return;
+    // An armed timer due no later than t is kept: firing early is harmless (a spurious
+    // handleTimeout does nothing) and re-arms; this avoids a new timer after every ACK.
+    if (this.#timer !== null && this.#timerAt <= t) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timerAt = t;
     this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, t - nowMs()));
