@@ -1,6 +1,7 @@
 // Real-library check: a libenet 1.3.17 peer following Godot 4's ENetMultiplayerPeer wire rules
 // (godot-peer.c) talks to our ENetMultiplayerPeer as server and as client (godot-enet.md §2).
 import { expect } from 'chai';
+import { ENetConnection, EventType } from '@meshpunch/enet';
 import { ConnectionStatus, ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
 import { buildGodotPeer, GodotPeerProcess, missingPrerequisite, until } from './godot-harness.js';
 
@@ -151,5 +152,44 @@ describe('Godot 4 wire conventions against libenet (godot-peer.c)', function () 
     c.command('quit');
     await until(() => left.length === 1, tick, 5000, 'peerDisconnected(12345)');
     expect(left).to.deep.equal([12345]);
+  });
+
+  it('mesh link to a libenet peer: a hand-built host handed to addMeshPeer carries Godot-style traffic', async () => {
+    const host = new ENetConnection();
+    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
+    const c = harness(['client', String(host.getLocalPort()), '777']);
+    let connected = false;
+    const deadline = Date.now() + 5000;
+    while (!connected) {
+      if (Date.now() > deadline) throw new Error('libenet peer did not connect');
+      for (let ev = host.serviceSync(); ev.type !== EventType.NONE; ev = host.serviceSync()) {
+        if (ev.type === EventType.CONNECT) connected = true;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const mesh = peer();
+    mesh.createMesh(5);
+    const events: string[] = [];
+    mesh.on('peerConnected', (id) => events.push(`+${id}`));
+    mesh.on('peerDisconnected', (id) => events.push(`-${id}`));
+    mesh.addMeshPeer(777, host);
+    expect(events).to.deep.equal(['+777']);
+    const tick = () => mesh.poll();
+    for (const mode of MODES) {
+      const payload = `mesh${mode}`;
+      c.command(`send 1 ${mode} 2 ${hex(payload)}`);
+      await until(() => mesh.getAvailablePacketCount() > 0, tick, 3000, payload);
+      expect([mesh.getPacketPeer(), mesh.getPacketChannel(), mesh.getPacketMode()]).to.deep.equal([777, 2, mode]);
+      expect(text(mesh.getPacket())).to.equal(payload);
+      mesh.transferMode = mode;
+      mesh.transferChannel = 2;
+      const from = c.lines.length;
+      mesh.putPacket(Buffer.from(`back${mode}`));
+      const r = await c.waitFor(new RegExp(`^recv 1 (\\d+) (\\d+) \\d+ ${hex(`back${mode}`)}$`), { from, tick });
+      expect([Number(r[1]), Number(r[2])]).to.deep.equal([3, RECEIVED_FLAGS[mode]]);
+    }
+    c.command('quit');
+    await until(() => events.length === 2, tick, 5000, 'mesh peer left');
+    expect(events).to.deep.equal(['+777', '-777']);
   });
 });
