@@ -2,6 +2,7 @@
 // mode, then one check per flag; every problem becomes a CliUsageError with one sentence.
 
 import { parseArgs } from 'node:util';
+import { isValidLobbyName, normalizeLobbyCode } from '@meshpunch/protocol';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
 /** Bad command line: the message is the one line printed, the exit code is 2. */
@@ -142,6 +143,14 @@ function parseJoin(argv: readonly string[]): Command {
   const signal = parseSignalUrl(v.signal);
   if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
   if (!LOBBY_NAME.test(v.lobby)) throw new CliUsageError(`--lobby must be 1..64 letters, digits, '.', '_' or '-', got '${v.lobby}'`, 'join');
+  // The service's rules (protocol lobby-code.ts): names it creates are lower case; joining takes
+  // a name or a code such as ABCD-1234.
+  if (v.create === true && !isValidLobbyName(v.lobby)) {
+    throw new CliUsageError(`--lobby with --create must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got '${v.lobby}'`, 'join');
+  }
+  if (v.create !== true && !isValidLobbyName(v.lobby) && normalizeLobbyCode(v.lobby) === undefined) {
+    throw new CliUsageError(`--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got '${v.lobby}'`, 'join');
+  }
   const password = v.password as string | undefined;
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');

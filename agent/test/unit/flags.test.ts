@@ -43,6 +43,11 @@ describe('flags', () => {
       expect(parseCommand(['signal', '-h'])).to.deep.equal({ kind: 'signal', argv: ['-h'] });
     });
 
+    it('accepts a lobby code for joining', () => {
+      const c = parseCommand(['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'ABCD-1234']);
+      expect(c.kind === 'join' && c.flags.lobby).to.equal('ABCD-1234');
+    });
+
     it('passes signal arguments through untouched', () => {
       expect(parseCommand(['signal', '--port', '9000'])).to.deep.equal({ kind: 'signal', argv: ['--port', '9000'] });
     });
@@ -76,6 +81,8 @@ describe('flags', () => {
       [[...base, '--json=yes'], "option '--json' does not take an argument"],
       [[...base, '--exchange', '5'], '--exchange needs --wait-peers (messages go out once the mesh is complete)'],
       [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game', '--create'], "--lobby with --create must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got 'Game'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game'], "--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got 'Game'"],
       [[...base, '--max-peers', '8'], '--max-peers needs --create (the creator sets the lobby size)'],
       [[...base, '--create', '--max-peers', '33'], "--max-peers must be an integer 2..32, got '33'"],
       [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
