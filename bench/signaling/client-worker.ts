@@ -23,6 +23,7 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
 async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void> {
   const latencies: number[] = [];
   let errors = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await pool(c.items, c.concurrency, async (item) => {
     const start = performance.now();
@@ -37,7 +38,8 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
       errors++;
     }
   });
-  reply({ kind: 'admitted', latencies, errors, ms: performance.now() - t0 });
+  const cpu = process.cpuUsage(cpu0);
+  reply({ kind: 'admitted', latencies, errors, ms: performance.now() - t0, cpuUs: cpu.user + cpu.system });
 }
 
 async function relay(inflight: number): Promise<void> {

@@ -67,6 +67,8 @@ interface RoundResult {
   heapPerConn: number;
   rssPerConn: number;
   cpuPerRelayUs: number;
+  serverCpuPerAdmissionUs: number;
+  clientCpuPerAdmissionUs: number;
   msgsPerS: number;
   errors: number;
   leftover: string;
@@ -82,7 +84,7 @@ async function round(concurrency: number): Promise<RoundResult> {
     const base = await stats(server);
     const lobbies = Math.floor(CLIENTS / LOBBY);
     // Lobby l belongs to worker l % WORKERS; its owner creates it by name, then the others join.
-    const admitPhase = async (create: boolean): Promise<{ latencies: number[]; errors: number }> => {
+    const admitPhase = async (create: boolean): Promise<{ latencies: number[]; errors: number; clientCpuUs: number }> => {
       const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
       for (let l = 0; l < lobbies; l++) {
         const n = create ? 1 : LOBBY - 1;
@@ -91,7 +93,10 @@ async function round(concurrency: number): Promise<RoundResult> {
       const done = workers.map((w) => waitFor(w, 'admitted'));
       workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(concurrency / WORKERS)) }));
       const res = await Promise.all(done);
-      return { latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
+      return {
+        latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0),
+        clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0),
+      };
     };
     const t0 = performance.now();
     const a = await admitPhase(true);
@@ -99,6 +104,7 @@ async function round(concurrency: number): Promise<RoundResult> {
     const admitMs = performance.now() - t0;
     const admitted = await stats(server);
     const serverCpuPerAdmission = (admitted.cpuUs! - base.cpuUs!) / (a.latencies.length + b.latencies.length);
+    const clientCpuPerAdmission = (a.clientCpuUs + b.clientCpuUs) / (a.latencies.length + b.latencies.length);
     const latencies = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     await new Promise((r) => setTimeout(r, 1000));
     const joined = await stats(server);
@@ -122,7 +128,7 @@ async function round(concurrency: number): Promise<RoundResult> {
     console.log(`  ${concurrency} at once: admitted ${latencies.length}/${CLIENTS} in ${admitMs.toFixed(0)} ms (${a.errors + b.errors} errors); ` +
       `relayed ${sent} pair.candidates (${received} delivered, ${relayErrors} errors) in ${relayMs.toFixed(0)} ms; ` +
       `server rss ${(joined.rss! / 2 ** 20).toFixed(1)} MiB with ${n} connections; server CPU ${serverCpuPerAdmission.toFixed(0)} µs per admission ` +
-      `(${((admitted.cpuUs! - base.cpuUs!) / 1000 / admitMs * 100).toFixed(0)}% of one core during admission)`);
+      `(${((admitted.cpuUs! - base.cpuUs!) / 1000 / admitMs * 100).toFixed(0)}% of one core during admission), client processes ${clientCpuPerAdmission.toFixed(0)} µs per admission`);
     return {
       concurrency,
       admissionsPerS: (latencies.length / admitMs) * 1000,
@@ -131,6 +137,8 @@ async function round(concurrency: number): Promise<RoundResult> {
       heapPerConn: (joined.heapUsed! + joined.external! - base.heapUsed! - base.external!) / n / 1024,
       rssPerConn: (joined.rss! - base.rss!) / n / 1024,
       cpuPerRelayUs: (relayEnd.cpuUs! - relayStart.cpuUs!) / sent,
+      serverCpuPerAdmissionUs: serverCpuPerAdmission,
+      clientCpuPerAdmissionUs: clientCpuPerAdmission,
       msgsPerS: (msgs / relayMs) * 1000,
       errors: a.errors + b.errors + relayErrors + (sent - received),
       leftover: `${end.connections} connections, ${end.lobbies} lobbies, ${end.members} members`,
@@ -147,12 +155,13 @@ console.log(`meshpunch signaling benchmark: ${CLIENTS} clients in ${Math.floor(C
 const results: RoundResult[] = [];
 for (const c of CONCURRENCIES) results.push(await round(c));
 
-const cols = ['admissions/s', 'join p50 ms', 'join p99 ms', 'KiB/conn (heap)', 'KiB/conn (rss)', 'CPU µs/relayed msg', 'messages/s', 'errors'];
+const cols = ['admissions/s', 'join p50 ms', 'join p99 ms', 'KiB/conn (heap)', 'KiB/conn (rss)', 'CPU µs/relayed msg', 'CPU µs/admission (service)', 'CPU µs/admission (clients)', 'messages/s', 'errors'];
 const rows: Row[] = results.map((r) => ({
   name: `meshpunch, ${r.concurrency} opening at once`,
   cells: {
     'admissions/s': r.admissionsPerS, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'KiB/conn (heap)': r.heapPerConn,
-    'KiB/conn (rss)': r.rssPerConn, 'CPU µs/relayed msg': r.cpuPerRelayUs, 'messages/s': r.msgsPerS, errors: r.errors,
+    'KiB/conn (rss)': r.rssPerConn, 'CPU µs/relayed msg': r.cpuPerRelayUs, 'CPU µs/admission (service)': r.serverCpuPerAdmissionUs,
+    'CPU µs/admission (clients)': r.clientCpuPerAdmissionUs, 'messages/s': r.msgsPerS, errors: r.errors,
   },
 }));
 rows.push(
@@ -164,8 +173,9 @@ console.log(`\n${renderTable(cols, rows)}`);
 const at64 = results.find((r) => r.concurrency === 64);
 if (at64 !== undefined) {
   console.log(`\nratios vs BENCHMARKS.md (64 at once): admissions ${ratio(at64.admissionsPerS, 1823).toFixed(1)}× godot demo, ${ratio(at64.admissionsPerS, 2394).toFixed(1)}× noray; ` +
-    `join p99 ${ratio(28.5, at64.p99).toFixed(1)}× better than godot demo, ${ratio(51.7, at64.p99).toFixed(1)}× better than noray; ` +
-    `CPU per relayed message ${ratio(27, at64.cpuPerRelayUs).toFixed(1)}× less than godot demo.`);
+    `join p99 ${ratio(at64.p99, 28.5).toFixed(2)}× godot demo's, ${ratio(at64.p99, 51.7).toFixed(2)}× noray's; ` +
+    `CPU per relayed message ${ratio(at64.cpuPerRelayUs, 27).toFixed(2)}× godot demo's (below 1 is better for these two).`);
 }
 for (const r of results) console.log(`after ${r.concurrency}-at-once round the service held ${r.leftover}.`);
+console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores; other work on the machine slows every figure above).`);
 console.log('Anchor figures are copied from shared/BENCHMARKS.md (same machine type, not re-run here). Join latency = open socket → hello → lobby.joined, client CPU included (client processes share the 2 cores).');

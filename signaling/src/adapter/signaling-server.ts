@@ -26,6 +26,8 @@ export interface StunServiceOptions {
   alternateHost?: string;
   /** Port for the alternate socket(s); default: port + 1. */
   alternatePort?: number;
+  /** Log every answered request at debug level (set from logLevel 'debug'; off: no string is built). */
+  trace?: boolean;
 }
 
 /** A started STUN responder as the server sees it. */
@@ -135,7 +137,7 @@ export class SignalingServer {
     if (useStun) {
       const s = options.stun === false ? {} : (options.stun ?? {});
       try {
-        server.#stun = await startStun({ ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
+        server.#stun = await startStun({ trace: options.logLevel === 'debug', ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
       } catch (err) {
         await new Promise<void>((r) => server.#http.close(() => r()));
         if (err instanceof SignalingError) throw err;

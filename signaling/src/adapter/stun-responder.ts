@@ -53,6 +53,7 @@ function bind(host: string, port: number): Promise<Socket> {
  */
 export async function startStunResponder(options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink): Promise<StunHandle> {
   const counters: StunCounters = { requests: 0, answered: 0, malformed: 0, ignored: 0 };
+  const trace = options.trace === true;
   const alt = options.alternateHost;
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
   if (alt !== undefined && (wildcard || isIP(alt) === 0 || isIP(alt) !== isIP(options.host))) {
@@ -102,6 +103,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
     }
     if (answer.isError) counters.malformed++;
     else counters.answered++;
+    if (trace) log('debug', 'stun.answered', { from: `${rinfo.address}:${rinfo.port}`, error: answer.isError, changeIp: answer.changeIp, changePort: answer.changePort });
     // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
     from.socket.send(Buffer.from(out.subarray(0, answer.length)), answer.toPort, rinfo.address);
   };
