@@ -23,11 +23,15 @@ interface PunchAnswer {
   timeline: unknown[];
 }
 
-const TYPES: LabNatType[] = ['full-cone', 'address-restricted', 'port-restricted', 'symmetric'];
+/** 'none' = a host straight on the lab internet (no NAT). */
+type Kind = 'none' | LabNatType;
+const NAT_TYPES: LabNatType[] = ['full-cone', 'address-restricted', 'port-restricted', 'symmetric'];
+const TYPES: Kind[] = ['none', ...NAT_TYPES];
 const SHORT: Record<LabNatType, string> = { 'full-cone': 'F', 'address-restricted': 'A', 'port-restricted': 'P', symmetric: 'S' };
 
 /** RFC 4787 classes discovery must report per lab type. */
-const DISCOVERY: Record<LabNatType, { mapping: string; filtering: string; portAllocation: string }> = {
+const DISCOVERY: Record<Kind, { mapping: string; filtering: string; portAllocation: string }> = {
+  none: { mapping: 'none', filtering: 'endpoint-independent', portAllocation: 'preserving' },
   'full-cone': { mapping: 'endpoint-independent', filtering: 'endpoint-independent', portAllocation: 'preserving' },
   'address-restricted': { mapping: 'endpoint-independent', filtering: 'address-dependent', portAllocation: 'preserving' },
   'port-restricted': { mapping: 'endpoint-independent', filtering: 'address-and-port-dependent', portAllocation: 'preserving' },
@@ -35,7 +39,7 @@ const DISCOVERY: Record<LabNatType, { mapping: string; filtering: string; portAl
 };
 
 /** Issue 6: simple punching fails only for symmetric ↔ symmetric and symmetric ↔ port-restricted. */
-function expected(a: LabNatType, b: LabNatType): 'direct' | 'fail' {
+function expected(a: Kind, b: Kind): 'direct' | 'fail' {
   const pair = [a, b].sort().join('|');
   return pair === 'symmetric|symmetric' || pair === 'port-restricted|symmetric' ? 'fail' : 'direct';
 }
@@ -52,17 +56,18 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
   let nextPort = 31000;
 
   /** Connect side behind the first router of each type, listen side behind the second. */
-  const hostOf = (t: LabNatType, side: 0 | 1): string => `${SHORT[t].toLowerCase()}${side === 0 ? 'x' : 'y'}1`;
+  const hostOf = (t: Kind, side: 0 | 1): string => (t === 'none' ? `p${side + 1}` : `${SHORT[t].toLowerCase()}${side === 0 ? 'x' : 'y'}1`);
 
   before(async function () {
     requireLab(this);
     const t0 = performance.now();
     lab = await Lab.create({
       routers: [
-        ...TYPES.flatMap((t) => [{ name: `${SHORT[t]}X`, nat: t }, { name: `${SHORT[t]}Y`, nat: t }]),
+        ...NAT_TYPES.flatMap((t) => [{ name: `${SHORT[t]}X`, nat: t }, { name: `${SHORT[t]}Y`, nat: t }]),
         { name: 'L', nat: 'port-restricted', hosts: 2 },
         { name: 'U', nat: 'symmetric', upnp: 'v2' },
       ],
+      publicHosts: 2,
     });
     const hosts = [...TYPES.flatMap((t) => [hostOf(t, 0), hostOf(t, 1)]), 'l1', 'l2', 'u1'];
     await Promise.all(hosts.map(async (h) => peers.set(h, await LabPeer.start(lab!, h))));
@@ -81,7 +86,7 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
         const r = await peers.get(host)!.request<DiscoverAnswer>({ cmd: 'discover', port: nextPort++ });
         expect(r.report.udp).to.equal(true);
         expect(r.report.rfc5780).to.equal(true);
-        expect(r.report.mappedAddress?.address).to.equal(lab!.wanIp(lab!.routerOf(host)));
+        expect(r.report.mappedAddress?.address).to.equal(t === 'none' ? lab!.hostIp(host) : lab!.wanIp(lab!.routerOf(host)));
         expect({ mapping: r.report.mapping, filtering: r.report.filtering, portAllocation: r.report.portAllocation }).to.deep.equal(DISCOVERY[t]);
       });
     }
@@ -108,7 +113,7 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
   describe("punch matrix (connect side's NAT × listen side's NAT)", function () {
     const grid = new Map<string, string>();
 
-    it(`every ordered pair of the ${TYPES.length} lab NAT types: a proven direct path, or a typed failure where simple punching cannot open`, async function () {
+    it(`every ordered pair of the ${NAT_TYPES.length} lab NAT types and a public host: a proven direct path, or a typed failure where simple punching cannot open`, async function () {
       const cells = TYPES.flatMap((a) => TYPES.map((b) => [a, b] as const));
       const failures: string[] = [];
       const t0 = performance.now();
@@ -132,6 +137,24 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
       }
       console.log(`      [natlab] ${cells.length} cells in ${Math.round(performance.now() - t0)} ms`);
       expect(failures).to.deep.equal([]);
+    });
+
+    it('port-restricted ↔ port-restricted still punches with 10 % loss and 40 ± 10 ms delay on both uplinks', async function () {
+      try {
+        await lab!.impair('PX', { lossPct: 10, delayMs: 40, jitterMs: 10 });
+        await lab!.impair('PY', { lossPct: 10, delayMs: 40, jitterMs: 10 });
+        const [rc, rl] = await punch(hostOf('port-restricted', 0), hostOf('port-restricted', 1));
+        grid.set('port-restricted ↔ port-restricted, 10 % loss + 40±10 ms each uplink',
+          rc.state === 'selected' ? `${rc.selected!.path} ${rc.selected!.msFromStart} ms, RTT ${rc.selected!.rttMs} ms` : `FAIL ${rc.failure}`);
+        expect(rc.state, JSON.stringify(rc)).to.equal('selected');
+        expect(rl.state).to.equal('selected');
+        expect(rc.selected!.path).to.equal('direct');
+        // Both uplinks delay ≥ 30 ms each way: the proving round trip cannot be shorter.
+        expect(rc.selected!.rttMs).to.be.at.least(55);
+      } finally {
+        await lab!.clearImpairment('PX');
+        await lab!.clearImpairment('PY');
+      }
     });
 
     it('two hosts behind one port-restricted NAT connect over the LAN path', async function () {
