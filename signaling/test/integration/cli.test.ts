@@ -44,7 +44,7 @@ describe('meshpunch-signal', function () {
     const r = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { MESHPUNCH_SIGNAL_MAX_LOBBIES: '5' });
     children.push(r.child);
     let port = 0;
-    for (let i = 0; i < 200 && port === 0; i++) {
+    for (let i = 0; i < 800 && port === 0; i++) {
       await new Promise((res) => setTimeout(res, 25));
       const line = r.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
       if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
@@ -67,7 +67,7 @@ describe('meshpunch-signal', function () {
     const a = run(['--host', '127.0.0.1', '--port', '0', '--no-stun']);
     children.push(a.child);
     let port = 0;
-    for (let i = 0; i < 200 && port === 0; i++) {
+    for (let i = 0; i < 800 && port === 0; i++) {
       await new Promise((res) => setTimeout(res, 25));
       const line = a.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
       if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;

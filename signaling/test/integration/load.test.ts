@@ -62,7 +62,7 @@ describe('load on loopback', function () {
     expect(server.core.memberCount).to.equal(CLIENTS);
     // Every member is in LOBBY_SIZE − 1 pairs; wait until every pair.start has arrived.
     const expectedPairs = LOBBY_SIZE - 1;
-    for (let t = 0; t < 500 && starts.some((s) => s.length < expectedPairs); t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; t < 3000 && starts.some((s) => s.length < expectedPairs); t++) await new Promise((r) => setTimeout(r, 10));
     expect(starts.every((s) => s.length === expectedPairs)).to.equal(true);
     await inBatches([...Array(CLIENTS).keys()], CONCURRENCY, async (i) => {
       for (const p of starts[i]!) {
@@ -72,7 +72,7 @@ describe('load on loopback', function () {
         ], { done: true });
       }
     });
-    for (let t = 0; t < 500 && received.some((n) => n < expectedPairs); t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; t < 3000 && received.some((n) => n < expectedPairs); t++) await new Promise((r) => setTimeout(r, 10));
     expect(received.every((n) => n === expectedPairs)).to.equal(true);
     await inBatches([...Array(CLIENTS).keys()], CONCURRENCY, async (i) => {
       for (const p of starts[i]!) if (p.role === 'connect') await clients[i]!.reportPairResult(p.pair, { outcome: 'connected', path: 'direct', rttMs: 1 });
@@ -83,7 +83,7 @@ describe('load on loopback', function () {
     await inBatches(clients, CONCURRENCY, async (c) => {
       await c.close();
     });
-    for (let t = 0; t < 200 && server.core.connectionCount > 0; t++) await new Promise((r) => setTimeout(r, 10));
+    for (let t = 0; t < 2000 && server.core.connectionCount > 0; t++) await new Promise((r) => setTimeout(r, 10));
     expect(errors).to.deep.equal([]);
     expect(server.core.connectionCount).to.equal(0);
     expect(server.core.lobbyCount).to.equal(0);
