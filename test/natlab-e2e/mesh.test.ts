@@ -63,6 +63,8 @@ describe('meshpunch in the NAT lab', function () {
     const viaUpnp = [...reports].filter(([h, r]) => h !== 'u1' && r.peers.some((p) => p.id === u1 && p.path === 'upnp')).map(([h]) => h);
     console.log(`      [natlab] peers that reached u1 through its UPnP mapping: ${viaUpnp.join(', ') || 'none'}`);
     expect(viaUpnp, JSON.stringify([...reports])).to.not.be.empty;
+    // Every UPnP mapping u1 made was deleted from the router when it left (miniupnpd's own table).
+    expect(await l.upnpRules('U')).to.deep.equal([]);
     expect(procs.get('p1')!.lines.find((x) => x.startsWith('messages: ')), procs.get('p1')!.tail()).to.match(/^messages: sent 10 to each peer; received (10 from \d+(, )?){6}$/);
   });
 

@@ -76,6 +76,8 @@ export class LinkRunner {
   private handedOver = false;
   private released = false;
   private lastPhase: LinkPhase;
+  /** Clean-ups that finish after release (the UPnP mapping's DeletePortMapping). */
+  private readonly cleanups: Promise<unknown>[] = [];
 
   constructor(ctx: LinkContext) {
     this.ctx = ctx;
@@ -117,6 +119,11 @@ export class LinkRunner {
   close(): void {
     this.machine.close(this.now());
     this.drain();
+  }
+
+  /** Resolves when everything released has finished releasing (UPnP mapping deleted). */
+  async whenReleased(): Promise<void> {
+    await Promise.allSettled(this.cleanups);
   }
 
   private now(): number {
@@ -226,7 +233,7 @@ export class LinkRunner {
     try {
       const m = await openUpnpMapping({ internalPort: port, gateway, description: `meshpunch pair ${this.ctx.start.pairId}` });
       if (this.released) {
-        await m.close().catch(() => undefined);
+        this.cleanups.push(m.close().catch(() => undefined));
         return undefined;
       }
       this.upnp = m;
@@ -356,7 +363,7 @@ export class LinkRunner {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.punch?.stop();
-    if (this.upnp !== undefined) void this.upnp.close().catch(() => undefined);
+    if (this.upnp !== undefined) this.cleanups.push(this.upnp.close().catch(() => undefined));
     if (this.host !== undefined) {
       this.host.intercept = null;
       // Once handed over, the mesh owns the host and destroys it when the peer goes.

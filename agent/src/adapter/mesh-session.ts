@@ -22,6 +22,8 @@ export interface MeshSessionEvents {
   progress: [event: MeshEvent];
 }
 
+/** Longest wait in close() for routers to confirm mapping deletions, ms (the IGD client's HTTP limit is 3 s). */
+const RELEASE_WAIT_MS = 3500;
 /** SSDP search time for the session's one UPnP gateway discovery, ms (answers come in ~100 ms on a LAN). */
 const UPNP_DISCOVERY_MS = 2000;
 
@@ -71,6 +73,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private readonly stunServers: readonly Endpoint[];
   private readonly links = new Map<number, LinkRunner>();
   private readonly pairOfPeer = new Map<number, number>();
+  /** Runners that ended before close(), whose clean-ups close() still awaits (bounded list). */
+  private readonly released: LinkRunner[] = [];
   /** Peers currently added to the mesh with addMeshPeer. */
   private readonly meshPeers = new Set<number>();
   private upnp: Promise<UpnpGateway | undefined> | undefined = undefined;
@@ -214,13 +218,17 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const r of this.links.values()) r.close();
+    const runners = [...this.links.values(), ...this.released];
+    for (const r of runners) r.close();
     this.links.clear();
     this.pairOfPeer.clear();
+    this.released.length = 0;
     // Godot's close(): peer_disconnect_now to every peer, so the others see us leave at once.
     this.multiplayer.close();
     // Closing with 1000 leaves the lobby without the resume grace period.
     await this.client.close();
+    // UPnP mappings are deleted on the router (bounded by the IGD client's HTTP time limit).
+    await Promise.race([Promise.all(runners.map((r) => r.whenReleased())), new Promise((r) => setTimeout(r, RELEASE_WAIT_MS).unref())]);
     this.emit('progress', { type: 'signalLost', detail: 'closed' });
     this.removeAllListeners();
   }
@@ -261,7 +269,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private removePeer(id: number): void {
     const pair = this.pairOfPeer.get(id);
     if (pair !== undefined) {
-      this.links.get(pair)?.remoteLeft();
+      const r = this.links.get(pair);
+      r?.remoteLeft();
+      if (r !== undefined) this.keepForCleanup(r);
       this.links.delete(pair);
       this.pairOfPeer.delete(id);
     }
@@ -290,6 +300,16 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.emit('progress', { type: 'peerRemoved', remoteId: id, why: 'lost' });
   }
 
+  /** Remembers an ended runner until its clean-ups are done (at most 64, oldest forgotten). */
+  private keepForCleanup(r: LinkRunner): void {
+    this.released.push(r);
+    if (this.released.length > 64) this.released.shift();
+    void r.whenReleased().then(() => {
+      const i = this.released.indexOf(r);
+      if (i >= 0) this.released.splice(i, 1);
+    });
+  }
+
   private upnpGateway(): Promise<UpnpGateway | undefined> {
     this.upnp ??= discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS }).catch(() => undefined);
     return this.upnp;
@@ -299,7 +319,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     if (!this.view.hasMember(p.remote)) this.view.addMember(p.remote);
     const old = this.pairOfPeer.get(p.remote);
     if (old !== undefined) {
-      this.links.get(old)?.close();
+      const r = this.links.get(old);
+      r?.close();
+      if (r !== undefined) this.keepForCleanup(r);
       this.links.delete(old);
       if (this.meshPeers.delete(p.remote)) this.dropFromMesh(p.remote);
     }
