@@ -2,7 +2,9 @@
 // probes and coturn's turnutils_natdiscovery), hairpinning, the §3.5 router fix, binding
 // lifetime, impairment, and that destroy() leaves nothing behind (shared/natlab.md).
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Lab, LAB_INTERNET, reapStaleLabs } from './lab/lab.js';
 import { requireLab } from './lab/prereq.js';
 import type { LabNatType } from './lab/rules.js';
@@ -256,14 +258,18 @@ describe('NAT lab teardown', function () {
     const liveName = `nlab-${process.pid.toString(36)}-cafe-inet`;
     await run(['ip', 'netns', 'add', staleName]);
     await run(['ip', 'netns', 'add', liveName]);
+    const staleDir = join(tmpdir(), `meshpunch-natlab-${Number(dead).toString(36)}-beef-test`);
+    mkdirSync(staleDir, { recursive: true });
     try {
       const reaped = await reapStaleLabs();
+      expect(existsSync(staleDir), 'stale scratch directory').to.equal(false);
       expect(reaped).to.include(staleName);
       expect(reaped).not.to.include(liveName);
       const list = (await run(['ip', 'netns', 'list'])).stdout;
       expect(list).not.to.include(staleName);
       expect(list).to.include(liveName);
     } finally {
+      rmSync(staleDir, { recursive: true, force: true });
       await run(['ip', 'netns', 'del', staleName], { allowFail: true });
       await run(['ip', 'netns', 'del', liveName], { allowFail: true });
     }

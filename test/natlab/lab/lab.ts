@@ -3,7 +3,7 @@
 // a two-address STUN server, miniupnpd, and impairment; `destroy()` removes all of it by its
 // own names and pids. Recipe and measurements: shared/natlab.md.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -538,6 +538,13 @@ export async function reapStaleLabs(): Promise<string[]> {
     stale.push(m[1]!);
   }
   if (stale.length > 0) await removeNamespaces(stale);
+  // Scratch directories of dead runs (configs, pid and lease files) go too.
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^meshpunch-natlab-([0-9a-z]+)-[0-9a-f]{4}-/.exec(name);
+    if (!m) continue;
+    const pid = parseInt(m[1]!, 36);
+    if (pid !== process.pid && !isAlive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
   return stale;
 }
 
