@@ -18,6 +18,8 @@ interface GatherAnswer {
 }
 interface PunchAnswer {
   state: string;
+  endState?: string;
+  responsesDuringHold?: number;
   failure?: string;
   selected?: { address: string; port: number; path: string; candidateType: string; rttMs: number; msFromStart: number };
   timeline: unknown[];
@@ -93,7 +95,7 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
   });
 
   /** Gathers on both sides, then both punch at one scheduled time; returns both results. */
-  async function punch(connectHost: string, listenHost: string, opts: { upnpListen?: boolean } = {}): Promise<[PunchAnswer, PunchAnswer]> {
+  async function punch(connectHost: string, listenHost: string, opts: { upnpListen?: boolean; holdMs?: number } = {}): Promise<[PunchAnswer, PunchAnswer]> {
     const pc = nextPort++;
     const pl = nextPort++;
     const c = peers.get(connectHost)!;
@@ -103,10 +105,13 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
       l.request<GatherAnswer>({ cmd: 'gather', port: pl, upnp: opts.upnpListen === true }),
     ]);
     const startAtEpochMs = Date.now() + 200;
-    const common = { pairId: `${connectHost}-${listenHost}-${pc}`, secret: 'natlab-pair-secret-0123456789', startAtEpochMs, timeoutMs: PUNCH_TIMEOUT_MS };
+    const common = { pairId: `${connectHost}-${listenHost}-${pc}`, secret: 'natlab-pair-secret-0123456789', startAtEpochMs, timeoutMs: PUNCH_TIMEOUT_MS,
+      holdMs: opts.holdMs };
     return Promise.all([
-      c.request<PunchAnswer>({ cmd: 'punch', port: pc, role: 'connect', remoteCandidates: gl.candidates, remoteNat: gl.nat, ...common }, PUNCH_TIMEOUT_MS + 15_000),
-      l.request<PunchAnswer>({ cmd: 'punch', port: pl, role: 'listen', remoteCandidates: gc.candidates, remoteNat: gc.nat, ...common }, PUNCH_TIMEOUT_MS + 15_000),
+      c.request<PunchAnswer>({ cmd: 'punch', port: pc, role: 'connect', remoteCandidates: gl.candidates, remoteNat: gl.nat, ...common },
+        PUNCH_TIMEOUT_MS + 15_000 + (opts.holdMs ?? 0)),
+      l.request<PunchAnswer>({ cmd: 'punch', port: pl, role: 'listen', remoteCandidates: gc.candidates, remoteNat: gc.nat, ...common },
+        PUNCH_TIMEOUT_MS + 15_000 + (opts.holdMs ?? 0)),
     ]);
   }
 
@@ -154,6 +159,23 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
       } finally {
         await lab!.clearImpairment('PX');
         await lab!.clearImpairment('PY');
+      }
+    });
+
+    it('a punched path stays selected and answered behind routers whose UDP bindings expire after 3 s', async function () {
+      for (const r of ['PX', 'PY']) await lab!.setUdpTimeout(r, 3);
+      try {
+        const [rc, rl] = await punch(hostOf('port-restricted', 0), hostOf('port-restricted', 1), { holdMs: 9000 });
+        grid.set('port-restricted ↔ port-restricted, 3 s UDP timeout, held 9 s',
+          `${rc.endState}, ${rc.responsesDuringHold} keepalive answers during the hold`);
+        expect(rc.state).to.equal('selected');
+        expect(rc.endState).to.equal('selected');
+        expect(rl.endState).to.equal('selected');
+        // The PunchMachine's consent checks (every 2.5 s, under the 3 s binding lifetime) keep
+        // being answered across three binding lifetimes; the path never drops.
+        expect(rc.responsesDuringHold).to.be.at.least(3);
+      } finally {
+        for (const r of ['PX', 'PY']) await lab!.setUdpTimeout(r, undefined);
       }
     });
 

@@ -4,8 +4,9 @@
 // (each carries the command's id):
 //   {"id","cmd":"discover","port"}                  RFC 5780 discovery from a fresh socket → report
 //   {"id","cmd":"gather","port","upnp"?}            bind port, discover, (map with UPnP) → candidates + NAT profile
-//   {"id","cmd":"punch","port","role","pairId","secret","startAtEpochMs","remoteCandidates","remoteNat","timeoutMs"}
-//                                                   punch from the gathered socket → result, timeline; socket closed
+//   {"id","cmd":"punch","port","role","pairId","secret","startAtEpochMs","remoteCandidates","remoteNat","timeoutMs","holdMs"?}
+//                                                   punch from the gathered socket → result, timeline; keeps the
+//                                                   path (keepalives) for holdMs (default 1500), then closes the socket
 //   {"id","cmd":"quit"}
 import { createSocket, type Socket } from 'node:dgram';
 import { createInterface } from 'node:readline';
@@ -164,10 +165,13 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
         const fence = setTimeout(() => resolve({ state: 'hung' }), Number(msg.timeoutMs ?? 10_000) + 5000);
         s.driver.onChange = () => {
           if (m.state === 'selected' || m.state === 'failed') {
-            // Keep answering the peer's checks briefly so its side can prove the path too.
+            // Keep answering the peer's checks briefly so its side can prove the path too
+            // (or for holdMs, to watch the keepalives hold the NAT bindings open).
             s.driver.onChange = undefined;
             clearTimeout(fence);
             const sel = m.selected;
+            const responsesAtSelection = m.counters.validResponses;
+            const holdMs = Math.min(60_000, Number(msg.holdMs ?? 1500));
             const out = {
               state: m.state, failure: m.failure,
               selected: sel ? { address: sel.address, port: sel.port, path: sel.path, candidateType: sel.candidateType, rttMs: sel.rttMs,
@@ -176,7 +180,8 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
                 received: t.requestsReceived, provenMs: t.provenAt === undefined ? undefined : t.provenAt - startAt })),
               counters: m.counters,
             };
-            setTimeout(() => resolve(out), 1500);
+            setTimeout(() => resolve({ ...out, endState: m.state, endFailure: m.failure,
+              responsesDuringHold: m.counters.validResponses - responsesAtSelection, requestsAtEnd: m.counters.requestsSent }), holdMs);
           }
         };
         s.driver.run(m);
