@@ -90,6 +90,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /**
    * Sees every incoming datagram before ENet; returning true consumes it (STUN responses and
    * punch probes share the ENet socket this way). Addresses are canonical (v4-mapped → IPv4).
+   * A hook that throws loses that datagram (counted in `interceptErrors`).
    */
   intercept: ((from: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
   #core: HostCore | null = null;
@@ -112,8 +113,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   #lastSource = '';
   #lastWireIn = '';
   #lastWireOut = '';
-  /** Datagrams the socket failed to send (async errors). */
+  /** Socket errors (failed sends) seen so far. */
   sendErrors = 0;
+  /** Datagrams dropped because `intercept` threw. */
+  interceptErrors = 0;
 
   /** @internal PeerOwner */
   get coreOrNull(): HostCore | null {
@@ -320,12 +323,18 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   }
 
   /**
-   * Synchronous service: runs due timers, flushes output and returns the next queued event,
-   * or NONE (always NONE in autoService mode). For frame-driven loops (Godot's `poll()`).
+   * Synchronous service: returns the next queued event; when none is queued, runs due timers,
+   * flushes output and returns what that produced, or NONE (always NONE in autoService mode).
+   * For frame-driven loops (Godot's `poll()`): call it until it returns NONE.
    * @throws ENetError ERR_UNCONFIGURED without a host.
    */
   serviceSync(): ENetEvent {
     const core = this.#requireCore('serviceSync');
+    if (!this.#autoService) {
+      // libenet's service returns an already-dispatched event at once, without I/O (§10).
+      const queued = this.#nextEvent();
+      if (queued !== undefined) return queued;
+    }
     const now = nowMs();
     const t = core.pollTimeout();
     if (t !== undefined && t <= now) core.handleTimeout(now);
@@ -508,7 +517,17 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const from = this.#from;
     from.address = this.#canonicalSource(address);
     from.port = port;
-    if (this.intercept !== null && this.intercept({ address: from.address, port }, msg)) return;
+    if (this.intercept !== null) {
+      let consumed: boolean;
+      try {
+        consumed = this.intercept({ address: from.address, port }, msg);
+      } catch {
+        // A throwing hook must not take the socket down: drop the datagram and count it.
+        this.interceptErrors++;
+        return;
+      }
+      if (consumed) return;
+    }
     core.handleDatagram(nowMs(), from, msg);
     // Events go out at once; transmission waits for the end of this poll phase (setImmediate),
     // so the ACKs for every datagram libuv reads in one go share datagrams, as libenet's

@@ -64,6 +64,8 @@ export class HostCore {
   serviceTime = 0;
   /** @internal Scratch for decompression / checksum verification / urgent datagrams. */
   readonly scratch = new Uint8Array(MAX_DATAGRAM_SIZE);
+  /** @internal Scratch for datagrams built outside pollTransmit (disconnectNow's flush). */
+  readonly urgentScratch = new Uint8Array(MAX_DATAGRAM_SIZE);
   /** @internal Scratch for compression output. */
   readonly compressScratch = new Uint8Array(MAX_DATAGRAM_SIZE);
   /** @internal One-element buffer list reused for checksum calls. */
@@ -537,13 +539,13 @@ export class HostCore {
   /** @internal Builds this peer's datagram(s) now and queues them ahead of everything (flush). */
   flushPeerNow(peer: Peer): void {
     for (let guard = 0; guard < 64; guard++) {
-      const len = buildDatagram(this, peer, this.serviceTime, this.scratch);
+      const len = buildDatagram(this, peer, this.serviceTime, this.urgentScratch);
       if (len === 0) return;
       if (this.#urgent.length >= this.config.maxUrgentDatagrams) {
         this.stats.urgentOverflows++;
         continue;
       }
-      this.#urgent.pushBack({ address: peer.address, port: peer.port, bytes: this.scratch.slice(0, len) });
+      this.#urgent.pushBack({ address: peer.address, port: peer.port, bytes: this.urgentScratch.slice(0, len) });
     }
   }
 

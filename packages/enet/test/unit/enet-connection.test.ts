@@ -121,6 +121,13 @@ describe('ENetConnection (loopback)', function () {
     for (let i = 0; i < 100 && seen.length < 2; i++) await host.service(5);
     expect(seen).to.deep.equal([[0xee, 1], [0x00]]);
     expect(host.statistics!.droppedMalformed).to.equal(1);
+    host.intercept = () => {
+      throw new Error('hook bug');
+    };
+    raw.send(Uint8Array.of(0xdd), host.getLocalPort(), '127.0.0.1');
+    for (let i = 0; i < 100 && host.interceptErrors === 0; i++) await host.service(5);
+    expect(host.interceptErrors).to.equal(1);
+    expect(host.statistics!.totalReceivedPackets).to.equal(1);
     raw.close();
     host.destroy();
   });
