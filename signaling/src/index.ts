@@ -2,7 +2,7 @@
 export { SignalingError } from './errors.js';
 export type { SignalingErrorCode } from './errors.js';
 export { SignalingCore } from './core/signaling-core.js';
-export type { CoreOutput } from './core/signaling-core.js';
+export type { CoreOutput, CoreSnapshot } from './core/signaling-core.js';
 export { resolveSignalingCoreOptions, LOG_LEVELS } from './core/config.js';
 export type { SignalingCoreOptions, SignalingCoreConfig, LogLevel } from './core/config.js';
 export { LIMIT_SPECS, defaultLimits } from './core/limits.js';

@@ -38,7 +38,7 @@ export class Member {
   }
 }
 
-/** Two members told to punch to each other. `a` has the lower id and listens. */
+/** Two members told to punch to each other. `a` listens, `b` connects (see #startPair). */
 export class Pair {
   readonly id: number;
   readonly a: Member;
@@ -69,7 +69,10 @@ export class Pair {
   }
 
   view(): LinkView {
-    const v: LinkView = { pair: this.id, a: this.a.id, b: this.b.id, state: this.state };
+    // The view lists the ids in ascending order, whoever listens.
+    const lo = Math.min(this.a.id, this.b.id);
+    const hi = Math.max(this.a.id, this.b.id);
+    const v: LinkView = { pair: this.id, a: lo, b: hi, state: this.state };
     const rep = this.reportA?.outcome === 'connected' ? this.reportA : this.reportB?.outcome === 'connected' ? this.reportB : (this.reportB ?? this.reportA);
     if (rep !== undefined) {
       if (rep.path !== undefined) v.path = rep.path;

@@ -29,6 +29,20 @@ export type CoreOutput =
   | { kind: 'close'; conn: number; code: number; reason: string }
   | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
 
+/** What `snapshot()` returns. */
+export interface CoreSnapshot {
+  lobbies: Array<{
+    code: string; mode: 'mesh' | 'server'; owner: number; sealed: boolean; usedIds: number;
+    members: Array<{ id: number; away: boolean; conn: number | null }>;
+    /** `a` < `b`; `listener` is the side told to listen. */
+    pairs: Array<{ pair: number; a: number; b: number; listener: number; state: 'pending' | 'connected' | 'failed' }>;
+  }>;
+  /** Resume tokens held (one per member). */
+  tokens: number;
+  /** Open connection ids. */
+  connections: number[];
+}
+
 /** Tries at drawing a fresh random id / code before giving up (collisions are ~never). */
 const MAX_DRAWS = 64;
 /** Bytes in a resume token (144 bits: unguessable, and a round 24 base64url characters). */
@@ -87,6 +101,22 @@ export class SignalingCore {
   /** True once shutdown() was called. */
   get isShuttingDown(): boolean {
     return this.#shuttingDown;
+  }
+
+  /**
+   * A plain-data copy of every lobby (members, owner, pairs) for diagnostics and tests.
+   * O(members + pairs); not for hot paths.
+   */
+  snapshot(): CoreSnapshot {
+    const lobbies: CoreSnapshot['lobbies'] = [];
+    for (const l of this.#lobbies.values()) {
+      lobbies.push({
+        code: l.code, mode: l.mode, owner: l.owner, sealed: l.sealed, usedIds: l.usedIds.size,
+        members: [...l.members.values()].map((m) => ({ id: m.id, away: m.conn === null, conn: m.conn?.id ?? null })),
+        pairs: [...l.pairs.values()].map((p) => ({ pair: p.id, a: Math.min(p.a.id, p.b.id), b: Math.max(p.a.id, p.b.id), listener: p.a.id, state: p.state })),
+      });
+    }
+    return { lobbies, tokens: this.#tokens.size, connections: [...this.#conns.keys()] };
   }
 
   // ------------------------------------------------------------------ inputs
@@ -522,7 +552,11 @@ export class SignalingCore {
   }
 
   #startPair(now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
-    const a = x.id < y.id ? x : y;
+    // The listener: the owner in server mode (it is the ENet server), else the lower id
+    // (DESIGN.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
+    // ownership change can have a lower id than the owner: the rule must name the owner.
+    let a = x.id < y.id ? x : y;
+    if (lobby.mode === 'server' && (x.id === lobby.owner || y.id === lobby.owner)) a = x.id === lobby.owner ? x : y;
     const b = a === x ? y : x;
     const secretBytes = new Uint8Array(SECRET_BYTES);
     this.config.random(secretBytes);

@@ -72,6 +72,25 @@ describe('SignalingCore pairs', () => {
       expect(starts[1]![0]!.remote).to.equal(1);
     });
 
+    it('has the server-mode owner listen even toward a later joiner with a lower id', () => {
+      const h = new CoreHarness();
+      const ms = trio(h, 'server');
+      const code = (h.request(ms[0]!.c, { type: 'lobby.get' }) as { lobby: { code: string } }).lobby.code;
+      h.request(ms[0]!.c, { type: 'lobby.leave' });
+      const owner = Math.min(ms[1]!.id, ms[2]!.id);
+      let checked = false;
+      for (let i = 0; i < 60 && !checked; i++) {
+        const c = h.client();
+        const { you } = h.join(c, code);
+        const start = h.takeType(c, 'pair.start')[0]!;
+        expect(start.remote).to.equal(owner);
+        expect(start.role).to.equal('connect');
+        if (you < owner) checked = true;
+        h.drop(c, 1000);
+      }
+      expect(checked, 'a joiner drew an id below the owner').to.equal(true);
+    });
+
     it('pairs the new owner with everyone when the server-mode owner leaves', () => {
       const h = new CoreHarness();
       const ms = trio(h, 'server');
