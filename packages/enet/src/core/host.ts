@@ -9,6 +9,7 @@ import {
 import { windowForBandwidth } from './window.js';
 import { clampChannelLimit, resolveHostCoreOptions, type ChecksumFunction, type Compressor, type HostCoreConfig, type HostCoreOptions } from './config.js';
 import { OutgoingCommand } from './commands.js';
+import { SendPacer } from './pacing.js';
 import { Deque } from './deque.js';
 import { CoreEvent, PacketFlag } from './events.js';
 import { MAX_DATAGRAM_SIZE } from './constants.js';
@@ -72,6 +73,8 @@ export class HostCore {
   readonly checksumBuffers: Uint8Array[] = [new Uint8Array(0)];
   /** @internal Cursor of the datagram being built. */
   readonly tx = new TxState();
+  /** @internal Send pacing for a host with outgoingBandwidth set (pacing.ts, issue #3). */
+  readonly pacer = new SendPacer();
   /** @internal Buffer for connectID randomness. */
   readonly randomBytes = new Uint8Array(4);
   #pool: OutgoingCommand[] = [];
@@ -168,6 +171,8 @@ export class HostCore {
         if (ping < t) t = ping;
       }
     }
+    // Paced data fits again at pacer.wakeAt (only set while outgoingBandwidth is limited).
+    if (this.pacer.wakeAt >= 0 && this.pacer.wakeAt < t) t = this.pacer.wakeAt;
     if (this.connectedPeers > 0) {
       const bw = this.bandwidthThrottleEpoch + HOST_BANDWIDTH_THROTTLE_INTERVAL;
       if (bw < t) t = bw;

@@ -32,6 +32,8 @@ export class HostStatistics {
   acknowledgementOverflows = 0;
   /** Sends refused because the peer's outgoing queue was full. */
   outgoingOverflows = 0;
+  /** Unreliable packets dropped by the sender's packet throttle (§9.1), as libenet does. */
+  throttledPackets = 0;
   /** Urgent (disconnect_now) datagrams dropped because their queue was full. */
   urgentOverflows = 0;
 }

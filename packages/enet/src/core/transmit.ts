@@ -55,6 +55,7 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
   const room = Math.min(out.length, MAX_DATAGRAM_SIZE) - (checksum !== null ? 4 : 0);
   tx.mtu = peer.mtu < room ? peer.mtu : room;
   peer.continueSending = false;
+  if (host.outgoingBandwidth !== 0) host.pacer.refill(host.outgoingBandwidth, now);
   writeAcknowledgements(host, peer, tx);
   let canPing = packOutgoing(host, peer, tx, now);
   if (canPing && peer.state === PeerState.Connected && peer.sentReliableCommands.length === 0
@@ -103,6 +104,7 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
     out.set(host.compressScratch.subarray(0, compressedLength), bodyStart);
     end = bodyStart + compressedLength;
   }
+  if (host.outgoingBandwidth !== 0) host.pacer.charge(end);
   if (peer.state === PeerState.DisconnectLater && peer.outgoingCommands.length === 0 && peer.sentReliableCommands.length === 0) {
     host.disconnect(peer, peer.disconnectLaterData);
   }
@@ -148,9 +150,11 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
   let canPing = true;
   let windowExceeded = false;
   let windowWrap = false;
+  let paced = false;
   let idx = 0;
   while (idx < q.length) {
     const cmd = q.at(idx)!;
+    const canPingBefore: boolean = canPing;
     const isReliable = (cmd.command & COMMAND_FLAG_ACKNOWLEDGE) !== 0;
     let channel: Channel | null = null;
     let reliableWindow = 0;
@@ -184,6 +188,14 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
     }
     const size = COMMAND_SIZES[cmd.command & COMMAND_MASK]!;
     const payload = cmd.data !== null ? cmd.fragmentLength : 0;
+    // Host send pacing (pacing.ts): once one payload command must wait, all later ones wait too
+    // (order is kept); control commands behind them still go.
+    if (payload > 0 && host.outgoingBandwidth !== 0 && (paced || !host.pacer.allows(host.outgoingBandwidth, tx.packetSize, size + payload, now))) {
+      paced = true;
+      canPing = canPingBefore; // held back, as a window-limited command: it does not stop a PING
+      idx++;
+      continue;
+    }
     if (tx.commandCount >= PROTOCOL_MAXIMUM_PACKET_COMMANDS || tx.mtu - tx.packetSize < size + payload) {
       peer.continueSending = true;
       break;
@@ -211,6 +223,7 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
         peer.packetThrottleCounter = (peer.packetThrottleCounter + PEER_PACKET_THROTTLE_COUNTER) % PEER_PACKET_THROTTLE_SCALE;
         if (peer.packetThrottleCounter > peer.packetThrottle) {
           // §9.1: throttled — drop this packet and its remaining unreliable fragments.
+          host.stats.throttledPackets++;
           const R = cmd.reliableSequenceNumber;
           const U = cmd.unreliableSequenceNumber;
           q.removeAt(idx);
