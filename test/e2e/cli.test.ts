@@ -84,6 +84,21 @@ describe('meshpunch CLI (end to end)', function () {
       await signaling.close();
     });
 
+    it('netcheck --json against the service\'s STUN responder on loopback reports no NAT', async () => {
+      // Not spawnSync: the service runs in this process and must keep answering.
+      const p = new AgentProcess(['netcheck', '--stun', signaling.stunAddress!, '--json']);
+      procs.push(p);
+      expect(await p.exited, p.tail()).to.equal(0);
+      const report = JSON.parse(p.stdout.join('\n')) as Record<string, unknown>;
+      expect(report.udp).to.equal(true);
+      expect(report.publicAddress).to.match(/^127\.0\.0\.1:\d+$/);
+      expect(report.mappingBehavior).to.equal('none');
+      expect(report.portAllocation).to.equal('none');
+      expect(report.upnp).to.equal(null);
+      expect(Object.keys(report.stunRttMs as object)).to.deep.equal([signaling.stunAddress]);
+      expect(report.verdict).to.match(/^No NAT/);
+    });
+
     function agent(lobby: string, extra: string[], create = false): AgentProcess {
       const p = new AgentProcess(['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '127.0.0.1', ...(create ? ['--create'] : []), ...extra]);
       procs.push(p);

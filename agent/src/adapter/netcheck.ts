@@ -69,31 +69,74 @@ export async function runNetcheck(flags: NetcheckFlags): Promise<NetcheckReport>
   }
 }
 
+/** Our public IPv6 endpoint from the first IPv6 STUN server that answers, on a udp6 socket; null without one. */
+async function publicV6(servers: readonly Endpoint[]): Promise<{ address: string | null; rtt: Map<Endpoint, number> }> {
+  const rtt = new Map<Endpoint, number>();
+  if (servers.length === 0) return { address: null, rtt };
+  const sock = createSocket({ type: 'udp6', ipv6Only: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(0, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+  } catch {
+    sock.close();
+    return { address: null, rtt };
+  }
+  sock.on('error', () => {});
+  const t = udpTransport(sock);
+  try {
+    const rs = await Promise.allSettled(servers.map((s) => stunBinding(t, { address: s.address, port: s.port }, { family: 6, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 })));
+    let address: string | null = null;
+    rs.forEach((r, i) => {
+      if (r.status !== 'fulfilled') return;
+      rtt.set(servers[i]!, r.value.rttMs);
+      address ??= formatEndpoint(r.value.mapped);
+    });
+    return { address, rtt };
+  } finally {
+    t.detach();
+    sock.close();
+  }
+}
+
 async function check(flags: NetcheckFlags, t: UdpTransport, port: number): Promise<NetcheckReport> {
   const upnpWork: Promise<UpnpReport | null> = flags.upnp ? probeUpnp() : Promise.resolve(null);
-  const servers = flags.stun.map((s) => ({ address: s.address, port: s.port }));
+  const v6Servers = flags.stun.filter((s) => s.address.includes(':'));
+  const v6Work = publicV6(v6Servers);
+  const v4 = flags.stun.filter((s) => !s.address.includes(':'));
+  const servers = v4.map((s) => ({ address: s.address, port: s.port }));
   const rtts = await Promise.allSettled(servers.map((s) => stunBinding(t, s, { family: 4, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 })));
+  const v6 = await v6Work;
   const stunRttMs: Record<string, number | null> = {};
-  flags.stun.forEach((s, i) => {
+  v4.forEach((s, i) => {
     const r = rtts[i]!;
     stunRttMs[formatEndpoint(s)] = r.status === 'fulfilled' ? Math.round(r.value.rttMs * 10) / 10 : null;
   });
+  for (const s of v6Servers) {
+    const ms = v6.rtt.get(s);
+    stunRttMs[formatEndpoint(s)] = ms === undefined ? null : Math.round(ms * 10) / 10;
+  }
   // Discovery starts with the first server that answered (the RFC 5780 one comes first by convention).
   const firstOk = rtts.findIndex((r) => r.status === 'fulfilled');
   const ordered = firstOk <= 0 ? servers : [servers[firstOk]!, ...servers.filter((_, i) => i !== firstOk)];
-  const d = await discoverNat(t, { servers: ordered, localAddresses: localEndpoints(port), family: 4, portSamples: PORT_SAMPLES });
+  const d = servers.length === 0 ? undefined : await discoverNat(t, { servers: ordered, localAddresses: localEndpoints(port), family: 4, portSamples: PORT_SAMPLES });
   const upnp = await upnpWork;
-  const mapping = d.mapping as NatBehavior;
-  const filtering = d.filtering as NatBehavior;
+  const mapping = (d?.mapping ?? 'unknown') as NatBehavior;
+  const filtering = (d?.filtering ?? 'unknown') as NatBehavior;
+  const udp = d?.udp === true || v6.address !== null;
   return {
-    udp: d.udp,
-    publicAddress: d.mappedAddress === undefined ? null : formatEndpoint(d.mappedAddress),
-    publicAddressV6: null,
+    udp,
+    publicAddress: d?.mappedAddress === undefined ? null : formatEndpoint(d.mappedAddress),
+    publicAddressV6: v6.address,
     mappingBehavior: mapping,
     filteringBehavior: filtering,
-    portAllocation: (mapping === 'none' ? 'none' : d.portAllocation) as PortAllocation,
+    portAllocation: (mapping === 'none' ? 'none' : d?.portAllocation ?? 'unknown') as PortAllocation,
     upnp,
     stunRttMs,
-    verdict: netcheckVerdict({ udp: d.udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true }),
+    verdict: netcheckVerdict({ udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true }),
   };
 }
