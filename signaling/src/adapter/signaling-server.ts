@@ -66,6 +66,10 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
 const SCRYPT = { N: 4096, r: 8, p: 1, maxmem: 16 * 1024 * 1024 } as const;
+/** ms a TCP connection has to send its whole HTTP request (upgrade, /metrics, /healthz). */
+const UPGRADE_HEADERS_MS = 10_000;
+/** TCP connections allowed beyond maxConnections: room for /healthz, /metrics and typed refusals. */
+const TCP_SLACK = 256;
 /** ms a closing socket gets for the close handshake before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -112,7 +116,11 @@ export class SignalingServer {
       stunPort,
     });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
-    this.#http = createServer((req, res) => this.#onRequest(req, res));
+    // A TCP connection that never completes its HTTP request (slowloris) is cut after
+    // UPGRADE_HEADERS_MS, and TCP connections are capped just above maxConnections, so sockets
+    // that never become WebSockets cannot pile up.
+    this.#http = createServer({ headersTimeout: UPGRADE_HEADERS_MS, requestTimeout: UPGRADE_HEADERS_MS + 1000, keepAliveTimeout: 5000 }, (req, res) => this.#onRequest(req, res));
+    this.#http.maxConnections = this.core.config.maxConnections + TCP_SLACK;
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.#http.on('clientError', (_err, socket) => socket.destroy());
   }
@@ -226,7 +234,7 @@ export class SignalingServer {
     }
     // Far past the cap, refuse before the handshake so a flood costs no WebSocket state; near
     // it, the core answers with a typed SIG_SERVER_FULL and close 4009.
-    if (this.#closing !== undefined || this.#sockets.size >= this.core.config.maxConnections + 64) {
+    if (this.#closing !== undefined || this.#sockets.size >= this.core.config.maxConnections + TCP_SLACK / 4) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }

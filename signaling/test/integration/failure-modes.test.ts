@@ -129,6 +129,25 @@ describe('failure modes of other servers (BENCHMARKS.md), tried on ours', () => 
     expect(udpHandles()).to.equal(before);
   });
 
+  it('caps TCP connections that never become WebSockets', async () => {
+    await server.close();
+    server = await startTestServer({ maxConnections: 4 });
+    const { connect } = await import('node:net');
+    const socks = await Promise.all(Array.from({ length: 300 }, () => new Promise<import('node:net').Socket>((resolve) => {
+      const s = connect(server.port, '127.0.0.1', () => resolve(s));
+      s.on('error', () => undefined);
+      // Half a request line, never finished (slowloris).
+      s.write('GET / HTTP/1.1\r\n');
+    })));
+    await new Promise((r) => setTimeout(r, 200));
+    const open = socks.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    for (const s of socks) s.destroy();
+    // 4 + 256 slack are kept at most; the service refused the rest at accept.
+    expect(open).to.be.at.most(260);
+    const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+    expect(health.status).to.equal(200);
+  });
+
   it('serves /healthz and /metrics, 404 elsewhere, and refuses foreign origins when configured', async () => {
     const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
     expect(health.status).to.equal(200);
