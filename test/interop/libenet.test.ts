@@ -1,7 +1,7 @@
 // Wire compatibility of @meshpunch/enet with the real libenet 1.3.17 (Debian), driven through the
 // C harness in harness/enet-harness.c: every case runs with libenet as server and our client,
 // and with our server and libenet as client (issue 2 §3 interop, issue 3 sessions).
-import { ENetConnection, EventType, FLAG_RELIABLE, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, crc32, type ENetEvent, type ENetPacketPeer } from '@meshpunch/enet';
+import { ENetConnection, EventType, FLAG_RELIABLE, HostStatistic, PeerStatistic, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, crc32, type ENetEvent, type ENetPacketPeer } from '@meshpunch/enet';
 import { expect } from 'chai';
 import { HarnessPeer, killAllHarnesses, requireHarness, type HarnessEvent } from './support/harness.js';
 import { pattern } from './support/pattern.js';
@@ -268,6 +268,46 @@ describe('interop with libenet 1.3.17', function () {
           expect(d.type === 'disconnect' && d.data).to.equal(5);
         });
       }
+    });
+  }
+
+  for (const dir of DIRECTIONS) {
+    it(`fills every HostStatistic and PeerStatistic with real counts (${dir})`, async () => {
+      const s = await connectSession(dir);
+      const sent = Array.from({ length: 100 }, (_, i): Sent => ({ channel: i % CHANNELS, flags: FLAG_RELIABLE, size: 1000, seed: 900 + i }));
+      await ourSendsArrive(s, sent);
+      await libSendsArrive(s, sent.map((p) => ({ ...p, seed: p.seed + 1000 })));
+      s.peer.throttleConfigure(1000, 3, 4);
+      await s.pump.idle(100);
+      const lp = await s.lib.stats(s.libPeer);
+      expect([lp.packetThrottleInterval, lp.packetThrottleAcceleration, lp.packetThrottleDeceleration], 'THROTTLE_CONFIGURE reached libenet').to.deep.equal([1000, 3, 4]);
+      const st = (k: number): number => s.peer.getStatistic(k);
+      expect([st(PeerStatistic.PACKET_THROTTLE_INTERVAL), st(PeerStatistic.PACKET_THROTTLE_ACCELERATION), st(PeerStatistic.PACKET_THROTTLE_DECELERATION)]).to.deep.equal([1000, 3, 4]);
+      // Loopback: RTT of a few ms (libenet's start value is 500), no loss, full throttle.
+      for (const k of [PeerStatistic.ROUND_TRIP_TIME, PeerStatistic.LAST_ROUND_TRIP_TIME]) expect(st(k), `statistic ${k}`).to.be.within(1, 100);
+      expect(lp.rtt, 'libenet measures the same path').to.be.within(1, 100);
+      expect(st(PeerStatistic.ROUND_TRIP_TIME_VARIANCE)).to.be.within(0, 100);
+      expect(st(PeerStatistic.LAST_ROUND_TRIP_TIME_VARIANCE)).to.be.within(1, 100);
+      expect([st(PeerStatistic.PACKET_LOSS), st(PeerStatistic.PACKET_LOSS_VARIANCE)]).to.deep.equal([0, 0]);
+      expect([st(PeerStatistic.PACKET_THROTTLE), st(PeerStatistic.PACKET_THROTTLE_LIMIT)]).to.deep.equal([32, 32]);
+      expect(st(PeerStatistic.PACKET_THROTTLE_COUNTER)).to.be.within(0, 31);
+      expect(st(PeerStatistic.PACKET_LOSS_EPOCH), 'loss epoch started at the first send').to.be.greaterThan(0);
+      expect(st(PeerStatistic.PACKET_THROTTLE_EPOCH), 'throttle epoch started at the first RTT sample').to.be.greaterThan(0);
+      // Host totals: what libenet received from us is what we counted as sent, and back. Read
+      // libenet first: in the gap only pings/ACKs (a few bytes) can have moved.
+      const lib = await s.lib.stats();
+      const ours = {
+        sentData: s.host.popStatistic(HostStatistic.TOTAL_SENT_DATA),
+        sentPackets: s.host.popStatistic(HostStatistic.TOTAL_SENT_PACKETS),
+        receivedData: s.host.popStatistic(HostStatistic.TOTAL_RECEIVED_DATA),
+        receivedPackets: s.host.popStatistic(HostStatistic.TOTAL_RECEIVED_PACKETS),
+      };
+      expect(ours.sentData - lib.receivedData!, `our sent bytes ${ours.sentData} vs libenet received ${lib.receivedData}`).to.be.within(0, 64);
+      expect(ours.sentPackets - lib.receivedPackets!).to.be.within(0, 3);
+      expect(lib.sentData! - ours.receivedData, `libenet sent ${lib.sentData} vs our received ${ours.receivedData}`).to.be.within(-64, 64);
+      expect(lib.sentPackets! - ours.receivedPackets).to.be.within(-3, 3);
+      expect(ours.sentData, 'over 100 kB went out').to.be.greaterThan(100_000);
+      expect(s.host.popStatistic(HostStatistic.TOTAL_SENT_DATA), 'popStatistic resets').to.be.lessThan(100);
     });
   }
 

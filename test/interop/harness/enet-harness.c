@@ -262,10 +262,14 @@ static void command(char *line) {
     if (sscanf(rest, "%ld", &id) != 1 || (p = peer_at(id)) == NULL) { out("error usage peerstats"); return; }
     out("peerstats %ld state=%d rtt=%u rttVariance=%u packetLoss=%u packetLossVariance=%u packetsSent=%u packetsLost=%u "
         "packetThrottle=%u packetThrottleLimit=%u incomingBandwidth=%u outgoingBandwidth=%u windowSize=%u mtu=%u "
-        "incomingDataTotal=%u outgoingDataTotal=%u channels=%zu",
+        "incomingDataTotal=%u outgoingDataTotal=%u channels=%zu lastRoundTripTime=%u lastRoundTripTimeVariance=%u "
+        "packetLossEpoch=%u packetThrottleCounter=%u packetThrottleEpoch=%u packetThrottleAcceleration=%u "
+        "packetThrottleDeceleration=%u packetThrottleInterval=%u reliableDataInTransit=%u",
         id, (int)p->state, p->roundTripTime, p->roundTripTimeVariance, p->packetLoss, p->packetLossVariance, p->packetsSent,
         p->packetsLost, p->packetThrottle, p->packetThrottleLimit, p->incomingBandwidth, p->outgoingBandwidth, p->windowSize,
-        p->mtu, p->incomingDataTotal, p->outgoingDataTotal, p->channelCount);
+        p->mtu, p->incomingDataTotal, p->outgoingDataTotal, p->channelCount, p->lastRoundTripTime, p->lastRoundTripTimeVariance,
+        p->packetLossEpoch, p->packetThrottleCounter, p->packetThrottleEpoch, p->packetThrottleAcceleration,
+        p->packetThrottleDeceleration, p->packetThrottleInterval, p->reliableDataInTransit);
   } else if (strcmp(cmd, "sync") == 0) {
     out("sync %s", rest);
   } else if (strcmp(cmd, "quit") == 0) {

@@ -452,7 +452,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       return;
     }
     const factory = compressorFactories.get(mode);
-    if (factory === undefined) throw new ENetError('ERR_UNAVAILABLE', `compression mode ${String(mode)} is not available in meshpunch`, { mode });
+    if (factory === undefined) {
+      // FASTLZ, ZLIB and ZSTD are Godot-only callbacks (godot-enet.md §5.6), not libenet; meshpunch
+      // does not implement them, so refuse rather than fail to talk to the remote later.
+      const name = ['NONE', 'RANGE_CODER', 'FASTLZ', 'ZLIB', 'ZSTD'][mode] ?? String(mode);
+      throw new ENetError('ERR_UNAVAILABLE', `compression mode ${name} (${String(mode)}) is not implemented by meshpunch; use NONE or RANGE_CODER on both ends`, { mode });
+    }
     core.setCompressor(factory());
   }
 

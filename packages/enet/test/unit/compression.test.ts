@@ -1,0 +1,92 @@
+// Unit tests of ENetConnection.compress(mode) and setChecksum on a live loopback pair: the
+// wiring of src/core/range-coder.ts and src/core/crc32.ts into the host (issue #3).
+import { expect } from 'chai';
+import { CompressionMode, ENetConnection, ENetError, EventType, FLAG_RELIABLE, enetCrc32, type ENetEvent } from '../../src/index.js';
+
+async function until(hosts: ENetConnection[], pred: (e: ENetEvent) => boolean, ms = 3000): Promise<ENetEvent> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (const h of hosts) {
+      const e = await h.service(1);
+      if (e.type !== EventType.NONE && pred(e)) return e;
+    }
+  }
+  throw new Error(`no matching event within ${ms} ms`);
+}
+
+describe('ENetConnection compression and checksum', function () {
+  this.timeout(10_000);
+  let a: ENetConnection;
+  let b: ENetConnection;
+
+  beforeEach(async () => {
+    a = new ENetConnection();
+    b = new ENetConnection();
+    await a.createHostBound('127.0.0.1', 0, 4, 2);
+    await b.createHost(1, 2);
+  });
+  afterEach(() => {
+    a.destroy();
+    b.destroy();
+  });
+
+  describe('#compress', () => {
+    for (const [name, mode] of [['FASTLZ', CompressionMode.FASTLZ], ['ZLIB', CompressionMode.ZLIB], ['ZSTD', CompressionMode.ZSTD]] as const) {
+      it(`rejects ${name} with ERR_UNAVAILABLE and says what to use`, () => {
+        let err: unknown;
+        try {
+          a.compress(mode);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).to.be.instanceOf(ENetError);
+        expect((err as ENetError).code).to.equal('ERR_UNAVAILABLE');
+        expect((err as ENetError).message).to.equal(`compression mode ${name} (${mode}) is not implemented by meshpunch; use NONE or RANGE_CODER on both ends`);
+      });
+    }
+
+    it('sends compressed datagrams with RANGE_CODER and none after NONE', async () => {
+      a.compress(CompressionMode.RANGE_CODER);
+      b.compress(CompressionMode.RANGE_CODER);
+      let compressedSeen = 0;
+      a.intercept = (_from, bytes) => {
+        if ((bytes[0]! & 0x40) !== 0) compressedSeen++; // HEADER_FLAG_COMPRESSED (§2.1)
+        return false;
+      };
+      const peer = b.connectToHost('127.0.0.1', a.getLocalPort(), 2, 0);
+      await until([a, b], (e) => e.type === EventType.CONNECT);
+      await until([a, b], (e) => e.type === EventType.CONNECT);
+      const text = new TextEncoder().encode('all work and no play makes jack a dull boy '.repeat(20));
+      peer.send(0, text, FLAG_RELIABLE);
+      const got = await until([a, b], (e) => e.type === EventType.RECEIVE);
+      expect(Buffer.from(got.packet!).equals(Buffer.from(text))).to.equal(true);
+      expect(compressedSeen).to.be.greaterThan(0);
+      b.compress(CompressionMode.NONE);
+      const before = compressedSeen;
+      peer.send(0, text, FLAG_RELIABLE);
+      await until([a, b], (e) => e.type === EventType.RECEIVE);
+      expect(compressedSeen).to.equal(before);
+    });
+  });
+
+  describe('#setChecksum', () => {
+    it('connects and delivers with enetCrc32 on both ends, and drops everything if only one end has it', async () => {
+      a.setChecksum(enetCrc32);
+      b.setChecksum(enetCrc32);
+      const peer = b.connectToHost('127.0.0.1', a.getLocalPort(), 2, 0);
+      await until([a, b], (e) => e.type === EventType.CONNECT);
+      peer.send(1, new Uint8Array([1, 2, 3]), FLAG_RELIABLE);
+      const got = await until([a, b], (e) => e.type === EventType.RECEIVE);
+      expect([...got.packet!]).to.deep.equal([1, 2, 3]);
+      b.setChecksum(null);
+      const dropped = a.statistics!.droppedBadChecksum;
+      peer.send(1, new Uint8Array([4]), FLAG_RELIABLE);
+      const end = Date.now() + 300;
+      while (Date.now() < end) {
+        await a.service(1);
+        await b.service(1);
+      }
+      expect(a.statistics!.droppedBadChecksum).to.be.greaterThan(dropped);
+    });
+  });
+});
