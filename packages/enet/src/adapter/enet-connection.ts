@@ -573,8 +573,9 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     if (core === null || socket === null) return;
     const to = this.#to;
     const scratch = this.#scratch;
+    const now = nowMs();
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
-      const n = core.pollTransmit(nowMs(), scratch, to);
+      const n = core.pollTransmit(now, scratch, to);
       if (n === 0) return;
       // node:dgram may read the bytes after send() returns (STYLE.md §5 rule 6): copy them into
       // a small Buffer from Node's slab. Sending without a callback skips a tick per datagram;
