@@ -122,6 +122,34 @@ describe('ENet §14 test vectors', () => {
         [0, 'hello', PacketFlag.Reliable], [1, 'u1', 0], [1, 'x', PacketFlag.Unsequenced]]);
     });
 
+    it('advances session ids on every reconnect from the same slot (§14 item 10)', () => {
+      const client = new HostCore({ peerCount: 1, random: fixedRandom([0x80, 0xf5, 0x8b, 0x31]) });
+      const server = new HostCore({ peerCount: 8, channelLimit: 2, random: fixedRandom([0, 0, 0, 0]) });
+      const sessions: string[] = [];
+      let now = 1000;
+      for (let round = 0; round < 3; round++) {
+        const cp = client.connect(SERVER.address, SERVER.port, 2, 0)!;
+        const connect = poll(client, now);
+        server.handleDatagram(now, CLIENT, connect);
+        const verify = poll(server, now);
+        const c = decodeDatagram(connect).datagram!.commands[0]!;
+        const v = decodeDatagram(verify).datagram!.commands[0]!;
+        sessions.push(`${c.incomingSessionID!.toString(16)}/${c.outgoingSessionID!.toString(16)} -> ${v.incomingSessionID}/${v.outgoingSessionID}`);
+        client.handleDatagram(now, SERVER, verify);
+        const ack = poll(client, now);
+        expect(decodeDatagram(ack).datagram!.sessionID).to.equal(round);
+        server.handleDatagram(now, CLIENT, ack);
+        poll(server, now);
+        while (client.pollEvent() !== undefined);
+        while (server.pollEvent() !== undefined);
+        // Both sides drop the connection silently so the slots are reused.
+        client.resetPeer(cp);
+        server.resetPeer(server.peers[0]!);
+        now += 100;
+      }
+      expect(sessions).to.deep.equal(['ff/ff -> 0/0', '0/0 -> 1/1', '1/1 -> 2/2']);
+    });
+
     it('fragments a 3000-byte reliable message like libenet (1400-byte datagrams, 1372-byte fragments)', () => {
       const { client, cp } = connected();
       const msg = new Uint8Array(3000).map((_, i) => i & 0xff);
