@@ -331,10 +331,11 @@ export class LinkRunner {
     this.peer = peer;
     peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
     const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
-    // ENet's own estimate starts at 500 ms and, on the accepting side, converges by 1/8 per
-    // sample (libenet's smoothing), so the link's RTT is the punch check's, measured between the
-    // same two sockets a moment earlier.
-    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, this.punchRttMs ?? peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME));
+    // The link's RTT: ENet's estimate is exact on the connecting side (its first sample is taken
+    // as is), but on the accepting side it starts at 500 ms and converges by 1/8 per sample
+    // (libenet's smoothing); the punch check between the same two sockets bounds it from above.
+    const enetRtt = peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
+    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, Math.min(enetRtt, this.punchRttMs ?? enetRtt));
     this.drain();
   }
 

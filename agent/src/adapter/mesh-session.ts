@@ -297,7 +297,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     const runner = pair === undefined ? undefined : this.links.get(pair);
     runner?.lost('the ENet peer disconnected or timed out');
     this.view.setLink(id, 'failed', { ok: false, reason: 'peer-lost', detail: 'the ENet peer disconnected or timed out' });
-    this.emit('progress', { type: 'peerRemoved', remoteId: id, why: 'lost' });
+    this.emit('progress', { type: 'peerRemoved', remoteId: id, why: 'disconnected' });
   }
 
   /** Remembers an ended runner until its clean-ups are done (at most 64, oldest forgotten). */

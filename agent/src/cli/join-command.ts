@@ -56,8 +56,12 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
   const printEvents = live || !flags.json;
   let wake: (() => void) | undefined;
   let lost: string | undefined;
+  let finished = false;
   const onEvent = (e: MeshEvent): void => {
-    if (printEvents && (live || CHANGE_EVENTS.has(e.type))) out.write(`${progressLine(e, io.now() - t0)}\n`);
+    if (finished) return;
+    // A link's `connected`/`failed` phases are told by linkUp/linkFailed lines.
+    const redundant = e.type === 'linkPhase' && (e.phase === 'connected' || e.phase === 'failed');
+    if (printEvents && !redundant && (live || CHANGE_EVENTS.has(e.type))) out.write(`${progressLine(e, io.now() - t0)}\n`);
     if (e.type === 'signalLost') lost = e.detail;
     wake?.();
   };
@@ -71,6 +75,9 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
   }
 
   if (flags.exchange > 0) session.countExchangeMessages();
+  const stopPrinting = (): void => {
+    finished = true;
+  };
   let interrupted = false;
   const stopInterrupt = io.onInterrupt(() => {
     interrupted = true;
@@ -81,6 +88,10 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
   const unsubscribe = session.onProgress(() => wake?.());
   try {
     for (;;) {
+      if (lost !== undefined || interrupted || (flags.waitPeers !== undefined && session.memberCount >= flags.waitPeers && session.isSettled) || (deadline !== undefined && io.now() >= deadline)) {
+        // From here on the outcome is printed once; later events (our own leaving) are not news.
+        stopPrinting();
+      }
       if (lost !== undefined) return finish(session, flags, io, 1, `lost the signaling service: ${lost}`);
       if (interrupted) return finish(session, flags, io, 0, undefined);
       if (flags.waitPeers !== undefined && session.memberCount >= flags.waitPeers && session.isSettled) {

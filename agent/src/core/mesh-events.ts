@@ -11,6 +11,6 @@ export type MeshEvent =
   | { readonly type: 'linkPhase'; readonly remoteId: number; readonly role: LinkRole; readonly phase: LinkPhase }
   | { readonly type: 'linkUp'; readonly remoteId: number; readonly path: PathKind; readonly rttMs: number; readonly local: string; readonly remote: string }
   | { readonly type: 'linkFailed'; readonly remoteId: number; readonly reason: LinkFailureReason; readonly detail: string }
-  | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'lost' }
+  | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'disconnected' }
   | { readonly type: 'signalLost'; readonly detail: string }
   | { readonly type: 'messages'; readonly from: number; readonly count: number };
