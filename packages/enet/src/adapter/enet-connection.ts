@@ -7,7 +7,9 @@
 //     while it waits) or `serviceSync()`. Nothing is emitted.
 //   * autoService === true: every event is emitted (`connect`, `disconnect`, `receive`, each
 //     with one ENetEvent argument) as soon as it is produced, including events queued before
-//     the switch; `service()`/`serviceSync()` then return NONE.
+//     the switch (emitted synchronously by the setter, so attach listeners first); an event
+//     type nobody listens to is dropped, as any unheard EventEmitter event.
+//     `service()`/`serviceSync()` then return NONE.
 // Either way the network is serviced continuously: datagrams go to the core the moment they
 // arrive and one timer runs ACKs, retransmissions and pings between service() calls.
 import { randomFillSync } from 'node:crypto';
