@@ -4,6 +4,7 @@
 
 /** `ENetConnection.EventType`: what `service()` returned. */
 export const EventType = Object.freeze({ ERROR: -1, NONE: 0, CONNECT: 1, DISCONNECT: 2, RECEIVE: 3 } as const);
+/** One of the EventType numbers. */
 export type EventTypeValue = (typeof EventType)[keyof typeof EventType];
 
 /** `ENetConnection.HostStatistic` (counters returned and reset by `popStatistic`). */
@@ -17,6 +18,7 @@ export const HostStatistic = Object.freeze({
   HOST_TOTAL_RECEIVED_DATA: 2,
   HOST_TOTAL_RECEIVED_PACKETS: 3,
 } as const);
+/** One of the HostStatistic numbers. */
 export type HostStatisticValue = (typeof HostStatistic)[keyof typeof HostStatistic];
 
 /** `ENetPacketPeer.PeerStatistic` (raw ENet peer fields, §6.1). */
@@ -50,6 +52,7 @@ export const PeerStatistic = Object.freeze({
   PEER_PACKET_THROTTLE_DECELERATION: 12,
   PEER_PACKET_THROTTLE_INTERVAL: 13,
 } as const);
+/** One of the PeerStatistic numbers. */
 export type PeerStatisticValue = (typeof PeerStatistic)[keyof typeof PeerStatistic];
 
 /** `ENetPacketPeer.PeerState` (same numbers as ENet's peer states). */
@@ -75,6 +78,7 @@ export const PeerState = Object.freeze({
   STATE_ACKNOWLEDGING_DISCONNECT: 8,
   STATE_ZOMBIE: 9,
 } as const);
+/** One of the PeerState numbers. */
 export type PeerStateCode = (typeof PeerState)[keyof typeof PeerState];
 
 /** `ENetConnection.CompressionMode` (§5.6). meshpunch implements NONE and RANGE_CODER. */
@@ -90,6 +94,7 @@ export const CompressionMode = Object.freeze({
   COMPRESS_ZLIB: 3,
   COMPRESS_ZSTD: 4,
 } as const);
+/** One of the CompressionMode numbers. */
 export type CompressionModeValue = (typeof CompressionMode)[keyof typeof CompressionMode];
 
 /** `ENetPacketPeer.FLAG_*` send flags (Godot's values = ENet's packet flags). */

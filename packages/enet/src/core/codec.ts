@@ -54,6 +54,7 @@ export interface WireDatagram {
 /** Why a datagram did not decode completely. */
 export type DecodeStatus = 'ok' | 'short-header' | 'truncated-command' | 'bad-command' | 'truncated-payload';
 
+/** What decodeDatagram returns: a status and whatever decoded before the first problem. */
 export interface DecodeResult {
   status: DecodeStatus;
   /** Everything decoded before the first problem (commands after it are ignored, §2.4). */

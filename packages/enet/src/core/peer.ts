@@ -28,6 +28,7 @@ export const PeerState = Object.freeze({
   AcknowledgingDisconnect: 8,
   Zombie: 9,
 });
+/** One of the PeerState numbers. */
 export type PeerStateValue = (typeof PeerState)[keyof typeof PeerState];
 
 /** One peer slot. Fields are public for the host's receive/send code; users read getters. */
