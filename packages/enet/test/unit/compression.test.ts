@@ -1,6 +1,7 @@
 // Unit tests of ENetConnection.compress(mode) and setChecksum on a live loopback pair: the
 // wiring of src/core/range-coder.ts and src/core/crc32.ts into the host (issue #3).
 import { expect } from 'chai';
+import { Prng } from '@meshpunch/sim';
 import { CompressionMode, ENetConnection, ENetError, EventType, FLAG_RELIABLE, enetCrc32, type ENetEvent } from '../../src/index.js';
 
 async function until(hosts: ENetConnection[], pred: (e: ENetEvent) => boolean, ms = 3000): Promise<ENetEvent> {
@@ -66,6 +67,52 @@ describe('ENetConnection compression and checksum', function () {
       peer.send(0, text, FLAG_RELIABLE);
       await until([a, b], (e) => e.type === EventType.RECEIVE);
       expect(compressedSeen).to.equal(before);
+    });
+  });
+
+  describe('bad input', () => {
+    it('drops and counts every one of 2 000 corrupted compressed datagrams from the peer itself; the session survives', async () => {
+      for (const h of [a, b]) {
+        h.compress(CompressionMode.RANGE_CODER);
+        h.setChecksum(enetCrc32);
+      }
+      // The last real header b sent, so the garbage passes the peer-id, address and session checks.
+      let header: Uint8Array | undefined;
+      a.intercept = (_from, bytes) => {
+        header = bytes.slice(0, 4);
+        return false;
+      };
+      const peer = b.connectToHost('127.0.0.1', a.getLocalPort(), 2, 0);
+      await until([a, b], (e) => e.type === EventType.CONNECT);
+      await until([a, b], (e) => e.type === EventType.CONNECT);
+      expect(header).to.not.equal(undefined);
+      const prng = new Prng(77);
+      const before = { ...a.statistics! };
+      for (let i = 0; i < 2000; i++) {
+        const body = prng.bytes(prng.int(1, 600));
+        // Real header (+ sentTime), then either garbage or a zeroed checksum slot and garbage.
+        const skip = i % 2 === 0 ? 4 : 8;
+        const d = new Uint8Array(skip + body.length);
+        d.set(header!);
+        d[0] = d[0]! | 0x40; // COMPRESSED (§2.1)
+        d.set(body, skip);
+        b.socketSend('127.0.0.1', a.getLocalPort(), d);
+        // Bursts of 50 (≤ 30 kB) so the kernel's receive buffer never overflows.
+        if (i % 50 === 49) await a.service(2);
+      }
+      const end = Date.now() + 300;
+      while (Date.now() < end) await a.service(1);
+      const s = a.statistics!;
+      const dropped = s.droppedDecompress - before.droppedDecompress + s.droppedBadChecksum - before.droppedBadChecksum;
+      const received = s.totalReceivedPackets - before.totalReceivedPackets;
+      // Loopback UDP may still lose a few under machine load; what arrives is what is judged.
+      expect(received, 'datagrams that reached the host').to.be.at.least(1000);
+      // Everything but the few real datagrams of the session (pings, ACKs) was dropped and counted.
+      expect(dropped, 'garbage counted as failed decompression or bad checksum').to.be.at.least(received - 20);
+      expect(s.droppedDatagrams - before.droppedDatagrams).to.equal(dropped);
+      peer.send(0, new Uint8Array([9, 9, 9]), FLAG_RELIABLE);
+      const got = await until([a, b], (e) => e.type === EventType.RECEIVE);
+      expect([...got.packet!]).to.deep.equal([9, 9, 9]);
     });
   });
 
