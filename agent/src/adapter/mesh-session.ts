@@ -22,6 +22,8 @@ export interface MeshSessionEvents {
   progress: [event: MeshEvent];
 }
 
+/** Most concurrent links: a lobby holds at most 32 members (DESIGN.md), so 31 links, with room for replacements. */
+const MAX_LINKS = 64;
 /** Longest wait in close() for routers to confirm mapping deletions, ms (the IGD client's HTTP limit is 3 s). */
 const RELEASE_WAIT_MS = 3500;
 /** SSDP search time for the session's one UPnP gateway discovery, ms (answers come in ~100 ms on a LAN). */
@@ -80,6 +82,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private upnp: Promise<UpnpGateway | undefined> | undefined = undefined;
   private exchangeCounts: Map<number, number> | undefined = undefined;
   private closing = false;
+  /** pair.start messages refused (a link to ourselves, or past MAX_LINKS). */
+  droppedPairs = 0;
 
   /** @internal use joinMesh() */
   constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[]) {
@@ -316,6 +320,12 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   }
 
   private startPair(p: PairStart): void {
+    if (p.remote === this.id || (this.links.size >= MAX_LINKS && !this.pairOfPeer.has(p.remote))) {
+      // A service asking for more links than any lobby has members (or a link to ourselves) is
+      // broken or hostile: every link costs a UDP socket, so the request is dropped and counted.
+      this.droppedPairs++;
+      return;
+    }
     if (!this.view.hasMember(p.remote)) this.view.addMember(p.remote);
     const old = this.pairOfPeer.get(p.remote);
     if (old !== undefined) {
