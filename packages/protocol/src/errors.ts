@@ -1,7 +1,7 @@
 // The signaling protocol package's one error class and its code union (STYLE.md §4).
 
 /** Every code a ProtocolError can carry; each has a line in docs/errors.md. */
-export type ProtocolErrorCode = 'SIG_BAD_MESSAGE' | 'ERR_INVALID_PARAMETER';
+export type ProtocolErrorCode = 'ERR_INVALID_PARAMETER';
 
 /** Error thrown by this package's API; `code` is stable, `message` is for people. */
 export class ProtocolError extends Error {

@@ -1,4 +1,5 @@
 // Lobby codes (Crockford base32, 40 random bits, read aloud as XXXX-XXXX) and lobby names (core).
+import { ProtocolError } from './errors.js';
 
 /** Crockford's base32 alphabet: no I, L, O or U, so a code read aloud is unambiguous. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -15,10 +16,12 @@ export const LOBBY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /**
  * Encodes 5 random bytes as a code `XXXX-XXXX`.
  * @param bytes at least 5 bytes; only the first 5 are used
- * @throws RangeError when fewer than 5 bytes are given (API misuse)
+ * @throws ProtocolError ERR_INVALID_PARAMETER when fewer than 5 bytes are given
  */
 export function encodeLobbyCode(bytes: Uint8Array): string {
-  if (bytes.length < LOBBY_CODE_RANDOM_BYTES) throw new RangeError(`a lobby code needs ${LOBBY_CODE_RANDOM_BYTES} random bytes, got ${bytes.length}`);
+  if (bytes.length < LOBBY_CODE_RANDOM_BYTES) {
+    throw new ProtocolError('ERR_INVALID_PARAMETER', `a lobby code needs ${LOBBY_CODE_RANDOM_BYTES} random bytes, got ${bytes.length}`, { got: bytes.length });
+  }
   // 40 bits as two 20-bit halves (each fits a 32-bit integer exactly).
   const hi = (bytes[0]! << 12) | (bytes[1]! << 4) | (bytes[2]! >>> 4);
   const lo = ((bytes[2]! & 0x0f) << 16) | (bytes[3]! << 8) | bytes[4]!;

@@ -23,7 +23,7 @@ export const WIRE_ERRORS = Object.freeze({
   SIG_BAD_PASSWORD: 'The lobby has a password and the one given is missing or wrong.',
   SIG_NOT_OWNER: 'Only the lobby owner may do this.',
   SIG_UNKNOWN_PAIR: 'No current pair with that id includes this peer (it never existed, ended or was replaced).',
-  SIG_BAD_CANDIDATE: 'A candidate has a bad address, family or port, or the pair would exceed 16 candidates from this side.',
+  SIG_BAD_CANDIDATE: 'The pair would get more than 16 candidates from this side (a malformed candidate is SIG_BAD_MESSAGE).',
   SIG_RESUME_REJECTED: 'The resume token is unknown or its grace period is over.',
   SIG_SHUTTING_DOWN: 'The service is shutting down and accepts no new work.',
 } as const);

@@ -81,7 +81,7 @@ describe('failure modes of other servers (BENCHMARKS.md), tried on ours', () => 
 
   it('closes silent connections: no hello within the hello timeout (4001), then no traffic (4003)', async () => {
     await server.close();
-    server = await startTestServer({ helloTimeoutMs: 300, heartbeatMs: 200, idleTimeoutMs: 400 });
+    server = await startTestServer({ helloTimeoutMs: 1000, heartbeatMs: 200, idleTimeoutMs: 400 });
     const a = await rawSocket(server.url);
     expect(await a.closed).to.equal(4001);
     const b = await rawSocket(server.url);

@@ -64,6 +64,12 @@ describe('docs/protocol.md', () => {
     }
   });
 
+  it('gives every SignalingError code its own line in docs/errors.md', () => {
+    const errorsDoc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+    const codes = [...WIRE_ERROR_CODES, 'SIG_LISTEN_FAILED', 'SIG_CLIENT_TIMEOUT', 'SIG_CLIENT_CLOSED', 'SIG_CLIENT_CONNECTION_LOST', 'SIG_CLIENT_CONNECT_FAILED', 'SIG_CLIENT_PROTOCOL'];
+    for (const code of codes) expect(errorsDoc, code).to.match(new RegExp(`^\\| \`${code}\` \\| [^|]*signaling[^|]* \\| .+ \\|$`, 'm'));
+  });
+
   it('has an example session whose every line passes the validators', () => {
     const block = /```jsonl\n([\s\S]*?)```/.exec(doc)![1]!;
     const lines = block.trim().split('\n');

@@ -1,6 +1,7 @@
 // Lobby codes: Crockford base32 encoding of 40 random bits, and reading them back as typed.
 import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { ProtocolError } from '../../src/errors.js';
 import { encodeLobbyCode, isValidLobbyName, normalizeLobbyCode } from '../../src/lobby-code.js';
 
 describe('lobby-code', () => {
@@ -11,8 +12,17 @@ describe('lobby-code', () => {
       expect(encodeLobbyCode(new Uint8Array([0x08, 0x86, 0x42, 0x98, 0xe8]))).to.equal('1234-5678');
     });
 
-    it('throws a RangeError with fewer than 5 bytes', () => {
-      expect(() => encodeLobbyCode(new Uint8Array(4))).to.throw(RangeError, 'a lobby code needs 5 random bytes, got 4');
+    it('throws ProtocolError ERR_INVALID_PARAMETER with fewer than 5 bytes', () => {
+      const err = (() => {
+        try {
+          encodeLobbyCode(new Uint8Array(4));
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err).to.be.instanceOf(ProtocolError);
+      expect(err).to.include({ code: 'ERR_INVALID_PARAMETER', message: 'a lobby code needs 5 random bytes, got 4' });
     });
 
     it('gives distinct codes for distinct inputs and round-trips through normalizeLobbyCode', () => {
