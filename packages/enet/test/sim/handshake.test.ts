@@ -1,8 +1,15 @@
 import { expect } from 'chai';
+import type { SansIoCore } from '@meshpunch/sim';
 import { PacketFlag, CorePeerState as PeerState } from '../../src/index.js';
 import { connectPair, makePair } from './helpers.js';
 
 describe('HostCore (sim)', () => {
+  it('is a SansIoCore (structurally; the core does not import the simulator)', () => {
+    const p = makePair(0);
+    const asCore: SansIoCore = p.a.core;
+    expect(asCore.pollTimeout()).to.equal(undefined);
+  });
+
   describe('#connect', () => {
     it('completes the handshake and delivers CONNECT data to the accepting side', () => {
       const p = makePair(1);
