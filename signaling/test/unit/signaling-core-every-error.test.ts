@@ -1,0 +1,49 @@
+// Every wire error code is reachable, and each answer carries its code (metrics count each).
+import { expect } from 'chai';
+import { WIRE_ERROR_CODES } from '@meshpunch/protocol';
+import { CoreHarness } from '../support/core-harness.js';
+
+describe('SignalingCore error paths', () => {
+  it('answers with every documented error code in one scripted session', () => {
+    const h = new CoreHarness({ maxLobbies: 2, maxConnections: 12, maxIdsPerLobby: 3, messagesPerSecond: 1, messageBurst: 40 });
+    const fresh = h.open();
+    h.expectError(fresh, { type: 'lobby.get' }, 'SIG_HELLO_REQUIRED');
+    h.expectError(fresh, { type: 'lobby.explode' }, 'SIG_UNKNOWN_TYPE');
+    h.send(fresh, '{');
+    h.expectError(fresh, { type: 'hello', versions: [99] }, 'SIG_UNSUPPORTED_VERSION');
+    const a = h.client();
+    h.expectError(a, { type: 'hello', versions: [1] }, 'SIG_ALREADY_HELLO');
+    h.expectError(a, { type: 'lobby.seal' }, 'SIG_NOT_IN_LOBBY');
+    h.expectError(a, { type: 'resume', token: 'nope' }, 'SIG_RESUME_REJECTED');
+    h.expectError(a, { type: 'lobby.join', lobby: 'nobody' }, 'SIG_LOBBY_NOT_FOUND');
+    const { lobby } = h.create(a, { name: 'room', maxPeers: 2, password: 'pw' });
+    h.expectError(a, { type: 'lobby.create' }, 'SIG_ALREADY_IN_LOBBY');
+    h.expectError(h.client(), { type: 'lobby.create', name: 'room' }, 'SIG_LOBBY_EXISTS');
+    const b = h.client();
+    h.expectError(b, { type: 'lobby.join', lobby: lobby.code, password: 'no' }, 'SIG_BAD_PASSWORD');
+    h.join(b, lobby.code, 'pw');
+    h.expectError(h.client(), { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_FULL');
+    h.expectError(b, { type: 'lobby.seal' }, 'SIG_NOT_OWNER');
+    h.expectError(b, { type: 'pair.result', pair: 99, outcome: 'failed', reason: 'timeout' }, 'SIG_UNKNOWN_PAIR');
+    const pair = h.takeType(b, 'pair.start')[0]!.pair;
+    const cands = Array.from({ length: 16 }, (_, i) => ({ kind: 'host', family: 4, address: '10.0.0.1', port: 100 + i }));
+    h.request(b, { type: 'pair.candidates', pair, candidates: cands });
+    h.expectError(b, { type: 'pair.candidates', pair, candidates: cands.slice(0, 1) }, 'SIG_BAD_CANDIDATE');
+    h.request(b, { type: 'lobby.leave' });
+    h.join(b, lobby.code, 'pw');
+    h.request(b, { type: 'lobby.leave' });
+    h.expectError(b, { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_EXHAUSTED');
+    h.request(a, { type: 'lobby.seal' });
+    h.expectError(h.client(), { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_SEALED');
+    h.create(h.client());
+    h.expectError(h.client(), { type: 'lobby.create' }, 'SIG_TOO_MANY_LOBBIES');
+    while (h.core.connectionCount < 12) h.open();
+    h.open();
+    for (let i = 0; i < 60; i++) h.send(a, { type: 'lobby.get', rid: i });
+    h.core.shutdown(h.now);
+    h.drain();
+    h.open();
+    const missing = WIRE_ERROR_CODES.filter((c) => h.core.metrics.errors[c] === 0);
+    expect(missing).to.deep.equal([]);
+  });
+});
