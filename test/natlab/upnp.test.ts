@@ -2,7 +2,7 @@
 // IGDv1 and once as an IGDv2 device (shared/natlab.md §6). Every claim is checked from outside
 // the client: miniupnpd's own nft chain, and datagrams sent from the lab internet.
 import { expect } from 'chai';
-import { Lab, LAB_INTERNET } from './lab/lab.js';
+import { Lab, LAB_INTERNET, RUNNERS_DIR } from './lab/lab.js';
 import { requireLab } from './lab/prereq.js';
 import type { LabProcess } from './lab/run.js';
 
@@ -45,6 +45,20 @@ describe('UPnP IGD client against miniupnpd (IGDv1 and IGDv2)', function () {
   after(async function () {
     if (timings.length > 0) console.log(`      [natlab] UPnP timings: ${timings.join('; ')}`);
     await lab?.destroy();
+  });
+
+  it('without miniupnpd on the router, discovery ends in NAT_UPNP_NO_GATEWAY within its time limit', async function () {
+    await lab!.stopUpnp('B');
+    try {
+      const r = await lab!.exec('b2', [process.execPath, `${RUNNERS_DIR}/upnp.js`, 'discover', '1500'], { allowFail: true, timeoutMs: 10_000 });
+      const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { event: string; code: string; details: { stats: { sent: number; answers: number } } };
+      expect(j.event).to.equal('error');
+      expect(j.code).to.equal('NAT_UPNP_NO_GATEWAY');
+      expect(j.details.stats.sent).to.be.greaterThan(0);
+      expect(j.details.stats.answers).to.equal(0);
+    } finally {
+      await lab!.startUpnp('B', 'v2');
+    }
   });
 
   for (const [router, igd] of [['A', 1], ['B', 2]] as const) {

@@ -1,6 +1,6 @@
 // NAT lab runner (runs inside a LAN host's namespace): drives @meshpunch/nat's UPnP IGD client
 // against the lab router's miniupnpd and prints one JSON object per line.
-//   discover                               gateway, service, external address
+//   discover [timeoutMs]                   gateway, service, external address
 //   map <internalPort> [externalPort] [leaseS]
 //       binds UDP <internalPort>, maps it, prints {"event":"mapped",...}; then prints every
 //       datagram received ({"event":"datagram"}) and obeys stdin lines "refresh" and "close";
@@ -20,9 +20,9 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-async function discover(): Promise<void> {
+async function discover(timeoutMs: number): Promise<void> {
   const t0 = performance.now();
-  const gw = await discoverUpnpGateway({ timeoutMs: 5000 });
+  const gw = await discoverUpnpGateway({ timeoutMs });
   const t1 = performance.now();
   const externalAddress = await gw.getExternalAddress();
   out({ event: 'discovered', location: gw.location, serviceType: gw.service.serviceType, igdVersion: gw.igdVersion,
@@ -83,5 +83,5 @@ async function pmp(internalPort: number, lifetimeS: number | undefined): Promise
 
 const [cmd, a, b, c] = process.argv.slice(2);
 const opt = (s: string | undefined): number | undefined => (s === undefined || s === '-' ? undefined : Number(s));
-(cmd === 'discover' ? discover() : cmd === 'map' ? map(Number(a), opt(b), opt(c)) : cmd === 'pmp' ? pmp(Number(a), opt(b))
+(cmd === 'discover' ? discover(opt(a) ?? 5000) : cmd === 'map' ? map(Number(a), opt(b), opt(c)) : cmd === 'pmp' ? pmp(Number(a), opt(b))
   : Promise.reject(new Error(`unknown command ${cmd}`))).catch(fail);
