@@ -251,6 +251,24 @@ describe('NAT lab teardown', function () {
     expect(isRunning(strayPid), `stray pid ${strayPid}`).to.equal(false);
   });
 
+  it('two labs built at the same time with the same node names do not clash', async function () {
+    const spec = { routers: [{ name: 'A', nat: 'port-restricted' as const }], stun: false };
+    const [l1, l2] = await Promise.all([Lab.create(spec), Lab.create(spec)]);
+    try {
+      expect(l1.runId).to.not.equal(l2.runId);
+      expect(l1.ns('a1')).to.not.equal(l2.ns('a1'));
+      // Same addresses in both labs, yet each probe is answered by its own lab's reflector.
+      const [m1, m2] = await Promise.all([l1, l2].map((l) => l.runJson<MappingResult>('a1', 'udp', ['mapping', '40100', MAPPING_TARGETS[0]!])));
+      expect(m1!.results[0]!.seen).to.equal(`${l1.wanIp('A')}:40100`);
+      expect(m2!.results[0]!.seen).to.equal(`${l2.wanIp('A')}:40100`);
+    } finally {
+      await Promise.all([l1.destroy(), l2.destroy()]);
+    }
+    const list = (await run(['ip', 'netns', 'list'])).stdout;
+    expect(list).not.to.include(l1.runId);
+    expect(list).not.to.include(l2.runId);
+  });
+
   it('reaps namespaces left behind by a run whose process is gone, and only those', async function () {
     // A dead creator pid: spawn and reap a short process, then use its pid in the name.
     const dead = (await run(['sh', '-c', 'echo $$'])).stdout.trim();
