@@ -18,6 +18,15 @@ import { isInReceiveWindow, seqKey } from './sequence.js';
  */
 const INCOMING_OVERHEAD = 64;
 
+/**
+ * The packet handed to the user: a view into the datagram the caller passed to handleDatagram
+ * (no copy; see its contract), or a copy when the bytes sit in the host's scratch buffer
+ * (decompressed or checksum-verified datagrams), which the next datagram overwrites.
+ */
+function payloadOf(host: HostCore, data: Uint8Array, start: number, end: number): Uint8Array {
+  return data === host.scratch ? data.slice(start, end) : data.subarray(start, end);
+}
+
 function dataChannel(peer: Peer, channelID: number): Channel | null {
   if (channelID >= peer.channelCount || !peer.isConnectedForData()) return null;
   return peer.channels[channelID]!;
@@ -49,7 +58,7 @@ export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array,
     // Fast path: the next packet in order with nothing queued is delivered without a record.
     channel.incomingReliableSequenceNumber = seq;
     peer.totalWaitingData += len;
-    host.deliver(peer, channelID, data.slice(start, next), PacketFlag.Reliable, len);
+    host.deliver(peer, channelID, payloadOf(host, data, start, next), PacketFlag.Reliable, len);
     afterReliableDelivery(host, peer, channel, channelID);
     return next;
   }
@@ -63,7 +72,7 @@ export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array,
   }
   if (overBudget(host, peer)) return -1;
   const cost = len + INCOMING_OVERHEAD;
-  const cmd = new IncomingCommand(seq, 0, Command.SendReliable, data.slice(start, next), PacketFlag.Reliable, cost);
+  const cmd = new IncomingCommand(seq, 0, Command.SendReliable, payloadOf(host, data, start, next), PacketFlag.Reliable, cost);
   peer.totalWaitingData += cost;
   q.splice(i, 0, cmd);
   dispatchReliable(host, peer, channel, channelID);
@@ -131,14 +140,14 @@ export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Arra
     if (overBudget(host, peer)) return -1;
     channel.incomingUnreliableSequenceNumber = U;
     peer.totalWaitingData += len;
-    host.deliver(peer, channelID, data.slice(start, next), 0, len);
+    host.deliver(peer, channelID, payloadOf(host, data, start, next), 0, len);
     return next;
   }
   const slot = unreliableSlot(q, R, U, r);
   if (slot < 0) return next; // duplicate
   if (overBudget(host, peer)) return -1;
   const cost = len + INCOMING_OVERHEAD;
-  q.splice(slot, 0, new IncomingCommand(R, U, Command.SendUnreliable, data.slice(start, next), 0, cost));
+  q.splice(slot, 0, new IncomingCommand(R, U, Command.SendUnreliable, payloadOf(host, data, start, next), 0, cost));
   peer.totalWaitingData += cost;
   dispatchUnreliable(host, peer, channel, channelID);
   return next;
@@ -207,10 +216,10 @@ export function handleSendUnsequenced(host: HostCore, peer: Peer, data: Uint8Arr
     const q = channel.incomingUnreliableCommands;
     if (q.length === 0) {
       peer.totalWaitingData += len;
-      host.deliver(peer, channelID, data.slice(start, next), PacketFlag.Unsequenced, len);
+      host.deliver(peer, channelID, payloadOf(host, data, start, next), PacketFlag.Unsequenced, len);
     } else {
       const cost = len + INCOMING_OVERHEAD;
-      q.push(new IncomingCommand(0, 0, Command.SendUnsequenced, data.slice(start, next), PacketFlag.Unsequenced, cost));
+      q.push(new IncomingCommand(0, 0, Command.SendUnsequenced, payloadOf(host, data, start, next), PacketFlag.Unsequenced, cost));
       peer.totalWaitingData += cost;
       dispatchUnreliable(host, peer, channel, channelID);
     }

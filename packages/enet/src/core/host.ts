@@ -97,7 +97,11 @@ export class HostCore {
 
   // ---------------------------------------------------------------- inputs
 
-  /** Feeds one received UDP datagram. Never throws; bad input is dropped and counted. */
+  /**
+   * Feeds one received UDP datagram. Never throws; bad input is dropped and counted.
+   * Delivered packets may be views into `bytes` (zero copy): pass a buffer you will not reuse
+   * (node:dgram and the simulator hand out a fresh one per datagram).
+   */
   handleDatagram(now: number, from: CoreEndpoint, bytes: Uint8Array): void {
     if (this.#destroyed) return;
     this.serviceTime = now;
@@ -265,9 +269,15 @@ export class HostCore {
    */
   send(peer: Peer, channelID: number, data: Uint8Array, flags: number): boolean {
     if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || data.length > this.config.maximumPacketSize) return false;
+    // A real copy even for a Node Buffer (whose slice() is a view): callers may reuse `data`.
+    return this.#sendOwned(peer, channelID, new Uint8Array(data), flags);
+  }
+
+  /** `send` of bytes the core owns (queued commands only read them, so peers may share them). */
+  #sendOwned(peer: Peer, channelID: number, copy: Uint8Array, flags: number): boolean {
+    if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || copy.length > this.config.maximumPacketSize) return false;
     const channel = peer.channels[channelID]!;
     const fragmentLength = this.fragmentLength(peer);
-    const copy = data.slice();
     if (copy.length > fragmentLength) {
       const fragmentCount = Math.ceil(copy.length / fragmentLength);
       if (fragmentCount > PROTOCOL_MAXIMUM_FRAGMENT_COUNT) return false;
@@ -329,9 +339,10 @@ export class HostCore {
 
   /** Queues `data` to every connected peer (libenet enet_host_broadcast). */
   broadcast(channelID: number, data: Uint8Array, flags: number): void {
+    const copy = new Uint8Array(data); // one copy shared by every peer's commands
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[i]!;
-      if (peer.state === PeerState.Connected) this.send(peer, channelID, data, flags);
+      if (peer.state === PeerState.Connected) this.#sendOwned(peer, channelID, copy, flags);
     }
   }
 

@@ -82,4 +82,18 @@ describe('HostCore features (sim)', function () {
     const dg = decodeDatagram(out.subarray(0, n)).datagram!;
     expect(dg.commands.length).to.equal(32);
   });
+
+  it('copies what send() is given, so a reused Buffer does not change queued packets', () => {
+    const p = makePair(seedFromEnv(4008));
+    const { pa } = connectPair(p);
+    const buf = Buffer.alloc(4);
+    for (let i = 0; i < 20; i++) {
+      buf.writeUInt32BE(i);
+      p.a.core.send(pa, 0, buf, i % 2 === 0 ? PacketFlag.Reliable : 0);
+    }
+    buf.writeUInt32BE(0xdead);
+    p.runFor(500);
+    const got = p.b.events.filter((e) => e.type === 'receive').map((e) => Buffer.from(e.packet!).readUInt32BE(0));
+    expect(got).to.deep.equal([...Array(20).keys()]);
+  });
 });
