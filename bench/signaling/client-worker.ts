@@ -3,7 +3,7 @@ import { LeanClient } from './lean-client.js';
 
 /** Commands from main.ts. */
 export type WorkerCommand =
-  | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number }
+  | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number; pipeline: boolean }
   | { cmd: 'relay'; inflight: number }
   | { cmd: 'close' };
 
@@ -21,6 +21,7 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
 }
 
 async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void> {
+  const pipeline = c.pipeline;
   const latencies: number[] = [];
   let errors = 0;
   const cpu0 = process.cpuUsage();
@@ -28,10 +29,14 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
   await pool(c.items, c.concurrency, async (item) => {
     const start = performance.now();
     try {
-      const client = new LeanClient(c.url);
+      const client = new LeanClient(Number(new URL(c.url).port));
       await client.opened;
-      await client.request('{"type":"hello","versions":[1]}');
-      await client.request(item.create ? `{"type":"lobby.create","name":"${item.lobby}","maxPeers":10}` : `{"type":"lobby.join","lobby":"${item.lobby}"}`);
+      const second = item.create ? `{"type":"lobby.create","name":"${item.lobby}","maxPeers":10}` : `{"type":"lobby.join","lobby":"${item.lobby}"}`;
+      if (pipeline) await client.requestPair('{"type":"hello","versions":[1]}', second);
+      else {
+        await client.request('{"type":"hello","versions":[1]}');
+        await client.request(second);
+      }
       latencies.push(performance.now() - start);
       clients.push(client);
     } catch {
@@ -62,7 +67,7 @@ async function relay(inflight: number): Promise<void> {
 }
 
 async function closeAll(): Promise<void> {
-  for (const c of clients) c.ws.close(1000);
+  for (const c of clients) c.close();
   await Promise.all(clients.map((c) => c.closed));
   clients.length = 0;
   reply({ kind: 'closed' });

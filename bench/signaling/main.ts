@@ -20,6 +20,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64,256' },
     inflight: { type: 'string', default: '64' },
     'no-relay': { type: 'boolean', default: false },
+    'no-pipeline': { type: 'boolean', default: false },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -91,7 +92,7 @@ async function round(concurrency: number): Promise<RoundResult> {
         for (let k = 0; k < n; k++) parts[l % WORKERS]!.push({ lobby: `bench-${l}`, create });
       }
       const done = workers.map((w) => waitFor(w, 'admitted'));
-      workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(concurrency / WORKERS)) }));
+      workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(concurrency / WORKERS)), pipeline: values['no-pipeline'] !== true }));
       const res = await Promise.all(done);
       return {
         latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0),
@@ -178,4 +179,6 @@ if (at64 !== undefined) {
 }
 for (const r of results) console.log(`after ${r.concurrency}-at-once round the service held ${r.leftover}.`);
 console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores; other work on the machine slows every figure above).`);
-console.log('Anchor figures are copied from shared/BENCHMARKS.md (same machine type, not re-run here). Join latency = open socket → hello → lobby.joined, client CPU included (client processes share the 2 cores).');
+console.log(`Anchor figures are copied from shared/BENCHMARKS.md (same machine type, not re-run here). Join latency = open socket → lobby.joined, ` +
+  `${values['no-pipeline'] === true ? 'hello and join sent one after the other' : 'hello and lobby.join pipelined in one write (the anchors admit with one message; --no-pipeline waits for welcome first)'}; ` +
+  'client CPU included (client processes share the 2 cores).');
