@@ -474,13 +474,17 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   }
 
   /**
-   * Destroys the host: peers are reset without notice (remotes time out), wrappers detach,
+   * Destroys the host: output already queued is sent, then peers are reset without notice
+   * (remotes time out), wrappers detach,
    * the socket closes, pending service() calls resolve NONE. The object can create a host again.
    * Calling it without a host does nothing (Godot prints an error and returns).
    */
   destroy(): void {
     const core = this.#core;
     if (core === null) return;
+    // Datagrams already queued (e.g. disconnect_now's DISCONNECT) still leave; nothing new is
+    // queued, so remotes of peers still connected time out as with libenet's host destroy.
+    this.#transmit();
     for (const p of this.#peers) p.detach();
     this.#peers.clear();
     core.destroy();
@@ -511,6 +515,13 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       this.#transmit();
       this.#rearm();
     });
+  }
+
+  /** @internal PeerOwner */
+  flushNow(): void {
+    if (this.#core === null) return;
+    this.#transmit();
+    this.#rearm();
   }
 
   /** @internal PeerOwner */

@@ -11,6 +11,8 @@ export interface PeerOwner {
   readonly coreOrNull: HostCore | null;
   /** Asks the connection to transmit soon (batched: once per event-loop turn). */
   scheduleFlush(): void;
+  /** Transmits everything queued now (disconnect_now must leave before a destroy). */
+  flushNow(): void;
   /** Forgets a wrapper that has become detached. */
   forget(peer: ENetPacketPeer): void;
 }
@@ -112,7 +114,8 @@ export class ENetPacketPeer {
     const core = this.#core();
     if (core === null) return;
     core.disconnectNow(this.#peer!, u);
-    this.#owner.scheduleFlush();
+    // libenet flushes the unsequenced DISCONNECT at once; so do we (a destroy() may follow).
+    this.#owner.flushNow();
     this.#detachAndForget();
   }
 
@@ -218,8 +221,12 @@ export class ENetPacketPeer {
 
   #afterStateChange(): void {
     this.#owner.scheduleFlush();
-    // A disconnect of a peer that was not yet connected resets it at once (no event follows).
-    if (this.#peer !== null && this.#peer.state === PeerState.DISCONNECTED) this.#detachAndForget();
+    // A disconnect of a peer that was not yet connected sent its DISCONNECT and reset it at
+    // once (no event follows).
+    if (this.#peer !== null && this.#peer.state === PeerState.DISCONNECTED) {
+      this.#owner.flushNow();
+      this.#detachAndForget();
+    }
   }
 
   #detachAndForget(): void {

@@ -235,4 +235,13 @@ describe('ENetConnection (loopback)', function () {
     c4.destroy();
     c6.destroy();
   });
+
+  it('gets the DISCONNECT of peerDisconnectNow out even when destroy() follows at once', async () => {
+    const { server, client, cp } = await pair('127.0.0.1');
+    cp.peerDisconnectNow(31);
+    client.destroy();
+    const ev = await pump([server], (e) => e.type === EventType.DISCONNECT);
+    expect(ev.data).to.equal(31);
+    server.destroy();
+  });
 });
