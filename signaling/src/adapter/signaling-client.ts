@@ -225,11 +225,13 @@ export class SignalingClient {
 
   // ---------------------------------------------------------------- events
 
+  /** Adds a listener for a typed event (see SignalingClientEvents). */
   on<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
     this.#events.on(event, listener);
     return this;
   }
 
+  /** Removes a listener added with `on`. */
   off<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
     this.#events.off(event, listener);
     return this;

@@ -199,7 +199,7 @@ export class SignalingCore {
         this.#onResume(now, c, msg);
         return;
       case 'lobby.create':
-        this.#onCreate(now, c, msg);
+        this.#onCreate(c, msg);
         return;
       case 'lobby.join':
         this.#onJoin(now, c, msg);
@@ -336,7 +336,7 @@ export class SignalingCore {
     this.#send(c, welcome);
   }
 
-  #onCreate(now: number, c: Connection, msg: LobbyCreateMessage): void {
+  #onCreate(c: Connection, msg: LobbyCreateMessage): void {
     if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     if (this.#lobbies.size >= this.config.maxLobbies) {
       return this.#error(c, msg.rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
@@ -374,7 +374,6 @@ export class SignalingCore {
     const m = this.#addMember(lobby, c, 1);
     this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: 1, token: m.token, lobby: lobby.view() });
     this.#log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
-    void now;
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
