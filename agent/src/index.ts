@@ -17,7 +17,7 @@ export type { LinkAction, LinkFailureReason, LinkOutcome, LinkPhase, LinkRole, L
 export { MeshView } from './core/mesh-view.js';
 export type { MeshReport, MeshReportPeer, MeshReportFailure, LinkSummary } from './core/mesh-view.js';
 export type { MeshEvent } from './core/mesh-events.js';
-export { netcheckVerdict, classifyPortAllocation } from './core/netcheck-verdict.js';
+export { netcheckVerdict } from './core/netcheck-verdict.js';
 export type { NatBehavior, NetcheckReport, PortAllocation, UpnpReport } from './core/netcheck-verdict.js';
 export { parseEndpoint, formatEndpoint } from './core/endpoint.js';
 export type { Endpoint } from './core/endpoint.js';

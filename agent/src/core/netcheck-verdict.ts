@@ -64,19 +64,3 @@ export function netcheckVerdict(v: VerdictInput): string {
   }
   return 'NAT behaviour unknown (it needs a STUN server with two addresses, RFC 5780): direct connections may work.';
 }
-
-/**
- * Port allocation from samples of (local port, public port) taken from one socket per sample
- * (fresh ports): all equal → preserving; constant small positive step → sequential; else random.
- */
-export function classifyPortAllocation(samples: ReadonlyArray<{ readonly localPort: number; readonly publicPort: number }>, natPresent: boolean): PortAllocation {
-  if (!natPresent) return 'none';
-  if (samples.length < 2) return 'unknown';
-  if (samples.every((s) => s.localPort === s.publicPort)) return 'preserving';
-  const deltas: number[] = [];
-  for (let i = 1; i < samples.length; i++) deltas.push(samples[i]!.publicPort - samples[i - 1]!.publicPort);
-  // A step of 1..16 per new mapping is what sequential allocators show (RakNet tries ±2; 16 leaves
-  // room for other hosts' mappings between our samples).
-  if (deltas.every((d) => d >= 1 && d <= 16)) return 'sequential';
-  return 'random';
-}

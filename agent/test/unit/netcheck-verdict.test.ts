@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { classifyPortAllocation, netcheckVerdict } from '../../src/core/netcheck-verdict.js';
+import { netcheckVerdict } from '../../src/core/netcheck-verdict.js';
 
 describe('netcheck-verdict', () => {
   describe('#netcheckVerdict', () => {
@@ -14,16 +14,6 @@ describe('netcheck-verdict', () => {
     });
     it('names symmetric NATs as hard', () => {
       expect(netcheckVerdict({ udp: true, mappingBehavior: 'address-and-port-dependent', filteringBehavior: 'address-and-port-dependent', upnpAvailable: false })).to.match(/^Symmetric NAT .*"hard" NAT/);
-    });
-  });
-
-  describe('#classifyPortAllocation', () => {
-    it('tells preserving, sequential and random apart', () => {
-      expect(classifyPortAllocation([{ localPort: 1, publicPort: 1 }, { localPort: 2, publicPort: 2 }], true)).to.equal('preserving');
-      expect(classifyPortAllocation([{ localPort: 1, publicPort: 100 }, { localPort: 9, publicPort: 101 }, { localPort: 3, publicPort: 103 }], true)).to.equal('sequential');
-      expect(classifyPortAllocation([{ localPort: 1, publicPort: 25661 }, { localPort: 2, publicPort: 5806 }], true)).to.equal('random');
-      expect(classifyPortAllocation([{ localPort: 1, publicPort: 7 }], true)).to.equal('unknown');
-      expect(classifyPortAllocation([], false)).to.equal('none');
     });
   });
 });
