@@ -51,7 +51,7 @@ const PEER_TIMEOUT_MIN_MS = 1000;
 const GATHER_STUN_RTO_MS = 200;
 const GATHER_STUN_REQUESTS = 3;
 /** Consent keepalive on a link's chosen path, ms: a dead peer is noticed within peerTimeoutMs + this. */
-const CONSENT_KEEPALIVE_MS = 1000;
+const CONSENT_KEEPALIVE_MS = 500;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
 

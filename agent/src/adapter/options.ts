@@ -25,8 +25,8 @@ export interface JoinMeshOptions {
   timeouts?: Partial<LinkTimeouts>;
   /**
    * Liveness limit of an established link, ms: ENet's peer timeout maximum and the punch path's
-   * consent timeout (keepalive every 1 s), so a silent peer is dropped within about this plus
-   * 1 s (issue #7 wants ≤ 6 s). Default 4000.
+   * consent timeout (keepalive every 500 ms), so a silent peer is dropped within about this
+   * plus 0.5 s (issue #7 wants ≤ 6 s). Default 4000.
    */
   peerTimeoutMs?: number;
 }
