@@ -101,6 +101,9 @@ export interface LabTimings {
   readonly totalMs: number;
 }
 
+/** Routers built at once; `ip` commands are short, 3 keeps 2 shared cores busy without piling up. */
+const BUILD_PARALLELISM = 3;
+
 const here = dirname(fileURLToPath(import.meta.url));
 /** Compiled runner scripts (test/dist/natlab/runners). */
 export const RUNNERS_DIR = join(here, '..', 'runners');
@@ -410,39 +413,50 @@ export class Lab {
       this.hostIps.set(`p${k}`, ip);
     }
 
-    for (const [index, opts] of this.options.routers.entries()) {
-      const r: RouterState = {
-        opts, index, wanIp: `203.0.113.${101 + index}`, lanPrefix: `10.0.${index + 1}`, nat: opts.nat,
-        hairpin: opts.hairpin ?? false, upnp: undefined, upnpMode: undefined, delay: undefined,
-        bindingTimeoutS: opts.udpTimeoutS ?? 120, dropUnsolicited: opts.dropUnsolicited ?? true,
-      };
-      this.routers.set(opts.name, r);
-      const rns = await this.addNamespace(opts.name);
-      await uplink(opts.name, `p-${opts.name}`, [r.wanIp]);
-      const sysctls = ['net.ipv4.ip_forward=1', `net.ipv4.ip_local_port_range=${ROUTER_PORT_RANGE[0]} ${ROUTER_PORT_RANGE[1]}`, 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0',
-        'net.bridge.bridge-nf-call-arptables=0'];
-      if (opts.udpTimeoutS !== undefined) {
-        sysctls.push(`net.netfilter.nf_conntrack_udp_timeout=${opts.udpTimeoutS}`, `net.netfilter.nf_conntrack_udp_timeout_stream=${opts.udpTimeoutS}`);
-      }
-      await this.exec(opts.name, ['sysctl', '-q', '-w', ...sysctls]);
-      // The LAN is a bridge so that several hosts can sit behind one NAT (§2).
-      await run(['ip', '-n', rns, 'link', 'add', 'lan0', 'type', 'bridge']);
-      await run(['ip', '-n', rns, 'addr', 'add', `${r.lanPrefix}.1/24`, 'dev', 'lan0']);
-      await run(['ip', '-n', rns, 'link', 'set', 'lan0', 'up']);
-      for (let h = 1; h <= (opts.hosts ?? 1); h++) {
-        const host = `${opts.name.toLowerCase()}${h}`;
-        const ip = `${r.lanPrefix}.${h + 1}`;
-        const hns = await this.addNamespace(host);
-        await run(['ip', 'link', 'add', 'eth0', 'netns', hns, 'type', 'veth', 'peer', 'name', `h-${host}`, 'netns', rns]);
-        await run(['ip', '-n', rns, 'link', 'set', `h-${host}`, 'master', 'lan0', 'up']);
-        await run(['ip', '-n', hns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
-        await run(['ip', '-n', hns, 'link', 'set', 'eth0', 'up']);
-        // The default route also carries SSDP's multicast M-SEARCH to the LAN (§6 step 5).
-        await run(['ip', '-n', hns, 'route', 'add', 'default', 'via', `${r.lanPrefix}.1`]);
-        this.hostIps.set(host, ip);
-      }
-      await this.loadNat(r);
+    // Routers (with their LANs) are independent: build a few at once. allSettled, so no builder
+    // is still adding namespaces when a failure makes create() tear the lab down.
+    const queue = [...this.options.routers.entries()];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) await this.buildRouter(next[0], next[1], uplink);
+    };
+    const results = await Promise.allSettled(Array.from({ length: BUILD_PARALLELISM }, worker));
+    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async buildRouter(index: number, opts: LabRouterOptions,
+    uplink: (node: string, port: string, addrs: readonly string[]) => Promise<void>): Promise<void> {
+    const r: RouterState = {
+      opts, index, wanIp: `203.0.113.${101 + index}`, lanPrefix: `10.0.${index + 1}`, nat: opts.nat,
+      hairpin: opts.hairpin ?? false, upnp: undefined, upnpMode: undefined, delay: undefined,
+      bindingTimeoutS: opts.udpTimeoutS ?? 120, dropUnsolicited: opts.dropUnsolicited ?? true,
+    };
+    this.routers.set(opts.name, r);
+    const rns = await this.addNamespace(opts.name);
+    await uplink(opts.name, `p-${opts.name}`, [r.wanIp]);
+    const sysctls = ['net.ipv4.ip_forward=1', `net.ipv4.ip_local_port_range=${ROUTER_PORT_RANGE[0]} ${ROUTER_PORT_RANGE[1]}`, 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0',
+      'net.bridge.bridge-nf-call-arptables=0'];
+    if (opts.udpTimeoutS !== undefined) {
+      sysctls.push(`net.netfilter.nf_conntrack_udp_timeout=${opts.udpTimeoutS}`, `net.netfilter.nf_conntrack_udp_timeout_stream=${opts.udpTimeoutS}`);
     }
+    await this.exec(opts.name, ['sysctl', '-q', '-w', ...sysctls]);
+    // The LAN is a bridge so that several hosts can sit behind one NAT (§2).
+    await run(['ip', '-n', rns, 'link', 'add', 'lan0', 'type', 'bridge']);
+    await run(['ip', '-n', rns, 'addr', 'add', `${r.lanPrefix}.1/24`, 'dev', 'lan0']);
+    await run(['ip', '-n', rns, 'link', 'set', 'lan0', 'up']);
+    for (let h = 1; h <= (opts.hosts ?? 1); h++) {
+      const host = `${opts.name.toLowerCase()}${h}`;
+      const ip = `${r.lanPrefix}.${h + 1}`;
+      const hns = await this.addNamespace(host);
+      await run(['ip', 'link', 'add', 'eth0', 'netns', hns, 'type', 'veth', 'peer', 'name', `h-${host}`, 'netns', rns]);
+      await run(['ip', '-n', rns, 'link', 'set', `h-${host}`, 'master', 'lan0', 'up']);
+      await run(['ip', '-n', hns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      await run(['ip', '-n', hns, 'link', 'set', 'eth0', 'up']);
+      // The default route also carries SSDP's multicast M-SEARCH to the LAN (§6 step 5).
+      await run(['ip', '-n', hns, 'route', 'add', 'default', 'via', `${r.lanPrefix}.1`]);
+      this.hostIps.set(host, ip);
+    }
+    await this.loadNat(r);
   }
 
   private async startServices(): Promise<void> {
