@@ -7,6 +7,7 @@ import { quantile, type Contender } from './contender.js';
 import { libenet } from './libenet.js';
 import { npmEnet } from './npm-enet.js';
 import { ours } from './ours.js';
+import { rawDgram } from './raw-dgram.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -55,6 +56,7 @@ const contenders: Array<[string, Contender]> = [
   ['libenet', lib],
   ['npm enet', npmEnet()],
   ['ours', ours()],
+  ['dgram', rawDgram()],
 ];
 const results: Record<string, Cells> = {};
 for (const [key, c] of contenders) {
@@ -69,6 +71,7 @@ const ratioRow = (name: string, base: Cells | undefined): Row => ({
   cells: Object.fromEntries(COLS.map((col) => [col, ratio(results.ours?.[col], base?.[col])])),
 });
 rows.push(ratioRow('ours / libenet', results.libenet), ratioRow('ours / npm enet', results['npm enet']));
+if (results.dgram !== undefined) rows.push(ratioRow('ours / node:dgram only', results.dgram));
 console.log(`\nENet on loopback, one process drives both hosts; ${COUNT} reliable packets, ${INFLIGHT} in flight; ${PINGS} round trips`);
 console.log(`(ratios: > 1 = ours higher; for latency columns lower is better)\n`);
 console.log(renderTable(COLS, rows));

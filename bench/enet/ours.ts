@@ -15,7 +15,7 @@ async function pair(): Promise<Pair> {
   const server = new ENetConnection();
   const client = new ENetConnection();
   await server.createHostBound('127.0.0.1', 0, 4, 2);
-  await client.createHost(1, 2);
+  await client.createHostBound('127.0.0.1', 0, 1, 2);
   const toServer = client.connectToHost('127.0.0.1', server.getLocalPort(), 2, 0);
   let toClient: ENetPacketPeer | undefined;
   let clientUp = false;
