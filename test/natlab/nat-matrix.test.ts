@@ -18,6 +18,7 @@ interface GatherAnswer {
 }
 interface PunchAnswer {
   state: string;
+  counters: { badIntegrity: number; validRequests: number; responsesSent: number };
   endState?: string;
   responsesDuringHold?: number;
   failure?: string;
@@ -95,7 +96,8 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
   });
 
   /** Gathers on both sides, then both punch at one scheduled time; returns both results. */
-  async function punch(connectHost: string, listenHost: string, opts: { upnpListen?: boolean; holdMs?: number } = {}): Promise<[PunchAnswer, PunchAnswer]> {
+  async function punch(connectHost: string, listenHost: string,
+    opts: { upnpListen?: boolean; holdMs?: number; listenSecret?: string } = {}): Promise<[PunchAnswer, PunchAnswer]> {
     const pc = nextPort++;
     const pl = nextPort++;
     const c = peers.get(connectHost)!;
@@ -110,7 +112,8 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
     return Promise.all([
       c.request<PunchAnswer>({ cmd: 'punch', port: pc, role: 'connect', remoteCandidates: gl.candidates, remoteNat: gl.nat, ...common },
         PUNCH_TIMEOUT_MS + 15_000 + (opts.holdMs ?? 0)),
-      l.request<PunchAnswer>({ cmd: 'punch', port: pl, role: 'listen', remoteCandidates: gc.candidates, remoteNat: gc.nat, ...common },
+      l.request<PunchAnswer>({ cmd: 'punch', port: pl, role: 'listen', remoteCandidates: gc.candidates, remoteNat: gc.nat, ...common,
+        ...(opts.listenSecret ? { secret: opts.listenSecret } : {}) },
         PUNCH_TIMEOUT_MS + 15_000 + (opts.holdMs ?? 0)),
     ]);
   }
@@ -177,6 +180,17 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
       } finally {
         for (const r of ['PX', 'PY']) await lab!.setUdpTimeout(r, undefined);
       }
+    });
+
+    it('probes signed with another pair secret are counted and never answered: both sides time out', async function () {
+      const [rc, rl] = await punch(hostOf('full-cone', 0), hostOf('full-cone', 1), { listenSecret: 'a-different-pair-secret-0123' });
+      grid.set('full-cone ↔ full-cone, wrong pair secret', `${rc.state}: ${rc.failure}, ${rl.counters.badIntegrity} bad probes counted`);
+      expect(rc.state).to.equal('failed');
+      expect(rl.state).to.equal('failed');
+      expect(rc.failure).to.equal('timeout');
+      expect(rl.counters.badIntegrity).to.be.greaterThan(5);
+      expect(rl.counters.validRequests).to.equal(0);
+      expect(rl.counters.responsesSent).to.equal(0);
     });
 
     it('two hosts behind one port-restricted NAT connect over the LAN path', async function () {
