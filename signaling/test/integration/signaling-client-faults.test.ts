@@ -1,0 +1,62 @@
+// SignalingClient against a fake service that misbehaves: invalid messages, silence.
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import type { SignalingError } from '../../src/errors.js';
+
+const WELCOME = { type: 'welcome', version: 1, caps: [], now: 1000, graceMs: 1000, heartbeatMs: 10_000, limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 200 } };
+
+describe('SignalingClient against a misbehaving service', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  let onRequest: (ws: WebSocket, msg: Record<string, unknown>) => void;
+
+  beforeEach(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+    wss.on('connection', (ws) => ws.on('message', (d: Buffer) => onRequest(ws, JSON.parse(d.toString()) as Record<string, unknown>)));
+  });
+
+  afterEach(async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+
+  it('reports invalid service messages as SIG_CLIENT_PROTOCOL errors and keeps working', async () => {
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type === 'lobby.get') {
+        ws.send('not json');
+        ws.send(JSON.stringify({ type: 'pair.start', pair: 1, remote: 0, role: 'listen', at: 1, offsetMs: null, secret: 'x' }));
+        ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_NOT_IN_LOBBY', message: 'in no lobby' }));
+      }
+    };
+    const c = await SignalingClient.connect(url, { requestTimeoutMs: 2000 });
+    const errors: SignalingError[] = [];
+    c.on('error', (e) => errors.push(e));
+    const err = await c.getLobby().catch((e: unknown) => e);
+    expect(err).to.include({ code: 'SIG_NOT_IN_LOBBY', message: 'in no lobby' });
+    expect(errors.map((e) => e.code)).to.deep.equal(['SIG_CLIENT_PROTOCOL', 'SIG_CLIENT_PROTOCOL']);
+    expect(errors[0]!.message).to.equal('invalid message from the service: message is not valid JSON');
+    await c.close();
+  });
+
+  it('rejects a request the service never answers with SIG_CLIENT_TIMEOUT naming it', async () => {
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+    };
+    const c = await SignalingClient.connect(url, { requestTimeoutMs: 150 });
+    const err = await c.seal().catch((e: unknown) => e);
+    expect(err).to.include({ code: 'SIG_CLIENT_TIMEOUT', message: 'no answer to lobby.seal within 150 ms' });
+    await c.close();
+  });
+
+  it('rejects connect with SIG_CLIENT_TIMEOUT when welcome never comes', async () => {
+    onRequest = () => undefined;
+    const err = await SignalingClient.connect(url, { requestTimeoutMs: 150 }).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'SIG_CLIENT_TIMEOUT', message: 'no answer to hello within 150 ms' });
+  });
+});
