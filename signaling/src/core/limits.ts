@@ -46,7 +46,7 @@ export const LIMIT_SPECS: readonly LimitSpec[] = Object.freeze([
   { key: 'idleTimeoutMs', default: 30_000, min: 200, max: 3_600_000, help: 'ms without any message before a connection is closed with 4003' },
   { key: 'graceMs', default: 30_000, min: 0, max: 3_600_000, help: 'ms a member that lost its connection may resume before it is removed' },
   { key: 'messagesPerSecond', default: 50, min: 0, max: 1_000_000, help: 'messages per second per connection, sustained (0 = unlimited)' },
-  { key: 'messageBurst', default: 200, min: 1, max: 1_000_000, help: 'messages a connection may send in a burst' },
+  { key: 'messageBurst', default: 400, min: 1, max: 1_000_000, help: 'messages a connection may send in a burst (a member of a 64-peer lobby sends ~2 per pair at once)' },
   { key: 'connectionsPerSecondPerIp', default: 20, min: 0, max: 1_000_000, help: 'new connections per second per IP address, sustained (0 = unlimited)' },
   { key: 'connectionBurstPerIp', default: 100, min: 1, max: 1_000_000, help: 'new connections one IP address may open in a burst' },
   { key: 'maxTrackedIps', default: 10_000, min: 1, max: 1_000_000, help: 'IP addresses whose connection rate is remembered (oldest forgotten first)' },

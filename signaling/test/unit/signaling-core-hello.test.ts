@@ -13,7 +13,7 @@ describe('SignalingCore', () => {
       expect(hb!.type).to.equal('heartbeat');
       expect(welcome).to.deep.equal({
         type: 'welcome', rid: 7, version: 1, caps: ['resume', 'seal'], now: h.now, graceMs: 30_000, heartbeatMs: 10_000,
-        limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 200 },
+        limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 400 },
         stunPort: 3478,
       });
     });
