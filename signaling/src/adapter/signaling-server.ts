@@ -229,7 +229,7 @@ export class SignalingServer {
     const origin = req.headers.origin;
     if (this.#origins.size > 0 && origin !== undefined && !this.#origins.has(origin)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      this.#log('warn', 'origin.rejected', { origin: origin.slice(0, 128) });
+      this.#log('debug', 'origin.rejected', { origin: origin.slice(0, 128) });
       return;
     }
     // Far past the cap, refuse before the handshake so a flood costs no WebSocket state; near

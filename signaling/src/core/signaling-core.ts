@@ -373,7 +373,7 @@ export class SignalingCore {
     this.metrics.lobbiesCreated++;
     const m = this.#addMember(lobby, c, 1);
     this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: 1, token: m.token, lobby: lobby.view() });
-    this.#log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
+    this.#log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
@@ -504,7 +504,7 @@ export class SignalingCore {
     if (lobby.members.size === 0) {
       this.#lobbies.delete(lobby.code);
       this.metrics.lobbiesRemoved++;
-      this.#log('info', 'lobby.removed', { lobby: lobby.code });
+      this.#log('debug', 'lobby.removed', { lobby: lobby.code });
       return;
     }
     this.#broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
@@ -690,7 +690,7 @@ export class SignalingCore {
     const m = c.member;
     c.member = null;
     if (m !== null && m.conn === c && !this.#shuttingDown) this.#goAway(now, m);
-    if (code !== CloseCode.GoingAway) this.#log('info', 'connection.closed', { conn: c.id, code, reason });
+    if (code !== CloseCode.GoingAway) this.#log('debug', 'connection.closed', { conn: c.id, code, reason });
   }
 
   #newToken(): string {

@@ -41,7 +41,7 @@ describe('meshpunch-signal', function () {
   });
 
   it('serves clients and STUN, then on SIGTERM tells them and exits 0', async () => {
-    const r = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'info'], { MESHPUNCH_SIGNAL_MAX_LOBBIES: '5' });
+    const r = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'debug'], { MESHPUNCH_SIGNAL_MAX_LOBBIES: '5' });
     children.push(r.child);
     let port = 0;
     for (let i = 0; i < 800 && port === 0; i++) {
