@@ -462,7 +462,7 @@ export class Lab {
   private async startServices(): Promise<void> {
     const waits: Promise<unknown>[] = [];
     if (this.options.stun !== false) {
-      const coturn = this.spawn('srv', ['turnserver', '-n', '--stun-only', '-L', LAB_INTERNET.stunPrimary, '-L', LAB_INTERNET.stunAlternate,
+      const coturn = this.spawn('srv', ['turnserver', '-n', '--stun-only', '--no-tcp', '-L', LAB_INTERNET.stunPrimary, '-L', LAB_INTERNET.stunAlternate,
         '--listening-port', String(LAB_INTERNET.stunPort), '--alt-listening-port', String(LAB_INTERNET.stunAltPort),
         '--no-tls', '--no-dtls', '--no-cli', '--log-file', 'stdout', '--simple-log',
         '--pidfile', join(this.runDir, 'coturn.pid'), '--db', join(this.runDir, 'turndb')], 'srv:coturn');

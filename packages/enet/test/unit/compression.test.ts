@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Prng } from '@meshpunch/sim';
 import { CompressionMode, ENetConnection, ENetError, EventType, FLAG_RELIABLE, enetCrc32, type ENetEvent } from '../../src/index.js';
 
-async function until(hosts: ENetConnection[], pred: (e: ENetEvent) => boolean, ms = 3000): Promise<ENetEvent> {
+async function until(hosts: ENetConnection[], pred: (e: ENetEvent) => boolean, ms = 6000): Promise<ENetEvent> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     for (const h of hosts) {
@@ -126,6 +126,8 @@ describe('ENetConnection compression and checksum', function () {
       a.setChecksum(enetCrc32);
       b.setChecksum(enetCrc32);
       const peer = b.connectToHost('127.0.0.1', a.getLocalPort(), 2, 0);
+      // Both ends must see CONNECT: a send on b's peer before VERIFY_CONNECT arrives is refused.
+      await until([a, b], (e) => e.type === EventType.CONNECT);
       await until([a, b], (e) => e.type === EventType.CONNECT);
       peer.send(1, new Uint8Array([1, 2, 3]), FLAG_RELIABLE);
       const got = await until([a, b], (e) => e.type === EventType.RECEIVE);
