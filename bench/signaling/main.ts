@@ -77,7 +77,9 @@ interface RoundResult {
 
 async function round(concurrency: number): Promise<RoundResult> {
   const prof = process.env.MESHPUNCH_BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.MESHPUNCH_BENCH_PROF}`];
-  const server = fork(join(here, 'server-proc.js'), [], { execArgv: ['--expose-gc', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // MESHPUNCH_BENCH_SERVER_ARGS: extra node flags for the service process only (e.g. --trace-gc).
+  const extra = (process.env.MESHPUNCH_BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const server = fork(join(here, 'server-proc.js'), [], { execArgv: ['--expose-gc', ...prof, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await waitFor(server, 'ready');
   const url = `ws://127.0.0.1:${port as number}/`;
   const workers = Array.from({ length: WORKERS }, () => fork(join(here, 'client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));

@@ -28,6 +28,10 @@ export interface StunServiceOptions {
   alternatePort?: number;
   /** Log every answered request at debug level (set from logLevel 'debug'; off: no string is built). */
   trace?: boolean;
+  /** Answers per second per source IP (0 = unlimited); default from the service's limits. */
+  answersPerSecondPerIp?: number;
+  /** Answer burst per source IP; default from the service's limits. */
+  answerBurstPerIp?: number;
 }
 
 /** A started STUN responder as the server sees it. */
@@ -145,7 +149,12 @@ export class SignalingServer {
     if (useStun) {
       const s = options.stun === false ? {} : (options.stun ?? {});
       try {
-        server.#stun = await startStun({ trace: options.logLevel === 'debug', ...s, port: s.port ?? server.#port, host: s.host ?? server.#host }, server.#log);
+        server.#stun = await startStun({
+          trace: options.logLevel === 'debug',
+          answersPerSecondPerIp: server.core.config.stunAnswersPerSecondPerIp,
+          answerBurstPerIp: server.core.config.stunAnswerBurstPerIp,
+          ...s, port: s.port ?? server.#port, host: s.host ?? server.#host,
+        }, server.#log);
       } catch (err) {
         await new Promise<void>((r) => server.#http.close(() => r()));
         if (err instanceof SignalingError) throw err;

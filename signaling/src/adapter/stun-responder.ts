@@ -6,6 +6,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { TransportAddress } from '@meshpunch/nat';
 import { answerStun } from '../core/stun-answer.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import type { LogSink } from './json-log.js';
@@ -21,6 +22,16 @@ const OUT_BYTES = 512;
  * answers never carry PADDING, so they stay small whatever the request size (no amplification).
  */
 const MAX_REQUEST_BYTES = 2048;
+
+/**
+ * Per-source-IP answer limits (options, from the service's limits): a Binding answer (~70
+ * bytes) is larger than the smallest request (20 bytes), so without a cap a spoofed source
+ * could use the responder as a reflector (nat-traversal.md §5, "Auth & abuse resistance").
+ */
+const DEFAULT_ANSWERS_PER_SECOND_PER_IP = 200;
+const DEFAULT_ANSWER_BURST_PER_IP = 2000;
+/** Source IPs whose answer rate is remembered; the oldest is forgotten first. */
+const MAX_TRACKED_SOURCES = 10_000;
 
 interface Bound {
   socket: Socket;
@@ -52,7 +63,7 @@ function bind(host: string, port: number): Promise<Socket> {
  *   host is a wildcard (RESPONSE-ORIGIN must name a concrete address) (rejects)
  */
 export async function startStunResponder(options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink): Promise<StunHandle> {
-  const counters: StunCounters = { requests: 0, answered: 0, malformed: 0, ignored: 0 };
+  const counters: StunCounters = { requests: 0, answered: 0, malformed: 0, ignored: 0, limited: 0 };
   const trace = options.trace === true;
   const alt = options.alternateHost;
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
@@ -79,10 +90,29 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
   const out = new Uint8Array(OUT_BYTES);
   const other: TransportAddress | undefined = alt === undefined ? undefined : { address: sockets[3]!.address, port: sockets[3]!.port };
 
+  const rate = options.answersPerSecondPerIp ?? DEFAULT_ANSWERS_PER_SECOND_PER_IP;
+  const burst = options.answerBurstPerIp ?? DEFAULT_ANSWER_BURST_PER_IP;
+  const buckets = new Map<string, TokenBucket>();
+  const allowed = (ip: string): boolean => {
+    if (rate === 0) return true;
+    const now = Math.floor(performance.now());
+    let bucket = buckets.get(ip);
+    if (bucket === undefined) {
+      if (buckets.size >= MAX_TRACKED_SOURCES) buckets.delete(buckets.keys().next().value as string);
+      bucket = new TokenBucket(burst, now);
+      buckets.set(ip, bucket);
+    }
+    return bucket.take(now, rate, burst);
+  };
+
   const onMessage = (b: Bound, msg: Buffer, rinfo: RemoteInfo): void => {
     counters.requests++;
     if (msg.length > MAX_REQUEST_BYTES) {
       counters.ignored++;
+      return;
+    }
+    if (!allowed(rinfo.address)) {
+      counters.limited++;
       return;
     }
     const answer = answerStun(msg, { address: rinfo.address, port: rinfo.port }, out, {

@@ -31,6 +31,8 @@ export interface SignalingLimits {
   maxBadMessages: number;
   unknownRttMs: number;
   minLeadMs: number;
+  stunAnswersPerSecondPerIp: number;
+  stunAnswerBurstPerIp: number;
 }
 
 /** The table of limits, in --help order. */
@@ -53,6 +55,8 @@ export const LIMIT_SPECS: readonly LimitSpec[] = Object.freeze([
   { key: 'maxBadMessages', default: 16, min: 1, max: 1_000_000, help: 'malformed messages in a row before the connection is closed with 4000' },
   { key: 'unknownRttMs', default: 250, min: 1, max: 60_000, help: 'RTT assumed for a connection not yet measured, when scheduling punches' },
   { key: 'minLeadMs', default: 100, min: 0, max: 60_000, help: 'least ms between pair.start and the punch time (issue #5: max(100 ms, 2 × RTT))' },
+  { key: 'stunAnswersPerSecondPerIp', default: 200, min: 0, max: 1_000_000, help: 'STUN answers per second per source IP, sustained (0 = unlimited; answers outsize requests, so this caps reflection)' },
+  { key: 'stunAnswerBurstPerIp', default: 2000, min: 1, max: 1_000_000, help: 'STUN answers one source IP may get in a burst (a 32-agent mesh behind one address asks ~1 500 at once)' },
 ] satisfies LimitSpec[]);
 
 /** The defaults as a SignalingLimits record. */

@@ -17,6 +17,8 @@ export interface StunCounters {
   answered: number;
   malformed: number;
   ignored: number;
+  /** Requests not answered because their source IP was over its answer rate. */
+  limited: number;
 }
 
 const CLOSE_NUMBER = new Map<string, number>(CLOSE_CODES.map(([n, c]) => [n, c]));
@@ -56,6 +58,7 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   if (stun !== undefined) {
     metric('stun_requests_total', 'counter', 'STUN datagrams received by the embedded responder, by result.', [
       ['{result="answered"}', stun.answered], ['{result="malformed"}', stun.malformed], ['{result="ignored"}', stun.ignored],
+      ['{result="limited"}', stun.limited],
     ]);
   }
   return `${out.join('\n')}\n`;

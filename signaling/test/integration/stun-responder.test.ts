@@ -117,6 +117,31 @@ describe('STUN responder', () => {
     });
   });
 
+  describe('abuse', () => {
+    it('stops answering a source IP past its answer rate (no reflection amplifier)', async () => {
+      server = await startTestServer({ stun: {}, stunAnswersPerSecondPerIp: 50, stunAnswerBurstPerIp: 200 });
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      let answers = 0;
+      sock.on('message', () => answers++);
+      const req = new Uint8Array(64);
+      const len = encodeBindingRequest(req, newTransactionId((b) => randomFillSync(b)), { fingerprint: false });
+      // Batches of 50 so the kernel's receive buffer never drops any (loopback UDP drops a burst).
+      for (let batch = 0; batch < 8; batch++) {
+        for (let i = 0; i < 50; i++) sock.send(req.subarray(0, len), server.stunPort!, '127.0.0.1');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      sock.close();
+      const text = server.metricsText();
+      const n = (k: string): number => Number(new RegExp(`stun_requests_total\\{result="${k}"\\} (\\d+)`).exec(text)![1]);
+      // Burst 200 plus 50/s refill over the sending time; the rest are limited, not answered.
+      expect(n('answered')).to.be.within(200, 260);
+      expect(n('limited')).to.be.at.least(100);
+      expect(answers).to.be.at.most(n('answered'));
+    });
+  });
+
   describe('two addresses (RFC 5780)', () => {
     it('sends OTHER-ADDRESS and RESPONSE-ORIGIN, and answers CHANGE-REQUEST from the changed address', async () => {
       server = await startTestServer({ stun: { alternateHost: '127.0.0.2' } });
