@@ -597,6 +597,8 @@ export class SignalingClient {
         return;
       } catch (err) {
         lastError = err instanceof SignalingError ? err : new SignalingError('SIG_CLIENT_CONNECT_FAILED', String(err));
+        // A socket opened for this attempt must not outlive it (the next attempt opens its own).
+        this.#ws?.terminate();
         if (lastError.code === 'SIG_RESUME_REJECTED') break;
       }
     }

@@ -54,6 +54,23 @@ describe('SignalingClient against a misbehaving service', () => {
     await c.close();
   });
 
+  it('closes the socket of a resume attempt the service rejects, then reports closed', async () => {
+    const lobby = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }], links: [] };
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type === 'lobby.create') ws.send(JSON.stringify({ type: 'lobby.joined', rid: msg.rid, you: 1, token: 'tok', lobby }));
+      if (msg.type === 'resume') ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_RESUME_REJECTED', message: 'gone' }));
+    };
+    const c = await SignalingClient.connect(url);
+    await c.createLobby();
+    const closed = c.next('closed');
+    c.simulateConnectionLoss();
+    const e = await closed;
+    expect(e.error).to.include({ code: 'SIG_RESUME_REJECTED', message: 'gone' });
+    for (let i = 0; i < 200 && wss.clients.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(wss.clients.size).to.equal(0);
+  });
+
   it('rejects connect with SIG_CLIENT_TIMEOUT when welcome never comes', async () => {
     onRequest = () => undefined;
     const err = await SignalingClient.connect(url, { requestTimeoutMs: 150 }).catch((e: unknown) => e);

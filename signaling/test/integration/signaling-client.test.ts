@@ -138,6 +138,9 @@ describe('SignalingClient', () => {
       expect(c.error!.code).to.equal('SIG_RESUME_REJECTED');
       expect(b.isOpen).to.equal(false);
       expect(b.peerId).to.equal(undefined);
+      // The socket opened for the failed resume is closed too: only a's connection is left.
+      for (let i = 0; i < 200 && server.core.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(server.core.connectionCount).to.equal(1);
     });
   });
 
