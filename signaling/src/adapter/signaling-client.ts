@@ -599,6 +599,7 @@ export class SignalingClient {
         lastError = err instanceof SignalingError ? err : new SignalingError('SIG_CLIENT_CONNECT_FAILED', String(err));
         // A socket opened for this attempt must not outlive it (the next attempt opens its own).
         this.#ws?.terminate();
+        if (this.#liveness !== undefined) clearInterval(this.#liveness);
         if (lastError.code === 'SIG_RESUME_REJECTED') break;
       }
     }
