@@ -79,3 +79,5 @@ process.on('message', (m: WorkerCommand) => {
   else if (m.cmd === 'close') void closeAll();
 });
 process.on('disconnect', () => process.exit(0));
+// main.ts ends workers with SIGTERM; exiting normally lets --cpu-prof write its profile.
+process.on('SIGTERM', () => process.exit(0));

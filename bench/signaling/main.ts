@@ -16,7 +16,9 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '10000' },
     'lobby-size': { type: 'string', default: '10' },
-    workers: { type: 'string', default: '4' },
+    // One client process per core: with 4 on the 2-core machine the clients spent ~20% more CPU
+    // per admission (context switches, fewer sockets served per wake-up) for no more throughput.
+    workers: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '64,256' },
     inflight: { type: 'string', default: '64' },
     'no-relay': { type: 'boolean', default: false },
@@ -82,7 +84,9 @@ async function round(concurrency: number): Promise<RoundResult> {
   const server = fork(join(here, 'server-proc.js'), [], { execArgv: ['--expose-gc', ...prof, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await waitFor(server, 'ready');
   const url = `ws://127.0.0.1:${port as number}/`;
-  const workers = Array.from({ length: WORKERS }, () => fork(join(here, 'client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  // MESHPUNCH_BENCH_CLIENT_ARGS: extra node flags for the client processes (e.g. --cpu-prof).
+  const clientArgs = (process.env.MESHPUNCH_BENCH_CLIENT_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const workers = Array.from({ length: WORKERS }, () => fork(join(here, 'client-worker.js'), [], { execArgv: clientArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
     const base = await stats(server);
     const lobbies = Math.floor(CLIENTS / LOBBY);
@@ -107,6 +111,8 @@ async function round(concurrency: number): Promise<RoundResult> {
     const admitMs = performance.now() - t0;
     const admitted = await stats(server);
     const serverCpuPerAdmission = (admitted.cpuUs! - base.cpuUs!) / (a.latencies.length + b.latencies.length);
+    // Kernel share: on loopback the sender's write runs the receiver's TCP input path too.
+    const serverSysPerAdmission = (admitted.sysUs! - base.sysUs!) / (a.latencies.length + b.latencies.length);
     const clientCpuPerAdmission = (a.clientCpuUs + b.clientCpuUs) / (a.latencies.length + b.latencies.length);
     const latencies = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     await new Promise((r) => setTimeout(r, 1000));
@@ -131,6 +137,7 @@ async function round(concurrency: number): Promise<RoundResult> {
     console.log(`  ${concurrency} at once: admitted ${latencies.length}/${CLIENTS} in ${admitMs.toFixed(0)} ms (${a.errors + b.errors} errors); ` +
       `relayed ${sent} pair.candidates (${received} delivered, ${relayErrors} errors) in ${relayMs.toFixed(0)} ms; ` +
       `server rss ${(joined.rss! / 2 ** 20).toFixed(1)} MiB with ${n} connections; server CPU ${serverCpuPerAdmission.toFixed(0)} µs per admission ` +
+      `(${serverSysPerAdmission.toFixed(0)} µs of it in the kernel) ` +
       `(${((admitted.cpuUs! - base.cpuUs!) / 1000 / admitMs * 100).toFixed(0)}% of one core during admission), client processes ${clientCpuPerAdmission.toFixed(0)} µs per admission`);
     return {
       concurrency,
