@@ -118,6 +118,13 @@ async function round(concurrency: number): Promise<RoundResult> {
     await new Promise((r) => setTimeout(r, 1000));
     const joined = await stats(server);
     const n = joined.connections!;
+    if (process.env.MESHPUNCH_BENCH_HEAPSNAPSHOT !== undefined) {
+      // A heap snapshot of the service with every client admitted and idle (first round only).
+      const p = waitFor(server, 'snapshot');
+      server.send({ cmd: 'snapshot' });
+      console.log(`  heap snapshot: ${(await p).file as string}`);
+      delete process.env.MESHPUNCH_BENCH_HEAPSNAPSHOT;
+    }
     const relayStart = await stats(server);
     const tr = performance.now();
     const relayDone = workers.map((w) => waitFor(w, 'relayed'));

@@ -1,4 +1,5 @@
 // Benchmark service process: one SignalingServer on loopback, reporting its own CPU and memory.
+import { writeHeapSnapshot } from 'node:v8';
 import { SignalingServer } from '@meshpunch/signaling';
 
 const server = await SignalingServer.start({
@@ -26,6 +27,9 @@ process.on('message', (m: { cmd: string }) => {
     // --expose-gc is passed by main.ts so memory figures are taken after a full collection.
     (globalThis as { gc?: () => void }).gc?.();
     process.send!({ kind: 'stats', ...stats(cpu) });
+  } else if (m.cmd === 'snapshot') {
+    // MESHPUNCH_BENCH_HEAPSNAPSHOT (see main.ts): what the idle connections are made of.
+    process.send!({ kind: 'snapshot', file: writeHeapSnapshot(process.env.MESHPUNCH_BENCH_HEAPSNAPSHOT) });
   } else if (m.cmd === 'stop') {
     void server.close().then(() => process.exit(0));
   }
