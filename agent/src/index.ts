@@ -3,7 +3,8 @@ export { AgentError } from './errors.js';
 export type { AgentErrorCode } from './errors.js';
 
 // Library: join a lobby and get a mesh.
-export { joinMesh, MeshSession } from './adapter/mesh-session.js';
+export { joinMesh } from './adapter/join-mesh.js';
+export { MeshSession } from './adapter/mesh-session.js';
 export type { MeshSessionEvents } from './adapter/mesh-session.js';
 export { resolveJoinMeshOptions } from './adapter/options.js';
 export type { JoinMeshOptions, JoinMeshConfig } from './adapter/options.js';

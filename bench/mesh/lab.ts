@@ -73,6 +73,12 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
         failure = (err as Error).message.split('\n')[0];
       }
       await Promise.all(procs.map((p) => p.stop()));
+      // MESHPUNCH_TRACE=1 (inherited by the agents): the creator's and the last agent's timelines.
+      if (process.env.MESHPUNCH_TRACE === '1') {
+        for (const [who, p] of [['creator', first], ['last launched', procs[procs.length - 1]!]] as const) {
+          log(`    ${who}: ${p.lines.filter((l) => l.startsWith('trace ')).map((l) => l.replace(/^trace /, '').replace(/ ms /, 'ms ')).join(' | ')}`);
+        }
+      }
       log(`  run ${run + 1}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms from launch, ${joinMs[joinMs.length - 1]!.toFixed(0)} ms from the last join` : `failed: ${failure}`}`);
       out.push({ agents, links: (agents * (agents - 1)) / 2, ms, failure });
     }

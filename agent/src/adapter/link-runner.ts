@@ -4,18 +4,9 @@
 // LinkMachine (core) emits and feeds the results back.
 
 import { ENetConnection, EventType, PeerStatistic, type ENetPacketPeer } from '@meshpunch/enet';
-import {
-  createInterceptTransport,
-  gatherCandidates,
-  openUpnpMapping,
-  PunchSession,
-  validateCandidate,
-  type Candidate,
-  type InterceptTransport,
-  type PunchEvent,
-  type UpnpGateway,
-  type UpnpPortMapping,
-} from '@meshpunch/nat';
+import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
+// The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
+import { createInterceptTransport, gatherCandidates, PunchSession, validateCandidate, type Candidate, type InterceptTransport, type PunchEvent } from '@meshpunch/nat/punch';
 import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 import type { Endpoint } from '../core/endpoint.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
@@ -231,6 +222,7 @@ export class LinkRunner {
     const gateway = await this.ctx.upnpGateway();
     if (gateway === undefined) return undefined;
     try {
+      const { openUpnpMapping } = await import('@meshpunch/nat');
       const m = await openUpnpMapping({ internalPort: port, gateway, description: `meshpunch pair ${this.ctx.start.pairId}` });
       if (this.released) {
         this.cleanups.push(m.close().catch(() => undefined));

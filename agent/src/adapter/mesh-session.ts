@@ -1,20 +1,20 @@
-// joinMesh and the MeshSession it returns (adapter): the signaling client, the lobby view, one
-// LinkRunner per scheduled pair, the ENetMultiplayerPeer in mesh mode, and the live report.
+// The MeshSession joinMesh returns (adapter): the lobby view, one LinkRunner per scheduled pair,
+// the ENetMultiplayerPeer in mesh mode, and the live report. joinMesh (join-mesh.ts) loads this
+// module while its signaling round trips are in flight.
 
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import type { ENetConnection } from '@meshpunch/enet';
 import { ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
-import { discoverUpnpGateway, type UpnpGateway } from '@meshpunch/nat';
+import type { UpnpGateway } from '@meshpunch/nat';
 import type { Candidate, FailureReason, MemberView } from '@meshpunch/protocol';
-import { SignalingClient, type PairStart } from '@meshpunch/signaling';
-import { formatEndpoint, isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
+import type { PairStart, SignalingClient } from '@meshpunch/signaling/client';
+import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason, LinkOutcome } from '../core/link-machine.js';
 import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
 import { AgentError } from '../errors.js';
 import { LinkRunner } from './link-runner.js';
-import { resolveJoinMeshOptions, type JoinMeshConfig, type JoinMeshOptions } from './options.js';
+import type { JoinMeshConfig } from './options.js';
 
 /** Events of a MeshSession. */
 export interface MeshSessionEvents {
@@ -50,7 +50,7 @@ function wireReason(r: LinkFailureReason): FailureReason {
 }
 
 /** Signaling events that arrive before the session exists are held here, in order. */
-type Held =
+export type Held =
   | { type: 'pair'; p: PairStart }
   | { type: 'cands'; pair: number; c: Candidate[] }
   | { type: 'joined'; m: MemberView }
@@ -85,7 +85,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** pair.start messages refused (a link to ourselves, or past MAX_LINKS). */
   droppedPairs = 0;
 
-  /** @internal use joinMesh() */
+  /** @internal use joinMesh() (join-mesh.ts) */
   constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[]) {
     super();
     this.config = config;
@@ -315,7 +315,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   }
 
   private upnpGateway(): Promise<UpnpGateway | undefined> {
-    this.upnp ??= discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS }).catch(() => undefined);
+    // The UPnP code (and its XML parser) is loaded only by sessions that use --upnp.
+    this.upnp ??= import('@meshpunch/nat').then((nat) => nat.discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS })).catch(() => undefined);
     return this.upnp;
   }
 
@@ -372,78 +373,5 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       this.client.reportPairResult(pair, { outcome: 'failed', reason: wireReason(o.reason) }).catch(() => undefined);
       this.emit('progress', { type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
     }
-  }
-}
-
-/**
- * Joins (or creates) a lobby and returns the session with its mesh. Links form in the
- * background; use `waitForMesh()` or the `progress` events.
- * @throws AgentError ERR_INVALID_PARAMETER for bad options; AGENT_SIGNAL_FAILED when the service
- *   is unreachable; AGENT_LOBBY_FAILED when it refuses the lobby (the message carries the
- *   service's code, e.g. SIG_LOBBY_NOT_FOUND).
- */
-export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEvent) => void): Promise<MeshSession> {
-  const config = resolveJoinMeshOptions(options);
-  let client: SignalingClient;
-  try {
-    client = await SignalingClient.connect(config.signal);
-  } catch (err) {
-    throw new AgentError('AGENT_SIGNAL_FAILED', `signaling service ${config.signal}: ${(err as Error).message}`, { url: config.signal }, err);
-  }
-  onProgress?.({ type: 'signalConnected', url: config.signal });
-  // Listen before joining: pair.start for the members already there follows lobby.joined at once.
-  const held: Held[] = [];
-  let session: MeshSession | undefined;
-  const deliver = (h: Held): void => (session === undefined ? void held.push(h) : session.handle(h));
-  client.on('pairStart', (p) => deliver({ type: 'pair', p }));
-  client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates }));
-  client.on('peerJoined', (m) => deliver({ type: 'joined', m }));
-  client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
-  client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
-  client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
-  client.on('closed', (c) => session?.signalLost(`closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}`));
-  client.on('shutdown', (s) => session?.signalLost(`service shutting down: ${s.reason}`));
-  let joined;
-  try {
-    const pw = config.password === undefined ? {} : { password: config.password };
-    const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
-    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max }) : await client.joinLobby(config.lobby, pw);
-  } catch (err) {
-    await client.close();
-    throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
-  }
-  let stun: readonly Endpoint[];
-  try {
-    stun = await stunServersFor(config, client);
-  } catch (err) {
-    await client.close();
-    throw err;
-  }
-  // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
-  session = new MeshSession(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun);
-  if (onProgress !== undefined) session.onProgress(onProgress);
-  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: config.create, members: joined.lobby.members.map((m) => m.id) });
-  for (const h of held.splice(0)) session.handle(h);
-  return session;
-}
-
-/**
- * The STUN servers every link asks: the configured ones, else the service's embedded responder
- * (welcome.stunPort) on the signaling host; names resolved once.
- */
-async function stunServersFor(config: JoinMeshConfig, client: SignalingClient): Promise<readonly Endpoint[]> {
-  if (config.stun.length > 0) return Promise.all(config.stun.map(async (s) => ({ address: await resolveHost(s.address), port: s.port })));
-  const port = client.stunPort;
-  if (port === undefined) return [];
-  const host = new URL(config.signal).hostname.replace(/^\[|\]$/g, '');
-  return [{ address: await resolveHost(host), port }];
-}
-
-async function resolveHost(host: string): Promise<string> {
-  if (isIpv4(host) || isIpv6(host)) return host;
-  try {
-    return (await lookup(host, { family: 4 })).address;
-  } catch (err) {
-    throw new AgentError('ERR_INVALID_PARAMETER', `cannot resolve STUN host '${host}': ${(err as Error).message}`, { host }, err);
   }
 }

@@ -1,11 +1,11 @@
 // The real work behind the CLI's commands (cli layer wiring): joinMesh for `join`, the netcheck
-// adapter for `netcheck`, the signaling service's own CLI for `signal`.
+// adapter for `netcheck`, the signaling service's own CLI for `signal`. Each is imported when its
+// command runs: a process loads only what its command needs (8 agents starting at once on 2
+// cores spend most of their launch → join time loading modules, issue #7).
 
 import { readFileSync } from 'node:fs';
-import { joinMesh } from '../adapter/mesh-session.js';
-import { runNetcheck } from '../adapter/netcheck.js';
+import { trace } from '../adapter/trace.js';
 import type { CliCommands } from './main.js';
-import { runSignal } from './signal-command.js';
 
 function packageVersion(): string {
   try {
@@ -19,8 +19,9 @@ function packageVersion(): string {
 /** The commands as the `meshpunch` binary runs them. */
 export const realCommands: CliCommands = {
   version: packageVersion(),
-  join: (flags, onProgress) =>
-    joinMesh(
+  join: async (flags, onProgress) => {
+    const { joinMesh } = await import('../adapter/join-mesh.js');
+    return joinMesh(
       {
         signal: flags.signal,
         lobby: flags.lobby,
@@ -31,8 +32,12 @@ export const realCommands: CliCommands = {
         stun: flags.stun,
         bindAddress: flags.bind,
       },
-      onProgress,
-    ),
-  netcheck: (flags) => runNetcheck(flags),
-  signal: (argv) => runSignal(argv),
+      (e) => {
+        trace(`event ${e.type}${'remoteId' in e ? ` ${e.remoteId}` : ''}${e.type === 'linkPhase' ? ` ${e.phase}` : ''}`);
+        onProgress(e);
+      },
+    );
+  },
+  netcheck: async (flags) => (await import('../adapter/netcheck.js')).runNetcheck(flags),
+  signal: async (argv) => (await import('./signal-command.js')).runSignal(argv),
 };

@@ -3,7 +3,8 @@
 // pair through ENetMultiplayerPeer, then the mesh matrix and the delivery counts.
 
 import { TransferMode } from '@meshpunch/multiplayer';
-import { joinMesh, type MeshSession } from '../adapter/mesh-session.js';
+import { joinMesh } from '../adapter/join-mesh.js';
+import type { MeshSession } from '../adapter/mesh-session.js';
 import { startEmbeddedSignaling, type EmbeddedSignaling } from '../adapter/embedded-signaling.js';
 import { deliveryTable, meshMatrix, type DeliveryRow } from './matrix.js';
 

@@ -1,7 +1,7 @@
 // SignalingClient: the typed, promise-based client of the signaling service over `ws`, with
 // request ids, typed errors, clock-offset conversion and automatic resume (adapter).
 import { EventEmitter } from 'node:events';
-import { WebSocket } from 'ws';
+import { createRequire } from 'node:module';
 import {
   CAPABILITIES, CloseCode, decodeServerMessage, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
@@ -10,6 +10,11 @@ import type {
   ServerMessage, WelcomeMessage,
 } from '@meshpunch/protocol';
 import { SignalingError } from '../errors.js';
+
+// ws is CommonJS: require() loads it in ~15 ms, where an ESM import spends ~50 ms more having
+// Node lex its files for named exports; meshpunch join pays that per launch (issue #7).
+type WebSocket = import('ws').WebSocket;
+const { WebSocket } = createRequire(import.meta.url)('ws') as typeof import('ws');
 
 /** Options of SignalingClient.connect. All optional. */
 export interface SignalingClientOptions {

@@ -1,0 +1,101 @@
+// joinMesh (adapter): connects to the signaling service, creates or joins the lobby and returns
+// the MeshSession. Launch → join is dominated by module loading when many agents start at once
+// (issue #7), so this module loads only the signaling client; the link stack (ENet, the mesh
+// peer, the punch code) loads while the WebSocket handshake and the lobby round trips are in
+// flight, and the STUN servers resolve meanwhile too.
+
+import { lookup } from 'node:dns/promises';
+import { SignalingClient } from '@meshpunch/signaling/client';
+import { isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
+import type { MeshEvent } from '../core/mesh-events.js';
+import { AgentError } from '../errors.js';
+import type { Held, MeshSession } from './mesh-session.js';
+import { resolveJoinMeshOptions, type JoinMeshConfig, type JoinMeshOptions } from './options.js';
+import { trace } from './trace.js';
+
+/**
+ * Joins (or creates) a lobby and returns the session with its mesh. Links form in the
+ * background; use `waitForMesh()` or the `progress` events.
+ * @throws AgentError ERR_INVALID_PARAMETER for bad options; AGENT_SIGNAL_FAILED when the service
+ *   is unreachable; AGENT_LOBBY_FAILED when it refuses the lobby (the message carries the
+ *   service's code, e.g. SIG_LOBBY_NOT_FOUND).
+ */
+export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEvent) => void): Promise<MeshSession> {
+  const config = resolveJoinMeshOptions(options);
+  trace('join: connecting to signaling');
+  // The TCP connect starts first; the rest overlaps with its round trips (hello, lobby request).
+  const connecting = SignalingClient.connect(config.signal);
+  connecting.catch(() => undefined);
+  const sessionModule = import('./mesh-session.js');
+  sessionModule.catch(() => undefined);
+  const configuredStun = config.stun.length > 0 ? resolveAll(config.stun) : undefined;
+  configuredStun?.catch(() => undefined);
+  let client: SignalingClient;
+  try {
+    client = await connecting;
+  } catch (err) {
+    throw new AgentError('AGENT_SIGNAL_FAILED', `signaling service ${config.signal}: ${(err as Error).message}`, { url: config.signal }, err);
+  }
+  trace('join: welcome received');
+  onProgress?.({ type: 'signalConnected', url: config.signal });
+  // Listen before joining: pair.start for the members already there follows lobby.joined at once.
+  const held: Held[] = [];
+  let session: MeshSession | undefined;
+  const deliver = (h: Held): void => (session === undefined ? void held.push(h) : session.handle(h));
+  client.on('pairStart', (p) => deliver({ type: 'pair', p }));
+  client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates }));
+  client.on('peerJoined', (m) => deliver({ type: 'joined', m }));
+  client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
+  client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
+  client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
+  client.on('closed', (c) => session?.signalLost(`closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}`));
+  client.on('shutdown', (s) => session?.signalLost(`service shutting down: ${s.reason}`));
+  let joined;
+  try {
+    const pw = config.password === undefined ? {} : { password: config.password };
+    const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
+    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max }) : await client.joinLobby(config.lobby, pw);
+  } catch (err) {
+    await client.close();
+    throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
+  }
+  trace('join: lobby joined');
+  let stun: readonly Endpoint[];
+  let MeshSessionClass: typeof MeshSession;
+  try {
+    stun = await (configuredStun ?? embeddedStun(config, client));
+    ({ MeshSession: MeshSessionClass } = await sessionModule);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  trace('join: session modules loaded, STUN resolved');
+  // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
+  session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun);
+  if (onProgress !== undefined) session.onProgress(onProgress);
+  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: config.create, members: joined.lobby.members.map((m) => m.id) });
+  for (const h of held.splice(0)) session.handle(h);
+  return session;
+}
+
+/** The configured STUN servers with their names resolved once. */
+function resolveAll(servers: JoinMeshConfig['stun']): Promise<readonly Endpoint[]> {
+  return Promise.all(servers.map(async (s) => ({ address: await resolveHost(s.address), port: s.port })));
+}
+
+/** Without configured STUN servers: the service's embedded responder (welcome.stunPort) on the signaling host. */
+async function embeddedStun(config: JoinMeshConfig, client: SignalingClient): Promise<readonly Endpoint[]> {
+  const port = client.stunPort;
+  if (port === undefined) return [];
+  const host = new URL(config.signal).hostname.replace(/^\[|\]$/g, '');
+  return [{ address: await resolveHost(host), port }];
+}
+
+async function resolveHost(host: string): Promise<string> {
+  if (isIpv4(host) || isIpv6(host)) return host;
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (err) {
+    throw new AgentError('ERR_INVALID_PARAMETER', `cannot resolve STUN host '${host}': ${(err as Error).message}`, { host }, err);
+  }
+}

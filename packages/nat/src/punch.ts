@@ -1,0 +1,13 @@
+// The `@meshpunch/nat/punch` entry: re-exports only. Just what one punched link needs (candidate
+// gathering over an existing socket, the intercept transport, the punch session), without the
+// UPnP/XML, NAT-PMP and discovery code the main entry also loads: a CLI that starts per run
+// (meshpunch join) saves that module-loading time. Everything here is also in the main entry.
+export { validateCandidate, sortCandidates, pathKindOf } from './core/candidates.js';
+export type { Candidate, CandidateType, PathKind } from './core/candidates.js';
+export { gatherCandidates } from './adapter/gather-candidates.js';
+export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';
+export { createInterceptTransport } from './adapter/intercept-transport.js';
+export type { InterceptTransport } from './adapter/intercept-transport.js';
+export { PunchSession } from './adapter/punch-session.js';
+export type { PunchSessionOptions } from './adapter/punch-session.js';
+export type { PunchEvent } from './core/punch/punch-machine.js';
