@@ -9,6 +9,7 @@ import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 import { createInterceptTransport, gatherCandidates, PunchSession, validateCandidate, type Candidate, type InterceptTransport, type PunchEvent } from '@meshpunch/nat/punch';
 import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 import type { Endpoint } from '../core/endpoint.js';
+import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
 import type { JoinMeshConfig } from './options.js';
 
@@ -238,6 +239,7 @@ export class LinkRunner {
 
   private startPunching(remote: readonly Candidate[], startAt: number): void {
     if (this.transport === undefined) return;
+    const grace = lanGraceMs(this.local, remote);
     try {
       this.punch = new PunchSession(this.transport.transport, {
         role: this.ctx.start.role,
@@ -250,6 +252,8 @@ export class LinkRunner {
         startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
         remoteCandidates: remote,
         timeoutMs: this.ctx.timeouts.punchMs,
+        // Behind different NATs there is no LAN path to wait for (core/lan-grace.ts).
+        ...(grace === undefined ? {} : { lanGraceMs: grace }),
         // Consent freshness (RFC 7675) on the chosen path doubles as the link's liveness check:
         // ENet's own timeout fires only at retransmission times, and on the accepting side its
         // RTT estimate (hence its RTO) starts at 500 ms, so a dead peer could linger past 6 s.
