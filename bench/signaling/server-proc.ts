@@ -13,7 +13,7 @@ function stats(cpu: NodeJS.CpuUsage): Record<string, number> {
   let msgsIn = 0;
   for (const v of Object.values(m.messagesIn)) msgsIn += v;
   return {
-    rss: mem.rss, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuUs: cpu.user + cpu.system, userUs: cpu.user, sysUs: cpu.system,
+    rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers, cpuUs: cpu.user + cpu.system, userUs: cpu.user, sysUs: cpu.system,
     connections: server.core.connectionCount, lobbies: server.core.lobbyCount, members: server.core.memberCount,
     msgsIn, msgsOut: m.messagesOut, relayed: m.candidatesRelayed,
   };
