@@ -142,7 +142,8 @@ async function round(concurrency: number): Promise<RoundResult> {
     const end = await stats(server);
     const msgs = relayEnd.msgsIn! - relayStart.msgsIn! + relayEnd.msgsOut! - relayStart.msgsOut!;
     console.log(`  ${concurrency} at once: admitted ${latencies.length}/${CLIENTS} in ${admitMs.toFixed(0)} ms (${a.errors + b.errors} errors); ` +
-      `relayed ${sent} pair.candidates (${received} delivered, ${relayErrors} errors) in ${relayMs.toFixed(0)} ms; ` +
+      `relayed ${sent} pair.candidates (${received} delivered, ${relayErrors} errors) in ${relayMs.toFixed(0)} ms ` +
+      `(service ${((relayEnd.cpuUs! - relayStart.cpuUs!) / sent).toFixed(1)} µs CPU each, ${((relayEnd.sysUs! - relayStart.sysUs!) / sent).toFixed(1)} µs of it in the kernel); ` +
       `server rss ${(joined.rss! / 2 ** 20).toFixed(1)} MiB (V8 heap ${(joined.heapUsed! / 2 ** 20).toFixed(1)} used of ${(joined.heapTotal! / 2 ** 20).toFixed(1)} MiB reserved, external ${(joined.external! / 2 ** 20).toFixed(1)} MiB) with ${n} connections; server CPU ${serverCpuPerAdmission.toFixed(0)} µs per admission ` +
       `(${serverSysPerAdmission.toFixed(0)} µs of it in the kernel) ` +
       `(${((admitted.cpuUs! - base.cpuUs!) / 1000 / admitMs * 100).toFixed(0)}% of one core during admission), client processes ${clientCpuPerAdmission.toFixed(0)} µs per admission`);
