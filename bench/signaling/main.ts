@@ -23,6 +23,7 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '64' },
     'no-relay': { type: 'boolean', default: false },
     'no-pipeline': { type: 'boolean', default: false },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -30,6 +31,7 @@ const LOBBY = Number(values['lobby-size']);
 const WORKERS = Number(values.workers);
 const CONCURRENCIES = values.concurrency!.split(',').map(Number);
 const INFLIGHT = Number(values.inflight);
+const WARMUP = Number(values.warmup);
 
 type Msg = Record<string, unknown> & { kind: string };
 
@@ -88,12 +90,11 @@ async function round(concurrency: number): Promise<RoundResult> {
   const clientArgs = (process.env.MESHPUNCH_BENCH_CLIENT_ARGS ?? '').split(' ').filter((a) => a !== '');
   const workers = Array.from({ length: WORKERS }, () => fork(join(here, 'client-worker.js'), [], { execArgv: clientArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
-    const base = await stats(server);
     const lobbies = Math.floor(CLIENTS / LOBBY);
     // Lobby l belongs to worker l % WORKERS; its owner creates it by name, then the others join.
-    const admitPhase = async (create: boolean): Promise<{ latencies: number[]; errors: number; clientCpuUs: number }> => {
+    const admitPhase = async (create: boolean, count = lobbies): Promise<{ latencies: number[]; errors: number; clientCpuUs: number }> => {
       const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
-      for (let l = 0; l < lobbies; l++) {
+      for (let l = 0; l < count; l++) {
         const n = create ? 1 : LOBBY - 1;
         for (let k = 0; k < n; k++) parts[l % WORKERS]!.push({ lobby: `bench-${l}`, create });
       }
@@ -105,6 +106,18 @@ async function round(concurrency: number): Promise<RoundResult> {
         clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0),
       };
     };
+    if (WARMUP > 0) {
+      // --warmup N: admit and close N clients first, so the figures below are those of a service
+      // whose hot paths are already compiled (a long-running service), not of a cold process.
+      const n = Math.max(1, Math.floor(WARMUP / LOBBY));
+      await admitPhase(true, n);
+      await admitPhase(false, n);
+      const closeDone = workers.map((w) => waitFor(w, 'closed'));
+      for (const w of workers) w.send({ cmd: 'close' });
+      await Promise.all(closeDone);
+      for (let i = 0; i < 100 && (await stats(server)).connections! > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    const base = await stats(server);
     const t0 = performance.now();
     const a = await admitPhase(true);
     const b = await admitPhase(false);
@@ -169,7 +182,7 @@ async function round(concurrency: number): Promise<RoundResult> {
 }
 
 console.log(`meshpunch signaling benchmark: ${CLIENTS} clients in ${Math.floor(CLIENTS / LOBBY)} lobbies of ${LOBBY}, loopback, ` +
-  `1 service process + ${WORKERS} client processes (${Math.ceil(CLIENTS / WORKERS)} sockets each; ${openFilesLimit()}), machine has 2 cores shared by all of them.`);
+  `${WARMUP > 0 ? `after a warm-up of ${WARMUP} clients admitted and closed, ` : ''}1 service process + ${WORKERS} client processes (${Math.ceil(CLIENTS / WORKERS)} sockets each; ${openFilesLimit()}), machine has 2 cores shared by all of them.`);
 const results: RoundResult[] = [];
 for (const c of CONCURRENCIES) results.push(await round(c));
 
