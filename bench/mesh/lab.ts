@@ -73,8 +73,8 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
         failure = (err as Error).message.split('\n')[0];
       }
       await Promise.all(procs.map((p) => p.stop()));
-      // MESHPUNCH_TRACE=1 (inherited by the agents): the creator's and the last agent's timelines.
-      if (process.env.MESHPUNCH_TRACE === '1') {
+      // MESHPUNCH_TIMELINE=1 (inherited by the agents): the creator's and the last agent's timelines.
+      if (process.env.MESHPUNCH_TIMELINE === '1') {
         for (const [who, p] of [['creator', first], ['last launched', procs[procs.length - 1]!]] as const) {
           log(`    ${who}: ${p.lines.filter((l) => l.startsWith('trace ')).map((l) => l.replace(/^trace /, '').replace(/ ms /, 'ms ')).join(' | ')}`);
         }
