@@ -3,7 +3,6 @@ import {
   StunAttr,
   StunClass,
   answerBindingRequest,
-  decodeStunMessage,
   encodeBindingError,
   encodeBindingRequest,
   findAttribute,
@@ -18,16 +17,11 @@ import {
   shortTermKey,
   verifyFingerprint,
   verifyMessageIntegrity,
-  type StunMessage,
 } from '../../../src/index.js';
+import { decodeOk } from './decode-ok.js';
 import { Prng } from '@meshpunch/sim';
 import { RFC5769_REQUEST, RFC5769_RESPONSE_V4 } from '../vectors.js';
 
-function decodeOk(bytes: Uint8Array): StunMessage {
-  const r = decodeStunMessage(bytes);
-  if (!r.ok) throw new Error(`decode failed: ${r.error}`);
-  return r.message;
-}
 
 describe('stun/binding', () => {
   const prng = new Prng(8489);

@@ -18,16 +18,11 @@ import {
   unknownRequiredAttributes,
   verifyFingerprint,
   verifyMessageIntegrity,
-  type StunMessage,
 } from '../../../src/index.js';
+import { decodeOk } from './decode-ok.js';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { RFC5769_PASSWORD, RFC5769_REQUEST, RFC5769_RESPONSE_V4, RFC5769_RESPONSE_V6, RFC5769_TXID, hex } from '../vectors.js';
 
-function decodeOk(bytes: Uint8Array): StunMessage {
-  const r = decodeStunMessage(bytes);
-  if (!r.ok) throw new Error(`decode failed: ${r.error}`);
-  return r.message;
-}
 
 describe('stun/message', () => {
   describe('#decodeStunMessage (RFC 5769 vectors)', () => {

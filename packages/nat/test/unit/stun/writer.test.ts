@@ -6,7 +6,6 @@ import {
   StunMethod,
   StunWriter,
   crc32,
-  decodeStunMessage,
   getChangeRequest,
   getErrorCode,
   getMappedAddress,
@@ -19,15 +18,10 @@ import {
   shortTermKey,
   verifyFingerprint,
   verifyMessageIntegrity,
-  type StunMessage,
 } from '../../../src/index.js';
+import { decodeOk } from './decode-ok.js';
 import { RFC5769_PASSWORD, RFC5769_REQUEST, RFC5769_TXID } from '../vectors.js';
 
-function decodeOk(bytes: Uint8Array): StunMessage {
-  const r = decodeStunMessage(bytes);
-  if (!r.ok) throw new Error(`decode failed: ${r.error}`);
-  return r.message;
-}
 
 describe('stun/writer', () => {
   describe('#crc32', () => {
