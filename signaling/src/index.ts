@@ -18,7 +18,5 @@ export { createJsonLog } from './adapter/json-log.js';
 export type { LogSink } from './adapter/json-log.js';
 export { renderPrometheus } from './core/prometheus.js';
 export { startStunResponder } from './adapter/stun-responder.js';
-export { answerStun } from './core/stun-answer.js';
-export type { StunAnswer, StunAnswerContext } from './core/stun-answer.js';
 export { runCli } from './cli/main.js';
 export { parseCli, helpText } from './cli/flags.js';

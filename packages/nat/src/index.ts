@@ -70,6 +70,7 @@ export type {
   BindingErrorOptions,
   BindingServerOptions,
   BindingAnswer,
+  BindingRejectReason,
 } from './core/stun/binding.js';
 
 export { StunClient, resolveStunClientOptions, STUN_RTO_MS, STUN_RC, STUN_RM } from './core/stun/client.js';

@@ -1,11 +1,12 @@
 // The embedded STUN responder's sockets (adapter): answers Binding requests (RFC 8489 §6.3) with
 // XOR-MAPPED-ADDRESS, and with a second address also RFC 5780 §6.1 OTHER-ADDRESS, RESPONSE-ORIGIN
-// and CHANGE-REQUEST. What to answer is decided in core/stun-answer.ts on @meshpunch/nat's codec.
+// and CHANGE-REQUEST. What to answer is @meshpunch/nat's answerBindingRequest; this file owns the
+// sockets, the per-source rate limit and the counters.
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { answerBindingRequest } from '@meshpunch/nat';
 import type { TransportAddress } from '@meshpunch/nat';
-import { answerStun } from '../core/stun-answer.js';
 import { TokenBucket } from '../core/token-bucket.js';
 import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
@@ -63,7 +64,7 @@ function bind(host: string, port: number): Promise<Socket> {
  *   host is a wildcard (RESPONSE-ORIGIN must name a concrete address) (rejects)
  */
 export async function startStunResponder(options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink): Promise<StunHandle> {
-  const counters: StunCounters = { requests: 0, answered: 0, malformed: 0, ignored: 0, limited: 0 };
+  const counters: StunCounters = { requests: 0, answered: 0, rejected: 0, malformed: 0, ignored: 0, limited: 0 };
   const trace = options.trace === true;
   const alt = options.alternateHost;
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
@@ -88,7 +89,14 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
     throw err;
   }
   const out = new Uint8Array(OUT_BYTES);
-  const other: TransportAddress | undefined = alt === undefined ? undefined : { address: sockets[3]!.address, port: sockets[3]!.port };
+  const bySlot = (slot: number): Bound => sockets.find((s) => s.slot === slot) ?? sockets[0]!;
+  // RFC 5780 §6.1: OTHER-ADDRESS is the address differing in both IP and port from the one the
+  // request arrived on, and CHANGE-REQUEST is applied relative to that arrival address.
+  const otherOf = (b: Bound): TransportAddress | undefined => {
+    if (alt === undefined) return undefined;
+    const o = bySlot(b.slot ^ 3);
+    return { address: o.address, port: o.port };
+  };
 
   const rate = options.answersPerSecondPerIp ?? DEFAULT_ANSWERS_PER_SECOND_PER_IP;
   const burst = options.answerBurstPerIp ?? DEFAULT_ANSWER_BURST_PER_IP;
@@ -115,25 +123,29 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
       counters.limited++;
       return;
     }
-    const answer = answerStun(msg, { address: rinfo.address, port: rinfo.port }, out, {
-      local: wildcard ? undefined : { address: b.address, port: b.port },
-      other,
+    const answer = answerBindingRequest(msg, rinfo, out, {
+      responseOrigin: wildcard ? undefined : { address: b.address, port: b.port },
+      otherAddress: otherOf(b),
       software: SOFTWARE,
     });
     if (answer.kind === 'drop') {
-      if (answer.malformed) counters.malformed++;
-      else counters.ignored++;
+      if (answer.reason === 'not-stun' || answer.reason === 'too-short' || answer.reason === 'not-binding-request') counters.ignored++;
+      else counters.malformed++;
       return;
     }
     let from = b;
-    if (other !== undefined && (answer.changeIp || answer.changePort)) {
+    if (answer.kind === 'success' && alt !== undefined) {
       // Answer from the socket that differs in the requested way (RFC 5780 §6.1).
-      const slot = b.slot ^ (answer.changePort ? 1 : 0) ^ (answer.changeIp ? 2 : 0);
-      from = sockets.find((s) => s.slot === slot) ?? b;
+      const { changeIp, changePort } = answer.changeRequest;
+      from = bySlot(b.slot ^ (changePort ? 1 : 0) ^ (changeIp ? 2 : 0));
     }
-    if (answer.isError) counters.malformed++;
+    if (answer.kind === 'error') counters.rejected++;
     else counters.answered++;
-    if (trace) log('debug', 'stun.answered', { from: `${rinfo.address}:${rinfo.port}`, error: answer.isError, changeIp: answer.changeIp, changePort: answer.changePort });
+    if (trace) {
+      log('debug', 'stun.answered', answer.kind === 'error'
+        ? { from: `${rinfo.address}:${rinfo.port}`, error: answer.code, reason: answer.reason }
+        : { from: `${rinfo.address}:${rinfo.port}`, toPort: answer.toPort, changeIp: answer.changeRequest.changeIp, changePort: answer.changeRequest.changePort });
+    }
     // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
     from.socket.send(Buffer.from(out.subarray(0, answer.length)), answer.toPort, rinfo.address);
   };
@@ -141,6 +153,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
     b.socket.on('message', (msg, rinfo) => onMessage(b, msg, rinfo));
     b.socket.on('error', (err) => log('warn', 'stun.socket.error', { port: b.port, message: err.message }));
   }
+  const other = otherOf(sockets[0]!);
   log('info', 'stun.listening', { host: options.host, port: sockets[0]!.port, alternate: other === undefined ? '' : `${other.address}:${other.port}` });
   return { port: sockets[0]!.port, counters, close: closeAll };
 }

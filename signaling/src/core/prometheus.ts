@@ -14,8 +14,13 @@ export interface Gauges {
 /** Counters of the STUN responder (adapter), rendered beside the core's. */
 export interface StunCounters {
   requests: number;
+  /** Binding requests answered with a success response. */
   answered: number;
+  /** Binding requests answered with an error response (400/420: bad or unknown attribute). */
+  rejected: number;
+  /** STUN-looking datagrams that do not decode (dropped). */
   malformed: number;
+  /** Non-STUN datagrams, STUN that is not a Binding request, oversized datagrams (dropped). */
   ignored: number;
   /** Requests not answered because their source IP was over its answer rate. */
   limited: number;
@@ -57,7 +62,7 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
   if (stun !== undefined) {
     metric('stun_requests_total', 'counter', 'STUN datagrams received by the embedded responder, by result.', [
-      ['{result="answered"}', stun.answered], ['{result="malformed"}', stun.malformed], ['{result="ignored"}', stun.ignored],
+      ['{result="answered"}', stun.answered], ['{result="rejected"}', stun.rejected], ['{result="malformed"}', stun.malformed], ['{result="ignored"}', stun.ignored],
       ['{result="limited"}', stun.limited],
     ]);
   }

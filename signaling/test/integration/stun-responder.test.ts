@@ -6,7 +6,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { expect } from 'chai';
 import {
   decodeStunMessage, encodeBindingRequest, getErrorCode, getOtherAddress, getResponseOrigin, getXorMappedAddress,
-  newTransactionId, StunClass,
+  newTransactionId, StunAttr, StunClass, StunMethod, StunWriter,
 } from '@meshpunch/nat';
 import type { ChangeRequest } from '@meshpunch/nat';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
@@ -45,6 +45,33 @@ async function ask(port: number, change?: Partial<ChangeRequest>): Promise<{ byt
   } finally {
     sock.close();
   }
+}
+
+/** A loopback socket collecting what it receives. */
+async function listener(): Promise<{ sock: Socket; port: number; next: () => Promise<{ bytes: Uint8Array; from: RemoteInfo }> }> {
+  const sock: Socket = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const next = (): Promise<{ bytes: Uint8Array; from: RemoteInfo }> => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no STUN answer within 2 s')), 2000);
+    sock.once('message', (msg, from) => {
+      clearTimeout(t);
+      resolve({ bytes: new Uint8Array(msg), from });
+    });
+  });
+  return { sock, port: sock.address().port, next };
+}
+
+/** A Binding request with the attributes `build` adds (no FINGERPRINT). */
+function rawRequest(build: (w: StunWriter) => void): Uint8Array {
+  const out = new Uint8Array(512);
+  const w = new StunWriter(out).begin(StunClass.Request, StunMethod.Binding, newTransactionId((b) => randomFillSync(b)));
+  build(w);
+  return out.slice(0, w.length);
+}
+
+function stunCount(server: SignalingServer, result: string): number {
+  const m = new RegExp(`stun_requests_total\\{result="${result}"\\} (\\d+)`).exec(server.metricsText());
+  return m === null ? -1 : Number(m[1]);
 }
 
 describe('STUN responder', () => {
@@ -117,6 +144,49 @@ describe('STUN responder', () => {
     });
   });
 
+  describe('RESPONSE-PORT (RFC 5780 §7.5)', () => {
+    it('sends the answer to RESPONSE-PORT at the source IP', async () => {
+      server = await startTestServer({ stun: {} });
+      const a = await listener();
+      const b = await listener();
+      try {
+        const got = b.next();
+        a.sock.send(rawRequest((w) => w.addAttribute(StunAttr.ResponsePort, new Uint8Array([b.port >> 8, b.port & 0xff, 0, 0]))), server.stunPort!, '127.0.0.1');
+        const r = decodeStunMessage((await got).bytes);
+        if (!r.ok) expect.fail(r.error);
+        expect(r.message.class).to.equal(StunClass.SuccessResponse);
+        // The mapping is the request's source, the answer went to the other port.
+        expect(getXorMappedAddress(r.message)).to.deep.include({ address: '127.0.0.1', port: a.port });
+        expect(stunCount(server, 'answered')).to.equal(1);
+      } finally {
+        a.sock.close();
+        b.sock.close();
+      }
+    });
+
+    it('answers a bad RESPONSE-PORT with 400 to the source, counts it as rejected, and keeps answering', async () => {
+      server = await startTestServer({ stun: {} });
+      const a = await listener();
+      try {
+        for (const value of [new Uint8Array([0, 0, 0, 0]), new Uint8Array([1, 2]), new Uint8Array(12).fill(0xff)]) {
+          const got = a.next();
+          a.sock.send(rawRequest((w) => w.addAttribute(StunAttr.ResponsePort, value)), server.stunPort!, '127.0.0.1');
+          const r = decodeStunMessage((await got).bytes);
+          if (!r.ok) expect.fail(r.error);
+          expect(getErrorCode(r.message)).to.deep.equal({ code: 400, reason: 'RESPONSE-PORT must be port 1..65535 + 2 bytes' });
+        }
+        const got = a.next();
+        a.sock.send(rawRequest(() => undefined), server.stunPort!, '127.0.0.1');
+        const ok = decodeStunMessage((await got).bytes);
+        expect(ok.ok && ok.message.class).to.equal(StunClass.SuccessResponse);
+        expect(stunCount(server, 'rejected')).to.equal(3);
+        expect(stunCount(server, 'answered')).to.equal(1);
+      } finally {
+        a.sock.close();
+      }
+    });
+  });
+
   describe('abuse', () => {
     it('stops answering a source IP past its answer rate (no reflection amplifier)', async () => {
       server = await startTestServer({ stun: {}, stunAnswersPerSecondPerIp: 50, stunAnswerBurstPerIp: 200 });
@@ -159,6 +229,28 @@ describe('STUN responder', () => {
       expect(getResponseOrigin(r.message)).to.deep.include({ address: '127.0.0.2', port: other.port });
       const portOnly = await ask(port, { changePort: true });
       expect({ address: portOnly.from.address, port: portOnly.from.port }).to.deep.equal({ address: '127.0.0.1', port: other.port });
+    });
+
+    it('names OTHER-ADDRESS relative to the socket a request arrived on (RFC 5780 §6.1)', async () => {
+      server = await startTestServer({ stun: { alternateHost: '127.0.0.2' } });
+      const port = server.stunPort!;
+      const plain = decodeStunMessage((await ask(port)).bytes);
+      if (!plain.ok) expect.fail(plain.error);
+      const other = getOtherAddress(plain.message)!;
+      // Ask the alternate socket: its "other" is the primary address and port.
+      const a = await listener();
+      try {
+        const got = a.next();
+        a.sock.send(rawRequest((w) => w.addChangeRequest(true, false)), other.port, other.address);
+        const answer = await got;
+        const r = decodeStunMessage(answer.bytes);
+        if (!r.ok) expect.fail(r.error);
+        expect(getOtherAddress(r.message)).to.deep.include({ address: '127.0.0.1', port });
+        expect(getResponseOrigin(r.message)).to.deep.include({ address: '127.0.0.1', port: other.port });
+        expect({ address: answer.from.address, port: answer.from.port }).to.deep.equal({ address: '127.0.0.1', port: other.port });
+      } finally {
+        a.sock.close();
+      }
     });
 
     it('tells turnutils_stunclient -f its other address and response origin', async function () {

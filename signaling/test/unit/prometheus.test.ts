@@ -11,7 +11,7 @@ describe('renderPrometheus', () => {
     m.pairResults['connected/lan'] = 4;
     m.pairResults['failed/timeout'] = 1;
     m.closes.HelloTimeout = 5;
-    const text = renderPrometheus(m, { connections: 7, lobbies: 2, members: 5, residentBytes: 1, heapUsedBytes: 2 }, { requests: 3, answered: 2, malformed: 1, ignored: 0, limited: 0 });
+    const text = renderPrometheus(m, { connections: 7, lobbies: 2, members: 5, residentBytes: 1, heapUsedBytes: 2 }, { requests: 3, answered: 2, rejected: 0, malformed: 1, ignored: 0, limited: 0 });
     expect(text).to.include('meshpunch_signal_connections 7\n');
     expect(text).to.include('meshpunch_signal_messages_in_total{type="lobby.join"} 3\n');
     expect(text).to.include('meshpunch_signal_errors_total{code="SIG_LOBBY_FULL"} 2\n');
