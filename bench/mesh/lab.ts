@@ -53,14 +53,20 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
     const stun = `${mod.LAB_INTERNET.stunPrimary}:${mod.LAB_INTERNET.stunPort}`;
     for (let run = 0; run < runs; run++) {
       const lobby = `bench-lab-${run}`;
-      const args = (create: boolean): string[] => [process.execPath, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, ...(create ? ['--create'] : []), '--wait-peers', String(agents), '--timeout', '30'];
+      // Everyone runs the same command at once (--create-if-missing): the first join to reach the
+      // service creates the lobby, nobody waits for a creator to start.
+      const args = [process.execPath, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30'];
       const t0 = performance.now();
-      const first = lab.spawn(names[0]!.toLowerCase() + '1', args(true));
-      await first.waitForLine(/ as peer 1/, 10_000);
-      const procs = [first, ...names.slice(1).map((n) => lab.spawn(`${n.toLowerCase()}1`, args(false)))];
+      const procs = names.map((n) => lab.spawn(`${n.toLowerCase()}1`, args));
       // When each joined (line seen here), and when every agent printed its complete mesh.
       let lastJoin = 0;
-      for (const p of procs) void p.waitForLine(/ as peer \d+/, 40_000).then(() => (lastJoin = Math.max(lastJoin, performance.now())), () => undefined);
+      const joinedAt = new Map<LabProcessLike, number>(procs.map((p) => [p, 0]));
+      for (const p of procs) {
+        void p.waitForLine(/ as peer \d+/, 40_000).then(() => {
+          joinedAt.set(p, performance.now());
+          lastJoin = Math.max(lastJoin, performance.now());
+        }, () => undefined);
+      }
       let ms = Number.NaN;
       let failure: string | undefined;
       try {
@@ -75,7 +81,9 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
       await Promise.all(procs.map((p) => p.stop()));
       // MESHPUNCH_TIMELINE=1 (inherited by the agents): the creator's and the last agent's timelines.
       if (process.env.MESHPUNCH_TIMELINE === '1') {
-        for (const [who, p] of [['creator', first], ['last launched', procs[procs.length - 1]!]] as const) {
+        const creator = procs.find((p) => p.lines.some((l) => / created '.*' as peer 1/.test(l))) ?? procs[0]!;
+        const lastJoined = procs.reduce((a, p) => (joinedAt.get(p)! > joinedAt.get(a)! ? p : a));
+        for (const [who, p] of [['creator', creator], ['last to join', lastJoined]] as const) {
           log(`    ${who}: ${p.lines.filter((l) => l.startsWith('trace ')).map((l) => l.replace(/^trace /, '').replace(/ ms /, 'ms ')).join(' | ')}`);
         }
       }

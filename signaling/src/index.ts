@@ -12,7 +12,7 @@ export { SignalingServer } from './adapter/signaling-server.js';
 export type { SignalingServerOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
 export { SignalingClient } from './adapter/signaling-client.js';
 export type {
-  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinedLobby, PairStart, PairResult,
+  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult,
 } from './adapter/signaling-client.js';
 export { createJsonLog } from './adapter/json-log.js';
 export type { LogSink } from './adapter/json-log.js';

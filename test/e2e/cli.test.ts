@@ -138,6 +138,22 @@ describe('meshpunch CLI (end to end)', function () {
       }
     });
 
+    it('forms one full mesh of 4 processes started at once with the same `join --create-if-missing` command: exactly one becomes peer 1', async () => {
+      const lobby = `e2e-same-${lobbySeq++}`;
+      const args = ['--create-if-missing', '--json', '--wait-peers', '4', '--timeout', '30'];
+      const ps = [0, 1, 2, 3].map(() => agent(lobby, args));
+      const codes = await Promise.all(ps.map((p) => p.exited));
+      expect(codes, ps.map((p) => p.tail()).join('\n---\n')).to.deep.equal([0, 0, 0, 0]);
+      const reports = ps.map((p) => JSON.parse(p.stdout.join('\n')) as { id: number; peers: Array<{ id: number; path: string }>; failures: unknown[] });
+      const ids = reports.map((r) => r.id);
+      expect(ids.filter((id) => id === 1)).to.have.length(1);
+      expect(new Set(ids).size).to.equal(4);
+      for (const r of reports) {
+        expect(r.failures).to.deep.equal([]);
+        expect(r.peers.map((p) => p.id).sort((x, y) => x - y)).to.deep.equal(ids.filter((i) => i !== r.id).sort((x, y) => x - y));
+      }
+    });
+
     it('drops a SIGKILLed agent within 6 s, removes a leaver at once, links a late joiner to everyone', async () => {
       const lobby = `e2e-life-${lobbySeq++}`;
       const a = await creator(lobby, []);

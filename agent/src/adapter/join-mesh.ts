@@ -54,7 +54,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   try {
     const pw = config.password === undefined ? {} : { password: config.password };
     const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
-    joined = config.create ? await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max }) : await client.joinLobby(config.lobby, pw);
+    if (config.create) joined = await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max });
+    else joined = await client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, createIfMissing: true } : pw);
   } catch (err) {
     await client.close();
     throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
@@ -73,7 +74,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
   session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun);
   if (onProgress !== undefined) session.onProgress(onProgress);
-  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: config.create, members: joined.lobby.members.map((m) => m.id) });
+  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id) });
   for (const h of held.splice(0)) session.handle(h);
   return session;
 }

@@ -12,8 +12,13 @@ export interface JoinMeshOptions {
   lobby: string;
   /** Create the lobby (we become peer 1). Default false: join. */
   create?: boolean;
+  /**
+   * Join the lobby, creating it first when it does not exist (then we are peer 1), so every
+   * member may start at once with the same options. Excludes `create`. Default false.
+   */
+  createIfMissing?: boolean;
   password?: string;
-  /** With `create`: the lobby's member limit, 2..32 (default: the service's, 16). */
+  /** With `create` or `createIfMissing`: the member limit of a lobby we create, 2..32 (default: the service's, 16). */
   maxPeers?: number;
   /** Ask the router for a UPnP mapping per link. Default false. */
   upnp?: boolean;
@@ -36,6 +41,7 @@ export interface JoinMeshConfig {
   readonly signal: string;
   readonly lobby: string;
   readonly create: boolean;
+  readonly createIfMissing: boolean;
   readonly password: string | undefined;
   readonly maxPeers: number | undefined;
   readonly upnp: boolean;
@@ -56,6 +62,7 @@ function invalid(message: string, details: Record<string, unknown>): AgentError 
 export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   if (typeof o.signal !== 'string' || !/^wss?:\/\/[^/]+/.test(o.signal)) throw invalid(`signal must be a ws:// or wss:// URL, got '${String(o.signal)}'`, { got: o.signal });
   if (typeof o.lobby !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(o.lobby)) throw invalid(`lobby must be 1..64 of [A-Za-z0-9._-], got '${String(o.lobby)}'`, { got: o.lobby });
+  if (o.create === true && o.createIfMissing === true) throw invalid('create and createIfMissing exclude each other', {});
   if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
     throw invalid('password must be 1..128 characters', {});
   }
@@ -82,6 +89,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     signal: o.signal,
     lobby: o.lobby,
     create: o.create === true,
+    createIfMissing: o.createIfMissing === true,
     password: o.password,
     maxPeers: o.maxPeers,
     upnp: o.upnp === true,

@@ -26,6 +26,7 @@ export const realCommands: CliCommands = {
         signal: flags.signal,
         lobby: flags.lobby,
         create: flags.create,
+        createIfMissing: flags.createIfMissing,
         ...(flags.password === undefined ? {} : { password: flags.password }),
         ...(flags.maxPeers === undefined ? {} : { maxPeers: flags.maxPeers }),
         upnp: flags.upnp,

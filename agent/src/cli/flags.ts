@@ -23,8 +23,10 @@ export interface JoinFlags {
   readonly signal: string;
   readonly lobby: string;
   readonly create: boolean;
+  /** Join the lobby, creating it first when it does not exist (everyone may run the same command). */
+  readonly createIfMissing: boolean;
   readonly password: string | undefined;
-  /** With --create: the lobby's member limit (undefined: the service's default). */
+  /** With --create or --create-if-missing: the member limit of a lobby we create (undefined: the service's default). */
   readonly maxPeers: number | undefined;
   readonly upnp: boolean;
   readonly stun: readonly Endpoint[];
@@ -127,6 +129,7 @@ function parseJoin(argv: readonly string[]): Command {
     signal: { type: 'string' },
     lobby: { type: 'string' },
     create: { type: 'boolean' },
+    'create-if-missing': { type: 'boolean' },
     password: { type: 'string' },
     'max-peers': { type: 'string' },
     upnp: { type: 'boolean' },
@@ -143,12 +146,17 @@ function parseJoin(argv: readonly string[]): Command {
   const signal = parseSignalUrl(v.signal);
   if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
   if (!LOBBY_NAME.test(v.lobby)) throw new CliUsageError(`--lobby must be 1..64 letters, digits, '.', '_' or '-', got '${v.lobby}'`, 'join');
+  if (v.create === true && v['create-if-missing'] === true) {
+    throw new CliUsageError('--create and --create-if-missing exclude each other (--create fails when the lobby exists; --create-if-missing joins it then)', 'join');
+  }
+  const creates = v.create === true || v['create-if-missing'] === true;
+  const createFlag = v.create === true ? '--create' : '--create-if-missing';
   // The service's rules (protocol lobby-code.ts): names it creates are lower case; joining takes
   // a name or a code such as ABCD-1234.
-  if (v.create === true && !isValidLobbyName(v.lobby)) {
-    throw new CliUsageError(`--lobby with --create must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got '${v.lobby}'`, 'join');
+  if (creates && !isValidLobbyName(v.lobby)) {
+    throw new CliUsageError(`--lobby with ${createFlag} must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got '${v.lobby}'`, 'join');
   }
-  if (v.create !== true && !isValidLobbyName(v.lobby) && normalizeLobbyCode(v.lobby) === undefined) {
+  if (!creates && !isValidLobbyName(v.lobby) && normalizeLobbyCode(v.lobby) === undefined) {
     throw new CliUsageError(`--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got '${v.lobby}'`, 'join');
   }
   const password = v.password as string | undefined;
@@ -159,7 +167,7 @@ function parseJoin(argv: readonly string[]): Command {
   if (typeof v['max-peers'] === 'string') {
     const t = v['max-peers'];
     if (!/^\d{1,2}$/.test(t) || Number(t) < 2 || Number(t) > MAX_MESH_PEERS) throw new CliUsageError(`--max-peers must be an integer 2..${MAX_MESH_PEERS}, got '${t}'`, 'join');
-    if (v.create !== true) throw new CliUsageError('--max-peers needs --create (the creator sets the lobby size)', 'join');
+    if (!creates) throw new CliUsageError('--max-peers needs --create or --create-if-missing (the creator sets the lobby size)', 'join');
     maxPeers = Number(t);
   }
   const bind = (v.bind as string | undefined) ?? '0.0.0.0';
@@ -187,6 +195,7 @@ function parseJoin(argv: readonly string[]): Command {
       signal,
       lobby: v.lobby,
       create: v.create === true,
+      createIfMissing: v['create-if-missing'] === true,
       password,
       maxPeers,
       upnp: v.upnp === true,

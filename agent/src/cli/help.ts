@@ -25,8 +25,10 @@ Options:
   --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required)
   --lobby NAME        lobby name: 1..64 letters, digits, '.', '_', '-' (required)
   --create            create the lobby (you become peer 1) instead of joining it
+  --create-if-missing join the lobby, creating it first if it does not exist yet: everyone
+                      may run the same command, in any order (one of them becomes peer 1)
   --password P        lobby password (1..128 characters)
-  --max-peers N       with --create: the lobby's member limit, 2..32 (default: the service's, 16)
+  --max-peers N       with --create(-if-missing): the member limit of a lobby you create, 2..32 (default: the service's, 16)
   --upnp              ask the router for a UPnP port mapping per link
   --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);
                       default: the signaling service's embedded STUN responder

@@ -20,7 +20,7 @@ describe('flags', () => {
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, password: 'pw', maxPeers: 8, upnp: true,
+          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', maxPeers: 8, upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
@@ -41,6 +41,13 @@ describe('flags', () => {
       expect(parseCommand(['join', '--help'])).to.deep.equal({ kind: 'help', topic: 'join' });
       expect(parseCommand(['help', 'signal'])).to.deep.equal({ kind: 'help', topic: 'signal' });
       expect(parseCommand(['signal', '-h'])).to.deep.equal({ kind: 'signal', argv: ['-h'] });
+    });
+
+    it('parses --create-if-missing, with --max-peers', () => {
+      const c = parseCommand([...base, '--create-if-missing', '--max-peers', '8']);
+      expect(c.kind === 'join' && [c.flags.create, c.flags.createIfMissing, c.flags.maxPeers]).to.deep.equal([false, true, 8]);
+      const d = parseCommand(base);
+      expect(d.kind === 'join' && d.flags.createIfMissing).to.equal(false);
     });
 
     it('accepts a lobby code for joining', () => {
@@ -83,7 +90,9 @@ describe('flags', () => {
       [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
       [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game', '--create'], "--lobby with --create must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got 'Game'"],
       [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game'], "--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got 'Game'"],
-      [[...base, '--max-peers', '8'], '--max-peers needs --create (the creator sets the lobby size)'],
+      [[...base, '--max-peers', '8'], '--max-peers needs --create or --create-if-missing (the creator sets the lobby size)'],
+      [[...base, '--create', '--create-if-missing'], '--create and --create-if-missing exclude each other (--create fails when the lobby exists; --create-if-missing joins it then)'],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'ABCD-1234', '--create-if-missing'], "--lobby with --create-if-missing must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got 'ABCD-1234'"],
       [[...base, '--create', '--max-peers', '33'], "--max-peers must be an integer 2..32, got '33'"],
       [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
       [['help', 'nope'], "no help for unknown command 'nope'"],

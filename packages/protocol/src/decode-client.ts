@@ -96,9 +96,15 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
     case 'lobby.join': {
       const lobby = r.str('lobby', 1, MAX_LOBBY_REF_LENGTH);
       const password = r.str('password', 1, MAX_PASSWORD_LENGTH, true);
+      const createIfMissing = r.bool('createIfMissing', true);
+      const maxPeers = r.int('maxPeers', 2, 4096, true);
+      // maxPeers only shapes a lobby this message may create.
+      if (maxPeers !== undefined && createIfMissing !== true) r.fail('maxPeers needs createIfMissing: true');
       if (r.error !== undefined) break;
       const m: LobbyJoinMessage = { type: 'lobby.join', rid, lobby: lobby! };
       setIfDefined(m, 'password', password);
+      setIfDefined(m, 'createIfMissing', createIfMissing);
+      setIfDefined(m, 'maxPeers', maxPeers);
       msg = m;
       break;
     }

@@ -44,8 +44,12 @@ export interface HelloMessage { type: 'hello'; rid: number; versions: number[]; 
 export interface ResumeMessage { type: 'resume'; rid: number; token: string }
 /** Create a lobby (server-generated code, or the requested `name` when free) and join it as id 1. */
 export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: string; password?: string; maxPeers?: number; mode?: LobbyMode }
-/** Join a lobby by code or name. */
-export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string }
+/**
+ * Join a lobby by code or name. With `createIfMissing` a lobby that does not exist yet is
+ * created under that name (mode mesh, `maxPeers` or the default, `password` as its password)
+ * and the sender becomes peer 1: everyone may run the same command, in any order.
+ */
+export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string; createIfMissing?: boolean; maxPeers?: number }
 /** Leave the current lobby (idempotent: answered `ok` when in none). */
 export interface LobbyLeaveMessage { type: 'lobby.leave'; rid: number }
 /** Owner only: admit nobody new. */

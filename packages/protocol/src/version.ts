@@ -10,7 +10,7 @@ export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
  * Optional features a side may offer in `hello.caps` / `welcome.caps`. Unknown capability
  * strings from a peer are ignored (forward compatibility), never an error.
  */
-export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view'] as const);
+export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing'] as const);
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -45,6 +45,19 @@ export interface CreateLobbyOptions {
   mode?: LobbyMode;
 }
 
+/** What `lobby.join` may ask for. */
+export interface JoinLobbyOptions {
+  password?: string;
+  /**
+   * Create the lobby (named as given, mode mesh; we become peer 1) when it does not exist yet,
+   * so every member may run the same command in any order. Needs the service's
+   * `create-if-missing` capability. Default false.
+   */
+  createIfMissing?: boolean;
+  /** With createIfMissing: the member limit of a lobby this join creates (2..maxPeersCap). */
+  maxPeers?: number;
+}
+
 /** Result of creating, joining or resuming a lobby. */
 export interface JoinedLobby {
   /** Our peer id: 1 for the creator, else 2..2³¹−1. */
@@ -284,11 +297,23 @@ export class SignalingClient {
   }
 
   /**
-   * Joins a lobby by code (any case, hyphens optional) or name.
-   * @throws SignalingError SIG_LOBBY_NOT_FOUND, SIG_LOBBY_FULL, SIG_LOBBY_SEALED, SIG_BAD_PASSWORD, SIG_ALREADY_IN_LOBBY, … (rejects)
+   * Joins a lobby by code (any case, hyphens optional) or name; with `createIfMissing`, creates
+   * it first when it does not exist (then `you` is 1).
+   * @throws SignalingError SIG_LOBBY_NOT_FOUND, SIG_LOBBY_FULL, SIG_LOBBY_SEALED, SIG_BAD_PASSWORD, SIG_ALREADY_IN_LOBBY, … (rejects);
+   *   SIG_CLIENT_PROTOCOL when createIfMissing is asked of a service without the `create-if-missing` capability
    */
-  async joinLobby(lobby: string, options: { password?: string } = {}): Promise<JoinedLobby> {
-    const msg = await this.#request(options.password === undefined ? { type: 'lobby.join', lobby } : { type: 'lobby.join', lobby, password: options.password });
+  async joinLobby(lobby: string, options: JoinLobbyOptions = {}): Promise<JoinedLobby> {
+    const req: Record<string, unknown> = { type: 'lobby.join', lobby };
+    if (options.password !== undefined) req.password = options.password;
+    if (options.createIfMissing === true) {
+      // An older service would ignore the field and answer SIG_LOBBY_NOT_FOUND: say why instead.
+      if (!this.caps.includes('create-if-missing')) {
+        throw new SignalingError('SIG_CLIENT_PROTOCOL', 'the signaling service does not offer create-if-missing (joining a lobby that may not exist yet)');
+      }
+      req.createIfMissing = true;
+      if (options.maxPeers !== undefined) req.maxPeers = options.maxPeers;
+    }
+    const msg = await this.#request(req);
     return this.#joined(msg);
   }
 

@@ -10,7 +10,7 @@ import {
   MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, normalizeLobbyCode, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
 import type {
-  ClientMessage, ErrorMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyJoinMessage, PairCandidatesMessage,
+  ClientMessage, ErrorMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
   PairResultMessage, PairStartMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
 } from '@meshpunch/protocol';
 import { constantTimeEqual, toBase64Url } from './bytes.js';
@@ -22,6 +22,16 @@ import { Lobby, Member, Pair, pairKey } from './lobby.js';
 import type { PairReport } from './lobby.js';
 import { SignalingMetrics } from './metrics.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** What a new lobby is made of: from lobby.create, or from a lobby.join with createIfMissing. */
+interface NewLobbySpec {
+  readonly name: string | undefined;
+  readonly password: string | undefined;
+  readonly maxPeers: number | undefined;
+  readonly mode: LobbyMode;
+  /** The request field that carried the name ('name' for lobby.create, 'lobby' for lobby.join). */
+  readonly nameField: 'name' | 'lobby';
+}
 
 /** Something the adapter must do. */
 export type CoreOutput =
@@ -338,20 +348,29 @@ export class SignalingCore {
 
   #onCreate(c: Connection, msg: LobbyCreateMessage): void {
     if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    this.#createLobby(c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name' });
+  }
+
+  /**
+   * Creates a lobby (under `spec.name` when free, else a drawn code) with `c` as peer 1 and
+   * answers lobby.joined; `nameField` is the request's field a bad name is reported against.
+   */
+  #createLobby(c: Connection, rid: number, spec: NewLobbySpec): void {
+    const { name, password, mode } = spec;
     if (this.#lobbies.size >= this.config.maxLobbies) {
-      return this.#error(c, msg.rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
+      return this.#error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
     }
-    const maxPeers = msg.maxPeers ?? this.config.defaultMaxPeers;
+    const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
     if (maxPeers > this.config.maxPeersCap) {
-      return this.#error(c, msg.rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
+      return this.#error(c, rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
     }
     let code: string | undefined;
-    if (msg.name !== undefined) {
-      if (!isValidLobbyName(msg.name)) {
-        return this.#error(c, msg.rid, 'SIG_BAD_MESSAGE', 'name must be 1..64 of a-z 0-9 . _ - starting with a letter or digit', { field: 'name' });
+    if (name !== undefined) {
+      if (!isValidLobbyName(name)) {
+        return this.#error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
       }
-      if (this.#lobbies.has(msg.name)) return this.#error(c, msg.rid, 'SIG_LOBBY_EXISTS', `a lobby named ${msg.name} already exists`);
-      code = msg.name;
+      if (this.#lobbies.has(name)) return this.#error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
+      code = name;
     } else {
       const bytes = new Uint8Array(LOBBY_CODE_RANDOM_BYTES);
       for (let i = 0; i < MAX_DRAWS && code === undefined; i++) {
@@ -359,20 +378,20 @@ export class SignalingCore {
         const candidate = encodeLobbyCode(bytes);
         if (!this.#lobbies.has(candidate)) code = candidate;
       }
-      if (code === undefined) return this.#error(c, msg.rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
+      if (code === undefined) return this.#error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
     let hash: Uint8Array | undefined;
     let salt: Uint8Array | undefined;
-    if (msg.password !== undefined) {
+    if (password !== undefined) {
       salt = new Uint8Array(SALT_BYTES);
       this.config.random(salt);
-      hash = this.config.hashSecret(msg.password, salt);
+      hash = this.config.hashSecret(password, salt);
     }
-    const lobby = new Lobby(code, msg.mode ?? 'mesh', maxPeers, hash, salt);
+    const lobby = new Lobby(code, mode, maxPeers, hash, salt);
     this.#lobbies.set(code, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#addMember(lobby, c, 1);
-    this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: 1, token: m.token, lobby: lobby.view() });
+    this.#send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
     this.#log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
   }
 
@@ -383,7 +402,12 @@ export class SignalingCore {
       const code = normalizeLobbyCode(msg.lobby);
       if (code !== undefined) lobby = this.#lobbies.get(code);
     }
-    if (lobby === undefined) return this.#error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
+    if (lobby === undefined) {
+      // createIfMissing: the first of several identical joins creates the lobby (one message,
+      // so two of them can never both create it); it needs a name, as lobby.create does.
+      if (msg.createIfMissing === true) return this.#createLobby(c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby' });
+      return this.#error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
+    }
     if (lobby.sealed) return this.#error(c, msg.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
     if (lobby.passwordHash !== undefined) {
       const ok = msg.password !== undefined && constantTimeEqual(this.config.hashSecret(msg.password, lobby.salt!), lobby.passwordHash);
