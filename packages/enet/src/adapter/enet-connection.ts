@@ -106,8 +106,11 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   #autoService = false;
   #waiters: Waiter[] = [];
   #peers = new Set<ENetPacketPeer>();
-  /** The core encodes every datagram here (one buffer, so the core keeps one DataView). */
-  #scratch = Buffer.allocUnsafe(MAX_DATAGRAM_SIZE);
+  /**
+   * The core encodes every datagram here and it is sent from here without a copy; replaced
+   * only when node:dgram queued a send that still references it (see #transmit).
+   */
+  #scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
   #to: CoreEndpoint = { address: '', port: 0 };
   #from: CoreEndpoint = { address: '', port: 0 };
   #statBase = [0, 0, 0, 0];
@@ -119,6 +122,11 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   sendErrors = 0;
   /** Datagrams dropped because `intercept` threw. */
   interceptErrors = 0;
+  /**
+   * Times node:dgram queued a datagram instead of sending it at once, so its bytes could not
+   * be reused (the kernel send buffer was full); each costs one fresh scratch buffer.
+   */
+  queuedScratchSwaps = 0;
 
   /** @internal PeerOwner */
   get coreOrNull(): HostCore | null {
@@ -585,17 +593,24 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const socket = this.#socket;
     if (core === null || socket === null) return;
     const to = this.#to;
-    const scratch = this.#scratch;
+    let scratch = this.#scratch;
     const now = nowMs();
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
       const n = core.pollTransmit(now, scratch, to);
       if (n === 0) return;
-      // node:dgram may read the bytes after send() returns (STYLE.md §5 rule 6): copy them into
-      // a small Buffer from Node's slab. Sending without a callback skips a tick per datagram;
-      // send errors surface as socket 'error' events, which are counted.
-      const buf = Buffer.allocUnsafe(n);
-      scratch.copy(buf, 0, 0, n);
-      socket.send(buf, to.port, this.#wireAddress(to.address));
+      // Zero-copy send from the scratch buffer. node:dgram may read the bytes after send()
+      // returns (STYLE.md §5 rule 6), but only when it queued the datagram: a send that
+      // completed synchronously (the usual case; the literal lookup answers at once, so the
+      // write is tried inside send()) keeps no reference. When the socket's send queue is not
+      // empty afterwards, the queued request owns this scratch, so the core gets a fresh one.
+      // No callback: it would cost a tick per datagram. Failed sends are not reported by
+      // node:dgram without a callback; the peer's retransmission timer covers them.
+      socket.send(new Uint8Array(scratch.buffer, scratch.byteOffset, n), to.port, this.#wireAddress(to.address));
+      if (socket.getSendQueueCount() > 0) {
+        scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
+        this.#scratch = scratch;
+        this.queuedScratchSwaps++;
+      }
     }
     this.scheduleFlush();
   }

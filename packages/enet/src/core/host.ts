@@ -10,6 +10,7 @@ import { windowForBandwidth } from './window.js';
 import { clampChannelLimit, resolveHostCoreOptions, type ChecksumFunction, type Compressor, type HostCoreConfig, type HostCoreOptions } from './config.js';
 import { OutgoingCommand } from './commands.js';
 import { SendPacer } from './pacing.js';
+import { PayloadSlab } from './payload-slab.js';
 import { Deque } from './deque.js';
 import { CoreEvent, PacketFlag } from './events.js';
 import { MAX_DATAGRAM_SIZE } from './constants.js';
@@ -77,6 +78,8 @@ export class HostCore {
   readonly pacer = new SendPacer();
   /** @internal Buffer for connectID randomness. */
   readonly randomBytes = new Uint8Array(4);
+  /** @internal Where `send` copies small packets (payload-slab.ts). */
+  readonly payloadSlab = new PayloadSlab();
   #pool: OutgoingCommand[] = [];
   #urgent = new Deque<UrgentDatagram>(8);
   #cursor = 0;
@@ -270,7 +273,7 @@ export class HostCore {
   send(peer: Peer, channelID: number, data: Uint8Array, flags: number): boolean {
     if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || data.length > this.config.maximumPacketSize) return false;
     // A real copy even for a Node Buffer (whose slice() is a view): callers may reuse `data`.
-    return this.#sendOwned(peer, channelID, new Uint8Array(data), flags);
+    return this.#sendOwned(peer, channelID, this.payloadSlab.copy(data), flags);
   }
 
   /** `send` of bytes the core owns (queued commands only read them, so peers may share them). */
@@ -339,7 +342,7 @@ export class HostCore {
 
   /** Queues `data` to every connected peer (libenet enet_host_broadcast). */
   broadcast(channelID: number, data: Uint8Array, flags: number): void {
-    const copy = new Uint8Array(data); // one copy shared by every peer's commands
+    const copy = this.payloadSlab.copy(data); // one copy shared by every peer's commands
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[i]!;
       if (peer.state === PeerState.Connected) this.#sendOwned(peer, channelID, copy, flags);

@@ -135,6 +135,10 @@ describe('ENetConnection compression and checksum', function () {
       b.setChecksum(null);
       const dropped = a.statistics!.droppedBadChecksum;
       peer.send(1, new Uint8Array([4]), FLAG_RELIABLE);
+      // Out now: b, which no longer expects checksums, misreads a's next datagrams (the CRC
+      // bytes parse as commands, sometimes a DISCONNECT) and could drop the peer before its
+      // own flush ran.
+      b.flush();
       // Bounded wait (3 s) that ends as soon as the first unchecksummed datagram is dropped: a
       // fixed 300 ms window was too short when the machine is loaded.
       const end = Date.now() + 3000;
