@@ -7,7 +7,11 @@ import { readFileSync } from 'node:fs';
 import { trace } from '../adapter/trace.js';
 import type { CliCommands } from './main.js';
 
+/** Set by the bundler (scripts/bundle.mjs) to agent/package.json's version: a bundle has no package.json next to it. */
+declare const __MESHPUNCH_VERSION__: string | undefined;
+
 function packageVersion(): string {
+  if (typeof __MESHPUNCH_VERSION__ === 'string') return __MESHPUNCH_VERSION__;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? '0.0.0';
