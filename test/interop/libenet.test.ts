@@ -1,7 +1,7 @@
 // Wire compatibility of @meshpunch/enet with the real libenet 1.3.17 (Debian), driven through the
 // C harness in harness/enet-harness.c: every case runs with libenet as server and our client,
 // and with our server and libenet as client (issue 2 §3 interop, issue 3 sessions).
-import { ENetConnection, EventType, FLAG_RELIABLE, HostStatistic, PeerStatistic, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, crc32, type ENetEvent, type ENetPacketPeer } from '@meshpunch/enet';
+import { ENetConnection, EventType, FLAG_RELIABLE, HostStatistic, PeerState, PeerStatistic, FLAG_UNRELIABLE_FRAGMENT, FLAG_UNSEQUENCED, crc32, type ENetEvent, type ENetPacketPeer } from '@meshpunch/enet';
 import { expect } from 'chai';
 import { HarnessPeer, killAllHarnesses, requireHarness, type HarnessEvent } from './support/harness.js';
 import { pattern } from './support/pattern.js';
@@ -110,8 +110,9 @@ function checkDelivery(sent: Sent[], got: Array<{ channel: number; crc: number }
   }
 }
 
-async function ourSendsArrive(s: Session, sent: Sent[]): Promise<void> {
+async function ourSendsArrive(s: Session, sent: Sent[], afterSend?: () => void): Promise<void> {
   for (const p of sent) s.peer.send(p.channel, pattern(p.size, p.seed), p.flags);
+  afterSend?.();
   const relCount = sent.filter((p) => p.flags === FLAG_RELIABLE).length;
   // Reliable ones are what must arrive; wait for them, then a little for stragglers.
   const relCrcs = new Set(sent.filter((p) => p.flags === FLAG_RELIABLE).map(crcOf));
@@ -127,8 +128,9 @@ async function ourSendsArrive(s: Session, sent: Sent[]): Promise<void> {
   for (const g of got) expect(g.peer).to.equal(s.libPeer);
 }
 
-async function libSendsArrive(s: Session, sent: Sent[]): Promise<void> {
-  for (const p of sent) await s.lib.cmd(`send ${s.libPeer} ${p.channel} ${p.flags} ${p.size} ${p.seed}`);
+async function libSendsArrive(s: Session, sent: Sent[], send?: () => Promise<unknown>): Promise<void> {
+  if (send !== undefined) await send();
+  else for (const p of sent) await s.lib.cmd(`send ${s.libPeer} ${p.channel} ${p.flags} ${p.size} ${p.seed}`);
   const relCrcs = new Set(sent.filter((p) => p.flags === FLAG_RELIABLE).map(crcOf));
   const t0 = Date.now();
   const have = (): ENetEvent[] => s.pump.events.filter((e) => e.type === EventType.RECEIVE);
@@ -187,6 +189,39 @@ describe('interop with libenet 1.3.17', function () {
         const s = await connectSession(dir, { connectData: 0xdeadbeef });
         await ourSendsArrive(s, mix(1));
         await libSendsArrive(s, mix(1000));
+      });
+
+      it('takes our datagrams of more than 32 commands (packed to the MTU) and their 100+ ACKs', async () => {
+        const s = await connectSession(dir);
+        const burst: Sent[] = [];
+        for (let i = 0; i < 300; i++) burst.push({ channel: i % 2, flags: FLAG_RELIABLE, size: 8, seed: 5000 + i });
+        s.host.popStatistic(HostStatistic.TOTAL_SENT_PACKETS);
+        let datagrams = -1;
+        await ourSendsArrive(s, burst, () => {
+          s.host.flush();
+          datagrams = s.host.popStatistic(HostStatistic.TOTAL_SENT_PACKETS);
+        });
+        // 300 × 14 bytes go in 4 datagrams of ~99 commands; libenet's own sender would need 10.
+        expect(datagrams).to.be.within(1, 5);
+        // libenet queues 300 at once and sends them 32 to a datagram (10 datagrams). Blocking
+        // our event loop for 150 ms lets them pile up in the socket buffer (with libenet's
+        // loopback retransmissions, its RTO being a few ms), so a turn reads many and we ACK
+        // them in datagrams of up to 174 ACKs, which libenet must accept.
+        const back: Sent[] = [];
+        for (let i = 0; i < 300; i++) back.push({ channel: 0, flags: FLAG_RELIABLE, size: 8, seed: 9000 + i });
+        s.host.popStatistic(HostStatistic.TOTAL_SENT_PACKETS);
+        s.host.popStatistic(HostStatistic.TOTAL_SENT_DATA);
+        await libSendsArrive(s, back, async () => {
+          await s.lib.cmd(`sendn ${s.libPeer} 0 ${FLAG_RELIABLE} 8 9000 300`);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+        });
+        const ackDatagrams = s.host.popStatistic(HostStatistic.TOTAL_SENT_PACKETS);
+        // Datagrams of at most 32 ACKs are at most 4 + 32 × 8 = 260 bytes.
+        expect(s.host.popStatistic(HostStatistic.TOTAL_SENT_DATA), `bytes in ${ackDatagrams} ACK datagrams`).to.be.above(ackDatagrams * 260);
+        await s.pump.idle(300);
+        expect(s.peer.getState()).to.equal(PeerState.CONNECTED);
+        // Nothing left unacknowledged on libenet's side: it would still be retransmitting.
+        expect(s.lib.events.filter((e) => e.type === 'disconnect')).to.have.length(0);
       });
 
       it('moves 3 000-byte and 1 MB reliable packets (fragments) both ways', async () => {

@@ -1,7 +1,7 @@
 // Core: host options, their validation and the frozen config, plus the two optional wire
 // transforms a host can plug in — checksum (§2.2) and compressor (§2.3) of enet-protocol.md.
 import {
-  HOST_DEFAULT_MAXIMUM_PACKET_SIZE, HOST_DEFAULT_MAXIMUM_WAITING_DATA, HOST_DEFAULT_MTU,
+  HOST_DEFAULT_MAXIMUM_PACKET_SIZE, HOST_DEFAULT_MAXIMUM_WAITING_DATA, HOST_DEFAULT_MTU, MAX_COMMANDS_PER_DATAGRAM,
   PROTOCOL_MAXIMUM_CHANNEL_COUNT, PROTOCOL_MAXIMUM_MTU, PROTOCOL_MAXIMUM_PEER_ID, PROTOCOL_MINIMUM_MTU,
 } from './constants.js';
 import { CoreUsageError } from './usage-error.js';
@@ -44,6 +44,14 @@ export interface HostCoreOptions {
   maxOutgoingCommands?: number;
   /** Datagrams queued by disconnectNow awaiting pollTransmit; beyond this they are dropped. Default 4096. */
   maxUrgentDatagrams?: number;
+  /**
+   * Most commands packed into one datagram, 1..1024. libenet stops at 32
+   * (ENET_PROTOCOL_MAXIMUM_PACKET_COMMANDS, the size of its send iovec array, not a wire rule:
+   * its receiver reads commands until the datagram ends). Default 1024, i.e. only the MTU
+   * limits a datagram: 172 ACKs fit in one instead of 32, so a burst of small packets costs
+   * the receiver a fifth of the ACK datagrams (issue #3). 32 reproduces libenet's datagrams.
+   */
+  maxCommandsPerDatagram?: number;
 }
 
 /** Validated, frozen host configuration. */
@@ -62,6 +70,7 @@ export interface HostCoreConfig {
   readonly maxPendingAcknowledgements: number;
   readonly maxOutgoingCommands: number;
   readonly maxUrgentDatagrams: number;
+  readonly maxCommandsPerDatagram: number;
 }
 
 function intIn(name: string, v: number | undefined, def: number, lo: number, hi: number): number {
@@ -98,5 +107,6 @@ export function resolveHostCoreOptions(o: HostCoreOptions): HostCoreConfig {
     maxPendingAcknowledgements: intIn('maxPendingAcknowledgements', o.maxPendingAcknowledgements, 8192, 1, 1 << 24),
     maxOutgoingCommands: intIn('maxOutgoingCommands', o.maxOutgoingCommands, 131072, 1, 1 << 26),
     maxUrgentDatagrams: intIn('maxUrgentDatagrams', o.maxUrgentDatagrams, 4096, 1, 1 << 20),
+    maxCommandsPerDatagram: intIn('maxCommandsPerDatagram', o.maxCommandsPerDatagram, MAX_COMMANDS_PER_DATAGRAM, 1, MAX_COMMANDS_PER_DATAGRAM),
   });
 }

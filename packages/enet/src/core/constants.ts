@@ -5,8 +5,10 @@
 export const PROTOCOL_MINIMUM_MTU = 576;
 /** §1, §2.5: upper MTU clamp and libenet's receive buffer size (bytes). */
 export const PROTOCOL_MAXIMUM_MTU = 4096;
-/** §2.5: commands a sender packs into one datagram at most. */
+/** §2.5: commands libenet's sender packs into one datagram at most (its iovec array size). */
 export const PROTOCOL_MAXIMUM_PACKET_COMMANDS = 32;
+/** Commands in the largest datagram (MAXIMUM_MTU / PING's 4 bytes): the `maxCommandsPerDatagram` cap. */
+export const MAX_COMMANDS_PER_DATAGRAM = 1024;
 /** §1: window size clamp (bytes). */
 export const PROTOCOL_MINIMUM_WINDOW_SIZE = 4096;
 export const PROTOCOL_MAXIMUM_WINDOW_SIZE = 65536;

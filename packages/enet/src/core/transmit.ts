@@ -2,8 +2,7 @@
 // §10 send pass) and retransmission timeouts (§7.2). Writes straight into the caller's buffer.
 import {
   HEADER_FLAG_COMPRESSED, HEADER_FLAG_SENT_TIME, MAX_DATAGRAM_SIZE, HEADER_SESSION_SHIFT, PEER_PACKET_THROTTLE_COUNTER, PEER_PACKET_THROTTLE_SCALE,
-  PEER_RELIABLE_WINDOW_SIZE, PEER_RELIABLE_WINDOWS, PEER_FREE_RELIABLE_WINDOWS, PROTOCOL_MAXIMUM_PACKET_COMMANDS,
-  PROTOCOL_MAXIMUM_PEER_ID,
+  PEER_RELIABLE_WINDOW_SIZE, PEER_RELIABLE_WINDOWS, PEER_FREE_RELIABLE_WINDOWS, PROTOCOL_MAXIMUM_PEER_ID,
 } from './constants.js';
 import type { Channel } from './channel.js';
 import type { OutgoingCommand } from './commands.js';
@@ -60,7 +59,7 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
   let canPing = packOutgoing(host, peer, tx, now);
   if (canPing && peer.state === PeerState.Connected && peer.sentReliableCommands.length === 0
     && now - peer.lastReceiveTime >= peer.pingInterval && tx.mtu - tx.packetSize >= COMMAND_SIZES[Command.Ping]!
-    && tx.commandCount < PROTOCOL_MAXIMUM_PACKET_COMMANDS) {
+    && tx.commandCount < host.config.maxCommandsPerDatagram) {
     host.ping(peer);
     canPing = packOutgoing(host, peer, tx, now);
   }
@@ -118,7 +117,7 @@ function writeAcknowledgements(host: HostCore, peer: Peer, tx: TxState): void {
   const view = tx.view;
   const size = COMMAND_SIZES[Command.Acknowledge]!;
   while (acks.length > 0) {
-    if (tx.commandCount >= PROTOCOL_MAXIMUM_PACKET_COMMANDS || tx.mtu - tx.packetSize < size) {
+    if (tx.commandCount >= host.config.maxCommandsPerDatagram || tx.mtu - tx.packetSize < size) {
       peer.continueSending = true;
       return;
     }
@@ -196,7 +195,7 @@ function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boo
       idx++;
       continue;
     }
-    if (tx.commandCount >= PROTOCOL_MAXIMUM_PACKET_COMMANDS || tx.mtu - tx.packetSize < size + payload) {
+    if (tx.commandCount >= host.config.maxCommandsPerDatagram || tx.mtu - tx.packetSize < size + payload) {
       peer.continueSending = true;
       break;
     }

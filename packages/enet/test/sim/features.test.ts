@@ -72,15 +72,39 @@ describe('HostCore features (sim)', function () {
     expect(pa.roundTripTime).to.be.greaterThan(0);
   });
 
-  it('packs many small commands into one datagram, at most 32 per datagram', () => {
-    const p = makePair(seedFromEnv(4007));
-    const { pa } = connectPair(p);
-    for (let i = 0; i < 100; i++) p.a.core.send(pa, 0, Uint8Array.of(i), 0);
+  it('packs small commands until the MTU by default, and at most maxCommandsPerDatagram when set (32 = libenet)', () => {
     const out = new Uint8Array(4096);
     const to = { address: '', port: 0 };
-    const n = p.a.core.pollTransmit(p.driver.now, out, to);
-    const dg = decodeDatagram(out.subarray(0, n)).datagram!;
-    expect(dg.commands.length).to.equal(32);
+    const firstDatagram = (cap: number | undefined): number => {
+      const p = makePair(seedFromEnv(4007), {}, cap === undefined ? {} : { maxCommandsPerDatagram: cap });
+      const { pa } = connectPair(p);
+      for (let i = 0; i < 100; i++) p.a.core.send(pa, 0, Uint8Array.of(i), 0);
+      const n = p.a.core.pollTransmit(p.driver.now, out, to);
+      expect(n).to.be.at.most(1400);
+      return decodeDatagram(out.subarray(0, n)).datagram!.commands.length;
+    };
+    // 100 SEND_UNRELIABLE of 1 byte are 900 bytes: one datagram by default.
+    expect(firstDatagram(undefined)).to.equal(100);
+    expect(firstDatagram(32)).to.equal(32);
+    expect(firstDatagram(7)).to.equal(7);
+  });
+
+  it('acknowledges a burst of small reliable packets with ACK datagrams filled to the MTU', () => {
+    const p = makePair(seedFromEnv(4009));
+    const { pa } = connectPair(p);
+    for (let i = 0; i < 400; i++) p.a.core.send(pa, 0, Uint8Array.of(i), PacketFlag.Reliable);
+    const acksPerDatagram: number[] = [];
+    const orig = p.b.core.pollTransmit.bind(p.b.core);
+    p.b.core.pollTransmit = (now, buf, dest) => {
+      const n = orig(now, buf, dest);
+      if (n > 0) acksPerDatagram.push(decodeDatagram(buf.subarray(0, n)).datagram!.commands.filter((c) => (c.command & 0x0f) === 1).length);
+      return n;
+    };
+    p.runUntil(() => p.b.count('receive') === 400);
+    p.runFor(200);
+    // 174 ACKs of 8 bytes fit in 1400 − 4; libenet would send 13 datagrams of 32.
+    expect(acksPerDatagram.reduce((a, b) => a + b, 0)).to.be.at.least(400);
+    expect(Math.max(...acksPerDatagram)).to.be.within(33, 174);
   });
 
   it('copies what send() is given, so a reused Buffer does not change queued packets', () => {
