@@ -37,9 +37,13 @@ const AUTO_POLL_FALLBACK_MS = 50;
 
 /** The EventEmitter side of an ENetConnection in autoService mode. */
 interface HostEmitter {
-  on(name: 'connect' | 'disconnect' | 'receive', fn: (ev: EventShape) => void): unknown;
-  off(name: 'connect' | 'disconnect' | 'receive', fn: (ev: EventShape) => void): unknown;
+  on(name: HostEventName, fn: (ev: EventShape) => void): unknown;
+  off(name: HostEventName, fn: (ev: EventShape) => void): unknown;
 }
+
+/** What an autoService host emits: its three ENet events and 'error' (EventType.ERROR, a socket failure). */
+type HostEventName = 'connect' | 'disconnect' | 'receive' | 'error';
+const HOST_EVENT_NAMES: readonly HostEventName[] = ['connect', 'disconnect', 'receive', 'error'];
 
 /** Counters for bad input and refused work; never reset. */
 export interface ENetMultiplayerPeerStats {
@@ -557,9 +561,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       if (this.hosts.get(key) === host) this.handleEvent(key, ev);
     };
     this.listened.set(host, fn);
-    em.on('connect', fn);
-    em.on('disconnect', fn);
-    em.on('receive', fn);
+    // 'error' too: a socket failure closes a client or server and drops a mesh link (§2.6).
+    for (const name of HOST_EVENT_NAMES) em.on(name, fn);
     // Switching autoService on emits what is already queued, through `fn`.
     host.autoService = true;
   }
@@ -570,9 +573,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.listened.delete(host);
     host.autoService = false;
     const em = host as unknown as HostEmitter;
-    em.off('connect', fn);
-    em.off('disconnect', fn);
-    em.off('receive', fn);
+    for (const name of HOST_EVENT_NAMES) em.off(name, fn);
   }
 
   private store(from: number, ev: EventShape): void {

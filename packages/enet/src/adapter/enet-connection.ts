@@ -10,6 +10,10 @@
 //     the switch (emitted synchronously by the setter, so attach listeners first); an event
 //     type nobody listens to is dropped, as any unheard EventEmitter event.
 //     `service()`/`serviceSync()` then return NONE.
+// Socket failure (godot-enet.md §5.4: libenet's service result < 0 → EVENT_ERROR): a socket
+// 'error' or a failed send (sampled, see SEND_PROBE_INTERVAL_MS) makes the next service()/serviceSync() return one ERROR event (a
+// waiting service(timeout) gets it at once; autoService emits it as 'error' when listened to).
+// A socket closed underneath makes every service() return ERROR until destroy().
 // Either way the network is serviced continuously: datagrams go to the core the moment they
 // arrive and one timer runs ACKs, retransmissions and pings between service() calls.
 import { randomFillSync } from 'node:crypto';
@@ -40,6 +44,8 @@ export interface ENetEvent {
   packet?: Uint8Array;
   /** RECEIVE only: FLAG_RELIABLE / FLAG_UNSEQUENCED / FLAG_UNRELIABLE_FRAGMENT or 0. */
   flags?: number;
+  /** ERROR only (meshpunch extension): code ENET_SOCKET_ERROR, `cause` is Node's socket error. */
+  error?: ENetError;
 }
 
 /** Typed listener map for autoService mode. */
@@ -47,6 +53,8 @@ export interface ENetConnectionEvents {
   connect: [event: ENetEvent];
   disconnect: [event: ENetEvent];
   receive: [event: ENetEvent];
+  /** A socket failure (type ERROR); emitted only while someone listens, so it never throws. */
+  error: [event: ENetEvent];
 }
 
 /** Source of an intercepted datagram. */
@@ -60,6 +68,13 @@ export interface DatagramSource {
  * cap keeps one drain from monopolising the event loop; the rest goes on the next turn.
  */
 const MAX_TRANSMITS_PER_DRAIN = 4096;
+
+/**
+ * At most one ENet datagram per this many ms is sent with a callback, the only way node:dgram
+ * reports a failed send. 1 s: a failing socket surfaces well inside ENet's smallest peer timeout
+ * (5 000 ms), at the cost of one deferred send per second instead of one per datagram.
+ */
+const SEND_PROBE_INTERVAL_MS = 1000;
 
 const NONE_EVENT: Readonly<ENetEvent> = Object.freeze({ type: EventType.NONE, data: 0, channel: 0 });
 
@@ -80,6 +95,11 @@ function intArg(name: string, v: number, lo: number, hi: number): number {
     throw new ENetError('ERR_INVALID_PARAMETER', `${name} must be an integer ${lo}..${hi}, got ${String(v)}`, { argument: name, got: v, min: lo, max: hi });
   }
   return v;
+}
+
+/** A raw datagram for socketSend: a Uint8Array within UDP's IPv4 payload limit (65 507 bytes). */
+function checkDatagram(bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length > 65507) throw new ENetError('ERR_INVALID_PARAMETER', `bytes must be a Uint8Array of at most 65507 bytes`, { argument: 'bytes' });
 }
 
 interface Waiter {
@@ -118,6 +138,16 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   #lastSource = '';
   #lastWireIn = '';
   #lastWireOut = '';
+  /** A socket failure not yet reported by service() (transient: reported once). */
+  #socketError: ENetError | null = null;
+  /** Set when the socket closed underneath: every service() reports it until destroy(). */
+  #socketClosed: ENetError | null = null;
+  /** When the next ENet datagram is sent with a callback (ms, nowMs clock). */
+  #sendProbeAt = 0;
+  /** The probe send's callback, made once per host (no closure per send). */
+  readonly #onProbeSent = (err: Error | null): void => {
+    if (err) this.#onSocketError(err);
+  };
   /** Socket errors (failed sends) seen so far. */
   sendErrors = 0;
   /** Datagrams dropped because `intercept` threw. */
@@ -191,8 +221,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       random: (out) => randomFillSync(out),
     });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, rinfo.port));
-    socket.on('error', () => {
-      this.sendErrors++;
+    socket.on('error', (err) => this.#onSocketError(err));
+    socket.on('close', () => {
+      // destroy() forgets the socket before closing it; any other close is a failure.
+      if (this.#socket === socket) this.#onSocketClosed();
     });
   }
 
@@ -271,17 +303,23 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /**
    * Starts connecting to `address:port` (IP literal or "localhost") with `channels` channels
    * (0 = 255) and the 32-bit `data` the remote sees in its CONNECT event. Returns the peer in
-   * state CONNECTING at once; use `connectToHostAsync` for host names.
-   * @throws ENetError ERR_UNCONFIGURED without a host, ERR_INVALID_PARAMETER for bad arguments
-   * or an address family the socket cannot reach, ERR_CANT_RESOLVE for a host name,
-   * ERR_CANT_CREATE when every peer slot is in use.
+   * state CONNECTING at once; use `connectToHostAsync` for host names. As Godot
+   * (godot-enet.md §5.3), a host that already has a peer (connecting, connected or
+   * disconnecting; incoming or outgoing) connects to nothing else: one host, one peer.
+   * @throws ENetError ERR_UNCONFIGURED without a host, ERR_ALREADY_IN_USE when the host already
+   * has a peer, ERR_INVALID_PARAMETER for bad arguments or an address family the socket cannot
+   * reach, ERR_CANT_RESOLVE for a host name, ERR_CANT_CREATE when every peer slot is in use.
    */
   connectToHost(address: string, port: number, channels = 0, data = 0): ENetPacketPeer {
     const core = this.#requireCore('connectToHost');
+    const has = this.#activePeerCount();
+    if (has > 0) {
+      throw new ENetError('ERR_ALREADY_IN_USE', `connectToHost needs a host without peers (Godot: "already connected to a peer"), this one has ${has}`, { peers: has });
+    }
     intArg('port', port, 1, 65535);
     intArg('channels', channels, 0, 255);
     const u = toU32('data', data);
-    let addr = address === 'localhost' ? (this.#family === 6 && !this.#dualStack ? '::1' : '127.0.0.1') : canonicalAddress(address);
+    let addr = this.#literal(address);
     if (addr === null) throw new ENetError('ERR_CANT_RESOLVE', `connectToHost takes an IP address, got ${JSON.stringify(address)}; use connectToHostAsync for host names`, { address });
     if (!this.#reachable(addr)) {
       throw new ENetError('ERR_INVALID_PARAMETER', `address ${addr} is IPv${familyOf(addr)} but the host socket is IPv${this.#family} only`, { address: addr, family: this.#family });
@@ -301,20 +339,37 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    * @throws ENetError ERR_CANT_RESOLVE when the name does not resolve, plus connectToHost's codes.
    */
   async connectToHostAsync(address: string, port: number, channels = 0, data = 0): Promise<ENetPacketPeer> {
-    if (canonicalAddress(address) !== null || address === 'localhost') return this.connectToHost(address, port, channels, data);
-    let resolved: string;
+    return this.connectToHost(await this.#resolve(address), port, channels, data);
+  }
+
+  /** Wrappers still attached and not DISCONNECTED (Godot's `peers` after its inactive sweep). */
+  #activePeerCount(): number {
+    let n = 0;
+    for (const p of this.#peers) if (p.isActive()) n++;
+    return n;
+  }
+
+  /** An IP literal (canonical) or "localhost" in the socket's family; null for a host name. */
+  #literal(address: string): string | null {
+    if (address === 'localhost') return this.#family === 6 && !this.#dualStack ? '::1' : '127.0.0.1';
+    return canonicalAddress(address);
+  }
+
+  /** `address` itself when it is a literal, else its node:dns lookup in the socket's family. */
+  async #resolve(address: string): Promise<string> {
+    if (this.#literal(address) !== null) return address;
     try {
       const family = this.#dualStack ? 0 : this.#family;
-      resolved = (await lookup(address, { family })).address;
+      return (await lookup(address, { family })).address;
     } catch (err) {
       throw new ENetError('ERR_CANT_RESOLVE', `cannot resolve host name ${JSON.stringify(address)}`, { address }, err);
     }
-    return this.connectToHost(resolved, port, channels, data);
   }
 
   /**
    * Waits up to `timeoutMs` (0 = do not wait) for the next event. Due timers run and queued
-   * output is flushed first. Resolves NONE on timeout, in autoService mode, or on destroy.
+   * output is flushed first. Resolves NONE on timeout, in autoService mode, or on destroy;
+   * ERROR (with `error`) after a socket failure (see serviceSync).
    * @throws ENetError ERR_UNCONFIGURED without a host; ERR_INVALID_PARAMETER for a bad timeout.
    */
   async service(timeoutMs = 0): Promise<ENetEvent> {
@@ -335,7 +390,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /**
    * Synchronous service: returns the next queued event; when none is queued, runs due timers,
    * flushes output and returns what that produced, or NONE (always NONE in autoService mode).
-   * For frame-driven loops (Godot's `poll()`): call it until it returns NONE.
+   * For frame-driven loops (Godot's `poll()`): call it until it returns NONE or ERROR.
+   * Godot returns EVENT_ERROR when libenet's service fails (godot-enet.md §5.4); here that is
+   * the socket failing: after a socket 'error' or a failed send (ENet's sends are checked once
+   * per SEND_PROBE_INTERVAL_MS, 1 s, as node:dgram reports nothing else) the next call returns one ERROR
+   * (queued events first), and once the socket closed underneath every call returns ERROR until
+   * `destroy()`. The event's `error` says why (ENET_SOCKET_ERROR, `cause` = Node's error).
    * @throws ENetError ERR_UNCONFIGURED without a host.
    */
   serviceSync(): ENetEvent {
@@ -344,6 +404,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       // libenet's service returns an already-dispatched event at once, without I/O (§10).
       const queued = this.#nextEvent();
       if (queued !== undefined) return queued;
+      const failed = this.#takeSocketError();
+      if (failed !== undefined) return failed;
     }
     const now = nowMs();
     const t = core.pollTimeout();
@@ -399,26 +461,51 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   }
 
   /**
-   * Sends a raw (non-ENet) datagram from the host's socket — NAT punching, STUN.
-   * @throws ENetError ERR_UNCONFIGURED, ERR_INVALID_PARAMETER for a bad address, port or size.
+   * Sends a raw (non-ENet) datagram from the host's socket — NAT punching, STUN. `address` is
+   * an IP literal or "localhost"; Godot's `socket_send` also resolves host names, which needs
+   * an await here: use `socketSendAsync`. A send that fails (or a socket already closed) is
+   * only counted in `sendErrors`: Godot's `socket_send` prints an error and returns, and a punch
+   * probe to an unroutable candidate must not fail the host (ENet's own sends do, see serviceSync).
+   * @throws ENetError ERR_UNCONFIGURED, ERR_CANT_RESOLVE for a host name, ERR_INVALID_PARAMETER
+   * for a bad port or size or an address family the socket cannot reach.
    */
   socketSend(address: string, port: number, bytes: Uint8Array): void {
     this.#requireCore('socketSend');
     intArg('port', port, 1, 65535);
-    const addr = canonicalAddress(address);
-    if (addr === null) throw new ENetError('ERR_INVALID_PARAMETER', `address must be an IP address, got ${JSON.stringify(address)}`, { argument: 'address', got: address });
+    const addr = this.#literal(address);
+    if (addr === null) throw new ENetError('ERR_CANT_RESOLVE', `socketSend takes an IP address, got ${JSON.stringify(address)}; use socketSendAsync for host names`, { address });
     if (!this.#reachable(addr)) throw new ENetError('ERR_INVALID_PARAMETER', `address ${addr} is IPv${familyOf(addr)} but the host socket is IPv${this.#family} only`, { address: addr });
-    if (!(bytes instanceof Uint8Array) || bytes.length > 65507) throw new ENetError('ERR_INVALID_PARAMETER', `bytes must be a Uint8Array of at most 65507 bytes`, { argument: 'bytes' });
+    checkDatagram(bytes);
+    const socket = this.#socket;
+    if (socket === null) {
+      this.sendErrors++;
+      return;
+    }
     const copy = Buffer.from(bytes);
-    this.#socket!.send(copy, port, this.#wireAddress(addr), (err) => {
+    socket.send(copy, port, this.#wireAddress(addr), (err) => {
       if (err) this.sendErrors++;
     });
   }
 
-  /** The bound UDP port. @throws ENetError ERR_UNCONFIGURED */
+  /**
+   * `socketSend` after resolving a host name (node:dns lookup, family matching the socket), as
+   * Godot's `socket_send` does (godot-enet.md §5.5). Arguments are checked and the bytes
+   * copied before the lookup.
+   * @throws ENetError ERR_CANT_RESOLVE when the name does not resolve, plus socketSend's codes (rejects).
+   */
+  async socketSendAsync(address: string, port: number, bytes: Uint8Array): Promise<void> {
+    this.#requireCore('socketSendAsync');
+    intArg('port', port, 1, 65535);
+    checkDatagram(bytes);
+    const copy = bytes.slice();
+    this.socketSend(await this.#resolve(address), port, copy);
+  }
+
+  /** The bound UDP port. @throws ENetError ERR_UNCONFIGURED without a host or after its socket closed */
   getLocalPort(): number {
     this.#requireCore('getLocalPort');
-    return this.#socket!.address().port;
+    if (this.#socket === null) throw new ENetError('ERR_UNCONFIGURED', 'getLocalPort needs an open socket; this host\'s socket closed (service() reports ERROR until destroy())', {});
+    return this.#socket.address().port;
   }
 
   /** The bind address ("*" for all interfaces). @throws ENetError ERR_UNCONFIGURED */
@@ -497,6 +584,9 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     this.#peers.clear();
     core.destroy();
     this.#core = null;
+    this.#socketError = null;
+    this.#socketClosed = null;
+    this.#sendProbeAt = 0;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = -1;
@@ -535,6 +625,53 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /** @internal PeerOwner */
   forget(peer: ENetPacketPeer): void {
     this.#peers.delete(peer);
+  }
+
+  /** A socket 'error' (a failed receive) or a failed probe send: count it and report one ERROR. */
+  #onSocketError(err: Error): void {
+    this.sendErrors++;
+    if (this.#core === null || this.#socketClosed !== null) return;
+    const errno = (err as NodeJS.ErrnoException).code ?? 'unknown';
+    this.#socketError = new ENetError('ENET_SOCKET_ERROR', `the host's UDP socket failed (${errno})`, { errno }, err);
+    this.#reportSocketFailure();
+  }
+
+  /** The socket closed although destroy() was not called: the host is unusable until destroy(). */
+  #onSocketClosed(): void {
+    this.#socket = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = -1;
+    this.#socketError = null;
+    this.#socketClosed = new ENetError('ENET_SOCKET_ERROR', 'the host\'s UDP socket closed underneath; destroy() the host and create a new one', { errno: 'closed' });
+    this.#reportSocketFailure();
+  }
+
+  /** Hands the failure to whoever owns events now (see the file header). */
+  #reportSocketFailure(): void {
+    if (this.#autoService) {
+      const ev = this.#takeSocketError();
+      if (ev !== undefined && this.listenerCount('error') > 0) this.emit('error', ev);
+      return;
+    }
+    if (this.#socketClosed !== null) {
+      this.#resolveWaitersWith(this.#takeSocketError()!);
+      return;
+    }
+    const w = this.#waiters.shift();
+    if (w === undefined) return;
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.resolve(this.#takeSocketError()!);
+  }
+
+  /** The ERROR event to report now, if any: a socket close persists, an 'error' is reported once. */
+  #takeSocketError(): ENetEvent | undefined {
+    const closed = this.#socketClosed;
+    if (closed !== null) return { type: EventType.ERROR, data: 0, channel: 0, error: closed };
+    const err = this.#socketError;
+    if (err === null) return undefined;
+    this.#socketError = null;
+    return { type: EventType.ERROR, data: 0, channel: 0, error: err };
   }
 
   #onMessage(msg: Buffer, address: string, port: number): void {
@@ -604,8 +741,14 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       // write is tried inside send()) keeps no reference. When the socket's send queue is not
       // empty afterwards, the queued request owns this scratch, so the core gets a fresh one.
       // No callback: it would cost a tick per datagram. Failed sends are not reported by
-      // node:dgram without a callback; the peer's retransmission timer covers them.
-      socket.send(new Uint8Array(scratch.buffer, scratch.byteOffset, n), to.port, this.#wireAddress(to.address));
+      // node:dgram without a callback, so one send per SEND_PROBE_INTERVAL_MS carries one: a
+      // failing socket still becomes an ERROR event (godot-enet.md §5.4).
+      const bytes = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
+      if (now < this.#sendProbeAt) socket.send(bytes, to.port, this.#wireAddress(to.address));
+      else {
+        this.#sendProbeAt = now + SEND_PROBE_INTERVAL_MS;
+        socket.send(bytes, to.port, this.#wireAddress(to.address), this.#onProbeSent);
+      }
       if (socket.getSendQueueCount() > 0) {
         scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
         this.#scratch = scratch;
@@ -617,7 +760,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
 
   #rearm(): void {
     const core = this.#core;
-    if (core === null) return;
+    // No socket (closed underneath): nothing can leave, so no timer either.
+    if (core === null || this.#socket === null) return;
     const t = core.pollTimeout();
     if (t === undefined) {
       if (this.#timer !== null) clearTimeout(this.#timer);

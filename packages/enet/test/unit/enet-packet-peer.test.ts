@@ -56,7 +56,8 @@ describe('ENetPacketPeer and ENetConnection (Godot §7 checklist)', function () 
     expect(stats).to.deep.equal([0, 0, 0, 500, 0, 500, 0, 32, 32, 0, 0, 2, 2, 5000]);
     expect(p.send(0, Uint8Array.of(1), FLAG_RELIABLE)).to.equal(false);
     expect(c.getPeers()).to.deep.equal([p]);
-    expect(() => c.connectToHost('127.0.0.1', 54321)).to.throw(ENetError, 'no free peer slot: all 1 are in use');
+    // Godot: a host with a peer connects to nothing else (§5.3).
+    expect(() => c.connectToHost('127.0.0.1', 54321)).to.throw(ENetError).with.property('code', 'ERR_ALREADY_IN_USE');
     p.reset();
     expect(p.getState()).to.equal(PeerState.DISCONNECTED);
     expect(p.isActive()).to.equal(false);
