@@ -6,22 +6,28 @@
 // Member:     present --connection lost--> away --resume--> present
 //             away --graceMs--> removed (peer.left timeout);  present --leave/close 1000--> removed
 import {
-  CAPABILITIES, CloseCode, CLOSE_CODES, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES,
+  CAPABILITIES, CloseCode, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES,
   MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, normalizeLobbyCode, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
 import type {
-  ClientMessage, ErrorMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
-  PairResultMessage, PairStartMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
+  ClientMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
+  PairResultMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
 } from '@meshpunch/protocol';
 import { constantTimeEqual, toBase64Url } from './bytes.js';
-import { LOG_LEVELS, resolveSignalingCoreOptions } from './config.js';
-import type { LogLevel, SignalingCoreConfig, SignalingCoreOptions } from './config.js';
+import { resolveSignalingCoreOptions } from './config.js';
+import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby, Member, Pair, pairKey } from './lobby.js';
+import { Lobby, Member } from './lobby.js';
 import type { PairReport } from './lobby.js';
 import { SignalingMetrics } from './metrics.js';
+import { Outbox } from './outbox.js';
+import type { CoreOutput } from './outbox.js';
+import { endPair, schedulePairs, startPair } from './pairing.js';
+import type { PairingContext } from './pairing.js';
 import { TokenBucket } from './token-bucket.js';
+
+export type { CoreOutput } from './outbox.js';
 
 /** What a new lobby is made of: from lobby.create, or from a lobby.join with createIfMissing. */
 interface NewLobbySpec {
@@ -32,12 +38,6 @@ interface NewLobbySpec {
   /** The request field that carried the name ('name' for lobby.create, 'lobby' for lobby.join). */
   readonly nameField: 'name' | 'lobby';
 }
-
-/** Something the adapter must do. */
-export type CoreOutput =
-  | { kind: 'send'; conn: number; text: string }
-  | { kind: 'close'; conn: number; code: number; reason: string }
-  | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
 
 /** What `snapshot()` returns. */
 export interface CoreSnapshot {
@@ -57,12 +57,8 @@ export interface CoreSnapshot {
 const MAX_DRAWS = 64;
 /** Bytes in a resume token (144 bits: unguessable, and a round 24 base64url characters). */
 const TOKEN_BYTES = 18;
-/** Bytes in a per-pair secret (128 bits, RFC 2104 §3 minimum key length for HMAC-SHA-256/128). */
-const SECRET_BYTES = 16;
 /** Bytes of salt for a lobby password hash. */
 const SALT_BYTES = 16;
-
-const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
 
 /** The signaling service's lobby logic. One instance per service process. */
 export class SignalingCore {
@@ -72,14 +68,14 @@ export class SignalingCore {
   readonly #lobbies = new Map<string, Lobby>();
   readonly #tokens = new Map<string, Member>();
   readonly #ipBuckets = new Map<string, TokenBucket>();
-  #out: CoreOutput[] = [];
-  #outHead = 0;
+  readonly #outbox: Outbox;
+  /** What pairing.ts needs (config, metrics, outbox), made once. */
+  readonly #pairing: PairingContext;
   readonly #helloQ = new DeadlineQueue<Connection>();
   readonly #heartbeatQ = new DeadlineQueue<Connection>();
   readonly #graceQ = new DeadlineQueue<Member>();
   #members = 0;
   #shuttingDown = false;
-  readonly #logRank: number;
   readonly #rand4 = new Uint8Array(4);
   /** STUN port announced in `welcome`; starts as config.stunPort, set by the adapter once bound. */
   stunPort: number | undefined;
@@ -89,7 +85,8 @@ export class SignalingCore {
    */
   constructor(options: SignalingCoreOptions) {
     this.config = resolveSignalingCoreOptions(options);
-    this.#logRank = LOG_LEVELS.indexOf(this.config.logLevel);
+    this.#outbox = new Outbox(this.metrics, this.config.logLevel);
+    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox };
     this.stunPort = this.config.stunPort;
   }
 
@@ -141,13 +138,13 @@ export class SignalingCore {
     const c = new Connection(conn, ip, now, this.config.messageBurst);
     this.#conns.set(conn, c);
     if (this.#shuttingDown) {
-      this.#error(c, null, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
+      this.#outbox.error(c, null, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
       this.#closeConn(now, c, CloseCode.GoingAway, 'shutting down');
     } else if (this.#conns.size > this.config.maxConnections) {
-      this.#error(c, null, 'SIG_SERVER_FULL', `the service is at its limit of ${this.config.maxConnections} connections`);
+      this.#outbox.error(c, null, 'SIG_SERVER_FULL', `the service is at its limit of ${this.config.maxConnections} connections`);
       this.#closeConn(now, c, CloseCode.ServerFull, 'server full');
     } else if (!this.#ipAllowed(now, ip)) {
-      this.#error(c, null, 'SIG_RATE_LIMITED', `this address opens more than ${this.config.connectionsPerSecondPerIp} connections per second`);
+      this.#outbox.error(c, null, 'SIG_RATE_LIMITED', `this address opens more than ${this.config.connectionsPerSecondPerIp} connections per second`);
       this.#closeConn(now, c, CloseCode.ServerFull, 'connection rate limit');
     } else {
       this.#helloQ.push(now + this.config.helloTimeoutMs, c, 0);
@@ -166,7 +163,7 @@ export class SignalingCore {
     c.lastSeen = now;
     if (byteLength > this.config.maxMessageBytes) {
       this.metrics.messagesIn.invalid++;
-      this.#error(c, null, 'SIG_BAD_MESSAGE', `message is ${byteLength} bytes; the limit is ${this.config.maxMessageBytes}`);
+      this.#outbox.error(c, null, 'SIG_BAD_MESSAGE', `message is ${byteLength} bytes; the limit is ${this.config.maxMessageBytes}`);
       this.#closeConn(now, c, CloseCode.MessageTooBig, 'message too big');
       return;
     }
@@ -193,17 +190,17 @@ export class SignalingCore {
       return;
     }
     if (this.#shuttingDown) {
-      this.#error(c, msg.rid, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
+      this.#outbox.error(c, msg.rid, 'SIG_SHUTTING_DOWN', 'the service is shutting down');
       return;
     }
     if (c.phase === 'new') {
       if (msg.type === 'hello') this.#onHello(now, c, msg);
-      else this.#error(c, msg.rid, 'SIG_HELLO_REQUIRED', 'the first message must be hello');
+      else this.#outbox.error(c, msg.rid, 'SIG_HELLO_REQUIRED', 'the first message must be hello');
       return;
     }
     switch (msg.type) {
       case 'hello':
-        this.#error(c, msg.rid, 'SIG_ALREADY_HELLO', 'hello was already accepted on this connection');
+        this.#outbox.error(c, msg.rid, 'SIG_ALREADY_HELLO', 'hello was already accepted on this connection');
         return;
       case 'resume':
         this.#onResume(now, c, msg);
@@ -216,14 +213,14 @@ export class SignalingCore {
         return;
       case 'lobby.leave':
         if (c.member !== null) this.#removeMember(now, c.member, 'left');
-        this.#send(c, { type: 'ok', rid: msg.rid });
+        this.#outbox.send(c, { type: 'ok', rid: msg.rid });
         return;
       case 'lobby.seal':
         this.#onSeal(c, msg.rid);
         return;
       case 'lobby.get':
         if (c.member === null) this.#notInLobby(c, msg.rid);
-        else this.#send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view() });
+        else this.#outbox.send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view() });
         return;
       case 'pair.candidates':
         this.#onCandidates(c, msg);
@@ -280,7 +277,7 @@ export class SignalingCore {
     this.#shuttingDown = true;
     const text = JSON.stringify({ type: 'shutdown', reason });
     for (const c of [...this.#conns.values()]) {
-      this.#sendText(c, text);
+      this.#outbox.sendText(c, text);
       this.#closeConn(now, c, CloseCode.GoingAway, 'shutdown');
     }
     this.#lobbies.clear();
@@ -290,23 +287,14 @@ export class SignalingCore {
     this.#heartbeatQ.clear();
     this.#graceQ.clear();
     this.#members = 0;
-    this.#log('info', 'shutdown', { reason });
+    this.#outbox.log('info', 'shutdown', { reason });
   }
 
   // ------------------------------------------------------------------ outputs
 
   /** The next thing to do, or undefined when there is nothing. Drain after every input. */
   pollOutput(): CoreOutput | undefined {
-    if (this.#outHead >= this.#out.length) {
-      if (this.#outHead > 0) {
-        this.#out = [];
-        this.#outHead = 0;
-      }
-      return undefined;
-    }
-    const o = this.#out[this.#outHead]!;
-    this.#out[this.#outHead++] = undefined as unknown as CoreOutput;
-    return o;
+    return this.#outbox.poll();
   }
 
   /** The earliest deadline (service ms), or undefined when no timer is needed. */
@@ -324,7 +312,7 @@ export class SignalingCore {
   #onHello(now: number, c: Connection, msg: HelloMessage): void {
     const version = negotiateVersion(msg.versions);
     if (version === undefined) {
-      this.#error(c, msg.rid, 'SIG_UNSUPPORTED_VERSION', `no common protocol version; the service speaks ${SUPPORTED_VERSIONS.join(', ')}`, { supported: SUPPORTED_VERSIONS.join(',') });
+      this.#outbox.error(c, msg.rid, 'SIG_UNSUPPORTED_VERSION', `no common protocol version; the service speaks ${SUPPORTED_VERSIONS.join(', ')}`, { supported: SUPPORTED_VERSIONS.join(',') });
       this.#closeConn(now, c, CloseCode.UnsupportedVersion, 'unsupported version');
       return;
     }
@@ -343,11 +331,11 @@ export class SignalingCore {
       },
     };
     if (this.stunPort !== undefined) welcome.stunPort = this.stunPort;
-    this.#send(c, welcome);
+    this.#outbox.send(c, welcome);
   }
 
   #onCreate(c: Connection, msg: LobbyCreateMessage): void {
-    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     this.#createLobby(c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name' });
   }
 
@@ -358,18 +346,18 @@ export class SignalingCore {
   #createLobby(c: Connection, rid: number, spec: NewLobbySpec): void {
     const { name, password, mode } = spec;
     if (this.#lobbies.size >= this.config.maxLobbies) {
-      return this.#error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
+      return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
     }
     const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
     if (maxPeers > this.config.maxPeersCap) {
-      return this.#error(c, rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
+      return this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
     }
     let code: string | undefined;
     if (name !== undefined) {
       if (!isValidLobbyName(name)) {
-        return this.#error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
+        return this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
       }
-      if (this.#lobbies.has(name)) return this.#error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
+      if (this.#lobbies.has(name)) return this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
       code = name;
     } else {
       const bytes = new Uint8Array(LOBBY_CODE_RANDOM_BYTES);
@@ -378,7 +366,7 @@ export class SignalingCore {
         const candidate = encodeLobbyCode(bytes);
         if (!this.#lobbies.has(candidate)) code = candidate;
       }
-      if (code === undefined) return this.#error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
+      if (code === undefined) return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
     let hash: Uint8Array | undefined;
     let salt: Uint8Array | undefined;
@@ -391,12 +379,12 @@ export class SignalingCore {
     this.#lobbies.set(code, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#addMember(lobby, c, 1);
-    this.#send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
-    this.#log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
+    this.#outbox.send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
+    this.#outbox.log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
-    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     let lobby = this.#lobbies.get(msg.lobby);
     if (lobby === undefined) {
       const code = normalizeLobbyCode(msg.lobby);
@@ -406,33 +394,33 @@ export class SignalingCore {
       // createIfMissing: the first of several identical joins creates the lobby (one message,
       // so two of them can never both create it); it needs a name, as lobby.create does.
       if (msg.createIfMissing === true) return this.#createLobby(c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby' });
-      return this.#error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
+      return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
     }
-    if (lobby.sealed) return this.#error(c, msg.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
+    if (lobby.sealed) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
     if (lobby.passwordHash !== undefined) {
       const ok = msg.password !== undefined && constantTimeEqual(this.config.hashSecret(msg.password, lobby.salt!), lobby.passwordHash);
-      if (!ok) return this.#error(c, msg.rid, 'SIG_BAD_PASSWORD', msg.password === undefined ? `lobby ${lobby.code} needs a password` : 'wrong password');
+      if (!ok) return this.#outbox.error(c, msg.rid, 'SIG_BAD_PASSWORD', msg.password === undefined ? `lobby ${lobby.code} needs a password` : 'wrong password');
     }
-    if (lobby.members.size >= lobby.maxPeers) return this.#error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
+    if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
     const id = this.#drawPeerId(lobby);
     if (id === undefined) {
-      return this.#error(c, msg.rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
+      return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
     }
     const m = this.#addMember(lobby, c, id);
-    this.#broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
-    this.#send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
-    this.#schedulePairs(now, m);
+    this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
+    this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
+    schedulePairs(this.#pairing, now, m);
   }
 
   #onSeal(c: Connection, rid: number): void {
     const m = c.member;
     if (m === null) return this.#notInLobby(c, rid);
-    if (m.lobby.owner !== m.id) return this.#error(c, rid, 'SIG_NOT_OWNER', `only the owner (peer ${m.lobby.owner}) may seal the lobby`);
+    if (m.lobby.owner !== m.id) return this.#outbox.error(c, rid, 'SIG_NOT_OWNER', `only the owner (peer ${m.lobby.owner}) may seal the lobby`);
     if (!m.lobby.sealed) {
       m.lobby.sealed = true;
-      this.#broadcast(m.lobby, { type: 'lobby.sealed' }, m);
+      this.#outbox.broadcast(m.lobby, { type: 'lobby.sealed' }, m);
     }
-    this.#send(c, { type: 'ok', rid });
+    this.#outbox.send(c, { type: 'ok', rid });
   }
 
   #onCandidates(c: Connection, msg: PairCandidatesMessage): void {
@@ -444,13 +432,13 @@ export class SignalingCore {
     const fromA = pair.a === m;
     const sent = fromA ? pair.candidatesFromA : pair.candidatesFromB;
     if (sent + msg.candidates.length > MAX_CANDIDATES_PER_PAIR) {
-      return this.#error(c, msg.rid, 'SIG_BAD_CANDIDATE', `pair ${pair.id} would get ${sent + msg.candidates.length} candidates from this side; the limit is ${MAX_CANDIDATES_PER_PAIR}`, { field: 'candidates' });
+      return this.#outbox.error(c, msg.rid, 'SIG_BAD_CANDIDATE', `pair ${pair.id} would get ${sent + msg.candidates.length} candidates from this side; the limit is ${MAX_CANDIDATES_PER_PAIR}`, { field: 'candidates' });
     }
     if (fromA) pair.candidatesFromA += msg.candidates.length;
     else pair.candidatesFromB += msg.candidates.length;
     this.metrics.candidatesRelayed += msg.candidates.length;
-    this.#send(c, { type: 'ok', rid: msg.rid });
-    this.#toMember(other, { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true });
+    this.#outbox.send(c, { type: 'ok', rid: msg.rid });
+    this.#outbox.toMember(other, { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true });
   }
 
   #onResult(c: Connection, msg: PairResultMessage): void {
@@ -463,14 +451,14 @@ export class SignalingCore {
     else pair.reportB = report;
     const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;
     this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
-    this.#send(c, { type: 'ok', rid: msg.rid });
-    this.#broadcast(m.lobby, { type: 'link.updated', link: pair.view() }, undefined);
+    this.#outbox.send(c, { type: 'ok', rid: msg.rid });
+    this.#outbox.broadcast(m.lobby, { type: 'link.updated', link: pair.view() }, undefined);
   }
 
   #onResume(now: number, c: Connection, msg: ResumeMessage): void {
-    if (c.member !== null) return this.#error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}`);
+    if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}`);
     const m = this.#tokens.get(msg.token);
-    if (m === undefined) return this.#error(c, msg.rid, 'SIG_RESUME_REJECTED', 'the resume token is unknown or its grace period is over');
+    if (m === undefined) return this.#outbox.error(c, msg.rid, 'SIG_RESUME_REJECTED', 'the resume token is unknown or its grace period is over');
     const old = m.conn;
     const wasAway = old === null;
     if (old !== null) {
@@ -487,17 +475,17 @@ export class SignalingCore {
     c.member = m;
     this.metrics.resumes++;
     const lobby = m.lobby;
-    this.#send(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() });
-    if (wasAway) this.#broadcast(lobby, { type: 'peer.back', id: m.id }, m);
+    this.#outbox.send(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() });
+    if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
     // Messages for the member were dropped while it was away, so every pair of it that is not
     // linked yet starts over under a new id; the other side learns which pair it replaces.
     for (const pair of [...lobby.pairs.values()]) {
       const other = pair.other(m);
       if (other === undefined || pair.state === 'connected') continue;
-      this.#endPair(lobby, pair);
-      if (other.conn !== null) this.#startPair(now, lobby, m, other, pair.id);
+      endPair(lobby, pair);
+      if (other.conn !== null) startPair(this.#pairing, now, lobby, m, other, pair.id);
     }
-    this.#schedulePairs(now, m);
+    schedulePairs(this.#pairing, now, m);
   }
 
   // ------------------------------------------------------------------ lobby mechanics
@@ -523,21 +511,21 @@ export class SignalingCore {
       m.conn.member = null;
       m.conn = null;
     }
-    for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) this.#endPair(lobby, pair);
+    for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) endPair(lobby, pair);
     this.metrics.membersLeft[reason]++;
     if (lobby.members.size === 0) {
       this.#lobbies.delete(lobby.code);
       this.metrics.lobbiesRemoved++;
-      this.#log('debug', 'lobby.removed', { lobby: lobby.code });
+      this.#outbox.log('debug', 'lobby.removed', { lobby: lobby.code });
       return;
     }
-    this.#broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
+    this.#outbox.broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
     if (lobby.owner === m.id) {
       let next = Number.POSITIVE_INFINITY;
       for (const id of lobby.members.keys()) if (id < next) next = id;
       lobby.owner = next;
-      this.#broadcast(lobby, { type: 'lobby.owner', owner: next }, undefined);
-      if (lobby.mode === 'server') this.#schedulePairs(now, lobby.members.get(next)!);
+      this.#outbox.broadcast(lobby, { type: 'lobby.owner', owner: next }, undefined);
+      if (lobby.mode === 'server') schedulePairs(this.#pairing, now, lobby.members.get(next)!);
     }
   }
 
@@ -549,7 +537,7 @@ export class SignalingCore {
     }
     m.graceGen++;
     this.#graceQ.push(now + this.config.graceMs, m, m.graceGen);
-    this.#broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: this.config.graceMs }, m);
+    this.#outbox.broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: this.config.graceMs }, m);
   }
 
   #drawPeerId(lobby: Lobby): number | undefined {
@@ -564,55 +552,6 @@ export class SignalingCore {
     return undefined;
   }
 
-  /** Starts a pair between `m` and every present member it should pair with and does not. */
-  #schedulePairs(now: number, m: Member): void {
-    if (m.conn === null) return;
-    const lobby = m.lobby;
-    for (const o of lobby.members.values()) {
-      if (o === m || o.conn === null || !lobby.wantsPair(m.id, o.id) || lobby.pairByKey.has(pairKey(m.id, o.id))) continue;
-      this.#startPair(now, lobby, m, o, undefined);
-    }
-  }
-
-  #startPair(now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
-    // The listener: the owner in server mode (it is the ENet server), else the lower id
-    // (DESIGN.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
-    // ownership change can have a lower id than the owner: the rule must name the owner.
-    let a = x.id < y.id ? x : y;
-    if (lobby.mode === 'server' && (x.id === lobby.owner || y.id === lobby.owner)) a = x.id === lobby.owner ? x : y;
-    const b = a === x ? y : x;
-    const secretBytes = new Uint8Array(SECRET_BYTES);
-    this.config.random(secretBytes);
-    const id = lobby.nextPairId;
-    lobby.nextPairId = lobby.nextPairId >= 0xffffffff ? 1 : lobby.nextPairId + 1;
-    const pair = new Pair(id, a, b, toBase64Url(secretBytes));
-    lobby.pairs.set(id, pair);
-    lobby.pairByKey.set(pairKey(a.id, b.id), pair);
-    this.metrics.pairsStarted++;
-    // Issue #5: at least max(minLeadMs, 2 × the larger RTT) ahead, so both pair.start messages
-    // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).
-    const rtt = Math.max(this.#rttOf(a), this.#rttOf(b));
-    const at = now + Math.max(this.config.minLeadMs, 2 * rtt);
-    const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret: pair.secret };
-    const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret: pair.secret };
-    if (replaces !== undefined) {
-      startA.replaces = replaces;
-      startB.replaces = replaces;
-    }
-    this.#toMember(a, startA);
-    this.#toMember(b, startB);
-  }
-
-  #endPair(lobby: Lobby, pair: Pair): void {
-    lobby.pairs.delete(pair.id);
-    if (lobby.pairByKey.get(pairKey(pair.a.id, pair.b.id)) === pair) lobby.pairByKey.delete(pairKey(pair.a.id, pair.b.id));
-  }
-
-  #rttOf(m: Member): number {
-    const c = m.conn;
-    return c === null || c.srtt < 0 ? this.config.unknownRttMs : c.srtt;
-  }
-
   // ------------------------------------------------------------------ output helpers
 
   #sendHeartbeat(now: number, c: Connection): void {
@@ -621,44 +560,20 @@ export class SignalingCore {
     c.timerGen++;
     this.#heartbeatQ.push(now + this.config.heartbeatMs, c, c.timerGen);
     const msg: ServerMessage = c.srtt < 0 ? { type: 'heartbeat', n: c.hbN, now } : { type: 'heartbeat', n: c.hbN, now, rttMs: c.srtt, offsetMs: c.offsetMs ?? 0 };
-    this.#send(c, msg);
+    this.#outbox.send(c, msg);
   }
 
-  #send(c: Connection, msg: ServerMessage): void {
-    this.#sendText(c, JSON.stringify(msg));
-  }
 
-  #sendText(c: Connection, text: string): void {
-    this.metrics.messagesOut++;
-    this.#out.push({ kind: 'send', conn: c.id, text });
-  }
 
-  #toMember(m: Member, msg: ServerMessage): void {
-    if (m.conn !== null) this.#send(m.conn, msg);
-    else this.metrics.droppedWhileAway++;
-  }
 
-  #broadcast(lobby: Lobby, msg: ServerMessage, except: Member | undefined): void {
-    const text = JSON.stringify(msg);
-    for (const m of lobby.members.values()) {
-      if (m === except) continue;
-      if (m.conn !== null) this.#sendText(m.conn, text);
-      else this.metrics.droppedWhileAway++;
-    }
-  }
 
-  #error(c: Connection, rid: number | null, code: WireErrorCode, message: string, details?: Record<string, string | number | boolean>): void {
-    this.metrics.errors[code]++;
-    const msg: ErrorMessage = details === undefined ? { type: 'error', rid, code, message } : { type: 'error', rid, code, message, details };
-    this.#send(c, msg);
-  }
 
   #notInLobby(c: Connection, rid: number): void {
-    this.#error(c, rid, 'SIG_NOT_IN_LOBBY', 'this connection is in no lobby');
+    this.#outbox.error(c, rid, 'SIG_NOT_IN_LOBBY', 'this connection is in no lobby');
   }
 
   #unknownPair(c: Connection, rid: number, pair: number): void {
-    this.#error(c, rid, 'SIG_UNKNOWN_PAIR', `pair ${pair} is not a current pair of this peer`, { pair });
+    this.#outbox.error(c, rid, 'SIG_UNKNOWN_PAIR', `pair ${pair} is not a current pair of this peer`, { pair });
   }
 
   /** Answers a malformed message; closes with 4000 after maxBadMessages in a row. */
@@ -669,8 +584,8 @@ export class SignalingCore {
       this.#closeConn(now, c, CloseCode.ProtocolError, 'too many malformed messages');
       return;
     }
-    this.#error(c, rid, code, message);
-    this.#log('debug', 'message.rejected', { conn: c.id, code });
+    this.#outbox.error(c, rid, code, message);
+    this.#outbox.log('debug', 'message.rejected', { conn: c.id, code });
   }
 
   /** Token bucket per connection; a client that keeps going after the errors is closed. */
@@ -684,7 +599,7 @@ export class SignalingCore {
       this.metrics.errors.SIG_RATE_LIMITED++;
       this.#closeConn(now, c, CloseCode.RateLimited, 'rate limit');
     } else {
-      this.#error(c, rid, 'SIG_RATE_LIMITED', `more than ${this.config.messagesPerSecond} messages per second`);
+      this.#outbox.error(c, rid, 'SIG_RATE_LIMITED', `more than ${this.config.messagesPerSecond} messages per second`);
     }
     return true;
   }
@@ -706,15 +621,13 @@ export class SignalingCore {
   }
 
   #closeConn(now: number, c: Connection, code: number, reason: string): void {
-    this.#out.push({ kind: 'close', conn: c.id, code, reason });
-    const name = CLOSE_NAME.get(code);
-    if (name !== undefined) this.metrics.closes[name] = (this.metrics.closes[name] ?? 0) + 1;
+    this.#outbox.close(c, code, reason);
     this.#conns.delete(c.id);
     c.timerGen++;
     const m = c.member;
     c.member = null;
     if (m !== null && m.conn === c && !this.#shuttingDown) this.#goAway(now, m);
-    if (code !== CloseCode.GoingAway) this.#log('debug', 'connection.closed', { conn: c.id, code, reason });
+    if (code !== CloseCode.GoingAway) this.#outbox.log('debug', 'connection.closed', { conn: c.id, code, reason });
   }
 
   #newToken(): string {
@@ -723,7 +636,4 @@ export class SignalingCore {
     return toBase64Url(b);
   }
 
-  #log(level: LogLevel, event: string, fields: Record<string, string | number | boolean>): void {
-    if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#out.push({ kind: 'log', level, event, fields });
-  }
 }

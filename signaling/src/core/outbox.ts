@@ -1,0 +1,91 @@
+// The core's output queue (core): texts to send, closes and log records in the order the core
+// produced them, and the counters each output moves. SignalingCore fills it; the adapter drains
+// it with SignalingCore.pollOutput after every input.
+import { CLOSE_CODES } from '@meshpunch/protocol';
+import type { ErrorMessage, ServerMessage, WireErrorCode } from '@meshpunch/protocol';
+import { LOG_LEVELS } from './config.js';
+import type { LogLevel } from './config.js';
+import type { Connection } from './connection.js';
+import type { Lobby, Member } from './lobby.js';
+import type { SignalingMetrics } from './metrics.js';
+
+/** Something the adapter must do. */
+export type CoreOutput =
+  | { kind: 'send'; conn: number; text: string }
+  | { kind: 'close'; conn: number; code: number; reason: string }
+  | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
+
+const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
+
+/** Ordered outputs of one SignalingCore; unbounded only between two drains (one input's worth). */
+export class Outbox {
+  #out: CoreOutput[] = [];
+  #head = 0;
+  readonly #metrics: SignalingMetrics;
+  readonly #logRank: number;
+
+  constructor(metrics: SignalingMetrics, logLevel: LogLevel) {
+    this.#metrics = metrics;
+    this.#logRank = LOG_LEVELS.indexOf(logLevel);
+  }
+
+  /** The next output, or undefined when drained (the queue then starts over empty). */
+  poll(): CoreOutput | undefined {
+    if (this.#head >= this.#out.length) {
+      if (this.#head > 0) {
+        this.#out = [];
+        this.#head = 0;
+      }
+      return undefined;
+    }
+    const o = this.#out[this.#head]!;
+    this.#out[this.#head++] = undefined as unknown as CoreOutput;
+    return o;
+  }
+
+  /** Sends `msg` (JSON) on `c`. */
+  send(c: Connection, msg: ServerMessage): void {
+    this.sendText(c, JSON.stringify(msg));
+  }
+
+  /** Sends already-encoded text on `c` (one encoding shared by many receivers). */
+  sendText(c: Connection, text: string): void {
+    this.#metrics.messagesOut++;
+    this.#out.push({ kind: 'send', conn: c.id, text });
+  }
+
+  /** Sends to a member, or counts the message as dropped while it is away. */
+  toMember(m: Member, msg: ServerMessage): void {
+    if (m.conn !== null) this.send(m.conn, msg);
+    else this.#metrics.droppedWhileAway++;
+  }
+
+  /** Sends `msg` to every member of `lobby` but `except`; away members' copies are counted as dropped. */
+  broadcast(lobby: Lobby, msg: ServerMessage, except: Member | undefined): void {
+    const text = JSON.stringify(msg);
+    for (const m of lobby.members.values()) {
+      if (m === except) continue;
+      if (m.conn !== null) this.sendText(m.conn, text);
+      else this.#metrics.droppedWhileAway++;
+    }
+  }
+
+  /** Answers with an `error` message and counts its code. */
+  error(c: Connection, rid: number | null, code: WireErrorCode, message: string, details?: Record<string, string | number | boolean>): void {
+    this.#metrics.errors[code]++;
+    const msg: ErrorMessage = details === undefined ? { type: 'error', rid, code, message } : { type: 'error', rid, code, message, details };
+    this.send(c, msg);
+  }
+
+  /** Asks the adapter to close `c` with WebSocket close `code` and counts the code. */
+  close(c: Connection, code: number, reason: string): void {
+    this.#out.push({ kind: 'close', conn: c.id, code, reason });
+    const name = CLOSE_NAME.get(code);
+    if (name !== undefined) this.#metrics.closes[name] = (this.#metrics.closes[name] ?? 0) + 1;
+  }
+
+  /** A log record, kept only at or above the configured level. */
+  log(level: LogLevel, event: string, fields: Record<string, string | number | boolean>): void {
+    if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#out.push({ kind: 'log', level, event, fields });
+  }
+}

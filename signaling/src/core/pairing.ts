@@ -1,0 +1,74 @@
+// Pair scheduling (core): which members of a lobby pair up, who listens, when both punch and
+// the pair's secret; pair.start goes to both sides (DESIGN.md "How a mesh forms", steps 2 and 4).
+import type { PairStartMessage } from '@meshpunch/protocol';
+import { toBase64Url } from './bytes.js';
+import type { SignalingCoreConfig } from './config.js';
+import { Pair, pairKey } from './lobby.js';
+import type { Lobby, Member } from './lobby.js';
+import type { SignalingMetrics } from './metrics.js';
+import type { Outbox } from './outbox.js';
+
+/** Bytes in a per-pair secret (128 bits, RFC 2104 §3 minimum key length for HMAC-SHA-256/128). */
+const SECRET_BYTES = 16;
+
+/** What pairing needs from the core. */
+export interface PairingContext {
+  readonly config: SignalingCoreConfig;
+  readonly metrics: SignalingMetrics;
+  readonly outbox: Outbox;
+}
+
+/** Starts a pair between `m` and every present member it should pair with and does not. */
+export function schedulePairs(ctx: PairingContext, now: number, m: Member): void {
+  if (m.conn === null) return;
+  const lobby = m.lobby;
+  for (const o of lobby.members.values()) {
+    if (o === m || o.conn === null || !lobby.wantsPair(m.id, o.id) || lobby.pairByKey.has(pairKey(m.id, o.id))) continue;
+    startPair(ctx, now, lobby, m, o, undefined);
+  }
+}
+
+/**
+ * Creates the pair {x, y} under a new id and sends both sides pair.start; `replaces` names the
+ * pair it supersedes (after a resume).
+ */
+export function startPair(ctx: PairingContext, now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
+  // The listener: the owner in server mode (it is the ENet server), else the lower id
+  // (DESIGN.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
+  // ownership change can have a lower id than the owner: the rule must name the owner.
+  let a = x.id < y.id ? x : y;
+  if (lobby.mode === 'server' && (x.id === lobby.owner || y.id === lobby.owner)) a = x.id === lobby.owner ? x : y;
+  const b = a === x ? y : x;
+  const secretBytes = new Uint8Array(SECRET_BYTES);
+  ctx.config.random(secretBytes);
+  const id = lobby.nextPairId;
+  lobby.nextPairId = lobby.nextPairId >= 0xffffffff ? 1 : lobby.nextPairId + 1;
+  const pair = new Pair(id, a, b, toBase64Url(secretBytes));
+  lobby.pairs.set(id, pair);
+  lobby.pairByKey.set(pairKey(a.id, b.id), pair);
+  ctx.metrics.pairsStarted++;
+  // Issue #5: at least max(minLeadMs, 2 × the larger RTT) ahead, so both pair.start messages
+  // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).
+  const rtt = Math.max(rttOf(ctx.config, a), rttOf(ctx.config, b));
+  const at = now + Math.max(ctx.config.minLeadMs, 2 * rtt);
+  const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret: pair.secret };
+  const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret: pair.secret };
+  if (replaces !== undefined) {
+    startA.replaces = replaces;
+    startB.replaces = replaces;
+  }
+  ctx.outbox.toMember(a, startA);
+  ctx.outbox.toMember(b, startB);
+}
+
+/** Forgets `pair` (its id is never reused while the lobby counts up). */
+export function endPair(lobby: Lobby, pair: Pair): void {
+  lobby.pairs.delete(pair.id);
+  if (lobby.pairByKey.get(pairKey(pair.a.id, pair.b.id)) === pair) lobby.pairByKey.delete(pairKey(pair.a.id, pair.b.id));
+}
+
+/** The member's smoothed heartbeat RTT (ms), or config.unknownRttMs before the first sample. */
+function rttOf(config: SignalingCoreConfig, m: Member): number {
+  const c = m.conn;
+  return c === null || c.srtt < 0 ? config.unknownRttMs : c.srtt;
+}
