@@ -410,7 +410,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const now = nowMs();
     const t = core.pollTimeout();
     if (t !== undefined && t <= now) core.handleTimeout(now);
-    this.#transmit();
+    // ACK-only datagrams wait for the flush at the end of this event-loop turn (scheduled
+    // by the datagram that needs the ACK): a frame loop that answers a packet right after
+    // this call then carries the ACK in its answer instead of a datagram of its own.
+    this.#transmit(true);
     this.#rearm();
     if (this.#autoService) return NONE_EVENT;
     const ev = this.#nextEvent();
@@ -725,7 +728,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     this.#rearm();
   }
 
-  #transmit(): void {
+  /** Sends what the core has due; with `deferAckOnly`, ACK-only datagrams wait for the next full transmit. */
+  #transmit(deferAckOnly = false): void {
     const core = this.#core;
     const socket = this.#socket;
     if (core === null || socket === null) return;
@@ -733,8 +737,14 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     let scratch = this.#scratch;
     const now = nowMs();
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
-      const n = core.pollTransmit(now, scratch, to);
-      if (n === 0) return;
+      const n = core.pollTransmit(now, scratch, to, deferAckOnly);
+      if (n === 0) {
+        if (core.ackOnlyDeferred) {
+          core.ackOnlyDeferred = false;
+          this.scheduleFlush();
+        }
+        return;
+      }
       // Zero-copy send from the scratch buffer. node:dgram may read the bytes after send()
       // returns (STYLE.md §5 rule 6), but only when it queued the datagram: a send that
       // completed synchronously (the usual case; the literal lookup answers at once, so the

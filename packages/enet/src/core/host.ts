@@ -19,7 +19,7 @@ import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZES, Comm
 import { receiveDatagram } from './receive.js';
 import { HostStatistics } from './statistics.js';
 import { bandwidthThrottle } from './throttle.js';
-import { buildDatagram, checkTimeouts, TxState } from './transmit.js';
+import { buildDatagram, checkTimeouts, pingDue, TxState } from './transmit.js';
 import { CoreUsageError } from './usage-error.js';
 
 /** A UDP endpoint as the core sees it: literal IP text (v4 dotted quad or v6) and port. */
@@ -80,6 +80,8 @@ export class HostCore {
   readonly randomBytes = new Uint8Array(4);
   /** @internal Where `send` copies small packets (payload-slab.ts). */
   readonly payloadSlab = new PayloadSlab();
+  /** Set when `pollTransmit(…, deferAckOnly)` skipped a peer's ACK-only datagram; the caller clears it. */
+  ackOnlyDeferred = false;
   #pool: OutgoingCommand[] = [];
   #urgent = new Deque<UrgentDatagram>(8);
   #cursor = 0;
@@ -130,8 +132,11 @@ export class HostCore {
   /**
    * Encodes the next datagram due into `out` (≥ 4096 bytes is always enough; a shorter
    * buffer caps the datagram), fills `to`, and returns its length, or 0 when nothing is due.
+   * With `deferAckOnly`, a peer that has nothing to send but ACKs is skipped and
+   * `ackOnlyDeferred` is set: the caller promises a full pollTransmit soon (the adapter does
+   * one at the end of the event-loop turn), by when its own next packet may carry the ACKs.
    */
-  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint): number {
+  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint, deferAckOnly = false): number {
     if (this.#destroyed) return 0;
     this.serviceTime = now;
     const urgent = this.#urgent.popFront();
@@ -148,6 +153,10 @@ export class HostCore {
       const i = (this.#cursor + k) % n;
       const peer = this.peers[i]!;
       if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) continue;
+      if (deferAckOnly && peer.outgoingCommands.length === 0 && peer.acknowledgements.length > 0 && !pingDue(peer, now)) {
+        this.ackOnlyDeferred = true;
+        continue;
+      }
       const len = buildDatagram(this, peer, now, out);
       if (len > 0) {
         to.address = peer.address;

@@ -57,8 +57,7 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
   if (host.outgoingBandwidth !== 0) host.pacer.refill(host.outgoingBandwidth, now);
   writeAcknowledgements(host, peer, tx);
   let canPing = packOutgoing(host, peer, tx, now);
-  if (canPing && peer.state === PeerState.Connected && peer.sentReliableCommands.length === 0
-    && now - peer.lastReceiveTime >= peer.pingInterval && tx.mtu - tx.packetSize >= COMMAND_SIZES[Command.Ping]!
+  if (canPing && pingDue(peer, now) && tx.mtu - tx.packetSize >= COMMAND_SIZES[Command.Ping]!
     && tx.commandCount < host.config.maxCommandsPerDatagram) {
     host.ping(peer);
     canPing = packOutgoing(host, peer, tx, now);
@@ -108,6 +107,11 @@ export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint
     host.disconnect(peer, peer.disconnectLaterData);
   }
   return end;
+}
+
+/** §7.3: an idle connected peer (nothing unacknowledged) pings once pingInterval has passed. */
+export function pingDue(peer: Peer, now: number): boolean {
+  return peer.state === PeerState.Connected && peer.sentReliableCommands.length === 0 && now - peer.lastReceiveTime >= peer.pingInterval;
 }
 
 /** §6: pending ACKs go first; writing the ACK of a DISCONNECT turns the peer into a zombie. */

@@ -107,6 +107,35 @@ describe('HostCore features (sim)', function () {
     expect(Math.max(...acksPerDatagram)).to.be.within(33, 174);
   });
 
+  it('defers ACK-only datagrams on request: the next packet carries the ACK, else the next full pollTransmit', () => {
+    const p = makePair(seedFromEnv(4010));
+    const { pa, pb } = connectPair(p);
+    p.runFor(50);
+    const out = new Uint8Array(4096);
+    const to = { address: '', port: 0 };
+    const now = p.driver.now;
+    const kinds = (n: number): number[] => decodeDatagram(out.subarray(0, n)).datagram!.commands.map((c) => c.command & 0x0f);
+    // Hand-deliver a's reliable packets to b, so b owes exactly their ACKs.
+    const deliverToB = (byte: number): void => {
+      p.a.core.send(pa, 0, Uint8Array.of(byte), PacketFlag.Reliable);
+      const sent = p.a.core.pollTransmit(now, out, to);
+      p.b.core.handleDatagram(now, { address: p.a.address, port: p.a.port }, out.slice(0, sent));
+    };
+    deliverToB(1);
+    expect(p.b.core.pollTransmit(now, out, to, true)).to.equal(0);
+    expect(p.b.core.ackOnlyDeferred).to.equal(true);
+    p.b.core.ackOnlyDeferred = false;
+    // b answers: ACK and answer in one datagram, even when deferring.
+    expect(p.b.core.send(pb, 0, Uint8Array.of(9), PacketFlag.Reliable)).to.equal(true);
+    expect(kinds(p.b.core.pollTransmit(now, out, to, true))).to.deep.equal([1, 6]);
+    expect(p.b.core.ackOnlyDeferred).to.equal(false);
+    // Nothing to answer: the full pollTransmit sends the ACK alone.
+    deliverToB(2);
+    expect(p.b.core.pollTransmit(now, out, to, true)).to.equal(0);
+    expect(kinds(p.b.core.pollTransmit(now, out, to))).to.deep.equal([1]);
+    expect(to).to.deep.equal({ address: p.a.address, port: p.a.port });
+  });
+
   it('copies what send() is given, so a reused Buffer does not change queued packets', () => {
     const p = makePair(seedFromEnv(4008));
     const { pa } = connectPair(p);
