@@ -7,6 +7,8 @@ import { ConnectionStatus, MAX_PACKET_SIZE, MAX_USER_CHANNELS, SYSCH_MAX } from 
 import { checkConnectId, isPeerId } from './core/peer-id.js';
 import { isRoutableTarget, PeerMode, selectRecipients } from './core/routing.js';
 import { defaultConnectionFactory } from './adapter/connection-factory.js';
+import { destroyQuietly, HostEventBridge, HostReaper } from './adapter/host-lifecycle.js';
+import { PeerTable } from './core/peer-table.js';
 import type { ENetConnection, ENetPacketPeer } from '@meshpunch/enet';
 import { EnetEvent, PEER_STATE_CONNECTED, type EventShape, type HostShape, type PeerShape } from './enet-shapes.js';
 import { MultiplayerError } from './errors.js';
@@ -34,16 +36,6 @@ const MAX_EVENTS_PER_POLL = 4096;
  * inactive without an event, so it can be slow.
  */
 const AUTO_POLL_FALLBACK_MS = 50;
-
-/** The EventEmitter side of an ENetConnection in autoService mode. */
-interface HostEmitter {
-  on(name: HostEventName, fn: (ev: EventShape) => void): unknown;
-  off(name: HostEventName, fn: (ev: EventShape) => void): unknown;
-}
-
-/** What an autoService host emits: its three ENet events and 'error' (EventType.ERROR, a socket failure). */
-type HostEventName = 'connect' | 'disconnect' | 'receive' | 'error';
-const HOST_EVENT_NAMES: readonly HostEventName[] = ['connect', 'disconnect', 'receive', 'error'];
 
 /** Counters for bad input and refused work; never reset. */
 export interface ENetMultiplayerPeerStats {
@@ -76,22 +68,17 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   private status: ConnectionStatus;
   /** Host per key: 0 for server/client, the remote peer id in mesh mode (as Godot's `hosts`). */
   private readonly hosts: Map<number, HostShape>;
-  /** Connected/accepted ENet peer per unique id (as Godot's `peers`). */
-  private readonly peers: Map<number, PeerShape>;
-  /** Reverse of `peers` (Godot keeps the id as object meta `_net_id`). */
-  private readonly idsByPeer: Map<PeerShape, number>;
-  /** Keys of `peers` in insertion order, kept in step so putPacket allocates no id list. */
-  private readonly peerIds: number[];
+  /** Connected/accepted ENet peer per unique id (as Godot's `peers` and `_net_id` meta). */
+  private readonly peers: PeerTable<PeerShape>;
   private bindIp: string;
   private creating: boolean;
   private readonly createConnection: () => HostShape;
   private readonly recipients: number[];
   private readonly counters: ENetMultiplayerPeerStats;
   /** Hosts to destroy on the next event-loop turn (see {@link destroyLater}). */
-  private readonly doomed: HostShape[];
-  private destroying: Promise<void> | undefined;
-  /** Hosts switched to autoService while autoPoll runs, with our listener. */
-  private readonly listened: Map<HostShape, (ev: EventShape) => void>;
+  private readonly reaper: HostReaper;
+  /** Hosts switched to autoService while autoPoll runs. */
+  private readonly bridge: HostEventBridge;
 
   constructor(options: ENetMultiplayerPeerOptions = {}) {
     super({ ...options, autoPollIntervalMs: options.autoPollIntervalMs ?? AUTO_POLL_FALLBACK_MS });
@@ -99,17 +86,14 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.uniqueId = 0;
     this.status = ConnectionStatus.CONNECTION_DISCONNECTED;
     this.hosts = new Map();
-    this.peers = new Map();
-    this.idsByPeer = new Map();
-    this.peerIds = [];
+    this.peers = new PeerTable();
     this.bindIp = '*';
     this.creating = false;
     this.createConnection = options.createConnection ?? defaultConnectionFactory;
     this.recipients = [];
     this.counters = { rejectedConnections: 0, rejectedMeshConnections: 0, ignoredEvents: 0, refusedSends: 0 };
-    this.doomed = [];
-    this.destroying = undefined;
-    this.listened = new Map();
+    this.reaper = new HostReaper();
+    this.bridge = new HostEventBridge();
   }
 
   /** Bad-input and refusal counters (DESIGN rule 4). */
@@ -211,7 +195,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.peerMode = PeerMode.CLIENT;
     this.uniqueId = id;
     this.status = ConnectionStatus.CONNECTION_CONNECTING;
-    this.addPeer(1, server);
+    this.peers.add(1, server);
     this.hosts.set(0, host);
     this.syncAutoPoll();
   }
@@ -219,7 +203,8 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   /** Makes a connection object, runs `create` on it, maps ENet errors to ours. */
   private async createHost(create: (h: HostShape) => Promise<unknown>): Promise<HostShape> {
     // A host released by close() must free its port before we bind again.
-    if (this.destroying !== undefined) await this.destroying;
+    const pending = this.reaper.pending;
+    if (pending !== undefined) await pending;
     const host = this.createConnection();
     try {
       await create(host);
@@ -284,7 +269,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     // poll() reads events with serviceSync(), which an autoService host never feeds.
     if (host.autoService === true) host.autoService = false;
     this.hosts.set(peerId, host);
-    this.addPeer(peerId, peer);
+    this.peers.add(peerId, peer);
     this.emit('peerConnected', peerId);
     if (this.autoPoll && this.hosts.get(peerId) === host) this.listen(peerId, host);
   }
@@ -319,7 +304,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const mode = this.transferMode;
     const channel = enetChannelFor(mode, this.transferChannel);
     const flags = enetFlagsFor(mode);
-    const n = selectRecipients(this.peerMode, target, this.peerIds, this.recipients);
+    const n = selectRecipients(this.peerMode, target, this.peers.ids, this.recipients);
     for (let i = 0; i < n; i++) {
       const id = this.recipients[i]!;
       const peer = this.peers.get(id);
@@ -408,18 +393,18 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
         this.acceptClient(ev);
         return true;
       case EnetEvent.DISCONNECT: {
-        const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
+        const id = ev.peer === undefined ? undefined : this.peers.idOf(ev.peer);
         if (id === undefined || this.peers.get(id) !== ev.peer) {
           // Never accepted, or already force-removed: no signal (§2.6).
           this.counters.ignoredEvents++;
           return true;
         }
-        this.removePeer(id);
+        this.peers.remove(id);
         this.emit('peerDisconnected', id);
         return this.isActive();
       }
       case EnetEvent.RECEIVE: {
-        const id = ev.peer === undefined ? undefined : this.idsByPeer.get(ev.peer);
+        const id = ev.peer === undefined ? undefined : this.peers.idOf(ev.peer);
         if (id === undefined) this.counters.ignoredEvents++;
         else this.store(id, ev);
         return true;
@@ -445,7 +430,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
       return;
     }
     const id = ev.data >>> 0;
-    this.addPeer(id, peer);
+    this.peers.add(id, peer);
     this.emit('peerConnected', id);
   }
 
@@ -468,7 +453,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     // DISCONNECT or ERROR on a mesh host: that link is gone (§2.6).
     this.dropMeshHost(id);
     if (meshPeer !== undefined) {
-      this.removePeer(id);
+      this.peers.remove(id);
       this.emit('peerDisconnected', id);
     }
     return false;
@@ -477,14 +462,14 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   /** Godot's `_disconnect_inactive_peers` (§2.6 step 2). */
   private disconnectInactivePeers(): void {
     let dropped: number[] | undefined;
-    for (const [id, peer] of this.peers) {
+    for (const [id, peer] of this.peers.entries()) {
       if (!peer.isActive()) (dropped ??= []).push(id);
     }
     if (dropped === undefined) return;
     for (const id of dropped) {
       const peer = this.peers.get(id);
       if (peer === undefined) continue;
-      this.removePeer(id);
+      this.peers.remove(id);
       if (this.peerMode === PeerMode.MESH) this.dropMeshHost(id);
       if (this.peerMode === PeerMode.CLIENT) {
         // A failed attempt (still CONNECTING) emits nothing, as the DISCONNECT path (§2.6).
@@ -501,21 +486,6 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     }
   }
 
-  private addPeer(id: number, peer: PeerShape): void {
-    this.peers.set(id, peer);
-    this.idsByPeer.set(peer, id);
-    this.peerIds.push(id);
-  }
-
-  private removePeer(id: number): void {
-    const peer = this.peers.get(id);
-    if (peer === undefined) return;
-    this.peers.delete(id);
-    this.idsByPeer.delete(peer);
-    const i = this.peerIds.indexOf(id);
-    if (i >= 0) this.peerIds.splice(i, 1);
-  }
-
   private dropMeshHost(id: number): void {
     const host = this.hosts.get(id);
     if (host === undefined) return;
@@ -523,23 +493,10 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.destroyLater(host);
   }
 
-  /**
-   * Destroys `host` on the next event-loop turn. node:dgram sends asynchronously and drops
-   * datagrams still in flight when the socket closes, so destroying at once would lose the
-   * DISCONNECT that close()/disconnectPeer() just flushed (libenet sends it synchronously).
-   */
+  /** Stops listening to `host` and destroys it on the next event-loop turn (see HostReaper). */
   private destroyLater(host: HostShape): void {
-    this.unlisten(host);
-    this.doomed.push(host);
-    if (this.destroying !== undefined) return;
-    this.destroying = new Promise<void>((resolve) => {
-      setImmediate(() => {
-        const list = this.doomed.splice(0);
-        for (const h of list) destroyQuietly(h);
-        this.destroying = undefined;
-        resolve();
-      });
-    });
+    this.bridge.unlisten(host);
+    this.reaper.destroyLater(host);
   }
 
   /**
@@ -550,30 +507,14 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     if (on) {
       for (const [key, host] of this.hosts) this.listen(key, host);
     } else {
-      for (const host of [...this.listened.keys()]) this.unlisten(host);
+      this.bridge.unlistenAll();
     }
   }
 
   private listen(key: number, host: HostShape): void {
-    const em = host as unknown as Partial<HostEmitter>;
-    if (this.listened.has(host) || typeof em.on !== 'function' || !('autoService' in host)) return;
-    const fn = (ev: EventShape): void => {
+    this.bridge.listen(host, (ev) => {
       if (this.hosts.get(key) === host) this.handleEvent(key, ev);
-    };
-    this.listened.set(host, fn);
-    // 'error' too: a socket failure closes a client or server and drops a mesh link (§2.6).
-    for (const name of HOST_EVENT_NAMES) em.on(name, fn);
-    // Switching autoService on emits what is already queued, through `fn`.
-    host.autoService = true;
-  }
-
-  private unlisten(host: HostShape): void {
-    const fn = this.listened.get(host);
-    if (fn === undefined) return;
-    this.listened.delete(host);
-    host.autoService = false;
-    const em = host as unknown as HostEmitter;
-    for (const name of HOST_EVENT_NAMES) em.off(name, fn);
+    });
   }
 
   private store(from: number, ev: EventShape): void {
@@ -611,8 +552,6 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     this.peerMode = PeerMode.NONE;
     this.queue.clear();
     this.peers.clear();
-    this.idsByPeer.clear();
-    this.peerIds.length = 0;
     this.hosts.clear();
     this.uniqueId = 0;
     this.status = ConnectionStatus.CONNECTION_DISCONNECTED;
@@ -637,7 +576,7 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
     const hostKey = this.peerMode === PeerMode.MESH ? id : 0;
     this.hosts.get(hostKey)?.flush();
     if (!force) return;
-    this.removePeer(id);
+    this.peers.remove(id);
     if (this.peerMode === PeerMode.MESH) this.dropMeshHost(id);
     if (this.peerMode === PeerMode.CLIENT) this.close();
   }
@@ -701,13 +640,5 @@ export class ENetMultiplayerPeer extends MultiplayerPeer {
   setBindIp(ip: string): void {
     if (!isBindIp(ip)) throw new MultiplayerError('ERR_INVALID_PARAMETER', `bind IP must be an IPv4/IPv6 address or "*", got ${String(ip)}`, { got: ip });
     this.bindIp = ip;
-  }
-}
-
-function destroyQuietly(host: HostShape): void {
-  try {
-    host.destroy();
-  } catch {
-    // Already destroyed by its owner: nothing left to release.
   }
 }
