@@ -44,6 +44,16 @@ const GATHER_STUN_RTO_MS = 200;
 const GATHER_STUN_REQUESTS = 3;
 /** Consent keepalive on a link's chosen path, ms: a dead peer is noticed within peerTimeoutMs + this. */
 const CONSENT_KEEPALIVE_MS = 500;
+/**
+ * Probe interval while spraying, ms. The punch sends one check per interval, highest priority
+ * first, so a NATed peer's private host candidate (unreachable from another site) is probed
+ * before its server-reflexive one: at RFC 8445's Ta of 50 ms that costs every link across two
+ * NATs ~40 ms before the probe that opens the pinhole leaves (issue #7). A link has a handful of
+ * checks (up to ~20 with port prediction), so 10 ms stays a light trickle.
+ */
+const PUNCH_PACE_MS = 10;
+/** Spray at PUNCH_PACE_MS this long, then back off (the punch doubles the interval per period up to 500 ms): about as many probes as the defaults (50 ms for 2 s) send. */
+const PUNCH_BURST_MS = 500;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
 
@@ -252,6 +262,8 @@ export class LinkRunner {
         startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
         remoteCandidates: remote,
         timeoutMs: this.ctx.timeouts.punchMs,
+        paceMs: PUNCH_PACE_MS,
+        burstMs: PUNCH_BURST_MS,
         // Behind different NATs there is no LAN path to wait for (core/lan-grace.ts).
         ...(grace === undefined ? {} : { lanGraceMs: grace }),
         // Consent freshness (RFC 7675) on the chosen path doubles as the link's liveness check:
