@@ -1,17 +1,24 @@
 #!/usr/bin/env node
 // The `meshpunch` binary. Start-up time is most of launch → mesh when several agents start at
 // once on a small machine (issue #7), so this runs the one-file bundle of the CLI that the build
-// makes (scripts/bundle.mjs: one file to read and compile instead of dozens of modules to resolve and
-// link) when it is there and no older than the compiled modules it was made from; otherwise the
-// compiled modules themselves (bin/cli.ts). MESHPUNCH_NO_BUNDLE=1 forces the modules.
-import { readFileSync, statSync } from 'node:fs';
+// makes (scripts/bundle.mjs: one file to read instead of dozens of modules to resolve and link,
+// compiled from V8's code cache when the build left one) when it is there and no older than the
+// compiled modules it was made from; otherwise the compiled modules themselves (bin/cli.ts).
+// MESHPUNCH_NO_BUNDLE=1 forces the modules.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 const bundleDir = new URL('../bundle/', import.meta.url);
+const bundleFile = fileURLToPath(new URL('meshpunch.cjs', bundleDir));
+const cacheFile = `${bundleFile}.v8cache`;
 
 /** mtime of a file in ms, or undefined when it does not exist. */
-function mtimeMs(url: URL): number | undefined {
+function mtimeMs(path: URL | string): number | undefined {
   try {
-    return statSync(url).mtimeMs;
+    return statSync(path).mtimeMs;
   } catch {
     return undefined;
   }
@@ -23,7 +30,7 @@ function mtimeMs(url: URL): number | undefined {
  * workspace) is older: a `tsc -b` after the last bundling makes the modules the newer code.
  */
 function bundleIsFresh(): boolean {
-  const made = mtimeMs(new URL('meshpunch.mjs', bundleDir));
+  const made = mtimeMs(bundleFile);
   if (made === undefined) return false;
   let inputs: unknown;
   try {
@@ -36,5 +43,36 @@ function bundleIsFresh(): boolean {
   return inputs.every((rel) => typeof rel === 'string' && (mtimeMs(new URL(rel, bundleDir)) ?? 0) <= made);
 }
 
-if (process.env.MESHPUNCH_NO_BUNDLE !== '1' && bundleIsFresh()) await import(new URL('meshpunch.mjs', bundleDir).href);
+/**
+ * Runs the CommonJS bundle as Node runs a CommonJS module, but compiled through node:vm so V8's
+ * code cache (made by the build, scripts/bundle.mjs) can skip parsing and compiling what a
+ * `join` runs. A cache V8 rejects (another Node version, changed flags) only costs the compile.
+ * The bundle's `import.meta.resolve` (it has no import.meta) is ours: resolution from this
+ * directory finds the same packages.
+ */
+function runBundle(): void {
+  const source = readFileSync(bundleFile, 'utf8');
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __meshpunchResolve) {${source}\n})`;
+  const script = new Script(wrapped, { filename: bundleFile, ...(cachedData === undefined ? {} : { cachedData }) });
+  // The build's warm-up run (scripts/bundle.mjs) names a file: after a real join, the cache
+  // holds every function the run compiled.
+  const writeTo = process.env.MESHPUNCH_WRITE_CODE_CACHE;
+  if (writeTo !== undefined && writeTo !== '') process.once('exit', () => writeFileSync(writeTo, script.createCachedData()));
+  if (process.env.MESHPUNCH_TIMELINE === '1') {
+    // The timeline's format (src/adapter/trace.ts), which loads only inside the bundle.
+    const cache = cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used';
+    process.stderr.write(`trace ${performance.now().toFixed(1)} ms bundle compiled (code cache ${cache})\n`);
+  }
+  const module = { exports: {} };
+  const main = script.runInThisContext() as (...args: unknown[]) => void;
+  main(module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile), (specifier: string) => import.meta.resolve(specifier));
+}
+
+if (process.env.MESHPUNCH_NO_BUNDLE !== '1' && bundleIsFresh()) runBundle();
 else await import('./cli.js');

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Bundles the compiled `meshpunch` CLI (agent/dist/bin/cli.js and everything it imports, across
-// the workspaces) into one ESM file, agent/dist/bundle/meshpunch.mjs, with a source map. Run it
+// the workspaces) into one CommonJS file, agent/dist/bundle/meshpunch.cjs, with a source map,
+// then makes V8's code cache for it from a warm-up `join` on loopback (meshpunch.cjs.v8cache;
+// agent/bin/meshpunch.ts compiles the bundle with it). Run it
 // after `tsc -b` (the root build, test, demo and bench scripts do). The compiled modules stay
 // the source of truth: the bundle is made from them, and agent/bin/meshpunch.ts uses it only
 // while no workspace was rebuilt after it (inputs.json lists their build-info files).
 // Why: 8 agents starting together on 2 cores spend most of launch → mesh resolving, reading
 // and linking dozens of ES modules each (issue #7); one file cuts the CPU each start costs.
 // Usage: node agent/scripts/bundle.mjs [--quiet]
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,18 +37,24 @@ const version = JSON.parse(readFileSync(join(agentDir, 'package.json'), 'utf8'))
 mkdirSync(outDir, { recursive: true });
 const result = await esbuild.build({
   entryPoints: [entry],
-  outfile: join(outDir, 'meshpunch.mjs'),
+  outfile: join(outDir, 'meshpunch.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  // CommonJS, not ESM: Node 20 can hand V8 a code cache for a script (node:vm), not for a module.
+  format: 'cjs',
   target: 'node20',
   sourcemap: true,
   minify: false,
   metafile: true,
   logLevel: 'warning',
-  define: { __MESHPUNCH_VERSION__: JSON.stringify(version) },
-  // CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __meshpunchCreateRequire } from 'node:module';\nconst require = __meshpunchCreateRequire(import.meta.url);" },
+  // A CommonJS script has no import.meta: its url is the bundle's, and resolve comes from the
+  // launcher (agent/bin/meshpunch.ts passes its own import.meta.resolve as __meshpunchResolve).
+  define: {
+    __MESHPUNCH_VERSION__: JSON.stringify(version),
+    'import.meta.url': '__meshpunchImportMetaUrl',
+    'import.meta.resolve': '__meshpunchResolve',
+  },
+  banner: { js: "var __meshpunchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // The build-info file of every workspace whose compiled output went into the bundle.
@@ -62,7 +71,62 @@ if (infos.size === 0) {
   process.exit(1);
 }
 writeFileSync(join(outDir, 'inputs.json'), `${JSON.stringify([...infos].sort(), null, 2)}\n`);
+const cached = await warmUp();
 if (!quiet) {
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  console.log(`[bundle] ${relative(process.cwd(), join(outDir, 'meshpunch.mjs'))}: ${Object.keys(result.metafile.inputs).length} modules, ${(bytes / 1024).toFixed(0)} KiB with its map`);
+  console.log(`[bundle] ${relative(process.cwd(), join(outDir, 'meshpunch.cjs'))}: ${Object.keys(result.metafile.inputs).length} modules, ${(bytes / 1024).toFixed(0)} KiB with its map${cached ? ', code cache from a warm-up join' : ', no code cache'}`);
+}
+
+/**
+ * Makes meshpunch.cjs.v8cache: three agents on loopback (`join --create-if-missing --wait-peers
+ * 3` against a `meshpunch signal` on 127.0.0.1), run from the fresh bundle; one of them writes
+ * V8's code cache as it exits, so the cache holds what a join really compiles (both roles of the
+ * punch and the ENet handshake). Bounded to 30 s; every process is ended by its own pid. Without
+ * a cache the bundle still runs (V8 compiles it instead), so a failed warm-up only warns.
+ * @returns true when the cache was written
+ */
+async function warmUp() {
+  const cacheFile = join(outDir, 'meshpunch.cjs.v8cache');
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  rmSync(cacheFile, { force: true });
+  const bin = join(agentDir, 'dist', 'bin', 'meshpunch.js');
+  const started = [];
+  const run = (args, env = {}) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHPUNCH_TIMELINE: '', ...env } });
+    started.push(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, output: () => out };
+  };
+  const deadline = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref());
+  try {
+    const signal = run(['signal', '--host', '127.0.0.1', '--port', '0']);
+    const port = await Promise.race([
+      new Promise((resolve, reject) => {
+        const look = () => {
+          const m = /"event":"listening"[^\n]*"port":(\d+)/.exec(signal.output());
+          if (m !== null) resolve(Number(m[1]));
+        };
+        signal.child.stdout.on('data', look);
+        signal.child.stderr.on('data', look);
+        signal.exited.then((code) => reject(new Error(`meshpunch signal exited with ${code}`)));
+      }),
+      deadline(10_000, 'starting meshpunch signal'),
+    ]);
+    const args = ['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', 'code-cache-warm-up', '--create-if-missing', '--bind', '127.0.0.1', '--wait-peers', '3', '--timeout', '20'];
+    const agents = [run(args, { MESHPUNCH_WRITE_CODE_CACHE: tmp }), run(args), run(args)];
+    const codes = await Promise.race([Promise.all(agents.map((a) => a.exited)), deadline(30_000, 'the warm-up join')]);
+    if (codes.some((c) => c !== 0) || !existsSync(tmp)) throw new Error(`the warm-up join failed (exit codes ${codes.join(', ')}): ${agents[0].output().trim().split('\n').slice(-3).join(' | ')}`);
+    renameSync(tmp, cacheFile);
+    return true;
+  } catch (err) {
+    console.warn(`[bundle] no code cache: ${err.message}`);
+    return false;
+  } finally {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await Promise.all(started.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.on('exit', r)) : undefined)));
+    rmSync(tmp, { force: true });
+  }
 }

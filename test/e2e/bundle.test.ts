@@ -8,18 +8,19 @@ import { startEmbeddedSignaling } from '@meshpunch/agent';
 import { AgentProcess, MESHPUNCH, ROOT, stopAll } from './agent-process.js';
 
 const BUNDLE_DIR = join(ROOT, 'agent', 'dist', 'bundle');
-const BUNDLE = join(BUNDLE_DIR, 'meshpunch.mjs');
+const BUNDLE = join(BUNDLE_DIR, 'meshpunch.cjs');
 
 function bundle(): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'agent', 'scripts', 'bundle.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).to.equal(0);
 }
 
-/** The first timeline line of `meshpunch --version` and its stdout. */
-function versionRun(env: Record<string, string> = {}): { loaded: string; stdout: string } {
+/** The timeline lines of `meshpunch --version` that say how the CLI was loaded, and its stdout. */
+function versionRun(env: Record<string, string> = {}): { loaded: string; compiled: string; stdout: string } {
   const r = spawnSync(process.execPath, [MESHPUNCH, '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { ...process.env, MESHPUNCH_TIMELINE: '1', ...env } });
   expect(r.status, r.stderr).to.equal(0);
-  return { loaded: r.stderr.split('\n').find((l) => l.includes('cli loaded')) ?? '', stdout: r.stdout };
+  const line = (s: string): string => r.stderr.split('\n').find((l) => l.includes(s)) ?? '';
+  return { loaded: line('cli loaded'), compiled: line('bundle compiled'), stdout: r.stdout };
 }
 
 describe('meshpunch bundle (end to end)', function () {
@@ -35,21 +36,24 @@ describe('meshpunch bundle (end to end)', function () {
     bundle();
   });
 
-  it('is one file with a source map and the list of build-info files it was made from', () => {
+  it('is one file with a source map, a code cache and the list of build-info files it was made from', () => {
     expect(existsSync(BUNDLE)).to.equal(true);
     expect(existsSync(`${BUNDLE}.map`)).to.equal(true);
+    expect(statSync(`${BUNDLE}.v8cache`).size).to.be.greaterThan(10_000);
     const inputs = JSON.parse(readFileSync(join(BUNDLE_DIR, 'inputs.json'), 'utf8')) as string[];
     for (const ws of ['agent', 'signaling', 'packages/enet', 'packages/nat', 'packages/protocol', 'packages/multiplayer']) {
       expect(inputs.some((p) => statSync(join(BUNDLE_DIR, p)).isFile() && join(BUNDLE_DIR, p) === join(ROOT, ws, 'dist', 'tsconfig.tsbuildinfo')), ws).to.equal(true);
     }
   });
 
-  it('runs when fresh, reporting the package version; MESHPUNCH_NO_BUNDLE=1 runs the modules', () => {
+  it('runs when fresh, compiled from its code cache, reporting the package version; MESHPUNCH_NO_BUNDLE=1 runs the modules', () => {
     const b = versionRun();
+    expect(b.compiled).to.match(/bundle compiled \(code cache used\)$/);
     expect(b.loaded).to.match(/cli loaded \(bundle\)$/);
     expect(b.stdout).to.equal(`meshpunch ${version}\n`);
     const m = versionRun({ MESHPUNCH_NO_BUNDLE: '1' });
     expect(m.loaded).to.match(/cli loaded$/);
+    expect(m.compiled).to.equal('');
     expect(m.stdout).to.equal(`meshpunch ${version}\n`);
   });
 
