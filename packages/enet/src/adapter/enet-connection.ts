@@ -131,6 +131,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    * only when node:dgram queued a send that still references it (see #transmit).
    */
   #scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
+  /** The last view of `#scratch` handed to node:dgram (reused while the length repeats). */
+  #sendView: Uint8Array | null = null;
   #to: CoreEndpoint = { address: '', port: 0 };
   #from: CoreEndpoint = { address: '', port: 0 };
   #statBase = [0, 0, 0, 0];
@@ -753,7 +755,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       // No callback: it would cost a tick per datagram. Failed sends are not reported by
       // node:dgram without a callback, so one send per SEND_PROBE_INTERVAL_MS carries one: a
       // failing socket still becomes an ERROR event (godot-enet.md §5.4).
-      const bytes = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
+      // One view per datagram length (bulk traffic repeats the same few lengths).
+      let bytes = this.#sendView;
+      if (bytes === null || bytes.length !== n) {
+        bytes = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
+        this.#sendView = bytes;
+      }
       if (now < this.#sendProbeAt) socket.send(bytes, to.port, this.#wireAddress(to.address));
       else {
         this.#sendProbeAt = now + SEND_PROBE_INTERVAL_MS;
@@ -762,6 +769,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       if (socket.getSendQueueCount() > 0) {
         scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
         this.#scratch = scratch;
+        this.#sendView = null;
         this.queuedScratchSwaps++;
       }
     }

@@ -11,6 +11,7 @@ import {
   PEER_TIMEOUT_MAXIMUM, PEER_TIMEOUT_MINIMUM, PROTOCOL_MAXIMUM_PEER_ID, PROTOCOL_MAXIMUM_WINDOW_SIZE,
   PEER_UNSEQUENCED_WINDOW_SIZE,
 } from './constants.js';
+import { AckQueue } from './ack-queue.js';
 import { Channel } from './channel.js';
 import type { OutgoingCommand } from './commands.js';
 import { Deque } from './deque.js';
@@ -87,8 +88,8 @@ export class Peer {
   roundTripTimeVariance = 0;
   reliableDataInTransit = 0;
   outgoingReliableSequenceNumber = 0;
-  /** Pending ACKs, each packed as channel·2^32 + seq·2^16 + sentTime (no object per ACK). */
-  readonly acknowledgements = new Deque<number>(64);
+  /** Pending ACKs (ack-queue.ts: no object and no float packing per ACK). */
+  readonly acknowledgements = new AckQueue(64);
   readonly sentReliableCommands = new Deque<OutgoingCommand>(64);
   readonly outgoingCommands = new Deque<OutgoingCommand>(64);
   /**

@@ -201,8 +201,7 @@ export function queueAck(host: HostCore, peer: Peer, channelID: number, seq: num
     return;
   }
   peer.outgoingDataTotal += COMMAND_SIZES[Command.Acknowledge]!;
-  // Packed as number·2^40 + channel·2^32 + seq·2^16 + sentTime (< 2^44, exact in a double).
-  peer.acknowledgements.pushBack(commandNumber * 0x10000000000 + channelID * 0x100000000 + seq * 0x10000 + sentTime);
+  peer.acknowledgements.push(commandNumber, channelID, seq, sentTime);
 }
 
 /** §6 handle_acknowledge. */

@@ -125,11 +125,11 @@ function writeAcknowledgements(host: HostCore, peer: Peer, tx: TxState): void {
       peer.continueSending = true;
       return;
     }
-    const a = acks.popFront()!;
-    const sentTime = a % 0x10000;
-    const seq = Math.floor(a / 0x10000) % 0x10000;
-    const channelID = Math.floor(a / 0x100000000) % 0x100;
-    const number = Math.floor(a / 0x10000000000);
+    const sentTime = acks.frontSentTime();
+    const seq = acks.frontSeq();
+    const channelID = acks.frontChannel();
+    const number = acks.frontCommand();
+    acks.shift();
     const pos = tx.pos;
     out[pos] = Command.Acknowledge;
     out[pos + 1] = channelID;
