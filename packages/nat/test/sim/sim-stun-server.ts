@@ -43,13 +43,8 @@ export class SimStunServer {
       : undefined;
     const a = answerBindingRequest(dg.bytes, dg.from, this.#out, { responseOrigin: local, otherAddress: other });
     if (a.kind === 'drop') return;
-    let origin = local;
-    if (a.kind === 'success' && other) {
-      origin = {
-        address: a.changeRequest.changeIp ? other.address : local.address,
-        port: a.changeRequest.changePort ? other.port : local.port,
-      };
-    }
-    this.net.send(now, origin, dg.from, this.#out.subarray(0, a.length));
+    // Success: from the address CHANGE-REQUEST selected, to RESPONSE-PORT (RFC 5780 §6.1, §7.5).
+    const origin = a.kind === 'success' && a.origin !== undefined ? a.origin : local;
+    this.net.send(now, origin, { address: dg.from.address, port: a.toPort }, this.#out.subarray(0, a.length));
   }
 }

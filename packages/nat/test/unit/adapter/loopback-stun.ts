@@ -49,11 +49,9 @@ export class LoopbackStunServer {
       const other = two ? { address: local.address === '127.0.0.1' ? '127.0.0.2' : '127.0.0.1', port: local.port === p ? q : p } : undefined;
       const a = answerBindingRequest(msg, rinfo, out, { responseOrigin: local, otherAddress: other });
       if (a.kind === 'drop') return;
-      let from = sock;
-      if (a.kind === 'success' && other) {
-        from = this.#find(a.changeRequest.changeIp ? other.address : local.address, a.changeRequest.changePort ? other.port : local.port);
-      }
-      from.send(out.subarray(0, a.length), rinfo.port, rinfo.address);
+      // Success: from the socket CHANGE-REQUEST selected, to RESPONSE-PORT (RFC 5780 §6.1, §7.5).
+      const from = a.kind === 'success' && a.origin !== undefined ? this.#find(a.origin.address, a.origin.port) : sock;
+      from.send(out.subarray(0, a.length), a.toPort, rinfo.address);
     });
     return sock;
   }
