@@ -7,7 +7,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { answerBindingRequest } from '@meshpunch/nat';
 import type { TransportAddress } from '@meshpunch/nat';
-import { TokenBucket } from '../core/token-bucket.js';
+import { IpRateLimiter } from '../core/ip-rate-limiter.js';
 import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import type { LogSink } from './json-log.js';
@@ -98,20 +98,11 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
     return { address: o.address, port: o.port };
   };
 
-  const rate = options.answersPerSecondPerIp ?? DEFAULT_ANSWERS_PER_SECOND_PER_IP;
-  const burst = options.answerBurstPerIp ?? DEFAULT_ANSWER_BURST_PER_IP;
-  const buckets = new Map<string, TokenBucket>();
-  const allowed = (ip: string): boolean => {
-    if (rate === 0) return true;
-    const now = Math.floor(performance.now());
-    let bucket = buckets.get(ip);
-    if (bucket === undefined) {
-      if (buckets.size >= MAX_TRACKED_SOURCES) buckets.delete(buckets.keys().next().value as string);
-      bucket = new TokenBucket(burst, now);
-      buckets.set(ip, bucket);
-    }
-    return bucket.take(now, rate, burst);
-  };
+  const limiter = new IpRateLimiter(
+    options.answersPerSecondPerIp ?? DEFAULT_ANSWERS_PER_SECOND_PER_IP,
+    options.answerBurstPerIp ?? DEFAULT_ANSWER_BURST_PER_IP,
+    MAX_TRACKED_SOURCES,
+  );
 
   const onMessage = (b: Bound, msg: Buffer, rinfo: RemoteInfo): void => {
     counters.requests++;
@@ -119,7 +110,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
       counters.ignored++;
       return;
     }
-    if (!allowed(rinfo.address)) {
+    if (!limiter.allow(Math.floor(performance.now()), rinfo.address)) {
       counters.limited++;
       return;
     }

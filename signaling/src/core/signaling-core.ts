@@ -25,7 +25,7 @@ import { Outbox } from './outbox.js';
 import type { CoreOutput } from './outbox.js';
 import { endPair, schedulePairs, startPair } from './pairing.js';
 import type { PairingContext } from './pairing.js';
-import { TokenBucket } from './token-bucket.js';
+import { IpRateLimiter } from './ip-rate-limiter.js';
 
 export type { CoreOutput } from './outbox.js';
 
@@ -67,7 +67,8 @@ export class SignalingCore {
   readonly #conns = new Map<number, Connection>();
   readonly #lobbies = new Map<string, Lobby>();
   readonly #tokens = new Map<string, Member>();
-  readonly #ipBuckets = new Map<string, TokenBucket>();
+  /** New connections per source IP (connectionsPerSecondPerIp, connectionBurstPerIp, maxTrackedIps). */
+  readonly #ipLimiter: IpRateLimiter;
   readonly #outbox: Outbox;
   /** What pairing.ts needs (config, metrics, outbox), made once. */
   readonly #pairing: PairingContext;
@@ -87,6 +88,7 @@ export class SignalingCore {
     this.config = resolveSignalingCoreOptions(options);
     this.#outbox = new Outbox(this.metrics, this.config.logLevel);
     this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox };
+    this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
     this.stunPort = this.config.stunPort;
   }
 
@@ -143,7 +145,7 @@ export class SignalingCore {
     } else if (this.#conns.size > this.config.maxConnections) {
       this.#outbox.error(c, null, 'SIG_SERVER_FULL', `the service is at its limit of ${this.config.maxConnections} connections`);
       this.#closeConn(now, c, CloseCode.ServerFull, 'server full');
-    } else if (!this.#ipAllowed(now, ip)) {
+    } else if (!this.#ipLimiter.allow(now, ip)) {
       this.#outbox.error(c, null, 'SIG_RATE_LIMITED', `this address opens more than ${this.config.connectionsPerSecondPerIp} connections per second`);
       this.#closeConn(now, c, CloseCode.ServerFull, 'connection rate limit');
     } else {
@@ -282,7 +284,7 @@ export class SignalingCore {
     }
     this.#lobbies.clear();
     this.#tokens.clear();
-    this.#ipBuckets.clear();
+    this.#ipLimiter.clear();
     this.#helloQ.clear();
     this.#heartbeatQ.clear();
     this.#graceQ.clear();
@@ -602,22 +604,6 @@ export class SignalingCore {
       this.#outbox.error(c, rid, 'SIG_RATE_LIMITED', `more than ${this.config.messagesPerSecond} messages per second`);
     }
     return true;
-  }
-
-  #ipAllowed(now: number, ip: string): boolean {
-    const rate = this.config.connectionsPerSecondPerIp;
-    if (rate === 0) return true;
-    let b = this.#ipBuckets.get(ip);
-    if (b === undefined) {
-      if (this.#ipBuckets.size >= this.config.maxTrackedIps) {
-        // Forget the address seen longest ago (Map keeps insertion order): memory stays bounded.
-        const oldest = this.#ipBuckets.keys().next().value as string;
-        this.#ipBuckets.delete(oldest);
-      }
-      b = new TokenBucket(this.config.connectionBurstPerIp, now);
-      this.#ipBuckets.set(ip, b);
-    }
-    return b.take(now, rate, this.config.connectionBurstPerIp);
   }
 
   #closeConn(now: number, c: Connection, code: number, reason: string): void {
