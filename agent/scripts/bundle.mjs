@@ -33,6 +33,24 @@ try {
   process.exit(0);
 }
 
+/**
+ * Modules that load a CommonJS package with `createRequire(import.meta.url)('name')` (cheaper
+ * than an ESM import of it, signaling-client.ts with ws) hide it from the bundler; in the
+ * CommonJS bundle a plain `require('name')` is the same call, so the package is bundled and
+ * code-cached too. A module without that exact form is bundled as it is (the package then loads
+ * from node_modules at run time, as before).
+ */
+const inlineCreateRequire = {
+  name: 'inline-create-require',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('createRequire(import.meta.url)(')) return undefined;
+      return { contents: text.replace(/createRequire\(import\.meta\.url\)\(('[^']+'|"[^"]+")\)/g, 'require($1)'), loader: 'js' };
+    });
+  },
+};
+
 const version = JSON.parse(readFileSync(join(agentDir, 'package.json'), 'utf8')).version;
 mkdirSync(outDir, { recursive: true });
 const result = await esbuild.build({
@@ -55,6 +73,7 @@ const result = await esbuild.build({
     'import.meta.resolve': '__meshpunchResolve',
   },
   banner: { js: "var __meshpunchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [inlineCreateRequire],
 });
 
 // The build-info file of every workspace whose compiled output went into the bundle.
