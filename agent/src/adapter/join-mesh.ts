@@ -11,6 +11,7 @@ import type { MeshEvent } from '../core/mesh-events.js';
 import { AgentError } from '../errors.js';
 import type { Held, MeshSession } from './mesh-session.js';
 import { resolveJoinMeshOptions, type JoinMeshConfig, type JoinMeshOptions } from './options.js';
+import type { SocketPool } from './socket-pool.js';
 import { trace } from './trace.js';
 
 /**
@@ -30,13 +31,27 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   sessionModule.catch(() => undefined);
   const configuredStun = config.stun.length > 0 ? resolveAll(config.stun) : undefined;
   configuredStun?.catch(() => undefined);
+  // With an expected member count, the links' sockets bind and STUN-gather while the signaling
+  // round trips are in flight (socket-pool.ts); with configured STUN servers that starts now.
+  const wantPool = config.expectedPeers !== undefined && config.expectedPeers > 1 && !config.upnp;
+  const poolModule = wantPool ? import('./socket-pool.js') : undefined;
+  poolModule?.catch(() => undefined);
+  const startPool = (stun: Promise<readonly Endpoint[]>): Promise<SocketPool | undefined> =>
+    Promise.all([poolModule!, stun]).then(([m, servers]) => new m.SocketPool(config.expectedPeers! - 1, { bindAddress: config.bindAddress, stunServers: servers }), () => undefined);
+  let pool = wantPool && configuredStun !== undefined ? startPool(configuredStun) : undefined;
+  const closePool = async (): Promise<void> => (await pool)?.close();
   let client: SignalingClient;
   try {
     client = await connecting;
   } catch (err) {
+    await closePool();
     throw new AgentError('AGENT_SIGNAL_FAILED', `signaling service ${config.signal}: ${(err as Error).message}`, { url: config.signal }, err);
   }
   trace('join: welcome received');
+  // Without configured servers, the service's embedded STUN responder (its port came in welcome).
+  const stunServers = configuredStun ?? embeddedStun(config, client);
+  stunServers.catch(() => undefined);
+  if (wantPool && pool === undefined) pool = startPool(stunServers);
   onProgress?.({ type: 'signalConnected', url: config.signal });
   // Listen before joining: pair.start for the members already there follows lobby.joined at once.
   const held: Held[] = [];
@@ -57,22 +72,22 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
     if (config.create) joined = await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max });
     else joined = await client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, createIfMissing: true } : pw);
   } catch (err) {
-    await client.close();
+    await Promise.all([client.close(), closePool()]);
     throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
   }
   trace('join: lobby joined');
   let stun: readonly Endpoint[];
   let MeshSessionClass: typeof MeshSession;
   try {
-    stun = await (configuredStun ?? embeddedStun(config, client));
+    stun = await stunServers;
     ({ MeshSession: MeshSessionClass } = await sessionModule);
   } catch (err) {
-    await client.close();
+    await Promise.all([client.close(), closePool()]);
     throw err;
   }
   trace('join: session modules loaded, STUN resolved');
   // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
-  session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun);
+  session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun, await pool);
   if (onProgress !== undefined) session.onProgress(onProgress);
   onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id) });
   for (const h of held.splice(0)) session.handle(h);

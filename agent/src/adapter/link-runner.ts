@@ -3,14 +3,15 @@
 // on that socket, the ENet handshake, the hand-over to the mesh. It performs the actions the
 // LinkMachine (core) emits and feeds the results back.
 
-import { ENetConnection, EventType, PeerStatistic, type ENetPacketPeer } from '@meshpunch/enet';
+import { EventType, PeerStatistic, type ENetConnection, type ENetPacketPeer } from '@meshpunch/enet';
 import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
-import { createInterceptTransport, gatherCandidates, PunchSession, validateCandidate, type Candidate, type InterceptTransport, type PunchEvent } from '@meshpunch/nat/punch';
+import { PunchSession, validateCandidate, type Candidate, type InterceptTransport, type PunchEvent } from '@meshpunch/nat/punch';
 import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 import type { Endpoint } from '../core/endpoint.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
+import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
 import type { JoinMeshConfig } from './options.js';
 
 /** What a LinkRunner needs from its session. */
@@ -23,6 +24,8 @@ export interface LinkContext {
   /** STUN servers to ask from this link's socket (resolved addresses). */
   readonly stunServers: readonly Endpoint[];
   readonly timeouts: LinkTimeouts;
+  /** A socket gathered before the pair started (socket-pool.ts); undefined in it: gather one now. */
+  readonly prepared?: Promise<LinkSocket | undefined> | undefined;
   /** The session's UPnP gateway (discovered once), when --upnp is on and one answered. */
   upnpGateway(): Promise<UpnpGateway | undefined>;
   now(): number;
@@ -39,9 +42,6 @@ export interface LinkContext {
  */
 const PEER_TIMEOUT_LIMIT = 32;
 const PEER_TIMEOUT_MIN_MS = 1000;
-/** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
-const GATHER_STUN_RTO_MS = 200;
-const GATHER_STUN_REQUESTS = 3;
 /** Consent keepalive on a link's chosen path, ms: a dead peer is noticed within peerTimeoutMs + this. */
 const CONSENT_KEEPALIVE_MS = 500;
 /**
@@ -56,10 +56,6 @@ const PUNCH_PACE_MS = 10;
 const PUNCH_BURST_MS = 500;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
-}
 
 /** Drives one LinkMachine with a real ENet host. */
 export class LinkRunner {
@@ -183,47 +179,34 @@ export class LinkRunner {
   }
 
   private async gather(): Promise<void> {
-    const host = new ENetConnection();
-    try {
-      // One peer per host: add_mesh_peer wants exactly one (godot-enet.md §2.9).
-      await host.createHostBound(this.ctx.config.bindAddress, 0, 1, 0, 0, 0);
-    } catch (err) {
-      this.machine.handleGatherFailed(this.now(), 'bind-failed', (err as Error).message);
-      this.drain();
-      return;
+    let socket = this.ctx.prepared === undefined ? undefined : await this.ctx.prepared;
+    if (socket === undefined) {
+      try {
+        socket = await gatherLinkSocket({
+          bindAddress: this.ctx.config.bindAddress,
+          stunServers: this.ctx.stunServers,
+          ...(this.ctx.config.upnp ? { mapPort: (port: number) => this.mapUpnp(port) } : {}),
+          // Released while gathering: release() destroys the host it finds here.
+          onBound: (host) => {
+            this.host = host;
+          },
+        });
+      } catch (err) {
+        this.host = undefined;
+        if (this.released) return;
+        this.machine.handleGatherFailed(this.now(), err instanceof LinkSocketError ? err.reason : 'gather-failed', (err as Error).message);
+        this.drain();
+        return;
+      }
     }
     if (this.released) {
-      host.destroy();
+      // release() destroyed the host it saw; a pooled socket it never saw is destroyed here.
+      if (this.host !== socket.host) socket.host.destroy();
       return;
     }
-    this.host = host;
-    // STUN answers and punch probes share the ENet socket (DESIGN.md rule 2).
-    const transport = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
-    this.transport = transport;
-    host.intercept = (from, bytes) => transport.intercept(bytes, from);
-    const port = host.getLocalPort();
-    const bind = this.ctx.config.bindAddress;
-    try {
-      const upnp = this.ctx.config.upnp ? await this.mapUpnp(port) : undefined;
-      if (this.released) return;
-      const r = await gatherCandidates(transport.transport, {
-        port,
-        stunServers: this.ctx.stunServers.map((s) => ({ address: s.address, port: s.port })),
-        family: 4,
-        families: [4],
-        includeLoopback: isLoopback(bind),
-        ...(bind === '0.0.0.0' || bind === '::' ? {} : { bindAddress: bind }),
-        ...(upnp === undefined ? {} : { upnp }),
-        rtoMs: GATHER_STUN_RTO_MS,
-        requestCount: GATHER_STUN_REQUESTS,
-      });
-      this.local = r.candidates;
-    } catch (err) {
-      this.machine.handleGatherFailed(this.now(), 'gather-failed', (err as Error).message);
-      this.drain();
-      return;
-    }
-    if (this.released) return;
+    this.host = socket.host;
+    this.transport = socket.transport;
+    this.local = [...socket.candidates];
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
   }

@@ -15,6 +15,7 @@ import { MeshView, type MeshReport } from '../core/mesh-view.js';
 import { AgentError } from '../errors.js';
 import { LinkRunner } from './link-runner.js';
 import type { JoinMeshConfig } from './options.js';
+import type { SocketPool } from './socket-pool.js';
 
 /** Events of a MeshSession. */
 export interface MeshSessionEvents {
@@ -80,14 +81,17 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** Peers currently added to the mesh with addMeshPeer. */
   private readonly meshPeers = new Set<number>();
   private upnp: Promise<UpnpGateway | undefined> | undefined = undefined;
+  /** Link sockets gathered while joining (config.expectedPeers), handed to pairs as they start. */
+  private readonly pool: SocketPool | undefined;
   private exchangeCounts: Map<number, number> | undefined = undefined;
   private closing = false;
   /** pair.start messages refused (a link to ourselves, or past MAX_LINKS). */
   droppedPairs = 0;
 
   /** @internal use joinMesh() (join-mesh.ts) */
-  constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[]) {
+  constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[], pool?: SocketPool) {
     super();
+    this.pool = pool;
     this.config = config;
     this.client = client;
     this.id = id;
@@ -222,6 +226,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.pool?.close();
     const runners = [...this.links.values(), ...this.released];
     for (const r of runners) r.close();
     this.links.clear();
@@ -343,6 +348,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       config: this.config,
       stunServers: this.stunServers,
       timeouts: this.config.timeouts,
+      prepared: this.pool?.take(),
       upnpGateway: () => this.upnpGateway(),
       now: () => performance.now(),
       sendCandidates: (candidates) => {

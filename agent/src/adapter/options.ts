@@ -20,6 +20,14 @@ export interface JoinMeshOptions {
   password?: string;
   /** With `create` or `createIfMissing`: the member limit of a lobby we create, 2..32 (default: the service's, 16). */
   maxPeers?: number;
+  /**
+   * How many members (ourselves included, 2..32) the mesh is expected to have: that many − 1 link
+   * sockets are bound and STUN-gathered while joining, so each pair's candidates go out as soon
+   * as it starts (`meshpunch join --wait-peers N` passes N). More members still link, gathering
+   * their sockets then; unused ones close with the session. Ignored with `upnp` (a mapping is
+   * made per link). Default: none prepared.
+   */
+  expectedPeers?: number;
   /** Ask the router for a UPnP mapping per link. Default false. */
   upnp?: boolean;
   /** STUN servers `HOST:PORT`; default: the service's embedded responder when it has one. */
@@ -44,6 +52,7 @@ export interface JoinMeshConfig {
   readonly createIfMissing: boolean;
   readonly password: string | undefined;
   readonly maxPeers: number | undefined;
+  readonly expectedPeers: number | undefined;
   readonly upnp: boolean;
   readonly stun: readonly Endpoint[];
   readonly bindAddress: string;
@@ -69,6 +78,9 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 2 || o.maxPeers > 32)) {
     throw invalid(`maxPeers must be an integer 2..32, got ${String(o.maxPeers)}`, { got: o.maxPeers });
   }
+  if (o.expectedPeers !== undefined && (!Number.isInteger(o.expectedPeers) || o.expectedPeers < 1 || o.expectedPeers > 32)) {
+    throw invalid(`expectedPeers must be an integer 1..32, got ${String(o.expectedPeers)}`, { got: o.expectedPeers });
+  }
   const stun = (o.stun ?? []).map((s) => {
     if (typeof s !== 'string') return s;
     const e = parseEndpoint(s);
@@ -92,6 +104,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     createIfMissing: o.createIfMissing === true,
     password: o.password,
     maxPeers: o.maxPeers,
+    expectedPeers: o.expectedPeers,
     upnp: o.upnp === true,
     stun: Object.freeze(stun),
     bindAddress,

@@ -33,6 +33,7 @@ export const realCommands: CliCommands = {
         createIfMissing: flags.createIfMissing,
         ...(flags.password === undefined ? {} : { password: flags.password }),
         ...(flags.maxPeers === undefined ? {} : { maxPeers: flags.maxPeers }),
+        ...(flags.waitPeers === undefined ? {} : { expectedPeers: flags.waitPeers }),
         upnp: flags.upnp,
         stun: flags.stun,
         bindAddress: flags.bind,

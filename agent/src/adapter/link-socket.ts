@@ -1,0 +1,85 @@
+// A link's socket with its candidates (adapter): a fresh ENet host on its own UDP port, the
+// intercept transport that STUN answers and punch probes share with ENet on that socket
+// (DESIGN.md rule 2), and the candidates gathered from it (LAN addresses, STUN-reflexive through
+// the same socket, a UPnP mapping of it). LinkRunner gathers one when a pair starts; the
+// SocketPool (socket-pool.ts) gathers some before the pairs exist.
+
+import { ENetConnection } from '@meshpunch/enet';
+import { createInterceptTransport, gatherCandidates, type Candidate, type InterceptTransport } from '@meshpunch/nat/punch';
+import type { Endpoint } from '../core/endpoint.js';
+import type { LinkFailureReason } from '../core/link-machine.js';
+
+/** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
+const GATHER_STUN_RTO_MS = 200;
+const GATHER_STUN_REQUESTS = 3;
+
+/** A bound link socket and its candidates; `host` is the caller's to destroy. */
+export interface LinkSocket {
+  readonly host: ENetConnection;
+  readonly transport: InterceptTransport;
+  readonly candidates: readonly Candidate[];
+}
+
+/** Why gathering a link socket failed: the link's failure reason and a one-sentence detail. */
+export class LinkSocketError extends Error {
+  readonly reason: Extract<LinkFailureReason, 'bind-failed' | 'gather-failed'>;
+  constructor(reason: 'bind-failed' | 'gather-failed', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** What gathering needs. */
+export interface LinkSocketOptions {
+  /** Local address to bind (0.0.0.0, ::, or one address). */
+  readonly bindAddress: string;
+  /** STUN servers to ask from the socket (resolved addresses). */
+  readonly stunServers: readonly Endpoint[];
+  /** Maps the bound port on the router (UPnP) and gives the public endpoint, or undefined. */
+  readonly mapPort?: (port: number) => Promise<Endpoint | undefined>;
+  /** Called with the host as soon as it is bound, so a caller that gives up can destroy it. */
+  readonly onBound?: (host: ENetConnection) => void;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+/**
+ * Binds a fresh ENet host (one peer: add_mesh_peer wants exactly one, godot-enet.md §2.9) and
+ * gathers its candidates.
+ * @throws LinkSocketError bind-failed when no socket could be bound (nothing to clean up);
+ *   gather-failed when no candidate could be gathered (the host is destroyed).
+ */
+export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket> {
+  const host = new ENetConnection();
+  try {
+    await host.createHostBound(o.bindAddress, 0, 1, 0, 0, 0);
+  } catch (err) {
+    throw new LinkSocketError('bind-failed', (err as Error).message);
+  }
+  o.onBound?.(host);
+  const transport = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
+  host.intercept = (from, bytes) => transport.intercept(bytes, from);
+  const port = host.getLocalPort();
+  const bind = o.bindAddress;
+  try {
+    const upnp = o.mapPort === undefined ? undefined : await o.mapPort(port);
+    const r = await gatherCandidates(transport.transport, {
+      port,
+      stunServers: o.stunServers.map((s) => ({ address: s.address, port: s.port })),
+      family: 4,
+      families: [4],
+      includeLoopback: isLoopback(bind),
+      ...(bind === '0.0.0.0' || bind === '::' ? {} : { bindAddress: bind }),
+      ...(upnp === undefined ? {} : { upnp }),
+      rtoMs: GATHER_STUN_RTO_MS,
+      requestCount: GATHER_STUN_REQUESTS,
+    });
+    return { host, transport, candidates: r.candidates };
+  } catch (err) {
+    host.intercept = null;
+    host.destroy();
+    throw new LinkSocketError('gather-failed', (err as Error).message);
+  }
+}
