@@ -3,23 +3,15 @@
 import type { PairStartMessage } from '@meshpunch/protocol';
 import { toBase64Url } from './bytes.js';
 import type { SignalingCoreConfig } from './config.js';
+import type { CoreContext } from './core-context.js';
 import { Pair, pairKey } from './lobby.js';
 import type { Lobby, Member } from './lobby.js';
-import type { SignalingMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
 
 /** Bytes in a per-pair secret (128 bits, RFC 2104 §3 minimum key length for HMAC-SHA-256/128). */
 const SECRET_BYTES = 16;
 
-/** What pairing needs from the core. */
-export interface PairingContext {
-  readonly config: SignalingCoreConfig;
-  readonly metrics: SignalingMetrics;
-  readonly outbox: Outbox;
-}
-
 /** Starts a pair between `m` and every present member it should pair with and does not. */
-export function schedulePairs(ctx: PairingContext, now: number, m: Member): void {
+export function schedulePairs(ctx: CoreContext, now: number, m: Member): void {
   if (m.conn === null) return;
   const lobby = m.lobby;
   for (const o of lobby.members.values()) {
@@ -32,7 +24,7 @@ export function schedulePairs(ctx: PairingContext, now: number, m: Member): void
  * Creates the pair {x, y} under a new id and sends both sides pair.start; `replaces` names the
  * pair it supersedes (after a resume).
  */
-export function startPair(ctx: PairingContext, now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
+export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
   // The listener: the owner in server mode (it is the ENet server), else the lower id
   // (DESIGN.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
   // ownership change can have a lower id than the owner: the rule must name the owner.

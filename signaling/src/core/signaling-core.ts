@@ -3,28 +3,28 @@
 // records (pollOutput), and the next deadline (pollTimeout). Randomness comes from config.random.
 //
 // Connection: new --hello--> ready --(close/idle)--> gone
-// Member:     present --connection lost--> away --resume--> present
-//             away --graceMs--> removed (peer.left timeout);  present --leave/close 1000--> removed
+// Member:     see membership.ts (present / away for graceMs / removed)
 import {
   CAPABILITIES, CloseCode, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES,
   MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, normalizeLobbyCode, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
 import type {
-  ClientMessage, HelloMessage, LeaveReason, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
+  ClientMessage, HelloMessage, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
   PairResultMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
 } from '@meshpunch/protocol';
-import { constantTimeEqual, toBase64Url } from './bytes.js';
+import { constantTimeEqual } from './bytes.js';
 import { resolveSignalingCoreOptions } from './config.js';
 import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
+import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby, Member } from './lobby.js';
+import { Lobby } from './lobby.js';
 import type { PairReport } from './lobby.js';
+import { Membership } from './membership.js';
 import { SignalingMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import type { CoreOutput } from './outbox.js';
 import { endPair, schedulePairs, startPair } from './pairing.js';
-import type { PairingContext } from './pairing.js';
 import { IpRateLimiter } from './ip-rate-limiter.js';
 
 export type { CoreOutput } from './outbox.js';
@@ -53,10 +53,8 @@ export interface CoreSnapshot {
   connections: number[];
 }
 
-/** Tries at drawing a fresh random id / code before giving up (collisions are ~never). */
+/** Tries at drawing a fresh random lobby code before giving up (collisions are ~never). */
 const MAX_DRAWS = 64;
-/** Bytes in a resume token (144 bits: unguessable, and a round 24 base64url characters). */
-const TOKEN_BYTES = 18;
 /** Bytes of salt for a lobby password hash. */
 const SALT_BYTES = 16;
 
@@ -65,19 +63,16 @@ export class SignalingCore {
   readonly config: SignalingCoreConfig;
   readonly metrics = new SignalingMetrics();
   readonly #conns = new Map<number, Connection>();
-  readonly #lobbies = new Map<string, Lobby>();
-  readonly #tokens = new Map<string, Member>();
+  /** Lobbies, members, resume tokens, grace deadlines. */
+  readonly #membership: Membership;
   /** New connections per source IP (connectionsPerSecondPerIp, connectionBurstPerIp, maxTrackedIps). */
   readonly #ipLimiter: IpRateLimiter;
   readonly #outbox: Outbox;
-  /** What pairing.ts needs (config, metrics, outbox), made once. */
-  readonly #pairing: PairingContext;
+  /** Config, metrics and outbox as pairing.ts and membership.ts take them. */
+  readonly #pairing: CoreContext;
   readonly #helloQ = new DeadlineQueue<Connection>();
   readonly #heartbeatQ = new DeadlineQueue<Connection>();
-  readonly #graceQ = new DeadlineQueue<Member>();
-  #members = 0;
   #shuttingDown = false;
-  readonly #rand4 = new Uint8Array(4);
   /** STUN port announced in `welcome`; starts as config.stunPort, set by the adapter once bound. */
   stunPort: number | undefined;
 
@@ -88,6 +83,7 @@ export class SignalingCore {
     this.config = resolveSignalingCoreOptions(options);
     this.#outbox = new Outbox(this.metrics, this.config.logLevel);
     this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox };
+    this.#membership = new Membership(this.#pairing);
     this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
     this.stunPort = this.config.stunPort;
   }
@@ -99,12 +95,12 @@ export class SignalingCore {
 
   /** Lobbies that exist. */
   get lobbyCount(): number {
-    return this.#lobbies.size;
+    return this.#membership.lobbies.size;
   }
 
   /** Members in all lobbies, away ones included. */
   get memberCount(): number {
-    return this.#members;
+    return this.#membership.memberCount;
   }
 
   /** True once shutdown() was called. */
@@ -118,14 +114,14 @@ export class SignalingCore {
    */
   snapshot(): CoreSnapshot {
     const lobbies: CoreSnapshot['lobbies'] = [];
-    for (const l of this.#lobbies.values()) {
+    for (const l of this.#membership.lobbies.values()) {
       lobbies.push({
         code: l.code, mode: l.mode, owner: l.owner, sealed: l.sealed, usedIds: l.usedIds.size,
         members: [...l.members.values()].map((m) => ({ id: m.id, away: m.conn === null, conn: m.conn?.id ?? null })),
         pairs: [...l.pairs.values()].map((p) => ({ pair: p.id, a: Math.min(p.a.id, p.b.id), b: Math.max(p.a.id, p.b.id), listener: p.a.id, state: p.state })),
       });
     }
-    return { lobbies, tokens: this.#tokens.size, connections: [...this.#conns.keys()] };
+    return { lobbies, tokens: this.#membership.tokenCount, connections: [...this.#conns.keys()] };
   }
 
   // ------------------------------------------------------------------ inputs
@@ -214,7 +210,7 @@ export class SignalingCore {
         this.#onJoin(now, c, msg);
         return;
       case 'lobby.leave':
-        if (c.member !== null) this.#removeMember(now, c.member, 'left');
+        if (c.member !== null) this.#membership.remove(now, c.member, 'left');
         this.#outbox.send(c, { type: 'ok', rid: msg.rid });
         return;
       case 'lobby.seal':
@@ -246,8 +242,8 @@ export class SignalingCore {
     const m = c.member;
     if (m === null) return;
     c.member = null;
-    if (code === CloseCode.Normal) this.#removeMember(now, m, 'left');
-    else this.#goAway(now, m);
+    if (code === CloseCode.Normal) this.#membership.remove(now, m, 'left');
+    else this.#membership.goAway(now, m);
   }
 
   /** Runs every deadline due at `now`. A spurious call does nothing. */
@@ -265,9 +261,7 @@ export class SignalingCore {
         this.#sendHeartbeat(now, c);
       }
     }));
-    while (this.#graceQ.popDue(now, (m, gen) => {
-      if (gen === m.graceGen && m.conn === null && m.lobby.members.get(m.id) === m) this.#removeMember(now, m, 'timeout');
-    }));
+    this.#membership.handleTimeout(now);
   }
 
   /**
@@ -282,13 +276,10 @@ export class SignalingCore {
       this.#outbox.sendText(c, text);
       this.#closeConn(now, c, CloseCode.GoingAway, 'shutdown');
     }
-    this.#lobbies.clear();
-    this.#tokens.clear();
+    this.#membership.clear();
     this.#ipLimiter.clear();
     this.#helloQ.clear();
     this.#heartbeatQ.clear();
-    this.#graceQ.clear();
-    this.#members = 0;
     this.#outbox.log('info', 'shutdown', { reason });
   }
 
@@ -304,7 +295,7 @@ export class SignalingCore {
     let t = this.#helloQ.peekAt();
     const h = this.#heartbeatQ.peekAt();
     if (h !== undefined && (t === undefined || h < t)) t = h;
-    const g = this.#graceQ.peekAt();
+    const g = this.#membership.nextDeadline();
     if (g !== undefined && (t === undefined || g < t)) t = g;
     return t;
   }
@@ -347,7 +338,7 @@ export class SignalingCore {
    */
   #createLobby(c: Connection, rid: number, spec: NewLobbySpec): void {
     const { name, password, mode } = spec;
-    if (this.#lobbies.size >= this.config.maxLobbies) {
+    if (this.#membership.lobbies.size >= this.config.maxLobbies) {
       return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
     }
     const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
@@ -359,14 +350,14 @@ export class SignalingCore {
       if (!isValidLobbyName(name)) {
         return this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
       }
-      if (this.#lobbies.has(name)) return this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
+      if (this.#membership.lobbies.has(name)) return this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
       code = name;
     } else {
       const bytes = new Uint8Array(LOBBY_CODE_RANDOM_BYTES);
       for (let i = 0; i < MAX_DRAWS && code === undefined; i++) {
         this.config.random(bytes);
         const candidate = encodeLobbyCode(bytes);
-        if (!this.#lobbies.has(candidate)) code = candidate;
+        if (!this.#membership.lobbies.has(candidate)) code = candidate;
       }
       if (code === undefined) return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
@@ -378,19 +369,19 @@ export class SignalingCore {
       hash = this.config.hashSecret(password, salt);
     }
     const lobby = new Lobby(code, mode, maxPeers, hash, salt);
-    this.#lobbies.set(code, lobby);
+    this.#membership.lobbies.set(code, lobby);
     this.metrics.lobbiesCreated++;
-    const m = this.#addMember(lobby, c, 1);
+    const m = this.#membership.add(lobby, c, 1);
     this.#outbox.send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
     this.#outbox.log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
-    let lobby = this.#lobbies.get(msg.lobby);
+    let lobby = this.#membership.lobbies.get(msg.lobby);
     if (lobby === undefined) {
       const code = normalizeLobbyCode(msg.lobby);
-      if (code !== undefined) lobby = this.#lobbies.get(code);
+      if (code !== undefined) lobby = this.#membership.lobbies.get(code);
     }
     if (lobby === undefined) {
       // createIfMissing: the first of several identical joins creates the lobby (one message,
@@ -404,11 +395,11 @@ export class SignalingCore {
       if (!ok) return this.#outbox.error(c, msg.rid, 'SIG_BAD_PASSWORD', msg.password === undefined ? `lobby ${lobby.code} needs a password` : 'wrong password');
     }
     if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
-    const id = this.#drawPeerId(lobby);
+    const id = this.#membership.drawPeerId(lobby);
     if (id === undefined) {
       return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
     }
-    const m = this.#addMember(lobby, c, id);
+    const m = this.#membership.add(lobby, c, id);
     this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
     this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
     schedulePairs(this.#pairing, now, m);
@@ -459,7 +450,7 @@ export class SignalingCore {
 
   #onResume(now: number, c: Connection, msg: ResumeMessage): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}`);
-    const m = this.#tokens.get(msg.token);
+    const m = this.#membership.byToken(msg.token);
     if (m === undefined) return this.#outbox.error(c, msg.rid, 'SIG_RESUME_REJECTED', 'the resume token is unknown or its grace period is over');
     const old = m.conn;
     const wasAway = old === null;
@@ -470,9 +461,7 @@ export class SignalingCore {
     } else {
       m.graceGen++;
     }
-    this.#tokens.delete(m.token);
-    m.token = this.#newToken();
-    this.#tokens.set(m.token, m);
+    this.#membership.renewToken(m);
     m.conn = c;
     c.member = m;
     this.metrics.resumes++;
@@ -488,70 +477,6 @@ export class SignalingCore {
       if (other.conn !== null) startPair(this.#pairing, now, lobby, m, other, pair.id);
     }
     schedulePairs(this.#pairing, now, m);
-  }
-
-  // ------------------------------------------------------------------ lobby mechanics
-
-  #addMember(lobby: Lobby, c: Connection, id: number): Member {
-    const m = new Member(id, lobby, c.name, c, this.#newToken());
-    lobby.members.set(id, m);
-    lobby.usedIds.add(id);
-    this.#tokens.set(m.token, m);
-    c.member = m;
-    this.#members++;
-    return m;
-  }
-
-  #removeMember(now: number, m: Member, reason: LeaveReason): void {
-    const lobby = m.lobby;
-    if (lobby.members.get(m.id) !== m) return;
-    lobby.members.delete(m.id);
-    this.#members--;
-    this.#tokens.delete(m.token);
-    m.graceGen++;
-    if (m.conn !== null) {
-      m.conn.member = null;
-      m.conn = null;
-    }
-    for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) endPair(lobby, pair);
-    this.metrics.membersLeft[reason]++;
-    if (lobby.members.size === 0) {
-      this.#lobbies.delete(lobby.code);
-      this.metrics.lobbiesRemoved++;
-      this.#outbox.log('debug', 'lobby.removed', { lobby: lobby.code });
-      return;
-    }
-    this.#outbox.broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
-    if (lobby.owner === m.id) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const id of lobby.members.keys()) if (id < next) next = id;
-      lobby.owner = next;
-      this.#outbox.broadcast(lobby, { type: 'lobby.owner', owner: next }, undefined);
-      if (lobby.mode === 'server') schedulePairs(this.#pairing, now, lobby.members.get(next)!);
-    }
-  }
-
-  #goAway(now: number, m: Member): void {
-    m.conn = null;
-    if (this.config.graceMs === 0) {
-      this.#removeMember(now, m, 'closed');
-      return;
-    }
-    m.graceGen++;
-    this.#graceQ.push(now + this.config.graceMs, m, m.graceGen);
-    this.#outbox.broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: this.config.graceMs }, m);
-  }
-
-  #drawPeerId(lobby: Lobby): number | undefined {
-    if (lobby.usedIds.size >= this.config.maxIdsPerLobby) return undefined;
-    const b = this.#rand4;
-    for (let i = 0; i < MAX_DRAWS; i++) {
-      this.config.random(b);
-      // 31 uniform bits; 0 and 1 are rejected, so the result is uniform over 2..2³¹−1.
-      const id = (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 1);
-      if (id >= 2 && !lobby.usedIds.has(id)) return id;
-    }
-    return undefined;
   }
 
   // ------------------------------------------------------------------ output helpers
@@ -612,14 +537,10 @@ export class SignalingCore {
     c.timerGen++;
     const m = c.member;
     c.member = null;
-    if (m !== null && m.conn === c && !this.#shuttingDown) this.#goAway(now, m);
+    if (m !== null && m.conn === c && !this.#shuttingDown) this.#membership.goAway(now, m);
     if (code !== CloseCode.GoingAway) this.#outbox.log('debug', 'connection.closed', { conn: c.id, code, reason });
   }
 
-  #newToken(): string {
-    const b = new Uint8Array(TOKEN_BYTES);
-    this.config.random(b);
-    return toBase64Url(b);
-  }
+
 
 }
