@@ -2,9 +2,9 @@
 // Bundles the compiled `meshpunch` CLI (agent/dist/bin/cli.js and everything it imports, across
 // the workspaces) into one CommonJS file, agent/dist/bundle/meshpunch.cjs, with a source map,
 // then makes V8's code cache for it from a warm-up `join` on loopback (meshpunch.cjs.v8cache;
-// agent/bin/meshpunch.ts compiles the bundle with it). Run it
+// agent/bin/meshpunch.cts compiles the bundle with it). Run it
 // after `tsc -b` (the root build, test, demo and bench scripts do). The compiled modules stay
-// the source of truth: the bundle is made from them, and agent/bin/meshpunch.ts uses it only
+// the source of truth: the bundle is made from them, and agent/bin/meshpunch.cts uses it only
 // while no workspace was rebuilt after it (inputs.json lists their build-info files).
 // Why: 8 agents starting together on 2 cores spend most of launch → mesh resolving, reading
 // and linking dozens of ES modules each (issue #7); one file cuts the CPU each start costs.
@@ -65,8 +65,8 @@ const result = await esbuild.build({
   minify: false,
   metafile: true,
   logLevel: 'warning',
-  // A CommonJS script has no import.meta: its url is the bundle's, and resolve comes from the
-  // launcher (agent/bin/meshpunch.ts passes its own import.meta.resolve as __meshpunchResolve).
+  // A CommonJS script has no import.meta: its url is the bundle's; resolve is the launcher's
+  // __meshpunchResolve (agent/bin/meshpunch.cts; only `signal` needs it, and runs unbundled).
   define: {
     __MESHPUNCH_VERSION__: JSON.stringify(version),
     'import.meta.url': '__meshpunchImportMetaUrl',
@@ -108,7 +108,7 @@ async function warmUp() {
   const cacheFile = join(outDir, 'meshpunch.cjs.v8cache');
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   rmSync(cacheFile, { force: true });
-  const bin = join(agentDir, 'dist', 'bin', 'meshpunch.js');
+  const bin = join(agentDir, 'dist', 'bin', 'meshpunch.cjs');
   const started = [];
   const run = (args, env = {}) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHPUNCH_TIMELINE: '', ...env } });

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MeshRun } from './loopback.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.js');
+const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.cjs');
 
 /** The parts of the lab's LabProcess the bench uses. */
 interface LabProcessLike {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (test/dist/e2e → ../../..). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The compiled CLI. */
-export const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.js');
+/** The compiled CLI: the package's bin (it runs the bundle when the build made a fresh one). */
+export const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.cjs');
 
 /** One running CLI process. */
 export class AgentProcess {

@@ -1,5 +1,5 @@
 // End-to-end: the one-file bundle of the CLI (agent/scripts/bundle.mjs) and the `meshpunch`
-// binary's choice between it and the compiled modules (agent/bin/meshpunch.ts, issue #7).
+// binary's choice between it and the compiled modules (agent/bin/meshpunch.cts, issue #7).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, utimesSync } from 'node:fs';
@@ -55,6 +55,13 @@ describe('meshpunch bundle (end to end)', function () {
     expect(m.loaded).to.match(/cli loaded$/);
     expect(m.compiled).to.equal('');
     expect(m.stdout).to.equal(`meshpunch ${version}\n`);
+  });
+
+  it('runs from `node agent/dist/bin/meshpunch.js` too (the ES module entry of the same binary)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.js'), '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: { ...process.env, MESHPUNCH_TIMELINE: '1' } });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal(`meshpunch ${version}\n`);
+    expect(r.stderr).to.match(/cli loaded \(bundle\)$/m);
   });
 
   it('is passed over for the modules once a workspace was rebuilt after it', () => {
