@@ -305,6 +305,12 @@ export class LinkRunner {
         else if (ev.type === EventType.DISCONNECT) {
           this.machine.handleLost(this.now(), 'the ENet handshake was refused or timed out');
           this.drain();
+        } else if (ev.type === EventType.ERROR) {
+          // The link's socket failed or closed underneath: service() would answer ERROR at once
+          // forever, so the link is lost rather than polled in a tight loop.
+          this.machine.handleLost(this.now(), 'the link socket failed during the ENet handshake');
+          this.drain();
+          return;
         }
       }
     } finally {

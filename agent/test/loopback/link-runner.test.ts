@@ -1,0 +1,150 @@
+// LinkRunner on real loopback sockets: two runners wired to each other the way two agents' mesh
+// sessions wire them through the signaling service (candidates handed across in-process), with
+// no STUN server (host candidates on 127.0.0.1 only). Traffic stays on 127.0.0.1.
+import { expect } from 'chai';
+import { createSocket, Socket } from 'node:dgram';
+import type { ENetConnection } from '@meshpunch/enet';
+import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
+import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
+import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
+import type { LinkOutcome, LinkPhase, LinkRole } from '../../src/core/link-machine.js';
+
+const config = resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'loopback', bindAddress: '127.0.0.1' });
+
+interface Side {
+  readonly runner: LinkRunner;
+  readonly socket: LinkSocket;
+  /** The node:dgram socket under the link's ENet host. */
+  readonly dgram: Socket;
+  readonly phases: LinkPhase[];
+  readonly outcome: Promise<LinkOutcome>;
+  handedOver: ENetConnection | undefined;
+}
+
+/** The node:dgram socket under `host`, caught while it sends one datagram to a throwaway listener. */
+async function socketOf(host: ENetConnection): Promise<Socket> {
+  const sink = createSocket('udp4');
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  const send = Socket.prototype.send;
+  let caught: Socket | undefined;
+  Socket.prototype.send = function (this: Socket, ...args: unknown[]) {
+    caught ??= this;
+    return (send as (...a: unknown[]) => void).apply(this, args);
+  } as typeof send;
+  try {
+    host.socketSend('127.0.0.1', sink.address().port, Uint8Array.of(0));
+  } finally {
+    Socket.prototype.send = send;
+    sink.close();
+  }
+  if (caught === undefined) throw new Error('socketSend did not reach node:dgram');
+  return caught;
+}
+
+function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+describe('LinkRunner (loopback)', function () {
+  this.timeout(15_000);
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0).reverse()) c();
+  });
+
+  /**
+   * Two runners for one pair: 1 listens, 2 connects. `onPhase` lets a test act between steps;
+   * `deafListener` makes side 1 hear the punch but none of ENet's datagrams.
+   */
+  async function pair(o: { onPhase?: (who: 1 | 2, phase: LinkPhase, side: Side) => void; deafListener?: boolean } = {}): Promise<[Side, Side]> {
+    const sides: Side[] = [];
+    const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
+      const socket = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [] });
+      const dgram = await socketOf(socket.host);
+      const punchOnly = socket.host.intercept;
+      if (ownId === 1 && o.deafListener === true && punchOnly !== null) {
+        socket.host.intercept = (from, bytes) => {
+          punchOnly(from, bytes);
+          return true;
+        };
+      }
+      let report!: (o: LinkOutcome) => void;
+      const outcome = new Promise<LinkOutcome>((r) => (report = r));
+      const phases: LinkPhase[] = [];
+      const ctx: LinkContext = {
+        ownId,
+        start: { pairId: '7', remoteId: ownId === 1 ? 2 : 1, role, startAt: performance.now() },
+        secret: new Uint8Array(16).fill(7),
+        config,
+        stunServers: [],
+        timeouts: { gatherMs: 2000, exchangeMs: 2000, punchMs: 3000, connectMs: 3000 },
+        prepared: Promise.resolve(socket),
+        upnpGateway: () => Promise.resolve(undefined),
+        now: () => performance.now(),
+        // The service relays candidates to the other side of the pair.
+        sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(c)),
+        onPhase: (phase) => {
+          phases.push(phase);
+          o.onPhase?.(ownId, phase, side);
+        },
+        addMeshPeer: (host) => {
+          side.handedOver = host;
+        },
+        onOutcome: report,
+      };
+      const side: Side = { runner: new LinkRunner(ctx), socket, dgram, phases, outcome, handedOver: undefined };
+      cleanups.push(() => {
+        side.runner.close();
+        side.handedOver?.destroy();
+      });
+      return side;
+    };
+    sides.push(await make(1, 'listen'), await make(2, 'connect'));
+    for (const s of sides) s.runner.begin();
+    return [sides[0]!, sides[1]!];
+  }
+
+  it('punches, completes the ENet handshake and hands each side its host', async () => {
+    const [a, b] = await pair();
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 10_000, 'both outcomes');
+    expect(oa.ok, JSON.stringify(oa)).to.equal(true);
+    expect(ob.ok, JSON.stringify(ob)).to.equal(true);
+    expect(a.phases).to.include.members(['punching', 'accepting', 'connected']);
+    expect(b.phases).to.include.members(['punching', 'connecting', 'connected']);
+    expect(a.handedOver).to.equal(a.socket.host);
+    expect(b.handedOver).to.equal(b.socket.host);
+    if (oa.ok && ob.ok) {
+      expect(oa.path).to.equal('lan');
+      expect(oa.remote.port).to.equal(b.socket.host.getLocalPort());
+      expect(ob.remote.port).to.equal(a.socket.host.getLocalPort());
+    }
+  });
+
+  it('fails the link at once (peer-lost) when its socket closes underneath during the handshake, instead of polling ERROR in a loop', async () => {
+    let closed = false;
+    const [a] = await pair({
+      // The connector's CONNECT never reaches the listener's ENet, so the handshake is pending
+      // when the socket goes.
+      deafListener: true,
+      onPhase: (who, phase, side) => {
+        if (who !== 1 || phase !== 'accepting') return;
+        closed = true;
+        // The OS took the socket away: ENet's service() answers ERROR on every call from now on.
+        side.dgram.close();
+      },
+    });
+    const oa = await withinMs(a.outcome, 5_000, "the listener's outcome");
+    expect(oa).to.deep.include({ ok: false, reason: 'peer-lost', detail: 'the link socket failed during the ENet handshake' });
+    expect(a.runner.machine.phase).to.equal('failed');
+    expect(a.handedOver).to.equal(undefined);
+    // The event loop stayed free: a timer still fires promptly after the failure.
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(performance.now() - t0).to.be.below(1000);
+    expect(closed).to.equal(true);
+  });
+});
