@@ -62,7 +62,10 @@ const result = await esbuild.build({
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  minify: false,
+  // Minified: 342 KiB instead of 785 KiB to read and hand to V8 at every start, ~15 ms less CPU
+  // per process here (8 agents starting on 2 cores queue for it). Errors name themselves (each
+  // error class sets `name`), and the source map keeps stacks readable.
+  minify: true,
   metafile: true,
   logLevel: 'warning',
   // A CommonJS script has no import.meta: its url is the bundle's; resolve is the launcher's

@@ -9,6 +9,8 @@ import type { MeshRun } from './loopback.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.cjs');
+/** Extra node flags for the agents, e.g. MESH_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p' to profile them. */
+const NODE_ARGS = (process.env.MESH_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 /** The parts of the lab's LabProcess the bench uses. */
 interface LabProcessLike {
@@ -55,7 +57,7 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
       const lobby = `bench-lab-${run}`;
       // Everyone runs the same command at once (--create-if-missing): the first join to reach the
       // service creates the lobby, nobody waits for a creator to start.
-      const args = [process.execPath, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30'];
+      const args = [process.execPath, ...NODE_ARGS, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30'];
       const t0 = performance.now();
       const procs = names.map((n) => lab.spawn(`${n.toLowerCase()}1`, args));
       // When each joined (line seen here), and when every agent printed its complete mesh.

@@ -10,6 +10,15 @@ const LOOPBACK_AGENTS = Number(process.env.MESH_BENCH_AGENTS ?? 32);
 const LOOPBACK_RUNS = Number(process.env.MESH_BENCH_RUNS ?? 3);
 const LAB_RUNS = Number(process.env.MESH_BENCH_LAB_RUNS ?? 10);
 
+// NODE_EXTRA_CA_CERTS makes Node 20 parse that certificate file at every process start, before
+// any of our code runs (~70 ms of CPU each here, where it names the whole system bundle). The
+// agents speak ws:// and need no extra CAs; 8 of them starting at once on 2 cores would measure
+// that parse, not meshpunch. MESH_BENCH_KEEP_ENV=1 keeps it to see its cost.
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined && process.env.MESH_BENCH_KEEP_ENV !== '1') {
+  console.log(`agents start without NODE_EXTRA_CA_CERTS (was ${process.env.NODE_EXTRA_CA_CERTS}; MESH_BENCH_KEEP_ENV=1 keeps it)`);
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
+
 const rows: Array<{ name: string; cells: Record<string, string | number> }> = [];
 function summarise(name: string, runs: readonly MeshRun[], target: string): void {
   const ms = runs.map((r) => r.ms);
