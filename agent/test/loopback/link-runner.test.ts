@@ -2,7 +2,7 @@
 // sessions wire them through the signaling service (candidates handed across in-process), with
 // no STUN server (host candidates on 127.0.0.1 only). Traffic stays on 127.0.0.1.
 import { expect } from 'chai';
-import { createSocket, Socket } from 'node:dgram';
+import { Socket } from 'node:dgram';
 import type { ENetConnection } from '@meshpunch/enet';
 import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
@@ -21,24 +21,21 @@ interface Side {
   handedOver: ENetConnection | undefined;
 }
 
-/** The node:dgram socket under `host`, caught while it sends one datagram to a throwaway listener. */
-async function socketOf(host: ENetConnection): Promise<Socket> {
-  const sink = createSocket('udp4');
-  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
-  const send = Socket.prototype.send;
-  let caught: Socket | undefined;
-  Socket.prototype.send = function (this: Socket, ...args: unknown[]) {
-    caught ??= this;
-    return (send as (...a: unknown[]) => void).apply(this, args);
-  } as typeof send;
+/** Gathers a link socket on 127.0.0.1 and catches the node:dgram socket its ENet host binds. */
+async function gatherCatchingSocket(): Promise<{ socket: LinkSocket; dgram: Socket }> {
+  const bind = Socket.prototype.bind;
+  let bound: Socket | undefined;
+  Socket.prototype.bind = function (this: Socket, ...args: unknown[]) {
+    bound = this;
+    return (bind as (...a: unknown[]) => Socket).apply(this, args);
+  } as typeof bind;
   try {
-    host.socketSend('127.0.0.1', sink.address().port, Uint8Array.of(0));
+    const socket = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [] });
+    if (bound === undefined) throw new Error('the link socket did not bind through node:dgram');
+    return { socket, dgram: bound };
   } finally {
-    Socket.prototype.send = send;
-    sink.close();
+    Socket.prototype.bind = bind;
   }
-  if (caught === undefined) throw new Error('socketSend did not reach node:dgram');
-  return caught;
 }
 
 function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -63,8 +60,7 @@ describe('LinkRunner (loopback)', function () {
   async function pair(o: { onPhase?: (who: 1 | 2, phase: LinkPhase, side: Side) => void; deafListener?: boolean } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
-      const socket = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [] });
-      const dgram = await socketOf(socket.host);
+      const { socket, dgram } = await gatherCatchingSocket();
       const punchOnly = socket.host.intercept;
       if (ownId === 1 && o.deafListener === true && punchOnly !== null) {
         socket.host.intercept = (from, bytes) => {
