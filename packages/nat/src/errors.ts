@@ -5,6 +5,7 @@ export type NatErrorCode =
   | 'ERR_INVALID_PARAMETER'
   | 'ERR_UNCONFIGURED'
   | 'ERR_CANT_RESOLVE'
+  | 'ERR_ALREADY_IN_USE'
   | 'NAT_STUN_TIMEOUT'
   | 'NAT_STUN_ERROR_RESPONSE'
   | 'NAT_STUN_BAD_RESPONSE'
@@ -20,7 +21,9 @@ export type NatErrorCode =
   | 'NAT_PMP_TIMEOUT'
   | 'NAT_PMP_RESULT'
   | 'NAT_PMP_BAD_RESPONSE'
-  | 'NAT_PUNCH_FAILED';
+  | 'NAT_PUNCH_FAILED'
+  | 'NAT_TURN_FAILED'
+  | 'NAT_TURN_CLOSED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class NatError extends Error {

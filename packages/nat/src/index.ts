@@ -83,6 +83,53 @@ export type {
   StunClientCounters,
 } from './core/stun/client.js';
 
+// TURN (RFC 8656) on the STUN codec (core): constants, attributes, ChannelData, REST credentials, client.
+export {
+  TurnMethod,
+  TurnAttr,
+  TurnErrorCode,
+  TRANSPORT_UDP,
+  CHANNEL_MIN,
+  CHANNEL_MAX,
+  CHANNEL_BIND_MAX,
+  CHANNEL_DATA_HEADER,
+  DEFAULT_ALLOCATION_LIFETIME_S,
+  PERMISSION_LIFETIME_MS,
+  CHANNEL_LIFETIME_MS,
+  DEFAULT_REALM,
+} from './core/turn/constants.js';
+export {
+  getXorRelayedAddress,
+  getXorPeerAddress,
+  getXorPeerAddresses,
+  getLifetime,
+  getChannelNumber,
+  getRequestedTransport,
+  getRequestedAddressFamily,
+  getData,
+  getRealm,
+  getNonce,
+} from './core/turn/attributes.js';
+export { ChannelDataError, readChannelData, channelDataLength, encodeChannelData } from './core/turn/channel-data.js';
+export {
+  base64Encode,
+  turnRestPassword,
+  mintTurnRestCredential,
+  parseTurnRestUsername,
+  longTermKey,
+} from './core/turn/rest-credentials.js';
+export type { Md5, TurnRestCredential, TurnRestUsername } from './core/turn/rest-credentials.js';
+export { TurnClient } from './core/turn/turn-client.js';
+export type {
+  TurnClientState,
+  TurnClientEvent,
+  TurnClientCounters,
+  TurnFailureReason,
+  TurnCloseReason,
+} from './core/turn/turn-client.js';
+export { resolveTurnClientOptions } from './core/turn/turn-client-config.js';
+export type { TurnClientOptions, TurnClientConfig } from './core/turn/turn-client-config.js';
+
 // NAT behaviour names (RFC 4787) and candidates (RFC 8445 §5.1).
 export {
   MappingBehavior,
@@ -135,7 +182,7 @@ export {
 export type { MappingSample, PlainMappingResult, PortSample } from './core/discovery/classify.js';
 
 // Adapters (node).
-export { nodeHmacSha1, nodeRandom } from './adapter/hmac-sha1.js';
+export { nodeHmacSha1, nodeMd5, nodeRandom } from './adapter/hmac-sha1.js';
 
 // UPnP IGD (core codecs): SSDP, device description, SOAP, mapping decisions.
 export {

@@ -1,7 +1,8 @@
 // The node:crypto HMAC-SHA1 that the STUN core takes by injection (adapter: src/core may not
 // import node:crypto, STYLE.md §1).
-import { createHmac, randomFillSync } from 'node:crypto';
+import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import type { HmacSha1 } from '../core/stun/integrity.js';
+import type { Md5 } from '../core/turn/rest-credentials.js';
 
 /** HMAC-SHA1 of the concatenated `parts` under `key` (20 bytes), for MESSAGE-INTEGRITY. */
 export const nodeHmacSha1: HmacSha1 = (key, parts) => {
@@ -14,3 +15,6 @@ export const nodeHmacSha1: HmacSha1 = (key, parts) => {
 export function nodeRandom(out: Uint8Array): void {
   randomFillSync(out);
 }
+
+/** MD5 of `data` (16 bytes): the RFC 8489 §9.2.2 long-term key hash the TURN cores take by injection. */
+export const nodeMd5: Md5 = (data) => createHash('md5').update(data).digest();

@@ -2,8 +2,11 @@
 // from an interface list, validation of candidates received from the peer (core, no I/O).
 import { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into } from './ip-address.js';
 
-/** Where a candidate comes from (RFC 8445 §5.1.1; 'upnp' = a port mapping made on the router). */
-export type CandidateType = 'host' | 'srflx' | 'prflx' | 'upnp';
+/**
+ * Where a candidate comes from (RFC 8445 §5.1.1; 'upnp' = a port mapping made on the router;
+ * 'relay' = a TURN allocation's relayed address, relay.md §3).
+ */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'upnp' | 'relay';
 
 /** One transport address the peer may reach this socket at. */
 export interface Candidate {
@@ -27,6 +30,8 @@ export const TYPE_PREFERENCE: Readonly<Record<CandidateType, number>> = Object.f
   prflx: 110,
   upnp: 105,
   srflx: 100,
+  /** RFC 8445 §5.1.2.2: relayed candidates rank last, so a direct path always wins when one works. */
+  relay: 0,
 });
 
 /**
@@ -142,7 +147,7 @@ export function sortCandidates(list: readonly Candidate[]): Candidate[] {
   return [...best.values()].sort((a, b) => b.priority - a.priority);
 }
 
-const TYPES: readonly CandidateType[] = ['host', 'srflx', 'prflx', 'upnp'];
+const TYPES: readonly CandidateType[] = ['host', 'srflx', 'prflx', 'upnp', 'relay'];
 
 /**
  * Checks a candidate received from the network (every input is hostile, DESIGN.md rule 4).
@@ -170,14 +175,16 @@ export function validateCandidate(value: unknown): { ok: true; candidate: Candid
 }
 
 /** How a proven path is reported (DESIGN.md flow step 5). */
-export type PathKind = 'lan' | 'direct' | 'upnp';
+export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
 
 /**
  * The path kind of reaching the peer at `candidate`: a host (or peer-reflexive) address that is
- * private, link-local or loopback is the LAN; a UPnP mapping is 'upnp'; anything else crosses the internet ('direct').
+ * private, link-local or loopback is the LAN; a UPnP mapping is 'upnp'; a TURN relayed address is
+ * 'relay' (relay.md §3); anything else crosses the internet ('direct').
  */
 export function pathKindOf(candidate: Pick<Candidate, 'type' | 'address'>): PathKind {
   if (candidate.type === 'upnp') return 'upnp';
+  if (candidate.type === 'relay') return 'relay';
   if (candidate.type === 'host' || candidate.type === 'prflx') {
     const s = addressScope(candidate.address.split('%')[0]!);
     if (s === 'private' || s === 'link-local' || s === 'loopback') return 'lan';

@@ -46,7 +46,7 @@ function gather(world: World, hosts: Host[]): Array<{ candidates: Candidate[]; n
 }
 
 interface Outcome {
-  result: 'direct' | 'lan' | 'upnp' | 'fail';
+  result: 'direct' | 'lan' | 'upnp' | 'relay' | 'fail';
   reason?: string;
   /** ms from the scheduled start to the connect side's selection. */
   ms?: number;

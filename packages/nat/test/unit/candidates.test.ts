@@ -10,6 +10,13 @@ describe('candidates', () => {
       expect(order).to.deep.equal(['host', 'prflx', 'upnp', 'srflx']);
       expect(candidatePriority('host')).to.be.below(2 ** 31);
     });
+    it('gives relay type preference 0 (RFC 8445 §5.1.2.2), below every other type', () => {
+      expect(candidatePriority('relay')).to.equal(65535 * 256 + 255);
+      expect(candidatePriority('relay')).to.be.below(candidatePriority('srflx', 0));
+      expect(validateCandidate({ type: 'relay', address: '203.0.113.10', port: 49152 })).to.deep.equal({
+        ok: true, candidate: { type: 'relay', address: '203.0.113.10', port: 49152, priority: candidatePriority('relay') },
+      });
+    });
   });
 
   describe('#addressScope', () => {
@@ -54,7 +61,7 @@ describe('candidates', () => {
     });
     const bad: Array<[unknown, string]> = [
       [null, 'candidate must be an object'],
-      [{ type: 'relay', address: '1.2.3.4', port: 1 }, 'candidate type must be one of host, srflx, prflx, upnp, got "relay"'],
+      [{ type: 'turn', address: '1.2.3.4', port: 1 }, 'candidate type must be one of host, srflx, prflx, upnp, relay, got "turn"'],
       [{ type: 'host', address: 'example.org', port: 1 }, 'candidate address must be an IP literal, got "example.org"'],
       [{ type: 'host', address: '0.0.0.0', port: 1 }, 'candidate address must not be unspecified, got 0.0.0.0'],
       [{ type: 'host', address: '1.2.3.4', port: 0 }, 'candidate port must be 1..65535, got 0'],
@@ -79,6 +86,10 @@ describe('candidates', () => {
         pathKindOf({ type: 'host', address: '10.0.0.1' }), pathKindOf({ type: 'host', address: '203.0.113.1' }),
         pathKindOf({ type: 'upnp', address: '203.0.113.1' }), pathKindOf({ type: 'srflx', address: '10.0.0.1' }),
       ]).to.deep.equal(['lan', 'direct', 'upnp', 'direct']);
+    });
+    it('calls a relayed candidate relay, even on a private address', () => {
+      expect([pathKindOf({ type: 'relay', address: '203.0.113.10' }), pathKindOf({ type: 'relay', address: '10.0.0.1' })])
+        .to.deep.equal(['relay', 'relay']);
     });
   });
 
