@@ -6,6 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { CloseCode } from '@meshpunch/protocol';
 import { SignalingCore } from '../core/signaling-core.js';
 import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
 import { renderPrometheus } from '../core/prometheus.js';
@@ -86,8 +87,15 @@ function defaultHash(secret: string, salt: Uint8Array): Uint8Array {
 const CONN_ID = Symbol('meshpunch.conn');
 type ConnSocket = WebSocket & { [CONN_ID]: number };
 
-/** Listener that swallows an event (the close that follows is what counts). */
-function ignore(): void {}
+/**
+ * Close code ws uses for each frame error it raises (ws 8 lib/receiver.js createError calls).
+ * Any other WS_ERR_* of the receiver is a malformed frame (1002).
+ */
+const WS_ERROR_CLOSE: ReadonlyMap<string, number> = new Map([
+  ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', CloseCode.MessageTooBig],
+  ['WS_ERR_INVALID_UTF8', CloseCode.InvalidPayload],
+  ['WS_ERR_TOO_MANY_BUFFERED_PARTS', CloseCode.PolicyViolation],
+]);
 
 /** 'error' listener of an upgrading socket (`this` is the socket). */
 function destroySocket(this: Duplex): void {
@@ -282,8 +290,9 @@ export class SignalingServer {
     // context per connection were ~150 bytes of each idle connection's heap.
     ws.on('message', this.#onWsMessage);
     ws.on('close', this.#onWsClose);
-    // ws reports oversized frames and protocol violations here, then closes (1009 / 1002).
-    ws.on('error', ignore);
+    // ws reports oversized frames, invalid UTF-8 and protocol violations here, then closes
+    // (1009 / 1007 / 1002) on its own: the core counts those closes too (issue #13 item 9).
+    ws.on('error', this.#onWsError);
     this.core.handleOpen(this.#now(), id, ip);
     this.#drain();
   }
@@ -293,6 +302,18 @@ export class SignalingServer {
     const server = this;
     return function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
       server.core.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
+      server.#drain();
+    };
+  })();
+
+  /** 'error' listener of every connection: a frame ws rejected (it closes the socket itself). */
+  readonly #onWsError = (() => {
+    const server = this;
+    return function onError(this: WebSocket, err: Error & { code?: string }): void {
+      const code = err.code;
+      // Socket write errors carry no WS_ERR_ code: the close that follows is a plain drop.
+      if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return;
+      server.core.handleFrameError(server.#now(), (this as ConnSocket)[CONN_ID], WS_ERROR_CLOSE.get(code) ?? CloseCode.BadFrame);
       server.#drain();
     };
   })();

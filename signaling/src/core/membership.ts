@@ -9,6 +9,7 @@ import type { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Member } from './lobby.js';
+import { uniqueMemberName } from './member-name.js';
 import type { Lobby } from './lobby.js';
 import { endPair, schedulePairs } from './pairing.js';
 
@@ -48,7 +49,7 @@ export class Membership {
 
   /** Adds a member under `id` for connection `c`, with a fresh resume token. */
   add(lobby: Lobby, c: Connection, id: number): Member {
-    const m = new Member(id, lobby, c.name, c, this.#newToken());
+    const m = new Member(id, lobby, uniqueMemberName(lobby, c.name), c, this.#newToken());
     lobby.members.set(id, m);
     lobby.usedIds.add(id);
     this.#tokens.set(m.token, m);

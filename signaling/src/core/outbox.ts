@@ -84,6 +84,12 @@ export class Outbox {
     if (name !== undefined) this.#metrics.closes[name] = (this.#metrics.closes[name] ?? 0) + 1;
   }
 
+  /** Counts a close the WebSocket layer made itself (no close output: it is already closing). */
+  countClose(code: number): void {
+    const name = CLOSE_NAME.get(code);
+    if (name !== undefined) this.#metrics.closes[name] = (this.#metrics.closes[name] ?? 0) + 1;
+  }
+
   /** A log record, kept only at or above the configured level. */
   log(level: LogLevel, event: string, fields: Record<string, string | number | boolean>): void {
     if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#out.push({ kind: 'log', level, event, fields });

@@ -246,6 +246,20 @@ export class SignalingCore {
     else this.#membership.goAway(now, m);
   }
 
+  /**
+   * The WebSocket layer rejected a frame of `conn` and closes the connection itself with
+   * `closeCode` (ws: 1002 malformed frame, 1007 invalid UTF-8, 1008 too many fragments, 1009 too
+   * big). The close is counted like the core's own closes (issue #13 item 9), and the connection
+   * ends as a dropped one would (a member keeps its place for graceMs). A code outside
+   * CLOSE_CODES is not counted, so the label set stays fixed.
+   */
+  handleFrameError(now: number, conn: number, closeCode: number): void {
+    if (!this.#conns.has(conn)) return;
+    this.#outbox.countClose(closeCode);
+    this.#outbox.log('debug', 'connection.closed', { conn, code: closeCode, reason: 'frame rejected' });
+    this.handleClose(now, conn, closeCode);
+  }
+
   /** Runs every deadline due at `now`. A spurious call does nothing. */
   handleTimeout(now: number): void {
     while (this.#helloQ.popDue(now, (c) => {
