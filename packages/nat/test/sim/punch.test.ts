@@ -145,17 +145,18 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     return { world, ha, hb, cand };
   }
 
-  it('ignores and counts probes signed with the wrong secret, and never answers them', () => {
+  it('ignores and counts probes made with the wrong secret (their USERNAME is another), and never answers them', () => {
     const { world, ha, hb, cand } = pairOnInternet(seedFromEnv(7));
     const a = new PunchMachine({ role: 'connect', pairId: 'p1', secret: 'a wrong secret, 16+ bytes', startAt: 0, remoteCandidates: cand(hb), random: (b) => world.prng.fill(b), hmacSha1: nodeHmacSha1, timeoutMs: 3000 });
     const b = new PunchMachine({ role: 'listen', pairId: 'p1', secret: SECRET, startAt: 0, remoteCandidates: cand(ha), random: (x) => world.prng.fill(x), hmacSha1: nodeHmacSha1, timeoutMs: 3000 });
     ha.mux.cores.push(a);
     hb.mux.cores.push(b);
     world.driver.runUntil(() => a.state === 'failed' && b.state === 'failed', { maxVirtualMs: 5000 });
-    expect(b.counters.badIntegrity).to.be.greaterThan(10);
+    // USERNAMEs are derived from the secret (issue 13 item 6), so the wrong one is refused before any HMAC.
+    expect(b.counters.unknownUsername).to.be.greaterThan(10);
     expect(b.counters.validRequests).to.equal(0);
     expect(b.counters.responsesSent).to.equal(0);
-    expect(a.counters.badIntegrity).to.be.greaterThan(10);
+    expect(a.counters.unknownUsername).to.be.greaterThan(10);
     expect(a.failure).to.equal('timeout');
     expect(events<PunchEvent>(b).map((e) => e.type)).to.deep.equal(['failed']);
   });

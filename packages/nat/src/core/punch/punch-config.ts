@@ -10,7 +10,7 @@ export type PunchRole = 'connect' | 'listen';
 /** User input of the punch machine (STYLE.md §3: all optional except what has no default). */
 export interface PunchOptions {
   role: PunchRole;
-  /** The pair id from signaling; part of USERNAME, so probes of other pairs are told apart (≤ 128 chars of [A-Za-z0-9._-]). */
+  /** The pair id from signaling, for the caller's records (≤ 128 chars of [A-Za-z0-9._-]). USERNAMEs are derived from the secret, not from it. */
   pairId: string;
   /** The pair secret from signaling: MESSAGE-INTEGRITY key of every probe and answer (≥ 16 bytes). */
   secret: Uint8Array | string;
@@ -40,10 +40,22 @@ export interface PunchOptions {
   keepaliveMs?: number;
   /** Declare the path lost after this long without an answer, ms (RFC 7675 §5.1: 30 000). */
   consentTimeoutMs?: number;
-  /** Probe answers per second (token bucket rate, default 200). */
+  /**
+   * Answers per second to authenticated probes from one source (token bucket rate, default 200).
+   * Only probes whose MESSAGE-INTEGRITY verified are charged (issue 13 item 6).
+   */
   maxAnswersPerSecond?: number;
-  /** Token bucket size (default 40). */
+  /** Token bucket size of the answer limit (default 40). */
   answerBurst?: number;
+  /**
+   * HMAC checks per second for probes with our USERNAME from one source that has not authenticated
+   * yet (default 20); the rest are dropped and counted before their MESSAGE-INTEGRITY is computed.
+   */
+  maxUnauthenticatedPerSecond?: number;
+  /** Token bucket size of that per-source limit (default 20: the peer's first probes always pass). */
+  unauthenticatedBurst?: number;
+  /** The same over all unauthenticated sources together (default 400), so spoofed sources cannot multiply it. */
+  maxUnauthenticatedTotalPerSecond?: number;
   /** Cap on checks (remote + peer-reflexive + predicted), default 32. */
   maxChecks?: number;
   /**
@@ -76,6 +88,9 @@ export interface PunchConfig {
   readonly consentTimeoutMs: number;
   readonly maxAnswersPerSecond: number;
   readonly answerBurst: number;
+  readonly maxUnauthenticatedPerSecond: number;
+  readonly unauthenticatedBurst: number;
+  readonly maxUnauthenticatedTotalPerSecond: number;
   readonly maxChecks: number;
   readonly portPrediction: number;
 }
@@ -128,6 +143,9 @@ export function resolvePunchOptions(options: PunchOptions): PunchConfig {
     consentTimeoutMs: int('consentTimeoutMs', options.consentTimeoutMs ?? 30_000, 100, 3_600_000),
     maxAnswersPerSecond: int('maxAnswersPerSecond', options.maxAnswersPerSecond ?? 200, 1, 1_000_000),
     answerBurst: int('answerBurst', options.answerBurst ?? 40, 1, 1_000_000),
+    maxUnauthenticatedPerSecond: int('maxUnauthenticatedPerSecond', options.maxUnauthenticatedPerSecond ?? 20, 1, 1_000_000),
+    unauthenticatedBurst: int('unauthenticatedBurst', options.unauthenticatedBurst ?? 20, 1, 1_000_000),
+    maxUnauthenticatedTotalPerSecond: int('maxUnauthenticatedTotalPerSecond', options.maxUnauthenticatedTotalPerSecond ?? 400, 1, 1_000_000),
     maxChecks: int('maxChecks', options.maxChecks ?? 32, 1, 1024),
     portPrediction: int('portPrediction', options.portPrediction ?? 16, 0, 64),
   });

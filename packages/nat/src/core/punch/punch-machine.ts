@@ -9,6 +9,10 @@
 // A path is proven when a response to our request comes back from the address we sent it to
 // (RFC 8445 §7.2.5.2.1). A valid request from an address no candidate named is learned as a
 // peer-reflexive check (§7.3.1.3) and answered; that is what makes a symmetric-NAT peer reachable.
+// A request is handled in this order, cheapest first (issue 13 item 6): USERNAME (derived from the
+// pair secret, so it cannot be guessed), then — for a source that never authenticated — a small
+// per-source limit before the HMAC, then MESSAGE-INTEGRITY, and only then the answer rate limit of
+// that source's check: forged probes never use up the budget the real peer's keepalives need.
 import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
 import { normalizeIp } from '../ip-address.js';
 import { PortAllocation, canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
@@ -18,6 +22,7 @@ import { verifyMessageIntegrity, verifyFingerprint } from '../stun/integrity.js'
 import { decodeStunMessage, findAttribute, isStunMessage, sameTransactionId, type StunMessage } from '../stun/message.js';
 import { StunWriter } from '../stun/writer.js';
 import { resolvePunchOptions, type PunchConfig, type PunchOptions, type PunchRole } from './punch-config.js';
+import { SourceLimiter } from './source-limiter.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Where the machine is (see the transition list at the top of this file). */
@@ -86,9 +91,11 @@ export interface PunchCounters {
   validResponses: number;
   /** Probes and answers whose MESSAGE-INTEGRITY did not verify under the pair secret. */
   badIntegrity: number;
-  /** Requests for another USERNAME (another pair or a stray client). */
+  /** Requests for another USERNAME (another pair, a stray client, or a guess). */
   unknownUsername: number;
-  /** Requests dropped by the answer rate limit. */
+  /** Requests with our USERNAME from a source that never authenticated, dropped by its limit before the HMAC. */
+  unauthenticatedLimited: number;
+  /** Authenticated requests dropped by their source's answer rate limit. */
   rateLimited: number;
   /** Responses from an address other than the one the request went to (RFC 8445 §7.2.5.2.1). */
   asymmetricResponses: number;
@@ -119,6 +126,10 @@ interface Check {
   localReflexive: StunAddress | undefined;
   nominated: boolean;
   lastAnswerAt: number;
+  /** A request or response from this address verified under the pair secret. */
+  authenticated: boolean;
+  /** Answers to this source's authenticated requests. */
+  answers: TokenBucket;
 }
 
 interface Outstanding {
@@ -142,6 +153,26 @@ const MAX_OUTSTANDING = 64;
 const MAX_QUEUED = 128;
 /** Queued events, likewise. */
 const MAX_EVENTS = 64;
+/**
+ * Unauthenticated sources remembered by the per-source limit: a real peer has a handful of
+ * addresses, and forgetting one only gives it a fresh bucket (the total limit still holds).
+ */
+const UNAUTHENTICATED_SOURCES = 16;
+/** USERNAME fragment length in hex digits: 64 bits of the secret-keyed HMAC, not guessable in any number of tries. */
+const UFRAG_HEX_DIGITS = 16;
+
+/**
+ * The ICE username fragment of one role (RFC 8445 §5.3 ufrag): the first 64 bits of
+ * HMAC-SHA1(pair secret, "meshpunch ufrag <role>"), in hex. Both sides derive both fragments from
+ * the secret signaling gave them, so nothing more is exchanged, and without the secret a USERNAME
+ * cannot be guessed (pair ids, counted from 1, can).
+ */
+function ufrag(config: PunchConfig, role: PunchRole): string {
+  const mac = config.hmacSha1(config.key, [new TextEncoder().encode(`meshpunch ufrag ${role}`)]);
+  let hex = '';
+  for (let i = 0; i < UFRAG_HEX_DIGITS / 2; i++) hex += mac[i]!.toString(16).padStart(2, '0');
+  return hex;
+}
 
 /** Strips an IPv4-mapped IPv6 prefix so a dual-stack socket's sender matches IPv4 candidates. */
 function canonical(address: string): string {
@@ -154,7 +185,7 @@ export class PunchMachine {
   readonly config: PunchConfig;
   readonly counters: PunchCounters = {
     requestsSent: 0, responsesSent: 0, validRequests: 0, validResponses: 0, badIntegrity: 0, unknownUsername: 0,
-    rateLimited: 0, asymmetricResponses: 0, unmatchedResponses: 0, malformed: 0, peerReflexiveLearned: 0,
+    unauthenticatedLimited: 0, rateLimited: 0, asymmetricResponses: 0, unmatchedResponses: 0, malformed: 0, peerReflexiveLearned: 0,
     checksFull: 0, queueFull: 0,
   };
   #state: PunchState = 'waiting';
@@ -165,7 +196,9 @@ export class PunchMachine {
   #outstanding: Outstanding[] = [];
   #queue: PendingSend[] = [];
   #events: PunchEvent[] = [];
-  #bucket: TokenBucket;
+  /** Answers to authenticated sources that have no check (maxChecks reached). */
+  #overflowAnswers: TokenBucket;
+  #unauthenticated: SourceLimiter;
   #startedAt: number | undefined = undefined;
   #nextProbeAt = 0;
   #graceUntil: number | undefined = undefined;
@@ -182,10 +215,16 @@ export class PunchMachine {
   constructor(options: PunchOptions) {
     this.config = resolvePunchOptions(options);
     this.#remoteRole = this.config.role === 'connect' ? 'listen' : 'connect';
-    // ICE-style "receiver:sender" USERNAME (RFC 8445 §7.2.2), scoped to the pair.
-    this.#inUsername = `${this.config.role}.${this.config.pairId}:${this.#remoteRole}.${this.config.pairId}`;
-    this.#outUsername = `${this.#remoteRole}.${this.config.pairId}:${this.config.role}.${this.config.pairId}`;
-    this.#bucket = new TokenBucket(this.config.maxAnswersPerSecond, this.config.answerBurst, this.config.startAt);
+    // ICE-style "receiver:sender" USERNAME (RFC 8445 §7.2.2) of fragments derived from the secret.
+    const own = ufrag(this.config, this.config.role);
+    const remote = ufrag(this.config, this.#remoteRole);
+    this.#inUsername = `${own}:${remote}`;
+    this.#outUsername = `${remote}:${own}`;
+    const c = this.config;
+    this.#overflowAnswers = new TokenBucket(c.maxAnswersPerSecond, c.answerBurst, c.startAt);
+    // The total bucket holds 200 ms of its rate: a burst of new sources cannot take more.
+    this.#unauthenticated = new SourceLimiter(UNAUTHENTICATED_SOURCES, c.maxUnauthenticatedPerSecond, c.unauthenticatedBurst,
+      c.maxUnauthenticatedTotalPerSecond, Math.max(1, Math.ceil(c.maxUnauthenticatedTotalPerSecond / 5)), c.startAt);
     for (const c of this.config.remoteCandidates) this.#addRemote(c);
     this.#predict();
   }
@@ -418,18 +457,24 @@ export class PunchMachine {
       this.counters.unknownUsername++;
       return;
     }
-    // Rate-limit before the HMAC so a flood costs a counter, not a hash per datagram.
-    if (!this.#bucket.take(now)) {
-      this.counters.rateLimited++;
+    const address = canonical(from.address);
+    let i = this.#find(address, from.port);
+    // A source that never authenticated gets a few HMACs per second, so junk costs a counter, not
+    // a hash per datagram; a source that did is always checked, so spoofing it drains nothing.
+    if ((i < 0 || !this.#checks[i]!.authenticated) && !this.#unauthenticated.take(now, address, from.port)) {
+      this.counters.unauthenticatedLimited++;
       return;
     }
     if (!verifyMessageIntegrity(m, this.config.key, this.config.hmacSha1)) {
       this.counters.badIntegrity++;
       return;
     }
+    // Only authenticated requests are charged to the answer budget, and to their own source's.
+    if (!(i >= 0 ? this.#checks[i]!.answers : this.#overflowAnswers).take(now)) {
+      this.counters.rateLimited++;
+      return;
+    }
     this.counters.validRequests++;
-    const address = canonical(from.address);
-    let i = this.#find(address, from.port);
     if (i < 0) {
       if (this.#checks.length < this.config.maxChecks) {
         const priority = getUint32Attribute(m, StunAttr.Priority) ?? candidatePriority('prflx');
@@ -444,6 +489,7 @@ export class PunchMachine {
     this.#enqueue({ isResponse: true, check: i, address: from.address, port: from.port, txid: m.transactionId.slice(), useCandidate: false });
     if (i < 0) return;
     const c = this.#checks[i]!;
+    c.authenticated = true;
     c.requestsReceived++;
     if (c.firstReceivedAt === undefined) c.firstReceivedAt = now;
     if (this.#state === 'waiting') this.#start(now);
@@ -470,6 +516,7 @@ export class PunchMachine {
     }
     this.#outstanding.splice(k, 1);
     this.counters.validResponses++;
+    c.authenticated = true;
     c.lastAnswerAt = now;
     if (c.provenAt === undefined) {
       c.provenAt = now;
@@ -567,6 +614,7 @@ export class PunchMachine {
       address, port, type, priority, path: pathKindOf({ type, address }),
       requestsSent: 0, firstSentAt: undefined, lastSentAt: undefined, requestsReceived: 0, firstReceivedAt: undefined,
       provenAt: undefined, rttMs: undefined, localReflexive: undefined, nominated: false, lastAnswerAt: 0,
+      authenticated: false, answers: new TokenBucket(this.config.maxAnswersPerSecond, this.config.answerBurst, this.config.startAt),
     });
     this.#order.push(i);
     this.#order.sort((a, b) => this.#checks[b]!.priority - this.#checks[a]!.priority);
