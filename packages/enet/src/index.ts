@@ -24,7 +24,7 @@ export * as constants from './core/constants.js';
 
 // Node adapter: Godot's ENetConnection / ENetPacketPeer API.
 export { ENetConnection, registerCompressor } from './adapter/enet-connection.js';
-export type { ENetEvent, ENetConnectionEvents, DatagramSource } from './adapter/enet-connection.js';
+export type { ENetEvent, ENetConnectionEvents, DatagramSource, ENetConnectionOptions, AcceptedSource } from './adapter/enet-connection.js';
 export { ENetPacketPeer } from './adapter/enet-packet-peer.js';
 export {
   EventType, HostStatistic, PeerStatistic, PeerState, CompressionMode,

@@ -57,6 +57,27 @@ export interface ENetConnectionEvents {
   error: [event: ENetEvent];
 }
 
+/**
+ * meshpunch extension: ENet limits that are not part of Godot's API (docs/security.md).
+ * Omitted fields keep the HostCore defaults.
+ */
+export interface ENetConnectionOptions {
+  /** Handshakes in progress allowed per source IP (HostCoreOptions.maxHalfOpenPerAddress); default 8. */
+  maxHalfOpenPerAddress?: number;
+  /** ms a received CONNECT may stay unacknowledged (HostCoreOptions.halfOpenTimeout); default 5000. */
+  halfOpenTimeout?: number;
+  /** Undelivered received bytes per peer (HostCoreOptions.maximumWaitingData); default 32 MiB. */
+  maximumWaitingData?: number;
+  /** Undelivered received bytes of all peers (HostCoreOptions.maximumHostWaitingData); default 128 MiB. */
+  maximumHostWaitingData?: number;
+}
+
+/** An endpoint CONNECTs are accepted from (`acceptFrom`); no port = any port of that address. */
+export interface AcceptedSource {
+  address: string;
+  port?: number;
+}
+
 /** Source of an intercepted datagram. */
 export interface DatagramSource {
   address: string;
@@ -116,6 +137,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    */
   intercept: ((from: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
   #core: HostCore | null = null;
+  readonly #options: ENetConnectionOptions;
+  #connectFilter: ((from: CoreEndpoint) => boolean) | null = null;
   #socket: Socket | null = null;
   #dualStack = false;
   #family: 4 | 6 = 4;
@@ -159,6 +182,45 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    * be reused (the kernel send buffer was full); each costs one fresh scratch buffer.
    */
   queuedScratchSwaps = 0;
+
+  /**
+   * @param options meshpunch extension: ENet limits beyond Godot's API (validated here).
+   * @throws ENetError ERR_INVALID_PARAMETER for an option out of range.
+   */
+  constructor(options: ENetConnectionOptions = {}) {
+    super();
+    const o: ENetConnectionOptions = {};
+    if (options.maxHalfOpenPerAddress !== undefined) o.maxHalfOpenPerAddress = intArg('maxHalfOpenPerAddress', options.maxHalfOpenPerAddress, 1, PROTOCOL_MAXIMUM_PEER_ID);
+    if (options.halfOpenTimeout !== undefined) o.halfOpenTimeout = intArg('halfOpenTimeout', options.halfOpenTimeout, 1, 0x7fffffff);
+    if (options.maximumWaitingData !== undefined) o.maximumWaitingData = intArg('maximumWaitingData', options.maximumWaitingData, 1, 0xffffffff);
+    if (options.maximumHostWaitingData !== undefined) o.maximumHostWaitingData = intArg('maximumHostWaitingData', options.maximumHostWaitingData, 1, Number.MAX_SAFE_INTEGER);
+    this.#options = Object.freeze(o);
+  }
+
+  /**
+   * meshpunch extension (docs/godot-api-map.md): accept incoming CONNECTs only from these
+   * sources. A list of `{ address, port? }` (no port = any port of that IP) or a predicate of
+   * the canonical source address and port; null (the default) accepts everyone. Others are
+   * ignored without taking a slot and counted in `statistics.filteredConnects`. Outgoing
+   * connections are not affected. Kept across destroy()/createHost.
+   * @throws ENetError ERR_INVALID_PARAMETER for an entry that is not an IP literal or a bad port.
+   */
+  acceptFrom(sources: readonly AcceptedSource[] | ((address: string, port: number) => boolean) | null): void {
+    let filter: ((from: CoreEndpoint) => boolean) | null;
+    if (sources === null) filter = null;
+    else if (typeof sources === 'function') filter = (from) => sources(from.address, from.port);
+    else {
+      const list = sources.map((s, i) => {
+        const address = canonicalAddress(s.address);
+        if (address === null) throw new ENetError('ERR_INVALID_PARAMETER', `acceptFrom[${i}].address must be an IP address, got ${JSON.stringify(s.address)}`, { argument: 'sources', got: s.address });
+        if (s.port !== undefined) intArg(`acceptFrom[${i}].port`, s.port, 1, 65535);
+        return { address, port: s.port };
+      });
+      filter = (from) => list.some((s) => s.address === from.address && (s.port === undefined || s.port === from.port));
+    }
+    this.#connectFilter = filter;
+    this.#core?.setConnectFilter(filter);
+  }
 
   /** @internal PeerOwner */
   get coreOrNull(): HostCore | null {
@@ -220,8 +282,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       channelLimit: maxChannels,
       incomingBandwidth: inBandwidth,
       outgoingBandwidth: outBandwidth,
+      ...this.#options,
       random: (out) => randomFillSync(out),
     });
+    this.#core.setConnectFilter(this.#connectFilter);
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, rinfo.port));
     socket.on('error', (err) => this.#onSocketError(err));
     socket.on('close', () => {

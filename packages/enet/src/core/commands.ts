@@ -57,6 +57,13 @@ export class IncomingCommand {
   fragments: Uint32Array | null;
   /** The (reassembling) message; handed to the user on delivery. */
   packet: Uint8Array;
+  /** Fragment groups: the announced totalLength (`packet` stays empty until complete when chunked). */
+  totalLength: number;
+  /**
+   * Fragment groups larger than REASSEMBLY_CHUNK_SIZE: the chunks allocated so far (null = none
+   * received there yet), joined into `packet` when the last fragment lands; null otherwise.
+   */
+  chunks: (Uint8Array | null)[] | null;
   /** Delivery flags. */
   flags: number;
   /** Bytes counted against the peer's waiting-data budget while this is held. */
@@ -70,6 +77,8 @@ export class IncomingCommand {
     this.fragmentsRemaining = 0;
     this.fragments = null;
     this.packet = packet;
+    this.totalLength = packet.length;
+    this.chunks = null;
     this.flags = flags;
     this.cost = cost;
   }

@@ -1,6 +1,7 @@
 // Core: host options, their validation and the frozen config, plus the two optional wire
 // transforms a host can plug in — checksum (§2.2) and compressor (§2.3) of enet-protocol.md.
 import {
+  HOST_DEFAULT_HALF_OPEN_TIMEOUT, HOST_DEFAULT_MAX_HALF_OPEN_PER_ADDRESS, HOST_DEFAULT_MAXIMUM_HOST_WAITING_DATA,
   HOST_DEFAULT_MAXIMUM_PACKET_SIZE, HOST_DEFAULT_MAXIMUM_WAITING_DATA, HOST_DEFAULT_MTU, MAX_COMMANDS_PER_DATAGRAM,
   PROTOCOL_MAXIMUM_CHANNEL_COUNT, PROTOCOL_MAXIMUM_MTU, PROTOCOL_MAXIMUM_PEER_ID, PROTOCOL_MINIMUM_MTU,
 } from './constants.js';
@@ -30,8 +31,31 @@ export interface HostCoreOptions {
   maximumPacketSize?: number;
   /** Undelivered received bytes per peer before data is refused (bytes); default 32 MiB (§8.2). */
   maximumWaitingData?: number;
-  /** Connections allowed from one IP address (§5.1 step 2); default 4095. */
+  /** Connections allowed from one IP address (§5.1 step 2); default 4095 (libenet's default). */
   duplicatePeers?: number;
+  /**
+   * meshpunch hardening (issue 13): peers still in the handshake (CONNECT received, VERIFY_CONNECT
+   * not yet acknowledged) allowed from one IP address, 1..4095; a CONNECT beyond it is ignored and
+   * counted in `stats.halfOpenRefusals`. Default 8: a real handshake is half-open for one round
+   * trip, so 8 covers a LAN party behind one NAT address, while spoofed CONNECTs from one address
+   * (any number of source ports) can hold at most 8 slots. libenet has no such limit (4095 acts
+   * as "off"); it changes nothing on the wire.
+   */
+  maxHalfOpenPerAddress?: number;
+  /**
+   * meshpunch hardening (issue 13): most ms a received CONNECT may hold a slot before its
+   * VERIFY_CONNECT is acknowledged; then the slot is reset silently (no event, as libenet's own
+   * handshake timeout) and counted in `stats.halfOpenTimeouts`. Default 5000 ms, ENet's
+   * PEER_TIMEOUT_MINIMUM, the shortest time libenet itself gives up on a silent peer; libenet
+   * holds such a slot until the 32× RTO limit (≈ 31.5 s). 1..2147483647.
+   */
+  halfOpenTimeout?: number;
+  /**
+   * meshpunch hardening (issue 13): undelivered received bytes across all peers (the sum of their
+   * waiting data, fragment buffers included) beyond which data commands are refused as for one
+   * peer's maximumWaitingData (§8.2). Default 128 MiB: four maximum-size packets in reassembly.
+   */
+  maximumHostWaitingData?: number;
   /** Fills `out` with random bytes; used for connectIDs (§5.1). Required: the core has no RNG. */
   random: (out: Uint8Array) => void;
   /** Optional checksum (§2.2); null = none (libenet's and Godot's default). */
@@ -64,6 +88,9 @@ export interface HostCoreConfig {
   readonly maximumPacketSize: number;
   readonly maximumWaitingData: number;
   readonly duplicatePeers: number;
+  readonly maxHalfOpenPerAddress: number;
+  readonly halfOpenTimeout: number;
+  readonly maximumHostWaitingData: number;
   readonly random: (out: Uint8Array) => void;
   readonly checksum: ChecksumFunction | null;
   readonly compressor: Compressor | null;
@@ -101,6 +128,9 @@ export function resolveHostCoreOptions(o: HostCoreOptions): HostCoreConfig {
     maximumPacketSize: intIn('maximumPacketSize', o.maximumPacketSize, HOST_DEFAULT_MAXIMUM_PACKET_SIZE, 1, u32),
     maximumWaitingData: intIn('maximumWaitingData', o.maximumWaitingData, HOST_DEFAULT_MAXIMUM_WAITING_DATA, 1, u32),
     duplicatePeers: intIn('duplicatePeers', o.duplicatePeers, PROTOCOL_MAXIMUM_PEER_ID, 1, PROTOCOL_MAXIMUM_PEER_ID),
+    maxHalfOpenPerAddress: intIn('maxHalfOpenPerAddress', o.maxHalfOpenPerAddress, HOST_DEFAULT_MAX_HALF_OPEN_PER_ADDRESS, 1, PROTOCOL_MAXIMUM_PEER_ID),
+    halfOpenTimeout: intIn('halfOpenTimeout', o.halfOpenTimeout, HOST_DEFAULT_HALF_OPEN_TIMEOUT, 1, 0x7fffffff),
+    maximumHostWaitingData: intIn('maximumHostWaitingData', o.maximumHostWaitingData, HOST_DEFAULT_MAXIMUM_HOST_WAITING_DATA, 1, Number.MAX_SAFE_INTEGER),
     random: o.random,
     checksum: o.checksum ?? null,
     compressor: o.compressor ?? null,

@@ -28,6 +28,19 @@ export const HOST_DEFAULT_MTU = 1400;
 export const HOST_DEFAULT_MAXIMUM_PACKET_SIZE = 32 * 1024 * 1024;
 /** §8.2: undelivered received bytes per peer before data commands are refused (bytes). */
 export const HOST_DEFAULT_MAXIMUM_WAITING_DATA = 32 * 1024 * 1024;
+/** meshpunch hardening (not libenet): half-open handshakes allowed per source IP (config.ts). */
+export const HOST_DEFAULT_MAX_HALF_OPEN_PER_ADDRESS = 8;
+/** meshpunch hardening (not libenet): ms a received CONNECT may stay unacknowledged (= PEER_TIMEOUT_MINIMUM). */
+export const HOST_DEFAULT_HALF_OPEN_TIMEOUT = 5000;
+/** meshpunch hardening (not libenet): undelivered received bytes across all peers (4 × the packet maximum). */
+export const HOST_DEFAULT_MAXIMUM_HOST_WAITING_DATA = 128 * 1024 * 1024;
+/**
+ * meshpunch hardening (not libenet): fragment buffers of packets larger than this are allocated
+ * in chunks of this size as fragments land in them, so a header announcing 32 MiB costs one
+ * chunk, not 32 MiB (libenet allocates totalLength on the first fragment). 16 KiB: a datagram
+ * (≤ 4096 bytes) spans at most two chunks, and a 32 MiB packet needs a table of 2048.
+ */
+export const REASSEMBLY_CHUNK_SIZE = 16 * 1024;
 /** §9.3: period of the host bandwidth throttle (ms). */
 export const HOST_BANDWIDTH_THROTTLE_INTERVAL = 1000;
 

@@ -2,7 +2,7 @@
 // reliable windows and ordering, unreliable sequencing, the unsequenced duplicate filter,
 // and reassembly of reliable and unreliable fragments. Handlers return the offset of the next
 // command, or -1 for a handler failure (the rest of the datagram is then ignored, §2.4).
-import { PEER_FREE_UNSEQUENCED_WINDOWS, PEER_UNSEQUENCED_WINDOW_SIZE, PROTOCOL_MAXIMUM_FRAGMENT_COUNT } from './constants.js';
+import { PEER_FREE_UNSEQUENCED_WINDOWS, PEER_UNSEQUENCED_WINDOW_SIZE, PROTOCOL_MAXIMUM_FRAGMENT_COUNT, REASSEMBLY_CHUNK_SIZE } from './constants.js';
 import type { Channel } from './channel.js';
 import { IncomingCommand } from './commands.js';
 import { PacketFlag } from './events.js';
@@ -32,12 +32,23 @@ function dataChannel(peer: Peer, channelID: number): Channel | null {
   return peer.channels[channelID]!;
 }
 
+/**
+ * §8.2 flow control, plus the host-wide cap (config.maximumHostWaitingData). Admits while under
+ * the cap, so one packet (or one reassembly chunk) may overshoot it; a maximum-size packet
+ * therefore still fits a budget equal to maximumPacketSize.
+ */
 function overBudget(host: HostCore, peer: Peer): boolean {
-  if (peer.totalWaitingData >= host.config.maximumWaitingData) {
+  if (peer.totalWaitingData >= host.config.maximumWaitingData || host.waitingData >= host.config.maximumHostWaitingData) {
     host.stats.waitingDataOverflows++;
     return true;
   }
   return false;
+}
+
+/** Counts `n` bytes held for `peer` against its budget and the host's. */
+function charge(host: HostCore, peer: Peer, n: number): void {
+  peer.totalWaitingData += n;
+  host.waitingData += n;
 }
 
 /** SEND_RELIABLE (§8.2). */
@@ -57,7 +68,7 @@ export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array,
     if (overBudget(host, peer)) return -1;
     // Fast path: the next packet in order with nothing queued is delivered without a record.
     channel.incomingReliableSequenceNumber = seq;
-    peer.totalWaitingData += len;
+    charge(host, peer, len);
     host.deliver(peer, channelID, payloadOf(host, data, start, next), PacketFlag.Reliable, len);
     afterReliableDelivery(host, peer, channel, channelID);
     return next;
@@ -73,7 +84,7 @@ export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array,
   if (overBudget(host, peer)) return -1;
   const cost = len + INCOMING_OVERHEAD;
   const cmd = new IncomingCommand(seq, 0, Command.SendReliable, payloadOf(host, data, start, next), PacketFlag.Reliable, cost);
-  peer.totalWaitingData += cost;
+  charge(host, peer, cost);
   q.splice(i, 0, cmd);
   dispatchReliable(host, peer, channel, channelID);
   return next;
@@ -105,7 +116,7 @@ export function handleSendFragment(host: HostCore, peer: Peer, data: Uint8Array,
     const k = seqKey(e.reliableSequenceNumber, r);
     if (k < key) break;
     if (k === key) {
-      if (e.commandNumber !== Command.SendFragment || e.packet.length !== totalLength || e.fragmentCount !== fragmentCount) return -1;
+      if (e.commandNumber !== Command.SendFragment || e.totalLength !== totalLength || e.fragmentCount !== fragmentCount) return -1;
       group = e;
       break;
     }
@@ -114,10 +125,12 @@ export function handleSendFragment(host: HostCore, peer: Peer, data: Uint8Array,
   if (group === null) {
     if (overBudget(host, peer)) return -1;
     group = newGroup(startSeq, 0, Command.SendFragment, fragmentCount, totalLength, PacketFlag.Reliable);
-    peer.totalWaitingData += group.cost;
+    charge(host, peer, group.cost);
     q.splice(i, 0, group);
   }
-  if (addFragment(group, fragmentNumber, fragmentOffset, data, start, fragmentLength)) dispatchReliable(host, peer, channel, channelID);
+  const added = addFragment(host, peer, group, fragmentNumber, fragmentOffset, data, start, fragmentLength);
+  if (added < 0) return -1;
+  if (added > 0) dispatchReliable(host, peer, channel, channelID);
   return next;
 }
 
@@ -139,7 +152,7 @@ export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Arra
   if (q.length === 0 && R === r) {
     if (overBudget(host, peer)) return -1;
     channel.incomingUnreliableSequenceNumber = U;
-    peer.totalWaitingData += len;
+    charge(host, peer, len);
     host.deliver(peer, channelID, payloadOf(host, data, start, next), 0, len);
     return next;
   }
@@ -148,7 +161,7 @@ export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Arra
   if (overBudget(host, peer)) return -1;
   const cost = len + INCOMING_OVERHEAD;
   q.splice(slot, 0, new IncomingCommand(R, U, Command.SendUnreliable, payloadOf(host, data, start, next), 0, cost));
-  peer.totalWaitingData += cost;
+  charge(host, peer, cost);
   dispatchUnreliable(host, peer, channel, channelID);
   return next;
 }
@@ -177,15 +190,17 @@ export function handleSendUnreliableFragment(host: HostCore, peer: Peer, data: U
   const slot = unreliableSlot(q, R, U, r);
   if (slot < 0) {
     const e = q[-slot - 1]!;
-    if (e.commandNumber !== Command.SendUnreliableFragment || e.packet.length !== totalLength || e.fragmentCount !== fragmentCount) return -1;
+    if (e.commandNumber !== Command.SendUnreliableFragment || e.totalLength !== totalLength || e.fragmentCount !== fragmentCount) return -1;
     group = e;
   } else {
     if (overBudget(host, peer)) return -1;
     group = newGroup(R, U, Command.SendUnreliableFragment, fragmentCount, totalLength, PacketFlag.UnreliableFragment);
-    peer.totalWaitingData += group.cost;
+    charge(host, peer, group.cost);
     q.splice(slot, 0, group);
   }
-  if (addFragment(group, fragmentNumber, fragmentOffset, data, start, fragmentLength)) dispatchUnreliable(host, peer, channel, channelID);
+  const added = addFragment(host, peer, group, fragmentNumber, fragmentOffset, data, start, fragmentLength);
+  if (added < 0) return -1;
+  if (added > 0) dispatchUnreliable(host, peer, channel, channelID);
   return next;
 }
 
@@ -215,12 +230,12 @@ export function handleSendUnsequenced(host: HostCore, peer: Peer, data: Uint8Arr
     if (overBudget(host, peer)) return -1;
     const q = channel.incomingUnreliableCommands;
     if (q.length === 0) {
-      peer.totalWaitingData += len;
+      charge(host, peer, len);
       host.deliver(peer, channelID, payloadOf(host, data, start, next), PacketFlag.Unsequenced, len);
     } else {
       const cost = len + INCOMING_OVERHEAD;
       q.push(new IncomingCommand(0, 0, Command.SendUnsequenced, payloadOf(host, data, start, next), PacketFlag.Unsequenced, cost));
-      peer.totalWaitingData += cost;
+      charge(host, peer, cost);
       dispatchUnreliable(host, peer, channel, channelID);
     }
   }
@@ -234,27 +249,85 @@ function validFragment(host: HostCore, number: number, count: number, offset: nu
     && offset < total && length <= total - offset && total >= count;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A new reassembly record. Up to REASSEMBLY_CHUNK_SIZE the whole packet is allocated at once
+ * (as libenet); above it only the chunk table, and each chunk when a fragment lands in it
+ * (addFragment), so what an announced totalLength costs is bounded by the bytes that arrive.
+ * `cost` covers what is allocated here and grows with every chunk.
+ */
 function newGroup(R: number, U: number, commandNumber: number, count: number, total: number, flags: number): IncomingCommand {
   const words = (count + 31) >>> 5;
-  const g = new IncomingCommand(R, U, commandNumber, new Uint8Array(total), flags, total + words * 4 + INCOMING_OVERHEAD);
+  let g: IncomingCommand;
+  if (total <= REASSEMBLY_CHUNK_SIZE) {
+    g = new IncomingCommand(R, U, commandNumber, new Uint8Array(total), flags, total + words * 4 + INCOMING_OVERHEAD);
+  } else {
+    const n = Math.ceil(total / REASSEMBLY_CHUNK_SIZE);
+    g = new IncomingCommand(R, U, commandNumber, EMPTY, flags, n * 8 + words * 4 + INCOMING_OVERHEAD);
+    g.totalLength = total;
+    g.chunks = new Array<Uint8Array | null>(n).fill(null);
+  }
   g.fragmentCount = count;
   g.fragmentsRemaining = count;
   g.fragments = new Uint32Array(words);
   return g;
 }
 
-/** Copies a fragment in (once); returns true when the group just became complete. */
-function addFragment(group: IncomingCommand, number: number, offset: number, data: Uint8Array, start: number, length: number): boolean {
+/**
+ * Copies a fragment in (once). Returns 1 when the group just became complete, 0 otherwise, and
+ * −1 when a chunk it needs would exceed the waiting-data budget (nothing recorded: the sender
+ * retransmits a reliable fragment once the receiver drains).
+ */
+function addFragment(host: HostCore, peer: Peer, group: IncomingCommand, number: number, offset: number, data: Uint8Array, start: number, length: number): number {
   const bits = group.fragments!;
   const word = number >>> 5;
   const bit = 1 << (number & 31);
-  if ((bits[word]! & bit) !== 0) return false;
+  if ((bits[word]! & bit) !== 0) return 0;
+  const total = group.totalLength;
+  let len = length;
+  if (offset + len > total) len = total - offset;
+  const chunks = group.chunks;
+  if (chunks === null) {
+    group.packet.set(data.subarray(start, start + len), offset);
+  } else {
+    const first = (offset / REASSEMBLY_CHUNK_SIZE) | 0;
+    const last = ((offset + len - 1) / REASSEMBLY_CHUNK_SIZE) | 0;
+    for (let c = first; c <= last; c++) {
+      if (chunks[c] !== null) continue;
+      if (overBudget(host, peer)) return -1;
+      const size = Math.min(REASSEMBLY_CHUNK_SIZE, total - c * REASSEMBLY_CHUNK_SIZE);
+      chunks[c] = new Uint8Array(size);
+      group.cost += size;
+      charge(host, peer, size);
+    }
+    let at = offset;
+    let from = start;
+    const end = start + len;
+    while (from < end) {
+      const c = (at / REASSEMBLY_CHUNK_SIZE) | 0;
+      const within = at - c * REASSEMBLY_CHUNK_SIZE;
+      const n = Math.min(end - from, REASSEMBLY_CHUNK_SIZE - within);
+      chunks[c]!.set(data.subarray(from, from + n), within);
+      at += n;
+      from += n;
+    }
+  }
   bits[word] = bits[word]! | bit;
   group.fragmentsRemaining--;
-  let len = length;
-  if (offset + len > group.packet.length) len = group.packet.length - offset;
-  group.packet.set(data.subarray(start, start + len), offset);
-  return group.fragmentsRemaining === 0;
+  if (group.fragmentsRemaining !== 0) return 0;
+  if (chunks !== null) {
+    // Complete: join the chunks into the one packet handed to the user. Every byte of it has
+    // arrived, so this allocation is paid for; the chunks are released with the table.
+    const packet = new Uint8Array(total);
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c];
+      if (chunk !== null && chunk !== undefined) packet.set(chunk, c * REASSEMBLY_CHUNK_SIZE);
+    }
+    group.packet = packet;
+    group.chunks = null;
+  }
+  return 1;
 }
 
 /**
@@ -330,7 +403,7 @@ function dispatchUnreliable(host: HostCore, peer: Peer, channel: Channel, channe
     if (c.reliableSequenceNumber === r) {
       if (c.fragmentsRemaining === 0) {
         if (firstIncomplete >= 0) {
-          for (let j = firstIncomplete; j < w; j++) release(peer, q[j]!);
+          for (let j = firstIncomplete; j < w; j++) release(host, peer, q[j]!);
           w = firstIncomplete;
           firstIncomplete = -1;
         }
@@ -344,13 +417,14 @@ function dispatchUnreliable(host: HostCore, peer: Peer, channel: Channel, channe
       stopped = true;
       q[w++] = c;
     } else {
-      release(peer, c);
+      release(host, peer, c);
     }
   }
   q.length = w;
 }
 
-function release(peer: Peer, c: IncomingCommand): void {
-  peer.totalWaitingData -= c.cost;
-  if (peer.totalWaitingData < 0) peer.totalWaitingData = 0;
+function release(host: HostCore, peer: Peer, c: IncomingCommand): void {
+  const refund = c.cost < peer.totalWaitingData ? c.cost : peer.totalWaitingData;
+  peer.totalWaitingData -= refund;
+  host.waitingData -= refund;
 }

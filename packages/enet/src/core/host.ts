@@ -57,6 +57,10 @@ export class HostCore {
   /** @internal */ connectedPeers = 0;
   /** @internal */ bandwidthLimitedPeers = 0;
   /** @internal */ refusing = false;
+  /** @internal See setConnectFilter. */
+  connectFilter: ((from: CoreEndpoint) => boolean) | null = null;
+  /** Undelivered received bytes of all peers together (the sum of their waiting data, §8.2). */
+  waitingData = 0;
   /** @internal Active checksum (§2.2); starts from config, changed by setChecksum. */
   checksum: ChecksumFunction | null;
   /** @internal Active compressor (§2.3); starts from config, changed by setCompressor. */
@@ -123,6 +127,12 @@ export class HostCore {
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[i]!;
       if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) continue;
+      if (peer.state === PeerState.AcknowledgingConnect && now >= peer.halfOpenDeadline) {
+        // A handshake nobody completes (spoofed or abandoned CONNECT) frees its slot early.
+        this.stats.halfOpenTimeouts++;
+        this.notifyDisconnect(peer);
+        continue;
+      }
       if (peer.sentReliableCommands.length > 0 && now >= peer.nextTimeout) checkTimeouts(this, peer, now);
     }
   }
@@ -179,6 +189,7 @@ export class HostCore {
       const peer = this.peers[i]!;
       const s = peer.state;
       if (s === PeerState.Disconnected || s === PeerState.Zombie) continue;
+      if (s === PeerState.AcknowledgingConnect && peer.halfOpenDeadline < t) t = peer.halfOpenDeadline;
       if (peer.sentReliableCommands.length > 0) {
         if (peer.nextTimeout < t) t = peer.nextTimeout;
       } else if (s === PeerState.Connected) {
@@ -204,8 +215,9 @@ export class HostCore {
       const peer = ev.peer;
       if (ev.type === 'receive') {
         if (ev.stamp !== peer.generation) continue;
-        peer.totalWaitingData -= ev.cost;
-        if (peer.totalWaitingData < 0) peer.totalWaitingData = 0;
+        const refund = ev.cost < peer.totalWaitingData ? ev.cost : peer.totalWaitingData;
+        peer.totalWaitingData -= refund;
+        this.waitingData -= refund;
         return ev;
       }
       if (ev.stamp !== peer.incarnation) continue;
@@ -405,6 +417,7 @@ export class HostCore {
   /** §5.3 enet_peer_reset: silent local reset (nothing sent; the remote times out). */
   resetPeer(peer: Peer): void {
     if (peer.state === PeerState.Connected || peer.state === PeerState.DisconnectLater) this.onDisconnect(peer);
+    this.waitingData -= peer.totalWaitingData;
     peer.incarnation++;
     peer.generation++;
     peer.reset(this.mtu, (c) => this.freeCommand(c));
@@ -488,6 +501,16 @@ export class HostCore {
 
   get isRefusingNewConnections(): boolean {
     return this.refusing;
+  }
+
+  /**
+   * meshpunch extension: while set, a CONNECT is accepted only when `filter(from)` returns true;
+   * others are ignored (no slot taken, nothing sent) and counted in `stats.filteredConnects`.
+   * Called once per CONNECT command from an unknown source, with a record it must not keep.
+   * A throwing filter counts as false. null (the default) accepts every source.
+   */
+  setConnectFilter(filter: ((from: CoreEndpoint) => boolean) | null): void {
+    this.connectFilter = filter;
   }
 
   /** Resets every peer silently and stops all timers; the core does nothing afterwards. */
@@ -580,6 +603,7 @@ export class HostCore {
   /** @internal Drops queues (§5.4) and invalidates undelivered receive events of the peer. */
   resetPeerQueues(peer: Peer): void {
     peer.generation++;
+    this.waitingData -= peer.totalWaitingData;
     peer.resetQueues((c) => this.freeCommand(c));
   }
 

@@ -58,6 +58,8 @@ export class Peer {
   /** §9.3: host-clock times the bandwidth throttle last adjusted this peer (-1 = never). */
   incomingBandwidthThrottleEpoch = -1;
   outgoingBandwidthThrottleEpoch = -1;
+  /** Host-clock ms when a received CONNECT's handshake is given up (AcknowledgingConnect only). */
+  halfOpenDeadline = 0;
   /** Host-clock ms of the last ACK received (0 = never; libenet stores max(now, 1)). */
   lastReceiveTime = 0;
   /** Host-clock deadline of the oldest unacknowledged reliable command. */
@@ -141,6 +143,7 @@ export class Peer {
     this.outgoingDataTotal = 0;
     this.incomingBandwidthThrottleEpoch = -1;
     this.outgoingBandwidthThrottleEpoch = -1;
+    this.halfOpenDeadline = 0;
     this.lastReceiveTime = 0;
     this.nextTimeout = 0;
     this.earliestTimeout = -1;

@@ -294,9 +294,15 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
     host.stats.refusedConnects++;
     return null;
   }
+  if (host.connectFilter !== null && !acceptedByFilter(host, from)) {
+    host.stats.filteredConnects++;
+    host.stats.refusedConnects++;
+    return null;
+  }
   const connectID = view.getUint32(pos + Off.connectID);
   let peer: Peer | null = null;
   let duplicates = 0;
+  let halfOpen = 0;
   for (let i = 0; i < host.peers.length; i++) {
     const p = host.peers[i]!;
     if (p.state === PeerState.Disconnected) {
@@ -304,7 +310,14 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
     } else if (p.state !== PeerState.Connecting && p.address === from.address) {
       if (p.port === from.port && p.connectID === connectID) return null; // retransmitted CONNECT
       duplicates++;
+      if (p.state === PeerState.AcknowledgingConnect) halfOpen++;
     }
+  }
+  if (halfOpen >= host.config.maxHalfOpenPerAddress) {
+    // Spoofed CONNECTs from one address (any source ports) hold at most this many slots.
+    host.stats.halfOpenRefusals++;
+    host.stats.refusedConnects++;
+    return null;
   }
   if (peer === null || duplicates >= host.config.duplicatePeers) {
     host.stats.refusedConnects++;
@@ -313,6 +326,7 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
   const channelCount = Math.min(channelCountIn, host.channelLimit);
   peer.setupChannels(channelCount);
   peer.state = PeerState.AcknowledgingConnect;
+  peer.halfOpenDeadline = host.serviceTime + host.config.halfOpenTimeout;
   peer.connectID = connectID;
   peer.address = from.address;
   peer.port = from.port;
@@ -360,6 +374,15 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
   v.setUint32(Off.connectID - 4, connectID);
   host.queueControl(peer, Command.VerifyConnect | COMMAND_FLAG_ACKNOWLEDGE, body);
   return peer;
+}
+
+/** The connect filter's verdict; a throwing filter rejects (network input never throws). */
+function acceptedByFilter(host: HostCore, from: CoreEndpoint): boolean {
+  try {
+    return host.connectFilter!(from) === true;
+  } catch {
+    return false;
+  }
 }
 
 /** §5.1 client side: VERIFY_CONNECT completes the handshake. */

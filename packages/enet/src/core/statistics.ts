@@ -26,7 +26,13 @@ export class HostStatistics {
   commandFailures = 0;
   /** CONNECTs ignored: no free slot, too many from one address, or refusing connections. */
   refusedConnects = 0;
-  /** Data commands refused because the peer's waiting data hit its cap (§8.2). */
+  /** CONNECTs ignored because their source already has maxHalfOpenPerAddress handshakes open (also in refusedConnects). */
+  halfOpenRefusals = 0;
+  /** Received CONNECTs whose VERIFY_CONNECT went unacknowledged for halfOpenTimeout: slot reset. */
+  halfOpenTimeouts = 0;
+  /** CONNECTs ignored because the connect filter (setConnectFilter) rejected their source (also in refusedConnects). */
+  filteredConnects = 0;
+  /** Data commands refused because the peer's (or the host's) waiting data hit its cap (§8.2). */
   waitingDataOverflows = 0;
   /** ACKs not queued because the peer's ACK queue was full. */
   acknowledgementOverflows = 0;
