@@ -189,6 +189,7 @@ export class LinkRunner {
           // Released while gathering: release() destroys the host it finds here.
           onBound: (host) => {
             this.host = host;
+            this.guardHost(host);
           },
         });
       } catch (err) {
@@ -205,10 +206,31 @@ export class LinkRunner {
       return;
     }
     this.host = socket.host;
+    this.guardHost(socket.host);
     this.transport = socket.transport;
     this.local = [...socket.candidates];
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
+  }
+
+  /**
+   * The link's host has one slot: it takes a CONNECT only from a source the punch proved (it sent
+   * a probe that passed MESSAGE-INTEGRITY under the pair secret, or answered one of ours), and
+   * only on the listen side. A stranger's CONNECT sent to the port first used to take the slot
+   * for ≈ 32 s and cut the member out of the mesh (issue 13 item 2).
+   */
+  private guardHost(host: ENetConnection): void {
+    host.acceptFrom((address, port) => this.ctx.start.role === 'listen' && this.isProvenSource(address, port));
+  }
+
+  /** Whether the punch has proof that `address:port` holds the pair secret. */
+  private isProvenSource(address: string, port: number): boolean {
+    const punch = this.punch;
+    if (punch === undefined) return false;
+    for (const c of punch.timeline()) {
+      if (c.port === port && c.address === address && (c.provenAt !== undefined || c.requestsReceived > 0)) return true;
+    }
+    return false;
   }
 
   /** A UPnP mapping of this link's port (kept until release), or undefined when none is possible. */
@@ -279,6 +301,9 @@ export class LinkRunner {
 
   private connect(remote: Endpoint): void {
     if (this.host === undefined) return;
+    // A retry (LinkMachine HANDSHAKE_ATTEMPTS): the previous attempt's peer goes first, silently.
+    this.peer?.reset();
+    this.peer = undefined;
     try {
       // Godot's convention: the CONNECT data is our unique id (godot-enet.md §2.5).
       this.peer = this.host.connectToHost(remote.address, remote.port, 0, this.ctx.ownId);
@@ -303,7 +328,8 @@ export class LinkRunner {
         if (this.released || this.handedOver) return;
         if (ev.type === EventType.CONNECT && ev.peer !== undefined) this.onConnect(ev.peer, ev.data);
         else if (ev.type === EventType.DISCONNECT) {
-          this.machine.handleLost(this.now(), 'the ENet handshake was refused or timed out');
+          // Another attempt follows while the machine allows one (a 'connect' action on the connect side).
+          this.machine.handleHandshakeFailed(this.now(), 'the ENet handshake was refused or timed out');
           this.drain();
         } else if (ev.type === EventType.ERROR) {
           // The link's socket failed or closed underneath: service() would answer ERROR at once

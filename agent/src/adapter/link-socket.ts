@@ -53,6 +53,9 @@ function isLoopback(address: string): boolean {
  */
 export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket> {
   const host = new ENetConnection();
+  // No CONNECT is taken until a link runner knows whom to accept (LinkRunner.guardHost): a pooled
+  // socket waits for its pair, and a stranger's CONNECT must not take its one slot meanwhile.
+  host.acceptFrom(() => false);
   try {
     await host.createHostBound(o.bindAddress, 0, 1, 0, 0, 0);
   } catch (err) {

@@ -13,8 +13,10 @@
 //   connected  --lost / remoteLeft-------------------> closed       [release]
 //   any live   --deadline / failure------------------> failed       [report failure, release]
 //   any        --close-------------------------------> closed       [release]
+//   connecting/accepting --handshakeFailed / deadline--> same phase [connect / accept again],
+//                          at most HANDSHAKE_ATTEMPTS attempts, then failed (connect-timeout)
 // Deadlines: gathering gatherMs; exchanging until startAt + exchangeMs; punching punchMs from
-// max(now, startAt); connecting/accepting connectMs; adding connectMs.
+// max(now, startAt); connecting/accepting connectMs per handshake attempt; adding connectMs.
 
 import type { Endpoint } from './endpoint.js';
 
@@ -107,6 +109,15 @@ export type LinkAction<C> =
   | { readonly type: 'report'; readonly outcome: LinkOutcome }
   | { readonly type: 'release' };
 
+/**
+ * ENet handshakes tried per link, each with connectMs, before `connect-timeout` (issue 13 item 2).
+ * One lost or squatted handshake used to end the link: a stranger's CONNECT sent to the
+ * listening port first held its one slot for ≈ 32 s. 3 attempts bound a hopeless handshake to
+ * 3 × connectMs (15 s by default) and outlast the listener's half-open timeout (5 s), which
+ * frees a slot whatever took it.
+ */
+export const HANDSHAKE_ATTEMPTS = 3;
+
 /** Upper bound on remote candidates kept per link: a peer announcing more is hostile or broken. */
 export const MAX_REMOTE_CANDIDATES = 32;
 
@@ -127,6 +138,8 @@ export class LinkMachine<C> {
   private pendingLocal: Endpoint | undefined = undefined;
   private pendingRtt = 0;
   private phaseChangedAt = 0;
+  /** ENet handshake attempts started (1..HANDSHAKE_ATTEMPTS once the path is proven). */
+  private handshakeAttempt = 0;
   /** Remote candidates beyond MAX_REMOTE_CANDIDATES that were dropped. */
   droppedCandidates = 0;
 
@@ -200,13 +213,22 @@ export class LinkMachine<C> {
   handlePunchSucceeded(now: number, remote: Endpoint, path: PathKind): void {
     if (this.current !== 'punching') return;
     this.proven = { remote, path };
-    if (this.start.role === 'connect') {
-      this.enter(now, 'connecting', now + this.timeouts.connectMs);
-      this.actions.push({ type: 'connect', remote });
-    } else {
-      this.enter(now, 'accepting', now + this.timeouts.connectMs);
-      this.actions.push({ type: 'accept', remote });
-    }
+    this.handshakeAttempt = 0;
+    this.startHandshake(now);
+  }
+
+  /** ENet handshake attempts started so far. */
+  get handshakeAttempts(): number {
+    return this.handshakeAttempt;
+  }
+
+  /**
+   * This ENet handshake attempt failed (refused, timed out, reset by the remote): the next one
+   * starts while attempts remain, else the link fails with `connect-timeout`.
+   */
+  handleHandshakeFailed(now: number, detail: string): void {
+    if (this.current !== 'connecting' && this.current !== 'accepting') return;
+    this.retryHandshake(now, detail);
   }
 
   /** The punch core gave up before the deadline (typed reason text in `detail`). */
@@ -278,7 +300,7 @@ export class LinkMachine<C> {
         break;
       case 'connecting':
       case 'accepting':
-        this.fail(now, 'connect-timeout', `ENet handshake not done within ${this.timeouts.connectMs} ms`);
+        this.retryHandshake(now, `ENet handshake not done within ${this.timeouts.connectMs} ms`);
         break;
       case 'adding':
         this.fail(now, 'add-failed', `mesh did not accept the host within ${this.timeouts.connectMs} ms`);
@@ -304,6 +326,26 @@ export class LinkMachine<C> {
   /** Absolute deadline (caller's clock, ms), or undefined when nothing is timed. */
   pollTimeout(): number | undefined {
     return this.deadline;
+  }
+
+  private startHandshake(now: number): void {
+    const remote = this.proven!.remote;
+    this.handshakeAttempt++;
+    if (this.start.role === 'connect') {
+      this.enter(now, 'connecting', now + this.timeouts.connectMs);
+      this.actions.push({ type: 'connect', remote });
+    } else {
+      this.enter(now, 'accepting', now + this.timeouts.connectMs);
+      this.actions.push({ type: 'accept', remote });
+    }
+  }
+
+  private retryHandshake(now: number, detail: string): void {
+    if (this.handshakeAttempt >= HANDSHAKE_ATTEMPTS) {
+      this.fail(now, 'connect-timeout', `${detail} (attempt ${this.handshakeAttempt} of ${HANDSHAKE_ATTEMPTS})`);
+      return;
+    }
+    this.startHandshake(now);
   }
 
   private beginPunch(now: number): void {

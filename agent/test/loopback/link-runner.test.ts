@@ -2,8 +2,8 @@
 // sessions wire them through the signaling service (candidates handed across in-process), with
 // no STUN server (host candidates on 127.0.0.1 only). Traffic stays on 127.0.0.1.
 import { expect } from 'chai';
-import { Socket } from 'node:dgram';
-import type { ENetConnection } from '@meshpunch/enet';
+import { createSocket, Socket } from 'node:dgram';
+import { HostCore, type ENetConnection } from '@meshpunch/enet';
 import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
@@ -57,7 +57,15 @@ describe('LinkRunner (loopback)', function () {
    * Two runners for one pair: 1 listens, 2 connects. `onPhase` lets a test act between steps;
    * `deafListener` makes side 1 hear the punch but none of ENet's datagrams.
    */
-  async function pair(o: { onPhase?: (who: 1 | 2, phase: LinkPhase, side: Side) => void; deafListener?: boolean } = {}): Promise<[Side, Side]> {
+  async function pair(o: {
+    onPhase?: (who: 1 | 2, phase: LinkPhase, side: Side) => void;
+    deafListener?: boolean;
+    /** The listener's ENet loses this many of the first datagrams that are not punch probes. */
+    listenerLosesEnet?: number;
+    connectMs?: number;
+    /** Runs after both sockets are bound, before either runner begins. */
+    beforeBegin?: (sides: [Side, Side]) => Promise<void>;
+  } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
       const { socket, dgram } = await gatherCatchingSocket();
@@ -65,6 +73,15 @@ describe('LinkRunner (loopback)', function () {
       if (ownId === 1 && o.deafListener === true && punchOnly !== null) {
         socket.host.intercept = (from, bytes) => {
           punchOnly(from, bytes);
+          return true;
+        };
+      }
+      let toLose = o.listenerLosesEnet ?? 0;
+      if (ownId === 1 && toLose > 0 && punchOnly !== null) {
+        socket.host.intercept = (from, bytes) => {
+          if (punchOnly(from, bytes)) return true;
+          if (toLose === 0) return false;
+          toLose--;
           return true;
         };
       }
@@ -77,7 +94,7 @@ describe('LinkRunner (loopback)', function () {
         secret: new Uint8Array(16).fill(7),
         config,
         stunServers: [],
-        timeouts: { gatherMs: 2000, exchangeMs: 2000, punchMs: 3000, connectMs: 3000 },
+        timeouts: { gatherMs: 2000, exchangeMs: 2000, punchMs: 3000, connectMs: o.connectMs ?? 3000 },
         prepared: Promise.resolve(socket),
         upnpGateway: () => Promise.resolve(undefined),
         now: () => performance.now(),
@@ -100,6 +117,7 @@ describe('LinkRunner (loopback)', function () {
       return side;
     };
     sides.push(await make(1, 'listen'), await make(2, 'connect'));
+    await o.beforeBegin?.([sides[0]!, sides[1]!]);
     for (const s of sides) s.runner.begin();
     return [sides[0]!, sides[1]!];
   }
@@ -141,5 +159,52 @@ describe('LinkRunner (loopback)', function () {
     await new Promise((r) => setTimeout(r, 20));
     expect(a.runner.machine.pollAction()).to.equal(undefined);
     expect(closed).to.equal(true);
+  });
+
+  /** A CONNECT datagram as any ENet client sends it (captured from a throwaway core). */
+  function connectDatagram(fill: number): Uint8Array {
+    const c = new HostCore({ random: (out) => out.fill(fill) });
+    c.connect('127.0.0.1', 1, 2, 0);
+    const out = new Uint8Array(4096);
+    return out.slice(0, c.pollTransmit(0, out, { address: '', port: 0 }));
+  }
+
+  it('a stranger\'s CONNECT sent to the listening port before the real peer\'s does not cut the link (issue 13 item 2)', async () => {
+    const stranger = createSocket('udp4');
+    await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+    cleanups.push(() => stranger.close());
+    const send = (port: number, fill: number): Promise<void> => new Promise((resolve, reject) => {
+      stranger.send(connectDatagram(fill), port, '127.0.0.1', (err) => (err ? reject(err) : resolve()));
+    });
+    let listenerPort = 0;
+    const [a, b] = await pair({
+      // First CONNECT while the socket waits for its pair, a second once the listener punches:
+      // before the fix the first took the listener's only slot for ≈ 32 s.
+      beforeBegin: async ([l]) => {
+        listenerPort = l.socket.host.getLocalPort();
+        await send(listenerPort, 1);
+        await new Promise((r) => setTimeout(r, 20));
+      },
+      onPhase: (who, phase) => {
+        if (who === 1 && phase === 'punching') void send(listenerPort, 2);
+      },
+    });
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 12_000, 'both outcomes');
+    expect(oa.ok, JSON.stringify(oa)).to.equal(true);
+    expect(ob.ok, JSON.stringify(ob)).to.equal(true);
+    // The stranger cost nothing: no slot, the first handshake attempt went through.
+    expect(a.socket.host.statistics!.filteredConnects).to.be.at.least(1);
+    expect(b.runner.machine.handshakeAttempts).to.equal(1);
+    if (oa.ok) expect(oa.remote.port).to.equal(b.socket.host.getLocalPort());
+  });
+
+  it('retries the ENet handshake when the first attempt is lost instead of failing the link', async () => {
+    // The listener's ENet loses the first two datagrams (the CONNECT and its first retransmission,
+    // 500 ms later): the first 800 ms attempt cannot finish; the second one does.
+    const [a, b] = await pair({ listenerLosesEnet: 2, connectMs: 800 });
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 12_000, 'both outcomes');
+    expect(oa.ok, JSON.stringify(oa)).to.equal(true);
+    expect(ob.ok, JSON.stringify(ob)).to.equal(true);
+    expect(b.runner.machine.handshakeAttempts).to.be.at.least(2);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LinkMachine, type LinkAction, type LinkStart } from '../../src/core/link-machine.js';
+import { HANDSHAKE_ATTEMPTS, LinkMachine, type LinkAction, type LinkStart } from '../../src/core/link-machine.js';
 
 type C = { a: string; p: number };
 const T = { gatherMs: 100, exchangeMs: 200, punchMs: 300, connectMs: 400 };
@@ -92,7 +92,8 @@ describe('LinkMachine', () => {
       ['gathering', () => {}, 100, 'gather-failed'],
       ['exchanging', (m) => m.handleGathered(10, [{ a: 'x', p: 1 }]), 250, 'exchange-timeout'],
       ['punching', (m) => { m.handleGathered(10, [{ a: 'x', p: 1 }]); m.handleRemoteCandidates(11, [{ a: 'y', p: 1 }]); }, 350, 'punch-timeout'],
-      ['connecting', (m) => { m.handleGathered(10, [{ a: 'x', p: 1 }]); m.handleRemoteCandidates(11, [{ a: 'y', p: 1 }]); m.handlePunchSucceeded(60, remote, 'direct'); }, 460, 'connect-timeout'],
+      // The last of HANDSHAKE_ATTEMPTS attempts (the first two are retried, see #handleHandshakeFailed).
+      ['connecting', (m) => { m.handleGathered(10, [{ a: 'x', p: 1 }]); m.handleRemoteCandidates(11, [{ a: 'y', p: 1 }]); m.handlePunchSucceeded(60, remote, 'direct'); m.handleTimeout(460); m.handleTimeout(860); }, 1260, 'connect-timeout'],
     ];
     for (const [phase, setup, at, reason] of cases) {
       it(`fails with ${reason} when ${phase} passes its deadline`, () => {
@@ -110,6 +111,52 @@ describe('LinkMachine', () => {
         expect(m.pollTimeout()).to.equal(undefined);
       });
     }
+  });
+
+  describe('#handleHandshakeFailed', () => {
+    function proven(role: 'connect' | 'listen'): LinkMachine<C> {
+      const m = machine(role);
+      m.begin(0);
+      m.handleGathered(10, [{ a: 'x', p: 1 }]);
+      m.handleRemoteCandidates(11, [{ a: 'y', p: 1 }]);
+      m.handlePunchSucceeded(60, remote, 'direct');
+      drain(m);
+      return m;
+    }
+
+    it(`retries a failed handshake with a fresh deadline, ${HANDSHAKE_ATTEMPTS} attempts in all (role connect)`, () => {
+      const m = proven('connect');
+      expect(m.handshakeAttempts).to.equal(1);
+      m.handleHandshakeFailed(100, 'refused');
+      expect(m.phase).to.equal('connecting');
+      expect(drain(m)).to.deep.equal([{ type: 'connect', remote }]);
+      expect(m.pollTimeout()).to.equal(100 + 400);
+      m.handleTimeout(500);
+      expect(drain(m)).to.deep.equal([{ type: 'connect', remote }]);
+      expect(m.handshakeAttempts).to.equal(HANDSHAKE_ATTEMPTS);
+      m.handleHandshakeFailed(600, 'refused');
+      expect(m.phase).to.equal('failed');
+      expect(m.outcome).to.deep.equal({ ok: false, reason: 'connect-timeout', detail: `refused (attempt 3 of ${HANDSHAKE_ATTEMPTS})` });
+      expect(drain(m).map((a) => a.type)).to.deep.equal(['report', 'release']);
+    });
+
+    it('keeps accepting for another attempt when the listen side\'s deadline passes', () => {
+      const m = proven('listen');
+      m.handleTimeout(460);
+      expect(m.phase).to.equal('accepting');
+      expect(drain(m)).to.deep.equal([{ type: 'accept', remote }]);
+      m.handleConnected(500, local, remote, 5);
+      expect(m.phase).to.equal('adding');
+    });
+
+    it('is ignored outside the handshake', () => {
+      const m = machine('connect');
+      m.begin(0);
+      drain(m);
+      m.handleHandshakeFailed(5, 'late');
+      expect(m.phase).to.equal('gathering');
+      expect(drain(m)).to.deep.equal([]);
+    });
   });
 
   describe('failures', () => {
