@@ -128,6 +128,21 @@ export type {
   TurnCloseReason,
 } from './core/turn/turn-client.js';
 export { resolveTurnClientOptions } from './core/turn/turn-client-config.js';
+export { TurnServerCore } from './core/turn/turn-server-core.js';
+export type {
+  TurnServerEvent,
+  TurnServerCounters,
+  TurnTransmitTarget,
+  TurnAllocationEndReason,
+  TurnRequestMethodLabel,
+  TurnRequestCodeLabel,
+} from './core/turn/turn-server-core.js';
+export { resolveTurnServerOptions } from './core/turn/turn-server-config.js';
+export type { TurnServerOptions, TurnServerConfig } from './core/turn/turn-server-config.js';
+export { classifyPeerAddress } from './core/turn/peer-address-policy.js';
+export type { PeerAddressRules, PeerAddressVerdict } from './core/turn/peer-address-policy.js';
+export { StatelessNonce, NONCE_LENGTH } from './core/turn/stateless-nonce.js';
+export { RateBucket } from './core/turn/rate-bucket.js';
 export type { TurnClientOptions, TurnClientConfig } from './core/turn/turn-client-config.js';
 
 // NAT behaviour names (RFC 4787) and candidates (RFC 8445 §5.1).

@@ -1,0 +1,837 @@
+// Sans-IO TURN server core for the RFC 8656 subset of relay.md §2(b) — core, STYLE.md §2 contract.
+// Inputs: control-port datagrams (`handleDatagram`), relayed-port datagrams (`handleRelayDatagram`),
+// `handleTimeout`, `portBound`/`portBindFailed`, `revokeMember`, `shutdown`. Outputs: `pollTransmit`
+// (its `to.relayPort` says which socket sends: 0 = the control socket), `pollTimeout`, `pollEvent`
+// (port bind/free requests, allocation lifecycle). The core never owns a socket.
+//
+// Allocation states: binding (Allocate authenticated, `bindPort` asked) ─portBound→ active (2xx sent)
+//   ─Refresh(0) | lifetime over | revokeMember | shutdown→ gone (`freePort`, `allocationEnded`);
+//   binding ─portBindFailed | portBindTimeoutMs→ gone (508).
+// Timers: one named deadline, the sweep (every SWEEP_MS while anything exists) that expires
+// allocations, permissions and channels; data-path checks compare expiries with `now` directly.
+import { isStunMessage, decodeStunMessage, findAttribute, unknownRequiredAttributes, type StunMessage } from '../stun/message.js';
+import { StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
+import { getUsername, type StunAddress } from '../stun/attributes.js';
+import { verifyFingerprint, verifyMessageIntegrity } from '../stun/integrity.js';
+import { StunWriter } from '../stun/writer.js';
+import type { TransportAddress } from '../stun/binding.js';
+import {
+  CHANNEL_DATA_HEADER,
+  CHANNEL_LIFETIME_MS,
+  CHANNEL_MAX,
+  CHANNEL_MIN,
+  PERMISSION_LIFETIME_MS,
+  TRANSPORT_UDP,
+  TurnAttr,
+  TurnMethod,
+} from './constants.js';
+import {
+  getChannelNumber,
+  getData,
+  getLifetime,
+  getNonce,
+  getRealm,
+  getRequestedAddressFamily,
+  getRequestedTransport,
+  getXorPeerAddress,
+  getXorPeerAddresses,
+} from './attributes.js';
+import { channelDataLength, readChannelData } from './channel-data.js';
+import { longTermKey, parseTurnRestUsername, turnRestPassword } from './rest-credentials.js';
+import { classifyPeerAddress } from './peer-address-policy.js';
+import { RateBucket } from './rate-bucket.js';
+import { StatelessNonce } from './stateless-nonce.js';
+import { resolveTurnServerOptions, type TurnServerConfig, type TurnServerOptions } from './turn-server-config.js';
+
+export type { TurnServerConfig, TurnServerOptions };
+
+/** The `to` record `pollTransmit` fills: destination, and the relayed port to send from (0 = control socket). */
+export interface TurnTransmitTarget {
+  address: string;
+  port: number;
+  relayPort: number;
+}
+
+/** Why an allocation ended (the `_relay_allocations_ended_total{reason}` labels, relay.md §4). */
+export type TurnAllocationEndReason = 'expired' | 'deleted' | 'member_left' | 'shutdown';
+
+/** What the server core reports. */
+export type TurnServerEvent =
+  | {
+      /** Bind a UDP socket for allocation `allocation`, then call `portBound` or `portBindFailed`. */
+      readonly type: 'bindPort';
+      readonly allocation: number;
+    }
+  | { /** Close the relayed socket on `port`. */ readonly type: 'freePort'; readonly port: number }
+  | {
+      readonly type: 'allocationCreated';
+      readonly allocation: number;
+      readonly member: string;
+      readonly client: TransportAddress;
+      readonly relayedPort: number;
+      readonly lifetimeS: number;
+    }
+  | {
+      readonly type: 'allocationEnded';
+      readonly allocation: number;
+      readonly member: string;
+      readonly relayedPort: number;
+      readonly reason: TurnAllocationEndReason;
+    };
+
+/** Request methods as the `/metrics` `method` label names them (relay.md §4). */
+export type TurnRequestMethodLabel = 'allocate' | 'refresh' | 'create_permission' | 'channel_bind';
+/** Response codes as the `/metrics` `code` label names them; other 4xx/5xx count as '400'. */
+export type TurnRequestCodeLabel = 'ok' | '400' | '401' | '403' | '437' | '438' | '441' | '486' | '508';
+
+/** Counters named after relay.md §4's `/metrics` (label sets fixed). */
+export interface TurnServerCounters {
+  /** `_relay_allocations_total{result}`. */
+  readonly allocationsTotal: { created: number; auth: number; quota: number; capacity: number; membership: number };
+  /** `_relay_allocations_ended_total{reason}`. */
+  readonly allocationsEnded: Record<TurnAllocationEndReason, number>;
+  /** `_relay_bytes_total{direction}` (payload bytes). */
+  readonly bytes: { to_peer: number; to_client: number };
+  /** `_relay_datagrams_total{direction}`. */
+  readonly datagrams: { to_peer: number; to_client: number };
+  /** `_relay_dropped_total{reason}`. */
+  readonly dropped: { no_permission: number; forbidden_peer: number; over_rate: number; unbound_channel: number; malformed: number };
+  /** `_relay_requests_total{method,code}`. */
+  readonly requests: Record<TurnRequestMethodLabel, Record<TurnRequestCodeLabel, number>>;
+  /** Unauthenticated answers not sent: over `unauthenticatedPerSecond`. */
+  unauthenticatedDropped: number;
+  /** Transmits dropped on a full queue. */
+  transmitsDropped: number;
+  eventsDropped: number;
+}
+
+interface Permission {
+  expiresAt: number;
+}
+
+interface Channel {
+  readonly number: number;
+  readonly peerAddress: string;
+  readonly peerPort: number;
+  expiresAt: number;
+}
+
+interface Allocation {
+  readonly id: number;
+  readonly member: string;
+  readonly username: string;
+  readonly key: Uint8Array;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly allocateTxid: Uint8Array;
+  state: 'binding' | 'active';
+  relayPort: number;
+  lifetimeS: number;
+  /** For 'binding': the port-bind deadline; for 'active': the allocation's expiry. */
+  expiresAt: number;
+  /** The success response, kept to answer a retransmitted Allocate (RFC 8656 §7.2). */
+  allocateResponse: Uint8Array | undefined;
+  readonly permissions: Map<string, Permission>;
+  readonly channels: Map<number, Channel>;
+  readonly channelByPeer: Map<string, Map<number, Channel>>;
+  readonly toPeerBytes: RateBucket;
+  readonly toClientBytes: RateBucket;
+  readonly datagrams: RateBucket;
+}
+
+/** One queued datagram. Kind 0: `bytes` verbatim; 1: ChannelData of `bytes` on `channel`; 2: Data indication. */
+interface Transmit {
+  kind: 0 | 1 | 2;
+  address: string;
+  port: number;
+  relayPort: number;
+  bytes: Uint8Array;
+  channel: number;
+  peerAddress: string;
+  peerPort: number;
+}
+
+/** Sweep interval, ms: allocations die within 1 s of expiry (relay.md §2(b) rule 2 asks ≤ 1 s after leaving; revocation itself is immediate). */
+const SWEEP_MS = 1000;
+/** Queued events cap; the oldest is dropped (counted) when nobody polls. */
+const MAX_EVENTS = 4096;
+/** Attributes this server understands (RFC 8489 §14: others < 0x8000 → 420). */
+const KNOWN_ATTRIBUTES: readonly number[] = [
+  TurnAttr.Username, TurnAttr.MessageIntegrity, TurnAttr.Realm, TurnAttr.Nonce, TurnAttr.Lifetime,
+  TurnAttr.RequestedTransport, TurnAttr.XorPeerAddress, TurnAttr.Data, TurnAttr.ChannelNumber,
+  TurnAttr.RequestedAddressFamily, 0x0024 /* PRIORITY: harmless */, 0x001c /* MESSAGE-INTEGRITY-SHA256: we answer with SHA1 */,
+  0x001d /* PASSWORD-ALGORITHM */, 0x001e /* USERHASH */,
+];
+const PERMISSION_MAX_PEERS_PER_REQUEST = 16;
+
+
+function codeLabel(code: number): TurnRequestCodeLabel {
+  switch (code) {
+    case 401: return '401';
+    case 403: return '403';
+    case 437: return '437';
+    case 438: return '438';
+    case 441: return '441';
+    case 486: return '486';
+    case 508: return '508';
+    default: return '400';
+  }
+}
+
+function methodLabel(method: number): TurnRequestMethodLabel {
+  return method === TurnMethod.Allocate ? 'allocate'
+    : method === TurnMethod.Refresh ? 'refresh'
+    : method === TurnMethod.CreatePermission ? 'create_permission'
+    : 'channel_bind';
+}
+
+function zeroCodes(): Record<TurnRequestCodeLabel, number> {
+  return { ok: 0, '400': 0, '401': 0, '403': 0, '437': 0, '438': 0, '441': 0, '486': 0, '508': 0 };
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 420: 'Unknown Attribute', 437: 'Allocation Mismatch',
+  438: 'Stale Nonce', 440: 'Address Family not Supported', 441: 'Wrong Credentials', 442: 'Unsupported Transport Protocol',
+  443: 'Peer Address Family Mismatch', 486: 'Allocation Quota Reached', 508: 'Insufficient Capacity',
+};
+
+/**
+ * The embedded relay's TURN logic (relay.md §2(b)), driven by an adapter (`TurnRelayServer`), the
+ * simulator or the fuzzer. See the file header for the input/output contract.
+ */
+export class TurnServerCore {
+  readonly config: TurnServerConfig;
+  readonly counters: TurnServerCounters = {
+    allocationsTotal: { created: 0, auth: 0, quota: 0, capacity: 0, membership: 0 },
+    allocationsEnded: { expired: 0, deleted: 0, member_left: 0, shutdown: 0 },
+    bytes: { to_peer: 0, to_client: 0 },
+    datagrams: { to_peer: 0, to_client: 0 },
+    dropped: { no_permission: 0, forbidden_peer: 0, over_rate: 0, unbound_channel: 0, malformed: 0 },
+    requests: { allocate: zeroCodes(), refresh: zeroCodes(), create_permission: zeroCodes(), channel_bind: zeroCodes() },
+    unauthenticatedDropped: 0,
+    transmitsDropped: 0,
+    eventsDropped: 0,
+  };
+  readonly #nonces: StatelessNonce;
+  /** client IP → client port → allocation (the 5-tuple; one transport, one server address). */
+  readonly #byClient = new Map<string, Map<number, Allocation>>();
+  readonly #byId = new Map<number, Allocation>();
+  readonly #byRelayPort = new Map<number, Allocation>();
+  readonly #byMember = new Map<string, Set<Allocation>>();
+  readonly #queue: Transmit[] = [];
+  readonly #events: TurnServerEvent[] = [];
+  readonly #totalBytes: RateBucket;
+  readonly #totalDatagrams: RateBucket;
+  readonly #unauthenticated: RateBucket;
+  #nextId = 1;
+  #nextSweepAt: number | undefined = undefined;
+  #writerOut: Uint8Array | undefined = undefined;
+  #writer: StunWriter | undefined = undefined;
+  readonly #scratch = new Uint8Array(1500);
+
+  /**
+   * @param now the core's clock at construction (rate buckets start full then).
+   * @throws NatError ERR_INVALID_PARAMETER on bad options (see `resolveTurnServerOptions`).
+   */
+  constructor(options: TurnServerOptions, now = 0) {
+    this.config = resolveTurnServerOptions(options);
+    const key = new Uint8Array(20);
+    this.config.random(key);
+    this.#nonces = new StatelessNonce(key, this.config.nonceBucketMs, this.config.hmacSha1);
+    const c = this.config;
+    this.#totalBytes = new RateBucket(c.bytesPerSecondTotal, Math.ceil(c.bytesPerSecondTotal / 4), now);
+    this.#totalDatagrams = new RateBucket(c.datagramsPerSecondTotal, Math.ceil(c.datagramsPerSecondTotal / 4), now);
+    this.#unauthenticated = new RateBucket(c.unauthenticatedPerSecond, c.unauthenticatedPerSecond, now);
+  }
+
+  /** Live allocations, pending port binds included (`_relay_allocations` gauge). */
+  get allocations(): number {
+    return this.#byId.size;
+  }
+
+  /** Datagrams waiting for `pollTransmit`. */
+  get queuedTransmits(): number {
+    return this.#queue.length;
+  }
+
+  /** Allocations of `member` (pending included). */
+  allocationsOf(member: string): number {
+    return this.#byMember.get(member)?.size ?? 0;
+  }
+
+  /**
+   * Offers a datagram received on the control port. Returns false, untouched and uncounted, for
+   * STUN Binding messages (the caller's STUN responder answers those); true otherwise (consumed,
+   * answered or dropped and counted).
+   */
+  handleDatagram(now: number, from: TransportAddress, bytes: Uint8Array): boolean {
+    if (isStunMessage(bytes)) {
+      const r = decodeStunMessage(bytes);
+      if (!r.ok) {
+        this.counters.dropped.malformed++;
+        return true;
+      }
+      const m = r.message;
+      if (m.method === StunMethod.Binding) return false;
+      if (findAttribute(m, TurnAttr.Fingerprint) !== undefined && !verifyFingerprint(m)) {
+        this.counters.dropped.malformed++;
+        return true;
+      }
+      if (m.class === StunClass.Request) this.#handleRequest(now, from, m);
+      else if (m.class === StunClass.Indication && m.method === TurnMethod.Send) this.#handleSend(now, from, m);
+      else this.counters.dropped.malformed++;
+      return true;
+    }
+    const channel = readChannelData(bytes);
+    if (channel < 0) {
+      this.counters.dropped.malformed++;
+      return true;
+    }
+    const a = this.#byClient.get(from.address)?.get(from.port);
+    const ch = a?.channels.get(channel);
+    if (a === undefined || a.state !== 'active' || ch === undefined || ch.expiresAt <= now) {
+      this.counters.dropped.unbound_channel++;
+      return true;
+    }
+    const len = channelDataLength(bytes);
+    this.#relayToPeer(now, a, ch.peerAddress, ch.peerPort, bytes.subarray(CHANNEL_DATA_HEADER, CHANNEL_DATA_HEADER + len));
+    return true;
+  }
+
+  /**
+   * Offers a datagram a peer sent to relayed port `relayPort`. It reaches the client only with a
+   * live permission for the peer's IP (RFC 8656 §10.3), within the caps; never refreshes anything (§12.6).
+   */
+  handleRelayDatagram(now: number, relayPort: number, from: TransportAddress, bytes: Uint8Array): void {
+    const a = this.#byRelayPort.get(relayPort);
+    if (a === undefined || a.state !== 'active') {
+      this.counters.dropped.no_permission++;
+      return;
+    }
+    const p = a.permissions.get(from.address);
+    if (p === undefined || p.expiresAt <= now) {
+      this.counters.dropped.no_permission++;
+      return;
+    }
+    if (bytes.length > 0xffff - 36) {
+      this.counters.dropped.malformed++;
+      return;
+    }
+    if (!this.#admit(now, a, a.toClientBytes, bytes.length)) return;
+    const ch = a.channelByPeer.get(from.address)?.get(from.port);
+    if (ch !== undefined && ch.expiresAt > now) {
+      this.#push(1, a.clientAddress, a.clientPort, 0, bytes, ch.number, '', 0);
+    } else {
+      this.#push(2, a.clientAddress, a.clientPort, 0, bytes, 0, from.address, from.port);
+    }
+    this.counters.bytes.to_client += bytes.length;
+    this.counters.datagrams.to_client++;
+  }
+
+  /** The adapter bound relayed port `port` for `allocation`: the Allocate success goes out. */
+  portBound(now: number, allocation: number, port: number): void {
+    const a = this.#byId.get(allocation);
+    if (a === undefined || a.state !== 'binding') {
+      // Too late (timed out, revoked): give the port back.
+      this.#emit({ type: 'freePort', port });
+      return;
+    }
+    a.state = 'active';
+    a.relayPort = port;
+    a.expiresAt = now + a.lifetimeS * 1000;
+    this.#byRelayPort.set(port, a);
+    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.Allocate, a.allocateTxid);
+    w.addXorAddress(TurnAttr.XorRelayedAddress, this.config.relayAddress, port);
+    w.addUint32(TurnAttr.Lifetime, a.lifetimeS);
+    w.addXorAddress(TurnAttr.XorMappedAddress, a.clientAddress, a.clientPort);
+    a.allocateResponse = this.#finish(w, a.key);
+    this.#push(0, a.clientAddress, a.clientPort, 0, a.allocateResponse, 0, '', 0);
+    this.counters.allocationsTotal.created++;
+    this.counters.requests.allocate.ok++;
+    this.#emit({
+      type: 'allocationCreated', allocation: a.id, member: a.member,
+      client: { address: a.clientAddress, port: a.clientPort }, relayedPort: port, lifetimeS: a.lifetimeS,
+    });
+  }
+
+  /** The adapter could not bind a port for `allocation` (range exhausted): the client gets 508. */
+  portBindFailed(now: number, allocation: number): void {
+    const a = this.#byId.get(allocation);
+    if (a === undefined || a.state !== 'binding') return;
+    this.#remove(a);
+    this.counters.allocationsTotal.capacity++;
+    this.#error(now, { address: a.clientAddress, port: a.clientPort }, TurnMethod.Allocate, a.allocateTxid, 508, a.key);
+  }
+
+  /**
+   * Ends every allocation of `member` now (relay.md §2(b) rule 2: the member left the lobby);
+   * their ports are freed through `freePort` events. Returns how many ended.
+   */
+  revokeMember(now: number, member: string): number {
+    const set = this.#byMember.get(member);
+    if (set === undefined) return 0;
+    let n = 0;
+    for (const a of [...set]) {
+      this.#end(a, 'member_left');
+      n++;
+    }
+    void now;
+    return n;
+  }
+
+  /** Ends every allocation ('shutdown') and forgets queued datagrams. */
+  shutdown(now: number): void {
+    for (const a of [...this.#byId.values()]) this.#end(a, 'shutdown');
+    this.#queue.length = 0;
+    this.#nextSweepAt = undefined;
+    void now;
+  }
+
+  /** Runs the sweep when due: expires allocations, permissions and channels. */
+  handleTimeout(now: number): void {
+    if (this.#nextSweepAt === undefined || now < this.#nextSweepAt) return;
+    for (const a of [...this.#byId.values()]) {
+      if (a.expiresAt <= now) {
+        if (a.state === 'binding') {
+          this.#remove(a);
+          this.counters.allocationsTotal.capacity++;
+          this.#error(now, { address: a.clientAddress, port: a.clientPort }, TurnMethod.Allocate, a.allocateTxid, 508, a.key);
+        } else {
+          this.#end(a, 'expired');
+        }
+        continue;
+      }
+      for (const [ip, p] of a.permissions) if (p.expiresAt <= now) a.permissions.delete(ip);
+      for (const [n, c] of a.channels) {
+        if (c.expiresAt <= now) {
+          a.channels.delete(n);
+          const byPort = a.channelByPeer.get(c.peerAddress);
+          byPort?.delete(c.peerPort);
+          if (byPort?.size === 0) a.channelByPeer.delete(c.peerAddress);
+        }
+      }
+    }
+    this.#nextSweepAt = this.#byId.size > 0 ? now + SWEEP_MS : undefined;
+  }
+
+  /** Encodes the next datagram into `out`, fills `to` (with the socket to send from), returns the length or 0. */
+  pollTransmit(now: number, out: Uint8Array, to: TurnTransmitTarget): number {
+    void now;
+    const t = this.#queue.shift();
+    if (t === undefined) return 0;
+    to.address = t.address;
+    to.port = t.port;
+    to.relayPort = t.relayPort;
+    if (t.kind === 0) {
+      if (t.bytes.length > out.length) return this.#tooBig();
+      out.set(t.bytes, 0);
+      return t.bytes.length;
+    }
+    if (t.kind === 1) {
+      const n = CHANNEL_DATA_HEADER + t.bytes.length;
+      if (n > out.length) return this.#tooBig();
+      out[0] = t.channel >> 8;
+      out[1] = t.channel & 0xff;
+      out[2] = t.bytes.length >> 8;
+      out[3] = t.bytes.length & 0xff;
+      out.set(t.bytes, CHANNEL_DATA_HEADER);
+      return n;
+    }
+    if (36 + t.bytes.length + 8 > out.length) return this.#tooBig();
+    const txid = this.#scratch.subarray(0, TRANSACTION_ID_LENGTH);
+    this.config.random(txid);
+    const w = this.#writerFor(out).begin(StunClass.Indication, TurnMethod.Data, txid);
+    w.addXorAddress(TurnAttr.XorPeerAddress, t.peerAddress, t.peerPort);
+    w.addAttribute(TurnAttr.Data, t.bytes);
+    w.addFingerprint();
+    return w.length;
+  }
+
+  /** The sweep deadline (absolute ms), or undefined when nothing exists. */
+  pollTimeout(): number | undefined {
+    return this.#nextSweepAt;
+  }
+
+  /** The next event, or undefined. */
+  pollEvent(): TurnServerEvent | undefined {
+    return this.#events.shift();
+  }
+
+  // ---- requests ----
+
+  #handleRequest(now: number, from: TransportAddress, m: StunMessage): void {
+    const method = m.method;
+    if (method !== TurnMethod.Allocate && method !== TurnMethod.Refresh && method !== TurnMethod.CreatePermission && method !== TurnMethod.ChannelBind) {
+      this.counters.dropped.malformed++;
+      return;
+    }
+    const unknown = unknownRequiredAttributes(m, KNOWN_ATTRIBUTES);
+    if (unknown.length > 0) {
+      this.#error(now, from, method, m.transactionId, 420, undefined, unknown);
+      return;
+    }
+    // RFC 8489 §9.2.4 long-term credential checks, in order.
+    const mi = findAttribute(m, TurnAttr.MessageIntegrity);
+    if (mi === undefined) {
+      this.#error(now, from, method, m.transactionId, 401, undefined);
+      return;
+    }
+    const username = getUsername(m);
+    const realm = getRealm(m);
+    const nonce = getNonce(m);
+    if (username === undefined || realm === undefined || nonce === undefined) {
+      this.#error(now, from, method, m.transactionId, 400, undefined);
+      return;
+    }
+    if (this.#nonces.check(now, from.address, nonce) !== 'fresh') {
+      this.#error(now, from, method, m.transactionId, 438, undefined);
+      return;
+    }
+    const parsed = parseTurnRestUsername(username);
+    if (parsed === undefined || realm !== this.config.realm) {
+      if (method === TurnMethod.Allocate) this.counters.allocationsTotal.auth++;
+      this.#error(now, from, method, m.transactionId, 401, undefined);
+      return;
+    }
+    const key = longTermKey(username, this.config.realm, turnRestPassword(this.config.secret, username, this.config.hmacSha1), this.config.md5);
+    if (!verifyMessageIntegrity(m, key, this.config.hmacSha1)) {
+      if (method === TurnMethod.Allocate) this.counters.allocationsTotal.auth++;
+      this.#error(now, from, method, m.transactionId, 401, undefined);
+      return;
+    }
+    if (!this.config.isMember(parsed.member)) {
+      if (method === TurnMethod.Allocate) this.counters.allocationsTotal.membership++;
+      this.#error(now, from, method, m.transactionId, 401, undefined);
+      return;
+    }
+    if (method === TurnMethod.Allocate) {
+      // The credential's TTL matters only here (relay.md §2(b): "needed only at Allocate"), as in coturn.
+      if (parsed.expiresAtS * 1000 < this.config.unixMsAtZero + now) {
+        this.counters.allocationsTotal.auth++;
+        this.#error(now, from, method, m.transactionId, 401, undefined);
+        return;
+      }
+      this.#allocate(now, from, m, username, parsed.member, key);
+      return;
+    }
+    const a = this.#byClient.get(from.address)?.get(from.port);
+    if (a === undefined || a.state !== 'active') {
+      this.#error(now, from, method, m.transactionId, 437, key);
+      return;
+    }
+    if (a.username !== username) {
+      this.#error(now, from, method, m.transactionId, 441, key);
+      return;
+    }
+    if (method === TurnMethod.Refresh) this.#refresh(now, from, m, a);
+    else if (method === TurnMethod.CreatePermission) this.#createPermission(now, from, m, a);
+    else this.#channelBind(now, from, m, a);
+  }
+
+  #allocate(now: number, from: TransportAddress, m: StunMessage, username: string, member: string, key: Uint8Array): void {
+    const existing = this.#byClient.get(from.address)?.get(from.port);
+    if (existing !== undefined) {
+      if (bytesEqual(existing.allocateTxid, m.transactionId)) {
+        // A retransmitted Allocate: answer again (RFC 8656 §7.2), or wait for the port bind.
+        if (existing.allocateResponse !== undefined) this.#push(0, from.address, from.port, 0, existing.allocateResponse, 0, '', 0);
+        return;
+      }
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 437, key);
+      return;
+    }
+    const transport = getRequestedTransport(m);
+    if (transport === undefined) {
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 400, key);
+      return;
+    }
+    if (transport !== TRANSPORT_UDP) {
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 442, key);
+      return;
+    }
+    const family = getRequestedAddressFamily(m);
+    if (family !== undefined && family !== 0x01) {
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 440, key);
+      return;
+    }
+    if (this.allocationsOf(member) >= this.config.maxAllocationsPerMember) {
+      this.counters.allocationsTotal.quota++;
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 486, key);
+      return;
+    }
+    if (this.#byId.size >= this.config.maxAllocations) {
+      this.counters.allocationsTotal.capacity++;
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, 508, key);
+      return;
+    }
+    const c = this.config;
+    const a: Allocation = {
+      id: this.#nextId++,
+      member,
+      username,
+      key,
+      clientAddress: from.address,
+      clientPort: from.port,
+      allocateTxid: m.transactionId.slice(),
+      state: 'binding',
+      relayPort: 0,
+      lifetimeS: this.#grantLifetime(getLifetime(m)),
+      expiresAt: now + c.portBindTimeoutMs,
+      allocateResponse: undefined,
+      permissions: new Map(),
+      channels: new Map(),
+      channelByPeer: new Map(),
+      toPeerBytes: new RateBucket(c.bytesPerSecondPerAllocation, Math.ceil(c.bytesPerSecondPerAllocation / 4), now),
+      toClientBytes: new RateBucket(c.bytesPerSecondPerAllocation, Math.ceil(c.bytesPerSecondPerAllocation / 4), now),
+      datagrams: new RateBucket(c.datagramsPerSecondPerAllocation, Math.ceil(c.datagramsPerSecondPerAllocation / 4), now),
+    };
+    this.#byId.set(a.id, a);
+    let byPort = this.#byClient.get(a.clientAddress);
+    if (byPort === undefined) this.#byClient.set(a.clientAddress, (byPort = new Map()));
+    byPort.set(a.clientPort, a);
+    let set = this.#byMember.get(member);
+    if (set === undefined) this.#byMember.set(member, (set = new Set()));
+    set.add(a);
+    if (this.#nextSweepAt === undefined) this.#nextSweepAt = now + SWEEP_MS;
+    this.#emit({ type: 'bindPort', allocation: a.id });
+  }
+
+  /** RFC 8656 §7.2: min(asked, max), but never under the default; absent → default. */
+  #grantLifetime(asked: number | undefined): number {
+    if (asked === undefined) return this.config.defaultLifetimeS;
+    return Math.max(this.config.defaultLifetimeS, Math.min(asked, this.config.maxLifetimeS));
+  }
+
+  #refresh(now: number, from: TransportAddress, m: StunMessage, a: Allocation): void {
+    const asked = getLifetime(m);
+    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.Refresh, m.transactionId);
+    if (asked === 0) {
+      w.addUint32(TurnAttr.Lifetime, 0);
+      this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+      this.counters.requests.refresh.ok++;
+      this.#end(a, 'deleted');
+      return;
+    }
+    a.lifetimeS = this.#grantLifetime(asked);
+    a.expiresAt = now + a.lifetimeS * 1000;
+    w.addUint32(TurnAttr.Lifetime, a.lifetimeS);
+    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    this.counters.requests.refresh.ok++;
+  }
+
+  /** 0 when `ip` may be permitted for `a`, else the error code (443 family, 403 forbidden). */
+  #peerVerdict(a: Allocation, ip: string): number {
+    const v = classifyPeerAddress(ip, this.config);
+    if (v === 'family') return 443;
+    if (v === 'forbidden') return 403;
+    return this.config.mayPermit(a.member, ip) ? 0 : 403;
+  }
+
+  #createPermission(now: number, from: TransportAddress, m: StunMessage, a: Allocation): void {
+    const peers = getXorPeerAddresses(m, PERMISSION_MAX_PEERS_PER_REQUEST);
+    if (peers === undefined || peers.length === 0) {
+      this.#error(now, from, m.method, m.transactionId, 400, a.key);
+      return;
+    }
+    let added = 0;
+    for (const p of peers) {
+      const code = this.#peerVerdict(a, p.address);
+      if (code !== 0) {
+        this.#error(now, from, m.method, m.transactionId, code, a.key);
+        return;
+      }
+      if (!a.permissions.has(p.address)) added++;
+    }
+    if (a.permissions.size + added > this.config.maxPermissionsPerAllocation) {
+      this.#error(now, from, m.method, m.transactionId, 508, a.key);
+      return;
+    }
+    for (const p of peers) this.#permit(now, a, p);
+    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.CreatePermission, m.transactionId);
+    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    this.counters.requests.create_permission.ok++;
+  }
+
+  #permit(now: number, a: Allocation, p: StunAddress): void {
+    const e = a.permissions.get(p.address);
+    if (e) e.expiresAt = now + PERMISSION_LIFETIME_MS;
+    else a.permissions.set(p.address, { expiresAt: now + PERMISSION_LIFETIME_MS });
+  }
+
+  #channelBind(now: number, from: TransportAddress, m: StunMessage, a: Allocation): void {
+    const number = getChannelNumber(m);
+    const peer = getXorPeerAddress(m);
+    if (number === undefined || number < CHANNEL_MIN || number > CHANNEL_MAX || peer === undefined) {
+      this.#error(now, from, m.method, m.transactionId, 400, a.key);
+      return;
+    }
+    const code = this.#peerVerdict(a, peer.address);
+    if (code !== 0) {
+      this.#error(now, from, m.method, m.transactionId, code, a.key);
+      return;
+    }
+    const bound = a.channels.get(number);
+    const boundToPeer = a.channelByPeer.get(peer.address)?.get(peer.port);
+    // RFC 8656 §12.2: a channel maps to one peer and a peer to one channel.
+    if ((bound !== undefined && (bound.peerAddress !== peer.address || bound.peerPort !== peer.port)) ||
+        (boundToPeer !== undefined && boundToPeer.number !== number)) {
+      this.#error(now, from, m.method, m.transactionId, 400, a.key);
+      return;
+    }
+    if ((bound === undefined && a.channels.size >= this.config.maxChannelsPerAllocation) ||
+        (!a.permissions.has(peer.address) && a.permissions.size >= this.config.maxPermissionsPerAllocation)) {
+      this.#error(now, from, m.method, m.transactionId, 508, a.key);
+      return;
+    }
+    if (bound !== undefined) {
+      bound.expiresAt = now + CHANNEL_LIFETIME_MS;
+    } else {
+      const ch: Channel = { number, peerAddress: peer.address, peerPort: peer.port, expiresAt: now + CHANNEL_LIFETIME_MS };
+      a.channels.set(number, ch);
+      let byPort = a.channelByPeer.get(peer.address);
+      if (byPort === undefined) a.channelByPeer.set(peer.address, (byPort = new Map()));
+      byPort.set(peer.port, ch);
+    }
+    this.#permit(now, a, peer);
+    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.ChannelBind, m.transactionId);
+    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    this.counters.requests.channel_bind.ok++;
+  }
+
+  // ---- data path ----
+
+  #handleSend(now: number, from: TransportAddress, m: StunMessage): void {
+    const a = this.#byClient.get(from.address)?.get(from.port);
+    if (a === undefined || a.state !== 'active') {
+      this.counters.dropped.no_permission++;
+      return;
+    }
+    const peer = getXorPeerAddress(m);
+    const data = getData(m);
+    if (peer === undefined || data === undefined) {
+      this.counters.dropped.malformed++;
+      return;
+    }
+    const p = a.permissions.get(peer.address);
+    if (p === undefined || p.expiresAt <= now) {
+      // A forbidden address can never hold a permission; say which case it was.
+      if (classifyPeerAddress(peer.address, this.config) !== 'ok') this.counters.dropped.forbidden_peer++;
+      else this.counters.dropped.no_permission++;
+      return;
+    }
+    this.#relayToPeer(now, a, peer.address, peer.port, data);
+  }
+
+  #relayToPeer(now: number, a: Allocation, address: string, port: number, payload: Uint8Array): void {
+    const p = a.permissions.get(address);
+    if (p === undefined || p.expiresAt <= now) {
+      this.counters.dropped.no_permission++;
+      return;
+    }
+    if (!this.#admit(now, a, a.toPeerBytes, payload.length)) return;
+    this.#push(0, address, port, a.relayPort, payload, 0, '', 0);
+    this.counters.bytes.to_peer += payload.length;
+    this.counters.datagrams.to_peer++;
+  }
+
+  /** All four caps (per-allocation direction bytes and datagrams, total bytes and datagrams) or drop. */
+  #admit(now: number, a: Allocation, dirBytes: RateBucket, n: number): boolean {
+    if (!dirBytes.has(now, n) || !a.datagrams.has(now, 1) || !this.#totalBytes.has(now, n) || !this.#totalDatagrams.has(now, 1)) {
+      this.counters.dropped.over_rate++;
+      return false;
+    }
+    dirBytes.take(n);
+    a.datagrams.take(1);
+    this.#totalBytes.take(n);
+    this.#totalDatagrams.take(1);
+    return true;
+  }
+
+  // ---- helpers ----
+
+  #error(now: number, to: TransportAddress, method: number, txid: Uint8Array, code: number, key: Uint8Array | undefined, unknown?: number[]): void {
+    this.counters.requests[methodLabel(method)][codeLabel(code)]++;
+    // Answers that cost nothing to provoke (no valid MESSAGE-INTEGRITY) share one global budget.
+    if (key === undefined) {
+      if (!this.#unauthenticated.has(now, 1)) {
+        this.counters.unauthenticatedDropped++;
+        return;
+      }
+      this.#unauthenticated.take(1);
+    }
+    const w = this.#writerFor(this.#scratch).begin(StunClass.ErrorResponse, method, txid);
+    w.addErrorCode(code, REASONS[code] ?? 'Error');
+    if (unknown !== undefined) w.addUnknownAttributes(unknown.slice(0, 16));
+    if (code === 401 || code === 438) {
+      w.addString(TurnAttr.Realm, this.config.realm);
+      w.addString(TurnAttr.Nonce, this.#nonces.mint(now, to.address));
+    }
+    this.#push(0, to.address, to.port, 0, this.#finish(w, key), 0, '', 0);
+  }
+
+  #finish(w: StunWriter, key: Uint8Array | undefined): Uint8Array {
+    if (this.config.software !== undefined) w.addString(TurnAttr.Software, this.config.software);
+    if (key !== undefined) w.addMessageIntegrity(key, this.config.hmacSha1);
+    w.addFingerprint();
+    return w.bytes().slice();
+  }
+
+  #push(kind: 0 | 1 | 2, address: string, port: number, relayPort: number, bytes: Uint8Array, channel: number, peerAddress: string, peerPort: number): void {
+    if (this.#queue.length >= this.config.maxQueuedTransmits) {
+      this.counters.transmitsDropped++;
+      return;
+    }
+    this.#queue.push({ kind, address, port, relayPort, bytes, channel, peerAddress, peerPort });
+  }
+
+  #tooBig(): number {
+    this.counters.transmitsDropped++;
+    return 0;
+  }
+
+  #writerFor(out: Uint8Array): StunWriter {
+    if (this.#writerOut !== out || this.#writer === undefined) {
+      this.#writer = new StunWriter(out);
+      this.#writerOut = out;
+    }
+    return this.#writer;
+  }
+
+  #remove(a: Allocation): void {
+    this.#byId.delete(a.id);
+    const byPort = this.#byClient.get(a.clientAddress);
+    byPort?.delete(a.clientPort);
+    if (byPort?.size === 0) this.#byClient.delete(a.clientAddress);
+    const set = this.#byMember.get(a.member);
+    set?.delete(a);
+    if (set?.size === 0) this.#byMember.delete(a.member);
+    if (a.relayPort !== 0) this.#byRelayPort.delete(a.relayPort);
+    a.permissions.clear();
+    a.channels.clear();
+    a.channelByPeer.clear();
+  }
+
+  #end(a: Allocation, reason: TurnAllocationEndReason): void {
+    const wasActive = a.state === 'active';
+    this.#remove(a);
+    if (!wasActive) return;
+    this.counters.allocationsEnded[reason]++;
+    this.#emit({ type: 'freePort', port: a.relayPort });
+    this.#emit({ type: 'allocationEnded', allocation: a.id, member: a.member, relayedPort: a.relayPort, reason });
+  }
+
+  #emit(e: TurnServerEvent): void {
+    if (this.#events.length >= MAX_EVENTS) {
+      this.#events.shift();
+      this.counters.eventsDropped++;
+    }
+    this.#events.push(e);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+
