@@ -47,8 +47,6 @@ function bundleIsFresh(): boolean {
  * Runs the CommonJS bundle as Node runs a CommonJS module, but compiled through node:vm so V8's
  * code cache (made by the build, scripts/bundle.mjs) can skip parsing and compiling what a
  * `join` runs. A cache V8 rejects (another Node version, changed flags) only costs the compile.
- * The bundle has no import.meta.resolve (only `meshpunch signal` uses it, to find the service's
- * own binary; that command runs from the modules, below).
  */
 function runBundle(): void {
   const source = readFileSync(bundleFile, 'utf8');
@@ -58,7 +56,7 @@ function runBundle(): void {
   } catch {
     cachedData = undefined;
   }
-  const wrapped = `(function (exports, require, module, __filename, __dirname, __meshpunchResolve) {${source}\n})`;
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, { filename: bundleFile, ...(cachedData === undefined ? {} : { cachedData }) });
   // The build's warm-up run (scripts/bundle.mjs) names a file: after a real join, the cache
   // holds every function the run compiled.
@@ -71,13 +69,8 @@ function runBundle(): void {
   }
   const module = { exports: {} };
   const main = script.runInThisContext() as (...args: unknown[]) => void;
-  const noResolve = (specifier: string): never => {
-    throw new Error(`cannot resolve ${specifier} from the bundle`);
-  };
-  main(module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile), noResolve);
+  main(module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile));
 }
 
-// `signal` only starts a child process: nothing to gain from the bundle, and it resolves the
-// service's package, which only an ES module can do here.
-if (process.env.MESHPUNCH_NO_BUNDLE !== '1' && process.argv[2] !== 'signal' && bundleIsFresh()) runBundle();
+if (process.env.MESHPUNCH_NO_BUNDLE !== '1' && bundleIsFresh()) runBundle();
 else void import('./cli.js');

@@ -68,12 +68,11 @@ const result = await esbuild.build({
   minify: true,
   metafile: true,
   logLevel: 'warning',
-  // A CommonJS script has no import.meta: its url is the bundle's; resolve is the launcher's
-  // __meshpunchResolve (agent/bin/meshpunch.cts; only `signal` needs it, and runs unbundled).
+  // A CommonJS script has no import.meta: its url is the bundle's (nothing bundled calls
+  // import.meta.resolve; `meshpunch signal` runs the service's CLI in-process, issue #12).
   define: {
     __MESHPUNCH_VERSION__: JSON.stringify(version),
     'import.meta.url': '__meshpunchImportMetaUrl',
-    'import.meta.resolve': '__meshpunchResolve',
   },
   banner: { js: "var __meshpunchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [inlineCreateRequire],

@@ -1,5 +1,5 @@
 // The real work behind the CLI's commands (cli layer wiring): joinMesh for `join`, the netcheck
-// adapter for `netcheck`, the signaling service's own CLI for `signal`. Each is imported when its
+// adapter for `netcheck`, the signaling service's own CLI, in this process, for `signal`. Each is imported when its
 // command runs: a process loads only what its command needs (8 agents starting at once on 2
 // cores spend most of their launch → join time loading modules, issue #7).
 
@@ -20,9 +20,11 @@ function packageVersion(): string {
   }
 }
 
+const version = packageVersion();
+
 /** The commands as the `meshpunch` binary runs them. */
 export const realCommands: CliCommands = {
-  version: packageVersion(),
+  version,
   join: async (flags, onProgress) => {
     const { joinMesh } = await import('../adapter/join-mesh.js');
     return joinMesh(
@@ -45,5 +47,5 @@ export const realCommands: CliCommands = {
     );
   },
   netcheck: async (flags) => (await import('../adapter/netcheck.js')).runNetcheck(flags),
-  signal: async (argv) => (await import('./signal-command.js')).runSignal(argv),
+  signal: async (argv, io) => (await import('./signal-command.js')).runSignal(argv, io, version),
 };

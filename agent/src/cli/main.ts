@@ -13,8 +13,8 @@ export interface CliCommands {
   readonly version: string;
   readonly join: JoinStarter;
   readonly netcheck: (flags: NetcheckFlags) => Promise<NetcheckReport>;
-  /** Runs the signaling service until it stops; resolves with its exit code. */
-  readonly signal: (argv: readonly string[]) => Promise<number>;
+  /** Runs the signaling service in this process until it stops; resolves with its exit code. */
+  readonly signal: (argv: readonly string[], io: CliIo) => Promise<number>;
 }
 
 /** Exit codes: 0 success, 1 the run failed, 2 bad command line. */
@@ -52,7 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: CliCo
         return EXIT_OK;
       }
       case 'signal':
-        return await commands.signal(cmd.argv);
+        return await commands.signal(cmd.argv, io);
     }
   } catch (err) {
     io.stderr.write(`meshpunch ${cmd.kind}: ${oneLine(err)}\n`);

@@ -1,34 +1,20 @@
-// `meshpunch signal` (cli layer): runs the signaling service's own binary, meshpunch-signal, in
-// a child process with the same arguments and streams, forwarding Ctrl-C / SIGTERM to it by pid.
+// `meshpunch signal` (cli layer): the signaling service's own command line (meshpunch-signal's
+// runCli), run in this process. One process, so its pid is the service's: a signal to it stops
+// the service, and no child can outlive it holding the port (issue #12 item 3).
 
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { CliIo } from './io.js';
 
-/** Where meshpunch-signal's compiled entry lives (next to @meshpunch/signaling's dist/src). */
-export function signalBinPath(): string {
-  const entry = fileURLToPath(import.meta.resolve('@meshpunch/signaling'));
-  return join(dirname(entry), '..', 'bin', 'meshpunch-signal.js');
-}
-
-/** Runs meshpunch-signal with `argv`; resolves with its exit code. */
-export function runSignal(argv: readonly string[]): Promise<number> {
-  const bin = signalBinPath();
-  if (!existsSync(bin)) return Promise.reject(new Error(`meshpunch-signal is not built (${bin}); run npm run build`));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...argv], { stdio: 'inherit' });
-    const forward = (sig: NodeJS.Signals): void => {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, sig);
-    };
-    const onInt = (): void => forward('SIGINT');
-    const onTerm = (): void => forward('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(code ?? (signal === null ? 1 : 128 + 1));
-    });
+/**
+ * Runs the signaling service with `argv` until SIGTERM / SIGINT; resolves with its exit code
+ * (meshpunch-signal's: 0 clean stop, 1 could not start, 2 bad usage).
+ * @param version printed by `--version`, as `meshpunch --version` prints it
+ */
+export async function runSignal(argv: readonly string[], io: CliIo, version: string): Promise<number> {
+  const { runCli } = await import('@meshpunch/signaling/cli');
+  return runCli(argv, process.env, {
+    out: (t) => io.stdout.write(t),
+    err: (t) => io.stderr.write(t),
+    version,
+    isTty: io.stderr.isTTY === true,
   });
 }

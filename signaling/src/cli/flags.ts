@@ -4,6 +4,8 @@ import { LIMIT_SPECS } from '../core/limits.js';
 import type { SignalingLimits } from '../core/limits.js';
 import { LOG_LEVELS } from '../core/config.js';
 import type { LogLevel } from '../core/config.js';
+import { LOG_FORMATS } from '../adapter/text-log.js';
+import type { LogFormat } from '../adapter/text-log.js';
 
 /** Everything the command line decides. */
 export interface CliSettings {
@@ -17,6 +19,8 @@ export interface CliSettings {
   stunAlternatePort: number | undefined;
   origins: string[];
   logLevel: LogLevel;
+  /** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
+  logFormat: LogFormat;
   limits: Partial<SignalingLimits>;
 }
 
@@ -48,6 +52,7 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'stunAlternatePort', type: 'string', help: 'port of the alternate STUN sockets; default stun port + 1' },
   { key: 'origin', type: 'string', multiple: true, help: 'accepted browser Origin (repeatable; env: comma-separated); default any' },
   { key: 'logLevel', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}; default info` },
+  { key: 'logFormat', type: 'string', help: `one of ${LOG_FORMATS.join(', ')}; default auto: text on a terminal, else JSON lines` },
 ]);
 
 function parseInteger(text: string, what: string, min: number, max: number): number {
@@ -93,6 +98,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const altPortText = get('stunAlternatePort');
   const logLevel = (get('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new CliUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const logFormat = (get('logFormat') ?? 'auto') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new CliUsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
   const noStun = values['no-stun'] === true || ['1', 'true', 'yes'].includes((env[envName('noStun')] ?? '').toLowerCase());
   const originFlag = values.origin;
   const origins = Array.isArray(originFlag) ? originFlag : (env[envName('origins')] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -107,6 +114,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     stunAlternatePort: altPortText === undefined ? undefined : parseInteger(altPortText, '--stun-alternate-port', 1, 65535),
     origins,
     logLevel,
+    logFormat,
     limits,
   };
 }

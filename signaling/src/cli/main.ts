@@ -1,8 +1,9 @@
-// meshpunch-signal: parses flags, starts the service, stops it on SIGTERM/SIGINT (cli).
+// meshpunch-signal (and `meshpunch signal`, which runs this in its own process): parses flags,
+// starts the service, stops it on SIGTERM/SIGINT (cli). The service's modules load only when it
+// starts, so --help and --version answer at once (issue #12 item 3).
 import { readFileSync } from 'node:fs';
-import { SignalingServer } from '../adapter/signaling-server.js';
-import type { StunStarter } from '../adapter/signaling-server.js';
-import { createJsonLog } from '../adapter/json-log.js';
+import type { SignalingServer, StunStarter } from '../adapter/signaling-server.js';
+import { createLog } from '../adapter/text-log.js';
 import { SignalingError } from '../errors.js';
 import { CliUsageError, helpText, parseCli } from './flags.js';
 
@@ -16,9 +17,17 @@ export interface CliIo {
   onListening?: (server: SignalingServer) => void;
   /** Starts the STUN responder (default: the embedded one). */
   startStun?: StunStarter;
+  /**
+   * The version `--version` prints as `meshpunch <version>` (default: this package's). `meshpunch
+   * signal` passes the agent's, whose bundle has no package.json next to it; the workspaces share
+   * one version, so both binaries print the same line.
+   */
+  version?: string;
+  /** Whether the log goes to a terminal, for `--log-format auto` (default: process.stderr.isTTY). */
+  isTty?: boolean;
 }
 
-function version(): string {
+function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -57,12 +66,13 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     return 0;
   }
   if (settings.version) {
-    io.out(`${version()}\n`);
+    io.out(`meshpunch ${io.version ?? packageVersion()}\n`);
     return 0;
   }
-  const log = createJsonLog(settings.logLevel, io.err);
+  const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, io.err);
   let server: SignalingServer;
   try {
+    const { SignalingServer } = await import('../adapter/signaling-server.js');
     server = await SignalingServer.start({
       ...settings.limits,
       host: settings.host,

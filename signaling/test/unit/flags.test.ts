@@ -8,7 +8,7 @@ describe('flags', () => {
     it('gives the documented defaults with no flags and no environment', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
-        stunAlternatePort: undefined, origins: [], logLevel: 'info', limits: {},
+        stunAlternatePort: undefined, origins: [], logLevel: 'info', logFormat: 'auto', limits: {},
       });
     });
 
@@ -27,6 +27,12 @@ describe('flags', () => {
       const b = parseCli([], { MESHPUNCH_SIGNAL_PORT: '9000', MESHPUNCH_SIGNAL_NO_STUN: 'true', MESHPUNCH_SIGNAL_ORIGINS: 'https://x, https://y' });
       expect(b).to.deep.include({ port: 9000, stun: false, origins: ['https://x', 'https://y'] });
       expect(parseCli(['--no-stun'], {}).stun).to.equal(false);
+    });
+
+    it('reads --log-format (auto, json, text) from its flag and MESHPUNCH_SIGNAL_LOG_FORMAT, and rejects others', () => {
+      expect(parseCli(['--log-format', 'json'], {}).logFormat).to.equal('json');
+      expect(parseCli([], { MESHPUNCH_SIGNAL_LOG_FORMAT: 'text' }).logFormat).to.equal('text');
+      expect(() => parseCli(['--log-format', 'xml'], {})).to.throw(CliUsageError, '--log-format must be one of auto, json, text, got "xml"');
     });
 
     it('rejects bad values and unknown flags with one sentence', () => {
