@@ -1,7 +1,7 @@
 // End-to-end: `meshpunch signal` is the signaling service in one process, and the two binaries
 // report one version (issue #12 items 3 and 10).
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -113,5 +113,38 @@ process.stdout.write(JSON.stringify({ code, loaded }) + '\\n');`;
     expect(r.status, r.stderr).to.equal(0);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: number; loaded: string[] };
     expect(last).to.deep.equal({ code: 0, loaded: [] });
+  });
+
+  it('logs human-readable lines on a terminal, JSON lines with --log-format json', async () => {
+    // util-linux `script` gives the service a pseudo-terminal (Debian's util-linux is essential).
+    expect(spawnSync('script', ['--version']).status, 'util-linux script is missing').to.equal(0);
+    /** Runs `meshpunch signal` on a pseudo-terminal until it listens, then SIGTERMs it by its own pid. */
+    const onTty = async (extra: string[]): Promise<string> => {
+      const cmd = [process.execPath, MESHPUNCH, 'signal', '--host', '127.0.0.1', '--port', '0', '--no-stun', ...extra].map((a) => `'${a}'`).join(' ');
+      const script = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      script.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((resolve) => script.on('exit', resolve));
+      try {
+        await until(() => /listening/.test(out) || script.exitCode !== null, 15_000, 'the service to listen on a terminal');
+        const [node] = childrenOf(script.pid!);
+        expect(node, out).to.be.a('number');
+        process.kill(node!, 'SIGTERM');
+        await until(() => script.exitCode !== null, 15_000, 'the service to stop');
+      } finally {
+        if (script.exitCode === null) {
+          for (const pid of childrenOf(script.pid!)) process.kill(pid, 'SIGKILL');
+          script.kill('SIGKILL');
+        }
+        await exited;
+      }
+      return out.replace(/\r/g, '');
+    };
+    const text = await onTty([]);
+    expect(text).to.match(/^\d\d:\d\d:\d\d\.\d{3} info  listening host=127\.0\.0\.1 port=\d+ stunPort=0$/m);
+    expect(text).to.match(/^\d\d:\d\d:\d\d\.\d{3} info  signal signal=SIGTERM$/m);
+    expect(text).to.not.include('{"time"');
+    const json = await onTty(['--log-format', 'json']);
+    expect(json).to.match(/^\{"time":"[^"]+","level":"info","event":"listening","host":"127\.0\.0\.1","port":\d+,"stunPort":0\}$/m);
   });
 });

@@ -83,10 +83,11 @@ export class Membership {
     }
     for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) endPair(lobby, pair);
     metrics.membersLeft[reason]++;
+    outbox.log('info', 'lobby.left', { lobby: lobby.code, peer: m.id, reason, members: lobby.members.size });
     if (lobby.members.size === 0) {
       this.lobbies.delete(lobby.code);
       metrics.lobbiesRemoved++;
-      outbox.log('debug', 'lobby.removed', { lobby: lobby.code });
+      outbox.log('info', 'lobby.closed', { lobby: lobby.code });
       return;
     }
     outbox.broadcast(lobby, { type: 'peer.left', id: m.id, reason }, undefined);
@@ -109,6 +110,7 @@ export class Membership {
     }
     m.graceGen++;
     this.#graceQ.push(now + config.graceMs, m, m.graceGen);
+    outbox.log('info', 'peer.away', { lobby: m.lobby.code, peer: m.id, graceMs: config.graceMs });
     outbox.broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: config.graceMs }, m);
   }
 

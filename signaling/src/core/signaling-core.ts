@@ -387,7 +387,9 @@ export class SignalingCore {
     this.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, 1);
     this.#outbox.send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
-    this.#outbox.log('debug', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers });
+    // Lifecycle records are `info`: what an operator follows (issue #12 item 8). Never a token,
+    // password or pair secret; the lobby's code or name is how operators refer to it.
+    this.#outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, conn: c.id });
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
@@ -416,6 +418,7 @@ export class SignalingCore {
     const m = this.#membership.add(lobby, c, id);
     this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
     this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
+    this.#outbox.log('info', 'lobby.joined', { lobby: lobby.code, peer: id, members: lobby.members.size, conn: c.id });
     schedulePairs(this.#pairing, now, m);
   }
 
@@ -426,6 +429,7 @@ export class SignalingCore {
     if (!m.lobby.sealed) {
       m.lobby.sealed = true;
       this.#outbox.broadcast(m.lobby, { type: 'lobby.sealed' }, m);
+      this.#outbox.log('info', 'lobby.sealed', { lobby: m.lobby.code, peer: m.id, members: m.lobby.members.size });
     }
     this.#outbox.send(c, { type: 'ok', rid });
   }
@@ -460,6 +464,11 @@ export class SignalingCore {
     this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
     this.#outbox.broadcast(m.lobby, { type: 'link.updated', link: pair.view() }, undefined);
+    const result: Record<string, string | number> = { lobby: m.lobby.code, pair: pair.id, peer: m.id, remote: pair.other(m)!.id, outcome: msg.outcome };
+    if (msg.path !== undefined) result.path = msg.path;
+    if (msg.rttMs !== undefined) result.rttMs = msg.rttMs;
+    if (msg.reason !== undefined) result.reason = msg.reason;
+    this.#outbox.log('info', 'pair.result', result);
   }
 
   #onResume(now: number, c: Connection, msg: ResumeMessage): void {
@@ -481,6 +490,7 @@ export class SignalingCore {
     this.metrics.resumes++;
     const lobby = m.lobby;
     this.#outbox.send(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() });
+    this.#outbox.log('info', 'peer.resumed', { lobby: lobby.code, peer: m.id, conn: c.id });
     if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
     // Messages for the member were dropped while it was away, so every pair of it that is not
     // linked yet starts over under a new id; the other side learns which pair it replaces.

@@ -21,7 +21,7 @@ export class CoreHarness {
   readonly prng: Prng;
   readonly inbox = new Map<number, ServerMessage[]>();
   readonly closed = new Map<number, Closed>();
-  readonly logs: Array<{ level: string; event: string }> = [];
+  readonly logs: Array<{ level: string; event: string; fields: Record<string, string | number | boolean> }> = [];
   /** Answer heartbeats at once (RTT 0 unless `ackDelayMs` set). */
   autoAck = true;
   #nextConn = 1;
@@ -74,7 +74,7 @@ export class CoreHarness {
   drain(): void {
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
       if (o.kind === 'log') {
-        this.logs.push({ level: o.level, event: o.event });
+        this.logs.push({ level: o.level, event: o.event, fields: o.fields });
         continue;
       }
       if (o.kind === 'close') {
