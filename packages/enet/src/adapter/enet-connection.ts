@@ -136,6 +136,15 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    * A hook that throws loses that datagram (counted in `interceptErrors`).
    */
   intercept: ((from: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
+  /**
+   * meshpunch extension for a path layer below ENet (relay.md §3 "Moving a live ENet peer"):
+   * sees every ENet datagram before it goes to the socket; returning true means the hook sent
+   * it (e.g. through a TURN relay) and the socket does not. `to` is the peer's endpoint as ENet
+   * knows it (its fixed virtual endpoint); `to` and `bytes` are reused after the call returns,
+   * so a hook that keeps the bytes copies them. A hook that throws loses that datagram (counted
+   * in `egressErrors`). Raw `socketSend` datagrams (punch probes, STUN) do not pass here.
+   */
+  egress: ((to: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
   #core: HostCore | null = null;
   readonly #options: ENetConnectionOptions;
   #connectFilter: ((from: CoreEndpoint) => boolean) | null = null;
@@ -177,6 +186,15 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   sendErrors = 0;
   /** Datagrams dropped because `intercept` threw. */
   interceptErrors = 0;
+  /** ENet datagrams dropped because `egress` threw. */
+  egressErrors = 0;
+  /** ENet datagrams `egress` sent instead of the socket. */
+  egressHandled = 0;
+  /** Datagrams handed to ENet through `deliver`. */
+  delivered = 0;
+  #lastDeliverRaw = '';
+  #lastDeliverSource = '';
+  #deliverFrom: CoreEndpoint = { address: '', port: 0 };
   /**
    * Times node:dgram queued a datagram instead of sending it at once, so its bytes could not
    * be reused (the kernel send buffer was full); each costs one fresh scratch buffer.
@@ -760,13 +778,50 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       }
       if (consumed) return;
     }
-    core.handleDatagram(nowMs(), from, msg);
+    this.#input(core, from, msg);
+  }
+
+  /** One datagram into the core, then its events; shared by the socket and `deliver`. */
+  #input(core: HostCore, from: CoreEndpoint, bytes: Uint8Array): void {
+    core.handleDatagram(nowMs(), from, bytes);
     // Events go out at once; transmission waits for the end of this poll phase (setImmediate),
     // so the ACKs for every datagram libuv reads in one go share datagrams, as libenet's
     // receive-then-send service pass does.
     if (this.#autoService) this.#emitAll();
     else this.#feedWaiters();
     this.scheduleFlush();
+  }
+
+  /**
+   * meshpunch extension for a path layer below ENet (relay.md §3): hands ENet a datagram that
+   * arrived by another path, as if the socket had received it from `from` — the peer's fixed
+   * virtual endpoint, so ENet keeps one peer whatever path carries it. `intercept` is not
+   * called (the layer below already consumed the datagram). Packets ENet delivers may be views
+   * into `bytes` (no copy): pass a buffer that is not reused. Without a host it does nothing.
+   * The caller is responsible for only delivering datagrams from a validated path; ENet still
+   * drops what does not match a peer's address and session (counted in `statistics`).
+   * @throws ENetError ERR_INVALID_PARAMETER for an address that is not an IP literal, a port
+   * outside 1..65535 or bytes that are not a Uint8Array of at most 65507 bytes.
+   */
+  deliver(from: DatagramSource, bytes: Uint8Array): void {
+    let address = from.address;
+    if (address !== this.#lastDeliverRaw) {
+      const c = canonicalAddress(address);
+      if (c === null) throw new ENetError('ERR_INVALID_PARAMETER', `deliver's from.address must be an IP address, got ${JSON.stringify(address)}`, { argument: 'from.address', got: address });
+      this.#lastDeliverRaw = address;
+      this.#lastDeliverSource = c;
+    }
+    address = this.#lastDeliverSource;
+    const port = from.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) intArg('from.port', port, 1, 65535);
+    if (!(bytes instanceof Uint8Array) || bytes.length > 65507) checkDatagram(bytes);
+    const core = this.#core;
+    if (core === null) return;
+    const f = this.#deliverFrom;
+    f.address = address;
+    f.port = port;
+    this.delivered++;
+    this.#input(core, f, bytes);
   }
 
   /** Source addresses as the core knows them (v4-mapped → IPv4), cached for the common case. */
@@ -825,6 +880,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
         bytes = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
         this.#sendView = bytes;
       }
+      const egress = this.egress;
+      if (egress !== null && this.#egressed(egress, bytes)) continue;
       if (now < this.#sendProbeAt) socket.send(bytes, to.port, this.#wireAddress(to.address));
       else {
         this.#sendProbeAt = now + SEND_PROBE_INTERVAL_MS;
@@ -838,6 +895,19 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       }
     }
     this.scheduleFlush();
+  }
+
+  /** Offers one datagram to the egress hook; true when it is gone (sent by the hook, or lost to a throw). */
+  #egressed(egress: (to: DatagramSource, bytes: Uint8Array) => boolean, bytes: Uint8Array): boolean {
+    let handled: boolean;
+    try {
+      handled = egress(this.#to, bytes) === true;
+    } catch {
+      this.egressErrors++;
+      return true;
+    }
+    if (handled) this.egressHandled++;
+    return handled;
   }
 
   #rearm(): void {
