@@ -19,6 +19,8 @@ export { MeshView } from './core/mesh-view.js';
 export type { MeshReport, MeshReportPeer, MeshReportFailure, LinkSummary } from './core/mesh-view.js';
 export type { MeshEvent } from './core/mesh-events.js';
 export { netcheckVerdict } from './core/netcheck-verdict.js';
+export { addressClass } from './core/address-class.js';
+export type { AddressClass } from './core/address-class.js';
 export type { NatBehavior, NetcheckReport, PortAllocation, UpnpReport } from './core/netcheck-verdict.js';
 export { parseEndpoint, formatEndpoint } from './core/endpoint.js';
 export type { Endpoint } from './core/endpoint.js';

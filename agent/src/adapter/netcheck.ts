@@ -1,11 +1,14 @@
 // `meshpunch netcheck` (adapter): one UDP socket, the STUN RTT of every server, the nat package's
 // RFC 5780 discovery (mapping, filtering, port allocation from extra sockets), and the UPnP
-// gateway when asked; turned into the report of docs/cli.md.
+// gateway when asked; turned into the report of docs/cli.md. The report is printed in every case:
+// no STUN answer gives `udp: false` at once (discovery needs an answer), and at the time limit
+// what is known so far is reported (issue #12 item 7).
 
 import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { discoverNat, discoverUpnpGateway, stunBinding, udpTransport, type UdpTransport } from '@meshpunch/nat';
 import type { NetcheckFlags } from '../cli/flags.js';
+import { addressClass, hostOf } from '../core/address-class.js';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import { netcheckVerdict, type NatBehavior, type NetcheckReport, type PortAllocation, type UpnpReport } from '../core/netcheck-verdict.js';
 
@@ -39,9 +42,38 @@ function localEndpoints(port: number): Endpoint[] {
   return out;
 }
 
+/** What the check has learnt so far; the report at the time limit is made from it. */
+interface Partial {
+  stunRttMs: Record<string, number | null>;
+  publicAddress: string | null;
+  publicAddressV6: string | null;
+  upnp: UpnpReport | null;
+}
+
+/** The report from what is known, with the verdict. */
+function makeReport(p: Partial, d: { mapping: NatBehavior; filtering: NatBehavior; portAllocation: PortAllocation } | undefined, upnpWanted: boolean, timedOut: boolean): NetcheckReport {
+  const udp = p.publicAddress !== null || p.publicAddressV6 !== null;
+  const mapping = d?.mapping ?? 'unknown';
+  const filtering = d?.filtering ?? 'unknown';
+  const upnp = p.upnp ?? (upnpWanted ? { available: false, gateway: null, externalAddress: null, detail: 'the time limit passed before the search ended' } : null);
+  return {
+    udp,
+    publicAddress: p.publicAddress,
+    addressClass: p.publicAddress === null ? null : addressClass(hostOf(p.publicAddress)),
+    publicAddressV6: p.publicAddressV6,
+    mappingBehavior: mapping,
+    filteringBehavior: filtering,
+    portAllocation: mapping === 'none' ? 'none' : d?.portAllocation ?? 'unknown',
+    upnp,
+    stunRttMs: p.stunRttMs,
+    verdict: netcheckVerdict({ udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true, mappedAddress: p.publicAddress, timedOut }),
+  };
+}
+
 /**
- * Runs the whole check within `flags.timeoutS`.
- * @throws Error when the socket cannot be opened or the time limit passes.
+ * Runs the whole check within `flags.timeoutS`; at the limit, resolves with what it learnt so
+ * far (servers that had not answered are `null`, behaviours `unknown`).
+ * @throws Error when the socket cannot be opened.
  */
 export async function runNetcheck(flags: NetcheckFlags): Promise<NetcheckReport> {
   const sock = createSocket('udp4');
@@ -56,12 +88,14 @@ export async function runNetcheck(flags: NetcheckFlags): Promise<NetcheckReport>
     // ICMP errors on an unconnected socket: the STUN transaction just times out.
   });
   const t = udpTransport(sock);
+  const partial: Partial = { stunRttMs: {}, publicAddress: null, publicAddressV6: null, upnp: null };
+  for (const s of flags.stun) partial.stunRttMs[formatEndpoint(s)] = null;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`netcheck did not finish within ${flags.timeoutS} s`)), flags.timeoutS * 1000);
+    const limit = new Promise<NetcheckReport>((resolve) => {
+      timer = setTimeout(() => resolve(makeReport(partial, undefined, flags.upnp, true)), flags.timeoutS * 1000);
     });
-    return await Promise.race([check(flags, t, sock.address().port), limit]);
+    return await Promise.race([check(flags, t, sock.address().port, partial), limit]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     t.detach();
@@ -69,8 +103,11 @@ export async function runNetcheck(flags: NetcheckFlags): Promise<NetcheckReport>
   }
 }
 
-/** Our public IPv6 endpoint from the first IPv6 STUN server that answers, on a udp6 socket; null without one. */
-async function publicV6(servers: readonly Endpoint[]): Promise<{ address: string | null; rtt: Map<Endpoint, number> }> {
+/**
+ * Our public IPv6 endpoint from the first IPv6 STUN server that answers, on a udp6 socket; null
+ * without one. Answers are written into `partial` as they come.
+ */
+async function publicV6(servers: readonly Endpoint[], partial: Partial): Promise<{ address: string | null; rtt: Map<Endpoint, number> }> {
   const rtt = new Map<Endpoint, number>();
   if (servers.length === 0) return { address: null, rtt };
   const sock = createSocket({ type: 'udp6', ipv6Only: true });
@@ -89,7 +126,12 @@ async function publicV6(servers: readonly Endpoint[]): Promise<{ address: string
   sock.on('error', () => {});
   const t = udpTransport(sock);
   try {
-    const rs = await Promise.allSettled(servers.map((s) => stunBinding(t, { address: s.address, port: s.port }, { family: 6, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 })));
+    const rs = await Promise.allSettled(servers.map(async (s) => {
+      const r = await stunBinding(t, { address: s.address, port: s.port }, { family: 6, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 });
+      partial.stunRttMs[formatEndpoint(s)] = Math.round(r.rttMs * 10) / 10;
+      partial.publicAddressV6 ??= formatEndpoint(r.mapped);
+      return r;
+    }));
     let address: string | null = null;
     rs.forEach((r, i) => {
       if (r.status !== 'fulfilled') return;
@@ -103,40 +145,32 @@ async function publicV6(servers: readonly Endpoint[]): Promise<{ address: string
   }
 }
 
-async function check(flags: NetcheckFlags, t: UdpTransport, port: number): Promise<NetcheckReport> {
-  const upnpWork: Promise<UpnpReport | null> = flags.upnp ? probeUpnp() : Promise.resolve(null);
+async function check(flags: NetcheckFlags, t: UdpTransport, port: number, partial: Partial): Promise<NetcheckReport> {
+  const upnpWork: Promise<UpnpReport | null> = flags.upnp ? probeUpnp().then((u) => (partial.upnp = u)) : Promise.resolve(null);
   const v6Servers = flags.stun.filter((s) => s.address.includes(':'));
-  const v6Work = publicV6(v6Servers);
+  const v6Work = publicV6(v6Servers, partial);
   const v4 = flags.stun.filter((s) => !s.address.includes(':'));
   const servers = v4.map((s) => ({ address: s.address, port: s.port }));
-  const rtts = await Promise.allSettled(servers.map((s) => stunBinding(t, s, { family: 4, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 })));
-  const v6 = await v6Work;
-  const stunRttMs: Record<string, number | null> = {};
-  v4.forEach((s, i) => {
-    const r = rtts[i]!;
-    stunRttMs[formatEndpoint(s)] = r.status === 'fulfilled' ? Math.round(r.value.rttMs * 10) / 10 : null;
-  });
-  for (const s of v6Servers) {
-    const ms = v6.rtt.get(s);
-    stunRttMs[formatEndpoint(s)] = ms === undefined ? null : Math.round(ms * 10) / 10;
-  }
-  // Discovery starts with the first server that answered (the RFC 5780 one comes first by convention).
+  const rtts = await Promise.allSettled(servers.map(async (s) => {
+    const r = await stunBinding(t, s, { family: 4, rtoMs: RTT_RTO_MS, requestCount: RTT_REQUESTS, lastWaitFactor: 4 });
+    partial.stunRttMs[formatEndpoint(s)] = Math.round(r.rttMs * 10) / 10;
+    return r;
+  }));
+  // Discovery starts with the first server that answered (the RFC 5780 one comes first by
+  // convention). Without any answer there is nothing to discover: asking again would only run
+  // discovery's own retransmissions into the time limit.
   const firstOk = rtts.findIndex((r) => r.status === 'fulfilled');
+  const first = rtts[firstOk];
+  if (first?.status === 'fulfilled') partial.publicAddress = formatEndpoint(first.value.mapped);
   const ordered = firstOk <= 0 ? servers : [servers[firstOk]!, ...servers.filter((_, i) => i !== firstOk)];
-  const d = servers.length === 0 ? undefined : await discoverNat(t, { servers: ordered, localAddresses: localEndpoints(port), family: 4, portSamples: PORT_SAMPLES });
-  const upnp = await upnpWork;
-  const mapping = (d?.mapping ?? 'unknown') as NatBehavior;
-  const filtering = (d?.filtering ?? 'unknown') as NatBehavior;
-  const udp = d?.udp === true || v6.address !== null;
-  return {
-    udp,
-    publicAddress: d?.mappedAddress === undefined ? null : formatEndpoint(d.mappedAddress),
-    publicAddressV6: v6.address,
-    mappingBehavior: mapping,
-    filteringBehavior: filtering,
-    portAllocation: (mapping === 'none' ? 'none' : d?.portAllocation ?? 'unknown') as PortAllocation,
-    upnp,
-    stunRttMs,
-    verdict: netcheckVerdict({ udp, mappingBehavior: mapping, filteringBehavior: filtering, upnpAvailable: upnp?.available === true }),
+  const d = firstOk < 0 ? undefined : await discoverNat(t, { servers: ordered, localAddresses: localEndpoints(port), family: 4, portSamples: PORT_SAMPLES });
+  if (d?.mappedAddress !== undefined) partial.publicAddress = formatEndpoint(d.mappedAddress);
+  await v6Work;
+  await upnpWork;
+  const behavior = d === undefined ? undefined : {
+    mapping: (d.mapping ?? 'unknown') as NatBehavior,
+    filtering: (d.filtering ?? 'unknown') as NatBehavior,
+    portAllocation: (d.portAllocation ?? 'unknown') as PortAllocation,
   };
+  return makeReport(partial, behavior, flags.upnp, false);
 }

@@ -55,9 +55,10 @@ and a plain-language verdict.
 Options:
   --stun HOST:PORT    STUN server (required, repeatable up to 8)
   --upnp              also look for a UPnP internet gateway on the LAN
-  --timeout SECONDS   overall limit (default 10)
-  --json              print { udp, publicAddress, publicAddressV6, mappingBehavior,
-                      filteringBehavior, portAllocation, upnp, stunRttMs, verdict }
+  --timeout SECONDS   overall limit (default 10); at the limit, what is known is reported
+  --json              print { udp, publicAddress, addressClass, publicAddressV6,
+                      mappingBehavior, filteringBehavior, portAllocation, upnp, stunRttMs,
+                      verdict }
   -h, --help          this text
 
 Exit codes: 0 report printed, 1 the check could not run, 2 bad command line.

@@ -61,7 +61,7 @@ export function meshTable(r: MeshReport): string {
 export function netcheckText(r: NetcheckReport): string {
   const rows: string[][] = [
     ['UDP', r.udp ? 'yes' : 'no'],
-    ['IPv4', r.publicAddress ?? 'no public address seen'],
+    ['IPv4', r.publicAddress === null ? 'no public address seen' : r.addressClass === 'public' ? r.publicAddress : `${r.publicAddress} (${r.addressClass ?? '?'}: not an internet address)`],
     ['IPv6', r.publicAddressV6 ?? 'no'],
     ['mapping', r.mappingBehavior],
     ['filtering', r.filteringBehavior],

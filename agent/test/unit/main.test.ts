@@ -45,7 +45,7 @@ function commands(join: CliCommands['join']): CliCommands {
   return {
     version: '0.0.0-test',
     join,
-    netcheck: async () => ({ udp: true, publicAddress: '203.0.113.5:4000', publicAddressV6: null, mappingBehavior: 'endpoint-independent', filteringBehavior: 'address-dependent', portAllocation: 'preserving', upnp: null, stunRttMs: { '127.0.0.1:3478': 0.5 }, verdict: 'ok' }),
+    netcheck: async () => ({ udp: true, publicAddress: '203.0.113.5:4000', addressClass: 'public', publicAddressV6: null, mappingBehavior: 'endpoint-independent', filteringBehavior: 'address-dependent', portAllocation: 'preserving', upnp: null, stunRttMs: { '127.0.0.1:3478': 0.5 }, verdict: 'ok' }),
     signal: async () => 0,
   };
 }
