@@ -266,6 +266,12 @@ export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js
 export { PunchSession } from './adapter/punch-session.js';
 export type { PunchSessionOptions } from './adapter/punch-session.js';
 
+// TURN adapters: a TurnClient on an existing socket, the embedded relay server.
+export { TurnSocketClient, attachTurnClient } from './adapter/turn-client-socket.js';
+export type { TurnSocketClientOptions, TurnSocketClientEvents, TurnAllocation } from './adapter/turn-client-socket.js';
+export { TurnRelayServer } from './adapter/turn-relay-server.js';
+export type { TurnRelayServerOptions, TurnRelayServerEvents } from './adapter/turn-relay-server.js';
+
 // NAT-PMP (RFC 6886): codec (core) and client (adapter).
 export {
   NATPMP_PORT,

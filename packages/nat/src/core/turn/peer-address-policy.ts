@@ -7,7 +7,10 @@ import { normalizeIp, parseIpv4Into } from '../ip-address.js';
 export interface PeerAddressRules {
   /** RFC 1918, 100.64/10 (and ULA) peers (`--relay-allow-private`). */
   readonly allowPrivate: boolean;
-  /** 127/8 peers: only for loopback interop tests (coturn's `allow-loopback-peers`). */
+  /**
+   * 127/8 peers, the server's own loopback address included (so two allocations on one loopback
+   * relay reach each other): only for loopback interop tests, like coturn's `allow-loopback-peers`.
+   */
   readonly allowLoopback: boolean;
   /** The server's own addresses (normalised): never a peer, or the relay could loop into itself. */
   readonly ownAddresses: ReadonlySet<string>;
@@ -32,8 +35,8 @@ export function classifyPeerAddress(ip: string, rules: PeerAddressRules): PeerAd
     if (!mapped) return 'family';
     return classifyPeerAddress(norm.slice(7), rules);
   }
-  if (rules.ownAddresses.has(norm)) return 'forbidden';
   parseIpv4Into(norm, b4, 0);
+  if (rules.ownAddresses.has(norm) && !(rules.allowLoopback && b4[0] === 127)) return 'forbidden';
   if (b4[0]! >= 224) return 'forbidden';
   const scope = addressScope(norm);
   if (scope === 'public') return 'ok';

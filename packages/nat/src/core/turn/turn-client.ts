@@ -336,6 +336,14 @@ export class TurnClient {
   }
 
   /**
+   * Refreshes the allocation now (e.g. after a network change) instead of waiting for the timer;
+   * reports `refreshed`. Does nothing when not allocated or a refresh is already running.
+   */
+  refresh(now: number): void {
+    if (this.#state === 'allocated' && !this.#hasTx('refresh')) this.#start(now, 'refresh', '', 0, 0);
+  }
+
+  /**
    * Deletes the allocation (Refresh with LIFETIME 0, RFC 8656 §7.2); reports `closed` 'deleted'
    * once answered or timed out. Before allocation it just closes. Idempotent.
    */

@@ -61,6 +61,8 @@ export type TurnServerEvent =
       /** Bind a UDP socket for allocation `allocation`, then call `portBound` or `portBindFailed`. */
       readonly type: 'bindPort';
       readonly allocation: number;
+      /** The client sent EVEN-PORT (RFC 8656 §14.6): bind an even port. */
+      readonly evenPort: boolean;
     }
   | { /** Close the relayed socket on `port`. */ readonly type: 'freePort'; readonly port: number }
   | {
@@ -125,6 +127,7 @@ interface Allocation {
   readonly clientPort: number;
   readonly allocateTxid: Uint8Array;
   state: 'binding' | 'active';
+  readonly evenPort: boolean;
   relayPort: number;
   lifetimeS: number;
   /** For 'binding': the port-bind deadline; for 'active': the allocation's expiry. */
@@ -159,7 +162,7 @@ const MAX_EVENTS = 4096;
 const KNOWN_ATTRIBUTES: readonly number[] = [
   TurnAttr.Username, TurnAttr.MessageIntegrity, TurnAttr.Realm, TurnAttr.Nonce, TurnAttr.Lifetime,
   TurnAttr.RequestedTransport, TurnAttr.XorPeerAddress, TurnAttr.Data, TurnAttr.ChannelNumber,
-  TurnAttr.RequestedAddressFamily, 0x0024 /* PRIORITY: harmless */, 0x001c /* MESSAGE-INTEGRITY-SHA256: we answer with SHA1 */,
+  TurnAttr.RequestedAddressFamily, TurnAttr.EvenPort, 0x0024 /* PRIORITY: harmless */, 0x001c /* MESSAGE-INTEGRITY-SHA256: we answer with SHA1 */,
   0x001d /* PASSWORD-ALGORITHM */, 0x001e /* USERHASH */,
 ];
 const PERMISSION_MAX_PEERS_PER_REQUEST = 16;
@@ -334,6 +337,11 @@ export class TurnServerCore {
     if (a === undefined || a.state !== 'binding') {
       // Too late (timed out, revoked): give the port back.
       this.#emit({ type: 'freePort', port });
+      return;
+    }
+    if (a.evenPort && (port & 1) === 1) {
+      this.#emit({ type: 'freePort', port });
+      this.portBindFailed(now, allocation);
       return;
     }
     a.state = 'active';
@@ -548,6 +556,14 @@ export class TurnServerCore {
       this.#error(now, from, TurnMethod.Allocate, m.transactionId, 442, key);
       return;
     }
+    // EVEN-PORT (RFC 8656 §14.6; turnutils_uclient sends it): an even port, yes; reserving the
+    // next one (R bit) is out of this subset, so such a request cannot be satisfied: 508.
+    const even = findAttribute(m, TurnAttr.EvenPort);
+    if (even !== undefined && (even.value.length < 1 || (even.value[0]! & 0x80) !== 0)) {
+      this.counters.allocationsTotal.capacity++;
+      this.#error(now, from, TurnMethod.Allocate, m.transactionId, even.value.length < 1 ? 400 : 508, key);
+      return;
+    }
     const family = getRequestedAddressFamily(m);
     if (family !== undefined && family !== 0x01) {
       this.#error(now, from, TurnMethod.Allocate, m.transactionId, 440, key);
@@ -573,6 +589,7 @@ export class TurnServerCore {
       clientPort: from.port,
       allocateTxid: m.transactionId.slice(),
       state: 'binding',
+      evenPort: even !== undefined,
       relayPort: 0,
       lifetimeS: this.#grantLifetime(getLifetime(m)),
       expiresAt: now + c.portBindTimeoutMs,
@@ -592,7 +609,7 @@ export class TurnServerCore {
     if (set === undefined) this.#byMember.set(member, (set = new Set()));
     set.add(a);
     if (this.#nextSweepAt === undefined) this.#nextSweepAt = now + SWEEP_MS;
-    this.#emit({ type: 'bindPort', allocation: a.id });
+    this.#emit({ type: 'bindPort', allocation: a.id, evenPort: a.evenPort });
   }
 
   /** RFC 8656 §7.2: min(asked, max), but never under the default; absent → default. */

@@ -105,6 +105,7 @@ export class TurnLab {
         if (e.type === 'bindPort') {
           if (this.failBinds) this.server.portBindFailed(this.now, e.allocation);
           else {
+            if (e.evenPort && (this.nextPort & 1) === 1) this.nextPort++;
             const p = this.nextPort++;
             this.boundPorts.add(p);
             this.server.portBound(this.now, e.allocation, p);

@@ -9,6 +9,9 @@ import {
   classifyPeerAddress,
   decodeStunMessage,
   getErrorCode,
+  getNonce,
+  getXorRelayedAddress,
+  longTermKey,
   nodeHmacSha1,
   nodeMd5,
   type TurnClient,
@@ -274,15 +277,47 @@ describe('TurnServerCore', () => {
       expect(lab.server.allocations).to.equal(1);
     });
 
-    it('answers 420 naming an unknown comprehension-required attribute (EVEN-PORT)', () => {
+    it('answers 420 naming an unknown comprehension-required attribute (DONT-FRAGMENT)', () => {
       const lab = new TurnLab();
       const w = new StunWriter(new Uint8Array(128)).begin(StunClass.Request, TurnMethod.Allocate, new Uint8Array(12));
-      w.addUint32(TurnAttr.RequestedTransport, 17 << 24).addAttribute(TurnAttr.EvenPort, Uint8Array.of(0x80));
+      w.addUint32(TurnAttr.RequestedTransport, 17 << 24).addFlag(TurnAttr.DontFragment);
       lab.server.handleDatagram(0, { address: '203.0.113.5', port: 1 }, w.bytes());
       const out = new Uint8Array(256);
       const n = lab.server.pollTransmit(0, out, { address: '', port: 0, relayPort: 0 });
       const m = decodeStunMessage(out.subarray(0, n));
       expect(m.ok && getErrorCode(m.message)?.code).to.equal(420);
+    });
+
+    it('binds an even port for EVEN-PORT and answers 508 when the R bit asks to reserve the next one', () => {
+      const lab = new TurnLab();
+      const allocateWith = (port: number, flags: number) => {
+        const from = { address: '203.0.113.5', port };
+        const out = new Uint8Array(512);
+        const to = { address: '', port: 0, relayPort: 0 };
+        const { username, password } = lab.credential('lobby.a');
+        const request = (nonce: string | undefined) => {
+          const w = new StunWriter(new Uint8Array(512)).begin(StunClass.Request, TurnMethod.Allocate, Uint8Array.from({ length: 12 }, (_, i) => i + port));
+          w.addUint32(TurnAttr.RequestedTransport, 17 << 24).addAttribute(TurnAttr.EvenPort, Uint8Array.of(flags));
+          if (nonce !== undefined) {
+            w.addString(TurnAttr.Username, username).addString(TurnAttr.Realm, 'meshpunch').addString(TurnAttr.Nonce, nonce);
+            w.addMessageIntegrity(longTermKey(username, 'meshpunch', password, nodeMd5), nodeHmacSha1);
+          }
+          lab.server.handleDatagram(lab.now, from, w.addFingerprint().bytes().slice());
+          for (let e = lab.server.pollEvent(); e; e = lab.server.pollEvent()) {
+            if (e.type === 'bindPort') lab.server.portBound(lab.now, e.allocation, e.evenPort ? 49154 : 49155);
+          }
+          const n = lab.server.pollTransmit(lab.now, out, to);
+          const m = decodeStunMessage(out.slice(0, n));
+          if (!m.ok) throw new Error('no answer');
+          return m.message;
+        };
+        const challenge = request(undefined);
+        return request(getNonce(challenge));
+      };
+      const ok = allocateWith(6000, 0x00);
+      expect(ok.class).to.equal(StunClass.SuccessResponse);
+      expect((getXorRelayedAddress(ok)?.port ?? 1) % 2).to.equal(0);
+      expect(getErrorCode(allocateWith(6001, 0x80))?.code).to.equal(508);
     });
 
     it('ends an allocation nobody refreshes within 1 s of its lifetime', () => {
