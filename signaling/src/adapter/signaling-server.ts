@@ -1,6 +1,6 @@
 // The signaling service process: HTTP (healthz, metrics), WebSocket upgrade, timers, driving
 // the sans-IO SignalingCore (adapter).
-import { scryptSync } from 'node:crypto';
+import { scrypt } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -47,7 +47,7 @@ export interface StunHandle {
 export type StunStarter = (options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink) => Promise<StunHandle>;
 
 /** Options of a signaling service instance. Limits are those of SignalingCoreOptions. */
-export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'hashSecret' | 'stunPort'> {
+export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'stunPort'> {
   /** Address to listen on. Default '127.0.0.1'. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 8787. */
@@ -62,8 +62,11 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
   log?: LogSink;
   /** Override the CSPRNG (tests). */
   random?: (out: Uint8Array) => void;
-  /** Override the password hash (tests). Default: scrypt N=2¹², r=8, p=1, 32 bytes. */
-  hashSecret?: (secret: string, salt: Uint8Array) => Uint8Array;
+  /**
+   * Override the password hash (tests). Default: scrypt N=2¹², r=8, p=1, 32 bytes, run by
+   * node:crypto's async scrypt on the libuv thread pool, never on the event loop.
+   */
+  hashSecret?: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   /** Override the monotonic clock (ms). */
   now?: () => number;
   /** A client whose unsent output exceeds this many bytes is cut off (it does not read). Default 1 MiB. */
@@ -79,8 +82,11 @@ const TCP_SLACK = 256;
 /** ms a closing socket gets for the close handshake before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
-function defaultHash(secret: string, salt: Uint8Array): Uint8Array {
-  return new Uint8Array(scryptSync(secret, salt, 32, SCRYPT));
+/** scrypt on libuv's thread pool (issue #13 item 1: scryptSync blocked the event loop ≈ 7 ms a check). */
+function defaultHash(secret: string, salt: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, 32, SCRYPT, (err, key) => (err === null ? resolve(new Uint8Array(key)) : reject(err)));
+  });
 }
 
 /** Where the adapter keeps a WebSocket's connection number. */
@@ -122,6 +128,7 @@ export class SignalingServer {
   readonly #origins: ReadonlySet<string>;
   readonly #maxBuffered: number;
   readonly #corked = new Set<Socket>();
+  readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   #flushScheduled = false;
   #nextConn = 1;
   #timer: NodeJS.Timeout | undefined;
@@ -138,11 +145,11 @@ export class SignalingServer {
     this.#host = options.host ?? '127.0.0.1';
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
-    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, ...limits } = options;
+    this.#hash = options.hashSecret ?? defaultHash;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, ...limits } = options;
     this.core = new SignalingCore({
       ...limits,
       random: options.random ?? createPooledRandom(),
-      hashSecret: options.hashSecret ?? defaultHash,
       stunPort,
     });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
@@ -364,11 +371,28 @@ export class SignalingServer {
         const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
         t.unref();
         ws.once('close', () => clearTimeout(t));
+      } else if (o.kind === 'hash') {
+        this.#startHash(o.job, o.secret, o.salt);
       } else {
         this.#log(o.level, o.event, o.fields);
       }
     }
     this.#arm();
+  }
+
+  /** Runs one password hash off the event loop and gives the result to the core when it is back. */
+  #startHash(job: number, secret: string, salt: Uint8Array): void {
+    // Promise.resolve().then: even a synchronous test hash answers in a later turn, never inside #drain.
+    Promise.resolve().then(() => this.#hash(secret, salt)).then((hash) => {
+      if (this.#closing !== undefined) return;
+      this.core.handleHashed(this.#now(), job, hash);
+      this.#drain();
+    }, (err: unknown) => {
+      this.#log('error', 'password.hash.failed', { message: String((err as Error)?.message ?? err).slice(0, 200) });
+      if (this.#closing !== undefined) return;
+      this.core.handleHashed(this.#now(), job, undefined);
+      this.#drain();
+    });
   }
 
   /**

@@ -7,12 +7,13 @@ import type { SignalingLimits } from './limits.js';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(['error', 'warn', 'info', 'debug']);
 
-/** What the core needs from outside: randomness, a password hash, and any limit to override. */
+/**
+ * What the core needs from outside: randomness and any limit to override. Password hashes are
+ * asked of the adapter as `hash` outputs (see password-checks.ts).
+ */
 export interface SignalingCoreOptions extends Partial<SignalingLimits> {
   /** Fills `out` with cryptographically strong random bytes (ids, codes, tokens, secrets). */
   random?: (out: Uint8Array) => void;
-  /** Slow, salted hash of a lobby password; the core keeps only its output. */
-  hashSecret?: (secret: string, salt: Uint8Array) => Uint8Array;
   /** UDP port of the embedded STUN responder, announced in `welcome`. */
   stunPort?: number;
   /** Log records at this level and more severe are emitted as outputs. Default 'info'. */
@@ -22,15 +23,13 @@ export interface SignalingCoreOptions extends Partial<SignalingLimits> {
 /** Validated, frozen core configuration. */
 export interface SignalingCoreConfig extends Readonly<SignalingLimits> {
   readonly random: (out: Uint8Array) => void;
-  readonly hashSecret: (secret: string, salt: Uint8Array) => Uint8Array;
   readonly stunPort: number | undefined;
   readonly logLevel: LogLevel;
 }
 
 /**
  * Checks options and fills defaults.
- * @throws SignalingError ERR_INVALID_PARAMETER naming the first bad option, or when random /
- *   hashSecret are missing
+ * @throws SignalingError ERR_INVALID_PARAMETER naming the first bad option, or when random is missing
  */
 export function resolveSignalingCoreOptions(options: SignalingCoreOptions): SignalingCoreConfig {
   const limits = {} as SignalingLimits;
@@ -45,12 +44,11 @@ export function resolveSignalingCoreOptions(options: SignalingCoreOptions): Sign
     throw new SignalingError('ERR_INVALID_PARAMETER', `defaultMaxPeers must not exceed maxPeersCap (${limits.maxPeersCap}), got ${limits.defaultMaxPeers}`, { option: 'defaultMaxPeers' });
   }
   if (typeof options.random !== 'function') throw new SignalingError('ERR_INVALID_PARAMETER', 'random must be a function filling a Uint8Array');
-  if (typeof options.hashSecret !== 'function') throw new SignalingError('ERR_INVALID_PARAMETER', 'hashSecret must be a function (secret, salt) => Uint8Array');
   const stunPort = options.stunPort;
   if (stunPort !== undefined && (!Number.isInteger(stunPort) || stunPort < 1 || stunPort > 65535)) {
     throw new SignalingError('ERR_INVALID_PARAMETER', `stunPort must be an integer 1..65535, got ${String(stunPort)}`, { option: 'stunPort' });
   }
   const logLevel = options.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new SignalingError('ERR_INVALID_PARAMETER', `logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
-  return Object.freeze({ ...limits, random: options.random, hashSecret: options.hashSecret, stunPort, logLevel });
+  return Object.freeze({ ...limits, random: options.random, stunPort, logLevel });
 }

@@ -33,6 +33,13 @@ export interface SignalingLimits {
   minLeadMs: number;
   stunAnswersPerSecondPerIp: number;
   stunAnswerBurstPerIp: number;
+  passwordChecksInFlight: number;
+  passwordQueueLength: number;
+  passwordChecksPerIp: number;
+  passwordFailuresPerMinutePerIp: number;
+  passwordFailureBurstPerIp: number;
+  passwordFailuresPerMinutePerLobby: number;
+  passwordFailureBurstPerLobby: number;
 }
 
 /** The table of limits, in --help order. */
@@ -57,6 +64,13 @@ export const LIMIT_SPECS: readonly LimitSpec[] = Object.freeze([
   { key: 'minLeadMs', default: 100, min: 0, max: 60_000, help: 'least ms between pair.start and the punch time (issue #5: max(100 ms, 2 × RTT))' },
   { key: 'stunAnswersPerSecondPerIp', default: 200, min: 0, max: 1_000_000, help: 'STUN answers per second per source IP, sustained (0 = unlimited; answers outsize requests, so this caps reflection)' },
   { key: 'stunAnswerBurstPerIp', default: 2000, min: 1, max: 1_000_000, help: 'STUN answers one source IP may get in a burst (a 32-agent mesh behind one address asks ~1 500 at once)' },
+  { key: 'passwordChecksInFlight', default: 2, min: 1, max: 64, help: 'password hashes (scrypt) running at once on the libuv thread pool (4 threads by default; the rest stay free for files and DNS)' },
+  { key: 'passwordQueueLength', default: 64, min: 0, max: 10_000, help: 'password checks waiting for a free slot; more are refused with SIG_BUSY' },
+  { key: 'passwordChecksPerIp', default: 32, min: 1, max: 10_000, help: 'password checks one IP address may have running or waiting (one per connection; a 32-player LAN party behind one NAT joins at once); more get SIG_BUSY' },
+  { key: 'passwordFailuresPerMinutePerIp', default: 10, min: 0, max: 1_000_000, help: 'wrong passwords per minute per IP address, sustained; past the burst, SIG_TOO_MANY_ATTEMPTS (0 = unlimited)' },
+  { key: 'passwordFailureBurstPerIp', default: 20, min: 1, max: 1_000_000, help: 'wrong passwords one IP address may give in a burst' },
+  { key: 'passwordFailuresPerMinutePerLobby', default: 60, min: 0, max: 1_000_000, help: 'wrong passwords per minute per lobby from all addresses, sustained; past the burst, SIG_TOO_MANY_ATTEMPTS (0 = unlimited)' },
+  { key: 'passwordFailureBurstPerLobby', default: 100, min: 1, max: 1_000_000, help: 'wrong passwords one lobby may get in a burst' },
 ] satisfies LimitSpec[]);
 
 /** The defaults as a SignalingLimits record. */

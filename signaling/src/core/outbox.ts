@@ -13,6 +13,8 @@ import type { SignalingMetrics } from './metrics.js';
 export type CoreOutput =
   | { kind: 'send'; conn: number; text: string }
   | { kind: 'close'; conn: number; code: number; reason: string }
+  /** Hash `secret` with `salt` off the event loop, then call SignalingCore.handleHashed(now, job, hash). */
+  | { kind: 'hash'; job: number; secret: string; salt: Uint8Array }
   | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
 
 const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
@@ -82,6 +84,11 @@ export class Outbox {
     this.#out.push({ kind: 'close', conn: c.id, code, reason });
     const name = CLOSE_NAME.get(code);
     if (name !== undefined) this.#metrics.closes[name] = (this.#metrics.closes[name] ?? 0) + 1;
+  }
+
+  /** Asks the adapter for the slow hash of a password (see password-checks.ts). */
+  hash(job: number, secret: string, salt: Uint8Array): void {
+    this.#out.push({ kind: 'hash', job, secret, salt });
   }
 
   /** Counts a close the WebSocket layer made itself (no close output: it is already closing). */

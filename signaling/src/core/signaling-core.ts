@@ -26,6 +26,8 @@ import { Outbox } from './outbox.js';
 import type { CoreOutput } from './outbox.js';
 import { endPair, schedulePairs, startPair } from './pairing.js';
 import { IpRateLimiter } from './ip-rate-limiter.js';
+import { PasswordChecks } from './password-checks.js';
+import type { CheckRefusal, CheckSteps, PasswordJob } from './password-checks.js';
 
 export type { CoreOutput } from './outbox.js';
 
@@ -37,7 +39,14 @@ interface NewLobbySpec {
   readonly mode: LobbyMode;
   /** The request field that carried the name ('name' for lobby.create, 'lobby' for lobby.join). */
   readonly nameField: 'name' | 'lobby';
+  /** The createIfMissing join this lobby comes from: it joins instead when the name got taken meanwhile. */
+  readonly join: LobbyJoinMessage | undefined;
 }
+
+/** What a finished password check completes: a join of an existing lobby, or a lobby to make. */
+type CheckWork =
+  | { readonly kind: 'join'; readonly rid: number; readonly lobby: Lobby; readonly msg: LobbyJoinMessage; readonly tries: number }
+  | { readonly kind: 'create'; readonly rid: number; readonly spec: NewLobbySpec; readonly tries: number };
 
 /** What `snapshot()` returns. */
 export interface CoreSnapshot {
@@ -57,6 +66,11 @@ export interface CoreSnapshot {
 const MAX_DRAWS = 64;
 /** Bytes of salt for a lobby password hash. */
 const SALT_BYTES = 16;
+/**
+ * Times one createIfMissing request may switch between creating and joining while its hashes
+ * run (the name taken, then gone again): bounds the work of one request.
+ */
+const MAX_CHECK_TRIES = 2;
 
 /** The signaling service's lobby logic. One instance per service process. */
 export class SignalingCore {
@@ -68,6 +82,8 @@ export class SignalingCore {
   /** New connections per source IP (connectionsPerSecondPerIp, connectionBurstPerIp, maxTrackedIps). */
   readonly #ipLimiter: IpRateLimiter;
   readonly #outbox: Outbox;
+  /** Password checks waiting for or running in the adapter's hash (password-checks.ts). */
+  readonly #checks: PasswordChecks<CheckWork>;
   /** Config, metrics and outbox as pairing.ts and membership.ts take them. */
   readonly #pairing: CoreContext;
   readonly #helloQ = new DeadlineQueue<Connection>();
@@ -85,6 +101,7 @@ export class SignalingCore {
     this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox };
     this.#membership = new Membership(this.#pairing);
     this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
+    this.#checks = new PasswordChecks(this.config);
     this.stunPort = this.config.stunPort;
   }
 
@@ -204,10 +221,10 @@ export class SignalingCore {
         this.#onResume(now, c, msg);
         return;
       case 'lobby.create':
-        this.#onCreate(c, msg);
+        this.#onCreate(now, c, msg);
         return;
       case 'lobby.join':
-        this.#onJoin(now, c, msg);
+        this.#onJoin(now, c, msg, 0);
         return;
       case 'lobby.leave':
         if (c.member !== null) this.#membership.remove(now, c.member, 'left');
@@ -238,12 +255,43 @@ export class SignalingCore {
     const c = this.#conns.get(conn);
     if (c === undefined) return;
     this.#conns.delete(conn);
+    this.#checks.dropConnection(conn);
     c.timerGen++;
     const m = c.member;
     if (m === null) return;
     c.member = null;
     if (code === CloseCode.Normal) this.#membership.remove(now, m, 'left');
     else this.#membership.goAway(now, m);
+  }
+
+  /**
+   * The hash asked for by the `hash` output `job` is back (undefined when hashing failed). The
+   * request it belongs to is finished now: joined or SIG_BAD_PASSWORD, or the lobby made. A
+   * result for a connection that closed meanwhile, or for an unknown job, only frees the slot.
+   */
+  handleHashed(now: number, job: number, hash: Uint8Array | undefined): void {
+    const j = this.#checks.finish(job);
+    if (j === undefined) return;
+    this.#finishCheck(now, j, hash);
+    // After the outcome is charged, so waiting checks see the budgets it left.
+    this.#runChecks(this.#checks.startWaiting(now));
+  }
+
+  #finishCheck(now: number, j: PasswordJob<CheckWork>, hash: Uint8Array | undefined): void {
+    const c = this.#conns.get(j.conn);
+    if (c === undefined || this.#shuttingDown) return;
+    const w = j.work;
+    if (hash === undefined) return this.#outbox.error(c, w.rid, 'SIG_BUSY', 'the password could not be checked; retry');
+    if (w.kind === 'create') return this.#makeLobby(now, c, w.rid, w.spec, hash, j.salt, w.tries);
+    if (c.member !== null) return this.#outbox.error(c, w.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    const lobby = w.lobby;
+    if (this.#membership.lobbies.get(lobby.code) !== lobby) return this.#outbox.error(c, w.rid, 'SIG_LOBBY_NOT_FOUND', 'the lobby ended while the password was checked');
+    if (!constantTimeEqual(hash, lobby.passwordHash!)) {
+      this.#checks.chargeFailure(now, c.ip, lobby);
+      return this.#outbox.error(c, w.rid, 'SIG_BAD_PASSWORD', 'wrong password');
+    }
+    if (lobby.sealed) return this.#outbox.error(c, w.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
+    this.#admit(now, c, w.rid, lobby);
   }
 
   /**
@@ -292,6 +340,7 @@ export class SignalingCore {
     }
     this.#membership.clear();
     this.#ipLimiter.clear();
+    this.#checks.clear();
     this.#helloQ.clear();
     this.#heartbeatQ.clear();
     this.#outbox.log('info', 'shutdown', { reason });
@@ -341,32 +390,65 @@ export class SignalingCore {
     this.#outbox.send(c, welcome);
   }
 
-  #onCreate(c: Connection, msg: LobbyCreateMessage): void {
+  #onCreate(now: number, c: Connection, msg: LobbyCreateMessage): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
-    this.#createLobby(c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name' });
+    this.#createLobby(now, c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name', join: undefined }, 0);
   }
 
   /**
    * Creates a lobby (under `spec.name` when free, else a drawn code) with `c` as peer 1 and
    * answers lobby.joined; `nameField` is the request's field a bad name is reported against.
+   * With a password the lobby is made once its hash is back (handleHashed → #makeLobby).
    */
-  #createLobby(c: Connection, rid: number, spec: NewLobbySpec): void {
-    const { name, password, mode } = spec;
+  #createLobby(now: number, c: Connection, rid: number, spec: NewLobbySpec, tries: number): void {
+    if (this.#lobbyRefusal(c, rid, spec)) return;
+    if (spec.password === undefined) {
+      this.#makeLobby(now, c, rid, spec, undefined, undefined, tries);
+      return;
+    }
+    const refusal = this.#checks.refusal(now, c.id, c.ip, undefined);
+    if (refusal !== undefined) return this.#refuseCheck(c, rid, refusal);
+    const salt = new Uint8Array(SALT_BYTES);
+    this.config.random(salt);
+    this.#runChecks(this.#checks.enqueue(now, c.id, c.ip, undefined, spec.password, salt, { kind: 'create', rid, spec, tries }));
+  }
+
+  /** Answers the first reason `spec` cannot become a lobby now (true), or returns false. */
+  #lobbyRefusal(c: Connection, rid: number, spec: NewLobbySpec): boolean {
     if (this.#membership.lobbies.size >= this.config.maxLobbies) {
-      return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
+      this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', `the service is at its limit of ${this.config.maxLobbies} lobbies`);
+      return true;
     }
     const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
     if (maxPeers > this.config.maxPeersCap) {
-      return this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
+      this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `maxPeers must be 2..${this.config.maxPeersCap}, got ${maxPeers}`, { field: 'maxPeers' });
+      return true;
     }
-    let code: string | undefined;
-    if (name !== undefined) {
-      if (!isValidLobbyName(name)) {
-        return this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
+    if (spec.name !== undefined) {
+      if (!isValidLobbyName(spec.name)) {
+        this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
+        return true;
       }
-      if (this.#membership.lobbies.has(name)) return this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${name} already exists`);
-      code = name;
-    } else {
+      if (this.#membership.lobbies.has(spec.name)) {
+        this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${spec.name} already exists`);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Makes the lobby of `spec` with `c` as peer 1 (after its password hash, if any, came back).
+   * A createIfMissing join whose name was taken while its hash ran joins that lobby instead.
+   */
+  #makeLobby(now: number, c: Connection, rid: number, spec: NewLobbySpec, hash: Uint8Array | undefined, salt: Uint8Array | undefined, tries: number): void {
+    if (spec.join !== undefined && spec.name !== undefined && this.#membership.lobbies.has(spec.name) && tries < MAX_CHECK_TRIES) {
+      this.#onJoin(now, c, spec.join, tries + 1);
+      return;
+    }
+    if (this.#lobbyRefusal(c, rid, spec)) return;
+    let code = spec.name;
+    if (code === undefined) {
       const bytes = new Uint8Array(LOBBY_CODE_RANDOM_BYTES);
       for (let i = 0; i < MAX_DRAWS && code === undefined; i++) {
         this.config.random(bytes);
@@ -375,14 +457,8 @@ export class SignalingCore {
       }
       if (code === undefined) return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
-    let hash: Uint8Array | undefined;
-    let salt: Uint8Array | undefined;
-    if (password !== undefined) {
-      salt = new Uint8Array(SALT_BYTES);
-      this.config.random(salt);
-      hash = this.config.hashSecret(password, salt);
-    }
-    const lobby = new Lobby(code, mode, maxPeers, hash, salt);
+    const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
+    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt);
     this.#membership.lobbies.set(code, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, 1);
@@ -392,7 +468,7 @@ export class SignalingCore {
     this.#outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, conn: c.id });
   }
 
-  #onJoin(now: number, c: Connection, msg: LobbyJoinMessage): void {
+  #onJoin(now: number, c: Connection, msg: LobbyJoinMessage, tries: number): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     let lobby = this.#membership.lobbies.get(msg.lobby);
     if (lobby === undefined) {
@@ -402,24 +478,47 @@ export class SignalingCore {
     if (lobby === undefined) {
       // createIfMissing: the first of several identical joins creates the lobby (one message,
       // so two of them can never both create it); it needs a name, as lobby.create does.
-      if (msg.createIfMissing === true) return this.#createLobby(c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby' });
+      if (msg.createIfMissing === true) {
+        return this.#createLobby(now, c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby', join: msg }, tries);
+      }
       return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
     }
     if (lobby.sealed) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_SEALED', `lobby ${lobby.code} is sealed`);
-    if (lobby.passwordHash !== undefined) {
-      const ok = msg.password !== undefined && constantTimeEqual(this.config.hashSecret(msg.password, lobby.salt!), lobby.passwordHash);
-      if (!ok) return this.#outbox.error(c, msg.rid, 'SIG_BAD_PASSWORD', msg.password === undefined ? `lobby ${lobby.code} needs a password` : 'wrong password');
-    }
+    if (lobby.passwordHash === undefined) return this.#admit(now, c, msg.rid, lobby);
+    if (msg.password === undefined) return this.#outbox.error(c, msg.rid, 'SIG_BAD_PASSWORD', `lobby ${lobby.code} needs a password`);
+    // Cheap refusals first, so a full lobby costs no hash.
     if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
+    const refusal = this.#checks.refusal(now, c.id, c.ip, lobby);
+    if (refusal !== undefined) return this.#refuseCheck(c, msg.rid, refusal);
+    this.#runChecks(this.#checks.enqueue(now, c.id, c.ip, lobby, msg.password, lobby.salt!, { kind: 'join', rid: msg.rid, lobby, msg, tries }));
+  }
+
+  /** `c` may enter `lobby` (password proven or none): gives it an id and schedules its pairs. */
+  #admit(now: number, c: Connection, rid: number, lobby: Lobby): void {
+    if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
     const id = this.#membership.drawPeerId(lobby);
     if (id === undefined) {
-      return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
+      return this.#outbox.error(c, rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
     }
     const m = this.#membership.add(lobby, c, id);
     this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
-    this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: id, token: m.token, lobby: lobby.view() });
+    this.#outbox.send(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view() });
     this.#outbox.log('info', 'lobby.joined', { lobby: lobby.code, peer: id, members: lobby.members.size, conn: c.id });
     schedulePairs(this.#pairing, now, m);
+  }
+
+  /** Hands checks that may start now to the adapter (`hash` outputs); answers those refused meanwhile. */
+  #runChecks(steps: CheckSteps<CheckWork>): void {
+    for (const j of steps.start) this.#outbox.hash(j.id, j.secret, j.salt);
+    for (const { job, refusal } of steps.refused) {
+      const c = this.#conns.get(job.conn);
+      if (c !== undefined) this.#refuseCheck(c, job.work.rid, refusal);
+    }
+  }
+
+  #refuseCheck(c: Connection, rid: number, r: CheckRefusal): void {
+    if (r.code === 'SIG_TOO_MANY_ATTEMPTS') this.#outbox.error(c, rid, r.code, r.message, { retryMs: r.retryMs });
+    else this.#outbox.error(c, rid, r.code, r.message);
   }
 
   #onSeal(c: Connection, rid: number): void {
@@ -472,6 +571,7 @@ export class SignalingCore {
   }
 
   #onResume(now: number, c: Connection, msg: ResumeMessage): void {
+    if (this.#checks.isChecking(c.id)) return this.#outbox.error(c, msg.rid, 'SIG_BUSY', 'a password check of this connection is still running');
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}`);
     const m = this.#membership.byToken(msg.token);
     if (m === undefined) return this.#outbox.error(c, msg.rid, 'SIG_RESUME_REJECTED', 'the resume token is unknown or its grace period is over');
@@ -558,6 +658,7 @@ export class SignalingCore {
   #closeConn(now: number, c: Connection, code: number, reason: string): void {
     this.#outbox.close(c, code, reason);
     this.#conns.delete(c.id);
+    this.#checks.dropConnection(c.id);
     c.timerGen++;
     const m = c.member;
     c.member = null;

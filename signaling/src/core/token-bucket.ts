@@ -33,6 +33,20 @@ export class TokenBucket {
     return false;
   }
 
+  /**
+   * Ms until one token is there at `rate` (0 when one is there now, or with rate 0); takes none.
+   * @param rate tokens per second (may be fractional)
+   */
+  msUntilToken(now: number, rate: number, burst: number): number {
+    if (rate <= 0) return 0;
+    const elapsed = now - this.at;
+    if (elapsed > 0) {
+      this.tokens = Math.min(burst, this.tokens + (elapsed * rate) / 1000);
+      this.at = now;
+    }
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / rate);
+  }
+
   /** True when the bucket would be full at `now` (an idle entry that can be forgotten). */
   isFull(now: number, rate: number, burst: number): boolean {
     return rate <= 0 || this.tokens + ((now - this.at) * rate) / 1000 >= burst;

@@ -3,7 +3,6 @@
 import { randomFillSync } from 'node:crypto';
 import { expect } from 'chai';
 import { SignalingCore } from '../../src/core/signaling-core.js';
-import { testHash } from '../support/core-harness.js';
 
 const LOBBIES = 200;
 const JOINS_PER_LOBBY = 500;
@@ -11,7 +10,7 @@ const JOINS_PER_LOBBY = 500;
 describe('SignalingCore peer ids (property)', () => {
   it(`hands out ${LOBBIES * JOINS_PER_LOBBY} ids in 2..2³¹−1, unique per lobby, creator = 1`, () => {
     const core = new SignalingCore({
-      random: (out) => randomFillSync(out), hashSecret: testHash, messagesPerSecond: 0, connectionsPerSecondPerIp: 0,
+      random: (out) => randomFillSync(out), messagesPerSecond: 0, connectionsPerSecondPerIp: 0,
       maxIdsPerLobby: JOINS_PER_LOBBY + 1, logLevel: 'error',
     });
     let rid = 1;

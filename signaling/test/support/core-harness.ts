@@ -22,6 +22,12 @@ export class CoreHarness {
   readonly inbox = new Map<number, ServerMessage[]>();
   readonly closed = new Map<number, Closed>();
   readonly logs: Array<{ level: string; event: string; fields: Record<string, string | number | boolean> }> = [];
+  /** Keep the core's `hash` requests in `pendingHashes` instead of answering them at once. */
+  holdHashes = false;
+  /** Hash requests held (holdHashes), oldest first. */
+  readonly pendingHashes: Array<{ job: number; secret: string; salt: Uint8Array }> = [];
+  /** Hash requests the core made in all (the adapter's scrypt runs). */
+  hashesAsked = 0;
   /** Answer heartbeats at once (RTT 0 unless `ackDelayMs` set). */
   autoAck = true;
   #nextConn = 1;
@@ -29,7 +35,7 @@ export class CoreHarness {
 
   constructor(options: Partial<SignalingCoreOptions> = {}, seed = seedFromEnv(0x5eed)) {
     this.prng = new Prng(seed);
-    this.core = new SignalingCore({ random: (out) => this.prng.fill(out), hashSecret: testHash, connectionsPerSecondPerIp: 0, ...options });
+    this.core = new SignalingCore({ random: (out) => this.prng.fill(out), connectionsPerSecondPerIp: 0, ...options });
   }
 
   open(ip = '10.0.0.1'): number {
@@ -71,10 +77,24 @@ export class CoreHarness {
     this.now = target;
   }
 
+  /** Answers the oldest `n` held hash requests (all by default), as the adapter would. */
+  finishHashes(n = this.pendingHashes.length): void {
+    for (const job of this.pendingHashes.splice(0, n)) {
+      this.core.handleHashed(this.now, job.job, testHash(job.secret, job.salt));
+      this.drain();
+    }
+  }
+
   drain(): void {
+    const hashes: Array<{ job: number; secret: string; salt: Uint8Array }> = [];
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
       if (o.kind === 'log') {
         this.logs.push({ level: o.level, event: o.event, fields: o.fields });
+        continue;
+      }
+      if (o.kind === 'hash') {
+        this.hashesAsked++;
+        hashes.push({ job: o.job, secret: o.secret, salt: o.salt });
         continue;
       }
       if (o.kind === 'close') {
@@ -91,6 +111,8 @@ export class CoreHarness {
         this.core.handleMessage(this.now, o.conn, JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: this.now + 5000 }), 40);
       }
     }
+    this.pendingHashes.push(...hashes);
+    if (!this.holdHashes && hashes.length > 0) this.finishHashes();
   }
 
   /** Removes and returns everything conn received (heartbeats left out unless asked). */

@@ -12,7 +12,7 @@ import type { CoreOutput } from '../../src/core/outbox.js';
 
 function setup(options: Partial<SignalingCoreOptions> = {}): { ms: Membership; outbox: Outbox; metrics: SignalingMetrics } {
   const prng = new Prng(42);
-  const config = resolveSignalingCoreOptions({ random: (b) => prng.fill(b), hashSecret: () => new Uint8Array(32), ...options });
+  const config = resolveSignalingCoreOptions({ random: (b) => prng.fill(b), ...options });
   const metrics = new SignalingMetrics();
   const outbox = new Outbox(metrics, 'error');
   return { ms: new Membership({ config, metrics, outbox }), outbox, metrics };

@@ -5,7 +5,7 @@ import { CoreHarness } from '../support/core-harness.js';
 
 describe('SignalingCore error paths', () => {
   it('answers with every documented error code in one scripted session', () => {
-    const h = new CoreHarness({ maxLobbies: 2, maxConnections: 12, maxIdsPerLobby: 3, messagesPerSecond: 1, messageBurst: 40 });
+    const h = new CoreHarness({ maxLobbies: 2, maxConnections: 12, maxIdsPerLobby: 3, messagesPerSecond: 1, messageBurst: 40, passwordFailureBurstPerIp: 2 });
     const fresh = h.open();
     h.expectError(fresh, { type: 'lobby.get' }, 'SIG_HELLO_REQUIRED');
     h.expectError(fresh, { type: 'lobby.explode' }, 'SIG_UNKNOWN_TYPE');
@@ -21,6 +21,15 @@ describe('SignalingCore error paths', () => {
     h.expectError(h.client(), { type: 'lobby.create', name: 'room' }, 'SIG_LOBBY_EXISTS');
     const b = h.client();
     h.expectError(b, { type: 'lobby.join', lobby: lobby.code, password: 'no' }, 'SIG_BAD_PASSWORD');
+    // A second lobby request while the connection's password check runs; then past the burst of failures.
+    const x = h.client(undefined, '10.9.9.9');
+    h.holdHashes = true;
+    h.send(x, { type: 'lobby.join', rid: 1, lobby: lobby.code, password: 'guess' });
+    h.expectError(x, { type: 'lobby.join', lobby: lobby.code, password: 'guess' }, 'SIG_BUSY');
+    h.holdHashes = false;
+    h.finishHashes();
+    h.expectError(x, { type: 'lobby.join', lobby: lobby.code, password: 'guess2' }, 'SIG_BAD_PASSWORD');
+    h.expectError(x, { type: 'lobby.join', lobby: lobby.code, password: 'guess3' }, 'SIG_TOO_MANY_ATTEMPTS');
     h.join(b, lobby.code, 'pw');
     h.expectError(h.client(), { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_FULL');
     h.expectError(b, { type: 'lobby.seal' }, 'SIG_NOT_OWNER');

@@ -17,4 +17,16 @@ describe('TokenBucket', () => {
       for (let i = 0; i < 1000; i++) expect(b.take(0, 0, 1)).to.equal(true);
     });
   });
+
+  describe('#msUntilToken', () => {
+    it('says how long until the next token, taking none', () => {
+      const b = new TokenBucket(1, 0);
+      expect(b.msUntilToken(0, 0.5, 1)).to.equal(0);
+      expect(b.take(0, 0.5, 1)).to.equal(true);
+      expect(b.msUntilToken(0, 0.5, 1)).to.equal(2000);
+      expect(b.msUntilToken(1500, 0.5, 1)).to.equal(500);
+      expect(b.msUntilToken(2000, 0.5, 1)).to.equal(0);
+      expect(b.msUntilToken(2000, 0, 1)).to.equal(0);
+    });
+  });
 });
