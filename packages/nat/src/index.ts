@@ -264,6 +264,8 @@ export type { DiscoverNatOptions } from './adapter/discover-nat.js';
 export { gatherCandidates } from './adapter/gather-candidates.js';
 export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';
 export { PunchSession } from './adapter/punch-session.js';
+export { remoteCandidateRejection, sourceRejection } from './core/candidate-policy.js';
+export type { CandidateRejection, RejectedCandidate } from './core/candidate-policy.js';
 export type { PunchSessionOptions } from './adapter/punch-session.js';
 
 // TURN adapters: a TurnClient on an existing socket, the embedded relay server.

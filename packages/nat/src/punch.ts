@@ -9,5 +9,7 @@ export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js
 export { createInterceptTransport } from './adapter/intercept-transport.js';
 export type { InterceptTransport } from './adapter/intercept-transport.js';
 export { PunchSession } from './adapter/punch-session.js';
+export { remoteCandidateRejection, sourceRejection } from './core/candidate-policy.js';
+export type { CandidateRejection, RejectedCandidate } from './core/candidate-policy.js';
 export type { PunchSessionOptions } from './adapter/punch-session.js';
 export type { PunchEvent } from './core/punch/punch-machine.js';

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { NatError } from '../errors.js';
 import { PunchMachine, type PunchCheckTimeline, type PunchEvent, type PunchPath } from '../core/punch/punch-machine.js';
 import type { PunchOptions } from '../core/punch/punch-config.js';
+import type { RejectedCandidate } from '../core/candidate-policy.js';
 import { CoreRunner } from './core-runner.js';
 import { monotonicNow } from './clock.js';
 import { nodeHmacSha1, nodeRandom } from './hmac-sha1.js';
@@ -18,7 +19,7 @@ export interface PunchSessionOptions extends Omit<PunchOptions, 'random' | 'hmac
 /** A running punch. Events: 'selected' | 'nominated' | 'peerReflexive' | 'failed' (the core's PunchEvent). */
 export class PunchSession extends EventEmitter {
   readonly machine: PunchMachine;
-  /** Resolves with the selected path; rejects with NatError NAT_PUNCH_FAILED (details.reason, details.timeline). */
+  /** Resolves with the selected path; rejects with NatError NAT_PUNCH_FAILED (details.reason, details.timeline, details.rejected). */
   readonly result: Promise<PunchPath>;
   #runner: CoreRunner;
 
@@ -38,7 +39,7 @@ export class PunchSession extends EventEmitter {
       for (let e: PunchEvent | undefined = this.machine.pollEvent(); e; e = this.machine.pollEvent()) {
         if (e.type === 'selected') resolve(e.selected);
         if (e.type === 'failed') {
-          reject(new NatError('NAT_PUNCH_FAILED', `punch failed: ${e.reason}`, { reason: e.reason, timeline: this.machine.timeline() }));
+          reject(new NatError('NAT_PUNCH_FAILED', `punch failed: ${e.reason}`, { reason: e.reason, timeline: this.machine.timeline(), rejected: this.machine.rejectedCandidates() }));
           this.#runner.stop();
         }
         this.emit(e.type, e);
@@ -50,6 +51,11 @@ export class PunchSession extends EventEmitter {
   /** Per-candidate timeline (times on `monotonicNow()`'s clock). */
   timeline(): PunchCheckTimeline[] {
     return this.machine.timeline();
+  }
+
+  /** The peer's candidates that were refused, with the reason (candidate-policy.ts). */
+  rejectedCandidates(): readonly RejectedCandidate[] {
+    return this.machine.rejectedCandidates();
   }
 
   /** Stops probing and keepalives and detaches from the transport. */

@@ -43,12 +43,18 @@ export function candidatePriority(type: CandidateType, localPreference = 65535, 
   return TYPE_PREFERENCE[type] * 2 ** 24 + lp * 2 ** 8 + (256 - componentId);
 }
 
-/** Reachability scope of an address. */
-export type AddressScope = 'unspecified' | 'loopback' | 'link-local' | 'private' | 'public' | 'invalid';
+/**
+ * Reachability scope of an address. `multicast`, `broadcast`, `reserved` and `unspecified` are
+ * never a peer's address (candidate-policy.ts refuses them).
+ */
+export type AddressScope =
+  | 'unspecified' | 'loopback' | 'link-local' | 'private' | 'public' | 'multicast' | 'broadcast' | 'reserved' | 'invalid';
 
 /**
- * Scope of an IP literal: loopback (127/8, ::1), link-local (169.254/16, fe80::/10), private
- * (RFC 1918, 100.64/10 CGNAT per RFC 6598, fc00::/7 ULA), public otherwise.
+ * Scope of an IP literal: unspecified (0/8, ::), loopback (127/8, ::1), multicast (224/4,
+ * ff00::/8), limited broadcast (255.255.255.255), reserved (240/4, RFC 1112 §4 class E),
+ * link-local (169.254/16, fe80::/10), private (RFC 1918, 100.64/10 CGNAT per RFC 6598,
+ * fc00::/7 ULA), public otherwise. IPv4-mapped IPv6 addresses have their IPv4 address's scope.
  */
 export function addressScope(address: string): AddressScope {
   const b = new Uint8Array(16);
@@ -57,6 +63,7 @@ export function addressScope(address: string): AddressScope {
     if (b.every((x) => x === 0)) return 'unspecified';
     if (b.subarray(0, 15).every((x) => x === 0) && b[15] === 1) return 'loopback';
     if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return addressScope(`${b[12]}.${b[13]}.${b[14]}.${b[15]}`);
+    if (b[0] === 0xff) return 'multicast';
     if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return 'link-local';
     if ((b[0]! & 0xfe) === 0xfc) return 'private';
     return 'public';
@@ -65,6 +72,9 @@ export function addressScope(address: string): AddressScope {
   const [a0, a1] = [b[0]!, b[1]!];
   if (a0 === 0) return 'unspecified';
   if (a0 === 127) return 'loopback';
+  if (a0 >= 224 && a0 <= 239) return 'multicast';
+  if (a0 === 255 && a1 === 255 && b[2] === 255 && b[3] === 255) return 'broadcast';
+  if (a0 >= 240) return 'reserved';
   if (a0 === 169 && a1 === 254) return 'link-local';
   if (a0 === 10 || (a0 === 172 && a1 >= 16 && a1 <= 31) || (a0 === 192 && a1 === 168) || (a0 === 100 && a1 >= 64 && a1 <= 127)) {
     return 'private';
@@ -121,7 +131,7 @@ export function hostCandidates(
       const address = normalizeIp(entry.address);
       if (address === undefined || ipFamily(address) !== fam) continue;
       const scope = addressScope(address);
-      if (scope === 'invalid' || scope === 'unspecified') continue;
+      if (scope === 'invalid' || scope === 'unspecified' || scope === 'multicast' || scope === 'broadcast' || scope === 'reserved') continue;
       if ((scope === 'loopback' || entry.internal) && !options.includeLoopback) continue;
       if (scope === 'link-local' && fam === 6 && !options.includeLinkLocal) continue;
       if (!bindIsAny && address !== bind) continue;

@@ -145,3 +145,89 @@ describe('PunchMachine (forged probes, issue 13 item 6)', function () {
 });
 
 export type { PunchOptions };
+
+describe('PunchMachine (hostile candidates, issue 13 item 7)', () => {
+  const SECRET7 = 'pair-secret-0123456789abcdef';
+  const c = (type: Candidate['type'], address: string, port: number): Candidate => ({ type, address, port, priority: candidatePriority(type) });
+
+  /** Runs a machine with the agent's pacing until it ends; returns the probes sent per destination address. */
+  function probesSent(m: PunchMachine): Map<string, number> {
+    const out = new Uint8Array(1500);
+    const to = { address: '', port: 0 };
+    const sent = new Map<string, number>();
+    for (let now = 0; now <= 10_000 && m.state !== 'failed'; now++) {
+      if ((m.pollTimeout() ?? Infinity) <= now) m.handleTimeout(now);
+      for (let n = m.pollTransmit(now, out, to); n > 0; n = m.pollTransmit(now, out, to)) sent.set(to.address, (sent.get(to.address) ?? 0) + 1);
+    }
+    return sent;
+  }
+
+  function machine(remote: Candidate[], local: Candidate[], over: Partial<PunchOptions> = {}): PunchMachine {
+    let seed = 1;
+    return new PunchMachine({
+      role: 'listen', pairId: '1', secret: SECRET7, startAt: 0, remoteCandidates: remote, localCandidates: local,
+      random: (b) => b.fill(seed++ & 0xff), hmacSha1: nodeHmacSha1, paceMs: 10, burstMs: 500, timeoutMs: 5000, ...over,
+    });
+  }
+
+  const HOSTILE: Candidate[] = [
+    c('host', '224.0.0.251', 5353), c('srflx', '239.255.255.250', 1900), c('host', '255.255.255.255', 9), c('host', 'ff02::1', 5353),
+    c('host', '127.0.0.1', 22), c('srflx', '::1', 22), c('host', '169.254.169.254', 80), c('srflx', '10.0.0.1', 53),
+    c('host', '240.0.0.1', 7), c('upnp', '192.168.1.1', 80), c('host', '0.0.0.0', 9),
+  ];
+
+  it('sends no probe to multicast, broadcast, reserved, loopback or LAN addresses a public peer gives', () => {
+    // We are a host on the internet: no loopback, no LAN address of ours.
+    const m = machine([...HOSTILE, c('srflx', '203.0.113.7', 4000)], [c('host', '198.51.100.5', 40000)]);
+    const sent = probesSent(m);
+    console.log(`      probes per destination: ${JSON.stringify(Object.fromEntries(sent))}`);
+    expect([...sent.keys()]).to.deep.equal(['203.0.113.7']);
+    expect(m.counters.candidatesRejected).to.equal(HOSTILE.length);
+    expect(m.rejectedCandidates().map((r) => `${r.address}:${r.port} ${r.reason}`)).to.deep.equal([
+      '224.0.0.251:5353 multicast', '239.255.255.250:1900 multicast', '255.255.255.255:9 broadcast', 'ff02::1:5353 multicast',
+      '127.0.0.1:22 loopback', '::1:22 loopback', '169.254.169.254:80 no-shared-lan', '10.0.0.1:53 private-not-host',
+      '240.0.0.1:7 reserved', '192.168.1.1:80 private-not-host', '0.0.0.0:9 unspecified',
+    ]);
+  });
+
+  it('fails with no-candidates when every candidate was refused, and says which and why', () => {
+    const m = machine(HOSTILE, [c('host', '198.51.100.5', 40000)]);
+    expect(probesSent(m).size).to.equal(0);
+    expect(m.failure).to.equal('no-candidates');
+    expect(m.rejectedCandidates()).to.have.length(HOSTILE.length);
+  });
+
+  it('probes LAN host candidates only when we are on a LAN of that family, and loopback only when we are on loopback', () => {
+    const remote = [c('host', '192.168.1.7', 4000), c('host', 'fd00::7', 4000), c('srflx', '192.168.1.8', 4000), c('host', '127.0.0.1', 4001)];
+    const lan = machine(remote, [c('host', '192.168.1.5', 40000), c('srflx', '203.0.113.9', 40000)]);
+    expect([...probesSent(lan).keys()].sort()).to.deep.equal(['192.168.1.7']);
+    expect(lan.rejectedCandidates().map((r) => r.reason)).to.deep.equal(['no-shared-lan', 'private-not-host', 'loopback']);
+    const lo = machine(remote, [c('host', '127.0.0.1', 40000)]);
+    expect([...probesSent(lo).keys()]).to.deep.equal(['127.0.0.1']);
+  });
+
+  it('accepts at most maxRemoteCandidates (16) from the peer, the rest refused as too-many', () => {
+    const many = Array.from({ length: 40 }, (_, i) => c('srflx', `203.0.113.${i + 1}`, 4000));
+    const m = machine(many, [c('host', '198.51.100.5', 40000)]);
+    expect(m.timeline()).to.have.length(16);
+    for (let i = 0; i < 5; i++) m.addRemoteCandidate(0, c('srflx', `198.51.100.${i + 10}`, 4000));
+    expect(m.timeline()).to.have.length(16);
+    expect(m.counters.candidatesRejected).to.equal(29);
+    expect(new Set(m.rejectedCandidates().map((r) => r.reason))).to.deep.equal(new Set(['too-many']));
+    expect(probesSent(m).size).to.equal(16);
+  });
+
+  it('never answers or learns a validly signed request from a multicast or broadcast source', () => {
+    const peer = new PunchMachine({ role: 'connect', pairId: '1', secret: SECRET7, startAt: 0, remoteCandidates: [c('srflx', '198.51.100.5', 40000)], random: (b) => b.fill(9), hmacSha1: nodeHmacSha1 });
+    peer.handleTimeout(0);
+    const out = new Uint8Array(1500);
+    const n = peer.pollTransmit(0, out, { address: '', port: 0 });
+    const m = machine([c('srflx', '203.0.113.7', 4000)], [c('host', '198.51.100.5', 40000)], { startAt: 1000 });
+    for (const address of ['224.0.0.1', '255.255.255.255', '0.0.0.0', 'ff02::1']) m.handleDatagram(0, { address, port: 5353 }, out.subarray(0, n));
+    expect(m.counters.badSources).to.equal(4);
+    expect([m.counters.validRequests, m.counters.peerReflexiveLearned, m.pollTransmit(0, out, { address: '', port: 0 })]).to.deep.equal([0, 0, 0]);
+    // The same request from a real address is answered.
+    m.handleDatagram(0, { address: '203.0.113.7', port: 4000 }, out.subarray(0, n));
+    expect(m.counters.validRequests).to.equal(1);
+  });
+});

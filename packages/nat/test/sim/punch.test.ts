@@ -64,11 +64,11 @@ function punchPair(seed: number, kindA: NatKind, kindB: NatKind | 'same-nat'): O
   const start = world.driver.now + 100;
   const skew = world.prng.int(0, 60);
   const a = new PunchMachine({
-    role: 'connect', pairId: 'p1', secret: SECRET, startAt: start, remoteCandidates: gb!.candidates,
+    role: 'connect', pairId: 'p1', secret: SECRET, startAt: start, remoteCandidates: gb!.candidates, localCandidates: ga!.candidates,
     random: (bytes) => world.prng.fill(bytes), hmacSha1: nodeHmacSha1, localNat: ga!.nat, remoteNat: gb!.nat,
   });
   const b = new PunchMachine({
-    role: 'listen', pairId: 'p1', secret: SECRET, startAt: start + skew, remoteCandidates: ga!.candidates,
+    role: 'listen', pairId: 'p1', secret: SECRET, startAt: start + skew, remoteCandidates: ga!.candidates, localCandidates: gb!.candidates,
     random: (bytes) => world.prng.fill(bytes), hmacSha1: nodeHmacSha1, localNat: gb!.nat, remoteNat: ga!.nat,
   });
   hostA.mux.cores.push(a);

@@ -25,6 +25,8 @@ describe('candidates', () => {
       ['172.32.0.1', 'public'], ['192.168.1.1', 'private'], ['100.64.0.1', 'private'], ['169.254.1.1', 'link-local'],
       ['fe80::1', 'link-local'], ['fd00::1', 'private'], ['2001:db8::1', 'public'], ['203.0.113.5', 'public'],
       ['0.0.0.0', 'unspecified'], ['::', 'unspecified'], ['::ffff:10.0.0.1', 'private'], ['nope', 'invalid'],
+      ['224.0.0.1', 'multicast'], ['239.255.255.250', 'multicast'], ['ff02::1', 'multicast'], ['::ffff:224.0.0.251', 'multicast'],
+      ['255.255.255.255', 'broadcast'], ['240.0.0.1', 'reserved'], ['255.255.255.254', 'reserved'], ['223.255.255.255', 'public'],
     ];
     for (const [a, s] of rows) it(`calls ${a} ${s}`, () => expect(addressScope(a)).to.equal(s));
   });

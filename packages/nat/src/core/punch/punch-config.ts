@@ -16,9 +16,17 @@ export interface PunchOptions {
   secret: Uint8Array | string;
   /** When to start probing (ms, the caller's clock). A valid probe from the peer starts it earlier. */
   startAt: number;
-  /** The peer's candidates. Invalid ones are refused by `validateCandidate` before they get here. */
+  /**
+   * The peer's candidates. Malformed ones are refused by `validateCandidate` before they get here;
+   * the machine refuses those of a class we must never probe (candidate-policy.ts) and counts them.
+   */
   remoteCandidates: readonly Candidate[];
-  /** Our own candidates: a remote candidate equal to one of them is skipped (probing ourselves proves nothing). */
+  /**
+   * Our own candidates on this socket. A remote candidate equal to one of them is skipped (probing
+   * ourselves proves nothing), and they decide which remote address classes we may probe: a
+   * loopback remote only when one of ours is loopback, a private or link-local one only when we
+   * have such an address too (candidate-policy.ts). Without them, only public addresses are probed.
+   */
   localCandidates?: readonly Candidate[];
   /** Fills a buffer with random bytes (transaction ids). */
   random: (out: Uint8Array) => void;
@@ -59,6 +67,11 @@ export interface PunchOptions {
   /** Cap on checks (remote + peer-reflexive + predicted), default 32. */
   maxChecks?: number;
   /**
+   * Cap on candidates accepted from the peer (default 16: what the signaling service relays per
+   * side of a pair, protocol MAX_CANDIDATES_PER_PAIR); more are refused as `too-many`.
+   */
+  maxRemoteCandidates?: number;
+  /**
    * When the peer's NAT maps endpoint-dependently and allocates ports sequentially (from its
    * discovery report), also probe this many ports above each of its srflx candidates: its mapping
    * towards us is a few allocations after the one STUN saw (RakNet tries ±2; the goal table of
@@ -92,6 +105,7 @@ export interface PunchConfig {
   readonly unauthenticatedBurst: number;
   readonly maxUnauthenticatedTotalPerSecond: number;
   readonly maxChecks: number;
+  readonly maxRemoteCandidates: number;
   readonly portPrediction: number;
 }
 
@@ -147,6 +161,7 @@ export function resolvePunchOptions(options: PunchOptions): PunchConfig {
     unauthenticatedBurst: int('unauthenticatedBurst', options.unauthenticatedBurst ?? 20, 1, 1_000_000),
     maxUnauthenticatedTotalPerSecond: int('maxUnauthenticatedTotalPerSecond', options.maxUnauthenticatedTotalPerSecond ?? 400, 1, 1_000_000),
     maxChecks: int('maxChecks', options.maxChecks ?? 32, 1, 1024),
+    maxRemoteCandidates: int('maxRemoteCandidates', options.maxRemoteCandidates ?? 16, 1, 1024),
     portPrediction: int('portPrediction', options.portPrediction ?? 16, 0, 64),
   });
 }

@@ -14,6 +14,7 @@
 // per-source limit before the HMAC, then MESSAGE-INTEGRITY, and only then the answer rate limit of
 // that source's check: forged probes never use up the budget the real peer's keepalives need.
 import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
+import { remoteCandidateRejection, sourceRejection, type RejectedCandidate } from '../candidate-policy.js';
 import { normalizeIp } from '../ip-address.js';
 import { PortAllocation, canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
 import { StunAttr, StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
@@ -106,6 +107,10 @@ export interface PunchCounters {
   peerReflexiveLearned: number;
   /** Peer-reflexive addresses refused because maxChecks was reached. */
   checksFull: number;
+  /** Candidates from the peer refused by the address-class rule or the per-pair cap (see rejectedCandidates()). */
+  candidatesRejected: number;
+  /** Requests from a source that is never a peer's address (multicast, broadcast, unspecified, reserved). */
+  badSources: number;
   /** Sends dropped because the transmit queue was full. */
   queueFull: number;
 }
@@ -153,6 +158,8 @@ const MAX_OUTSTANDING = 64;
 const MAX_QUEUED = 128;
 /** Queued events, likewise. */
 const MAX_EVENTS = 64;
+/** Refused candidates remembered for the timeline (the counter counts all): more than a pair may send. */
+const MAX_REJECTED = 32;
 /**
  * Unauthenticated sources remembered by the per-source limit: a real peer has a handful of
  * addresses, and forgetting one only gives it a fresh bucket (the total limit still holds).
@@ -186,7 +193,7 @@ export class PunchMachine {
   readonly counters: PunchCounters = {
     requestsSent: 0, responsesSent: 0, validRequests: 0, validResponses: 0, badIntegrity: 0, unknownUsername: 0,
     unauthenticatedLimited: 0, rateLimited: 0, asymmetricResponses: 0, unmatchedResponses: 0, malformed: 0, peerReflexiveLearned: 0,
-    checksFull: 0, queueFull: 0,
+    checksFull: 0, candidatesRejected: 0, badSources: 0, queueFull: 0,
   };
   #state: PunchState = 'waiting';
   #checks: Check[] = [];
@@ -196,6 +203,9 @@ export class PunchMachine {
   #outstanding: Outstanding[] = [];
   #queue: PendingSend[] = [];
   #events: PunchEvent[] = [];
+  #rejected: RejectedCandidate[] = [];
+  /** Remote candidates accepted from the peer (not predicted, not learned). */
+  #remoteAccepted = 0;
   /** Answers to authenticated sources that have no check (maxChecks reached). */
   #overflowAnswers: TokenBucket;
   #unauthenticated: SourceLimiter;
@@ -242,22 +252,38 @@ export class PunchMachine {
       for (let k = 1; k <= n; k++) {
         const port = c.port + k;
         if (port > 65535) break;
-        this.#addRemote({ type: 'srflx', address: c.address, port, priority: Math.max(1, c.priority - k) });
+        this.#addRemote({ type: 'srflx', address: c.address, port, priority: Math.max(1, c.priority - k) }, true);
       }
     }
   }
 
   /**
    * Adds a candidate the peer sent late (trickle, RFC 8838) while waiting or probing. Returns
-   * false when it is a duplicate, one of our own, over maxChecks, or the machine is past probing.
+   * false when it is refused (see rejectedCandidates()), a duplicate, one of our own, over
+   * maxChecks, or the machine is past probing.
    */
   addRemoteCandidate(_now: number, candidate: Candidate): boolean {
     if (this.#state !== 'waiting' && this.#state !== 'probing') return false;
     return this.#addRemote(candidate);
   }
 
-  #addRemote(c: Candidate): boolean {
+  /** Candidates from the peer that were refused, in order (at most 32 kept; counters.candidatesRejected counts all). */
+  rejectedCandidates(): readonly RejectedCandidate[] {
+    return this.#rejected;
+  }
+
+  #addRemote(c: Candidate, predicted = false): boolean {
     const address = canonical(c.address);
+    // Predicted ports share their srflx's address, which passed already.
+    if (!predicted) {
+      const reason = this.#remoteAccepted >= this.config.maxRemoteCandidates ? 'too-many' : remoteCandidateRejection(c, this.config.localCandidates);
+      if (reason !== undefined) {
+        this.counters.candidatesRejected++;
+        if (this.#rejected.length < MAX_REJECTED) this.#rejected.push({ type: c.type, address, port: c.port, reason });
+        return false;
+      }
+      this.#remoteAccepted++;
+    }
     if (this.#checks.length >= this.config.maxChecks) return false;
     if (this.#find(address, c.port) >= 0) return false;
     if (this.config.localCandidates.some((l) => l.port === c.port && canonical(l.address) === address)) return false;
@@ -459,6 +485,11 @@ export class PunchMachine {
     }
     const address = canonical(from.address);
     let i = this.#find(address, from.port);
+    // Never answer or learn an address no peer can have (a spoofed multicast or broadcast source).
+    if (i < 0 && sourceRejection(address) !== undefined) {
+      this.counters.badSources++;
+      return;
+    }
     // A source that never authenticated gets a few HMACs per second, so junk costs a counter, not
     // a hash per datagram; a source that did is always checked, so spoofing it drains nothing.
     if ((i < 0 || !this.#checks[i]!.authenticated) && !this.#unauthenticated.take(now, address, from.port)) {

@@ -135,8 +135,8 @@ describe('adapters (loopback only)', () => {
       const a = await sock();
       const b = await sock();
       const cand = (s: Socket) => [{ type: 'host' as const, address: '127.0.0.1', port: s.address().port, priority: candidatePriority('host') }];
-      const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo', secret: SECRET, remoteCandidates: cand(b) });
-      const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo', secret: SECRET, remoteCandidates: cand(a) });
+      const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo', secret: SECRET, remoteCandidates: cand(b), localCandidates: cand(a) });
+      const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo', secret: SECRET, remoteCandidates: cand(a), localCandidates: cand(b) });
       const seen: string[] = [];
       pb.on('selected', (e: PunchEvent) => seen.push(e.type));
       const [ra, rb] = await Promise.all([pa.result, pb.result]);
@@ -159,8 +159,8 @@ describe('adapters (loopback only)', () => {
       const a = await v6();
       const b = await v6();
       const cand = (s: Socket) => [{ type: 'host' as const, address: '::1', port: s.address().port, priority: candidatePriority('host') }];
-      const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(b) });
-      const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(a) });
+      const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(b), localCandidates: cand(a) });
+      const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(a), localCandidates: cand(b) });
       const [ra] = await Promise.all([pa.result, pb.result]);
       expect([ra.address, ra.port, ra.path, ra.localReflexive?.address]).to.deep.equal(['::1', b.address().port, 'lan', '::1']);
       pa.stop();
@@ -173,6 +173,7 @@ describe('adapters (loopback only)', () => {
       const pa = new PunchSession(udpTransport(a), {
         role: 'connect', pairId: 'lo', secret: SECRET, timeoutMs: 200,
         remoteCandidates: [{ type: 'host', address: '127.0.0.1', port: silent.address().port, priority: 1 }],
+        localCandidates: [{ type: 'host', address: '127.0.0.1', port: a.address().port, priority: 1 }],
       });
       const err = await pa.result.then(() => undefined, (e: unknown) => e as NatError);
       expect(err?.code).to.equal('NAT_PUNCH_FAILED');

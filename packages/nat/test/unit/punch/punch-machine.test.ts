@@ -78,8 +78,9 @@ describe('punch/PunchMachine', () => {
       // while A can only prove B's public address, which it then nominates.
       const prng = new Prng(seedFromEnv(41));
       const common = { pairId: 'p-1', secret: SECRET, startAt: 0, random: (b: Uint8Array) => prng.fill(b), hmacSha1: nodeHmacSha1 };
-      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [{ type: 'srflx', address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') }] });
-      const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: [
+      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [{ type: 'srflx', address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') }],
+        localCandidates: [{ type: 'host', address: '10.0.0.1', port: 1000, priority: candidatePriority('host') }] });
+      const b = new PunchMachine({ ...common, role: 'listen', localCandidates: [{ type: 'host', address: '10.0.0.2', port: 2000, priority: candidatePriority('host') }], remoteCandidates: [
         { type: 'host', address: '10.0.0.1', port: 1000, priority: candidatePriority('host') },
         { type: 'srflx', address: '203.0.113.1', port: 1000, priority: candidatePriority('srflx') },
       ] });
