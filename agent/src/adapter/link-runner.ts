@@ -6,7 +6,10 @@
 import { EventType, PeerStatistic, type ENetConnection, type ENetPacketPeer } from '@meshpunch/enet';
 import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
-import { PunchSession, validateCandidate, type Candidate, type InterceptTransport, type PunchEvent } from '@meshpunch/nat/punch';
+import {
+  PunchSession, sourceRejection, validateCandidate,
+  type Candidate, type InterceptTransport, type PunchEvent, type RejectedCandidate,
+} from '@meshpunch/nat/punch';
 import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 import type { Endpoint } from '../core/endpoint.js';
 import { lanGraceMs } from '../core/lan-grace.js';
@@ -31,6 +34,8 @@ export interface LinkContext {
   now(): number;
   sendCandidates(candidates: WireCandidate[]): void;
   onPhase(phase: LinkPhase): void;
+  /** The peer's candidates that were refused (malformed, or an address class we never probe: nat candidate-policy.ts). */
+  onCandidatesRejected?(rejected: readonly RejectedCandidate[]): void;
   /** Hands the connected host to the mesh. @throws when addMeshPeer refuses it. */
   addMeshPeer(host: ENetConnection): void;
   onOutcome(outcome: LinkOutcome): void;
@@ -54,6 +59,8 @@ const CONSENT_KEEPALIVE_MS = 500;
 const PUNCH_PACE_MS = 10;
 /** Spray at PUNCH_PACE_MS this long, then back off (the punch doubles the interval per period up to 500 ms): about as many probes as the defaults (50 ms for 2 s) send. */
 const PUNCH_BURST_MS = 500;
+/** Malformed remote candidates kept for the report: the service relays at most 16 per side (protocol MAX_CANDIDATES_PER_PAIR). */
+const MAX_REPORTED_MALFORMED = 16;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
 
@@ -67,6 +74,8 @@ export class LinkRunner {
   private upnp: UpnpPortMapping | undefined = undefined;
   private peer: ENetPacketPeer | undefined = undefined;
   private local: Candidate[] = [];
+  /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
+  private readonly malformed: RejectedCandidate[] = [];
   /** RTT of the punch check that proved the path, ms: the link's RTT as reported. */
   private punchRttMs: number | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -89,13 +98,16 @@ export class LinkRunner {
     this.drain();
   }
 
-  /** Candidates from the remote side arrived through the service; invalid ones are dropped. */
+  /** Candidates from the remote side arrived through the service; malformed ones are refused (and reported with the punch's). */
   remoteCandidates(candidates: readonly WireCandidate[]): void {
     const list: Candidate[] = [];
     for (const c of candidates) {
       if (c.kind === 'relay') continue;
       const v = validateCandidate({ type: c.kind, address: c.address, port: c.port, priority: c.priority ?? 1 });
       if (v.ok) list.push(v.candidate);
+      else if (this.malformed.length < MAX_REPORTED_MALFORMED) {
+        this.malformed.push({ type: c.kind, address: String(c.address).slice(0, 64), port: c.port, reason: sourceRejection(String(c.address)) ?? 'invalid' });
+      }
     }
     this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
@@ -266,6 +278,8 @@ export class LinkRunner {
         // cannot know that; it costs up to max(100 ms, 2 × RTT) (unknown RTT: 500 ms).
         startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
         remoteCandidates: remote,
+        // Ours decide which remote address classes may be probed (loopback, LAN: nat candidate-policy.ts).
+        localCandidates: this.local,
         timeoutMs: this.ctx.timeouts.punchMs,
         paceMs: PUNCH_PACE_MS,
         burstMs: PUNCH_BURST_MS,
@@ -282,6 +296,8 @@ export class LinkRunner {
       this.drain();
       return;
     }
+    const rejected = [...this.malformed, ...this.punch.rejectedCandidates()];
+    if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
     this.punch.on('selected', (e: Extract<PunchEvent, { type: 'selected' }>) => {
       this.punchRttMs = e.selected.rttMs;
       this.machine.handlePunchSucceeded(this.now(), { address: e.selected.address, port: e.selected.port }, e.selected.path);
@@ -294,7 +310,10 @@ export class LinkRunner {
         if (e.reason === 'consent-lost') this.peer?.peerDisconnectNow(0);
         return;
       }
-      this.machine.handlePunchFailed(this.now(), e.reason);
+      // Say why there was nothing to probe: "no-candidates (2 refused: 224.0.0.1:9 multicast, …)".
+      const detail = rejected.length === 0 ? e.reason
+        : `${e.reason} (${rejected.length} refused: ${rejected.slice(0, 4).map((r) => `${r.address}:${r.port} ${r.reason}`).join(', ')}${rejected.length > 4 ? ', …' : ''})`;
+      this.machine.handlePunchFailed(this.now(), detail);
       this.drain();
     });
   }

@@ -358,6 +358,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         this.view.setLink(p.remote, phase, runner.machine.outcome);
         this.emit('progress', { type: 'linkPhase', remoteId: p.remote, role: p.role, phase });
       },
+      onCandidatesRejected: (rejected) => {
+        this.emit('progress', { type: 'candidatesRejected', remoteId: p.remote, candidates: rejected.map((r) => ({ kind: r.type, address: r.address, port: r.port, reason: r.reason })) });
+      },
       addMeshPeer: (host: ENetConnection) => {
         this.multiplayer.addMeshPeer(p.remote, host);
         this.meshPeers.add(p.remote);

@@ -29,7 +29,7 @@ export interface JoinSessionLike {
 export type JoinStarter = (flags: JoinFlags, onProgress: (e: MeshEvent) => void) => Promise<JoinSessionLike>;
 
 /** Events printed when output is not a terminal (changes only, no per-phase noise). */
-const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'linkUp', 'linkFailed', 'peerRemoved', 'signalLost']);
+const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'candidatesRejected', 'linkUp', 'linkFailed', 'peerRemoved', 'signalLost']);
 
 /**
  * After a complete mesh, stay this long before leaving: our side of a link is up when ENet says

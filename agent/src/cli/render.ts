@@ -33,6 +33,8 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  link ${String(e.remoteId).padEnd(10)} ${e.phase}${e.phase === 'gathering' ? ` (role ${e.role})` : ''}`;
     case 'linkUp':
       return `${t}  link ${String(e.remoteId).padEnd(10)} up: ${e.path}, ${e.rttMs.toFixed(1)} ms, ${e.local} ⇄ ${e.remote}`;
+    case 'candidatesRejected':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} refused ${e.candidates.length} candidate(s): ${e.candidates.map((c) => `${c.kind} ${c.address}:${c.port} (${c.reason})`).join(', ')}`;
     case 'linkFailed':
       return `${t}  link ${String(e.remoteId).padEnd(10)} FAILED: ${e.reason} (${e.detail})`;
     case 'peerRemoved':

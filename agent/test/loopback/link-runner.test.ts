@@ -8,6 +8,8 @@ import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
 import type { LinkOutcome, LinkPhase, LinkRole } from '../../src/core/link-machine.js';
+import type { RejectedCandidate } from '@meshpunch/nat/punch';
+import type { Candidate as WireCandidate } from '@meshpunch/protocol';
 
 const config = resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'loopback', bindAddress: '127.0.0.1' });
 
@@ -65,6 +67,10 @@ describe('LinkRunner (loopback)', function () {
     connectMs?: number;
     /** Runs after both sockets are bound, before either runner begins. */
     beforeBegin?: (sides: [Side, Side]) => Promise<void>;
+    /** Side 2 (a hostile lobby member) adds these to the candidates it sends. */
+    extraCandidates?: WireCandidate[];
+    /** Side 1 is told which of side 2's candidates it refused. */
+    onRejected?: (rejected: readonly RejectedCandidate[]) => void;
   } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
@@ -99,7 +105,8 @@ describe('LinkRunner (loopback)', function () {
         upnpGateway: () => Promise.resolve(undefined),
         now: () => performance.now(),
         // The service relays candidates to the other side of the pair.
-        sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(c)),
+        sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(ownId === 2 ? [...c, ...(o.extraCandidates ?? [])] : c)),
+        ...(ownId === 1 && o.onRejected !== undefined ? { onCandidatesRejected: o.onRejected } : {}),
         onPhase: (phase) => {
           phases.push(phase);
           o.onPhase?.(ownId, phase, side);
@@ -121,6 +128,36 @@ describe('LinkRunner (loopback)', function () {
     for (const s of sides) s.runner.begin();
     return [sides[0]!, sides[1]!];
   }
+
+  it('never probes the multicast, broadcast or LAN addresses a hostile member sends as candidates, and reports them (issue 13 item 7)', async () => {
+    // At the highest priority, so they would be probed first (before the fix, 224.0.0.251 was).
+    const hostile: WireCandidate[] = ([
+      ['host', '224.0.0.251', 5353], ['srflx', '239.255.255.250', 1900], ['host', '255.255.255.255', 9],
+      ['host', '169.254.169.254', 80], ['srflx', '10.0.0.1', 53], ['host', '0.0.0.0', 9],
+    ] as const).map(([kind, address, port]) => ({ kind, family: 4, address, port, priority: 0x7fffffff }));
+    let rejected: readonly RejectedCandidate[] = [];
+    const sentTo = new Set<string>();
+    const [a, b] = await pair({
+      extraCandidates: hostile,
+      onRejected: (r) => (rejected = r),
+      beforeBegin: async ([listener]) => {
+        const send = listener.dgram.send;
+        listener.dgram.send = function (this: Socket, ...args: unknown[]) {
+          // send(msg, [offset, length,] port, address, cb): the address is the last string argument.
+          const address = args.filter((x) => typeof x === 'string').pop();
+          sentTo.add(String(address));
+          return (send as (...a: unknown[]) => void).apply(this, args);
+        } as typeof send;
+      },
+    });
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 10_000, 'both outcomes');
+    expect([oa.ok, ob.ok]).to.deep.equal([true, true]);
+    expect([...sentTo]).to.deep.equal(['127.0.0.1']);
+    expect(rejected.map((r) => `${r.address} ${r.reason}`)).to.deep.equal([
+      '0.0.0.0 unspecified', '224.0.0.251 multicast', '239.255.255.250 multicast', '255.255.255.255 broadcast',
+      '169.254.169.254 no-shared-lan', '10.0.0.1 private-not-host',
+    ]);
+  });
 
   it('punches, completes the ENet handshake and hands each side its host', async () => {
     const [a, b] = await pair();

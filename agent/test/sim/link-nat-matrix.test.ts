@@ -116,7 +116,7 @@ class SimAgentLink implements SansIoCore {
           case 'punch':
             this.punch = new PunchMachine({
               role: this.link.start.role, pairId: '7', secret: 'sixteen-byte-key', startAt: Math.min(a.startAt, now),
-              remoteCandidates: a.remoteCandidates, random: (out) => this.fill(out), hmacSha1: nodeHmacSha1, timeoutMs: 5000,
+              remoteCandidates: a.remoteCandidates, localCandidates: this.local, random: (out) => this.fill(out), hmacSha1: nodeHmacSha1, timeoutMs: 5000,
             });
             break;
           case 'connect':
