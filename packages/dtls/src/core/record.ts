@@ -1,0 +1,129 @@
+// DTLS 1.2 records (core): header codec and AEAD protection of one record (RFC 6347 §4.1,
+// RFC 5246 §6.2.3.3, RFC 5288 §3 for AES-GCM nonces, RFC 7905 §2 for ChaCha20-Poly1305 nonces).
+//
+//   0      1      3      5              11     13
+//   +------+------+------+--------------+------+----------------
+//   | type | ver  |epoch | sequence(48) | len  | fragment (len)
+//   +------+------+------+--------------+------+----------------
+import { AEAD_TAG_LENGTH, CipherSuite, MAX_CIPHERTEXT, RECORD_HEADER_LENGTH, suiteKeyLengths, type CipherSuiteId } from './constants.js';
+import type { Aead } from './crypto-provider.js';
+
+const TWO_32 = 0x1_0000_0000;
+/** Largest 48-bit record sequence number (RFC 6347 §4.1); a sender must not wrap it. */
+export const MAX_RECORD_SEQUENCE = 0xffff_ffff_ffff;
+
+/** One parsed record header; `fragment` is a view into the datagram. */
+export interface RecordView {
+  type: number;
+  version: number;
+  epoch: number;
+  seq: number;
+  /** The 13 header bytes (a view), kept for the AAD. */
+  header: Uint8Array;
+  fragment: Uint8Array;
+}
+
+/**
+ * Reads the record at `offset` of `dg` into `out`; returns the offset after it, or -1 when the
+ * header is truncated or the length runs past the datagram (the rest of the datagram is dropped).
+ */
+export function readRecord(dg: Uint8Array, offset: number, out: RecordView): number {
+  if (offset + RECORD_HEADER_LENGTH > dg.length) return -1;
+  const len = (dg[offset + 11]! << 8) | dg[offset + 12]!;
+  const end = offset + RECORD_HEADER_LENGTH + len;
+  if (end > dg.length || len > MAX_CIPHERTEXT) return -1;
+  out.type = dg[offset]!;
+  out.version = (dg[offset + 1]! << 8) | dg[offset + 2]!;
+  out.epoch = (dg[offset + 3]! << 8) | dg[offset + 4]!;
+  out.seq = ((dg[offset + 5]! << 8) | dg[offset + 6]!) * TWO_32 + (((dg[offset + 7]! << 24) | (dg[offset + 8]! << 16) | (dg[offset + 9]! << 8) | dg[offset + 10]!) >>> 0);
+  out.header = dg.subarray(offset, offset + RECORD_HEADER_LENGTH);
+  out.fragment = dg.subarray(offset + RECORD_HEADER_LENGTH, end);
+  return end;
+}
+
+/** Writes epoch(16) + sequence(48) at `off`. */
+export function writeEpochSeq(buf: Uint8Array, off: number, epoch: number, seq: number): void {
+  const hi = Math.floor(seq / TWO_32);
+  const lo = seq >>> 0;
+  buf[off] = (epoch >>> 8) & 0xff;
+  buf[off + 1] = epoch & 0xff;
+  buf[off + 2] = (hi >>> 8) & 0xff;
+  buf[off + 3] = hi & 0xff;
+  buf[off + 4] = (lo >>> 24) & 0xff;
+  buf[off + 5] = (lo >>> 16) & 0xff;
+  buf[off + 6] = (lo >>> 8) & 0xff;
+  buf[off + 7] = lo & 0xff;
+}
+
+/** Writes a 13-byte record header at `off` of `buf`. */
+export function writeRecordHeader(buf: Uint8Array, off: number, type: number, version: number, epoch: number, seq: number, length: number): void {
+  buf[off] = type;
+  buf[off + 1] = (version >>> 8) & 0xff;
+  buf[off + 2] = version & 0xff;
+  writeEpochSeq(buf, off + 3, epoch, seq);
+  buf[off + 11] = (length >>> 8) & 0xff;
+  buf[off + 12] = length & 0xff;
+}
+
+/** The AEAD state of one direction of one epoch. */
+export class RecordProtection {
+  readonly suite: CipherSuiteId;
+  readonly aead: Aead;
+  readonly iv: Uint8Array;
+  readonly explicitNonce: number;
+  /** Scratch: nonce and AAD, reused per record. */
+  readonly #nonce = new Uint8Array(12);
+  readonly #aad = new Uint8Array(13);
+
+  constructor(suite: CipherSuiteId, aead: Aead, iv: Uint8Array) {
+    this.suite = suite;
+    this.aead = aead;
+    this.iv = iv;
+    this.explicitNonce = suiteKeyLengths(suite).explicitNonce;
+  }
+
+  /** Bytes a protected record adds to its plaintext. */
+  get overhead(): number {
+    return this.explicitNonce + AEAD_TAG_LENGTH;
+  }
+
+  #prepare(type: number, version: number, epoch: number, seq: number, plainLength: number): void {
+    const n = this.#nonce;
+    if (this.suite === CipherSuite.EcdheEcdsaAes128GcmSha256) {
+      n.set(this.iv, 0);
+      writeEpochSeq(n, 4, epoch, seq);
+    } else {
+      n.fill(0, 0, 4);
+      writeEpochSeq(n, 4, epoch, seq);
+      for (let i = 0; i < 12; i++) n[i] = n[i]! ^ this.iv[i]!;
+    }
+    const a = this.#aad;
+    writeEpochSeq(a, 0, epoch, seq);
+    a[8] = type;
+    a[9] = (version >>> 8) & 0xff;
+    a[10] = version & 0xff;
+    a[11] = (plainLength >>> 8) & 0xff;
+    a[12] = plainLength & 0xff;
+  }
+
+  /** Encodes a whole protected record (header included) into `out` at `off`; returns its length. */
+  seal(out: Uint8Array, off: number, type: number, version: number, epoch: number, seq: number, plaintext: Uint8Array): number {
+    this.#prepare(type, version, epoch, seq, plaintext.length);
+    const sealed = this.aead.seal(this.#nonce, this.#aad, plaintext);
+    const len = this.explicitNonce + sealed.length;
+    writeRecordHeader(out, off, type, version, epoch, seq, len);
+    if (this.explicitNonce > 0) out.set(this.#nonce.subarray(4, 12), off + RECORD_HEADER_LENGTH);
+    out.set(sealed, off + RECORD_HEADER_LENGTH + this.explicitNonce);
+    return RECORD_HEADER_LENGTH + len;
+  }
+
+  /** Decrypts a record's fragment; undefined when too short or the tag fails. */
+  open(rec: RecordView): Uint8Array | undefined {
+    const f = rec.fragment;
+    if (f.length < this.overhead) return undefined;
+    const plainLength = f.length - this.overhead;
+    this.#prepare(rec.type, rec.version, rec.epoch, rec.seq, plainLength);
+    if (this.explicitNonce > 0) this.#nonce.set(f.subarray(0, this.explicitNonce), 4);
+    return this.aead.open(this.#nonce, this.#aad, f.subarray(this.explicitNonce));
+  }
+}

@@ -1,0 +1,33 @@
+// The DTLS package's one error class and its code union (STYLE.md §4).
+
+/** Every code a DtlsError can carry; each has a line in docs/errors.md. */
+export type DtlsErrorCode =
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_UNCONFIGURED'
+  | 'ERR_ALREADY_IN_USE'
+  | 'DTLS_HANDSHAKE_FAILURE'
+  | 'DTLS_HANDSHAKE_TIMEOUT'
+  | 'DTLS_CERTIFICATE_REQUIRED'
+  | 'DTLS_CERTIFICATE_UNTRUSTED'
+  | 'DTLS_CERTIFICATE_EXPIRED'
+  | 'DTLS_CERTIFICATE_HOSTNAME_MISMATCH'
+  | 'DTLS_FINGERPRINT_MISMATCH'
+  | 'DTLS_BAD_SIGNATURE'
+  | 'DTLS_BAD_FINISHED'
+  | 'DTLS_ALERT_RECEIVED';
+
+/** Error thrown for API misuse, or carried by an `error` event for a failed handshake or link. */
+export class DtlsError extends Error {
+  override readonly name = 'DtlsError';
+  readonly code: DtlsErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+  /** The TLS alert description (RFC 5246 §7.2) sent or received for this error, if any. */
+  readonly alert: number | undefined;
+
+  constructor(code: DtlsErrorCode, message: string, details: Record<string, unknown> = {}, alert?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+    this.alert = alert;
+  }
+}
