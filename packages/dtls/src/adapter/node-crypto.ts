@@ -4,6 +4,7 @@ import {
   X509Certificate, createCipheriv, createDecipheriv, createECDH, createHash, createHmac, createPublicKey,
   diffieHellman, generateKeyPairSync, randomFillSync, verify, type KeyObject,
 } from 'node:crypto';
+import { isIP } from 'node:net';
 import { CipherSuite, NamedGroup, type CipherSuiteId, type NamedGroupId } from '../core/constants.js';
 import type { Aead, DtlsCrypto, KeyShare, ParsedCertificate } from '../core/crypto-provider.js';
 
@@ -136,7 +137,11 @@ class NodeCertificate implements ParsedCertificate {
   }
 
   matchesHost(hostname: string): boolean {
-    return this.x509.checkHost(hostname) !== undefined || this.x509.checkIP(hostname) !== undefined;
+    try {
+      return isIP(hostname) !== 0 ? this.x509.checkIP(hostname) !== undefined : this.x509.checkHost(hostname) !== undefined;
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -74,6 +74,7 @@ export interface DtlsCounters {
   recordsUnexpected: number;
   handshakeFragmentsDropped: number;
   handshakeRetransmits: number;
+  helloVerifyRequestsReceived: number;
   renegotiationsRefused: number;
   alertsSent: number;
   alertsReceived: number;
@@ -129,7 +130,7 @@ function newCounters(): DtlsCounters {
   return {
     datagramsReceived: 0, recordsReceived: 0, recordsMalformed: 0, recordsBadVersion: 0, recordsBadEpoch: 0,
     recordsDecryptFailed: 0, recordsReplayed: 0, recordsUnexpected: 0, handshakeFragmentsDropped: 0,
-    handshakeRetransmits: 0, renegotiationsRefused: 0, alertsSent: 0, alertsReceived: 0, applicationRecordsSent: 0,
+    handshakeRetransmits: 0, helloVerifyRequestsReceived: 0, renegotiationsRefused: 0, alertsSent: 0, alertsReceived: 0, applicationRecordsSent: 0,
     applicationRecordsReceived: 0, datagramsDroppedQueueFull: 0, datagramsDroppedTooBig: 0, eventsDropped: 0,
     inputAfterClose: 0,
   };
@@ -533,6 +534,7 @@ export class DtlsSession {
           if (hvr === undefined || hvr.cookie.length > MAX_COOKIE_LENGTH) return decodeError('HelloVerifyRequest');
           if (++hs.helloVerifyCount > MAX_HELLO_VERIFY) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `server sent more than ${MAX_HELLO_VERIFY} HelloVerifyRequests`, alert: AlertDescription.HandshakeFailure };
           hs.cookie = hvr.cookie.slice();
+          this.counters.helloVerifyRequestsReceived++;
           this.#sendClientHello(now, hs);
           return undefined;
         }
