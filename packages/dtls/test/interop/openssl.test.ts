@@ -60,7 +60,7 @@ describe('DTLS interop with OpenSSL 3', function () {
       expect(text(await c.log.waitFor((e) => e.type === 'data', 'data'))).to.equal('back\n');
     });
 
-    it('follows the HelloVerifyRequest of s_server -listen (OpenSSL's stateless cookie exchange)', async () => {
+    it('follows the HelloVerifyRequest of s_server -listen (the stateless cookie exchange of OpenSSL)', async () => {
       const { proc, port } = await server(['-listen']);
       const c = await client(port, caOptions());
       await c.log.waitFor((e) => e.type === 'connected', 'connected');
