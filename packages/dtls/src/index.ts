@@ -1,5 +1,5 @@
 // Public surface of @meshpunch/dtls: re-exports only.
-export { DtlsError } from './errors.js';
+export { DtlsError, DTLS_ERROR_CODES } from './errors.js';
 export type { DtlsErrorCode } from './errors.js';
 
 // Core (sans-IO).
