@@ -18,7 +18,7 @@ const DEBIAN = {
   demo: [],
   bench: ['gcc', 'libc6-dev', 'libenet-dev'],
   test: ['gcc', 'libc6-dev', 'libenet-dev', 'iproute2', 'iptables', 'nftables', 'conntrack', 'coturn',
-    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev'],
+    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl'],
 };
 
 function log(msg) {
