@@ -9,6 +9,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@meshpunch/protocol';
 import { SignalingCore } from '../core/signaling-core.js';
 import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
+import { PendingConnections } from '../core/pending-connections.js';
 import { renderPrometheus } from '../core/prometheus.js';
 import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
@@ -71,14 +72,23 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
   now?: () => number;
   /** A client whose unsent output exceeds this many bytes is cut off (it does not read). Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * A second HTTP listener for /healthz and /metrics only, with caps of its own: health checks
+   * and scrapes then never share the clients' connection caps (issue #13 item 4). Port 0 picks
+   * a free one. Default: none (both endpoints are also served on the main port).
+   */
+  admin?: { host?: string; port: number };
 }
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
 const SCRYPT = { N: 4096, r: 8, p: 1, maxmem: 16 * 1024 * 1024 } as const;
-/** ms a TCP connection has to send its whole HTTP request (upgrade, /metrics, /healthz). */
-const UPGRADE_HEADERS_MS = 10_000;
-/** TCP connections allowed beyond maxConnections: room for /healthz, /metrics and typed refusals. */
+/** TCP connections allowed beyond maxConnections + maxPendingHttp: room for typed refusals. */
 const TCP_SLACK = 256;
+/**
+ * TCP connections the admin listener (health and metrics only) accepts at once: a few probes
+ * and scrapers, never the clients' traffic.
+ */
+const ADMIN_MAX_CONNECTIONS = 64;
 /** ms a closing socket gets for the close handshake before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -121,6 +131,12 @@ function monotonicMs(): number {
 export class SignalingServer {
   readonly core: SignalingCore;
   readonly #http: Server;
+  /** Connections whose HTTP request is not in yet (slowloris guard), and its one timer. */
+  readonly #pending: PendingConnections<Socket>;
+  #pendingTimer: NodeJS.Timeout | undefined;
+  #pendingTimerAt: number | undefined;
+  #admin: Server | undefined;
+  #adminPort: number | undefined;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Map<number, WebSocket>();
   readonly #now: () => number;
@@ -153,11 +169,19 @@ export class SignalingServer {
       stunPort,
     });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
-    // A TCP connection that never completes its HTTP request (slowloris) is cut after
-    // UPGRADE_HEADERS_MS, and TCP connections are capped just above maxConnections, so sockets
-    // that never become WebSockets cannot pile up.
-    this.#http = createServer({ headersTimeout: UPGRADE_HEADERS_MS, requestTimeout: UPGRADE_HEADERS_MS + 1000, keepAliveTimeout: 5000 }, (req, res) => this.#onRequest(req, res));
-    this.#http.maxConnections = this.core.config.maxConnections + TCP_SLACK;
+    // Slowloris (issue #13 item 4): a TCP connection must finish its HTTP request within
+    // headersTimeoutMs, and connections still waiting for theirs are capped per address and in
+    // all (PendingConnections drops the oldest), apart from the WebSocket cap. Node's own
+    // headersTimeout is checked only every connectionsCheckingInterval (30 s by default), so
+    // the first request is timed by the sweep below; Node's check covers later keep-alive ones.
+    const cfg = this.core.config;
+    this.#pending = new PendingConnections<Socket>(cfg.maxPendingHttpPerIp, cfg.maxPendingHttp, cfg.headersTimeoutMs);
+    this.#http = createServer({
+      headersTimeout: cfg.headersTimeoutMs, requestTimeout: cfg.headersTimeoutMs + 1000, keepAliveTimeout: 5000,
+      connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
+    }, (req, res) => this.#onRequest(req, res));
+    this.#http.maxConnections = cfg.maxConnections + cfg.maxPendingHttp + TCP_SLACK;
+    this.#http.on('connection', (socket: Socket) => this.#onTcp(socket));
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.#http.on('clientError', (_err, socket) => socket.destroy());
   }
@@ -179,6 +203,14 @@ export class SignalingServer {
       server.#http.listen(port, server.#host, () => resolve());
     });
     server.#port = (server.#http.address() as AddressInfo).port;
+    if (options.admin !== undefined) {
+      try {
+        await server.#startAdmin(options.admin);
+      } catch (err) {
+        await new Promise<void>((r) => server.#http.close(() => r()));
+        throw err;
+      }
+    }
     if (useStun) {
       const s = options.stun === false ? {} : (options.stun ?? {});
       try {
@@ -204,6 +236,11 @@ export class SignalingServer {
     return this.#port;
   }
 
+  /** The bound admin (health and metrics) port, or undefined without an admin listener. */
+  get adminPort(): number | undefined {
+    return this.#adminPort;
+  }
+
   /** The bound STUN port, or undefined without STUN. */
   get stunPort(): number | undefined {
     return this.#stun?.port;
@@ -221,7 +258,7 @@ export class SignalingServer {
     return renderPrometheus(this.core.metrics, {
       connections: this.core.connectionCount, lobbies: this.core.lobbyCount, members: this.core.memberCount,
       residentBytes: mem.rss, heapUsedBytes: mem.heapUsed,
-    }, this.#stun?.counters);
+    }, this.#stun?.counters, { pending: this.#pending.size, dropped: this.#pending.dropped });
   }
 
   /**
@@ -243,13 +280,80 @@ export class SignalingServer {
     this.#sockets.clear();
     this.#http.closeAllConnections();
     await httpClosed;
+    if (this.#admin !== undefined) {
+      const admin = this.#admin;
+      const adminClosed = new Promise<void>((r) => admin.close(() => r()));
+      admin.closeAllConnections();
+      await adminClosed;
+    }
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#pendingTimer !== undefined) clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
     await this.#stun?.close();
     this.#log('info', 'closed', {});
   }
 
+  /**
+   * Starts the admin listener: /healthz and /metrics only, its own small connection cap and
+   * header timeout, none of the clients' caps.
+   * @throws SignalingError SIG_LISTEN_FAILED when its port cannot be bound (rejects)
+   */
+  async #startAdmin(opts: { host?: string; port: number }): Promise<void> {
+    const host = opts.host ?? this.#host;
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+      throw new SignalingError('ERR_INVALID_PARAMETER', `admin.port must be an integer 0..65535, got ${String(opts.port)}`);
+    }
+    const t = this.core.config.headersTimeoutMs;
+    const admin = createServer({ headersTimeout: t, requestTimeout: t + 1000, keepAliveTimeout: 5000, connectionsCheckingInterval: Math.min(1000, t) }, (req, res) => this.#onRequest(req, res));
+    admin.maxConnections = ADMIN_MAX_CONNECTIONS;
+    admin.on('clientError', (_err, socket) => socket.destroy());
+    // No WebSocket here: an upgrade request gets no answer but a closed socket.
+    admin.on('upgrade', (_req, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${host}:${opts.port} (admin): ${err.message}`, { host, port: opts.port }, err)));
+      admin.listen(opts.port, host, () => resolve());
+    });
+    this.#admin = admin;
+    this.#adminPort = (admin.address() as AddressInfo).port;
+  }
+
+  /** Every accepted TCP connection of the main listener: pending until its request is in. */
+  #onTcp(socket: Socket): void {
+    let ip = socket.remoteAddress ?? '';
+    if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+    for (const old of this.#pending.add(this.#now(), socket, ip)) old.destroy();
+    socket.once('close', this.#settleOnClose);
+    this.#armPending();
+  }
+
+  /** 'close' listener of every TCP connection (shared: no closure per connection). */
+  readonly #settleOnClose = (() => {
+    const server = this;
+    return function settle(this: Socket): void {
+      server.#pending.settle(this);
+    };
+  })();
+
+  /** One timer for the oldest pending connection's deadline. */
+  #armPending(): void {
+    const at = this.#pending.nextDeadline();
+    if (at === this.#pendingTimerAt) return;
+    if (this.#pendingTimer !== undefined) clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+    this.#pendingTimerAt = at;
+    if (at === undefined || this.#closing !== undefined) return;
+    this.#pendingTimer = setTimeout(() => {
+      this.#pendingTimer = undefined;
+      this.#pendingTimerAt = undefined;
+      for (const s of this.#pending.expire(this.#now())) s.destroy();
+      this.#armPending();
+    }, Math.max(0, at - this.#now()));
+    this.#pendingTimer.unref();
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#pending.settle(req.socket);
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {
       const down = this.core.isShuttingDown;
@@ -272,6 +376,7 @@ export class SignalingServer {
     // its upgrade request (headers, raw header strings, stream state) alive — ~1 KiB each in a
     // bench/signaling heap snapshot.
     socket.on('error', destroySocket);
+    this.#pending.settle(socket as Socket);
     const origin = req.headers.origin;
     if (this.#origins.size > 0 && origin !== undefined && !this.#origins.has(origin)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

@@ -18,6 +18,8 @@ export interface CliSettings {
   stunAlternateHost: string | undefined;
   stunAlternatePort: number | undefined;
   origins: string[];
+  adminHost: string | undefined;
+  adminPort: number | undefined;
   logLevel: LogLevel;
   /** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
   logFormat: LogFormat;
@@ -51,6 +53,8 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'stunAlternateHost', type: 'string', help: 'second local address: enables RFC 5780 OTHER-ADDRESS / CHANGE-REQUEST' },
   { key: 'stunAlternatePort', type: 'string', help: 'port of the alternate STUN sockets; default stun port + 1' },
   { key: 'origin', type: 'string', multiple: true, help: 'accepted browser Origin (repeatable; env: comma-separated); default any' },
+  { key: 'adminPort', type: 'string', help: 'TCP port of a second listener serving only /healthz and /metrics, with caps of its own (health checks never share the clients\' caps); default none' },
+  { key: 'adminHost', type: 'string', help: 'address of the admin listener; default: --host' },
   { key: 'logLevel', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}; default info` },
   { key: 'logFormat', type: 'string', help: `one of ${LOG_FORMATS.join(', ')}; default auto: text on a terminal, else JSON lines` },
 ]);
@@ -96,6 +100,9 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const port = parseInteger(get('port') ?? '8787', '--port', 0, 65535);
   const stunPortText = get('stunPort');
   const altPortText = get('stunAlternatePort');
+  const adminPortText = get('adminPort');
+  const adminHost = get('adminHost');
+  if (adminHost !== undefined && adminPortText === undefined) throw new CliUsageError('--admin-host needs --admin-port');
   const logLevel = (get('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new CliUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const logFormat = (get('logFormat') ?? 'auto') as LogFormat;
@@ -113,6 +120,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     stunAlternateHost: get('stunAlternateHost'),
     stunAlternatePort: altPortText === undefined ? undefined : parseInteger(altPortText, '--stun-alternate-port', 1, 65535),
     origins,
+    adminHost,
+    adminPort: adminPortText === undefined ? undefined : parseInteger(adminPortText, '--admin-port', 0, 65535),
     logLevel,
     logFormat,
     limits,

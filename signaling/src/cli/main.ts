@@ -79,6 +79,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       port: settings.port,
       logLevel: settings.logLevel,
       allowedOrigins: settings.origins,
+      ...(settings.adminPort === undefined ? {} : { admin: { port: settings.adminPort, ...(settings.adminHost === undefined ? {} : { host: settings.adminHost }) } }),
       log,
       stun: settings.stun ? {
         ...(settings.stunPort === undefined ? {} : { port: settings.stunPort }),
@@ -94,6 +95,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     }
     throw err;
   }
+  if (server.adminPort !== undefined) log('info', 'admin.listening', { port: server.adminPort });
   io.onListening?.(server);
   const sig = await (io.stopSignal ?? signals());
   log('info', 'signal', { signal: sig });

@@ -1,6 +1,8 @@
 // Renders the core's counters as Prometheus text exposition format 0.0.4 (core).
 import { CLOSE_CODES } from '@meshpunch/protocol';
 import type { SignalingMetrics } from './metrics.js';
+import { PENDING_DROP_REASONS } from './pending-connections.js';
+import type { PendingDropReason } from './pending-connections.js';
 
 /** Gauges the adapter reads from the core and the process. */
 export interface Gauges {
@@ -26,10 +28,18 @@ export interface StunCounters {
   limited: number;
 }
 
+/** Counters of the adapter's HTTP admission (pending-connections.ts). */
+export interface HttpCounters {
+  /** TCP connections whose HTTP request is not in yet. */
+  pending: number;
+  /** Pending connections cut, by reason. */
+  dropped: Readonly<Record<PendingDropReason, number>>;
+}
+
 const CLOSE_NUMBER = new Map<string, number>(CLOSE_CODES.map(([n, c]) => [n, c]));
 
 /** Builds the /metrics body. Every label value comes from a fixed set. */
-export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCounters | undefined): string {
+export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCounters | undefined, http?: HttpCounters): string {
   const out: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[string, number]>): void => {
     out.push(`# HELP meshpunch_signal_${name} ${help}`, `# TYPE meshpunch_signal_${name} ${type}`);
@@ -60,6 +70,11 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('candidates_relayed_total', 'counter', 'Candidates relayed between pair sides.', [['', m.candidatesRelayed]]);
   metric('resumes_total', 'counter', 'Sessions resumed with a token.', [['', m.resumes]]);
   metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
+  if (http !== undefined) {
+    metric('http_pending', 'gauge', 'TCP connections whose HTTP request (upgrade, /healthz, /metrics) is not in yet.', [['', http.pending]]);
+    metric('http_pending_dropped_total', 'counter', 'Pending TCP connections cut: timeout (headersTimeoutMs), per_ip (maxPendingHttpPerIp), total (maxPendingHttp).',
+      PENDING_DROP_REASONS.map((r) => [`{reason="${r}"}`, http.dropped[r]]));
+  }
   if (stun !== undefined) {
     metric('stun_requests_total', 'counter', 'STUN datagrams received by the embedded responder, by result.', [
       ['{result="answered"}', stun.answered], ['{result="rejected"}', stun.rejected], ['{result="malformed"}', stun.malformed], ['{result="ignored"}', stun.ignored],

@@ -8,7 +8,7 @@ describe('flags', () => {
     it('gives the documented defaults with no flags and no environment', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
-        stunAlternatePort: undefined, origins: [], logLevel: 'info', logFormat: 'auto', limits: {},
+        stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
       });
     });
 
@@ -27,6 +27,13 @@ describe('flags', () => {
       const b = parseCli([], { MESHPUNCH_SIGNAL_PORT: '9000', MESHPUNCH_SIGNAL_NO_STUN: 'true', MESHPUNCH_SIGNAL_ORIGINS: 'https://x, https://y' });
       expect(b).to.deep.include({ port: 9000, stun: false, origins: ['https://x', 'https://y'] });
       expect(parseCli(['--no-stun'], {}).stun).to.equal(false);
+    });
+
+    it('reads --admin-port and --admin-host from flags and environment; --admin-host alone is an error', () => {
+      expect(parseCli(['--admin-port', '9090', '--admin-host', '127.0.0.1'], {})).to.deep.include({ adminPort: 9090, adminHost: '127.0.0.1' });
+      expect(parseCli([], { MESHPUNCH_SIGNAL_ADMIN_PORT: '0' })).to.deep.include({ adminPort: 0, adminHost: undefined });
+      expect(() => parseCli(['--admin-host', '127.0.0.1'], {})).to.throw(CliUsageError, '--admin-host needs --admin-port');
+      expect(() => parseCli(['--admin-port', '70000'], {})).to.throw(CliUsageError, '--admin-port must be an integer 0..65535, got 70000');
     });
 
     it('reads --log-format (auto, json, text) from its flag and MESHPUNCH_SIGNAL_LOG_FORMAT, and rejects others', () => {
