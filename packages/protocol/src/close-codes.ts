@@ -32,6 +32,11 @@ export const CloseCode = Object.freeze({
   RateLimited: 4008,
   /** The service is at its connection cap, or this address opens connections too fast. */
   ServerFull: 4009,
+  /**
+   * Never sent on the wire: the code of SignalingClient's `closed` event when it gave up getting
+   * its lobby back (neither `resume` nor `lobby.restore` succeeded within its reconnect window).
+   */
+  ResumeFailed: 4010,
 } as const);
 
 /** Name of one close code. */

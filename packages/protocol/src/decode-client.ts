@@ -3,10 +3,11 @@ import { checkCandidate, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
 import {
-  CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_PASSWORD_LENGTH, MAX_PEER_NAME_LENGTH, MAX_RID, MAX_TOKEN_LENGTH,
+  CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
+  MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH,
   PAIR_OUTCOMES, PATH_KINDS,
 } from './messages.js';
-import type { ClientMessage, ClientMessageType, HelloMessage, LobbyCreateMessage, LobbyJoinMessage, PairResultMessage } from './messages.js';
+import type { ClientMessage, ClientMessageType, HelloMessage, LobbyCreateMessage, LobbyJoinMessage, LobbyRestoreMessage, PairResultMessage } from './messages.js';
 
 /** Outcome of decoding one message: the clean message, or the error to answer with. */
 export type DecodeResult<M> =
@@ -105,6 +106,28 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       setIfDefined(m, 'password', password);
       setIfDefined(m, 'createIfMissing', createIfMissing);
       setIfDefined(m, 'maxPeers', maxPeers);
+      msg = m;
+      break;
+    }
+    case 'lobby.restore': {
+      const lobby = r.str('lobby', 1, MAX_LOBBY_REF_LENGTH);
+      const key = r.str('key', 1, MAX_LOBBY_KEY_LENGTH);
+      const you = r.int('you', 1, MAX_PEER_ID);
+      const members = r.array('members', MAX_RESTORE_IDS);
+      const linked = r.array('linked', MAX_RESTORE_IDS);
+      const mode = r.oneOf('mode', LOBBY_MODES, true);
+      const maxPeers = r.int('maxPeers', 2, 4096, true);
+      const password = r.str('password', 1, MAX_PASSWORD_LENGTH, true);
+      const sealed = r.bool('sealed', true);
+      const isId = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_PEER_ID;
+      if (members !== undefined && !members.every(isId)) r.fail(`members must list peer ids 1..${MAX_PEER_ID}`);
+      if (linked !== undefined && !linked.every(isId)) r.fail(`linked must list peer ids 1..${MAX_PEER_ID}`);
+      if (r.error !== undefined) break;
+      const m: LobbyRestoreMessage = { type: t, rid, lobby: lobby!, key: key!, you: you!, members: members as number[], linked: linked as number[] };
+      setIfDefined(m, 'mode', mode);
+      setIfDefined(m, 'maxPeers', maxPeers);
+      setIfDefined(m, 'password', password);
+      setIfDefined(m, 'sealed', sealed);
       msg = m;
       break;
     }

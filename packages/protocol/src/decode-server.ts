@@ -5,11 +5,11 @@ import { FieldReader, setIfDefined } from './field-reader.js';
 import type { DecodeResult } from './decode-client.js';
 import {
   FAILURE_REASONS, LEAVE_REASONS, LINK_STATES, LOBBY_MODES, MAX_PEER_ID, MAX_PEER_NAME_LENGTH, MAX_RID,
-  MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
+  MAX_LOBBY_KEY_LENGTH, MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
 } from './messages.js';
 import type {
-  ErrorMessage, HeartbeatMessage, LinkView, LobbyView, MemberView, PairStartMessage, ServerMessage, ServerMessageType,
-  ServiceLimits, WelcomeMessage,
+  ErrorMessage, HeartbeatMessage, LinkView, LobbyJoinedMessage, LobbyView, MemberView, PairStartMessage, ServerMessage, ServerMessageType,
+  ResumeOkMessage, ServiceLimits, WelcomeMessage,
 } from './messages.js';
 import { isWireErrorCode } from './wire-errors.js';
 
@@ -150,9 +150,14 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
       const rid = r.int('rid', 0, MAX_RID);
       const you = r.int('you', 1, MAX_PEER_ID);
       const token = r.str('token', 1, MAX_TOKEN_LENGTH);
+      const key = r.str('key', 1, MAX_LOBBY_KEY_LENGTH, true);
       const lobby = readLobby(r.obj.lobby);
       if (typeof lobby === 'string') r.fail(lobby);
-      if (r.error === undefined) msg = { type: t, rid: rid!, you: you!, token: token!, lobby: lobby as LobbyView };
+      if (r.error === undefined) {
+        const joined: LobbyJoinedMessage | ResumeOkMessage = { type: t, rid: rid!, you: you!, token: token!, lobby: lobby as LobbyView };
+        if (key !== undefined) joined.key = key;
+        msg = joined;
+      }
       break;
     }
     case 'lobby.state': {

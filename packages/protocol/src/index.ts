@@ -1,7 +1,7 @@
 // Public surface of @meshpunch/protocol: re-exports only.
 export { ProtocolError } from './errors.js';
 export type { ProtocolErrorCode } from './errors.js';
-export { PROTOCOL_VERSION, SUPPORTED_VERSIONS, CAPABILITIES, negotiateVersion, negotiateCapabilities } from './version.js';
+export { PROTOCOL_VERSION, PROTOCOL_REVISION, SUPPORTED_VERSIONS, CAPABILITIES, negotiateVersion, negotiateCapabilities } from './version.js';
 export type { Capability } from './version.js';
 export { CloseCode, CLOSE_CODES } from './close-codes.js';
 export type { CloseCodeName } from './close-codes.js';

@@ -31,6 +31,10 @@ export const MAX_PEER_NAME_LENGTH = 32;
 export const MAX_PASSWORD_LENGTH = 128;
 /** Longest resume token text (base64url of 18 bytes is 24; room for future formats). */
 export const MAX_TOKEN_LENGTH = 64;
+/** Lobby restore key text: base64url of 16 bytes is 22 characters; room for future formats. */
+export const MAX_LOBBY_KEY_LENGTH = 64;
+/** Most ids a `lobby.restore` may list in `members` / `linked` (the largest maxPeersCap). */
+export const MAX_RESTORE_IDS = 4096;
 /** Largest request id: uint32, so any client can keep a counter without bigints. */
 export const MAX_RID = 0xffffffff;
 /** Peer ids: 1 for the lobby creator, else 2..2³¹−1 (Godot's range, nat-traversal.md §1.9). */
@@ -50,6 +54,17 @@ export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: 
  * and the sender becomes peer 1: everyone may run the same command, in any order.
  */
 export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string; createIfMissing?: boolean; maxPeers?: number }
+/**
+ * Re-register a lobby the service no longer knows (it restarted), or rejoin one that another
+ * member already restored, under the id the sender holds. `key` is the lobby key every member got
+ * in `lobby.joined`; the first restorer sets it, later ones must give the same. `members` are the
+ * ids the sender knows (reserved: never drawn for a newcomer); `linked` the ids it has a live link
+ * with (a pair both sides list stays connected, without a new `pair.start`).
+ */
+export interface LobbyRestoreMessage {
+  type: 'lobby.restore'; rid: number; lobby: string; key: string; you: number; members: number[]; linked: number[];
+  mode?: LobbyMode; maxPeers?: number; password?: string; sealed?: boolean;
+}
 /** Leave the current lobby (idempotent: answered `ok` when in none). */
 export interface LobbyLeaveMessage { type: 'lobby.leave'; rid: number }
 /** Owner only: admit nobody new. */
@@ -68,12 +83,12 @@ export interface HeartbeatAckMessage { type: 'heartbeat.ack'; n: number; local: 
 
 /** Any message a client may send. */
 export type ClientMessage =
-  | HelloMessage | ResumeMessage | LobbyCreateMessage | LobbyJoinMessage | LobbyLeaveMessage
+  | HelloMessage | ResumeMessage | LobbyCreateMessage | LobbyJoinMessage | LobbyRestoreMessage | LobbyLeaveMessage
   | LobbySealMessage | LobbyGetMessage | PairCandidatesMessage | PairResultMessage | HeartbeatAckMessage;
 
 /** Client message types, in documentation order. */
 export const CLIENT_MESSAGE_TYPES = Object.freeze([
-  'hello', 'resume', 'lobby.create', 'lobby.join', 'lobby.leave', 'lobby.seal', 'lobby.get',
+  'hello', 'resume', 'lobby.create', 'lobby.join', 'lobby.restore', 'lobby.leave', 'lobby.seal', 'lobby.get',
   'pair.candidates', 'pair.result', 'heartbeat.ack',
 ] as const);
 /** One client message type. */
@@ -107,10 +122,13 @@ export interface WelcomeMessage {
 export interface OkMessage { type: 'ok'; rid: number }
 /** Failure answer; `rid` is null when the request id could not be read. */
 export interface ErrorMessage { type: 'error'; rid: number | null; code: WireErrorCode; message: string; details?: Record<string, string | number | boolean> }
-/** Answer to `lobby.create` / `lobby.join`: your id, your resume token, the lobby. */
-export interface LobbyJoinedMessage { type: 'lobby.joined'; rid: number; you: number; token: string; lobby: LobbyView }
-/** Answer to `resume`: same id, a fresh token, the lobby as it is now. */
-export interface ResumeOkMessage { type: 'resume.ok'; rid: number; you: number; token: string; lobby: LobbyView }
+/**
+ * Answer to `lobby.create` / `lobby.join` / `lobby.restore`: your id, your resume token, the
+ * lobby; `key` (with the `restore` capability) is the lobby key for a later `lobby.restore`.
+ */
+export interface LobbyJoinedMessage { type: 'lobby.joined'; rid: number; you: number; token: string; lobby: LobbyView; key?: string }
+/** Answer to `resume`: same id, a fresh token, the lobby as it is now (and its key, see lobby.joined). */
+export interface ResumeOkMessage { type: 'resume.ok'; rid: number; you: number; token: string; lobby: LobbyView; key?: string }
 /** Answer to `lobby.get`. */
 export interface LobbyStateMessage { type: 'lobby.state'; rid: number; lobby: LobbyView }
 /** Sent by the service every heartbeatMs; answer with `heartbeat.ack`. Carries the latest RTT and clock-offset estimates. */

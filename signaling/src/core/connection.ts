@@ -12,6 +12,8 @@ export class Connection {
   phase: ConnectionPhase = 'new';
   name: string | undefined = undefined;
   member: Member | null = null;
+  /** The client offered the `restore` capability: its lobby answers carry the lobby key. */
+  restoreCap = false;
   lastSeen: number;
   readonly bucket: TokenBucket;
   /** Messages refused by the rate limit since the last accepted one. */

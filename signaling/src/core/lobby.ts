@@ -19,6 +19,8 @@ export class Member {
   token: string;
   /** Bumped to cancel a pending grace deadline. */
   graceGen = 0;
+  /** After a lobby.restore: the ids this member said it has a live link with (restore.ts). */
+  claimedLinks: ReadonlySet<number> | undefined = undefined;
 
   constructor(id: number, lobby: Lobby, name: string | undefined, conn: Connection, token: string) {
     this.id = id;
@@ -95,6 +97,11 @@ export class Lobby {
   readonly maxPeers: number;
   readonly passwordHash: Uint8Array | undefined;
   readonly salt: Uint8Array | undefined;
+  /**
+   * The lobby key (base64url), handed to members with the `restore` capability: proof of
+   * membership when they restore the lobby on a service that lost it (restore.ts, issue #12).
+   */
+  readonly key: string;
   sealed = false;
   owner = 1;
   readonly members = new Map<number, Member>();
@@ -104,8 +111,9 @@ export class Lobby {
   readonly pairByKey = new Map<number, Pair>();
   nextPairId = 1;
 
-  constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined) {
+  constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined, key = '') {
     this.code = code;
+    this.key = key;
     this.mode = mode;
     this.maxPeers = maxPeers;
     this.passwordHash = passwordHash;

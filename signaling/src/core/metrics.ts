@@ -30,6 +30,9 @@ export class SignalingMetrics {
   /** Messages addressed to a member in its grace period, dropped (it gets a snapshot on resume). */
   droppedWhileAway = 0;
   resumes = 0;
+  /** Members that came back with lobby.restore, and lobbies a restore re-created (issue #12). */
+  restores = 0;
+  lobbiesRestored = 0;
   readonly messagesIn: Record<MessageBucket, number> = zeros<MessageBucket>([...CLIENT_MESSAGE_TYPES, 'invalid', 'binary']);
   readonly errors: Record<WireErrorCode, number> = zeros(WIRE_ERROR_CODES);
   /** Closes the service initiated, by close-code name. */

@@ -69,6 +69,8 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('pairs_started_total', 'counter', 'pair.start pairs scheduled.', [['', m.pairsStarted]]);
   metric('candidates_relayed_total', 'counter', 'Candidates relayed between pair sides.', [['', m.candidatesRelayed]]);
   metric('resumes_total', 'counter', 'Sessions resumed with a token.', [['', m.resumes]]);
+  metric('restores_total', 'counter', 'Members back with lobby.restore (lobby key).', [['', m.restores]]);
+  metric('lobbies_restored_total', 'counter', 'Lobbies re-created by lobby.restore.', [['', m.lobbiesRestored]]);
   metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
   if (http !== undefined) {
     metric('http_pending', 'gauge', 'TCP connections whose HTTP request (upgrade, /healthz, /metrics) is not in yet.', [['', http.pending]]);

@@ -10,7 +10,7 @@ import {
 } from '@meshpunch/protocol';
 import type {
   ClientMessage, HelloMessage, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
-  PairResultMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
+  LobbyJoinedMessage, LobbyRestoreMessage, PairResultMessage, ResumeOkMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
 } from '@meshpunch/protocol';
 import { constantTimeEqual } from './bytes.js';
 import { resolveSignalingCoreOptions } from './config.js';
@@ -19,7 +19,7 @@ import { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Lobby } from './lobby.js';
-import type { PairReport } from './lobby.js';
+import type { Member, PairReport } from './lobby.js';
 import { Membership } from './membership.js';
 import { SignalingMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
@@ -28,6 +28,9 @@ import { endPair, schedulePairs, startPair } from './pairing.js';
 import { IpRateLimiter } from './ip-rate-limiter.js';
 import { PasswordChecks } from './password-checks.js';
 import type { CheckRefusal, CheckSteps, PasswordJob } from './password-checks.js';
+import { toBase64Url } from './bytes.js';
+import { restoreMember, restorePairs } from './restore.js';
+import type { HashedPassword } from './restore.js';
 
 export type { CoreOutput } from './outbox.js';
 
@@ -46,7 +49,9 @@ interface NewLobbySpec {
 /** What a finished password check completes: a join of an existing lobby, or a lobby to make. */
 type CheckWork =
   | { readonly kind: 'join'; readonly rid: number; readonly lobby: Lobby; readonly msg: LobbyJoinMessage; readonly tries: number }
-  | { readonly kind: 'create'; readonly rid: number; readonly spec: NewLobbySpec; readonly tries: number };
+  | { readonly kind: 'create'; readonly rid: number; readonly spec: NewLobbySpec; readonly tries: number }
+  /** A lobby.restore that re-creates a lobby with a password (restore.ts). */
+  | { readonly kind: 'restore'; readonly rid: number; readonly msg: LobbyRestoreMessage };
 
 /** What `snapshot()` returns. */
 export interface CoreSnapshot {
@@ -71,6 +76,8 @@ const SALT_BYTES = 16;
  * run (the name taken, then gone again): bounds the work of one request.
  */
 const MAX_CHECK_TRIES = 2;
+/** Bytes of a lobby key (128 bits: unguessable; restore.ts). */
+const LOBBY_KEY_BYTES = 16;
 
 /** The signaling service's lobby logic. One instance per service process. */
 export class SignalingCore {
@@ -226,6 +233,9 @@ export class SignalingCore {
       case 'lobby.join':
         this.#onJoin(now, c, msg, 0);
         return;
+      case 'lobby.restore':
+        this.#onRestore(now, c, msg, undefined);
+        return;
       case 'lobby.leave':
         if (c.member !== null) this.#membership.remove(now, c.member, 'left');
         this.#outbox.send(c, { type: 'ok', rid: msg.rid });
@@ -283,6 +293,7 @@ export class SignalingCore {
     const w = j.work;
     if (hash === undefined) return this.#outbox.error(c, w.rid, 'SIG_BUSY', 'the password could not be checked; retry');
     if (w.kind === 'create') return this.#makeLobby(now, c, w.rid, w.spec, hash, j.salt, w.tries);
+    if (w.kind === 'restore') return this.#onRestore(now, c, w.msg, { hash, salt: j.salt });
     if (c.member !== null) return this.#outbox.error(c, w.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     const lobby = w.lobby;
     if (this.#membership.lobbies.get(lobby.code) !== lobby) return this.#outbox.error(c, w.rid, 'SIG_LOBBY_NOT_FOUND', 'the lobby ended while the password was checked');
@@ -374,6 +385,7 @@ export class SignalingCore {
     }
     c.phase = 'ready';
     c.name = msg.name;
+    c.restoreCap = msg.caps?.includes('restore') === true;
     // The first heartbeat goes out before welcome: the client acks it before it can act on
     // welcome, so the first RTT sample is in before its first lobby request.
     this.#sendHeartbeat(now, c);
@@ -458,11 +470,13 @@ export class SignalingCore {
       if (code === undefined) return this.#outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
     const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
-    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt);
+    const keyBytes = new Uint8Array(LOBBY_KEY_BYTES);
+    this.config.random(keyBytes);
+    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, toBase64Url(keyBytes));
     this.#membership.lobbies.set(code, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, 1);
-    this.#outbox.send(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() });
+    this.#outbox.send(c, this.#withKey(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() }));
     // Lifecycle records are `info`: what an operator follows (issue #12 item 8). Never a token,
     // password or pair secret; the lobby's code or name is how operators refer to it.
     this.#outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, conn: c.id });
@@ -502,7 +516,7 @@ export class SignalingCore {
     }
     const m = this.#membership.add(lobby, c, id);
     this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
-    this.#outbox.send(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view() });
+    this.#outbox.send(c, this.#withKey(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view() }));
     this.#outbox.log('info', 'lobby.joined', { lobby: lobby.code, peer: id, members: lobby.members.size, conn: c.id });
     schedulePairs(this.#pairing, now, m);
   }
@@ -589,18 +603,52 @@ export class SignalingCore {
     c.member = m;
     this.metrics.resumes++;
     const lobby = m.lobby;
-    this.#outbox.send(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() });
+    this.#outbox.send(c, this.#withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() }));
     this.#outbox.log('info', 'peer.resumed', { lobby: lobby.code, peer: m.id, conn: c.id });
     if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
-    // Messages for the member were dropped while it was away, so every pair of it that is not
-    // linked yet starts over under a new id; the other side learns which pair it replaces.
+    this.#restartUnfinishedPairs(now, m);
+    schedulePairs(this.#pairing, now, m);
+  }
+
+  /**
+   * Messages for a member were dropped while it was away, so every pair of it that is not linked
+   * yet starts over under a new id; the other side learns which pair it replaces.
+   */
+  #restartUnfinishedPairs(now: number, m: Member): void {
+    const lobby = m.lobby;
     for (const pair of [...lobby.pairs.values()]) {
       const other = pair.other(m);
       if (other === undefined || pair.state === 'connected') continue;
       endPair(lobby, pair);
       if (other.conn !== null) startPair(this.#pairing, now, lobby, m, other, pair.id);
     }
-    schedulePairs(this.#pairing, now, m);
+  }
+
+  /** lobby.restore (restore.ts): the lobby comes back under the ids its members hold. */
+  #onRestore(now: number, c: Connection, msg: LobbyRestoreMessage, hashed: HashedPassword | undefined): void {
+    if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
+    const r = restoreMember(this.#pairing, this.#membership, c, msg, hashed);
+    if (!r.ok && r.code === 'HASH_NEEDED') {
+      // The re-created lobby keeps its password: hashed like lobby.create's, off the event loop
+      // and within the same admission limits; the restore finishes in handleHashed.
+      const refusal = this.#checks.refusal(now, c.id, c.ip, undefined);
+      if (refusal !== undefined) return this.#refuseCheck(c, msg.rid, refusal);
+      const salt = new Uint8Array(SALT_BYTES);
+      this.config.random(salt);
+      this.#runChecks(this.#checks.enqueue(now, c.id, c.ip, undefined, msg.password!, salt, { kind: 'restore', rid: msg.rid, msg }));
+      return;
+    }
+    if (!r.ok) return this.#outbox.error(c, msg.rid, r.code, r.message);
+    const m = r.member;
+    this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: m.id, token: m.token, lobby: m.lobby.view(), key: m.lobby.key });
+    if (r.resumed) this.#restartUnfinishedPairs(now, m);
+    restorePairs(this.#pairing, now, m);
+  }
+
+  /** Adds the lobby key to a lobby answer for a client that offered the `restore` capability. */
+  #withKey(c: Connection, msg: LobbyJoinedMessage | ResumeOkMessage): ServerMessage {
+    if (c.restoreCap && c.member !== null && c.member.lobby.key !== '') msg.key = c.member.lobby.key;
+    return msg;
   }
 
   // ------------------------------------------------------------------ output helpers

@@ -33,6 +33,7 @@ describe('SignalingCore error paths', () => {
     h.join(b, lobby.code, 'pw');
     h.expectError(h.client(), { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_FULL');
     h.expectError(b, { type: 'lobby.seal' }, 'SIG_NOT_OWNER');
+    h.expectError(h.client(), { type: 'lobby.restore', lobby: 'room', key: 'not-the-key', you: 1, members: [], linked: [] }, 'SIG_RESTORE_REJECTED');
     h.expectError(b, { type: 'pair.result', pair: 99, outcome: 'failed', reason: 'timeout' }, 'SIG_UNKNOWN_PAIR');
     const pair = h.takeType(b, 'pair.start')[0]!.pair;
     const cands = Array.from({ length: 16 }, (_, i) => ({ kind: 'host', family: 4, address: '10.0.0.1', port: 100 + i }));
