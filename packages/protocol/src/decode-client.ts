@@ -77,7 +77,10 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
     }
     case 'resume': {
       const token = r.str('token', 1, MAX_TOKEN_LENGTH);
-      if (r.error === undefined) msg = { type: 'resume', rid, token: token! };
+      const linked = r.array('linked', MAX_RESTORE_IDS, true);
+      if (linked !== undefined && !linked.every((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_PEER_ID)) r.fail(`linked must list peer ids 1..${MAX_PEER_ID}`);
+      if (r.error !== undefined) break;
+      msg = linked === undefined ? { type: 'resume', rid, token: token! } : { type: 'resume', rid, token: token!, linked: linked as number[] };
       break;
     }
     case 'lobby.create': {

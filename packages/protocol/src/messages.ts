@@ -44,8 +44,12 @@ export const MAX_PEER_ID = 0x7fffffff;
 
 /** First message of every connection: version and capability negotiation. */
 export interface HelloMessage { type: 'hello'; rid: number; versions: number[]; caps?: string[]; name?: string }
-/** Take over a session that lost its WebSocket, within the grace period. */
-export interface ResumeMessage { type: 'resume'; rid: number; token: string }
+/**
+ * Take over a session that lost its WebSocket, within the grace period. `linked` (1.1): the ids
+ * the sender has a live link with; those pairs count as connected (their results may have been
+ * lost with the connection), so the resume does not restart them.
+ */
+export interface ResumeMessage { type: 'resume'; rid: number; token: string; linked?: number[] }
 /** Create a lobby (server-generated code, or the requested `name` when free) and join it as id 1. */
 export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: string; password?: string; maxPeers?: number; mode?: LobbyMode }
 /**

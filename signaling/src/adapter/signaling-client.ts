@@ -9,6 +9,8 @@ import type {
   Candidate, FailureReason, LeaveReason, LinkView, LobbyMode, LobbyView, MemberView, PairRole, PathKind,
   ServerMessage, WelcomeMessage,
 } from '@meshpunch/protocol';
+import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../core/reconnect-schedule.js';
+import type { ReconnectAttempt } from '../core/reconnect-schedule.js';
 import { SignalingError } from '../errors.js';
 
 // ws is CommonJS: require() loads it in ~15 ms, where an ESM import spends ~50 ms more having
@@ -22,10 +24,28 @@ export interface SignalingClientOptions {
   name?: string;
   /** ms to wait for any answer before rejecting with SIG_CLIENT_TIMEOUT. Default 10 000. */
   requestTimeoutMs?: number;
-  /** ms to open the socket and finish hello. Default 10 000. */
+  /** ms to open the socket and finish hello, per attempt. Default 10 000. */
   connectTimeoutMs?: number;
-  /** Resume automatically after an unexpected disconnect while in a lobby. Default true. */
+  /**
+   * ms during which `connect` keeps retrying (backoff with jitter, over every URL) when the
+   * service cannot be reached: a client may start before its service. Default 0: one try per URL.
+   */
+  retryConnectMs?: number;
+  /**
+   * Get the lobby back automatically after losing the connection while in one: reconnect (every
+   * URL in turn, backoff with jitter), `resume`, and when the service no longer knows the session
+   * (it restarted) `lobby.restore` with the lobby key. Default true.
+   */
   autoResume?: boolean;
+  /** ms after a loss during which the client keeps trying to get its lobby back. Default 600 000 (10 min). */
+  reconnectWindowMs?: number;
+  /**
+   * The peer ids we have a live link with (sent with `resume` and `lobby.restore`, so those links
+   * stay). Default: the connected links of our lobby view.
+   */
+  linkedPeers?: () => readonly number[];
+  /** Uniform in [0, 1), the backoff jitter. Default Math.random. */
+  random?: () => number;
   /** Capabilities to offer. Default: all this version knows. */
   caps?: string[];
   /** Local monotonic clock in ms; `PairStart.startAt` is on this clock. Default performance.now(). */
@@ -98,8 +118,13 @@ export interface SignalingClientEvents {
   linkUpdated: LinkView;
   /** The WebSocket dropped; `willResume` says whether the client is trying to resume. */
   disconnected: { code: number; reason: string; willResume: boolean };
-  /** Resumed after a drop: same id, the lobby as it is now. */
-  resumed: JoinedLobby;
+  /**
+   * Back after a drop: same id, the lobby as it is now, the URL now used; `restored` when the
+   * service had lost the lobby and it was re-registered with `lobby.restore`.
+   */
+  resumed: JoinedLobby & { restored: boolean; url: string };
+  /** An attempt to get back failed; the next one starts in `inMs` (at `url`). */
+  retrying: { attempt: number; error: SignalingError; url: string; inMs: number };
   /** The service announced shutdown. */
   shutdown: { reason: string };
   /** The client is finished (close(), a failed resume, or a drop outside a lobby). */
@@ -116,10 +141,8 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Longest wait between reconnect attempts while resuming (ms). */
-const MAX_BACKOFF_MS = 2000;
-/** First wait before a reconnect attempt (ms). */
-const FIRST_BACKOFF_MS = 100;
+/** Most service URLs one client rotates over. */
+const MAX_URLS = 16;
 /** Heartbeats that may be missed before the socket is declared dead (the service sends one per heartbeatMs). */
 const MISSED_HEARTBEATS = 2.5;
 
@@ -137,8 +160,10 @@ function fromBase64Url(text: string): Uint8Array {
  * ```
  */
 export class SignalingClient {
-  readonly url: string;
-  readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers'>> & Pick<SignalingClientOptions, 'name' | 'headers'>;
+  /** Every service URL given, in order. */
+  readonly urls: readonly string[];
+  #urlIndex = 0;
+  readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>> & Pick<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>;
   readonly #events = new EventEmitter();
   readonly #pending = new Map<number, Pending>();
   #ws: WebSocket | undefined;
@@ -149,16 +174,23 @@ export class SignalingClient {
   #you: number | undefined;
   #token: string | undefined;
   #lobby: LobbyView | undefined;
+  /** The lobby key (restore capability) and the password we gave: what lobby.restore needs. */
+  #key: string | undefined;
+  #password: string | undefined;
   #state: 'connecting' | 'open' | 'resuming' | 'closed' = 'connecting';
   #lastHeard = 0;
   #liveness: NodeJS.Timeout | undefined;
 
-  private constructor(url: string, options: SignalingClientOptions) {
-    this.url = url;
+  private constructor(urls: readonly string[], options: SignalingClientOptions) {
+    this.urls = Object.freeze([...urls]);
     this.#opts = {
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      retryConnectMs: options.retryConnectMs ?? 0,
       autoResume: options.autoResume ?? true,
+      reconnectWindowMs: options.reconnectWindowMs ?? 600_000,
+      linkedPeers: options.linkedPeers,
+      random: options.random ?? Math.random,
       caps: options.caps ?? [...CAPABILITIES],
       now: options.now ?? (() => performance.now()),
       name: options.name,
@@ -173,15 +205,51 @@ export class SignalingClient {
    *   SIG_SERVER_FULL, SIG_RATE_LIMITED (rejects)
    * @throws SignalingError ERR_INVALID_PARAMETER for a bad url or option (rejects)
    */
-  static async connect(url: string, options: SignalingClientOptions = {}): Promise<SignalingClient> {
-    if (!/^wss?:\/\//.test(url)) throw new SignalingError('ERR_INVALID_PARAMETER', `url must start with ws:// or wss://, got ${JSON.stringify(url)}`);
+  static async connect(url: string | readonly string[], options: SignalingClientOptions = {}): Promise<SignalingClient> {
+    const urls = typeof url === 'string' ? [url] : [...url];
+    if (urls.length < 1 || urls.length > MAX_URLS) throw new SignalingError('ERR_INVALID_PARAMETER', `give 1..${MAX_URLS} service URLs, got ${urls.length}`);
+    for (const u of urls) {
+      if (typeof u !== 'string' || !/^wss?:\/\//.test(u)) throw new SignalingError('ERR_INVALID_PARAMETER', `url must start with ws:// or wss://, got ${JSON.stringify(u)}`);
+    }
     if (options.name !== undefined && (options.name.length < 1 || options.name.length > 32)) {
       throw new SignalingError('ERR_INVALID_PARAMETER', `name must be 1..32 characters, got ${options.name.length}`);
     }
-    const c = new SignalingClient(url, options);
-    await c.#open();
+    for (const k of ['retryConnectMs', 'reconnectWindowMs'] as const) {
+      const v = options[k];
+      if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new SignalingError('ERR_INVALID_PARAMETER', `${k} must be a finite number of ms ≥ 0, got ${v}`);
+    }
+    const c = new SignalingClient(urls, options);
+    const plan = c.#schedule(c.#opts.retryConnectMs);
+    let a: ReconnectAttempt | undefined = plan.begin(c.#opts.now(), true);
+    for (;;) {
+      await c.#sleepUntil(a.at);
+      try {
+        await c.#open(urls[a.url]!);
+        c.#urlIndex = a.url;
+        break;
+      } catch (err) {
+        // A service that answered and refused (version, full, rate limit) is not retried at once.
+        const e = err as SignalingError;
+        a = e.code === 'SIG_CLIENT_CONNECT_FAILED' || e.code === 'SIG_CLIENT_TIMEOUT' || e.code === 'SIG_SERVER_FULL' || e.code === 'SIG_RATE_LIMITED' ? plan.next(c.#opts.now()) : undefined;
+        if (a === undefined) throw err;
+      }
+    }
     c.#state = 'open';
     return c;
+  }
+
+  /** The service URL in use (or last used). */
+  get url(): string {
+    return this.urls[this.#urlIndex]!;
+  }
+
+  #schedule(windowMs: number): ReconnectSchedule {
+    return new ReconnectSchedule({ urlCount: this.urls.length, windowMs, random: this.#opts.random, ...RECONNECT_DEFAULTS });
+  }
+
+  #sleepUntil(at: number): Promise<void> {
+    const ms = at - this.#opts.now();
+    return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
   }
 
   // ---------------------------------------------------------------- state
@@ -293,6 +361,7 @@ export class SignalingClient {
    */
   async createLobby(options: CreateLobbyOptions = {}): Promise<JoinedLobby> {
     const msg = await this.#request({ type: 'lobby.create', ...options });
+    this.#password = options.password;
     return this.#joined(msg);
   }
 
@@ -314,15 +383,22 @@ export class SignalingClient {
       if (options.maxPeers !== undefined) req.maxPeers = options.maxPeers;
     }
     const msg = await this.#request(req);
+    this.#password = options.password;
     return this.#joined(msg);
   }
 
   /** Leaves the current lobby; resolves also when in none. */
   async leave(): Promise<void> {
     await this.#request({ type: 'lobby.leave' });
+    this.#forgetLobby();
+  }
+
+  #forgetLobby(): void {
     this.#you = undefined;
     this.#token = undefined;
     this.#lobby = undefined;
+    this.#key = undefined;
+    this.#password = undefined;
   }
 
   /**
@@ -396,6 +472,7 @@ export class SignalingClient {
     this.#you = msg.you;
     this.#token = msg.token;
     this.#lobby = msg.lobby;
+    this.#key = msg.key;
     return { you: msg.you, lobby: msg.lobby };
   }
 
@@ -403,7 +480,7 @@ export class SignalingClient {
     return new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
   }
 
-  #request(body: Record<string, unknown>, ws = this.#ws, force = false): Promise<ServerMessage> {
+  #request(body: Record<string, unknown>, ws = this.#ws, force = false, timeoutMs = this.#opts.requestTimeoutMs): Promise<ServerMessage> {
     if (this.#state === 'closed') return Promise.reject(new SignalingError('SIG_CLIENT_CLOSED', 'the client is closed'));
     if ((this.#state === 'resuming' && !force) || ws === undefined || ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new SignalingError('SIG_CLIENT_CONNECTION_LOST', 'the connection to the service is down (resuming)'));
@@ -411,7 +488,6 @@ export class SignalingClient {
     this.#rid = (this.#rid + 1) >>> 0;
     const rid = this.#rid;
     return new Promise((resolve, reject) => {
-      const timeoutMs = this.#opts.requestTimeoutMs;
       const timer = setTimeout(() => {
         this.#pending.delete(rid);
         reject(new SignalingError('SIG_CLIENT_TIMEOUT', `no answer to ${String(body.type)} within ${timeoutMs} ms`, { rid, type: body.type }));
@@ -421,8 +497,8 @@ export class SignalingClient {
     });
   }
 
-  /** Opens a socket and says hello; used by connect and by each resume attempt. */
-  async #open(): Promise<void> {
+  /** Opens a socket to `url` and says hello; used by connect and by each resume attempt. */
+  async #open(url: string): Promise<void> {
     // Errors the service sends right before closing (server full, rate limit) reject hello.
     let earlyError: SignalingError | undefined;
     const onEarly = (e: SignalingError): void => {
@@ -430,7 +506,7 @@ export class SignalingClient {
     };
     this.#events.on('error', onEarly);
     const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const sock = new WebSocket(this.url, { handshakeTimeout: this.#opts.connectTimeoutMs, headers: this.#opts.headers, perMessageDeflate: false });
+      const sock = new WebSocket(url, { handshakeTimeout: this.#opts.connectTimeoutMs, headers: this.#opts.headers, perMessageDeflate: false });
       // Listen before 'open': frames that came in the same TCP segment as the upgrade response
       // are parsed right after 'open' is emitted, before any continuation of this promise runs.
       this.#ws = sock;
@@ -440,7 +516,7 @@ export class SignalingClient {
         sock.on('error', () => undefined);
         sock.terminate();
         this.#events.off('error', onEarly);
-        reject(new SignalingError('SIG_CLIENT_CONNECT_FAILED', `cannot connect to ${this.url}: ${err.message}`, { url: this.url }, err));
+        reject(new SignalingError('SIG_CLIENT_CONNECT_FAILED', `cannot connect to ${url}: ${err.message}`, { url }, err));
       };
       sock.once('error', fail);
       sock.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
@@ -460,7 +536,8 @@ export class SignalingClient {
       const sentAt = this.#opts.now();
       const hello: Record<string, unknown> = { type: 'hello', versions: [...SUPPORTED_VERSIONS], caps: this.#opts.caps };
       if (this.#opts.name !== undefined) hello.name = this.#opts.name;
-      const msg = await Promise.race([this.#request(hello, ws, true), closedEarly]);
+      // The whole attempt (socket + hello) stays within connectTimeoutMs.
+      const msg = await Promise.race([this.#request(hello, ws, true, Math.min(this.#opts.requestTimeoutMs, this.#opts.connectTimeoutMs)), closedEarly]);
       if (msg.type !== 'welcome') throw this.#unexpected(msg);
       const recvAt = this.#opts.now();
       this.#welcome = msg;
@@ -594,9 +671,10 @@ export class SignalingClient {
   #onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws || this.#state === 'closed') return;
     this.#rejectPending(new SignalingError('SIG_CLIENT_CONNECTION_LOST', `the connection closed (${code}) before an answer came`, { code }));
-    // 1000: we left; 1001: the service went down and forgot every lobby; 4004: another
-    // connection took our session. Nothing to resume in those cases.
-    const resumable = this.#opts.autoResume && this.#token !== undefined && code !== CloseCode.Normal && code !== CloseCode.GoingAway && code !== CloseCode.Replaced;
+    // 1000: we left; 4004: another connection took our session. Anything else, 1001 (the
+    // service shut down: a restarted one gets the lobby back by lobby.restore) included, is an
+    // outage the lobby outlives.
+    const resumable = this.#opts.autoResume && this.#token !== undefined && code !== CloseCode.Normal && code !== CloseCode.Replaced;
     this.#events.emit('disconnected', { code, reason, willResume: resumable });
     if (!resumable) {
       this.#finish(code, reason, undefined);
@@ -606,37 +684,80 @@ export class SignalingClient {
     void this.#resumeLoop();
   }
 
+  /**
+   * Gets the lobby back (issue #12): every URL in turn, starting with the one just lost, with
+   * backoff and jitter (ReconnectSchedule) for at most reconnectWindowMs. On each: hello, then
+   * `resume` with our token; a service that does not know it (it restarted) gets
+   * `lobby.restore` with the lobby key, under the id we hold.
+   */
   async #resumeLoop(): Promise<void> {
-    const graceMs = this.#welcome!.graceMs;
-    const giveUpAt = this.#opts.now() + graceMs;
-    let wait = FIRST_BACKOFF_MS;
+    const plan = this.#schedule(this.#opts.reconnectWindowMs);
+    const first = this.#urlIndex;
+    let a: ReconnectAttempt | undefined = plan.begin(this.#opts.now(), false);
     let lastError: SignalingError | undefined;
-    while (this.#state === 'resuming' && this.#opts.now() < giveUpAt) {
-      await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, giveUpAt - this.#opts.now()))));
+    while (a !== undefined && this.#state === 'resuming') {
+      await this.#sleepUntil(a.at);
       if (this.#state !== 'resuming') return;
-      wait = Math.min(MAX_BACKOFF_MS, wait * 2);
+      const index = (first + a.url) % this.urls.length;
+      const url = this.urls[index]!;
       try {
-        await this.#open();
-        const msg = await this.#request({ type: 'resume', token: this.#token }, this.#ws, true);
-        if (msg.type !== 'resume.ok') throw this.#unexpected(msg);
+        await this.#open(url);
+        const linked = this.#linked();
+        let msg: ServerMessage;
+        let restored = false;
+        try {
+          msg = await this.#request({ type: 'resume', token: this.#token, linked }, this.#ws, true);
+        } catch (err) {
+          if ((err as SignalingError).code !== 'SIG_RESUME_REJECTED' || this.#key === undefined || this.#lobby === undefined || !this.caps.includes('restore')) throw err;
+          msg = await this.#request(this.#restoreBody(linked), this.#ws, true);
+          restored = true;
+        }
+        if (msg.type !== 'resume.ok' && msg.type !== 'lobby.joined') throw this.#unexpected(msg);
         this.#you = msg.you;
         this.#token = msg.token;
         this.#lobby = msg.lobby;
+        if (msg.key !== undefined) this.#key = msg.key;
+        this.#urlIndex = index;
         this.#state = 'open';
-        this.#events.emit('resumed', { you: msg.you, lobby: msg.lobby });
+        this.#events.emit('resumed', { you: msg.you, lobby: msg.lobby, restored, url });
         return;
       } catch (err) {
         lastError = err instanceof SignalingError ? err : new SignalingError('SIG_CLIENT_CONNECT_FAILED', String(err));
         // A socket opened for this attempt must not outlive it (the next attempt opens its own).
         this.#ws?.terminate();
         if (this.#liveness !== undefined) clearInterval(this.#liveness);
+        // Without a lobby key nothing can bring a forgotten session back.
         if (lastError.code === 'SIG_RESUME_REJECTED') break;
+      }
+      a = plan.next(this.#opts.now());
+      if (a !== undefined && this.#state === 'resuming') {
+        this.#events.emit('retrying', { attempt: a.attempt, error: lastError, url: this.urls[(first + a.url) % this.urls.length]!, inMs: Math.max(0, a.at - this.#opts.now()) });
       }
     }
     if (this.#state === 'resuming') {
-      const error = lastError ?? new SignalingError('SIG_RESUME_REJECTED', `could not resume within ${graceMs} ms`);
-      this.#finish(CloseCode.IdleTimeout, 'resume failed', error);
+      const error = lastError ?? new SignalingError('SIG_RESUME_REJECTED', `could not get the lobby back within ${this.#opts.reconnectWindowMs} ms`);
+      this.#finish(CloseCode.ResumeFailed, 'resume failed', error);
     }
+  }
+
+  /** The ids we have a live link with: the caller's answer, else our view's connected links. */
+  #linked(): number[] {
+    const you = this.#you;
+    if (this.#opts.linkedPeers !== undefined) return this.#opts.linkedPeers().filter((id) => id !== you).slice(0, 4096);
+    const out: number[] = [];
+    for (const l of this.#lobby?.links ?? []) if (l.state === 'connected' && (l.a === you || l.b === you)) out.push(l.a === you ? l.b : l.a);
+    return out;
+  }
+
+  #restoreBody(linked: number[]): Record<string, unknown> {
+    const v = this.#lobby!;
+    const body: Record<string, unknown> = {
+      type: 'lobby.restore', lobby: v.code, key: this.#key, you: this.#you,
+      members: v.members.map((m) => m.id).filter((id) => id !== this.#you).slice(0, 4096), linked,
+      mode: v.mode, maxPeers: v.maxPeers, sealed: v.sealed,
+    };
+    if (this.#password !== undefined) body.password = this.#password;
+    return body;
   }
 
   #finish(code: number, reason: string, error: SignalingError | undefined): void {
@@ -644,9 +765,7 @@ export class SignalingClient {
     this.#state = 'closed';
     if (this.#liveness !== undefined) clearInterval(this.#liveness);
     this.#rejectPending(new SignalingError('SIG_CLIENT_CLOSED', 'the client closed before an answer came'));
-    this.#you = undefined;
-    this.#token = undefined;
-    this.#lobby = undefined;
+    this.#forgetLobby();
     this.#events.emit('closed', error === undefined ? { code, reason } : { code, reason, error });
   }
 }

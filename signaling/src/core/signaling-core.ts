@@ -18,7 +18,7 @@ import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby } from './lobby.js';
+import { Lobby, pairKey } from './lobby.js';
 import type { Member, PairReport } from './lobby.js';
 import { Membership } from './membership.js';
 import { SignalingMetrics } from './metrics.js';
@@ -606,6 +606,7 @@ export class SignalingCore {
     this.#outbox.send(c, this.#withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() }));
     this.#outbox.log('info', 'peer.resumed', { lobby: lobby.code, peer: m.id, conn: c.id });
     if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
+    if (msg.linked !== undefined) this.#markLinked(m, msg.linked);
     this.#restartUnfinishedPairs(now, m);
     schedulePairs(this.#pairing, now, m);
   }
@@ -621,6 +622,23 @@ export class SignalingCore {
       if (other === undefined || pair.state === 'connected') continue;
       endPair(lobby, pair);
       if (other.conn !== null) startPair(this.#pairing, now, lobby, m, other, pair.id);
+    }
+  }
+
+  /**
+   * `resume.linked` (1.1): the member's links that are up count as reported connected (a result
+   * sent while the connection was down was lost), so the resume keeps them.
+   */
+  #markLinked(m: Member, linked: readonly number[]): void {
+    const lobby = m.lobby;
+    for (const id of linked) {
+      const other = lobby.members.get(id);
+      const pair = other === undefined ? undefined : lobby.pairByKey.get(pairKey(m.id, id));
+      if (pair === undefined || pair.state === 'connected') continue;
+      const report: PairReport = { outcome: 'connected', path: undefined, rttMs: undefined, reason: undefined };
+      if (pair.a === m) pair.reportA = report;
+      else pair.reportB = report;
+      this.#outbox.broadcast(lobby, { type: 'link.updated', link: pair.view() }, undefined);
     }
   }
 

@@ -122,11 +122,13 @@ describe('SignalingClient', () => {
   });
 
   describe('resume after the grace period', () => {
-    it('gives up with SIG_RESUME_REJECTED when the service already removed the member', async () => {
+    it('gives up with SIG_RESUME_REJECTED and close code 4010 when the service removed the member and the client has no lobby key', async () => {
       await server.close();
       server = await startTestServer({ graceMs: 0 });
       const a = await connect();
-      const b = await connect();
+      // Without the restore capability the client holds no lobby key: nothing brings it back.
+      const b = await SignalingClient.connect(server.url, { caps: ['resume'] });
+      clients.push(b);
       const { lobby } = await a.createLobby();
       const { you } = await b.joinLobby(lobby.code);
       const left = a.next('peerLeft');
@@ -134,6 +136,7 @@ describe('SignalingClient', () => {
       b.simulateConnectionLoss();
       expect(await left).to.deep.equal({ id: you, reason: 'closed' });
       const c = await closed;
+      expect(c.code).to.equal(4010);
       expect(c.error).to.be.instanceOf(SignalingError);
       expect(c.error!.code).to.equal('SIG_RESUME_REJECTED');
       expect(b.isOpen).to.equal(false);
@@ -141,6 +144,70 @@ describe('SignalingClient', () => {
       // The socket opened for the failed resume is closed too: only a's connection is left.
       for (let i = 0; i < 200 && server.core.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
       expect(server.core.connectionCount).to.equal(1);
+    });
+  });
+
+  describe('restore (issue #12)', () => {
+    it('comes back under its id with lobby.restore when the service removed it (grace over)', async () => {
+      await server.close();
+      server = await startTestServer({ graceMs: 0 });
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const { you } = await b.joinLobby(lobby.code);
+      const rejoined = a.next('peerJoined', { filter: (m) => m.id === you });
+      const resumed = b.next('resumed');
+      b.simulateConnectionLoss();
+      expect(await resumed).to.deep.include({ you, restored: true, url: server.url });
+      expect((await rejoined).id).to.equal(you);
+      expect(b.peerId).to.equal(you);
+    });
+
+    it('re-registers the lobby on a restarted service (SIGTERM-like shutdown, 1001) with every id, and a newcomer gets a fresh id', async () => {
+      const port = server.port;
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby({ name: 'outlive', password: 'pw' });
+      const { you } = await b.joinLobby('outlive', { password: 'pw' });
+      const downA = a.next('disconnected');
+      const downB = b.next('disconnected');
+      const backA = a.next('resumed', { timeoutMs: 10_000 });
+      const backB = b.next('resumed', { timeoutMs: 10_000 });
+      await server.close();
+      expect(await downA).to.deep.include({ code: 1001, willResume: true });
+      await downB;
+      // The clients keep retrying (backoff with jitter) until the service is back on its port.
+      await new Promise((r) => setTimeout(r, 300));
+      server = await startTestServer({ port });
+      const [ra, rb] = await Promise.all([backA, backB]);
+      expect(ra).to.deep.include({ you: 1, restored: true });
+      expect(rb).to.deep.include({ you, restored: true });
+      const view = await a.getLobby();
+      expect(view.code).to.equal(lobby.code);
+      expect(view.hasPassword).to.equal(true);
+      expect(view.members.map((m) => m.id).sort((x, y) => x - y)).to.deep.equal([1, you].sort((x, y) => x - y));
+      const c = await connect();
+      const joined = await c.joinLobby('outlive', { password: 'pw' });
+      expect([1, you]).to.not.include(joined.you);
+    });
+
+    it('rotates over every URL it was given: a dead first URL, the live second one', async () => {
+      const dead = 'ws://127.0.0.1:9/';
+      const c = await SignalingClient.connect([dead, server.url], { retryConnectMs: 5000 });
+      clients.push(c);
+      expect(c.url).to.equal(server.url);
+      expect(c.urls).to.deep.equal([dead, server.url]);
+    });
+
+    it('retries the first connect within retryConnectMs: a client started before its service gets in', async () => {
+      const port = server.port;
+      await server.close();
+      const connecting = SignalingClient.connect(`ws://127.0.0.1:${port}/`, { retryConnectMs: 10_000 });
+      await new Promise((r) => setTimeout(r, 400));
+      server = await startTestServer({ port });
+      const c = await connecting;
+      clients.push(c);
+      expect(c.isOpen).to.equal(true);
     });
   });
 
@@ -157,14 +224,23 @@ describe('SignalingClient', () => {
       expect(err).to.include({ code: 'SIG_CLIENT_CLOSED' });
     });
 
-    it('reports a service shutdown as shutdown then closed with 1001', async () => {
+    it('reports a service shutdown as shutdown then a 1001 disconnect it will come back from', async () => {
       const a = await connect();
       await a.createLobby();
       const shutdown = a.next('shutdown');
-      const closed = a.next('closed');
+      const down = a.next('disconnected');
       await server.close();
       expect(await shutdown).to.deep.equal({ reason: 'the service is shutting down' });
+      expect(await down).to.deep.include({ code: 1001, willResume: true });
+      server = await startTestServer();
+    });
+
+    it('closes with 1001 when the service shuts down and the client is in no lobby', async () => {
+      const a = await connect();
+      const closed = a.next('closed');
+      await server.close();
       expect(await closed).to.deep.include({ code: 1001 });
+      server = await startTestServer();
     });
   });
 

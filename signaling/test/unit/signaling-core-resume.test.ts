@@ -57,6 +57,18 @@ describe('SignalingCore resume', () => {
     expect(h.takeType(b2, 'pair.start')).to.deep.equal([]);
   });
 
+  it('keeps a pair the resuming member lists in resume.linked (its result was lost with the connection)', () => {
+    const h = new CoreHarness();
+    const { a, b, bid, token, pair } = pairOfTwo(h);
+    h.drop(b);
+    h.take(a);
+    const b2 = h.client();
+    h.request(b2, { type: 'resume', token, linked: [1] });
+    expect(h.takeType(b2, 'pair.start')).to.deep.equal([]);
+    expect(h.takeType(a, 'pair.start')).to.deep.equal([]);
+    expect(h.takeType(a, 'link.updated').map((l) => l.link)).to.deep.equal([{ pair, a: 1, b: bid, state: 'connected' }]);
+  });
+
   it('removes the member after graceMs (peer.left timeout); its token is then rejected', () => {
     const h = new CoreHarness();
     const { a, b, bid, token } = pairOfTwo(h);
