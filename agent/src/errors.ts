@@ -8,6 +8,8 @@
  * - `AGENT_LOBBY_FAILED`: the service refused to create or join the lobby.
  * - `AGENT_TIMEOUT`: the mesh did not reach the wanted size in time.
  * - `AGENT_CLOSED`: the session was closed while an operation was waiting.
+ * The CLI's JSON `error.code` adds AGENT_INTERRUPTED, AGENT_LINKS_FAILED, AGENT_EXCHANGE_INCOMPLETE
+ * and AGENT_SIGNAL_LOST (docs/errors.md).
  */
 export type AgentErrorCode =
   | 'ERR_INVALID_PARAMETER'

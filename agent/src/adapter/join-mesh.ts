@@ -25,7 +25,15 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   const config = resolveJoinMeshOptions(options);
   trace('join: connecting to signaling');
   // The TCP connect starts first; the rest overlaps with its round trips (hello, lobby request).
-  const connecting = SignalingClient.connect(config.signal);
+  // The session's live links are what resume / lobby.restore report as linked (issue #12).
+  let session: MeshSession | undefined;
+  const connecting = SignalingClient.connect(config.signals, {
+    retryConnectMs: config.signalRetryMs,
+    connectTimeoutMs: config.signalAttemptMs,
+    requestTimeoutMs: config.signalAttemptMs,
+    reconnectWindowMs: config.reconnectWindowMs,
+    linkedPeers: () => session?.linkedPeers() ?? [],
+  });
   connecting.catch(() => undefined);
   const sessionModule = import('./mesh-session.js');
   sessionModule.catch(() => undefined);
@@ -45,17 +53,17 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
     client = await connecting;
   } catch (err) {
     await closePool();
-    throw new AgentError('AGENT_SIGNAL_FAILED', `signaling service ${config.signal}: ${(err as Error).message}`, { url: config.signal }, err);
+    const where = config.signals.length === 1 ? `signaling service ${config.signal}` : `signaling services ${config.signals.join(', ')}`;
+    throw new AgentError('AGENT_SIGNAL_FAILED', `${where}: ${(err as Error).message}`, { url: config.signal, code: (err as { code?: string }).code }, err);
   }
   trace('join: welcome received');
   // Without configured servers, the service's embedded STUN responder (its port came in welcome).
-  const stunServers = configuredStun ?? embeddedStun(config, client);
+  const stunServers = configuredStun ?? embeddedStun(client);
   stunServers.catch(() => undefined);
   if (wantPool && pool === undefined) pool = startPool(stunServers);
-  onProgress?.({ type: 'signalConnected', url: config.signal });
+  onProgress?.({ type: 'signalConnected', url: client.url });
   // Listen before joining: pair.start for the members already there follows lobby.joined at once.
   const held: Held[] = [];
-  let session: MeshSession | undefined;
   const deliver = (h: Held): void => (session === undefined ? void held.push(h) : session.handle(h));
   client.on('pairStart', (p) => deliver({ type: 'pair', p }));
   client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates }));
@@ -63,8 +71,11 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
   client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
   client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
-  client.on('closed', (c) => session?.signalLost(`closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}`));
-  client.on('shutdown', (s) => session?.signalLost(`service shutting down: ${s.reason}`));
+  // Losing the service is a state, not an error: the links carry on (DESIGN.md wave 2).
+  client.on('disconnected', (d) => session?.signalDown(`connection closed (${d.code}${d.reason === '' ? '' : ` ${d.reason}`})`, d.willResume));
+  client.on('retrying', (r) => session?.signalRetry(r.attempt, r.url, r.inMs, r.error.message));
+  client.on('resumed', (r) => session?.signalBack(r.url, r.restored, r.lobby.members.map((m) => m.id)));
+  client.on('closed', (c) => session?.signalLost(c.error === undefined ? `closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}` : `gave up (${c.code}): ${c.error.message}`));
   let joined;
   try {
     const pw = config.password === undefined ? {} : { password: config.password };
@@ -100,10 +111,10 @@ function resolveAll(servers: JoinMeshConfig['stun']): Promise<readonly Endpoint[
 }
 
 /** Without configured STUN servers: the service's embedded responder (welcome.stunPort) on the signaling host. */
-async function embeddedStun(config: JoinMeshConfig, client: SignalingClient): Promise<readonly Endpoint[]> {
+async function embeddedStun(client: SignalingClient): Promise<readonly Endpoint[]> {
   const port = client.stunPort;
   if (port === undefined) return [];
-  const host = new URL(config.signal).hostname.replace(/^\[|\]$/g, '');
+  const host = new URL(client.url).hostname.replace(/^\[|\]$/g, '');
   return [{ address: await resolveHost(host), port }];
 }
 

@@ -29,6 +29,29 @@ const MAX_LINKS = 64;
 const RELEASE_WAIT_MS = 3500;
 /** SSDP search time for the session's one UPnP gateway discovery, ms (answers come in ~100 ms on a LAN). */
 const UPNP_DISCOVERY_MS = 2000;
+/** Default limit of a graceful close(), ms: settling, delivering queued data, the peers' acknowledgements. */
+export const CLOSE_TIMEOUT_MS = 5000;
+/**
+ * close() waits this long after the lobby settled before telling the peers: a member whose last
+ * link just came up sends its own data right after (the README snippet's putPacket), and leaving
+ * at once would cut it off. Several event-loop turns and RTTs of a LAN link.
+ */
+const CLOSE_LINGER_MS = 500;
+
+/** Where the signaling connection stands (issue #12: losing it is a state, not an error). */
+export type SignalState = 'connected' | 'reconnecting' | 'lost';
+
+/** Options of MeshSession#close. */
+export interface CloseOptions {
+  /**
+   * ms the graceful part may take: waiting until every link of the lobby has an outcome, then
+   * ENet's disconnect-later to every peer (queued reliable data delivered first) and their
+   * acknowledgements. Past it, what is left is dropped at once. 0 = drop at once. Default 5000.
+   */
+  timeoutMs?: number;
+  /** ms to wait after the lobby settled before telling the peers (within timeoutMs). Default 500. */
+  lingerMs?: number;
+}
 
 /** Maps the agent's typed link failures onto the protocol's bounded reason set. */
 function wireReason(r: LinkFailureReason): FailureReason {
@@ -85,6 +108,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private readonly pool: SocketPool | undefined;
   private exchangeCounts: Map<number, number> | undefined = undefined;
   private closing = false;
+  private signal: SignalState = 'connected';
+  /** Times the signaling connection dropped while the session ran. */
+  private outages = 0;
   /** pair.start messages refused (a link to ourselves, or past MAX_LINKS). */
   droppedPairs = 0;
 
@@ -118,6 +144,21 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   /** True when every other member's link has an outcome. */
   get isSettled(): boolean {
     return this.view.isSettled;
+  }
+
+  /** Where the signaling connection stands: the links do not depend on it. */
+  get signalState(): SignalState {
+    return this.signal;
+  }
+
+  /** Times the signaling connection dropped while the session ran. */
+  get signalOutages(): number {
+    return this.outages;
+  }
+
+  /** Ids of the peers we have a live link with (in the mesh), for resume / lobby.restore. */
+  linkedPeers(): number[] {
+    return [...this.meshPeers];
   }
 
   /** The current report (same shape as `meshpunch join --json`). */
@@ -222,17 +263,35 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     }
   }
 
-  /** Closes every link, the mesh and the signaling connection (leaving the lobby at once). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Leaves gracefully, then releases everything (idempotent): waits (bounded) until the service
+   * has an outcome for every pair of the lobby and a short linger, so members still finishing
+   * their links are not stranded; then ENet's disconnect-later to every peer, so reliable data
+   * already queued (a `putPacket` just before) is delivered before the DISCONNECT, and waits for
+   * the peers' acknowledgements; then closes the links, the mesh and the signaling connection
+   * (1000: the lobby forgets us at once). Everything is bounded by `timeoutMs`.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.closing) return;
+    const timeoutMs = options.timeoutMs ?? CLOSE_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 600_000) {
+      throw new AgentError('ERR_INVALID_PARAMETER', `timeoutMs must be an integer 0..600000, got ${String(timeoutMs)}`, { got: timeoutMs });
+    }
+    const lingerMs = Math.max(0, Math.min(options.lingerMs ?? CLOSE_LINGER_MS, timeoutMs));
+    const end = performance.now() + timeoutMs;
+    if (timeoutMs > 0 && this.meshPeers.size > 0) {
+      if (this.signal === 'connected') await this.lobbySettled(Math.max(0, end - performance.now() - lingerMs));
+      await sleep(Math.min(lingerMs, Math.max(0, end - performance.now())));
+    }
     this.closing = true;
     this.pool?.close();
+    if (timeoutMs > 0) await this.disconnectLater(end);
     const runners = [...this.links.values(), ...this.released];
     for (const r of runners) r.close();
     this.links.clear();
     this.pairOfPeer.clear();
     this.released.length = 0;
-    // Godot's close(): peer_disconnect_now to every peer, so the others see us leave at once.
+    // Godot's close(): peer_disconnect_now to every peer still there (after the timeout).
     this.multiplayer.close();
     // Closing with 1000 leaves the lobby without the resume grace period.
     await this.client.close();
@@ -242,11 +301,44 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.removeAllListeners();
   }
 
+  /**
+   * ENet disconnect-later to every mesh peer (libenet enet_peer_disconnect_later: the DISCONNECT
+   * goes out once the peer's outgoing queue is empty), then waits until every one acknowledged
+   * (the mesh reports it gone) or `end` (performance.now() ms).
+   */
+  private async disconnectLater(end: number): Promise<void> {
+    const waiting = new Set<number>();
+    for (const id of this.meshPeers) {
+      try {
+        this.multiplayer.getPeer(id).peerDisconnectLater(0);
+        waiting.add(id);
+      } catch {
+        // Already gone from the mesh: nothing to tell.
+      }
+    }
+    if (waiting.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.multiplayer.off('peerDisconnected', onGone);
+        resolve();
+      };
+      const onGone = (id: number): void => {
+        waiting.delete(id);
+        if (waiting.size === 0) done();
+      };
+      const timer = setTimeout(done, Math.max(0, end - performance.now()));
+      this.multiplayer.on('peerDisconnected', onGone);
+    });
+  }
+
   /** @internal the signaling client's events, in order. */
   handle(h: Held): void {
     if (this.closing) return;
     switch (h.type) {
       case 'joined':
+        // A member that restored the lobby after a service restart is no news when we know it.
+        if (this.view.hasMember(h.m.id)) break;
         this.view.addMember(h.m.id);
         this.emit('progress', { type: 'memberJoined', id: h.m.id });
         break;
@@ -270,9 +362,33 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     }
   }
 
-  /** @internal the signaling connection is gone for good. */
+  /** @internal the signaling connection dropped; the links stay. */
+  signalDown(detail: string, willRetry: boolean): void {
+    if (this.closing) return;
+    this.outages++;
+    this.signal = willRetry ? 'reconnecting' : 'lost';
+    this.emit('progress', { type: 'signalDown', detail, willRetry });
+  }
+
+  /** @internal an attempt to get back failed. */
+  signalRetry(attempt: number, url: string, inMs: number, detail: string): void {
+    if (!this.closing) this.emit('progress', { type: 'signalRetry', attempt, url, inMs: Math.round(inMs), detail });
+  }
+
+  /** @internal back on the service (resumed, or the lobby restored under our id). */
+  signalBack(url: string, restored: boolean, members: readonly number[]): void {
+    if (this.closing) return;
+    this.signal = 'connected';
+    // Members the service knows and we did not (they joined while we were away) count again.
+    for (const id of members) if (!this.view.hasMember(id)) this.view.addMember(id);
+    this.emit('progress', { type: 'signalBack', url, restored });
+  }
+
+  /** @internal the signaling connection is gone for good (the links stay). */
   signalLost(detail: string): void {
-    if (!this.closing) this.emit('progress', { type: 'signalLost', detail });
+    if (this.closing) return;
+    this.signal = 'lost';
+    this.emit('progress', { type: 'signalLost', detail });
   }
 
   private removePeer(id: number): void {
@@ -383,4 +499,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       this.emit('progress', { type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
 }

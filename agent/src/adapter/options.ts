@@ -6,8 +6,11 @@ import { AgentError } from '../errors.js';
 
 /** What a caller may pass to joinMesh. Only `signal` and `lobby` are required. */
 export interface JoinMeshOptions {
-  /** Signaling service URL, `ws://HOST:PORT` or `wss://HOST:PORT`. */
-  signal: string;
+  /**
+   * Signaling service URL, `ws://HOST:PORT` or `wss://HOST:PORT`, or several (1..16: nodes of one
+   * service), tried in turn when joining and after losing the connection.
+   */
+  signal: string | readonly string[];
   /** Lobby name (to create or join) or code (to join). */
   lobby: string;
   /** Create the lobby (we become peer 1). Default false: join. */
@@ -42,11 +45,30 @@ export interface JoinMeshOptions {
    * plus 0.5 s (issue #7 wants ≤ 6 s). Default 4000.
    */
   peerTimeoutMs?: number;
+  /**
+   * ms joinMesh keeps trying to reach the service (backoff with jitter, every URL in turn) before
+   * it fails with AGENT_SIGNAL_FAILED: an agent may start before its service. Default 10 000.
+   */
+  signalRetryMs?: number;
+  /** ms one attempt at the service (TCP, WebSocket upgrade, hello) may take. Default 10 000. */
+  signalAttemptMs?: number;
+  /**
+   * ms after losing the signaling connection during which the session keeps trying to get its
+   * lobby back (resume, else lobby.restore with the same id); the mesh stays either way.
+   * Default 600 000 (10 min).
+   */
+  reconnectWindowMs?: number;
 }
 
 /** Validated options. */
 export interface JoinMeshConfig {
+  /** The first service URL (the one STUN defaults to before the first connect). */
   readonly signal: string;
+  /** Every service URL, in order. */
+  readonly signals: readonly string[];
+  readonly signalRetryMs: number;
+  readonly signalAttemptMs: number;
+  readonly reconnectWindowMs: number;
   readonly lobby: string;
   readonly create: boolean;
   readonly createIfMissing: boolean;
@@ -69,7 +91,19 @@ function invalid(message: string, details: Record<string, unknown>): AgentError 
  * @throws AgentError ERR_INVALID_PARAMETER naming the rule and the value.
  */
 export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
-  if (typeof o.signal !== 'string' || !/^wss?:\/\/[^/]+/.test(o.signal)) throw invalid(`signal must be a ws:// or wss:// URL, got '${String(o.signal)}'`, { got: o.signal });
+  const signals = typeof o.signal === 'string' ? [o.signal] : Array.isArray(o.signal) ? [...(o.signal as readonly unknown[])] : [o.signal];
+  if (signals.length < 1 || signals.length > 16) throw invalid(`signal must list 1..16 URLs, got ${signals.length}`, { got: signals.length });
+  for (const u of signals) {
+    if (typeof u !== 'string' || !/^wss?:\/\/[^/]+/.test(u)) throw invalid(`signal must be a ws:// or wss:// URL, got '${String(u)}'`, { got: u });
+  }
+  const ms = (key: 'signalRetryMs' | 'signalAttemptMs' | 'reconnectWindowMs', dflt: number, min: number): number => {
+    const v = o[key] ?? dflt;
+    if (!Number.isInteger(v) || v < min || v > 86_400_000) throw invalid(`${key} must be an integer ${min}..86400000 ms, got ${String(v)}`, { got: v });
+    return v;
+  };
+  const signalRetryMs = ms('signalRetryMs', 10_000, 0);
+  const signalAttemptMs = ms('signalAttemptMs', 10_000, 1);
+  const reconnectWindowMs = ms('reconnectWindowMs', 600_000, 0);
   if (typeof o.lobby !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(o.lobby)) throw invalid(`lobby must be 1..64 of [A-Za-z0-9._-], got '${String(o.lobby)}'`, { got: o.lobby });
   if (o.create === true && o.createIfMissing === true) throw invalid('create and createIfMissing exclude each other', {});
   if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
@@ -98,7 +132,11 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     throw invalid(`peerTimeoutMs must be an integer 1000..60000, got ${peerTimeoutMs}`, { got: peerTimeoutMs });
   }
   return Object.freeze({
-    signal: o.signal,
+    signal: signals[0] as string,
+    signals: Object.freeze(signals as string[]),
+    signalRetryMs,
+    signalAttemptMs,
+    reconnectWindowMs,
     lobby: o.lobby,
     create: o.create === true,
     createIfMissing: o.createIfMissing === true,

@@ -22,14 +22,22 @@ function packageVersion(): string {
 
 const version = packageVersion();
 
+/** Without --timeout, how long `join` keeps trying to reach the service at start, ms (10 min, as the reconnect window). */
+const RETRY_WITHOUT_TIMEOUT_MS = 600_000;
+
 /** The commands as the `meshpunch` binary runs them. */
 export const realCommands: CliCommands = {
   version,
-  join: async (flags, onProgress) => {
+  join: async (flags, onProgress, limits) => {
     const { joinMesh } = await import('../adapter/join-mesh.js');
+    // With --timeout the service is retried until then (one attempt at most 10 s); without, for
+    // as long as a lost service is (the reconnect window): agents may start before the service.
+    const retryMs = limits.timeoutMs ?? RETRY_WITHOUT_TIMEOUT_MS;
     return joinMesh(
       {
-        signal: flags.signal,
+        signal: flags.signals,
+        signalRetryMs: Math.ceil(retryMs),
+        signalAttemptMs: Math.max(1, Math.ceil(Math.min(10_000, retryMs))),
         lobby: flags.lobby,
         create: flags.create,
         createIfMissing: flags.createIfMissing,

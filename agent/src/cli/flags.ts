@@ -20,7 +20,10 @@ export class CliUsageError extends Error {
 
 /** Validated `meshpunch join` flags. */
 export interface JoinFlags {
+  /** The first --signal URL. */
   readonly signal: string;
+  /** Every --signal URL, in order (repeatable: nodes of one service, tried in turn). */
+  readonly signals: readonly string[];
   readonly lobby: string;
   readonly create: boolean;
   /** Join the lobby, creating it first when it does not exist (everyone may run the same command). */
@@ -60,6 +63,8 @@ export type Command =
 const LOBBY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Mesh sizes meshpunch is built for (DESIGN.md: lobbies of 2..32 players). */
 export const MAX_MESH_PEERS = 32;
+/** At most this many --signal URLs (SignalingClient's limit). */
+export const MAX_SIGNAL_URLS = 16;
 /** At most this many STUN servers per command: each costs probes from every link socket. */
 export const MAX_STUN_SERVERS = 8;
 /** Most messages per peer for --exchange: a check that messages flow, not a load test. */
@@ -126,7 +131,7 @@ export function parseSignalUrl(text: string, command = 'join'): string {
 
 function parseJoin(argv: readonly string[]): Command {
   const v = parse('join', argv, {
-    signal: { type: 'string' },
+    signal: { type: 'string', multiple: true },
     lobby: { type: 'string' },
     create: { type: 'boolean' },
     'create-if-missing': { type: 'boolean' },
@@ -142,8 +147,12 @@ function parseJoin(argv: readonly string[]): Command {
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help === true) return { kind: 'help', topic: 'join' };
-  if (typeof v.signal !== 'string') throw new CliUsageError('--signal ws://HOST:PORT is required', 'join');
-  const signal = parseSignalUrl(v.signal);
+  const signalList = (v.signal as string[] | undefined) ?? [];
+  if (signalList.length === 0) throw new CliUsageError('--signal ws://HOST:PORT is required', 'join');
+  if (signalList.length > MAX_SIGNAL_URLS) throw new CliUsageError(`--signal may be given at most ${MAX_SIGNAL_URLS} times, got ${signalList.length}`, 'join');
+  const signals = signalList.map((u) => parseSignalUrl(u));
+  if (new Set(signals).size !== signals.length) throw new CliUsageError('--signal names the same URL twice', 'join');
+  const signal = signals[0]!;
   if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
   if (!LOBBY_NAME.test(v.lobby)) throw new CliUsageError(`--lobby must be 1..64 letters, digits, '.', '_' or '-', got '${v.lobby}'`, 'join');
   if (v.create === true && v['create-if-missing'] === true) {
@@ -193,6 +202,7 @@ function parseJoin(argv: readonly string[]): Command {
     kind: 'join',
     flags: Object.freeze({
       signal,
+      signals: Object.freeze(signals),
       lobby: v.lobby,
       create: v.create === true,
       createIfMissing: v['create-if-missing'] === true,

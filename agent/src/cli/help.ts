@@ -22,7 +22,8 @@ Joins the lobby NAME on the signaling service (or creates it with --create), get
 punches one ENet link per member and adds each to an ENetMultiplayerPeer mesh.
 
 Options:
-  --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required)
+  --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required;
+                      repeatable up to 16: nodes of one service, tried in turn)
   --lobby NAME        lobby name: 1..64 letters, digits, '.', '_', '-' (required)
   --create            create the lobby (you become peer 1) instead of joining it
   --create-if-missing join the lobby, creating it first if it does not exist yet: everyone
@@ -36,13 +37,19 @@ Options:
   --wait-peers N      wait until the mesh has N members (you included, 1..32), print it, exit
   --exchange N        with --wait-peers: then send N reliable messages to every peer through
                       the mesh and wait for N from each (0..1000; the report gets "exchange")
-  --timeout SECONDS   give up after this long (default 60 with --wait-peers; none without)
-  --json              print one JSON object at the end instead of the table:
-                      { id, lobby, peers: [{ id, path, rttMs, local, remote }], failures: [{ id, reason }] }
+  --timeout SECONDS   give up after this long, reaching the service included (default 60
+                      with --wait-peers; none without)
+  --json              print exactly one JSON object at the end instead of the table:
+                      { id, lobby, peers: [{ id, path, rttMs, local, remote }], failures: [{ id, reason }],
+                        signaling: { state, outages } }, or { error: { code, message } } on failure
   -h, --help          this text
 
 Without --wait-peers it stays in the mesh and prints every change until Ctrl-C.
-Exit codes: 0 mesh complete (or left cleanly), 1 failure or timeout, 2 bad command line.
+The mesh outlives the signaling service: when it goes away the links stay, the agent says so
+and reconnects (every --signal URL in turn, backoff with jitter), resumes or re-registers the
+lobby under the same peer id. It may start before the service: it retries meanwhile.
+Exit codes: 0 mesh complete (or left cleanly), 1 failure or timeout, 2 bad command line,
+130 interrupted (Ctrl-C, SIGTERM) before the --wait-peers mesh was complete.
 `;
 
 const NETCHECK = `Usage: meshpunch netcheck --stun HOST:PORT [--stun HOST:PORT ...] [--upnp] [--json]

@@ -39,8 +39,14 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  link ${String(e.remoteId).padEnd(10)} FAILED: ${e.reason} (${e.detail})`;
     case 'peerRemoved':
       return `${t}  mesh       peer ${e.remoteId} removed (${e.why})`;
+    case 'signalDown':
+      return `${t}  signaling  lost: ${e.detail}; ${e.willRetry ? 'the mesh stays, reconnecting' : 'the mesh stays'}`;
+    case 'signalRetry':
+      return `${t}  signaling  attempt ${e.attempt} failed (${e.detail}); next to ${e.url} in ${(e.inMs / 1000).toFixed(1)} s`;
+    case 'signalBack':
+      return `${t}  signaling  ${e.restored ? 'restored the lobby' : 'resumed'} on ${e.url} (same peer id)`;
     case 'signalLost':
-      return `${t}  signaling  lost: ${e.detail}`;
+      return `${t}  signaling  gone: ${e.detail}; the mesh stays`;
     case 'messages':
       return `${t}  messages   ${e.count} from peer ${e.from}`;
   }

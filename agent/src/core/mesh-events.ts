@@ -14,5 +14,12 @@ export type MeshEvent =
   | { readonly type: 'candidatesRejected'; readonly remoteId: number; readonly candidates: ReadonlyArray<{ readonly kind: string; readonly address: string; readonly port: number; readonly reason: string }> }
   | { readonly type: 'linkFailed'; readonly remoteId: number; readonly reason: LinkFailureReason; readonly detail: string }
   | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'disconnected' }
+  /** The signaling connection dropped; the mesh stays. `willRetry`: the client is getting the lobby back. */
+  | { readonly type: 'signalDown'; readonly detail: string; readonly willRetry: boolean }
+  /** An attempt to get back to the service failed; the next one, to `url`, starts in `inMs`. */
+  | { readonly type: 'signalRetry'; readonly attempt: number; readonly url: string; readonly inMs: number; readonly detail: string }
+  /** Back on the service at `url`: `restored` when it had lost the lobby and we re-registered it (same id). */
+  | { readonly type: 'signalBack'; readonly url: string; readonly restored: boolean }
+  /** The signaling connection is gone for good (closed, or no way back within the reconnect window); links stay. */
   | { readonly type: 'signalLost'; readonly detail: string }
   | { readonly type: 'messages'; readonly from: number; readonly count: number };

@@ -20,7 +20,7 @@ describe('flags', () => {
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          signal: 'ws://127.0.0.1:8080/', lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', maxPeers: 8, upnp: true,
+          signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', maxPeers: 8, upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
