@@ -19,8 +19,9 @@ export class AgentProcess {
   readonly exited: Promise<number | null>;
   private readonly waiters = new Set<() => void>();
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [MESHPUNCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `meshpunch …args`, or with `script` another Node script (e.g. meshpunch-signal). */
+  constructor(args: readonly string[], script = MESHPUNCH) {
+    this.child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = (sink: string[]) => {
       let rest = '';
       return (chunk: Buffer): void => {
@@ -47,11 +48,11 @@ export class AgentProcess {
     return this.child.pid!;
   }
 
-  /** Resolves with the first stdout line matching `re`; rejects after `timeoutMs` with the output so far. */
-  waitFor(re: RegExp, timeoutMs: number, count = 1): Promise<string[]> {
+  /** Resolves with the first `count` lines of `stream` (stdout by default) matching `re`; rejects after `timeoutMs` with the output so far. */
+  waitFor(re: RegExp, timeoutMs: number, count = 1, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        const hits = this.stdout.filter((l) => re.test(l));
+        const hits = this[stream].filter((l) => re.test(l));
         if (hits.length >= count) {
           done();
           resolve(hits);
@@ -81,6 +82,24 @@ export class AgentProcess {
   /** Sends a signal by pid. */
   kill(signal: NodeJS.Signals): void {
     if (this.exitCode === null && this.signal === null) process.kill(this.pid, signal);
+  }
+}
+
+/** The signaling service's own binary (compiled). */
+export const MESHPUNCH_SIGNAL = join(ROOT, 'signaling', 'dist', 'bin', 'meshpunch-signal.js');
+
+/**
+ * Starts `meshpunch-signal` on 127.0.0.1 (`port` 0: a free one) and resolves once it listens,
+ * with the process and its port.
+ */
+export async function startSignalProcess(port = 0, extra: readonly string[] = []): Promise<{ proc: AgentProcess; port: number }> {
+  const proc = new AgentProcess(['--host', '127.0.0.1', '--port', String(port), '--log-format', 'json', ...extra], MESHPUNCH_SIGNAL);
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    const line = proc.stderr.find((l) => /"event":"listening"/.test(l));
+    if (line !== undefined) return { proc, port: (JSON.parse(line) as { port: number }).port };
+    if (proc.exitCode !== null || performance.now() > deadline) throw new Error(`meshpunch-signal did not start:\n${proc.tail()}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
