@@ -1,5 +1,6 @@
 // Options of joinMesh (adapter): user input validated once into a frozen config (STYLE.md §3).
 
+import { lobbyRefProblem } from '@meshpunch/protocol';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkTimeouts } from '../core/link-machine.js';
 import { AgentError } from '../errors.js';
@@ -104,7 +105,9 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   const signalRetryMs = ms('signalRetryMs', 10_000, 0);
   const signalAttemptMs = ms('signalAttemptMs', 10_000, 1);
   const reconnectWindowMs = ms('reconnectWindowMs', 600_000, 0);
-  if (typeof o.lobby !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(o.lobby)) throw invalid(`lobby must be 1..64 of [A-Za-z0-9._-], got '${String(o.lobby)}'`, { got: o.lobby });
+  // The service's rules, defined once in protocol lobby-code.ts (a name to create, a name or a code to join).
+  const lobbyProblem = lobbyRefProblem(o.lobby, o.create === true || o.createIfMissing === true);
+  if (lobbyProblem !== undefined) throw invalid(`lobby ${lobbyProblem}`, { got: o.lobby });
   if (o.create === true && o.createIfMissing === true) throw invalid('create and createIfMissing exclude each other', {});
   if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
     throw invalid('password must be 1..128 characters', {});

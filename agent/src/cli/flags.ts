@@ -2,7 +2,7 @@
 // mode, then one check per flag; every problem becomes a CliUsageError with one sentence.
 
 import { parseArgs } from 'node:util';
-import { isValidLobbyName, normalizeLobbyCode } from '@meshpunch/protocol';
+import { lobbyRefProblem } from '@meshpunch/protocol';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
 /** Bad command line: the message is the one line printed, the exit code is 2. */
@@ -59,8 +59,6 @@ export type Command =
   | { readonly kind: 'netcheck'; readonly flags: NetcheckFlags }
   | { readonly kind: 'signal'; readonly argv: readonly string[] };
 
-/** Lobby names: 1..64 letters, digits, `-`, `_`, `.` (safe in logs and shells). */
-const LOBBY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** Mesh sizes meshpunch is built for (DESIGN.md: lobbies of 2..32 players). */
 export const MAX_MESH_PEERS = 32;
 /** At most this many --signal URLs (SignalingClient's limit). */
@@ -154,20 +152,15 @@ function parseJoin(argv: readonly string[]): Command {
   if (new Set(signals).size !== signals.length) throw new CliUsageError('--signal names the same URL twice', 'join');
   const signal = signals[0]!;
   if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
-  if (!LOBBY_NAME.test(v.lobby)) throw new CliUsageError(`--lobby must be 1..64 letters, digits, '.', '_' or '-', got '${v.lobby}'`, 'join');
   if (v.create === true && v['create-if-missing'] === true) {
     throw new CliUsageError('--create and --create-if-missing exclude each other (--create fails when the lobby exists; --create-if-missing joins it then)', 'join');
   }
   const creates = v.create === true || v['create-if-missing'] === true;
   const createFlag = v.create === true ? '--create' : '--create-if-missing';
-  // The service's rules (protocol lobby-code.ts): names it creates are lower case; joining takes
-  // a name or a code such as ABCD-1234.
-  if (creates && !isValidLobbyName(v.lobby)) {
-    throw new CliUsageError(`--lobby with ${createFlag} must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got '${v.lobby}'`, 'join');
-  }
-  if (!creates && !isValidLobbyName(v.lobby) && normalizeLobbyCode(v.lobby) === undefined) {
-    throw new CliUsageError(`--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got '${v.lobby}'`, 'join');
-  }
+  // The service's rules, defined once in protocol lobby-code.ts: a name to create, a name or a
+  // code such as ABCD-1234 to join.
+  const lobbyProblem = lobbyRefProblem(v.lobby, creates);
+  if (lobbyProblem !== undefined) throw new CliUsageError(`--lobby${creates ? ` with ${createFlag}` : ''} ${lobbyProblem}`, 'join');
   const password = v.password as string | undefined;
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');

@@ -1,4 +1,5 @@
 // Help texts of the `meshpunch` CLI (cli layer). Kept in one place so docs/cli.md can quote them.
+import { LOBBY_CODE_EXAMPLE, LOBBY_NAME_RULE } from '@meshpunch/protocol';
 
 const MAIN = `meshpunch — punch UDP holes and build a full ENet mesh between game peers
 
@@ -24,7 +25,8 @@ punches one ENet link per member and adds each to an ENetMultiplayerPeer mesh.
 Options:
   --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required;
                       repeatable up to 16: nodes of one service, tried in turn)
-  --lobby NAME        lobby name: 1..64 letters, digits, '.', '_', '-' (required)
+  --lobby NAME        lobby name, ${LOBBY_NAME_RULE};
+                      or, to join, a lobby code like ${LOBBY_CODE_EXAMPLE} (required)
   --create            create the lobby (you become peer 1) instead of joining it
   --create-if-missing join the lobby, creating it first if it does not exist yet: everyone
                       may run the same command, in any order (one of them becomes peer 1)

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { LOBBY_NAME_RULE, lobbyRefProblem } from '@meshpunch/protocol';
+import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
 import { CliUsageError, parseCommand } from '../../src/cli/flags.js';
+import { helpText } from '../../src/cli/help.js';
 
 function usage(argv: string[]): string {
   try {
@@ -72,7 +75,7 @@ describe('flags', () => {
       [['join', '--signal', 'ws://127.0.0.1:1'], '--lobby NAME is required'],
       [['join', '--signal', 'http://127.0.0.1:1', '--lobby', 'x'], "--signal must use ws:// or wss://, got 'http://'"],
       [['join', '--signal', 'nope', '--lobby', 'x'], "--signal must be a ws://HOST:PORT or wss://HOST:PORT URL, got 'nope'"],
-      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'a b'], "--lobby must be 1..64 letters, digits, '.', '_' or '-', got 'a b'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'a b'], `--lobby must be a lobby name (${LOBBY_NAME_RULE}) or a lobby code like ABCD-1234, got 'a b'`],
       [[...base, '--wait-peers', '0'], "--wait-peers must be an integer 1..32 (members including you), got '0'"],
       [[...base, '--wait-peers', '33'], "--wait-peers must be an integer 1..32 (members including you), got '33'"],
       [[...base, '--wait-peers', 'x'], "--wait-peers must be an integer 1..32 (members including you), got 'x'"],
@@ -88,11 +91,11 @@ describe('flags', () => {
       [[...base, '--json=yes'], "option '--json' does not take an argument"],
       [[...base, '--exchange', '5'], '--exchange needs --wait-peers (messages go out once the mesh is complete)'],
       [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
-      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game', '--create'], "--lobby with --create must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got 'Game'"],
-      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game'], "--lobby must be a lower-case lobby name or a lobby code like ABCD-1234, got 'Game'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game', '--create'], `--lobby with --create must be a lobby name (${LOBBY_NAME_RULE}), got 'Game'`],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'Game'], `--lobby must be a lobby name (${LOBBY_NAME_RULE}) or a lobby code like ABCD-1234, got 'Game'`],
       [[...base, '--max-peers', '8'], '--max-peers needs --create or --create-if-missing (the creator sets the lobby size)'],
       [[...base, '--create', '--create-if-missing'], '--create and --create-if-missing exclude each other (--create fails when the lobby exists; --create-if-missing joins it then)'],
-      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'ABCD-1234', '--create-if-missing'], "--lobby with --create-if-missing must be a lower-case name (a-z, 0-9, '.', '_', '-', starting with a letter or digit), got 'ABCD-1234'"],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'ABCD-1234', '--create-if-missing'], `--lobby with --create-if-missing must be a lobby name (${LOBBY_NAME_RULE}), got 'ABCD-1234'`],
       [[...base, '--create', '--max-peers', '33'], "--max-peers must be an integer 2..32, got '33'"],
       [['netcheck'], '--stun HOST:PORT is required (meshpunch has no built-in public STUN server)'],
       [['help', 'nope'], "no help for unknown command 'nope'"],
@@ -104,5 +107,37 @@ describe('flags', () => {
         expect(m).to.not.include('\n');
       });
     }
+  });
+});
+
+describe('lobby names: one rule for help, CLI, library and service (issue 12 item 9)', () => {
+  const names = ['lan-party', 'a', 'x'.repeat(64), 'x'.repeat(65), 'Game', 'GAME', '-x', '.x', 'a b', 'abcd-1234', 'ABCD-1234', 'abcd 1234', 'é', ''];
+  for (const creates of [false, true]) {
+    it(`CLI and library accept exactly what the protocol's rule accepts ${creates ? 'to create' : 'to join'}`, () => {
+      const disagree: string[] = [];
+      for (const name of names) {
+        const want = lobbyRefProblem(name, creates) === undefined;
+        let cli = true;
+        try {
+          parseCommand(['join', '--signal', 'ws://127.0.0.1:1', '--lobby', name, ...(creates ? ['--create'] : [])]);
+        } catch {
+          cli = false;
+        }
+        let lib = true;
+        try {
+          resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: name, create: creates });
+        } catch (err) {
+          expect((err as { code?: string }).code).to.equal('ERR_INVALID_PARAMETER');
+          expect((err as Error).message).to.include(LOBBY_NAME_RULE);
+          lib = false;
+        }
+        if (cli !== want || lib !== want) disagree.push(`'${name}': rule ${want}, CLI ${cli}, library ${lib}`);
+      }
+      expect(disagree).to.deep.equal([]);
+    });
+  }
+
+  it('help states the same rule', () => {
+    expect(helpText('join').replace(/\s+/g, ' ')).to.include(LOBBY_NAME_RULE);
   });
 });

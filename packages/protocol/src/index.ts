@@ -7,7 +7,10 @@ export { CloseCode, CLOSE_CODES } from './close-codes.js';
 export type { CloseCodeName } from './close-codes.js';
 export { WIRE_ERRORS, WIRE_ERROR_CODES, isWireErrorCode } from './wire-errors.js';
 export type { WireErrorCode } from './wire-errors.js';
-export { encodeLobbyCode, normalizeLobbyCode, isValidLobbyName, LOBBY_CODE_CHARS, LOBBY_CODE_RANDOM_BYTES, LOBBY_NAME_PATTERN } from './lobby-code.js';
+export {
+  encodeLobbyCode, normalizeLobbyCode, isValidLobbyName, lobbyRefProblem, LOBBY_CODE_CHARS, LOBBY_CODE_EXAMPLE, LOBBY_CODE_RANDOM_BYTES,
+  LOBBY_NAME_PATTERN, LOBBY_NAME_RULE,
+} from './lobby-code.js';
 export { CANDIDATE_KINDS, MAX_CANDIDATES_PER_PAIR, checkCandidate, isIPv4, isIPv6 } from './candidate.js';
 export type { Candidate, CandidateKind } from './candidate.js';
 export * from './messages.js';

@@ -56,3 +56,25 @@ export function normalizeLobbyCode(text: string): string | undefined {
 export function isValidLobbyName(name: string): boolean {
   return LOBBY_NAME_PATTERN.test(name);
 }
+
+/**
+ * LOBBY_NAME_PATTERN in words: the one sentence the CLI's help and errors, the library's errors
+ * and the service's errors all use (issue #12 item 9: the rules used to differ between them).
+ */
+export const LOBBY_NAME_RULE = "1..64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit";
+
+/** An example code, for messages that say what a code looks like. */
+export const LOBBY_CODE_EXAMPLE = 'ABCD-1234';
+
+/**
+ * Checks what a member gives as its lobby: a name when it may create the lobby (`lobby.create`
+ * `name`, `lobby.join` with `createIfMissing`), a name or a code when it only joins.
+ * @returns the rest of a sentence after the field's name ("must be …, got '…'"), or undefined when valid
+ */
+export function lobbyRefProblem(text: unknown, creates: boolean): string | undefined {
+  const got = typeof text === 'string' ? `'${text.length > 80 ? `${text.slice(0, 80)}…` : text}'` : typeof text;
+  if (typeof text === 'string' && isValidLobbyName(text)) return undefined;
+  if (creates) return `must be a lobby name (${LOBBY_NAME_RULE}), got ${got}`;
+  if (typeof text === 'string' && normalizeLobbyCode(text) !== undefined) return undefined;
+  return `must be a lobby name (${LOBBY_NAME_RULE}) or a lobby code like ${LOBBY_CODE_EXAMPLE}, got ${got}`;
+}

@@ -5,7 +5,7 @@
 // Connection: new --hello--> ready --(close/idle)--> gone
 // Member:     see membership.ts (present / away for graceMs / removed)
 import {
-  CAPABILITIES, CloseCode, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES,
+  CAPABILITIES, CloseCode, decodeClientMessage, encodeLobbyCode, isValidLobbyName, LOBBY_CODE_RANDOM_BYTES, lobbyRefProblem,
   MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, normalizeLobbyCode, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
 import type {
@@ -438,7 +438,7 @@ export class SignalingCore {
     }
     if (spec.name !== undefined) {
       if (!isValidLobbyName(spec.name)) {
-        this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} must be 1..64 of a-z 0-9 . _ - starting with a letter or digit`, { field: spec.nameField });
+        this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} ${lobbyRefProblem(spec.name, true)}`, { field: spec.nameField });
         return true;
       }
       if (this.#membership.lobbies.has(spec.name)) {

@@ -1,6 +1,7 @@
 // Conformance of the core: lobby.join with createIfMissing, where every member runs the same
 // command in any order and the first one creates the lobby (docs/protocol.md `lobby.join`).
 import { expect } from 'chai';
+import { LOBBY_NAME_RULE } from '@meshpunch/protocol';
 import { CoreHarness } from '../support/core-harness.js';
 
 /** Sends lobby.join with createIfMissing and expects lobby.joined. */
@@ -73,7 +74,8 @@ describe('SignalingCore lobby.join with createIfMissing', () => {
   it('refuses to create under a name lobby.create would refuse, naming the lobby field', () => {
     const h = new CoreHarness();
     const err = h.expectError(h.client(), { type: 'lobby.join', lobby: 'ZZZZ-ZZZZ', createIfMissing: true }, 'SIG_BAD_MESSAGE');
-    expect(err.message).to.equal('lobby must be 1..64 of a-z 0-9 . _ - starting with a letter or digit');
+    // The one rule of packages/protocol (lobbyRefProblem), in the CLI's and the library's words too.
+    expect(err.message).to.equal(`lobby must be a lobby name (${LOBBY_NAME_RULE}), got 'Party'`);
     expect(err.details).to.deep.equal({ field: 'lobby' });
     expect(h.core.lobbyCount).to.equal(0);
   });

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { ProtocolError } from '../../src/errors.js';
-import { encodeLobbyCode, isValidLobbyName, normalizeLobbyCode } from '../../src/lobby-code.js';
+import { encodeLobbyCode, isValidLobbyName, lobbyRefProblem, LOBBY_NAME_RULE, normalizeLobbyCode } from '../../src/lobby-code.js';
 
 describe('lobby-code', () => {
   describe('#encodeLobbyCode', () => {
@@ -53,6 +53,16 @@ describe('lobby-code', () => {
     it('accepts lower-case a-z 0-9 . _ - up to 64, starting with a letter or digit', () => {
       for (const n of ['a', 'lan-party', 'room_1.test', 'x'.repeat(64)]) expect(isValidLobbyName(n), n).to.equal(true);
       for (const n of ['', 'A', '-x', '.x', 'a b', 'x'.repeat(65), 'ABCD-EFGH', 'é']) expect(isValidLobbyName(n), n).to.equal(false);
+    });
+  });
+
+  describe('#lobbyRefProblem', () => {
+    it('takes a name to create, a name or a code to join, and says the one rule otherwise', () => {
+      expect([lobbyRefProblem('lan-party', true), lobbyRefProblem('lan-party', false), lobbyRefProblem('abcd-1234', false)]).to.deep.equal([undefined, undefined, undefined]);
+      expect(lobbyRefProblem('ABCD-1234', true)).to.equal(`must be a lobby name (${LOBBY_NAME_RULE}), got 'ABCD-1234'`);
+      expect(lobbyRefProblem('Party', false)).to.equal(`must be a lobby name (${LOBBY_NAME_RULE}) or a lobby code like ABCD-1234, got 'Party'`);
+      expect(lobbyRefProblem(7, true)).to.equal(`must be a lobby name (${LOBBY_NAME_RULE}), got number`);
+      expect(LOBBY_NAME_RULE).to.equal("1..64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
     });
   });
 });
