@@ -38,6 +38,19 @@ describe('meshpunch CLI (end to end)', function () {
       });
     }
 
+    it('rejects a repeated flag and a --bind address of no interface here before joining: one line, exit 2 (issue 12 item 9)', () => {
+      for (const [args, re] of [
+        [['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--lobby', 'y'], /^meshpunch join: --lobby may be given once/],
+        [['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--bind', '203.0.113.254'], /^meshpunch join: --bind 203\.0\.113\.254 is not an address of this machine/],
+      ] as const) {
+        const r = cli([...args]);
+        expect(r.code, r.stderr).to.equal(2);
+        expect(r.stdout).to.equal('');
+        expect(r.stderr.trimEnd().split('\n')).to.have.length(1);
+        expect(r.stderr).to.match(re);
+      }
+    });
+
     it('exits 1 with one line when the signaling service is unreachable', () => {
       const r = cli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--bind', '127.0.0.1', '--json', '--wait-peers', '2', '--timeout', '5']);
       expect(r.code).to.equal(1);
@@ -111,6 +124,26 @@ describe('meshpunch CLI (end to end)', function () {
       await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
       return p;
     }
+
+    it('links two agents over IPv6 loopback with --bind ::1 (issue 12 item 9: it ended in gather-failed)', async () => {
+      const lobby = `e2e-v6-${lobbySeq++}`;
+      const args = (create: boolean) => ['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '::1', ...(create ? ['--create'] : []), '--json', '--wait-peers', '2', '--exchange', '5', '--timeout', '20'];
+      const before = signaling.lobbyCount();
+      const a = new AgentProcess(args(true));
+      procs.push(a);
+      await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
+      const b = new AgentProcess(args(false));
+      procs.push(b);
+      const codes = await Promise.all([a.exited, b.exited]);
+      expect(codes, [a, b].map((p) => p.tail()).join('\n---\n')).to.deep.equal([0, 0]);
+      for (const p of [a, b]) {
+        const r = JSON.parse(p.stdout.join('\n')) as { peers: Array<{ path: string; local: string; remote: string }>; exchange: { sent: number } };
+        expect(r.peers).to.have.length(1);
+        expect(r.peers[0]!.local).to.match(/^\[::1\]:\d+$/);
+        expect(r.peers[0]!.remote).to.match(/^\[::1\]:\d+$/);
+        expect(r.exchange.sent).to.equal(5);
+      }
+    });
 
     it('forms a full mesh of 3 processes: each `join --json --wait-peers 3 --exchange 20` exits 0 with 2 peers and every message', async () => {
       const lobby = `e2e-json-${lobbySeq++}`;

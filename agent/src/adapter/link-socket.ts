@@ -66,13 +66,17 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   host.intercept = (from, bytes) => transport.intercept(bytes, from);
   const port = host.getLocalPort();
   const bind = o.bindAddress;
+  // A socket bound to one IPv6 address (::1 included) has IPv6 candidates and asks IPv6 STUN
+  // servers only; it cannot send to IPv4 ones (issue #12 item 9: --bind ::1 ended in
+  // gather-failed with IPv4 host candidates filtered out). 0.0.0.0 and :: stay IPv4.
+  const family: 4 | 6 = bind.includes(':') && bind !== '::' ? 6 : 4;
   try {
     const upnp = o.mapPort === undefined ? undefined : await o.mapPort(port);
     const r = await gatherCandidates(transport.transport, {
       port,
-      stunServers: o.stunServers.map((s) => ({ address: s.address, port: s.port })),
-      family: 4,
-      families: [4],
+      stunServers: o.stunServers.filter((s) => (s.address.includes(':') ? 6 : 4) === family).map((s) => ({ address: s.address, port: s.port })),
+      family,
+      families: [family],
       includeLoopback: isLoopback(bind),
       ...(bind === '0.0.0.0' || bind === '::' ? {} : { bindAddress: bind }),
       ...(upnp === undefined ? {} : { upnp }),

@@ -1,6 +1,8 @@
 // Options of joinMesh (adapter): user input validated once into a frozen config (STYLE.md §3).
 
+import { networkInterfaces } from 'node:os';
 import { lobbyRefProblem } from '@meshpunch/protocol';
+import { bindAddressProblem } from '../core/bind-address.js';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkTimeouts } from '../core/link-machine.js';
 import { AgentError } from '../errors.js';
@@ -83,6 +85,13 @@ export interface JoinMeshConfig {
   readonly peerTimeoutMs: number;
 }
 
+/** Every address of this machine's interfaces (what a socket may bind besides the wildcards). */
+export function machineAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) for (const e of list ?? []) out.push(e.address);
+  return out;
+}
+
 function invalid(message: string, details: Record<string, unknown>): AgentError {
   return new AgentError('ERR_INVALID_PARAMETER', message, details);
 }
@@ -126,6 +135,9 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   });
   const bindAddress = o.bindAddress ?? '0.0.0.0';
   if (!isIpv4(bindAddress) && !isIpv6(bindAddress)) throw invalid(`bindAddress must be an IP address, got '${bindAddress}'`, { got: bindAddress });
+  // Before joining: a link socket could never bind it, and the peers would get a member whose every link fails.
+  const bindProblem = bindAddressProblem(bindAddress, machineAddresses());
+  if (bindProblem !== undefined) throw invalid(`bindAddress ${bindAddress} ${bindProblem}`, { got: bindAddress });
   const timeouts = { ...DEFAULT_LINK_TIMEOUTS, ...o.timeouts };
   for (const [k, v] of Object.entries(timeouts)) {
     if (!Number.isInteger(v) || v < 1 || v > 600_000) throw invalid(`timeouts.${k} must be an integer 1..600000 ms, got ${v}`, { got: v });

@@ -3,6 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import { lobbyRefProblem } from '@meshpunch/protocol';
+import { machineAddresses } from '../adapter/options.js';
+import { bindAddressProblem } from '../core/bind-address.js';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
 /** Bad command line: the message is the one line printed, the exit code is 2. */
@@ -76,9 +78,18 @@ type ParseOptions = Parameters<typeof parseArgs>[0] extends infer T ? T extends 
 
 function parse(command: string, argv: readonly string[], options: ParseOptions): Record<string, unknown> {
   try {
-    const r = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    const r = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false, tokens: true });
+    // parseArgs lets the last of a repeated flag win silently; only flags documented as
+    // repeatable (multiple: true, e.g. --stun) may be given more than once (issue #12 item 9).
+    const seen = new Set<string>();
+    for (const t of r.tokens ?? []) {
+      if (t.kind !== 'option' || (options as Record<string, { multiple?: boolean }>)[t.name]?.multiple === true) continue;
+      if (seen.has(t.name)) throw new CliUsageError(`--${t.name} may be given once${t.rawName === `--${t.name}` ? '' : ` (also as ${t.rawName})`}`, command);
+      seen.add(t.name);
+    }
     return r.values as Record<string, unknown>;
   } catch (err) {
+    if (err instanceof CliUsageError) throw err;
     const e = err as { code?: string; message?: string };
     let msg = String(e.message ?? err).split('\n')[0]!;
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -174,6 +185,8 @@ function parseJoin(argv: readonly string[]): Command {
   }
   const bind = (v.bind as string | undefined) ?? '0.0.0.0';
   if (!isIpv4(bind) && !isIpv6(bind)) throw new CliUsageError(`--bind must be an IPv4 or IPv6 address, got '${bind}'`, 'join');
+  const bindProblem = bindAddressProblem(bind, machineAddresses());
+  if (bindProblem !== undefined) throw new CliUsageError(`--bind ${bind} ${bindProblem}`, 'join');
   let waitPeers: number | undefined;
   if (typeof v['wait-peers'] === 'string') {
     const t = v['wait-peers'];

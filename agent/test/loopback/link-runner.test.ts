@@ -159,6 +159,13 @@ describe('LinkRunner (loopback)', function () {
     ]);
   });
 
+  it('gathers an IPv6 loopback link socket for bind ::1: an IPv6 host candidate, IPv4 STUN servers skipped (issue 12 item 9)', async () => {
+    // The embedded STUN server of a service on 127.0.0.1 is IPv4: a ::1 socket cannot ask it.
+    const socket = await gatherLinkSocket({ bindAddress: '::1', stunServers: [{ address: '127.0.0.1', port: 9 }] });
+    cleanups.push(() => socket.host.destroy());
+    expect(socket.candidates.map((c) => `${c.type} ${c.address}:${c.port}`)).to.deep.equal([`host ::1:${socket.host.getLocalPort()}`]);
+  });
+
   it('punches, completes the ENet handshake and hands each side its host', async () => {
     const [a, b] = await pair();
     const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 10_000, 'both outcomes');

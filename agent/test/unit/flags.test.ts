@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LOBBY_NAME_RULE, lobbyRefProblem } from '@meshpunch/protocol';
-import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
+import { machineAddresses, resolveJoinMeshOptions } from '../../src/adapter/options.js';
+import { AgentError } from '../../src/errors.js';
 import { CliUsageError, parseCommand } from '../../src/cli/flags.js';
 import { helpText } from '../../src/cli/help.js';
 
@@ -139,5 +140,57 @@ describe('lobby names: one rule for help, CLI, library and service (issue 12 ite
 
   it('help states the same rule', () => {
     expect(helpText('join').replace(/\s+/g, ' ')).to.include(LOBBY_NAME_RULE);
+  });
+});
+
+/** An address from the lab's documentation range that no interface of this machine has. */
+function notLocal(): string {
+  const own = new Set(machineAddresses());
+  for (let i = 250; i > 0; i--) if (!own.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
+  throw new Error('every 203.0.113.x address is local');
+}
+
+describe('--bind / bindAddress: caught before joining (issue 12 item 9)', () => {
+  const base = ['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'x'];
+  it('refuses an address of no interface here: one line, a usage error (exit 2)', () => {
+    const ip = notLocal();
+    expect(usage([...base, '--bind', ip])).to.match(new RegExp(`^--bind ${ip.replace(/\./g, '\\.')} is not an address of this machine \\(its addresses: .*127\\.0\\.0\\.1.*; 0\\.0\\.0\\.0 binds them all\\)$`));
+  });
+
+  it('the library throws AgentError ERR_INVALID_PARAMETER synchronously, before any connection', () => {
+    const ip = notLocal();
+    try {
+      resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'x', bindAddress: ip });
+      expect.fail('no throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(AgentError);
+      expect((err as AgentError).code).to.equal('ERR_INVALID_PARAMETER');
+      expect((err as AgentError).message).to.match(new RegExp(`^bindAddress ${ip.replace(/\./g, '\\.')} is not an address of this machine`));
+    }
+  });
+
+  it('accepts the wildcards and this machine\'s own addresses, in any spelling', () => {
+    for (const ip of ['0.0.0.0', '::', '127.0.0.1', '::1', '0:0:0:0:0:0:0:1']) {
+      const c = parseCommand([...base, '--bind', ip]);
+      expect(c.kind === 'join' && c.flags.bind).to.equal(ip);
+      expect(resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'x', bindAddress: ip }).bindAddress).to.equal(ip);
+    }
+  });
+});
+
+describe('repeated flags (issue 12 item 9)', () => {
+  const base = ['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'x'];
+  const rows: Array<[string[], string]> = [
+    [[...base, '--lobby', 'y'], '--lobby may be given once'],
+    [[...base, '--bind', '127.0.0.1', '--bind', '0.0.0.0'], '--bind may be given once'],
+    [[...base, '--json', '--json'], '--json may be given once'],
+    [[...base, '--wait-peers', '2', '--wait-peers=3'], '--wait-peers may be given once'],
+    [['netcheck', '--stun', '127.0.0.1:1', '--timeout', '1', '--timeout', '2'], '--timeout may be given once'],
+  ];
+  for (const [argv, message] of rows) it(`refuses \`${argv.slice(5).join(' ')}\`: ${message}`, () => expect(usage(argv)).to.equal(message));
+
+  it('takes a repeatable flag (--stun) several times', () => {
+    const c = parseCommand([...base, '--stun', '127.0.0.1:1', '--stun', '127.0.0.1:2']);
+    expect(c.kind === 'join' && c.flags.stun.length).to.equal(2);
   });
 });
