@@ -75,7 +75,7 @@ describe('SignalingCore lobby.join with createIfMissing', () => {
     const h = new CoreHarness();
     const err = h.expectError(h.client(), { type: 'lobby.join', lobby: 'ZZZZ-ZZZZ', createIfMissing: true }, 'SIG_BAD_MESSAGE');
     // The one rule of packages/protocol (lobbyRefProblem), in the CLI's and the library's words too.
-    expect(err.message).to.equal(`lobby must be a lobby name (${LOBBY_NAME_RULE}), got 'Party'`);
+    expect(err.message).to.equal(`lobby must be a lobby name (${LOBBY_NAME_RULE}), got 'ZZZZ-ZZZZ'`);
     expect(err.details).to.deep.equal({ field: 'lobby' });
     expect(h.core.lobbyCount).to.equal(0);
   });
