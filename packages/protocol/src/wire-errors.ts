@@ -25,7 +25,7 @@ export const WIRE_ERRORS = Object.freeze({
   SIG_TOO_MANY_ATTEMPTS: 'Too many wrong passwords from this address, or for this lobby, in a short time; retry later (details.retryMs).',
   SIG_NOT_OWNER: 'Only the lobby owner may do this.',
   SIG_UNKNOWN_PAIR: 'No current pair with that id includes this peer (it never existed, ended or was replaced).',
-  SIG_BAD_CANDIDATE: 'The pair would get more than 16 candidates from this side (a malformed candidate is SIG_BAD_MESSAGE).',
+  SIG_BAD_CANDIDATE: 'The pair would get more than 16 candidates from this side, or a candidate address is multicast, broadcast, reserved or unspecified (a malformed candidate is SIG_BAD_MESSAGE).',
   SIG_RESUME_REJECTED: 'The resume token is unknown or its grace period is over.',
   SIG_RESTORE_REJECTED: 'lobby.restore was refused: the lobby exists with another key, or the id is held by a connected member.',
   SIG_SHUTTING_DOWN: 'The service is shutting down and accepts no new work.',

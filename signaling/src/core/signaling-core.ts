@@ -12,6 +12,7 @@ import type {
   ClientMessage, HelloMessage, LobbyCreateMessage, LobbyMode, LobbyJoinMessage, PairCandidatesMessage,
   LobbyJoinedMessage, LobbyRestoreMessage, PairResultMessage, ResumeOkMessage, ResumeMessage, ServerMessage, WelcomeMessage, WireErrorCode,
 } from '@meshpunch/protocol';
+import { sourceRejection } from '@meshpunch/nat/punch';
 import { constantTimeEqual } from './bytes.js';
 import { resolveSignalingCoreOptions } from './config.js';
 import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
@@ -555,6 +556,15 @@ export class SignalingCore {
     if (pair === undefined || other === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
     const fromA = pair.a === m;
     const sent = fromA ? pair.candidatesFromA : pair.candidatesFromB;
+    // Addresses that are never a peer's (multicast, broadcast, reserved, unspecified: nat
+    // candidate-policy.ts, the one definition) are refused here too, so a member cannot even
+    // hand them to the other side (issue 13 item 7); the receiving agent refuses them anyway.
+    for (const cand of msg.candidates) {
+      const never = sourceRejection(cand.address);
+      if (never !== undefined) {
+        return this.#outbox.error(c, msg.rid, 'SIG_BAD_CANDIDATE', `candidate ${cand.address} port ${cand.port} is a ${never} address, never a peer's`, { field: 'candidates' });
+      }
+    }
     if (sent + msg.candidates.length > MAX_CANDIDATES_PER_PAIR) {
       return this.#outbox.error(c, msg.rid, 'SIG_BAD_CANDIDATE', `pair ${pair.id} would get ${sent + msg.candidates.length} candidates from this side; the limit is ${MAX_CANDIDATES_PER_PAIR}`, { field: 'candidates' });
     }

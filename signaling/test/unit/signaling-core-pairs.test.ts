@@ -136,6 +136,20 @@ describe('SignalingCore pairs', () => {
       h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: Array.from({ length: 17 }, () => CAND) }, 'SIG_BAD_MESSAGE');
     });
 
+    it('refuses candidates at multicast, broadcast, reserved or unspecified addresses and relays none of the message (issue 13 item 7)', () => {
+      const h = new CoreHarness();
+      const [a, b] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start').find((x) => x.remote === b!.id)!;
+      h.takeType(b!.c, 'pair.candidates');
+      for (const [address, family, what] of [['224.0.0.251', 4, 'multicast'], ['255.255.255.255', 4, 'broadcast'], ['240.0.0.1', 4, 'reserved'], ['0.0.0.0', 4, 'unspecified'], ['ff02::1', 6, 'multicast']] as const) {
+        const err = h.expectError(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: [CAND, { kind: 'host', family, address, port: 5353 }] }, 'SIG_BAD_CANDIDATE');
+        expect(err.message).to.equal(`candidate ${address} port 5353 is a ${what} address, never a peer's`);
+      }
+      expect(h.takeType(b!.c, 'pair.candidates')).to.deep.equal([]);
+      // Refused messages count nothing against the cap: 16 good ones still pass.
+      expect(h.request(a!.c, { type: 'pair.candidates', pair: s.pair, candidates: Array.from({ length: 16 }, (_, i) => ({ ...CAND, port: 40000 + i })) }).type).to.equal('ok');
+    });
+
     it('validates address family and port', () => {
       const h = new CoreHarness();
       const [a] = trio(h);

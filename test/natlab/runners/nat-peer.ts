@@ -115,6 +115,8 @@ interface Session {
   driver: SocketDriver;
   upnp: UpnpPortMapping | undefined;
   nat: NatProfile;
+  /** Our candidates on this socket: the punch decides by them which remote address classes it may probe. */
+  candidates: Candidate[];
 }
 const sessions = new Map<number, Session>();
 
@@ -148,7 +150,7 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
           relatedAddress: HOST_IP, relatedPort: port });
       }
       const nat: NatProfile = { mapping: report.mapping, filtering: report.filtering };
-      sessions.set(port, { driver, upnp, nat });
+      sessions.set(port, { driver, upnp, nat, candidates });
       return { candidates, nat, report: summary(report) };
     }
     case 'punch': {
@@ -157,7 +159,7 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
       const startAt = Math.floor(performance.now() + (Number(msg.startAtEpochMs) - Date.now()));
       const m = new PunchMachine({
         role: msg.role as 'connect' | 'listen', pairId: String(msg.pairId), secret: String(msg.secret), startAt: Math.max(0, startAt),
-        remoteCandidates: msg.remoteCandidates as Candidate[], random: nodeRandom, hmacSha1: nodeHmacSha1,
+        remoteCandidates: msg.remoteCandidates as Candidate[], localCandidates: s.candidates, random: nodeRandom, hmacSha1: nodeHmacSha1,
         localNat: s.nat, remoteNat: msg.remoteNat as NatProfile, timeoutMs: Number(msg.timeoutMs ?? 10_000),
       });
       const result = await new Promise<Record<string, unknown>>((resolve) => {
