@@ -17,6 +17,13 @@ async function pump(hosts: ENetConnection[], want: (ev: ENetEvent, host: ENetCon
   throw new Error('event not seen within the round budget');
 }
 
+/** Services both hosts until `done()` holds or the round budget runs out (the caller asserts after). */
+async function serviceUntil(hosts: ENetConnection[], done: () => boolean, rounds = 400): Promise<void> {
+  for (let i = 0; i < rounds && !done(); i++) {
+    for (const h of hosts) await h.service(5);
+  }
+}
+
 async function pair(address: string): Promise<{ server: ENetConnection; client: ENetConnection; cp: ENetPacketPeer; sp: ENetPacketPeer }> {
   const server = new ENetConnection();
   await server.createHostBound(address, 0, 8, 4);
@@ -48,7 +55,12 @@ describe('ENetConnection (loopback)', function () {
       });
       expect(got.map((e) => e.channel).sort()).to.deep.equal([0, 2, 3]);
       expect(got.find((e) => e.channel === 3)!.packet!.length).to.equal(5000);
-      expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME)).to.be.at.least(0);
+      // The first ACK sets RTT = max(sample, 1) ms and its variance to (sample + 1) / 2 ≥ 1; before
+      // any ACK they are 500 and 0, and neither drops below 1 afterwards (enet-protocol.md §7.1). A
+      // variance of 0 here means no ACK ever reached the estimator.
+      await serviceUntil([server, client], () => cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME_VARIANCE) >= 1);
+      expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME_VARIANCE)).to.be.at.least(1);
+      expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME)).to.be.at.least(1);
       sp.peerDisconnect(4242);
       const dev = await pump([server, client], (ev, h) => h === client && ev.type === EventType.DISCONNECT);
       expect(dev.data).to.equal(4242);

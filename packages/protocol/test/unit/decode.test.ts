@@ -1,5 +1,6 @@
 // Validators of both directions: valid messages round-trip, invalid ones are named, and random
-// or mutated input never throws.
+// or mutated input never throws, is refused with a named problem, or is accepted as a known
+// message that decodes to itself again.
 import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { decodeClientMessage } from '../../src/decode-client.js';
@@ -40,6 +41,10 @@ const VALID_SERVER = [
   { type: 'shutdown', reason: 'bye' },
 ];
 
+/** The message types each direction documents (docs/protocol.md), from the valid samples above. */
+const CLIENT_TYPES = [...new Set(VALID_CLIENT.map((m) => m.type))];
+const SERVER_TYPES = [...new Set(VALID_SERVER.map((m) => m.type))];
+
 describe('decodeClientMessage', () => {
   it('accepts every documented client message and returns it unchanged', () => {
     for (const m of VALID_CLIENT) {
@@ -61,6 +66,8 @@ describe('decodeClientMessage', () => {
   it('never throws on random or mutated input (10 000 cases) and always names a problem', () => {
     const prng = new Prng(seedFromEnv(77));
     const base = VALID_CLIENT.map((m) => JSON.stringify(m));
+    let accepted = 0;
+    let refused = 0;
     for (let i = 0; i < 10_000; i++) {
       let text: string;
       if (prng.chance(0.3)) {
@@ -71,8 +78,20 @@ describe('decodeClientMessage', () => {
         text = chars.join('');
       }
       const r = decodeClientMessage(text);
-      if (!r.ok) expect(r.message.length, text).to.be.greaterThan(0);
+      if (r.ok) {
+        accepted++;
+        expect(CLIENT_TYPES, text).to.include(r.message.type);
+        // What the decoder accepts is a fixed point: encoding it and decoding again gives it back.
+        expect(decodeClientMessage(JSON.stringify(r.message)), text).to.deep.equal(r);
+      } else {
+        refused++;
+        expect(['SIG_BAD_MESSAGE', 'SIG_UNKNOWN_TYPE'], text).to.include(r.code);
+        expect(r.message.length, text).to.be.greaterThan(0);
+      }
     }
+    // Both branches ran: the fuzz neither rejects everything nor accepts everything.
+    expect(accepted).to.be.greaterThan(0);
+    expect(refused).to.be.greaterThan(0);
   });
 });
 
@@ -87,13 +106,29 @@ describe('decodeServerMessage', () => {
     expect(decodeServerMessage('{"type":"pair.start","pair":1,"remote":2,"role":"both","at":1,"offsetMs":null,"secret":"x"}').ok).to.equal(false);
   });
 
-  it('never throws on mutated input (5 000 cases)', () => {
+  it('never throws on mutated input (5 000 cases): accepts only known, stable messages and names every refusal', () => {
     const prng = new Prng(seedFromEnv(78));
     const base = VALID_SERVER.map((m) => JSON.stringify(m));
+    let accepted = 0;
+    let refused = 0;
     for (let i = 0; i < 5000; i++) {
       const chars = [...prng.pick(base)];
       for (let k = prng.int(1, 4); k > 0; k--) chars[prng.int(0, chars.length - 1)] = String.fromCharCode(prng.int(32, 126));
-      decodeServerMessage(chars.join(''));
+      const text = chars.join('');
+      const r = decodeServerMessage(text);
+      if (r.ok) {
+        accepted++;
+        expect(SERVER_TYPES, text).to.include(r.message.type);
+        // What the decoder accepts is a fixed point: encoding it and decoding again gives it back.
+        expect(decodeServerMessage(JSON.stringify(r.message)), text).to.deep.equal(r);
+      } else {
+        refused++;
+        expect(['SIG_BAD_MESSAGE', 'SIG_UNKNOWN_TYPE'], text).to.include(r.code);
+        expect(r.message.length, text).to.be.greaterThan(0);
+      }
     }
+    // Both branches ran: the fuzz neither rejects everything nor accepts everything.
+    expect(accepted).to.be.greaterThan(0);
+    expect(refused).to.be.greaterThan(0);
   });
 });
