@@ -39,19 +39,43 @@ function groups() {
   return list.filter((g) => g.files.length > 0 && (filters.length === 0 || filters.some((f) => g.name.startsWith(f))));
 }
 
+/**
+ * How long mocha may take to exit after its last test. Without `--exit`, mocha exits only once nothing
+ * holds the event loop, so a test that leaves a timer, socket or child process open keeps it alive:
+ * after this grace the group is killed and counted as failed, naming the leak instead of hiding it.
+ */
+const EXIT_GRACE_MS = 30_000;
+
 function runGroup(group, statsFile) {
   return new Promise((resolve) => {
     const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const argv = [mocha, '--reporter', join(root, 'scripts', 'mocha-reporter.cjs'), '--timeout', '30000', '--exit',
+    // MESHPUNCH_LEAK_REPORT=1 prints what is still open after the last test, and where it was made.
+    const leakReport = process.env.MESHPUNCH_LEAK_REPORT === '1' ? ['--require', join(root, 'scripts', 'mocha-leak-report.cjs')] : [];
+    const argv = [mocha, ...leakReport, '--reporter', join(root, 'scripts', 'mocha-reporter.cjs'), '--timeout', '30000',
       ...group.files.map((f) => relative(root, f))];
     const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, MESHPUNCH_STATS: statsFile } });
+    let leaked = false;
+    let grace;
     const timer = setTimeout(() => {
       console.error(`[test] ${group.name} ran past ${GROUP_WALL_MS / 60_000} min; killing it`);
       child.kill('SIGKILL');
     }, GROUP_WALL_MS);
+    // The reporter writes the stats file when the last test has run; from then on, exit is due.
+    const watch = setInterval(() => {
+      if (!existsSync(statsFile)) return;
+      clearInterval(watch);
+      grace = setTimeout(() => {
+        leaked = true;
+        console.error(`[test] ${group.name} did not exit ${EXIT_GRACE_MS / 1000} s after its last test: something left a timer, ` +
+          `socket or process open (MESHPUNCH_LEAK_REPORT=1 node scripts/run-tests.mjs ${group.name} shows what); killing it`);
+        child.kill('SIGKILL');
+      }, EXIT_GRACE_MS);
+    }, 250);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal });
+      clearInterval(watch);
+      clearTimeout(grace);
+      resolve({ code, signal, leaked });
     });
   });
 }
@@ -64,7 +88,7 @@ const broken = [];
 for (const group of groups()) {
   console.log(`\n=== ${group.name} (${group.files.length} files) ===`);
   const statsFile = join(tmp, `${group.name.replace(/\W+/g, '_')}.json`);
-  const { code, signal } = await runGroup(group, statsFile);
+  const { code, signal, leaked } = await runGroup(group, statsFile);
   if (!existsSync(statsFile)) {
     broken.push(`${group.name} exited (${signal ?? code}) without finishing`);
     failed++;
@@ -74,7 +98,10 @@ for (const group of groups()) {
   passed += s.passes;
   failed += s.failures;
   skipped += s.pending;
-  if (code !== 0 && s.failures === 0) {
+  if (leaked) {
+    broken.push(`${group.name} left a timer, socket or process open after its tests (killed after ${EXIT_GRACE_MS / 1000} s)`);
+    failed++;
+  } else if (code !== 0 && s.failures === 0) {
     broken.push(`${group.name} exited with ${signal ?? code} after its tests`);
     failed++;
   }
