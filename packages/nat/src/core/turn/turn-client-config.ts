@@ -36,6 +36,11 @@ export interface TurnClientOptions {
   maxChannels?: number;
   /** Datagrams `send` may queue between drains (default 64); beyond it they are dropped and counted. */
   maxQueuedSends?: number;
+  /**
+   * Idle interval after which a Binding indication keeps the NAT mapping toward the server open,
+   * ms (default 15000: RFC 8445 §11's Tr; NAT UDP timeouts can be as short as 30 s, RFC 4787 §4.3).
+   */
+  keepaliveMs?: number;
   /** SOFTWARE attribute on requests (default none). */
   software?: string;
 }
@@ -55,6 +60,7 @@ export interface TurnClientConfig {
   readonly maxPermissions: number;
   readonly maxChannels: number;
   readonly maxQueuedSends: number;
+  readonly keepaliveMs: number;
   readonly software: string | undefined;
 }
 
@@ -99,6 +105,7 @@ export function resolveTurnClientOptions(options: TurnClientOptions): TurnClient
     maxPermissions: int('maxPermissions', options.maxPermissions ?? 32, 1, 1024),
     maxChannels: int('maxChannels', options.maxChannels ?? 32, 1, 4096),
     maxQueuedSends: int('maxQueuedSends', options.maxQueuedSends ?? 64, 1, 4096),
+    keepaliveMs: int('keepaliveMs', options.keepaliveMs ?? 15_000, 1000, 3_600_000),
     software: options.software,
   });
 }

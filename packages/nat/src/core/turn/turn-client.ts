@@ -9,7 +9,9 @@
 //   allocating ─error/timeout→ failed        allocated ─Refresh error/timeout or lifetime over→ closed
 // Timers (STYLE.md §2, a fixed table): transaction retransmits (RFC 8489 §6.2.1), allocation refresh
 // (60 s before expiry, or at half the lifetime when shorter), allocation expiry, permission refresh
-// (every 240 s of the 300 s lifetime, RFC 8656 §9), channel refresh (every 540 s of 600 s, §12).
+// (every 240 s of the 300 s lifetime, RFC 8656 §9), channel refresh (every 540 s of 600 s, §12),
+// keepalive (a Binding indication after keepaliveMs with nothing sent: the NAT mapping toward the
+// server must outlive the 240 s between refreshes, or the next request comes from a new 5-tuple).
 import { NatError } from '../../errors.js';
 import { isStunMessage, decodeStunMessage, findAttribute, sameTransactionId, type StunMessage } from '../stun/message.js';
 import { StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
@@ -103,6 +105,8 @@ export interface TurnClientCounters {
   sendDropped: number;
   /** Events dropped because nobody polled them. */
   eventsDropped: number;
+  /** Binding indications sent to keep the NAT mapping toward the server open. */
+  keepalivesSent: number;
 }
 
 type TxKind = 'allocate' | 'refresh' | 'delete' | 'permission' | 'channel';
@@ -171,7 +175,7 @@ export class TurnClient {
   readonly counters: TurnClientCounters = {
     requestsSent: 0, retransmits: 0, responses: 0, challenges: 0, staleNonces: 0, indicationsSent: 0, channelDataSent: 0,
     dataReceived: 0, bytesReceived: 0, bytesSent: 0, malformed: 0, unboundChannel: 0, unmatched: 0, badIntegrity: 0,
-    sendDropped: 0, eventsDropped: 0,
+    sendDropped: 0, eventsDropped: 0, keepalivesSent: 0,
   };
   #state: TurnClientState = 'idle';
   #realm: string | undefined = undefined;
@@ -191,6 +195,10 @@ export class TurnClient {
   #expiresAt = 0;
   #writerOut: Uint8Array | undefined = undefined;
   #writer: StunWriter | undefined = undefined;
+  #keepaliveAt = 0;
+  #keepaliveDue = false;
+  /** Anything sent to the server since the last keepalive deadline (set without `now` by encodeSend). */
+  #sentSinceKeepalive = false;
 
   /** @throws NatError ERR_INVALID_PARAMETER on bad options (see `resolveTurnClientOptions`). */
   constructor(options: TurnClientOptions) {
@@ -317,6 +325,7 @@ export class TurnClient {
       this.counters.sendDropped++;
       return 0;
     }
+    this.#sentSinceKeepalive = true;
     const ch = this.#channelByPeer.get(peer.address)?.get(peer.port);
     if (ch !== undefined && ch.bound) {
       const n = encodeChannelData(out, ch.number, payload);
@@ -413,6 +422,11 @@ export class TurnClient {
       return;
     }
     if (now >= this.#refreshAt && !this.#hasTx('refresh')) this.#start(now, 'refresh', '', 0, 0);
+    if (now >= this.#keepaliveAt) {
+      if (!this.#sentSinceKeepalive) this.#keepaliveDue = true;
+      this.#sentSinceKeepalive = false;
+      this.#keepaliveAt = now + this.config.keepaliveMs;
+    }
     for (const p of this.#permissions.values()) {
       if (p.active && !p.pending && now >= p.refreshAt) {
         p.pending = true;
@@ -442,7 +456,19 @@ export class TurnClient {
         : now + this.config.rtoMs * 2 ** (t.sent - 1);
       to.address = this.config.server.address;
       to.port = this.config.server.port;
+      this.#sentSinceKeepalive = true;
       return n;
+    }
+    if (this.#keepaliveDue) {
+      this.#keepaliveDue = false;
+      const txid = new Uint8Array(TRANSACTION_ID_LENGTH);
+      this.config.random(txid);
+      // RFC 8489 §6.3.2: an indication gets no answer; servers (coturn, ours) simply ignore it.
+      const w = this.#writerFor(out).begin(StunClass.Indication, StunMethod.Binding, txid).addFingerprint();
+      to.address = this.config.server.address;
+      to.port = this.config.server.port;
+      this.counters.keepalivesSent++;
+      return w.length;
     }
     const q = this.#queue.shift();
     if (q !== undefined) {
@@ -465,6 +491,7 @@ export class TurnClient {
     }
     if (this.#state !== 'allocated') return d;
     if (d === undefined || this.#expiresAt < d) d = this.#expiresAt;
+    if (this.#keepaliveAt < d) d = this.#keepaliveAt;
     if (!this.#hasTx('refresh') && this.#refreshAt < d) d = this.#refreshAt;
     for (const p of this.#permissions.values()) if (p.active && !p.pending && p.refreshAt < d) d = p.refreshAt;
     for (const c of this.#channels.values()) if (c.bound && !c.pending && c.refreshAt < d) d = c.refreshAt;
@@ -644,6 +671,7 @@ export class TurnClient {
         this.#relayed = relayed;
         this.#state = 'allocated';
         this.#setLifetime(now, lifetimeS);
+        this.#keepaliveAt = now + this.config.keepaliveMs;
         this.#emit({ type: 'allocated', relayed, mapped: getXorMappedAddress(m), lifetimeS });
         return;
       }

@@ -174,6 +174,20 @@ describe('TurnClient', () => {
       expect(lab.server.counters.allocationsEnded.expired).to.equal(0);
     });
 
+    it('sends a Binding indication to the server after 15 s with nothing sent, and none while data flows', () => {
+      const { lab, c } = setup();
+      c.createPermission(lab.now, PEER.address);
+      lab.pump();
+      const out = new Uint8Array(64);
+      for (let t = 1000; t <= 60_000; t += 1000) {
+        lab.advanceTo(t);
+        c.encodeSend(PEER, Uint8Array.of(1), out);
+      }
+      expect(c.counters.keepalivesSent).to.equal(0);
+      lab.advanceTo(60_000 + 31_000);
+      expect(c.counters.keepalivesSent).to.equal(1);
+    });
+
     it('survives a stale nonce (438) by retrying with the new one', () => {
       const lab = new TurnLab({ nonceBucketMs: 1000 });
       const c = lab.client('203.0.113.5', 5000, 'lobby.a');
