@@ -1,0 +1,105 @@
+// End-to-end: what scripts may rely on from `meshpunch join` (issue #12 items 5 and 6): exactly
+// one JSON object with --json, also on failure; exit 130 when interrupted before completion;
+// --timeout bounds reaching the service; an agent started before its service gets in.
+import { expect } from 'chai';
+import { createServer, type Server, type Socket } from 'node:net';
+import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
+import { AgentProcess, startSignalProcess, stopAll } from './agent-process.js';
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+/** The one JSON object a --json run printed (fails unless stdout is exactly one JSON line). */
+function oneObject(p: AgentProcess): Record<string, unknown> {
+  const lines = p.stdout.filter((l) => l !== '');
+  expect(lines, p.tail()).to.have.length(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
+describe('meshpunch join promises (end to end)', function () {
+  this.timeout(60_000);
+  let signaling: EmbeddedSignaling;
+  const procs: AgentProcess[] = [];
+
+  before(async () => {
+    signaling = await startEmbeddedSignaling();
+  });
+  afterEach(async () => {
+    await stopAll(procs.splice(0));
+  });
+  after(async () => {
+    await signaling.close();
+  });
+
+  function join(url: string, lobby: string, extra: readonly string[]): AgentProcess {
+    const p = new AgentProcess(['join', '--signal', url, '--lobby', lobby, '--bind', '127.0.0.1', '--json', ...extra]);
+    procs.push(p);
+    return p;
+  }
+
+  describe('--json (item 5)', () => {
+    it('prints exactly one object { error: { code, message } } when the lobby is refused, and exits 1', async () => {
+      const p = join(signaling.url, 'no-such-lobby', ['--timeout', '10']);
+      expect(await p.exited).to.equal(1);
+      const o = oneObject(p);
+      expect(Object.keys(o)).to.deep.equal(['error']);
+      expect(o.error).to.deep.include({ code: 'AGENT_LOBBY_FAILED' });
+      expect((o.error as { message: string }).message).to.match(/no lobby has that code or name/);
+      expect(p.stderr.filter((l) => l.startsWith('meshpunch join: '))).to.have.length(1);
+    });
+
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      it(`exits 130 with one report (error AGENT_INTERRUPTED) on ${sig} before the --wait-peers mesh is complete`, async () => {
+        const p = join(signaling.url, `interrupted-${sig.toLowerCase()}`, ['--create', '--wait-peers', '3', '--timeout', '30']);
+        const before = signaling.lobbyCount();
+        for (let i = 0; i < 500 && signaling.lobbyCount() === before; i++) await new Promise((r) => setTimeout(r, 20));
+        // The lobby exists on the service; the agent finishes joining (its session modules load) meanwhile.
+        await new Promise((r) => setTimeout(r, 1000));
+        p.kill(sig);
+        expect(await p.exited, p.tail()).to.equal(130);
+        const o = oneObject(p);
+        expect(o).to.deep.include({ id: 1 });
+        expect(o.error).to.deep.equal({ code: 'AGENT_INTERRUPTED', message: 'interrupted before the mesh was complete' });
+      });
+    }
+  });
+
+  describe('--timeout and a service that is not there yet (item 6)', () => {
+    let sockets: Socket[] = [];
+    let silent: Server | undefined;
+    afterEach(async () => {
+      for (const s of sockets) s.destroy();
+      sockets = [];
+      await new Promise((r) => (silent === undefined ? r(undefined) : silent.close(r)));
+      silent = undefined;
+    });
+
+    it('bounds the signaling handshake: --timeout 3 against a service that accepts and never answers ends in time with AGENT_SIGNAL_FAILED or AGENT_TIMEOUT', async () => {
+      silent = createServer((s) => sockets.push(s));
+      const port = await listen(silent);
+      const t0 = performance.now();
+      const p = join(`ws://127.0.0.1:${port}`, 'silent', ['--wait-peers', '2', '--timeout', '3']);
+      expect(await p.exited).to.equal(1);
+      const s = (performance.now() - t0) / 1000;
+      console.log(`      [e2e] --timeout 3 against a silent service: exited after ${s.toFixed(2)} s (process start included)`);
+      // Issue #12 measured 10.2 s before; Node's start and exit on a loaded 2-core machine add ~1-2 s.
+      expect(s).to.be.below(6);
+      expect(['AGENT_TIMEOUT', 'AGENT_SIGNAL_FAILED']).to.include((oneObject(p).error as { code: string }).code);
+    });
+
+    it('retries instead of failing at once: an agent started before its service joins once the service is up', async () => {
+      // A free port: bind one, release it, start the service there later.
+      const probe = createServer();
+      const port = await listen(probe);
+      await new Promise((r) => probe.close(r));
+      const p = join(`ws://127.0.0.1:${port}`, 'early-bird', ['--create-if-missing', '--wait-peers', '1', '--timeout', '30']);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(p.exitCode, p.tail()).to.equal(null);
+      const svc = await startSignalProcess(port);
+      procs.push(svc.proc);
+      expect(await p.exited, p.tail()).to.equal(0);
+      expect(oneObject(p)).to.deep.include({ id: 1, lobby: 'early-bird' });
+    });
+  });
+});
