@@ -66,6 +66,8 @@ export interface ENetConnectionOptions {
   maxHalfOpenPerAddress?: number;
   /** ms a received CONNECT may stay unacknowledged (HostCoreOptions.halfOpenTimeout); default 5000. */
   halfOpenTimeout?: number;
+  /** Give the oldest unfinished handshake's slot to a new CONNECT when all are taken (HostCoreOptions.evictHalfOpen); default true. */
+  evictHalfOpen?: boolean;
   /** Undelivered received bytes per peer (HostCoreOptions.maximumWaitingData); default 32 MiB. */
   maximumWaitingData?: number;
   /** Undelivered received bytes of all peers (HostCoreOptions.maximumHostWaitingData); default 128 MiB. */
@@ -210,6 +212,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const o: ENetConnectionOptions = {};
     if (options.maxHalfOpenPerAddress !== undefined) o.maxHalfOpenPerAddress = intArg('maxHalfOpenPerAddress', options.maxHalfOpenPerAddress, 1, PROTOCOL_MAXIMUM_PEER_ID);
     if (options.halfOpenTimeout !== undefined) o.halfOpenTimeout = intArg('halfOpenTimeout', options.halfOpenTimeout, 1, 0x7fffffff);
+    if (options.evictHalfOpen !== undefined) {
+      if (typeof options.evictHalfOpen !== 'boolean') throw new ENetError('ERR_INVALID_PARAMETER', `evictHalfOpen must be a boolean, got ${String(options.evictHalfOpen)}`, { argument: 'evictHalfOpen', got: options.evictHalfOpen });
+      o.evictHalfOpen = options.evictHalfOpen;
+    }
     if (options.maximumWaitingData !== undefined) o.maximumWaitingData = intArg('maximumWaitingData', options.maximumWaitingData, 1, 0xffffffff);
     if (options.maximumHostWaitingData !== undefined) o.maximumHostWaitingData = intArg('maximumHostWaitingData', options.maximumHostWaitingData, 1, Number.MAX_SAFE_INTEGER);
     this.#options = Object.freeze(o);

@@ -51,6 +51,14 @@ export interface HostCoreOptions {
    */
   halfOpenTimeout?: number;
   /**
+   * meshpunch hardening (issue 13): when every slot is taken, a new CONNECT takes the slot of the
+   * oldest handshake still in progress (counted in `stats.halfOpenEvictions`) instead of being
+   * ignored, as a SYN cache does: CONNECTs spoofed from many addresses then cannot keep a host
+   * full, since a real handshake finishes in one round trip. Default true; false = libenet's
+   * behaviour (the CONNECT is ignored).
+   */
+  evictHalfOpen?: boolean;
+  /**
    * meshpunch hardening (issue 13): undelivered received bytes across all peers (the sum of their
    * waiting data, fragment buffers included) beyond which data commands are refused as for one
    * peer's maximumWaitingData (§8.2). Default 128 MiB: four maximum-size packets in reassembly.
@@ -90,6 +98,7 @@ export interface HostCoreConfig {
   readonly duplicatePeers: number;
   readonly maxHalfOpenPerAddress: number;
   readonly halfOpenTimeout: number;
+  readonly evictHalfOpen: boolean;
   readonly maximumHostWaitingData: number;
   readonly random: (out: Uint8Array) => void;
   readonly checksum: ChecksumFunction | null;
@@ -103,6 +112,12 @@ export interface HostCoreConfig {
 function intIn(name: string, v: number | undefined, def: number, lo: number, hi: number): number {
   if (v === undefined) return def;
   if (!Number.isInteger(v) || v < lo || v > hi) throw new CoreUsageError(`${name} must be an integer ${lo}..${hi}, got ${String(v)}`, name, v);
+  return v;
+}
+
+function boolIn(name: string, v: boolean | undefined, def: boolean): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new CoreUsageError(`${name} must be a boolean, got ${String(v)}`, name, v);
   return v;
 }
 
@@ -130,6 +145,7 @@ export function resolveHostCoreOptions(o: HostCoreOptions): HostCoreConfig {
     duplicatePeers: intIn('duplicatePeers', o.duplicatePeers, PROTOCOL_MAXIMUM_PEER_ID, 1, PROTOCOL_MAXIMUM_PEER_ID),
     maxHalfOpenPerAddress: intIn('maxHalfOpenPerAddress', o.maxHalfOpenPerAddress, HOST_DEFAULT_MAX_HALF_OPEN_PER_ADDRESS, 1, PROTOCOL_MAXIMUM_PEER_ID),
     halfOpenTimeout: intIn('halfOpenTimeout', o.halfOpenTimeout, HOST_DEFAULT_HALF_OPEN_TIMEOUT, 1, 0x7fffffff),
+    evictHalfOpen: boolIn('evictHalfOpen', o.evictHalfOpen, true),
     maximumHostWaitingData: intIn('maximumHostWaitingData', o.maximumHostWaitingData, HOST_DEFAULT_MAXIMUM_HOST_WAITING_DATA, 1, Number.MAX_SAFE_INTEGER),
     random: o.random,
     checksum: o.checksum ?? null,

@@ -319,7 +319,12 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
     host.stats.refusedConnects++;
     return null;
   }
-  if (peer === null || duplicates >= host.config.duplicatePeers) {
+  if (duplicates >= host.config.duplicatePeers) {
+    host.stats.refusedConnects++;
+    return null;
+  }
+  if (peer === null) peer = evictOldestHalfOpen(host);
+  if (peer === null) {
     host.stats.refusedConnects++;
     return null;
   }
@@ -374,6 +379,37 @@ function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, vie
   v.setUint32(Off.connectID - 4, connectID);
   host.queueControl(peer, Command.VerifyConnect | COMMAND_FLAG_ACKNOWLEDGE, body);
   return peer;
+}
+
+/**
+ * Youngest handshake (ms since its CONNECT) that a new CONNECT may evict: VERIFY_CONNECT has
+ * been sent and retransmitted twice by then at ENet's initial 500 ms RTO, so a real client on
+ * any working path has answered; under a flood the spoofed ones are this old first.
+ */
+const HALF_OPEN_EVICTION_AGE = 1000;
+
+/**
+ * Every slot is taken: a handshake nobody finished (a SYN cache's answer to spoofed CONNECTs
+ * from many addresses, which the per-address cap cannot see) gives way to the new CONNECT. The
+ * oldest one goes: a real handshake completes in one round trip, so under a flood it is the
+ * youngest. Returns the freed slot, or null when no handshake is old enough (or eviction is off).
+ */
+function evictOldestHalfOpen(host: HostCore): Peer | null {
+  if (!host.config.evictHalfOpen) return null;
+  let oldest: Peer | null = null;
+  for (let i = 0; i < host.peers.length; i++) {
+    const p = host.peers[i]!;
+    if (p.state === PeerState.AcknowledgingConnect && (oldest === null || p.halfOpenDeadline < oldest.halfOpenDeadline)) oldest = p;
+  }
+  if (oldest === null) return null;
+  // Only a handshake that has stayed unanswered through two VERIFY_CONNECT retransmissions: a
+  // younger one may be a real client mid-handshake (or one that already took VERIFY_CONNECT as
+  // "connected"), which must not lose its slot to the next CONNECT of another real client.
+  const since = oldest.halfOpenDeadline - host.config.halfOpenTimeout;
+  if (host.serviceTime - since < Math.min(HALF_OPEN_EVICTION_AGE, host.config.halfOpenTimeout)) return null;
+  host.stats.halfOpenEvictions++;
+  host.resetPeer(oldest);
+  return oldest;
 }
 
 /** The connect filter's verdict; a throwing filter rejects (network input never throws). */

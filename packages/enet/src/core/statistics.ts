@@ -30,6 +30,8 @@ export class HostStatistics {
   halfOpenRefusals = 0;
   /** Received CONNECTs whose VERIFY_CONNECT went unacknowledged for halfOpenTimeout: slot reset. */
   halfOpenTimeouts = 0;
+  /** Half-open slots given to a new CONNECT because every slot was taken (config.evictHalfOpen). */
+  halfOpenEvictions = 0;
   /** CONNECTs ignored because the connect filter (setConnectFilter) rejected their source (also in refusedConnects). */
   filteredConnects = 0;
   /** Data commands refused because the peer's (or the host's) waiting data hit its cap (§8.2). */

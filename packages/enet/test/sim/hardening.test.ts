@@ -88,6 +88,40 @@ describe('HostCore hardening (sim)', function () {
     });
   });
 
+  describe('#handleDatagram CONNECTs spoofed from many addresses', () => {
+    /** 64 CONNECTs per second, each from a new address: 3 s of flood, then a real client connects while it goes on for 3 s. */
+    function floodFromMany(evictHalfOpen: boolean): { connected: boolean; evictions: number; fullBeforeClient: boolean } {
+      const p = makePair(1309, {}, {}, { peerCount: 32, evictHalfOpen });
+      const b = p.b.core;
+      let n = 0;
+      const burst = (count: number): void => {
+        for (let k = 0; k < count; k++, n++) {
+          b.handleDatagram(p.driver.now, { address: `10.${(n >> 8) & 0xff}.${n & 0xff}.1`, port: 40000 }, connectDatagram(5000 + n));
+          p.runFor(1000 / 64);
+        }
+      };
+      burst(64 * 3);
+      const fullBeforeClient = heldSlots(b) === 32;
+      const pa = p.a.core.connect(p.b.address, p.b.port, 2, 7)!;
+      burst(64 * 3);
+      return { connected: pa.state === PeerState.Connected, evictions: b.stats.halfOpenEvictions, fullBeforeClient };
+    }
+
+    it('64 CONNECTs/s from 64 different addresses cannot keep a 32-slot host full: the oldest handshake gives way', () => {
+      const on = floodFromMany(true);
+      expect(on.fullBeforeClient, 'the flood fills every slot').to.equal(true);
+      expect(on.connected, 'real client connected during the flood').to.equal(true);
+      expect(on.evictions).to.be.greaterThan(0);
+    });
+
+    it('without eviction (libenet\'s behaviour) the same flood keeps the real client out', () => {
+      const off = floodFromMany(false);
+      expect(off.fullBeforeClient).to.equal(true);
+      expect(off.connected).to.equal(false);
+      expect(off.evictions).to.equal(0);
+    });
+  });
+
   describe('#handleDatagram fragment memory', () => {
     it('one ~1 KB datagram announcing a 32 MiB packet allocates a chunk, not 32 MiB; 8 such peers stay bounded', () => {
       const p = makePair(1304, {}, {}, { peerCount: 16 });

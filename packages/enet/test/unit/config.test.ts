@@ -14,9 +14,10 @@ describe('config', () => {
       expect(c.compressor).to.equal(null);
       expect(Object.isFrozen(c)).to.equal(true);
     });
-    it('fills the meshpunch hardening defaults (docs/security.md): 8 half-open per IP, 5000 ms, 128 MiB host-wide', () => {
+    it('fills the meshpunch hardening defaults (docs/security.md): 8 half-open per IP, 5000 ms, 128 MiB host-wide, eviction on', () => {
       const c = resolveHostCoreOptions({ random });
-      expect([c.maxHalfOpenPerAddress, c.halfOpenTimeout, c.maximumHostWaitingData]).to.deep.equal([8, 5000, 134217728]);
+      expect([c.maxHalfOpenPerAddress, c.halfOpenTimeout, c.maximumHostWaitingData, c.evictHalfOpen]).to.deep.equal([8, 5000, 134217728, true]);
+      expect(() => resolveHostCoreOptions({ random, evictHalfOpen: 1 as never })).to.throw(CoreUsageError, 'evictHalfOpen must be a boolean, got 1');
       expect(() => resolveHostCoreOptions({ random, maxHalfOpenPerAddress: 0 })).to.throw(CoreUsageError, 'maxHalfOpenPerAddress must be an integer 1..4095, got 0');
       expect(() => resolveHostCoreOptions({ random, halfOpenTimeout: 0 })).to.throw(CoreUsageError, 'halfOpenTimeout must be an integer 1..2147483647, got 0');
     });
