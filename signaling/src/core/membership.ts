@@ -27,6 +27,11 @@ export class Membership {
   readonly #ctx: CoreContext;
   #members = 0;
   readonly #rand4 = new Uint8Array(4);
+  /**
+   * When each member last went away (service ms); meaningful only while `m.conn` is null.
+   * Entries go with their member (remove), so the map is bounded by the members.
+   */
+  readonly #awaySince = new Map<Member, number>();
 
   constructor(ctx: CoreContext) {
     this.#ctx = ctx;
@@ -74,6 +79,7 @@ export class Membership {
     const lobby = m.lobby;
     if (lobby.members.get(m.id) !== m) return;
     lobby.members.delete(m.id);
+    this.#awaySince.delete(m);
     this.#members--;
     this.#tokens.delete(m.token);
     m.graceGen++;
@@ -109,9 +115,45 @@ export class Membership {
       return;
     }
     m.graceGen++;
+    this.#awaySince.set(m, now);
     this.#graceQ.push(now + config.graceMs, m, m.graceGen);
     outbox.log('info', 'peer.away', { lobby: m.lobby.code, peer: m.id, graceMs: config.graceMs });
     outbox.broadcast(m.lobby, { type: 'peer.away', id: m.id, graceMs: config.graceMs }, m);
+  }
+
+  /**
+   * True when `lobby` can take one more member: below maxPeers, or holding a member in its
+   * grace period whose place a newcomer may take (see makeRoom).
+   */
+  hasRoom(lobby: Lobby): boolean {
+    if (lobby.members.size < lobby.maxPeers) return true;
+    for (const m of lobby.members.values()) if (m.conn === null) return true;
+    return false;
+  }
+
+  /**
+   * Makes room for one newcomer in a full `lobby` by removing the member that has been away
+   * longest (peer.left, reason `timeout`: its grace period is cut short). Members in their
+   * grace period hold their place only while the lobby has room, so dropped connections cannot
+   * fill a lobby (issue #13 item 8: 61 dropped connections held a 64-member lobby for graceMs).
+   * @returns false when the lobby is full of present members
+   */
+  makeRoom(now: number, lobby: Lobby): boolean {
+    if (lobby.members.size < lobby.maxPeers) return true;
+    let oldest: Member | undefined;
+    let oldestAt = Number.POSITIVE_INFINITY;
+    for (const m of lobby.members.values()) {
+      if (m.conn !== null) continue;
+      const at = this.#awaySince.get(m) ?? Number.NEGATIVE_INFINITY;
+      if (at < oldestAt || oldest === undefined) {
+        oldest = m;
+        oldestAt = at;
+      }
+    }
+    if (oldest === undefined) return false;
+    this.#ctx.metrics.graceEvictions++;
+    this.remove(now, oldest, 'timeout');
+    return true;
   }
 
   /** Removes every member whose grace period is over at `now`. */
@@ -145,6 +187,7 @@ export class Membership {
     this.lobbies.clear();
     this.#tokens.clear();
     this.#graceQ.clear();
+    this.#awaySince.clear();
     this.#members = 0;
   }
 

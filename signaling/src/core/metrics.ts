@@ -33,6 +33,8 @@ export class SignalingMetrics {
   /** Members that came back with lobby.restore, and lobbies a restore re-created (issue #12). */
   restores = 0;
   lobbiesRestored = 0;
+  /** Members in their grace period removed early to make room for a newcomer (issue #13 item 8). */
+  graceEvictions = 0;
   readonly messagesIn: Record<MessageBucket, number> = zeros<MessageBucket>([...CLIENT_MESSAGE_TYPES, 'invalid', 'binary']);
   readonly errors: Record<WireErrorCode, number> = zeros(WIRE_ERROR_CODES);
   /** Closes the service initiated, by close-code name. */

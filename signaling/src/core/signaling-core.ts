@@ -502,7 +502,7 @@ export class SignalingCore {
     if (lobby.passwordHash === undefined) return this.#admit(now, c, msg.rid, lobby);
     if (msg.password === undefined) return this.#outbox.error(c, msg.rid, 'SIG_BAD_PASSWORD', `lobby ${lobby.code} needs a password`);
     // Cheap refusals first, so a full lobby costs no hash.
-    if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
+    if (!this.#membership.hasRoom(lobby)) return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
     const refusal = this.#checks.refusal(now, c.id, c.ip, lobby);
     if (refusal !== undefined) return this.#refuseCheck(c, msg.rid, refusal);
     this.#runChecks(this.#checks.enqueue(now, c.id, c.ip, lobby, msg.password, lobby.salt!, { kind: 'join', rid: msg.rid, lobby, msg, tries }));
@@ -510,11 +510,13 @@ export class SignalingCore {
 
   /** `c` may enter `lobby` (password proven or none): gives it an id and schedules its pairs. */
   #admit(now: number, c: Connection, rid: number, lobby: Lobby): void {
-    if (lobby.members.size >= lobby.maxPeers) return this.#outbox.error(c, rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
+    if (!this.#membership.hasRoom(lobby)) return this.#outbox.error(c, rid, 'SIG_LOBBY_FULL', `lobby ${lobby.code} is full (${lobby.maxPeers} peers)`);
     const id = this.#membership.drawPeerId(lobby);
     if (id === undefined) {
       return this.#outbox.error(c, rid, 'SIG_LOBBY_EXHAUSTED', `lobby ${lobby.code} has handed out its ${this.config.maxIdsPerLobby} peer ids`);
     }
+    // Only now that the newcomer is sure to get in: the member away longest gives way.
+    this.#membership.makeRoom(now, lobby);
     const m = this.#membership.add(lobby, c, id);
     this.#outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
     this.#outbox.send(c, this.#withKey(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view() }));
