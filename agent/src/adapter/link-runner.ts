@@ -16,6 +16,22 @@ import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
 import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
 import type { JoinMeshConfig } from './options.js';
+import { networkInterfaces } from 'node:os';
+import { linkPath } from '../core/link-path.js';
+import { sourceAddressToward } from './route-source.js';
+import { TimedTransport } from './timed-transport.js';
+
+/** True when `address` belongs to one of this machine's interfaces (the remote peer runs here). */
+function isOwnAddress(address: string): boolean {
+  const bare = address.split('%')[0]!.toLowerCase();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.address.toLowerCase() === bare) return true;
+  return false;
+}
+
+/** True for the any-address binds (0.0.0.0, ::): the kernel picks the source per destination. */
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
 
 /** What a LinkRunner needs from its session. */
 export interface LinkContext {
@@ -76,8 +92,12 @@ export class LinkRunner {
   private local: Candidate[] = [];
   /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
   private readonly malformed: RejectedCandidate[] = [];
-  /** RTT of the punch check that proved the path, ms: the link's RTT as reported. */
+  /** RTT of the punch check that proved the path, ms (0.1 ms resolution, TimedTransport): the link's RTT as reported. */
   private punchRttMs: number | undefined = undefined;
+  /** The punch's transport, timing its checks. */
+  private timed: TimedTransport | undefined = undefined;
+  /** The kernel's source address toward the selected remote (wildcard binds only). */
+  private routeSource: Promise<string | undefined> | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private servicing = false;
   private handedOver = false;
@@ -268,7 +288,8 @@ export class LinkRunner {
     if (this.transport === undefined) return;
     const grace = lanGraceMs(this.local, remote);
     try {
-      this.punch = new PunchSession(this.transport.transport, {
+      this.timed = new TimedTransport(this.transport.transport);
+      this.punch = new PunchSession(this.timed, {
         role: this.ctx.start.role,
         pairId: this.ctx.start.pairId,
         secret: this.ctx.secret,
@@ -299,8 +320,10 @@ export class LinkRunner {
     const rejected = [...this.malformed, ...this.punch.rejectedCandidates()];
     if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
     this.punch.on('selected', (e: Extract<PunchEvent, { type: 'selected' }>) => {
-      this.punchRttMs = e.selected.rttMs;
-      this.machine.handlePunchSucceeded(this.now(), { address: e.selected.address, port: e.selected.port }, e.selected.path);
+      const { address, port } = e.selected;
+      this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
+      if (isWildcard(this.ctx.config.bindAddress)) this.routeSource = sourceAddressToward(address, port);
+      this.machine.handlePunchSucceeded(this.now(), { address, port }, linkPath(e.selected.path, address, isOwnAddress(address)));
       this.drain();
     });
     this.punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
@@ -345,7 +368,7 @@ export class LinkRunner {
         if (host === undefined) return;
         const ev = await host.service(SERVICE_WAIT_MS);
         if (this.released || this.handedOver) return;
-        if (ev.type === EventType.CONNECT && ev.peer !== undefined) this.onConnect(ev.peer, ev.data);
+        if (ev.type === EventType.CONNECT && ev.peer !== undefined) await this.onConnect(ev.peer, ev.data);
         else if (ev.type === EventType.DISCONNECT) {
           // Another attempt follows while the machine allows one (a 'connect' action on the connect side).
           this.machine.handleHandshakeFailed(this.now(), 'the ENet handshake was refused or timed out');
@@ -363,7 +386,7 @@ export class LinkRunner {
     }
   }
 
-  private onConnect(peer: ENetPacketPeer, data: number): void {
+  private async onConnect(peer: ENetPacketPeer, data: number): Promise<void> {
     const phase = this.machine.phase;
     // Exactly one peer, the expected one: someone else reaching our pinhole is reset.
     if ((phase === 'accepting' && data !== this.ctx.start.remoteId) || (phase !== 'accepting' && phase !== 'connecting')) {
@@ -373,18 +396,31 @@ export class LinkRunner {
     this.peer = peer;
     peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
     const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
-    // The link's RTT: ENet's estimate is exact on the connecting side (its first sample is taken
-    // as is), but on the accepting side it starts at 500 ms and converges by 1/8 per sample
-    // (libenet's smoothing); the punch check between the same two sockets bounds it from above.
+    // The link's RTT: the punch check that proved the path, between the same two sockets, timed
+    // to 0.1 ms. ENet's estimate is whole ms, and on the accepting side it starts at 500 ms and
+    // converges by 1/8 per sample (libenet's smoothing); it wins only when the check's answer
+    // was clearly late (over ENet's by more than its 1 ms resolution).
     const enetRtt = peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
-    this.machine.handleConnected(this.now(), this.localEndpoint(), remote, Math.min(enetRtt, this.punchRttMs ?? enetRtt));
+    const rtt = this.punchRttMs === undefined || this.punchRttMs > enetRtt + 1 ? enetRtt : this.punchRttMs;
+    const local = await this.localEndpoint();
+    if (this.released || this.handedOver || (this.machine.phase !== 'accepting' && this.machine.phase !== 'connecting')) return;
+    this.machine.handleConnected(this.now(), local, remote, rtt);
     this.drain();
   }
 
-  private localEndpoint(): Endpoint {
+  /**
+   * The link socket's own endpoint on the path used: its bound address, or for a wildcard bind
+   * the kernel's source address toward the selected remote (not the first host candidate, which
+   * may belong to another interface); the first host candidate only when there is no route.
+   */
+  private async localEndpoint(): Promise<Endpoint> {
     const port = this.host?.getLocalPort() ?? 0;
+    const bind = this.ctx.config.bindAddress;
+    if (!isWildcard(bind)) return { address: bind, port };
+    const routed = await this.routeSource;
+    if (routed !== undefined) return { address: routed, port };
     const host = this.local.find((c) => c.type === 'host');
-    return { address: host?.address ?? this.ctx.config.bindAddress, port };
+    return { address: host?.address ?? bind, port };
   }
 
   private handOver(): void {

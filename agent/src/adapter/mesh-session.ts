@@ -492,8 +492,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     if (this.closing || this.links.get(pair) === undefined) return;
     this.view.setLink(remote, o.ok ? 'connected' : 'failed', o);
     if (o.ok) {
-      this.client.reportPairResult(pair, { outcome: 'connected', path: o.path, rttMs: Math.max(0, Math.round(o.rttMs)) }).catch(() => undefined);
-      this.emit('progress', { type: 'linkUp', remoteId: remote, path: o.path, rttMs: o.rttMs, local: formatEndpoint(o.local), remote: formatEndpoint(o.remote) });
+      this.client.reportPairResult(pair, { outcome: 'connected', path: o.path, rttMs: Math.max(0, Math.round(o.rttMs * 10) / 10) }).catch(() => undefined);
+      this.emit('progress', { type: 'linkUp', remoteId: remote, path: o.path, rttMs: Math.round(o.rttMs * 10) / 10, local: formatEndpoint(o.local), remote: formatEndpoint(o.remote) });
     } else {
       this.client.reportPairResult(pair, { outcome: 'failed', reason: wireReason(o.reason) }).catch(() => undefined);
       this.emit('progress', { type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
