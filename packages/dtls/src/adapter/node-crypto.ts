@@ -59,6 +59,9 @@ class X25519Share implements KeyShare {
   }
 }
 
+/** Both AEADs use a 16-byte tag (RFC 5288 §3, RFC 7905 §2); one options object, not one per record. */
+const AEAD_OPTIONS = { authTagLength: 16 } as const;
+
 class NodeAead implements Aead {
   readonly #algorithm: 'aes-128-gcm' | 'chacha20-poly1305';
   readonly #key: Buffer;
@@ -68,23 +71,21 @@ class NodeAead implements Aead {
     this.#key = Buffer.from(key);
   }
 
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const c = createCipheriv(this.#algorithm as 'aes-128-gcm', this.#key, nonce, { authTagLength: 16 });
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    const c = createCipheriv(this.#algorithm as 'aes-128-gcm', this.#key, nonce, AEAD_OPTIONS);
     c.setAAD(aad, { plaintextLength: plaintext.length });
     const body = c.update(plaintext);
     c.final();
-    const tag = c.getAuthTag();
-    const out = new Uint8Array(body.length + tag.length);
-    out.set(body, 0);
-    out.set(tag, body.length);
-    return out;
+    out.set(body, offset);
+    out.set(c.getAuthTag(), offset + body.length);
+    return body.length + 16;
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
     if (sealed.length < 16) return undefined;
     const ctLen = sealed.length - 16;
     try {
-      const d = createDecipheriv(this.#algorithm as 'aes-128-gcm', this.#key, nonce, { authTagLength: 16 });
+      const d = createDecipheriv(this.#algorithm as 'aes-128-gcm', this.#key, nonce, AEAD_OPTIONS);
       d.setAuthTag(sealed.subarray(ctLen));
       d.setAAD(aad, { plaintextLength: ctLen });
       const plain = d.update(sealed.subarray(0, ctLen));

@@ -12,8 +12,8 @@ export interface KeyShare {
 
 /** An AEAD keyed for one direction of one epoch. */
 export interface Aead {
-  /** Returns ciphertext followed by the 16-byte tag. */
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Writes ciphertext followed by the 16-byte tag into `out` at `offset`; returns the bytes written. */
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number;
   /** Returns the plaintext, or undefined when the tag does not verify. Never throws. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | undefined;
 }

@@ -109,11 +109,10 @@ export class RecordProtection {
   /** Encodes a whole protected record (header included) into `out` at `off`; returns its length. */
   seal(out: Uint8Array, off: number, type: number, version: number, epoch: number, seq: number, plaintext: Uint8Array): number {
     this.#prepare(type, version, epoch, seq, plaintext.length);
-    const sealed = this.aead.seal(this.#nonce, this.#aad, plaintext);
-    const len = this.explicitNonce + sealed.length;
+    const sealedLength = this.aead.seal(this.#nonce, this.#aad, plaintext, out, off + RECORD_HEADER_LENGTH + this.explicitNonce);
+    const len = this.explicitNonce + sealedLength;
     writeRecordHeader(out, off, type, version, epoch, seq, len);
     if (this.explicitNonce > 0) out.set(this.#nonce.subarray(4, 12), off + RECORD_HEADER_LENGTH);
-    out.set(sealed, off + RECORD_HEADER_LENGTH + this.explicitNonce);
     return RECORD_HEADER_LENGTH + len;
   }
 

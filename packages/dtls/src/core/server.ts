@@ -217,7 +217,7 @@ export class DtlsServer {
         s.counters.eventsDropped++;
         continue;
       }
-      this.#events.push({ ...e, remote: s.remote, session: s });
+      this.#events.push(withRemote(e, s));
     }
     if (s.hasTransmit) this.#ready.add(s);
     else this.#dropIfFinal(s);
@@ -227,6 +227,20 @@ export class DtlsServer {
     if (s.state !== 'closed' && s.state !== 'failed') return;
     const k = key(s.remote.address, s.remote.port);
     if (this.#sessions.get(k) === s) this.#sessions.delete(k);
+  }
+}
+
+/** The session event plus its remote, built per type (a spread per data record showed in profiles). */
+function withRemote(e: DtlsEvent, s: DtlsSession): DtlsServerEvent {
+  switch (e.type) {
+    case 'data':
+      return { type: 'data', data: e.data, remote: s.remote, session: s };
+    case 'connected':
+      return { type: 'connected', peerCertificate: e.peerCertificate, peerFingerprint: e.peerFingerprint, cipherSuite: e.cipherSuite, group: e.group, remote: s.remote, session: s };
+    case 'closed':
+      return { type: 'closed', reason: e.reason, remote: s.remote, session: s };
+    default:
+      return { type: 'error', error: e.error, remote: s.remote, session: s };
   }
 }
 
