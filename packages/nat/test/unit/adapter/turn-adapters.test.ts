@@ -1,0 +1,110 @@
+// TurnSocketClient against TurnRelayServer on loopback (real node:dgram sockets, both ours).
+import { expect } from 'chai';
+import { createSocket, type Socket } from 'node:dgram';
+import { NatError, TurnRelayServer, TurnSocketClient, attachTurnClient, mintTurnRestCredential, nodeHmacSha1 } from '../../../src/index.js';
+
+const SECRET = 'adapter-secret';
+
+async function bound(port = 0): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((res, rej) => {
+    s.once('error', rej);
+    s.bind(port, '127.0.0.1', () => res());
+  });
+  return s;
+}
+
+async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (let waited = 0; !pred(); waited += 10) {
+    if (waited >= timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+describe('TurnRelayServer', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  async function start(members: Set<string>) {
+    const control = await bound();
+    const port = control.address().port;
+    const low = port >= 50_000 ? 41_000 : 53_000;
+    const relay = new TurnRelayServer({
+      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
+      isMember: (m) => members.has(m), relayPorts: { min: low, max: low + 99 }, controlPort: port,
+      send: (a, p, b) => control.send(Buffer.from(b), p, a),
+    });
+    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
+    cleanup.push(() => control.close(), () => relay.close());
+    return { relay, server: { address: '127.0.0.1', port } };
+  }
+
+  describe('constructor', () => {
+    it('refuses a relay port range containing the control port', () => {
+      expect(() => new TurnRelayServer({
+        secret: 's', relayAddress: '127.0.0.1', isMember: () => true, send: () => {}, relayPorts: { min: 5000, max: 6000 }, controlPort: 5500,
+      })).to.throw(NatError, 'relayPorts 5000-6000 must exclude the control port 5500');
+    });
+  });
+
+  describe('#revokeMember', () => {
+    it('ends the member\'s allocation at once: the relayed socket is closed and its port can be bound again', async () => {
+      const members = new Set(['lob.a']);
+      const { relay, server } = await start(members);
+      const sock = await bound();
+      const peer = await bound();
+      cleanup.push(() => sock.close(), () => peer.close());
+      const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+      const client = attachTurnClient(sock, { server, ...cred });
+      cleanup.push(() => client.detach());
+      const { relayed } = await client.allocate();
+      await client.bindChannel({ address: '127.0.0.1', port: peer.address().port });
+      const got: string[] = [];
+      client.on('data', (p) => got.push(Buffer.from(p).toString()));
+      peer.send('one', relayed.port, '127.0.0.1');
+      await waitFor(() => got.length === 1);
+      expect([relay.allocations, relay.boundPorts]).to.deep.equal([1, [relayed.port]]);
+
+      members.delete('lob.a');
+      expect(relay.revokeMember('lob.a')).to.equal(1);
+      expect([relay.allocations, relay.boundPorts, relay.counters.allocationsEnded.member_left]).to.deep.equal([0, [], 1]);
+      await new Promise((res) => setTimeout(res, 50));
+      const again = await bound(relayed.port);   // the port was really released
+      again.close();
+      // Its next request meets 401 (no longer a member): the client learns the allocation is gone.
+      const closed = new Promise((res) => client.once('closed', res));
+      void client.refresh().catch(() => undefined);
+      expect(await closed).to.equal('refresh-failed');
+    });
+  });
+
+  describe('#close', () => {
+    it('ends every allocation as shutdown and closes every relayed socket', async () => {
+      const { relay, server } = await start(new Set(['lob.a']));
+      const sock = await bound();
+      cleanup.push(() => sock.close());
+      const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+      const client = attachTurnClient(sock, { server, ...cred });
+      cleanup.push(() => client.detach());
+      await client.allocate();
+      await relay.close();
+      expect([relay.allocations, relay.boundPorts, relay.counters.allocationsEnded.shutdown]).to.deep.equal([0, [], 1]);
+      expect(relay.handleControlDatagram(new Uint8Array(4), { address: '127.0.0.1', port: 1 })).to.equal(false);
+    });
+  });
+});
+
+describe('TurnSocketClient', () => {
+  describe('#intercept', () => {
+    it('takes only datagrams from the server, whatever their first byte', () => {
+      const sent: number[] = [];
+      const c = new TurnSocketClient((_a, _p, b) => sent.push(b.length), { server: { address: '127.0.0.1', port: 3478 }, username: '1:a.b', password: 'p' });
+      expect(c.intercept(Uint8Array.of(0x40, 0, 0, 0), { address: '127.0.0.1', port: 3479 })).to.equal(false);
+      expect(c.intercept(Uint8Array.of(0x40, 0, 0, 0), { address: '127.0.0.1', port: 3478 })).to.equal(true);
+      expect(c.core.counters.unboundChannel).to.equal(1);
+      void c.close();
+    });
+  });
+});
