@@ -153,6 +153,14 @@ export class TurnSocketClient extends EventEmitter<TurnSocketClientEvents> {
     return p;
   }
 
+  /**
+   * Stops at once without deleting the allocation (the socket is going away; the server lets it
+   * expire): clears the timer, rejects pending promises with NAT_TURN_CLOSED. Idempotent.
+   */
+  stop(): void {
+    this.#endAll();
+  }
+
   #wait(key: string): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       let list = this.#waiting.get(key);

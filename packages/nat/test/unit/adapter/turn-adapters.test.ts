@@ -87,7 +87,7 @@ describe('TurnRelayServer', () => {
       cleanup.push(() => sock.close());
       const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
       const client = attachTurnClient(sock, { server, ...cred });
-      cleanup.push(() => client.detach());
+      cleanup.push(() => client.detach(), () => client.stop());
       await client.allocate();
       await relay.close();
       expect([relay.allocations, relay.boundPorts, relay.counters.allocationsEnded.shutdown]).to.deep.equal([0, [], 1]);
