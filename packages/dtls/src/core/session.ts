@@ -108,6 +108,8 @@ class Handshake {
   master: Uint8Array | undefined = undefined;
   peerLeaf: ParsedCertificate | undefined = undefined;
   certificateRequested = false;
+  /** Protected records that failed to decrypt while waiting for the peer's Finished. */
+  finishedDecryptFailures = 0;
   readonly reassembler: Reassembler;
   retransmitAt: number | undefined = undefined;
   retransmitTimeoutMs = 0;
@@ -123,6 +125,8 @@ const MAX_MESSAGES_AHEAD = 8;
 const MAX_HANDSHAKE_MESSAGE = 32 * 1024;
 /** How many HelloVerifyRequests a client follows before it gives up (a server loops only if broken). */
 const MAX_HELLO_VERIFY = 4;
+/** Undecryptable protected records tolerated while the peer's Finished is due (its first send and two resends). */
+const MAX_FINISHED_DECRYPT_FAILURES = 3;
 /** Minimum gap between two flight resends triggered by the peer's resent flight (ms): a spoofed old fragment gains little. */
 const REACTIVE_RETRANSMIT_GAP_MS = 100;
 
@@ -378,6 +382,7 @@ export class DtlsSession {
       const plain = this.#readProt.open(rec);
       if (plain === undefined) {
         this.counters.recordsDecryptFailed++;
+        this.#checkFinishedDecrypt();
         return 'ok';
       }
       this.#replay.mark(rec.seq);
@@ -408,6 +413,20 @@ export class DtlsSession {
         this.counters.recordsUnexpected++;
         return 'ok';
     }
+  }
+
+  /**
+   * With the extended master secret (RFC 7627) the keys hash the whole transcript, so a handshake
+   * rewritten on the path shows up as a Finished that never decrypts, not as a wrong verify_data.
+   * Invalid records are dropped silently (RFC 6347 §4.1.2.7), but after a few in a row while the
+   * Finished is due we say why instead of timing out; a spoofer gains nothing it could not do with
+   * a plaintext alert during the handshake.
+   */
+  #checkFinishedDecrypt(): void {
+    const hs = this.#hs;
+    if (hs === undefined || hs.step !== 'waitFinished') return;
+    if (++hs.finishedDecryptFailures < MAX_FINISHED_DECRYPT_FAILURES) return;
+    this.#fail({ code: 'DTLS_BAD_FINISHED', message: `peer Finished failed to decrypt ${MAX_FINISHED_DECRYPT_FAILURES} times: the two handshake transcripts differ`, alert: AlertDescription.BadRecordMac });
   }
 
   #handleAlert(payload: Uint8Array): void {
