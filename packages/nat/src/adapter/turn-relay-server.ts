@@ -60,6 +60,10 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
   #closed = false;
   /** Relay-socket send errors (e.g. a peer's ICMP unreachable surfacing as ECONNREFUSED). */
   sendErrors = 0;
+  /** One send callback for every relayed datagram (no closure per datagram, STYLE.md §5.3). */
+  readonly #onSent = (err: Error | null): void => {
+    if (err) this.sendErrors++;
+  };
 
   /** @throws NatError ERR_INVALID_PARAMETER on bad options or a port range containing the control port. */
   constructor(options: TurnRelayServerOptions) {
@@ -168,9 +172,8 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     const s = this.#sockets.get(relayPort);
     if (s === undefined) return;
     try {
-      s.send(Buffer.from(bytes), port, address, (err) => {
-        if (err) this.sendErrors++;
-      });
+      // dgram may read the bytes after send() returns (STYLE.md §5.6): hand it a copy.
+      s.send(Buffer.from(bytes), port, address, this.#onSent);
     } catch {
       this.sendErrors++;
     }
@@ -231,7 +234,8 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
       });
       this.#sockets.set(port, s);
       s.on('message', (msg: Buffer, rinfo) => {
-        this.core.handleRelayDatagram(monotonicNow(), port, { address: rinfo.address, port: rinfo.port }, msg);
+        // rinfo has address and port: no copy of it per datagram.
+        this.core.handleRelayDatagram(monotonicNow(), port, rinfo, msg);
         this.#runner.kick();
       });
       this.core.portBound(monotonicNow(), allocation, port);

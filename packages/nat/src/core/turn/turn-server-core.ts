@@ -166,6 +166,9 @@ const KNOWN_ATTRIBUTES: readonly number[] = [
   0x001d /* PASSWORD-ALGORITHM */, 0x001e /* USERHASH */,
 ];
 const PERMISSION_MAX_PEERS_PER_REQUEST = 16;
+/** Pooled Transmit records kept: a drain moves a handful per input, 64 covers bursts. */
+const POOL_MAX = 64;
+const EMPTY = new Uint8Array(0);
 
 
 function codeLabel(code: number): TurnRequestCodeLabel {
@@ -222,6 +225,8 @@ export class TurnServerCore {
   readonly #byRelayPort = new Map<number, Allocation>();
   readonly #byMember = new Map<string, Set<Allocation>>();
   readonly #queue: Transmit[] = [];
+  /** Spent Transmit records, reused so the relay path allocates nothing per datagram (STYLE.md §5.1). */
+  readonly #pool: Transmit[] = [];
   readonly #events: TurnServerEvent[] = [];
   readonly #totalBytes: RateBucket;
   readonly #totalDatagrams: RateBucket;
@@ -430,6 +435,14 @@ export class TurnServerCore {
     to.address = t.address;
     to.port = t.port;
     to.relayPort = t.relayPort;
+    const n = this.#encode(t, out);
+    // Drop the references (the datagram's bytes) before the record waits in the pool.
+    t.bytes = EMPTY;
+    if (this.#pool.length < POOL_MAX) this.#pool.push(t);
+    return n;
+  }
+
+  #encode(t: Transmit, out: Uint8Array): number {
     if (t.kind === 0) {
       if (t.bytes.length > out.length) return this.#tooBig();
       out.set(t.bytes, 0);
@@ -797,7 +810,20 @@ export class TurnServerCore {
       this.counters.transmitsDropped++;
       return;
     }
-    this.#queue.push({ kind, address, port, relayPort, bytes, channel, peerAddress, peerPort });
+    const t = this.#pool.pop();
+    if (t === undefined) {
+      this.#queue.push({ kind, address, port, relayPort, bytes, channel, peerAddress, peerPort });
+      return;
+    }
+    t.kind = kind;
+    t.address = address;
+    t.port = port;
+    t.relayPort = relayPort;
+    t.bytes = bytes;
+    t.channel = channel;
+    t.peerAddress = peerAddress;
+    t.peerPort = peerPort;
+    this.#queue.push(t);
   }
 
   #tooBig(): number {
