@@ -17,9 +17,9 @@
 import { ByteReader, concat, timingSafeEqual } from './bytes.js';
 import {
   AlertDescription, AlertLevel, ContentType, DTLS_1_0, DTLS_1_2, ECDSA_SECP256R1_SHA256, ECDSA_SIGN, ExtensionType,
-  HandshakeType, NAMED_CURVE, RANDOM_LENGTH, type CipherSuiteId, type NamedGroupId,
+  HandshakeType, NAMED_CURVE, type CipherSuiteId, type NamedGroupId,
 } from './constants.js';
-import type { KeyShare, ParsedCertificate } from './crypto-provider.js';
+import type { ParsedCertificate } from './crypto-provider.js';
 import {
   EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, EXTENDED_MASTER_SECRET, MAX_COOKIE_LENGTH,
   decodeCertificate, decodeCertificateRequest, decodeClientHello, decodeClientKeyExchange, decodeDigitallySigned,
@@ -30,94 +30,18 @@ import {
 } from './handshake-messages.js';
 import { extendedMasterSecret, finishedVerifyData, keyBlock } from './key-schedule.js';
 import { Reassembler, type HandshakeMessage } from './reassembly.js';
+import {
+  Handshake, badFinished, decodeError, noEms, unexpected,
+  type DtlsCloseReason, type DtlsCounters, type DtlsEndpoint, type DtlsEvent, type DtlsState, type Failure,
+} from './handshake-state.js';
 import { RecordProtection, readRecord, type RecordView } from './record.js';
 import { RecordWriter, type FlightEntry } from './record-writer.js';
 import { ReplayWindow } from './replay-window.js';
 import { certificateFingerprint, checkPeerChain } from './certificate-check.js';
 import { resolveDtlsOptions, type DtlsConfig, type DtlsOptions } from './options.js';
-import { DtlsError, type DtlsErrorCode } from '../errors.js';
+import { DtlsError } from '../errors.js';
 
-/** A transport address (the same shape as @meshpunch/sim's Endpoint). */
-export interface DtlsEndpoint {
-  address: string;
-  port: number;
-}
-
-export type DtlsState = 'idle' | 'handshaking' | 'connected' | 'closed' | 'failed';
-
-/** Why a session closed cleanly. */
-export type DtlsCloseReason = 'local' | 'peerClosed' | 'replaced';
-
-export type DtlsEvent =
-  | {
-    type: 'connected';
-    /** The peer's leaf certificate (DER), or undefined when a client sent none and none was required. */
-    peerCertificate: Uint8Array | undefined;
-    /** SHA-256 of `peerCertificate`, `AB:CD:…`, or undefined likewise. */
-    peerFingerprint: string | undefined;
-    cipherSuite: CipherSuiteId;
-    group: NamedGroupId;
-  }
-  | { type: 'data'; data: Uint8Array }
-  | { type: 'closed'; reason: DtlsCloseReason }
-  | { type: 'error'; error: DtlsError };
-
-/** Counters; every dropped input moves one. */
-export interface DtlsCounters {
-  datagramsReceived: number;
-  recordsReceived: number;
-  recordsMalformed: number;
-  recordsBadVersion: number;
-  recordsBadEpoch: number;
-  recordsDecryptFailed: number;
-  recordsReplayed: number;
-  recordsUnexpected: number;
-  handshakeFragmentsDropped: number;
-  handshakeRetransmits: number;
-  helloVerifyRequestsReceived: number;
-  renegotiationsRefused: number;
-  alertsSent: number;
-  alertsReceived: number;
-  applicationRecordsSent: number;
-  applicationRecordsReceived: number;
-  datagramsDroppedQueueFull: number;
-  datagramsDroppedTooBig: number;
-  eventsDropped: number;
-  inputAfterClose: number;
-}
-
-type HandshakeStep =
-  | 'none'
-  | 'waitServerHello' | 'waitCertificate' | 'waitServerKeyExchange' | 'waitCertificateRequestOrDone' | 'waitServerHelloDone'
-  | 'waitClientHello' | 'waitClientCertificate' | 'waitClientKeyExchange' | 'waitCertificateVerify'
-  | 'waitFinished';
-
-/** Per-handshake state, dropped once connected. */
-class Handshake {
-  step: HandshakeStep = 'none';
-  clientRandom = new Uint8Array(RANDOM_LENGTH);
-  serverRandom = new Uint8Array(RANDOM_LENGTH);
-  cookie = new Uint8Array(0);
-  helloVerifyCount = 0;
-  nextSendSeq = 0;
-  transcript: Uint8Array[] = [];
-  suite: CipherSuiteId | undefined = undefined;
-  group: NamedGroupId | undefined = undefined;
-  keyShare: KeyShare | undefined = undefined;
-  preMaster: Uint8Array | undefined = undefined;
-  master: Uint8Array | undefined = undefined;
-  peerLeaf: ParsedCertificate | undefined = undefined;
-  certificateRequested = false;
-  /** Protected records that failed to decrypt while waiting for the peer's Finished. */
-  finishedDecryptFailures = 0;
-  readonly reassembler: Reassembler;
-  retransmitAt: number | undefined = undefined;
-  retransmitTimeoutMs = 0;
-  deadline = 0;
-  constructor(reassembler: Reassembler) {
-    this.reassembler = reassembler;
-  }
-}
+export type { DtlsCloseReason, DtlsCounters, DtlsEndpoint, DtlsEvent, DtlsState } from './handshake-state.js';
 
 /** Buffer that many messages ahead of the next: a flight has at most 6 (flight 4 or 5). */
 const MAX_MESSAGES_AHEAD = 8;
@@ -138,12 +62,6 @@ function newCounters(): DtlsCounters {
     applicationRecordsReceived: 0, datagramsDroppedQueueFull: 0, datagramsDroppedTooBig: 0, eventsDropped: 0,
     inputAfterClose: 0,
   };
-}
-
-interface Failure {
-  code: DtlsErrorCode;
-  message: string;
-  alert: number | undefined;
 }
 
 /**
@@ -857,19 +775,3 @@ export class DtlsSession {
 
 const EMPTY = new Uint8Array(0);
 const CCS = Uint8Array.of(1);
-
-function unexpected(type: number, step: string): Failure {
-  return { code: 'DTLS_HANDSHAKE_FAILURE', message: `unexpected handshake message ${type} in ${step}`, alert: AlertDescription.UnexpectedMessage };
-}
-
-function decodeError(what: string): Failure {
-  return { code: 'DTLS_HANDSHAKE_FAILURE', message: `malformed ${what}`, alert: AlertDescription.DecodeError };
-}
-
-function noEms(): Failure {
-  return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'peer did not negotiate the extended master secret (RFC 7627), which is required', alert: AlertDescription.HandshakeFailure };
-}
-
-function badFinished(): Failure {
-  return { code: 'DTLS_BAD_FINISHED', message: 'peer Finished does not match the handshake transcript', alert: AlertDescription.DecryptError };
-}
