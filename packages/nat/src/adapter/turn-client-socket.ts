@@ -95,8 +95,8 @@ export class TurnSocketClient extends EventEmitter<TurnSocketClientEvents> {
    * @throws NatError NAT_TURN_FAILED (rejects) with `details.reason`/`details.code`; ERR_ALREADY_IN_USE if called twice.
    */
   allocate(): Promise<TurnAllocation> {
+    this.core.allocate(monotonicNow()); // throws ERR_ALREADY_IN_USE before any promise exists
     const p = new Promise<TurnAllocation>((resolve, reject) => (this.#allocated = { resolve, reject }));
-    this.core.allocate(monotonicNow());
     this.#runner.kick();
     return p;
   }

@@ -712,6 +712,7 @@ export class TurnClient {
           p.active = true;
           p.pending = false;
           p.refreshAt = now + PERMISSION_REFRESH_MS;
+          this.#emit({ type: 'permissionCreated', peerAddress: p.address });
         }
         if (first) this.#emit({ type: 'channelBound', peer: c.peer, channel: c.number });
         return;

@@ -89,6 +89,7 @@ describe('TurnRelayServer', () => {
       const client = attachTurnClient(sock, { server, ...cred });
       cleanup.push(() => client.detach(), () => client.stop());
       await client.allocate();
+      expect(() => client.allocate()).to.throw(NatError, 'allocate() may be called once, the allocation is allocated');
       await relay.close();
       expect([relay.allocations, relay.boundPorts, relay.counters.allocationsEnded.shutdown]).to.deep.equal([0, [], 1]);
       expect(relay.handleControlDatagram(new Uint8Array(4), { address: '127.0.0.1', port: 1 })).to.equal(false);

@@ -149,6 +149,17 @@ describe('TurnClient', () => {
       expect(data).to.deep.equal([[PEER, [7, 7], 0], [PEER, [8], 0x4000]]);
     });
 
+    it('reports the permission a ChannelBind installed (so a waiting createPermission resolves)', () => {
+      const { lab, c } = setup();
+      c.bindChannel(lab.now, PEER);
+      c.createPermission(lab.now, PEER.address);
+      lab.pump();
+      expect(lab.events(c).slice(-2)).to.deep.equal([
+        { type: 'permissionCreated', peerAddress: PEER.address }, { type: 'channelBound', peer: PEER, channel: 0x4000 },
+      ]);
+      expect(c.hasPermission(PEER.address)).to.equal(true);
+    });
+
     it('throws ERR_UNCONFIGURED before allocation and past maxChannels', () => {
       const c = new TurnClient({ server: SERVER, username: '1:a.b', password: 'p', hmacSha1: nodeHmacSha1, md5: nodeMd5, random: counterRandom() });
       expect(() => c.createPermission(0, PEER.address)).to.throw(NatError, 'the allocation must be allocated first, it is idle');
