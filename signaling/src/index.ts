@@ -9,10 +9,12 @@ export { LIMIT_SPECS, defaultLimits } from './core/limits.js';
 export type { SignalingLimits, LimitSpec } from './core/limits.js';
 export { SignalingMetrics, PAIR_RESULT_KEYS } from './core/metrics.js';
 export { SignalingServer } from './adapter/signaling-server.js';
-export type { SignalingServerOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
+export type { SignalingServerOptions, RelayServiceOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
+export { RelayAccess } from './core/relay-access.js';
+export type { RelayCredentialOptions, RelayCredentialConfig } from './core/relay-access.js';
 export { SignalingClient } from './adapter/signaling-client.js';
 export type {
-  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult,
+  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
 } from './adapter/signaling-client.js';
 export { createJsonLog } from './adapter/json-log.js';
 export type { LogSink } from './adapter/json-log.js';

@@ -2,12 +2,16 @@
 import { checkCandidate, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
+import { readNatHint } from './relay-fields.js';
 import {
   CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
   MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH,
   PAIR_OUTCOMES, PATH_KINDS,
 } from './messages.js';
-import type { ClientMessage, ClientMessageType, HelloMessage, LobbyCreateMessage, LobbyJoinMessage, LobbyRestoreMessage, PairResultMessage } from './messages.js';
+import type {
+  ClientMessage, ClientMessageType, HelloMessage, LobbyCreateMessage, LobbyJoinMessage, LobbyRestoreMessage, NatHint, PairCandidatesMessage,
+  PairResultMessage,
+} from './messages.js';
 
 /** Outcome of decoding one message: the clean message, or the error to answer with. */
 export type DecodeResult<M> =
@@ -137,6 +141,7 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
     case 'lobby.leave':
     case 'lobby.seal':
     case 'lobby.get':
+    case 'relay.credentials':
       msg = { type: t, rid } as ClientMessage;
       break;
     case 'pair.candidates': {
@@ -152,8 +157,17 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
           break;
         }
       }
+      let nat: NatHint | undefined;
+      if (r.error === undefined && r.obj.nat !== undefined) {
+        const hint = readNatHint(r.obj.nat);
+        if (typeof hint === 'string') r.fail(hint);
+        else nat = hint;
+      }
       if (r.error !== undefined) break;
-      msg = done === undefined ? { type: t, rid, pair: pair!, candidates } : { type: t, rid, pair: pair!, candidates, done };
+      const m: PairCandidatesMessage = { type: t, rid, pair: pair!, candidates };
+      setIfDefined(m, 'done', done);
+      setIfDefined(m, 'nat', nat);
+      msg = m;
       break;
     }
     case 'pair.result': {

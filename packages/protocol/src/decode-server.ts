@@ -2,13 +2,14 @@
 import { checkCandidate, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
+import { readNatHint, readRelayServers } from './relay-fields.js';
 import type { DecodeResult } from './decode-client.js';
 import {
   FAILURE_REASONS, LEAVE_REASONS, LINK_STATES, LOBBY_MODES, MAX_PEER_ID, MAX_PEER_NAME_LENGTH, MAX_RID,
-  MAX_LOBBY_KEY_LENGTH, MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
+  MAX_LOBBY_KEY_LENGTH, MAX_RELAY_PASSWORD_LENGTH, MAX_RELAY_REALM_LENGTH, MAX_RELAY_USERNAME_LENGTH, MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
 } from './messages.js';
 import type {
-  ErrorMessage, HeartbeatMessage, LinkView, LobbyJoinedMessage, LobbyView, MemberView, PairStartMessage, ServerMessage, ServerMessageType,
+  ErrorMessage, HeartbeatMessage, LinkView, PairCandidatesEvent, RelayServer, LobbyJoinedMessage, LobbyView, MemberView, PairStartMessage, ServerMessage, ServerMessageType,
   ResumeOkMessage, ServiceLimits, WelcomeMessage,
 } from './messages.js';
 import { isWireErrorCode } from './wire-errors.js';
@@ -122,9 +123,17 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
       const limits = readLimits(r.obj.limits);
       if (typeof limits === 'string') r.fail(limits);
       if (caps !== undefined && !caps.every((c) => typeof c === 'string')) r.fail('caps must list strings');
+      let relayServers: RelayServer[] | undefined;
+      if (r.error === undefined && r.obj.relay !== undefined) {
+        const relay = r.object('relay');
+        const servers = relay === undefined ? undefined : readRelayServers(relay.servers, 'relay.servers');
+        if (typeof servers === 'string') r.fail(servers);
+        else relayServers = servers;
+      }
       if (r.error !== undefined) break;
       const w: WelcomeMessage = { type: 'welcome', rid: rid!, version: version!, caps: caps as string[], now: now!, graceMs: graceMs!, heartbeatMs: heartbeatMs!, limits: limits as ServiceLimits };
       setIfDefined(w, 'stunPort', stunPort);
+      if (relayServers !== undefined) w.relay = { servers: relayServers };
       msg = w;
       break;
     }
@@ -236,7 +245,27 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
           if (problem !== undefined) r.fail(`candidates[${i}]: ${problem}`);
         }
       }
-      if (r.error === undefined) msg = { type: t, pair: pair!, from: from!, candidates, done: done! };
+      let ev: PairCandidatesEvent | undefined;
+      if (r.error === undefined) ev = { type: t, pair: pair!, from: from!, candidates, done: done! };
+      if (ev !== undefined && r.obj.nat !== undefined) {
+        const hint = readNatHint(r.obj.nat);
+        if (typeof hint === 'string') r.fail(hint);
+        else ev.nat = hint;
+      }
+      if (r.error === undefined) msg = ev;
+      break;
+    }
+    case 'relay.credentials': {
+      const rid = r.int('rid', 0, MAX_RID);
+      const username = r.str('username', 1, MAX_RELAY_USERNAME_LENGTH);
+      const password = r.str('password', 1, MAX_RELAY_PASSWORD_LENGTH);
+      const ttlS = r.int('ttlS', 1, 86_400);
+      const realm = r.str('realm', 1, MAX_RELAY_REALM_LENGTH);
+      const servers = r.error === undefined ? readRelayServers(r.obj.servers, 'servers') : undefined;
+      if (typeof servers === 'string') r.fail(servers);
+      if (r.error === undefined) {
+        msg = { type: t, rid: rid!, username: username!, password: password!, ttlS: ttlS!, realm: realm!, servers: servers as RelayServer[] };
+      }
       break;
     }
     case 'link.updated': {

@@ -18,3 +18,4 @@ export { decodeClientMessage, decodeClientValue } from './decode-client.js';
 export type { DecodeResult } from './decode-client.js';
 export { decodeServerMessage } from './decode-server.js';
 export { FieldReader } from './field-reader.js';
+export { readNatHint, readRelayServers } from './relay-fields.js';

@@ -16,6 +16,10 @@ export type FailureReason = 'timeout' | 'no-candidates' | 'unreachable' | 'refus
 export type LeaveReason = 'left' | 'timeout' | 'closed';
 /** The state of a link in the lobby view. */
 export type LinkState = 'pending' | 'connected' | 'failed';
+/** NAT mapping behaviour in a `pair.candidates` hint (RFC 4787 §4.1; 'none' = no NAT). (1.2) */
+export type NatMappingHint = 'none' | 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
+/** NAT filtering behaviour in a `pair.candidates` hint (RFC 4787 §5). (1.2) */
+export type NatFilteringHint = 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent' | 'unknown';
 
 export const LOBBY_MODES: readonly LobbyMode[] = Object.freeze(['mesh', 'server']);
 export const PAIR_ROLES: readonly PairRole[] = Object.freeze(['connect', 'listen']);
@@ -24,6 +28,18 @@ export const PAIR_OUTCOMES: readonly PairOutcome[] = Object.freeze(['connected',
 export const FAILURE_REASONS: readonly FailureReason[] = Object.freeze(['timeout', 'no-candidates', 'unreachable', 'refused', 'cancelled', 'error']);
 export const LEAVE_REASONS: readonly LeaveReason[] = Object.freeze(['left', 'timeout', 'closed']);
 export const LINK_STATES: readonly LinkState[] = Object.freeze(['pending', 'connected', 'failed']);
+export const NAT_MAPPING_HINTS: readonly NatMappingHint[] = Object.freeze(['none', 'endpoint-independent', 'address-dependent', 'address-and-port-dependent', 'unknown']);
+export const NAT_FILTERING_HINTS: readonly NatFilteringHint[] = Object.freeze(['endpoint-independent', 'address-dependent', 'address-and-port-dependent', 'unknown']);
+/** Relay transports a `welcome.relay` server may name (relay.md §4: UDP only). */
+export const RELAY_TRANSPORTS = Object.freeze(['udp'] as const);
+/** Most relay servers a `welcome` / `relay.credentials` lists. */
+export const MAX_RELAY_SERVERS = 8;
+/** Longest relay host text (a DNS name is at most 253 characters). */
+export const MAX_RELAY_HOST_LENGTH = 253;
+/** Longest TURN REST username / password / realm the service hands out (RFC 8489 §14.3: < 513 bytes). */
+export const MAX_RELAY_USERNAME_LENGTH = 512;
+export const MAX_RELAY_PASSWORD_LENGTH = 128;
+export const MAX_RELAY_REALM_LENGTH = 127;
 
 /** Longest display name, in UTF-16 code units. */
 export const MAX_PEER_NAME_LENGTH = 32;
@@ -75,8 +91,16 @@ export interface LobbyLeaveMessage { type: 'lobby.leave'; rid: number }
 export interface LobbySealMessage { type: 'lobby.seal'; rid: number }
 /** Ask for the lobby view (members, links). */
 export interface LobbyGetMessage { type: 'lobby.get'; rid: number }
-/** Send candidates for a pair to the other side (trickle: several messages, `done` on the last). */
-export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean }
+/**
+ * What a side knows about its own NAT (1.2, relay.md §3): `mapping` from two STUN destinations
+ * (mapped ports that differ → address-dependent or worse), `filtering` when known. The other side
+ * uses it to decide whether to allocate a relay at once.
+ */
+export interface NatHint { mapping: NatMappingHint; filtering: NatFilteringHint }
+/** Send candidates for a pair to the other side (trickle: several messages, `done` on the last); `nat` (1.2) is passed on. */
+export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean; nat?: NatHint }
+/** Ask for TURN credentials for the relay servers of `welcome.relay` (1.2, capability `relay`). */
+export interface RelayCredentialsRequest { type: 'relay.credentials'; rid: number }
 /** Report how a pair ended. */
 export interface PairResultMessage {
   type: 'pair.result'; rid: number; pair: number; outcome: PairOutcome;
@@ -88,12 +112,12 @@ export interface HeartbeatAckMessage { type: 'heartbeat.ack'; n: number; local: 
 /** Any message a client may send. */
 export type ClientMessage =
   | HelloMessage | ResumeMessage | LobbyCreateMessage | LobbyJoinMessage | LobbyRestoreMessage | LobbyLeaveMessage
-  | LobbySealMessage | LobbyGetMessage | PairCandidatesMessage | PairResultMessage | HeartbeatAckMessage;
+  | LobbySealMessage | LobbyGetMessage | PairCandidatesMessage | PairResultMessage | HeartbeatAckMessage | RelayCredentialsRequest;
 
 /** Client message types, in documentation order. */
 export const CLIENT_MESSAGE_TYPES = Object.freeze([
   'hello', 'resume', 'lobby.create', 'lobby.join', 'lobby.restore', 'lobby.leave', 'lobby.seal', 'lobby.get',
-  'pair.candidates', 'pair.result', 'heartbeat.ack',
+  'pair.candidates', 'pair.result', 'heartbeat.ack', 'relay.credentials',
 ] as const);
 /** One client message type. */
 export type ClientMessageType = ClientMessage['type'];
@@ -115,12 +139,22 @@ export interface ServiceLimits {
   messagesPerSecond: number; messageBurst: number;
 }
 
+/**
+ * A TURN server the members may allocate on (1.2, relay.md §4). `host` absent: the signaling
+ * URL's host (as for `stunPort`). UDP only.
+ */
+export interface RelayServer { host?: string; port: number; transport: 'udp' }
+/** `welcome.relay`: the relay servers this service offers credentials for. */
+export interface RelayInfo { servers: RelayServer[] }
+
 // ---------------------------------------------------------------- service → client
 
 /** Answer to `hello`. `now` is the service clock (ms, monotonic); `graceMs` the resume window. */
 export interface WelcomeMessage {
   type: 'welcome'; rid: number; version: number; caps: string[]; now: number; graceMs: number;
   heartbeatMs: number; limits: ServiceLimits; stunPort?: number;
+  /** (1.2) Present when the service offers a relay: the servers `relay.credentials` is valid for. */
+  relay?: RelayInfo;
 }
 /** Success answer with nothing to say. */
 export interface OkMessage { type: 'ok'; rid: number }
@@ -158,8 +192,15 @@ export interface PairStartMessage {
   type: 'pair.start'; pair: number; remote: number; role: PairRole; at: number; offsetMs: number | null;
   secret: string; replaces?: number;
 }
-/** Candidates the remote side of `pair` sent. */
-export interface PairCandidatesEvent { type: 'pair.candidates'; pair: number; from: number; candidates: Candidate[]; done: boolean }
+/** Candidates the remote side of `pair` sent; `nat` (1.2) its NAT hint when it sent one. */
+export interface PairCandidatesEvent { type: 'pair.candidates'; pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint }
+/**
+ * Answer to `relay.credentials` (1.2): TURN REST credentials (relay.md §1) for this member, valid
+ * for `ttlS` seconds at Allocate on every server listed. username = `<expiry>:<lobbyTag>.<peerId>`.
+ */
+export interface RelayCredentialsMessage {
+  type: 'relay.credentials'; rid: number; username: string; password: string; ttlS: number; realm: string; servers: RelayServer[];
+}
 /** A link's state changed after a `pair.result`. */
 export interface LinkUpdatedMessage { type: 'link.updated'; link: LinkView }
 /** The service is going down; the connection closes with 1001 right after. */
@@ -170,13 +211,13 @@ export type ServerMessage =
   | WelcomeMessage | OkMessage | ErrorMessage | LobbyJoinedMessage | ResumeOkMessage | LobbyStateMessage
   | HeartbeatMessage | PeerJoinedMessage | PeerLeftMessage | PeerAwayMessage | PeerBackMessage
   | LobbyOwnerMessage | LobbySealedMessage | PairStartMessage | PairCandidatesEvent | LinkUpdatedMessage
-  | ShutdownMessage;
+  | ShutdownMessage | RelayCredentialsMessage;
 
 /** Service message types, in documentation order. */
 export const SERVER_MESSAGE_TYPES = Object.freeze([
   'welcome', 'ok', 'error', 'lobby.joined', 'resume.ok', 'lobby.state', 'heartbeat', 'peer.joined',
   'peer.left', 'peer.away', 'peer.back', 'lobby.owner', 'lobby.sealed', 'pair.start', 'pair.candidates',
-  'link.updated', 'shutdown',
+  'link.updated', 'shutdown', 'relay.credentials',
 ] as const);
 /** One service message type. */
 export type ServerMessageType = ServerMessage['type'];

@@ -10,14 +10,16 @@ export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
  * Optional features a side may offer in `hello.caps` / `welcome.caps`. Unknown capability
  * strings from a peer are ignored (forward compatibility), never an error.
  */
-export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore'] as const);
+export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore', 'relay'] as const);
 
 /**
  * Revision of protocol version 1: additive changes negotiated by capability, so old clients and
  * services keep working. 1.1 (issue #12): the `restore` capability — `lobby.restore`, the lobby
- * `key` in `lobby.joined` / `resume.ok`, `SIG_RESTORE_REJECTED`. docs/protocol.md lists them.
+ * `key` in `lobby.joined` / `resume.ok`, `SIG_RESTORE_REJECTED`. 1.2 (issue #11): the `relay`
+ * capability — `welcome.relay`, `relay.credentials`, the `nat` hint of `pair.candidates`,
+ * `SIG_RELAY_UNAVAILABLE`. docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.1';
+export const PROTOCOL_REVISION = '1.2';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -28,6 +28,7 @@ export const WIRE_ERRORS = Object.freeze({
   SIG_BAD_CANDIDATE: 'The pair would get more than 16 candidates from this side, or a candidate address is multicast, broadcast, reserved or unspecified (a malformed candidate is SIG_BAD_MESSAGE).',
   SIG_RESUME_REJECTED: 'The resume token is unknown or its grace period is over.',
   SIG_RESTORE_REJECTED: 'lobby.restore was refused: the lobby exists with another key, or the id is held by a connected member.',
+  SIG_RELAY_UNAVAILABLE: 'The service offers no relay (started with --no-relay), or its relay is at capacity; link directly or retry later.',
   SIG_SHUTTING_DOWN: 'The service is shutting down and accepts no new work.',
 } as const);
 

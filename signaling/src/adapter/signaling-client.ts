@@ -7,7 +7,7 @@ import {
 } from '@meshpunch/protocol';
 import type {
   Candidate, FailureReason, LeaveReason, LinkView, LobbyMode, LobbyView, MemberView, PairRole, PathKind,
-  ServerMessage, WelcomeMessage,
+  NatHint, RelayInfo, RelayServer, ServerMessage, WelcomeMessage,
 } from '@meshpunch/protocol';
 import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../core/reconnect-schedule.js';
 import type { ReconnectAttempt } from '../core/reconnect-schedule.js';
@@ -100,6 +100,19 @@ export interface PairStart {
   replaces?: number;
 }
 
+/** (1.2) What `relayCredentials()` resolves to: TURN REST credentials for this member. */
+export interface RelayCredentials {
+  /** `<expiry unix s>:<lobbyTag>.<peerId>`. */
+  username: string;
+  /** base64(HMAC-SHA1(secret, username)). */
+  password: string;
+  /** Seconds the credential is valid for at Allocate. */
+  ttlS: number;
+  realm: string;
+  /** Where they are valid (a server without `host` is on the signaling URL's host). */
+  servers: RelayServer[];
+}
+
 /** What a client reports about a pair. */
 export type PairResult =
   | { outcome: 'connected'; path: PathKind; rttMs?: number }
@@ -114,7 +127,8 @@ export interface SignalingClientEvents {
   ownerChanged: { owner: number };
   sealed: Record<string, never>;
   pairStart: PairStart;
-  candidates: { pair: number; from: number; candidates: Candidate[]; done: boolean };
+  /** `nat` (1.2): the other side's NAT hint, when it sent one. */
+  candidates: { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint };
   linkUpdated: LinkView;
   /** The WebSocket dropped; `willResume` says whether the client is trying to resume. */
   disconnected: { code: number; reason: string; willResume: boolean };
@@ -274,6 +288,26 @@ export class SignalingClient {
     return this.#welcome?.stunPort;
   }
 
+  /**
+   * (1.2) The relay servers the service offers credentials for (`welcome.relay`), or undefined
+   * when it offers none. A server without `host` is on the signaling URL's host.
+   */
+  get relay(): RelayInfo | undefined {
+    return this.#welcome?.relay;
+  }
+
+  /**
+   * (1.2) Asks for TURN REST credentials for this member, valid at Allocate for `ttlS` seconds on
+   * every server listed (relay.md §1). Needs lobby membership; at most 6 per minute.
+   * @throws SignalingError SIG_RELAY_UNAVAILABLE (no relay, or full), SIG_RATE_LIMITED,
+   *   SIG_NOT_IN_LOBBY (rejects)
+   */
+  async relayCredentials(): Promise<RelayCredentials> {
+    const msg = await this.#request({ type: 'relay.credentials' });
+    if (msg.type !== 'relay.credentials') throw this.#unexpected(msg);
+    return { username: msg.username, password: msg.password, ttlS: msg.ttlS, realm: msg.realm, servers: msg.servers };
+  }
+
   /** Our peer id in the current lobby, or undefined outside one. */
   get peerId(): number | undefined {
     return this.#you;
@@ -422,8 +456,11 @@ export class SignalingClient {
    * Sends candidates for `pair` to its other side (trickle: call again, `done` on the last).
    * @throws SignalingError SIG_UNKNOWN_PAIR, SIG_BAD_CANDIDATE (rejects)
    */
-  async sendCandidates(pair: number, candidates: Candidate[], options: { done?: boolean } = {}): Promise<void> {
-    await this.#request(options.done === undefined ? { type: 'pair.candidates', pair, candidates } : { type: 'pair.candidates', pair, candidates, done: options.done });
+  async sendCandidates(pair: number, candidates: Candidate[], options: { done?: boolean; nat?: NatHint } = {}): Promise<void> {
+    const body: Record<string, unknown> = { type: 'pair.candidates', pair, candidates };
+    if (options.done !== undefined) body.done = options.done;
+    if (options.nat !== undefined) body.nat = options.nat;
+    await this.#request(body);
   }
 
   /**
@@ -574,7 +611,7 @@ export class SignalingClient {
     if (!res.ok) return this.#emitError(new SignalingError('SIG_CLIENT_PROTOCOL', `invalid message from the service: ${res.message}`));
     const msg = res.message;
     switch (msg.type) {
-      case 'welcome': case 'ok': case 'lobby.joined': case 'resume.ok': case 'lobby.state': {
+      case 'welcome': case 'ok': case 'lobby.joined': case 'resume.ok': case 'lobby.state': case 'relay.credentials': {
         const p = this.#pending.get(msg.rid);
         if (p === undefined) return;
         this.#pending.delete(msg.rid);
@@ -640,7 +677,9 @@ export class SignalingClient {
         return;
       }
       case 'pair.candidates':
-        this.#events.emit('candidates', { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done });
+        this.#events.emit('candidates', msg.nat === undefined
+          ? { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done }
+          : { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done, nat: msg.nat });
         return;
       case 'link.updated':
         if (this.#lobby !== undefined) {

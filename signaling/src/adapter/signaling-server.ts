@@ -7,6 +7,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '@meshpunch/protocol';
+import type { RelayServer } from '@meshpunch/protocol';
+import { nodeHmacSha1 } from '@meshpunch/nat';
+import type { TurnRelayServer } from '@meshpunch/nat';
+import type { RelayCredentialOptions } from '../core/relay-access.js';
 import { SignalingCore } from '../core/signaling-core.js';
 import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
 import { PendingConnections } from '../core/pending-connections.js';
@@ -48,7 +52,30 @@ export interface StunHandle {
 export type StunStarter = (options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink) => Promise<StunHandle>;
 
 /** Options of a signaling service instance. Limits are those of SignalingCoreOptions. */
-export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'stunPort'> {
+/**
+ * The relay the service offers (relay.md §2, §4): the embedded TURN relay on the STUN socket
+ * and/or coturn servers sharing `secret`. Default: on, embedded, random secret per process.
+ */
+export interface RelayServiceOptions {
+  /** The TURN REST secret (`--relay-secret`, coturn's `static-auth-secret`). Default: 32 random bytes per process. */
+  secret?: string | Uint8Array;
+  /** Run the embedded relay on the STUN socket (default true; needs STUN). `--no-relay-embedded` sets false. */
+  embedded?: boolean;
+  /** coturn (or any REST-secret TURN server) to advertise (`--turn-server host:port`, repeatable). */
+  turnServers?: Array<{ host: string; port: number }>;
+  /** Host announced for the embedded relay (`--relay-public-host`); default: the signaling URL's host. */
+  publicHost?: string;
+  /** Credential lifetime, s (default 600). */
+  ttlS?: number;
+  /** relay.credentials per minute per member (default 6). */
+  credentialsPerMinute?: number;
+  /** REALM (default 'meshpunch'). */
+  realm?: string;
+}
+
+export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'stunPort' | 'relay'> {
+  /** The relay (relay.md §4); false: none (`--no-relay`). Default: on. */
+  relay?: RelayServiceOptions | false;
   /** Address to listen on. Default '127.0.0.1'. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 8787. */
@@ -123,6 +150,26 @@ function socketOf(ws: WebSocket): Socket | null {
   return (ws as unknown as { _socket: Socket | null })._socket;
 }
 
+/**
+ * The core's relay credential options for `relay` (undefined: the service offers no relay).
+ * The servers list starts with the coturn servers; the embedded relay is added once bound.
+ */
+function relayCredentialOptions(relay: RelayServiceOptions | false | undefined, random: (out: Uint8Array) => void, now: () => number): RelayCredentialOptions | undefined {
+  if (relay === false) return undefined;
+  const r = relay ?? {};
+  let secret = r.secret;
+  if (secret === undefined) {
+    secret = new Uint8Array(32);
+    random(secret);
+  }
+  const servers: RelayServer[] = (r.turnServers ?? []).map((t) => ({ host: t.host, port: t.port, transport: 'udp' }));
+  const o: RelayCredentialOptions = { secret, hmacSha1: nodeHmacSha1, unixMsAtZero: Date.now() - now(), servers };
+  if (r.ttlS !== undefined) o.ttlS = r.ttlS;
+  if (r.credentialsPerMinute !== undefined) o.credentialsPerMinute = r.credentialsPerMinute;
+  if (r.realm !== undefined) o.realm = r.realm;
+  return o;
+}
+
 function monotonicMs(): number {
   return Math.floor(performance.now());
 }
@@ -150,6 +197,8 @@ export class SignalingServer {
   #timer: NodeJS.Timeout | undefined;
   #timerAt: number | undefined;
   #stun: StunHandle | undefined;
+  /** The embedded TURN relay on the STUN socket, when on. */
+  #relay: TurnRelayServer | undefined;
   #closing: Promise<void> | undefined;
   #port = 0;
   #host: string;
@@ -162,11 +211,13 @@ export class SignalingServer {
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
     this.#hash = options.hashSecret ?? defaultHash;
-    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, ...limits } = options;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ...limits } = options;
+    const random = options.random ?? createPooledRandom();
     this.core = new SignalingCore({
       ...limits,
-      random: options.random ?? createPooledRandom(),
+      random,
       stunPort,
+      relay: relayCredentialOptions(options.relay, random, this.#now),
     });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
     // Slowloris (issue #13 item 4): a TCP connection must finish its HTTP request within
@@ -478,6 +529,8 @@ export class SignalingServer {
         ws.once('close', () => clearTimeout(t));
       } else if (o.kind === 'hash') {
         this.#startHash(o.job, o.secret, o.salt);
+      } else if (o.kind === 'relayRevoke') {
+        this.#relay?.revokeMember(o.member);
       } else {
         this.#log(o.level, o.event, o.fields);
       }

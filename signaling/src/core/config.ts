@@ -2,6 +2,8 @@
 import { SignalingError } from '../errors.js';
 import { LIMIT_SPECS } from './limits.js';
 import type { SignalingLimits } from './limits.js';
+import { resolveRelayCredentialOptions } from './relay-access.js';
+import type { RelayCredentialConfig, RelayCredentialOptions } from './relay-access.js';
 
 /** Log levels, most severe first. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -18,6 +20,8 @@ export interface SignalingCoreOptions extends Partial<SignalingLimits> {
   stunPort?: number;
   /** Log records at this level and more severe are emitted as outputs. Default 'info'. */
   logLevel?: LogLevel;
+  /** Relay credentials (relay.md §4): absent = the service offers no relay (no `relay` capability). */
+  relay?: RelayCredentialOptions;
 }
 
 /** Validated, frozen core configuration. */
@@ -25,6 +29,7 @@ export interface SignalingCoreConfig extends Readonly<SignalingLimits> {
   readonly random: (out: Uint8Array) => void;
   readonly stunPort: number | undefined;
   readonly logLevel: LogLevel;
+  readonly relay: RelayCredentialConfig | undefined;
 }
 
 /**
@@ -50,5 +55,6 @@ export function resolveSignalingCoreOptions(options: SignalingCoreOptions): Sign
   }
   const logLevel = options.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new SignalingError('ERR_INVALID_PARAMETER', `logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
-  return Object.freeze({ ...limits, random: options.random, stunPort, logLevel });
+  const relay = options.relay === undefined ? undefined : resolveRelayCredentialOptions(options.relay);
+  return Object.freeze({ ...limits, random: options.random, stunPort, logLevel, relay });
 }

@@ -1,6 +1,7 @@
 // Lobby, member and pair records, and the views members see (core).
 import type { FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
 import type { Connection } from './connection.js';
+import type { TokenBucket } from './token-bucket.js';
 
 /** One side's report about a pair. */
 export interface PairReport {
@@ -21,6 +22,12 @@ export class Member {
   graceGen = 0;
   /** After a lobby.restore: the ids this member said it has a live link with (restore.ts). */
   claimedLinks: ReadonlySet<number> | undefined = undefined;
+  /** relay.credentials rate limit (relay-access.ts); made on the first request. */
+  relayBucket: TokenBucket | null = null;
+  /** Sources of this member's authenticated TURN traffic (relay.md §2(b) rule 3(c); bounded). */
+  readonly relaySources: string[] = [];
+  /** The WebSocket source IP of its latest connection (kept while it is away). */
+  lastIp: string;
 
   constructor(id: number, lobby: Lobby, name: string | undefined, conn: Connection, token: string) {
     this.id = id;
@@ -28,6 +35,7 @@ export class Member {
     this.name = name;
     this.conn = conn;
     this.token = token;
+    this.lastIp = conn.ip;
   }
 
   /** True while the member has no live connection (inside its grace period). */
@@ -50,6 +58,9 @@ export class Pair {
   candidatesFromB = 0;
   reportA: PairReport | undefined = undefined;
   reportB: PairReport | undefined = undefined;
+  /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
+  readonly addressesFromA: string[] = [];
+  readonly addressesFromB: string[] = [];
 
   constructor(id: number, a: Member, b: Member, secret: string) {
     this.id = id;
@@ -104,6 +115,8 @@ export class Lobby {
   readonly key: string;
   sealed = false;
   owner = 1;
+  /** Random tag in relay usernames (`<tag>.<peerId>`), never the code (relay.md §1); set on first use. */
+  relayTag: string | undefined = undefined;
   readonly members = new Map<number, Member>();
   /** Every id ever handed out here: ids are never reused inside a lobby (issue #5). */
   readonly usedIds = new Set<number>();

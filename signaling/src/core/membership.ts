@@ -88,10 +88,13 @@ export class Membership {
       m.conn = null;
     }
     for (const pair of [...lobby.pairs.values()]) if (pair.other(m) !== undefined) endPair(lobby, pair);
+    // Its relay allocations end now, not when their lifetime runs out (relay.md §2(b) rule 2).
+    if (this.#ctx.relay !== undefined && lobby.relayTag !== undefined) outbox.relayRevoke(`${lobby.relayTag}.${m.id}`);
     metrics.membersLeft[reason]++;
     outbox.log('info', 'lobby.left', { lobby: lobby.code, peer: m.id, reason, members: lobby.members.size });
     if (lobby.members.size === 0) {
       this.lobbies.delete(lobby.code);
+      this.#ctx.relay?.lobbyClosed(lobby);
       metrics.lobbiesRemoved++;
       outbox.log('info', 'lobby.closed', { lobby: lobby.code });
       return;
@@ -185,6 +188,7 @@ export class Membership {
   /** Forgets every lobby, member, token and deadline (shutdown). */
   clear(): void {
     this.lobbies.clear();
+    this.#ctx.relay?.clear();
     this.#tokens.clear();
     this.#graceQ.clear();
     this.#awaySince.clear();

@@ -41,4 +41,6 @@ export class SignalingMetrics {
   readonly closes: Record<string, number> = zeros(CLOSE_CODES.map(([name]) => name));
   readonly membersLeft: Record<string, number> = zeros(LEAVE_REASONS);
   readonly pairResults: Record<string, number> = zeros(PAIR_RESULT_KEYS);
+  /** relay.credentials answered with credentials, or refused (relay.md §4 `_relay_credentials_total`). */
+  readonly relayCredentials: Record<'minted' | 'refused', number> = { minted: 0, refused: 0 };
 }

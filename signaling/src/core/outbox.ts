@@ -15,7 +15,9 @@ export type CoreOutput =
   | { kind: 'close'; conn: number; code: number; reason: string }
   /** Hash `secret` with `salt` off the event loop, then call SignalingCore.handleHashed(now, job, hash). */
   | { kind: 'hash'; job: number; secret: string; salt: Uint8Array }
-  | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> };
+  | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> }
+  /** End the relay allocations of `member` (`<lobbyTag>.<peerId>`) now: it left (relay.md §2(b) rule 2). */
+  | { kind: 'relayRevoke'; member: string };
 
 const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
 
@@ -89,6 +91,11 @@ export class Outbox {
   /** Asks the adapter for the slow hash of a password (see password-checks.ts). */
   hash(job: number, secret: string, salt: Uint8Array): void {
     this.#out.push({ kind: 'hash', job, secret, salt });
+  }
+
+  /** Asks the adapter to end the relay allocations of `member` (relay-access.ts). */
+  relayRevoke(member: string): void {
+    this.#out.push({ kind: 'relayRevoke', member });
   }
 
   /** Counts a close the WebSocket layer made itself (no close output: it is already closing). */

@@ -72,6 +72,8 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('restores_total', 'counter', 'Members back with lobby.restore (lobby key).', [['', m.restores]]);
   metric('lobbies_restored_total', 'counter', 'Lobbies re-created by lobby.restore.', [['', m.lobbiesRestored]]);
   metric('grace_evictions_total', 'counter', 'Members in their grace period removed early to make room for a newcomer in a full lobby.', [['', m.graceEvictions]]);
+  metric('relay_credentials_total', 'counter', 'relay.credentials requests, by result (relay.md §4).',
+    [['{result="minted"}', m.relayCredentials.minted], ['{result="refused"}', m.relayCredentials.refused]]);
   metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
   if (http !== undefined) {
     metric('http_pending', 'gauge', 'TCP connections whose HTTP request (upgrade, /healthz, /metrics) is not in yet.', [['', http.pending]]);

@@ -71,6 +71,7 @@ export function restoreMember(ctx: CoreContext, membership: Membership, c: Conne
       // holds the key and the id, so it takes the place over as a resume would.
       holder.graceGen++;
       holder.conn = c;
+      holder.lastIp = c.ip;
       c.member = holder;
       membership.renewToken(holder);
       holder.claimedLinks = new Set(msg.linked);

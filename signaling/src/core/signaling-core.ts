@@ -31,6 +31,7 @@ import { PasswordChecks } from './password-checks.js';
 import type { CheckRefusal, CheckSteps, PasswordJob } from './password-checks.js';
 import { toBase64Url } from './bytes.js';
 import { restoreMember, restorePairs } from './restore.js';
+import { RelayAccess } from './relay-access.js';
 import type { HashedPassword } from './restore.js';
 
 export type { CoreOutput } from './outbox.js';
@@ -99,6 +100,11 @@ export class SignalingCore {
   #shuttingDown = false;
   /** STUN port announced in `welcome`; starts as config.stunPort, set by the adapter once bound. */
   stunPort: number | undefined;
+  /**
+   * Relay credentials, lobby tags and the embedded relay's membership / permission questions
+   * (relay-access.ts); undefined when the service offers no relay.
+   */
+  readonly relay: RelayAccess | undefined;
 
   /**
    * @throws SignalingError ERR_INVALID_PARAMETER for a bad option (see resolveSignalingCoreOptions)
@@ -106,7 +112,8 @@ export class SignalingCore {
   constructor(options: SignalingCoreOptions) {
     this.config = resolveSignalingCoreOptions(options);
     this.#outbox = new Outbox(this.metrics, this.config.logLevel);
-    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox };
+    this.relay = this.config.relay === undefined ? undefined : new RelayAccess(this.config.relay, this.config.random);
+    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox, relay: this.relay };
     this.#membership = new Membership(this.#pairing);
     this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
     this.#checks = new PasswordChecks(this.config);
@@ -254,6 +261,9 @@ export class SignalingCore {
       case 'pair.result':
         this.#onResult(c, msg);
         return;
+      case 'relay.credentials':
+        this.#onRelayCredentials(now, c, msg.rid);
+        return;
     }
   }
 
@@ -391,8 +401,11 @@ export class SignalingCore {
     // welcome, so the first RTT sample is in before its first lobby request.
     this.#sendHeartbeat(now, c);
     const cfg = this.config;
+    const relayOffered = this.relay?.isOffered === true;
+    // Without a relay the capability is not offered, so a client knows not to ask (relay.md §4).
+    const caps = negotiateCapabilities(msg.caps ?? [], relayOffered ? CAPABILITIES : CAPABILITIES.filter((x) => x !== 'relay'));
     const welcome: WelcomeMessage = {
-      type: 'welcome', rid: msg.rid, version, caps: negotiateCapabilities(msg.caps ?? [], CAPABILITIES), now,
+      type: 'welcome', rid: msg.rid, version, caps, now,
       graceMs: cfg.graceMs, heartbeatMs: cfg.heartbeatMs,
       limits: {
         maxMessageBytes: cfg.maxMessageBytes, maxCandidatesPerPair: MAX_CANDIDATES_PER_PAIR, maxPeersCap: cfg.maxPeersCap,
@@ -400,6 +413,7 @@ export class SignalingCore {
       },
     };
     if (this.stunPort !== undefined) welcome.stunPort = this.stunPort;
+    if (relayOffered) welcome.relay = { servers: this.relay!.servers.map((s) => ({ ...s })) };
     this.#outbox.send(c, welcome);
   }
 
@@ -572,9 +586,33 @@ export class SignalingCore {
     }
     if (fromA) pair.candidatesFromA += msg.candidates.length;
     else pair.candidatesFromB += msg.candidates.length;
+    // Where this member may be reached: the other side's relay allocation may permit these IPs
+    // (relay.md §2(b) rule 3(c)); bounded by the 16-candidate cap above.
+    const addrs = fromA ? pair.addressesFromA : pair.addressesFromB;
+    for (const cand of msg.candidates) if (cand.kind !== 'relay' && !addrs.includes(cand.address)) addrs.push(cand.address);
     this.metrics.candidatesRelayed += msg.candidates.length;
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
-    this.#outbox.toMember(other, { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true });
+    const ev: ServerMessage = { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true };
+    if (msg.nat !== undefined) ev.nat = msg.nat;
+    this.#outbox.toMember(other, ev);
+  }
+
+  /** relay.credentials (1.2): TURN REST credentials for this member (relay-access.ts). */
+  #onRelayCredentials(now: number, c: Connection, rid: number): void {
+    const m = c.member;
+    if (m === null) return this.#notInLobby(c, rid);
+    if (this.relay === undefined) {
+      this.metrics.relayCredentials.refused++;
+      return this.#outbox.error(c, rid, 'SIG_RELAY_UNAVAILABLE', 'this service offers no relay');
+    }
+    const r = this.relay.mint(now, m, rid);
+    if (!('type' in r)) {
+      this.metrics.relayCredentials.refused++;
+      return this.#outbox.error(c, rid, r.code, r.message);
+    }
+    this.metrics.relayCredentials.minted++;
+    this.#outbox.send(c, r);
+    this.#outbox.log('debug', 'relay.credentials', { lobby: m.lobby.code, peer: m.id });
   }
 
   #onResult(c: Connection, msg: PairResultMessage): void {
@@ -612,6 +650,7 @@ export class SignalingCore {
     }
     this.#membership.renewToken(m);
     m.conn = c;
+    m.lastIp = c.ip;
     c.member = m;
     this.metrics.resumes++;
     const lobby = m.lobby;

@@ -22,6 +22,8 @@ export class CoreHarness {
   readonly inbox = new Map<number, ServerMessage[]>();
   readonly closed = new Map<number, Closed>();
   readonly logs: Array<{ level: string; event: string; fields: Record<string, string | number | boolean> }> = [];
+  /** Members whose relay allocations the core asked to end (`relayRevoke` outputs), in order. */
+  readonly relayRevoked: string[] = [];
   /** Keep the core's `hash` requests in `pendingHashes` instead of answering them at once. */
   holdHashes = false;
   /** Hash requests held (holdHashes), oldest first. */
@@ -90,6 +92,10 @@ export class CoreHarness {
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
       if (o.kind === 'log') {
         this.logs.push({ level: o.level, event: o.event, fields: o.fields });
+        continue;
+      }
+      if (o.kind === 'relayRevoke') {
+        this.relayRevoked.push(o.member);
         continue;
       }
       if (o.kind === 'hash') {

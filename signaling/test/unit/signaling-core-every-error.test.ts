@@ -43,6 +43,7 @@ describe('SignalingCore error paths', () => {
     h.join(b, lobby.code, 'pw');
     h.request(b, { type: 'lobby.leave' });
     h.expectError(b, { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_EXHAUSTED');
+    h.expectError(a, { type: 'relay.credentials' }, 'SIG_RELAY_UNAVAILABLE'); // this core offers no relay
     h.request(a, { type: 'lobby.seal' });
     h.expectError(h.client(), { type: 'lobby.join', lobby: lobby.code, password: 'pw' }, 'SIG_LOBBY_SEALED');
     h.create(h.client());

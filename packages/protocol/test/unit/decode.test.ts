@@ -18,6 +18,8 @@ const VALID_CLIENT = [
   { type: 'pair.result', rid: 9, pair: 1, outcome: 'connected', path: 'lan', rttMs: 1 },
   { type: 'pair.result', rid: 10, pair: 1, outcome: 'failed', reason: 'refused' },
   { type: 'heartbeat.ack', n: 3, local: 12.5 },
+  { type: 'relay.credentials', rid: 11 },
+  { type: 'pair.candidates', rid: 12, pair: 1, candidates: [{ kind: 'relay', family: 4, address: '203.0.113.10', port: 50000 }], nat: { mapping: 'address-and-port-dependent', filtering: 'unknown' } },
 ];
 
 const LOBBY = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }], links: [{ pair: 1, a: 1, b: 5, state: 'pending' }] };
@@ -39,6 +41,9 @@ const VALID_SERVER = [
   { type: 'pair.candidates', pair: 1, from: 4, candidates: [], done: true },
   { type: 'link.updated', link: { pair: 1, a: 1, b: 4, state: 'failed', reason: 'timeout' } },
   { type: 'shutdown', reason: 'bye' },
+  { type: 'welcome', rid: 1, version: 1, caps: ['relay'], now: 5, graceMs: 1, heartbeatMs: 1, limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 200 }, stunPort: 8787, relay: { servers: [{ port: 8787, transport: 'udp' }, { host: 'turn.example.org', port: 3478, transport: 'udp' }] } },
+  { type: 'pair.candidates', pair: 1, from: 4, candidates: [], done: false, nat: { mapping: 'endpoint-independent', filtering: 'address-dependent' } },
+  { type: 'relay.credentials', rid: 9, username: '1767225600:AbCdEfGhIjKl.5', password: 'c2VjcmV0c2VjcmV0c2VjcmV0cw==', ttlS: 600, realm: 'meshpunch', servers: [{ port: 8787, transport: 'udp' }] },
 ];
 
 /** The message types each direction documents (docs/protocol.md), from the valid samples above. */
@@ -98,6 +103,24 @@ describe('decodeClientMessage', () => {
 describe('decodeServerMessage', () => {
   it('accepts every documented service message and returns it unchanged', () => {
     for (const m of VALID_SERVER) expect(decodeServerMessage(JSON.stringify(m)), JSON.stringify(m)).to.deep.equal({ ok: true, message: m });
+  });
+
+  it('refuses a malformed relay list, NAT hint or relay.credentials answer, naming the field', () => {
+    const w = VALID_SERVER.find((m) => m.type === 'welcome' && 'relay' in m)!;
+    const bad = (m: object): string => {
+      const r = decodeServerMessage(JSON.stringify(m));
+      expect(r.ok, JSON.stringify(m)).to.equal(false);
+      return r.ok ? '' : r.message;
+    };
+    expect(bad({ ...w, relay: { servers: [] } })).to.equal('welcome: relay.servers must be an array of 1..8 servers');
+    expect(bad({ ...w, relay: { servers: [{ port: 3478, transport: 'tcp' }] } })).to.equal('welcome: relay.servers[0]: transport must be one of udp');
+    expect(bad({ ...w, relay: { servers: [{ host: 'a b', port: 3478, transport: 'udp' }] } })).to.equal('welcome: relay.servers[0]: host must be a DNS name or an IP address');
+    expect(bad({ type: 'pair.candidates', pair: 1, from: 4, candidates: [], done: false, nat: { mapping: 'symmetric', filtering: 'unknown' } }))
+      .to.equal('pair.candidates: nat.mapping must be one of none, endpoint-independent, address-dependent, address-and-port-dependent, unknown');
+    expect(bad({ type: 'relay.credentials', rid: 1, username: 'u', password: 'p', ttlS: 0, realm: 'r', servers: [{ port: 1, transport: 'udp' }] }))
+      .to.equal('relay.credentials: ttlS must be an integer 1..86400');
+    const c = decodeClientMessage(JSON.stringify({ type: 'pair.candidates', rid: 1, pair: 1, candidates: [], nat: { mapping: 'none' } }));
+    expect(c).to.deep.include({ ok: false, code: 'SIG_BAD_MESSAGE', message: 'nat.filtering must be one of endpoint-independent, address-dependent, address-and-port-dependent, unknown' });
   });
 
   it('refuses error codes outside the documented set and malformed views', () => {
