@@ -81,11 +81,12 @@ export class TurnSocketClient extends EventEmitter<TurnSocketClientEvents> {
   }
 
   /**
-   * Offer every datagram the shared socket receives. Returns true when it came from the TURN
-   * server (the client consumed it: drop it), false when the host should process it as usual.
+   * Offer every datagram the shared socket receives. Returns true when it is TURN traffic from
+   * the server (consumed: drop it); false for everything else, including STUN Binding answers
+   * from the server's address, which the host passes to its STUN client as usual.
    */
   intercept(bytes: Uint8Array, from: DatagramSource): boolean {
-    if (!this.core.isFromServer(from)) return false;
+    if (!this.core.accepts(from, bytes)) return false;
     for (const h of this.#handlers) h(bytes, from);
     return true;
   }
@@ -235,7 +236,7 @@ export class TurnSocketClient extends EventEmitter<TurnSocketClientEvents> {
 /**
  * A TurnSocketClient on a plain bound node:dgram socket: it adds one 'message' listener that
  * feeds datagrams from the server to the client. Other listeners on the socket still see them;
- * they should skip sources for which `client.core.isFromServer(rinfo)` is true. Call `detach()`
+ * they should skip datagrams for which `client.core.accepts(rinfo, msg)` is true. Call `detach()`
  * after `close()` to remove the listener (the socket stays the caller's).
  */
 export function attachTurnClient(socket: Socket, options: TurnSocketClientOptions): TurnSocketClient & { detach(): void } {

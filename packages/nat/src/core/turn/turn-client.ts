@@ -368,11 +368,23 @@ export class TurnClient {
   }
 
   /**
-   * Offers a received datagram. Returns false when its source is not the server (the caller passes
-   * it on: rule 2 of relay.md §1); true when it was from the server (consumed, even if dropped).
+   * True when `bytes` from `from` is this client's to handle: its source is the server S and it
+   * is not a STUN Binding message. Binding answers from S stay with the caller's STUN client —
+   * the embedded relay shares its port with the signaling service's STUN responder (relay.md §2(b)).
+   */
+  accepts(from: TransportAddress, bytes: Uint8Array): boolean {
+    if (!isAddress(from, this.config.server)) return false;
+    // STUN type 0b00MMMMMC MMMCMMMM: Binding (method 0x001) in any class is type & 0x3eef === 0x0001.
+    return !(bytes.length >= 2 && (bytes[0]! & 0xc0) === 0 && (((bytes[0]! << 8) | bytes[1]!) & 0x3eef) === 0x0001);
+  }
+
+  /**
+   * Offers a received datagram. Returns false when it is not this client's (`accepts`): another
+   * source (the caller passes it on, rule 2 of relay.md §1) or a STUN Binding message from S (for
+   * the caller's STUN client); true otherwise (consumed, even if dropped and counted).
    */
   handleDatagram(now: number, from: TransportAddress, bytes: Uint8Array): boolean {
-    if (!isAddress(from, this.config.server)) return false;
+    if (!this.accepts(from, bytes)) return false;
     if (isStunMessage(bytes)) {
       const r = decodeStunMessage(bytes);
       if (!r.ok) {

@@ -85,6 +85,17 @@ describe('TurnClient', () => {
       expect([c.counters.malformed, c.counters.unboundChannel, c.counters.dataReceived]).to.deep.equal([0, 0, 0]);
     });
 
+    it('leaves STUN Binding messages from the server to the caller (the relay shares the STUN responder port)', () => {
+      const { c } = setup();
+      const w = new StunWriter(new Uint8Array(64)).begin(StunClass.SuccessResponse, 0x001, new Uint8Array(12));
+      w.addXorAddress(StunAttr.XorMappedAddress, '203.0.113.5', 5000).addFingerprint();
+      expect(c.handleDatagram(0, SERVER, w.bytes())).to.equal(false);
+      expect(c.accepts(SERVER, w.bytes())).to.equal(false);
+      const t = new StunWriter(new Uint8Array(64)).begin(StunClass.SuccessResponse, TurnMethod.Refresh, new Uint8Array(12)).addFingerprint();
+      expect(c.accepts(SERVER, t.bytes())).to.equal(true);
+      expect(c.counters.unmatched).to.equal(0);
+    });
+
     it('accepts the server as a v4-mapped source (udp6 sockets)', () => {
       const { c } = setup();
       expect(c.handleDatagram(0, { address: `::ffff:${SERVER.address}`, port: SERVER.port }, bytes(0x40, 0x00, 0, 0))).to.equal(true);
