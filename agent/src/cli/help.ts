@@ -12,7 +12,7 @@ Usage:
 Commands:
   join      join (or create) a lobby, punch a link to every member, print the mesh
   netcheck  report UDP reachability, the public endpoint and the NAT's behaviour
-  signal    run the signaling service (same as meshpunch-signal)
+  signal    run the signaling service in this process (same as meshpunch-signal)
 
 Exit codes: 0 success, 1 the run failed (the reason is printed), 2 bad command line.
 `;
@@ -76,8 +76,8 @@ Exit codes: 0 report printed, 1 the check could not run, 2 bad command line.
 const SIGNAL = `Usage: meshpunch signal [options]
 
 Runs the meshpunch signaling service (lobbies, peer ids, candidate relay, punch scheduling,
-embedded STUN responder) in the foreground; the same program as meshpunch-signal, which
-documents the options (meshpunch signal --help prints them).
+embedded STUN responder) in the foreground, in this process; the same command line as
+meshpunch-signal, which documents the options (meshpunch signal --help prints them).
 `;
 
 /** The help text for a topic. */
