@@ -27,10 +27,11 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await pool(c.items, c.concurrency, async (item) => {
-    const start = performance.now();
     try {
       const client = new LeanClient(Number(new URL(c.url).port));
       await client.opened;
+      // Join latency as the shared kit defines it: socket open (101 received) → lobby.joined.
+      const start = performance.now();
       const second = item.create ? `{"type":"lobby.create","name":"${item.lobby}","maxPeers":10}` : `{"type":"lobby.join","lobby":"${item.lobby}"}`;
       if (pipeline) await client.requestPair('{"type":"hello","versions":[1]}', second);
       else {
