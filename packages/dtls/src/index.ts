@@ -7,6 +7,8 @@ export { DtlsSession } from './core/session.js';
 export type { DtlsEndpoint, DtlsEvent, DtlsState, DtlsCloseReason, DtlsCounters } from './core/session.js';
 export { DtlsServer } from './core/server.js';
 export type { DtlsServerOptions, DtlsServerEvent, DtlsServerCounters } from './core/server.js';
+export { DtlsTransport } from './core/transport.js';
+export type { DtlsTransportOptions, DtlsTransportEvent, DtlsTransportCounters } from './core/transport.js';
 export { resolveDtlsOptions } from './core/options.js';
 export type { DtlsOptions, DtlsConfig, DtlsRole } from './core/options.js';
 export type { DtlsCrypto, DtlsIdentity, KeyShare, Aead, ParsedCertificate } from './core/crypto-provider.js';

@@ -15,6 +15,8 @@ export { CoreEvent, PacketFlag } from './core/events.js';
 export type { CoreEventType } from './core/events.js';
 export { Peer, PeerState as CorePeerState } from './core/peer.js';
 export type { PeerStateValue } from './core/peer.js';
+export { SecureHost } from './core/secure-host.js';
+export type { SecureHostEvent } from './core/secure-host.js';
 export { HostStatistics } from './core/statistics.js';
 export { CoreUsageError } from './core/usage-error.js';
 export { Command, COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZES } from './core/protocol.js';
@@ -25,6 +27,8 @@ export * as constants from './core/constants.js';
 // Node adapter: Godot's ENetConnection / ENetPacketPeer API.
 export { ENetConnection, registerCompressor } from './adapter/enet-connection.js';
 export type { ENetEvent, ENetConnectionEvents, DatagramSource, ENetConnectionOptions, AcceptedSource } from './adapter/enet-connection.js';
+export { TLSOptions } from './adapter/tls-options.js';
+export type { TrustedChain } from './adapter/tls-options.js';
 export { ENetPacketPeer } from './adapter/enet-packet-peer.js';
 export {
   EventType, HostStatistic, PeerStatistic, PeerState, CompressionMode,

@@ -26,11 +26,13 @@ import { MAX_DATAGRAM_SIZE, PROTOCOL_MAXIMUM_PEER_ID } from '../core/constants.j
 import type { CoreEvent } from '../core/events.js';
 import { RangeCoder } from '../core/range-coder.js';
 import { HostCore, type CoreEndpoint } from '../core/host.js';
+import { SecureHost, type SecureHostEvent } from '../core/secure-host.js';
 import type { HostStatistics } from '../core/statistics.js';
 import { ENetError } from '../errors.js';
 import { canonicalAddress, familyOf } from './address.js';
 import { CompressionMode, EventType, FLAG_ALLOWED, HostStatistic, type CompressionModeValue, type EventTypeValue, type HostStatisticValue } from './enums.js';
 import { ENetPacketPeer, toU32, type PeerOwner } from './enet-packet-peer.js';
+import { dtlsTransportFor, type TLSOptions } from './tls-options.js';
 
 /** What `service()` / `serviceSync()` return and the events emitted in autoService mode. */
 export interface ENetEvent {
@@ -55,6 +57,8 @@ export interface ENetConnectionEvents {
   receive: [event: ENetEvent];
   /** A socket failure (type ERROR); emitted only while someone listens, so it never throws. */
   error: [event: ENetEvent];
+  /** meshpunch extension: a DTLS peer authenticated, was refused (typed DtlsError) or closed. */
+  dtls: [event: SecureHostEvent];
 }
 
 /**
@@ -148,6 +152,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    */
   egress: ((to: DatagramSource, bytes: Uint8Array) => boolean) | null = null;
   #core: HostCore | null = null;
+  /** Set by dtlsServerSetup / dtlsClientSetup: the core's datagrams then travel as DTLS records. */
+  #secure: SecureHost | null = null;
   readonly #options: ENetConnectionOptions;
   #connectFilter: ((from: CoreEndpoint) => boolean) | null = null;
   #socket: Socket | null = null;
@@ -498,8 +504,9 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
       if (failed !== undefined) return failed;
     }
     const now = nowMs();
-    const t = core.pollTimeout();
-    if (t !== undefined && t <= now) core.handleTimeout(now);
+    const driven = this.#secure ?? core;
+    const t = driven.pollTimeout();
+    if (t !== undefined && t <= now) driven.handleTimeout(now);
     // ACK-only datagrams wait for the flush at the end of this event-loop turn (scheduled
     // by the datagram that needs the ACK): a frame loop that answers a packet right after
     // this call then carries the ACK in its answer instead of a datagram of its own.
@@ -508,6 +515,47 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     if (this.#autoService) return NONE_EVENT;
     const ev = this.#nextEvent();
     return ev ?? NONE_EVENT;
+  }
+
+  /**
+   * Godot `dtls_server_setup(server_options)`: from now on every ENet datagram of this host
+   * travels as DTLS 1.2 application data, one DTLS session per remote on the host's socket
+   * (up to the host's peer count), after a cookie exchange. Plain ENet can no longer reach it.
+   * Call right after createHost*. `options`: `TLSOptions.server(…)` or `TLSOptions.pinned(…)`.
+   * @throws ENetError ERR_UNCONFIGURED without a host, ERR_ALREADY_IN_USE when DTLS is already
+   * set up, ERR_INVALID_PARAMETER for client options or options DTLS refuses.
+   */
+  dtlsServerSetup(options: TLSOptions): void {
+    this.#setupDtls('server', options, '');
+  }
+
+  /**
+   * Godot `dtls_client_setup(hostname, client_options)`: ENet datagrams to a remote go as DTLS
+   * application data once a handshake with it succeeds (started by the first datagram; ENet's
+   * CONNECT waits for it). Verification is on unless `TLSOptions.clientUnsafe()`; `hostname` is
+   * the name the server certificate must carry (TLSOptions.client). Call before connectToHost
+   * (or in the same event-loop turn: nothing leaves before the turn ends).
+   * @throws ENetError as dtlsServerSetup, and ERR_INVALID_PARAMETER for server options.
+   */
+  dtlsClientSetup(hostname: string, options: TLSOptions): void {
+    if (typeof hostname !== 'string') throw new ENetError('ERR_INVALID_PARAMETER', `hostname must be a string, got ${typeof hostname}`, { argument: 'hostname' });
+    this.#setupDtls('client', options, hostname);
+  }
+
+  /** Whether dtlsServerSetup / dtlsClientSetup made this host DTLS (meshpunch extension). */
+  isDtls(): boolean {
+    return this.#secure !== null;
+  }
+
+  #setupDtls(role: 'client' | 'server', options: TLSOptions, hostname: string): void {
+    const core = this.#requireCore(role === 'server' ? 'dtlsServerSetup' : 'dtlsClientSetup');
+    if (this.#secure !== null) throw new ENetError('ERR_ALREADY_IN_USE', 'DTLS is already set up on this host; destroy() it and create a new one', {});
+    this.#secure = new SecureHost(core, dtlsTransportFor(role, options, hostname, core.peers.length));
+  }
+
+  /** Emits the DTLS layer's events (peer authenticated, refused, closed) as 'dtls'. */
+  #emitSecurityEvents(secure: SecureHost): void {
+    for (let e = secure.pollSecurityEvent(); e !== undefined; e = secure.pollSecurityEvent()) this.emit('dtls', e);
   }
 
   /** Sends everything queued now (Godot flush). @throws ENetError ERR_UNCONFIGURED */
@@ -672,7 +720,10 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     if (core === null) return;
     // Datagrams already queued (e.g. disconnect_now's DISCONNECT) still leave; nothing new is
     // queued, so remotes of peers still connected time out as with libenet's host destroy.
+    // DTLS associations end with close_notify (sent with that output).
+    this.#secure?.closeAll(nowMs());
     this.#transmit();
+    this.#secure = null;
     for (const p of this.#peers) p.detach();
     this.#peers.clear();
     core.destroy();
@@ -789,7 +840,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
 
   /** One datagram into the core, then its events; shared by the socket and `deliver`. */
   #input(core: HostCore, from: CoreEndpoint, bytes: Uint8Array): void {
-    core.handleDatagram(nowMs(), from, bytes);
+    const secure = this.#secure;
+    if (secure === null) core.handleDatagram(nowMs(), from, bytes);
+    else {
+      secure.handleDatagram(nowMs(), from, bytes);
+      this.#emitSecurityEvents(secure);
+    }
     // Events go out at once; transmission waits for the end of this poll phase (setImmediate),
     // so the ACKs for every datagram libuv reads in one go share datagrams, as libenet's
     // receive-then-send service pass does.
@@ -844,7 +900,12 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     this.#timerAt = -1;
     const core = this.#core;
     if (core === null) return;
-    core.handleTimeout(nowMs());
+    const secure = this.#secure;
+    if (secure === null) core.handleTimeout(nowMs());
+    else {
+      secure.handleTimeout(nowMs());
+      this.#emitSecurityEvents(secure);
+    }
     this.#afterInput();
   }
 
@@ -863,8 +924,9 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const to = this.#to;
     let scratch = this.#scratch;
     const now = nowMs();
+    const driven = this.#secure ?? core;
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
-      const n = core.pollTransmit(now, scratch, to, deferAckOnly);
+      const n = driven.pollTransmit(now, scratch, to, deferAckOnly);
       if (n === 0) {
         if (core.ackOnlyDeferred) {
           core.ackOnlyDeferred = false;
@@ -920,7 +982,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     const core = this.#core;
     // No socket (closed underneath): nothing can leave, so no timer either.
     if (core === null || this.#socket === null) return;
-    const t = core.pollTimeout();
+    const t = (this.#secure ?? core).pollTimeout();
     if (t === undefined) {
       if (this.#timer !== null) clearTimeout(this.#timer);
       this.#timer = null;
