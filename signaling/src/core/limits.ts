@@ -69,7 +69,7 @@ export const LIMIT_SPECS: readonly LimitSpec[] = Object.freeze([
   { key: 'stunAnswerBurstPerIp', default: 2000, min: 1, max: 1_000_000, help: 'STUN answers one source IP may get in a burst (a 32-agent mesh behind one address asks ~1 500 at once)' },
   { key: 'headersTimeoutMs', default: 10_000, min: 100, max: 600_000, help: 'ms a TCP connection has to send its whole HTTP request (WebSocket upgrade, /healthz, /metrics); then it is cut (slowloris)' },
   { key: 'maxPendingHttp', default: 1024, min: 1, max: 1_000_000, help: 'TCP connections whose HTTP request is not in yet, at most; past it the oldest such connection is cut' },
-  { key: 'maxPendingHttpPerIp', default: 32, min: 1, max: 1_000_000, help: 'TCP connections one IP address may have whose HTTP request is not in yet; past it its oldest is cut' },
+  { key: 'maxPendingHttpPerIp', default: 32, min: 1, max: 1_000_000, help: 'TCP connections one IP address may have whose HTTP request is not in yet; past it its oldest is cut once 1 s old' },
   { key: 'passwordChecksInFlight', default: 2, min: 1, max: 64, help: 'password hashes (scrypt) running at once on the libuv thread pool (4 threads by default; the rest stay free for files and DNS)' },
   { key: 'passwordQueueLength', default: 64, min: 0, max: 10_000, help: 'password checks waiting for a free slot; more are refused with SIG_BUSY' },
   { key: 'passwordChecksPerIp', default: 32, min: 1, max: 10_000, help: 'password checks one IP address may have running or waiting (one per connection; a 32-player LAN party behind one NAT joins at once); more get SIG_BUSY' },

@@ -3,14 +3,31 @@
 //
 // A connection is pending from accept until its request is in (an upgrade, /healthz, /metrics).
 // Caps: `perIp` pending per source address and `total` overall; past a cap the *oldest* pending
-// connection (of that address, or overall) is dropped, not the new one: an honest request
-// completes within a round trip, so a wall of silent sockets cannot keep it out, while the
-// silent ones are the ones that go. A pending connection older than `timeoutMs` is dropped too
-// (nginx client_header_timeout; Node's own headersTimeout is only checked every 30 s).
+// connection is dropped, not the new one: an honest request completes within a round trip, so a
+// wall of silent sockets cannot keep it out, while the silent ones are the ones that go. A
+// pending connection older than `timeoutMs` is dropped too (nginx client_header_timeout; Node's
+// own headersTimeout is only checked every 30 s).
+//
+// The per-address cap spares connections younger than `youngMs` (issue 19): the server accepts
+// a whole backlog in one event-loop turn before it reads any request, so 64 clients behind one
+// address opening at once were 64 pending connections for a moment, and the cap of 32 cut the
+// oldest 32 of them although their requests were already in the socket buffers (half of the
+// shared kit's meshpunch clients failed that way). Silence is only proven by age: past the cap,
+// an address loses its connections as soon as they are youngMs old (at its next accept or at
+// the sweep that nextDeadline() asks for). Young ones are still bounded by `total`, whose
+// eviction takes from the address holding the most, so one address's burst never cuts
+// another's requests while it holds more than they do.
 
 /** Why a pending connection was dropped; a fixed set (metrics labels). */
 export type PendingDropReason = 'timeout' | 'per_ip' | 'total';
 export const PENDING_DROP_REASONS: readonly PendingDropReason[] = Object.freeze(['timeout', 'per_ip', 'total']);
+
+/**
+ * ms a pending connection is exempt from the per-address cap: far above the time between an
+ * accept and the read of a request already sent (one event-loop turn, tens of ms when busy),
+ * far below the header timeout.
+ */
+export const PENDING_YOUNG_MS = 1000;
 
 interface Entry {
   readonly ip: string;
@@ -20,10 +37,13 @@ interface Entry {
 /** Pending connections by insertion (= accept) order, per address and overall. */
 export class PendingConnections<T> {
   readonly #all = new Map<T, Entry>();
-  readonly #byIp = new Map<string, Set<T>>();
+  readonly #byIp = new Map<string, Map<T, number>>();
+  /** Addresses holding more than perIp pending connections (young ones spared the cap). */
+  readonly #overCap = new Set<string>();
   readonly #perIp: number;
   readonly #total: number;
   readonly #timeoutMs: number;
+  readonly #youngMs: number;
   /** Connections dropped, by reason. */
   readonly dropped: Record<PendingDropReason, number> = { timeout: 0, per_ip: 0, total: 0 };
 
@@ -31,11 +51,13 @@ export class PendingConnections<T> {
    * @param perIp pending connections one address may hold (≥ 1)
    * @param total pending connections overall (≥ 1)
    * @param timeoutMs ms a connection may stay pending
+   * @param youngMs ms a connection is spared the per-address cap (default PENDING_YOUNG_MS, at most timeoutMs)
    */
-  constructor(perIp: number, total: number, timeoutMs: number) {
+  constructor(perIp: number, total: number, timeoutMs: number, youngMs = PENDING_YOUNG_MS) {
     this.#perIp = perIp;
     this.#total = total;
     this.#timeoutMs = timeoutMs;
+    this.#youngMs = Math.min(youngMs, timeoutMs);
   }
 
   /** Connections pending now. */
@@ -50,30 +72,26 @@ export class PendingConnections<T> {
 
   /**
    * A connection was accepted from `ip` at `now` (ms). Returns the connections to drop to stay
-   * within the caps (the oldest of this address, then the oldest overall); never `conn` itself.
+   * within the caps (this address's oldest past the cap, then one from the address holding the
+   * most when the total is reached); never `conn` itself.
    */
   add(now: number, conn: T, ip: string): T[] {
     const out: T[] = [];
-    const mine = this.#byIp.get(ip);
-    if (mine !== undefined && mine.size >= this.#perIp) {
-      const oldest = mine.values().next().value as T;
-      this.#remove(oldest);
-      this.dropped.per_ip++;
-      out.push(oldest);
-    }
+    let mine = this.#byIp.get(ip);
+    if (mine !== undefined && mine.size >= this.#perIp) this.#trim(now, mine, this.#perIp - 1, out);
     if (this.#all.size >= this.#total) {
-      const oldest = this.#all.keys().next().value as T;
-      this.#remove(oldest);
+      const victim = this.#largestHoldersOldest();
+      this.#remove(victim);
       this.dropped.total++;
-      out.push(oldest);
+      out.push(victim);
     }
     this.#all.set(conn, { ip, at: now });
-    let set = this.#byIp.get(ip);
-    if (set === undefined) {
-      set = new Set();
-      this.#byIp.set(ip, set);
+    if (mine === undefined || mine.size === 0) {
+      mine = new Map();
+      this.#byIp.set(ip, mine);
     }
-    set.add(conn);
+    mine.set(conn, now);
+    if (mine.size > this.#perIp) this.#overCap.add(ip);
     return out;
   }
 
@@ -82,7 +100,10 @@ export class PendingConnections<T> {
     this.#remove(conn);
   }
 
-  /** Removes and returns every connection pending for timeoutMs or more at `now`. */
+  /**
+   * Removes and returns every connection pending for timeoutMs or more at `now`, and those of
+   * addresses over the per-address cap that are no longer young.
+   */
   expire(now: number): T[] {
     const out: T[] = [];
     for (const [conn, e] of this.#all) {
@@ -92,21 +113,50 @@ export class PendingConnections<T> {
     }
     for (const conn of out) this.#remove(conn);
     this.dropped.timeout += out.length;
+    for (const ip of [...this.#overCap]) this.#trim(now, this.#byIp.get(ip)!, this.#perIp, out);
     return out;
   }
 
   /** The next time expire() has work (ms), or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
     const first = this.#all.values().next();
-    return first.done === true ? undefined : first.value.at + this.#timeoutMs;
+    if (first.done === true) return undefined;
+    let at = first.value.at + this.#timeoutMs;
+    for (const ip of this.#overCap) {
+      // The oldest of an over-cap address is the first to lose its exemption.
+      const oldest = this.#byIp.get(ip)!.values().next().value as number;
+      at = Math.min(at, oldest + this.#youngMs);
+    }
+    return at;
+  }
+
+  /** Drops `ip`'s oldest connections that are not young until it holds at most `keep`. */
+  #trim(now: number, mine: Map<T, number>, keep: number, out: T[]): void {
+    for (const [conn, at] of mine) {
+      if (mine.size <= keep || now - at < this.#youngMs) break;
+      this.#remove(conn);
+      this.dropped.per_ip++;
+      out.push(conn);
+    }
+  }
+
+  /** The oldest pending connection of the address holding the most (the oldest overall on a tie). */
+  #largestHoldersOldest(): T {
+    let best: Map<T, number> | undefined;
+    // O(addresses pending), only when the total cap is reached (an attack or a flood).
+    for (const mine of this.#byIp.values()) if (best === undefined || mine.size > best.size) best = mine;
+    const first = this.#all.keys().next().value as T;
+    if (best === undefined || best.size === this.#byIp.get(this.#all.get(first)!.ip)!.size) return first;
+    return best.keys().next().value as T;
   }
 
   #remove(conn: T): void {
     const e = this.#all.get(conn);
     if (e === undefined) return;
     this.#all.delete(conn);
-    const set = this.#byIp.get(e.ip)!;
-    set.delete(conn);
-    if (set.size === 0) this.#byIp.delete(e.ip);
+    const mine = this.#byIp.get(e.ip)!;
+    mine.delete(conn);
+    if (mine.size <= this.#perIp) this.#overCap.delete(e.ip);
+    if (mine.size === 0) this.#byIp.delete(e.ip);
   }
 }
