@@ -80,8 +80,9 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   try {
     const pw = config.password === undefined ? {} : { password: config.password };
     const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
-    if (config.create) joined = await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max });
-    else joined = await client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, createIfMissing: true } : pw);
+    const claim = config.claimSecret === undefined ? {} : { claimSecret: config.claimSecret };
+    if (config.create) joined = await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max, ...claim });
+    else joined = await client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, ...claim, createIfMissing: true } : { ...pw, ...claim });
   } catch (err) {
     await Promise.all([client.close(), closePool()]);
     throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);

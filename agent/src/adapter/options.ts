@@ -24,6 +24,13 @@ export interface JoinMeshOptions {
    */
   createIfMissing?: boolean;
   password?: string;
+  /**
+   * The group's claim secret, 1..128 characters (needs a lobby name): the lobby is found or
+   * created only among lobbies made with the same secret, so someone who creates a lobby of that
+   * name first cannot take the group in (name squatting, docs/security.md). Every member gives
+   * the same secret. Default: none.
+   */
+  claimSecret?: string;
   /** With `create` or `createIfMissing`: the member limit of a lobby we create, 2..32 (default: the service's, 16). */
   maxPeers?: number;
   /**
@@ -76,6 +83,7 @@ export interface JoinMeshConfig {
   readonly create: boolean;
   readonly createIfMissing: boolean;
   readonly password: string | undefined;
+  readonly claimSecret: string | undefined;
   readonly maxPeers: number | undefined;
   readonly expectedPeers: number | undefined;
   readonly upnp: boolean;
@@ -121,6 +129,11 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   if (o.password !== undefined && (typeof o.password !== 'string' || o.password.length < 1 || o.password.length > 128)) {
     throw invalid('password must be 1..128 characters', {});
   }
+  if (o.claimSecret !== undefined) {
+    if (typeof o.claimSecret !== 'string' || o.claimSecret.length < 1 || o.claimSecret.length > 128) throw invalid('claimSecret must be 1..128 characters', {});
+    // A claim scopes a lobby name; a code is drawn by the service and never claimed.
+    if (lobbyRefProblem(o.lobby, true) !== undefined) throw invalid(`claimSecret needs a lobby name, got '${o.lobby}'`, { got: o.lobby });
+  }
   if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 2 || o.maxPeers > 32)) {
     throw invalid(`maxPeers must be an integer 2..32, got ${String(o.maxPeers)}`, { got: o.maxPeers });
   }
@@ -156,6 +169,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     create: o.create === true,
     createIfMissing: o.createIfMissing === true,
     password: o.password,
+    claimSecret: o.claimSecret,
     maxPeers: o.maxPeers,
     expectedPeers: o.expectedPeers,
     upnp: o.upnp === true,

@@ -42,6 +42,7 @@ export const realCommands: CliCommands = {
         create: flags.create,
         createIfMissing: flags.createIfMissing,
         ...(flags.password === undefined ? {} : { password: flags.password }),
+        ...(flags.claimSecret === undefined ? {} : { claimSecret: flags.claimSecret }),
         ...(flags.maxPeers === undefined ? {} : { maxPeers: flags.maxPeers }),
         ...(flags.waitPeers === undefined ? {} : { expectedPeers: flags.waitPeers }),
         upnp: flags.upnp,

@@ -31,6 +31,7 @@ export interface JoinFlags {
   /** Join the lobby, creating it first when it does not exist (everyone may run the same command). */
   readonly createIfMissing: boolean;
   readonly password: string | undefined;
+  readonly claimSecret: string | undefined;
   /** With --create or --create-if-missing: the member limit of a lobby we create (undefined: the service's default). */
   readonly maxPeers: number | undefined;
   readonly upnp: boolean;
@@ -145,6 +146,7 @@ function parseJoin(argv: readonly string[]): Command {
     create: { type: 'boolean' },
     'create-if-missing': { type: 'boolean' },
     password: { type: 'string' },
+    'claim-secret': { type: 'string' },
     'max-peers': { type: 'string' },
     upnp: { type: 'boolean' },
     stun: { type: 'string', multiple: true },
@@ -175,6 +177,12 @@ function parseJoin(argv: readonly string[]): Command {
   const password = v.password as string | undefined;
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');
+  }
+  const claimSecret = v['claim-secret'] as string | undefined;
+  if (claimSecret !== undefined) {
+    if (claimSecret.length < 1 || claimSecret.length > 128) throw new CliUsageError(`--claim-secret must be 1..128 characters, got ${claimSecret.length}`, 'join');
+    // A claim scopes a lobby name; a code is drawn by the service and never claimed.
+    if (lobbyRefProblem(v.lobby, true) !== undefined) throw new CliUsageError(`--claim-secret needs a lobby name, got '${v.lobby}'`, 'join');
   }
   let maxPeers: number | undefined;
   if (typeof v['max-peers'] === 'string') {
@@ -213,6 +221,7 @@ function parseJoin(argv: readonly string[]): Command {
       create: v.create === true,
       createIfMissing: v['create-if-missing'] === true,
       password,
+      claimSecret,
       maxPeers,
       upnp: v.upnp === true,
       stun: Object.freeze(parseStun('join', v.stun)),

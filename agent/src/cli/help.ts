@@ -31,6 +31,9 @@ Options:
   --create-if-missing join the lobby, creating it first if it does not exist yet: everyone
                       may run the same command, in any order (one of them becomes peer 1)
   --password P        lobby password (1..128 characters)
+  --claim-secret S    the group's secret (1..128 characters, same on every member): only the
+                      lobby NAME made with it is found or created, so nobody without it can
+                      pre-create NAME and own your group (see docs/security.md)
   --max-peers N       with --create(-if-missing): the member limit of a lobby you create, 2..32 (default: the service's, 16)
   --upnp              ask the router for a UPnP port mapping per link
   --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);

@@ -20,11 +20,11 @@ const base = ['join', '--signal', 'ws://127.0.0.1:8080', '--lobby', 'game-1'];
 describe('flags', () => {
   describe('#parseCommand', () => {
     it('parses a full join command line', () => {
-      const c = parseCommand([...base, '--create', '--password', 'pw', '--max-peers', '8', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
+      const c = parseCommand([...base, '--create', '--password', 'pw', '--claim-secret', 'our table', '--max-peers', '8', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', maxPeers: 8, upnp: true,
+          signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', claimSecret: 'our table', maxPeers: 8, upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
@@ -89,6 +89,8 @@ describe('flags', () => {
       [[...base, '--bogus'], "unknown option '--bogus'"],
       [[...base, 'extra'], "unexpected argument 'extra'"],
       [[...base, '--password', ''], '--password must be 1..128 characters, got 0'],
+      [[...base, '--claim-secret', ''], '--claim-secret must be 1..128 characters, got 0'],
+      [['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'ABCD-1234', '--claim-secret', 's'], "--claim-secret needs a lobby name, got 'ABCD-1234'"],
       [[...base, '--json=yes'], "option '--json' does not take an argument"],
       [[...base, '--exchange', '5'], '--exchange needs --wait-peers (messages go out once the mesh is complete)'],
       [[...base, '--wait-peers', '2', '--exchange', '1001'], "--exchange must be an integer 0..1000, got '1001'"],
@@ -155,6 +157,19 @@ describe('--bind / bindAddress: caught before joining (issue 12 item 9)', () => 
   it('refuses an address of no interface here: one line, a usage error (exit 2)', () => {
     const ip = notLocal();
     expect(usage([...base, '--bind', ip])).to.match(new RegExp(`^--bind ${ip.replace(/\./g, '\\.')} is not an address of this machine \\(its addresses: .*127\\.0\\.0\\.1.*; 0\\.0\\.0\\.0 binds them all\\)$`));
+  });
+
+  it('the library takes claimSecret with a lobby name only (a code is never claimed)', () => {
+    expect(resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'party', createIfMissing: true, claimSecret: 'our table' }).claimSecret).to.equal('our table');
+    for (const [lobby, claimSecret, message] of [['ABCD-1234', 's', "claimSecret needs a lobby name, got 'ABCD-1234'"], ['party', '', 'claimSecret must be 1..128 characters']] as const) {
+      try {
+        resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby, claimSecret });
+        expect.fail('no throw');
+      } catch (err) {
+        expect((err as AgentError).code).to.equal('ERR_INVALID_PARAMETER');
+        expect((err as AgentError).message).to.equal(message);
+      }
+    }
   });
 
   it('the library throws AgentError ERR_INVALID_PARAMETER synchronously, before any connection', () => {

@@ -4,8 +4,8 @@ import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
 import { readNatHint } from './relay-fields.js';
 import {
-  CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
-  MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH,
+  CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_CLAIM_LENGTH, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
+  MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH, MIN_LOBBY_CLAIM_LENGTH,
   PAIR_OUTCOMES, PATH_KINDS,
 } from './messages.js';
 import type {
@@ -92,12 +92,16 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       const password = r.str('password', 1, MAX_PASSWORD_LENGTH, true);
       const maxPeers = r.int('maxPeers', 2, 4096, true);
       const mode = r.oneOf('mode', LOBBY_MODES, true);
+      const claim = r.str('claim', MIN_LOBBY_CLAIM_LENGTH, MAX_LOBBY_CLAIM_LENGTH, true);
+      // A claim scopes a name; a drawn code is unguessable already.
+      if (claim !== undefined && name === undefined) r.fail('claim needs name');
       if (r.error !== undefined) break;
       const m: LobbyCreateMessage = { type: 'lobby.create', rid };
       setIfDefined(m, 'name', name);
       setIfDefined(m, 'password', password);
       setIfDefined(m, 'maxPeers', maxPeers);
       setIfDefined(m, 'mode', mode);
+      setIfDefined(m, 'claim', claim);
       msg = m;
       break;
     }
@@ -106,6 +110,7 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       const password = r.str('password', 1, MAX_PASSWORD_LENGTH, true);
       const createIfMissing = r.bool('createIfMissing', true);
       const maxPeers = r.int('maxPeers', 2, 4096, true);
+      const claim = r.str('claim', MIN_LOBBY_CLAIM_LENGTH, MAX_LOBBY_CLAIM_LENGTH, true);
       // maxPeers only shapes a lobby this message may create.
       if (maxPeers !== undefined && createIfMissing !== true) r.fail('maxPeers needs createIfMissing: true');
       if (r.error !== undefined) break;
@@ -113,6 +118,7 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       setIfDefined(m, 'password', password);
       setIfDefined(m, 'createIfMissing', createIfMissing);
       setIfDefined(m, 'maxPeers', maxPeers);
+      setIfDefined(m, 'claim', claim);
       msg = m;
       break;
     }
@@ -126,6 +132,7 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       const maxPeers = r.int('maxPeers', 2, 4096, true);
       const password = r.str('password', 1, MAX_PASSWORD_LENGTH, true);
       const sealed = r.bool('sealed', true);
+      const claim = r.str('claim', MIN_LOBBY_CLAIM_LENGTH, MAX_LOBBY_CLAIM_LENGTH, true);
       const isId = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_PEER_ID;
       if (members !== undefined && !members.every(isId)) r.fail(`members must list peer ids 1..${MAX_PEER_ID}`);
       if (linked !== undefined && !linked.every(isId)) r.fail(`linked must list peer ids 1..${MAX_PEER_ID}`);
@@ -135,6 +142,7 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       setIfDefined(m, 'maxPeers', maxPeers);
       setIfDefined(m, 'password', password);
       setIfDefined(m, 'sealed', sealed);
+      setIfDefined(m, 'claim', claim);
       msg = m;
       break;
     }

@@ -49,6 +49,12 @@ export const MAX_PASSWORD_LENGTH = 128;
 export const MAX_TOKEN_LENGTH = 64;
 /** Lobby restore key text: base64url of 16 bytes is 22 characters; room for future formats. */
 export const MAX_LOBBY_KEY_LENGTH = 64;
+/**
+ * Lobby claim text (1.3): 16..64 characters. SignalingClient sends base64url(HMAC-SHA256) of the
+ * group's claim secret and the lobby name (43 characters), so the service never sees the secret.
+ */
+export const MIN_LOBBY_CLAIM_LENGTH = 16;
+export const MAX_LOBBY_CLAIM_LENGTH = 64;
 /** Most ids a `lobby.restore` may list in `members` / `linked` (the largest maxPeersCap). */
 export const MAX_RESTORE_IDS = 4096;
 /** Largest request id: uint32, so any client can keep a counter without bigints. */
@@ -66,24 +72,31 @@ export interface HelloMessage { type: 'hello'; rid: number; versions: number[]; 
  * lost with the connection), so the resume does not restart them.
  */
 export interface ResumeMessage { type: 'resume'; rid: number; token: string; linked?: number[] }
-/** Create a lobby (server-generated code, or the requested `name` when free) and join it as id 1. */
-export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: string; password?: string; maxPeers?: number; mode?: LobbyMode }
+/**
+ * Create a lobby (server-generated code, or the requested `name` when free) and join it as id 1.
+ * `claim` (1.3, needs `name`): the lobby is created among the lobbies of that claim only, so a
+ * lobby of the same name made without it (or with another) is a different lobby.
+ */
+export interface LobbyCreateMessage { type: 'lobby.create'; rid: number; name?: string; password?: string; maxPeers?: number; mode?: LobbyMode; claim?: string }
 /**
  * Join a lobby by code or name. With `createIfMissing` a lobby that does not exist yet is
  * created under that name (mode mesh, `maxPeers` or the default, `password` as its password)
- * and the sender becomes peer 1: everyone may run the same command, in any order.
+ * and the sender becomes peer 1: everyone may run the same command, in any order. With `claim`
+ * (1.3) only the lobby of that name and claim is found or created: a name pre-created by someone
+ * without the group's claim secret is another lobby (name squatting, issue #13 item 8).
  */
-export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string; createIfMissing?: boolean; maxPeers?: number }
+export interface LobbyJoinMessage { type: 'lobby.join'; rid: number; lobby: string; password?: string; createIfMissing?: boolean; maxPeers?: number; claim?: string }
 /**
  * Re-register a lobby the service no longer knows (it restarted), or rejoin one that another
  * member already restored, under the id the sender holds. `key` is the lobby key every member got
  * in `lobby.joined`; the first restorer sets it, later ones must give the same. `members` are the
  * ids the sender knows (reserved: never drawn for a newcomer); `linked` the ids it has a live link
- * with (a pair both sides list stays connected, without a new `pair.start`).
+ * with (a pair both sides list stays connected, without a new `pair.start`). `claim` (1.3): the
+ * claim the lobby was created with, so it is restored among that claim's lobbies.
  */
 export interface LobbyRestoreMessage {
   type: 'lobby.restore'; rid: number; lobby: string; key: string; you: number; members: number[]; linked: number[];
-  mode?: LobbyMode; maxPeers?: number; password?: string; sealed?: boolean;
+  mode?: LobbyMode; maxPeers?: number; password?: string; sealed?: boolean; claim?: string;
 }
 /** Leave the current lobby (idempotent: answered `ok` when in none). */
 export interface LobbyLeaveMessage { type: 'lobby.leave'; rid: number }

@@ -10,16 +10,18 @@ export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
  * Optional features a side may offer in `hello.caps` / `welcome.caps`. Unknown capability
  * strings from a peer are ignored (forward compatibility), never an error.
  */
-export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore', 'relay'] as const);
+export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore', 'relay', 'claim'] as const);
 
 /**
  * Revision of protocol version 1: additive changes negotiated by capability, so old clients and
  * services keep working. 1.1 (issue #12): the `restore` capability — `lobby.restore`, the lobby
  * `key` in `lobby.joined` / `resume.ok`, `SIG_RESTORE_REJECTED`. 1.2 (issue #11): the `relay`
  * capability — `welcome.relay`, `relay.credentials`, the `nat` hint of `pair.candidates`,
- * `SIG_RELAY_UNAVAILABLE`. docs/protocol.md lists them.
+ * `SIG_RELAY_UNAVAILABLE`. 1.3 (issue #13 item 8): the `claim` capability — `claim` on
+ * `lobby.create` / `lobby.join` / `lobby.restore`, named lobbies scoped by a group's secret so a
+ * name cannot be squatted. docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.2';
+export const PROTOCOL_REVISION = '1.3';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -12,6 +12,7 @@ import type {
 import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../core/reconnect-schedule.js';
 import type { ReconnectAttempt } from '../core/reconnect-schedule.js';
 import { SignalingError } from '../errors.js';
+import { lobbyClaim } from './lobby-claim.js';
 
 // ws is CommonJS: require() loads it in ~15 ms, where an ESM import spends ~50 ms more having
 // Node lex its files for named exports; meshpunch join pays that per launch (issue #7).
@@ -63,6 +64,11 @@ export interface CreateLobbyOptions {
   maxPeers?: number;
   /** Default 'mesh'. */
   mode?: LobbyMode;
+  /**
+   * The group's claim secret (needs `name` and the service's `claim` capability): the lobby is
+   * created among those of that secret, so only its holders find it (lobby-claim.ts).
+   */
+  claimSecret?: string;
 }
 
 /** What `lobby.join` may ask for. */
@@ -76,6 +82,12 @@ export interface JoinLobbyOptions {
   createIfMissing?: boolean;
   /** With createIfMissing: the member limit of a lobby this join creates (2..maxPeersCap). */
   maxPeers?: number;
+  /**
+   * The group's claim secret: only the lobby of that name created with the same secret is found
+   * (or, with createIfMissing, created), so someone who made a lobby of that name first cannot
+   * take the group in (name squatting). Needs the service's `claim` capability.
+   */
+  claimSecret?: string;
 }
 
 /** Result of creating, joining or resuming a lobby. */
@@ -191,6 +203,8 @@ export class SignalingClient {
   /** The lobby key (restore capability) and the password we gave: what lobby.restore needs. */
   #key: string | undefined;
   #password: string | undefined;
+  /** The claim our lobby was created with (1.3), sent again by lobby.restore. */
+  #claim: string | undefined;
   #state: 'connecting' | 'open' | 'resuming' | 'closed' = 'connecting';
   #lastHeard = 0;
   #liveness: NodeJS.Timeout | undefined;
@@ -391,23 +405,42 @@ export class SignalingClient {
 
   /**
    * Creates a lobby and joins it as peer 1.
-   * @throws SignalingError SIG_ALREADY_IN_LOBBY, SIG_LOBBY_EXISTS, SIG_TOO_MANY_LOBBIES, SIG_BAD_MESSAGE, … (rejects)
+   * @throws SignalingError SIG_ALREADY_IN_LOBBY, SIG_LOBBY_EXISTS, SIG_TOO_MANY_LOBBIES, SIG_BAD_MESSAGE, … (rejects);
+   *   ERR_INVALID_PARAMETER for a claimSecret without a name; SIG_CLIENT_PROTOCOL when the service lacks `claim`
    */
   async createLobby(options: CreateLobbyOptions = {}): Promise<JoinedLobby> {
-    const msg = await this.#request({ type: 'lobby.create', ...options });
+    const { claimSecret, ...fields } = options;
+    const req: Record<string, unknown> = { type: 'lobby.create', ...fields };
+    if (claimSecret !== undefined) {
+      if (options.name === undefined) throw new SignalingError('ERR_INVALID_PARAMETER', 'claimSecret needs a lobby name', { field: 'claimSecret' });
+      req.claim = this.#claimFor(claimSecret, options.name);
+    }
+    const msg = await this.#request(req);
     this.#password = options.password;
+    this.#claim = req.claim as string | undefined;
     return this.#joined(msg);
+  }
+
+  /** The wire claim for `name`; refuses a service that would ignore it (and let the name be squatted). */
+  #claimFor(secret: string, name: string): string {
+    const claim = lobbyClaim(secret, name);
+    if (!this.caps.includes('claim')) {
+      throw new SignalingError('SIG_CLIENT_PROTOCOL', 'the signaling service does not offer claim (lobbies scoped by a claim secret)');
+    }
+    return claim;
   }
 
   /**
    * Joins a lobby by code (any case, hyphens optional) or name; with `createIfMissing`, creates
    * it first when it does not exist (then `you` is 1).
    * @throws SignalingError SIG_LOBBY_NOT_FOUND, SIG_LOBBY_FULL, SIG_LOBBY_SEALED, SIG_BAD_PASSWORD, SIG_ALREADY_IN_LOBBY, … (rejects);
-   *   SIG_CLIENT_PROTOCOL when createIfMissing is asked of a service without the `create-if-missing` capability
+   *   SIG_CLIENT_PROTOCOL when createIfMissing is asked of a service without the `create-if-missing` capability,
+   *   or claimSecret of one without `claim`; ERR_INVALID_PARAMETER for a claimSecret not 1..128 characters
    */
   async joinLobby(lobby: string, options: JoinLobbyOptions = {}): Promise<JoinedLobby> {
     const req: Record<string, unknown> = { type: 'lobby.join', lobby };
     if (options.password !== undefined) req.password = options.password;
+    if (options.claimSecret !== undefined) req.claim = this.#claimFor(options.claimSecret, lobby);
     if (options.createIfMissing === true) {
       // An older service would ignore the field and answer SIG_LOBBY_NOT_FOUND: say why instead.
       if (!this.caps.includes('create-if-missing')) {
@@ -418,6 +451,7 @@ export class SignalingClient {
     }
     const msg = await this.#request(req);
     this.#password = options.password;
+    this.#claim = req.claim as string | undefined;
     return this.#joined(msg);
   }
 
@@ -433,6 +467,7 @@ export class SignalingClient {
     this.#lobby = undefined;
     this.#key = undefined;
     this.#password = undefined;
+    this.#claim = undefined;
   }
 
   /**
@@ -796,6 +831,7 @@ export class SignalingClient {
       mode: v.mode, maxPeers: v.maxPeers, sealed: v.sealed,
     };
     if (this.#password !== undefined) body.password = this.#password;
+    if (this.#claim !== undefined) body.claim = this.#claim;
     return body;
   }
 

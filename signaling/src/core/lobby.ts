@@ -101,6 +101,15 @@ export function pairKey(x: number, y: number): number {
   return x < y ? x * 0x80000000 + y : y * 0x80000000 + x;
 }
 
+/**
+ * Where a lobby is filed in Membership.lobbies: its code, or for a claimed lobby (1.3) its name
+ * and claim, so a lobby of the same name without the group's claim is another lobby (name
+ * squatting, issue #13 item 8). A newline can be in neither a name nor a claim.
+ */
+export function registryKey(code: string, claim: string | undefined): string {
+  return claim === undefined ? code : `${code}\n${claim}`;
+}
+
 /** A lobby: members by id, the pairs between them, ownership and admission rules. */
 export class Lobby {
   readonly code: string;
@@ -113,6 +122,11 @@ export class Lobby {
    * membership when they restore the lobby on a service that lost it (restore.ts, issue #12).
    */
   readonly key: string;
+  /**
+   * The claim it was created with (1.3): only requests carrying it find this lobby. Never shown
+   * in a LobbyView, a log line or a metric.
+   */
+  readonly claim: string | undefined;
   sealed = false;
   owner = 1;
   /** Random tag in relay usernames (`<tag>.<peerId>`), never the code (relay.md §1); set on first use. */
@@ -124,13 +138,19 @@ export class Lobby {
   readonly pairByKey = new Map<number, Pair>();
   nextPairId = 1;
 
-  constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined, key = '') {
+  constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined, key = '', claim?: string) {
     this.code = code;
     this.key = key;
+    this.claim = claim;
     this.mode = mode;
     this.maxPeers = maxPeers;
     this.passwordHash = passwordHash;
     this.salt = salt;
+  }
+
+  /** Its key in Membership.lobbies. */
+  get registryKey(): string {
+    return registryKey(this.code, this.claim);
   }
 
   /** True when a and b should be paired: everyone in mesh mode, only with the owner in server mode. */

@@ -93,7 +93,7 @@ export class Membership {
     metrics.membersLeft[reason]++;
     outbox.log('info', 'lobby.left', { lobby: lobby.code, peer: m.id, reason, members: lobby.members.size });
     if (lobby.members.size === 0) {
-      this.lobbies.delete(lobby.code);
+      this.lobbies.delete(lobby.registryKey);
       this.#ctx.relay?.lobbyClosed(lobby);
       metrics.lobbiesRemoved++;
       outbox.log('info', 'lobby.closed', { lobby: lobby.code });

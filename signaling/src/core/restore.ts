@@ -12,7 +12,7 @@ import type { LobbyRestoreMessage } from '@meshpunch/protocol';
 import { constantTimeEqual } from './bytes.js';
 import type { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
-import { Lobby, Pair, pairKey } from './lobby.js';
+import { Lobby, Pair, pairKey, registryKey } from './lobby.js';
 import type { Member } from './lobby.js';
 import type { Membership } from './membership.js';
 import { schedulePairs } from './pairing.js';
@@ -43,7 +43,8 @@ export function restoreMember(ctx: CoreContext, membership: Membership, c: Conne
   if (!isValidLobbyName(code) && normalizeLobbyCode(code) !== code) {
     return { ok: false, code: 'SIG_BAD_MESSAGE', message: 'lobby must be a lobby code (XXXX-XXXX) or a lobby name' };
   }
-  let lobby = membership.lobbies.get(code);
+  // A claimed lobby (1.3) is restored among its claim's lobbies, as it was created.
+  let lobby = membership.lobbies.get(registryKey(code, msg.claim));
   let created = false;
   if (lobby === undefined) {
     if (membership.lobbies.size >= config.maxLobbies) {
@@ -55,10 +56,10 @@ export function restoreMember(ctx: CoreContext, membership: Membership, c: Conne
       return { ok: false, code: 'SIG_LOBBY_EXHAUSTED', message: `a lobby may hand out ${config.maxIdsPerLobby} peer ids; the restore lists ${msg.members.length + 1}` };
     }
     if (msg.password !== undefined && hashed === undefined) return { ok: false, code: 'HASH_NEEDED', message: 'the password needs hashing' };
-    lobby = new Lobby(code, msg.mode ?? 'mesh', maxPeers, hashed?.hash, hashed?.salt, msg.key);
+    lobby = new Lobby(code, msg.mode ?? 'mesh', maxPeers, hashed?.hash, hashed?.salt, msg.key, msg.claim);
     lobby.sealed = msg.sealed === true;
     lobby.owner = msg.you;
-    membership.lobbies.set(code, lobby);
+    membership.lobbies.set(lobby.registryKey, lobby);
     ctx.metrics.lobbiesCreated++;
     ctx.metrics.lobbiesRestored++;
     created = true;

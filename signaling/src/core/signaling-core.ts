@@ -19,7 +19,7 @@ import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby, pairKey } from './lobby.js';
+import { Lobby, pairKey, registryKey } from './lobby.js';
 import type { Member, PairReport } from './lobby.js';
 import { Membership } from './membership.js';
 import { SignalingMetrics } from './metrics.js';
@@ -46,6 +46,8 @@ interface NewLobbySpec {
   readonly nameField: 'name' | 'lobby';
   /** The createIfMissing join this lobby comes from: it joins instead when the name got taken meanwhile. */
   readonly join: LobbyJoinMessage | undefined;
+  /** The request's claim (1.3): the lobby is filed under name + claim (lobby.ts registryKey). */
+  readonly claim: string | undefined;
 }
 
 /** What a finished password check completes: a join of an existing lobby, or a lobby to make. */
@@ -307,7 +309,7 @@ export class SignalingCore {
     if (w.kind === 'restore') return this.#onRestore(now, c, w.msg, { hash, salt: j.salt });
     if (c.member !== null) return this.#outbox.error(c, w.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
     const lobby = w.lobby;
-    if (this.#membership.lobbies.get(lobby.code) !== lobby) return this.#outbox.error(c, w.rid, 'SIG_LOBBY_NOT_FOUND', 'the lobby ended while the password was checked');
+    if (this.#membership.lobbies.get(lobby.registryKey) !== lobby) return this.#outbox.error(c, w.rid, 'SIG_LOBBY_NOT_FOUND', 'the lobby ended while the password was checked');
     if (!constantTimeEqual(hash, lobby.passwordHash!)) {
       this.#checks.chargeFailure(now, c.ip, lobby);
       return this.#outbox.error(c, w.rid, 'SIG_BAD_PASSWORD', 'wrong password');
@@ -419,7 +421,7 @@ export class SignalingCore {
 
   #onCreate(now: number, c: Connection, msg: LobbyCreateMessage): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
-    this.#createLobby(now, c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name', join: undefined }, 0);
+    this.#createLobby(now, c, msg.rid, { name: msg.name, password: msg.password, maxPeers: msg.maxPeers, mode: msg.mode ?? 'mesh', nameField: 'name', join: undefined, claim: msg.claim }, 0);
   }
 
   /**
@@ -456,7 +458,7 @@ export class SignalingCore {
         this.#outbox.error(c, rid, 'SIG_BAD_MESSAGE', `${spec.nameField} ${lobbyRefProblem(spec.name, true)}`, { field: spec.nameField });
         return true;
       }
-      if (this.#membership.lobbies.has(spec.name)) {
+      if (this.#membership.lobbies.has(registryKey(spec.name, spec.claim))) {
         this.#outbox.error(c, rid, 'SIG_LOBBY_EXISTS', `a lobby named ${spec.name} already exists`);
         return true;
       }
@@ -469,7 +471,7 @@ export class SignalingCore {
    * A createIfMissing join whose name was taken while its hash ran joins that lobby instead.
    */
   #makeLobby(now: number, c: Connection, rid: number, spec: NewLobbySpec, hash: Uint8Array | undefined, salt: Uint8Array | undefined, tries: number): void {
-    if (spec.join !== undefined && spec.name !== undefined && this.#membership.lobbies.has(spec.name) && tries < MAX_CHECK_TRIES) {
+    if (spec.join !== undefined && spec.name !== undefined && this.#membership.lobbies.has(registryKey(spec.name, spec.claim)) && tries < MAX_CHECK_TRIES) {
       this.#onJoin(now, c, spec.join, tries + 1);
       return;
     }
@@ -487,20 +489,22 @@ export class SignalingCore {
     const maxPeers = spec.maxPeers ?? this.config.defaultMaxPeers;
     const keyBytes = new Uint8Array(LOBBY_KEY_BYTES);
     this.config.random(keyBytes);
-    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, toBase64Url(keyBytes));
-    this.#membership.lobbies.set(code, lobby);
+    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, toBase64Url(keyBytes), spec.claim);
+    this.#membership.lobbies.set(lobby.registryKey, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, 1);
     this.#outbox.send(c, this.#withKey(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() }));
     // Lifecycle records are `info`: what an operator follows (issue #12 item 8). Never a token,
     // password or pair secret; the lobby's code or name is how operators refer to it.
-    this.#outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, conn: c.id });
+    this.#outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, claimed: spec.claim !== undefined, conn: c.id });
   }
 
   #onJoin(now: number, c: Connection, msg: LobbyJoinMessage, tries: number): void {
     if (c.member !== null) return this.#outbox.error(c, msg.rid, 'SIG_ALREADY_IN_LOBBY', `already in lobby ${c.member.lobby.code}; leave it first`);
-    let lobby = this.#membership.lobbies.get(msg.lobby);
-    if (lobby === undefined) {
+    // With a claim only the lobby of that name and claim counts (a claimed lobby always has a
+    // name); without one, claimed lobbies are never found.
+    let lobby = this.#membership.lobbies.get(registryKey(msg.lobby, msg.claim));
+    if (lobby === undefined && msg.claim === undefined) {
       const code = normalizeLobbyCode(msg.lobby);
       if (code !== undefined) lobby = this.#membership.lobbies.get(code);
     }
@@ -508,7 +512,7 @@ export class SignalingCore {
       // createIfMissing: the first of several identical joins creates the lobby (one message,
       // so two of them can never both create it); it needs a name, as lobby.create does.
       if (msg.createIfMissing === true) {
-        return this.#createLobby(now, c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby', join: msg }, tries);
+        return this.#createLobby(now, c, msg.rid, { name: msg.lobby, password: msg.password, maxPeers: msg.maxPeers, mode: 'mesh', nameField: 'lobby', join: msg, claim: msg.claim }, tries);
       }
       return this.#outbox.error(c, msg.rid, 'SIG_LOBBY_NOT_FOUND', 'no lobby has that code or name');
     }

@@ -41,4 +41,29 @@ describe('SignalingClient#joinLobby createIfMissing', () => {
     expect((err as SignalingError).code).to.equal('SIG_CLIENT_PROTOCOL');
     expect((err as SignalingError).message).to.include('create-if-missing');
   });
+
+  it('with claimSecret, a lobby of that name created first by someone else does not take the group in (name squatting)', async () => {
+    const squatter = await connect();
+    await squatter.createLobby({ name: 'lan-night', password: 'mine', maxPeers: 2 });
+    const group = await Promise.all([connect(), connect(), connect()]);
+    expect(group[0]!.caps).to.include('claim');
+    const joined = [];
+    for (const c of group) joined.push(await c.joinLobby('lan-night', { createIfMissing: true, claimSecret: 'our table by the window', maxPeers: 4 }));
+    expect(joined[0]!.you).to.equal(1);
+    expect(joined[2]!.lobby).to.deep.include({ code: 'lan-night', maxPeers: 4, hasPassword: false });
+    expect(joined[2]!.lobby.members.map((m) => m.id).sort()).to.deep.equal(joined.map((j) => j.you).sort());
+    expect(squatter.lobby!.members).to.have.length(1);
+    // Another secret is another lobby; no secret finds the squatter's.
+    const stranger = await connect();
+    expect((await stranger.joinLobby('lan-night', { createIfMissing: true, claimSecret: 'guess' })).you).to.equal(1);
+  });
+
+  it('refuses claimSecret locally when the service did not agree to the claim capability', async () => {
+    const c = await connect(['create-if-missing']);
+    const err = await c.joinLobby('no-claim', { createIfMissing: true, claimSecret: 'x' }).then(() => undefined, (e: unknown) => e);
+    expect((err as SignalingError).code).to.equal('SIG_CLIENT_PROTOCOL');
+    expect((err as SignalingError).message).to.include('claim');
+    const err2 = await c.createLobby({ claimSecret: 'x' }).then(() => undefined, (e: unknown) => e);
+    expect((err2 as SignalingError).code).to.equal('ERR_INVALID_PARAMETER');
+  });
 });
