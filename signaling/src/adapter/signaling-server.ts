@@ -11,6 +11,7 @@ import type { RelayServer } from '@meshpunch/protocol';
 import { nodeHmacSha1 } from '@meshpunch/nat';
 import type { TurnRelayServer } from '@meshpunch/nat';
 import type { RelayCredentialOptions } from '../core/relay-access.js';
+import type { RelayLimits } from '../core/relay-limits.js';
 import { SignalingCore } from '../core/signaling-core.js';
 import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
 import { PendingConnections } from '../core/pending-connections.js';
@@ -19,6 +20,7 @@ import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import { createJsonLog } from './json-log.js';
 import type { LogSink } from './json-log.js';
+import { startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
@@ -39,12 +41,19 @@ export interface StunServiceOptions {
   answersPerSecondPerIp?: number;
   /** Answer burst per source IP; default from the service's limits. */
   answerBurstPerIp?: number;
+  /**
+   * Sees every datagram of the primary socket first; true = taken (the embedded TURN relay,
+   * which shares this socket). Set by the server, not by callers.
+   */
+  intercept?: (msg: Buffer, from: { address: string; port: number }) => boolean;
 }
 
 /** A started STUN responder as the server sees it. */
 export interface StunHandle {
   readonly port: number;
   readonly counters: StunCounters;
+  /** Sends one datagram from the primary socket (the embedded relay's answers); absent: no relay on this responder. */
+  readonly send?: (address: string, port: number, bytes: Uint8Array) => void;
   close(): Promise<void>;
 }
 
@@ -71,6 +80,14 @@ export interface RelayServiceOptions {
   credentialsPerMinute?: number;
   /** REALM (default 'meshpunch'). */
   realm?: string;
+  /** Relayed ports of the embedded relay, inclusive (`--relay-ports`, default 49152-65535); must exclude the STUN port. */
+  relayPorts?: { min: number; max: number };
+  /** Permit private (RFC 1918, 100.64/10) and loopback peers (`--relay-allow-private`; default false). */
+  allowPrivate?: boolean;
+  /** Permit loopback peers only (tests on one machine); `allowPrivate` implies it. */
+  allowLoopback?: boolean;
+  /** Limits of the embedded relay (relay-limits.ts; `--relay-…` flags). */
+  limits?: Partial<RelayLimits>;
 }
 
 export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'random' | 'stunPort' | 'relay'> {
@@ -270,6 +287,8 @@ export class SignalingServer {
           answersPerSecondPerIp: server.core.config.stunAnswersPerSecondPerIp,
           answerBurstPerIp: server.core.config.stunAnswerBurstPerIp,
           ...s, port: s.port ?? server.#port, host: s.host ?? server.#host,
+          // The embedded relay, once started below, takes its datagrams first (relay.md §2(b)).
+          intercept: (msg, from) => server.#relay?.handleControlDatagram(msg, from) ?? false,
         }, server.#log);
       } catch (err) {
         await new Promise<void>((r) => server.#http.close(() => r()));
@@ -277,6 +296,13 @@ export class SignalingServer {
         throw new SignalingError('SIG_LISTEN_FAILED', `cannot start STUN on port ${s.port ?? server.#port}: ${(err as Error).message}`, {}, err);
       }
       server.core.stunPort = server.#stun.port;
+      try {
+        server.#startRelay(options.relay, s.host ?? server.#host);
+      } catch (err) {
+        await server.#stun.close();
+        await new Promise<void>((r) => server.#http.close(() => r()));
+        throw err;
+      }
     }
     server.#log('info', 'listening', { host: server.#host, port: server.#port, stunPort: server.#stun?.port ?? 0 });
     return server;
@@ -297,6 +323,11 @@ export class SignalingServer {
     return this.#stun?.port;
   }
 
+  /** The embedded TURN relay, when it runs (counters, allocations, bound ports). */
+  get relay(): TurnRelayServer | undefined {
+    return this.#relay;
+  }
+
   /** `ws://host:port/` for clients. */
   get url(): string {
     const h = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
@@ -309,7 +340,8 @@ export class SignalingServer {
     return renderPrometheus(this.core.metrics, {
       connections: this.core.connectionCount, lobbies: this.core.lobbyCount, members: this.core.memberCount,
       residentBytes: mem.rss, heapUsedBytes: mem.heapUsed,
-    }, this.#stun?.counters, { pending: this.#pending.size, dropped: this.#pending.dropped });
+    }, this.#stun?.counters, { pending: this.#pending.size, dropped: this.#pending.dropped },
+    this.#relay === undefined ? undefined : { counters: this.#relay.counters, allocations: this.#relay.allocations, portsFree: this.#relay.portsFree });
   }
 
   /**
@@ -341,8 +373,31 @@ export class SignalingServer {
     this.#timer = undefined;
     if (this.#pendingTimer !== undefined) clearTimeout(this.#pendingTimer);
     this.#pendingTimer = undefined;
+    await this.#relay?.close();
     await this.#stun?.close();
     this.#log('info', 'closed', {});
+  }
+
+  /**
+   * Starts the embedded relay on the STUN socket unless the relay is off or coturn-only.
+   * @throws SignalingError ERR_INVALID_PARAMETER for bad relay options
+   */
+  #startRelay(relay: RelayServiceOptions | false | undefined, stunHost: string): void {
+    const access = this.core.relay;
+    const stun = this.#stun;
+    if (relay === false || access === undefined || stun?.send === undefined) return;
+    const r = relay ?? {};
+    if (r.embedded === false) return;
+    if (stunHost.includes(':') && stunHost !== '::') {
+      this.#log('warn', 'relay.off', { reason: 'the embedded relay is IPv4-only; STUN listens on an IPv6 address' });
+      return;
+    }
+    this.#relay = startEmbeddedRelay({
+      access, host: stunHost, controlPort: stun.port, send: stun.send, publicHost: r.publicHost,
+      relayPorts: r.relayPorts ?? { min: 49152, max: 65535 },
+      allowPrivate: r.allowPrivate === true, allowLoopback: r.allowPrivate === true || r.allowLoopback === true,
+      limits: r.limits ?? {}, turnServers: access.config.servers, log: this.#log,
+    });
   }
 
   /**

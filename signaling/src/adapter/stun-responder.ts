@@ -104,7 +104,12 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
     MAX_TRACKED_SOURCES,
   );
 
+  const intercept = options.intercept;
   const onMessage = (b: Bound, msg: Buffer, rinfo: RemoteInfo): void => {
+    // The embedded relay sees the primary socket's datagrams first (relay.md §2(b)): TURN
+    // requests, Send indications and ChannelData are its own, Binding messages come back here.
+    // Its data path has its own per-allocation caps, so it is not under the answer rate below.
+    if (intercept !== undefined && b.slot === 0 && intercept(msg, rinfo)) return;
     counters.requests++;
     if (msg.length > MAX_REQUEST_BYTES) {
       counters.ignored++;
@@ -146,5 +151,10 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
   }
   const other = otherOf(sockets[0]!);
   log('info', 'stun.listening', { host: options.host, port: sockets[0]!.port, alternate: other === undefined ? '' : `${other.address}:${other.port}` });
-  return { port: sockets[0]!.port, counters, close: closeAll };
+  const primary = sockets[0]!.socket;
+  return {
+    port: sockets[0]!.port, counters, close: closeAll,
+    // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
+    send: (address, port, bytes) => primary.send(Buffer.from(bytes), port, address),
+  };
 }

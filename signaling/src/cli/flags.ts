@@ -5,6 +5,9 @@ import type { SignalingLimits } from '../core/limits.js';
 import { LOG_LEVELS } from '../core/config.js';
 import type { LogLevel } from '../core/config.js';
 import { LOG_FORMATS } from '../adapter/text-log.js';
+import type { RelayServiceOptions } from '../adapter/signaling-server.js';
+import { RELAY_LIMIT_SPECS, relayLimitOption } from '../core/relay-limits.js';
+import type { RelayLimits } from '../core/relay-limits.js';
 import type { LogFormat } from '../adapter/text-log.js';
 
 /** Everything the command line decides. */
@@ -24,6 +27,8 @@ export interface CliSettings {
   /** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
   logFormat: LogFormat;
   limits: Partial<SignalingLimits>;
+  /** The relay (relay.md §4); false: `--no-relay`. */
+  relay: RelayServiceOptions | false;
 }
 
 /** A flag the user got wrong: one sentence, exit code 2. */
@@ -57,7 +62,32 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'adminHost', type: 'string', help: 'address of the admin listener; default: --host' },
   { key: 'logLevel', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}; default info` },
   { key: 'logFormat', type: 'string', help: `one of ${LOG_FORMATS.join(', ')}; default auto: text on a terminal, else JSON lines` },
+  { key: 'noRelay', type: 'boolean', help: 'offer no relay at all (no embedded relay, no --turn-server; relay.credentials answers SIG_RELAY_UNAVAILABLE)' },
+  { key: 'noRelayEmbedded', type: 'boolean', help: 'do not run the embedded TURN relay; offer only the --turn-server ones' },
+  { key: 'relayPorts', type: 'string', help: 'A-B: UDP ports of the embedded relay\'s allocations (one per allocation); must exclude the STUN port; default 49152-65535' },
+  { key: 'relayPublicHost', type: 'string', help: 'host announced for the embedded relay in welcome.relay; an IPv4 literal is also the relayed address (behind a 1:1 NAT); default: the signaling URL\'s host, relayed address --host or the first non-loopback IPv4' },
+  { key: 'relaySecret', type: 'string', help: 'TURN REST shared secret (coturn\'s static-auth-secret); required with --turn-server; default random per process' },
+  { key: 'turnServer', type: 'string', multiple: true, help: 'host:port of a TURN server sharing --relay-secret (coturn use-auth-secret) to offer (repeatable; env: comma-separated)' },
+  { key: 'relayAllowPrivate', type: 'boolean', help: 'let the embedded relay permit private (RFC 1918, 100.64/10) and loopback peers; never link-local, multicast, broadcast' },
+  { key: 'relayCredentialTtlS', type: 'string', help: 'lifetime of relay credentials, s (checked at Allocate only); default 600' },
+  { key: 'relayCredentialsPerMinute', type: 'string', help: 'relay.credentials per minute per member (SIG_RATE_LIMITED beyond); default 6' },
 ]);
+
+/** Env variable of a repeatable option: plural (`--turn-server` → MESHPUNCH_SIGNAL_TURN_SERVERS). */
+function multiEnvName(key: string): string {
+  return envName(`${key}s`);
+}
+
+function parseBool(values: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>, key: string): boolean {
+  return values[flagName(key)] === true || ['1', 'true', 'yes'].includes((env[envName(key)] ?? '').toLowerCase());
+}
+
+/** `host:port` (IPv6 as `[addr]:port`). */
+function parseHostPort(text: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(text.trim());
+  if (m === null) throw new CliUsageError(`${what} must be host:port, got ${JSON.stringify(text)}`);
+  return { host: m[1] ?? m[2]!, port: parseInteger(m[3]!, `${what} port`, 1, 65535) };
+}
 
 function parseInteger(text: string, what: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(text.trim())) throw new CliUsageError(`${what} must be an integer ${min}..${max}, got ${JSON.stringify(text)}`);
@@ -77,6 +107,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   };
   for (const o of OTHER_OPTIONS) options[flagName(o.key)] = o.multiple === true ? { type: o.type, multiple: true } : { type: o.type };
   for (const s of LIMIT_SPECS) options[flagName(s.key)] = { type: 'string' };
+  for (const s of RELAY_LIMIT_SPECS) options[flagName(relayLimitOption(s.key))] = { type: 'string' };
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
@@ -108,6 +139,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   const logFormat = (get('logFormat') ?? 'auto') as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) throw new CliUsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
   const noStun = values['no-stun'] === true || ['1', 'true', 'yes'].includes((env[envName('noStun')] ?? '').toLowerCase());
+  const relay = parseRelay(values, env, get);
   const originFlag = values.origin;
   const origins = Array.isArray(originFlag) ? originFlag : (env[envName('origins')] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   return {
@@ -125,7 +157,48 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     logLevel,
     logFormat,
     limits,
+    relay,
   };
+}
+
+/** The relay options of the command line (relay.md §4). */
+function parseRelay(values: Record<string, string | boolean | string[] | undefined>, env: Readonly<Record<string, string | undefined>>, get: (key: string) => string | undefined): RelayServiceOptions | false {
+  const turnFlag = values[flagName('turnServer')];
+  const turnTexts = Array.isArray(turnFlag) ? turnFlag : (env[multiEnvName('turnServer')] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const turnServers = turnTexts.map((t) => parseHostPort(t, '--turn-server'));
+  const secret = get('relaySecret');
+  if (parseBool(values, env, 'noRelay')) return false;
+  if (turnServers.length > 0 && secret === undefined) throw new CliUsageError('--turn-server needs --relay-secret (the secret its static-auth-secret holds)');
+  const embedded = !parseBool(values, env, 'noRelayEmbedded');
+  if (!embedded && turnServers.length === 0) throw new CliUsageError('--no-relay-embedded needs a --turn-server (or use --no-relay)');
+  const out: RelayServiceOptions = { embedded, turnServers, allowPrivate: parseBool(values, env, 'relayAllowPrivate') };
+  if (secret !== undefined) out.secret = secret;
+  const ports = get('relayPorts');
+  if (ports !== undefined) {
+    const m = /^(\d{1,5})-(\d{1,5})$/.exec(ports.trim());
+    if (m === null) throw new CliUsageError(`--relay-ports must be A-B, got ${JSON.stringify(ports)}`);
+    const min = parseInteger(m[1]!, '--relay-ports start', 1, 65535);
+    const max = parseInteger(m[2]!, '--relay-ports end', 1, 65535);
+    if (min > max) throw new CliUsageError(`--relay-ports must be A-B with A ≤ B, got ${ports}`);
+    out.relayPorts = { min, max };
+  }
+  const publicHost = get('relayPublicHost');
+  if (publicHost !== undefined) out.publicHost = publicHost;
+  const ttl = get('relayCredentialTtlS');
+  if (ttl !== undefined) out.ttlS = parseInteger(ttl, '--relay-credential-ttl-s', 1, 86_400);
+  const perMin = get('relayCredentialsPerMinute');
+  if (perMin !== undefined) out.credentialsPerMinute = parseInteger(perMin, '--relay-credentials-per-minute', 1, 6000);
+  const limits: Partial<RelayLimits> = {};
+  for (const s of RELAY_LIMIT_SPECS) {
+    const key = relayLimitOption(s.key);
+    const text = get(key);
+    if (text !== undefined) {
+      const from = typeof values[flagName(key)] === 'string' ? `--${flagName(key)}` : envName(key);
+      limits[s.key] = parseInteger(text, from, s.min, s.max);
+    }
+  }
+  out.limits = limits;
+  return out;
 }
 
 /** The --help text. */
@@ -143,9 +216,11 @@ export function helpText(): string {
   const row = (flag: string, env: string, help: string): void => {
     lines.push(`  ${flag.padEnd(34)} ${help}`, `  ${''.padEnd(34)} env ${env}`);
   };
-  for (const o of OTHER_OPTIONS) row(`--${flagName(o.key)}${o.type === 'string' ? ' <value>' : ''}`, envName(o.key === 'origin' ? 'origins' : o.key), o.help);
+  for (const o of OTHER_OPTIONS) row(`--${flagName(o.key)}${o.type === 'string' ? ' <value>' : ''}`, o.multiple === true ? multiEnvName(o.key) : envName(o.key), o.help);
   lines.push('', 'Limits (integers; times in ms, sizes in bytes):');
   for (const s of LIMIT_SPECS) row(`--${flagName(s.key)} <n>`, envName(s.key), `${s.help} (default ${s.default}, ${s.min}..${s.max})`);
+  lines.push('', 'Embedded relay limits (integers; docs/security.md "Relay"):');
+  for (const s of RELAY_LIMIT_SPECS) row(`--${flagName(relayLimitOption(s.key))} <n>`, envName(relayLimitOption(s.key)), `${s.help} (default ${s.default}, ${s.min}..${s.max}; beyond: ${s.beyond})`);
   lines.push('', '  -h, --help                         this text', '      --version                      print the version',
     '', 'Endpoints: ws://HOST:PORT/ (WebSocket), GET /healthz, GET /metrics (Prometheus).',
     'SIGTERM / SIGINT: clients get a shutdown message and close 1001, then the process exits 0.',

@@ -87,6 +87,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
         ...(settings.stunAlternatePort === undefined ? {} : { alternatePort: settings.stunAlternatePort }),
       } : false,
       ...(io.startStun === undefined ? {} : { startStun: io.startStun }),
+      relay: settings.relay,
     });
   } catch (err) {
     if (err instanceof SignalingError) {

@@ -1,5 +1,6 @@
 // Renders the core's counters as Prometheus text exposition format 0.0.4 (core).
 import { CLOSE_CODES } from '@meshpunch/protocol';
+import type { TurnServerCounters } from '@meshpunch/nat';
 import type { SignalingMetrics } from './metrics.js';
 import { PENDING_DROP_REASONS } from './pending-connections.js';
 import type { PendingDropReason } from './pending-connections.js';
@@ -28,6 +29,13 @@ export interface StunCounters {
   limited: number;
 }
 
+/** The embedded relay's counters and gauges (relay.md §4), read from @meshpunch/nat's TurnRelayServer. */
+export interface RelayGauges {
+  counters: TurnServerCounters;
+  allocations: number;
+  portsFree: number;
+}
+
 /** Counters of the adapter's HTTP admission (pending-connections.ts). */
 export interface HttpCounters {
   /** TCP connections whose HTTP request is not in yet. */
@@ -39,7 +47,7 @@ export interface HttpCounters {
 const CLOSE_NUMBER = new Map<string, number>(CLOSE_CODES.map(([n, c]) => [n, c]));
 
 /** Builds the /metrics body. Every label value comes from a fixed set. */
-export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCounters | undefined, http?: HttpCounters): string {
+export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCounters | undefined, http?: HttpCounters, relay?: RelayGauges): string {
   const out: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[string, number]>): void => {
     out.push(`# HELP meshpunch_signal_${name} ${help}`, `# TYPE meshpunch_signal_${name} ${type}`);
@@ -74,6 +82,9 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
   metric('grace_evictions_total', 'counter', 'Members in their grace period removed early to make room for a newcomer in a full lobby.', [['', m.graceEvictions]]);
   metric('relay_credentials_total', 'counter', 'relay.credentials requests, by result (relay.md §4).',
     [['{result="minted"}', m.relayCredentials.minted], ['{result="refused"}', m.relayCredentials.refused]]);
+  metric('path_changes_total', 'counter', 'Links reported connected again over another path, by the new path (relay ↔ direct).',
+    Object.entries(m.pathChanges).map(([k, v]) => [`{to="${k}"}`, v]));
+  if (relay !== undefined) renderRelay(metric, relay);
   metric('dropped_while_away_total', 'counter', 'Messages not delivered because the member was in its grace period.', [['', m.droppedWhileAway]]);
   if (http !== undefined) {
     metric('http_pending', 'gauge', 'TCP connections whose HTTP request (upgrade, /healthz, /metrics) is not in yet.', [['', http.pending]]);
@@ -87,4 +98,24 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
     ]);
   }
   return `${out.join('\n')}\n`;
+}
+
+type MetricFn = (name: string, type: 'gauge' | 'counter', help: string, rows: Array<[string, number]>) => void;
+
+/** The embedded relay's series (relay.md §4); label sets are the counters' fixed keys. */
+function renderRelay(metric: MetricFn, r: RelayGauges): void {
+  const c = r.counters;
+  const rows = (o: Readonly<Record<string, number>>, label: string): Array<[string, number]> => Object.entries(o).map(([k, v]) => [`{${label}="${k}"}`, v]);
+  metric('relay_allocations', 'gauge', 'Live allocations of the embedded relay (port binds in progress included).', [['', r.allocations]]);
+  metric('relay_ports_free', 'gauge', 'Relayed ports of --relay-ports not in use.', [['', r.portsFree]]);
+  metric('relay_allocations_total', 'counter', 'Allocate outcomes: created, auth (401 after the challenge), quota (486), capacity (508), membership (not a lobby member).',
+    rows(c.allocationsTotal, 'result'));
+  metric('relay_allocations_ended_total', 'counter', 'Allocations ended, by reason.', rows(c.allocationsEnded, 'reason'));
+  metric('relay_bytes_total', 'counter', 'Relayed payload bytes, by direction.', rows(c.bytes, 'direction'));
+  metric('relay_datagrams_total', 'counter', 'Relayed datagrams, by direction.', rows(c.datagrams, 'direction'));
+  metric('relay_dropped_total', 'counter', 'Datagrams the relay dropped, by reason.', rows(c.dropped, 'reason'));
+  const req: Array<[string, number]> = [];
+  for (const [method, codes] of Object.entries(c.requests)) for (const [code, v] of Object.entries(codes)) req.push([`{method="${method}",code="${code}"}`, v]);
+  metric('relay_requests_total', 'counter', 'TURN requests answered, by method and code (every allocation starts with one 401 challenge).', req);
+  metric('relay_unauthenticated_dropped_total', 'counter', 'Answers to unauthenticated or failed requests not sent: over the per-IP or total budget.', [['', c.unauthenticatedDropped]]);
 }

@@ -625,6 +625,11 @@ export class SignalingCore {
     const pair = m.lobby.pairs.get(msg.pair);
     if (pair === undefined || pair.other(m) === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
     const report: PairReport = { outcome: msg.outcome, path: msg.path, rttMs: msg.rttMs, reason: msg.reason };
+    const before = pair.a === m ? pair.reportA : pair.reportB;
+    // A link moving between relay and direct is reported again with its new path (relay.md §3).
+    if (before?.outcome === 'connected' && msg.outcome === 'connected' && before.path !== msg.path) {
+      this.metrics.pathChanges[msg.path!] = (this.metrics.pathChanges[msg.path!] ?? 0) + 1;
+    }
     if (pair.a === m) pair.reportA = report;
     else pair.reportB = report;
     const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;

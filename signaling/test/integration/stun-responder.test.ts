@@ -128,7 +128,8 @@ describe('STUN responder', () => {
     });
 
     it('drops non-STUN and malformed datagrams and counts them, then still answers', async () => {
-      server = await startTestServer({ stun: {} });
+      // Without the embedded relay: with it, it takes (and counts) what is not a Binding message.
+      server = await startTestServer({ stun: {}, relay: false });
       const sock = createSocket('udp4');
       await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
       const junk = [Buffer.from('hello'), Buffer.alloc(20), Buffer.alloc(2000, 1), Buffer.from('0001000c2112a442000000000000000000000000', 'hex')];
@@ -141,6 +142,22 @@ describe('STUN responder', () => {
       const n = (k: string): number => Number(new RegExp(`stun_requests_total\\{result="${k}"\\} (\\d+)`).exec(text)![1]);
       expect(n('ignored') + n('malformed')).to.equal(4);
       expect(n('answered')).to.equal(1);
+    });
+  });
+
+  describe('beside the embedded relay', () => {
+    it('leaves Binding requests to the responder; the relay counts junk as dropped{malformed}', async () => {
+      server = await startTestServer({ stun: {}, relay: { relayPorts: { min: 20000, max: 20099 } } });
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      for (const j of [Buffer.from('hello'), Buffer.alloc(2000, 1)]) sock.send(j, server.stunPort!, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+      sock.close();
+      const { bytes } = await ask(server.stunPort!);
+      expect(decodeStunMessage(bytes).ok).to.equal(true);
+      expect(stunCount(server, 'answered')).to.equal(1);
+      expect(server.relay!.counters.dropped.malformed).to.equal(2);
+      expect(server.metricsText()).to.include('meshpunch_signal_relay_dropped_total{reason="malformed"} 2');
     });
   });
 

@@ -1,6 +1,7 @@
 // meshpunch-signal flags: every limit by flag and environment variable, errors in one sentence.
 import { expect } from 'chai';
 import { LIMIT_SPECS } from '../../src/core/limits.js';
+import { RELAY_LIMIT_SPECS, relayLimitOption } from '../../src/core/relay-limits.js';
 import { CliUsageError, envName, flagName, helpText, parseCli } from '../../src/cli/flags.js';
 
 describe('flags', () => {
@@ -9,7 +10,39 @@ describe('flags', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
         stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
+        relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} },
       });
+    });
+
+    it('reads every relay limit from its --relay- flag and MESHPUNCH_SIGNAL_RELAY_ variable; the flag wins', () => {
+      const limitsOf = (r: ReturnType<typeof parseCli>['relay']): Record<string, number> => (r === false ? {} : r.limits ?? {}) as Record<string, number>;
+      for (const s of RELAY_LIMIT_SPECS) {
+        const key = relayLimitOption(s.key);
+        expect(envName(key), key).to.match(/^MESHPUNCH_SIGNAL_RELAY_/);
+        const v = String(s.min + 1);
+        expect(limitsOf(parseCli([`--${flagName(key)}`, v], {}).relay)[s.key], key).to.equal(Number(v));
+        expect(limitsOf(parseCli([], { [envName(key)]: v }).relay)[s.key], envName(key)).to.equal(Number(v));
+        expect(limitsOf(parseCli([`--${flagName(key)}`, String(s.max)], { [envName(key)]: v }).relay)[s.key]).to.equal(s.max);
+        expect(() => parseCli([`--${flagName(key)}`, String(s.min - 1)], {}), key).to.throw(CliUsageError, `--${flagName(key)} must be an integer`);
+      }
+    });
+
+    it('reads the relay options: --no-relay, --turn-server with --relay-secret, --relay-ports, --relay-allow-private', () => {
+      expect(parseCli(['--no-relay'], {}).relay).to.equal(false);
+      expect(parseCli([], { MESHPUNCH_SIGNAL_NO_RELAY: '1' }).relay).to.equal(false);
+      const a = parseCli(['--turn-server', '203.0.113.10:3478', '--turn-server', '[2001:db8::1]:3479', '--relay-secret', 'S', '--relay-ports', '40000-40999',
+        '--relay-allow-private', '--relay-public-host', 'relay.example', '--relay-credential-ttl-s', '300', '--no-relay-embedded'], {});
+      expect(a.relay).to.deep.equal({
+        embedded: false, turnServers: [{ host: '203.0.113.10', port: 3478 }, { host: '2001:db8::1', port: 3479 }], allowPrivate: true, secret: 'S',
+        relayPorts: { min: 40000, max: 40999 }, publicHost: 'relay.example', ttlS: 300, limits: {},
+      });
+      const b = parseCli([], { MESHPUNCH_SIGNAL_TURN_SERVERS: 'a:1, b:2', MESHPUNCH_SIGNAL_RELAY_SECRET: 'T', MESHPUNCH_SIGNAL_RELAY_ALLOW_PRIVATE: 'true' });
+      expect(b.relay).to.deep.include({ turnServers: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], secret: 'T', allowPrivate: true, embedded: true });
+      expect(() => parseCli(['--turn-server', 'h:3478'], {})).to.throw(CliUsageError, '--turn-server needs --relay-secret');
+      expect(() => parseCli(['--turn-server', 'nope', '--relay-secret', 'S'], {})).to.throw(CliUsageError, '--turn-server must be host:port, got "nope"');
+      expect(() => parseCli(['--no-relay-embedded'], {})).to.throw(CliUsageError, '--no-relay-embedded needs a --turn-server');
+      expect(() => parseCli(['--relay-ports', '5-4'], {})).to.throw(CliUsageError, '--relay-ports must be A-B with A ≤ B');
+      expect(() => parseCli(['--relay-ports', '1000'], {})).to.throw(CliUsageError, '--relay-ports must be A-B, got "1000"');
     });
 
     it('reads every limit from its flag and from its environment variable; the flag wins', () => {

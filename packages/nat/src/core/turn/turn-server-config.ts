@@ -58,6 +58,12 @@ export interface TurnServerOptions {
   datagramsPerSecondTotal?: number;
   /** Answers to unauthenticated or failed requests per second, all clients (default 500); beyond: dropped. */
   unauthenticatedPerSecond?: number;
+  /**
+   * Per-source budget of those answers, asked before the global one (the signaling service's
+   * per-IP `IpRateLimiter`, relay.md §2(b) rule 5): false → not answered, counted in
+   * `unauthenticatedDropped`. Default: every source may.
+   */
+  allowUnauthenticatedAnswer?: (ip: string, now: number) => boolean;
   /** A nonce is fresh for between this and twice this, ms (default 300000: coturn's stale-nonce=600). */
   nonceBucketMs?: number;
   /** Datagrams queued for `pollTransmit` (default 4096); beyond: dropped and counted. */
@@ -93,6 +99,7 @@ export interface TurnServerConfig {
   readonly datagramsPerSecondPerAllocation: number;
   readonly datagramsPerSecondTotal: number;
   readonly unauthenticatedPerSecond: number;
+  readonly allowUnauthenticatedAnswer: ((ip: string, now: number) => boolean) | undefined;
   readonly nonceBucketMs: number;
   readonly maxQueuedTransmits: number;
   readonly portBindTimeoutMs: number;
@@ -162,6 +169,7 @@ export function resolveTurnServerOptions(options: TurnServerOptions): TurnServer
     datagramsPerSecondPerAllocation: int('datagramsPerSecondPerAllocation', options.datagramsPerSecondPerAllocation ?? 2000, 1, 10_000_000),
     datagramsPerSecondTotal: int('datagramsPerSecondTotal', options.datagramsPerSecondTotal ?? 20_000, 1, 100_000_000),
     unauthenticatedPerSecond: int('unauthenticatedPerSecond', options.unauthenticatedPerSecond ?? 500, 1, 10_000_000),
+    allowUnauthenticatedAnswer: options.allowUnauthenticatedAnswer === undefined ? undefined : fn('allowUnauthenticatedAnswer', options.allowUnauthenticatedAnswer),
     nonceBucketMs: int('nonceBucketMs', options.nonceBucketMs ?? 300_000, 1000, 86_400_000),
     maxQueuedTransmits: int('maxQueuedTransmits', options.maxQueuedTransmits ?? 4096, 1, 1_000_000),
     portBindTimeoutMs: int('portBindTimeoutMs', options.portBindTimeoutMs ?? 5000, 1, 600_000),

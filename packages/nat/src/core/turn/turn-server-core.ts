@@ -782,7 +782,8 @@ export class TurnServerCore {
     this.counters.requests[methodLabel(method)][codeLabel(code)]++;
     // Answers that cost nothing to provoke (no valid MESSAGE-INTEGRITY) share one global budget.
     if (key === undefined) {
-      if (!this.#unauthenticated.has(now, 1)) {
+      const perSource = this.config.allowUnauthenticatedAnswer;
+      if ((perSource !== undefined && !perSource(to.address, now)) || !this.#unauthenticated.has(now, 1)) {
         this.counters.unauthenticatedDropped++;
         return;
       }
