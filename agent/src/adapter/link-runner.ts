@@ -7,13 +7,17 @@ import { EventType, PeerStatistic, type ENetConnection, type ENetPacketPeer } fr
 import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
 import {
-  PunchSession, sourceRejection, validateCandidate,
+  candidatePriority, PunchSession, sourceRejection, validateCandidate,
   type Candidate, type InterceptTransport, type PunchEvent, type RejectedCandidate,
 } from '@meshpunch/nat/punch';
-import type { Candidate as WireCandidate } from '@meshpunch/protocol';
+import type { NatHint, Candidate as WireCandidate } from '@meshpunch/protocol';
+import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
+import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
+import { LinkRouter, type RelayAccess } from './link-router.js';
 import { lanGraceMs } from '../core/lan-grace.js';
-import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts } from '../core/link-machine.js';
+import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
 import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
 import type { JoinMeshConfig } from './options.js';
 import { networkInterfaces } from 'node:os';
@@ -48,7 +52,18 @@ export interface LinkContext {
   /** The session's UPnP gateway (discovered once), when --upnp is on and one answered. */
   upnpGateway(): Promise<UpnpGateway | undefined>;
   now(): number;
-  sendCandidates(candidates: WireCandidate[]): void;
+  /** Sends candidates to the peer (again for a late `relay` one), with our NAT hint when known. */
+  sendCandidates(candidates: WireCandidate[], nat: NatHint | undefined): void;
+  /** Our NAT hint (session-wide discovery), undefined until known. */
+  natHint(): NatHint | undefined;
+  /** Whether the service offers a relay (welcome.relay). */
+  readonly relayOffered: boolean;
+  /** TURN credentials for the service's relay, or undefined when it gave none. */
+  relayAccess(): Promise<RelayAccess | undefined>;
+  /** Our allocation for this link is up (listen side). */
+  onRelayAllocated?(relayed: Endpoint, server: Endpoint): void;
+  /** The live link changed path (relay ↔ direct); the ENet peer stays. */
+  onPathChanged?(from: PathKind, to: PathKind): void;
   onPhase(phase: LinkPhase): void;
   /** The peer's candidates that were refused (malformed, or an address class we never probe: nat candidate-policy.ts). */
   onCandidatesRejected?(rejected: readonly RejectedCandidate[]): void;
@@ -86,7 +101,20 @@ export class LinkRunner {
   private readonly ctx: LinkContext;
   private host: ENetConnection | undefined = undefined;
   private transport: InterceptTransport | undefined = undefined;
+  /** The socket's hooks: relay/direct demultiplexing and the PathMux (link-router.ts). */
+  private router: LinkRouter | undefined = undefined;
   private punch: PunchSession | undefined = undefined;
+  /** The punch over the relay (ours: checks through the allocation; the peer's: to its relayed address). */
+  private relayPunch: PunchSession | undefined = undefined;
+  /** Remote candidates as validated (kept for re-probing and permissions). */
+  private remote: Candidate[] = [];
+  private remoteNat: NatHint | undefined = undefined;
+  /** Where the relay attempt stands: none yet, started (allocating or probing), or failed. */
+  private relayState: 'idle' | 'started' | 'failed' = 'idle';
+  private relayTimer: NodeJS.Timeout | undefined = undefined;
+  private reprobeTimer: NodeJS.Timeout | undefined = undefined;
+  /** The direct punch ended without a path (before any path was proven). */
+  private directFailed = false;
   private upnp: UpnpPortMapping | undefined = undefined;
   private peer: ENetPacketPeer | undefined = undefined;
   private local: Candidate[] = [];
@@ -119,17 +147,24 @@ export class LinkRunner {
   }
 
   /** Candidates from the remote side arrived through the service; malformed ones are refused (and reported with the punch's). */
-  remoteCandidates(candidates: readonly WireCandidate[]): void {
+  remoteCandidates(candidates: readonly WireCandidate[], nat?: NatHint): void {
+    if (nat !== undefined) this.remoteNat = nat;
     const list: Candidate[] = [];
     for (const c of candidates) {
-      if (c.kind === 'relay') continue;
+      if (c.kind === 'relay') {
+        this.peerRelayCandidate(c);
+        continue;
+      }
       const v = validateCandidate({ type: c.kind, address: c.address, port: c.port, priority: c.priority ?? 1 });
       if (v.ok) list.push(v.candidate);
       else if (this.malformed.length < MAX_REPORTED_MALFORMED) {
         this.malformed.push({ type: c.kind, address: String(c.address).slice(0, 64), port: c.port, reason: sourceRejection(String(c.address)) ?? 'invalid' });
       }
     }
-    this.machine.handleRemoteCandidates(this.now(), list);
+    this.remote.push(...list);
+    // A late batch (after the punch began) joins the running direct punch.
+    if (this.punch !== undefined) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
+    if (list.length > 0 || this.machine.phase === 'exchanging') this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
   }
 
@@ -168,7 +203,7 @@ export class LinkRunner {
           void this.gather();
           break;
         case 'sendCandidates':
-          this.ctx.sendCandidates(a.candidates.map(toWire));
+          this.ctx.sendCandidates(a.candidates.map(toWire), this.ctx.natHint());
           break;
         case 'punch':
           this.startPunching(a.remoteCandidates, a.startAt);
@@ -240,6 +275,7 @@ export class LinkRunner {
     this.host = socket.host;
     this.guardHost(socket.host);
     this.transport = socket.transport;
+    this.router = new LinkRouter(socket.host, socket.transport);
     this.local = [...socket.candidates];
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
@@ -257,10 +293,11 @@ export class LinkRunner {
 
   /** Whether the punch has proof that `address:port` holds the pair secret. */
   private isProvenSource(address: string, port: number): boolean {
-    const punch = this.punch;
-    if (punch === undefined) return false;
-    for (const c of punch.timeline()) {
-      if (c.port === port && c.address === address && (c.provenAt !== undefined || c.requestsReceived > 0)) return true;
+    for (const punch of [this.punch, this.relayPunch]) {
+      if (punch === undefined) continue;
+      for (const c of punch.timeline()) {
+        if (c.port === port && c.address === address && (c.provenAt !== undefined || c.requestsReceived > 0)) return true;
+      }
     }
     return false;
   }
@@ -285,11 +322,36 @@ export class LinkRunner {
   }
 
   private startPunching(remote: readonly Candidate[], startAt: number): void {
-    if (this.transport === undefined) return;
+    if (this.transport === undefined || this.router === undefined) return;
+    const punch = this.startDirectPunch(remote, startAt);
+    if (punch === undefined) return;
+    const rejected = [...this.malformed, ...punch.rejectedCandidates()];
+    if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
+    this.rejectedDetail = rejected.length === 0 ? '' : ` (${rejected.length} refused: ${rejected.slice(0, 4).map((r) => `${r.address}:${r.port} ${r.reason}`).join(', ')}${rejected.length > 4 ? ', …' : ''})`;
+    // The listen side allocates (relay.md §3): at once for a pair the hints rule out, else when
+    // nothing is proven RELAY_AFTER_MS after probing began.
+    if (this.ctx.start.role === 'listen' && this.ctx.relayOffered) {
+      if (predictedHard(this.ctx.natHint(), this.remoteNat)) this.startRelay('predicted');
+      else {
+        this.relayTimer = setTimeout(() => {
+          this.relayTimer = undefined;
+          if (this.router !== undefined && !this.router.mux.has('direct') && this.machine.phase === 'punching') this.startRelay('timer');
+        }, RELAY_AFTER_MS);
+      }
+    }
+  }
+
+  /** Text appended to a punch failure: the peer's candidates that were refused. */
+  private rejectedDetail = '';
+
+  /** A direct punch on the link socket (the first one, or a re-probe of a relayed link). */
+  private startDirectPunch(remote: readonly Candidate[], startAt: number): PunchSession | undefined {
+    const router = this.router!;
     const grace = lanGraceMs(this.local, remote);
+    let punch: PunchSession;
     try {
-      this.timed = new TimedTransport(this.transport.transport);
-      this.punch = new PunchSession(this.timed, {
+      this.timed = new TimedTransport(router.direct.transport);
+      punch = new PunchSession(this.timed, {
         role: this.ctx.start.role,
         pairId: this.ctx.start.pairId,
         secret: this.ctx.secret,
@@ -309,36 +371,210 @@ export class LinkRunner {
         // Consent freshness (RFC 7675) on the chosen path doubles as the link's liveness check:
         // ENet's own timeout fires only at retransmission times, and on the accepting side its
         // RTT estimate (hence its RTO) starts at 500 ms, so a dead peer could linger past 6 s.
+        // With a relay to fall back on, a direct path is given up sooner, well inside ENet's timeout.
+        keepaliveMs: CONSENT_KEEPALIVE_MS,
+        consentTimeoutMs: this.ctx.relayOffered ? Math.min(DIRECT_CONSENT_WITH_RELAY_MS, this.ctx.config.peerTimeoutMs) : this.ctx.config.peerTimeoutMs,
+      });
+    } catch (err) {
+      if (this.punch === undefined) {
+        this.machine.handlePunchFailed(this.now(), (err as Error).message);
+        this.drain();
+      }
+      return undefined;
+    }
+    this.punch = punch;
+    const onPath = (e: Extract<PunchEvent, { type: 'selected' | 'nominated' }>): void => {
+      if (this.punch !== punch || this.released) return;
+      const { address, port } = e.selected;
+      if (this.punchRttMs === undefined) this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
+      if (isWildcard(this.ctx.config.bindAddress) && this.routeSource === undefined) this.routeSource = sourceAddressToward(address, port);
+      this.pathProven({ slot: 'direct', kind: linkPath(e.selected.path, address, isOwnAddress(address)), via: 'socket', to: { address, port } });
+    };
+    punch.on('selected', onPath);
+    punch.on('nominated', onPath);
+    punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
+      if (this.punch !== punch || this.released) return;
+      this.directEnded(e.reason);
+    });
+    return punch;
+  }
+
+  /** The direct punch ended: consent lost on a path in use, or no path found. */
+  private directEnded(reason: string): void {
+    const router = this.router!;
+    if (router.mux.has('direct')) {
+      this.pathLost('direct');
+      return;
+    }
+    if (this.handedOver || router.mux.has('relay')) {
+      // A re-probe of a relayed link found nothing: try again later.
+      this.scheduleReprobe();
+      return;
+    }
+    this.directFailed = true;
+    if (this.relayState === 'failed' || !this.ctx.relayOffered) {
+      this.failPunch('punch-failed', reason);
+      return;
+    }
+    // The relay may still link us: the listen side allocates now if it has not; the connect
+    // side waits for the relay candidate (the machine's deadline bounds it).
+    if (this.ctx.start.role === 'listen') this.startRelay('punch failed');
+  }
+
+  /** Ends the attempt: the direct punch and the relay both failed (or the relay was never possible). */
+  private failPunch(reason: 'punch-failed' | 'relay-failed', detail: string): void {
+    if (this.machine.phase !== 'punching') return;
+    this.machine.handlePunchFailed(this.now(), `${detail}${this.rejectedDetail}`, reason);
+    this.drain();
+  }
+
+  /** Listen side: allocates on the link socket, sends the `relay` candidate, and answers checks through it. */
+  private startRelay(why: string): void {
+    const router = this.router;
+    if (router === undefined || router.allocating || this.relayState !== 'idle' || this.released) return;
+    this.relayState = 'started';
+    if (this.relayTimer !== undefined) clearTimeout(this.relayTimer);
+    this.relayTimer = undefined;
+    this.machine.handleRelayStarted(this.now());
+    this.drain();
+    void (async () => {
+      try {
+        const access = await this.ctx.relayAccess();
+        if (access === undefined) throw new Error('the service gave no relay credentials');
+        if (this.released) return;
+        // Permissions are IP-only (RFC 8656 §9): every public address the peer announced.
+        const ips = this.remote.filter((c) => addressClass(c.address) === 'public').map((c) => c.address);
+        const relayed = await router.allocate(access, ips.length > 0 ? ips : this.remote.map((c) => c.address));
+        if (this.released) return;
+        this.ctx.onRelayAllocated?.(relayed, access.server);
+        this.startRelayPunch([]);
+        this.ctx.sendCandidates([{ kind: 'relay', family: 4, address: relayed.address, port: relayed.port, priority: candidatePriority('relay') }], this.ctx.natHint());
+      } catch (err) {
+        this.relayFailed(`relay allocation (${why}) failed: ${(err as Error).message}`);
+      }
+    })();
+  }
+
+  /** Connect side: the peer allocated; probe its relayed address as a plain UDP candidate. */
+  private peerRelayCandidate(c: WireCandidate): void {
+    if (this.ctx.start.role !== 'connect' || this.relayPunch !== undefined || this.router === undefined) return;
+    const v = validateCandidate({ type: 'relay', address: c.address, port: c.port, priority: c.priority ?? 1 });
+    if (!v.ok) return;
+    this.relayState = 'started';
+    this.machine.handleRelayStarted(this.now());
+    this.router.setPeerRelay({ address: v.candidate.address, port: v.candidate.port });
+    this.startRelayPunch([v.candidate]);
+  }
+
+  private startRelayPunch(remote: readonly Candidate[]): void {
+    const router = this.router!;
+    let punch: PunchSession;
+    try {
+      punch = new PunchSession(router.relay.transport, {
+        role: this.ctx.start.role,
+        pairId: this.ctx.start.pairId,
+        secret: this.ctx.secret,
+        // The listen side knows no peer address yet: it learns it from the first check that
+        // comes through its allocation (peer-reflexive), so it waits instead of failing empty.
+        startAt: Math.floor(remote.length === 0 ? this.now() + this.ctx.timeouts.punchMs : this.now()),
+        remoteCandidates: remote,
+        localCandidates: this.local,
+        timeoutMs: this.ctx.timeouts.punchMs,
+        paceMs: PUNCH_PACE_MS,
+        burstMs: PUNCH_BURST_MS,
         keepaliveMs: CONSENT_KEEPALIVE_MS,
         consentTimeoutMs: this.ctx.config.peerTimeoutMs,
       });
     } catch (err) {
-      this.machine.handlePunchFailed(this.now(), (err as Error).message);
+      this.relayFailed(`relay punch: ${(err as Error).message}`);
+      return;
+    }
+    this.relayPunch = punch;
+    const onPath = (e: Extract<PunchEvent, { type: 'selected' | 'nominated' }>): void => {
+      if (this.relayPunch !== punch || this.released) return;
+      const { address, port } = e.selected;
+      const route: PathRoute = this.ctx.start.role === 'listen'
+        ? { slot: 'relay', kind: 'relay', via: 'turn', to: { address, port } }
+        : { slot: 'relay', kind: 'relay', via: 'socket', to: { address, port } };
+      this.pathProven(route);
+    };
+    punch.on('selected', onPath);
+    punch.on('nominated', onPath);
+    punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
+      if (this.relayPunch !== punch || this.released) return;
+      if (this.router?.mux.has('relay')) this.pathLost('relay');
+      else this.relayFailed(`no check answered through the relay (${e.reason})`);
+    });
+  }
+
+  private relayFailed(detail: string): void {
+    if (this.released) return;
+    this.relayState = 'failed';
+    if (this.router?.mux.has('direct')) return;
+    if (this.handedOver) {
+      // The fallback could not be made: the link is gone (the mesh sees the peer disconnect).
+      if (this.router?.mux.active === undefined || !this.router.mux.has('relay')) this.peer?.peerDisconnectNow(0);
+      return;
+    }
+    if (this.directFailed || this.machine.phase === 'punching') this.failPunch('relay-failed', detail);
+  }
+
+  /** A punch proved a path: the first one starts the ENet handshake; later ones may move the live peer. */
+  private pathProven(route: PathRoute): void {
+    const router = this.router!;
+    const change = router.mux.prove(route);
+    if (route.slot === 'direct' && this.relayTimer !== undefined) {
+      clearTimeout(this.relayTimer);
+      this.relayTimer = undefined;
+    }
+    if (this.machine.phase === 'punching') {
+      this.machine.handlePunchSucceeded(this.now(), route.to, route.kind);
       this.drain();
       return;
     }
-    const rejected = [...this.malformed, ...this.punch.rejectedCandidates()];
-    if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
-    this.punch.on('selected', (e: Extract<PunchEvent, { type: 'selected' }>) => {
-      const { address, port } = e.selected;
-      this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
-      if (isWildcard(this.ctx.config.bindAddress)) this.routeSource = sourceAddressToward(address, port);
-      this.machine.handlePunchSucceeded(this.now(), { address, port }, linkPath(e.selected.path, address, isOwnAddress(address)));
-      this.drain();
-    });
-    this.punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
-      if (this.machine.phase === 'connected' || this.machine.phase === 'adding') {
-        // The established path stopped answering: reset the ENet peer; the mesh's next poll
-        // sees it inactive and emits peerDisconnected (Godot's _disconnect_inactive_peers).
-        if (e.reason === 'consent-lost') this.peer?.peerDisconnectNow(0);
-        return;
+    if (change !== undefined) this.reportChange(change);
+  }
+
+  /** A path in use lost consent: the other takes over, or (without one) the fallback begins. */
+  private pathLost(slot: PathSlot): void {
+    const router = this.router!;
+    const change = router.mux.lose(slot);
+    if (change !== undefined) this.reportChange(change);
+    if (slot === 'direct') {
+      this.punch = undefined;
+      this.scheduleReprobe();
+    }
+    if (router.mux.has('direct') || router.mux.has('relay')) return;
+    if (slot === 'direct' && this.ctx.relayOffered && this.relayState !== 'failed') {
+      // Relay fallback (relay.md §3): the listen side allocates now; the connect side probes the
+      // relay candidate when it comes. ENet's timeout (peerTimeoutMs) bounds the wait.
+      if (this.ctx.start.role === 'listen') {
+        if (this.relayState === 'idle') this.startRelay('consent lost');
+      } else if (this.relayPunch === undefined && this.relayState === 'started') {
+        // Nothing to do: the peer's relay candidate starts the relay punch.
       }
-      // Say why there was nothing to probe: "no-candidates (2 refused: 224.0.0.1:9 multicast, …)".
-      const detail = rejected.length === 0 ? e.reason
-        : `${e.reason} (${rejected.length} refused: ${rejected.slice(0, 4).map((r) => `${r.address}:${r.port} ${r.reason}`).join(', ')}${rejected.length > 4 ? ', …' : ''})`;
-      this.machine.handlePunchFailed(this.now(), detail);
-      this.drain();
-    });
+      return;
+    }
+    // No path left and no relay to fall back on: reset the ENet peer; the mesh's next poll sees
+    // it inactive and emits peerDisconnected (Godot's _disconnect_inactive_peers).
+    this.peer?.peerDisconnectNow(0);
+  }
+
+  private reportChange(change: PathChange): void {
+    if (!this.handedOver || change.from === undefined || change.from === change.to) return;
+    this.ctx.onPathChanged?.(change.from, change.to);
+  }
+
+  /** A relayed link looks for a direct path again later (relay.md §3 upgrade), unless the hints rule it out. */
+  private scheduleReprobe(): void {
+    if (this.reprobeTimer !== undefined || this.released || this.remote.length === 0) return;
+    if (predictedHard(this.ctx.natHint(), this.remoteNat)) return;
+    this.reprobeTimer = setTimeout(() => {
+      this.reprobeTimer = undefined;
+      if (this.released || this.router === undefined || this.router.mux.has('direct')) return;
+      this.startDirectPunch(this.remote, this.now());
+    }, DIRECT_REPROBE_MS);
+    this.reprobeTimer.unref();
   }
 
   private connect(remote: Endpoint): void {
@@ -349,7 +585,7 @@ export class LinkRunner {
     try {
       // Godot's convention: the CONNECT data is our unique id (godot-enet.md §2.5).
       this.peer = this.host.connectToHost(remote.address, remote.port, 0, this.ctx.ownId);
-      this.peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
+      this.setPeerTimeout(this.peer);
     } catch (err) {
       this.machine.handleLost(this.now(), `connectToHost failed: ${(err as Error).message}`);
       this.drain();
@@ -394,8 +630,10 @@ export class LinkRunner {
       return;
     }
     this.peer = peer;
-    peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, this.ctx.config.peerTimeoutMs);
+    this.setPeerTimeout(peer);
     const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
+    // ENet's endpoint for the peer from now on, whatever path carries it (PathMux).
+    this.router?.mux.setVirtual(remote);
     // The link's RTT: the punch check that proved the path, between the same two sockets, timed
     // to 0.1 ms. ENet's estimate is whole ms, and on the accepting side it starts at 500 ms and
     // converges by 1/8 per sample (libenet's smoothing); it wins only when the check's answer
@@ -404,8 +642,18 @@ export class LinkRunner {
     const rtt = this.punchRttMs === undefined || this.punchRttMs > enetRtt + 1 ? enetRtt : this.punchRttMs;
     const local = await this.localEndpoint();
     if (this.released || this.handedOver || (this.machine.phase !== 'accepting' && this.machine.phase !== 'connecting')) return;
-    this.machine.handleConnected(this.now(), local, remote, rtt);
+    this.machine.handleConnected(this.now(), local, remote, rtt, this.router?.mux.active?.kind);
     this.drain();
+  }
+
+  /**
+   * ENet's timeout on the peer: with a relay to fall back on, at least peerTimeoutMs whatever
+   * the RTO (a lab RTT of 0.1 ms would otherwise reach the retransmission limit in ~1 s, before
+   * the path change can land); without one, as before.
+   */
+  private setPeerTimeout(peer: ENetPacketPeer): void {
+    const max = this.ctx.config.peerTimeoutMs;
+    peer.setTimeout(PEER_TIMEOUT_LIMIT, this.ctx.relayOffered ? max : PEER_TIMEOUT_MIN_MS, max);
   }
 
   /**
@@ -442,9 +690,15 @@ export class LinkRunner {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.punch?.stop();
+    this.relayPunch?.stop();
+    for (const t of [this.relayTimer, this.reprobeTimer]) if (t !== undefined) clearTimeout(t);
+    this.relayTimer = undefined;
+    this.reprobeTimer = undefined;
+    this.router?.close();
     if (this.upnp !== undefined) this.cleanups.push(this.upnp.close().catch(() => undefined));
     if (this.host !== undefined) {
       this.host.intercept = null;
+      this.host.egress = null;
       // Once handed over, the mesh owns the host and destroys it when the peer goes.
       if (!this.handedOver) this.host.destroy();
     }

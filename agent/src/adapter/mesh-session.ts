@@ -2,11 +2,12 @@
 // the ENetMultiplayerPeer in mesh mode, and the live report. joinMesh (join-mesh.ts) loads this
 // module while its signaling round trips are in flight.
 
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import type { ENetConnection } from '@meshpunch/enet';
 import { ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
 import type { UpnpGateway } from '@meshpunch/nat';
-import type { Candidate, FailureReason, MemberView } from '@meshpunch/protocol';
+import type { Candidate, FailureReason, MemberView, NatHint } from '@meshpunch/protocol';
 import type { PairStart, SignalingClient } from '@meshpunch/signaling/client';
 import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason, LinkOutcome } from '../core/link-machine.js';
@@ -14,6 +15,8 @@ import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
 import { AgentError } from '../errors.js';
 import { LinkRunner } from './link-runner.js';
+import type { RelayAccess } from './link-router.js';
+import { discoverNatHint } from './nat-hint.js';
 import type { JoinMeshConfig } from './options.js';
 import type { SocketPool } from './socket-pool.js';
 
@@ -63,6 +66,7 @@ function wireReason(r: LinkFailureReason): FailureReason {
     case 'exchange-timeout':
       return 'no-candidates';
     case 'punch-failed':
+    case 'relay-failed':
       return 'unreachable';
     case 'punch-timeout':
     case 'connect-timeout':
@@ -76,7 +80,7 @@ function wireReason(r: LinkFailureReason): FailureReason {
 /** Signaling events that arrive before the session exists are held here, in order. */
 export type Held =
   | { type: 'pair'; p: PairStart }
-  | { type: 'cands'; pair: number; c: Candidate[] }
+  | { type: 'cands'; pair: number; c: Candidate[]; nat?: NatHint | undefined }
   | { type: 'joined'; m: MemberView }
   | { type: 'left'; id: number }
   | { type: 'away'; id: number }
@@ -113,6 +117,12 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private outages = 0;
   /** pair.start messages refused (a link to ourselves, or past MAX_LINKS). */
   droppedPairs = 0;
+  /** Our NAT hint (relay.md §3), once the session's discovery finished. */
+  private natHint: NatHint | undefined = undefined;
+  /** TURN credentials from the service, fetched on the first allocation and renewed at half their lifetime. */
+  private relayCredentials: { at: number; ttlMs: number; access: Promise<RelayAccess | undefined> } | undefined = undefined;
+  /** Relay allocations this session made (one per relayed link, on the listen side). */
+  relayAllocations = 0;
 
   /** @internal use joinMesh() (join-mesh.ts) */
   constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[], pool?: SocketPool) {
@@ -129,6 +139,28 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.multiplayer.createMesh(id);
     this.multiplayer.autoPoll = true;
     this.multiplayer.on('peerDisconnected', (peer) => this.onMeshPeerGone(peer));
+    // The hint matters only when the service can relay: with none, nothing depends on it.
+    if ((client.relay?.servers.length ?? 0) > 0 && stunServers.length > 0) void discoverNatHint(stunServers).then((h) => (this.natHint = h));
+  }
+
+  /** Credentials for the service's relay, shared by the session's links (relay.credentials is rate-limited). */
+  private relayAccess(): Promise<RelayAccess | undefined> {
+    const now = performance.now();
+    const c = this.relayCredentials;
+    if (c !== undefined && now - c.at < c.ttlMs / 2) return c.access;
+    const access = (async (): Promise<RelayAccess | undefined> => {
+      const cred = await this.client.relayCredentials();
+      const server = cred.servers[0];
+      if (server === undefined) return undefined;
+      const host = server.host ?? new URL(this.client.url).hostname.replace(/^\[|\]$/g, '');
+      const address = /^[\d.]+$/.test(host) || host.includes(':') ? host : (await lookup(host, { family: 4 })).address;
+      return { server: { address, port: server.port }, username: cred.username, password: cred.password };
+    })();
+    // A refusal is not cached: the next link asks again.
+    access.catch(() => (this.relayCredentials = undefined));
+    this.relayCredentials = { at: now, ttlMs: 600_000, access };
+    void access.then(() => undefined, () => undefined);
+    return access;
   }
 
   /** Number of lobby members, ourselves included. */
@@ -357,7 +389,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         this.startPair(h.p);
         break;
       case 'cands':
-        this.links.get(h.pair)?.remoteCandidates(h.c);
+        this.links.get(h.pair)?.remoteCandidates(h.c, h.nat);
         break;
     }
   }
@@ -467,8 +499,22 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       prepared: this.pool?.take(),
       upnpGateway: () => this.upnpGateway(),
       now: () => performance.now(),
-      sendCandidates: (candidates) => {
-        this.client.sendCandidates(p.pair, candidates, { done: true }).catch(() => undefined);
+      sendCandidates: (candidates, nat) => {
+        this.client.sendCandidates(p.pair, candidates, nat === undefined ? { done: true } : { done: true, nat }).catch(() => undefined);
+      },
+      natHint: () => this.natHint,
+      relayOffered: (this.client.relay?.servers.length ?? 0) > 0,
+      relayAccess: () => this.relayAccess(),
+      onRelayAllocated: (relayed, server) => {
+        this.relayAllocations++;
+        this.emit('progress', { type: 'relayAllocated', remoteId: p.remote, relayed: formatEndpoint(relayed), server: formatEndpoint(server) });
+      },
+      onPathChanged: (from, to) => {
+        if (this.closing || this.links.get(p.pair) !== runner) return;
+        runner.machine.handlePathChanged(to);
+        this.view.setLink(p.remote, 'connected', runner.machine.outcome);
+        this.client.reportPairResult(p.pair, { outcome: 'connected', path: to }).catch(() => undefined);
+        this.emit('progress', { type: 'pathChanged', remoteId: p.remote, from, to });
       },
       onPhase: (phase) => {
         this.view.setLink(p.remote, phase, runner.machine.outcome);

@@ -52,9 +52,11 @@ export interface JoinError {
 }
 
 /** Events printed when output is not a terminal (changes only, no per-phase noise). */
-const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'candidatesRejected', 'linkUp', 'linkFailed', 'peerRemoved', 'signalDown', 'signalBack', 'signalLost']);
+const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'candidatesRejected', 'linkUp', 'linkFailed', 'relayAllocated', 'pathChanged', 'peerRemoved', 'signalDown', 'signalBack', 'signalLost']);
 /** Signaling-state events: with --json they go to stderr even when it is not a terminal (issue #12). */
 const SIGNAL_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['signalDown', 'signalBack', 'signalLost']);
+/** Relay events: with --json they go to stderr too, so a relayed link's allocation and path changes are always told. */
+const RELAY_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['relayAllocated', 'pathChanged']);
 
 /**
  * After a complete mesh, stay this long before leaving: our side of a link is up when ENet says
@@ -89,7 +91,7 @@ export async function runJoin(flags: JoinFlags, io: CliIo, start: JoinStarter): 
     if (finished) return;
     // A link's `connected`/`failed` phases are told by linkUp/linkFailed lines.
     const redundant = e.type === 'linkPhase' && (e.phase === 'connected' || e.phase === 'failed');
-    const print = flags.json ? live || SIGNAL_EVENTS.has(e.type) : live || CHANGE_EVENTS.has(e.type);
+    const print = flags.json ? live || SIGNAL_EVENTS.has(e.type) || RELAY_EVENTS.has(e.type) : live || CHANGE_EVENTS.has(e.type);
     if (print && !redundant) out.write(`${progressLine(e, io.now() - t0)}\n`);
     if (e.type === 'signalLost') gone = e.detail;
     wake?.();

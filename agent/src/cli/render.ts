@@ -37,6 +37,10 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  link ${String(e.remoteId).padEnd(10)} refused ${e.candidates.length} candidate(s): ${e.candidates.map((c) => `${c.kind} ${c.address}:${c.port} (${c.reason})`).join(', ')}`;
     case 'linkFailed':
       return `${t}  link ${String(e.remoteId).padEnd(10)} FAILED: ${e.reason} (${e.detail})`;
+    case 'relayAllocated':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} relay allocated: ${e.relayed} on ${e.server}`;
+    case 'pathChanged':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} path: ${e.from} → ${e.to}`;
     case 'peerRemoved':
       return `${t}  mesh       peer ${e.remoteId} removed (${e.why})`;
     case 'signalDown':

@@ -53,3 +53,8 @@ export function parseEndpoint(text: string): Endpoint | string {
 export function formatEndpoint(e: Endpoint): string {
   return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
+
+/** True when both name the same address and port (addresses compared as given: canonical forms). */
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && a.address === b.address;
+}

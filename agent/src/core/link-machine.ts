@@ -8,6 +8,7 @@
 //   exchanging --remoteCandidates--------------------> punching     [punch]
 //   punching   --punchSucceeded (role connect)-------> connecting   [connect]
 //   punching   --punchSucceeded (role listen)--------> accepting    [accept]
+//   punching   --relayStarted------------------------> punching     (deadline: punchMs from now)
 //   connecting/accepting --connected------------------> adding       [addMeshPeer]
 //   adding     --added-------------------------------> connected    [report ok]
 //   connected  --lost / remoteLeft-------------------> closed       [release]
@@ -45,7 +46,9 @@ export type LinkPhase =
  * remote candidates never came), `punch-timeout` (no probe answered in time), `punch-failed` (the
  * punch core gave up, e.g. no usable candidate), `connect-timeout` (ENet handshake did not finish),
  * `add-failed` (`addMeshPeer` refused the host), `peer-left` (the remote left the lobby first),
- * `peer-lost` (an established link went silent).
+ * `peer-lost` (an established link went silent), `relay-failed` (punching found no path and the
+ * relay could not link the pair either: no credentials, allocation refused, or no check
+ * answered through it).
  */
 export type LinkFailureReason =
   | 'bind-failed'
@@ -56,12 +59,13 @@ export type LinkFailureReason =
   | 'connect-timeout'
   | 'add-failed'
   | 'peer-left'
-  | 'peer-lost';
+  | 'peer-lost'
+  | 'relay-failed';
 
 /** Every failure reason, for validation and docs. */
 export const LINK_FAILURE_REASONS: readonly LinkFailureReason[] = Object.freeze([
   'bind-failed', 'gather-failed', 'exchange-timeout', 'punch-timeout', 'punch-failed',
-  'connect-timeout', 'add-failed', 'peer-left', 'peer-lost',
+  'connect-timeout', 'add-failed', 'peer-left', 'peer-lost', 'relay-failed',
 ]);
 
 /** Time limits of one link attempt, in milliseconds. */
@@ -142,6 +146,8 @@ export class LinkMachine<C> {
   private handshakeAttempt = 0;
   /** Remote candidates beyond MAX_REMOTE_CANDIDATES that were dropped. */
   droppedCandidates = 0;
+  /** A relay attempt began (handleRelayStarted). */
+  private relayTried = false;
 
   constructor(start: LinkStart, timeouts: LinkTimeouts = DEFAULT_LINK_TIMEOUTS) {
     this.start = start;
@@ -231,19 +237,30 @@ export class LinkMachine<C> {
     this.retryHandshake(now, detail);
   }
 
-  /** The punch core gave up before the deadline (typed reason text in `detail`). */
-  handlePunchFailed(now: number, detail: string): void {
+  /** The punch core gave up before the deadline (typed reason text in `detail`); `relay-failed` when the relay was tried too. */
+  handlePunchFailed(now: number, detail: string, reason: 'punch-failed' | 'relay-failed' = 'punch-failed'): void {
     if (this.current !== 'punching') return;
-    this.fail(now, 'punch-failed', detail);
+    this.fail(now, reason, detail);
+  }
+
+  /**
+   * A relay attempt began while punching (relay.md §3): the punching deadline moves to punchMs
+   * from now, so an allocation made late in the punch still has the whole limit to link, and a
+   * deadline reached after it is `relay-failed`.
+   */
+  handleRelayStarted(now: number): void {
+    this.relayTried = true;
+    if (this.current !== 'punching') return;
+    this.deadline = Math.max(this.deadline ?? now, now + this.timeouts.punchMs);
   }
 
   /**
    * The ENet peer reached CONNECTED. `remote` may differ from the proven address (the listen side
    * learns the connector's real source), so it is taken from the ENet peer.
    */
-  handleConnected(now: number, local: Endpoint, remote: Endpoint, rttMs: number): void {
+  handleConnected(now: number, local: Endpoint, remote: Endpoint, rttMs: number, path?: PathKind): void {
     if (this.current !== 'connecting' && this.current !== 'accepting') return;
-    this.proven = { remote, path: this.proven?.path ?? 'direct' };
+    this.proven = { remote, path: path ?? this.proven?.path ?? 'direct' };
     this.enter(now, 'adding', now + this.timeouts.connectMs);
     this.pendingLocal = local;
     this.pendingRtt = rttMs;
@@ -257,6 +274,13 @@ export class LinkMachine<C> {
     this.finalOutcome = outcome;
     this.enter(now, 'connected', undefined);
     this.actions.push({ type: 'report', outcome });
+  }
+
+  /** The live link moved to another path (relay ↔ direct): the reported outcome follows. */
+  handlePathChanged(path: PathKind): void {
+    const o = this.finalOutcome;
+    if (this.current !== 'connected' || o === undefined || !o.ok) return;
+    this.finalOutcome = { ...o, path };
   }
 
   /** `addMeshPeer` refused the host. */
@@ -296,7 +320,8 @@ export class LinkMachine<C> {
         this.fail(now, 'exchange-timeout', `no candidates from peer ${this.start.remoteId} within ${this.timeouts.exchangeMs} ms of the start`);
         break;
       case 'punching':
-        this.fail(now, 'punch-timeout', `no probe answered within ${this.timeouts.punchMs} ms`);
+        if (this.relayTried) this.fail(now, 'relay-failed', `neither a direct probe nor a check through the relay answered within ${this.timeouts.punchMs} ms`);
+        else this.fail(now, 'punch-timeout', `no probe answered within ${this.timeouts.punchMs} ms`);
         break;
       case 'connecting':
       case 'accepting':

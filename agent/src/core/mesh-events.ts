@@ -13,6 +13,10 @@ export type MeshEvent =
   /** Candidates of the peer that were refused and never probed (nat candidate-policy.ts: `reason` is its CandidateRejection). */
   | { readonly type: 'candidatesRejected'; readonly remoteId: number; readonly candidates: ReadonlyArray<{ readonly kind: string; readonly address: string; readonly port: number; readonly reason: string }> }
   | { readonly type: 'linkFailed'; readonly remoteId: number; readonly reason: LinkFailureReason; readonly detail: string }
+  /** Our TURN allocation for the link to `remoteId` is up (listen side; relay.md §3). */
+  | { readonly type: 'relayAllocated'; readonly remoteId: number; readonly relayed: string; readonly server: string }
+  /** The live link to `remoteId` moved between the relay and a direct path; the ENet peer stayed. */
+  | { readonly type: 'pathChanged'; readonly remoteId: number; readonly from: PathKind; readonly to: PathKind }
   | { readonly type: 'peerRemoved'; readonly remoteId: number; readonly why: 'left' | 'disconnected' }
   /** The signaling connection dropped; the mesh stays. `willRetry`: the client is getting the lobby back. */
   | { readonly type: 'signalDown'; readonly detail: string; readonly willRetry: boolean }

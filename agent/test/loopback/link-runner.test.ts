@@ -104,6 +104,9 @@ describe('LinkRunner (loopback)', function () {
         prepared: Promise.resolve(socket),
         upnpGateway: () => Promise.resolve(undefined),
         now: () => performance.now(),
+        natHint: () => undefined,
+        relayOffered: false,
+        relayAccess: () => Promise.resolve(undefined),
         // The service relays candidates to the other side of the pair.
         sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(ownId === 2 ? [...c, ...(o.extraCandidates ?? [])] : c)),
         ...(ownId === 1 && o.onRejected !== undefined ? { onCandidatesRejected: o.onRejected } : {}),

@@ -2,7 +2,7 @@
 // gathering over an existing socket, the intercept transport, the punch session), without the
 // UPnP/XML, NAT-PMP and discovery code the main entry also loads: a CLI that starts per run
 // (meshpunch join) saves that module-loading time. Everything here is also in the main entry.
-export { validateCandidate, sortCandidates, pathKindOf } from './core/candidates.js';
+export { candidatePriority, validateCandidate, sortCandidates, pathKindOf } from './core/candidates.js';
 export { normalizeIp } from './core/ip-address.js';
 export type { Candidate, CandidateType, PathKind } from './core/candidates.js';
 export { gatherCandidates } from './adapter/gather-candidates.js';
@@ -14,3 +14,6 @@ export { remoteCandidateRejection, sourceRejection } from './core/candidate-poli
 export type { CandidateRejection, RejectedCandidate } from './core/candidate-policy.js';
 export type { PunchSessionOptions } from './adapter/punch-session.js';
 export type { PunchEvent } from './core/punch/punch-machine.js';
+// The relay decision of a link (agent: predicted-hard pairs allocate at once, relay.md §3).
+export { canHolePunch, isEndpointDependentMapping } from './core/nat-behavior.js';
+export type { NatProfile } from './core/nat-behavior.js';

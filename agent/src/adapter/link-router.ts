@@ -1,0 +1,168 @@
+// The routing layer of one link's socket (adapter; relay.md §1 demultiplexing, §3 PathMux): the
+// ENet host's intercept and egress hooks. Inbound datagrams are split by *source* first:
+//   1. from our TURN server → the TurnSocketClient (responses, Data indications, ChannelData);
+//      unwrapped peer data re-enters as if from the peer's address (rule 3);
+//   2. from the peer's relayed address (a `relay` candidate it sent) → the relay path;
+//   3. anything else → the direct path (STUN to the gather/punch transport, else ENet).
+// STUN on the relay path goes to its own transport, so the direct punch never learns a relayed
+// address as a "direct" one. ENet datagrams from a proven path other than ENet's virtual
+// endpoint are handed to ENet as if from that endpoint (PathMux.aliasOf); ENet's outgoing
+// datagrams follow the mux's active route.
+
+import type { ENetConnection } from '@meshpunch/enet';
+import type { TurnSocketClient } from '@meshpunch/nat';
+import { createInterceptTransport, type InterceptTransport } from '@meshpunch/nat/punch';
+import { sameEndpoint, type Endpoint } from '../core/endpoint.js';
+import { PathMux } from '../core/path-mux.js';
+
+/** TURN credentials and the server to use them on (relay.credentials, host resolved). */
+export interface RelayAccess {
+  readonly server: Endpoint;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** How long a Refresh(0) may take on release before the client is stopped, ms. */
+const RELAY_CLOSE_WAIT_MS = 1000;
+
+/** What the router counted. */
+export interface LinkRouterCounters {
+  /** Sends that failed because the host's socket was gone. */
+  sendErrors: number;
+  /** ChannelBind requests that failed (the peer stays on Send indications). */
+  bindFailures: number;
+}
+
+/** The hooks of one link socket: direct and relay transports, the TURN client, the PathMux. */
+export class LinkRouter {
+  readonly mux = new PathMux();
+  /** STUN of the direct path (candidate gathering and the direct punch). */
+  readonly direct: InterceptTransport;
+  /** STUN of the relay path (the relay punch), sent through the allocation or to the peer's relayed address. */
+  readonly relay: InterceptTransport;
+  readonly counters: LinkRouterCounters = { sendErrors: 0, bindFailures: 0 };
+  private readonly host: ENetConnection;
+  private turn: TurnSocketClient | undefined = undefined;
+  /** The peer's relayed address (its `relay` candidate), when it allocated. */
+  private peerRelay: Endpoint | undefined = undefined;
+  /** Peer addresses seen through our allocation (ChannelBind asked once each). */
+  private readonly turnPeers = new Set<string>();
+  private closed = false;
+  private readonly directHook: (from: Endpoint, bytes: Uint8Array) => boolean;
+  private allocStarted = false;
+
+  constructor(host: ENetConnection, direct: InterceptTransport) {
+    this.host = host;
+    this.direct = direct;
+    // Our allocation's STUN goes through it; the peer's goes as plain UDP to its relayed address.
+    this.relay = createInterceptTransport((address, port, bytes) => {
+      if (this.turn !== undefined) this.turn.send({ address, port }, bytes);
+      else this.socketSend(address, port, bytes);
+    });
+    // The direct path keeps the hook the socket had (gatherLinkSocket's: STUN to `direct`).
+    const prev = host.intercept;
+    this.directHook = prev ?? ((from, bytes) => direct.intercept(bytes, from));
+    host.intercept = (from, bytes) => this.inbound(from, bytes);
+    host.egress = (to, bytes) => this.outbound(to, bytes);
+  }
+
+  /** Whether we hold an allocation (or are making one). */
+  get allocating(): boolean {
+    return this.allocStarted;
+  }
+
+  /** The TURN client, once `allocate` was called. */
+  get turnClient(): TurnSocketClient | undefined {
+    return this.turn;
+  }
+
+  /**
+   * Allocates a relay on this socket and permits the peer's IPs (RFC 8656: permissions are
+   * IP-only, so a symmetric peer's unknown port is covered). Resolves with the relayed address.
+   * @throws NatError NAT_TURN_FAILED (the allocation or a permission was refused).
+   */
+  async allocate(access: RelayAccess, peerIps: readonly string[]): Promise<Endpoint> {
+    if (this.turn !== undefined || this.allocStarted) throw new Error('allocate() called twice on one link');
+    this.allocStarted = true;
+    // The TURN client loads only on links that relay (the punch entry stays small).
+    const { TurnSocketClient } = await import('@meshpunch/nat');
+    if (this.closed) throw new Error('the link was released while allocating');
+    const turn = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
+    this.turn = turn;
+    turn.on('data', (payload, peer) => this.fromTurn(payload, peer));
+    const { relayed } = await turn.allocate();
+    await Promise.all([...new Set(peerIps)].map((ip) => turn.createPermission(ip)));
+    return { address: relayed.address, port: relayed.port };
+  }
+
+  /** The peer's `relay` candidate: datagrams from it belong to the relay path. */
+  setPeerRelay(ep: Endpoint): void {
+    this.peerRelay = { address: ep.address, port: ep.port };
+  }
+
+  /** Ends the allocation (Refresh 0, bounded) and unhooks the host. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const turn = this.turn;
+    if (turn !== undefined) {
+      const stop = setTimeout(() => turn.stop(), RELAY_CLOSE_WAIT_MS);
+      stop.unref();
+      turn.close().catch(() => undefined).finally(() => {
+        clearTimeout(stop);
+        turn.stop();
+      });
+    }
+  }
+
+  /** Unhooks the host (it is destroyed by its owner). */
+  detach(): void {
+    this.host.intercept = null;
+    this.host.egress = null;
+  }
+
+  private inbound(from: Endpoint, bytes: Uint8Array): boolean {
+    if (this.turn !== undefined && this.turn.intercept(bytes, from)) return true;
+    const pr = this.peerRelay;
+    if (pr !== undefined && sameEndpoint(pr, from)) {
+      if (this.relay.intercept(bytes, from)) return true;
+    } else if (this.directHook(from, bytes)) {
+      return true;
+    }
+    const alias = this.mux.aliasOf(from);
+    if (alias === undefined) return false;
+    this.host.deliver(alias, bytes);
+    return true;
+  }
+
+  /** Peer data unwrapped from our allocation (rule 3): STUN to the relay punch, else ENet. */
+  private fromTurn(payload: Uint8Array, peer: Endpoint): void {
+    const key = `${peer.address}:${peer.port}`;
+    if (!this.turnPeers.has(key) && this.turnPeers.size < 64) {
+      this.turnPeers.add(key);
+      // A symmetric peer's port is known only now (relay.md §1): bind it for 4-byte framing.
+      this.turn?.bindChannel(peer).catch(() => this.counters.bindFailures++);
+    }
+    const bytes = payload.slice();
+    if (this.relay.intercept(bytes, peer)) return;
+    this.host.deliver(this.mux.aliasOf(peer) ?? peer, bytes);
+  }
+
+  private outbound(to: Endpoint, bytes: Uint8Array): boolean {
+    const r = this.mux.route(to);
+    if (r === undefined) return false;
+    if (r.via === 'turn') return this.turn?.send(r.to, bytes) ?? false;
+    if (sameEndpoint(r.to, to)) return false;
+    this.socketSend(r.to.address, r.to.port, bytes);
+    return true;
+  }
+
+  private socketSend(address: string, port: number, bytes: Uint8Array): void {
+    try {
+      this.host.socketSend(address, port, bytes);
+    } catch {
+      // The host was destroyed under us (the link ended): nothing to send on.
+      this.counters.sendErrors++;
+    }
+  }
+}

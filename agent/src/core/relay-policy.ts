@@ -1,0 +1,39 @@
+// When a link uses the relay (core, pure; relay.md §3 "When to allocate"). Not up front: one
+// allocation per link would cost a lobby N(N−1)/2 of them while lab punches succeed in 2–153 ms.
+// A pair whose NAT hints rule punching out (symmetric ↔ symmetric, symmetric ↔ port-restricted)
+// allocates at once; any other pair only when nothing is proven RELAY_AFTER_MS after probing
+// began. Punching goes on meanwhile, and a direct path wins whenever it proves.
+
+import type { NatHint } from '@meshpunch/protocol';
+import { canHolePunch, type NatProfile } from '@meshpunch/nat/punch';
+
+/**
+ * Wait before allocating for a pair not predicted hard, ms: ten times the slowest lab punch
+ * (153 ms, README matrix) so a loaded machine's late punch does not cost an allocation, and
+ * short against the 5 s punch limit so the relayed link is up long before it.
+ */
+export const RELAY_AFTER_MS = 1500;
+
+/**
+ * Consent timeout of a direct path when the relay can take over, ms: three keepalives (500 ms)
+ * unanswered. The fallback then has the rest of the ENet peer timeout (at least 4 s when a relay
+ * is offered) to move the peer, so ENet never times out on a path change.
+ */
+export const DIRECT_CONSENT_WITH_RELAY_MS = 1600;
+
+/** A relayed link probes for a direct path again this long after its last direct punch ended, ms (Tailscale's upgradeInterval is 60 s). */
+export const DIRECT_REPROBE_MS = 60_000;
+
+/** The NAT profile a hint stands for ('unknown' / 'none' tell nothing about hardness). */
+function profileOf(h: NatHint | undefined): NatProfile {
+  if (h === undefined) return {};
+  return {
+    ...(h.mapping === 'unknown' ? {} : { mapping: h.mapping }),
+    ...(h.filtering === 'unknown' ? {} : { filtering: h.filtering }),
+  };
+}
+
+/** True when both hints together rule hole punching out: the listen side allocates at once. */
+export function predictedHard(ours: NatHint | undefined, theirs: NatHint | undefined): boolean {
+  return !canHolePunch(profileOf(ours), profileOf(theirs));
+}

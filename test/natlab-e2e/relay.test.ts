@@ -1,0 +1,104 @@
+// NAT lab, relay fallback (issue 11): pairs punching cannot open (symmetric ↔ symmetric,
+// symmetric ↔ port-restricted, both role orders) link through a TURN relay spoken from the ENet
+// link socket, with path "relay" on both sides and every exchanged message delivered; a pair
+// that punches stays direct with no allocation. Here the relay is the lab's coturn
+// (use-auth-secret), advertised by the signaling service with its REST secret.
+import { expect } from 'chai';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LAB_INTERNET, Lab } from '../natlab/lab/lab.js';
+import { requireLab } from '../natlab/lab/prereq.js';
+import type { LabProcess } from '../natlab/lab/run.js';
+import { jsonReport, LAB_STUN, MESHPUNCH, type JoinReport } from './lab-agents.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECRET = 'natlab-relay-secret';
+/** coturn as TURN: its own address and port, off the STUN-only instance's 3478/3479. */
+const TURN = Object.freeze({ host: LAB_INTERNET.stunAlternate, port: 3490 });
+const SIGNAL = Object.freeze({ host: LAB_INTERNET.third, port: 8788 });
+
+type Report = JoinReport & { exchange?: { received: Record<string, number> } };
+
+/** Starts coturn as a TURN server (REST secret) on srv and waits until it answers on its port. */
+async function startCoturnTurn(lab: Lab): Promise<LabProcess> {
+  const p = lab.spawn('srv', ['turnserver', '-n', '--use-auth-secret', '--static-auth-secret', SECRET, '--realm', 'meshpunch',
+    '-L', TURN.host, '--listening-port', String(TURN.port), '--relay-ip', TURN.host, '--min-port', '40000', '--max-port', '40999',
+    '--fingerprint', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli', '--no-tcp-relay', '--verbose', '--log-file', 'stdout', '--simple-log',
+    '--pidfile', join(lab.runDir, 'coturn-turn.pid'), '--db', join(lab.runDir, 'turndb-turn')], 'srv:coturn-turn');
+  for (let i = 0; i < 100; i++) {
+    const r = await lab.exec('srv', ['ss', '-Hlnu'], { allowFail: true });
+    if (r.stdout.includes(`${TURN.host}:${TURN.port}`)) return p;
+    if (p.hasExited) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`coturn (TURN) did not bind: ${p.tail()}`);
+}
+
+/** Allocations coturn logged (one "ALLOCATE" success line per allocation). */
+function coturnAllocations(p: LabProcess): number {
+  return p.lines.filter((l) => /ALLOCATE processed, success/.test(l)).length;
+}
+
+describe('relay fallback in the NAT lab (coturn as TURN)', function () {
+  this.timeout(180_000);
+  let lab: Lab | undefined;
+  let coturn: LabProcess | undefined;
+
+  before(async function () {
+    requireLab(this);
+    lab = await Lab.create({
+      routers: [
+        { name: 'S', nat: 'symmetric' },
+        { name: 'R', nat: 'symmetric' },
+        { name: 'Q', nat: 'port-restricted' },
+        { name: 'W', nat: 'port-restricted' },
+      ],
+    });
+    coturn = await startCoturnTurn(lab);
+    const sig = lab.spawn('srv', [process.execPath, join(here, 'runners', 'signal-coturn.js'), SIGNAL.host, String(SIGNAL.port), TURN.host, String(TURN.port), SECRET], 'srv:signal');
+    await sig.waitForLine(/listening/, 10_000);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+  });
+
+  /** Two agents: `first` creates the lobby (peer 1, the listen side), `second` joins; both exchange 10 reliable messages. */
+  async function pair(first: string, second: string, lobby: string): Promise<{ a: Report; b: Report; ms: number; lines: string[] }> {
+    const l = lab!;
+    const args = ['--signal', `ws://${SIGNAL.host}:${SIGNAL.port}`, '--lobby', lobby, '--stun', LAB_STUN, '--json', '--wait-peers', '2', '--exchange', '10', '--timeout', '40'];
+    const t0 = performance.now();
+    // The creator is peer 1, the listen side (the lower id); its timeline says when it joined.
+    const a = l.spawn(first, ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, MESHPUNCH, 'join', ...args, '--create'], `${first}:join`);
+    await a.waitForLine(/join: lobby joined/, 15_000);
+    const b = l.spawn(second, [process.execPath, MESHPUNCH, 'join', ...args], `${second}:join`);
+    const codes = await Promise.all([a.exited, b.exited]);
+    const ms = performance.now() - t0;
+    expect(codes, `${a.label}: ${a.tail(12)}\n${b.label}: ${b.tail(12)}`).to.deep.equal([0, 0]);
+    return { a: jsonReport(a) as Report, b: jsonReport(b) as Report, ms, lines: [...a.lines, ...b.lines] };
+  }
+
+  for (const [first, second] of [['s1', 'r1'], ['s1', 'q1'], ['q1', 's1']] as const) {
+    it(`${first} ↔ ${second}: linked over the relay on both sides, all 10 reliable messages each way`, async () => {
+      const before = coturnAllocations(coturn!);
+      const { a, b, ms, lines } = await pair(first, second, `relay-${first}-${second}`);
+      for (const r of [a, b]) {
+        expect(r.failures, JSON.stringify(r)).to.deep.equal([]);
+        expect(r.peers.map((p) => p.path), JSON.stringify(r)).to.deep.equal(['relay']);
+        expect(Object.values(r.exchange!.received)).to.deep.equal([10]);
+      }
+      // Exactly one allocation, on the listen side (peer 1), from its link socket.
+      expect(coturnAllocations(coturn!) - before, lines.join('\n')).to.equal(1);
+      expect(lines.filter((x) => /relay allocated/.test(x))).to.have.length(1);
+      console.log(`      [natlab] ${first}(${a.peers[0]!.path}) ↔ ${second}(${b.peers[0]!.path}) in ${(ms / 1000).toFixed(2)} s`);
+    });
+  }
+
+  it('q1 ↔ w1 (port-restricted both): direct, and no allocation', async () => {
+    const before = coturnAllocations(coturn!);
+    const { a, b, lines } = await pair('q1', 'w1', 'relay-direct');
+    for (const r of [a, b]) expect(r.peers.map((p) => p.path)).to.deep.equal(['direct']);
+    expect(coturnAllocations(coturn!) - before).to.equal(0);
+    expect(lines.filter((x) => /relay allocated/.test(x))).to.deep.equal([]);
+  });
+});
