@@ -23,7 +23,7 @@ const DEBIAN = {
   demo: [],
   bench: ['gcc', 'libc6-dev', 'libenet-dev'],
   test: ['gcc', 'libc6-dev', 'libenet-dev', 'iproute2', 'iptables', 'nftables', 'conntrack', 'coturn',
-    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl'],
+    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl', 'redis-server'],
 };
 
 function log(msg) {

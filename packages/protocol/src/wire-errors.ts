@@ -30,6 +30,7 @@ export const WIRE_ERRORS = Object.freeze({
   SIG_RESTORE_REJECTED: 'lobby.restore was refused: the lobby exists with another key, or the id is held by a connected member.',
   SIG_RELAY_UNAVAILABLE: 'The service offers no relay (started with --no-relay), or its relay is at capacity; link directly or retry later.',
   SIG_SHUTTING_DOWN: 'The service is shutting down and accepts no new work.',
+  SIG_UNAVAILABLE: 'The service cannot reach its shared lobby store (Redis) right now, so it admits no new lobby, join, resume or restore; retry later (connected members keep their lobby).',
 } as const);
 
 /** One wire error code. */

@@ -21,6 +21,24 @@ export function toBase64Url(bytes: Uint8Array): string {
   return out;
 }
 
+/** Inverse of toBase64Url; characters outside the alphabet count as 0 (input is our own records). */
+export function fromBase64Url(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    const v = B64URL.indexOf(text[i]!);
+    acc = ((acc << 6) | (v < 0 ? 0 : v)) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
 /**
  * Compares two byte strings in time that depends only on their lengths, so a password guess
  * learns nothing from how long the answer took.

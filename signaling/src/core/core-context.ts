@@ -1,6 +1,7 @@
 // What the core's helpers (pairing.ts, membership.ts) share with SignalingCore (core).
 import type { SignalingCoreConfig } from './config.js';
 import type { SignalingMetrics } from './metrics.js';
+import type { Lobby } from './lobby.js';
 import type { Outbox } from './outbox.js';
 import type { RelayAccess } from './relay-access.js';
 
@@ -11,4 +12,15 @@ export interface CoreContext {
   readonly outbox: Outbox;
   /** Relay credentials and membership answers; undefined when the service offers no relay. */
   readonly relay: RelayAccess | undefined;
+  /**
+   * Lobbies whose stored state changed since the adapter last asked (SignalingCore.takeChanged);
+   * undefined unless the adapter keeps lobby state in a store (cluster mode), so one process
+   * pays nothing for it.
+   */
+  changed?: Set<Lobby> | undefined;
+}
+
+/** Notes that `lobby`'s state (members, tokens, owner, seal, pairs) changed. */
+export function touch(ctx: CoreContext, lobby: Lobby): void {
+  ctx.changed?.add(lobby);
 }

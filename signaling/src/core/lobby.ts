@@ -29,13 +29,14 @@ export class Member {
   /** The WebSocket source IP of its latest connection (kept while it is away). */
   lastIp: string;
 
-  constructor(id: number, lobby: Lobby, name: string | undefined, conn: Connection, token: string) {
+  /** @param lastIp the source IP of `conn`, or the last one known for a member made away (lobby-record.ts) */
+  constructor(id: number, lobby: Lobby, name: string | undefined, conn: Connection | null, token: string, lastIp = conn?.ip ?? '') {
     this.id = id;
     this.lobby = lobby;
     this.name = name;
     this.conn = conn;
     this.token = token;
-    this.lastIp = conn.ip;
+    this.lastIp = lastIp;
   }
 
   /** True while the member has no live connection (inside its grace period). */

@@ -6,6 +6,7 @@
 import type { LeaveReason } from '@meshpunch/protocol';
 import { toBase64Url } from './bytes.js';
 import type { Connection } from './connection.js';
+import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Member } from './lobby.js';
@@ -60,11 +61,49 @@ export class Membership {
     this.#tokens.set(m.token, m);
     c.member = m;
     this.#members++;
+    touch(this.#ctx, lobby);
     return m;
+  }
+
+  /**
+   * Adds a member with no connection, in its grace period from `now` (a lobby taken over from
+   * the store: lobby-record.ts); it comes back with `resume` and its token.
+   */
+  addAway(now: number, lobby: Lobby, id: number, name: string | undefined, token: string, lastIp: string): Member {
+    const m = new Member(id, lobby, name, null, token, lastIp);
+    lobby.members.set(id, m);
+    lobby.usedIds.add(id);
+    this.#tokens.set(token, m);
+    this.#members++;
+    m.graceGen++;
+    this.#awaySince.set(m, now);
+    this.#graceQ.push(now + this.#ctx.config.graceMs, m, m.graceGen);
+    return m;
+  }
+
+  /**
+   * Forgets `lobby` without a message to anyone (another node took it over: its members
+   * reconnect there). Connections of its members are left to the caller.
+   */
+  forget(lobby: Lobby): void {
+    if (this.lobbies.get(lobby.registryKey) !== lobby) return;
+    this.lobbies.delete(lobby.registryKey);
+    for (const m of lobby.members.values()) {
+      this.#tokens.delete(m.token);
+      this.#awaySince.delete(m);
+      m.graceGen++;
+      if (m.conn !== null) m.conn.member = null;
+      m.conn = null;
+      this.#members--;
+    }
+    lobby.members.clear();
+    this.#ctx.relay?.lobbyClosed(lobby);
+    this.#ctx.changed?.delete(lobby);
   }
 
   /** Replaces `m`'s resume token (each token resumes once). */
   renewToken(m: Member): void {
+    touch(this.#ctx, m.lobby);
     this.#tokens.delete(m.token);
     m.token = this.#newToken();
     this.#tokens.set(m.token, m);
@@ -78,6 +117,7 @@ export class Membership {
     const { metrics, outbox } = this.#ctx;
     const lobby = m.lobby;
     if (lobby.members.get(m.id) !== m) return;
+    touch(this.#ctx, lobby);
     lobby.members.delete(m.id);
     this.#awaySince.delete(m);
     this.#members--;
@@ -112,6 +152,7 @@ export class Membership {
   /** `m` lost its connection: it stays for graceMs (resume), or leaves at once when graceMs is 0. */
   goAway(now: number, m: Member): void {
     const { config, outbox } = this.#ctx;
+    touch(this.#ctx, m.lobby);
     m.conn = null;
     if (config.graceMs === 0) {
       this.remove(now, m, 'closed');

@@ -3,6 +3,7 @@
 import type { PairStartMessage } from '@meshpunch/protocol';
 import { toBase64Url } from './bytes.js';
 import type { SignalingCoreConfig } from './config.js';
+import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { Pair, pairKey } from './lobby.js';
 import type { Lobby, Member } from './lobby.js';
@@ -38,6 +39,7 @@ export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member
   const pair = new Pair(id, a, b, toBase64Url(secretBytes));
   lobby.pairs.set(id, pair);
   lobby.pairByKey.set(pairKey(a.id, b.id), pair);
+  touch(ctx, lobby);
   ctx.metrics.pairsStarted++;
   // Issue #5: at least max(minLeadMs, 2 × the larger RTT) ahead, so both pair.start messages
   // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).

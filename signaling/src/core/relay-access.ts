@@ -171,6 +171,11 @@ export class RelayAccess {
     if (lobby.relayTag !== undefined && this.#byTag.get(lobby.relayTag) === lobby) this.#byTag.delete(lobby.relayTag);
   }
 
+  /** `lobby` came with a tag of its own (taken over from the store: lobby-record.ts). */
+  adopt(lobby: Lobby): void {
+    if (lobby.relayTag !== undefined) this.#byTag.set(lobby.relayTag, lobby);
+  }
+
   /** Forgets every tag (shutdown). */
   clear(): void {
     this.#byTag.clear();

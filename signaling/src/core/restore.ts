@@ -11,6 +11,7 @@ import { isValidLobbyName, normalizeLobbyCode } from '@meshpunch/protocol';
 import type { LobbyRestoreMessage } from '@meshpunch/protocol';
 import { constantTimeEqual } from './bytes.js';
 import type { Connection } from './connection.js';
+import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { Lobby, Pair, pairKey, registryKey } from './lobby.js';
 import type { Member } from './lobby.js';
@@ -92,6 +93,7 @@ export function restoreMember(ctx: CoreContext, membership: Membership, c: Conne
   // not restored yet.
   for (const id of msg.members) lobby.usedIds.add(id);
   const m = membership.add(lobby, c, msg.you);
+  touch(ctx, lobby);
   m.claimedLinks = new Set(msg.linked);
   ctx.metrics.restores++;
   // Ownership: the lowest id present (as when an owner leaves).
@@ -125,6 +127,7 @@ export function restorePairs(ctx: CoreContext, now: number, m: Member): void {
       pair.reportB = kept;
       lobby.pairs.set(id, pair);
       lobby.pairByKey.set(pairKey(a.id, b.id), pair);
+      touch(ctx, lobby);
       ctx.outbox.broadcast(lobby, { type: 'link.updated', link: pair.view() }, undefined);
     }
   }

@@ -17,9 +17,12 @@ import { constantTimeEqual } from './bytes.js';
 import { resolveSignalingCoreOptions } from './config.js';
 import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
+import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { Lobby, pairKey, registryKey } from './lobby.js';
+import { lobbyFromRecord, lobbyToRecord } from './lobby-record.js';
+import type { LobbyRecord } from './lobby-record.js';
 import type { Member, PairReport } from './lobby.js';
 import { Membership } from './membership.js';
 import { SignalingMetrics } from './metrics.js';
@@ -115,7 +118,7 @@ export class SignalingCore {
     this.config = resolveSignalingCoreOptions(options);
     this.#outbox = new Outbox(this.metrics, this.config.logLevel);
     this.relay = this.config.relay === undefined ? undefined : new RelayAccess(this.config.relay, this.config.random);
-    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox, relay: this.relay };
+    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox, relay: this.relay, changed: undefined };
     this.#membership = new Membership(this.#pairing);
     this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
     this.#checks = new PasswordChecks(this.config);
@@ -156,6 +159,73 @@ export class SignalingCore {
       });
     }
     return { lobbies, tokens: this.#membership.tokenCount, connections: [...this.#conns.keys()] };
+  }
+
+  // ------------------------------------------------------------------ lobby state in a store (cluster mode, issue 14)
+
+  /** From now on, changed lobbies are collected for takeChanged (the adapter keeps them in a store). */
+  watchChanges(): void {
+    this.#pairing.changed ??= new Set();
+  }
+
+  /**
+   * The lobbies changed since the last call, as records (undefined: the lobby ended), and
+   * forgets them. Empty unless watchChanges() was called.
+   */
+  takeChanged(): Array<{ code: string; record: LobbyRecord | undefined }> {
+    const set = this.#pairing.changed;
+    if (set === undefined || set.size === 0) return [];
+    const out: Array<{ code: string; record: LobbyRecord | undefined }> = [];
+    for (const l of set) out.push({ code: l.registryKey, record: this.#membership.lobbies.get(l.registryKey) === l ? lobbyToRecord(l) : undefined });
+    set.clear();
+    return out;
+  }
+
+  // Lobbies are named here by their registry key (lobby.ts registryKey): the code, or for a
+  // claimed lobby (1.3) name + claim.
+
+  /** The record of the lobby filed under `code`, or undefined when this core has no such lobby. */
+  lobbyRecord(code: string): LobbyRecord | undefined {
+    const l = this.#membership.lobbies.get(code);
+    return l === undefined ? undefined : lobbyToRecord(l);
+  }
+
+  /** True when this core holds lobby `code`. */
+  hasLobby(code: string): boolean {
+    return this.#membership.lobbies.has(code);
+  }
+
+  /** Registry keys of every lobby this core holds. */
+  lobbyCodes(): string[] {
+    return [...this.#membership.lobbies.keys()];
+  }
+
+  /** The registry key of the lobby connection `conn` is a member of, or undefined. */
+  lobbyOf(conn: number): string | undefined {
+    return this.#conns.get(conn)?.member?.lobby.registryKey;
+  }
+
+  /**
+   * Takes lobby `r` over (its home node died or restarted): every member is away for graceMs
+   * from `now` and may resume with its token. False when a lobby with that code is here already.
+   */
+  importLobby(now: number, r: LobbyRecord): boolean {
+    if (this.#membership.lobbies.has(registryKey(r.code, r.claim))) return false;
+    lobbyFromRecord(this.#pairing, this.#membership, now, r);
+    return true;
+  }
+
+  /**
+   * Gives lobby `code` up without a word to its members (another node holds it now): each
+   * member's connection is closed with `closeCode` so its client resumes there.
+   */
+  evictLobby(now: number, code: string, closeCode: number, reason: string): void {
+    const lobby = this.#membership.lobbies.get(code);
+    if (lobby === undefined) return;
+    const conns: Connection[] = [];
+    for (const m of lobby.members.values()) if (m.conn !== null) conns.push(m.conn);
+    this.#membership.forget(lobby);
+    for (const c of conns) this.#closeConn(now, c, closeCode, reason);
   }
 
   // ------------------------------------------------------------------ inputs
@@ -562,6 +632,7 @@ export class SignalingCore {
     if (m.lobby.owner !== m.id) return this.#outbox.error(c, rid, 'SIG_NOT_OWNER', `only the owner (peer ${m.lobby.owner}) may seal the lobby`);
     if (!m.lobby.sealed) {
       m.lobby.sealed = true;
+      touch(this.#pairing, m.lobby);
       this.#outbox.broadcast(m.lobby, { type: 'lobby.sealed' }, m);
       this.#outbox.log('info', 'lobby.sealed', { lobby: m.lobby.code, peer: m.id, members: m.lobby.members.size });
     }
@@ -615,6 +686,7 @@ export class SignalingCore {
       return this.#outbox.error(c, rid, r.code, r.message);
     }
     this.metrics.relayCredentials.minted++;
+    touch(this.#pairing, m.lobby);
     this.#outbox.send(c, r);
     this.#outbox.log('debug', 'relay.credentials', { lobby: m.lobby.code, peer: m.id });
   }
@@ -632,6 +704,7 @@ export class SignalingCore {
     }
     if (pair.a === m) pair.reportA = report;
     else pair.reportB = report;
+    touch(this.#pairing, m.lobby);
     const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;
     this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
@@ -698,6 +771,7 @@ export class SignalingCore {
       const report: PairReport = { outcome: 'connected', path: undefined, rttMs: undefined, reason: undefined };
       if (pair.a === m) pair.reportA = report;
       else pair.reportB = report;
+      touch(this.#pairing, lobby);
       this.#outbox.broadcast(lobby, { type: 'link.updated', link: pair.view() }, undefined);
     }
   }

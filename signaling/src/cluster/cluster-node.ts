@@ -1,0 +1,530 @@
+// One node of a signaling cluster (issue 14). Every lobby has one home node whose SignalingCore
+// runs it, unchanged; the home is claimed in the shared store under a lease (store.ts). A
+// client may connect to any node (its gateway): until it enters a lobby its connection lives in
+// the gateway's core (hello, heartbeats); the message that enters a lobby (lobby.create with a
+// name, lobby.join, lobby.restore, resume) is routed to the lobby's home, and from then on the
+// gateway relays the connection's frames to the home node over the bus and the home's answers
+// back. The home writes a lobby's record to the store after every change, so another node can
+// take it over when the home dies (lease expired) or stops (homes released); the members'
+// clients reconnect and resume there with their tokens.
+//
+// Gateway route of a connection: local --enter lobby homed elsewhere--> remote(home)
+//                                  local --routing lookup--> pending (frames queue) --> local | remote
+import type { CoreOutput, SignalingCore } from '../core/signaling-core.js';
+import type { LobbyRecord } from '../core/lobby-record.js';
+import { registryKey } from '../core/lobby.js';
+import { CloseCode, normalizeLobbyCode } from '@meshpunch/protocol';
+import type { ClusterBus, ClusterStore } from './store.js';
+import { ClusterMetrics } from './cluster-metrics.js';
+
+/** What the node needs from the process around it (the WebSocket server, or a simulator). */
+export interface ClusterTransport {
+  /** Sends a text frame to a client connected to this node. */
+  send(conn: number, text: string): void;
+  /** Closes a client connected to this node. */
+  close(conn: number, code: number, reason: string): void;
+  /** Carries out the core's outputs (the adapter's drain, which calls ClusterNode.output for remote connections and afterDrain). */
+  drain(): void;
+  /** Service clock (ms, monotonic), the core's `now`. */
+  now(): number;
+}
+
+export interface ClusterNodeOptions {
+  readonly core: SignalingCore;
+  readonly store: ClusterStore;
+  readonly bus: ClusterBus;
+  readonly transport: ClusterTransport;
+  /** Node lease (ms): a node silent for this long is dead and its lobbies are taken over. Default 6000. */
+  readonly leaseMs?: number;
+  /** Where warnings go. */
+  readonly log?: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void;
+}
+
+/** Core connection ids of connections relayed from other nodes start here (local ids are small). */
+export const REMOTE_CONN_BASE = 2 ** 40;
+/** Frames one connection may queue while its route is looked up. */
+const MAX_PENDING_FRAMES = 32;
+/** A home claimed for a lobby that never came to exist here is given back after this long. */
+const UNUSED_CLAIM_MS = 10_000;
+/** Lobby-entering message types: these are routed to the lobby's home. */
+const ENTERING = /"(?:lobby\.create|lobby\.join|lobby\.restore|resume)"/;
+
+/** A client connected to this node. */
+interface Route {
+  /** Node the connection is relayed to; undefined while it lives in this node's core. */
+  home: string | undefined;
+  /** Frames waiting for a routing lookup (undefined: none running). */
+  pending: string[] | undefined;
+  /** The client's accepted `hello`, replayed to the home node when the connection moves. */
+  hello: string | undefined;
+  ip: string;
+}
+
+/** A connection relayed to this node (its home) from a gateway. */
+interface Remote {
+  readonly node: string;
+  readonly conn: number;
+  /** The replayed hello's welcome is not sent again (the client has one). */
+  dropWelcome: boolean;
+}
+
+/** One bus entry; see #onBus for the kinds. */
+type Entry = [kind: string, conn: number, a?: string | number, b?: string | number];
+
+export class ClusterNode {
+  readonly metrics = new ClusterMetrics();
+  readonly #core: SignalingCore;
+  readonly #store: ClusterStore;
+  readonly #bus: ClusterBus;
+  readonly #t: ClusterTransport;
+  readonly #leaseMs: number;
+  readonly #log: NonNullable<ClusterNodeOptions['log']>;
+  readonly #routes = new Map<number, Route>();
+  readonly #remotes = new Map<number, Remote>();
+  readonly #remoteIds = new Map<string, number>();
+  #nextRemote = REMOTE_CONN_BASE;
+  /** Bus entries per destination node, sent at the end of the turn. */
+  readonly #outgoing = new Map<string, Entry[]>();
+  #flushQueued = false;
+  /** Per lobby: the tokens last written, and the write in flight / the one waiting behind it. */
+  readonly #saved = new Map<string, Set<string>>();
+  readonly #writing = new Map<string, { next: { record: LobbyRecord | undefined } | undefined }>();
+  /** Homes claimed for lobbies not (yet) in the core, and when. */
+  readonly #claims = new Map<string, number>();
+  #healthy = false;
+  #stopped = false;
+
+  constructor(o: ClusterNodeOptions) {
+    this.#core = o.core;
+    this.#store = o.store;
+    this.#bus = o.bus;
+    this.#t = o.transport;
+    this.#leaseMs = o.leaseMs ?? 6000;
+    this.#log = o.log ?? (() => undefined);
+    this.#core.watchChanges();
+  }
+
+  get nodeId(): string {
+    return this.#store.nodeId;
+  }
+
+  /** True while the store answers: the node admits new lobbies, joins and resumes. */
+  get healthy(): boolean {
+    return this.#healthy && !this.#stopped;
+  }
+
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /** Store expiry of lobby records, homes and tokens: a grace period past the last touch. */
+  get #ttlMs(): number {
+    return this.#core.config.graceMs + 2 * this.#leaseMs + 5000;
+  }
+
+  /** Subscribes to this node's channel and takes the first lease (unhealthy until that works). */
+  async start(): Promise<void> {
+    await this.#bus.subscribe(this.nodeId, (text) => this.#onBus(text));
+    await this.tick();
+  }
+
+  // ------------------------------------------------------------------ from the adapter
+
+  /** A frame from a client of this node (instead of core.handleMessage). */
+  handleMessage(now: number, conn: number, text: string | null, byteLength: number): void {
+    let r = this.#routes.get(conn);
+    if (r === undefined) {
+      r = { home: undefined, pending: undefined, hello: undefined, ip: '' };
+      this.#routes.set(conn, r);
+    }
+    if (r.home !== undefined) {
+      // Binary or oversized frames are the home core's to refuse; they travel as text markers.
+      this.#queue(r.home, ['m', conn, text ?? '', text === null ? -byteLength : byteLength]);
+      return;
+    }
+    if (r.pending !== undefined) {
+      if (text === null || r.pending.length >= MAX_PENDING_FRAMES) return;
+      r.pending.push(text);
+      return;
+    }
+    if (text !== null && r.hello === undefined && text.includes('hello')) {
+      if (parseType(text)?.type === 'hello') r.hello = text;
+    }
+    if (text !== null && byteLength <= this.#core.config.maxMessageBytes && ENTERING.test(text) && this.#core.lobbyOf(conn) === undefined) {
+      const msg = parseType(text);
+      if (msg !== undefined && (msg.type === 'lobby.create' || msg.type === 'lobby.join' || msg.type === 'lobby.restore' || msg.type === 'resume')) {
+        if (!this.healthy) {
+          this.#refuse(conn, msg.rid);
+          return;
+        }
+        if (msg.type !== 'lobby.create' || typeof msg.name === 'string') {
+          r.pending = [text];
+          void this.#route(conn, r, msg);
+          return;
+        }
+      }
+    }
+    this.#core.handleMessage(now, conn, text, byteLength);
+  }
+
+  /** The WebSocket of a client of this node closed (instead of core.handleClose). */
+  handleClose(now: number, conn: number, code: number): void {
+    const r = this.#routes.get(conn);
+    this.#routes.delete(conn);
+    if (r?.home !== undefined) this.#queue(r.home, ['c', conn, code]);
+    else this.#core.handleClose(now, conn, code);
+  }
+
+  /** The client's IP (the core keeps it too; a relayed connection needs it at its home). */
+  handleOpen(conn: number, ip: string): void {
+    this.#routes.set(conn, { home: undefined, pending: undefined, hello: undefined, ip });
+  }
+
+  /** True when `conn` is a connection relayed from another node (its output goes to `output`). */
+  isRemote(conn: number): boolean {
+    return conn >= REMOTE_CONN_BASE;
+  }
+
+  /** A core output for a relayed connection: it travels to the gateway node. */
+  output(o: CoreOutput): void {
+    if (o.kind !== 'send' && o.kind !== 'close') return;
+    const rem = this.#remotes.get(o.conn);
+    if (rem === undefined) return;
+    if (o.kind === 'send') {
+      if (rem.dropWelcome && o.text.startsWith('{"type":"welcome"')) {
+        rem.dropWelcome = false;
+        return;
+      }
+      this.#queue(rem.node, ['s', rem.conn, o.text]);
+    } else {
+      this.#dropRemote(o.conn, rem);
+      this.#queue(rem.node, ['x', rem.conn, o.code, o.reason]);
+    }
+  }
+
+  /** After every drain: changed lobbies are written to the store. */
+  afterDrain(): void {
+    for (const { code, record } of this.#core.takeChanged()) this.#save(code, record);
+  }
+
+  /**
+   * Renews this node's lease and its lobbies' expiry, and drops connections relayed to or from
+   * nodes that died. The adapter calls it every leaseMs / 3.
+   */
+  async tick(): Promise<void> {
+    if (this.#stopped) return;
+    const t0 = performance.now();
+    try {
+      await this.#store.renewNode(this.#leaseMs);
+      this.metrics.observeRtt(performance.now() - t0);
+      if (!this.#healthy) {
+        this.#healthy = true;
+        this.#log('info', 'cluster.ready', { node: this.nodeId });
+        // Writes failed meanwhile, or the store lost its data (Redis restarted): write all again.
+        for (const code of this.#core.lobbyCodes()) this.#save(code, this.#core.lobbyRecord(code));
+      }
+      await this.#store.touchLobbies(this.#core.lobbyCodes(), this.#ttlMs);
+      const peers = new Set<string>();
+      for (const r of this.#routes.values()) if (r.home !== undefined) peers.add(r.home);
+      for (const r of this.#remotes.values()) peers.add(r.node);
+      if (peers.size > 0) {
+        const alive = await this.#store.aliveNodes([...peers]);
+        for (const n of peers) if (!alive.has(n)) this.#nodeLost(n);
+      }
+      const now = this.#t.now();
+      const unused: string[] = [];
+      for (const [code, at] of this.#claims) {
+        if (this.#core.hasLobby(code)) this.#claims.delete(code);
+        else if (now - at >= UNUSED_CLAIM_MS) {
+          this.#claims.delete(code);
+          unused.push(code);
+        }
+      }
+      if (unused.length > 0) await this.#store.releaseHomes(unused);
+    } catch (err) {
+      this.#storeError('tick', err);
+    }
+  }
+
+  /**
+   * Graceful stop: relayed connections are dropped (their clients resume elsewhere), this
+   * node's homes and lease are given up so other nodes take its lobbies at once. The records
+   * stay. Call before the core's shutdown.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    const codes = this.#core.lobbyCodes();
+    // Last writes first, so the records are current.
+    this.afterDrain();
+    await this.#settleWrites();
+    this.#stopped = true;
+    for (const [conn, r] of this.#routes) {
+      if (r.home === undefined) continue;
+      this.#queue(r.home, ['c', conn, CloseCode.GoingAway]);
+      this.#t.close(conn, CloseCode.GoingAway, 'node stopping');
+    }
+    this.#flush();
+    try {
+      await this.#store.releaseHomes(codes);
+      await this.#store.leave();
+    } catch (err) {
+      this.#storeError('stop', err);
+    }
+    await this.#bus.close();
+    await this.#store.close();
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  async #route(conn: number, r: Route, msg: Parsed): Promise<void> {
+    let home: string | undefined;
+    try {
+      const t0 = performance.now();
+      // The lobby's key as its home's core files it (lobby.ts registryKey: name + claim).
+      const claim = typeof msg.claim === 'string' ? msg.claim : undefined;
+      let key: string | undefined;
+      let create = false;
+      if (msg.type === 'resume') key = typeof msg.token === 'string' ? await this.#store.lobbyOfToken(msg.token) : undefined;
+      else if (msg.type === 'lobby.create') {
+        key = registryKey(msg.name as string, claim);
+        create = true;
+      } else if (typeof msg.lobby === 'string') {
+        key = registryKey(msg.lobby, claim);
+        create = msg.type === 'lobby.restore' || msg.createIfMissing === true;
+      }
+      if (key !== undefined) {
+        home = await this.#claim(key, create);
+        if (home === undefined && msg.type === 'lobby.join' && claim === undefined) {
+          const norm = normalizeLobbyCode(msg.lobby as string);
+          if (norm !== undefined && norm !== key) home = await this.#claim(norm, false);
+        }
+      }
+      this.metrics.observeRtt(performance.now() - t0);
+    } catch (err) {
+      this.#storeError('route', err);
+      if (this.#routes.get(conn) !== r) return;
+      r.pending = undefined;
+      this.#refuse(conn, msg.rid);
+      this.#t.drain();
+      return;
+    }
+    if (this.#routes.get(conn) !== r) return;
+    const frames = r.pending ?? [];
+    r.pending = undefined;
+    const now = this.#t.now();
+    if (home === undefined || home === this.nodeId || this.#stopped) {
+      for (const f of frames) this.#core.handleMessage(now, conn, f, Buffer.byteLength(f));
+      this.#t.drain();
+      return;
+    }
+    // The connection moves: the gateway's core forgets it (it is in no lobby: no message), the
+    // home's core gets it with the hello replayed.
+    this.#core.handleClose(now, conn, CloseCode.Normal);
+    r.home = home;
+    this.#queue(home, ['o', conn, r.ip, r.hello ?? '']);
+    for (const f of frames) this.#queue(home, ['m', conn, f, Buffer.byteLength(f)]);
+    this.#t.drain();
+  }
+
+  /** The home of `code`; imports its record when this node just took it over. */
+  async #claim(code: string, create: boolean): Promise<string | undefined> {
+    const c = await this.#store.claimHome(code, create, this.#ttlMs);
+    if (c.home === this.nodeId) {
+      if (c.record !== undefined && !this.#core.hasLobby(code)) {
+        this.#core.importLobby(this.#t.now(), c.record);
+        this.#saved.set(code, new Set(c.record.members.map((m) => m.token)));
+        this.metrics.takeovers++;
+        this.#log('info', 'lobby.takeover', { lobby: code, members: c.record.members.length });
+      } else if (!this.#core.hasLobby(code)) {
+        this.#claims.set(code, this.#t.now());
+      }
+    }
+    return c.home;
+  }
+
+  #refuse(conn: number, rid: unknown): void {
+    this.#core.metrics.errors.SIG_UNAVAILABLE++;
+    this.#t.send(conn, JSON.stringify({
+      type: 'error', rid: typeof rid === 'number' ? rid : null, code: 'SIG_UNAVAILABLE',
+      message: 'the service cannot reach its lobby store; retry later',
+    }));
+  }
+
+  // ------------------------------------------------------------------ store writes
+
+  #save(code: string, record: LobbyRecord | undefined): void {
+    const w = this.#writing.get(code);
+    if (w !== undefined) {
+      w.next = { record };
+      return;
+    }
+    const slot: { next: { record: LobbyRecord | undefined } | undefined } = { next: undefined };
+    this.#writing.set(code, slot);
+    void this.#write(code, record, slot);
+  }
+
+  async #write(code: string, record: LobbyRecord | undefined, slot: { next: { record: LobbyRecord | undefined } | undefined }): Promise<void> {
+    for (;;) {
+      const before = this.#saved.get(code) ?? new Set<string>();
+      const now = new Set(record?.members.map((m) => m.token) ?? []);
+      const add = [...now].filter((t) => !before.has(t));
+      const drop = [...before].filter((t) => !now.has(t));
+      try {
+        const t0 = performance.now();
+        const ok = await this.#store.saveLobby(code, record, add, drop, this.#ttlMs);
+        this.metrics.observeRtt(performance.now() - t0);
+        this.metrics.writes++;
+        if (!ok) {
+          // Another node holds the lobby now (this node was cut off past its lease): its
+          // members belong there; they reconnect and resume.
+          this.metrics.lobbiesLost++;
+          this.#saved.delete(code);
+          this.#log('warn', 'lobby.lost', { lobby: code });
+          this.#core.evictLobby(this.#t.now(), code, CloseCode.GoingAway, 'the lobby moved to another node');
+          this.#t.drain();
+        } else if (record === undefined) this.#saved.delete(code);
+        else this.#saved.set(code, now);
+      } catch (err) {
+        // Written again when the store is back (tick).
+        this.#storeError('save', err);
+      }
+      const next = slot.next;
+      if (next === undefined || this.#stopped) break;
+      slot.next = undefined;
+      record = next.record;
+    }
+    this.#writing.delete(code);
+  }
+
+  async #settleWrites(): Promise<void> {
+    for (let i = 0; i < 100 && this.#writing.size > 0; i++) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  #storeError(op: string, err: unknown): void {
+    this.metrics.storeErrors++;
+    if (this.#healthy) this.#log('warn', 'cluster.unavailable', { node: this.nodeId, op, message: String((err as Error)?.message ?? err).slice(0, 200) });
+    this.#healthy = false;
+  }
+
+  // ------------------------------------------------------------------ bus
+
+  #queue(node: string, e: Entry): void {
+    let list = this.#outgoing.get(node);
+    if (list === undefined) {
+      list = [];
+      this.#outgoing.set(node, list);
+    }
+    list.push(e);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    for (const [node, entries] of this.#outgoing) {
+      this.metrics.busOut += entries.length;
+      this.#bus.publish(node, JSON.stringify({ f: this.nodeId, e: entries })).catch((err: unknown) => this.#storeError('publish', err));
+    }
+    this.#outgoing.clear();
+  }
+
+  /**
+   * A batch from another node. Kinds: to a home — o (open: ip, hello), m (frame: text, bytes;
+   * negative bytes = binary), c (client closed: code); to a gateway — s (send: text),
+   * x (close: code, reason).
+   */
+  #onBus(text: string): void {
+    if (this.#stopped) return;
+    let batch: { f: string; e: Entry[] };
+    try {
+      batch = JSON.parse(text) as { f: string; e: Entry[] };
+    } catch {
+      return;
+    }
+    if (typeof batch?.f !== 'string' || !Array.isArray(batch.e)) return;
+    const now = this.#t.now();
+    const from = batch.f;
+    this.metrics.busIn += batch.e.length;
+    for (const e of batch.e) {
+      if (!Array.isArray(e) || typeof e[1] !== 'number') continue;
+      const [kind, conn, a, b] = e;
+      if (kind === 's' || kind === 'x') {
+        const r = this.#routes.get(conn);
+        if (r === undefined || r.home !== from) continue;
+        if (kind === 's') this.#t.send(conn, String(a));
+        else {
+          this.#routes.delete(conn);
+          this.#t.close(conn, Number(a), String(b ?? ''));
+        }
+        continue;
+      }
+      const key = `${from}|${conn}`;
+      if (kind === 'o') {
+        if (this.#remoteIds.has(key)) continue;
+        const id = this.#nextRemote++;
+        this.#remoteIds.set(key, id);
+        this.#remotes.set(id, { node: from, conn, dropWelcome: true });
+        this.#core.handleOpen(now, id, String(a));
+        const hello = String(b ?? '');
+        if (hello !== '') this.#core.handleMessage(now, id, hello, Buffer.byteLength(hello));
+        continue;
+      }
+      const id = this.#remoteIds.get(key);
+      if (id === undefined) continue;
+      if (kind === 'm') {
+        const n = Number(b);
+        if (n < 0) this.#core.handleMessage(now, id, null, -n);
+        else this.#core.handleMessage(now, id, String(a), n);
+      } else if (kind === 'c') {
+        this.#dropRemote(id, this.#remotes.get(id)!);
+        this.#core.handleClose(now, id, Number(a));
+      }
+    }
+    this.#t.drain();
+  }
+
+  #dropRemote(id: number, rem: Remote): void {
+    this.#remotes.delete(id);
+    this.#remoteIds.delete(`${rem.node}|${rem.conn}`);
+  }
+
+  /** Node `n` died: clients relayed to it reconnect (and resume elsewhere); its relayed clients here are gone. */
+  #nodeLost(n: string): void {
+    this.metrics.nodesLost++;
+    this.#log('warn', 'cluster.node.lost', { node: n });
+    const now = this.#t.now();
+    for (const [conn, r] of this.#routes) {
+      if (r.home !== n) continue;
+      this.#routes.delete(conn);
+      this.#t.close(conn, CloseCode.GoingAway, 'the lobby\'s node is gone; resume');
+    }
+    for (const [id, rem] of this.#remotes) {
+      if (rem.node !== n) continue;
+      this.#dropRemote(id, rem);
+      this.#core.handleClose(now, id, 1006);
+    }
+    this.#t.drain();
+  }
+}
+
+/** A lobby-entering message's routing fields. */
+interface Parsed {
+  type: string;
+  rid?: unknown;
+  name?: unknown;
+  lobby?: unknown;
+  token?: unknown;
+  createIfMissing?: unknown;
+  claim?: unknown;
+}
+
+function parseType(text: string): Parsed | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && typeof (v as Parsed).type === 'string' ? (v as Parsed) : undefined;
+  } catch {
+    return undefined;
+  }
+}
