@@ -16,7 +16,7 @@ const quiet = args.includes('--quiet');
 const profileAt = args.indexOf('--profile');
 const profile = profileAt >= 0 ? args[profileAt + 1] : 'test';
 
-/** Debian packages per profile; the NAT lab list follows shared/natlab.md §1. */
+/** Debian packages per profile; the NAT lab list follows docs/specs/natlab.md §1. */
 const DEBIAN = {
   // The demo runs on loopback in one process (agent/src/demo), the build is tsc + esbuild.
   build: [],

@@ -1,4 +1,4 @@
-// The agent package's one error class and its code union (STYLE.md §4).
+// The agent package's one error class and its code union (docs/design.md §4).
 
 /**
  * Every code an AgentError can carry; each has a line in docs/errors.md.

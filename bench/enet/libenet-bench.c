@@ -1,5 +1,5 @@
 /* libenet 1.3.17 side of `npm run bench:enet`: one process drives a server and a client host on
- * 127.0.0.1, polling both with enet_host_service(…, 0) (shared/BENCHMARKS.md).
+ * 127.0.0.1, polling both with enet_host_service(…, 0) (docs/benchmarks.md).
  *   throughput <size> <count> <inflight>  → {"packets":N,"seconds":S}
  *   pingpong <count> <size>               → {"rttsUs":[…]}  (one RTT per round trip, µs)
  * Built by bench/enet/main.ts with gcc -O2 … -lenet. Loopback only. */

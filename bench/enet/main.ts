@@ -1,6 +1,6 @@
 // `npm run bench:enet`: libenet, npm `enet` and @meshpunch/enet side by side on loopback, in one
 // run: reliable throughput (1000 B and 100 B, 256 in flight) and ping-pong RTT (32 B), then the
-// ratios ours/libenet and ours/npm-enet (shared/BENCHMARKS.md). Never part of `npm test`.
+// ratios ours/libenet and ours/npm-enet (docs/benchmarks.md). Never part of `npm test`.
 import { parseArgs } from 'node:util';
 import { ratio, renderTable, type Row } from '../common/table.js';
 import { quantile, type Contender } from './contender.js';

@@ -1,4 +1,4 @@
-// The signaling package's one error class and its code union (STYLE.md §4).
+// The signaling package's one error class and its code union (docs/design.md §4).
 import type { WireErrorCode } from '@meshpunch/protocol';
 
 /**

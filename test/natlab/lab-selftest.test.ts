@@ -1,6 +1,6 @@
 // NAT lab self-test: every lab NAT type really maps and filters as its name says (raw UDP
 // probes and coturn's turnutils_natdiscovery), hairpinning, the §3.5 router fix, binding
-// lifetime, impairment, and that destroy() leaves nothing behind (shared/natlab.md).
+// lifetime, impairment, and that destroy() leaves nothing behind (docs/specs/natlab.md).
 import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ interface ExchangeResult {
 }
 
 const R = LAB_INTERNET;
-/** Four destinations, then the first again (shared/natlab.md §3 probe method). */
+/** Four destinations, then the first again (docs/specs/natlab.md §3 probe method). */
 const MAPPING_TARGETS = [`${R.stunPrimary}:${R.reflectorPort}`, `${R.stunPrimary}:${R.reflectorPort + 1}`,
   `${R.stunAlternate}:${R.reflectorPort}`, `${R.third}:${R.reflectorPort}`, `${R.stunPrimary}:${R.reflectorPort}`];
 

@@ -1,5 +1,5 @@
 // @meshpunch/nat's UPnP IGD client against a real miniupnpd 2.3.1 in a lab router, once as an
-// IGDv1 and once as an IGDv2 device (shared/natlab.md §6). Every claim is checked from outside
+// IGDv1 and once as an IGDv2 device (docs/specs/natlab.md §6). Every claim is checked from outside
 // the client: miniupnpd's own nft chain, and datagrams sent from the lab internet.
 import { expect } from 'chai';
 import { Lab, LAB_INTERNET, RUNNERS_DIR } from './lab/lab.js';

@@ -71,7 +71,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
   client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
   client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
-  // Losing the service is a state, not an error: the links carry on (DESIGN.md wave 2).
+  // Losing the service is a state, not an error: the links carry on (docs/design.md wave 2).
   client.on('disconnected', (d) => session?.signalDown(`connection closed (${d.code}${d.reason === '' ? '' : ` ${d.reason}`})`, d.willResume));
   client.on('retrying', (r) => session?.signalRetry(r.attempt, r.url, r.inMs, r.error.message));
   client.on('resumed', (r) => session?.signalBack(r.url, r.restored, r.lobby.members.map((m) => m.id)));

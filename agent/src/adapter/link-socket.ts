@@ -1,6 +1,6 @@
 // A link's socket with its candidates (adapter): a fresh ENet host on its own UDP port, the
 // intercept transport that STUN answers and punch probes share with ENet on that socket
-// (DESIGN.md rule 2), and the candidates gathered from it (LAN addresses, STUN-reflexive through
+// (docs/design.md rule 2), and the candidates gathered from it (LAN addresses, STUN-reflexive through
 // the same socket, a UPnP mapping of it). LinkRunner gathers one when a pair starts; the
 // SocketPool (socket-pool.ts) gathers some before the pairs exist.
 

@@ -26,7 +26,7 @@ export interface MeshSessionEvents {
   progress: [event: MeshEvent];
 }
 
-/** Most concurrent links: a lobby holds at most 32 members (DESIGN.md), so 31 links, with room for replacements. */
+/** Most concurrent links: a lobby holds at most 32 members (docs/design.md), so 31 links, with room for replacements. */
 const MAX_LINKS = 64;
 /** Longest wait in close() for routers to confirm mapping deletions, ms (the IGD client's HTTP limit is 3 s). */
 const RELEASE_WAIT_MS = 3500;

@@ -1,4 +1,4 @@
-// Options of joinMesh (adapter): user input validated once into a frozen config (STYLE.md §3).
+// Options of joinMesh (adapter): user input validated once into a frozen config (docs/design.md §3).
 
 import { networkInterfaces } from 'node:os';
 import { lobbyRefProblem } from '@meshpunch/protocol';

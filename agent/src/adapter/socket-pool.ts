@@ -6,7 +6,7 @@
 
 import { gatherLinkSocket, type LinkSocket, type LinkSocketOptions } from './link-socket.js';
 
-/** Most sockets a pool prepares: a lobby has at most 32 members (DESIGN.md), so 31 links. */
+/** Most sockets a pool prepares: a lobby has at most 32 members (docs/design.md), so 31 links. */
 export const MAX_POOLED_SOCKETS = 31;
 
 /** A fixed number of link sockets gathered in advance, handed out once each. */

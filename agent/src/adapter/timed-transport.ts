@@ -1,6 +1,6 @@
 // Sub-millisecond RTT of the punch checks (adapter): wraps the link's DatagramTransport, stamps
 // each STUN Binding request it sends with performance.now() and matches the success response by
-// transaction id. The punch core runs on integer milliseconds (STYLE.md §2), so its own RTT is
+// transaction id. The punch core runs on integer milliseconds (docs/design.md §2), so its own RTT is
 // always whole; the link's reported rttMs has 0.1 ms resolution from here (issue #12 item 10).
 import type { DatagramSource, DatagramTransport } from '@meshpunch/nat';
 

@@ -62,7 +62,7 @@ export type Command =
   | { readonly kind: 'netcheck'; readonly flags: NetcheckFlags }
   | { readonly kind: 'signal'; readonly argv: readonly string[] };
 
-/** Mesh sizes meshpunch is built for (DESIGN.md: lobbies of 2..32 players). */
+/** Mesh sizes meshpunch is built for (docs/design.md: lobbies of 2..32 players). */
 export const MAX_MESH_PEERS = 32;
 /** At most this many --signal URLs (SignalingClient's limit). */
 export const MAX_SIGNAL_URLS = 16;

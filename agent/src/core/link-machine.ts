@@ -1,7 +1,7 @@
 // The per-pair link state machine of the agent (core, sans-IO): one instance per scheduled pair,
 // from `pair.start` to a mesh peer or a typed failure. The adapter performs the actions it emits.
 //
-// Transitions (DESIGN.md "How a mesh forms", steps 3-5):
+// Transitions (docs/design.md "How a mesh forms", steps 3-5):
 //   pending    --begin-------------------------------> gathering    [gather]
 //   gathering  --gathered (remote cands not yet)------> exchanging   [sendCandidates]
 //   gathering  --gathered (remote cands known)--------> punching     [sendCandidates, punch]

@@ -1,5 +1,5 @@
 // The netcheck report's types and its plain-language verdict (core, pure). Terms follow RFC 4787
-// §4.1 (mapping) and §5 (filtering); "easy/hard NAT" appears only in the human text (STYLE.md §3).
+// §4.1 (mapping) and §5 (filtering); "easy/hard NAT" appears only in the human text (docs/design.md §3).
 
 import { addressClass, hostOf, type AddressClass } from './address-class.js';
 

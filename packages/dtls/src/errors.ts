@@ -1,4 +1,4 @@
-// The DTLS package's one error class and its code union (STYLE.md §4).
+// The DTLS package's one error class and its code union (docs/design.md §4).
 
 /** Every code a DtlsError can carry; each has a line in docs/errors.md (a test checks). */
 export const DTLS_ERROR_CODES = [

@@ -1,4 +1,4 @@
-// The multiplayer package's one error class and its code union (STYLE.md §4).
+// The multiplayer package's one error class and its code union (docs/design.md §4).
 
 /**
  * Every code a MultiplayerError can carry; each has a line in docs/errors.md. They are Godot's

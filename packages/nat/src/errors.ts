@@ -1,4 +1,4 @@
-// The NAT toolkit package's one error class and its code union (STYLE.md §4).
+// The NAT toolkit package's one error class and its code union (docs/design.md §4).
 
 /** Every code a NatError can carry; each has a line in docs/errors.md. */
 export type NatErrorCode =

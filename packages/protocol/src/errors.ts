@@ -1,4 +1,4 @@
-// The signaling protocol package's one error class and its code union (STYLE.md §4).
+// The signaling protocol package's one error class and its code union (docs/design.md §4).
 
 /** Every code a ProtocolError can carry; each has a line in docs/errors.md. */
 export type ProtocolErrorCode = 'ERR_INVALID_PARAMETER';

@@ -6,7 +6,7 @@ import type { WireErrorCode } from './wire-errors.js';
 export type LobbyMode = 'mesh' | 'server';
 /** Which side dials: `listen` waits for the ENet connect, `connect` calls connectToHost. */
 export type PairRole = 'connect' | 'listen';
-/** How a pair ended up linked (DESIGN.md step 5). */
+/** How a pair ended up linked (docs/design.md step 5). */
 export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
 /** What a client reports about a pair. */
 export type PairOutcome = 'connected' | 'failed';

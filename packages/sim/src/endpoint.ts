@@ -13,7 +13,7 @@ export interface MutableEndpoint {
 }
 
 /**
- * The contract of a sans-IO protocol core (STYLE.md §2): datagrams and time in,
+ * The contract of a sans-IO protocol core (docs/design.md §2): datagrams and time in,
  * datagrams and a next deadline out. The simulator drives any object of this shape.
  */
 export interface SansIoCore {

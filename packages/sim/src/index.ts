@@ -1,4 +1,4 @@
-// @meshpunch/sim: the deterministic simulator kit for every package's tests (STYLE.md §6).
+// @meshpunch/sim: the deterministic simulator kit for every package's tests (docs/design.md §6).
 export { SimClock } from './clock.js';
 export { Prng, seedFromEnv } from './prng.js';
 export { SimNet, PERFECT_LINK } from './net.js';

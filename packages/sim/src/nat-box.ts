@@ -1,5 +1,5 @@
 // A NAT box for SimNet configured in RFC 4787 terms: mapping and filtering behaviour as key
-// functions over the 4-tuple, mapping timeout, port allocation and hairpinning (STYLE.md §6).
+// functions over the 4-tuple, mapping timeout, port allocation and hairpinning (docs/design.md §6).
 // Every method takes `now` (virtual ms); nothing here reads a clock or a timer.
 import { Prng } from './prng.js';
 import { endpointKey, type Endpoint } from './endpoint.js';
@@ -300,7 +300,7 @@ export type NatPresetName = 'full-cone' | 'address-restricted' | 'port-restricte
 
 /**
  * Mapping, filtering and allocation of a classic NAT type, as the NAT lab builds them
- * (shared/natlab.md §3): full cone EIM/EIF, address-restricted EIM/ADF, port-restricted EIM/APDF
+ * (docs/specs/natlab.md §3): full cone EIM/EIF, address-restricted EIM/ADF, port-restricted EIM/APDF
  * (Linux MASQUERADE), symmetric APDM/APDF with random ports (MASQUERADE --random-fully).
  */
 export function natPreset(name: NatPresetName): Pick<NatBoxOptions, 'mapping' | 'filtering' | 'portAllocation'> {

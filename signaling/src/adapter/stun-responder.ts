@@ -142,7 +142,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
         ? { from: `${rinfo.address}:${rinfo.port}`, error: answer.code, reason: answer.reason }
         : { from: `${rinfo.address}:${rinfo.port}`, toPort: answer.toPort, changeIp: answer.changeRequest.changeIp, changePort: answer.changeRequest.changePort });
     }
-    // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
+    // dgram may read the bytes after send() returns (docs/design.md §5.6): send a copy.
     from.socket.send(Buffer.from(out.subarray(0, answer.length)), answer.toPort, rinfo.address);
   };
   for (const b of sockets) {

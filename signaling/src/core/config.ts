@@ -1,4 +1,4 @@
-// Options of the signaling core, validated once into a frozen config (core, STYLE.md §3).
+// Options of the signaling core, validated once into a frozen config (core, docs/design.md §3).
 import { SignalingError } from '../errors.js';
 import { LIMIT_SPECS } from './limits.js';
 import type { SignalingLimits } from './limits.js';

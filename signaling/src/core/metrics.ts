@@ -1,5 +1,5 @@
 // Counters of the signaling core; every key set is fixed so /metrics stays bounded (core).
-// (BENCHMARKS.md: one server grew a metrics series per junk command, to 235 MB.)
+// (docs/benchmarks.md: one server grew a metrics series per junk command, to 235 MB.)
 import { CLIENT_MESSAGE_TYPES, CLOSE_CODES, FAILURE_REASONS, LEAVE_REASONS, PATH_KINDS, WIRE_ERROR_CODES } from '@meshpunch/protocol';
 import type { ClientMessageType, WireErrorCode } from '@meshpunch/protocol';
 

@@ -1,5 +1,5 @@
 // Pair scheduling (core): which members of a lobby pair up, who listens, when both punch and
-// the pair's secret; pair.start goes to both sides (DESIGN.md "How a mesh forms", steps 2 and 4).
+// the pair's secret; pair.start goes to both sides (docs/design.md "How a mesh forms", steps 2 and 4).
 import type { PairStartMessage } from '@meshpunch/protocol';
 import { toBase64Url } from './bytes.js';
 import type { SignalingCoreConfig } from './config.js';
@@ -27,7 +27,7 @@ export function schedulePairs(ctx: CoreContext, now: number, m: Member): void {
  */
 export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member, y: Member, replaces: number | undefined): void {
   // The listener: the owner in server mode (it is the ENet server), else the lower id
-  // (DESIGN.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
+  // (docs/design.md §"How a mesh forms" step 2). Ids are random, so a member that joins after an
   // ownership change can have a lower id than the owner: the rule must name the owner.
   let a = x.id < y.id ? x : y;
   if (lobby.mode === 'server' && (x.id === lobby.owner || y.id === lobby.owner)) a = x.id === lobby.owner ? x : y;

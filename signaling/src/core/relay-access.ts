@@ -2,7 +2,7 @@
 // credentials minted per lobby member, the lobby tags in their usernames, and the answers the
 // embedded relay asks of the service — is `<lobbyTag>.<peerId>` a current member, and may it
 // permit a given peer IP (an address the service saw for another member of the same lobby).
-// Sans-IO: HMAC-SHA1 and the unix clock offset come in through options (STYLE.md §1).
+// Sans-IO: HMAC-SHA1 and the unix clock offset come in through options (docs/design.md §1).
 import { mintTurnRestCredential } from '@meshpunch/nat';
 import type { RelayCredentialsMessage, RelayServer } from '@meshpunch/protocol';
 import { SignalingError } from '../errors.js';

@@ -1,4 +1,4 @@
-// Each failure mode BENCHMARKS.md saw in existing signaling servers, tried on ours, plus the
+// Each failure mode docs/benchmarks.md saw in existing signaling servers, tried on ours, plus the
 // HTTP endpoints (healthz, metrics, origin check).
 import { createSocket } from 'node:dgram';
 import { expect } from 'chai';
@@ -19,7 +19,7 @@ function rawSocket(url: string, headers: Record<string, string> = {}): Promise<{
   });
 }
 
-describe('failure modes of other servers (BENCHMARKS.md), tried on ours', () => {
+describe('failure modes of other servers (docs/benchmarks.md), tried on ours', () => {
   let server: SignalingServer;
   let logLines: string[];
 

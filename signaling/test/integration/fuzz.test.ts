@@ -1,6 +1,6 @@
 // Fuzz over real WebSockets: 10 000 malformed, oversized, wrong-typed and binary messages.
 // Every answer must be a valid typed message, every close a documented code; the process
-// survives and honest clients in other lobbies are unaffected (issue #5, BENCHMARKS.md).
+// survives and honest clients in other lobbies are unaffected (issue #5, docs/benchmarks.md).
 import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { decodeServerMessage } from '@meshpunch/protocol';

@@ -204,7 +204,7 @@ describe('SignalingCore lobbies', () => {
       }
     });
 
-    it('leaks no lobby when a client creates one, joins another and leaves, 1 000 times (BENCHMARKS.md failure mode)', () => {
+    it('leaks no lobby when a client creates one, joins another and leaves, 1 000 times (docs/benchmarks.md failure mode)', () => {
       const h = new CoreHarness({ maxLobbies: 10 });
       const host = h.client();
       const { lobby } = h.create(host, { name: 'stay' });

@@ -1,5 +1,5 @@
 /* A libenet 1.3.x peer that behaves like Godot 4's ENetMultiplayerPeer on the wire
- * (shared/specs/godot-enet.md §2): the client's id is the CONNECT data, the server is id 1 and
+ * (docs/specs/godot-enet.md §2): the client's id is the CONNECT data, the server is id 1 and
  * resets CONNECTs with id < 2 or a duplicate id, packets go on channel 0 (reliable), 1
  * (unreliable / unreliable-ordered) or k+1 (transfer channel k) with Godot's flags, no header.
  *

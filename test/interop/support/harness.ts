@@ -28,7 +28,7 @@ export function harnessPrerequisiteMissing(): string | undefined {
 
 /**
  * Skips the calling suite with one clear line when gcc or libenet-dev is missing, except under
- * CI=true, where a missing prerequisite fails the suite (HELPERS.md hard rules).
+ * CI=true, where a missing prerequisite fails the suite (docs/design.md, "Test layers").
  */
 export function requireHarness(ctx: Mocha.Context): void {
   const missing = harnessPrerequisiteMissing();

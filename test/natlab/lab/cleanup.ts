@@ -1,5 +1,5 @@
 // NAT lab cleanup: kill what runs in lab namespaces (by pid), delete the namespaces, and reap
-// what a crashed run left behind (shared/natlab.md §8).
+// what a crashed run left behind (docs/specs/natlab.md §8).
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // NAT lab builder: network namespaces joined by veth pairs into a lab "internet"
 // (203.0.113.0/24), NAT routers of each RFC 4787 type with LANs in 10.x behind them, coturn as
 // a two-address STUN server, miniupnpd, and impairment; `destroy()` removes all of it by its
-// own names and pids. Recipe and measurements: shared/natlab.md.
+// own names and pids. Recipe and measurements: docs/specs/natlab.md.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 // NAT lab: prerequisite checks (root, network namespaces, the Debian tools) and the skip/fail
-// rule of DESIGN.md: outside CI a missing prerequisite skips with one clear line, under
+// rule of docs/design.md: outside CI a missing prerequisite skips with one clear line, under
 // CI=true it fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

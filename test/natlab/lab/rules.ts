@@ -1,5 +1,5 @@
 // NAT lab: the nftables rulesets of a lab router — NAT type, firewall, hairpin, impairment and
-// the tables miniupnpd fills — as text for `nft -f -`. Facts: shared/natlab.md §3, §4, §6.
+// the tables miniupnpd fills — as text for `nft -f -`. Facts: docs/specs/natlab.md §3, §4, §6.
 
 /** RFC 4787 behaviour of a lab router, by its classic name. */
 export type LabNatType = 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';

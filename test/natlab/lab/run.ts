@@ -1,5 +1,5 @@
 // NAT lab: running one command to completion (bounded time and output) and long-lived
-// processes that the lab tracks and stops by their own pid (shared/natlab.md §8).
+// processes that the lab tracks and stops by their own pid (docs/specs/natlab.md §8).
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Output kept per stream of one command; lab commands print a few KB at most. */

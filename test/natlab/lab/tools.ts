@@ -23,7 +23,7 @@ export function buildTool(name: string, libs: readonly string[]): Promise<string
   return p;
 }
 
-/** The NFQUEUE delay/jitter/loss helper (tools/nfq-delay.c, shared/natlab.md §4). */
+/** The NFQUEUE delay/jitter/loss helper (tools/nfq-delay.c, docs/specs/natlab.md §4). */
 export function nfqDelayBinary(): Promise<string> {
   // Both libraries: libnetfilter_queue alone fails to link with "DSO missing" (§9).
   return buildTool('nfq-delay', ['-lnetfilter_queue', '-lnfnetlink']);

@@ -36,7 +36,7 @@ interface Core {
 
 const now = (): number => Math.floor(performance.now());
 
-/** One UDP socket driving one sans-IO core at a time (STYLE.md §2 adapter loop). */
+/** One UDP socket driving one sans-IO core at a time (docs/design.md §2 adapter loop). */
 class SocketDriver {
   core: Core | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -64,7 +64,7 @@ class SocketDriver {
     for (let i = 0; i < 256; i++) {
       const n = core.pollTransmit(t, this.out, this.to);
       if (n === 0) break;
-      // dgram may read the bytes after send() returns: hand it a copy (STYLE.md §5.6).
+      // dgram may read the bytes after send() returns: hand it a copy (docs/design.md §5.6).
       this.sock.send(Buffer.from(this.out.subarray(0, n)), this.to.port, this.to.address);
     }
     this.onChange?.();

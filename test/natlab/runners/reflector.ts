@@ -1,6 +1,6 @@
 // NAT lab runner (runs inside the server namespace): a UDP reflector that answers each request
 // with the source address it saw, from the same socket, another address or another port, so a
-// probe behind a lab NAT can measure mapping and filtering (shared/natlab.md §3).
+// probe behind a lab NAT can measure mapping and filtering (docs/specs/natlab.md §3).
 // usage: node reflector.js <ip1> <ip2> <ip3> <port>   — binds ip1:port, ip1:port+1, ip2:port, ip3:port
 import { createSocket, type Socket } from 'node:dgram';
 

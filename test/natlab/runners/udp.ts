@@ -6,7 +6,7 @@
 //   rtt <count> <ip:port> <spacingMs>           request/answer pairs: loss, duplicates, reordering, RTT
 //   exchange <localPort> <ip:port> <waitMs>     send a probe every 50 ms, answer each probe;
 //                                               ends when both ways worked or waitMs passed
-// Every loop is bounded by a count and by time (HELPERS.md network rule).
+// Every loop is bounded by a count and by time (docs/design.md, "Network rule").
 import { createSocket, type Socket } from 'node:dgram';
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /*
  * nfq-delay: the NAT lab's delay / jitter / reordering / loss helper (this kernel has no netem,
- * shared/natlab.md §2 and §4). It reads one NFQUEUE, drops loss% of the packets, holds the rest
+ * docs/specs/natlab.md §2 and §4). It reads one NFQUEUE, drops loss% of the packets, holds the rest
  * for delay ± jitter ms and then accepts them; jitter larger than the packet spacing reorders.
  * Only the verdict is delayed (copy mode META), so no payload is copied or held in user space.
  *

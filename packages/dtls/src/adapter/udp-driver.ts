@@ -5,7 +5,7 @@ import type { Socket, RemoteInfo } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { DtlsEndpoint } from '../core/session.js';
 
-/** What the driver needs of a core: the house sans-IO contract (STYLE.md §2). */
+/** What the driver needs of a core: the house sans-IO contract (docs/design.md §2). */
 export interface DrivableCore<E> {
   handleDatagram(now: number, from: DtlsEndpoint, bytes: Uint8Array): void;
   handleTimeout(now: number): void;
@@ -17,7 +17,7 @@ export interface DrivableCore<E> {
 /** Transmits drained per pump; a handshake flight is a few datagrams, so this is a bug guard. */
 const MAX_TRANSMITS_PER_PUMP = 10_000;
 
-/** Monotonic integer ms for the core (STYLE.md §2). */
+/** Monotonic integer ms for the core (docs/design.md §2). */
 export function monotonicNow(): number {
   return Math.floor(performance.now());
 }
@@ -37,7 +37,7 @@ export class DtlsUdpDriver<E> {
     this.pump();
   };
 
-  /** Binds the socket's message listener once (STYLE.md §5.7); call `pump()` after each command. */
+  /** Binds the socket's message listener once (docs/design.md §5.7); call `pump()` after each command. */
   constructor(core: DrivableCore<E>, socket: Socket, onEvent: (e: E) => void) {
     this.core = core;
     this.socket = socket;
@@ -52,7 +52,7 @@ export class DtlsUdpDriver<E> {
     for (let i = 0; i < MAX_TRANSMITS_PER_PUMP; i++) {
       const n = this.core.pollTransmit(now, this.#out, this.#to);
       if (n === 0) break;
-      // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
+      // dgram may read the bytes after send() returns (docs/design.md §5.6): send a copy.
       this.socket.send(Buffer.from(this.#out.subarray(0, n)), this.#to.port, this.#to.address);
     }
     for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) this.#onEvent(e);

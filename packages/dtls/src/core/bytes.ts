@@ -81,7 +81,7 @@ export class ByteWriter {
 
 /**
  * A bounds-checked reader: every read past the end sets `failed` and returns zeros, so a decoder
- * reads a whole message and checks `failed` once (network input never throws, STYLE.md §2).
+ * reads a whole message and checks `failed` once (network input never throws, docs/design.md §2).
  */
 export class ByteReader {
   readonly buf: Uint8Array;

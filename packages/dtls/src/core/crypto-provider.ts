@@ -1,5 +1,5 @@
 // The cryptographic primitives the DTLS core needs, as an interface (core): the core stays free of
-// node:* imports (STYLE.md §1) and the adapter (src/adapter/node-crypto.ts) implements it.
+// node:* imports (docs/design.md §1) and the adapter (src/adapter/node-crypto.ts) implements it.
 import type { CipherSuiteId, NamedGroupId } from './constants.js';
 
 /** One side's ephemeral key for one handshake. */

@@ -1,6 +1,6 @@
 // Handshake message bodies (core): encoders and decoders for the messages of an ECDHE_ECDSA
 // DTLS 1.2 handshake (RFC 5246 §7.4, RFC 6347 §4.2, RFC 8422 §5). Decoders return undefined for
-// anything malformed; they never throw (STYLE.md §2).
+// anything malformed; they never throw (docs/design.md §2).
 //
 // Handshake header (RFC 6347 §4.2.2), 12 bytes:
 //   type(1) length(3) message_seq(2) fragment_offset(3) fragment_length(3)

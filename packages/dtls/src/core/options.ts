@@ -1,5 +1,5 @@
 // DtlsSession options, modelled on Godot's TLSOptions (client / client_unsafe / server), resolved
-// once into a frozen config (STYLE.md §3). Core: the crypto provider and randomness come in here.
+// once into a frozen config (docs/design.md §3). Core: the crypto provider and randomness come in here.
 import { CipherSuite, NamedGroup, type CipherSuiteId, type NamedGroupId } from './constants.js';
 import type { DtlsCrypto, DtlsIdentity, ParsedCertificate } from './crypto-provider.js';
 import { normalizeFingerprint } from './certificate-check.js';

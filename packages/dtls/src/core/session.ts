@@ -1,5 +1,5 @@
 // DtlsSession: one DTLS 1.2 association with one remote, client or server (core, sans-IO).
-// Datagrams and `now` in; datagrams, events and a deadline out (STYLE.md §2).
+// Datagrams and `now` in; datagrams, events and a deadline out (docs/design.md §2).
 //
 // Handshake (RFC 6347 §4.2.4 flights; ECDHE_ECDSA, RFC 8422; EMS, RFC 7627):
 //   client                                   server

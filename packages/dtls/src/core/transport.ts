@@ -1,9 +1,9 @@
 // DtlsTransport: one DTLS session per remote on one socket, as Godot's ENet DTLS glue does it
-// (shared/specs/godot-enet.md §8): plaintext datagrams of a protocol above (ENet) go in with the
+// (docs/specs/godot-enet.md §8): plaintext datagrams of a protocol above (ENet) go in with the
 // remote they are for and come out as DTLS records, and the reverse. A server answers
 // handshakes through DtlsServer (stateless cookies); a client starts a handshake with a remote
 // the first time something is sent to it and holds that plaintext (bounded) until the handshake
-// ends, so the first ENet CONNECT is not lost to the handshake. Sans-IO core (STYLE.md §2).
+// ends, so the first ENet CONNECT is not lost to the handshake. Sans-IO core (docs/design.md §2).
 import { resolveDtlsOptions, type DtlsConfig } from './options.js';
 import { DtlsServer, type DtlsServerEvent, type DtlsServerOptions } from './server.js';
 import { DtlsSession, type DtlsEndpoint } from './session.js';

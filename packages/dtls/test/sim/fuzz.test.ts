@@ -1,6 +1,6 @@
 // Fuzz: 10^5+ random and mutated-valid DTLS datagrams into connected sessions, handshaking
 // sessions and a DtlsServer. Nothing throws, state stays bounded, drop counters move, and the
-// connected pair still carries data afterwards (STYLE.md §6).
+// connected pair still carries data afterwards (docs/design.md §6).
 import { expect } from 'chai';
 import { Prng, SimDriver, SimNet, seedFromEnv } from '@meshpunch/sim';
 import { DtlsServer, DtlsSession, type DtlsCounters } from '../../src/index.js';

@@ -1,4 +1,4 @@
-// Adapter: ENetConnection — Godot's host wrapper (shared/specs/godot-enet.md §5) driving one
+// Adapter: ENetConnection — Godot's host wrapper (docs/specs/godot-enet.md §5) driving one
 // HostCore with node:dgram and one timer. The only ENet code that touches sockets and clocks.
 //
 // Event ownership (one owner per event; none lost, none duplicated):
@@ -935,7 +935,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
         return;
       }
       // Zero-copy send from the scratch buffer. node:dgram may read the bytes after send()
-      // returns (STYLE.md §5 rule 6), but only when it queued the datagram: a send that
+      // returns (docs/design.md §5 rule 6), but only when it queued the datagram: a send that
       // completed synchronously (the usual case; the literal lookup answers at once, so the
       // write is tried inside send()) keeps no reference. When the socket's send queue is not
       // empty afterwards, the queued request owns this scratch, so the core gets a fresh one.

@@ -1,4 +1,4 @@
-// Adapter: ENetPacketPeer — Godot's peer wrapper (shared/specs/godot-enet.md §6) over one
+// Adapter: ENetPacketPeer — Godot's peer wrapper (docs/specs/godot-enet.md §6) over one
 // peer slot of a HostCore. Becomes detached on disconnect, reset or host destroy.
 import type { HostCore } from '../core/host.js';
 import type { Peer } from '../core/peer.js';

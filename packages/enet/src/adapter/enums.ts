@@ -1,4 +1,4 @@
-// Adapter: Godot's ENet enums (shared/specs/godot-enet.md §5.1, §6.1) in TypeScript form.
+// Adapter: Godot's ENet enums (docs/specs/godot-enet.md §5.1, §6.1) in TypeScript form.
 // Names drop Godot's prefixes (EVENT_, STATE_, HOST_, PEER_) like `EventType`; the prefixed
 // Godot spellings are kept as aliases so code ported from GDScript reads the same.
 

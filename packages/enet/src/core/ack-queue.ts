@@ -1,5 +1,5 @@
 // Core: a peer's pending ACKs (enet-protocol.md §6) as a ring of 32-bit words, so queueing and
-// writing an ACK allocates nothing and needs no floating-point packing (STYLE.md §5 rule 1).
+// writing an ACK allocates nothing and needs no floating-point packing (docs/design.md §5 rule 1).
 
 /**
  * FIFO of (command number, channel, reliable sequence number, 16-bit sent time). Two Uint32

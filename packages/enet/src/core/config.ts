@@ -128,7 +128,7 @@ export function clampChannelLimit(limit: number): number {
 }
 
 /**
- * Validates options once and fills defaults (STYLE.md §3).
+ * Validates options once and fills defaults (docs/design.md §3).
  * @throws CoreUsageError for a value outside its documented range.
  */
 export function resolveHostCoreOptions(o: HostCoreOptions): HostCoreConfig {

@@ -1,4 +1,4 @@
-// Core: ENet 1.3.17 protocol and host/peer constants (shared/specs/enet-protocol.md §1).
+// Core: ENet 1.3.17 protocol and host/peer constants (docs/specs/enet-protocol.md §1).
 // Values are libenet's `protocol.h` / `enet.h`; each is cited to the spec section that uses it.
 
 /** §1: clamp range of the negotiated MTU (bytes). */

@@ -1,5 +1,5 @@
 // CRC-32 (IEEE 802.3 / zlib), as libenet's `enet_crc32` computes it for the optional datagram
-// checksum. Core layer: pure, no I/O. Spec: shared/specs/enet-protocol.md §2.2 and §12.
+// checksum. Core layer: pure, no I/O. Spec: docs/specs/enet-protocol.md §2.2 and §12.
 
 /** Reflected polynomial of CRC-32/IEEE (spec §12). */
 const POLYNOMIAL = 0xedb88320;

@@ -1,5 +1,5 @@
 // Core: a growable ring-buffer deque, so per-peer queues push/pop at both ends without
-// shifting arrays or allocating per item (STYLE.md §5).
+// shifting arrays or allocating per item (docs/design.md §5).
 
 /** Double-ended queue of T; capacity doubles when full and is never shrunk. */
 export class Deque<T> {

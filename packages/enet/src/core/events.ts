@@ -1,7 +1,7 @@
 // Core: events a host core hands out through pollEvent (enet-protocol.md §5.2, §10).
 import type { Peer } from './peer.js';
 
-/** Event kinds, as a string union (STYLE.md §3). */
+/** Event kinds, as a string union (docs/design.md §3). */
 export type CoreEventType = 'connect' | 'disconnect' | 'receive';
 
 /** Delivery flags on received packets (libenet ENetPacketFlag values, Godot's FLAG_*). */

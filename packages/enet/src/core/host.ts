@@ -1,5 +1,5 @@
 // Core: the sans-IO ENet host (libenet ENetHost) — peer table, commands from the user, the
-// datagram entry point, timers and the output queues (STYLE.md §2). Receive handlers live in
+// datagram entry point, timers and the output queues (docs/design.md §2). Receive handlers live in
 // receive.ts, ordered delivery in delivery.ts, datagram assembly in transmit.ts.
 import {
   CONTROL_CHANNEL, HOST_BANDWIDTH_THROTTLE_INTERVAL, PEER_PING_INTERVAL, PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MAXIMUM,

@@ -1,5 +1,5 @@
 // Core: the copies `send` makes of small outgoing packets, carved from shared slabs instead of
-// one ArrayBuffer each (STYLE.md §5 rule 1; issue #3 throughput).
+// one ArrayBuffer each (docs/design.md §5 rule 1; issue #3 throughput).
 
 /**
  * Bytes per slab. One ArrayBuffer allocation (malloc, GC registration and sweeping) then serves

@@ -1,6 +1,6 @@
 // ENet's range coder (libenet compress.c), byte-exact: an adaptive order-2 PPM model with an
 // order-0 fallback over a carry-less 32-bit range coder. Core layer: pure, no I/O.
-// Spec: shared/specs/enet-protocol.md §11 (model, encoder, decoder) and §2.3 (protocol use).
+// Spec: docs/specs/enet-protocol.md §11 (model, encoder, decoder) and §2.3 (protocol use).
 
 /** Range coder constants (ENet compress.c; spec §11.1). */
 const TOP = 0x1000000; // 2^24

@@ -1,5 +1,5 @@
 // Core: an ENet host whose datagrams travel as DTLS application data (Godot's
-// dtls_server_setup / dtls_client_setup, shared/specs/godot-enet.md §8). The HostCore sees
+// dtls_server_setup / dtls_client_setup, docs/specs/godot-enet.md §8). The HostCore sees
 // plaintext ENet datagrams with the remote's real address; the DTLS transport (one session per
 // remote on the same socket) turns them into records and back. Sans-IO like both halves: the
 // adapter (ENetConnection) and the simulator drive it through the same contract as HostCore.

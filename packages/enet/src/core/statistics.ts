@@ -1,5 +1,5 @@
 // Core: host counters — Godot's four HostStatistic values plus one counter per reason a
-// datagram or command was dropped (STYLE.md §5 rule 8: statistics are counters).
+// datagram or command was dropped (docs/design.md §5 rule 8: statistics are counters).
 
 /** Counters of one host. All are plain numbers that only grow (the adapter pops Godot's four). */
 export class HostStatistics {

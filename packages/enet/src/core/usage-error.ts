@@ -1,4 +1,4 @@
-// Core: the one error the core throws — API misuse by its caller (STYLE.md §2: network input
+// Core: the one error the core throws — API misuse by its caller (docs/design.md §2: network input
 // never throws). The adapter maps it to ENetError('ERR_INVALID_PARAMETER').
 
 /** Thrown by core commands and config validation for out-of-range arguments. */

@@ -1,5 +1,5 @@
 // Unit tests of src/core/crc32.ts against the spec's check value and libenet datagram vectors
-// (shared/specs/enet-protocol.md §2.2, §12, §14).
+// (docs/specs/enet-protocol.md §2.2, §12, §14).
 import { expect } from 'chai';
 import { crc32, crc32Final, crc32Update, enetCrc32 } from '../../src/core/crc32.js';
 

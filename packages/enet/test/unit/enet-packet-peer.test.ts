@@ -1,4 +1,4 @@
-// Godot's ENet acceptance items (shared/specs/godot-enet.md §7) on loopback sockets.
+// Godot's ENet acceptance items (docs/specs/godot-enet.md §7) on loopback sockets.
 import { expect } from 'chai';
 import { ENetConnection, ENetError, EventType, FLAG_RELIABLE, HostStatistic, PeerState, PeerStatistic, type ENetEvent } from '../../src/index.js';
 

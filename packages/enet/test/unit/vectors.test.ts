@@ -1,4 +1,4 @@
-// §14 test vectors of shared/specs/enet-protocol.md (captured from libenet 1.3.17): decoded and
+// §14 test vectors of docs/specs/enet-protocol.md (captured from libenet 1.3.17): decoded and
 // re-encoded byte for byte, and reproduced by the host core itself.
 import { expect } from 'chai';
 import { decodeDatagram, encodeDatagram, enetCrc32, HostCore, PacketFlag, RangeCoder, Command } from '../../src/index.js';

@@ -9,7 +9,7 @@ export const MAX_BANDWIDTH = 0xffffffff;
 
 /**
  * Throws a MultiplayerError with `code` unless `value` is an integer in min..max.
- * The message names the argument, the range and the value (STYLE.md §4).
+ * The message names the argument, the range and the value (docs/design.md §4).
  */
 export function checkIntRange(name: string, value: unknown, min: number, max: number, code: MultiplayerErrorCode = 'ERR_INVALID_PARAMETER'): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

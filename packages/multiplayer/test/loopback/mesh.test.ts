@@ -1,5 +1,5 @@
 // A 4-peer mesh over real loopback UDP: each pair's ENetConnections are built by hand (bind,
-// connect, service until connected) and handed to addMeshPeer, as the agent does (DESIGN.md).
+// connect, service until connected) and handed to addMeshPeer, as the agent does (docs/design.md).
 import { expect } from 'chai';
 import { ENetConnection, EventType } from '@meshpunch/enet';
 import { ENetMultiplayerPeer, MultiplayerError, TransferMode } from '../../src/index.js';

@@ -1,4 +1,4 @@
-// Drives one sans-IO core over a DatagramTransport with one OS timer (adapter, STYLE.md §2):
+// Drives one sans-IO core over a DatagramTransport with one OS timer (adapter, docs/design.md §2):
 // STUN datagrams in, transmits drained after every input, the timer re-armed to pollTimeout().
 import { monotonicNow } from './clock.js';
 import type { DatagramSource, DatagramTransport } from './transport.js';

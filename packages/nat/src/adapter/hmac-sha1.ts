@@ -1,5 +1,5 @@
 // The node:crypto HMAC-SHA1 that the STUN core takes by injection (adapter: src/core may not
-// import node:crypto, STYLE.md §1).
+// import node:crypto, docs/design.md §1).
 import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import type { HmacSha1 } from '../core/stun/integrity.js';
 import type { Md5 } from '../core/turn/rest-credentials.js';

@@ -15,7 +15,7 @@ import {
 
 /**
  * When each M-SEARCH round goes out, ms after the start. UDP is lossy and some routers answer
- * late or only to a repeated search (specs/nat-traversal.md §4 row 4), so search again.
+ * late or only to a repeated search (docs/specs/nat-traversal.md §4 row 4), so search again.
  */
 export const SSDP_SEND_SCHEDULE_MS: readonly number[] = [0, 400, 1200, 2800, 6000];
 

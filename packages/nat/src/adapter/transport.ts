@@ -1,6 +1,6 @@
 // The datagram transport the NAT toolkit sends through, and its node:dgram implementation
 // (adapter). An ENet host implements the same two methods with `socketSend` and its intercept hook,
-// so STUN and punch probes share the ENet socket (DESIGN.md rule 2: one socket, one mapping).
+// so STUN and punch probes share the ENet socket (docs/design.md rule 2: one socket, one mapping).
 import type { Socket } from 'node:dgram';
 import { isStunMessage } from '../core/stun/message.js';
 
@@ -38,7 +38,7 @@ export interface UdpTransport extends DatagramTransport {
 }
 
 /**
- * Wraps a bound `node:dgram` socket. One 'message' listener is added (STYLE.md §5.7); STUN
+ * Wraps a bound `node:dgram` socket. One 'message' listener is added (docs/design.md §5.7); STUN
  * datagrams go to the `onStun` handlers, everything else is left to the socket's other listeners.
  * Send errors (e.g. an IPv6 destination on a udp4 socket) are counted, not thrown.
  */
@@ -63,7 +63,7 @@ export function udpTransport(socket: Socket): UdpTransport {
     send(address, port, bytes) {
       counters.sent++;
       try {
-        // dgram may read the bytes after send() returns (STYLE.md §5.6): hand it a copy.
+        // dgram may read the bytes after send() returns (docs/design.md §5.6): hand it a copy.
         socket.send(Buffer.from(bytes), port, address, onSent);
       } catch {
         counters.sendErrors++;

@@ -241,7 +241,7 @@ export class TurnSocketClient extends EventEmitter<TurnSocketClientEvents> {
  */
 export function attachTurnClient(socket: Socket, options: TurnSocketClientOptions): TurnSocketClient & { detach(): void } {
   const client = new TurnSocketClient((address, port, bytes) => {
-    // dgram may read the bytes after send() returns (STYLE.md §5.6): hand it a copy.
+    // dgram may read the bytes after send() returns (docs/design.md §5.6): hand it a copy.
     try {
       socket.send(Buffer.from(bytes), port, address);
     } catch {

@@ -60,7 +60,7 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
   #closed = false;
   /** Relay-socket send errors (e.g. a peer's ICMP unreachable surfacing as ECONNREFUSED). */
   sendErrors = 0;
-  /** One send callback for every relayed datagram (no closure per datagram, STYLE.md §5.3). */
+  /** One send callback for every relayed datagram (no closure per datagram, docs/design.md §5.3). */
   readonly #onSent = (err: Error | null): void => {
     if (err) this.sendErrors++;
   };
@@ -172,7 +172,7 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     const s = this.#sockets.get(relayPort);
     if (s === undefined) return;
     try {
-      // dgram may read the bytes after send() returns (STYLE.md §5.6): hand it a copy.
+      // dgram may read the bytes after send() returns (docs/design.md §5.6): hand it a copy.
       s.send(Buffer.from(bytes), port, address, this.#onSent);
     } catch {
       this.sendErrors++;

@@ -1,6 +1,6 @@
 // A UPnP Internet Gateway Device (adapter): find it (SSDP), read its description, and call the
 // WANIPConnection actions over SOAP. Works with IGDv1 (WANIPConnection:1 / WANPPPConnection:1)
-// and IGDv2 (WANIPConnection:2) descriptions alike (shared/natlab.md §6 step 4).
+// and IGDv2 (WANIPConnection:2) descriptions alike (docs/specs/natlab.md §6 step 4).
 import { NatError } from '../errors.js';
 import { parseIgdDescription, IGD_DESCRIPTION_MAX_CHARS, type IgdService } from '../core/igd-description.js';
 import {

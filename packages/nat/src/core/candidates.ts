@@ -160,7 +160,7 @@ export function sortCandidates(list: readonly Candidate[]): Candidate[] {
 const TYPES: readonly CandidateType[] = ['host', 'srflx', 'prflx', 'upnp', 'relay'];
 
 /**
- * Checks a candidate received from the network (every input is hostile, DESIGN.md rule 4).
+ * Checks a candidate received from the network (every input is hostile, docs/design.md rule 4).
  * Returns a clean copy with a normalised address, or a one-sentence reason it was refused.
  */
 export function validateCandidate(value: unknown): { ok: true; candidate: Candidate } | { ok: false; reason: string } {
@@ -184,7 +184,7 @@ export function validateCandidate(value: unknown): { ok: true; candidate: Candid
   return { ok: true, candidate: { type: v.type as CandidateType, address, port: v.port, priority } };
 }
 
-/** How a proven path is reported (DESIGN.md flow step 5). */
+/** How a proven path is reported (docs/design.md flow step 5). */
 export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
 
 /**

@@ -7,8 +7,8 @@ export const SSDP_PORT = 1900;
 
 /**
  * Search targets for a gateway, most specific first. Real routers describe themselves as IGDv1
- * or IGDv2 (shared/natlab.md §6 step 4) and some answer only one kind of ST
- * (shared/specs/nat-traversal.md §4: "retransmit M-SEARCH (IGD:1 and :2, WANIPConnection)").
+ * or IGDv2 (docs/specs/natlab.md §6 step 4) and some answer only one kind of ST
+ * (docs/specs/nat-traversal.md §4: "retransmit M-SEARCH (IGD:1 and :2, WANIPConnection)").
  */
 export const IGD_SEARCH_TARGETS: readonly string[] = [
   'urn:schemas-upnp-org:device:InternetGatewayDevice:2',

@@ -35,7 +35,7 @@ export interface MappingAttemptState {
 
 /**
  * What to do after the router answered UPnP error `code` (WANIPConnection:2 §2.4.16 errors;
- * field quirks in specs/nat-traversal.md §4 row 5). Bounded: after MAX_PORT_ATTEMPTS, 'fail'.
+ * field quirks in docs/specs/nat-traversal.md §4 row 5). Bounded: after MAX_PORT_ATTEMPTS, 'fail'.
  */
 export function retryAfterFault(code: number, s: MappingAttemptState): MappingRetry {
   if (s.attempts >= MAX_PORT_ATTEMPTS) return { kind: 'fail' };

@@ -27,7 +27,7 @@ export const UpnpErrorCode = Object.freeze({
   ConflictInMappingEntry: 718,
   /** The router requires internal port = external port. */
   SamePortValuesRequired: 724,
-  /** The router only accepts lease 0 (permanent), e.g. MikroTik (specs/nat-traversal.md §4). */
+  /** The router only accepts lease 0 (permanent), e.g. MikroTik (docs/specs/nat-traversal.md §4). */
   OnlyPermanentLeasesSupported: 725,
   RemoteHostOnlySupportsWildcard: 726,
   ExternalPortOnlySupportsWildcard: 727,

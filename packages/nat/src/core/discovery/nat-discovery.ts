@@ -71,7 +71,7 @@ const MAX_SERVERS = 16;
 
 type Phase = 'test1' | 'filtering' | 'mapping' | 'plain' | 'done';
 
-/** The discovery core (STYLE.md §2 contract); one run per instance. */
+/** The discovery core (docs/design.md §2 contract); one run per instance. */
 export class NatDiscovery {
   readonly client: StunClient;
   #opts: NatDiscoveryOptions;

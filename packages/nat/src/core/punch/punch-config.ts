@@ -4,10 +4,10 @@ import type { Candidate } from '../candidates.js';
 import type { NatProfile } from '../nat-behavior.js';
 import type { HmacSha1 } from '../stun/integrity.js';
 
-/** Who calls `connectToHost` after the punch (DESIGN.md flow step 2; 'connect' is ICE-controlling). */
+/** Who calls `connectToHost` after the punch (docs/design.md flow step 2; 'connect' is ICE-controlling). */
 export type PunchRole = 'connect' | 'listen';
 
-/** User input of the punch machine (STYLE.md §3: all optional except what has no default). */
+/** User input of the punch machine (docs/design.md §3: all optional except what has no default). */
 export interface PunchOptions {
   role: PunchRole;
   /** The pair id from signaling, for the caller's records (≤ 128 chars of [A-Za-z0-9._-]). USERNAMEs are derived from the secret, not from it. */

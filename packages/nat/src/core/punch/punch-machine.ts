@@ -84,7 +84,7 @@ export type PunchEvent =
   | { readonly type: 'peerReflexive'; readonly at: number; readonly address: string; readonly port: number }
   | { readonly type: 'failed'; readonly at: number; readonly reason: PunchFailureReason };
 
-/** What the machine counted (STYLE.md §5.8). */
+/** What the machine counted (docs/design.md §5.8). */
 export interface PunchCounters {
   requestsSent: number;
   responsesSent: number;
@@ -187,7 +187,7 @@ function canonical(address: string): string {
   return n.startsWith('::ffff:') && n.includes('.') ? n.slice(7) : n;
 }
 
-/** The punch state machine (STYLE.md §2 contract). */
+/** The punch state machine (docs/design.md §2 contract). */
 export class PunchMachine {
   readonly config: PunchConfig;
   readonly counters: PunchCounters = {

@@ -107,7 +107,7 @@ export type StunClientEvent =
       readonly requestsSent: number;
     };
 
-/** Counters of what the client saw (STYLE.md §5.8). */
+/** Counters of what the client saw (docs/design.md §5.8). */
 export interface StunClientCounters {
   requestsSent: number;
   responses: number;
@@ -138,7 +138,7 @@ interface Transaction {
 /** Cap on queued events; a caller that never polls events loses the oldest (counted). */
 const MAX_EVENTS = 256;
 
-/** A sans-IO STUN Binding client (STYLE.md §2 contract). */
+/** A sans-IO STUN Binding client (docs/design.md §2 contract). */
 export class StunClient {
   readonly config: StunClientConfig;
   readonly counters: StunClientCounters = { requestsSent: 0, responses: 0, unmatched: 0, malformed: 0, badFingerprint: 0, timeouts: 0 };

@@ -1,4 +1,4 @@
-// STUN message decoding and the STUN/ENet demultiplexer (RFC 8489 §5, §6; DESIGN.md rule 2) —
+// STUN message decoding and the STUN/ENet demultiplexer (RFC 8489 §5, §6; docs/design.md rule 2) —
 // core, no I/O. Decoding never throws: it returns a status, so hostile datagrams are just counted.
 //
 //   0                   1                   2                   3
@@ -62,7 +62,7 @@ export type StunDecodeResult =
 /**
  * True when `bytes` looks like one whole STUN message: at least 20 bytes, first two bits 00, the
  * magic cookie at bytes 4..7, and a length field that is a multiple of 4 and matches the datagram
- * (DESIGN.md rule 2; RFC 8489 §5, §7.3). Cheap and allocation-free, so it can sit in front of every
+ * (docs/design.md rule 2; RFC 8489 §5, §7.3). Cheap and allocation-free, so it can sit in front of every
  * ENet datagram on a shared socket.
  */
 export function isStunMessage(bytes: Uint8Array): boolean {

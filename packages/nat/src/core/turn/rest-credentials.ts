@@ -1,6 +1,6 @@
 // TURN REST API credentials (the time-limited form coturn's `use-auth-secret` checks, relay.md §1)
 // and the RFC 8489 §9.2.2 long-term key — core, no I/O: HMAC-SHA1 and MD5 are injected like the
-// STUN integrity code (src/core may not import node:crypto, STYLE.md §1).
+// STUN integrity code (src/core may not import node:crypto, docs/design.md §1).
 //
 //   username = "<expiry unix seconds>:<lobbyTag>.<peerId>"
 //   password = base64(HMAC-SHA1(secret, username))

@@ -1,4 +1,4 @@
-// Options, validation and defaults of the sans-IO TURN client (core, STYLE.md §3: XxxOptions in,
+// Options, validation and defaults of the sans-IO TURN client (core, docs/design.md §3: XxxOptions in,
 // frozen XxxConfig out).
 import { NatError } from '../../errors.js';
 import { normalizeIp } from '../ip-address.js';

@@ -1,5 +1,5 @@
 // Sans-IO TURN client (RFC 8656 over UDP, RFC 8489 §9.2 long-term credentials) speaking from an
-// existing socket, e.g. the ENet link socket (relay.md §1) — core, STYLE.md §2 contract.
+// existing socket, e.g. the ENet link socket (relay.md §1) — core, docs/design.md §2 contract.
 // It only handles datagrams whose source is the server S (demultiplex by source first, relay.md
 // §1 rule 1); everything else is returned unconsumed. Output datagrams all go to S.
 //
@@ -7,7 +7,7 @@
 //   idle ─allocate()→ allocating ─2xx→ allocated ─close()→ closing ─any answer/timeout→ closed
 //   allocating ─401 (once, learns realm+nonce) / 438 (≤3×, new nonce)→ allocating (new transaction)
 //   allocating ─error/timeout→ failed        allocated ─Refresh error/timeout or lifetime over→ closed
-// Timers (STYLE.md §2, a fixed table): transaction retransmits (RFC 8489 §6.2.1), allocation refresh
+// Timers (docs/design.md §2, a fixed table): transaction retransmits (RFC 8489 §6.2.1), allocation refresh
 // (60 s before expiry, or at half the lifetime when shorter), allocation expiry, permission refresh
 // (every 240 s of the 300 s lifetime, RFC 8656 §9), channel refresh (every 540 s of 600 s, §12),
 // keepalive (a Binding indication after keepaliveMs with nothing sent: the NAT mapping toward the
@@ -78,7 +78,7 @@ export type TurnClientEvent =
   | { readonly type: 'failed'; readonly reason: TurnFailureReason; readonly code: number | undefined }
   | { readonly type: 'closed'; readonly reason: TurnCloseReason };
 
-/** Counters (STYLE.md §5.8). */
+/** Counters (docs/design.md §5.8). */
 export interface TurnClientCounters {
   requestsSent: number;
   retransmits: number;
@@ -165,7 +165,7 @@ function isAddress(from: TransportAddress, s: TransportAddress): boolean {
 }
 
 /**
- * A sans-IO TURN client for one allocation on one socket (STYLE.md §2). Commands: `allocate`,
+ * A sans-IO TURN client for one allocation on one socket (docs/design.md §2). Commands: `allocate`,
  * `createPermission`, `bindChannel`, `send`/`encodeSend`, `close`. Inputs: `handleDatagram`
  * (returns false for datagrams not from the server), `handleTimeout`. Outputs: `pollTransmit`
  * (always to the server), `pollTimeout`, `pollEvent`.

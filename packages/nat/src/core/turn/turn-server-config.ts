@@ -1,5 +1,5 @@
 // Options, validation and defaults of the sans-IO TURN server core; every limit of relay.md §2(b)
-// lives here (core, STYLE.md §3).
+// lives here (core, docs/design.md §3).
 import { NatError } from '../../errors.js';
 import { normalizeIp } from '../ip-address.js';
 import type { HmacSha1 } from '../stun/integrity.js';

@@ -1,4 +1,4 @@
-// Sans-IO TURN server core for the RFC 8656 subset of relay.md §2(b) — core, STYLE.md §2 contract.
+// Sans-IO TURN server core for the RFC 8656 subset of relay.md §2(b) — core, docs/design.md §2 contract.
 // Inputs: control-port datagrams (`handleDatagram`), relayed-port datagrams (`handleRelayDatagram`),
 // `handleTimeout`, `portBound`/`portBindFailed`, `revokeMember`, `shutdown`. Outputs: `pollTransmit`
 // (its `to.relayPort` says which socket sends: 0 = the control socket), `pollTimeout`, `pollEvent`
@@ -225,7 +225,7 @@ export class TurnServerCore {
   readonly #byRelayPort = new Map<number, Allocation>();
   readonly #byMember = new Map<string, Set<Allocation>>();
   readonly #queue: Transmit[] = [];
-  /** Spent Transmit records, reused so the relay path allocates nothing per datagram (STYLE.md §5.1). */
+  /** Spent Transmit records, reused so the relay path allocates nothing per datagram (docs/design.md §5.1). */
   readonly #pool: Transmit[] = [];
   readonly #events: TurnServerEvent[] = [];
   readonly #totalBytes: RateBucket;
