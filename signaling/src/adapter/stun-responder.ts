@@ -154,7 +154,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
   const primary = sockets[0]!.socket;
   return {
     port: sockets[0]!.port, counters, close: closeAll,
-    // dgram may read the bytes after send() returns (STYLE.md §5.6): send a copy.
+    // dgram may read the bytes after send() returns (docs/design.md §5.6): send a copy.
     send: (address, port, bytes) => primary.send(Buffer.from(bytes), port, address),
   };
 }
