@@ -8,6 +8,10 @@ import {
   LEAVE_REASONS, PATH_KINDS, SERVER_MESSAGE_TYPES, WIRE_ERROR_CODES, WIRE_ERRORS,
 } from '@meshpunch/protocol';
 import { LIMIT_SPECS } from '../../src/core/limits.js';
+import { RELAY_LIMIT_SPECS, relayLimitOption } from '../../src/core/relay-limits.js';
+import { SignalingMetrics } from '../../src/core/metrics.js';
+import { renderPrometheus } from '../../src/core/prometheus.js';
+import { TurnServerCore, nodeHmacSha1, nodeMd5, nodeRandom } from '@meshpunch/nat';
 import { envName, flagName } from '../../src/cli/flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -50,6 +54,26 @@ describe('docs/protocol.md', () => {
     for (const s of LIMIT_SPECS) {
       expect(text, s.key).to.include(`| \`${s.key}\` | \`--${flagName(s.key)}\` / \`${envName(s.key)}\` | ${s.default} |`);
     }
+  });
+
+  it('lists every relay limit with its flag, environment variable, default and range', () => {
+    const text = section('Relay');
+    for (const s of RELAY_LIMIT_SPECS) {
+      const o = relayLimitOption(s.key);
+      expect(text, s.key).to.include(`| \`${s.key}\` | \`--${flagName(o)}\` / \`${envName(o)}\` | ${s.default} | ${s.min}..${s.max} |`);
+    }
+  });
+
+  it('names every /metrics series the service renders, relay ones included', () => {
+    const core = new TurnServerCore({ secret: 's', relayAddress: '192.0.2.1', hmacSha1: nodeHmacSha1, md5: nodeMd5, random: nodeRandom, unixMsAtZero: 0, isMember: () => true });
+    const text = renderPrometheus(new SignalingMetrics(), { connections: 0, lobbies: 0, members: 0, residentBytes: 0, heapUsedBytes: 0 },
+      { requests: 0, answered: 0, rejected: 0, malformed: 0, ignored: 0, limited: 0 }, undefined,
+      { counters: core.counters, allocations: 0, portsFree: 0 });
+    const ops = section('Operations');
+    const names = new Set([...text.matchAll(/^# TYPE meshpunch_signal_(\w+) /gm)].map((m) => m[1]!));
+    expect(names.size).to.be.greaterThan(30);
+    for (const n of names) expect(ops, n).to.match(new RegExp(`\`(meshpunch_signal)?_${n}[\`{]`));
+    for (const m of text.matchAll(/^meshpunch_signal_relay_\w+\{(\w+)="(\w+)"/gm)) expect(ops, m[0]).to.include(m[2]!);
   });
 
   it('names every capability, candidate kind, path, failure and leave reason', () => {
