@@ -23,7 +23,9 @@ const DEBIAN = {
   demo: [],
   bench: ['gcc', 'libc6-dev', 'libenet-dev'],
   test: ['gcc', 'libc6-dev', 'libenet-dev', 'iproute2', 'iptables', 'nftables', 'conntrack', 'coturn',
-    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl', 'redis-server'],
+    'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl', 'redis-server',
+    // The live web view's browser tests (test/webui) drive Debian's Chromium with puppeteer-core.
+    'chromium'],
 };
 
 function log(msg) {

@@ -7,6 +7,7 @@ import type { WireErrorCode } from '@meshpunch/protocol';
  */
 export type SignalingErrorCode =
   | 'ERR_INVALID_PARAMETER'
+  | 'ERR_UNCONFIGURED'
   | 'SIG_LISTEN_FAILED'
   | 'SIG_CLIENT_TIMEOUT'
   | 'SIG_CLIENT_CLOSED'

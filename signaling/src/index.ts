@@ -12,7 +12,7 @@ export { SignalingServer } from './adapter/signaling-server.js';
 export type { SignalingServerOptions, RelayServiceOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
 export { RelayAccess } from './core/relay-access.js';
 export type { RelayCredentialOptions, RelayCredentialConfig } from './core/relay-access.js';
-export { SignalingClient } from './adapter/signaling-client.js';
+export { SignalingClient, lobbyViewUrl } from './adapter/signaling-client.js';
 export type {
   SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
 } from './adapter/signaling-client.js';
@@ -21,4 +21,7 @@ export type { LogSink } from './adapter/json-log.js';
 export { renderPrometheus } from './core/prometheus.js';
 export { startStunResponder } from './adapter/stun-responder.js';
 export { runCli } from './cli/main.js';
+export { UiServer, LOBBY_VIEW_PATH, OPERATOR_VIEW_PATH } from './adapter/ui-server.js';
+export type { UiOptions } from './adapter/ui-server.js';
+export type { LiveLobby, LiveLink, LiveMember, LiveEvent, LiveOperator, LiveHealth, LiveLobbyRow, LiveServerMessage, LiveHello } from './core/live-view.js';
 export { parseCli, helpText } from './cli/flags.js';

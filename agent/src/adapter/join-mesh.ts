@@ -101,7 +101,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
   session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun, await pool);
   if (onProgress !== undefined) session.onProgress(onProgress);
-  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id) });
+  if (joined.viewUrl !== undefined) session.viewUrl = joined.viewUrl;
+  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id), ...(joined.viewUrl === undefined ? {} : { viewUrl: joined.viewUrl }) });
   for (const h of held.splice(0)) session.handle(h);
   return session;
 }

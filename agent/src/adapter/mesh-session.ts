@@ -97,6 +97,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   readonly lobby: string;
   /** The mesh; `peerConnected(id)` fires as each link is added. */
   readonly multiplayer: ENetMultiplayerPeer;
+  /** The lobby's live web view, when the service serves one (`meshpunch-signal --ui`). */
+  viewUrl: string | undefined = undefined;
   private readonly config: JoinMeshConfig;
   private readonly client: SignalingClient;
   private readonly view: MeshView;

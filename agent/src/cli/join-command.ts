@@ -11,6 +11,8 @@ import { meshTable, progressLine } from './render.js';
 /** What the command needs from a mesh session (the library's MeshSession satisfies it). */
 export interface JoinSessionLike {
   readonly id: number;
+  /** The lobby's live web view, when the service serves one. */
+  readonly viewUrl?: string | undefined;
   report(): MeshReport;
   readonly memberCount: number;
   readonly isFull: boolean;
@@ -240,7 +242,7 @@ function fail(io: CliIo, flags: JoinFlags, code: number, error: JoinError): numb
 
 async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, code: number, error: JoinError | undefined, exchange?: MessageExchange): Promise<number> {
   const signaling = { state: session.signalState, outages: session.signalOutages };
-  const report = { ...session.report(), ...(exchange === undefined ? {} : { exchange }), signaling, ...(error === undefined ? {} : { error }) };
+  const report = { ...session.report(), ...(exchange === undefined ? {} : { exchange }), signaling, ...(session.viewUrl === undefined ? {} : { viewUrl: session.viewUrl }), ...(error === undefined ? {} : { error }) };
   // Print first: the mesh is complete now; leaving (ENet disconnects, lobby.leave) comes after.
   io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n${exchange === undefined ? '' : `${exchangeLine(exchange)}\n`}`);
   if (error !== undefined) io.stderr.write(`meshpunch join: ${error.message}\n`);

@@ -24,7 +24,7 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
     case 'signalConnected':
       return `${t}  signaling  connected to ${e.url}`;
     case 'joined':
-      return `${t}  lobby      ${e.created ? 'created' : 'joined'} '${e.lobby}' as peer ${e.id}; members: ${e.members.join(', ')}`;
+      return `${t}  lobby      ${e.created ? 'created' : 'joined'} '${e.lobby}' as peer ${e.id}; members: ${e.members.join(', ')}${e.viewUrl === undefined ? '' : `\n${t}  view       ${e.viewUrl}`}`;
     case 'memberJoined':
       return `${t}  lobby      peer ${e.id} joined`;
     case 'memberLeft':

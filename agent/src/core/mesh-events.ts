@@ -5,7 +5,8 @@ import type { LinkFailureReason, LinkPhase, LinkRole, PathKind } from './link-ma
 /** Progress events emitted by a mesh session (`session.on('progress', e)`). */
 export type MeshEvent =
   | { readonly type: 'signalConnected'; readonly url: string }
-  | { readonly type: 'joined'; readonly id: number; readonly lobby: string; readonly created: boolean; readonly members: readonly number[] }
+  /** `viewUrl`: the lobby's live web view, when the service serves one (`meshpunch-signal --ui`). */
+  | { readonly type: 'joined'; readonly id: number; readonly lobby: string; readonly created: boolean; readonly members: readonly number[]; readonly viewUrl?: string }
   | { readonly type: 'memberJoined'; readonly id: number }
   | { readonly type: 'memberLeft'; readonly id: number }
   | { readonly type: 'linkPhase'; readonly remoteId: number; readonly role: LinkRole; readonly phase: LinkPhase }

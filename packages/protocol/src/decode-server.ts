@@ -6,7 +6,7 @@ import { readNatHint, readRelayServers } from './relay-fields.js';
 import type { DecodeResult } from './decode-client.js';
 import {
   FAILURE_REASONS, LEAVE_REASONS, LINK_STATES, LOBBY_MODES, MAX_PEER_ID, MAX_PEER_NAME_LENGTH, MAX_RID,
-  MAX_LOBBY_KEY_LENGTH, MAX_RELAY_PASSWORD_LENGTH, MAX_RELAY_REALM_LENGTH, MAX_RELAY_USERNAME_LENGTH, MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
+  MAX_LOBBY_KEY_LENGTH, MAX_VIEW_LENGTH, MAX_RELAY_PASSWORD_LENGTH, MAX_RELAY_REALM_LENGTH, MAX_RELAY_USERNAME_LENGTH, MAX_TOKEN_LENGTH, PAIR_ROLES, PATH_KINDS,
 } from './messages.js';
 import type {
   ErrorMessage, HeartbeatMessage, LinkView, PairCandidatesEvent, RelayServer, LobbyJoinedMessage, LobbyView, MemberView, PairStartMessage, ServerMessage, ServerMessageType,
@@ -160,11 +160,14 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
       const you = r.int('you', 1, MAX_PEER_ID);
       const token = r.str('token', 1, MAX_TOKEN_LENGTH);
       const key = r.str('key', 1, MAX_LOBBY_KEY_LENGTH, true);
+      const view = r.str('view', 1, MAX_VIEW_LENGTH, true);
+      if (view !== undefined && !view.startsWith('/')) r.fail('view must be a path starting with /');
       const lobby = readLobby(r.obj.lobby);
       if (typeof lobby === 'string') r.fail(lobby);
       if (r.error === undefined) {
         const joined: LobbyJoinedMessage | ResumeOkMessage = { type: t, rid: rid!, you: you!, token: token!, lobby: lobby as LobbyView };
         if (key !== undefined) joined.key = key;
+        if (view !== undefined) joined.view = view;
         msg = joined;
       }
       break;

@@ -55,6 +55,8 @@ export const MAX_LOBBY_KEY_LENGTH = 64;
  */
 export const MIN_LOBBY_CLAIM_LENGTH = 16;
 export const MAX_LOBBY_CLAIM_LENGTH = 64;
+/** Longest `view` link (1.4): a path, the lobby's code (≤ 64 characters, percent-encoded) and a token. */
+export const MAX_VIEW_LENGTH = 512;
 /** Most ids a `lobby.restore` may list in `members` / `linked` (the largest maxPeersCap). */
 export const MAX_RESTORE_IDS = 4096;
 /** Largest request id: uint32, so any client can keep a counter without bigints. */
@@ -175,11 +177,13 @@ export interface OkMessage { type: 'ok'; rid: number }
 export interface ErrorMessage { type: 'error'; rid: number | null; code: WireErrorCode; message: string; details?: Record<string, string | number | boolean> }
 /**
  * Answer to `lobby.create` / `lobby.join` / `lobby.restore`: your id, your resume token, the
- * lobby; `key` (with the `restore` capability) is the lobby key for a later `lobby.restore`.
+ * lobby; `key` (with the `restore` capability) is the lobby key for a later `lobby.restore`;
+ * `view` (1.4, when the service serves its live view) the lobby view's link relative to the
+ * service's HTTP origin (`/ui/lobby#lobby=<code>&token=<view token>`).
  */
-export interface LobbyJoinedMessage { type: 'lobby.joined'; rid: number; you: number; token: string; lobby: LobbyView; key?: string }
-/** Answer to `resume`: same id, a fresh token, the lobby as it is now (and its key, see lobby.joined). */
-export interface ResumeOkMessage { type: 'resume.ok'; rid: number; you: number; token: string; lobby: LobbyView; key?: string }
+export interface LobbyJoinedMessage { type: 'lobby.joined'; rid: number; you: number; token: string; lobby: LobbyView; key?: string; view?: string }
+/** Answer to `resume`: same id, a fresh token, the lobby as it is now (and its key and view, see lobby.joined). */
+export interface ResumeOkMessage { type: 'resume.ok'; rid: number; you: number; token: string; lobby: LobbyView; key?: string; view?: string }
 /** Answer to `lobby.get`. */
 export interface LobbyStateMessage { type: 'lobby.state'; rid: number; lobby: LobbyView }
 /** Sent by the service every heartbeatMs; answer with `heartbeat.ack`. Carries the latest RTT and clock-offset estimates. */

@@ -21,7 +21,7 @@ export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server
  * `lobby.create` / `lobby.join` / `lobby.restore`, named lobbies scoped by a group's secret so a
  * name cannot be squatted. docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.3';
+export const PROTOCOL_REVISION = '1.4';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

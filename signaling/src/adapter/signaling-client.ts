@@ -95,6 +95,18 @@ export interface JoinedLobby {
   /** Our peer id: 1 for the creator, else 2..2³¹−1. */
   you: number;
   lobby: LobbyView;
+  /** The lobby's live view (`http(s)://…/ui/lobby#…`) when the service serves one (`--ui`). */
+  viewUrl?: string;
+}
+
+/**
+ * The absolute lobby view URL for the service's `view` path (protocol 1.3): the signaling URL's
+ * host with ws → http, wss → https; undefined without a view.
+ */
+export function lobbyViewUrl(signalingUrl: string, view: string | undefined): string | undefined {
+  if (view === undefined) return undefined;
+  const u = new URL(signalingUrl);
+  return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}${view}`;
 }
 
 /** A pair to punch, with its start time on both clocks. */
@@ -545,7 +557,8 @@ export class SignalingClient {
     this.#token = msg.token;
     this.#lobby = msg.lobby;
     this.#key = msg.key;
-    return { you: msg.you, lobby: msg.lobby };
+    const viewUrl = lobbyViewUrl(this.url, msg.view);
+    return viewUrl === undefined ? { you: msg.you, lobby: msg.lobby } : { you: msg.you, lobby: msg.lobby, viewUrl };
   }
 
   #unexpected(msg: ServerMessage): SignalingError {

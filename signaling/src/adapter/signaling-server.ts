@@ -24,6 +24,8 @@ import { startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
+import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
+import type { UiOptions } from './ui-server.js';
 
 /** How the embedded STUN responder is run; see stun-responder.ts. */
 export interface StunServiceOptions {
@@ -122,6 +124,8 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
    * a free one. Default: none (both endpoints are also served on the main port).
    */
   admin?: { host?: string; port: number };
+  /** The live web view under /ui/ on the main port (ui-server.ts, `--ui`); default: off. */
+  ui?: UiOptions | false;
 }
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
@@ -217,6 +221,8 @@ export class SignalingServer {
   /** The embedded TURN relay on the STUN socket, when on. */
   #relay: TurnRelayServer | undefined;
   #closing: Promise<void> | undefined;
+  /** The live web view, when on. */
+  #ui: UiServer | undefined;
   #port = 0;
   #host: string;
 
@@ -228,7 +234,7 @@ export class SignalingServer {
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
     this.#hash = options.hashSecret ?? defaultHash;
-    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ...limits } = options;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, ...limits } = options;
     const random = options.random ?? createPooledRandom();
     this.core = new SignalingCore({
       ...limits,
@@ -247,7 +253,7 @@ export class SignalingServer {
     this.#http = createServer({
       headersTimeout: cfg.headersTimeoutMs, requestTimeout: cfg.headersTimeoutMs + 1000, keepAliveTimeout: 5000,
       connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
-    }, (req, res) => this.#onRequest(req, res));
+    }, (req, res) => this.#onRequest(req, res, true));
     this.#http.maxConnections = cfg.maxConnections + cfg.maxPendingHttp + TCP_SLACK;
     this.#http.on('connection', (socket: Socket) => this.#onTcp(socket));
     this.#http.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
@@ -266,6 +272,10 @@ export class SignalingServer {
     const startStun = options.startStun ?? startStunResponder;
     // The STUN port defaults to the HTTP port's number, known only once HTTP is bound (port 0).
     const server = new SignalingServer(options, undefined);
+    if (options.ui !== undefined && options.ui !== false) {
+      server.#ui = UiServer.create(server.core, server.#now, server.#log, options.ui, () => ({}));
+      server.core.viewPath = LOBBY_VIEW_PATH;
+    }
     await new Promise<void>((resolve, reject) => {
       server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
       server.#http.listen(port, server.#host, () => resolve());
@@ -354,6 +364,7 @@ export class SignalingServer {
   }
 
   async #doClose(): Promise<void> {
+    this.#ui?.close();
     this.core.shutdown(this.#now());
     this.#drain();
     const httpClosed = new Promise<void>((r) => this.#http.close(() => r()));
@@ -411,7 +422,7 @@ export class SignalingServer {
       throw new SignalingError('ERR_INVALID_PARAMETER', `admin.port must be an integer 0..65535, got ${String(opts.port)}`);
     }
     const t = this.core.config.headersTimeoutMs;
-    const admin = createServer({ headersTimeout: t, requestTimeout: t + 1000, keepAliveTimeout: 5000, connectionsCheckingInterval: Math.min(1000, t) }, (req, res) => this.#onRequest(req, res));
+    const admin = createServer({ headersTimeout: t, requestTimeout: t + 1000, keepAliveTimeout: 5000, connectionsCheckingInterval: Math.min(1000, t) }, (req, res) => this.#onRequest(req, res, false));
     admin.maxConnections = ADMIN_MAX_CONNECTIONS;
     admin.on('clientError', (_err, socket) => socket.destroy());
     // No WebSocket here: an upgrade request gets no answer but a closed socket.
@@ -458,9 +469,11 @@ export class SignalingServer {
     this.#pendingTimer.unref();
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** @param main true on the main listener (the live view is served there only) */
+  #onRequest(req: IncomingMessage, res: ServerResponse, main: boolean): void {
     this.#pending.settle(req.socket);
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (main && this.#ui !== undefined && path.startsWith('/ui/')) return this.#ui.handleRequest(req, res, path);
     if (req.method === 'GET' && path === '/healthz') {
       const down = this.core.isShuttingDown;
       res.writeHead(down ? 503 : 200, { 'content-type': 'application/json' });
@@ -483,6 +496,7 @@ export class SignalingServer {
     // bench/signaling heap snapshot.
     socket.on('error', destroySocket);
     this.#pending.settle(socket as Socket);
+    if (this.#ui !== undefined && req.url?.startsWith('/ui/') === true) return this.#ui.handleUpgrade(req, socket, head, req.url.split('?')[0]!);
     const origin = req.headers.origin;
     if (this.#origins.size > 0 && origin !== undefined && !this.#origins.has(origin)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

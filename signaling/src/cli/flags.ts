@@ -23,6 +23,10 @@ export interface CliSettings {
   origins: string[];
   adminHost: string | undefined;
   adminPort: number | undefined;
+  /** Serve the live web view under /ui/ (`--ui`). */
+  ui: boolean;
+  /** Token of the operator view (`--admin-token`); without it only lobby views are served. */
+  adminToken: string | undefined;
   logLevel: LogLevel;
   /** `auto`: human-readable lines when stderr is a terminal, JSON lines otherwise. */
   logFormat: LogFormat;
@@ -60,6 +64,8 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'origin', type: 'string', multiple: true, help: 'accepted browser Origin (repeatable; env: comma-separated); default any' },
   { key: 'adminPort', type: 'string', help: 'TCP port of a second listener serving only /healthz and /metrics, with caps of its own (health checks never share the clients\' caps); default none' },
   { key: 'adminHost', type: 'string', help: 'address of the admin listener; default: --host' },
+  { key: 'ui', type: 'boolean', help: 'serve the live web view under /ui/ on --port: a lobby view per lobby (its link is in each member\'s lobby.joined) and, with --admin-token, the operator view at /ui/operator' },
+  { key: 'adminToken', type: 'string', help: 'token (16..256 characters) of the operator view (/ui/operator#token=…, /ui/api/operator with Authorization: Bearer); without it the operator view is off' },
   { key: 'logLevel', type: 'string', help: `one of ${LOG_LEVELS.join(', ')}; default info` },
   { key: 'logFormat', type: 'string', help: `one of ${LOG_FORMATS.join(', ')}; default auto: text on a terminal, else JSON lines` },
   { key: 'noRelay', type: 'boolean', help: 'offer no relay at all (no embedded relay, no --turn-server; relay.credentials answers SIG_RELAY_UNAVAILABLE)' },
@@ -138,6 +144,10 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (!LOG_LEVELS.includes(logLevel)) throw new CliUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const logFormat = (get('logFormat') ?? 'auto') as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) throw new CliUsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
+  const ui = values.ui === true || ['1', 'true', 'yes'].includes((env[envName('ui')] ?? '').toLowerCase());
+  const adminToken = get('adminToken');
+  if (adminToken !== undefined && !ui) throw new CliUsageError('--admin-token needs --ui');
+  if (adminToken !== undefined && (adminToken.length < 16 || adminToken.length > 256)) throw new CliUsageError(`--admin-token must be 16..256 characters, got ${adminToken.length}`);
   const noStun = values['no-stun'] === true || ['1', 'true', 'yes'].includes((env[envName('noStun')] ?? '').toLowerCase());
   const relay = parseRelay(values, env, get);
   const originFlag = values.origin;
@@ -154,6 +164,8 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     origins,
     adminHost,
     adminPort: adminPortText === undefined ? undefined : parseInteger(adminPortText, '--admin-port', 0, 65535),
+    ui,
+    adminToken,
     logLevel,
     logFormat,
     limits,
@@ -222,7 +234,8 @@ export function helpText(): string {
   lines.push('', 'Embedded relay limits (integers; docs/security.md "Relay"):');
   for (const s of RELAY_LIMIT_SPECS) row(`--${flagName(relayLimitOption(s.key))} <n>`, envName(relayLimitOption(s.key)), `${s.help} (default ${s.default}, ${s.min}..${s.max}; beyond: ${s.beyond})`);
   lines.push('', '  -h, --help                         this text', '      --version                      print the version',
-    '', 'Endpoints: ws://HOST:PORT/ (WebSocket), GET /healthz, GET /metrics (Prometheus).',
+    '', 'Endpoints: ws://HOST:PORT/ (WebSocket), GET /healthz, GET /metrics (Prometheus); with --ui',
+    'GET /ui/lobby#lobby=CODE&token=VIEW (lobby view), GET /ui/operator#token=ADMIN (operator view).',
     'SIGTERM / SIGINT: clients get a shutdown message and close 1001, then the process exits 0.',
     'Exit codes: 0 normal, 1 could not start, 2 bad usage.');
   return `${lines.join('\n')}\n`;

@@ -81,6 +81,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       allowedOrigins: settings.origins,
       ...(settings.adminPort === undefined ? {} : { admin: { port: settings.adminPort, ...(settings.adminHost === undefined ? {} : { host: settings.adminHost }) } }),
       log,
+      ...(settings.ui ? { ui: settings.adminToken === undefined ? {} : { adminToken: settings.adminToken } } : {}),
       stun: settings.stun ? {
         ...(settings.stunPort === undefined ? {} : { port: settings.stunPort }),
         ...(settings.stunAlternateHost === undefined ? {} : { alternateHost: settings.stunAlternateHost }),
@@ -97,6 +98,8 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     throw err;
   }
   if (server.adminPort !== undefined) log('info', 'admin.listening', { port: server.adminPort });
+  // Never the admin token itself: logs are read by more people than the operator.
+  if (settings.ui) log('info', 'ui.listening', { lobbyView: '/ui/lobby', operatorView: settings.adminToken === undefined ? 'off' : '/ui/operator' });
   io.onListening?.(server);
   const sig = await (io.stopSignal ?? signals());
   log('info', 'signal', { signal: sig });

@@ -1,5 +1,5 @@
 // Lobby, member and pair records, and the views members see (core).
-import type { FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
+import type { Candidate, FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
 import type { Connection } from './connection.js';
 import type { TokenBucket } from './token-bucket.js';
 
@@ -10,6 +10,22 @@ export interface PairReport {
   rttMs: number | undefined;
   reason: FailureReason | undefined;
 }
+
+/**
+ * One thing the service saw happen to a pair, for the live view's per-candidate timeline
+ * (ui-views.ts): the pair started, a side sent candidates (kept as received: the lobby view
+ * shows only their kinds, the operator view their endpoints too), a side reported its result.
+ */
+export type PairEvent =
+  | { readonly at: number; readonly kind: 'start' }
+  | { readonly at: number; readonly kind: 'candidates'; readonly from: number; readonly candidates: readonly Candidate[]; readonly done: boolean }
+  | { readonly at: number; readonly kind: 'result'; readonly from: number; readonly report: PairReport };
+
+/**
+ * Events kept per pair: a start, ≤ 16 candidates from each side in at most as many messages
+ * (MAX_CANDIDATES_PER_PAIR), a result from each; later ones are dropped (bounded memory).
+ */
+export const MAX_PAIR_EVENTS = 40;
 
 /** A peer inside a lobby. Outlives its connection for graceMs (resume). */
 export class Member {
@@ -62,12 +78,19 @@ export class Pair {
   /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
   readonly addressesFromA: string[] = [];
   readonly addressesFromB: string[] = [];
+  /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view. */
+  readonly events: PairEvent[] = [];
 
   constructor(id: number, a: Member, b: Member, secret: string) {
     this.id = id;
     this.a = a;
     this.b = b;
     this.secret = secret;
+  }
+
+  /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */
+  record(e: PairEvent): void {
+    if (this.events.length < MAX_PAIR_EVENTS) this.events.push(e);
   }
 
   /** The other side, or undefined when `m` is not in this pair. */
@@ -138,6 +161,15 @@ export class Lobby {
   readonly pairs = new Map<number, Pair>();
   readonly pairByKey = new Map<number, Pair>();
   nextPairId = 1;
+  /** Service ms when this service made (or restored) the lobby; set by the core. */
+  createdAt: number | undefined = undefined;
+  /**
+   * Bumped whenever members could see the lobby change (every broadcast, candidates arriving):
+   * the live view re-renders a lobby only when this moved (ui-server.ts).
+   */
+  revision = 0;
+  /** Secret of the lobby's live view URL (ui-server.ts); drawn when the first member is told it. */
+  viewToken: string | undefined = undefined;
 
   constructor(code: string, mode: LobbyMode, maxPeers: number, passwordHash: Uint8Array | undefined, salt: Uint8Array | undefined, key = '', claim?: string) {
     this.code = code;

@@ -62,6 +62,7 @@ export class Membership {
     c.member = m;
     this.#members++;
     touch(this.#ctx, lobby);
+    this.#ctx.metrics.membersAdmitted++;
     return m;
   }
 

@@ -35,6 +35,8 @@ export class SignalingMetrics {
   lobbiesRestored = 0;
   /** Members in their grace period removed early to make room for a newcomer (issue #13 item 8). */
   graceEvictions = 0;
+  /** Members admitted to a lobby (create, join, restore): the live view's admissions per second. */
+  membersAdmitted = 0;
   readonly messagesIn: Record<MessageBucket, number> = zeros<MessageBucket>([...CLIENT_MESSAGE_TYPES, 'invalid', 'binary']);
   readonly errors: Record<WireErrorCode, number> = zeros(WIRE_ERROR_CODES);
   /** Closes the service initiated, by close-code name. */

@@ -67,6 +67,7 @@ export class Outbox {
   /** Sends `msg` to every member of `lobby` but `except`; away members' copies are counted as dropped. */
   broadcast(lobby: Lobby, msg: ServerMessage, except: Member | undefined): void {
     const text = JSON.stringify(msg);
+    lobby.revision++;
     for (const m of lobby.members.values()) {
       if (m === except) continue;
       if (m.conn !== null) this.sendText(m.conn, text);

@@ -40,6 +40,7 @@ export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member
   lobby.pairs.set(id, pair);
   lobby.pairByKey.set(pairKey(a.id, b.id), pair);
   touch(ctx, lobby);
+  pair.record({ at: now, kind: 'start' });
   ctx.metrics.pairsStarted++;
   // Issue #5: at least max(minLeadMs, 2 × the larger RTT) ahead, so both pair.start messages
   // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).

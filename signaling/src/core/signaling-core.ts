@@ -83,6 +83,8 @@ const SALT_BYTES = 16;
  * run (the name taken, then gone again): bounds the work of one request.
  */
 const MAX_CHECK_TRIES = 2;
+/** Bytes of a lobby's view token (128 bits: unguessable; the view shows no secrets, but members' names and links). */
+const VIEW_TOKEN_BYTES = 16;
 /** Bytes of a lobby key (128 bits: unguessable; restore.ts). */
 const LOBBY_KEY_BYTES = 16;
 
@@ -103,6 +105,11 @@ export class SignalingCore {
   readonly #helloQ = new DeadlineQueue<Connection>();
   readonly #heartbeatQ = new DeadlineQueue<Connection>();
   #shuttingDown = false;
+  /**
+   * Path of the live lobby view (ui-server.ts), e.g. `/ui/lobby`, set by the adapter when it
+   * serves the UI: lobby answers then carry `view`. Undefined: no view.
+   */
+  viewPath: string | undefined = undefined;
   /** STUN port announced in `welcome`; starts as config.stunPort, set by the adapter once bound. */
   stunPort: number | undefined;
   /**
@@ -143,6 +150,16 @@ export class SignalingCore {
   /** True once shutdown() was called. */
   get isShuttingDown(): boolean {
     return this.#shuttingDown;
+  }
+
+  /** The lobby with this code (a name is its code), for read-only views (ui-views.ts). */
+  lobby(code: string): Lobby | undefined {
+    return this.#membership.lobbies.get(code);
+  }
+
+  /** Every lobby, for read-only views (ui-views.ts); do not change them. */
+  lobbies(): IterableIterator<Lobby> {
+    return this.#membership.lobbies.values();
   }
 
   /**
@@ -328,10 +345,10 @@ export class SignalingCore {
         else this.#outbox.send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view() });
         return;
       case 'pair.candidates':
-        this.#onCandidates(c, msg);
+        this.#onCandidates(now, c, msg);
         return;
       case 'pair.result':
-        this.#onResult(c, msg);
+        this.#onResult(now, c, msg);
         return;
       case 'relay.credentials':
         this.#onRelayCredentials(now, c, msg.rid);
@@ -560,6 +577,7 @@ export class SignalingCore {
     const keyBytes = new Uint8Array(LOBBY_KEY_BYTES);
     this.config.random(keyBytes);
     const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, toBase64Url(keyBytes), spec.claim);
+    lobby.createdAt = now;
     this.#membership.lobbies.set(lobby.registryKey, lobby);
     this.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, 1);
@@ -639,7 +657,7 @@ export class SignalingCore {
     this.#outbox.send(c, { type: 'ok', rid });
   }
 
-  #onCandidates(c: Connection, msg: PairCandidatesMessage): void {
+  #onCandidates(now: number, c: Connection, msg: PairCandidatesMessage): void {
     const m = c.member;
     if (m === null) return this.#notInLobby(c, msg.rid);
     const pair = m.lobby.pairs.get(msg.pair);
@@ -666,6 +684,8 @@ export class SignalingCore {
     const addrs = fromA ? pair.addressesFromA : pair.addressesFromB;
     for (const cand of msg.candidates) if (cand.kind !== 'relay' && !addrs.includes(cand.address)) addrs.push(cand.address);
     this.metrics.candidatesRelayed += msg.candidates.length;
+    pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
+    m.lobby.revision++;
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
     const ev: ServerMessage = { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true };
     if (msg.nat !== undefined) ev.nat = msg.nat;
@@ -691,7 +711,7 @@ export class SignalingCore {
     this.#outbox.log('debug', 'relay.credentials', { lobby: m.lobby.code, peer: m.id });
   }
 
-  #onResult(c: Connection, msg: PairResultMessage): void {
+  #onResult(now: number, c: Connection, msg: PairResultMessage): void {
     const m = c.member;
     if (m === null) return this.#notInLobby(c, msg.rid);
     const pair = m.lobby.pairs.get(msg.pair);
@@ -705,6 +725,7 @@ export class SignalingCore {
     if (pair.a === m) pair.reportA = report;
     else pair.reportB = report;
     touch(this.#pairing, m.lobby);
+    pair.record({ at: now, kind: 'result', from: m.id, report });
     const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;
     this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
@@ -792,14 +813,32 @@ export class SignalingCore {
     }
     if (!r.ok) return this.#outbox.error(c, msg.rid, r.code, r.message);
     const m = r.member;
-    this.#outbox.send(c, { type: 'lobby.joined', rid: msg.rid, you: m.id, token: m.token, lobby: m.lobby.view(), key: m.lobby.key });
+    m.lobby.createdAt ??= now;
+    const joined: LobbyJoinedMessage = { type: 'lobby.joined', rid: msg.rid, you: m.id, token: m.token, lobby: m.lobby.view(), key: m.lobby.key };
+    this.#outbox.send(c, this.#withView(m.lobby, joined));
     if (r.resumed) this.#restartUnfinishedPairs(now, m);
     restorePairs(this.#pairing, now, m);
   }
 
-  /** Adds the lobby key to a lobby answer for a client that offered the `restore` capability. */
+  /**
+   * Adds the lobby key to a lobby answer for a client that offered the `restore` capability,
+   * and the lobby's live view link when the service serves one.
+   */
   #withKey(c: Connection, msg: LobbyJoinedMessage | ResumeOkMessage): ServerMessage {
-    if (c.restoreCap && c.member !== null && c.member.lobby.key !== '') msg.key = c.member.lobby.key;
+    if (c.member === null) return msg;
+    if (c.restoreCap && c.member.lobby.key !== '') msg.key = c.member.lobby.key;
+    return this.#withView(c.member.lobby, msg);
+  }
+
+  /** Adds `view` (1.4): the lobby view's path, `<viewPath>#lobby=<code>&token=<viewToken>`. */
+  #withView(lobby: Lobby, msg: LobbyJoinedMessage | ResumeOkMessage): ServerMessage {
+    if (this.viewPath === undefined) return msg;
+    if (lobby.viewToken === undefined) {
+      const b = new Uint8Array(VIEW_TOKEN_BYTES);
+      this.config.random(b);
+      lobby.viewToken = toBase64Url(b);
+    }
+    msg.view = `${this.viewPath}#lobby=${encodeURIComponent(lobby.code)}&token=${lobby.viewToken}`;
     return msg;
   }
 

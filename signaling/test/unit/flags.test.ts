@@ -9,9 +9,16 @@ describe('flags', () => {
     it('gives the documented defaults with no flags and no environment', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
-        stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
+        stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, ui: false, adminToken: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
         relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} },
       });
+    });
+
+    it('reads --ui and --admin-token from flags and environment; a short token or one without --ui is an error', () => {
+      expect(parseCli(['--ui', '--admin-token', 'a'.repeat(16)], {})).to.deep.include({ ui: true, adminToken: 'a'.repeat(16) });
+      expect(parseCli([], { MESHPUNCH_SIGNAL_UI: '1', MESHPUNCH_SIGNAL_ADMIN_TOKEN: 'b'.repeat(20) })).to.deep.include({ ui: true, adminToken: 'b'.repeat(20) });
+      expect(() => parseCli(['--ui', '--admin-token', 'short'], {})).to.throw(CliUsageError, '--admin-token must be 16..256 characters, got 5');
+      expect(() => parseCli(['--admin-token', 'a'.repeat(16)], {})).to.throw(CliUsageError, '--admin-token needs --ui');
     });
 
     it('reads every relay limit from its --relay- flag and MESHPUNCH_SIGNAL_RELAY_ variable; the flag wins', () => {

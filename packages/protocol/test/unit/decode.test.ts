@@ -29,6 +29,7 @@ const VALID_SERVER = [
   { type: 'error', rid: null, code: 'SIG_BAD_MESSAGE', message: 'm', details: { field: 'x' } },
   { type: 'lobby.joined', rid: 1, you: 1, token: 't', lobby: LOBBY },
   { type: 'resume.ok', rid: 1, you: 1, token: 't', lobby: LOBBY },
+  { type: 'lobby.joined', rid: 1, you: 1, token: 't', lobby: LOBBY, view: '/ui/lobby#lobby=game&token=pT1IL4wM69l62SrDu6neSw' },
   { type: 'lobby.state', rid: 1, lobby: LOBBY },
   { type: 'heartbeat', n: 1, now: 1, rttMs: 3, offsetMs: -4 },
   { type: 'peer.joined', peer: { id: 4, name: 'x', away: false } },
