@@ -14,7 +14,7 @@ const open = new Set<number>();
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 5000;
 let retryMs = RETRY_MIN_MS;
-let operatorLobby: string | undefined;
+let operatorLobby: number | undefined;
 let lastOperator: LiveOperator | undefined;
 let lobbyDetail: HTMLElement | undefined;
 let ended = false;
@@ -100,8 +100,8 @@ function onMessage(msg: LiveServerMessage): void {
   }
 }
 
-function select(code: string | undefined): void {
-  operatorLobby = code;
+function select(id: number | undefined): void {
+  operatorLobby = id;
   lobbyDetail = undefined;
   const hello = helloFor();
   if (socket !== undefined && socket.readyState === WebSocket.OPEN && hello !== undefined) socket.send(JSON.stringify(hello));
@@ -125,10 +125,10 @@ function renderOperator(): void {
   const rows = o.lobbies.map((l) => {
     const done = l.connected + l.failed;
     const ratio = done === 0 ? '—' : `${Math.round((100 * l.connected) / done)} % (${l.connected}/${done})`;
-    const btn = h('button', { type: 'button', class: 'link-button', 'aria-pressed': operatorLobby === l.code ? 'true' : 'false' }, l.code);
-    btn.addEventListener('click', () => select(operatorLobby === l.code ? undefined : l.code));
-    return h('tr', { 'data-lobby': l.code },
-      h('td', {}, btn), h('td', {}, l.mode), h('td', { class: 'num' }, `${l.members}/${l.maxPeers}`), h('td', {}, l.sealed ? 'sealed' : 'open'),
+    const btn = h('button', { type: 'button', class: 'link-button', 'aria-pressed': operatorLobby === l.id ? 'true' : 'false' }, l.code);
+    btn.addEventListener('click', () => select(operatorLobby === l.id ? undefined : l.id));
+    return h('tr', { 'data-lobby': l.code, 'data-id': l.id },
+      h('td', {}, btn, l.claimed ? ' (claimed)' : ''), h('td', {}, l.mode), h('td', { class: 'num' }, `${l.members}/${l.maxPeers}`), h('td', {}, l.sealed ? 'sealed' : 'open'),
       h('td', { class: 'num' }, formatAge(l.ageMs)), h('td', { class: 'num', 'data-field': 'ratio' }, ratio), h('td', { class: 'num' }, l.pending));
   });
   const table = h('table', { class: 'lobbies', 'aria-label': 'lobbies' },
@@ -140,7 +140,7 @@ function renderOperator(): void {
     h('section', { 'aria-labelledby': 'h-lobbies' }, h('h2', { id: 'h-lobbies' }, `Lobbies (${hl.lobbies})`),
       o.lobbies.length === 0 ? h('p', {}, 'No lobbies.') : h('div', { class: 'scroll' }, table),
       o.omitted > 0 ? h('p', {}, `${o.omitted} older lobbies not listed.`) : null),
-    operatorLobby === undefined ? '' : h('section', { class: 'detail', 'aria-label': `lobby ${operatorLobby}` }, lobbyDetail ?? h('p', {}, 'Loading…')));
+    operatorLobby === undefined ? '' : h('section', { class: 'detail', 'aria-label': 'selected lobby' }, lobbyDetail ?? h('p', {}, 'Loading…')));
 }
 
 function askForToken(): void {

@@ -85,7 +85,7 @@ interface Session {
   readonly ws: WebSocket;
   readonly openedAt: number;
   kind: 'new' | 'lobby' | 'operator';
-  /** The lobby shown (lobby view, or the operator's selection). */
+  /** The lobby shown (lobby view, or the operator's selection); its code for `lobby.ended`. */
   code: string | undefined;
   lobby: Lobby | undefined;
   /** Lobby revision last sent; -1: nothing sent yet. */
@@ -164,6 +164,10 @@ export class UiServer {
   readonly #startedAt: number;
   /** Live extras the service adds to the health (relay allocations once the embedded relay runs). */
   readonly #extraHealth: () => { relayAllocations?: number };
+  /** Operator handles of lobbies (LiveLobbyRow.id), and the lobbies the last list showed. */
+  readonly #ids = new WeakMap<Lobby, number>();
+  #nextId = 1;
+  #listed = new Map<number, Lobby>();
   #timer: NodeJS.Timeout | undefined;
   #tick = 0;
   #admittedAt: { count: number; at: number };
@@ -312,32 +316,48 @@ export class UiServer {
     }
     const first = s.kind === 'new';
     s.kind = 'operator';
-    s.code = hello.lobby;
-    s.lobby = hello.lobby === undefined ? undefined : this.#core.lobby(hello.lobby);
-    s.revision = -1;
     if (first) this.#sendText(s, JSON.stringify({ type: 'operator', operator: this.#operator(now) } satisfies LiveServerMessage));
-    if (s.code !== undefined) this.#sendLobby(s, now, new Map());
+    s.lobby = hello.lobby === undefined ? undefined : this.#listed.get(hello.lobby);
+    s.code = s.lobby?.code;
+    s.revision = -1;
+    if (hello.lobby !== undefined && s.lobby === undefined) this.#sendText(s, JSON.stringify({ type: 'lobby.ended', code: String(hello.lobby) } satisfies LiveServerMessage));
+    if (s.lobby !== undefined) this.#sendLobby(s, now, new Map());
   }
 
-  /** The lobby `code` when `token` is its view token; the view token exists once a member was told it. */
+  /**
+   * The lobby named `code` whose view token is `token` (claimed lobbies of one name are
+   * several: each has its own token); the view token exists once a member was told it.
+   */
   #authorizeLobby(code: string, token: string): Lobby | undefined {
-    const lobby = this.#core.lobby(code);
-    if (lobby === undefined || lobby.viewToken === undefined) return undefined;
-    return tokensEqual(token, lobby.viewToken) ? lobby : undefined;
+    const plain = this.#core.lobby(code);
+    if (plain !== undefined && plain.viewToken !== undefined && tokensEqual(token, plain.viewToken)) return plain;
+    for (const l of this.#core.lobbies()) {
+      if (l !== plain && l.code === code && l.viewToken !== undefined && tokensEqual(token, l.viewToken)) return l;
+    }
+    return undefined;
   }
+
+  #idOf = (l: Lobby): number => {
+    let id = this.#ids.get(l);
+    if (id === undefined) {
+      id = this.#nextId++;
+      this.#ids.set(l, id);
+    }
+    this.#listed.set(id, l);
+    return id;
+  };
 
   /** Sends the session's lobby when it changed since the last send; `cache` shares renderings within a tick. */
   #sendLobby(s: Session, now: number, cache: Map<Lobby, string>): void {
-    if (s.code === undefined) return;
-    const lobby = this.#core.lobby(s.code);
-    if (lobby === undefined || (s.lobby !== undefined && lobby !== s.lobby)) {
-      // Gone, or ended and made anew under the same name (with another view token).
-      if (s.revision !== -2) this.#sendText(s, JSON.stringify({ type: 'lobby.ended', code: s.code } satisfies LiveServerMessage));
+    const lobby = s.lobby;
+    if (lobby === undefined) return;
+    if (this.#core.lobby(lobby.registryKey) !== lobby) {
+      // Gone (a lobby made anew under the same name is another one, with another view token).
+      if (s.revision !== -2) this.#sendText(s, JSON.stringify({ type: 'lobby.ended', code: lobby.code } satisfies LiveServerMessage));
       s.revision = -2;
       if (s.kind === 'lobby') s.ws.close(1000, 'lobby ended');
       return;
     }
-    s.lobby = lobby;
     if (lobby.revision === s.revision) return;
     s.revision = lobby.revision;
     const operator = s.kind === 'operator';
@@ -383,7 +403,8 @@ export class UiServer {
       admissionsPerS: this.#admissionsPerS, relay, pairsConnected: connected, pairsFailed: failed,
       uptimeS: Math.floor((now - this.#startedAt) / 1000),
     };
-    const { rows, omitted } = liveLobbyRows(core.lobbies(), core.lobbyCount, now, MAX_LOBBY_ROWS);
+    this.#listed = new Map();
+    const { rows, omitted } = liveLobbyRows(core.lobbies(), core.lobbyCount, now, MAX_LOBBY_ROWS, this.#idOf);
     return { health, lobbies: rows, omitted };
   }
 

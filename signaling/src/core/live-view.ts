@@ -36,6 +36,10 @@ export interface LiveLobby {
 
 /** One row of the operator's lobby list. */
 export interface LiveLobbyRow {
+  /** The operator view's handle of the lobby (two claimed lobbies may share a name). */
+  id: number;
+  /** Created with a claim (protocol 1.3); the claim itself is never shown. */
+  claimed: boolean;
   code: string; mode: LobbyMode; sealed: boolean; members: number; maxPeers: number; ageMs: number;
   connected: number; failed: number; pending: number;
 }
@@ -69,7 +73,8 @@ export type LiveServerMessage =
 /** The first message a page sends: which view, proven by which token. */
 export type LiveHello =
   | { view: 'lobby'; lobby: string; token: string }
-  | { view: 'operator'; token: string; lobby?: string };
+  /** `lobby`: the `id` of a row of the operator's list, to see that lobby with endpoints. */
+  | { view: 'operator'; token: string; lobby?: number };
 
 /** How much of a lobby a view may see. */
 export interface LiveViewScope {
@@ -118,8 +123,8 @@ export function liveLobby(lobby: Lobby, now: number, scope: LiveViewScope): Live
   };
 }
 
-/** One lobby-list row. */
-export function liveLobbyRow(lobby: Lobby, now: number): LiveLobbyRow {
+/** One lobby-list row; `id` is the caller's handle of the lobby. */
+export function liveLobbyRow(lobby: Lobby, now: number, id: number): LiveLobbyRow {
   let connected = 0;
   let failed = 0;
   let pending = 0;
@@ -130,7 +135,7 @@ export function liveLobbyRow(lobby: Lobby, now: number): LiveLobbyRow {
     else pending++;
   }
   return {
-    code: lobby.code, mode: lobby.mode, sealed: lobby.sealed, members: lobby.members.size, maxPeers: lobby.maxPeers,
+    id, claimed: lobby.claim !== undefined, code: lobby.code, mode: lobby.mode, sealed: lobby.sealed, members: lobby.members.size, maxPeers: lobby.maxPeers,
     ageMs: now - (lobby.createdAt ?? now), connected, failed, pending,
   };
 }
@@ -139,11 +144,11 @@ export function liveLobbyRow(lobby: Lobby, now: number): LiveLobbyRow {
  * The operator's lobby list: the `limit` newest lobbies (youngest first), so a service with
  * many lobbies costs a page a bounded message.
  */
-export function liveLobbyRows(lobbies: Iterable<Lobby>, count: number, now: number, limit: number): { rows: LiveLobbyRow[]; omitted: number } {
+export function liveLobbyRows(lobbies: Iterable<Lobby>, count: number, now: number, limit: number, idOf: (l: Lobby) => number): { rows: LiveLobbyRow[]; omitted: number } {
   // Map order is creation order: the newest are at the end.
   const all = [...lobbies];
   const rows: LiveLobbyRow[] = [];
-  for (let i = all.length - 1; i >= 0 && rows.length < limit; i--) rows.push(liveLobbyRow(all[i]!, now));
+  for (let i = all.length - 1; i >= 0 && rows.length < limit; i--) rows.push(liveLobbyRow(all[i]!, now, idOf(all[i]!)));
   return { rows, omitted: Math.max(0, count - rows.length) };
 }
 
@@ -164,7 +169,7 @@ export function parseLiveHello(text: string): LiveHello | undefined {
   if (o.view === 'lobby' && short(o.lobby) && short(o.token)) return { view: 'lobby', lobby: o.lobby, token: o.token };
   if (o.view === 'operator' && short(o.token)) {
     if (o.lobby === undefined) return { view: 'operator', token: o.token };
-    if (short(o.lobby)) return { view: 'operator', token: o.token, lobby: o.lobby };
+    if (typeof o.lobby === 'number' && Number.isSafeInteger(o.lobby) && o.lobby > 0) return { view: 'operator', token: o.token, lobby: o.lobby };
   }
   return undefined;
 }

@@ -152,12 +152,15 @@ export class SignalingCore {
     return this.#shuttingDown;
   }
 
-  /** The lobby with this code (a name is its code), for read-only views (ui-views.ts). */
-  lobby(code: string): Lobby | undefined {
-    return this.#membership.lobbies.get(code);
+  /**
+   * The lobby filed under `key` (lobby.ts registryKey: its code, or name and claim), for
+   * read-only views (live-view.ts); `core.lobby(l.registryKey) === l` while `l` exists.
+   */
+  lobby(key: string): Lobby | undefined {
+    return this.#membership.lobbies.get(key);
   }
 
-  /** Every lobby, for read-only views (ui-views.ts); do not change them. */
+  /** Every lobby, for read-only views (live-view.ts); do not change them. */
   lobbies(): IterableIterator<Lobby> {
     return this.#membership.lobbies.values();
   }

@@ -132,7 +132,7 @@ describe('UiServer (live view)', () => {
       const body = (await r.json()) as LiveServerMessage & { type: 'operator' };
       expect(body.operator.health).to.include({ connections: 1, lobbies: 1, members: 1 });
       expect(body.operator.lobbies).to.have.length(1);
-      expect(body.operator.lobbies[0]).to.include({ code: 'ops', mode: 'mesh', members: 1, sealed: false, connected: 0, failed: 0, pending: 0 });
+      expect(body.operator.lobbies[0]).to.include({ claimed: false, code: 'ops', mode: 'mesh', members: 1, sealed: false, connected: 0, failed: 0, pending: 0 });
       const w = await live(server.port, { view: 'operator', token: 'wrong-token-wrong-token' }, 1);
       expect(w.close).to.equal(4401);
     });
@@ -176,7 +176,8 @@ describe('UiServer (live view)', () => {
       expect((await get(`/ui/api/lobby?lobby=${vb.lobby}`, { authorization: `Bearer ${va.token}` })).status).to.equal(401);
       expect((await get(`/ui/api/lobby?lobby=${va.lobby}`, { authorization: `Bearer ${va.token}` })).status).to.equal(200);
       // The operator's view of the same lobby shows the endpoints.
-      const op = await live(server.port, { view: 'operator', token: ADMIN, lobby: 'lobby-a' }, 2);
+      const rows = ((await (await get('/ui/api/operator', { authorization: `Bearer ${ADMIN}` })).json()) as { operator: { lobbies: Array<{ id: number; code: string }> } }).operator.lobbies;
+      const op = await live(server.port, { view: 'operator', token: ADMIN, lobby: rows.find((l) => l.code === 'lobby-a')!.id }, 2);
       const detail = op.messages.find((m) => m.type === 'lobby');
       expect(JSON.stringify(detail)).to.include('192.0.2.7:4000').and.include('[2001:db8::7]:4001').and.include('127.0.0.1');
       expect(JSON.stringify(op.messages)).not.to.include('secret-pw');
