@@ -21,7 +21,7 @@ const DEBIAN = {
   // The demo runs on loopback in one process (agent/src/demo), the build is tsc + esbuild.
   build: [],
   demo: [],
-  bench: ['gcc', 'libc6-dev', 'libenet-dev'],
+  bench: ['gcc', 'libc6-dev', 'libenet-dev', 'coturn'],
   test: ['gcc', 'libc6-dev', 'libenet-dev', 'iproute2', 'iptables', 'nftables', 'conntrack', 'coturn',
     'miniupnpd', 'libnetfilter-queue-dev', 'libnfnetlink-dev', 'openssl', 'redis-server',
     // The live web view's browser tests (test/webui) drive Debian's Chromium with puppeteer-core.
