@@ -76,6 +76,9 @@ const result = await esbuild.build({
   },
   banner: { js: "var __meshpunchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [inlineCreateRequire],
+  // The Redis client loads only under `meshpunch signal --redis` (signaling/src/cluster):
+  // from node_modules then, never read at every agent start.
+  external: ['redis', '@redis/*'],
 });
 
 // The build-info file of every workspace whose compiled output went into the bundle.

@@ -26,6 +26,8 @@ import { startStunResponder } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import type { ClusterBus, ClusterStore } from '../cluster/store.js';
 
 /** How the embedded STUN responder is run; see stun-responder.ts. */
 export interface StunServiceOptions {
@@ -126,6 +128,12 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
   admin?: { host?: string; port: number };
   /** The live web view under /ui/ on the main port (ui-server.ts, `--ui`); default: off. */
   ui?: UiOptions | false;
+  /**
+   * Run as one node of a cluster (issue 14): lobbies live in `store` (Redis: redis-store.ts),
+   * nodes talk over `bus`; `leaseMs` (default 6000) is how long a silent node keeps its lobbies
+   * before another takes them over. The server closes store and bus when it closes.
+   */
+  cluster?: { store: ClusterStore; bus: ClusterBus; leaseMs?: number };
 }
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
@@ -225,6 +233,9 @@ export class SignalingServer {
   #ui: UiServer | undefined;
   #port = 0;
   #host: string;
+  /** Set when the service is one node of a cluster (options.cluster), with its lease timer. */
+  #cluster: ClusterNode | undefined;
+  #clusterTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: SignalingServerOptions, stunPort: number | undefined) {
     const logLevel: LogLevel = options.logLevel ?? 'info';
@@ -234,7 +245,7 @@ export class SignalingServer {
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
     this.#hash = options.hashSecret ?? defaultHash;
-    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, ...limits } = options;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, cluster: _c, ...limits } = options;
     const random = options.random ?? createPooledRandom();
     this.core = new SignalingCore({
       ...limits,
@@ -314,6 +325,7 @@ export class SignalingServer {
         throw err;
       }
     }
+    if (options.cluster !== undefined) await server.#startCluster(options.cluster);
     server.#log('info', 'listening', { host: server.#host, port: server.#port, stunPort: server.#stun?.port ?? 0 });
     return server;
   }
@@ -351,7 +363,31 @@ export class SignalingServer {
       connections: this.core.connectionCount, lobbies: this.core.lobbyCount, members: this.core.memberCount,
       residentBytes: mem.rss, heapUsedBytes: mem.heapUsed,
     }, this.#stun?.counters, { pending: this.#pending.size, dropped: this.#pending.dropped },
-    this.#relay === undefined ? undefined : { counters: this.#relay.counters, allocations: this.#relay.allocations, portsFree: this.#relay.portsFree });
+    this.#relay === undefined ? undefined : { counters: this.#relay.counters, allocations: this.#relay.allocations, portsFree: this.#relay.portsFree })
+      + (this.#cluster === undefined ? '' : this.#cluster.metrics.render(this.#cluster.healthy));
+  }
+
+  /** The cluster node (options.cluster), or undefined for a service on its own. */
+  get cluster(): ClusterNode | undefined {
+    return this.#cluster;
+  }
+
+  /** Joins the cluster: bus subscription, first lease, then a renewal every leaseMs / 3. */
+  async #startCluster(o: NonNullable<SignalingServerOptions['cluster']>): Promise<void> {
+    const node = new ClusterNode({
+      core: this.core, store: o.store, bus: o.bus, ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+      log: (level, event, fields) => this.#log(level, event, fields),
+      transport: {
+        now: this.#now,
+        send: (conn, text) => this.#sendFrame(conn, encodeTextFrame(text)),
+        close: (conn, code, reason) => this.#closeSocket(conn, code, reason),
+        drain: () => this.#drain(),
+      },
+    });
+    this.#cluster = node;
+    await node.start();
+    this.#clusterTimer = setInterval(() => void node.tick(), Math.max(50, Math.floor(node.leaseMs / 3)));
+    this.#log('info', 'cluster.joined', { node: node.nodeId, ready: node.healthy, leaseMs: node.leaseMs });
   }
 
   /**
@@ -365,6 +401,9 @@ export class SignalingServer {
 
   async #doClose(): Promise<void> {
     this.#ui?.close();
+    if (this.#clusterTimer !== undefined) clearInterval(this.#clusterTimer);
+    // Homes and lease given up first, so other nodes take this node's lobbies at once.
+    await this.#cluster?.stop();
     this.core.shutdown(this.#now());
     this.#drain();
     const httpClosed = new Promise<void>((r) => this.#http.close(() => r()));
@@ -475,9 +514,10 @@ export class SignalingServer {
     const path = (req.url ?? '/').split('?')[0]!;
     if (main && this.#ui !== undefined && path.startsWith('/ui/')) return this.#ui.handleRequest(req, res, path);
     if (req.method === 'GET' && path === '/healthz') {
-      const down = this.core.isShuttingDown;
-      res.writeHead(down ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: down ? 'shutting-down' : 'ok', connections: this.core.connectionCount, lobbies: this.core.lobbyCount }));
+      // Not ready while the cluster's store is unreachable (new lobbies and joins are refused).
+      const status = this.core.isShuttingDown ? 'shutting-down' : this.#cluster !== undefined && !this.#cluster.healthy ? 'unavailable' : 'ok';
+      res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status, connections: this.core.connectionCount, lobbies: this.core.lobbyCount }));
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
@@ -525,6 +565,7 @@ export class SignalingServer {
     // ws reports oversized frames, invalid UTF-8 and protocol violations here, then closes
     // (1009 / 1007 / 1002) on its own: the core counts those closes too (issue #13 item 9).
     ws.on('error', this.#onWsError);
+    this.#cluster?.handleOpen(id, ip);
     this.core.handleOpen(this.#now(), id, ip);
     this.#drain();
   }
@@ -533,7 +574,9 @@ export class SignalingServer {
   readonly #onWsMessage = (() => {
     const server = this;
     return function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-      server.core.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
+      const cluster = server.#cluster;
+      if (cluster === undefined) server.core.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
+      else cluster.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
       server.#drain();
     };
   })();
@@ -556,7 +599,8 @@ export class SignalingServer {
     return function onClose(this: WebSocket, code: number): void {
       const id = (this as ConnSocket)[CONN_ID];
       server.#sockets.delete(id);
-      server.core.handleClose(server.#now(), id, code);
+      if (server.#cluster === undefined) server.core.handleClose(server.#now(), id, code);
+      else server.#cluster.handleClose(server.#now(), id, code);
       server.#drain();
     };
   })();
@@ -567,35 +611,17 @@ export class SignalingServer {
     let lastText: string | undefined;
     let lastFrame: Buffer | undefined;
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
-      if (o.kind === 'send') {
-        const ws = this.#sockets.get(o.conn);
-        if (ws === undefined || ws.readyState !== WebSocket.OPEN) continue;
-        const sock = socketOf(ws);
-        if (sock === null) continue;
-        // ws's bufferedAmount is this plus its sender's queue, which stays empty (see below).
-        if (sock.writableLength > this.#maxBuffered) {
-          this.#log('warn', 'connection.slow', { conn: o.conn, bufferedBytes: sock.writableLength });
-          ws.terminate();
-          continue;
-        }
+      if ((o.kind === 'send' || o.kind === 'close') && this.#cluster?.isRemote(o.conn) === true) {
+        // A client of another node (cluster): the frame travels there over the bus.
+        this.#cluster.output(o);
+      } else if (o.kind === 'send') {
         if (lastFrame === undefined || o.text !== lastText) {
           lastText = o.text;
           lastFrame = encodeTextFrame(o.text);
         }
-        this.#cork(sock);
-        // The frame goes straight to the socket rather than through ws.send(): ws.send built an
-        // options object, a header Buffer and two socket writes per frame, about a fifth of the
-        // service's CPU per relayed message in bench/signaling. Order with ws's own frames
-        // (close, pong) is kept because ws's sender queues only while compressing or reading a
-        // Blob, and this server turns permessage-deflate off and sends no Blobs.
-        sock.write(lastFrame);
+        this.#sendFrame(o.conn, lastFrame);
       } else if (o.kind === 'close') {
-        const ws = this.#sockets.get(o.conn);
-        if (ws === undefined) continue;
-        ws.close(o.code, o.reason);
-        const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-        t.unref();
-        ws.once('close', () => clearTimeout(t));
+        this.#closeSocket(o.conn, o.code, o.reason);
       } else if (o.kind === 'hash') {
         this.#startHash(o.job, o.secret, o.salt);
       } else if (o.kind === 'relayRevoke') {
@@ -604,7 +630,39 @@ export class SignalingServer {
         this.#log(o.level, o.event, o.fields);
       }
     }
+    this.#cluster?.afterDrain();
     this.#arm();
+  }
+
+  /** Writes one WebSocket frame to a client of this process. */
+  #sendFrame(conn: number, frame: Buffer): void {
+    const ws = this.#sockets.get(conn);
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return;
+    const sock = socketOf(ws);
+    if (sock === null) return;
+    // ws's bufferedAmount is this plus its sender's queue, which stays empty (see below).
+    if (sock.writableLength > this.#maxBuffered) {
+      this.#log('warn', 'connection.slow', { conn, bufferedBytes: sock.writableLength });
+      ws.terminate();
+      return;
+    }
+    this.#cork(sock);
+    // The frame goes straight to the socket rather than through ws.send(): ws.send built an
+    // options object, a header Buffer and two socket writes per frame, about a fifth of the
+    // service's CPU per relayed message in bench/signaling. Order with ws's own frames
+    // (close, pong) is kept because ws's sender queues only while compressing or reading a
+    // Blob, and this server turns permessage-deflate off and sends no Blobs.
+    sock.write(frame);
+  }
+
+  /** Closes a client of this process with a close frame (terminated if it does not answer). */
+  #closeSocket(conn: number, code: number, reason: string): void {
+    const ws = this.#sockets.get(conn);
+    if (ws === undefined) return;
+    ws.close(code, reason);
+    const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    t.unref();
+    ws.once('close', () => clearTimeout(t));
   }
 
   /** Runs one password hash off the event loop and gives the result to the core when it is back. */

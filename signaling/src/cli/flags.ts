@@ -33,6 +33,10 @@ export interface CliSettings {
   limits: Partial<SignalingLimits>;
   /** The relay (relay.md §4); false: `--no-relay`. */
   relay: RelayServiceOptions | false;
+  /** Lobby state in Redis, shared by every node (issue 14, docs/deploy.md); undefined: in this process only. */
+  redis: { url: string; prefix: string; leaseMs: number } | undefined;
+  /** Processes serving the port (node:cluster); more than 1 needs --redis. */
+  workers: number;
 }
 
 /** A flag the user got wrong: one sentence, exit code 2. */
@@ -77,6 +81,10 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'relayAllowPrivate', type: 'boolean', help: 'let the embedded relay permit private (RFC 1918, 100.64/10) and loopback peers; never link-local, multicast, broadcast' },
   { key: 'relayCredentialTtlS', type: 'string', help: 'lifetime of relay credentials, s (checked at Allocate only); default 600' },
   { key: 'relayCredentialsPerMinute', type: 'string', help: 'relay.credentials per minute per member (SIG_RATE_LIMITED beyond); default 6' },
+  { key: 'redis', type: 'string', help: 'redis://HOST:PORT[/DB]: keep lobbies, tokens and routing in Redis, so any number of nodes share them and a restart or a node loss loses nothing (docs/deploy.md); default: this process only' },
+  { key: 'redisPrefix', type: 'string', help: 'prefix of every Redis key and channel; default meshpunch:' },
+  { key: 'redisLeaseMs', type: 'string', help: 'node lease, ms: a node silent this long is dead and its lobbies move to another node; default 6000' },
+  { key: 'workers', type: 'string', help: 'processes serving the port (node:cluster), one per core; more than 1 needs --redis; default 1' },
 ]);
 
 /** Env variable of a repeatable option: plural (`--turn-server` → MESHPUNCH_SIGNAL_TURN_SERVERS). */
@@ -170,7 +178,20 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     logFormat,
     limits,
     relay,
+    ...parseCluster(get),
   };
+}
+
+/** --redis, --redis-prefix, --redis-lease-ms, --workers. */
+function parseCluster(get: (key: string) => string | undefined): Pick<CliSettings, 'redis' | 'workers'> {
+  const url = get('redis');
+  if (url !== undefined && !/^rediss?:\/\/[^\s]+$/.test(url)) throw new CliUsageError(`--redis must be redis://HOST:PORT[/DB], got ${JSON.stringify(url)}`);
+  const workers = parseInteger(get('workers') ?? '1', '--workers', 1, 256);
+  if (workers > 1 && url === undefined) throw new CliUsageError('--workers above 1 needs --redis (the workers share lobbies through it)');
+  const prefix = get('redisPrefix') ?? 'meshpunch:';
+  if (!/^[\x21-\x7e]{0,64}$/.test(prefix)) throw new CliUsageError(`--redis-prefix must be 0..64 printable characters without spaces, got ${JSON.stringify(prefix)}`);
+  const leaseMs = parseInteger(get('redisLeaseMs') ?? '6000', '--redis-lease-ms', 300, 600_000);
+  return { redis: url === undefined ? undefined : { url, prefix, leaseMs }, workers };
 }
 
 /** The relay options of the command line (relay.md §4). */

@@ -1,6 +1,8 @@
 // meshpunch-signal (and `meshpunch signal`, which runs this in its own process): parses flags,
 // starts the service, stops it on SIGTERM/SIGINT (cli). The service's modules load only when it
 // starts, so --help and --version answer at once (issue #12 item 3).
+import nodeCluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SignalingServer, StunStarter } from '../adapter/signaling-server.js';
 import { createLog } from '../adapter/text-log.js';
@@ -70,10 +72,27 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     return 0;
   }
   const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, io.err);
+  if (settings.workers > 1 && nodeCluster.isPrimary) return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, log, io.stopSignal ?? signals());
+  // Under --workers only the first worker runs STUN and the embedded relay (one UDP socket per
+  // port); the others announce its port.
+  const workerIndex = nodeCluster.isWorker ? Number(process.env[WORKER_INDEX_ENV] ?? '0') : 0;
+  const stunHere = settings.stun && workerIndex === 0;
   let server: SignalingServer;
   try {
     const { SignalingServer } = await import('../adapter/signaling-server.js');
+    let cluster: { store: import('../cluster/store.js').ClusterStore; bus: import('../cluster/store.js').ClusterBus; leaseMs: number } | undefined;
+    if (settings.redis !== undefined) {
+      const { RedisCluster } = await import('../cluster/redis-store.js');
+      let lastError = '';
+      const rc = await RedisCluster.connect({ url: settings.redis.url, prefix: settings.redis.prefix }, (err) => {
+        // The client retries by itself; one line per distinct error, not one per retry.
+        if (err.message !== lastError) log('warn', 'redis.error', { message: err.message.slice(0, 200) });
+        lastError = err.message;
+      });
+      cluster = { store: rc, bus: rc, leaseMs: settings.redis.leaseMs };
+    }
     server = await SignalingServer.start({
+      ...(cluster === undefined ? {} : { cluster }),
       ...settings.limits,
       host: settings.host,
       port: settings.port,
@@ -82,7 +101,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       ...(settings.adminPort === undefined ? {} : { admin: { port: settings.adminPort, ...(settings.adminHost === undefined ? {} : { host: settings.adminHost }) } }),
       log,
       ...(settings.ui ? { ui: settings.adminToken === undefined ? {} : { adminToken: settings.adminToken } } : {}),
-      stun: settings.stun ? {
+      stun: stunHere ? {
         ...(settings.stunPort === undefined ? {} : { port: settings.stunPort }),
         ...(settings.stunAlternateHost === undefined ? {} : { alternateHost: settings.stunAlternateHost }),
         ...(settings.stunAlternatePort === undefined ? {} : { alternatePort: settings.stunAlternatePort }),
@@ -97,6 +116,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     }
     throw err;
   }
+  if (settings.stun && !stunHere) server.core.stunPort = settings.stunPort ?? server.port;
   if (server.adminPort !== undefined) log('info', 'admin.listening', { port: server.adminPort });
   // Never the admin token itself: logs are read by more people than the operator.
   if (settings.ui) log('info', 'ui.listening', { lobbyView: '/ui/lobby', operatorView: settings.adminToken === undefined ? 'off' : '/ui/operator' });
@@ -104,5 +124,43 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   const sig = await (io.stopSignal ?? signals());
   log('info', 'signal', { signal: sig });
   await server.close();
+  return 0;
+}
+
+/** Environment variable telling a --workers process its index (0 runs STUN and the embedded relay). */
+const WORKER_INDEX_ENV = 'MESHPUNCH_SIGNAL_WORKER_INDEX';
+
+/**
+ * --workers N: forks N processes of this command that share the listening port (node:cluster)
+ * and their lobbies through Redis; a worker that dies is started again; on SIGTERM/SIGINT each
+ * worker is stopped by its pid and the primary exits when they all have.
+ * @param shareSecret the relay secret is random per process by default: one for all workers
+ */
+async function runPrimary(workers: number, shareSecret: boolean, log: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void, stop: Promise<string>): Promise<number> {
+  const env: Record<string, string> = {};
+  if (shareSecret) env.MESHPUNCH_SIGNAL_RELAY_SECRET = randomBytes(32).toString('base64url');
+  let stopping = false;
+  const fork = (index: number): void => {
+    const w = nodeCluster.fork({ ...env, [WORKER_INDEX_ENV]: String(index) });
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      log('warn', 'worker.exited', { index, code: code ?? -1, signal: signal ?? '' });
+      // A crash loop is bounded by the restart pause.
+      setTimeout(() => {
+        if (!stopping) fork(index);
+      }, 500).unref();
+    });
+  };
+  for (let i = 0; i < workers; i++) fork(i);
+  log('info', 'workers.started', { workers });
+  const sig = await stop;
+  stopping = true;
+  log('info', 'signal', { signal: sig });
+  const all = Object.values(nodeCluster.workers ?? {}).filter((w) => w !== undefined);
+  await Promise.all(all.map((w) => new Promise<void>((resolve) => {
+    if (w.isDead()) return resolve();
+    w.once('exit', () => resolve());
+    w.process.kill('SIGTERM');
+  })));
   return 0;
 }

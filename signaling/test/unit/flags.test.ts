@@ -10,7 +10,7 @@ describe('flags', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
         stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, ui: false, adminToken: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
-        relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} },
+        relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} }, redis: undefined, workers: 1,
       });
     });
 
@@ -19,6 +19,16 @@ describe('flags', () => {
       expect(parseCli([], { MESHPUNCH_SIGNAL_UI: '1', MESHPUNCH_SIGNAL_ADMIN_TOKEN: 'b'.repeat(20) })).to.deep.include({ ui: true, adminToken: 'b'.repeat(20) });
       expect(() => parseCli(['--ui', '--admin-token', 'short'], {})).to.throw(CliUsageError, '--admin-token must be 16..256 characters, got 5');
       expect(() => parseCli(['--admin-token', 'a'.repeat(16)], {})).to.throw(CliUsageError, '--admin-token needs --ui');
+    });
+
+    it('reads --redis, --redis-prefix, --redis-lease-ms and --workers (issue 14)', () => {
+      expect(parseCli(['--redis', 'redis://10.1.2.3:6379/2'], {}).redis).to.deep.equal({ url: 'redis://10.1.2.3:6379/2', prefix: 'meshpunch:', leaseMs: 6000 });
+      expect(parseCli([], { MESHPUNCH_SIGNAL_REDIS: 'redis://r:6379', MESHPUNCH_SIGNAL_REDIS_PREFIX: 'mp1:', MESHPUNCH_SIGNAL_WORKERS: '2' })).to.deep.include({
+        redis: { url: 'redis://r:6379', prefix: 'mp1:', leaseMs: 6000 }, workers: 2,
+      });
+      expect(() => parseCli(['--redis', 'http://r'], {})).to.throw(CliUsageError, '--redis must be redis://');
+      expect(() => parseCli(['--workers', '2'], {})).to.throw(CliUsageError, '--workers above 1 needs --redis');
+      expect(() => parseCli(['--redis', 'redis://r:1', '--redis-lease-ms', '10'], {})).to.throw(CliUsageError, '--redis-lease-ms must be an integer');
     });
 
     it('reads every relay limit from its --relay- flag and MESHPUNCH_SIGNAL_RELAY_ variable; the flag wins', () => {
