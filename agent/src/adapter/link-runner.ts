@@ -14,7 +14,7 @@ import type { NatHint, Candidate as WireCandidate } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
-import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, enetTimeoutWithRelayMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
 import { LinkRouter, type RelayAccess } from './link-router.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
@@ -647,13 +647,19 @@ export class LinkRunner {
   }
 
   /**
-   * ENet's timeout on the peer: with a relay to fall back on, at least peerTimeoutMs whatever
+   * ENet's timeout on the peer: with a relay to fall back on, enetTimeoutWithRelayMs whatever
    * the RTO (a lab RTT of 0.1 ms would otherwise reach the retransmission limit in ~1 s, before
-   * the path change can land); without one, as before.
+   * the path change can land; consent on the path in use still drops a dead peer at
+   * peerTimeoutMs); without one, as before.
    */
   private setPeerTimeout(peer: ENetPacketPeer): void {
     const max = this.ctx.config.peerTimeoutMs;
-    peer.setTimeout(PEER_TIMEOUT_LIMIT, this.ctx.relayOffered ? max : PEER_TIMEOUT_MIN_MS, max);
+    if (this.ctx.relayOffered) {
+      const t = enetTimeoutWithRelayMs(max);
+      peer.setTimeout(PEER_TIMEOUT_LIMIT, t, t);
+    } else {
+      peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, max);
+    }
   }
 
   /**

@@ -141,8 +141,11 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.multiplayer.createMesh(id);
     this.multiplayer.autoPoll = true;
     this.multiplayer.on('peerDisconnected', (peer) => this.onMeshPeerGone(peer));
-    // The hint matters only when the service can relay: with none, nothing depends on it.
-    if ((client.relay?.servers.length ?? 0) > 0 && stunServers.length > 0) void discoverNatHint(stunServers).then((h) => (this.natHint = h));
+    // The hint matters only when the service can relay: with none, nothing depends on it. Not
+    // with --upnp either: a side that maps its link ports is reachable whatever its NAT filters,
+    // and its links already spend up to 2 s of the 3 s gather limit in SSDP + mapping (in the
+    // lab, discovery beside them pushed every UPnP link past the limit).
+    if ((client.relay?.servers.length ?? 0) > 0 && stunServers.length > 0 && !config.upnp) void discoverNatHint(stunServers).then((h) => (this.natHint = h));
   }
 
   /** Credentials for the service's relay, shared by the session's links (relay.credentials is rate-limited). */

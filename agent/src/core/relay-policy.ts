@@ -37,3 +37,14 @@ function profileOf(h: NatHint | undefined): NatProfile {
 export function predictedHard(ours: NatHint | undefined, theirs: NatHint | undefined): boolean {
   return !canHolePunch(profileOf(ours), profileOf(theirs));
 }
+
+/**
+ * ENet's own timeout on a link that may change path, ms: twice the consent timeout. A path that
+ * dies costs DIRECT_CONSENT_WITH_RELAY_MS before the relay takes over, and meanwhile ENet backs
+ * its retransmissions off (RTO doubling), so its next try over the new path may come seconds
+ * later; with ENet's limit at peerTimeoutMs that race lost the peer in the simulator (5 % loss,
+ * 40 ms RTT). A dead peer is still dropped at peerTimeoutMs: consent on the path in use ends it.
+ */
+export function enetTimeoutWithRelayMs(peerTimeoutMs: number): number {
+  return 2 * peerTimeoutMs;
+}

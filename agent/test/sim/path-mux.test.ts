@@ -1,0 +1,201 @@
+// Simulation (virtual time, MESHPUNCH_SEED): two ENet HostCores linked through the agent's PathMux
+// (core) the way LinkRouter (adapter) wires it: the listen side B holds a relay allocation (a
+// minimal forwarder standing in for TURN: B wraps datagrams to the forwarder's control address,
+// A talks plain UDP to B's relayed address), A connects to that relayed address. The link starts
+// relayed, upgrades to a direct path that proves, then falls back to the relay when the direct
+// path dies (after the consent delay the agent uses) — with loss and jitter on every hop. One
+// ENet peer throughout: no disconnect, every reliable message in order with no gap.
+import { expect } from 'chai';
+import { HostCore, PacketFlag, type Peer } from '@meshpunch/enet';
+import { Prng, seedFromEnv, SimDriver, SimNet, type MutableEndpoint, type SansIoCore } from '@meshpunch/sim';
+import { sameEndpoint, type Endpoint } from '../../src/core/endpoint.js';
+import { PathMux } from '../../src/core/path-mux.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, enetTimeoutWithRelayMs } from '../../src/core/relay-policy.js';
+
+const A: Endpoint = { address: '203.0.113.1', port: 1000 };
+const B: Endpoint = { address: '203.0.113.2', port: 2000 };
+/** The forwarder: B's control endpoint (S) and B's relayed address (R). */
+const S: Endpoint = { address: '198.51.100.1', port: 3478 };
+const R: Endpoint = { address: '198.51.100.1', port: 50000 };
+/** ENet peer timeout the agent sets when a relay is offered (for the default peerTimeoutMs, 4000). */
+const PEER_TIMEOUT_MS = enetTimeoutWithRelayMs(4000);
+
+/** A relay in miniature: B → S carries `[peer addr index][payload]`; R forwards A's datagrams to B through S. */
+class Forwarder implements SansIoCore {
+  private readonly out: Array<{ to: Endpoint; from: 'S' | 'R'; bytes: Uint8Array }> = [];
+  relayed = 0;
+  handleDatagram(_now: number, from: Endpoint, bytes: Uint8Array, at?: Endpoint): void {
+    this.relayed++;
+    if (at !== undefined && sameEndpoint(at, R)) {
+      // Peer data for the allocation: wrapped to the client with the peer's address (1 byte: A).
+      this.out.push({ to: B, from: 'S', bytes: Uint8Array.of(1, ...bytes) });
+    } else if (sameEndpoint(from, B) && bytes[0] === 1) {
+      this.out.push({ to: A, from: 'R', bytes: bytes.subarray(1) });
+    }
+  }
+  handleTimeout(): void {}
+  pollTransmit(): number {
+    return 0;
+  }
+  pollTimeout(): number | undefined {
+    return undefined;
+  }
+  /** Sends what is queued (the driver's node model binds one core per address, so the forwarder sends itself). */
+  flush(now: number, net: SimNet): void {
+    for (const o of this.out.splice(0)) net.send(now, o.from === 'S' ? S : R, o.to, o.bytes);
+  }
+}
+
+/** One link end: a HostCore whose datagrams pass through a PathMux, as LinkRouter does. */
+class Side implements SansIoCore {
+  readonly mux = new PathMux();
+  readonly events: Array<{ type: string; data?: number; seq?: number }> = [];
+  /** Datagrams on the direct path are lost while true (the path died). */
+  directDead = false;
+  peer: Peer | undefined;
+  private readonly buf = new Uint8Array(65536);
+  private readonly enetTo: MutableEndpoint = { address: '', port: 0 };
+
+  constructor(readonly core: HostCore, readonly self: Endpoint, readonly direct: Endpoint, readonly ownsAllocation: boolean) {}
+
+  handleDatagram(now: number, from: Endpoint, bytes: Uint8Array): void {
+    if (this.directDead && sameEndpoint(from, this.direct)) return;
+    let src = from;
+    let payload = bytes;
+    if (this.ownsAllocation && sameEndpoint(from, S)) {
+      // Unwrapped peer data re-enters as if from the peer's address (relay.md §1 rule 3).
+      src = A;
+      payload = bytes.subarray(1);
+    }
+    this.core.handleDatagram(now, this.mux.aliasOf(src) ?? src, payload.slice());
+    this.drain();
+  }
+
+  handleTimeout(now: number): void {
+    this.core.handleTimeout(now);
+    this.drain();
+  }
+
+  pollTransmit(now: number, out: Uint8Array, to: MutableEndpoint): number {
+    for (;;) {
+      const n = this.core.pollTransmit(now, this.buf, this.enetTo);
+      if (n === 0) return 0;
+      const r = this.mux.route(this.enetTo);
+      let dest: Endpoint = this.enetTo;
+      let bytes = this.buf.subarray(0, n);
+      if (r !== undefined && r.via === 'turn') {
+        dest = S;
+        bytes = Uint8Array.of(1, ...bytes);
+      } else if (r !== undefined) {
+        dest = r.to;
+      }
+      if (this.directDead && sameEndpoint(dest, this.direct)) continue; // lost on the dead path
+      out.set(bytes);
+      to.address = dest.address;
+      to.port = dest.port;
+      return bytes.length;
+    }
+  }
+
+  pollTimeout(): number | undefined {
+    return this.core.pollTimeout();
+  }
+
+  drain(): void {
+    for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
+      if (e.type === 'connect') {
+        this.peer = e.peer;
+        this.core.configureTimeout(e.peer, 32, PEER_TIMEOUT_MS, PEER_TIMEOUT_MS);
+        this.mux.setVirtual({ address: e.peer.address, port: e.peer.port });
+      }
+      this.events.push({ type: e.type, data: e.data, ...(e.type === 'receive' ? { seq: new DataView(e.packet!.buffer, e.packet!.byteOffset).getUint32(0) } : {}) });
+    }
+  }
+
+  received(): number[] {
+    return this.events.filter((e) => e.type === 'receive').map((e) => e.seq!);
+  }
+}
+
+function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
+  const prng = new Prng(seed);
+  const net = new SimNet({ prng, defaultLink: { latencyMs: 20, jitterMs: 10, loss: 0.05 } });
+  const driver = new SimDriver(net);
+  const rng = new Prng(seed ^ 0x5eed);
+  const a = new Side(new HostCore({ random: (o) => rng.fill(o), peerCount: 1 }), A, B, false);
+  const b = new Side(new HostCore({ random: (o) => rng.fill(o), peerCount: 1 }), B, A, true);
+  const fwd = new Forwarder();
+  driver.add(a, A.address, A.port);
+  driver.add(b, B.address, B.port);
+  // The forwarder listens on S and R itself (two endpoints, one relay).
+  for (const at of [S, R]) {
+    net.bind(at.address, at.port, (now, dg) => {
+      fwd.handleDatagram(now, dg.from, dg.bytes, at);
+      fwd.flush(now, net);
+    });
+  }
+  // The relay proved first (both sides' relay punches); A connects to B's relayed address.
+  a.mux.prove({ slot: 'relay', kind: 'relay', via: 'socket', to: R });
+  b.mux.prove({ slot: 'relay', kind: 'relay', via: 'turn', to: A });
+  const pa = a.core.connect(R.address, R.port, 2, 42)!;
+  a.core.configureTimeout(pa, 32, PEER_TIMEOUT_MS, PEER_TIMEOUT_MS);
+  const step = (ms: number, each?: () => void): void => {
+    const until = driver.now + ms;
+    while (driver.now < until) {
+      each?.();
+      const next = Math.min(until, driver.now + 10);
+      driver.runFor(next - driver.now);
+    }
+  };
+  step(2000);
+  expect(a.peer, 'A connected over the relay').to.not.equal(undefined);
+  expect(b.peer, 'B accepted over the relay').to.not.equal(undefined);
+  // Both stream a reliable sequence every 10 ms through every path change.
+  let seq = 0;
+  const send = (): void => {
+    const p = new Uint8Array(200);
+    new DataView(p.buffer).setUint32(0, seq++);
+    a.core.send(a.peer!, 0, p, PacketFlag.Reliable);
+    b.core.send(b.peer!, 0, p.slice(), PacketFlag.Reliable);
+  };
+  step(1500, send);
+  // A direct path proves on both sides: relay → direct.
+  a.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: B });
+  b.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: A });
+  step(2500, send);
+  const relayedBefore = fwd.relayed;
+  step(1000, send);
+  expect(fwd.relayed - relayedBefore, 'nothing relayed while direct').to.equal(0);
+  // The direct path dies; consent notices after DIRECT_CONSENT_WITH_RELAY_MS: direct → relay.
+  a.directDead = true;
+  b.directDead = true;
+  step(DIRECT_CONSENT_WITH_RELAY_MS, send);
+  a.mux.lose('direct');
+  b.mux.lose('direct');
+  step(3000, send);
+  const total = seq;
+  step(10_000);
+  return Object.assign({ a, b, fwd }, { total });
+}
+
+describe('PathMux below ENet (sim): relay → direct → relay under 5 % loss and jitter', function () {
+  this.timeout(60_000);
+  const base = seedFromEnv(7100);
+  for (let i = 0; i < 5; i++) {
+    const seed = base + i;
+    it(`keeps one ENet peer and delivers every reliable message in order (seed ${seed})`, () => {
+      const r = run(seed) as ReturnType<typeof run> & { total: number };
+      for (const [name, s] of [['A', r.a], ['B', r.b]] as const) {
+        expect(s.events.filter((e) => e.type === 'disconnect'), `${name}: no disconnect`).to.deep.equal([]);
+        expect(s.events.filter((e) => e.type === 'connect'), `${name}: one connect`).to.have.length(1);
+        const got = s.received();
+        expect(got.length, `${name}: all ${r.total} messages`).to.equal(r.total);
+        expect(got.every((v, k) => v === k), `${name}: in order, no gap`).to.equal(true);
+        // relay (first) → direct → relay
+        expect(s.mux.counters.switches, name).to.equal(2);
+        expect(s.mux.active?.kind, name).to.equal('relay');
+      }
+      expect(r.a.mux.counters.rewritten + r.b.mux.counters.rewritten, 'datagrams from the non-virtual path reached ENet as the peer').to.be.greaterThan(0);
+    });
+  }
+});
