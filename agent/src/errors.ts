@@ -8,6 +8,7 @@
  * - `AGENT_LOBBY_FAILED`: the service refused to create or join the lobby.
  * - `AGENT_TIMEOUT`: the mesh did not reach the wanted size in time.
  * - `AGENT_CLOSED`: the session was closed while an operation was waiting.
+ * - `AGENT_LAN_FAILED`: LAN mode cannot run (no usable LAN interface, mDNS port unavailable).
  * The CLI's JSON `error.code` adds AGENT_INTERRUPTED, AGENT_LINKS_FAILED, AGENT_EXCHANGE_INCOMPLETE
  * and AGENT_SIGNAL_LOST (docs/errors.md).
  */
@@ -17,7 +18,8 @@ export type AgentErrorCode =
   | 'AGENT_SIGNAL_FAILED'
   | 'AGENT_LOBBY_FAILED'
   | 'AGENT_TIMEOUT'
-  | 'AGENT_CLOSED';
+  | 'AGENT_CLOSED'
+  | 'AGENT_LAN_FAILED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
 export class AgentError extends Error {

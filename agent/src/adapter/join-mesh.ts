@@ -22,6 +22,8 @@ import { trace } from './trace.js';
  *   service's code, e.g. SIG_LOBBY_NOT_FOUND).
  */
 export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEvent) => void): Promise<MeshSession> {
+  // LAN mode finds or founds the service itself (agent/src/lan), then comes back here.
+  if (options.lan === true) return (await import('../lan/lan-join.js')).joinLan({ ...options, lan: false }, onProgress);
   const config = resolveJoinMeshOptions(options);
   trace('join: connecting to signaling');
   // The TCP connect starts first; the rest overlaps with its round trips (hello, lobby request).
@@ -58,7 +60,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   }
   trace('join: welcome received');
   // Without configured servers, the service's embedded STUN responder (its port came in welcome).
-  const stunServers = configuredStun ?? embeddedStun(client);
+  const stunServers = configuredStun ?? (config.embeddedStun ? embeddedStun(client) : Promise.resolve([]));
   stunServers.catch(() => undefined);
   if (wantPool && pool === undefined) pool = startPool(stunServers);
   onProgress?.({ type: 'signalConnected', url: client.url });

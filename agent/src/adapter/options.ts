@@ -7,13 +7,25 @@ import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.j
 import { DEFAULT_LINK_TIMEOUTS, type LinkTimeouts } from '../core/link-machine.js';
 import { AgentError } from '../errors.js';
 
-/** What a caller may pass to joinMesh. Only `signal` and `lobby` are required. */
+/** What a caller may pass to joinMesh. Only `signal` (or `lan`) and `lobby` are required. */
 export interface JoinMeshOptions {
   /**
    * Signaling service URL, `ws://HOST:PORT` or `wss://HOST:PORT`, or several (1..16: nodes of one
-   * service), tried in turn when joining and after losing the connection.
+   * service), tried in turn when joining and after losing the connection. Not with `lan`.
    */
-  signal: string | readonly string[];
+  signal?: string | readonly string[];
+  /**
+   * LAN mode (issue #16, agent/src/lan): no service to set up. The agent finds the lobby's host on
+   * the LAN over mDNS (`_meshpunch._tcp`), or hosts the embedded service itself when nobody does;
+   * when the host leaves another member takes over. Excludes `signal`, `create`,
+   * `createIfMissing`, `stun` and `upnp`. Default false.
+   */
+  lan?: boolean;
+  /**
+   * Without `stun`: use the service's embedded STUN responder (default true). LAN mode turns it
+   * off: host candidates are all a LAN needs.
+   */
+  embeddedStun?: boolean;
   /** Lobby name (to create or join) or code (to join). */
   lobby: string;
   /** Create the lobby (we become peer 1). Default false: join. */
@@ -91,6 +103,7 @@ export interface JoinMeshConfig {
   readonly bindAddress: string;
   readonly timeouts: LinkTimeouts;
   readonly peerTimeoutMs: number;
+  readonly embeddedStun: boolean;
 }
 
 /** Every address of this machine's interfaces (what a socket may bind besides the wildcards). */
@@ -177,5 +190,6 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     bindAddress,
     timeouts: Object.freeze(timeouts),
     peerTimeoutMs,
+    embeddedStun: o.embeddedStun !== false,
   });
 }

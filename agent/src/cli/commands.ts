@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { trace } from '../adapter/trace.js';
+import type { MeshEvent } from '../core/mesh-events.js';
 import type { CliCommands } from './main.js';
 
 /** Set by the bundler (scripts/bundle.mjs) to agent/package.json's version: a bundle has no package.json next to it. */
@@ -30,9 +31,23 @@ export const realCommands: CliCommands = {
   version,
   join: async (flags, onProgress, limits) => {
     const { joinMesh } = await import('../adapter/join-mesh.js');
+    const trail = (e: MeshEvent): void => {
+      trace(`event ${e.type}${'remoteId' in e ? ` ${e.remoteId}` : ''}${e.type === 'linkPhase' ? ` ${e.phase}` : ''}`);
+      onProgress(e);
+    };
     // With --timeout the service is retried until then (one attempt at most 10 s); without, for
     // as long as a lost service is (the reconnect window): agents may start before the service.
     const retryMs = limits.timeoutMs ?? RETRY_WITHOUT_TIMEOUT_MS;
+    if (flags.lan) {
+      return joinMesh({
+        lan: true,
+        signalRetryMs: Math.ceil(retryMs),
+        lobby: flags.lobby,
+        ...(flags.password === undefined ? {} : { password: flags.password }),
+        ...(flags.waitPeers === undefined ? {} : { expectedPeers: flags.waitPeers }),
+        bindAddress: flags.bind,
+      }, trail);
+    }
     return joinMesh(
       {
         signal: flags.signals,
@@ -56,5 +71,6 @@ export const realCommands: CliCommands = {
     );
   },
   netcheck: async (flags) => (await import('../adapter/netcheck.js')).runNetcheck(flags),
+  lobbies: async (flags) => (await import('../lan/lobbies.js')).listLanLobbies(flags.bind, Math.round(flags.timeoutS * 1000)),
   signal: async (argv, io) => (await import('./signal-command.js')).runSignal(argv, io, version),
 };

@@ -22,7 +22,9 @@ export class CliUsageError extends Error {
 
 /** Validated `meshpunch join` flags. */
 export interface JoinFlags {
-  /** The first --signal URL. */
+  /** --lan: find (or host) the lobby on the LAN over mDNS, no --signal (agent/src/lan). */
+  readonly lan: boolean;
+  /** The first --signal URL ('' with --lan). */
   readonly signal: string;
   /** Every --signal URL, in order (repeatable: nodes of one service, tried in turn). */
   readonly signals: readonly string[];
@@ -54,9 +56,23 @@ export interface NetcheckFlags {
   readonly timeoutS: number;
 }
 
+/** Validated `meshpunch lobbies` flags. */
+export interface LobbiesFlags {
+  /** Only --lan exists today (a service's lobby list is not public). */
+  readonly lan: true;
+  readonly bind: string;
+  readonly json: boolean;
+  /** How long to listen for answers, seconds. */
+  readonly timeoutS: number;
+}
+
+/** Default listening time of `lobbies --lan`, seconds: answers come within ms, a few re-asks cover loss. */
+export const DEFAULT_LOBBIES_TIMEOUT_S = 1.5;
+
 /** A parsed command line. */
 export type Command =
-  | { readonly kind: 'help'; readonly topic: 'main' | 'join' | 'netcheck' | 'signal' }
+  | { readonly kind: 'help'; readonly topic: 'main' | 'join' | 'netcheck' | 'signal' | 'lobbies' }
+  | { readonly kind: 'lobbies'; readonly flags: LobbiesFlags }
   | { readonly kind: 'version' }
   | { readonly kind: 'join'; readonly flags: JoinFlags }
   | { readonly kind: 'netcheck'; readonly flags: NetcheckFlags }
@@ -141,6 +157,7 @@ export function parseSignalUrl(text: string, command = 'join'): string {
 
 function parseJoin(argv: readonly string[]): Command {
   const v = parse('join', argv, {
+    lan: { type: 'boolean' },
     signal: { type: 'string', multiple: true },
     lobby: { type: 'string' },
     create: { type: 'boolean' },
@@ -159,11 +176,16 @@ function parseJoin(argv: readonly string[]): Command {
   });
   if (v.help === true) return { kind: 'help', topic: 'join' };
   const signalList = (v.signal as string[] | undefined) ?? [];
-  if (signalList.length === 0) throw new CliUsageError('--signal ws://HOST:PORT is required', 'join');
+  const lan = v.lan === true;
+  if (lan) {
+    for (const f of ['signal', 'create', 'create-if-missing', 'stun', 'upnp', 'max-peers'] as const) {
+      if (v[f] !== undefined) throw new CliUsageError(`--lan excludes --${f} (the LAN's host runs the service; links use host candidates)`, 'join');
+    }
+  } else if (signalList.length === 0) throw new CliUsageError('--signal ws://HOST:PORT (or --lan) is required', 'join');
   if (signalList.length > MAX_SIGNAL_URLS) throw new CliUsageError(`--signal may be given at most ${MAX_SIGNAL_URLS} times, got ${signalList.length}`, 'join');
   const signals = signalList.map((u) => parseSignalUrl(u));
   if (new Set(signals).size !== signals.length) throw new CliUsageError('--signal names the same URL twice', 'join');
-  const signal = signals[0]!;
+  const signal = signals[0] ?? '';
   if (typeof v.lobby !== 'string') throw new CliUsageError('--lobby NAME is required', 'join');
   if (v.create === true && v['create-if-missing'] === true) {
     throw new CliUsageError('--create and --create-if-missing exclude each other (--create fails when the lobby exists; --create-if-missing joins it then)', 'join');
@@ -172,8 +194,9 @@ function parseJoin(argv: readonly string[]): Command {
   const createFlag = v.create === true ? '--create' : '--create-if-missing';
   // The service's rules, defined once in protocol lobby-code.ts: a name to create, a name or a
   // code such as ABCD-1234 to join.
-  const lobbyProblem = lobbyRefProblem(v.lobby, creates);
-  if (lobbyProblem !== undefined) throw new CliUsageError(`--lobby${creates ? ` with ${createFlag}` : ''} ${lobbyProblem}`, 'join');
+  // A LAN lobby is found by its name (its host may have to create it): no codes.
+  const lobbyProblem = lobbyRefProblem(v.lobby, creates || lan);
+  if (lobbyProblem !== undefined) throw new CliUsageError(`--lobby${creates ? ` with ${createFlag}` : lan ? ' with --lan' : ''} ${lobbyProblem}`, 'join');
   const password = v.password as string | undefined;
   if (password !== undefined && (password.length < 1 || password.length > 128)) {
     throw new CliUsageError(`--password must be 1..128 characters, got ${password.length}`, 'join');
@@ -215,6 +238,7 @@ function parseJoin(argv: readonly string[]): Command {
   return {
     kind: 'join',
     flags: Object.freeze({
+      lan,
       signal,
       signals: Object.freeze(signals),
       lobby: v.lobby,
@@ -249,6 +273,25 @@ function parseNetcheck(argv: readonly string[]): Command {
   return { kind: 'netcheck', flags: Object.freeze({ stun: Object.freeze(stun), upnp: v.upnp === true, json: v.json === true, timeoutS }) };
 }
 
+function parseLobbies(argv: readonly string[]): Command {
+  const v = parse('lobbies', argv, {
+    lan: { type: 'boolean' },
+    bind: { type: 'string' },
+    json: { type: 'boolean' },
+    timeout: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help === true) return { kind: 'help', topic: 'lobbies' };
+  if (v.lan !== true) throw new CliUsageError('--lan is required (lobbies on this LAN, found over mDNS)', 'lobbies');
+  const bind = (v.bind as string | undefined) ?? '0.0.0.0';
+  if (!isIpv4(bind) && !isIpv6(bind)) throw new CliUsageError(`--bind must be an IPv4 or IPv6 address, got '${bind}'`, 'lobbies');
+  const bindProblem = bindAddressProblem(bind, machineAddresses());
+  if (bindProblem !== undefined) throw new CliUsageError(`--bind ${bind} ${bindProblem}`, 'lobbies');
+  const timeoutS = typeof v.timeout === 'string' ? parseSeconds('lobbies', '--timeout', v.timeout) : DEFAULT_LOBBIES_TIMEOUT_S;
+  if (timeoutS > 60) throw new CliUsageError(`--timeout for lobbies must be at most 60 s, got ${timeoutS}`, 'lobbies');
+  return { kind: 'lobbies', flags: Object.freeze({ lan: true as const, bind, json: v.json === true, timeoutS }) };
+}
+
 /**
  * Parses the whole command line (without `node` and the script path).
  * @throws CliUsageError with one sentence for any bad flag, value or subcommand.
@@ -258,7 +301,7 @@ export function parseCommand(argv: readonly string[]): Command {
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     if (first === 'help' && rest.length > 0) {
       const t = rest[0];
-      if (t === 'join' || t === 'netcheck' || t === 'signal') return { kind: 'help', topic: t };
+      if (t === 'join' || t === 'netcheck' || t === 'signal' || t === 'lobbies') return { kind: 'help', topic: t };
       throw new CliUsageError(`no help for unknown command '${t}'`);
     }
     return { kind: 'help', topic: 'main' };
@@ -272,11 +315,13 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseJoin(rest);
     case 'netcheck':
       return parseNetcheck(rest);
+    case 'lobbies':
+      return parseLobbies(rest);
     case 'signal':
       // Everything, --help included, goes to meshpunch-signal: it owns and documents its flags.
       return { kind: 'signal', argv: Object.freeze([...rest]) };
     default:
-      if (first.startsWith('-')) throw new CliUsageError(`unknown option '${first}' (options go after a command: join, netcheck, signal)`);
-      throw new CliUsageError(`unknown command '${first}' (commands: join, netcheck, signal)`);
+      if (first.startsWith('-')) throw new CliUsageError(`unknown option '${first}' (options go after a command: join, lobbies, netcheck, signal)`);
+      throw new CliUsageError(`unknown command '${first}' (commands: join, lobbies, netcheck, signal)`);
   }
 }

@@ -5,12 +5,15 @@ const MAIN = `meshpunch — punch UDP holes and build a full ENet mesh between g
 
 Usage:
   meshpunch join --signal ws://HOST:PORT --lobby NAME [options]
+  meshpunch join --lan --lobby NAME [--password P] [options]
+  meshpunch lobbies --lan [--json]
   meshpunch netcheck --stun HOST:PORT [--stun HOST:PORT ...] [--upnp] [--json]
   meshpunch signal [signaling service options]
   meshpunch help COMMAND | --help | --version
 
 Commands:
   join      join (or create) a lobby, punch a link to every member, print the mesh
+  lobbies   list the lobbies on this LAN (--lan)
   netcheck  report UDP reachability, the public endpoint and the NAT's behaviour
   signal    run the signaling service in this process (same as meshpunch-signal)
 
@@ -18,13 +21,18 @@ Exit codes: 0 success, 1 the run failed (the reason is printed), 2 bad command l
 `;
 
 const JOIN = `Usage: meshpunch join --signal ws://HOST:PORT --lobby NAME [options]
+       meshpunch join --lan --lobby NAME [--password P] [options]
 
 Joins the lobby NAME on the signaling service (or creates it with --create), gets a peer id,
 punches one ENet link per member and adds each to an ENetMultiplayerPeer mesh.
 
 Options:
-  --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required;
-                      repeatable up to 16: nodes of one service, tried in turn)
+  --lan               no service to set up: find the lobby's host on the LAN over mDNS, or
+                      host it (embedded service) when nobody does; another member takes over
+                      when the host leaves. Excludes --signal, --create(-if-missing), --stun,
+                      --upnp, --max-peers; --bind picks the LAN interface
+  --signal URL        signaling service, ws://HOST:PORT or wss://HOST:PORT (required without
+                      --lan; repeatable up to 16: nodes of one service, tried in turn)
   --lobby NAME        lobby name, ${LOBBY_NAME_RULE};
                       or, to join, a lobby code like ${LOBBY_CODE_EXAMPLE} (required)
   --create            create the lobby (you become peer 1) instead of joining it
@@ -83,9 +91,24 @@ embedded STUN responder) in the foreground, in this process; the same command li
 meshpunch-signal, which documents the options (meshpunch signal --help prints them).
 `;
 
+const LOBBIES = `Usage: meshpunch lobbies --lan [--json] [--bind IP] [--timeout SECONDS]
+
+Asks this LAN over mDNS (DNS-SD, _meshpunch._tcp) for meshpunch lobbies and lists them: name,
+host (the address of its signaling service), members, password yes/no, mode.
+
+Options:
+  --lan               required: lobbies on this LAN
+  --bind IP           ask on the interface with this address only (default: every LAN interface)
+  --timeout SECONDS   how long to listen for answers (default 1.5, at most 60)
+  --json              print { lobbies: [{ name, host, members, password, mode, hosts }] }
+  -h, --help          this text
+`;
+
 /** The help text for a topic. */
-export function helpText(topic: 'main' | 'join' | 'netcheck' | 'signal'): string {
+export function helpText(topic: 'main' | 'join' | 'netcheck' | 'signal' | 'lobbies'): string {
   switch (topic) {
+    case 'lobbies':
+      return LOBBIES;
     case 'join':
       return JOIN;
     case 'netcheck':

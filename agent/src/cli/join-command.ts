@@ -54,9 +54,9 @@ export interface JoinError {
 }
 
 /** Events printed when output is not a terminal (changes only, no per-phase noise). */
-const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'candidatesRejected', 'linkUp', 'linkFailed', 'relayAllocated', 'pathChanged', 'peerRemoved', 'signalDown', 'signalBack', 'signalLost']);
-/** Signaling-state events: with --json they go to stderr even when it is not a terminal (issue #12). */
-const SIGNAL_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['signalDown', 'signalBack', 'signalLost']);
+const CHANGE_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['joined', 'memberJoined', 'memberLeft', 'candidatesRejected', 'linkUp', 'linkFailed', 'relayAllocated', 'pathChanged', 'peerRemoved', 'signalDown', 'signalBack', 'signalLost', 'lanRole']);
+/** Signaling-state events (and the LAN role, issue #16): with --json they go to stderr even when it is not a terminal (issue #12). */
+const SIGNAL_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['signalDown', 'signalBack', 'signalLost', 'lanRole']);
 /** Relay events: with --json they go to stderr too, so a relayed link's allocation and path changes are always told. */
 const RELAY_EVENTS: ReadonlySet<MeshEvent['type']> = new Set(['relayAllocated', 'pathChanged']);
 

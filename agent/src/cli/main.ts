@@ -2,17 +2,20 @@
 // real work is injected, so the bin wires the library and tests can wire fakes.
 
 import type { NetcheckReport } from '../core/netcheck-verdict.js';
-import { CliUsageError, parseCommand, type NetcheckFlags } from './flags.js';
+import type { LanLobby } from '../lan/lobbies.js';
+import { CliUsageError, parseCommand, type LobbiesFlags, type NetcheckFlags } from './flags.js';
 import { helpText } from './help.js';
 import type { CliIo } from './io.js';
 import { oneLine, runJoin, type JoinStarter } from './join-command.js';
-import { netcheckText } from './render.js';
+import { lobbiesText, netcheckText } from './render.js';
 
 /** The work behind each command. */
 export interface CliCommands {
   readonly version: string;
   readonly join: JoinStarter;
   readonly netcheck: (flags: NetcheckFlags) => Promise<NetcheckReport>;
+  /** The lobbies on the LAN (`lobbies --lan`). */
+  readonly lobbies: (flags: LobbiesFlags) => Promise<LanLobby[]>;
   /** Runs the signaling service in this process until it stops; resolves with its exit code. */
   readonly signal: (argv: readonly string[], io: CliIo) => Promise<number>;
 }
@@ -49,6 +52,11 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: CliCo
       case 'netcheck': {
         const report = await commands.netcheck(cmd.flags);
         io.stdout.write(cmd.flags.json ? `${JSON.stringify(report)}\n` : `${netcheckText(report)}\n`);
+        return EXIT_OK;
+      }
+      case 'lobbies': {
+        const list = await commands.lobbies(cmd.flags);
+        io.stdout.write(cmd.flags.json ? `${JSON.stringify({ lobbies: list })}\n` : `${lobbiesText(list)}\n`);
         return EXIT_OK;
       }
       case 'signal':

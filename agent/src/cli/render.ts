@@ -4,6 +4,7 @@
 import type { MeshEvent } from '../core/mesh-events.js';
 import type { MeshReport } from '../core/mesh-view.js';
 import type { NetcheckReport } from '../core/netcheck-verdict.js';
+import type { LanLobby } from '../lan/lobbies.js';
 
 /** Pads cells into aligned columns (first column left, the rest left too: text data). */
 export function columns(rows: readonly (readonly string[])[]): string {
@@ -53,6 +54,8 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  signaling  gone: ${e.detail}; the mesh stays`;
     case 'messages':
       return `${t}  messages   ${e.count} from peer ${e.from}`;
+    case 'lanRole':
+      return `${t}  lan        ${e.role === 'host' ? `hosting '${e.lobby}' on` : `host of '${e.lobby}' is`} ${e.address}${e.handOver ? ' (hand-over)' : ''}`;
   }
 }
 
@@ -82,4 +85,10 @@ export function netcheckText(r: NetcheckReport): string {
     ...Object.entries(r.stunRttMs).map(([s, ms]) => [`STUN ${s}`, ms === null ? 'no answer' : `${ms.toFixed(1)} ms`]),
   ];
   return `Report:\n${columns(rows.map(([a, b]) => [`  * ${a}:`, b!]))}\n\n${r.verdict}`;
+}
+
+/** The human list of `meshpunch lobbies --lan`. */
+export function lobbiesText(list: readonly LanLobby[]): string {
+  if (list.length === 0) return 'no meshpunch lobby answered on this LAN';
+  return columns([['lobby', 'host', 'members', 'password', 'mode'], ...list.map((l) => [l.name, l.host ?? '(none: hand-over)', String(l.members), l.password ? 'yes' : 'no', l.mode])]);
 }

@@ -27,4 +27,6 @@ export type MeshEvent =
   | { readonly type: 'signalBack'; readonly url: string; readonly restored: boolean }
   /** The signaling connection is gone for good (closed, or no way back within the reconnect window); links stay. */
   | { readonly type: 'signalLost'; readonly detail: string }
-  | { readonly type: 'messages'; readonly from: number; readonly count: number };
+  | { readonly type: 'messages'; readonly from: number; readonly count: number }
+  /** LAN mode (issue #16): we host the lobby's signaling service at `address`, or joined the host there; `handOver` after the previous host left. */
+  | { readonly type: 'lanRole'; readonly role: 'host' | 'member'; readonly lobby: string; readonly address: string; readonly handOver: boolean };

@@ -24,7 +24,7 @@ describe('flags', () => {
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', claimSecret: 'our table', maxPeers: 8, upnp: true,
+          lan: false, signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', claimSecret: 'our table', maxPeers: 8, upnp: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
@@ -70,9 +70,9 @@ describe('flags', () => {
     });
 
     const bad: Array<[string[], string]> = [
-      [['frobnicate'], "unknown command 'frobnicate' (commands: join, netcheck, signal)"],
-      [['--lobby', 'x'], "unknown option '--lobby' (options go after a command: join, netcheck, signal)"],
-      [['join', '--lobby', 'x'], '--signal ws://HOST:PORT is required'],
+      [['frobnicate'], "unknown command 'frobnicate' (commands: join, lobbies, netcheck, signal)"],
+      [['--lobby', 'x'], "unknown option '--lobby' (options go after a command: join, lobbies, netcheck, signal)"],
+      [['join', '--lobby', 'x'], '--signal ws://HOST:PORT (or --lan) is required'],
       [['join', '--signal', 'ws://127.0.0.1:1'], '--lobby NAME is required'],
       [['join', '--signal', 'http://127.0.0.1:1', '--lobby', 'x'], "--signal must use ws:// or wss://, got 'http://'"],
       [['join', '--signal', 'nope', '--lobby', 'x'], "--signal must be a ws://HOST:PORT or wss://HOST:PORT URL, got 'nope'"],

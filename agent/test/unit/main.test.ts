@@ -49,6 +49,7 @@ function commands(join: CliCommands['join']): CliCommands {
     join,
     netcheck: async () => ({ udp: true, publicAddress: '203.0.113.5:4000', addressClass: 'public', publicAddressV6: null, mappingBehavior: 'endpoint-independent', filteringBehavior: 'address-dependent', portAllocation: 'preserving', upnp: null, stunRttMs: { '127.0.0.1:3478': 0.5 }, verdict: 'ok' }),
     signal: async () => 0,
+    lobbies: async () => [{ name: 'party', host: '10.9.0.2:41000', members: 3, password: false, mode: 'mesh', hosts: 1 }],
   };
 }
 

@@ -1,0 +1,186 @@
+// LAN party (issue #16): `meshpunch join --lan` processes in network namespaces on one bridge,
+// with no router, no internet, no STUN and no signaling service set up; real multicast (mDNS)
+// on the lab bridge only. MESHPUNCH_LAN_REPEAT sets how many times the 4-agent start runs
+// (default 3; the issue's full run is 10).
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { RUNNERS_DIR } from '../natlab/lab/lab.js';
+import { LanLab } from '../natlab/lab/lan-lab.js';
+import { requireLab } from '../natlab/lab/prereq.js';
+import type { LabProcess } from '../natlab/lab/run.js';
+import { jsonReport, MESHPUNCH, peerIdOf, type JoinReport } from './lab-agents.js';
+
+const REPEAT = Math.max(1, Math.min(50, Number(process.env.MESHPUNCH_LAN_REPEAT ?? 3)));
+
+function lanAgent(lab: LanLab, host: string, lobby: string, args: readonly string[]): LabProcess {
+  return lab.spawn(host, [process.execPath, MESHPUNCH, 'join', '--lan', '--lobby', lobby, ...args], `${host}:join`);
+}
+
+/**
+ * An agent that waits for one line on stdin before it starts (the shell then execs Node, same
+ * pid): spawning through `ip netns exec` takes ~30 ms each, so starts are released together.
+ */
+function gatedAgent(lab: LanLab, host: string, lobby: string, args: readonly string[]): LabProcess {
+  return lab.spawn(host, ['sh', '-c', 'read go && exec "$0" "$@"', process.execPath, MESHPUNCH, 'join', '--lan', '--lobby', lobby, ...args], `${host}:join`);
+}
+
+/** Lines saying the agent hosts the lobby ("lan hosting 'x' on …"). */
+function hostLines(p: LabProcess): string[] {
+  return p.lines.filter((l) => / lan +hosting '/.test(l));
+}
+
+function why(procs: Iterable<LabProcess>): string {
+  return [...procs].map((p) => `${p.label}: ${p.tail(12)}`).join('\n');
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+describe('LAN party: join --lan on one bridge, no router, no internet', function () {
+  this.timeout(300_000);
+  let lab: LanLab | undefined;
+
+  before(async function () {
+    requireLab(this);
+    lab = await LanLab.create({ lans: [{ hosts: 6 }] });
+  });
+
+  after(async () => {
+    await lab?.destroy();
+  });
+
+  it(`4 agents started within 50 ms: exactly one host, a full mesh on lan paths, all exit 0 (${REPEAT} runs)`, async () => {
+    const l = lab!;
+    const hosts = ['h11', 'h12', 'h13', 'h14'];
+    const setup: number[] = [];
+    for (let run = 0; run < REPEAT; run++) {
+      const lobby = `party${run}`;
+      const procs = hosts.map((h) => gatedAgent(l, h, lobby, ['--wait-peers', '4', '--json', '--timeout', '40']));
+      await sleep(200);
+      const t0 = performance.now();
+      for (const p of procs) p.write('go\n');
+      expect(performance.now() - t0, 'release spread').to.be.below(50);
+      const codes = await Promise.all(procs.map((p) => p.exited));
+      setup.push(Math.round(performance.now() - t0));
+      expect(codes, `run ${run}\n${why(procs)}`).to.deep.equal([0, 0, 0, 0]);
+      expect(procs.map((p) => hostLines(p).length).reduce((a, b) => a + b), `run ${run}: one host\n${why(procs)}`).to.equal(1);
+      const reports = procs.map((p) => jsonReport(p));
+      const ids = reports.map((r) => r.id);
+      expect(new Set(ids).size).to.equal(4);
+      for (const r of reports) {
+        expect(r.failures, JSON.stringify(r)).to.deep.equal([]);
+        expect(r.peers.map((p) => p.id).sort(), JSON.stringify(r)).to.deep.equal(ids.filter((i) => i !== r.id).sort());
+        for (const p of r.peers) {
+          expect(p.path).to.equal('lan');
+          expect(p.local).to.match(/^10\.77\.1\.\d+:\d+$/);
+        }
+      }
+    }
+    console.log(`      [lan] ${REPEAT} runs, launch → all exited (ms): ${setup.join(', ')}`);
+  });
+
+  it('kill -9 the host: the others keep their links, a new host takes over, a 5th agent links with all', async () => {
+    const l = lab!;
+    const lobby = 'handover';
+    const first = ['h11', 'h12', 'h13', 'h14'];
+    const procs = new Map<string, LabProcess>();
+    for (const h of first) procs.set(h, lanAgent(l, h, lobby, []));
+    // Everyone linked with the three others.
+    const deadline = performance.now() + 20_000;
+    while ([...procs.values()].some((p) => p.lines.filter((x) => / up: lan,/.test(x)).length < 3) && performance.now() < deadline) await sleep(100);
+    for (const p of procs.values()) expect(p.lines.filter((x) => / up: lan,/.test(x)).length, why(procs.values())).to.equal(3);
+    const host = [...procs.entries()].filter(([, p]) => hostLines(p).length > 0);
+    expect(host.length, why(procs.values())).to.equal(1);
+    const [hostName, hostProc] = host[0]!;
+    const hostId = peerIdOf(hostProc);
+    const survivors = first.filter((h) => h !== hostName);
+    const survivorIds = survivors.map((h) => peerIdOf(procs.get(h)!));
+    const mark = new Map(survivors.map((h) => [h, procs.get(h)!.lines.length]));
+    process.kill(hostProc.pid, 'SIGKILL');
+    await hostProc.exited;
+    const t0 = performance.now();
+    // The lowest surviving id hosts; the others follow; all restore the lobby.
+    const successor = survivors[survivorIds.indexOf(Math.min(...survivorIds))]!;
+    await procs.get(successor)!.waitForLine(/ lan +hosting 'handover' on .*\(hand-over\)/, 15_000);
+    for (const h of survivors) await procs.get(h)!.waitForLine(/restored the lobby/, 15_000);
+    const handOverMs = Math.round(performance.now() - t0);
+    // A newcomer joins and links with the three.
+    const fifth = lanAgent(l, 'h15', lobby, ['--wait-peers', '4', '--json', '--timeout', '40']);
+    expect(await fifth.exited, fifth.tail(20)).to.equal(0);
+    const r: JoinReport = jsonReport(fifth);
+    expect(r.peers.map((p) => p.id).sort()).to.deep.equal([...survivorIds].sort());
+    expect(r.peers.every((p) => p.path === 'lan')).to.equal(true);
+    expect(hostLines(fifth)).to.deep.equal([]);
+    // No survivor lost a link to another survivor.
+    for (const h of survivors) {
+      const after = procs.get(h)!.lines.slice(mark.get(h)!);
+      const removed = after.filter((x) => /mesh +peer (\d+) removed/.test(x)).map((x) => Number(/peer (\d+) removed/.exec(x)![1]));
+      expect(removed.filter((id) => id !== hostId && id !== r.id), `${h}: ${after.join(' | ')}\n${why(procs.values())}`).to.deep.equal([]);
+      expect(after.some((x) => new RegExp(`link ${r.id} +up: lan`).test(x)), `${h} linked the newcomer: ${after.join(' | ')}`).to.equal(true);
+    }
+    console.log(`      [lan] host killed → ${successor} hosting and every survivor restored in ${handOverMs} ms`);
+    await Promise.all(survivors.map((h) => procs.get(h)!.stop()));
+  });
+
+  it('two lobbies on one LAN do not mix; lobbies --lan --json lists both', async () => {
+    const l = lab!;
+    const a = [lanAgent(l, 'h11', 'alpha', []), lanAgent(l, 'h12', 'alpha', [])];
+    const b = [lanAgent(l, 'h13', 'beta', ['--password', 'pw-beta']), lanAgent(l, 'h14', 'beta', ['--password', 'pw-beta'])];
+    for (const p of [...a, ...b]) await p.waitForLine(/ up: lan,/, 20_000);
+    const idsA = a.map((p) => peerIdOf(p));
+    const idsB = b.map((p) => peerIdOf(p));
+    await sleep(300);
+    for (const [group, ids] of [[a, idsA], [b, idsB]] as const) {
+      for (const [i, p] of group.entries()) {
+        const linked = p.lines.filter((x) => / up: lan,/.test(x)).map((x) => Number(/link (\d+) /.exec(x)![1]));
+        expect(linked, p.tail()).to.deep.equal([ids[1 - i]]);
+      }
+    }
+    const list = await l.exec('h15', [process.execPath, MESHPUNCH, 'lobbies', '--lan', '--json'], { timeoutMs: 15_000 });
+    const got = JSON.parse(list.stdout.trim()) as { lobbies: Array<{ name: string; host: string | null; members: number; password: boolean; mode: string; hosts: number }> };
+    const mine = got.lobbies.filter((x) => x.name === 'alpha' || x.name === 'beta');
+    expect(mine.map((x) => [x.name, x.members, x.password, x.mode, x.hosts]), list.stdout).to.deep.equal([['alpha', 2, false, 'mesh', 1], ['beta', 2, true, 'mesh', 1]]);
+    for (const x of mine) expect(x.host).to.match(/^10\.77\.1\.\d+:\d+$/);
+    await Promise.all([...a, ...b].map((p) => p.stop()));
+  });
+
+  it('a wrong password is refused with the typed error; the right one links', async () => {
+    const l = lab!;
+    const host = lanAgent(l, 'h11', 'locked', ['--password', 'correct horse']);
+    await host.waitForLine(/ lan +hosting 'locked'/, 15_000);
+    const wrong = lanAgent(l, 'h12', 'locked', ['--password', 'battery staple', '--wait-peers', '2', '--json', '--timeout', '20']);
+    const none = lanAgent(l, 'h13', 'locked', ['--wait-peers', '2', '--json', '--timeout', '20']);
+    expect(await wrong.exited, wrong.tail()).to.equal(1);
+    expect(await none.exited, none.tail()).to.equal(1);
+    for (const p of [wrong, none]) {
+      const out = JSON.parse([...p.lines].reverse().find((x) => x.startsWith('{'))!) as { error: { code: string; message: string } };
+      expect(out.error.code, p.tail()).to.equal('AGENT_LOBBY_FAILED');
+      expect(out.error.message).to.contain('SIG_BAD_PASSWORD');
+      expect(hostLines(p), 'a refused agent must not found a second lobby').to.deep.equal([]);
+    }
+    const right = lanAgent(l, 'h14', 'locked', ['--password', 'correct horse', '--wait-peers', '2', '--json', '--timeout', '20']);
+    expect(await right.exited, right.tail()).to.equal(0);
+    expect(jsonReport(right).peers.map((p) => p.id)).to.deep.equal([peerIdOf(host)]);
+    await host.stop();
+  });
+
+  it('garbage mDNS and spoofed adverts neither crash an agent nor send it to another lobby or a fake host', async () => {
+    const l = lab!;
+    const spoofer = l.spawn('h16', [process.execPath, join(RUNNERS_DIR, 'mdns-spoof.js'), l.hostIps('h16')[0]!, 'spoofed', 'decoy', '150'], 'h16:spoof');
+    await spoofer.waitForLine(/^ready/, 10_000);
+    await sleep(500);
+    const procs = [lanAgent(l, 'h11', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '40']), lanAgent(l, 'h12', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '40'])];
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    expect(codes, why(procs)).to.deep.equal([0, 0]);
+    const [r1, r2] = procs.map((p) => jsonReport(p));
+    expect(r1!.peers.map((p) => p.id)).to.deep.equal([r2!.id]);
+    expect(r2!.peers.map((p) => p.id)).to.deep.equal([r1!.id]);
+    // Exactly one of the two hosted, on its own address: not the spoofer's.
+    const hosting = procs.flatMap((p) => hostLines(p));
+    expect(hosting.length, why(procs)).to.equal(1);
+    expect(hosting[0]).to.not.contain(l.hostIps('h16')[0]);
+    // The spoofer's decoy lobby shows in the list, but as what it is: a host nobody joined.
+    await spoofer.stop();
+  });
+});
