@@ -178,7 +178,7 @@ function parseJoin(argv: readonly string[]): Command {
   const signalList = (v.signal as string[] | undefined) ?? [];
   const lan = v.lan === true;
   if (lan) {
-    for (const f of ['signal', 'create', 'create-if-missing', 'stun', 'upnp', 'max-peers'] as const) {
+    for (const f of ['signal', 'create', 'create-if-missing', 'stun', 'upnp', 'max-peers', 'claim-secret'] as const) {
       if (v[f] !== undefined) throw new CliUsageError(`--lan excludes --${f} (the LAN's host runs the service; links use host candidates)`, 'join');
     }
   } else if (signalList.length === 0) throw new CliUsageError('--signal ws://HOST:PORT (or --lan) is required', 'join');

@@ -299,7 +299,7 @@ function sleep(ms: number): Promise<void> {
  *   our password; what joinMesh throws.
  */
 export async function joinLan(options: JoinMeshOptions, onProgress?: (e: MeshEvent) => void): Promise<MeshSession> {
-  for (const k of ['signal', 'create', 'createIfMissing', 'upnp'] as const) {
+  for (const k of ['signal', 'create', 'createIfMissing', 'upnp', 'claimSecret'] as const) {
     if (options[k] !== undefined && options[k] !== false) throw new AgentError('ERR_INVALID_PARAMETER', `lan excludes ${k}`, { option: k });
   }
   if (options.stun !== undefined && options.stun.length > 0) throw new AgentError('ERR_INVALID_PARAMETER', 'lan excludes stun (a LAN needs no STUN server)', { option: 'stun' });
