@@ -284,7 +284,7 @@ export class SignalingServer {
     // The STUN port defaults to the HTTP port's number, known only once HTTP is bound (port 0).
     const server = new SignalingServer(options, undefined);
     if (options.ui !== undefined && options.ui !== false) {
-      server.#ui = UiServer.create(server.core, server.#now, server.#log, options.ui, () => ({}));
+      server.#ui = UiServer.create(server.core, server.#now, server.#log, options.ui, () => (server.#relay === undefined ? {} : { relayAllocations: server.#relay.allocations }));
       server.core.viewPath = LOBBY_VIEW_PATH;
     }
     await new Promise<void>((resolve, reject) => {
