@@ -1,0 +1,188 @@
+// A signaling cluster on a real redis-server under races and failures (issue 14): racing
+// creators and joiners over 3 nodes, kill -9 of a lobby's home node (nodes are child
+// processes), a restart of every node, Redis stopped for 5 s.
+import { expect } from 'chai';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import { startService } from '../support/cluster-service.js';
+import { haveRedis, startRedis } from '../support/redis-server.js';
+import type { TestRedis } from '../support/redis-server.js';
+import { startSignalProcess } from '../support/signal-process.js';
+import type { SignalProcess } from '../support/signal-process.js';
+
+const LEASE_MS = 1000;
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('cluster on Redis: races and failures', function () {
+  this.timeout(120_000);
+  let redis: TestRedis | undefined;
+  const clients: SignalingClient[] = [];
+  const procs: SignalProcess[] = [];
+
+  before(async function () {
+    if (!haveRedis()) this.skip();
+    redis = await startRedis();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(procs.splice(0).map((p) => p.kill9()));
+  });
+
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('200 clients creating one name on 3 nodes: exactly one creator; 500 joins over 3 nodes: unique ids, maxPeers never exceeded', async () => {
+    const svc = await startService('redis', 3, { maxConnections: 2000, maxPeersCap: 4096, maxIdsPerLobby: 100_000 }, redis!.url);
+    try {
+      const creators = await Promise.all(Array.from({ length: 200 }, (_v, i) => SignalingClient.connect(svc.url(i))));
+      clients.push(...creators);
+      const outcomes = await Promise.all(creators.map((c) => c.createLobby({ name: 'race' }).then(() => 'created', (e: { code: string }) => e.code)));
+      expect(outcomes.filter((o) => o === 'created')).to.have.length(1);
+      expect(outcomes.filter((o) => o === 'SIG_LOBBY_EXISTS')).to.have.length(199);
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+
+      const owner = await SignalingClient.connect(svc.url(0));
+      clients.push(owner);
+      const maxPeers = 100;
+      // Server mode: pairs with the owner only, so the run measures admission, not 45,000 mesh pairs.
+      await owner.createLobby({ name: 'crowd', maxPeers, mode: 'server' });
+      const joiners = await Promise.all(Array.from({ length: 500 }, (_v, i) => SignalingClient.connect(svc.url(i + 1), { autoResume: false })));
+      clients.push(...joiners);
+      const joined = await Promise.all(joiners.map((c) => c.joinLobby('crowd').then((j) => j.you, (e: { code: string }) => e.code)));
+      const ids = joined.filter((j): j is number => typeof j === 'number');
+
+      expect(ids).to.have.length(maxPeers - 1);
+      expect(new Set(ids).size).to.equal(ids.length);
+      expect(joined.filter((j) => j === 'SIG_LOBBY_FULL')).to.have.length(500 - (maxPeers - 1));
+      const view = await owner.getLobby();
+      expect(view.members).to.have.length(maxPeers);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await svc.close();
+    }
+  });
+
+  it('kill -9 of the home node: the lobby is taken over, everyone resumes with its id, a newcomer pairs with all', async () => {
+    const args = ['--redis', redis!.url, '--redis-prefix', 'kill:', '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000'];
+    const nodes = await Promise.all([startSignalProcess(args), startSignalProcess(args), startSignalProcess(args)]);
+    procs.push(...nodes);
+    const urls = (first: number): string[] => [0, 1, 2].map((k) => nodes[(first + k) % 3]!.url);
+    const owner = await SignalingClient.connect(urls(0));
+    clients.push(owner);
+    const { you: ownerId } = await owner.createLobby({ name: 'game', password: 'pw' });
+    const members = [owner];
+    const ids = [ownerId];
+    for (const k of [1, 2, 1]) {
+      const c = await SignalingClient.connect(urls(k));
+      clients.push(c);
+      ids.push((await c.joinLobby('game', { password: 'pw' })).you);
+      members.push(c);
+    }
+    const resumed = members.map((m) => m.next('resumed', { timeoutMs: 20_000 }));
+    const killedAt = Date.now();
+    await nodes[0]!.kill9();
+    const back = await Promise.all(resumed);
+    const tookMs = Date.now() - killedAt;
+    expect(back.map((b) => b.you)).to.deep.equal(ids);
+    expect(back.every((b) => !b.restored)).to.equal(true);
+    expect(back.every((b) => b.url !== nodes[0]!.url)).to.equal(true);
+    const takeovers = (await metric(nodes[1]!.port, 'meshpunch_signal_cluster_takeovers_total')) + (await metric(nodes[2]!.port, 'meshpunch_signal_cluster_takeovers_total'));
+    expect(takeovers).to.equal(1);
+    const view = await members[1]!.getLobby();
+    expect(view.members.map((m) => m.id).sort()).to.deep.equal([...ids].sort());
+    const newcomer = await SignalingClient.connect(urls(2));
+    clients.push(newcomer);
+    const starts: number[] = [];
+    newcomer.on('pairStart', (s) => starts.push(s.remote));
+    const j = await newcomer.joinLobby('game', { password: 'pw' });
+    expect(ids).to.not.include(j.you);
+    await until('pair starts with all 4', () => starts.length === 4);
+    expect(starts.sort()).to.deep.equal([...ids].sort());
+    // For the report: how long everyone took to be back (lease 1 s, client backoff included).
+    console.log(`      kill -9 → all 4 resumed in ${tookMs} ms (lease ${LEASE_MS} ms)`);
+  });
+
+  it('restart of every node (SIGTERM, then the same ports): lobbies and tokens survive', async () => {
+    const args = ['--redis', redis!.url, '--redis-prefix', 'restart:', '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000'];
+    let nodes = await Promise.all([startSignalProcess(args), startSignalProcess(args)]);
+    procs.push(...nodes);
+    const ports = nodes.map((n) => n.port);
+    const members: SignalingClient[] = [];
+    const ids: number[] = [];
+    const a = await SignalingClient.connect([nodes[0]!.url, nodes[1]!.url]);
+    clients.push(a);
+    ids.push((await a.createLobby({ name: 'persist' })).you);
+    members.push(a);
+    for (const k of [1, 0, 1]) {
+      const c = await SignalingClient.connect([nodes[k]!.url, nodes[1 - k]!.url]);
+      clients.push(c);
+      ids.push((await c.joinLobby('persist')).you);
+      members.push(c);
+    }
+    const resumed = members.map((m) => m.next('resumed', { timeoutMs: 30_000 }));
+    await Promise.all(nodes.map((n) => n.stop()));
+    procs.splice(0);
+    nodes = await Promise.all([startSignalProcess(args, ports[0]), startSignalProcess(args, ports[1])]);
+    procs.push(...nodes);
+    const back = await Promise.all(resumed);
+    expect(back.map((b) => b.you)).to.deep.equal(ids);
+    // By token (resume), not by lobby.restore: the tokens outlived every process.
+    expect(back.map((b) => b.restored)).to.deep.equal([false, false, false, false]);
+    expect((await members[3]!.getLobby()).members).to.have.length(4);
+  });
+
+  it('Redis stopped for 5 s: SIG_UNAVAILABLE for new lobbies, /healthz 503, members keep their lobby, then recovery', async () => {
+    const svc = await startService('redis', 2, {}, redis!.url, LEASE_MS);
+    try {
+      const [n0] = svc.servers;
+      const a = await SignalingClient.connect(svc.url(0));
+      const b = await SignalingClient.connect(svc.url(0));
+      clients.push(a, b);
+      const starts = b.next('pairStart');
+      await a.createLobby({ name: 'steady' });
+      await b.joinLobby('steady');
+      const pair = (await starts).pair;
+      redis!.pause();
+      try {
+        await until('/healthz 503', async () => (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).status === 503);
+        expect(await (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).json()).to.deep.include({ status: 'unavailable' });
+        const c = await SignalingClient.connect(svc.url(1));
+        clients.push(c);
+        const refused = await c.createLobby({ name: 'new' }).catch((e: { code: string }) => e.code);
+        expect(refused).to.equal('SIG_UNAVAILABLE');
+        // Members of a lobby on this node still talk through it.
+        const got = a.next('candidates');
+        await b.sendCandidates(pair, [{ kind: 'host', family: 4, address: '198.51.100.3', port: 4000 }], { done: true });
+        expect((await got).candidates[0]!.address).to.equal('198.51.100.3');
+        await new Promise((r) => setTimeout(r, 5000 - LEASE_MS));
+      } finally {
+        redis!.resume();
+      }
+      await until('/healthz 200', async () => (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).status === 200);
+      const d = await SignalingClient.connect(svc.url(1));
+      clients.push(d);
+      expect((await d.createLobby({ name: 'after' })).you).to.equal(1);
+      const e = await SignalingClient.connect(svc.url(1));
+      clients.push(e);
+      expect(typeof (await e.joinLobby('steady')).you).to.equal('number');
+      expect(await metric(n0!.port, 'meshpunch_signal_cluster_store_errors_total')).to.be.greaterThan(0);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await svc.close();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+// meshpunch-signal as a child process (a cluster node that a test can kill -9 by its pid).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const LAUNCHER = fileURLToPath(new URL('../../../launcher/meshpunch-signal.mjs', import.meta.url));
+
+export interface SignalProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly url: string;
+  /** Log records (JSON lines on stderr) so far. */
+  readonly log: Array<Record<string, unknown>>;
+  /** SIGKILL by pid, waits for the exit. */
+  kill9(): Promise<void>;
+  /** SIGTERM by pid, waits for the exit (graceful stop). */
+  stop(): Promise<void>;
+}
+
+/** Starts `meshpunch-signal` on 127.0.0.1 (`port` 0: a free one) with `args`; resolves once it listens. */
+export async function startSignalProcess(args: string[], port = 0): Promise<SignalProcess> {
+  const child: ChildProcess = spawn(process.execPath, [LAUNCHER, '--host', '127.0.0.1', '--port', String(port), '--no-stun', '--no-relay', '--log-format', 'json', '--connections-per-second-per-ip', '0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const log: Array<Record<string, unknown>> = [];
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const bound = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`meshpunch-signal did not start: ${buf.slice(-500)}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const rec = JSON.parse(line) as Record<string, unknown>;
+          log.push(rec);
+          if (rec.event === 'listening') {
+            clearTimeout(t);
+            resolve(Number(rec.port));
+          }
+        } catch {
+          // not a log record
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`meshpunch-signal exited with ${code}: ${buf.slice(-500)}`));
+    });
+  });
+  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, sig);
+    await exited;
+  };
+  return { pid: child.pid!, port: bound, url: `ws://127.0.0.1:${bound}/`, log, kill9: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+}
