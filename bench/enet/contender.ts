@@ -13,6 +13,8 @@ export interface Contender {
   throughput(size: number, count: number, inflight: number): Promise<ThroughputResult>;
   /** `count` sequential round trips of a `size`-byte reliable packet; RTTs in µs. */
   pingPong(count: number, size: number): Promise<number[]>;
+  /** ms from creating both hosts to CONNECT on both sides (DTLS handshake included when on), `count` times. */
+  connectTimes?(count: number): Promise<number[]>;
 }
 
 /** Yields to the event loop so socket callbacks run (dgram delivers in 'message' events). */

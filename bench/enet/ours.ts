@@ -1,7 +1,9 @@
 // @meshpunch/enet as a bench contender: two ENetConnection hosts in this process, each polled
 // with serviceSync() (timeout 0) every pass; the pass yields one event-loop turn so node:dgram
 // can deliver datagrams (as for npm enet; libenet reads its socket inside service instead).
-import { ENetConnection, EventType, FLAG_RELIABLE, type ENetPacketPeer } from '@meshpunch/enet';
+// With `dtls`, the same hosts run Godot's DTLS (pinned fingerprints both ways, the mesh's mode).
+import { generateIdentity, type GeneratedIdentity } from '@meshpunch/dtls';
+import { ENetConnection, EventType, FLAG_RELIABLE, TLSOptions, type ENetPacketPeer } from '@meshpunch/enet';
 import { RUN_WALL_LIMIT_MS, turn, type Contender, type ThroughputResult } from './contender.js';
 
 interface Pair {
@@ -11,11 +13,19 @@ interface Pair {
   toClient: ENetPacketPeer;
 }
 
-async function pair(): Promise<Pair> {
+let identities: [GeneratedIdentity, GeneratedIdentity] | undefined;
+
+async function pair(dtls: boolean): Promise<Pair> {
   const server = new ENetConnection();
   const client = new ENetConnection();
   await server.createHostBound('127.0.0.1', 0, 4, 2);
   await client.createHostBound('127.0.0.1', 0, 1, 2);
+  if (dtls) {
+    // Per-session identities, made before the clock starts (key generation is not the handshake).
+    const [s, c] = (identities ??= [generateIdentity(), generateIdentity()]);
+    server.dtlsServerSetup(TLSOptions.pinned(s.identity, c.fingerprint));
+    client.dtlsClientSetup('', TLSOptions.pinned(c.identity, s.fingerprint));
+  }
   const toServer = client.connectToHost('127.0.0.1', server.getLocalPort(), 2, 0);
   let toClient: ENetPacketPeer | undefined;
   let clientUp = false;
@@ -34,12 +44,23 @@ function close(p: Pair): void {
   p.server.destroy();
 }
 
-/** The @meshpunch/enet contender. */
-export function ours(): Contender {
+/** The @meshpunch/enet contender; `dtls` runs it over DTLS (AES-128-GCM, X25519, pinned certificates). */
+export function ours(options: { dtls?: boolean } = {}): Contender {
+  const dtls = options.dtls === true;
   return {
-    name: '@meshpunch/enet',
+    name: dtls ? '@meshpunch/enet + DTLS' : '@meshpunch/enet',
+    async connectTimes(count): Promise<number[]> {
+      const ms: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        const p = await pair(dtls);
+        ms.push(performance.now() - t0);
+        close(p);
+      }
+      return ms;
+    },
     async throughput(size, count, inflight): Promise<ThroughputResult> {
-      const p = await pair();
+      const p = await pair(dtls);
       const payload = new Uint8Array(size);
       let sent = 0;
       let received = 0;
@@ -62,7 +83,7 @@ export function ours(): Contender {
       return { packets: received, seconds };
     },
     async pingPong(count, size): Promise<number[]> {
-      const p = await pair();
+      const p = await pair(dtls);
       const payload = new Uint8Array(size);
       const rtts: number[] = [];
       const tl = performance.now();

@@ -63,6 +63,19 @@ export class RecordWriter {
     return this.#scratch.slice(0, n);
   }
 
+  /**
+   * Seals one epoch-1 record straight into `out` (no copy, no allocation: the hot path of
+   * application data); returns its length, or 0 when there are no keys, the sequence numbers are
+   * exhausted or `out` is too small.
+   */
+  recordInto(out: Uint8Array, type: number, payload: Uint8Array): number {
+    const prot = this.#prot;
+    const seq = this.#seq[1]!;
+    if (prot === undefined || seq > MAX_RECORD_SEQUENCE || out.length < RECORD_HEADER_LENGTH + prot.overhead + payload.length) return 0;
+    this.#seq[1] = seq + 1;
+    return prot.seal(out, 0, type, DTLS_1_2, 1, seq, payload);
+  }
+
   /** Encodes a flight into datagrams no larger than the MTU, fragmenting handshake messages. */
   flight(entries: readonly FlightEntry[], emit: (datagram: Uint8Array) => void): void {
     const mtu = this.#mtu;

@@ -159,6 +159,18 @@ export class DtlsSession {
     this.#queue(rec);
   }
 
+  /**
+   * Seals `data` as one application_data record straight into `out` when that keeps the order
+   * of what this session sends (connected, nothing queued); returns the record's length, or 0 so
+   * the caller uses `send` instead. For a caller sending one datagram per record (DtlsTransport).
+   */
+  sealApplicationData(data: Uint8Array, out: Uint8Array): number {
+    if (this.#state !== 'connected' || this.#outHead < this.#out.length || data.length > 16384) return 0;
+    const n = this.#writer.recordInto(out, ContentType.ApplicationData, data);
+    if (n > 0) this.counters.applicationRecordsSent++;
+    return n;
+  }
+
   /** Sends close_notify and closes; a closed or failed session ignores this. */
   close(_now: number): void {
     if (this.#state === 'closed' || this.#state === 'failed') return;

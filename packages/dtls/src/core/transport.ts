@@ -60,6 +60,8 @@ export class DtlsTransport {
   readonly #ready = new Set<DtlsSession>();
   #events: DtlsTransportEvent[] = [];
   #eventsHead = 0;
+  /** The session sealTo used last (bulk traffic goes to one remote at a time). */
+  #last: DtlsSession | undefined = undefined;
 
   /** @throws DtlsError ERR_INVALID_PARAMETER / ERR_UNCONFIGURED from the options. */
   constructor(options: DtlsTransportOptions) {
@@ -152,6 +154,20 @@ export class DtlsTransport {
     }
     r.pending.push(data.slice());
     return true;
+  }
+
+  /**
+   * The hot path of `send`: seals `data` for `to` straight into `out` and returns the datagram's
+   * length when `to` has a connected session with nothing queued before it; 0 means "use send".
+   */
+  sealTo(to: DtlsEndpoint, data: Uint8Array, out: Uint8Array): number {
+    let s = this.#last;
+    if (s === undefined || s.remote.port !== to.port || s.remote.address !== to.address) {
+      s = this.session(to.address, to.port);
+      if (s === undefined) return 0;
+      this.#last = s;
+    }
+    return s.sealApplicationData(data, out);
   }
 
   /** Fires due handshake timers. */

@@ -61,7 +61,15 @@ export class SecureHost {
     for (;;) {
       const m = this.host.pollTransmit(now, plain, plainTo, deferAckOnly);
       if (m === 0) return 0;
-      if (!t.send(now, plainTo, plain.subarray(0, m))) this.plaintextDropped++;
+      const view = plain.subarray(0, m);
+      // Common case: sealed straight into the caller's buffer, nothing queued or copied.
+      n = t.sealTo(plainTo, view, out);
+      if (n > 0) {
+        to.address = plainTo.address;
+        to.port = plainTo.port;
+        return n;
+      }
+      if (!t.send(now, plainTo, view)) this.plaintextDropped++;
       n = t.pollTransmit(now, out, to);
       if (n > 0) return n;
     }
