@@ -5,5 +5,5 @@ export { SignalingError } from './errors.js';
 export type { SignalingErrorCode } from './errors.js';
 export { SignalingClient } from './adapter/signaling-client.js';
 export type {
-  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
+  SignalingClientOptions, SignalingClientEvents, CandidatesEvent, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
 } from './adapter/signaling-client.js';

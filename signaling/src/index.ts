@@ -14,7 +14,7 @@ export { RelayAccess } from './core/relay-access.js';
 export type { RelayCredentialOptions, RelayCredentialConfig } from './core/relay-access.js';
 export { SignalingClient, lobbyViewUrl } from './adapter/signaling-client.js';
 export type {
-  SignalingClientOptions, SignalingClientEvents, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
+  SignalingClientOptions, SignalingClientEvents, CandidatesEvent, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,
 } from './adapter/signaling-client.js';
 export { createJsonLog } from './adapter/json-log.js';
 export type { LogSink } from './adapter/json-log.js';

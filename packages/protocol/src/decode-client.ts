@@ -3,6 +3,7 @@ import { checkCandidate, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
 import { readNatHint } from './relay-fields.js';
+import { readFingerprint } from './link-fields.js';
 import {
   CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_CLAIM_LENGTH, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
   MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH, MIN_LOBBY_CLAIM_LENGTH,
@@ -171,10 +172,17 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
         if (typeof hint === 'string') r.fail(hint);
         else nat = hint;
       }
+      let fingerprint: string | undefined;
+      if (r.error === undefined && r.obj.fingerprint !== undefined) {
+        const f = readFingerprint(r.obj.fingerprint);
+        if (typeof f === 'string') fingerprint = f;
+        else r.fail(f.problem);
+      }
       if (r.error !== undefined) break;
       const m: PairCandidatesMessage = { type: t, rid, pair: pair!, candidates };
       setIfDefined(m, 'done', done);
       setIfDefined(m, 'nat', nat);
+      setIfDefined(m, 'fingerprint', fingerprint);
       msg = m;
       break;
     }

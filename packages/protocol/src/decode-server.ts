@@ -3,6 +3,7 @@ import { checkCandidate, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
 import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
 import { readNatHint, readRelayServers } from './relay-fields.js';
+import { readFingerprint } from './link-fields.js';
 import type { DecodeResult } from './decode-client.js';
 import {
   FAILURE_REASONS, LEAVE_REASONS, LINK_STATES, LOBBY_MODES, MAX_PEER_ID, MAX_PEER_NAME_LENGTH, MAX_RID,
@@ -254,6 +255,11 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
         const hint = readNatHint(r.obj.nat);
         if (typeof hint === 'string') r.fail(hint);
         else ev.nat = hint;
+      }
+      if (ev !== undefined && r.error === undefined && r.obj.fingerprint !== undefined) {
+        const f = readFingerprint(r.obj.fingerprint);
+        if (typeof f === 'string') ev.fingerprint = f;
+        else r.fail(f.problem);
       }
       if (r.error === undefined) msg = ev;
       break;

@@ -19,3 +19,4 @@ export type { DecodeResult } from './decode-client.js';
 export { decodeServerMessage } from './decode-server.js';
 export { FieldReader } from './field-reader.js';
 export { readNatHint, readRelayServers } from './relay-fields.js';
+export { readFingerprint, FINGERPRINT_LENGTH } from './link-fields.js';

@@ -113,7 +113,7 @@ export interface LobbyGetMessage { type: 'lobby.get'; rid: number }
  */
 export interface NatHint { mapping: NatMappingHint; filtering: NatFilteringHint }
 /** Send candidates for a pair to the other side (trickle: several messages, `done` on the last); `nat` (1.2) is passed on. */
-export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean; nat?: NatHint }
+export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean; nat?: NatHint; fingerprint?: string }
 /** Ask for TURN credentials for the relay servers of `welcome.relay` (1.2, capability `relay`). */
 export interface RelayCredentialsRequest { type: 'relay.credentials'; rid: number }
 /** Report how a pair ended. */
@@ -209,8 +209,8 @@ export interface PairStartMessage {
   type: 'pair.start'; pair: number; remote: number; role: PairRole; at: number; offsetMs: number | null;
   secret: string; replaces?: number;
 }
-/** Candidates the remote side of `pair` sent; `nat` (1.2) its NAT hint when it sent one. */
-export interface PairCandidatesEvent { type: 'pair.candidates'; pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint }
+/** Candidates the remote side of `pair` sent; `nat` (1.2) its NAT hint, `fingerprint` (1.5) its DTLS certificate's, when sent. */
+export interface PairCandidatesEvent { type: 'pair.candidates'; pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint; fingerprint?: string }
 /**
  * Answer to `relay.credentials` (1.2): TURN REST credentials (relay.md §1) for this member, valid
  * for `ttlS` seconds at Allocate on every server listed. username = `<expiry>:<lobbyTag>.<peerId>`.

@@ -10,7 +10,7 @@ export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
  * Optional features a side may offer in `hello.caps` / `welcome.caps`. Unknown capability
  * strings from a peer are ignored (forward compatibility), never an error.
  */
-export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore', 'relay', 'claim'] as const);
+export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server-mode', 'stun', 'link-view', 'create-if-missing', 'restore', 'relay', 'claim', 'dtls'] as const);
 
 /**
  * Revision of protocol version 1: additive changes negotiated by capability, so old clients and
@@ -19,9 +19,11 @@ export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server
  * capability — `welcome.relay`, `relay.credentials`, the `nat` hint of `pair.candidates`,
  * `SIG_RELAY_UNAVAILABLE`. 1.3 (issue #13 item 8): the `claim` capability — `claim` on
  * `lobby.create` / `lobby.join` / `lobby.restore`, named lobbies scoped by a group's secret so a
- * name cannot be squatted. docs/protocol.md lists them.
+ * name cannot be squatted. 1.4 (issue 17): the live view's `view` link. 1.5 (issue 18): the
+ * `dtls` capability — the `fingerprint` of `pair.candidates` (the sender's DTLS certificate),
+ * passed on to the other side. docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.4';
+export const PROTOCOL_REVISION = '1.5';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -142,6 +142,9 @@ export type PairResult =
   | { outcome: 'connected'; path: PathKind; rttMs?: number }
   | { outcome: 'failed'; reason: FailureReason };
 
+/** Candidates the other side of a pair sent (the `candidates` event). */
+export interface CandidatesEvent { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint; fingerprint?: string }
+
 /** Events of SignalingClient and their payloads. */
 export interface SignalingClientEvents {
   peerJoined: MemberView;
@@ -151,8 +154,8 @@ export interface SignalingClientEvents {
   ownerChanged: { owner: number };
   sealed: Record<string, never>;
   pairStart: PairStart;
-  /** `nat` (1.2): the other side's NAT hint, when it sent one. */
-  candidates: { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint };
+  /** `nat` (1.2): the other side's NAT hint, `fingerprint` (1.5) its DTLS certificate's, when it sent them. */
+  candidates: CandidatesEvent;
   linkUpdated: LinkView;
   /** The WebSocket dropped; `willResume` says whether the client is trying to resume. */
   disconnected: { code: number; reason: string; willResume: boolean };
@@ -503,10 +506,11 @@ export class SignalingClient {
    * Sends candidates for `pair` to its other side (trickle: call again, `done` on the last).
    * @throws SignalingError SIG_UNKNOWN_PAIR, SIG_BAD_CANDIDATE (rejects)
    */
-  async sendCandidates(pair: number, candidates: Candidate[], options: { done?: boolean; nat?: NatHint } = {}): Promise<void> {
+  async sendCandidates(pair: number, candidates: Candidate[], options: { done?: boolean; nat?: NatHint; fingerprint?: string } = {}): Promise<void> {
     const body: Record<string, unknown> = { type: 'pair.candidates', pair, candidates };
     if (options.done !== undefined) body.done = options.done;
     if (options.nat !== undefined) body.nat = options.nat;
+    if (options.fingerprint !== undefined) body.fingerprint = options.fingerprint;
     await this.#request(body);
   }
 
@@ -725,10 +729,13 @@ export class SignalingClient {
         return;
       }
       case 'pair.candidates':
-        this.#events.emit('candidates', msg.nat === undefined
-          ? { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done }
-          : { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done, nat: msg.nat });
+      {
+        const ev: CandidatesEvent = { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done };
+        if (msg.nat !== undefined) ev.nat = msg.nat;
+        if (msg.fingerprint !== undefined) ev.fingerprint = msg.fingerprint;
+        this.#events.emit('candidates', ev);
         return;
+      }
       case 'link.updated':
         if (this.#lobby !== undefined) {
           const i = this.#lobby.links.findIndex((l) => l.pair === msg.link.pair);

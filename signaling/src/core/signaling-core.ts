@@ -692,6 +692,7 @@ export class SignalingCore {
     this.#outbox.send(c, { type: 'ok', rid: msg.rid });
     const ev: ServerMessage = { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true };
     if (msg.nat !== undefined) ev.nat = msg.nat;
+    if (msg.fingerprint !== undefined) ev.fingerprint = msg.fingerprint;
     this.#outbox.toMember(other, ev);
   }
 
