@@ -81,7 +81,7 @@ describe('meshpunch bundle (end to end)', function () {
     try {
       expect(await p.exited, p.tail()).to.equal(0);
       expect(p.stderr.some((l) => l.endsWith('cli loaded (bundle)')), p.tail()).to.equal(true);
-      expect(JSON.parse(p.stdout.join('\n'))).to.deep.equal({ id: 1, lobby: 'bundle-solo', peers: [], failures: [], signaling: { state: 'connected', outages: 0 } });
+      expect(JSON.parse(p.stdout.join('\n'))).to.deep.equal({ id: 1, lobby: 'bundle-solo', secure: true, peers: [], failures: [], signaling: { state: 'connected', outages: 0 } });
     } finally {
       await stopAll([p]);
       await signaling.close();

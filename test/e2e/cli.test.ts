@@ -73,7 +73,7 @@ describe('meshpunch CLI (end to end)', function () {
         expect(port, sig.tail()).to.be.a('number');
         const solo = new AgentProcess(['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', 'solo', '--create', '--bind', '127.0.0.1', '--wait-peers', '1', '--json']);
         expect(await solo.exited, solo.tail()).to.equal(0);
-        expect(JSON.parse(solo.stdout.join('\n'))).to.deep.equal({ id: 1, lobby: 'solo', peers: [], failures: [], signaling: { state: 'connected', outages: 0 } });
+        expect(JSON.parse(solo.stdout.join('\n'))).to.deep.equal({ id: 1, lobby: 'solo', secure: true, peers: [], failures: [], signaling: { state: 'connected', outages: 0 } });
         sig.kill('SIGTERM');
         expect(await sig.exited).to.equal(0);
       } finally {

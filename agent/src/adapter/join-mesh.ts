@@ -68,7 +68,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   const held: Held[] = [];
   const deliver = (h: Held): void => (session === undefined ? void held.push(h) : session.handle(h));
   client.on('pairStart', (p) => deliver({ type: 'pair', p }));
-  client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates, nat: c.nat }));
+  client.on('candidates', (c) => deliver({ type: 'cands', pair: c.pair, c: c.candidates, nat: c.nat, fp: c.fingerprint }));
   client.on('peerJoined', (m) => deliver({ type: 'joined', m }));
   client.on('peerLeft', (l) => deliver({ type: 'left', id: l.id }));
   client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));

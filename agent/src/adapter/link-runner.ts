@@ -19,6 +19,7 @@ import { LinkRouter, type RelayAccess } from './link-router.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
 import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
+import type { LinkSecurity } from './link-security.js';
 import type { JoinMeshConfig } from './options.js';
 import { networkInterfaces } from 'node:os';
 import { linkPath } from '../core/link-path.js';
@@ -44,6 +45,8 @@ export interface LinkContext {
   /** The pair secret from pair.start (16 bytes): keys the punch probes' MESSAGE-INTEGRITY. */
   readonly secret: Uint8Array;
   readonly config: JoinMeshConfig;
+  /** DTLS on the link socket pinned to the peer's fingerprint (issue 18); undefined with --insecure (plain ENet). */
+  readonly security?: LinkSecurity | undefined;
   /** STUN servers to ask from this link's socket (resolved addresses). */
   readonly stunServers: readonly Endpoint[];
   readonly timeouts: LinkTimeouts;
@@ -99,6 +102,10 @@ const SERVICE_WAIT_MS = 250;
 export class LinkRunner {
   readonly machine: LinkMachine<Candidate>;
   private readonly ctx: LinkContext;
+  /** The link's DTLS side (fingerprints), when the session is secure. */
+  get security(): LinkSecurity | undefined {
+    return this.ctx.security;
+  }
   private host: ENetConnection | undefined = undefined;
   private transport: InterceptTransport | undefined = undefined;
   /** The socket's hooks: relay/direct demultiplexing and the PathMux (link-router.ts). */
@@ -213,7 +220,7 @@ export class LinkRunner {
           break;
         case 'accept':
           // The connector's CONNECT will arrive; service the host until it does.
-          void this.serviceHandshake();
+          if (this.secureHost()) void this.serviceHandshake();
           break;
         case 'addMeshPeer':
           this.handOver();
@@ -323,6 +330,9 @@ export class LinkRunner {
 
   private startPunching(remote: readonly Candidate[], startAt: number): void {
     if (this.transport === undefined || this.router === undefined) return;
+    // DTLS goes on before any probe: the listener must already answer the connector's first
+    // ClientHello, or it is lost and the handshake waits a 1 s retransmission.
+    if (!this.secureHost()) return;
     const punch = this.startDirectPunch(remote, startAt);
     if (punch === undefined) return;
     const rejected = [...this.malformed, ...punch.rejectedCandidates()];
@@ -578,7 +588,7 @@ export class LinkRunner {
   }
 
   private connect(remote: Endpoint): void {
-    if (this.host === undefined) return;
+    if (this.host === undefined || !this.secureHost()) return;
     // A retry (LinkMachine HANDSHAKE_ATTEMPTS): the previous attempt's peer goes first, silently.
     this.peer?.reset();
     this.peer = undefined;
@@ -592,6 +602,25 @@ export class LinkRunner {
       return;
     }
     void this.serviceHandshake();
+  }
+
+  /**
+   * Sets up DTLS on the link host before its ENet handshake (link-security.ts); false when the
+   * link failed instead (`auth-failed`: the peer named no certificate). Plain ENet without security.
+   */
+  private secureHost(): boolean {
+    const security = this.ctx.security;
+    const host = this.host;
+    if (security === undefined || host === undefined) return true;
+    const refused = (detail: string): void => {
+      if (this.released) return;
+      this.machine.handleAuthFailed(this.now(), detail);
+      this.drain();
+    };
+    const problem = security.apply(host, this.ctx.start.role, (address, port) => this.ctx.start.role === 'connect' || this.isProvenSource(address, port), refused);
+    if (problem === undefined) return true;
+    refused(problem);
+    return false;
   }
 
   /** Waits for the ENet CONNECT (or DISCONNECT) of the handshake; the link deadline bounds it. */

@@ -17,6 +17,7 @@ import { AgentError } from '../errors.js';
 import { LinkRunner } from './link-runner.js';
 import type { RelayAccess } from './link-router.js';
 import { discoverNatHint } from './nat-hint.js';
+import { LinkSecurity, SessionIdentity } from './link-security.js';
 import type { JoinMeshConfig } from './options.js';
 import type { SocketPool } from './socket-pool.js';
 
@@ -59,6 +60,8 @@ export interface CloseOptions {
 /** Maps the agent's typed link failures onto the protocol's bounded reason set. */
 function wireReason(r: LinkFailureReason): FailureReason {
   switch (r) {
+    case 'auth-failed':
+      return 'refused';
     case 'bind-failed':
     case 'add-failed':
       return 'error';
@@ -80,7 +83,7 @@ function wireReason(r: LinkFailureReason): FailureReason {
 /** Signaling events that arrive before the session exists are held here, in order. */
 export type Held =
   | { type: 'pair'; p: PairStart }
-  | { type: 'cands'; pair: number; c: Candidate[]; nat?: NatHint | undefined }
+  | { type: 'cands'; pair: number; c: Candidate[]; nat?: NatHint | undefined; fp?: string | undefined }
   | { type: 'joined'; m: MemberView }
   | { type: 'left'; id: number }
   | { type: 'away'; id: number }
@@ -125,6 +128,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private relayCredentials: { at: number; ttlMs: number; access: Promise<RelayAccess | undefined> } | undefined = undefined;
   /** Relay allocations this session made (one per relayed link, on the listen side). */
   relayAllocations = 0;
+  /** This session's DTLS identity (link-security.ts); undefined with `secure: false`. */
+  private readonly identity: SessionIdentity | undefined;
 
   /** @internal use joinMesh() (join-mesh.ts) */
   constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[], pool?: SocketPool) {
@@ -135,7 +140,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.id = id;
     this.lobby = config.lobby;
     this.stunServers = stunServers;
-    this.view = new MeshView(id, config.lobby);
+    this.view = new MeshView(id, config.lobby, config.secure);
+    this.identity = config.secure ? new SessionIdentity() : undefined;
     for (const m of members) this.view.addMember(m);
     this.multiplayer = new ENetMultiplayerPeer();
     this.multiplayer.createMesh(id);
@@ -394,6 +400,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         this.startPair(h.p);
         break;
       case 'cands':
+        if (h.fp !== undefined) this.links.get(h.pair)?.security?.setRemoteFingerprint(h.fp);
         this.links.get(h.pair)?.remoteCandidates(h.c, h.nat);
         break;
     }
@@ -494,7 +501,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       this.links.delete(old);
       if (this.meshPeers.delete(p.remote)) this.dropFromMesh(p.remote);
     }
+    const security = this.identity === undefined ? undefined : new LinkSecurity(this.identity);
     const runner: LinkRunner = new LinkRunner({
+      security,
       ownId: this.id,
       start: { pairId: String(p.pair), remoteId: p.remote, role: p.role, startAt: p.startAt },
       secret: p.secret,
@@ -505,7 +514,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       upnpGateway: () => this.upnpGateway(),
       now: () => performance.now(),
       sendCandidates: (candidates, nat) => {
-        this.client.sendCandidates(p.pair, candidates, nat === undefined ? { done: true } : { done: true, nat }).catch(() => undefined);
+        this.client.sendCandidates(p.pair, candidates, nat === undefined ? { done: true, ...security?.candidateFields } : { done: true, nat, ...security?.candidateFields }).catch(() => undefined);
       },
       natHint: () => this.natHint,
       relayOffered: (this.client.relay?.servers.length ?? 0) > 0,

@@ -55,6 +55,12 @@ export interface JoinMeshOptions {
   expectedPeers?: number;
   /** Ask the router for a UPnP mapping per link. Default false. */
   upnp?: boolean;
+  /**
+   * DTLS on every link, mutually authenticated by certificate fingerprints exchanged through the
+   * service (issue 18, docs/security.md "Link encryption"). false (`--insecure`) links with plain
+   * ENet, for peers without DTLS (libenet, Godot without DTLS); both sides must agree. Default true.
+   */
+  secure?: boolean;
   /** STUN servers `HOST:PORT`; default: the service's embedded responder when it has one. */
   stun?: readonly (string | Endpoint)[];
   /** Local address every link socket binds to. Default `0.0.0.0`. */
@@ -99,6 +105,7 @@ export interface JoinMeshConfig {
   readonly maxPeers: number | undefined;
   readonly expectedPeers: number | undefined;
   readonly upnp: boolean;
+  readonly secure: boolean;
   readonly stun: readonly Endpoint[];
   readonly bindAddress: string;
   readonly timeouts: LinkTimeouts;
@@ -186,6 +193,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     maxPeers: o.maxPeers,
     expectedPeers: o.expectedPeers,
     upnp: o.upnp === true,
+    secure: o.secure !== false,
     stun: Object.freeze(stun),
     bindAddress,
     timeouts: Object.freeze(timeouts),

@@ -61,6 +61,7 @@ export const realCommands: CliCommands = {
         ...(flags.maxPeers === undefined ? {} : { maxPeers: flags.maxPeers }),
         ...(flags.waitPeers === undefined ? {} : { expectedPeers: flags.waitPeers }),
         upnp: flags.upnp,
+        secure: !flags.insecure,
         stun: flags.stun,
         bindAddress: flags.bind,
       },

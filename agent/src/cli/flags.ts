@@ -37,6 +37,8 @@ export interface JoinFlags {
   /** With --create or --create-if-missing: the member limit of a lobby we create (undefined: the service's default). */
   readonly maxPeers: number | undefined;
   readonly upnp: boolean;
+  /** --insecure: plain ENet links, no DTLS (issue 18; default: DTLS on every link). */
+  readonly insecure: boolean;
   readonly stun: readonly Endpoint[];
   /** Local address every link socket binds to (default 0.0.0.0). */
   readonly bind: string;
@@ -166,6 +168,7 @@ function parseJoin(argv: readonly string[]): Command {
     'claim-secret': { type: 'string' },
     'max-peers': { type: 'string' },
     upnp: { type: 'boolean' },
+    insecure: { type: 'boolean' },
     stun: { type: 'string', multiple: true },
     bind: { type: 'string' },
     'wait-peers': { type: 'string' },
@@ -248,6 +251,7 @@ function parseJoin(argv: readonly string[]): Command {
       claimSecret,
       maxPeers,
       upnp: v.upnp === true,
+      insecure: v.insecure === true,
       stun: Object.freeze(parseStun('join', v.stun)),
       bind,
       waitPeers,

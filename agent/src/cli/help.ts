@@ -44,6 +44,8 @@ Options:
                       pre-create NAME and own your group (see docs/security.md)
   --max-peers N       with --create(-if-missing): the member limit of a lobby you create, 2..32 (default: the service's, 16)
   --upnp              ask the router for a UPnP port mapping per link
+  --insecure          plain ENet links (no DTLS), for peers without DTLS (libenet, Godot);
+                      by default every link is DTLS, authenticated by fingerprints
   --stun HOST:PORT    STUN server for the public endpoint (repeatable, up to 8);
                       default: the signaling service's embedded STUN responder
   --bind IP           local address of every link socket (default 0.0.0.0)

@@ -51,6 +51,9 @@ export type LinkPhase =
  * answered through it).
  */
 export type LinkFailureReason =
+  // `auth-failed` (issue 18): the DTLS handshake on the link socket refused the peer (its
+  // certificate is not the one its candidates named) or the peer named none.
+  | 'auth-failed'
   | 'bind-failed'
   | 'gather-failed'
   | 'exchange-timeout'
@@ -64,6 +67,7 @@ export type LinkFailureReason =
 
 /** Every failure reason, for validation and docs. */
 export const LINK_FAILURE_REASONS: readonly LinkFailureReason[] = Object.freeze([
+  'auth-failed',
   'bind-failed', 'gather-failed', 'exchange-timeout', 'punch-timeout', 'punch-failed',
   'connect-timeout', 'add-failed', 'peer-left', 'peer-lost', 'relay-failed',
 ]);
@@ -235,6 +239,15 @@ export class LinkMachine<C> {
   handleHandshakeFailed(now: number, detail: string): void {
     if (this.current !== 'connecting' && this.current !== 'accepting') return;
     this.retryHandshake(now, detail);
+  }
+
+  /**
+   * The link's DTLS layer refused the peer (wrong certificate, no fingerprint): the link fails
+   * with `auth-failed` at once, before addMeshPeer, and is not retried (issue 18).
+   */
+  handleAuthFailed(now: number, detail: string): void {
+    if (this.current !== 'punching' && this.current !== 'connecting' && this.current !== 'accepting' && this.current !== 'adding') return;
+    this.fail(now, 'auth-failed', detail);
   }
 
   /** The punch core gave up before the deadline (typed reason text in `detail`); `relay-failed` when the relay was tried too. */

@@ -23,10 +23,12 @@ export interface MeshReportFailure {
   readonly detail?: string;
 }
 
-/** What `meshpunch join --json` prints: `{ id, lobby, peers, failures }`. */
+/** What `meshpunch join --json` prints: `{ id, lobby, secure, peers, failures }`. */
 export interface MeshReport {
   readonly id: number;
   readonly lobby: string;
+  /** Every link is DTLS, authenticated by signaled fingerprints (false with --insecure: plain ENet). */
+  readonly secure: boolean;
   readonly peers: readonly MeshReportPeer[];
   readonly failures: readonly MeshReportFailure[];
 }
@@ -45,12 +47,14 @@ export interface LinkSummary {
 export class MeshView {
   readonly id: number;
   readonly lobby: string;
+  readonly secure: boolean;
   private readonly members = new Set<number>();
   private readonly links = new Map<number, LinkSummary>();
 
-  constructor(id: number, lobby: string) {
+  constructor(id: number, lobby: string, secure = true) {
     this.id = id;
     this.lobby = lobby;
+    this.secure = secure;
     this.members.add(id);
   }
 
@@ -132,6 +136,6 @@ export class MeshView {
         failures.push({ id: m, reason: 'pending', detail: `link still ${s?.phase ?? 'waiting for pair.start'}` });
       }
     }
-    return { id: this.id, lobby: this.lobby, peers, failures };
+    return { id: this.id, lobby: this.lobby, secure: this.secure, peers, failures };
   }
 }

@@ -20,15 +20,20 @@ const base = ['join', '--signal', 'ws://127.0.0.1:8080', '--lobby', 'game-1'];
 describe('flags', () => {
   describe('#parseCommand', () => {
     it('parses a full join command line', () => {
-      const c = parseCommand([...base, '--create', '--password', 'pw', '--claim-secret', 'our table', '--max-peers', '8', '--upnp', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
+      const c = parseCommand([...base, '--create', '--password', 'pw', '--claim-secret', 'our table', '--max-peers', '8', '--upnp', '--insecure', '--stun', '127.0.0.1:3478', '--stun', '[::1]:3479', '--bind', '127.0.0.1', '--wait-peers', '4', '--timeout', '2.5', '--json']);
       expect(c).to.deep.equal({
         kind: 'join',
         flags: {
-          lan: false, signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', claimSecret: 'our table', maxPeers: 8, upnp: true,
+          lan: false, signal: 'ws://127.0.0.1:8080/', signals: ['ws://127.0.0.1:8080/'], lobby: 'game-1', create: true, createIfMissing: false, password: 'pw', claimSecret: 'our table', maxPeers: 8, upnp: true, insecure: true,
           stun: [{ address: '127.0.0.1', port: 3478 }, { address: '::1', port: 3479 }], bind: '127.0.0.1',
           waitPeers: 4, exchange: 0, timeoutS: 2.5, json: true,
         },
       });
+    });
+
+    it('links securely unless --insecure is given', () => {
+      const c = parseCommand(base);
+      expect(c.kind === 'join' && c.flags.insecure).to.equal(false);
     });
 
     it('defaults the timeout to 60 s with --wait-peers and to none without', () => {

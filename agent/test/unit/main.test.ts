@@ -92,7 +92,7 @@ describe('runCli', () => {
     expect(await code).to.equal(0);
     expect(session?.closed).to.equal(true);
     expect(JSON.parse(io.out.join(''))).to.deep.equal({
-      id: 1, lobby: 'x', peers: [{ id: 2, path: 'lan', rttMs: 0.5, local: '127.0.0.1:4001', remote: '127.0.0.1:4002' }], failures: [],
+      id: 1, lobby: 'x', secure: true, peers: [{ id: 2, path: 'lan', rttMs: 0.5, local: '127.0.0.1:4001', remote: '127.0.0.1:4002' }], failures: [],
       signaling: { state: 'connected', outages: 0 },
     });
   });

@@ -8,7 +8,7 @@ describe('MeshView', () => {
     const v = new MeshView(1, 'l');
     expect(v.memberCount).to.equal(1);
     expect(v.isFull).to.equal(true);
-    expect(v.report()).to.deep.equal({ id: 1, lobby: 'l', peers: [], failures: [] });
+    expect(v.report()).to.deep.equal({ id: 1, lobby: 'l', secure: true, peers: [], failures: [] });
   });
 
   it('reports connected links as peers and the rest as failures, sorted by id', () => {
@@ -22,6 +22,7 @@ describe('MeshView', () => {
     expect(v.report()).to.deep.equal({
       id: 1,
       lobby: 'l',
+      secure: true,
       peers: [{ id: 5, path: 'direct', rttMs: 1.3, local: '10.0.0.1:4000', remote: '10.0.0.2:4001' }],
       failures: [
         { id: 7, reason: 'punch-timeout', detail: 'no probe answered' },
