@@ -48,6 +48,8 @@ describe('meshpunch in the NAT lab', function () {
     for (const [h, r] of reports) {
       expect(r.failures, `${h}: ${JSON.stringify(r.failures)}`).to.deep.equal([]);
       expect(r.peers).to.have.length(6);
+      // Issue 18: every link across the NATs is DTLS, pinned to fingerprints sent through signaling.
+      expect((r as JoinReport & { secure: boolean }).secure, h).to.equal(true);
       // Messages flow all-to-all: 10 reliable messages arrived from each of the six others.
       expect(Object.values((r as JoinReport & { exchange: { received: Record<string, number> } }).exchange.received), h).to.deep.equal([10, 10, 10, 10, 10, 10]);
       for (const p of r.peers) {

@@ -43,7 +43,7 @@ describe('secured links: DTLS pinned by signaled fingerprints (loopback)', funct
    * A pair: 1 listens, 2 connects. `secure[i]` false = that side runs --insecure; `forge` replaces
    * the fingerprint side 1 receives for side 2 (a man in the middle of signaling).
    */
-  async function pair(o: { secure?: [boolean, boolean]; forge?: string } = {}): Promise<[Side, Side]> {
+  async function pair(o: { secure?: [boolean, boolean]; forge?: string; tamperListenerInput?: (bytes: Uint8Array) => void } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const secure = o.secure ?? [true, true];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
@@ -53,7 +53,10 @@ describe('secured links: DTLS pinned by signaled fingerprints (loopback)', funct
       socket.host.intercept = (from, bytes) => {
         const k = classifyDatagram(bytes);
         received.set(k, (received.get(k) ?? 0) + 1);
-        return punch === null ? false : punch(from, bytes);
+        if (punch !== null && punch(from, bytes)) return true;
+        // A man in the middle on the path: what reaches the listener's DTLS is rewritten in place.
+        if (ownId === 1 && k === 'dtls') o.tamperListenerInput?.(bytes);
+        return false;
       };
       let report!: (o: LinkOutcome) => void;
       const outcome = new Promise<LinkOutcome>((r) => (report = r));
@@ -131,6 +134,31 @@ describe('secured links: DTLS pinned by signaled fingerprints (loopback)', funct
     expect(ob).to.deep.include({ ok: false, reason: 'auth-failed' });
     // The listener expected the forged certificate and saw the real one.
     expect(!oa.ok && oa.detail).to.match(/DTLS_FINGERPRINT_MISMATCH/);
+    expect(a.handedOver).to.equal(undefined);
+    expect(b.handedOver).to.equal(undefined);
+  });
+
+  it('refuses a handshake rewritten on the path (the client key exchange altered) with auth-failed on both sides', async () => {
+    let rewritten = 0;
+    const [a, b] = await pair({
+      tamperListenerInput: (bytes) => {
+        // Records: 13-byte header (type, version, epoch+seq, length); a handshake record of epoch 0
+        // whose message is client_key_exchange (16) gets the last byte of its public key flipped.
+        for (let off = 0; off + 13 <= bytes.length;) {
+          const len = (bytes[off + 11]! << 8) | bytes[off + 12]!;
+          const epoch = (bytes[off + 3]! << 8) | bytes[off + 4]!;
+          if (bytes[off] === 22 && epoch === 0 && bytes[off + 13] === 16 && off + 13 + len <= bytes.length) {
+            bytes[off + 13 + len - 1]! ^= 0x55;
+            rewritten++;
+          }
+          off += 13 + len;
+        }
+      },
+    });
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 15_000, 'both outcomes');
+    expect(rewritten).to.be.greaterThan(0);
+    expect(oa).to.deep.include({ ok: false, reason: 'auth-failed' });
+    expect(ob).to.deep.include({ ok: false, reason: 'auth-failed' });
     expect(a.handedOver).to.equal(undefined);
     expect(b.handedOver).to.equal(undefined);
   });
