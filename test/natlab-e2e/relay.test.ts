@@ -10,6 +10,10 @@ import { LAB_INTERNET, Lab } from '../natlab/lab/lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
 import { jsonReport, LAB_STUN, MESHPUNCH, type JoinReport } from './lab-agents.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUNNERS = join(dirname(fileURLToPath(import.meta.url)), 'runners');
 
 const SECRET = 'natlab-relay-secret';
 /** coturn as TURN: its own address and port, off the STUN-only instance's 3478/3479. */
@@ -87,8 +91,11 @@ describe('relay fallback in the NAT lab', function () {
     return lines.filter((x) => /relay allocated/.test(x)).length;
   }
 
+  // CI runs every cell on the embedded relay and one on coturn; MESHPUNCH_NATLAB_FULL=1 runs all
+  // of them on both (keeps the natlab-e2e group within a few minutes).
+  const full = process.env.MESHPUNCH_NATLAB_FULL === '1';
   for (const [via, signal] of [['embedded relay', EMBEDDED], ['coturn', VIA_COTURN]] as const) {
-    for (const [first, second] of [['s1', 'r1'], ['s1', 'q1'], ['q1', 's1']] as const) {
+    for (const [first, second] of ([['s1', 'r1'], ['s1', 'q1'], ['q1', 's1']] as const).filter(([, s]) => full || signal === EMBEDDED || s === 'r1')) {
       it(`${via}: ${first} ↔ ${second} link over the relay on both sides, all 10 reliable messages each way`, async () => {
         const before = coturnAllocations(coturn!);
         const { a, b, ms, lines } = await pair(signal, first, second, `relay-${signal.port}-${first}-${second}`);
@@ -105,6 +112,7 @@ describe('relay fallback in the NAT lab', function () {
       });
     }
 
+    if (!full && signal !== EMBEDDED) continue;
     it(`${via}: q1 ↔ w1 (port-restricted both) stay direct with no allocation`, async () => {
       const { a, b, ms, lines } = await pair(signal, 'q1', 'w1', `relay-${signal.port}-direct`);
       for (const r of [a, b]) expect(r.peers.map((p) => p.path)).to.deep.equal(['direct']);
@@ -112,4 +120,56 @@ describe('relay fallback in the NAT lab', function () {
       console.log(`      [natlab] ${via}: q1(direct) ↔ w1(direct), link up ${ms.toFixed(0)} ms after the joiner joined, 0 allocations`);
     });
   }
+
+  it('embedded relay: s1 ↔ r1 with 5 % loss and 40 ± 10 ms on each uplink: relayed, 100 of 100 reliable messages each way', async () => {
+    const l = lab!;
+    for (const r of ['S', 'R']) await l.impair(r, { lossPct: 5, delayMs: 40, jitterMs: 10 });
+    try {
+      const args = ['--signal', `ws://${EMBEDDED.host}:${EMBEDDED.port}`, '--lobby', 'relay-lossy', '--stun', LAB_STUN, '--json', '--wait-peers', '2', '--exchange', '100', '--timeout', '60'];
+      const a = l.spawn('s1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, MESHPUNCH, 'join', ...args, '--create'], 's1:join');
+      await a.waitForLine(/join: lobby joined/, 20_000);
+      const b = l.spawn('r1', [process.execPath, MESHPUNCH, 'join', ...args], 'r1:join');
+      const codes = await Promise.all([a.exited, b.exited]);
+      expect(codes, `${a.tail(12)}\n${b.tail(12)}`).to.deep.equal([0, 0]);
+      for (const p of [a, b]) {
+        const r = jsonReport(p) as Report;
+        expect(r.peers.map((x) => x.path)).to.deep.equal(['relay']);
+        expect(Object.values(r.exchange!.received)).to.deep.equal([100]);
+      }
+    } finally {
+      for (const r of ['S', 'R']) await l.clearImpairment(r);
+    }
+  });
+
+  it('embedded relay: a direct pair (q1 ↔ w1) whose mapping changes (Q becomes symmetric) falls back to the relay before ENet\'s timeout, one ENet peer, a gapless sequence', async () => {
+    const l = lab!;
+    const url = `ws://${EMBEDDED.host}:${EMBEDDED.port}`;
+    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '1', LAB_STUN, '10'], 'q1:stream');
+    await a.waitForLine(/^joined as peer 1/, 20_000);
+    const b = l.spawn('w1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '0', LAB_STUN, '10'], 'w1:stream');
+    await Promise.all([a.waitForLine(/^linked direct/, 20_000), b.waitForLine(/^linked direct/, 20_000)]);
+    await new Promise((r) => setTimeout(r, 1500));
+    // q1's router turns symmetric and forgets its UDP mappings: the punched path is dead.
+    const t0 = performance.now();
+    await l.setNat('Q', 'symmetric', { udpOnly: true });
+    await Promise.all([a.waitForLine(/"pathChanged".*"to":"relay"/, 10_000), b.waitForLine(/"pathChanged".*"to":"relay"/, 10_000)]);
+    const switchMs = performance.now() - t0;
+    const [ca, cb] = await Promise.all([a.exited, b.exited]);
+    expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
+    const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>
+      JSON.parse(p.lines.find((x) => x.startsWith('result '))!.slice(7));
+    const ra = result(a);
+    const rb = result(b);
+    expect(ra.received, 'q1 got all of w1\'s').to.equal(rb.sent);
+    expect(rb.received, 'w1 got all of q1\'s').to.equal(ra.sent);
+    for (const r of [ra, rb]) {
+      expect(r.inOrder).to.equal(true);
+      expect(r.disconnected).to.equal(0);
+      expect(r.path).to.equal('relay');
+    }
+    // Before ENet's timeout (2 × peerTimeoutMs = 8 s with a relay) and before the peer timeout itself (4 s).
+    expect(switchMs).to.be.below(4000);
+    console.log(`      [natlab] q1 ↔ w1 direct → relay ${switchMs.toFixed(0)} ms after Q turned symmetric; ${ra.sent}+${rb.sent} reliable messages, all in order`);
+    await l.setNat('Q', 'port-restricted');
+  });
 });

@@ -171,8 +171,29 @@ export class LinkRunner {
     this.remote.push(...list);
     // A late batch (after the punch began) joins the running direct punch.
     if (this.punch !== undefined) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
-    if (list.length > 0 || this.machine.phase === 'exchanging') this.machine.handleRemoteCandidates(this.now(), list);
+    // (A hint-only message, `candidates: []`, follows the peer's candidates and starts nothing.)
+    if (list.length > 0 || (this.machine.phase === 'exchanging' && candidates.length > 0)) this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
+    if (nat !== undefined) this.checkPredicted();
+  }
+
+  /**
+   * Our NAT hint became known after the link began (the session's discovery finished): the peer
+   * gets it in an empty `pair.candidates` if ours went out without it, and the listen side
+   * checks whether the pair is now predicted hard.
+   */
+  natHintKnown(): void {
+    const hint = this.ctx.natHint();
+    if (hint === undefined || this.released || this.router === undefined) return;
+    if (this.machine.phase === 'exchanging' || this.machine.phase === 'punching') this.ctx.sendCandidates([], hint);
+    this.checkPredicted();
+  }
+
+  /** Listen side: allocates at once when both hints together rule punching out (relay.md §3 "Predicted"). */
+  private checkPredicted(): void {
+    if (this.ctx.start.role !== 'listen' || !this.ctx.relayOffered || this.relayState !== 'idle' || this.machine.phase !== 'punching') return;
+    if (this.router?.mux.has('direct') !== false) return;
+    if (predictedHard(this.ctx.natHint(), this.remoteNat)) this.startRelay('predicted');
   }
 
   /** The remote left the lobby. */
@@ -341,8 +362,8 @@ export class LinkRunner {
     // The listen side allocates (relay.md §3): at once for a pair the hints rule out, else when
     // nothing is proven RELAY_AFTER_MS after probing began.
     if (this.ctx.start.role === 'listen' && this.ctx.relayOffered) {
-      if (predictedHard(this.ctx.natHint(), this.remoteNat)) this.startRelay('predicted');
-      else {
+      this.checkPredicted();
+      if (this.relayState === 'idle') {
         this.relayTimer = setTimeout(() => {
           this.relayTimer = undefined;
           if (this.router !== undefined && !this.router.mux.has('direct') && this.machine.phase === 'punching') this.startRelay('timer');
@@ -571,6 +592,8 @@ export class LinkRunner {
   }
 
   private reportChange(change: PathChange): void {
+    // ENet's back-off grew while the old path died: what is in flight goes out now on the new one.
+    if (change.from !== undefined) this.peer?.retransmitNow();
     if (!this.handedOver || change.from === undefined || change.from === change.to) return;
     this.ctx.onPathChanged?.(change.from, change.to);
   }

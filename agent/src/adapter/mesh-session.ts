@@ -151,7 +151,10 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     // with --upnp either: a side that maps its link ports is reachable whatever its NAT filters,
     // and its links already spend up to 2 s of the 3 s gather limit in SSDP + mapping (in the
     // lab, discovery beside them pushed every UPnP link past the limit).
-    if ((client.relay?.servers.length ?? 0) > 0 && stunServers.length > 0 && !config.upnp) void discoverNatHint(stunServers).then((h) => (this.natHint = h));
+    if ((client.relay?.servers.length ?? 0) > 0 && stunServers.length > 0 && !config.upnp) void discoverNatHint(stunServers).then((h) => {
+      this.natHint = h;
+      if (h !== undefined && !this.closing) for (const r of this.links.values()) r.natHintKnown();
+    });
   }
 
   /** Credentials for the service's relay, shared by the session's links (relay.credentials is rate-limited). */

@@ -160,8 +160,12 @@ function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
   };
   step(1500, send);
   // A direct path proves on both sides: relay → direct.
+  // (LinkRunner.reportChange: every change after the first resets ENet's retransmission back-off.)
+  const changed = (s: Side): void => s.core.retransmitNow(driver.now, s.peer!);
   a.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: B });
   b.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: A });
+  changed(a);
+  changed(b);
   step(2500, send);
   const relayedBefore = fwd.relayed;
   step(1000, send);
@@ -172,6 +176,8 @@ function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
   step(DIRECT_CONSENT_WITH_RELAY_MS, send);
   a.mux.lose('direct');
   b.mux.lose('direct');
+  changed(a);
+  changed(b);
   step(3000, send);
   const total = seq;
   step(10_000);

@@ -226,19 +226,22 @@ export class Lab {
    * Switches a router's NAT type (and hairpinning) atomically and flushes its conntrack table
    * so no mapping of the previous mode survives (§8).
    */
-  async setNat(router: string, nat: LabNatType, opts: { hairpin?: boolean; dropUnsolicited?: boolean } = {}): Promise<void> {
+  async setNat(router: string, nat: LabNatType, opts: { hairpin?: boolean; dropUnsolicited?: boolean; udpOnly?: boolean } = {}): Promise<void> {
     const r = this.router(router);
     r.nat = nat;
     if (opts.hairpin !== undefined) r.hairpin = opts.hairpin;
     if (opts.dropUnsolicited !== undefined) r.dropUnsolicited = opts.dropUnsolicited;
     await this.loadNat(r);
-    await this.flushConntrack(router);
+    await this.flushConntrack(router, opts.udpOnly === true);
   }
 
-  /** Forgets every NAT binding of a router (conntrack -F and the cone maps). */
-  async flushConntrack(router: string): Promise<void> {
+  /**
+   * Forgets every NAT binding of a router (conntrack -F and the cone maps); `udpOnly` keeps the
+   * TCP ones, so a host's signaling WebSocket survives a change of its UDP mappings.
+   */
+  async flushConntrack(router: string, udpOnly = false): Promise<void> {
     const r = this.router(router);
-    await this.exec(r.opts.name, ['conntrack', '-F'], { allowFail: true });
+    await this.exec(r.opts.name, udpOnly ? ['conntrack', '-D', '-p', 'udp'] : ['conntrack', '-F'], { allowFail: true });
     await this.nft(r.opts.name, 'flush map ip natlab pub2lan\nflush set ip natlab contacted\n');
   }
 

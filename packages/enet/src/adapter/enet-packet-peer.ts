@@ -120,6 +120,18 @@ export class ENetPacketPeer {
   }
 
   /** Queues a PING now (ENet also pings idle peers by itself). */
+  /**
+   * meshpunch extension (relay.md §3): the peer's datagrams now take another path; reliable
+   * data in flight is sent again at once with its retransmission back-off reset (HostCore
+   * retransmitNow). Nothing happens without a connected peer.
+   */
+  retransmitNow(): void {
+    const core = this.#core();
+    if (core === null) return;
+    core.retransmitNow(Math.floor(performance.now()), this.#peer!);
+    this.#owner.scheduleFlush();
+  }
+
   ping(): void {
     const core = this.#core();
     if (core === null) return;

@@ -429,6 +429,28 @@ export class HostCore {
     this.queueControl(peer, Command.Ping | COMMAND_FLAG_ACKNOWLEDGE, null);
   }
 
+  /**
+   * meshpunch extension for a path layer below ENet (relay.md §3): the peer's datagrams now take
+   * another path (relay ↔ direct), so the reliable commands in flight go out again at the next
+   * service with their retransmission back-off reset and the silence counted toward the timeout
+   * restarted — the old path's losses say nothing about the new one, and a back-off grown while
+   * it died would otherwise hold the stream for seconds (the agent's simulator, 5 % loss). The
+   * wire format is unchanged: these are ordinary retransmissions.
+   */
+  retransmitNow(now: number, peer: Peer): void {
+    if (peer.state !== PeerState.Connected && peer.state !== PeerState.DisconnectLater) return;
+    const rto = Math.max(1, peer.roundTripTime + 4 * peer.roundTripTimeVariance);
+    const sent = peer.sentReliableCommands;
+    for (let i = 0; i < sent.length; i++) {
+      const cmd = sent.at(i)!;
+      cmd.roundTripTimeout = rto;
+      cmd.roundTripTimeoutLimit = peer.timeoutLimit * rto;
+      cmd.sentTime = now - rto;
+    }
+    peer.earliestTimeout = -1;
+    peer.nextTimeout = now;
+  }
+
   /** Sets the idle ping interval (ms); 0 restores the 500 ms default (§7.3). */
   pingInterval(peer: Peer, ms: number): void {
     checkU32('pingInterval', ms);

@@ -1,0 +1,43 @@
+// A lab peer that streams (for path-change tests): joins `lobby` through the agent library,
+// waits for its one link, prints `linked <path>`, then sends a reliable `seq` to the other member
+// every 20 ms for `seconds` while recording what arrives; prints its progress events as they
+// come (`event {...}`) and a final `result {...}` line, then leaves.
+// Usage: node stream-peer.js <signal url> <lobby> <create 0|1> <stun host:port> <seconds>
+import { joinMesh } from '@meshpunch/agent';
+import { TransferMode } from '@meshpunch/multiplayer';
+
+const [signal, lobby, create, stun, seconds] = process.argv.slice(2);
+const session = await joinMesh({ signal: signal!, lobby: lobby!, create: create === '1', stun: [stun!], expectedPeers: 2 });
+process.stdout.write(`joined as peer ${session.id}\n`);
+session.onProgress((e) => {
+  if (e.type === 'pathChanged' || e.type === 'relayAllocated' || e.type === 'linkUp' || e.type === 'peerRemoved' || e.type === 'linkFailed') {
+    process.stdout.write(`event ${JSON.stringify(e)}\n`);
+  }
+});
+const got: number[] = [];
+let disconnected = 0;
+session.multiplayer.on('packet', (data) => got.push(new DataView(data.buffer, data.byteOffset).getUint32(0)));
+session.multiplayer.on('peerDisconnected', () => disconnected++);
+await session.waitForMesh(2, 30_000);
+const peer = session.linkedPeers()[0]!;
+process.stdout.write(`linked ${session.report().peers[0]?.path ?? '?'}\n`);
+const mp = session.multiplayer;
+mp.transferMode = TransferMode.TRANSFER_MODE_RELIABLE;
+let sent = 0;
+const end = performance.now() + Number(seconds) * 1000;
+while (performance.now() < end) {
+  const p = new Uint8Array(64);
+  new DataView(p.buffer).setUint32(0, sent++);
+  mp.setTargetPeer(peer);
+  mp.putPacket(p);
+  await new Promise((r) => setTimeout(r, 20));
+}
+// The path when sending ended (the other side may leave during the tail).
+const path = session.report().peers[0]?.path ?? null;
+// Let the tail arrive (retransmissions after a path change included).
+const wait = performance.now() + 8000;
+while (performance.now() < wait && got.length < sent) await new Promise((r) => setTimeout(r, 50));
+const inOrder = got.every((v, i) => v === i);
+process.stdout.write(`result ${JSON.stringify({ sent, received: got.length, inOrder, disconnected, path })}\n`);
+await session.close({ timeoutMs: 2000 });
+process.exit(0);
