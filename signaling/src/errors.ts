@@ -1,4 +1,5 @@
 // The signaling package's one error class and its code union (docs/design.md §4).
+import { MeshpunchError } from '@meshpunch/base';
 import type { WireErrorCode } from '@meshpunch/protocol';
 
 /**
@@ -17,14 +18,6 @@ export type SignalingErrorCode =
   | WireErrorCode;
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
-export class SignalingError extends Error {
+export class SignalingError extends MeshpunchError<SignalingErrorCode> {
   override readonly name: string = 'SignalingError';
-  readonly code: SignalingErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: SignalingErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = Object.freeze({ ...details });
-  }
 }

@@ -14,6 +14,7 @@ import type { TurnSocketClient } from '@meshpunch/nat';
 import { createInterceptTransport, type InterceptTransport } from '@meshpunch/nat/punch';
 import { sameEndpoint, type Endpoint } from '../core/endpoint.js';
 import { PathMux } from '../core/path-mux.js';
+import { AgentError } from '../errors.js';
 
 /** TURN credentials and the server to use them on (relay.credentials, host resolved). */
 export interface RelayAccess {
@@ -82,11 +83,11 @@ export class LinkRouter {
    * @throws NatError NAT_TURN_FAILED (the allocation or a permission was refused).
    */
   async allocate(access: RelayAccess, peerIps: readonly string[]): Promise<Endpoint> {
-    if (this.turn !== undefined || this.allocStarted) throw new Error('allocate() called twice on one link');
+    if (this.turn !== undefined || this.allocStarted) throw new AgentError('ERR_ALREADY_IN_USE', 'allocate() called twice on one link');
     this.allocStarted = true;
     // The TURN client loads only on links that relay (the punch entry stays small).
     const { TurnSocketClient } = await import('@meshpunch/nat');
-    if (this.closed) throw new Error('the link was released while allocating');
+    if (this.closed) throw new AgentError('AGENT_CLOSED', 'the link was released while allocating');
     const turn = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
     this.turn = turn;
     turn.on('data', (payload, peer) => this.fromTurn(payload, peer));

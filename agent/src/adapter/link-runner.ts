@@ -25,6 +25,7 @@ import { networkInterfaces } from 'node:os';
 import { linkPath } from '../core/link-path.js';
 import { sourceAddressToward } from './route-source.js';
 import { TimedTransport } from './timed-transport.js';
+import { AgentError } from '../errors.js';
 
 /** True when `address` belongs to one of this machine's interfaces (the remote peer runs here). */
 function isOwnAddress(address: string): boolean {
@@ -471,7 +472,7 @@ export class LinkRunner {
     void (async () => {
       try {
         const access = await this.ctx.relayAccess();
-        if (access === undefined) throw new Error('the service gave no relay credentials');
+        if (access === undefined) throw new AgentError('AGENT_SIGNAL_FAILED', 'the service gave no relay credentials');
         if (this.released) return;
         // Permissions are IP-only (RFC 8656 §9): every public address the peer announced.
         const ips = this.remote.filter((c) => addressClass(c.address) === 'public').map((c) => c.address);

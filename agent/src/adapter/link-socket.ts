@@ -8,6 +8,7 @@ import { ENetConnection } from '@meshpunch/enet';
 import { createInterceptTransport, gatherCandidates, type Candidate, type InterceptTransport } from '@meshpunch/nat/punch';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
+import { AgentError } from '../errors.js';
 
 /** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
 const GATHER_STUN_RTO_MS = 200;
@@ -20,11 +21,15 @@ export interface LinkSocket {
   readonly candidates: readonly Candidate[];
 }
 
-/** Why gathering a link socket failed: the link's failure reason and a one-sentence detail. */
-export class LinkSocketError extends Error {
+/**
+ * Why gathering a link socket failed: the link's failure reason and a one-sentence detail; code
+ * ERR_CANT_CREATE (bind-failed) or AGENT_GATHER_FAILED (gather-failed).
+ */
+export class LinkSocketError extends AgentError {
+  override readonly name = 'LinkSocketError';
   readonly reason: Extract<LinkFailureReason, 'bind-failed' | 'gather-failed'>;
   constructor(reason: 'bind-failed' | 'gather-failed', message: string) {
-    super(message);
+    super(reason === 'bind-failed' ? 'ERR_CANT_CREATE' : 'AGENT_GATHER_FAILED', message, { reason });
     this.reason = reason;
   }
 }

@@ -2,23 +2,14 @@
 // mode, then one check per flag; every problem becomes a CliUsageError with one sentence.
 
 import { parseArgs } from 'node:util';
+import { CliUsageError } from '@meshpunch/base';
 import { lobbyRefProblem } from '@meshpunch/protocol';
 import { machineAddresses } from '../adapter/options.js';
 import { bindAddressProblem } from '../core/bind-address.js';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 
-/** Bad command line: the message is the one line printed, the exit code is 2. */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-  readonly code = 'ERR_INVALID_PARAMETER';
-  /** Subcommand the error belongs to (for the help hint), or undefined at top level. */
-  readonly command: string | undefined;
-
-  constructor(message: string, command?: string) {
-    super(message);
-    this.command = command;
-  }
-}
+// The one CliUsageError, shared with meshpunch-signal (re-exported: agent's public API had it).
+export { CliUsageError };
 
 /** Validated `meshpunch join` flags. */
 export interface JoinFlags {

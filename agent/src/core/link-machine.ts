@@ -20,6 +20,7 @@
 // max(now, startAt); connecting/accepting connectMs per handshake attempt; adding connectMs.
 
 import type { Endpoint } from './endpoint.js';
+import { AgentError } from '../errors.js';
 
 /** Who initiates the ENet connection on this pair (decided by the signaling service). */
 export type LinkRole = 'connect' | 'listen';
@@ -180,7 +181,7 @@ export class LinkMachine<C> {
 
   /** Starts gathering. @throws Error when called twice. */
   begin(now: number): void {
-    if (this.current !== 'pending') throw new Error(`begin() called in phase ${this.current}`);
+    if (this.current !== 'pending') throw new AgentError('ERR_ALREADY_IN_USE', `begin() called in phase ${this.current}`, { phase: this.current });
     this.enter(now, 'gathering', now + this.timeouts.gatherMs);
     this.actions.push({ type: 'gather' });
   }

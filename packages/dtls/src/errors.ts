@@ -1,4 +1,5 @@
 // The DTLS package's one error class and its code union (docs/design.md §4).
+import { MeshpunchError } from '@meshpunch/base';
 
 /** Every code a DtlsError can carry; each has a line in docs/errors.md (a test checks). */
 export const DTLS_ERROR_CODES = [
@@ -20,17 +21,13 @@ export const DTLS_ERROR_CODES = [
 export type DtlsErrorCode = (typeof DTLS_ERROR_CODES)[number];
 
 /** Error thrown for API misuse, or carried by an `error` event for a failed handshake or link. */
-export class DtlsError extends Error {
-  override readonly name = 'DtlsError';
-  readonly code: DtlsErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
+export class DtlsError extends MeshpunchError<DtlsErrorCode> {
+  override readonly name: string = 'DtlsError';
   /** The TLS alert description (RFC 5246 §7.2) sent or received for this error, if any. */
   readonly alert: number | undefined;
 
   constructor(code: DtlsErrorCode, message: string, details: Record<string, unknown> = {}, alert?: number, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = Object.freeze({ ...details });
+    super(code, message, details, cause);
     this.alert = alert;
   }
 }

@@ -1,4 +1,5 @@
 // The ENet package's one error class and its code union (docs/design.md §4).
+import { MeshpunchError } from '@meshpunch/base';
 
 /** Every code a ENetError can carry; each has a line in docs/errors.md. */
 export type ENetErrorCode =
@@ -7,14 +8,6 @@ export type ENetErrorCode =
   | 'ENET_SOCKET_ERROR';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
-export class ENetError extends Error {
-  override readonly name = 'ENetError';
-  readonly code: ENetErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: ENetErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = Object.freeze({ ...details });
-  }
+export class ENetError extends MeshpunchError<ENetErrorCode> {
+  override readonly name: string = 'ENetError';
 }

@@ -1,4 +1,5 @@
 // The multiplayer package's one error class and its code union (docs/design.md §4).
+import { MeshpunchError } from '@meshpunch/base';
 
 /**
  * Every code a MultiplayerError can carry; each has a line in docs/errors.md. They are Godot's
@@ -13,14 +14,6 @@ export type MultiplayerErrorCode =
   | 'ERR_UNCONFIGURED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
-export class MultiplayerError extends Error {
-  override readonly name = 'MultiplayerError';
-  readonly code: MultiplayerErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: MultiplayerErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = Object.freeze({ ...details });
-  }
+export class MultiplayerError extends MeshpunchError<MultiplayerErrorCode> {
+  override readonly name: string = 'MultiplayerError';
 }

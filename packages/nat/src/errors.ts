@@ -1,4 +1,5 @@
 // The NAT toolkit package's one error class and its code union (docs/design.md §4).
+import { MeshpunchError } from '@meshpunch/base';
 
 /** Every code a NatError can carry; each has a line in docs/errors.md. */
 export type NatErrorCode =
@@ -26,14 +27,6 @@ export type NatErrorCode =
   | 'NAT_TURN_CLOSED';
 
 /** Error thrown or rejected by this package; `code` is stable, `message` is for people. */
-export class NatError extends Error {
-  override readonly name = 'NatError';
-  readonly code: NatErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: NatErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = Object.freeze({ ...details });
-  }
+export class NatError extends MeshpunchError<NatErrorCode> {
+  override readonly name: string = 'NatError';
 }

@@ -4,6 +4,7 @@ import { SimClock } from './clock.js';
 import { SimNet } from './net.js';
 import type { Endpoint, MutableEndpoint, SansIoCore } from './endpoint.js';
 import { endpointKey } from './endpoint.js';
+import { SimError } from './errors.js';
 
 interface Node {
   core: SansIoCore;
@@ -18,10 +19,10 @@ export interface RunLimits {
 }
 
 /** Thrown when a run hits a limit; carries the seed and the last trace lines for replay. */
-export class SimLimitError extends Error {
+export class SimLimitError extends SimError {
+  override readonly name = 'SimLimitError';
   constructor(message: string, readonly seed: number, readonly trace: readonly string[]) {
-    super(`${message} (replay with MESHPUNCH_SEED=${seed})\n  last hops:\n    ${trace.slice(-20).join('\n    ')}`);
-    this.name = 'SimLimitError';
+    super('SIM_LIMIT', `${message} (replay with MESHPUNCH_SEED=${seed})\n  last hops:\n    ${trace.slice(-20).join('\n    ')}`, { seed });
   }
 }
 
@@ -77,7 +78,7 @@ export class SimDriver {
       if (n === 0) return;
       this.net.send(this.clock.now, node.local, this.#to, this.#out.subarray(0, n));
     }
-    throw new Error(`core at ${endpointKey(node.local.address, node.local.port)} emitted over ${MAX_TRANSMITS_PER_DRAIN} datagrams in one drain`);
+    throw new SimError('SIM_RUNAWAY_CORE', `core at ${endpointKey(node.local.address, node.local.port)} emitted over ${MAX_TRANSMITS_PER_DRAIN} datagrams in one drain`);
   }
 
   /** The earliest pending delivery or core deadline, or undefined when all is idle. */

@@ -4,6 +4,8 @@ export { Prng, seedFromEnv } from './prng.js';
 export { SimNet, PERFECT_LINK } from './net.js';
 export type { LinkConditions, Datagram, Receiver, Gateway, SimNetOptions, SimNetCounters } from './net.js';
 export { SimDriver, SimLimitError } from './driver.js';
+export { SimError } from './errors.js';
+export type { SimErrorCode } from './errors.js';
 export type { RunLimits } from './driver.js';
 export { endpointKey } from './endpoint.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './endpoint.js';

@@ -4,6 +4,7 @@
 import { Prng } from './prng.js';
 import { endpointKey, type Endpoint } from './endpoint.js';
 import type { Datagram, Gateway } from './net.js';
+import { SimError } from './errors.js';
 
 /** RFC 4787 §4.1 (mapping) and §5 (filtering) behaviours. */
 export type NatBehavior = 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent';
@@ -140,7 +141,7 @@ export class NatBox implements Gateway {
     this.portAllocation = options.portAllocation ?? 'preserving';
     this.#range = options.portRange ?? [1024, 65535];
     if (this.#range[0] < 1 || this.#range[1] > 65535 || this.#range[0] > this.#range[1]) {
-      throw new Error(`portRange must lie within 1..65535 and be ordered, got ${this.#range.join('..')}`);
+      throw new SimError('ERR_INVALID_PARAMETER', `portRange must lie within 1..65535 and be ordered, got ${this.#range.join('..')}`);
     }
     this.hairpin = options.hairpin ?? false;
     this.#maxMappings = options.maxMappings ?? 4096;

@@ -2,6 +2,7 @@
 // (NAT boxes), per-sender link conditions and explicit faults. No real timers or promises.
 import { Prng } from './prng.js';
 import { endpointKey, type Endpoint } from './endpoint.js';
+import { SimError } from './errors.js';
 
 /** Impairment applied to every datagram a sender emits (uplink view). */
 export interface LinkConditions {
@@ -126,7 +127,7 @@ export class SimNet {
 
   bind(address: string, port: number, receiver: Receiver): void {
     const key = endpointKey(address, port);
-    if (this.#receivers.has(key)) throw new Error(`${key} is already bound`);
+    if (this.#receivers.has(key)) throw new SimError('ERR_ALREADY_IN_USE', `${key} is already bound`);
     this.#receivers.set(key, receiver);
   }
 

@@ -1,11 +1,12 @@
 // Seeded PRNG (sfc32 seeded through splitmix32) so every simulation replays from its seed.
+import { SimError } from './errors.js';
 
 /** Reads MESHPUNCH_SEED when set, so a failing run can be replayed; otherwise `fallback`. */
 export function seedFromEnv(fallback: number): number {
   const text = process.env.MESHPUNCH_SEED;
   if (text === undefined || text === '') return fallback >>> 0;
   const n = Number(text);
-  if (!Number.isInteger(n)) throw new Error(`MESHPUNCH_SEED must be an integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n)) throw new SimError('ERR_INVALID_PARAMETER', `MESHPUNCH_SEED must be an integer, got ${JSON.stringify(text)}`);
   return n >>> 0;
 }
 
@@ -72,7 +73,7 @@ export class Prng {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick needs a non-empty array');
+    if (items.length === 0) throw new SimError('ERR_INVALID_PARAMETER', 'pick needs a non-empty array');
     return items[this.int(0, items.length - 1)] as T;
   }
 }

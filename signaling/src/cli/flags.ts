@@ -1,5 +1,6 @@
 // Flags and environment variables of meshpunch-signal, derived from one table (cli).
 import { parseArgs } from 'node:util';
+import { CliUsageError } from '@meshpunch/base';
 import { LIMIT_SPECS } from '../core/limits.js';
 import type { SignalingLimits } from '../core/limits.js';
 import { LOG_LEVELS } from '../core/config.js';
@@ -39,10 +40,8 @@ export interface CliSettings {
   workers: number;
 }
 
-/** A flag the user got wrong: one sentence, exit code 2. */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-}
+// A flag the user got wrong: one sentence, exit code 2 (the one definition, shared with meshpunch).
+export { CliUsageError };
 
 /** Prefix of every environment variable. */
 export const ENV_PREFIX = 'MESHPUNCH_SIGNAL_';

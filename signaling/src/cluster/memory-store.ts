@@ -4,6 +4,7 @@
 // redis-store.ts: leases, fenced writes, expiry.
 import type { LobbyRecord } from '../core/lobby-record.js';
 import type { ClusterBus, ClusterStore, HomeClaim } from './store.js';
+import { SignalingError } from '../errors.js';
 
 interface Expiring<T> {
   value: T;
@@ -59,7 +60,7 @@ export class MemoryStore implements ClusterStore {
   /** Resolves after a microtask, or rejects when this node cannot reach the store. */
   async #op<T>(f: () => T): Promise<T> {
     await Promise.resolve();
-    if (this.#c.unreachable.has(this.nodeId)) throw new Error('store unreachable');
+    if (this.#c.unreachable.has(this.nodeId)) throw new SignalingError('SIG_UNAVAILABLE', 'store unreachable');
     return f();
   }
 
@@ -151,7 +152,7 @@ export class MemoryBus implements ClusterBus {
   }
 
   async publish(node: string, text: string): Promise<void> {
-    if (this.#c.unreachable.has(this.#node)) throw new Error('bus unreachable');
+    if (this.#c.unreachable.has(this.#node)) throw new SignalingError('SIG_UNAVAILABLE', 'bus unreachable');
     this.#c.deliver(this.#node, node, () => {
       if (this.#c.unreachable.has(node)) return;
       this.#c.channels.get(node)?.(text);

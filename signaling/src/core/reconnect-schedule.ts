@@ -7,6 +7,7 @@
 // jitter", AWS Architecture Blog "Exponential Backoff And Jitter": a fleet that lost one service
 // does not come back in lock-step); the other URLs of a round follow after at most
 // `nextUrlDelayMs` (another node is worth trying at once). Nothing is scheduled past the window.
+import { SignalingError } from '../errors.js';
 
 /** Settings of a ReconnectSchedule; every value in ms. */
 export interface ReconnectScheduleConfig {
@@ -44,10 +45,10 @@ export class ReconnectSchedule {
 
   /** @throws RangeError for a config outside the documented ranges (API misuse). */
   constructor(config: ReconnectScheduleConfig) {
-    if (!Number.isInteger(config.urlCount) || config.urlCount < 1) throw new RangeError(`urlCount must be an integer ≥ 1, got ${config.urlCount}`);
-    if (!(config.firstDelayMs >= 1) || !(config.maxDelayMs >= config.firstDelayMs)) throw new RangeError('delays must satisfy 1 ≤ firstDelayMs ≤ maxDelayMs');
-    if (!Number.isFinite(config.windowMs) || config.windowMs < 0) throw new RangeError(`windowMs must be finite and ≥ 0, got ${config.windowMs}`);
-    if (!(config.nextUrlDelayMs >= 0)) throw new RangeError('nextUrlDelayMs must be ≥ 0');
+    if (!Number.isInteger(config.urlCount) || config.urlCount < 1) throw new SignalingError('ERR_INVALID_PARAMETER', `urlCount must be an integer ≥ 1, got ${config.urlCount}`);
+    if (!(config.firstDelayMs >= 1) || !(config.maxDelayMs >= config.firstDelayMs)) throw new SignalingError('ERR_INVALID_PARAMETER', 'delays must satisfy 1 ≤ firstDelayMs ≤ maxDelayMs');
+    if (!Number.isFinite(config.windowMs) || config.windowMs < 0) throw new SignalingError('ERR_INVALID_PARAMETER', `windowMs must be finite and ≥ 0, got ${config.windowMs}`);
+    if (!(config.nextUrlDelayMs >= 0)) throw new SignalingError('ERR_INVALID_PARAMETER', 'nextUrlDelayMs must be ≥ 0');
     this.#cfg = config;
   }
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { Prng, SimClock, seedFromEnv } from '@meshpunch/sim';
 import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../../src/core/reconnect-schedule.js';
 import type { ReconnectAttempt } from '../../src/core/reconnect-schedule.js';
+import { SignalingError } from '../../src/errors.js';
 
 function schedule(urlCount: number, windowMs: number, random: () => number): ReconnectSchedule {
   return new ReconnectSchedule({ urlCount, windowMs, random, ...RECONNECT_DEFAULTS });
@@ -73,9 +74,9 @@ describe('ReconnectSchedule', () => {
   });
 
   describe('#constructor', () => {
-    it('throws RangeError for an unbounded or empty configuration', () => {
-      expect(() => schedule(0, 1000, Math.random)).to.throw(RangeError, 'urlCount must be an integer ≥ 1, got 0');
-      expect(() => schedule(1, Number.POSITIVE_INFINITY, Math.random)).to.throw(RangeError, 'windowMs must be finite and ≥ 0, got Infinity');
+    it('throws SignalingError ERR_INVALID_PARAMETER for an unbounded or empty configuration', () => {
+      expect(() => schedule(0, 1000, Math.random)).to.throw(SignalingError, 'urlCount must be an integer ≥ 1, got 0');
+      expect(() => schedule(1, Number.POSITIVE_INFINITY, Math.random)).to.throw(SignalingError, 'windowMs must be finite and ≥ 0, got Infinity');
     });
   });
 });

@@ -1,6 +1,7 @@
 // A minimal DER writer (core), enough to build an X.509 certificate (ITU-T X.690 §8, §10):
 // definite lengths, and the handful of universal types a self-signed certificate uses.
 import { concat } from './bytes.js';
+import { DtlsError } from '../errors.js';
 
 export const Tag = {
   Integer: 0x02,
@@ -43,14 +44,14 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
 }
 
 export function smallInteger(v: number): Uint8Array {
-  if (!Number.isInteger(v) || v < 0 || v > 127) throw new RangeError(`smallInteger takes 0..127, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 127) throw new DtlsError('ERR_INVALID_PARAMETER', `smallInteger takes 0..127, got ${v}`);
   return tlv(Tag.Integer, Uint8Array.of(v));
 }
 
 /** OBJECT IDENTIFIER from dotted text (X.690 §8.19: first two arcs packed, base-128 arcs). */
 export function oid(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map(Number);
-  if (arcs.length < 2 || arcs.some((a) => !Number.isInteger(a) || a < 0)) throw new RangeError(`bad OID ${dotted}`);
+  if (arcs.length < 2 || arcs.some((a) => !Number.isInteger(a) || a < 0)) throw new DtlsError('ERR_INVALID_PARAMETER', `bad OID ${dotted}`);
   const out: number[] = [];
   const push = (v: number): void => {
     const tmp: number[] = [v & 0x7f];

@@ -4,6 +4,7 @@ import {
   HEADER_FLAG_COMPRESSED, HEADER_FLAG_SENT_TIME, HEADER_SESSION_MASK, HEADER_SESSION_SHIFT,
 } from './constants.js';
 import { COMMAND_MASK, COMMAND_SIZES, Command, Off, dataLengthOffset } from './protocol.js';
+import { CoreUsageError } from './usage-error.js';
 
 /** One decoded command; which optional fields are set depends on `command & 0x0f`. */
 export interface WireCommand {
@@ -209,7 +210,7 @@ export function encodeDatagram(dg: WireDatagram, hasChecksum = false): Uint8Arra
 function encodeCommand(c: WireCommand, out: Uint8Array, view: DataView, pos: number): number {
   const n = c.command & COMMAND_MASK;
   const size = COMMAND_SIZES[n];
-  if (size === undefined || size === 0) throw new RangeError(`command number must be 1..12, got ${n}`);
+  if (size === undefined || size === 0) throw new CoreUsageError(`command number must be 1..12, got ${n}`, 'command', n);
   out[pos] = c.command;
   out[pos + 1] = c.channelID;
   view.setUint16(pos + 2, c.reliableSequenceNumber & 0xffff);

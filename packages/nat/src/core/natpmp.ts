@@ -8,6 +8,7 @@
 // Responses: 0 version=0 | 1 opcode=128+op | 2-3 result code | 4-7 seconds since epoch, then
 //   opcode 128: 8-11 external IPv4                                                      (12 bytes)
 //   opcode 129/130: 8-9 internal port | 10-11 mapped external port | 12-15 lifetime s     (16 bytes)
+import { NatError } from '../errors.js';
 
 /** The gateway's NAT-PMP port (RFC 6886 §3.1). */
 export const NATPMP_PORT = 5351;
@@ -51,9 +52,9 @@ export interface NatPmpMapRequest {
  * @throws RangeError for a port outside 0..65535 (internal 1..65535) or a lifetime outside 0..2^32-1.
  */
 export function encodeMapRequest(r: NatPmpMapRequest): Uint8Array {
-  if (!Number.isInteger(r.internalPort) || r.internalPort < 1 || r.internalPort > 65535) throw new RangeError(`internalPort must be 1..65535, got ${r.internalPort}`);
-  if (!Number.isInteger(r.externalPort) || r.externalPort < 0 || r.externalPort > 65535) throw new RangeError(`externalPort must be 0..65535, got ${r.externalPort}`);
-  if (!Number.isInteger(r.lifetimeS) || r.lifetimeS < 0 || r.lifetimeS > 0xffffffff) throw new RangeError(`lifetimeS must be 0..4294967295, got ${r.lifetimeS}`);
+  if (!Number.isInteger(r.internalPort) || r.internalPort < 1 || r.internalPort > 65535) throw new NatError('ERR_INVALID_PARAMETER', `internalPort must be 1..65535, got ${r.internalPort}`);
+  if (!Number.isInteger(r.externalPort) || r.externalPort < 0 || r.externalPort > 65535) throw new NatError('ERR_INVALID_PARAMETER', `externalPort must be 0..65535, got ${r.externalPort}`);
+  if (!Number.isInteger(r.lifetimeS) || r.lifetimeS < 0 || r.lifetimeS > 0xffffffff) throw new NatError('ERR_INVALID_PARAMETER', `lifetimeS must be 0..4294967295, got ${r.lifetimeS}`);
   const out = new Uint8Array(12);
   const v = new DataView(out.buffer);
   out[1] = r.protocol === 'UDP' ? 1 : 2;

@@ -1,5 +1,6 @@
 // SSDP (UPnP Device Architecture 1.1 §1.3) for finding an Internet Gateway Device: the
 // M-SEARCH request and the parsing of a unicast search response (core, sans-IO).
+import { NatError } from '../errors.js';
 
 /** SSDP multicast group and port (UDA 1.1 §1.1.2). */
 export const SSDP_MULTICAST_ADDRESS = '239.255.255.250';
@@ -27,8 +28,8 @@ export const SSDP_MAX_RESPONSE_BYTES = 4096;
  * @throws RangeError when mxS is outside 1..5 or the target contains a line break.
  */
 export function encodeMSearch(searchTarget: string, mxS = 2): Uint8Array {
-  if (!Number.isInteger(mxS) || mxS < 1 || mxS > 5) throw new RangeError(`mxS must be an integer 1..5, got ${mxS}`);
-  if (/[\r\n]/.test(searchTarget)) throw new RangeError('searchTarget must not contain a line break');
+  if (!Number.isInteger(mxS) || mxS < 1 || mxS > 5) throw new NatError('ERR_INVALID_PARAMETER', `mxS must be an integer 1..5, got ${mxS}`);
+  if (/[\r\n]/.test(searchTarget)) throw new NatError('ERR_INVALID_PARAMETER', 'searchTarget must not contain a line break');
   const text =
     'M-SEARCH * HTTP/1.1\r\n' +
     `HOST: ${SSDP_MULTICAST_ADDRESS}:${SSDP_PORT}\r\n` +

@@ -1,6 +1,7 @@
 // Decisions of the UPnP port-mapping procedure (core, sans-IO): which lease to ask for, what to
 // do after each UPnP error, when to refresh. The adapter (adapter/upnp-mapping.ts) performs them.
 import { UpnpErrorCode } from './upnp-soap.js';
+import { NatError } from '../errors.js';
 
 /** IGDv2 caps leases at one week (WANIPConnection:2 §2.3.17: 1..604800 s; 0 is not allowed). */
 export const IGD2_MAX_LEASE_S = 604_800;
@@ -61,7 +62,7 @@ export function retryAfterFault(code: number, s: MappingAttemptState): MappingRe
  * @throws RangeError when requested is not a positive integer.
  */
 export function clampLease(requested: number): number {
-  if (!Number.isInteger(requested) || requested <= 0) throw new RangeError(`leaseS must be a positive integer, got ${requested}`);
+  if (!Number.isInteger(requested) || requested <= 0) throw new NatError('ERR_INVALID_PARAMETER', `leaseS must be a positive integer, got ${requested}`);
   return Math.min(IGD2_MAX_LEASE_S, Math.max(MIN_LEASE_S, requested));
 }
 

@@ -2,6 +2,7 @@
 // WANIPConnection:1 and :2 service specs): request encoding and response/fault parsing
 // (core, sans-IO).
 import { child, childText, parseUpnpXml, type XmlNode } from './upnp-xml.js';
+import { NatError } from '../errors.js';
 
 /** Largest SOAP response accepted, characters; real answers are under 2 KB. */
 export const SOAP_RESPONSE_MAX_CHARS = 32 * 1024;
@@ -53,10 +54,10 @@ export interface SoapRequest {
  * @throws RangeError when the action or an argument name is not an XML name.
  */
 export function encodeSoapRequest(serviceType: string, action: string, args: SoapArgs): SoapRequest {
-  if (!XML_NAME.test(action)) throw new RangeError(`action must be an XML name, got ${action}`);
+  if (!XML_NAME.test(action)) throw new NatError('ERR_INVALID_PARAMETER', `action must be an XML name, got ${action}`);
   let inner = '';
   for (const [name, value] of args) {
-    if (!XML_NAME.test(name)) throw new RangeError(`argument name must be an XML name, got ${name}`);
+    if (!XML_NAME.test(name)) throw new NatError('ERR_INVALID_PARAMETER', `argument name must be an XML name, got ${name}`);
     inner += `<${name}>${escapeXml(String(value))}</${name}>`;
   }
   const body =

@@ -24,10 +24,10 @@ describe('natpmp', () => {
       expect(hex(encodeMapRequest({ protocol: 'TCP', internalPort: 80, externalPort: 0, lifetimeS: 0 }))).to.equal('000200000050000000000000');
     });
 
-    it('throws RangeError for ports or lifetimes out of range', () => {
-      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 0, externalPort: 1, lifetimeS: 1 })).to.throw(RangeError, 'internalPort must be 1..65535, got 0');
-      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 1, externalPort: 70000, lifetimeS: 1 })).to.throw(RangeError);
-      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 1, externalPort: 1, lifetimeS: -1 })).to.throw(RangeError);
+    it('throws NatError ERR_INVALID_PARAMETER for ports or lifetimes out of range', () => {
+      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 0, externalPort: 1, lifetimeS: 1 })).to.throw(NatError, 'internalPort must be 1..65535, got 0');
+      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 1, externalPort: 70000, lifetimeS: 1 })).to.throw(NatError);
+      expect(() => encodeMapRequest({ protocol: 'UDP', internalPort: 1, externalPort: 1, lifetimeS: -1 })).to.throw(NatError);
     });
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encodeMSearch, locationMatchesSender, parseSsdpResponse, SSDP_MAX_RESPONSE_BYTES } from '../../src/index.js';
+import { encodeMSearch, locationMatchesSender, parseSsdpResponse, SSDP_MAX_RESPONSE_BYTES, NatError } from '../../src/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -18,9 +18,9 @@ describe('ssdp', () => {
         'ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n');
     });
 
-    it('throws RangeError when MX is outside 1..5 or the target has a line break', () => {
-      expect(() => encodeMSearch('x', 0)).to.throw(RangeError, 'mxS must be an integer 1..5, got 0');
-      expect(() => encodeMSearch('x\r\nEvil: 1')).to.throw(RangeError, 'searchTarget must not contain a line break');
+    it('throws NatError ERR_INVALID_PARAMETER when MX is outside 1..5 or the target has a line break', () => {
+      expect(() => encodeMSearch('x', 0)).to.throw(NatError, 'mxS must be an integer 1..5, got 0');
+      expect(() => encodeMSearch('x\r\nEvil: 1')).to.throw(NatError, 'searchTarget must not contain a line break');
     });
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clampLease, isPrivateIpv4, isUsableExternalAddress, MAX_PORT_ATTEMPTS, refreshDelayMs, retryAfterFault, UpnpErrorCode } from '../../src/index.js';
+import { clampLease, isPrivateIpv4, isUsableExternalAddress, MAX_PORT_ATTEMPTS, refreshDelayMs, retryAfterFault, UpnpErrorCode, NatError } from '../../src/index.js';
 
 describe('upnp-mapping-plan', () => {
   describe('#retryAfterFault', () => {
@@ -29,8 +29,8 @@ describe('upnp-mapping-plan', () => {
       expect(clampLease(1)).to.equal(60);
       expect(clampLease(1200)).to.equal(1200);
       expect(clampLease(10_000_000)).to.equal(604_800);
-      expect(() => clampLease(0)).to.throw(RangeError, 'leaseS must be a positive integer, got 0');
-      expect(() => clampLease(1.5)).to.throw(RangeError);
+      expect(() => clampLease(0)).to.throw(NatError, 'leaseS must be a positive integer, got 0');
+      expect(() => clampLease(1.5)).to.throw(NatError);
     });
   });
 

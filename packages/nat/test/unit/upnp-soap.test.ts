@@ -3,6 +3,7 @@ import {
   addPortMappingArgs,
   decodeMappingEntry,
   encodeSoapRequest,
+  NatError,
   parseSoapResponse,
   portMappingKeyArgs,
   SOAP_RESPONSE_MAX_CHARS,
@@ -36,9 +37,9 @@ describe('upnp-soap', () => {
       expect(req.body).to.include('<NewRemoteHost></NewRemoteHost><NewExternalPort>48000</NewExternalPort><NewProtocol>UDP</NewProtocol>');
     });
 
-    it('throws RangeError for an action or argument name that is not an XML name', () => {
-      expect(() => encodeSoapRequest(V2, 'Add Port', [])).to.throw(RangeError, 'action must be an XML name, got Add Port');
-      expect(() => encodeSoapRequest(V2, 'X', [['<x>', 1]])).to.throw(RangeError, 'argument name must be an XML name, got <x>');
+    it('throws NatError ERR_INVALID_PARAMETER for an action or argument name that is not an XML name', () => {
+      expect(() => encodeSoapRequest(V2, 'Add Port', [])).to.throw(NatError, 'action must be an XML name, got Add Port');
+      expect(() => encodeSoapRequest(V2, 'X', [['<x>', 1]])).to.throw(NatError, 'argument name must be an XML name, got <x>');
     });
   });
 
