@@ -16,6 +16,7 @@ const packageNames = readdirSync(join(root, 'packages')).filter((n) => statSync(
 /** Folders that must be among those scanned: a renamed or lost core folder fails the lint. */
 const EXPECTED_FOLDERS = [
   'agent/src/core',
+  'packages/base/src/core',
   'packages/dtls/src/core',
   'packages/enet/src/core',
   'packages/multiplayer/src/core',

@@ -25,8 +25,9 @@ import { AgentError } from '../errors.js';
 /** Who initiates the ENet connection on this pair (decided by the signaling service). */
 export type LinkRole = 'connect' | 'listen';
 
-/** How the proven path goes: same LAN, a punched hole, a UPnP mapping, or a relay. */
-export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
+/** How the proven path goes: same LAN, a punched hole, a UPnP mapping, or a relay (@meshpunch/base). */
+import type { PathKind } from '@meshpunch/base';
+export type { PathKind };
 
 /** Where a link stands; `connected`, `failed` and `closed` are terminal for the attempt. */
 export type LinkPhase =

@@ -1,3 +1,9 @@
 // Public surface of @meshpunch/base: re-exports only.
 export { MeshpunchError } from './core/meshpunch-error.js';
 export { CliUsageError } from './core/cli-usage-error.js';
+export { crc32, crc32Update, crc32Final } from './core/crc32.js';
+export { TokenBucket } from './core/token-bucket.js';
+export { PATH_KINDS } from './core/path-kind.js';
+export type { PathKind } from './core/path-kind.js';
+export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
+export type { Endpoint, MutableEndpoint, SansIoCore } from './core/sans-io-core.js';

@@ -23,7 +23,9 @@ export {
   methodOf,
   classOf,
 } from './core/stun/constants.js';
-export { crc32, crc32Update } from './core/stun/crc32.js';
+// CRC-32 is defined once, in @meshpunch/base (crc32Update/crc32Final there chain a running
+// register; the old nat crc32Update chained finished values and is gone rather than silently changed).
+export { crc32 } from '@meshpunch/base';
 export {
   isStunMessage,
   decodeStunMessage,
@@ -248,7 +250,7 @@ export { UpnpGateway, discoverUpnpGateway, UPNP_HTTP_TIMEOUT_MS } from './adapte
 export type { UpnpGatewayOptions, UpnpDiscoverOptions } from './adapter/upnp-gateway.js';
 export { UpnpPortMapping, openUpnpMapping } from './adapter/upnp-mapping.js';
 export type { UpnpMappingOptions, UpnpMappingEvents, UpnpVerification } from './adapter/upnp-mapping.js';
-export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
+export { monotonicNow, monotonicFromWallClock } from '@meshpunch/base';
 export { udpTransport } from './adapter/transport.js';
 export type { DatagramTransport, DatagramSource, UdpTransport, UdpTransportCounters } from './adapter/transport.js';
 export { createInterceptTransport } from './adapter/intercept-transport.js';

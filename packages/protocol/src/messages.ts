@@ -6,8 +6,9 @@ import type { WireErrorCode } from './wire-errors.js';
 export type LobbyMode = 'mesh' | 'server';
 /** Which side dials: `listen` waits for the ENet connect, `connect` calls connectToHost. */
 export type PairRole = 'connect' | 'listen';
-/** How a pair ended up linked (docs/design.md step 5). */
-export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
+/** How a pair ended up linked (docs/design.md step 5); defined once in @meshpunch/base. */
+import type { PathKind } from '@meshpunch/base';
+export type { PathKind };
 /** What a client reports about a pair. */
 export type PairOutcome = 'connected' | 'failed';
 /** Why a pair failed; a fixed set so metrics stay bounded. */
@@ -23,7 +24,7 @@ export type NatFilteringHint = 'endpoint-independent' | 'address-dependent' | 'a
 
 export const LOBBY_MODES: readonly LobbyMode[] = Object.freeze(['mesh', 'server']);
 export const PAIR_ROLES: readonly PairRole[] = Object.freeze(['connect', 'listen']);
-export const PATH_KINDS: readonly PathKind[] = Object.freeze(['lan', 'direct', 'upnp', 'relay']);
+export { PATH_KINDS } from '@meshpunch/base';
 export const PAIR_OUTCOMES: readonly PairOutcome[] = Object.freeze(['connected', 'failed']);
 export const FAILURE_REASONS: readonly FailureReason[] = Object.freeze(['timeout', 'no-candidates', 'unreachable', 'refused', 'cancelled', 'error']);
 export const LEAVE_REASONS: readonly LeaveReason[] = Object.freeze(['left', 'timeout', 'closed']);

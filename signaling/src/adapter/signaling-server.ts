@@ -28,6 +28,7 @@ import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterBus, ClusterStore } from '../cluster/store.js';
+import { monotonicNow as monotonicMs } from '@meshpunch/base';
 
 /** How the embedded STUN responder is run; see stun-responder.ts. */
 export interface StunServiceOptions {
@@ -199,9 +200,6 @@ function relayCredentialOptions(relay: RelayServiceOptions | false | undefined, 
   return o;
 }
 
-function monotonicMs(): number {
-  return Math.floor(performance.now());
-}
 
 /** A running signaling service. Create with `SignalingServer.start(options)`. */
 export class SignalingServer {

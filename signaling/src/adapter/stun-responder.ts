@@ -12,6 +12,7 @@ import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import type { LogSink } from './json-log.js';
 import type { StunHandle, StunServiceOptions } from './signaling-server.js';
+import { monotonicNow } from '@meshpunch/base';
 
 /** SOFTWARE attribute value (RFC 8489 §14.14), so captures show who answered. */
 const SOFTWARE = 'meshpunch-signal';
@@ -115,7 +116,7 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
       counters.ignored++;
       return;
     }
-    if (!limiter.allow(Math.floor(performance.now()), rinfo.address)) {
+    if (!limiter.allow(monotonicNow(), rinfo.address)) {
       counters.limited++;
       return;
     }

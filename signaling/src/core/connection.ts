@@ -1,5 +1,5 @@
 // Per-connection state the core keeps: handshake, rate limit, RTT and clock offset (core).
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 import type { Member } from './lobby.js';
 
 /** Lifecycle of a connection: `new` until hello, `ready` after. */

@@ -1,6 +1,6 @@
 // A token bucket per source IP address with a bounded table (core): the service's per-IP
 // connection rate and the STUN responder's per-IP answer rate (nat-traversal.md §5, abuse).
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 
 /**
  * Allows `ratePerSecond` events per IP with bursts of `burst` (rate 0 = unlimited). At most

@@ -1,7 +1,7 @@
 // Lobby, member and pair records, and the views members see (core).
 import type { Candidate, FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
 import type { Connection } from './connection.js';
-import type { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from '@meshpunch/base';
 
 /** One side's report about a pair. */
 export interface PairReport {

@@ -10,7 +10,7 @@
 // (coturn and nginx answer brute force the same way: per-source and per-target budgets).
 import type { SignalingCoreConfig } from './config.js';
 import type { Lobby } from './lobby.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 
 /** Why a check could not be queued. */
 export type CheckRefusal =

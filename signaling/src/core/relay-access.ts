@@ -8,7 +8,7 @@ import type { RelayCredentialsMessage, RelayServer } from '@meshpunch/protocol';
 import { SignalingError } from '../errors.js';
 import { toBase64Url } from './bytes.js';
 import type { Lobby, Member } from './lobby.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 
 /** HMAC-SHA1 over the concatenation of `parts` (node: `nodeHmacSha1` of @meshpunch/nat). */
 export type RelayHmacSha1 = (key: Uint8Array, parts: readonly Uint8Array[]) => Uint8Array;

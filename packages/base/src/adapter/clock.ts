@@ -1,4 +1,5 @@
-// The monotonic millisecond clock every adapter feeds its cores (docs/design.md §2) — adapter.
+// The monotonic millisecond clock every adapter feeds its cores (docs/design.md §2) — adapter. The
+// one definition (issue #15: nat, dtls, enet and signaling each floored performance.now() themselves).
 import { performance } from 'node:perf_hooks';
 
 /** Integer milliseconds on the process's monotonic clock (`performance.now()`, floored). */

@@ -1,4 +1,6 @@
-// A token-bucket rate limiter driven by the caller's clock (core).
+// A token-bucket rate limiter driven by the caller's clock (core): the one definition (issue #15:
+// nat and signaling each had one, with different signatures). Rate and burst are given per call, so
+// a bucket is two numbers (one per connection or address scales to many) and limits may change.
 
 /**
  * Allows `rate` events per second with bursts of up to `burst`. A rate of 0 means unlimited.

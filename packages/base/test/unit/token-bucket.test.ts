@@ -1,6 +1,6 @@
 // Token bucket on the caller's clock.
 import { expect } from 'chai';
-import { TokenBucket } from '../../src/core/token-bucket.js';
+import { TokenBucket } from '../../src/index.js';
 
 describe('TokenBucket', () => {
   describe('#take', () => {

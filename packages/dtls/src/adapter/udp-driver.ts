@@ -2,8 +2,8 @@
 // transmits out, one timer re-armed from pollTimeout, events to a callback. For tests, the bench
 // and tools; an ENet host drives the core from its own socket instead.
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import type { DtlsEndpoint } from '../core/session.js';
+import { monotonicNow } from '@meshpunch/base';
 
 /** What the driver needs of a core: the house sans-IO contract (docs/design.md §2). */
 export interface DrivableCore<E> {
@@ -17,10 +17,8 @@ export interface DrivableCore<E> {
 /** Transmits drained per pump; a handshake flight is a few datagrams, so this is a bug guard. */
 const MAX_TRANSMITS_PER_PUMP = 10_000;
 
-/** Monotonic integer ms for the core (docs/design.md §2). */
-export function monotonicNow(): number {
-  return Math.floor(performance.now());
-}
+/** Monotonic integer ms for the core (docs/design.md §2): the one clock helper of @meshpunch/base. */
+export { monotonicNow };
 
 export class DtlsUdpDriver<E> {
   readonly core: DrivableCore<E>;

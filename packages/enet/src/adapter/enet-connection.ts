@@ -20,7 +20,6 @@ import { randomFillSync } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
-import { performance } from 'node:perf_hooks';
 import type { ChecksumFunction, Compressor } from '../core/config.js';
 import { MAX_DATAGRAM_SIZE, PROTOCOL_MAXIMUM_PEER_ID } from '../core/constants.js';
 import type { CoreEvent } from '../core/events.js';
@@ -33,6 +32,7 @@ import { canonicalAddress, familyOf } from './address.js';
 import { CompressionMode, EventType, FLAG_ALLOWED, HostStatistic, type CompressionModeValue, type EventTypeValue, type HostStatisticValue } from './enums.js';
 import { ENetPacketPeer, toU32, type PeerOwner } from './enet-packet-peer.js';
 import { dtlsTransportFor, type TLSOptions } from './tls-options.js';
+import { monotonicNow as nowMs } from '@meshpunch/base';
 
 /** What `service()` / `serviceSync()` return and the events emitted in autoService mode. */
 export interface ENetEvent {
@@ -111,10 +111,6 @@ const compressorFactories = new Map<number, () => Compressor>([[CompressionMode.
 /** Registers (or replaces) the compressor `compress(mode)` installs for `mode`, e.g. a FASTLZ port. */
 export function registerCompressor(mode: CompressionModeValue, factory: () => Compressor): void {
   compressorFactories.set(mode, factory);
-}
-
-function nowMs(): number {
-  return Math.floor(performance.now());
 }
 
 function intArg(name: string, v: number, lo: number, hi: number): number {

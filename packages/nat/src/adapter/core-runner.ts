@@ -1,15 +1,11 @@
 // Drives one sans-IO core over a DatagramTransport with one OS timer (adapter, docs/design.md §2):
 // STUN datagrams in, transmits drained after every input, the timer re-armed to pollTimeout().
-import { monotonicNow } from './clock.js';
-import type { DatagramSource, DatagramTransport } from './transport.js';
+import { monotonicNow } from '@meshpunch/base';
+import type { SansIoCore } from '@meshpunch/base';
+import type { DatagramTransport } from './transport.js';
 
-/** The shape of every sans-IO core in this package. */
-export interface RunnableCore {
-  handleDatagram(now: number, from: DatagramSource, bytes: Uint8Array): unknown;
-  handleTimeout(now: number): void;
-  pollTransmit(now: number, out: Uint8Array, to: { address: string; port: number }): number;
-  pollTimeout(): number | undefined;
-}
+/** The shape of every sans-IO core: the one contract of @meshpunch/base (this name kept for nat's API). */
+export type RunnableCore = SansIoCore;
 
 /** Transmits drained per input; a core queues a handful per input, so 256 only cuts a runaway core. */
 const MAX_TRANSMITS_PER_DRAIN = 256;

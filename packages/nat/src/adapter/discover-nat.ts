@@ -6,7 +6,7 @@ import type { PortSample } from '../core/discovery/classify.js';
 import { NatDiscovery, type NatDiscoveryReport } from '../core/discovery/nat-discovery.js';
 import type { TransportAddress } from '../core/stun/binding.js';
 import { CoreRunner } from './core-runner.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '@meshpunch/base';
 import { nodeRandom } from './hmac-sha1.js';
 import { stunBinding } from './stun-binding.js';
 import { resolveStunServer, type StunServerSpec } from './stun-server-address.js';

@@ -6,7 +6,7 @@ import { PunchMachine, type PunchCheckTimeline, type PunchEvent, type PunchPath 
 import type { PunchOptions } from '../core/punch/punch-config.js';
 import type { RejectedCandidate } from '../core/candidate-policy.js';
 import { CoreRunner } from './core-runner.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '@meshpunch/base';
 import { nodeHmacSha1, nodeRandom } from './hmac-sha1.js';
 import type { DatagramTransport } from './transport.js';
 

@@ -5,7 +5,7 @@ import type { StunAddress } from '../core/stun/attributes.js';
 import type { TransportAddress } from '../core/stun/binding.js';
 import { StunClient, type StunClientEvent, type StunRequestOptions } from '../core/stun/client.js';
 import { CoreRunner } from './core-runner.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '@meshpunch/base';
 import { nodeRandom } from './hmac-sha1.js';
 import { resolveStunServer, type StunServerSpec } from './stun-server-address.js';
 import type { DatagramTransport } from './transport.js';

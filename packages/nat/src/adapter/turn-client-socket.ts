@@ -9,7 +9,7 @@ import type { StunAddress } from '../core/stun/attributes.js';
 import { TurnClient, type TurnClientEvent, type TurnCloseReason } from '../core/turn/turn-client.js';
 import type { TurnClientOptions } from '../core/turn/turn-client-config.js';
 import { CoreRunner } from './core-runner.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '@meshpunch/base';
 import { nodeHmacSha1, nodeMd5, nodeRandom } from './hmac-sha1.js';
 import type { DatagramSource, DatagramTransport } from './transport.js';
 

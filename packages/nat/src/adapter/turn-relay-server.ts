@@ -14,7 +14,7 @@ import {
 } from '../core/turn/turn-server-core.js';
 import type { TurnServerOptions } from '../core/turn/turn-server-config.js';
 import { CoreRunner, type RunnableCore } from './core-runner.js';
-import { monotonicNow } from './clock.js';
+import { monotonicNow } from '@meshpunch/base';
 import { nodeHmacSha1, nodeMd5, nodeRandom } from './hmac-sha1.js';
 import type { DatagramSource, DatagramTransport } from './transport.js';
 

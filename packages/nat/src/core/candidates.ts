@@ -184,8 +184,9 @@ export function validateCandidate(value: unknown): { ok: true; candidate: Candid
   return { ok: true, candidate: { type: v.type as CandidateType, address, port: v.port, priority } };
 }
 
-/** How a proven path is reported (docs/design.md flow step 5). */
-export type PathKind = 'lan' | 'direct' | 'upnp' | 'relay';
+/** How a proven path is reported (docs/design.md flow step 5); defined once in @meshpunch/base. */
+import type { PathKind } from '@meshpunch/base';
+export type { PathKind };
 
 /**
  * The path kind of reaching the peer at `candidate`: a host (or peer-reflexive) address that is

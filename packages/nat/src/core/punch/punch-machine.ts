@@ -24,7 +24,7 @@ import { decodeStunMessage, findAttribute, isStunMessage, sameTransactionId, typ
 import { StunWriter } from '../stun/writer.js';
 import { resolvePunchOptions, type PunchConfig, type PunchOptions, type PunchRole } from './punch-config.js';
 import { SourceLimiter } from './source-limiter.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 
 /** Where the machine is (see the transition list at the top of this file). */
 export type PunchState = 'waiting' | 'probing' | 'selected' | 'failed' | 'stopped';
@@ -231,7 +231,7 @@ export class PunchMachine {
     this.#inUsername = `${own}:${remote}`;
     this.#outUsername = `${remote}:${own}`;
     const c = this.config;
-    this.#overflowAnswers = new TokenBucket(c.maxAnswersPerSecond, c.answerBurst, c.startAt);
+    this.#overflowAnswers = new TokenBucket(c.answerBurst, c.startAt);
     // The total bucket holds 200 ms of its rate: a burst of new sources cannot take more.
     this.#unauthenticated = new SourceLimiter(UNAUTHENTICATED_SOURCES, c.maxUnauthenticatedPerSecond, c.unauthenticatedBurst,
       c.maxUnauthenticatedTotalPerSecond, Math.max(1, Math.ceil(c.maxUnauthenticatedTotalPerSecond / 5)), c.startAt);
@@ -501,7 +501,7 @@ export class PunchMachine {
       return;
     }
     // Only authenticated requests are charged to the answer budget, and to their own source's.
-    if (!(i >= 0 ? this.#checks[i]!.answers : this.#overflowAnswers).take(now)) {
+    if (!(i >= 0 ? this.#checks[i]!.answers : this.#overflowAnswers).take(now, this.config.maxAnswersPerSecond, this.config.answerBurst)) {
       this.counters.rateLimited++;
       return;
     }
@@ -645,7 +645,7 @@ export class PunchMachine {
       address, port, type, priority, path: pathKindOf({ type, address }),
       requestsSent: 0, firstSentAt: undefined, lastSentAt: undefined, requestsReceived: 0, firstReceivedAt: undefined,
       provenAt: undefined, rttMs: undefined, localReflexive: undefined, nominated: false, lastAnswerAt: 0,
-      authenticated: false, answers: new TokenBucket(this.config.maxAnswersPerSecond, this.config.answerBurst, this.config.startAt),
+      authenticated: false, answers: new TokenBucket(this.config.answerBurst, this.config.startAt),
     });
     this.#order.push(i);
     this.#order.sort((a, b) => this.#checks[b]!.priority - this.#checks[a]!.priority);

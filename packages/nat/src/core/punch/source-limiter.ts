@@ -1,7 +1,7 @@
 // Per-source and total token buckets for probes that have not authenticated yet (core, no I/O):
 // they decide whether a request with our USERNAME from an unknown source is worth an HMAC, so
 // junk costs a table lookup and a counter, never the real peer's answer budget (issue 13 item 6).
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '@meshpunch/base';
 
 interface Slot {
   address: string;
@@ -21,6 +21,8 @@ export class SourceLimiter {
   readonly #ratePerSecond: number;
   readonly #burst: number;
   readonly #total: TokenBucket;
+  readonly #totalPerSecond: number;
+  readonly #totalBurst: number;
 
   /**
    * @param capacity sources remembered at once (≥ 1)
@@ -32,7 +34,9 @@ export class SourceLimiter {
     this.#capacity = capacity;
     this.#ratePerSecond = ratePerSecond;
     this.#burst = burst;
-    this.#total = new TokenBucket(totalPerSecond, totalBurst, now);
+    this.#totalPerSecond = totalPerSecond;
+    this.#totalBurst = totalBurst;
+    this.#total = new TokenBucket(totalBurst, now);
   }
 
   /** Takes one token for `address`:`port` and one from the total; false (and nothing charged to the total) when either is empty. */
@@ -48,7 +52,7 @@ export class SourceLimiter {
       if (s.lastSeen < this.#slots[oldest]!.lastSeen) oldest = i;
     }
     if (slot === undefined) {
-      const bucket = new TokenBucket(this.#ratePerSecond, this.#burst, now);
+      const bucket = new TokenBucket(this.#burst, now);
       if (this.#slots.length < this.#capacity) {
         slot = { address, port, bucket, lastSeen: now };
         this.#slots.push(slot);
@@ -60,7 +64,7 @@ export class SourceLimiter {
       }
     }
     slot.lastSeen = now;
-    return slot.bucket.take(now) && this.#total.take(now);
+    return slot.bucket.take(now, this.#ratePerSecond, this.#burst) && this.#total.take(now, this.#totalPerSecond, this.#totalBurst);
   }
 
   /** Sources currently remembered (≤ capacity). */

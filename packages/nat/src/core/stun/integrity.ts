@@ -1,7 +1,7 @@
 // MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5) and FINGERPRINT (CRC-32, §14.7) checks — core.
 // The HMAC is injected: src/core may not import node:crypto (docs/design.md §1); src/adapter supplies it.
 import { FINGERPRINT_XOR, HEADER_LENGTH, MESSAGE_INTEGRITY_LENGTH, StunAttr } from './constants.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '@meshpunch/base';
 import { findAttribute, type StunMessage } from './message.js';
 
 /**

@@ -16,7 +16,7 @@ import {
   messageType,
   type StunClass,
 } from './constants.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '@meshpunch/base';
 import type { HmacSha1 } from './integrity.js';
 
 const utf8 = new TextEncoder();
