@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { networkInterfaces } from 'node:os';
 import makeMdns from 'multicast-dns';
 import type { Packet } from 'dns-packet';
+import { AgentError } from '../errors.js';
 import { isIpv4, isIpv6 } from '../core/endpoint.js';
 import { ADVERT_TTL_S, advertRecords, asksForUs, parseAdverts, SERVICE_QUESTION, type AdvertDrop, type HeardAdvert, type LanAdvert } from './advert.js';
 
@@ -114,10 +115,10 @@ export class LanDirectory extends EventEmitter<DirectoryEvents> {
 
   /**
    * Opens one responder per interface and waits until each is bound.
-   * @throws Error when no interface is given or a socket cannot bind.
+   * @throws AgentError AGENT_LAN_FAILED when no interface is given or a socket cannot bind.
    */
   static async open(interfaces: readonly LanInterface[], ownToken?: string, port = MDNS_PORT): Promise<LanDirectory> {
-    if (interfaces.length === 0) throw new Error('no LAN interface to look for lobbies on (none up besides loopback, or --bind names none)');
+    if (interfaces.length === 0) throw new AgentError('AGENT_LAN_FAILED', 'no LAN interface to look for lobbies on (none up besides loopback, or --bind names none)');
     const d = new LanDirectory(ownToken);
     try {
       await Promise.all(interfaces.map((iface) => d.addResponder(iface, port)));
