@@ -90,7 +90,9 @@ export function startEmbeddedRelay(s: EmbeddedRelaySetup): TurnRelayServer {
     if (e.type === 'allocationCreated') {
       // Its client address is where this member's relayed traffic comes from: another member
       // of its lobby may permit it (relay.md §2(b) rule 3(c)).
-      access.noteSource(e.member, e.client.address);
+      // (A dual-stack control socket reports IPv4 clients as ::ffff:a.b.c.d; peers are compared as IPv4.)
+      const ip = e.client.address.startsWith('::ffff:') ? e.client.address.slice(7) : e.client.address;
+      access.noteSource(e.member, ip);
       s.log('debug', 'relay.allocated', { member: e.member, relayedPort: e.relayedPort, lifetimeS: e.lifetimeS });
     } else {
       s.log('debug', 'relay.ended', { member: e.member, relayedPort: e.relayedPort, reason: e.reason });
