@@ -6,7 +6,7 @@
 import { ENetConnection, EventType, FLAG_RELIABLE, type ENetPacketPeer } from '@meshpunch/enet';
 import { TurnSocketClient } from '@meshpunch/nat';
 import { RUN_WALL_LIMIT_MS, turn, type ThroughputResult } from '../enet/contender.js';
-import type { RelayUnderTest } from './relays.js';
+import { startForwarder, type RelayUnderTest } from './relays.js';
 
 /** A linked pair: B (client) → A (server), and how many datagrams crossed the relay. */
 export interface LinkedPair {
@@ -45,6 +45,39 @@ export async function directPair(): Promise<LinkedPair> {
   const b = await host(1);
   const { toA, toB } = await connect(a, b, '127.0.0.1', a.getLocalPort());
   return { a, b, toA, toB, relayedDatagrams: () => 0, close: () => { b.destroy(); a.destroy(); } };
+}
+
+/**
+ * A and B linked through a bare node:dgram forwarder process (no TURN): the Node I/O ceiling.
+ * `cpuSeconds` reads the forwarder's CPU; relayed datagrams are counted as for TURN (A's side).
+ */
+export async function forwardedPair(): Promise<LinkedPair & { cpuSeconds(): number }> {
+  const a = await host(4);
+  const b = await host(1);
+  const fwd = await startForwarder(a.getLocalPort());
+  let through = 0;
+  a.intercept = () => {
+    through++;
+    return false;
+  };
+  a.egress = () => {
+    through++;
+    return false;
+  };
+  try {
+    const { toA, toB } = await connect(a, b, '127.0.0.1', fwd.port);
+    return {
+      a, b, toA, toB, relayedDatagrams: () => through, cpuSeconds: () => fwd.cpuSeconds(),
+      close: () => {
+        void fwd.stop();
+        b.destroy();
+        a.destroy();
+      },
+    };
+  } catch (err) {
+    await fwd.stop();
+    throw err;
+  }
 }
 
 /** A and B linked through `relay`, A holding the allocation on its ENet socket. */

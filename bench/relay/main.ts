@@ -2,12 +2,13 @@
 // directly and through a TURN relay spoken from the ENet socket — meshpunch-signal's embedded
 // relay (the real CLI process) and coturn, side by side in one run — plus each relay process's
 // CPU per relayed datagram (from /proc/<pid>/stat), and the ratios: relayed/direct throughput,
-// added RTT, embedded/coturn throughput (issue 11 target ≥ 0.8). Both relays are started here on
+// added RTT, embedded/coturn throughput (issue 11 target ≥ 0.8). A bare node:dgram forwarder
+// process (no TURN) runs beside them as the ceiling of any relay on node:dgram. Both relays are started here on
 // loopback and stopped by their own pids. Never part of `npm test`.
 import { parseArgs } from 'node:util';
 import { ratio, renderTable, type Row } from '../common/table.js';
 import { quantile } from '../enet/contender.js';
-import { directPair, pingPong, relayedPair, throughput, type LinkedPair } from './enet-paths.js';
+import { directPair, forwardedPair, pingPong, relayedPair, throughput, type LinkedPair } from './enet-paths.js';
 import { hasCoturn, startCoturn, startEmbedded, type RelayUnderTest } from './relays.js';
 
 const { values: opt } = parseArgs({
@@ -29,9 +30,10 @@ type Cells = Partial<Record<(typeof COLS)[number], number>>;
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
 /** One path measured once: throughput, then ping-pong, with the relay's CPU over the throughput part. */
-async function measure(name: string, make: () => Promise<LinkedPair>, relay: RelayUnderTest | undefined): Promise<Cells> {
+async function measure(name: string, make: () => Promise<LinkedPair & { cpuSeconds?: () => number }>, relayProcess: RelayUnderTest | undefined): Promise<Cells> {
   log(`${name}: ${COUNT} × 1000 B reliable, ${INFLIGHT} in flight …`);
   const p = await make();
+  const relay = relayProcess ?? (p.cpuSeconds === undefined ? undefined : { cpuSeconds: p.cpuSeconds });
   try {
     const cpu0 = relay?.cpuSeconds() ?? 0;
     const d0 = p.relayedDatagrams();
@@ -68,12 +70,13 @@ if (!hasCoturn()) {
 const base = 20_000 + Math.floor(Math.random() * 10_000);
 const embedded = await startEmbedded(`${base}-${base + 99}`);
 let coturn: RelayUnderTest | undefined;
-const results: Record<string, Cells[]> = { direct: [], embedded: [], coturn: [] };
+const results: Record<string, Cells[]> = { direct: [], dgram: [], embedded: [], coturn: [] };
 try {
   coturn = await startCoturn(base + 200, base + 300, base + 399);
   // Interleaved rounds, so drift on a shared machine hits every path alike.
   for (let r = 0; r < ROUNDS; r++) {
     results.direct!.push(await measure('direct', directPair, undefined));
+    results.dgram!.push(await measure('node:dgram forwarder', forwardedPair, undefined));
     results.embedded!.push(await measure('embedded relay', () => relayedPair(embedded), embedded));
     results.coturn!.push(await measure('coturn', () => relayedPair(coturn!), coturn));
   }
@@ -85,14 +88,17 @@ try {
 const direct = best(results.direct!);
 const emb = best(results.embedded!);
 const cot = best(results.coturn!);
+const fwd = best(results.dgram!);
 const added = (x: Cells, col: 'RTT median µs' | 'RTT p99 µs'): number => (x[col] ?? Number.NaN) - (direct[col] ?? Number.NaN);
 const rows: Row[] = [
   { name: 'direct', cells: direct },
   { name: 'embedded relay (meshpunch-signal)', cells: emb },
   { name: 'coturn 4.6', cells: cot },
+  { name: 'node:dgram forwarder, no TURN', cells: fwd },
   { name: 'embedded / direct', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], direct['1000 B pkt/s']), 'RTT median µs': added(emb, 'RTT median µs'), 'RTT p99 µs': added(emb, 'RTT p99 µs') } },
   { name: 'coturn / direct', cells: { '1000 B pkt/s': ratio(cot['1000 B pkt/s'], direct['1000 B pkt/s']), 'RTT median µs': added(cot, 'RTT median µs'), 'RTT p99 µs': added(cot, 'RTT p99 µs') } },
   { name: 'embedded / coturn', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], cot['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(emb['relay CPU µs/datagram'], cot['relay CPU µs/datagram']) } },
+  { name: 'embedded / node:dgram forwarder', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], fwd['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(emb['relay CPU µs/datagram'], fwd['relay CPU µs/datagram']) } },
 ];
 console.log(`\nENet over TURN from the ENet socket, loopback; best of ${ROUNDS} interleaved rounds; ${COUNT} reliable 1000 B packets, ${INFLIGHT} in flight; ${PINGS} round trips of 32 B`);
 console.log('(ratio rows: throughput as a ratio, RTT columns as µs added over direct; relay CPU = the relay process\'s user+system time / datagrams it relayed, both directions)\n');

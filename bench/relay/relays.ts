@@ -108,6 +108,30 @@ export async function startEmbedded(relayPorts: string): Promise<RelayUnderTest>
   }
 }
 
+/** A running node:dgram forwarder (dgram-forwarder.ts) toward A's port, and its process's CPU. */
+export interface Forwarder {
+  readonly port: number;
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts dgram-forwarder.js toward 127.0.0.1:`target`. */
+export async function startForwarder(target: number): Promise<Forwarder> {
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'dgram-forwarder.js'), '--target', String(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 500 && !out.includes('\n'); i++) {
+    if (child.exitCode !== null) throw new Error('dgram-forwarder exited before binding');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (!out.includes('\n')) {
+    await stopChild(child);
+    throw new Error('dgram-forwarder did not bind within 5 s');
+  }
+  const port = (JSON.parse(out.split('\n')[0]!) as { front: number }).front;
+  return { port, cpuSeconds: () => cpuOf(child.pid!), stop: () => stopChild(child) };
+}
+
 /** True when coturn's `turnserver` is installed. */
 export function hasCoturn(): boolean {
   return spawnSync('turnserver', ['--help'], { stdio: 'ignore' }).error === undefined;
