@@ -40,6 +40,7 @@ async function measure(name: string, make: () => Promise<LinkedPair & { cpuSecon
     const t = await throughput(p, 1000, COUNT, INFLIGHT);
     const cpu = (relay?.cpuSeconds() ?? 0) - cpu0;
     const datagrams = p.relayedDatagrams() - d0;
+    if (datagrams > 0) log(`${name}: ${(datagrams / t.packets).toFixed(2)} datagrams through the relay per packet delivered (ENet retransmissions raise it)`);
     log(`${name}: ${PINGS} round trips of 32 B …`);
     const rtts = await pingPong(p, PINGS, 32);
     return {

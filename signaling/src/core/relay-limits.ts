@@ -38,7 +38,7 @@ export const RELAY_LIMIT_SPECS: readonly RelayLimitSpec[] = Object.freeze([
   { key: 'bytesPerSecondPerAllocation', default: 262144, min: 1, max: 2 ** 40, help: 'relayed payload bytes per second per allocation and direction (256 KiB/s)', beyond: 'datagram dropped, counted as dropped{over_rate}' },
   { key: 'bytesPerSecondTotal', default: 64 * 1024 * 1024, min: 1, max: 2 ** 40, help: 'relayed payload bytes per second, all allocations (64 MiB/s)', beyond: 'datagram dropped, dropped{over_rate}' },
   { key: 'datagramsPerSecondPerAllocation', default: 2000, min: 1, max: 10_000_000, help: 'relayed datagrams per second per allocation, both directions', beyond: 'datagram dropped, dropped{over_rate}' },
-  { key: 'datagramsPerSecondTotal', default: 20000, min: 1, max: 100_000_000, help: 'relayed datagrams per second, all allocations (≈ half a core at ~20 µs each)', beyond: 'datagram dropped, dropped{over_rate}' },
+  { key: 'datagramsPerSecondTotal', default: 20000, min: 1, max: 100_000_000, help: 'relayed datagrams per second, all allocations (about half a core at 25–55 µs each)', beyond: 'datagram dropped, dropped{over_rate}' },
   { key: 'defaultLifetimeS', default: 600, min: 1, max: 86400, help: 'allocation lifetime granted when the client asks for less or none, s', beyond: 'the allocation ends unless refreshed' },
   { key: 'maxLifetimeS', default: 3600, min: 1, max: 86400, help: 'longest allocation lifetime granted, s (a member leaving ends it at once anyway)', beyond: 'the request is granted this much' },
   { key: 'unauthenticatedPerSecond', default: 500, min: 1, max: 10_000_000, help: 'answers to unauthenticated or failed requests per second, all sources', beyond: 'not answered, counted in _relay_unauthenticated_dropped_total' },
