@@ -55,6 +55,21 @@ export function relayedAddressFor(publicHost: string | undefined, host: string):
   return '127.0.0.1';
 }
 
+/** `--relay-ports` when not given (relay.md §2(b): IANA's dynamic range). */
+export const DEFAULT_RELAY_PORTS: Readonly<{ min: number; max: number }> = Object.freeze({ min: 49152, max: 65535 });
+
+/**
+ * The default relayed port range for a control port: 49152-65535, or its larger part beside the
+ * control port when that falls inside (`--port 0` picks from the kernel's ephemeral range, which
+ * overlaps it; relayed ports must never include the control port, relay.md §1). An explicit
+ * `--relay-ports` containing the control port is refused instead.
+ */
+export function defaultRelayPorts(controlPort: number): { min: number; max: number } {
+  const { min, max } = DEFAULT_RELAY_PORTS;
+  if (controlPort < min || controlPort > max) return { min, max };
+  return controlPort - min >= max - controlPort ? { min, max: controlPort - 1 } : { min: controlPort + 1, max };
+}
+
 /**
  * Starts the relay and hooks it to `access`: returns it and the datagram hook for the STUN socket.
  * @throws SignalingError ERR_INVALID_PARAMETER for a bad port range or limit

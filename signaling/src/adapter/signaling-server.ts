@@ -20,7 +20,7 @@ import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import { createJsonLog } from './json-log.js';
 import type { LogSink } from './json-log.js';
-import { startEmbeddedRelay } from './embedded-relay.js';
+import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
@@ -442,7 +442,7 @@ export class SignalingServer {
     }
     this.#relay = startEmbeddedRelay({
       access, host: stunHost, controlPort: stun.port, send: stun.send, publicHost: r.publicHost,
-      relayPorts: r.relayPorts ?? { min: 49152, max: 65535 },
+      relayPorts: r.relayPorts ?? defaultRelayPorts(stun.port),
       allowPrivate: r.allowPrivate === true, allowLoopback: r.allowPrivate === true || r.allowLoopback === true,
       limits: r.limits ?? {}, turnServers: access.config.servers, log: this.#log,
     });

@@ -73,7 +73,7 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'logFormat', type: 'string', help: `one of ${LOG_FORMATS.join(', ')}; default auto: text on a terminal, else JSON lines` },
   { key: 'noRelay', type: 'boolean', help: 'offer no relay at all (no embedded relay, no --turn-server; relay.credentials answers SIG_RELAY_UNAVAILABLE)' },
   { key: 'noRelayEmbedded', type: 'boolean', help: 'do not run the embedded TURN relay; offer only the --turn-server ones' },
-  { key: 'relayPorts', type: 'string', help: 'A-B: UDP ports of the embedded relay\'s allocations (one per allocation); must exclude the STUN port; default 49152-65535' },
+  { key: 'relayPorts', type: 'string', help: 'A-B: UDP ports of the embedded relay\'s allocations (one per allocation); must exclude the STUN port; default 49152-65535 (its larger part beside the STUN port when that is inside)' },
   { key: 'relayPublicHost', type: 'string', help: 'host announced for the embedded relay in welcome.relay; an IPv4 literal is also the relayed address (behind a 1:1 NAT); default: the signaling URL\'s host, relayed address --host or the first non-loopback IPv4' },
   { key: 'relaySecret', type: 'string', help: 'TURN REST shared secret (coturn\'s static-auth-secret); required with --turn-server; default random per process' },
   { key: 'turnServer', type: 'string', multiple: true, help: 'host:port of a TURN server sharing --relay-secret (coturn use-auth-secret) to offer (repeatable; env: comma-separated)' },

@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { randomInt } from 'node:crypto';
 import { mintTurnRestCredential, nodeHmacSha1, parseTurnRestUsername } from '@meshpunch/nat';
 import type { SignalingServerOptions, RelayServiceOptions } from '../../src/adapter/signaling-server.js';
+import { createSocket } from 'node:dgram';
+import { defaultRelayPorts } from '../../src/adapter/embedded-relay.js';
 import { startTestServer } from '../support/server.js';
 import { RelayWorld, eventually, nextDatagram, rejection } from '../support/relay.js';
 
@@ -280,6 +282,31 @@ describe('embedded relay (meshpunch-signal)', function () {
     const m = await w.metrics();
     expect(m.get('relay_allocations')).to.equal(2);
     expect((m.get('relay_dropped_total{reason="malformed"}') ?? 0) + (m.get('relay_dropped_total{reason="unbound_channel"}') ?? 0) + (m.get('relay_dropped_total{reason="no_permission"}') ?? 0)).to.be.greaterThan(1000);
+  });
+
+  it('keeps its default relayed ports clear of a control port inside 49152-65535 (as --port 0 may pick)', async () => {
+    expect(defaultRelayPorts(8787)).to.deep.equal({ min: 49152, max: 65535 });
+    expect(defaultRelayPorts(50000)).to.deep.equal({ min: 50001, max: 65535 });
+    expect(defaultRelayPorts(60000)).to.deep.equal({ min: 49152, max: 59999 });
+    expect(defaultRelayPorts(65535)).to.deep.equal({ min: 49152, max: 65534 });
+    // A STUN port in the default range starts, and allocates outside it.
+    let port = 0;
+    for (let i = 0; i < 50 && port === 0; i++) {
+      const probe = createSocket('udp4');
+      const p = randomInt(50_000, 60_000);
+      port = await new Promise<number>((res) => {
+        probe.once('error', () => res(0));
+        probe.bind(p, '127.0.0.1', () => res(p));
+      });
+      await new Promise<void>((r) => probe.close(() => r()));
+    }
+    expect(port).to.be.greaterThan(0);
+    w = new RelayWorld(await startTestServer({ stun: { port }, relay: { secret: SECRET, allowLoopback: true } }));
+    expect(w.server.stunPort).to.equal(port);
+    const [a] = await w.lobby(2);
+    const { relayed } = await (await w.turn(a!.cred)).allocate();
+    expect(relayed.port).to.not.equal(port);
+    expect(relayed.port).to.be.within(49152, 65535);
   });
 
   it('is off with relay: false and with embedded: false (coturn only), on without STUN never', async () => {
