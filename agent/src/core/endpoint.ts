@@ -1,4 +1,5 @@
 // Parsing and printing of "HOST:PORT" endpoints (core, pure): CLI flags, reports, candidates.
+import { isIpv4, isIpv6 } from '@meshpunch/base';
 
 /** A transport endpoint: an IPv4/IPv6 literal or a host name, and a UDP/TCP port. */
 export interface Endpoint {
@@ -8,19 +9,8 @@ export interface Endpoint {
 
 /** Host names per RFC 1123 §2.1: labels of 1..63 letters, digits and hyphens, total ≤ 253. */
 const HOST_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-/** Loose IPv6 literal check (hex groups and colons, optional embedded IPv4); the socket layer is the final judge. */
-const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
-
-/** True when `text` is a dotted-quad IPv4 literal. */
-export function isIpv4(text: string): boolean {
-  return IPV4.test(text);
-}
-
-/** True when `text` looks like an IPv6 literal (contains a colon, only hex digits, colons and dots). */
-export function isIpv6(text: string): boolean {
-  return text.includes(':') && IPV6.test(text);
-}
+// IP literal rules are defined once, in @meshpunch/base (was a regex here, looser for IPv6).
+export { isIpv4, isIpv6 };
 
 /**
  * Parses `HOST:PORT`, `[IPV6]:PORT` or `IPV4:PORT`; the port must be 1..65535.

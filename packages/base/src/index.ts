@@ -7,3 +7,4 @@ export { PATH_KINDS } from './core/path-kind.js';
 export type { PathKind } from './core/path-kind.js';
 export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './core/sans-io-core.js';
+export { ipFamily, isIpv4, isIpv6, normalizeIp, unmappedIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from './core/ip-address.js';

@@ -3,7 +3,7 @@ export { NatError } from './errors.js';
 export type { NatErrorCode } from './errors.js';
 
 // IP text helpers (core).
-export { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from './core/ip-address.js';
+export { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from '@meshpunch/base';
 
 // STUN codec (core): RFC 8489 messages, RFC 5780 attributes.
 export {

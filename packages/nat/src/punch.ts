@@ -3,7 +3,7 @@
 // UPnP/XML, NAT-PMP and discovery code the main entry also loads: a CLI that starts per run
 // (meshpunch join) saves that module-loading time. Everything here is also in the main entry.
 export { candidatePriority, validateCandidate, sortCandidates, pathKindOf } from './core/candidates.js';
-export { normalizeIp } from './core/ip-address.js';
+export { normalizeIp } from '@meshpunch/base';
 export type { Candidate, CandidateType, PathKind } from './core/candidates.js';
 export { gatherCandidates } from './adapter/gather-candidates.js';
 export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';

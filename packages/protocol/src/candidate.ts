@@ -1,4 +1,5 @@
 // Punch candidates: the addresses one side of a pair offers, and their validation (core).
+import { isIpv4, isIpv6 } from '@meshpunch/base';
 
 /** Where a candidate address came from (RFC 8445 §5.1.1 types plus port-mapped). */
 export const CANDIDATE_KINDS = Object.freeze(['host', 'srflx', 'upnp', 'relay'] as const);
@@ -23,54 +24,9 @@ export interface Candidate {
 /** Most candidates one side may send for one pair (issue #5). */
 export const MAX_CANDIDATES_PER_PAIR = 16;
 
-/** True when `text` is a dotted-quad IPv4 address with no leading zeros. */
-export function isIPv4(text: string): boolean {
-  if (text.length < 7 || text.length > 15) return false;
-  let parts = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || value > 255) return false;
-      parts++;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && value === 0) return false;
-      value = value * 10 + (c - 48);
-      digits++;
-      if (digits > 3) return false;
-    } else return false;
-  }
-  return parts === 4;
-}
-
-/** True when `text` is an IPv6 address (hex groups, at most one `::`, optional IPv4 tail). */
-export function isIPv6(text: string): boolean {
-  if (text.length < 2 || text.length > 45) return false;
-  const dbl = text.indexOf('::');
-  if (dbl >= 0 && text.indexOf('::', dbl + 1) >= 0) return false;
-  let groups = 0;
-  const sections = dbl >= 0 ? [text.slice(0, dbl), text.slice(dbl + 2)] : [text];
-  for (let s = 0; s < sections.length; s++) {
-    const sec = sections[s]!;
-    if (sec === '') continue;
-    const parts = sec.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      const isLast = s === sections.length - 1 && i === parts.length - 1;
-      if (isLast && p.includes('.')) {
-        if (!isIPv4(p)) return false;
-        groups += 2;
-        continue;
-      }
-      if (p.length < 1 || p.length > 4 || !/^[0-9a-fA-F]+$/.test(p)) return false;
-      groups++;
-    }
-  }
-  return dbl >= 0 ? groups <= 7 : groups === 8;
-}
+// IP literal rules are defined once, in @meshpunch/base (the names isIPv4/isIPv6 stay for this
+// package's API).
+export { isIpv4 as isIPv4, isIpv6 as isIPv6 } from '@meshpunch/base';
 
 /**
  * Checks one candidate from the wire. Returns the problem as one sentence, or undefined.
@@ -85,7 +41,7 @@ export function checkCandidate(value: unknown, out: Candidate[]): string | undef
   }
   if (v.family !== 4 && v.family !== 6) return 'candidate.family must be 4 or 6';
   if (typeof v.address !== 'string') return 'candidate.address must be a string';
-  if (v.family === 4 ? !isIPv4(v.address) : !isIPv6(v.address)) {
+  if (v.family === 4 ? !isIpv4(v.address) : !isIpv6(v.address)) {
     return `candidate.address must be an IPv${v.family} address`;
   }
   if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) {

@@ -3,7 +3,7 @@
 // TURN traffic, revocation, capacity (adapter). The TURN logic itself is @meshpunch/nat's
 // TurnRelayServer over TurnServerCore.
 import { networkInterfaces } from 'node:os';
-import { isIPv4 } from 'node:net';
+import { isIpv4 as isIPv4 } from '@meshpunch/base';
 import { TurnRelayServer } from '@meshpunch/nat';
 import type { RelayServer } from '@meshpunch/protocol';
 import { IpRateLimiter } from '../core/ip-rate-limiter.js';

@@ -2,7 +2,7 @@
 // RFC 7064) to IP literals — adapter (uses node:dns).
 import { lookup } from 'node:dns/promises';
 import { NatError } from '../errors.js';
-import { ipFamily } from '../core/ip-address.js';
+import { ipFamily } from '@meshpunch/base';
 import type { TransportAddress } from '../core/stun/binding.js';
 
 /** The default STUN port (RFC 8489 §18.1). */

@@ -3,7 +3,7 @@
 // gives (and to every peer-reflexive source it learns), so a lobby member cannot aim our probes
 // at addresses no peer of ours can be at.
 import { addressScope, type AddressScope, type Candidate, type CandidateType } from './candidates.js';
-import { ipFamily } from './ip-address.js';
+import { ipFamily } from '@meshpunch/base';
 
 /**
  * Why a remote candidate was refused:

@@ -1,6 +1,6 @@
 // ICE-style candidates for one pair's socket: types, RFC 8445 §5.1.2 priorities, host gathering
 // from an interface list, validation of candidates received from the peer (core, no I/O).
-import { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into } from './ip-address.js';
+import { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into } from '@meshpunch/base';
 
 /**
  * Where a candidate comes from (RFC 8445 §5.1.1; 'upnp' = a port mapping made on the router;

@@ -15,7 +15,7 @@
 // that source's check: forged probes never use up the budget the real peer's keepalives need.
 import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
 import { remoteCandidateRejection, sourceRejection, type RejectedCandidate } from '../candidate-policy.js';
-import { normalizeIp } from '../ip-address.js';
+import { unmappedIp } from '@meshpunch/base';
 import { PortAllocation, canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
 import { StunAttr, StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
 import { getUint32Attribute, getUsername, getXorMappedAddress, type StunAddress } from '../stun/attributes.js';
@@ -183,8 +183,7 @@ function ufrag(config: PunchConfig, role: PunchRole): string {
 
 /** Strips an IPv4-mapped IPv6 prefix so a dual-stack socket's sender matches IPv4 candidates. */
 function canonical(address: string): string {
-  const n = normalizeIp(address) ?? address;
-  return n.startsWith('::ffff:') && n.includes('.') ? n.slice(7) : n;
+  return unmappedIp(address) ?? address;
 }
 
 /** The punch state machine (docs/design.md §2 contract). */

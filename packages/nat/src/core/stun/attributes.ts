@@ -1,6 +1,6 @@
 // Typed readers for STUN attribute values (RFC 8489 §14, RFC 5780 §7) — core, no I/O.
 // A malformed attribute reads as undefined: the caller treats it as absent and counts it.
-import { formatIpv4, formatIpv6 } from '../ip-address.js';
+import { formatIpv4, formatIpv6 } from '@meshpunch/base';
 import { AddressFamily, CHANGE_IP, CHANGE_PORT, MAGIC_COOKIE, StunAttr } from './constants.js';
 import { findAttribute, type StunMessage } from './message.js';
 

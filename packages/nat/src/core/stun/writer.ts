@@ -2,7 +2,7 @@
 // One writer per buffer; `begin` starts a message, each `add…` appends an attribute (zero padding),
 // `addMessageIntegrity` and `addFingerprint` come last, in that order (RFC 8489 §14.5, §14.7).
 import { NatError } from '../../errors.js';
-import { parseIpv4Into, parseIpv6Into } from '../ip-address.js';
+import { parseIpv4Into, parseIpv6Into } from '@meshpunch/base';
 import {
   AddressFamily,
   CHANGE_IP,

@@ -1,7 +1,7 @@
 // Which peer IPs a relay allocation may be permitted toward (relay.md §2(b) security rule 3(a),
 // 3(b)) — core, no I/O. Membership-based rules (3(c)) are the caller's callback.
 import { addressScope } from '../candidates.js';
-import { normalizeIp, parseIpv4Into } from '../ip-address.js';
+import { normalizeIp, parseIpv4Into } from '@meshpunch/base';
 
 /** What the address-class rules allow besides public unicast IPv4. */
 export interface PeerAddressRules {

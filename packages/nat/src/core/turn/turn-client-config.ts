@@ -1,7 +1,7 @@
 // Options, validation and defaults of the sans-IO TURN client (core, docs/design.md §3: XxxOptions in,
 // frozen XxxConfig out).
 import { NatError } from '../../errors.js';
-import { normalizeIp } from '../ip-address.js';
+import { normalizeIp } from '@meshpunch/base';
 import type { TransportAddress } from '../stun/binding.js';
 import type { HmacSha1 } from '../stun/integrity.js';
 import { STUN_RC, STUN_RM, STUN_RTO_MS } from '../stun/client.js';

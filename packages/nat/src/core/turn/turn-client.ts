@@ -19,7 +19,7 @@ import { getErrorCode, getXorMappedAddress, type StunAddress } from '../stun/att
 import { verifyFingerprint, verifyMessageIntegrity } from '../stun/integrity.js';
 import { StunWriter } from '../stun/writer.js';
 import type { TransportAddress } from '../stun/binding.js';
-import { normalizeIp } from '../ip-address.js';
+import { normalizeIp } from '@meshpunch/base';
 import {
   CHANNEL_BIND_MAX,
   CHANNEL_DATA_HEADER,

@@ -1,7 +1,7 @@
 // Options, validation and defaults of the sans-IO TURN server core; every limit of relay.md §2(b)
 // lives here (core, docs/design.md §3).
 import { NatError } from '../../errors.js';
-import { normalizeIp } from '../ip-address.js';
+import { normalizeIp } from '@meshpunch/base';
 import type { HmacSha1 } from '../stun/integrity.js';
 import { DEFAULT_ALLOCATION_LIFETIME_S, DEFAULT_REALM } from './constants.js';
 import type { Md5 } from './rest-credentials.js';

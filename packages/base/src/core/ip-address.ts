@@ -1,4 +1,6 @@
-// IPv4/IPv6 text <-> bytes without node:net, for the STUN codec and candidates (core, sans-IO).
+// IPv4/IPv6 text <-> bytes without node:net (core, sans-IO): the one definition of IP address
+// parsing (issue #15: nat, protocol, the agent and a punch helper each had one, with different
+// rules) — for the STUN codec, candidates, the wire validator and the CLI's flags.
 // Formatting follows RFC 5952 (lowercase, no leading zeros, longest zero run as "::").
 
 /** 4 for a dotted-quad IPv4 address, 6 for IPv6 text (zone id allowed), 0 when neither. */
@@ -8,6 +10,19 @@ export function ipFamily(text: string): 0 | 4 | 6 {
 }
 
 const SCRATCH = new Uint8Array(16);
+
+/** True when `text` is a dotted-quad IPv4 address: four parts 0..255, no leading zeros. */
+export function isIpv4(text: string): boolean {
+  return parseIpv4Into(text, SCRATCH, 0);
+}
+
+/**
+ * True when `text` is an IPv6 address literal (hex groups, at most one `::`, an optional dotted
+ * quad at the end) without a zone id: what may travel in a candidate or a flag.
+ */
+export function isIpv6(text: string): boolean {
+  return !text.includes('%') && parseIpv6Into(text, SCRATCH, 0);
+}
 
 /**
  * Writes the 4 bytes of a dotted-quad IPv4 address into `out` at `offset`.
@@ -157,4 +172,13 @@ export function normalizeIp(text: string): string | undefined {
   }
   const b = new Uint8Array(4);
   return parseIpv4Into(text, b, 0) ? formatIpv4(b, 0) : undefined;
+}
+
+/**
+ * The address as a dual-stack socket's sender is compared: canonical text (normalizeIp) with an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) turned into its IPv4 form; undefined when invalid.
+ */
+export function unmappedIp(text: string): string | undefined {
+  const n = normalizeIp(text);
+  return n !== undefined && n.startsWith('::ffff:') && n.includes('.') && !n.includes('%') ? n.slice(7) : n;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatIpv6, ipFamily, normalizeIp, parseIpv6Into } from '../../src/index.js';
+import { formatIpv6, ipFamily, isIpv4, isIpv6, normalizeIp, parseIpv6Into, unmappedIp } from '../../src/index.js';
 
 describe('ip-address', () => {
   describe('#normalizeIp', () => {
@@ -51,6 +51,25 @@ describe('ip-address', () => {
         expect(parseIpv6Into(formatIpv6(b, 0), c, 0)).to.equal(true);
         expect(Array.from(c)).to.deep.equal(Array.from(b));
       }
+    });
+  });
+
+  describe('#isIpv4 / #isIpv6 (the rule of candidates, flags and the wire validator)', () => {
+    it('accepts dotted quads without leading zeros and IPv6 literals without a zone id', () => {
+      for (const t of ['0.0.0.0', '1.2.3.4', '255.255.255.255', '192.168.1.20']) expect(isIpv4(t), t).to.equal(true);
+      for (const t of ['01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4 ', '', 'a.b.c.d', '::1']) expect(isIpv4(t), t).to.equal(false);
+      for (const t of ['::', '::1', 'fe80::1', '2001:db8::8:800:200c:417a', '::ffff:1.2.3.4', '1::', '1:2:3:4:5:6:7:8']) expect(isIpv6(t), t).to.equal(true);
+      for (const t of ['fe80::1%eth0', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '1.2.3.4', ':1', '1:']) expect(isIpv6(t), t).to.equal(false);
+    });
+  });
+
+  describe('#unmappedIp', () => {
+    it('gives IPv4-mapped IPv6 addresses as IPv4 and others canonical', () => {
+      expect(unmappedIp('::FFFF:1.2.3.4')).to.equal('1.2.3.4');
+      expect(unmappedIp('::ffff:102:304')).to.equal('1.2.3.4');
+      expect(unmappedIp('2001:DB8::1')).to.equal('2001:db8::1');
+      expect(unmappedIp('10.0.0.1')).to.equal('10.0.0.1');
+      expect(unmappedIp('nope')).to.equal(undefined);
     });
   });
 });
