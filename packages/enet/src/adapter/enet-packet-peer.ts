@@ -1,5 +1,6 @@
 // Adapter: ENetPacketPeer — Godot's peer wrapper (docs/specs/godot-enet.md §6) over one
 // peer slot of a HostCore. Becomes detached on disconnect, reset or host destroy.
+import { monotonicNow } from '@meshpunch/base';
 import type { HostCore } from '../core/host.js';
 import type { Peer } from '../core/peer.js';
 import { ENetError } from '../errors.js';
@@ -128,7 +129,7 @@ export class ENetPacketPeer {
   retransmitNow(): void {
     const core = this.#core();
     if (core === null) return;
-    core.retransmitNow(Math.floor(performance.now()), this.#peer!);
+    core.retransmitNow(monotonicNow(), this.#peer!);
     this.#owner.scheduleFlush();
   }
 
