@@ -1,0 +1,133 @@
+// DtlsTransport (one session per remote on one socket, the ENet DTLS model): a client holds
+// plaintext during its handshake (bounded, counted) and seals it in order once connected; the
+// hot path seals straight into the caller's buffer; a server drops plaintext for remotes without a
+// connected session; a failed remote is not retried; a cleanly closed one may be opened again;
+// datagrams from a source the client never sent to are counted and dropped. Driven in-process
+// with a virtual clock (no network).
+import { expect } from 'chai';
+import { DtlsTransport, nodeDtlsCrypto, type DtlsTransportEvent, type DtlsTransportOptions } from '../../src/index.js';
+import { identities } from '../helpers/peers.js';
+
+const C = { address: '10.0.0.1', port: 1111 };
+const S = { address: '10.0.0.2', port: 2222 };
+const random = (out: Uint8Array): void => {
+  for (let i = 0; i < out.length; i++) out[i] = (i * 131 + out.length) & 0xff;
+};
+
+interface World {
+  client: DtlsTransport;
+  server: DtlsTransport;
+  ce: DtlsTransportEvent[];
+  se: DtlsTransportEvent[];
+  /** Moves datagrams both ways until quiet (bounded), returning how many moved. */
+  pump(drop?: (from: 'c' | 's', bytes: Uint8Array) => boolean): number;
+}
+
+function world(extra: Partial<DtlsTransportOptions> = {}, serverFingerprintForClient?: string): World {
+  const [srv, cli] = identities();
+  const client = new DtlsTransport({ role: 'client', crypto: nodeDtlsCrypto, random, identity: cli!.identity, expectedFingerprint: serverFingerprintForClient ?? srv!.fingerprint, ...extra });
+  const server = new DtlsTransport({ role: 'server', crypto: nodeDtlsCrypto, random, identity: srv!.identity, expectedFingerprint: cli!.fingerprint });
+  const ce: DtlsTransportEvent[] = [];
+  const se: DtlsTransportEvent[] = [];
+  const out = new Uint8Array(65536);
+  const to = { address: '', port: 0 };
+  const w: World = {
+    client, server, ce, se,
+    pump(drop) {
+      let moved = 0;
+      for (let round = 0; round < 100; round++) {
+        let any = false;
+        for (let n = client.pollTransmit(0, out, to); n > 0; n = client.pollTransmit(0, out, to)) {
+          any = true;
+          moved++;
+          const b = out.slice(0, n);
+          if (drop?.('c', b) !== true) server.handleDatagram(0, C, b);
+        }
+        for (let n = server.pollTransmit(0, out, to); n > 0; n = server.pollTransmit(0, out, to)) {
+          any = true;
+          moved++;
+          const b = out.slice(0, n);
+          if (drop?.('s', b) !== true) client.handleDatagram(0, S, b);
+        }
+        for (let e = client.pollEvent(); e !== undefined; e = client.pollEvent()) ce.push(e);
+        for (let e = server.pollEvent(); e !== undefined; e = server.pollEvent()) se.push(e);
+        if (!any) break;
+      }
+      return moved;
+    },
+  };
+  return w;
+}
+
+const data = (es: DtlsTransportEvent[]): string[] => es.filter((e) => e.type === 'data').map((e) => new TextDecoder().decode((e as { data: Uint8Array }).data));
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('DtlsTransport', () => {
+  it('holds a client\'s plaintext during the handshake and delivers it in order once connected', () => {
+    const w = world();
+    for (const m of ['one', 'two', 'three']) expect(w.client.send(0, S, enc(m))).to.equal(true);
+    expect(w.client.counters.handshakesStarted).to.equal(1);
+    w.pump();
+    expect(w.ce.map((e) => e.type)).to.deep.equal(['connected']);
+    expect(data(w.se)).to.deep.equal(['one', 'two', 'three']);
+    // Server to client, and the client's hot path: sealed straight into the caller's buffer.
+    expect(w.server.send(0, C, enc('back'))).to.equal(true);
+    const out = new Uint8Array(2048);
+    const n = w.client.sealTo(S, enc('sealed'), out);
+    expect(n).to.be.greaterThan(0);
+    w.server.handleDatagram(0, C, out.slice(0, n));
+    w.pump();
+    expect(data(w.ce)).to.deep.equal(['back']);
+    expect(data(w.se)).to.deep.equal(['one', 'two', 'three', 'sealed']);
+    // No session for a remote: sealTo declines and the caller falls back to send.
+    expect(w.client.sealTo({ address: '10.9.9.9', port: 9 }, enc('x'), out)).to.equal(0);
+  });
+
+  it('bounds the plaintext held per remote and counts the overflow', () => {
+    const w = world({ maxPendingPerRemote: 2 });
+    expect([w.client.send(0, S, enc('a')), w.client.send(0, S, enc('b')), w.client.send(0, S, enc('c'))]).to.deep.equal([true, true, false]);
+    expect(w.client.counters.plaintextPendingOverflow).to.equal(1);
+    w.pump();
+    expect(data(w.se)).to.deep.equal(['a', 'b']);
+  });
+
+  it('a server drops plaintext for a remote without a connected session', () => {
+    const w = world();
+    expect(w.server.send(0, C, enc('early'))).to.equal(false);
+    expect(w.server.counters.plaintextWithoutSession).to.equal(1);
+    expect(w.server.sealTo(C, enc('early'), new Uint8Array(2048))).to.equal(0);
+  });
+
+  it('does not retry a remote whose handshake failed (wrong fingerprint), and says so', () => {
+    const stranger = identities()[2]!;
+    const w = world({}, stranger.fingerprint);
+    w.client.send(0, S, enc('hello'));
+    w.pump();
+    const err = w.ce.find((e) => e.type === 'error');
+    expect(err !== undefined && err.type === 'error' && err.error.code).to.equal('DTLS_FINGERPRINT_MISMATCH');
+    expect(w.client.send(0, S, enc('again'))).to.equal(false);
+    expect(w.client.counters.plaintextAfterFailure).to.equal(1);
+    expect(w.client.counters.handshakesStarted).to.equal(1);
+    expect(data(w.se)).to.deep.equal([]);
+  });
+
+  it('opens a cleanly closed association again on the next send', () => {
+    const w = world();
+    w.client.send(0, S, enc('first'));
+    w.pump();
+    w.client.closeAll(0);
+    w.pump();
+    expect(w.se.some((e) => e.type === 'closed')).to.equal(true);
+    expect(w.client.send(0, S, enc('second'))).to.equal(true);
+    expect(w.client.counters.handshakesStarted).to.equal(2);
+    w.pump();
+    expect(data(w.se)).to.deep.equal(['first', 'second']);
+  });
+
+  it('counts and drops datagrams from a source the client never sent to', () => {
+    const w = world();
+    w.client.handleDatagram(0, { address: '10.6.6.6', port: 6 }, new Uint8Array([22, 254, 253, 0, 0]));
+    expect(w.client.counters.datagramsFromUnknownSource).to.equal(1);
+    expect(w.client.pollEvent()).to.equal(undefined);
+  });
+});
