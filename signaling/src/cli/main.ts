@@ -124,6 +124,8 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   const sig = await (io.stopSignal ?? signals());
   log('info', 'signal', { signal: sig });
   await server.close();
+  // A --workers process holds its IPC channel to the primary open: let go so it can exit.
+  if (nodeCluster.isWorker) process.disconnect?.();
   return 0;
 }
 
@@ -159,7 +161,12 @@ async function runPrimary(workers: number, shareSecret: boolean, log: (level: 'i
   const all = Object.values(nodeCluster.workers ?? {}).filter((w) => w !== undefined);
   await Promise.all(all.map((w) => new Promise<void>((resolve) => {
     if (w.isDead()) return resolve();
-    w.once('exit', () => resolve());
+    // A worker that does not finish its graceful stop in 10 s is killed.
+    const t = setTimeout(() => w.process.kill('SIGKILL'), 10_000);
+    w.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
     w.process.kill('SIGTERM');
   })));
   return 0;

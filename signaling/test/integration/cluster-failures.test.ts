@@ -1,6 +1,7 @@
 // A signaling cluster on a real redis-server under races and failures (issue 14): racing
 // creators and joiners over 3 nodes, kill -9 of a lobby's home node (nodes are child
 // processes), a restart of every node, Redis stopped for 5 s.
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
 import { startService } from '../support/cluster-service.js';
@@ -114,6 +115,39 @@ describe('cluster on Redis: races and failures', function () {
     expect(starts.sort()).to.deep.equal([...ids].sort());
     // For the report: how long everyone took to be back (lease 1 s, client backoff included).
     console.log(`      kill -9 → all 4 resumed in ${tookMs} ms (lease ${LEASE_MS} ms)`);
+  });
+
+  it('--workers 2 with Redis: one port, a lobby spread over both workers; a worker killed with kill -9 is replaced and its members resume', async () => {
+    const primary = await startSignalProcess(['--redis', redis!.url, '--redis-prefix', 'workers:', '--redis-lease-ms', String(LEASE_MS), '--workers', '2']);
+    procs.push(primary);
+    await until('both workers in the cluster', () => primary.log.filter((r) => r.event === 'cluster.joined').length >= 2);
+    const workerPids = (): number[] => readFileSync(`/proc/${primary.pid}/task/${primary.pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number);
+    expect(workerPids()).to.have.length(2);
+    const members: SignalingClient[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await SignalingClient.connect(primary.url);
+      clients.push(c);
+      members.push(c);
+      ids.push(i === 0 ? (await c.createLobby({ name: 'cores' })).you : (await c.joinLobby('cores')).you);
+    }
+    expect(new Set(ids).size).to.equal(8);
+    expect((await members[7]!.getLobby()).members).to.have.length(8);
+    const dropped = new Set<number>();
+    const back = new Map<number, number>();
+    members.forEach((m, i) => {
+      m.on('disconnected', () => dropped.add(i));
+      m.on('resumed', (r) => back.set(i, r.you));
+    });
+    process.kill(workerPids()[0]!, 'SIGKILL');
+    await until('a worker replaced', () => primary.log.some((r) => r.event === 'worker.exited') && primary.log.filter((r) => r.event === 'cluster.joined').length >= 3);
+    // The killed worker's members (connections alternate between workers) resume with their ids.
+    await until('members of the killed worker dropped', () => dropped.size > 0);
+    await until('every dropped member resumed', () => [...dropped].every((i) => back.has(i)));
+    for (const i of dropped) expect(back.get(i)).to.equal(ids[i]);
+    // (All 8 drop when the killed worker was the lobby's home: it is then taken over.)
+    expect((await members[0]!.getLobby()).members.map((m) => m.id).sort()).to.deep.equal([...ids].sort());
+    await primary.stop();
   });
 
   it('restart of every node (SIGTERM, then the same ports): lobbies and tokens survive', async () => {

@@ -1,0 +1,191 @@
+// npm run bench:signaling:cluster — meshpunch-signal with its lobbies in memory, on one node
+// with Redis, and as --workers 2 with Redis (issue 14), driven by bench:signaling's lean client
+// processes (client-worker.ts: same definitions — join = socket open → lobby.joined with hello and
+// the lobby request pipelined, lobbies of 10, owner creates by name, the others join).
+// Service CPU is read from /proc for every service process (the primary and its workers), and
+// redis-server's own CPU is reported apart.
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderTable } from '../common/table.js';
+import type { Row } from '../common/table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const project = resolve(here, '../../..');
+const LAUNCHER = join(project, 'signaling', 'launcher', 'meshpunch-signal.mjs');
+const TICKS_PER_S = 100;
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '6000' },
+    concurrency: { type: 'string', default: '64' },
+    workers: { type: 'string', default: '2' },
+    only: { type: 'string' },
+  },
+  strict: true,
+});
+const CLIENTS = Number(values.clients);
+const CONCURRENCY = Number(values.concurrency);
+const CLIENT_PROCS = Number(values.workers);
+const LOBBY = 10;
+
+type Msg = Record<string, unknown> & { kind: string };
+
+function waitFor(child: ChildProcess, kind: string): Promise<Msg> {
+  return new Promise((res, rej) => {
+    const onMsg = (m: Msg): void => {
+      if (m.kind !== kind) return;
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      res(m);
+    };
+    const onExit = (code: number | null): void => rej(new Error(`child exited (${code}) while waiting for ${kind}`));
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+/** CPU (µs) and RSS (bytes) of a process and its children (the --workers primary's workers). */
+function usage(pid: number): { cpuUs: number; rss: number } {
+  let cpuUs = 0;
+  let rss = 0;
+  const pids = [pid];
+  try {
+    pids.push(...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((s) => s !== '').map(Number));
+  } catch {
+    // no children file: the process alone
+  }
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuUs += ((Number(f[11]) + Number(f[12])) / TICKS_PER_S) * 1e6;
+      rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { cpuUs, rss };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Starts meshpunch-signal on a free port; resolves once /healthz answers 200 (every worker up). */
+async function startService(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [LAUNCHER, '--host', '127.0.0.1', '--port', String(port), '--no-stun', '--no-relay', '--log-format', 'json', '--log-level', 'warn',
+    '--connections-per-second-per-ip', '0', '--messages-per-second', '0', '--max-connections', '30000', '--max-lobbies', '10000', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 20_000;
+  for (let ok = 0; ok < 4;) {
+    await new Promise((r) => setTimeout(r, 100));
+    // Several 200s in a row: with --workers each connection may land on another worker.
+    const status = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
+    ok = status === 200 ? ok + 1 : 0;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`meshpunch-signal did not start: ${log}`);
+  }
+  return { child, port };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function admit(workers: ChildProcess[], url: string, create: boolean): Promise<{ latencies: number[]; errors: number }> {
+  const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
+  const lobbies = Math.floor(CLIENTS / LOBBY);
+  for (let l = 0; l < lobbies; l++) for (let k = 0; k < (create ? 1 : LOBBY - 1); k++) parts[l % workers.length]!.push({ lobby: `bench-${l}`, create });
+  const done = workers.map((w) => waitFor(w, 'admitted'));
+  workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(CONCURRENCY / workers.length)), pipeline: true }));
+  const res = await Promise.all(done);
+  return { latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
+}
+
+interface Result { admissionsPerS: number; p50: number; p99: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+
+async function run(args: string[], redisPid: number | undefined): Promise<Result> {
+  const { child, port } = await startService(args);
+  const url = `ws://127.0.0.1:${port}/`;
+  const workers = Array.from({ length: CLIENT_PROCS }, () => fork(join(here, 'client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  try {
+    const u0 = usage(child.pid!);
+    const r0 = redisPid === undefined ? undefined : usage(redisPid);
+    const t0 = performance.now();
+    const a = await admit(workers, url, true);
+    const b = await admit(workers, url, false);
+    const ms = performance.now() - t0;
+    const u1 = usage(child.pid!);
+    const r1 = redisPid === undefined ? undefined : usage(redisPid);
+    const n = a.latencies.length + b.latencies.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = usage(child.pid!);
+    const tr = performance.now();
+    const relayDone = workers.map((w) => waitFor(w, 'relayed'));
+    for (const w of workers) w.send({ cmd: 'relay', inflight: 64 });
+    const relayed = await Promise.all(relayDone);
+    const relayMs = performance.now() - tr;
+    const sent = relayed.reduce((s, r) => s + (r.sent as number), 0);
+    const received = relayed.reduce((s, r) => s + (r.received as number), 0);
+    const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
+    return {
+      admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99),
+      // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
+      relayedPerS: (sent / relayMs) * 1000,
+      kibPerConn: (held.rss - u0.rss) / n / 1024,
+      cpuPerAdmissionUs: (u1.cpuUs - u0.cpuUs) / n,
+      redisCpuPerAdmissionUs: r0 === undefined || r1 === undefined ? Number.NaN : (r1.cpuUs - r0.cpuUs) / n,
+      errors: a.errors + b.errors + (sent - received),
+    };
+  } finally {
+    for (const w of workers) w.kill();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+type RedisHelper = { haveRedis(): boolean; startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> };
+const redisHelper = (await import(join(project, 'signaling', 'dist', 'test', 'support', 'redis-server.js'))) as RedisHelper;
+const rows: Row[] = [];
+const settings: Array<{ name: string; args: (url: string) => string[]; redis: boolean }> = [
+  { name: 'one node, in memory', args: () => [], redis: false },
+  { name: 'one node, Redis', args: (u) => ['--redis', u], redis: true },
+  { name: '--workers 2, Redis', args: (u) => ['--redis', u, '--workers', '2'], redis: true },
+];
+console.log(`meshpunch-signal, lean clients: ${CLIENTS} clients in lobbies of ${LOBBY}, ${CONCURRENCY} opening at once, ${CLIENT_PROCS} client processes, loopback, 2 cores (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+for (const s of settings) {
+  if (values.only !== undefined && !s.name.includes(values.only)) continue;
+  if (s.redis && !redisHelper.haveRedis()) {
+    console.log(`  ${s.name}: skipped (redis-server is not installed)`);
+    continue;
+  }
+  const redis = s.redis ? await redisHelper.startRedis() : undefined;
+  try {
+    const r = await run(s.args(redis?.url ?? ''), redis?.pid);
+    rows.push({
+      name: s.name,
+      cells: {
+        'admissions/s': r.admissionsPerS, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
+        'CPU µs/admission (service)': r.cpuPerAdmissionUs, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
+      },
+    });
+  } finally {
+    await redis?.stop();
+  }
+}
+console.log(`\n${renderTable(['admissions/s', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);
