@@ -60,7 +60,7 @@ function connect(): void {
     setStatus('Live', 'live');
     retryMs = RETRY_MIN_MS;
   };
-  ws.onmessage = (ev: MessageEvent<string>) => onMessage(JSON.parse(ev.data) as LiveServerMessage);
+  ws.onmessage = (ev: MessageEvent<string>) => receive(JSON.parse(ev.data) as LiveServerMessage);
   ws.onclose = (ev: CloseEvent) => {
     socket = undefined;
     if (ev.code === 4401) {
@@ -73,6 +73,30 @@ function connect(): void {
     setTimeout(connect, retryMs);
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
   };
+}
+
+/**
+ * Messages not rendered yet. A page that falls behind (a slow device, a large lobby) renders
+ * only the newest view of each kind instead of every one in between.
+ */
+let pendingLobby: LiveServerMessage | undefined;
+let pendingOperator: LiveServerMessage | undefined;
+let renderScheduled = false;
+
+function receive(msg: LiveServerMessage): void {
+  if (msg.type === 'operator') pendingOperator = msg;
+  else pendingLobby = msg;
+  if (renderScheduled) return;
+  renderScheduled = true;
+  setTimeout(() => {
+    renderScheduled = false;
+    const o = pendingOperator;
+    const l = pendingLobby;
+    pendingOperator = undefined;
+    pendingLobby = undefined;
+    if (o !== undefined) onMessage(o);
+    if (l !== undefined) onMessage(l);
+  }, 0);
 }
 
 function onMessage(msg: LiveServerMessage): void {

@@ -95,12 +95,23 @@ export function renderLobby(lobby: LiveLobby, open: Set<number>, operator: boole
   const legend = h('ul', { class: 'legend', 'aria-label': 'legend' },
     ...['lan', 'direct', 'upnp', 'relay', 'failed', 'pending'].map((k) => h('li', { class: `cell path-${k}` }, h('span', { class: 'sym', 'aria-hidden': 'true' }, PATH_LABEL[k]!.symbol), ' ', PATH_LABEL[k]!.text)));
 
+  // A timeline is built only while its link is open: a lobby of 32 has 496 links, and every
+  // update re-renders the page (a closed <details> would still cost its whole subtree).
   const linkItems = lobby.links.map((l) => {
     const d = h('details', { class: `link path-${linkKey(l)}`, 'data-pair': l.pair }, h('summary', {},
-      `${memberLabel(names.get(l.a), l.a)} ↔ ${memberLabel(names.get(l.b), l.b)}: `, h('strong', {}, cellText(l)), ` (${formatAge(l.ageMs)} ago)`),
-    timeline(l, names));
-    if (open.has(l.pair)) d.open = true;
-    d.addEventListener('toggle', () => (d.open ? open.add(l.pair) : open.delete(l.pair)));
+      `${memberLabel(names.get(l.a), l.a)} ↔ ${memberLabel(names.get(l.b), l.b)}: `, h('strong', {}, cellText(l)), ` (${formatAge(l.ageMs)} ago)`));
+    if (open.has(l.pair)) {
+      d.open = true;
+      d.append(timeline(l, names));
+    }
+    d.addEventListener('toggle', () => {
+      if (d.open) {
+        open.add(l.pair);
+        if (d.querySelector('ol') === null) d.append(timeline(l, names));
+      } else {
+        open.delete(l.pair);
+      }
+    });
     return h('li', {}, d);
   });
 

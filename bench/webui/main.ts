@@ -1,0 +1,165 @@
+// npm run bench:webui — what the live web view costs the service (issue 17): join latency
+// (socket open → lobby.joined) at 64 joins per second with 0 and with 50 lobby pages open in
+// Debian's Chromium, the service's CPU over each run, and how long a join takes to show on a
+// page (lobby.joined at the client → the page's DOM shows the new member, timed by the page's
+// own clock from the moment the bench asks it to watch). Loopback only, bounded in time.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import puppeteer from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { SignalingClient } from '@meshpunch/signaling/client';
+import { renderTable } from '../common/table.js';
+import type { Row } from '../common/table.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const project = resolve(here, '../../..');
+const SIGNAL = join(project, 'signaling', 'dist', 'bin', 'meshpunch-signal.js');
+
+const { values: args } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '50' },
+    lobbies: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '64' },
+    seconds: { type: 'string', default: '5' },
+  },
+});
+const PAGES = Number(args.pages);
+const LOBBIES = Number(args.lobbies);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+
+interface Service { proc: ChildProcess; port: number; pid: number }
+
+async function startService(): Promise<Service> {
+  const proc = spawn(process.execPath, [SIGNAL, '--host', '127.0.0.1', '--port', '0', '--ui', '--log-format', 'json',
+    '--connections-per-second-per-ip', '0', '--no-relay'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  let port: number | undefined;
+  proc.stderr!.on('data', (d: Buffer) => {
+    if (port !== undefined) return;
+    err += d.toString();
+    const m = /"event":"listening"[^\n]*"port":(\d+)/.exec(err);
+    if (m !== null) port = Number(m[1]);
+  });
+  const end = performance.now() + 15_000;
+  while (port === undefined) {
+    if (performance.now() > end || proc.exitCode !== null) throw new Error(`meshpunch-signal did not start: ${err.slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, port, pid: proc.pid! };
+}
+
+/** CPU ms (user + system) the process used so far, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function run(browser: Browser | undefined, pages: number): Promise<{ join: number[]; show: number[]; cpu: number; failed: number }> {
+  const svc = await startService();
+  const url = `ws://127.0.0.1:${svc.port}`;
+  const clients: SignalingClient[] = [];
+  const open: Page[] = [];
+  try {
+    const views: string[] = [];
+    for (let i = 0; i < LOBBIES; i++) {
+      const c = await SignalingClient.connect(url, { name: `owner-${i}` });
+      clients.push(c);
+      views.push((await c.createLobby({ name: `bench-${i}`, maxPeers: 64 })).viewUrl!);
+    }
+    for (let batch = 0; batch < pages; batch += 10) {
+      open.push(...await Promise.all(Array.from({ length: Math.min(10, pages - batch) }, async (_, k) => {
+        const p = await browser!.newPage();
+        await p.goto(views[(batch + k) % LOBBIES]!);
+        await p.waitForFunction(`document.querySelectorAll('table.members tbody tr').length === 1`, { timeout: 60_000, polling: 100 });
+        return p;
+      })));
+    }
+    // The first page of lobby 0 timestamps each member count it shows (its own clock).
+    const watcher = open[0];
+    if (watcher !== undefined) {
+      await watcher.evaluate(`window.__shown = []; new MutationObserver(() => { const n = document.querySelectorAll('table.members tbody tr').length; const s = window.__shown; if (s.length === 0 || s[s.length - 1][0] !== n) s.push([n, performance.now()]); }).observe(document.getElementById('app'), { childList: true, subtree: true });`);
+    }
+    const joinMs: number[] = [];
+    const joinedAt = new Map<number, number>();
+    const pageClockAt = watcher === undefined ? 0 : ((await watcher.evaluate('performance.now()')) as number);
+    const benchClockAt = performance.now();
+    let failed = 0;
+    let lobby0 = 1;
+    const cpu0 = cpuMs(svc.pid);
+    const total = RATE * SECONDS;
+    const t0 = performance.now();
+    const joins: Array<Promise<void>> = [];
+    for (let n = 0; n < total; n++) {
+      const wait = t0 + (n * 1000) / RATE - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const lobby = n % LOBBIES;
+      const count = lobby === 0 ? ++lobby0 : 0;
+      joins.push((async () => {
+        const s = performance.now();
+        try {
+          const c = await SignalingClient.connect(url, {});
+          clients.push(c);
+          await c.joinLobby(`bench-${lobby}`);
+          const e = performance.now();
+          joinMs.push(e - s);
+          if (count > 0) joinedAt.set(count, e);
+        } catch {
+          failed++;
+        }
+      })());
+    }
+    await Promise.all(joins);
+    await new Promise((r) => setTimeout(r, 1500));
+    const cpu = cpuMs(svc.pid) - cpu0;
+    const show: number[] = [];
+    if (watcher !== undefined) {
+      const shown = (await watcher.evaluate('window.__shown')) as Array<[number, number]>;
+      for (const [n, at] of shown) {
+        const j = joinedAt.get(n);
+        // Counts skipped by a coalesced update are shown with the next one: measured from their own join.
+        if (j !== undefined) show.push(at - pageClockAt - (j - benchClockAt));
+      }
+    }
+    return { join: joinMs.sort((a, b) => a - b), show: show.sort((a, b) => a - b), cpu, failed };
+  } finally {
+    for (const p of open) await p.close().catch(() => undefined);
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    svc.proc.kill('SIGTERM');
+    await new Promise((r) => svc.proc.once('exit', r));
+  }
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'meshpunch-bench-chromium-'));
+const browser = await puppeteer.launch({
+  executablePath: '/usr/bin/chromium', headless: true, protocolTimeout: 120_000,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+});
+try {
+  const rows: Row[] = [];
+  for (const pages of [0, PAGES]) {
+    const r = await run(browser, pages);
+    rows.push({
+      name: `${pages} pages open`,
+      cells: {
+        joins: r.join.length, failed: r.failed, 'join p50 ms': pct(r.join, 50), 'join p95 ms': pct(r.join, 95), 'join p99 ms': pct(r.join, 99),
+        'service CPU %': (r.cpu / (SECONDS * 1000 + 1500)) * 100,
+        'shown p50 ms': r.show.length === 0 ? '—' : pct(r.show, 50), 'shown max ms': r.show.length === 0 ? '—' : r.show[r.show.length - 1]!,
+      },
+    });
+  }
+  console.log(`bench:webui — ${RATE} joins/s for ${SECONDS} s over ${LOBBIES} lobbies, meshpunch-signal --ui on loopback`);
+  console.log(renderTable(['joins', 'failed', 'join p50 ms', 'join p95 ms', 'join p99 ms', 'service CPU %', 'shown p50 ms', 'shown max ms'], rows));
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
