@@ -143,7 +143,7 @@ function renderOperator(): void {
     card('lobbies', String(hl.lobbies), 'lobbies'),
     card('members', String(hl.members), 'members'),
     card('admissions/s', String(hl.admissionsPerS), 'admissions'),
-    card('pair results', total === 0 ? 'none yet' : `${hl.pairsConnected} linked, ${hl.pairsFailed} failed (${Math.round((100 * hl.pairsConnected) / total)} %)`, 'pairs'),
+    card('pair reports', total === 0 ? 'none yet' : `${hl.pairsConnected} linked, ${hl.pairsFailed} failed (${Math.round((100 * hl.pairsConnected) / total)} %)`, 'pairs'),
     card('relay', hl.relay === undefined ? 'off' : `${hl.relay.minted} credentials, ${hl.relay.refused} refused${hl.relay.allocations !== undefined ? `, ${hl.relay.allocations} allocations` : ''}`, 'relay'),
     card('uptime', formatAge(hl.uptimeS * 1000), 'uptime'));
   const rows = o.lobbies.map((l) => {

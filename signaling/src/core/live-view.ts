@@ -51,7 +51,7 @@ export interface LiveHealth {
   admissionsPerS: number;
   /** relay.credentials answered with credentials / refused since start; undefined: no relay offered. */
   relay: { minted: number; refused: number; allocations?: number } | undefined;
-  /** Pair results since start: connected (any path) and failed. */
+  /** pair.result reports since start (one per side of a pair): connected (any path) and failed. */
   pairsConnected: number; pairsFailed: number;
   uptimeS: number;
 }

@@ -1,0 +1,102 @@
+// NAT lab, the live web view (issue 17): `meshpunch signal --ui --no-relay` on the lab internet,
+// a public agent and two behind symmetric NATs, so the symmetric pair cannot link (no relay
+// offered) while both link the public agent directly. Debian's Chromium runs inside the public
+// host's namespace (an operator on the internet; puppeteer-core talks to it over a pipe, which
+// crosses namespaces) and the lobby and operator views are checked in its DOM.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import puppeteer from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { Lab } from '../natlab/lab/lab.js';
+import { requireLab } from '../natlab/lab/prereq.js';
+import type { LabProcess } from '../natlab/lab/run.js';
+import { ARTIFACTS, CHROMIUM } from '../webui/chromium.js';
+import { labAgent, LAB_SIGNAL, MESHPUNCH, peerIdOf } from './lab-agents.js';
+
+const ADMIN = 'natlab-admin-token-0123456789';
+
+async function pageUntil(page: Page, what: string, fn: string, timeoutMs = 30_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    if ((await page.evaluate(fn)) === true) return;
+    if (performance.now() > end) throw new Error(`page never showed ${what}: ${String(await page.evaluate('document.body.innerText')).slice(0, 1500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('live web view in the NAT lab (a pair that cannot link)', function () {
+  this.timeout(180_000);
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  let profile: string | undefined;
+
+  before(async function () {
+    requireLab(this);
+    if (process.env.CI !== 'true') {
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(CHROMIUM)) this.skip();
+    }
+    lab = await Lab.create({ publicHosts: 1, routers: [{ name: 'S', nat: 'symmetric' }, { name: 'R', nat: 'symmetric' }] });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await lab?.destroy();
+  });
+
+  it('shows the two direct links and the symmetric pair failed with its reason and timeline; the operator sees the NATs\' addresses', async () => {
+    const l = lab!;
+    const signal = l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN, '--no-relay'], 'srv:signal');
+    await signal.waitForLine(/listening/, 15_000);
+    const agents: LabProcess[] = [labAgent(l, 'p1', 'lab-view', ['--create', '--timeout', '90'])];
+    await agents[0]!.waitForLine(/created 'lab-view' as peer 1/, 15_000);
+    agents.push(labAgent(l, 's1', 'lab-view', ['--timeout', '90']), labAgent(l, 'r1', 'lab-view', ['--timeout', '90']));
+    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
+    expect(view).to.match(new RegExp(`^http://${LAB_SIGNAL.host.replace(/\./g, '\\.')}:${LAB_SIGNAL.port}/ui/lobby#lobby=lab-view&token=`));
+    await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
+    await agents[2]!.waitForLine(/ as peer \d+/, 15_000);
+    const [s1, r1] = [peerIdOf(agents[1]!), peerIdOf(agents[2]!)].map(String);
+    await agents[1]!.waitForLine(new RegExp(`link ${r1} +FAILED`), 40_000);
+    await agents[1]!.waitForLine(/link 1 +up: direct/, 40_000);
+    await agents[2]!.waitForLine(/link 1 +up: direct/, 40_000);
+
+    // Chromium inside p1's namespace: a wrapper enters it, the DevTools protocol goes over a pipe.
+    profile = mkdtempSync(join(l.runDir, 'chromium-'));
+    const wrapper = join(l.runDir, 'chromium-in-p1.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${l.ns('p1')} ${CHROMIUM} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    browser = await puppeteer.launch({
+      executablePath: wrapper, pipe: true, headless: true, protocolTimeout: 60_000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(view!);
+    await pageUntil(page, '3 members, 4 direct cells and 2 failed ones', `document.querySelectorAll('table.members tbody tr').length === 3 && document.querySelectorAll('td.cell[data-path="direct"]').length === 4 && document.querySelectorAll('td.cell[data-path="failed"]').length === 2`);
+    const failure = (await page.evaluate(`[...document.querySelectorAll('.failures > ul > li')].map((e) => e.textContent)`)) as string[];
+    expect(failure).to.have.length(1);
+    expect(failure[0]).to.include(`peer ${Math.min(Number(s1), Number(r1))} ↔ peer ${Math.max(Number(s1), Number(r1))}`);
+    expect(failure[0]).to.match(/: (timeout|unreachable)/);
+    // The timeline names the kinds each side sent (both gathered a server-reflexive candidate through their NAT), no address.
+    expect(failure[0]).to.match(/sent \d+ candidates?: [a-z, ]*srflx/);
+    expect(failure[0]).not.to.match(/\d+\.\d+\.\d+\.\d+/);
+    await page.screenshot({ path: join(ARTIFACTS, 'natlab-lobby-view.png'), fullPage: true });
+
+    const op = await browser.newPage();
+    await op.setViewport({ width: 1280, height: 800 });
+    await op.goto(`http://${LAB_SIGNAL.host}:${LAB_SIGNAL.port}/ui/operator#token=${ADMIN}`);
+    await pageUntil(op, 'the lobby row', `document.querySelector('tr[data-lobby="lab-view"] [data-field="ratio"]')?.textContent === '67 % (2/3)'`);
+    await op.click('tr[data-lobby="lab-view"] button');
+    await pageUntil(op, 'the members\' endpoints', `document.querySelectorAll('.detail td.endpoint').length === 3`);
+    const endpoints = (await op.evaluate(`[...document.querySelectorAll('.detail td.endpoint')].map((e) => e.textContent)`)) as string[];
+    // Each member's WebSocket source: p1's own address and the two NATs' public addresses, all distinct.
+    expect(new Set(endpoints).size).to.equal(3);
+    for (const e of endpoints) expect(e).to.match(/^(203\.0\.113|198\.51\.100)\.\d+$/);
+    await op.screenshot({ path: join(ARTIFACTS, 'natlab-operator-view.png'), fullPage: true });
+    for (const a of agents) await a.stop();
+    await signal.stop();
+  });
+});
