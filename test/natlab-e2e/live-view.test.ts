@@ -25,7 +25,7 @@ async function pageUntil(page: Page, what: string, fn: string, timeoutMs = 30_00
   }
 }
 
-describe('live web view in the NAT lab (a pair that cannot link)', function () {
+describe('live web view in the NAT lab (a pair that cannot link, then over the relay)', function () {
   this.timeout(180_000);
   let lab: Lab | undefined;
   let browser: Browser | undefined;
@@ -96,6 +96,34 @@ describe('live web view in the NAT lab (a pair that cannot link)', function () {
     expect(new Set(endpoints).size).to.equal(3);
     for (const e of endpoints) expect(e).to.match(/^(203\.0\.113|198\.51\.100)\.\d+$/);
     await op.screenshot({ path: join(ARTIFACTS, 'natlab-operator-view.png'), fullPage: true });
+    for (const a of agents) await a.stop();
+    await signal.stop();
+    await page.close();
+    await op.close();
+  });
+
+  it('with the embedded relay on, shows the symmetric pair linked over the relay, and the operator the relay in use', async () => {
+    const l = lab!;
+    const signal = l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN], 'srv:signal-relay');
+    await signal.waitForLine(/listening/, 15_000);
+    const agents: LabProcess[] = [labAgent(l, 'p1', 'lab-relay', ['--create', '--timeout', '90'])];
+    await agents[0]!.waitForLine(/created 'lab-relay' as peer 1/, 15_000);
+    agents.push(labAgent(l, 's1', 'lab-relay', ['--timeout', '90']), labAgent(l, 'r1', 'lab-relay', ['--timeout', '90']));
+    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
+    await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
+    await agents[2]!.waitForLine(/ as peer \d+/, 15_000);
+    const r1 = String(peerIdOf(agents[2]!));
+    await agents[1]!.waitForLine(new RegExp(`link ${r1} +up: relay`), 60_000);
+    const page = await browser!.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(view!);
+    await pageUntil(page, '2 relay cells and 4 direct ones', `document.querySelectorAll('td.cell[data-path="relay"]').length === 2 && document.querySelectorAll('td.cell[data-path="direct"]').length === 4`);
+    for (const t of (await page.evaluate(`[...document.querySelectorAll('td.cell[data-path="relay"]')].map((e) => e.textContent)`)) as string[]) expect(t).to.match(/^↻ relay \d+(\.\d)? ms$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'natlab-lobby-view-relay.png'), fullPage: true });
+    const op = await browser!.newPage();
+    await op.goto(`http://${LAB_SIGNAL.host}:${LAB_SIGNAL.port}/ui/operator#token=${ADMIN}`);
+    await pageUntil(op, 'the relay in use', `/^[1-9]\\d* credentials, 0 refused, [1-9]\\d* allocations$/.test(document.querySelector('[data-field="relay"]')?.textContent ?? '')`);
+    await pageUntil(op, 'every link up', `document.querySelector('tr[data-lobby="lab-relay"] [data-field="ratio"]')?.textContent === '100 % (3/3)'`);
     for (const a of agents) await a.stop();
     await signal.stop();
   });
