@@ -266,7 +266,7 @@ function hostKey(a: HeardAdvert): string {
 }
 
 /** Limit of the TCP check of a host advert, ms (a LAN answers in ~1 ms; an absent address never). */
-const TCP_CHECK_MS = 1500;
+const TCP_CHECK_MS = 2000;
 
 /** True when something accepts a TCP connection at address:port within TCP_CHECK_MS. */
 function tcpOpen(address: string, port: number): Promise<boolean> {
@@ -277,7 +277,9 @@ function tcpOpen(address: string, port: number): Promise<boolean> {
       s.destroy();
       resolve(ok);
     };
-    const timer = setTimeout(() => done(false), TCP_CHECK_MS);
+    // Timers run before I/O in an event-loop turn: on a starved process the limit can fire while
+    // the connect event waits in the same turn, so the verdict waits for that turn's I/O.
+    const timer = setTimeout(() => setImmediate(() => done(false)), TCP_CHECK_MS);
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });
@@ -367,6 +369,14 @@ async function findOrFound(a: LanAgent): Promise<'host' | 'member'> {
     if (found === 'member') return found;
     const heard = a.directory.adverts().filter((x) => x.lobby === a.lobby);
     if (found === 'refuted') throw badPassword(a);
+    // A host of the lobby was heard but failed its check (a starved machine, or a spoof): look
+    // again next round rather than found a second lobby at once.
+    const failedCheck = heard.filter((x) => x.role === 'host' && a.dead.get(hostKey(x)) !== Infinity);
+    if (round < MAX_ROUNDS - 1 && failedCheck.length > 0) {
+      trace('lan: a host was heard but failed its check; looking again');
+      for (const x of failedCheck) a.dead.delete(hostKey(x));
+      continue;
+    }
     // Members without a host: a hand-over is under way. Candidates with a lower token: they host.
     const handingOver = heard.some((x) => x.role === 'member');
     const lower = heard.filter((x) => x.role === 'candidate' && x.token < a.token && !a.passed.has(`${x.token}|${x.from}`));

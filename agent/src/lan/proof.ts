@@ -116,7 +116,8 @@ export async function askProof(secret: Buffer, lobby: string, address: string, p
       });
       const send = (): void => {
         if (tries++ >= TRIES) {
-          resolve('silent');
+          // After this turn's I/O: an answer already in the socket's queue still counts.
+          setImmediate(() => resolve('silent'));
           return;
         }
         socket.send(question, proofPort, address, () => undefined);
