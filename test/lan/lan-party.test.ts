@@ -194,10 +194,11 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
 
   it('garbage mDNS and spoofed adverts neither crash an agent nor send it to another lobby or a fake host', async () => {
     const l = lab!;
-    const spoofer = l.spawn('h16', [process.execPath, join(RUNNERS_DIR, 'mdns-spoof.js'), l.hostIps('h16')[0]!, 'spoofed', 'decoy', '150'], 'h16:spoof');
+    const spoofer = l.spawn('h16', [process.execPath, join(RUNNERS_DIR, 'mdns-spoof.js'), l.hostIps('h16')[0]!, 'spoofed', 'decoy', '400'], 'h16:spoof');
     await spoofer.waitForLine(/^ready/, 10_000);
     await sleep(500);
-    const procs = [lanAgent(l, 'h11', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '40']), lanAgent(l, 'h12', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '40'])];
+    // Every lie costs time (a dead host is checked for 2 s, a spoofed winner is waited for 10 s), not the mesh.
+    const procs = [lanAgent(l, 'h11', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '90']), lanAgent(l, 'h12', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '90'])];
     const codes = await Promise.all(procs.map((p) => p.exited));
     expect(codes, why(procs)).to.deep.equal([0, 0]);
     const [r1, r2] = procs.map((p) => jsonReport(p));

@@ -40,12 +40,14 @@ const QUERY_AT_MS = [0, 150, 400, 700];
  * the agents it waits for keep answering (heard within LIVE_MS), at most HOST_WAIT_MS: on two
  * busy cores the winner may need seconds from its decision to its advert.
  */
-const HOST_WAIT_MS = 12_000;
+const HOST_WAIT_MS = 10_000;
 const LIVE_MS = 2000;
 /** A host that failed a check (no TCP answer, no proof answer) is not tried again for this long, ms. */
 const RETRY_HOST_MS = 5000;
 /** Rounds of look-then-decide before an agent hosts anyway. */
 const MAX_ROUNDS = 3;
+/** Extra looks while a heard host of the lobby fails its check (a starved machine answers late). */
+const LOOK_AGAIN = 2;
 /** After the host is lost, how long the chosen successor has to advertise before the next is chosen, ms. */
 const SUCCESSOR_WAIT_MS = 4000;
 /** Default time joinMesh keeps trying to reach the lobby's host through the forwarder, ms. */
@@ -356,7 +358,9 @@ export async function joinLan(options: JoinMeshOptions, onProgress?: (e: MeshEve
 /** Phases 1 and 2: resolves 'member' with the forwarder pointed at a host, or 'host' with our service running. */
 // (joinTargetLost may still turn a 'member' into the host while joining.)
 async function findOrFound(a: LanAgent): Promise<'host' | 'member'> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  // Looks again while a heard host fails its check: at most LOOK_AGAIN times, not counted as rounds.
+  let lookAgain = LOOK_AGAIN;
+  for (let round = 0; round < MAX_ROUNDS; ) {
     a.directory.advertise(a.advert('candidate'));
     const t0 = performance.now();
     for (const at of QUERY_AT_MS) {
@@ -372,7 +376,7 @@ async function findOrFound(a: LanAgent): Promise<'host' | 'member'> {
     // A host of the lobby was heard but failed its check (a starved machine, or a spoof): look
     // again next round rather than found a second lobby at once.
     const failedCheck = heard.filter((x) => x.role === 'host' && a.dead.get(hostKey(x)) !== Infinity);
-    if (round < MAX_ROUNDS - 1 && failedCheck.length > 0) {
+    if (failedCheck.length > 0 && lookAgain-- > 0) {
       trace('lan: a host was heard but failed its check; looking again');
       for (const x of failedCheck) a.dead.delete(hostKey(x));
       continue;
@@ -394,6 +398,7 @@ async function findOrFound(a: LanAgent): Promise<'host' | 'member'> {
     // It did not host (gone, or a spoofed candidacy): every agent passes it over alike, and the
     // next lowest decides the next round.
     if (winner !== undefined) a.passed.add(`${winner.token}|${winner.from}`);
+    round++;
   }
   const ep = await a.startService();
   a.forwarder.setTarget(ep);
