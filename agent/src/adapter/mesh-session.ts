@@ -9,7 +9,7 @@ import { ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
 import type { UpnpGateway } from '@meshpunch/nat';
 import type { Candidate, FailureReason, MemberView, NatHint } from '@meshpunch/protocol';
 import type { PairStart, SignalingClient } from '@meshpunch/signaling/client';
-import { formatEndpoint, type Endpoint } from '../core/endpoint.js';
+import { formatEndpoint, isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason, LinkOutcome } from '../core/link-machine.js';
 import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
@@ -167,7 +167,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       const server = cred.servers[0];
       if (server === undefined) return undefined;
       const host = server.host ?? new URL(this.client.url).hostname.replace(/^\[|\]$/g, '');
-      const address = /^[\d.]+$/.test(host) || host.includes(':') ? host : (await lookup(host, { family: 4 })).address;
+      const address = isIpv4(host) || isIpv6(host) ? host : (await lookup(host, { family: 4 })).address;
       return { server: { address, port: server.port }, username: cred.username, password: cred.password };
     })();
     // A refusal is not cached: the next link asks again.
