@@ -14,7 +14,7 @@ import type { NatHint, Candidate as WireCandidate } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
-import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, enetTimeoutWithRelayMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, enetTimeoutWithRelayMs, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
 import { LinkRouter, type RelayAccess } from './link-router.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
@@ -121,6 +121,8 @@ export class LinkRunner {
   private relayState: 'idle' | 'started' | 'failed' = 'idle';
   private relayTimer: NodeJS.Timeout | undefined = undefined;
   private reprobeTimer: NodeJS.Timeout | undefined = undefined;
+  /** Bounds a fallback after the only path died: no path by then means the peer is gone. */
+  private fallbackTimer: NodeJS.Timeout | undefined = undefined;
   /** The direct punch ended without a path (before any path was proven). */
   private directFailed = false;
   private upnp: UpnpPortMapping | undefined = undefined;
@@ -555,6 +557,10 @@ export class LinkRunner {
   private pathProven(route: PathRoute): void {
     const router = this.router!;
     const change = router.mux.prove(route);
+    if (this.fallbackTimer !== undefined) {
+      clearTimeout(this.fallbackTimer);
+      this.fallbackTimer = undefined;
+    }
     if (route.slot === 'direct' && this.relayTimer !== undefined) {
       clearTimeout(this.relayTimer);
       this.relayTimer = undefined;
@@ -585,11 +591,26 @@ export class LinkRunner {
       } else if (this.relayPunch === undefined && this.relayState === 'started') {
         // Nothing to do: the peer's relay candidate starts the relay punch.
       }
+      this.armFallbackDeadline();
       return;
     }
     // No path left and no relay to fall back on: reset the ENet peer; the mesh's next poll sees
     // it inactive and emits peerDisconnected (Godot's _disconnect_inactive_peers).
     this.peer?.peerDisconnectNow(0);
+  }
+
+  /** A dead peer answers no relayed check either: drop it when the fallback has not proven in time. */
+  private armFallbackDeadline(): void {
+    if (this.fallbackTimer !== undefined) return;
+    const { peerTimeoutMs } = this.ctx.config;
+    const consentMs = Math.min(DIRECT_CONSENT_WITH_RELAY_MS, peerTimeoutMs);
+    this.fallbackTimer = setTimeout(() => {
+      this.fallbackTimer = undefined;
+      const mux = this.router?.mux;
+      if (this.released || mux === undefined || mux.has('direct') || mux.has('relay')) return;
+      this.peer?.peerDisconnectNow(0);
+    }, fallbackDeadlineMs(peerTimeoutMs, consentMs));
+    this.fallbackTimer.unref();
   }
 
   private reportChange(change: PathChange): void {
@@ -750,8 +771,9 @@ export class LinkRunner {
     this.timer = undefined;
     this.punch?.stop();
     this.relayPunch?.stop();
-    for (const t of [this.relayTimer, this.reprobeTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer]) if (t !== undefined) clearTimeout(t);
     this.relayTimer = undefined;
+    this.fallbackTimer = undefined;
     this.reprobeTimer = undefined;
     this.router?.close();
     if (this.upnp !== undefined) this.cleanups.push(this.upnp.close().catch(() => undefined));

@@ -22,6 +22,17 @@ export const RELAY_AFTER_MS = 1500;
  */
 export const DIRECT_CONSENT_WITH_RELAY_MS = 2500;
 
+/**
+ * How long a link that lost its only path waits for the relay fallback to prove, ms: what is
+ * left of peerTimeoutMs after the consent timeout that noticed the loss, so a peer that died
+ * (rather than its path) is still dropped peerTimeoutMs after it last answered — the same as
+ * without a relay — instead of at ENet's doubled limit (enetTimeoutWithRelayMs). At least 1 s:
+ * an allocation, a candidate through the service and a relayed check take ~0.1 s on loopback.
+ */
+export function fallbackDeadlineMs(peerTimeoutMs: number, consentTimeoutMs: number): number {
+  return Math.max(1000, peerTimeoutMs - consentTimeoutMs);
+}
+
 /** A relayed link probes for a direct path again this long after its last direct punch ended, ms (Tailscale's upgradeInterval is 60 s). */
 export const DIRECT_REPROBE_MS = 60_000;
 
