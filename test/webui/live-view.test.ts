@@ -7,6 +7,7 @@ import type { Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
+import { FAILURE_REASONS } from '@meshpunch/protocol';
 import { SignalingClient } from '@meshpunch/signaling/client';
 import { AgentProcess, startSignalProcess, stopAll } from '../e2e/agent-process.js';
 import { ARTIFACTS, launchChromium } from './chromium.js';
@@ -44,7 +45,8 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
   before(async function () {
     chromium = await launchChromium();
     if (chromium === undefined) this.skip();
-    const s = await startSignalProcess(0, ['--ui', '--admin-token', ADMIN, '--connections-per-second-per-ip', '0']);
+    // No relay: the unlinkable member must stay unlinked (the relayed view is natlab-e2e/live-view.test.ts).
+    const s = await startSignalProcess(0, ['--ui', '--admin-token', ADMIN, '--connections-per-second-per-ip', '0', '--no-relay']);
     signal = s.proc;
     port = s.port;
     procs.push(signal);
@@ -120,17 +122,18 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     expect(dom.images, 'no element was made from the name').to.equal(0);
     expect(dom.pwned).to.equal(undefined);
     for (const t of dom.lanCells) expect(t).to.match(/^≡ LAN \d+(\.\d)? ms$/);
-    // No probe answered: each agent reports `timeout` (punch-timeout) or `unreachable` (the
-    // punch gave up early), whichever its punch machine reached first (mesh-session.ts
-    // wireReason); the ghost reports nothing.
-    for (const t of dom.failedCells) expect(t).to.match(/^✕ failed: (timeout|unreachable)$/);
+    // No probe answered: each agent reports why in the protocol's words (`timeout` for a
+    // punch-timeout, `unreachable` when the punch gave up early, … mesh-session.ts wireReason),
+    // whichever its punch machine reached first; the ghost reports nothing.
+    const reasons = new RegExp(`^✕ failed: (${FAILURE_REASONS.join('|')})$`);
+    for (const t of dom.failedCells) expect(t).to.match(reasons);
     expect(dom.links).to.equal('3 of 6');
     expect(dom.failures).to.have.length(3);
     for (const f of dom.failures) {
       expect(f).to.include(`${HOSTILE_NAME} (`);
       expect(f).to.include('pair started');
       expect(f).to.match(/sent 1 candidate: host/);
-      expect(f).to.match(/failed: (timeout|unreachable)/);
+      expect(f).to.match(new RegExp(`failed: (${FAILURE_REASONS.join('|')})`));
     }
     await page.screenshot({ path: join(ARTIFACTS, 'lobby-view-1280x800.png'), fullPage: true });
 
