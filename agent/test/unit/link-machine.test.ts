@@ -113,6 +113,46 @@ describe('LinkMachine', () => {
     }
   });
 
+  describe('relay (relay.md §3)', () => {
+    function punching(): LinkMachine<C> {
+      const m = machine('listen');
+      m.begin(0);
+      m.handleGathered(10, [{ a: 'x', p: 1 }]);
+      m.handleRemoteCandidates(11, [{ a: 'y', p: 1 }]);
+      drain(m);
+      return m;
+    }
+
+    it('a relay attempt moves the punching deadline to punchMs from its start, and missing it is relay-failed', () => {
+      const m = punching();
+      expect(m.pollTimeout()).to.equal(350);
+      m.handleRelayStarted(300);
+      expect(m.pollTimeout()).to.equal(600);
+      m.handleTimeout(350);
+      expect(m.phase).to.equal('punching');
+      m.handleTimeout(600);
+      expect(m.outcome?.ok === false && m.outcome.reason).to.equal('relay-failed');
+    });
+
+    it('a relayed path connects with path relay, and a later path change updates the outcome', () => {
+      const m = punching();
+      m.handleRelayStarted(100);
+      m.handlePunchSucceeded(150, remote, 'relay');
+      m.handleConnected(160, local, remote, 1.5, 'relay');
+      m.handleAdded(161);
+      expect(m.outcome?.ok === true && m.outcome.path).to.equal('relay');
+      m.handlePathChanged('direct');
+      expect(m.outcome?.ok === true && m.outcome.path).to.equal('direct');
+    });
+
+    it('handlePunchFailed with relay-failed ends the attempt with that reason', () => {
+      const m = punching();
+      m.handlePunchFailed(200, 'no check answered through the relay', 'relay-failed');
+      expect(m.phase).to.equal('failed');
+      expect(m.outcome?.ok === false && m.outcome.reason).to.equal('relay-failed');
+    });
+  });
+
   describe('#handleHandshakeFailed', () => {
     function proven(role: 'connect' | 'listen'): LinkMachine<C> {
       const m = machine(role);
