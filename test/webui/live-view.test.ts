@@ -152,7 +152,9 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     expect(health.lobbies).to.equal('1');
     expect(health.members).to.equal('4');
     expect(Number(health.connections)).to.equal(4);
-    await op.click('tr[data-lobby="mesh-view"] button');
+    // Clicked inside the page in one step: live updates re-render the rows, so an element handle
+    // taken first (page.click) can be detached by the time puppeteer scrolls it into view.
+    await op.evaluate(`document.querySelector('tr[data-lobby="mesh-view"] button').click()`);
     await pageUntil(op, 'endpoints in the lobby detail', `[...document.querySelectorAll('.detail td.endpoint')].filter((e) => e.textContent === '127.0.0.1').length === 4`);
     const opText = await op.evaluate('document.body.innerText') as string;
     expect(opText).to.include(`host 127.0.0.1:${(deadPort.address()).port}`);
