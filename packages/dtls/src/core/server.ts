@@ -231,7 +231,7 @@ export class DtlsServer {
 }
 
 /** The session event plus its remote, built per type (a spread per data record showed in profiles). */
-function withRemote(e: DtlsEvent, s: DtlsSession): DtlsServerEvent {
+export function withRemote(e: DtlsEvent, s: DtlsSession): DtlsServerEvent {
   switch (e.type) {
     case 'data':
       return { type: 'data', data: e.data, remote: s.remote, session: s };

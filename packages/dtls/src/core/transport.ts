@@ -5,7 +5,7 @@
 // the first time something is sent to it and holds that plaintext (bounded) until the handshake
 // ends, so the first ENet CONNECT is not lost to the handshake. Sans-IO core (docs/design.md §2).
 import { resolveDtlsOptions, type DtlsConfig } from './options.js';
-import { DtlsServer, type DtlsServerEvent, type DtlsServerOptions } from './server.js';
+import { DtlsServer, withRemote, type DtlsServerEvent, type DtlsServerOptions } from './server.js';
 import { DtlsSession, type DtlsEndpoint } from './session.js';
 import type { DtlsRole } from './options.js';
 import { DtlsError } from '../errors.js';
@@ -245,19 +245,6 @@ export class DtlsTransport {
       this.#events.push(withRemote(e, s));
     }
     if (s.hasTransmit) this.#ready.add(s);
-  }
-}
-
-function withRemote(e: ReturnType<DtlsSession['pollEvent']> & object, s: DtlsSession): DtlsTransportEvent {
-  switch (e.type) {
-    case 'data':
-      return { type: 'data', data: e.data, remote: s.remote, session: s };
-    case 'connected':
-      return { type: 'connected', peerCertificate: e.peerCertificate, peerFingerprint: e.peerFingerprint, cipherSuite: e.cipherSuite, group: e.group, remote: s.remote, session: s };
-    case 'closed':
-      return { type: 'closed', reason: e.reason, remote: s.remote, session: s };
-    default:
-      return { type: 'error', error: e.error, remote: s.remote, session: s };
   }
 }
 
