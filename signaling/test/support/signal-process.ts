@@ -17,16 +17,39 @@ export interface SignalProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `meshpunch-signal` on 127.0.0.1 (`port` 0: a free one) with `args`; resolves once it listens. */
+/** Every process started here and not yet exited, so a test stops them even when a start failed. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs (by pid) every process startSignalProcess started that is still running, and waits for them. */
+export async function killAllSignalProcesses(): Promise<void> {
+  const list = [...running];
+  await Promise.all(list.map((c) => new Promise<void>((r) => {
+    if (c.exitCode !== null || c.signalCode !== null) return r();
+    c.once('exit', () => r());
+    process.kill(c.pid!, 'SIGKILL');
+  })));
+}
+
+/**
+ * Starts `meshpunch-signal` on 127.0.0.1 (`port` 0: a free one) with `args`; resolves once it
+ * listens. A process that does not start in time is killed before the promise rejects.
+ */
 export async function startSignalProcess(args: string[], port = 0): Promise<SignalProcess> {
   const child: ChildProcess = spawn(process.execPath, [LAUNCHER, '--host', '127.0.0.1', '--port', String(port), '--no-stun', '--no-relay', '--log-format', 'json', '--connections-per-second-per-ip', '0', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  running.add(child);
   const log: Array<Record<string, unknown>> = [];
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) => child.once('exit', () => {
+    running.delete(child);
+    r();
+  }));
   const bound = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    const t = setTimeout(() => reject(new Error(`meshpunch-signal did not start: ${buf.slice(-500)}`)), 15_000);
+    const t = setTimeout(() => {
+      process.kill(child.pid!, 'SIGKILL');
+      reject(new Error(`meshpunch-signal did not start: ${buf.slice(-500)}`));
+    }, 30_000);
     child.stderr!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
