@@ -65,27 +65,45 @@ export class Member {
   }
 }
 
-/** Two members told to punch to each other. `a` listens, `b` connects (see #startPair). */
+/** Shared by every pair until a side sends an address (most pairs of a forming mesh hold none yet). */
+const NO_ADDRESSES: readonly string[] = Object.freeze([]);
+
+/**
+ * Two members told to punch to each other. `a` listens, `b` connects (see #startPair). A lobby
+ * of n holds n(n-1)/2 of these, so each is kept small: the pair secret goes out in pair.start
+ * and is not kept, and the address lists start as one shared empty list.
+ */
 export class Pair {
   readonly id: number;
   readonly a: Member;
   readonly b: Member;
-  readonly secret: string;
   candidatesFromA = 0;
   candidatesFromB = 0;
   reportA: PairReport | undefined = undefined;
   reportB: PairReport | undefined = undefined;
   /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
-  readonly addressesFromA: string[] = [];
-  readonly addressesFromB: string[] = [];
+  addressesFromA: readonly string[] = NO_ADDRESSES;
+  addressesFromB: readonly string[] = NO_ADDRESSES;
   /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view. */
   readonly events: PairEvent[] = [];
 
-  constructor(id: number, a: Member, b: Member, secret: string) {
+  constructor(id: number, a: Member, b: Member) {
     this.id = id;
     this.a = a;
     this.b = b;
-    this.secret = secret;
+  }
+
+  /** Notes an address side a (or b) sent as a candidate, once. */
+  noteAddress(fromA: boolean, address: string): void {
+    const list = fromA ? this.addressesFromA : this.addressesFromB;
+    if (list.includes(address)) return;
+    const grown = list === NO_ADDRESSES ? [address] : (list as string[]);
+    if (grown !== list) {
+      if (fromA) this.addressesFromA = grown;
+      else this.addressesFromB = grown;
+    } else {
+      grown.push(address);
+    }
   }
 
   /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */

@@ -36,7 +36,8 @@ export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member
   ctx.config.random(secretBytes);
   const id = lobby.nextPairId;
   lobby.nextPairId = lobby.nextPairId >= 0xffffffff ? 1 : lobby.nextPairId + 1;
-  const pair = new Pair(id, a, b, toBase64Url(secretBytes));
+  const secret = toBase64Url(secretBytes);
+  const pair = new Pair(id, a, b);
   lobby.pairs.set(id, pair);
   lobby.pairByKey.set(pairKey(a.id, b.id), pair);
   touch(ctx, lobby);
@@ -46,8 +47,8 @@ export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member
   // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).
   const rtt = Math.max(rttOf(ctx.config, a), rttOf(ctx.config, b));
   const at = now + Math.max(ctx.config.minLeadMs, 2 * rtt);
-  const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret: pair.secret };
-  const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret: pair.secret };
+  const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret };
+  const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret };
   if (replaces !== undefined) {
     startA.replaces = replaces;
     startB.replaces = replaces;

@@ -121,7 +121,7 @@ export function restorePairs(ctx: CoreContext, now: number, m: Member): void {
       const id = lobby.nextPairId;
       lobby.nextPairId = lobby.nextPairId >= 0xffffffff ? 1 : lobby.nextPairId + 1;
       // No secret is needed: nobody punches this pair; the link already exists.
-      const pair = new Pair(id, a, b, '');
+      const pair = new Pair(id, a, b);
       const kept = { outcome: 'connected' as const, path: undefined, rttMs: undefined, reason: undefined };
       pair.reportA = kept;
       pair.reportB = kept;

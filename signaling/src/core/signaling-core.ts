@@ -88,6 +88,20 @@ const VIEW_TOKEN_BYTES = 16;
 /** Bytes of a lobby key (128 bits: unguessable; restore.ts). */
 const LOBBY_KEY_BYTES = 16;
 
+/**
+ * Heartbeat deadlines fall on multiples of heartbeatMs / HEARTBEAT_BATCHES, so the heartbeats of
+ * every connection that became due within one such slot go out in one timer wake-up (and their
+ * acks come back together): 10,000 idle connections cost ~16 wake-ups per heartbeatMs instead of
+ * one per connection (issue 19). A heartbeat is up to heartbeatMs / 16 late.
+ */
+const HEARTBEAT_BATCHES = 16;
+
+/** When the heartbeat after one sent at `now` is due: now + heartbeatMs, rounded up to its slot. */
+export function heartbeatDue(now: number, heartbeatMs: number): number {
+  const slot = Math.max(1, Math.floor(heartbeatMs / HEARTBEAT_BATCHES));
+  return Math.ceil((now + heartbeatMs) / slot) * slot;
+}
+
 /** The signaling service's lobby logic. One instance per service process. */
 export class SignalingCore {
   readonly config: SignalingCoreConfig;
@@ -684,8 +698,7 @@ export class SignalingCore {
     else pair.candidatesFromB += msg.candidates.length;
     // Where this member may be reached: the other side's relay allocation may permit these IPs
     // (relay.md §2(b) rule 3(c)); bounded by the 16-candidate cap above.
-    const addrs = fromA ? pair.addressesFromA : pair.addressesFromB;
-    for (const cand of msg.candidates) if (cand.kind !== 'relay' && !addrs.includes(cand.address)) addrs.push(cand.address);
+    for (const cand of msg.candidates) if (cand.kind !== 'relay') pair.noteAddress(fromA, cand.address);
     this.metrics.candidatesRelayed += msg.candidates.length;
     pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
     m.lobby.revision++;
@@ -852,7 +865,7 @@ export class SignalingCore {
     c.hbN = (c.hbN + 1) >>> 0;
     c.hbSentAt = now;
     c.timerGen++;
-    this.#heartbeatQ.push(now + this.config.heartbeatMs, c, c.timerGen);
+    this.#heartbeatQ.push(heartbeatDue(now, this.config.heartbeatMs), c, c.timerGen);
     const msg: ServerMessage = c.srtt < 0 ? { type: 'heartbeat', n: c.hbN, now } : { type: 'heartbeat', n: c.hbN, now, rttMs: c.srtt, offsetMs: c.offsetMs ?? 0 };
     this.#outbox.send(c, msg);
   }

@@ -1,6 +1,7 @@
 // Conformance of the core: hello, version negotiation, timeouts, malformed input, limits.
 import { expect } from 'chai';
 import { CloseCode } from '@meshpunch/protocol';
+import { heartbeatDue } from '../../src/core/signaling-core.js';
 import { CoreHarness } from '../support/core-harness.js';
 
 describe('SignalingCore', () => {
@@ -174,9 +175,29 @@ describe('SignalingCore', () => {
       h.now += 40;
       // The client's clock reads 5000 ms ahead; it acked 20 ms after the service sent (RTT 40).
       h.send(c, { type: 'heartbeat.ack', n: hb1.n, local: hb1.now + 20 + 5000 });
-      h.advance(10_000);
+      h.advance(10_000 + 10_000 / 16);
       const hb2 = h.takeType(c, 'heartbeat')[0]!;
       expect(hb2).to.deep.include({ rttMs: 40, offsetMs: 5000 });
+    });
+
+    it('sends the heartbeats of connections that became due within one heartbeatMs/16 slot in one timeout', () => {
+      // Issue 19: one wake-up per slot, not one per connection.
+      const h = new CoreHarness({ heartbeatMs: 1600 });
+      h.now = 1010;
+      const conns: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        conns.push(h.client());
+        h.now += 20;
+      }
+      for (const c of conns) h.take(c, true);
+      // Hellos at 1010..1090 (slot 100 ms): every next heartbeat is due at 2700, not at 2610..2690.
+      expect([heartbeatDue(1010, 1600), heartbeatDue(1090, 1600), heartbeatDue(1100, 1600)]).to.deep.equal([2700, 2700, 2700]);
+      expect(h.core.pollTimeout()).to.equal(2700);
+      h.now = 2700;
+      h.core.handleTimeout(h.now);
+      h.drain();
+      for (const c of conns) expect(h.take(c, true).filter((m) => m.type === 'heartbeat')).to.have.length(1);
+      expect(h.core.pollTimeout()).to.equal(4300);
     });
 
     it('closes with 4003 a connection silent for idleTimeoutMs', () => {
