@@ -2,7 +2,7 @@
 
 /**
  * Close codes sent by the service. 1000–1009 are RFC 6455 §7.4.1 codes (1002/1007/1008/1009 are
- * also what the WebSocket layer closes with when it rejects a frame, issue #13 item 9); 4000–4999
+ * also what the service's frame reader closes with when it rejects a frame, issue #13 item 9); 4000–4999
  * is the range RFC 6455 §7.4.2 leaves to applications. Every close also carries a short reason text.
  */
 export const CloseCode = Object.freeze({
@@ -10,11 +10,11 @@ export const CloseCode = Object.freeze({
   Normal: 1000,
   /** RFC 6455: the service is shutting down (after a `shutdown` message). */
   GoingAway: 1001,
-  /** RFC 6455: protocol error. Sent by the WebSocket layer (`ws`) for a malformed frame (bad opcode, unmasked, RSV bits). */
+  /** RFC 6455: protocol error. Sent by the service's frame reader for a malformed frame (bad opcode, unmasked, RSV bits). */
   BadFrame: 1002,
-  /** RFC 6455: a text frame was not valid UTF-8. Sent by the WebSocket layer (`ws`). */
+  /** RFC 6455: a text frame was not valid UTF-8. Sent by the service's frame reader. */
   InvalidPayload: 1007,
-  /** RFC 6455: policy violation. Sent by the WebSocket layer (`ws`) for a message split into too many fragments. */
+  /** RFC 6455: policy violation. Sent by the service's frame reader for a message split into too many fragments. */
   PolicyViolation: 1008,
   /** RFC 6455: a frame exceeded the message size limit (4 KiB by default). */
   MessageTooBig: 1009,

@@ -5,8 +5,6 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
-import { CloseCode } from '@meshpunch/protocol';
 import type { RelayServer } from '@meshpunch/protocol';
 import { nodeHmacSha1 } from '@meshpunch/nat';
 import type { TurnRelayServer } from '@meshpunch/nat';
@@ -24,6 +22,8 @@ import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
+import { acceptUpgrade, encodeCloseFrame, FrameReader } from './ws-server.js';
+import type { FrameSink } from './ws-server.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -156,28 +156,59 @@ function defaultHash(secret: string, salt: Uint8Array): Promise<Uint8Array> {
   });
 }
 
-/** Where the adapter keeps a WebSocket's connection number. */
-const CONN_ID = Symbol('meshpunch.conn');
-type ConnSocket = WebSocket & { [CONN_ID]: number };
+/** Where an upgraded socket keeps its WsConn. */
+const WS_CONN = Symbol('meshpunch.ws');
+type WsSocket = Socket & { [WS_CONN]: WsConn };
 
 /**
- * Close code ws uses for each frame error it raises (ws 8 lib/receiver.js createError calls).
- * Any other WS_ERR_* of the receiver is a malformed frame (1002).
+ * One upgraded WebSocket connection: the frame reader (ws-server.ts) with the connection number
+ * the core knows it by, its socket, and the close handshake's state. The only per-connection
+ * object the adapter adds to the net.Socket.
  */
-const WS_ERROR_CLOSE: ReadonlyMap<string, number> = new Map([
-  ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', CloseCode.MessageTooBig],
-  ['WS_ERR_INVALID_UTF8', CloseCode.InvalidPayload],
-  ['WS_ERR_TOO_MANY_BUFFERED_PARTS', CloseCode.PolicyViolation],
-]);
+class WsConn extends FrameReader {
+  readonly id: number;
+  readonly socket: Socket;
+  /** Our close frame went out. */
+  closeSent = false;
+  /** The code of the peer's close frame; 1006 (abnormal) until one arrives. */
+  peerCode = 1006;
+  /** Destroys the socket if the close handshake does not finish in CLOSE_GRACE_MS. */
+  closeTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(id: number, socket: Socket, maxPayload: number) {
+    super(maxPayload);
+    this.id = id;
+    this.socket = socket;
+  }
+
+  /** Sends a close frame once, ends our side when the peer's came first, and bounds the wait. */
+  close(code: number, reason: string): void {
+    if (this.closeSent) return;
+    this.closeSent = true;
+    const s = this.socket;
+    if (!s.writable) {
+      s.destroy();
+      return;
+    }
+    s.write(encodeCloseFrame(code, reason));
+    if (this.done) s.end();
+    this.closeTimer = setTimeout(destroyOf, CLOSE_GRACE_MS, s);
+    this.closeTimer.unref();
+  }
+}
+
+function destroyOf(s: Socket): void {
+  s.destroy();
+}
+
+/** 'end' listener of every upgraded socket: the peer ended its side, so we end ours (the HTTP server allows half-open sockets). */
+function onPeerEnd(this: Socket): void {
+  this.end();
+}
 
 /** 'error' listener of an upgrading socket (`this` is the socket). */
 function destroySocket(this: Duplex): void {
   this.destroy();
-}
-
-/** The net.Socket under a WebSocket; ws 8 keeps it in `_socket` (lib/websocket.js), null once closed. */
-function socketOf(ws: WebSocket): Socket | null {
-  return (ws as unknown as { _socket: Socket | null })._socket;
 }
 
 /**
@@ -211,8 +242,8 @@ export class SignalingServer {
   #pendingTimerAt: number | undefined;
   #admin: Server | undefined;
   #adminPort: number | undefined;
-  readonly #wss: WebSocketServer;
-  readonly #sockets = new Map<number, WebSocket>();
+  readonly #maxPayload: number;
+  readonly #sockets = new Map<number, WsConn>();
   readonly #now: () => number;
   readonly #log: LogSink;
   readonly #origins: ReadonlySet<string>;
@@ -251,7 +282,7 @@ export class SignalingServer {
       stunPort,
       relay: relayCredentialOptions(options.relay, random, this.#now),
     });
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.core.config.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+    this.#maxPayload = this.core.config.maxMessageBytes;
     // Slowloris (issue #13 item 4): a TCP connection must finish its HTTP request within
     // headersTimeoutMs, and connections still waiting for theirs are capped per address and in
     // all (PendingConnections drops the oldest), apart from the WebSocket cap. Node's own
@@ -407,7 +438,7 @@ export class SignalingServer {
     const httpClosed = new Promise<void>((r) => this.#http.close(() => r()));
     const deadline = Date.now() + CLOSE_GRACE_MS;
     while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const ws of this.#sockets.values()) ws.terminate();
+    for (const c of this.#sockets.values()) c.socket.destroy();
     this.#sockets.clear();
     this.#http.closeAllConnections();
     await httpClosed;
@@ -528,10 +559,9 @@ export class SignalingServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // A shared function, not an arrow: an arrow here would share this call's closure context
-    // with the handleUpgrade callback below, which holds `req`, so every open connection kept
-    // its upgrade request (headers, raw header strings, stream state) alive — ~1 KiB each in a
-    // bench/signaling heap snapshot.
+    // Shared functions, never arrows, as the socket's listeners: an arrow here would keep this
+    // call's context, which holds `req`, so every open connection kept its upgrade request
+    // (headers, raw header strings, stream state) alive — ~1 KiB each in a heap snapshot.
     socket.on('error', destroySocket);
     this.#pending.settle(socket as Socket);
     if (this.#ui !== undefined && req.url?.startsWith('/ui/') === true) return this.#ui.handleUpgrade(req, socket, head, req.url.split('?')[0]!);
@@ -547,58 +577,84 @@ export class SignalingServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
-  }
-
-  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const answer = acceptUpgrade(req);
+    if (!answer.ok) {
+      socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(answer.reason)}\r\n\r\n${answer.reason}`);
+      return;
+    }
+    const sock = socket as Socket;
+    if (!sock.readable || !sock.writable) {
+      sock.destroy();
+      return;
+    }
+    // As ws did: no idle timeout on the socket (the core's heartbeats judge idleness), no Nagle.
+    sock.setTimeout(0);
+    sock.setNoDelay(true);
+    sock.write(answer.response);
     const id = this.#nextConn++;
-    (ws as ConnSocket)[CONN_ID] = id;
-    this.#sockets.set(id, ws);
-    let ip = req.socket.remoteAddress ?? '';
+    const conn = new WsConn(id, sock, this.#maxPayload);
+    (sock as WsSocket)[WS_CONN] = conn;
+    this.#sockets.set(id, conn);
+    let ip = sock.remoteAddress ?? '';
     if (ip.startsWith('::ffff:')) ip = ip.slice(7);
-    // Listeners shared by every connection (the id rides on the socket): three closures and a
-    // context per connection were ~150 bytes of each idle connection's heap.
-    ws.on('message', this.#onWsMessage);
-    ws.on('close', this.#onWsClose);
-    // ws reports oversized frames, invalid UTF-8 and protocol violations here, then closes
-    // (1009 / 1007 / 1002) on its own: the core counts those closes too (issue #13 item 9).
-    ws.on('error', this.#onWsError);
+    // Listeners shared by every connection (the WsConn rides on the socket): no closure per
+    // connection. 'error' is destroySocket, set above; 'close' follows it.
+    sock.on('data', this.#onData);
+    sock.on('end', onPeerEnd);
+    sock.on('close', this.#onSocketClose);
     this.#cluster?.handleOpen(id, ip);
     this.core.handleOpen(this.#now(), id, ip);
+    // Frames sent together with the upgrade request (a pipelining client) came in `head`.
+    if (head.length > 0 && this.#sockets.get(id) === conn) conn.push(head, this.#frames);
     this.#drain();
   }
 
-  /** 'message' listener of every connection; `ws` is the emitting socket. */
-  readonly #onWsMessage = (() => {
+  /** 'data' listener of every upgraded socket (`this` is the socket). */
+  readonly #onData = (() => {
     const server = this;
-    return function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-      const cluster = server.#cluster;
-      if (cluster === undefined) server.core.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
-      else cluster.handleMessage(server.#now(), (this as ConnSocket)[CONN_ID], isBinary ? null : data.toString('utf8'), data.length);
+    return function onData(this: Socket, chunk: Buffer): void {
+      (this as WsSocket)[WS_CONN].push(chunk, server.#frames);
       server.#drain();
     };
   })();
 
-  /** 'error' listener of every connection: a frame ws rejected (it closes the socket itself). */
-  readonly #onWsError = (() => {
-    const server = this;
-    return function onError(this: WebSocket, err: Error & { code?: string }): void {
-      const code = err.code;
-      // Socket write errors carry no WS_ERR_ code: the close that follows is a plain drop.
-      if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return;
-      server.core.handleFrameError(server.#now(), (this as ConnSocket)[CONN_ID], WS_ERROR_CLOSE.get(code) ?? CloseCode.BadFrame);
-      server.#drain();
-    };
-  })();
+  /** What the frame readers report, for every connection. */
+  readonly #frames: FrameSink<WsConn> = {
+    message: (c, text, byteLength) => {
+      const cluster = this.#cluster;
+      if (cluster === undefined) this.core.handleMessage(this.#now(), c.id, text, byteLength);
+      else cluster.handleMessage(this.#now(), c.id, text, byteLength);
+    },
+    ping: (c, payload) => {
+      if (c.closeSent || !c.socket.writable) return;
+      const f = Buffer.allocUnsafe(2 + payload.length);
+      f[0] = 0x8a;
+      f[1] = payload.length;
+      payload.copy(f, 2);
+      c.socket.write(f);
+    },
+    close: (c, code) => {
+      // RFC 6455 §5.5.1: answer with the same code (none for 1005), then end our side.
+      c.peerCode = code;
+      if (c.closeSent) c.socket.end();
+      else c.close(code, '');
+    },
+    fail: (c, code) => {
+      // Counted like the core's own closes (issue #13 item 9); the member keeps its place for graceMs.
+      this.core.handleFrameError(this.#now(), c.id, code);
+      c.close(code, '');
+    },
+  };
 
-  /** 'close' listener of every connection. */
-  readonly #onWsClose = (() => {
+  /** 'close' listener of every upgraded socket. */
+  readonly #onSocketClose = (() => {
     const server = this;
-    return function onClose(this: WebSocket, code: number): void {
-      const id = (this as ConnSocket)[CONN_ID];
-      server.#sockets.delete(id);
-      if (server.#cluster === undefined) server.core.handleClose(server.#now(), id, code);
-      else server.#cluster.handleClose(server.#now(), id, code);
+    return function onClose(this: Socket): void {
+      const c = (this as WsSocket)[WS_CONN];
+      if (c.closeTimer !== undefined) clearTimeout(c.closeTimer);
+      server.#sockets.delete(c.id);
+      if (server.#cluster === undefined) server.core.handleClose(server.#now(), c.id, c.peerCode);
+      else server.#cluster.handleClose(server.#now(), c.id, c.peerCode);
       server.#drain();
     };
   })();
@@ -635,32 +691,22 @@ export class SignalingServer {
   /** Writes one WebSocket frame to a client of this process. */
   #sendFrame(conn: number, frame: Buffer): void {
     const ws = this.#sockets.get(conn);
-    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return;
-    const sock = socketOf(ws);
-    if (sock === null) return;
-    // ws's bufferedAmount is this plus its sender's queue, which stays empty (see below).
+    if (ws === undefined || ws.closeSent) return;
+    const sock = ws.socket;
+    if (!sock.writable) return;
     if (sock.writableLength > this.#maxBuffered) {
       this.#log('warn', 'connection.slow', { conn, bufferedBytes: sock.writableLength });
-      ws.terminate();
+      sock.destroy();
       return;
     }
     this.#cork(sock);
-    // The frame goes straight to the socket rather than through ws.send(): ws.send built an
-    // options object, a header Buffer and two socket writes per frame, about a fifth of the
-    // service's CPU per relayed message in bench/signaling. Order with ws's own frames
-    // (close, pong) is kept because ws's sender queues only while compressing or reading a
-    // Blob, and this server turns permessage-deflate off and sends no Blobs.
+    // One Buffer per frame, encoded once per broadcast (text-frame.ts).
     sock.write(frame);
   }
 
   /** Closes a client of this process with a close frame (terminated if it does not answer). */
   #closeSocket(conn: number, code: number, reason: string): void {
-    const ws = this.#sockets.get(conn);
-    if (ws === undefined) return;
-    ws.close(code, reason);
-    const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-    t.unref();
-    ws.once('close', () => clearTimeout(t));
+    this.#sockets.get(conn)?.close(code, reason);
   }
 
   /** Runs one password hash off the event loop and gives the result to the core when it is back. */
