@@ -16,7 +16,8 @@ function lobbyWithFailedPair(): { lobby: Lobby; pair: Pair } {
   const b = new Member(9, lobby, '<b>bob</b>', new Connection(2, '2001:db8::2', 0, 10), SECRETS[1]!);
   lobby.members.set(1, a);
   lobby.members.set(9, b);
-  const pair = new Pair(1, a, b, SECRETS[2]!);
+  // A pair keeps no secret (it goes out in pair.start only); SECRETS[2] stays in the never-shown list.
+  const pair = new Pair(1, a, b);
   lobby.pairs.set(1, pair);
   pair.record({ at: 1100, kind: 'start' });
   pair.record({ at: 1150, kind: 'candidates', from: 1, candidates: [{ kind: 'host', family: 4, address: '10.0.0.5', port: 4000 }, { kind: 'srflx', family: 6, address: '2001:db8::9', port: 4001 }], done: true });
