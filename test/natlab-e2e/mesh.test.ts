@@ -114,6 +114,9 @@ describe('meshpunch in the NAT lab', function () {
           if (o === h) continue;
           const path = hard.has(`${h}|${o}`) ? 'relay' : '(direct|upnp)';
           expect(p.lines.some((x) => new RegExp(`link ${ids.get(o)!} +up: ${path},`).test(x)), `${h} → ${o} (${path}): ${p.tail()}`).to.equal(true);
+          // s1 and r1 leave once their --wait-peers mesh is complete, so a stay-agent may already
+          // have removed them (left) when this runs: their links are proven by their own reports.
+          if (o === 's1' || o === 'r1') continue;
           expect(p.lines.some((x) => x.includes(`peer ${ids.get(o)!} removed`)), `${h} lost ${o}`).to.equal(false);
         }
       }
