@@ -15,8 +15,15 @@ session.onProgress((e) => {
   }
 });
 const got: number[] = [];
+/** How many the other side sent, from its END packet (reliable and in order: it comes after them all). */
+let peerSent: number | undefined;
+const END = 0xffffffff;
 let disconnected = 0;
-session.multiplayer.on('packet', (data) => got.push(new DataView(data.buffer, data.byteOffset).getUint32(0)));
+session.multiplayer.on('packet', (data) => {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (v.getUint32(0) === END) peerSent = v.getUint32(4);
+  else got.push(v.getUint32(0));
+});
 session.multiplayer.on('peerDisconnected', () => disconnected++);
 await session.waitForMesh(2, 30_000);
 const peer = session.linkedPeers()[0]!;
@@ -32,11 +39,18 @@ while (performance.now() < end) {
   mp.putPacket(p);
   await new Promise((r) => setTimeout(r, 20));
 }
+// Tell the other side how many we sent: it waits for exactly that, not for its own count (the
+// two sides start sending a few ms apart, so their counts differ by one now and then).
+const end8 = new Uint8Array(8);
+new DataView(end8.buffer).setUint32(0, END);
+new DataView(end8.buffer).setUint32(4, sent);
+mp.setTargetPeer(peer);
+mp.putPacket(end8);
 // The path when sending ended (the other side may leave during the tail).
 const path = session.report().peers[0]?.path ?? null;
 // Let the tail arrive (retransmissions after a path change included).
 const wait = performance.now() + 8000;
-while (performance.now() < wait && got.length < sent) await new Promise((r) => setTimeout(r, 50));
+while (performance.now() < wait && (peerSent === undefined || got.length < peerSent)) await new Promise((r) => setTimeout(r, 50));
 const inOrder = got.every((v, i) => v === i);
 process.stdout.write(`result ${JSON.stringify({ sent, received: got.length, inOrder, disconnected, path })}\n`);
 await session.close({ timeoutMs: 2000 });
