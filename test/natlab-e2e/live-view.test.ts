@@ -30,6 +30,10 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
   let lab: Lab | undefined;
   let browser: Browser | undefined;
   let profile: string | undefined;
+  // Every process a test starts, stopped after it whatever the outcome: a failed assertion must not
+  // leave the service holding the lab port for the next test (CI saw EADDRINUSE after one failure).
+  let running: LabProcess[] = [];
+  const track = <T extends LabProcess>(p: T): T => { running.push(p); return p; };
 
   before(async function () {
     requireLab(this);
@@ -40,6 +44,12 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
     lab = await Lab.create({ publicHosts: 1, routers: [{ name: 'S', nat: 'symmetric' }, { name: 'R', nat: 'symmetric' }] });
   });
 
+  afterEach(async () => {
+    const stopping = running;
+    running = [];
+    await Promise.all(stopping.map((p) => p.stop()));
+  });
+
   after(async () => {
     await browser?.close().catch(() => undefined);
     if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
@@ -48,11 +58,11 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
 
   it('shows the two direct links and the symmetric pair failed with its reason and timeline; the operator sees the NATs\' addresses', async () => {
     const l = lab!;
-    const signal = l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN, '--no-relay'], 'srv:signal');
+    const signal = track(l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN, '--no-relay'], 'srv:signal'));
     await signal.waitForLine(/listening/, 15_000);
-    const agents: LabProcess[] = [labAgent(l, 'p1', 'lab-view', ['--create', '--timeout', '90'])];
+    const agents: LabProcess[] = [track(labAgent(l, 'p1', 'lab-view', ['--create', '--timeout', '90']))];
     await agents[0]!.waitForLine(/created 'lab-view' as peer 1/, 15_000);
-    agents.push(labAgent(l, 's1', 'lab-view', ['--timeout', '90']), labAgent(l, 'r1', 'lab-view', ['--timeout', '90']));
+    agents.push(track(labAgent(l, 's1', 'lab-view', ['--timeout', '90'])), track(labAgent(l, 'r1', 'lab-view', ['--timeout', '90'])));
     const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
     expect(view).to.match(new RegExp(`^http://${LAB_SIGNAL.host.replace(/\./g, '\\.')}:${LAB_SIGNAL.port}/ui/lobby#lobby=lab-view&token=`));
     await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
@@ -89,7 +99,10 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
     await op.setViewport({ width: 1280, height: 800 });
     await op.goto(`http://${LAB_SIGNAL.host}:${LAB_SIGNAL.port}/ui/operator#token=${ADMIN}`);
     await pageUntil(op, 'the lobby row', `document.querySelector('tr[data-lobby="lab-view"] [data-field="ratio"]')?.textContent === '67 % (2/3)'`);
-    await op.click('tr[data-lobby="lab-view"] button');
+    // The row is re-rendered on every lobby event: a handle taken first (page.click) can be detached
+    // by the time puppeteer scrolls it into view (CI: "Node is detached from document"), so the click
+    // happens inside the page, on whatever row is current.
+    await op.evaluate(`document.querySelector('tr[data-lobby="lab-view"] button').click()`);
     await pageUntil(op, 'the members\' endpoints', `document.querySelectorAll('.detail td.endpoint').length === 3`);
     const endpoints = (await op.evaluate(`[...document.querySelectorAll('.detail td.endpoint')].map((e) => e.textContent)`)) as string[];
     // Each member's WebSocket source: p1's own address and the two NATs' public addresses, all distinct.
@@ -104,11 +117,11 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
 
   it('with the embedded relay on, shows the symmetric pair linked over the relay, and the operator the relay in use', async () => {
     const l = lab!;
-    const signal = l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN], 'srv:signal-relay');
+    const signal = track(l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN], 'srv:signal-relay'));
     await signal.waitForLine(/listening/, 15_000);
-    const agents: LabProcess[] = [labAgent(l, 'p1', 'lab-relay', ['--create', '--timeout', '90'])];
+    const agents: LabProcess[] = [track(labAgent(l, 'p1', 'lab-relay', ['--create', '--timeout', '90']))];
     await agents[0]!.waitForLine(/created 'lab-relay' as peer 1/, 15_000);
-    agents.push(labAgent(l, 's1', 'lab-relay', ['--timeout', '90']), labAgent(l, 'r1', 'lab-relay', ['--timeout', '90']));
+    agents.push(track(labAgent(l, 's1', 'lab-relay', ['--timeout', '90'])), track(labAgent(l, 'r1', 'lab-relay', ['--timeout', '90'])));
     const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
     await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
     await agents[2]!.waitForLine(/ as peer \d+/, 15_000);
