@@ -28,11 +28,10 @@ import { HostCore, type CoreEndpoint } from '../core/host.js';
 import { SecureHost, type SecureHostEvent } from '../core/secure-host.js';
 import type { HostStatistics } from '../core/statistics.js';
 import { ENetError } from '../errors.js';
-import { canonicalAddress, familyOf } from './address.js';
 import { CompressionMode, EventType, FLAG_ALLOWED, HostStatistic, type CompressionModeValue, type EventTypeValue, type HostStatisticValue } from './enums.js';
 import { ENetPacketPeer, toU32, type PeerOwner } from './enet-packet-peer.js';
 import { dtlsTransportFor, type TLSOptions } from './tls-options.js';
-import { monotonicNow as nowMs } from '@meshpunch/base';
+import { ipFamily, monotonicNow as nowMs, unmappedIp } from '@meshpunch/base';
 
 /** What `service()` / `serviceSync()` return and the events emitted in autoService mode. */
 export interface ENetEvent {
@@ -123,6 +122,11 @@ function intArg(name: string, v: number, lo: number, hi: number): number {
 /** A raw datagram for socketSend: a Uint8Array within UDP's IPv4 payload limit (65 507 bytes). */
 function checkDatagram(bytes: Uint8Array): void {
   if (!(bytes instanceof Uint8Array) || bytes.length > 65507) throw new ENetError('ERR_INVALID_PARAMETER', `bytes must be a Uint8Array of at most 65507 bytes`, { argument: 'bytes' });
+}
+
+/** 4 or 6 for an address already checked to be an IP literal. */
+function familyOf(address: string): 4 | 6 {
+  return ipFamily(address) === 6 ? 6 : 4;
 }
 
 interface Waiter {
@@ -237,8 +241,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     else if (typeof sources === 'function') filter = (from) => sources(from.address, from.port);
     else {
       const list = sources.map((s, i) => {
-        const address = canonicalAddress(s.address);
-        if (address === null) throw new ENetError('ERR_INVALID_PARAMETER', `acceptFrom[${i}].address must be an IP address, got ${JSON.stringify(s.address)}`, { argument: 'sources', got: s.address });
+        const address = unmappedIp(s.address);
+        if (address === undefined) throw new ENetError('ERR_INVALID_PARAMETER', `acceptFrom[${i}].address must be an IP address, got ${JSON.stringify(s.address)}`, { argument: 'sources', got: s.address });
         if (s.port !== undefined) intArg(`acceptFrom[${i}].port`, s.port, 1, 65535);
         return { address, port: s.port };
       });
@@ -288,8 +292,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    */
   async createHostBound(bindAddress: string, bindPort: number, maxPeers = 32, maxChannels = 0, inBandwidth = 0, outBandwidth = 0): Promise<void> {
     if (this.#core !== null) throw new ENetError('ERR_ALREADY_IN_USE', 'createHost was already called on this ENetConnection; destroy() it first', {});
-    const addr = bindAddress === '*' ? '*' : canonicalAddress(bindAddress);
-    if (addr === null) throw new ENetError('ERR_INVALID_PARAMETER', `bindAddress must be "*" or an IP address, got ${JSON.stringify(bindAddress)}`, { argument: 'bindAddress', got: bindAddress });
+    const addr = bindAddress === '*' ? '*' : unmappedIp(bindAddress);
+    if (addr === undefined) throw new ENetError('ERR_INVALID_PARAMETER', `bindAddress must be "*" or an IP address, got ${JSON.stringify(bindAddress)}`, { argument: 'bindAddress', got: bindAddress });
     intArg('bindPort', bindPort, 0, 65535);
     intArg('maxPeers', maxPeers, 1, PROTOCOL_MAXIMUM_PEER_ID);
     intArg('maxChannels', maxChannels, 0, 255);
@@ -416,7 +420,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
     if (!this.#reachable(addr)) {
       throw new ENetError('ERR_INVALID_PARAMETER', `address ${addr} is IPv${familyOf(addr)} but the host socket is IPv${this.#family} only`, { address: addr, family: this.#family });
     }
-    addr = canonicalAddress(addr)!;
+    addr = unmappedIp(addr)!;
     const peer = core.connect(addr, port, channels === 0 ? 255 : channels, u);
     if (peer === null) throw new ENetError('ERR_CANT_CREATE', `no free peer slot: all ${core.peers.length} are in use`, { limit: core.peers.length });
     const wrapper = new ENetPacketPeer(this, peer);
@@ -444,7 +448,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /** An IP literal (canonical) or "localhost" in the socket's family; null for a host name. */
   #literal(address: string): string | null {
     if (address === 'localhost') return this.#family === 6 && !this.#dualStack ? '::1' : '127.0.0.1';
-    return canonicalAddress(address);
+    return unmappedIp(address) ?? null;
   }
 
   /** `address` itself when it is a literal, else its node:dns lookup in the socket's family. */
@@ -864,8 +868,8 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   deliver(from: DatagramSource, bytes: Uint8Array): void {
     let address = from.address;
     if (address !== this.#lastDeliverRaw) {
-      const c = canonicalAddress(address);
-      if (c === null) throw new ENetError('ERR_INVALID_PARAMETER', `deliver's from.address must be an IP address, got ${JSON.stringify(address)}`, { argument: 'from.address', got: address });
+      const c = unmappedIp(address);
+      if (c === undefined) throw new ENetError('ERR_INVALID_PARAMETER', `deliver's from.address must be an IP address, got ${JSON.stringify(address)}`, { argument: 'from.address', got: address });
       this.#lastDeliverRaw = address;
       this.#lastDeliverSource = c;
     }
@@ -885,7 +889,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
   /** Source addresses as the core knows them (v4-mapped → IPv4), cached for the common case. */
   #canonicalSource(address: string): string {
     if (address === this.#lastRawSource) return this.#lastSource;
-    const c = address.startsWith('::ffff:') ? canonicalAddress(address) ?? address : address;
+    const c = address.startsWith('::ffff:') ? unmappedIp(address) ?? address : address;
     this.#lastRawSource = address;
     this.#lastSource = c;
     return c;
