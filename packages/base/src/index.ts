@@ -6,5 +6,7 @@ export { TokenBucket } from './core/token-bucket.js';
 export { PATH_KINDS } from './core/path-kind.js';
 export type { PathKind } from './core/path-kind.js';
 export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
+export { CoreRunner } from './adapter/core-runner.js';
+export type { CoreRunnerOptions } from './adapter/core-runner.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './core/sans-io-core.js';
 export { ipFamily, isIpv4, isIpv6, normalizeIp, unmappedIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from './core/ip-address.js';

@@ -765,6 +765,12 @@ export class SignalingClient {
   #onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.#ws || this.#state === 'closed') return;
     this.#rejectPending(new SignalingError('SIG_CLIENT_CONNECTION_LOST', `the connection closed (${code}) before an answer came`, { code }));
+    // The socket of a resume attempt: that attempt's request has just failed and its loop tries
+    // again. A second loop here would race the first for the same token (a cluster gateway
+    // closes an attempt with 1001 when the lobby's home node turns out dead): each loop's
+    // resume.ok invalidated the other's token and each failure terminated the other's socket,
+    // so the client never settled (the flaky `--workers` kill -9 test).
+    if (this.#state === 'resuming' && code !== CloseCode.Normal && code !== CloseCode.Replaced) return;
     // 1000: we left; 4004: another connection took our session. Anything else, 1001 (the
     // service shut down: a restarted one gets the lobby back by lobby.restore) included, is an
     // outage the lobby outlives.

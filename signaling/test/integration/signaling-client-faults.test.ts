@@ -71,6 +71,42 @@ describe('SignalingClient against a misbehaving service', () => {
     expect(wss.clients.size).to.equal(0);
   });
 
+  it('keeps one resume loop while attempts fail after hello (a failed attempt\'s socket closing is no second drop: no listener leak)', async () => {
+    // Issue #15: each failed attempt's socket, closing, started another resume loop; the loops
+    // multiplied and every one added an 'error' listener (MaxListenersExceededWarning).
+    const lobby = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }], links: [] };
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type === 'lobby.create') ws.send(JSON.stringify({ type: 'lobby.joined', rid: msg.rid, you: 1, token: 'tok', lobby }));
+      if (msg.type === 'resume') ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_RATE_LIMITED', message: 'slow down' }));
+    };
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(`${w.name}: ${w.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      const c = await SignalingClient.connect(url, { reconnectWindowMs: 2500 });
+      await c.createLobby();
+      let disconnected = 0;
+      let retrying = 0;
+      c.on('disconnected', () => disconnected++);
+      c.on('retrying', () => retrying++);
+      const closed = c.next('closed', { timeoutMs: 10_000 });
+      c.simulateConnectionLoss();
+      const e = await closed;
+      expect(disconnected).to.equal(1);
+      expect(e.code).to.equal(4010);
+      expect(e.error).to.include({ code: 'SIG_RATE_LIMITED' });
+      // One loop: backoff 100 ms doubling (with jitter) within 2.5 s is at most ~7 attempts.
+      expect(retrying).to.be.within(1, 8);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).to.deep.equal([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('rejects connect with SIG_CLIENT_TIMEOUT when welcome never comes', async () => {
     onRequest = () => undefined;
     const err = await SignalingClient.connect(url, { requestTimeoutMs: 150 }).catch((e: unknown) => e);
