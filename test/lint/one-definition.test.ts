@@ -17,6 +17,7 @@ const CONCEPTS: Array<[concept: string, definition: RegExp, home: string]> = [
   ['CRC-32', /function crc32(Update)?\(|0xedb88320/i, 'packages/base/src/core/crc32.ts'],
   ['TokenBucket', /class TokenBucket\b/, 'packages/base/src/core/token-bucket.ts'],
   ['PathKind', /type PathKind =/, 'packages/base/src/core/path-kind.ts'],
+  ['Candidate', /interface Candidate\b|type (CandidateKind|CandidateType) =/, 'packages/base/src/core/candidate.ts'],
   ['IP address parsing', /function (isIPv4|isIPv6|isIpv4|isIpv6|parseIpv4Into|parseIpv6Into|normalizeIp|canonicalAddress)\(/, 'packages/base/src/core/ip-address.ts'],
   ['the monotonic core clock', /Math\.floor\(performance\.now\(\)\)/, 'packages/base/src/adapter/clock.ts'],
 ];

@@ -22,7 +22,7 @@ interface PunchAnswer {
   endState?: string;
   responsesDuringHold?: number;
   failure?: string;
-  selected?: { address: string; port: number; path: string; candidateType: string; rttMs: number; msFromStart: number };
+  selected?: { address: string; port: number; path: string; candidateKind: string; rttMs: number; msFromStart: number };
   timeline: unknown[];
 }
 
@@ -130,7 +130,7 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
           const [rc, rl] = await punch(hostOf(a, 0), hostOf(b, 1));
           const want = expected(a, b);
           if (want === 'direct') {
-            grid.set(`${a}|${b}`, rc.state === 'selected' ? `${rc.selected!.path} ${rc.selected!.candidateType} ${rc.selected!.msFromStart} ms` : `FAIL ${rc.failure ?? rc.state}`);
+            grid.set(`${a}|${b}`, rc.state === 'selected' ? `${rc.selected!.path} ${rc.selected!.candidateKind} ${rc.selected!.msFromStart} ms` : `FAIL ${rc.failure ?? rc.state}`);
             if (rc.state !== 'selected' || rl.state !== 'selected' || rc.selected!.path !== 'direct') {
               failures.push(`${a}|${b}: connect ${rc.state}/${rc.failure ?? rc.selected?.path}, listen ${rl.state}/${rl.failure ?? rl.selected?.path}`);
             }
@@ -205,11 +205,11 @@ describe('NAT discovery and punching over real sockets behind lab NATs', functio
 
     it('a host behind a symmetric NAT with UPnP is reached through its mapping by a symmetric-NAT peer', async function () {
       const [rc, rl] = await punch(hostOf('symmetric', 0), 'u1', { upnpListen: true });
-      grid.set('symmetric → symmetric+UPnP (u1)', rc.state === 'selected' ? `${rc.selected!.path} ${rc.selected!.candidateType} ${rc.selected!.msFromStart} ms` : `FAIL ${rc.failure}`);
+      grid.set('symmetric → symmetric+UPnP (u1)', rc.state === 'selected' ? `${rc.selected!.path} ${rc.selected!.candidateKind} ${rc.selected!.msFromStart} ms` : `FAIL ${rc.failure}`);
       expect(rc.state, JSON.stringify(rc)).to.equal('selected');
       expect(rl.state).to.equal('selected');
       // The connect side proved the path to u1's UPnP-mapped public endpoint (from the lab internet side).
-      expect(rc.selected!.candidateType).to.equal('upnp');
+      expect(rc.selected!.candidateKind).to.equal('upnp');
       expect(rc.selected!.address).to.equal(lab!.wanIp('U'));
       // The mapping was removed again when the punch ended.
       expect(await lab!.upnpRules('U')).to.deep.equal([]);

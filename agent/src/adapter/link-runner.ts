@@ -8,9 +8,9 @@ import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
 import {
   candidatePriority, PunchSession, sourceRejection, validateCandidate,
-  type Candidate, type InterceptTransport, type PunchEvent, type RejectedCandidate,
+  type Candidate, type InterceptTransport, type PunchEvent, type RankedCandidate, type RejectedCandidate,
 } from '@meshpunch/nat/punch';
-import type { NatHint, Candidate as WireCandidate } from '@meshpunch/protocol';
+import type { NatHint } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
@@ -57,7 +57,7 @@ export interface LinkContext {
   upnpGateway(): Promise<UpnpGateway | undefined>;
   now(): number;
   /** Sends candidates to the peer (again for a late `relay` one), with our NAT hint when known. */
-  sendCandidates(candidates: WireCandidate[], nat: NatHint | undefined): void;
+  sendCandidates(candidates: Candidate[], nat: NatHint | undefined): void;
   /** Our NAT hint (session-wide discovery), undefined until known. */
   natHint(): NatHint | undefined;
   /** Whether the service offers a relay (welcome.relay). */
@@ -101,7 +101,7 @@ const SERVICE_WAIT_MS = 250;
 
 /** Drives one LinkMachine with a real ENet host. */
 export class LinkRunner {
-  readonly machine: LinkMachine<Candidate>;
+  readonly machine: LinkMachine<RankedCandidate>;
   private readonly ctx: LinkContext;
   /** The link's DTLS side (fingerprints), when the session is secure. */
   get security(): LinkSecurity | undefined {
@@ -115,7 +115,7 @@ export class LinkRunner {
   /** The punch over the relay (ours: checks through the allocation; the peer's: to its relayed address). */
   private relayPunch: PunchSession | undefined = undefined;
   /** Remote candidates as validated (kept for re-probing and permissions). */
-  private remote: Candidate[] = [];
+  private remote: RankedCandidate[] = [];
   private remoteNat: NatHint | undefined = undefined;
   /** Where the relay attempt stands: none yet, started (allocating or probing), or failed. */
   private relayState: 'idle' | 'started' | 'failed' = 'idle';
@@ -127,7 +127,7 @@ export class LinkRunner {
   private directFailed = false;
   private upnp: UpnpPortMapping | undefined = undefined;
   private peer: ENetPacketPeer | undefined = undefined;
-  private local: Candidate[] = [];
+  private local: RankedCandidate[] = [];
   /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
   private readonly malformed: RejectedCandidate[] = [];
   /** RTT of the punch check that proved the path, ms (0.1 ms resolution, TimedTransport): the link's RTT as reported. */
@@ -146,7 +146,7 @@ export class LinkRunner {
 
   constructor(ctx: LinkContext) {
     this.ctx = ctx;
-    this.machine = new LinkMachine<Candidate>(ctx.start, ctx.timeouts);
+    this.machine = new LinkMachine<RankedCandidate>(ctx.start, ctx.timeouts);
     this.lastPhase = this.machine.phase;
   }
 
@@ -157,18 +157,19 @@ export class LinkRunner {
   }
 
   /** Candidates from the remote side arrived through the service; malformed ones are refused (and reported with the punch's). */
-  remoteCandidates(candidates: readonly WireCandidate[], nat?: NatHint): void {
+  remoteCandidates(candidates: readonly Candidate[], nat?: NatHint): void {
     if (nat !== undefined) this.remoteNat = nat;
-    const list: Candidate[] = [];
+    const list: RankedCandidate[] = [];
     for (const c of candidates) {
       if (c.kind === 'relay') {
         this.peerRelayCandidate(c);
         continue;
       }
-      const v = validateCandidate({ type: c.kind, address: c.address, port: c.port, priority: c.priority ?? 1 });
+      // A candidate sent without a priority ranks lowest (the wire leaves it optional).
+      const v = validateCandidate({ ...c, priority: c.priority ?? 1 });
       if (v.ok) list.push(v.candidate);
       else if (this.malformed.length < MAX_REPORTED_MALFORMED) {
-        this.malformed.push({ type: c.kind, address: String(c.address).slice(0, 64), port: c.port, reason: sourceRejection(String(c.address)) ?? 'invalid' });
+        this.malformed.push({ kind: c.kind, address: String(c.address).slice(0, 64), port: c.port, reason: sourceRejection(String(c.address)) ?? 'invalid' });
       }
     }
     this.remote.push(...list);
@@ -234,7 +235,7 @@ export class LinkRunner {
           void this.gather();
           break;
         case 'sendCandidates':
-          this.ctx.sendCandidates(a.candidates.map(toWire), this.ctx.natHint());
+          this.ctx.sendCandidates([...a.candidates], this.ctx.natHint());
           break;
         case 'punch':
           this.startPunching(a.remoteCandidates, a.startAt);
@@ -352,7 +353,7 @@ export class LinkRunner {
     }
   }
 
-  private startPunching(remote: readonly Candidate[], startAt: number): void {
+  private startPunching(remote: readonly RankedCandidate[], startAt: number): void {
     if (this.transport === undefined || this.router === undefined) return;
     // DTLS goes on before any probe: the listener must already answer the connector's first
     // ClientHello, or it is lost and the handshake waits a 1 s retransmission.
@@ -379,7 +380,7 @@ export class LinkRunner {
   private rejectedDetail = '';
 
   /** A direct punch on the link socket (the first one, or a re-probe of a relayed link). */
-  private startDirectPunch(remote: readonly Candidate[], startAt: number): PunchSession | undefined {
+  private startDirectPunch(remote: readonly RankedCandidate[], startAt: number): PunchSession | undefined {
     const router = this.router!;
     const grace = lanGraceMs(this.local, remote);
     let punch: PunchSession;
@@ -490,9 +491,9 @@ export class LinkRunner {
   }
 
   /** Connect side: the peer allocated; probe its relayed address as a plain UDP candidate. */
-  private peerRelayCandidate(c: WireCandidate): void {
+  private peerRelayCandidate(c: Candidate): void {
     if (this.ctx.start.role !== 'connect' || this.relayPunch !== undefined || this.router === undefined) return;
-    const v = validateCandidate({ type: 'relay', address: c.address, port: c.port, priority: c.priority ?? 1 });
+    const v = validateCandidate({ ...c, priority: c.priority ?? 1 });
     if (!v.ok) return;
     this.relayState = 'started';
     this.machine.handleRelayStarted(this.now());
@@ -500,7 +501,7 @@ export class LinkRunner {
     this.startRelayPunch([v.candidate]);
   }
 
-  private startRelayPunch(remote: readonly Candidate[]): void {
+  private startRelayPunch(remote: readonly RankedCandidate[]): void {
     const router = this.router!;
     let punch: PunchSession;
     try {
@@ -747,7 +748,7 @@ export class LinkRunner {
     if (!isWildcard(bind)) return { address: bind, port };
     const routed = await this.routeSource;
     if (routed !== undefined) return { address: routed, port };
-    const host = this.local.find((c) => c.type === 'host');
+    const host = this.local.find((c) => c.kind === 'host');
     return { address: host?.address ?? bind, port };
   }
 
@@ -784,8 +785,4 @@ export class LinkRunner {
       if (!this.handedOver) this.host.destroy();
     }
   }
-}
-
-function toWire(c: Candidate): WireCandidate {
-  return { kind: c.type === 'prflx' ? 'srflx' : c.type, family: c.address.includes(':') ? 6 : 4, address: c.address, port: c.port, priority: c.priority };
 }

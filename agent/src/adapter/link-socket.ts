@@ -5,7 +5,7 @@
 // SocketPool (socket-pool.ts) gathers some before the pairs exist.
 
 import { ENetConnection } from '@meshpunch/enet';
-import { createInterceptTransport, gatherCandidates, type Candidate, type InterceptTransport } from '@meshpunch/nat/punch';
+import { createInterceptTransport, gatherCandidates, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
 import { AgentError } from '../errors.js';
@@ -18,7 +18,7 @@ const GATHER_STUN_REQUESTS = 3;
 export interface LinkSocket {
   readonly host: ENetConnection;
   readonly transport: InterceptTransport;
-  readonly candidates: readonly Candidate[];
+  readonly candidates: readonly RankedCandidate[];
 }
 
 /**

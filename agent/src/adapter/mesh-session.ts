@@ -538,7 +538,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         this.emit('progress', { type: 'linkPhase', remoteId: p.remote, role: p.role, phase });
       },
       onCandidatesRejected: (rejected) => {
-        this.emit('progress', { type: 'candidatesRejected', remoteId: p.remote, candidates: rejected.map((r) => ({ kind: r.type, address: r.address, port: r.port, reason: r.reason })) });
+        this.emit('progress', { type: 'candidatesRejected', remoteId: p.remote, candidates: rejected.map((r) => ({ kind: r.kind, address: r.address, port: r.port, reason: r.reason })) });
       },
       addMeshPeer: (host: ENetConnection) => {
         this.multiplayer.addMeshPeer(p.remote, host);

@@ -1,10 +1,8 @@
 // How long a link's punch waits for a LAN path after a public one is proven (core, pure).
+import type { Candidate } from '@meshpunch/base';
 
 /** The parts of a candidate the decision reads. */
-export interface GraceCandidate {
-  readonly type: string;
-  readonly address: string;
-}
+export type GraceCandidate = Pick<Candidate, 'kind' | 'address'>;
 
 /**
  * The punch's `lanGraceMs` for a link: 0 when both sides have server-reflexive candidates and no
@@ -18,8 +16,8 @@ export interface GraceCandidate {
  * either side, the default grace stays. The LAN checks themselves are still probed either way.
  */
 export function lanGraceMs(local: readonly GraceCandidate[], remote: readonly GraceCandidate[]): number | undefined {
-  const ours = new Set(local.filter((c) => c.type === 'srflx').map((c) => c.address.toLowerCase()));
-  const theirs = remote.filter((c) => c.type === 'srflx').map((c) => c.address.toLowerCase());
+  const ours = new Set(local.filter((c) => c.kind === 'srflx').map((c) => c.address.toLowerCase()));
+  const theirs = remote.filter((c) => c.kind === 'srflx').map((c) => c.address.toLowerCase());
   if (ours.size === 0 || theirs.length === 0 || theirs.some((a) => ours.has(a))) return undefined;
   return 0;
 }

@@ -166,7 +166,7 @@ describe('LinkRunner (loopback)', function () {
     // The embedded STUN server of a service on 127.0.0.1 is IPv4: a ::1 socket cannot ask it.
     const socket = await gatherLinkSocket({ bindAddress: '::1', stunServers: [{ address: '127.0.0.1', port: 9 }] });
     cleanups.push(() => socket.host.destroy());
-    expect(socket.candidates.map((c) => `${c.type} ${c.address}:${c.port}`)).to.deep.equal([`host ::1:${socket.host.getLocalPort()}`]);
+    expect(socket.candidates.map((c) => `${c.kind} ${c.address}:${c.port}`)).to.deep.equal([`host ::1:${socket.host.getLocalPort()}`]);
   });
 
   it('punches, completes the ENet handshake and hands each side its host', async () => {

@@ -4,7 +4,7 @@
 // handshake is not simulated here: a proven path counts as connected (the NAT lab and the e2e
 // tests run the real one).
 import { expect } from 'chai';
-import { answerBindingRequest, nodeHmacSha1, PunchMachine, StunClient, type Candidate, type PunchEvent, type StunClientEvent } from '@meshpunch/nat';
+import { answerBindingRequest, nodeHmacSha1, PunchMachine, StunClient, type PunchEvent, type RankedCandidate, type StunClientEvent } from '@meshpunch/nat';
 import { NatBox, natPreset, Prng, seedFromEnv, SimDriver, SimNet, type NatPresetName, type SansIoCore } from '@meshpunch/sim';
 import { LinkMachine, type LinkOutcome, type LinkRole } from '../../src/core/link-machine.js';
 
@@ -36,14 +36,14 @@ class SimSignal implements SansIoCore {
 
 /** One agent's link on one socket: LinkMachine + StunClient + PunchMachine. */
 class SimAgentLink implements SansIoCore {
-  readonly link: LinkMachine<Candidate>;
+  readonly link: LinkMachine<RankedCandidate>;
   peer: SimAgentLink | undefined;
   private readonly stun: StunClient;
   private punch: PunchMachine | undefined;
-  private local: Candidate[] = [];
+  private local: RankedCandidate[] = [];
 
   constructor(readonly name: string, readonly address: string, readonly port: number, role: LinkRole, private readonly signal: SimSignal, private readonly prng: Prng) {
-    this.link = new LinkMachine<Candidate>({ pairId: '7', remoteId: role === 'connect' ? 1 : 2, role, startAt: 500 });
+    this.link = new LinkMachine<RankedCandidate>({ pairId: '7', remoteId: role === 'connect' ? 1 : 2, role, startAt: 500 });
     this.stun = new StunClient({ random: (out) => this.fill(out), rtoMs: 200, requestCount: 3, lastWaitFactor: 4 });
   }
 
@@ -79,7 +79,7 @@ class SimAgentLink implements SansIoCore {
     return ts.length === 0 ? undefined : Math.min(...ts);
   }
 
-  receiveCandidates(now: number, c: readonly Candidate[]): void {
+  receiveCandidates(now: number, c: readonly RankedCandidate[]): void {
     this.link.handleRemoteCandidates(now, c);
     this.act(now);
   }
@@ -90,9 +90,9 @@ class SimAgentLink implements SansIoCore {
       let busy = false;
       for (let e: StunClientEvent | undefined = this.stun.pollEvent(); e !== undefined; e = this.stun.pollEvent()) {
         busy = true;
-        const host: Candidate = { type: 'host', address: this.address, port: this.port, priority: 2130706431 };
+        const host: RankedCandidate = { kind: 'host', family: 4, address: this.address, port: this.port, priority: 2130706431 };
         this.local = e.type === 'stunSuccess' && (e.mapped.address !== this.address || e.mapped.port !== this.port)
-          ? [host, { type: 'srflx', address: e.mapped.address, port: e.mapped.port, priority: 1694498815 }]
+          ? [host, { kind: 'srflx', family: 4, address: e.mapped.address, port: e.mapped.port, priority: 1694498815 }]
           : [host];
         this.link.handleGathered(now, this.local);
       }

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { lanGraceMs } from '../../src/core/lan-grace.js';
 
 describe('lanGraceMs', () => {
-  const host = (address: string) => ({ type: 'host', address });
-  const srflx = (address: string) => ({ type: 'srflx', address });
+  const host = (address: string) => ({ kind: 'host' as const, address });
+  const srflx = (address: string) => ({ kind: 'srflx' as const, address });
 
   it('skips the LAN grace when the public addresses differ (different NATs)', () => {
     expect(lanGraceMs([host('10.0.1.2'), srflx('203.0.113.10')], [host('10.0.2.2'), srflx('203.0.113.20')])).to.equal(0);

@@ -5,6 +5,7 @@ export { crc32, crc32Update, crc32Final } from './core/crc32.js';
 export { TokenBucket } from './core/token-bucket.js';
 export { PATH_KINDS } from './core/path-kind.js';
 export type { PathKind } from './core/path-kind.js';
+export type { Candidate, CandidateKind } from './core/candidate.js';
 export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
 export { CoreRunner } from './adapter/core-runner.js';
 export type { CoreRunnerOptions } from './adapter/core-runner.js';

@@ -167,7 +167,8 @@ export {
 } from './core/candidates.js';
 export type {
   Candidate,
-  CandidateType,
+  CandidateKind,
+  RankedCandidate,
   AddressScope,
   InterfaceAddress,
   HostCandidateOptions,

@@ -4,7 +4,7 @@
 // (meshpunch join) saves that module-loading time. Everything here is also in the main entry.
 export { candidatePriority, validateCandidate, sortCandidates, pathKindOf } from './core/candidates.js';
 export { normalizeIp } from '@meshpunch/base';
-export type { Candidate, CandidateType, PathKind } from './core/candidates.js';
+export type { Candidate, CandidateKind, RankedCandidate, PathKind } from './core/candidates.js';
 export { gatherCandidates } from './adapter/gather-candidates.js';
 export type { GatherOptions, GatherResult } from './adapter/gather-candidates.js';
 export { createInterceptTransport } from './adapter/intercept-transport.js';

@@ -1,25 +1,14 @@
 // Punch candidates: the addresses one side of a pair offers, and their validation (core).
-import { isIpv4, isIpv6 } from '@meshpunch/base';
+import { isIpv4, isIpv6, type Candidate, type CandidateKind } from '@meshpunch/base';
 
-/** Where a candidate address came from (RFC 8445 §5.1.1 types plus port-mapped). */
-export const CANDIDATE_KINDS = Object.freeze(['host', 'srflx', 'upnp', 'relay'] as const);
+// The candidate itself is defined once, in @meshpunch/base; this file holds the wire's rules for it.
+export type { Candidate, CandidateKind };
 
-/** One candidate kind. */
-export type CandidateKind = (typeof CANDIDATE_KINDS)[number];
-
-/** A transport address a peer may be reachable at. */
-export interface Candidate {
-  /** How the address was learned. */
-  kind: CandidateKind;
-  /** 4 for IPv4, 6 for IPv6; must match `address`. */
-  family: 4 | 6;
-  /** Dotted-quad IPv4 or RFC 5952-style IPv6 text (no zone id). */
-  address: string;
-  /** UDP port, 1..65535. */
-  port: number;
-  /** Optional RFC 8445 §5.1.2 priority, 0..2³²−1; higher is tried first. */
-  priority?: number;
-}
+/**
+ * The candidate kinds the wire carries (RFC 8445 §5.1.1 types plus port-mapped): every
+ * CandidateKind but 'prflx', which a punch learns from the peer's checks and never signals.
+ */
+export const CANDIDATE_KINDS = Object.freeze(['host', 'srflx', 'upnp', 'relay'] as const satisfies readonly CandidateKind[]);
 
 /** Most candidates one side may send for one pair (issue #5). */
 export const MAX_CANDIDATES_PER_PAIR = 16;
@@ -48,12 +37,13 @@ export function checkCandidate(value: unknown, out: Candidate[]): string | undef
     return 'candidate.port must be an integer 1..65535';
   }
   const c: Candidate = { kind: v.kind as CandidateKind, family: v.family, address: v.address, port: v.port };
-  if (v.priority !== undefined) {
-    if (typeof v.priority !== 'number' || !Number.isInteger(v.priority) || v.priority < 0 || v.priority > 0xffffffff) {
-      return 'candidate.priority must be an integer 0..4294967295';
-    }
-    c.priority = v.priority;
+  if (v.priority === undefined) {
+    out.push(c);
+    return undefined;
   }
-  out.push(c);
+  if (typeof v.priority !== 'number' || !Number.isInteger(v.priority) || v.priority < 0 || v.priority > 0xffffffff) {
+    return 'candidate.priority must be an integer 0..4294967295';
+  }
+  out.push({ ...c, priority: v.priority });
   return undefined;
 }

@@ -17,7 +17,7 @@ import {
   nodeRandom,
   openUpnpMapping,
   PunchMachine,
-  type Candidate,
+  type RankedCandidate,
   type NatDiscoveryReport,
   type NatProfile,
   type UpnpPortMapping,
@@ -116,7 +116,7 @@ interface Session {
   upnp: UpnpPortMapping | undefined;
   nat: NatProfile;
   /** Our candidates on this socket: the punch decides by them which remote address classes it may probe. */
-  candidates: Candidate[];
+  candidates: RankedCandidate[];
 }
 const sessions = new Map<number, Session>();
 
@@ -139,15 +139,14 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
     case 'gather': {
       const driver = new SocketDriver(await bind(port));
       const report = await discover(driver, port);
-      const candidates: Candidate[] = [{ type: 'host', address: HOST_IP, port, priority: candidatePriority('host') }];
+      const candidates: RankedCandidate[] = [{ kind: 'host', family: 4, address: HOST_IP, port, priority: candidatePriority('host') }];
       if (report.mappedAddress && (report.mappedAddress.address !== HOST_IP || report.mappedAddress.port !== port)) {
-        candidates.push({ type: 'srflx', address: report.mappedAddress.address, port: report.mappedAddress.port, priority: candidatePriority('srflx') });
+        candidates.push({ kind: 'srflx', family: 4, address: report.mappedAddress.address, port: report.mappedAddress.port, priority: candidatePriority('srflx') });
       }
       let upnp: UpnpPortMapping | undefined;
       if (msg.upnp === true) {
         upnp = await openUpnpMapping({ internalPort: port, leaseS: 300, discover: { timeoutMs: 4000 } });
-        candidates.push({ type: 'upnp', address: upnp.externalAddress, port: upnp.externalPort, priority: candidatePriority('upnp'),
-          relatedAddress: HOST_IP, relatedPort: port });
+        candidates.push({ kind: 'upnp', family: 4, address: upnp.externalAddress, port: upnp.externalPort, priority: candidatePriority('upnp') });
       }
       const nat: NatProfile = { mapping: report.mapping, filtering: report.filtering };
       sessions.set(port, { driver, upnp, nat, candidates });
@@ -159,7 +158,7 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
       const startAt = Math.floor(performance.now() + (Number(msg.startAtEpochMs) - Date.now()));
       const m = new PunchMachine({
         role: msg.role as 'connect' | 'listen', pairId: String(msg.pairId), secret: String(msg.secret), startAt: Math.max(0, startAt),
-        remoteCandidates: msg.remoteCandidates as Candidate[], localCandidates: s.candidates, random: nodeRandom, hmacSha1: nodeHmacSha1,
+        remoteCandidates: msg.remoteCandidates as RankedCandidate[], localCandidates: s.candidates, random: nodeRandom, hmacSha1: nodeHmacSha1,
         localNat: s.nat, remoteNat: msg.remoteNat as NatProfile, timeoutMs: Number(msg.timeoutMs ?? 10_000),
       });
       const result = await new Promise<Record<string, unknown>>((resolve) => {
@@ -176,9 +175,9 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
             const holdMs = Math.min(60_000, Number(msg.holdMs ?? 1500));
             const out = {
               state: m.state, failure: m.failure,
-              selected: sel ? { address: sel.address, port: sel.port, path: sel.path, candidateType: sel.candidateType, rttMs: sel.rttMs,
+              selected: sel ? { address: sel.address, port: sel.port, path: sel.path, candidateKind: sel.candidateKind, rttMs: sel.rttMs,
                 msFromStart: sel.provenAt - startAt } : undefined,
-              timeline: m.timeline().map((t) => ({ address: t.address, port: t.port, type: t.type, path: t.path, sent: t.requestsSent,
+              timeline: m.timeline().map((t) => ({ address: t.address, port: t.port, kind: t.kind, path: t.path, sent: t.requestsSent,
                 received: t.requestsReceived, provenMs: t.provenAt === undefined ? undefined : t.provenAt - startAt })),
               counters: m.counters,
             };

@@ -1,7 +1,8 @@
 // Gathers one pair socket's candidates (adapter): host addresses of every usable interface,
 // server-reflexive from STUN on that very socket, and a UPnP mapping made by the caller.
 import { networkInterfaces } from 'node:os';
-import { candidatePriority, hostCandidates, sortCandidates, type Candidate, type HostCandidateOptions } from '../core/candidates.js';
+import { ipFamily } from '@meshpunch/base';
+import { candidatePriority, hostCandidates, sortCandidates, type HostCandidateOptions, type RankedCandidate } from '../core/candidates.js';
 import type { TransportAddress } from '../core/stun/binding.js';
 import { stunBinding, type StunBindingResult } from './stun-binding.js';
 import type { StunServerSpec } from './stun-server-address.js';
@@ -27,7 +28,7 @@ export interface GatherOptions extends HostCandidateOptions {
 /** What `gatherCandidates` found. */
 export interface GatherResult {
   /** Candidates, best first, unique by address:port. */
-  readonly candidates: Candidate[];
+  readonly candidates: RankedCandidate[];
   /** Every STUN answer (the agent compares them for "mapping varies by destination"). */
   readonly reflexive: StunBindingResult[];
   /** One line per STUN server that failed. */
@@ -36,7 +37,7 @@ export interface GatherResult {
 
 /** Gathers host, srflx and upnp candidates for the socket behind `transport`. */
 export async function gatherCandidates(transport: DatagramTransport, options: GatherOptions): Promise<GatherResult> {
-  const list: Candidate[] = hostCandidates(options.interfaces ?? networkInterfaces(), options.port, options);
+  const list: RankedCandidate[] = hostCandidates(options.interfaces ?? networkInterfaces(), options.port, options);
   const errors: string[] = [];
   const reflexive: StunBindingResult[] = [];
   const results = await Promise.allSettled(
@@ -50,8 +51,8 @@ export async function gatherCandidates(transport: DatagramTransport, options: Ga
   }
   for (const r of reflexive) {
     const isHost = list.some((c) => c.address === r.mapped.address && c.port === r.mapped.port);
-    if (!isHost) list.push({ type: 'srflx', address: r.mapped.address, port: r.mapped.port, priority: candidatePriority('srflx') });
+    if (!isHost) list.push({ kind: 'srflx', family: r.mapped.family, address: r.mapped.address, port: r.mapped.port, priority: candidatePriority('srflx') });
   }
-  if (options.upnp) list.push({ type: 'upnp', address: options.upnp.address, port: options.upnp.port, priority: candidatePriority('upnp') });
+  if (options.upnp) list.push({ kind: 'upnp', family: ipFamily(options.upnp.address) === 6 ? 6 : 4, address: options.upnp.address, port: options.upnp.port, priority: candidatePriority('upnp') });
   return { candidates: sortCandidates(list), reflexive, errors };
 }

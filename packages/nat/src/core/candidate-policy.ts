@@ -2,7 +2,7 @@
 // issue 13 item 7, defined once here and applied by the punch machine to every candidate a peer
 // gives (and to every peer-reflexive source it learns), so a lobby member cannot aim our probes
 // at addresses no peer of ours can be at.
-import { addressScope, type AddressScope, type Candidate, type CandidateType } from './candidates.js';
+import { addressScope, type AddressScope, type Candidate, type CandidateKind } from './candidates.js';
 import { ipFamily } from '@meshpunch/base';
 
 /**
@@ -20,7 +20,7 @@ export type CandidateRejection =
 
 /** A refused remote candidate, as shown in the punch's timeline and the agent's progress. */
 export interface RejectedCandidate {
-  readonly type: CandidateType;
+  readonly kind: CandidateKind;
   readonly address: string;
   readonly port: number;
   readonly reason: CandidateRejection;
@@ -50,14 +50,14 @@ export function sourceRejection(address: string): CandidateRejection | undefined
  *   this host) and whether we sit on a LAN (a private or link-local address of the same family).
  */
 export function remoteCandidateRejection(
-  candidate: Pick<Candidate, 'type' | 'address'>,
+  candidate: Pick<Candidate, 'kind' | 'address'>,
   local: ReadonlyArray<Pick<Candidate, 'address'>>,
 ): CandidateRejection | undefined {
   const scope = scopeOf(candidate.address);
   if (NEVER.has(scope)) return scope as CandidateRejection;
   if (scope === 'loopback') return local.some((l) => scopeOf(l.address) === 'loopback') ? undefined : 'loopback';
   if (scope === 'private' || scope === 'link-local') {
-    if (candidate.type !== 'host' && candidate.type !== 'relay') return 'private-not-host';
+    if (candidate.kind !== 'host' && candidate.kind !== 'relay') return 'private-not-host';
     const family = ipFamily(candidate.address);
     const onLan = local.some((l) => {
       const s = scopeOf(l.address);

@@ -1,31 +1,20 @@
 // ICE-style candidates for one pair's socket: types, RFC 8445 §5.1.2 priorities, host gathering
 // from an interface list, validation of candidates received from the peer (core, no I/O).
-import { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into } from '@meshpunch/base';
+import { ipFamily, normalizeIp, parseIpv4Into, parseIpv6Into, type Candidate, type CandidateKind } from '@meshpunch/base';
+
+export type { Candidate, CandidateKind };
 
 /**
- * Where a candidate comes from (RFC 8445 §5.1.1; 'upnp' = a port mapping made on the router;
- * 'relay' = a TURN allocation's relayed address, relay.md §3).
+ * A candidate with its priority: what gathering and `validateCandidate` produce and what the punch
+ * works with (the candidate is defined once in @meshpunch/base; the wire may leave out priority).
  */
-export type CandidateType = 'host' | 'srflx' | 'prflx' | 'upnp' | 'relay';
-
-/** One transport address the peer may reach this socket at. */
-export interface Candidate {
-  readonly type: CandidateType;
-  /** IP literal (IPv4 dotted quad or RFC 5952 IPv6). */
-  readonly address: string;
-  readonly port: number;
-  /** RFC 8445 §5.1.2.1 priority, 1..2^31-1; higher is tried and preferred first. */
-  readonly priority: number;
-  /** For srflx/prflx/upnp: the local address the mapping belongs to (informative). */
-  readonly relatedAddress?: string;
-  readonly relatedPort?: number;
-}
+export type RankedCandidate = Candidate & { readonly priority: number };
 
 /**
  * Type preferences (RFC 8445 §5.1.2.2 recommends host 126, prflx 110, srflx 100, relay 0).
  * A UPnP mapping was opened on purpose and passes any filtering, so it ranks just above srflx.
  */
-export const TYPE_PREFERENCE: Readonly<Record<CandidateType, number>> = Object.freeze({
+export const TYPE_PREFERENCE: Readonly<Record<CandidateKind, number>> = Object.freeze({
   host: 126,
   prflx: 110,
   upnp: 105,
@@ -38,9 +27,9 @@ export const TYPE_PREFERENCE: Readonly<Record<CandidateType, number>> = Object.f
  * RFC 8445 §5.1.2.1: 2^24·type-preference + 2^8·local-preference + (256 − component id).
  * meshpunch uses one component per pair, so the last term is 255.
  */
-export function candidatePriority(type: CandidateType, localPreference = 65535, componentId = 1): number {
+export function candidatePriority(kind: CandidateKind, localPreference = 65535, componentId = 1): number {
   const lp = Math.max(0, Math.min(65535, Math.floor(localPreference)));
-  return TYPE_PREFERENCE[type] * 2 ** 24 + lp * 2 ** 8 + (256 - componentId);
+  return TYPE_PREFERENCE[kind] * 2 ** 24 + lp * 2 ** 8 + (256 - componentId);
 }
 
 /**
@@ -116,11 +105,11 @@ export function hostCandidates(
   interfaces: Readonly<Record<string, readonly InterfaceAddress[] | undefined>>,
   port: number,
   options: HostCandidateOptions = {},
-): Candidate[] {
+): RankedCandidate[] {
   const families = options.families ?? [4, 6];
   const bind = options.bindAddress !== undefined ? normalizeIp(options.bindAddress) : undefined;
   const bindIsAny = bind === undefined || bind === '0.0.0.0' || bind === '::';
-  const out: Candidate[] = [];
+  const out: RankedCandidate[] = [];
   const seen = new Set<string>();
   let index = 0;
   for (const name of Object.keys(interfaces)) {
@@ -140,15 +129,15 @@ export function hostCandidates(
       seen.add(text);
       // Local preference (RFC 8445 §5.1.2.1): family and scope first, then interface order.
       const base = fam === 4 ? 65535 : scope === 'link-local' ? 30000 : 50000;
-      out.push({ type: 'host', address: text, port, priority: candidatePriority('host', base - Math.min(index, 1000)) });
+      out.push({ kind: 'host', family: fam, address: text, port, priority: candidatePriority('host', base - Math.min(index, 1000)) });
     }
   }
   return sortCandidates(out);
 }
 
 /** Sorts by priority (highest first) and keeps one candidate per address:port (the best). */
-export function sortCandidates(list: readonly Candidate[]): Candidate[] {
-  const best = new Map<string, Candidate>();
+export function sortCandidates<C extends RankedCandidate>(list: readonly C[]): C[] {
+  const best = new Map<string, C>();
   for (const c of list) {
     const k = `${c.address}|${c.port}`;
     const prev = best.get(k);
@@ -157,18 +146,20 @@ export function sortCandidates(list: readonly Candidate[]): Candidate[] {
   return [...best.values()].sort((a, b) => b.priority - a.priority);
 }
 
-const TYPES: readonly CandidateType[] = ['host', 'srflx', 'prflx', 'upnp', 'relay'];
+const KINDS: readonly CandidateKind[] = ['host', 'srflx', 'prflx', 'upnp', 'relay'];
 
 /**
  * Checks a candidate received from the network (every input is hostile, docs/design.md rule 4).
- * Returns a clean copy with a normalised address, or a one-sentence reason it was refused.
+ * Returns a clean copy with a normalised address (its family taken from it; a missing priority is
+ * the kind's default), or a one-sentence reason it was refused.
  */
-export function validateCandidate(value: unknown): { ok: true; candidate: Candidate } | { ok: false; reason: string } {
+export function validateCandidate(value: unknown): { ok: true; candidate: RankedCandidate } | { ok: false; reason: string } {
   if (typeof value !== 'object' || value === null) return { ok: false, reason: 'candidate must be an object' };
   const v = value as Record<string, unknown>;
-  if (typeof v.type !== 'string' || !TYPES.includes(v.type as CandidateType)) {
-    return { ok: false, reason: `candidate type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(v.type)}` };
+  if (typeof v.kind !== 'string' || !KINDS.includes(v.kind as CandidateKind)) {
+    return { ok: false, reason: `candidate kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(v.kind)}` };
   }
+  const kind = v.kind as CandidateKind;
   if (typeof v.address !== 'string' || v.address.length > 64) return { ok: false, reason: 'candidate address must be an IP literal' };
   const address = normalizeIp(v.address);
   if (address === undefined) return { ok: false, reason: `candidate address must be an IP literal, got ${JSON.stringify(v.address)}` };
@@ -177,11 +168,11 @@ export function validateCandidate(value: unknown): { ok: true; candidate: Candid
   if (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) {
     return { ok: false, reason: `candidate port must be 1..65535, got ${JSON.stringify(v.port)}` };
   }
-  const priority = v.priority === undefined ? candidatePriority(v.type as CandidateType) : v.priority;
+  const priority = v.priority === undefined ? candidatePriority(kind) : v.priority;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1 || priority > 0x7fffffff) {
     return { ok: false, reason: `candidate priority must be 1..2147483647, got ${JSON.stringify(v.priority)}` };
   }
-  return { ok: true, candidate: { type: v.type as CandidateType, address, port: v.port, priority } };
+  return { ok: true, candidate: { kind, family: ipFamily(address) === 6 ? 6 : 4, address, port: v.port, priority } };
 }
 
 /** How a proven path is reported (docs/design.md flow step 5); defined once in @meshpunch/base. */
@@ -193,10 +184,10 @@ export type { PathKind };
  * private, link-local or loopback is the LAN; a UPnP mapping is 'upnp'; a TURN relayed address is
  * 'relay' (relay.md §3); anything else crosses the internet ('direct').
  */
-export function pathKindOf(candidate: Pick<Candidate, 'type' | 'address'>): PathKind {
-  if (candidate.type === 'upnp') return 'upnp';
-  if (candidate.type === 'relay') return 'relay';
-  if (candidate.type === 'host' || candidate.type === 'prflx') {
+export function pathKindOf(candidate: Pick<Candidate, 'kind' | 'address'>): PathKind {
+  if (candidate.kind === 'upnp') return 'upnp';
+  if (candidate.kind === 'relay') return 'relay';
+  if (candidate.kind === 'host' || candidate.kind === 'prflx') {
     const s = addressScope(candidate.address.split('%')[0]!);
     if (s === 'private' || s === 'link-local' || s === 'loopback') return 'lan';
   }

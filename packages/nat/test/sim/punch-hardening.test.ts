@@ -13,15 +13,15 @@ import {
   decodeStunMessage,
   getUsername,
   nodeHmacSha1,
-  type Candidate,
+  type RankedCandidate,
   type PunchOptions,
 } from '../../src/index.js';
 import { addHost, makeWorld, type Host } from './world.js';
 
 const SECRET = 'pair-secret-0123456789abcdef';
 
-function hostCandidate(h: Host): Candidate[] {
-  return [{ type: 'host', address: h.address, port: h.port, priority: candidatePriority('host') }];
+function hostCandidate(h: Host): RankedCandidate[] {
+  return [{ kind: 'host', family: 4, address: h.address, port: h.port, priority: candidatePriority('host') }];
 }
 
 /** The USERNAME of the first probe `m` sends: what an on-path observer reads off the wire. */
@@ -90,7 +90,7 @@ describe('PunchMachine (forged probes, issue 13 item 6)', function () {
       return nodeHmacSha1(key, parts);
     };
     const make = (secret: string, role: 'connect' | 'listen') =>
-      new PunchMachine({ role, pairId: '1', secret, startAt: 0, remoteCandidates: [{ type: 'srflx', address: '203.0.113.5', port: 4000, priority: 1 }], random: (x) => x.fill(7), hmacSha1: counting });
+      new PunchMachine({ role, pairId: '1', secret, startAt: 0, remoteCandidates: [{ kind: 'srflx', family: 4, address: '203.0.113.5', port: 4000, priority: 1 }], random: (x) => x.fill(7), hmacSha1: counting });
     const u1 = usernameOnTheWire(make(SECRET, 'connect'));
     const u2 = usernameOnTheWire(make('another pair secret, 16+ bytes', 'connect'));
     expect(u1).to.match(/^[0-9a-f]{16}:[0-9a-f]{16}$/);
@@ -114,7 +114,7 @@ describe('PunchMachine (forged probes, issue 13 item 6)', function () {
       hmacs++;
       return nodeHmacSha1(key, parts);
     };
-    const common = { pairId: '1', secret: SECRET, startAt: 0, remoteCandidates: [{ type: 'srflx' as const, address: '203.0.113.5', port: 4000, priority: 1 }], random: (x: Uint8Array) => x.fill(7) };
+    const common = { pairId: '1', secret: SECRET, startAt: 0, remoteCandidates: [{ kind: 'srflx' as const, family: 4 as const, address: '203.0.113.5', port: 4000, priority: 1 }], random: (x: Uint8Array) => x.fill(7) };
     const username = usernameOnTheWire(new PunchMachine({ ...common, role: 'connect', hmacSha1: nodeHmacSha1 }));
     const b = new PunchMachine({ ...common, role: 'listen', hmacSha1: counting, timeoutMs: 60_000 });
     hmacs = 0;
@@ -148,7 +148,8 @@ export type { PunchOptions };
 
 describe('PunchMachine (hostile candidates, issue 13 item 7)', () => {
   const SECRET7 = 'pair-secret-0123456789abcdef';
-  const c = (type: Candidate['type'], address: string, port: number): Candidate => ({ type, address, port, priority: candidatePriority(type) });
+  const c = (kind: RankedCandidate['kind'], address: string, port: number): RankedCandidate =>
+    ({ kind, family: address.includes(':') ? 6 : 4, address, port, priority: candidatePriority(kind) });
 
   /** Runs a machine with the agent's pacing until it ends; returns the probes sent per destination address. */
   function probesSent(m: PunchMachine): Map<string, number> {
@@ -162,7 +163,7 @@ describe('PunchMachine (hostile candidates, issue 13 item 7)', () => {
     return sent;
   }
 
-  function machine(remote: Candidate[], local: Candidate[], over: Partial<PunchOptions> = {}): PunchMachine {
+  function machine(remote: RankedCandidate[], local: RankedCandidate[], over: Partial<PunchOptions> = {}): PunchMachine {
     let seed = 1;
     return new PunchMachine({
       role: 'listen', pairId: '1', secret: SECRET7, startAt: 0, remoteCandidates: remote, localCandidates: local,
@@ -170,7 +171,7 @@ describe('PunchMachine (hostile candidates, issue 13 item 7)', () => {
     });
   }
 
-  const HOSTILE: Candidate[] = [
+  const HOSTILE: RankedCandidate[] = [
     c('host', '224.0.0.251', 5353), c('srflx', '239.255.255.250', 1900), c('host', '255.255.255.255', 9), c('host', 'ff02::1', 5353),
     c('host', '127.0.0.1', 22), c('srflx', '::1', 22), c('host', '169.254.169.254', 80), c('srflx', '10.0.0.1', 53),
     c('host', '240.0.0.1', 7), c('upnp', '192.168.1.1', 80), c('host', '0.0.0.0', 9),

@@ -5,7 +5,7 @@ import {
   PunchMachine,
   candidatePriority,
   nodeHmacSha1,
-  type Candidate,
+  type RankedCandidate,
   type NatProfile,
   type PunchEvent,
 } from '../../src/index.js';
@@ -23,7 +23,7 @@ function events<E>(core: { pollEvent(): E | undefined }): E[] {
  * What each host learns before punching, as the agent does: RFC 5780 discovery from its own socket
  * (the NAT profile it shares with the peer), host + server-reflexive candidates.
  */
-function gather(world: World, hosts: Host[]): Array<{ candidates: Candidate[]; nat: NatProfile }> {
+function gather(world: World, hosts: Host[]): Array<{ candidates: RankedCandidate[]; nat: NatProfile }> {
   const runs = hosts.map((h) => {
     const d = new NatDiscovery({
       random: (b) => world.prng.fill(b),
@@ -37,9 +37,9 @@ function gather(world: World, hosts: Host[]): Array<{ candidates: Candidate[]; n
   world.driver.runUntil(() => runs.every((d) => d.report !== undefined), { maxVirtualMs: 40_000 });
   return hosts.map((h, i) => {
     const r = runs[i]!.report!;
-    const candidates: Candidate[] = [{ type: 'host', address: h.address, port: h.port, priority: candidatePriority('host') }];
+    const candidates: RankedCandidate[] = [{ kind: 'host', family: 4, address: h.address, port: h.port, priority: candidatePriority('host') }];
     if (r.mappedAddress && (r.mappedAddress.address !== h.address || r.mappedAddress.port !== h.port)) {
-      candidates.push({ type: 'srflx', address: r.mappedAddress.address, port: r.mappedAddress.port, priority: candidatePriority('srflx') });
+      candidates.push({ kind: 'srflx', family: 4, address: r.mappedAddress.address, port: r.mappedAddress.port, priority: candidatePriority('srflx') });
     }
     return { candidates, nat: { mapping: r.mapping, filtering: r.filtering, portAllocation: r.portAllocation } };
   });
@@ -141,7 +141,7 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     const world = makeWorld(seed);
     const ha = addHost(world, 'a', 'none');
     const hb = addHost(world, 'b', 'none');
-    const cand = (h: Host): Candidate[] => [{ type: 'host', address: h.address, port: h.port, priority: candidatePriority('host') }];
+    const cand = (h: Host): RankedCandidate[] => [{ kind: 'host', family: 4, address: h.address, port: h.port, priority: candidatePriority('host') }];
     return { world, ha, hb, cand };
   }
 
@@ -183,9 +183,9 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
   it('reaches a symmetric-NAT peer through the peer-reflexive address its probes came from', () => {
     const o = punchPair(seedFromEnv(77), 'full-cone', 'symmetric');
     expect(o.result).to.equal('direct');
-    expect(o.a.selected!.candidateType).to.equal('prflx');
+    expect(o.a.selected!.candidateKind).to.equal('prflx');
     expect(o.a.counters.peerReflexiveLearned).to.be.at.least(1);
-    const learned = o.a.timeline().find((t) => t.type === 'prflx')!;
+    const learned = o.a.timeline().find((t) => t.kind === 'prflx')!;
     expect(learned.firstReceivedAt).to.be.a('number');
     expect(learned.provenAt).to.be.a('number');
   });
@@ -257,7 +257,7 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     const [ga, gb] = gather(world, [ha, hb]);
     // What the IGD client would produce for B's socket: a forward and a 'upnp' candidate.
     expect(hb.box!.addPortForward(world.driver.now, { address: hb.address, port: hb.port }, 51000)).to.equal(true);
-    const bUpnp: Candidate = { type: 'upnp', address: hb.box!.publicAddress, port: 51000, priority: candidatePriority('upnp') };
+    const bUpnp: RankedCandidate = { kind: 'upnp', family: 4, address: hb.box!.publicAddress, port: 51000, priority: candidatePriority('upnp') };
     const common = { pairId: 'p1', secret: SECRET, startAt: world.driver.now + 50, hmacSha1: nodeHmacSha1 };
     const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [...gb!.candidates, bUpnp], random: (x) => world.prng.fill(x), localNat: ga!.nat, remoteNat: gb!.nat });
     const b = new PunchMachine({ ...common, role: 'listen', remoteCandidates: ga!.candidates, random: (x) => world.prng.fill(x), localNat: gb!.nat, remoteNat: ga!.nat });
@@ -266,7 +266,7 @@ describe('PunchMachine (simulated abuse and edge cases)', () => {
     world.driver.runUntil(() => a.state !== 'probing' && a.state !== 'waiting' && b.state !== 'probing' && b.state !== 'waiting', { maxVirtualMs: 15_000 });
     expect([a.state, a.selected?.path, a.selected?.port]).to.deep.equal(['selected', 'upnp', 51000]);
     // B reaches A through the peer-reflexive address A's probes came from.
-    expect([b.state, b.selected?.candidateType]).to.deep.equal(['selected', 'prflx']);
+    expect([b.state, b.selected?.candidateKind]).to.deep.equal(['selected', 'prflx']);
   });
 
   describe('port prediction for a symmetric NAT that allocates sequentially', () => {

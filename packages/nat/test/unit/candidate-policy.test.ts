@@ -8,7 +8,7 @@ describe('candidate-policy', () => {
   const loop: Array<Pick<Candidate, 'address'>> = [{ address: '127.0.0.1' }];
 
   describe('#remoteCandidateRejection', () => {
-    const rows: Array<[Candidate['type'], string, Array<Pick<Candidate, 'address'>>, string | undefined]> = [
+    const rows: Array<[Candidate['kind'], string, Array<Pick<Candidate, 'address'>>, string | undefined]> = [
       ['srflx', '203.0.113.7', internet, undefined],
       ['host', '203.0.113.7', [], undefined],
       ['host', '224.0.0.251', lan4, 'multicast'],
@@ -32,9 +32,9 @@ describe('candidate-policy', () => {
       ['upnp', '192.168.0.1', lan4, 'private-not-host'],
       ['prflx', '100.64.1.1', lan4, 'private-not-host'],
     ];
-    for (const [type, address, local, want] of rows) {
-      it(`${want ?? 'accepts'} ${type} ${address} with local [${local.map((l) => l.address).join(', ')}]`, () => {
-        expect(remoteCandidateRejection({ type, address }, local)).to.equal(want);
+    for (const [kind, address, local, want] of rows) {
+      it(`${want ?? 'accepts'} ${kind} ${address} with local [${local.map((l) => l.address).join(', ')}]`, () => {
+        expect(remoteCandidateRejection({ kind, address }, local)).to.equal(want);
       });
     }
   });

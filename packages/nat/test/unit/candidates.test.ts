@@ -13,8 +13,8 @@ describe('candidates', () => {
     it('gives relay type preference 0 (RFC 8445 §5.1.2.2), below every other type', () => {
       expect(candidatePriority('relay')).to.equal(65535 * 256 + 255);
       expect(candidatePriority('relay')).to.be.below(candidatePriority('srflx', 0));
-      expect(validateCandidate({ type: 'relay', address: '203.0.113.10', port: 49152 })).to.deep.equal({
-        ok: true, candidate: { type: 'relay', address: '203.0.113.10', port: 49152, priority: candidatePriority('relay') },
+      expect(validateCandidate({ kind: 'relay', address: '203.0.113.10', port: 49152 })).to.deep.equal({
+        ok: true, candidate: { kind: 'relay', family: 4, address: '203.0.113.10', port: 49152, priority: candidatePriority('relay') },
       });
     });
   });
@@ -42,8 +42,9 @@ describe('candidates', () => {
       docker0: [{ address: '172.17.0.1', family: 4, internal: false }],
     };
     it('lists every usable non-loopback address, IPv4 first, without link-local by default', () => {
-      const got = hostCandidates(ifaces, 40000).map((c) => `${c.type} ${c.address}`);
+      const got = hostCandidates(ifaces, 40000).map((c) => `${c.kind} ${c.address}`);
       expect(got).to.deep.equal(['host 192.168.1.20', 'host 172.17.0.1', 'host 2001:db8::20']);
+      expect(hostCandidates(ifaces, 40000).map((c) => c.family)).to.deep.equal([4, 4, 6]);
     });
     it('adds loopback and link-local (with its zone) when asked', () => {
       const got = hostCandidates(ifaces, 40000, { includeLoopback: true, includeLinkLocal: true }).map((c) => c.address);
@@ -57,17 +58,17 @@ describe('candidates', () => {
 
   describe('#validateCandidate', () => {
     it('accepts a clean candidate and normalises its address', () => {
-      expect(validateCandidate({ type: 'srflx', address: '2001:DB8::1', port: 5 })).to.deep.equal({
-        ok: true, candidate: { type: 'srflx', address: '2001:db8::1', port: 5, priority: candidatePriority('srflx') },
+      expect(validateCandidate({ kind: 'srflx', address: '2001:DB8::1', port: 5 })).to.deep.equal({
+        ok: true, candidate: { kind: 'srflx', family: 6, address: '2001:db8::1', port: 5, priority: candidatePriority('srflx') },
       });
     });
     const bad: Array<[unknown, string]> = [
       [null, 'candidate must be an object'],
-      [{ type: 'turn', address: '1.2.3.4', port: 1 }, 'candidate type must be one of host, srflx, prflx, upnp, relay, got "turn"'],
-      [{ type: 'host', address: 'example.org', port: 1 }, 'candidate address must be an IP literal, got "example.org"'],
-      [{ type: 'host', address: '0.0.0.0', port: 1 }, 'candidate address must not be unspecified, got 0.0.0.0'],
-      [{ type: 'host', address: '1.2.3.4', port: 0 }, 'candidate port must be 1..65535, got 0'],
-      [{ type: 'host', address: '1.2.3.4', port: 1, priority: 2 ** 31 }, 'candidate priority must be 1..2147483647, got 2147483648'],
+      [{ kind: 'turn', address: '1.2.3.4', port: 1 }, 'candidate kind must be one of host, srflx, prflx, upnp, relay, got "turn"'],
+      [{ kind: 'host', address: 'example.org', port: 1 }, 'candidate address must be an IP literal, got "example.org"'],
+      [{ kind: 'host', address: '0.0.0.0', port: 1 }, 'candidate address must not be unspecified, got 0.0.0.0'],
+      [{ kind: 'host', address: '1.2.3.4', port: 0 }, 'candidate port must be 1..65535, got 0'],
+      [{ kind: 'host', address: '1.2.3.4', port: 1, priority: 2 ** 31 }, 'candidate priority must be 1..2147483647, got 2147483648'],
     ];
     for (const [input, reason] of bad) {
       it(`refuses ${JSON.stringify(input)}`, () => expect(validateCandidate(input)).to.deep.equal({ ok: false, reason }));
@@ -77,20 +78,20 @@ describe('candidates', () => {
   describe('#sortCandidates and #pathKindOf', () => {
     it('dedupes by address:port keeping the best and orders by priority', () => {
       const list = sortCandidates([
-        { type: 'srflx', address: '1.2.3.4', port: 5, priority: 10 },
-        { type: 'prflx', address: '1.2.3.4', port: 5, priority: 20 },
-        { type: 'host', address: '10.0.0.1', port: 5, priority: 30 },
+        { kind: 'srflx', family: 4, address: '1.2.3.4', port: 5, priority: 10 },
+        { kind: 'prflx', family: 4, address: '1.2.3.4', port: 5, priority: 20 },
+        { kind: 'host', family: 4, address: '10.0.0.1', port: 5, priority: 30 },
       ]);
-      expect(list.map((c) => c.type)).to.deep.equal(['host', 'prflx']);
+      expect(list.map((c) => c.kind)).to.deep.equal(['host', 'prflx']);
     });
     it('calls private host paths lan, UPnP upnp and the rest direct', () => {
       expect([
-        pathKindOf({ type: 'host', address: '10.0.0.1' }), pathKindOf({ type: 'host', address: '203.0.113.1' }),
-        pathKindOf({ type: 'upnp', address: '203.0.113.1' }), pathKindOf({ type: 'srflx', address: '10.0.0.1' }),
+        pathKindOf({ kind: 'host', address: '10.0.0.1' }), pathKindOf({ kind: 'host', address: '203.0.113.1' }),
+        pathKindOf({ kind: 'upnp', address: '203.0.113.1' }), pathKindOf({ kind: 'srflx', address: '10.0.0.1' }),
       ]).to.deep.equal(['lan', 'direct', 'upnp', 'direct']);
     });
     it('calls a relayed candidate relay, even on a private address', () => {
-      expect([pathKindOf({ type: 'relay', address: '203.0.113.10' }), pathKindOf({ type: 'relay', address: '10.0.0.1' })])
+      expect([pathKindOf({ kind: 'relay', address: '203.0.113.10' }), pathKindOf({ kind: 'relay', address: '10.0.0.1' })])
         .to.deep.equal(['relay', 'relay']);
     });
   });

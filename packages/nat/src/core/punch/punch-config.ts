@@ -1,6 +1,6 @@
 // Options, defaults and validation of the punch state machine (core, no I/O).
 import { NatError } from '../../errors.js';
-import type { Candidate } from '../candidates.js';
+import type { Candidate, RankedCandidate } from '../candidates.js';
 import type { NatProfile } from '../nat-behavior.js';
 import type { HmacSha1 } from '../stun/integrity.js';
 
@@ -20,7 +20,7 @@ export interface PunchOptions {
    * The peer's candidates. Malformed ones are refused by `validateCandidate` before they get here;
    * the machine refuses those of a class we must never probe (candidate-policy.ts) and counts them.
    */
-  remoteCandidates: readonly Candidate[];
+  remoteCandidates: readonly RankedCandidate[];
   /**
    * Our own candidates on this socket. A remote candidate equal to one of them is skipped (probing
    * ourselves proves nothing), and they decide which remote address classes we may probe: a
@@ -86,7 +86,7 @@ export interface PunchConfig {
   readonly pairId: string;
   readonly key: Uint8Array;
   readonly startAt: number;
-  readonly remoteCandidates: readonly Candidate[];
+  readonly remoteCandidates: readonly RankedCandidate[];
   readonly localCandidates: readonly Candidate[];
   readonly random: (out: Uint8Array) => void;
   readonly hmacSha1: HmacSha1;

@@ -13,7 +13,7 @@
 // pair secret, so it cannot be guessed), then — for a source that never authenticated — a small
 // per-source limit before the HMAC, then MESSAGE-INTEGRITY, and only then the answer rate limit of
 // that source's check: forged probes never use up the budget the real peer's keepalives need.
-import { pathKindOf, candidatePriority, type Candidate, type CandidateType, type PathKind } from '../candidates.js';
+import { pathKindOf, candidatePriority, type CandidateKind, type PathKind, type RankedCandidate } from '../candidates.js';
 import { remoteCandidateRejection, sourceRejection, type RejectedCandidate } from '../candidate-policy.js';
 import { unmappedIp } from '@meshpunch/base';
 import { PortAllocation, canHolePunch, isEndpointDependentMapping } from '../nat-behavior.js';
@@ -51,7 +51,7 @@ export interface PunchPath {
   readonly address: string;
   readonly port: number;
   readonly path: PathKind;
-  readonly candidateType: CandidateType;
+  readonly candidateKind: CandidateKind;
   /** Round trip of the proving check, ms. */
   readonly rttMs: number;
   /** When it was proven (caller's clock, ms). */
@@ -64,7 +64,7 @@ export interface PunchPath {
 export interface PunchCheckTimeline {
   readonly address: string;
   readonly port: number;
-  readonly type: CandidateType;
+  readonly kind: CandidateKind;
   readonly priority: number;
   readonly path: PathKind;
   readonly requestsSent: number;
@@ -118,7 +118,7 @@ export interface PunchCounters {
 interface Check {
   address: string;
   port: number;
-  type: CandidateType;
+  kind: CandidateKind;
   priority: number;
   path: PathKind;
   requestsSent: number;
@@ -247,11 +247,11 @@ export class PunchMachine {
     const n = this.config.portPrediction;
     if (n === 0 || !isEndpointDependentMapping(nat.mapping) || nat.portAllocation !== PortAllocation.Sequential) return;
     for (const c of this.config.remoteCandidates) {
-      if (c.type !== 'srflx') continue;
+      if (c.kind !== 'srflx') continue;
       for (let k = 1; k <= n; k++) {
         const port = c.port + k;
         if (port > 65535) break;
-        this.#addRemote({ type: 'srflx', address: c.address, port, priority: Math.max(1, c.priority - k) }, true);
+        this.#addRemote({ kind: 'srflx', family: c.family, address: c.address, port, priority: Math.max(1, c.priority - k) }, true);
       }
     }
   }
@@ -261,7 +261,7 @@ export class PunchMachine {
    * false when it is refused (see rejectedCandidates()), a duplicate, one of our own, over
    * maxChecks, or the machine is past probing.
    */
-  addRemoteCandidate(_now: number, candidate: Candidate): boolean {
+  addRemoteCandidate(_now: number, candidate: RankedCandidate): boolean {
     if (this.#state !== 'waiting' && this.#state !== 'probing') return false;
     return this.#addRemote(candidate);
   }
@@ -271,14 +271,14 @@ export class PunchMachine {
     return this.#rejected;
   }
 
-  #addRemote(c: Candidate, predicted = false): boolean {
+  #addRemote(c: RankedCandidate, predicted = false): boolean {
     const address = canonical(c.address);
     // Predicted ports share their srflx's address, which passed already.
     if (!predicted) {
       const reason = this.#remoteAccepted >= this.config.maxRemoteCandidates ? 'too-many' : remoteCandidateRejection(c, this.config.localCandidates);
       if (reason !== undefined) {
         this.counters.candidatesRejected++;
-        if (this.#rejected.length < MAX_REJECTED) this.#rejected.push({ type: c.type, address, port: c.port, reason });
+        if (this.#rejected.length < MAX_REJECTED) this.#rejected.push({ kind: c.kind, address, port: c.port, reason });
         return false;
       }
       this.#remoteAccepted++;
@@ -286,7 +286,7 @@ export class PunchMachine {
     if (this.#checks.length >= this.config.maxChecks) return false;
     if (this.#find(address, c.port) >= 0) return false;
     if (this.config.localCandidates.some((l) => l.port === c.port && canonical(l.address) === address)) return false;
-    this.#addCheck(address, c.port, c.type, c.priority);
+    this.#addCheck(address, c.port, c.kind, c.priority);
     return true;
   }
 
@@ -314,7 +314,7 @@ export class PunchMachine {
     return this.#order.map((i) => {
       const c = this.#checks[i]!;
       return {
-        address: c.address, port: c.port, type: c.type, priority: c.priority, path: c.path,
+        address: c.address, port: c.port, kind: c.kind, priority: c.priority, path: c.path,
         requestsSent: c.requestsSent, firstSentAt: c.firstSentAt, lastSentAt: c.lastSentAt,
         requestsReceived: c.requestsReceived, firstReceivedAt: c.firstReceivedAt,
         provenAt: c.provenAt, rttMs: c.rttMs,
@@ -586,7 +586,7 @@ export class PunchMachine {
     this.#state = 'selected';
     this.#selected = i;
     this.#selectedPath = {
-      address: c.address, port: c.port, path: c.path, candidateType: c.type,
+      address: c.address, port: c.port, path: c.path, candidateKind: c.kind,
       rttMs: c.rttMs ?? 0, provenAt: c.provenAt ?? now, localReflexive: c.localReflexive,
     };
     // Drop queued probes to other checks; answers stay queued (the peer may still need proof).
@@ -638,10 +638,10 @@ export class PunchMachine {
     return -1;
   }
 
-  #addCheck(address: string, port: number, type: CandidateType, priority: number): number {
+  #addCheck(address: string, port: number, kind: CandidateKind, priority: number): number {
     const i = this.#checks.length;
     this.#checks.push({
-      address, port, type, priority, path: pathKindOf({ type, address }),
+      address, port, kind, priority, path: pathKindOf({ kind, address }),
       requestsSent: 0, firstSentAt: undefined, lastSentAt: undefined, requestsReceived: 0, firstReceivedAt: undefined,
       provenAt: undefined, rttMs: undefined, localReflexive: undefined, nominated: false, lastAnswerAt: 0,
       authenticated: false, answers: new TokenBucket(this.config.answerBurst, this.config.startAt),

@@ -123,7 +123,7 @@ describe('adapters (loopback only)', () => {
         stunServers: [srv.primary],
         upnp: { address: '203.0.113.101', port: 51000 },
       });
-      expect(r.candidates.map((c) => `${c.type} ${c.address}:${c.port}`)).to.deep.equal([
+      expect(r.candidates.map((c) => `${c.kind} ${c.address}:${c.port}`)).to.deep.equal([
         `host 192.168.1.20:${port}`, 'upnp 203.0.113.101:51000', `srflx 127.0.0.1:${port}`,
       ]);
       expect(r.errors).to.deep.equal([]);
@@ -134,7 +134,7 @@ describe('adapters (loopback only)', () => {
     it('proves a loopback path between two sockets, keeps it, and stops', async () => {
       const a = await sock();
       const b = await sock();
-      const cand = (s: Socket) => [{ type: 'host' as const, address: '127.0.0.1', port: s.address().port, priority: candidatePriority('host') }];
+      const cand = (s: Socket) => [{ kind: 'host' as const, family: 4 as const, address: '127.0.0.1', port: s.address().port, priority: candidatePriority('host') }];
       const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo', secret: SECRET, remoteCandidates: cand(b), localCandidates: cand(a) });
       const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo', secret: SECRET, remoteCandidates: cand(a), localCandidates: cand(b) });
       const seen: string[] = [];
@@ -158,7 +158,7 @@ describe('adapters (loopback only)', () => {
       };
       const a = await v6();
       const b = await v6();
-      const cand = (s: Socket) => [{ type: 'host' as const, address: '::1', port: s.address().port, priority: candidatePriority('host') }];
+      const cand = (s: Socket) => [{ kind: 'host' as const, family: 6 as const, address: '::1', port: s.address().port, priority: candidatePriority('host') }];
       const pa = new PunchSession(udpTransport(a), { role: 'connect', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(b), localCandidates: cand(a) });
       const pb = new PunchSession(udpTransport(b), { role: 'listen', pairId: 'lo6', secret: SECRET, remoteCandidates: cand(a), localCandidates: cand(b) });
       const [ra] = await Promise.all([pa.result, pb.result]);
@@ -172,8 +172,8 @@ describe('adapters (loopback only)', () => {
       const silent = await sock();
       const pa = new PunchSession(udpTransport(a), {
         role: 'connect', pairId: 'lo', secret: SECRET, timeoutMs: 200,
-        remoteCandidates: [{ type: 'host', address: '127.0.0.1', port: silent.address().port, priority: 1 }],
-        localCandidates: [{ type: 'host', address: '127.0.0.1', port: a.address().port, priority: 1 }],
+        remoteCandidates: [{ kind: 'host', family: 4, address: '127.0.0.1', port: silent.address().port, priority: 1 }],
+        localCandidates: [{ kind: 'host', family: 4, address: '127.0.0.1', port: a.address().port, priority: 1 }],
       });
       const err = await pa.result.then(() => undefined, (e: unknown) => e as NatError);
       expect(err?.code).to.equal('NAT_PUNCH_FAILED');

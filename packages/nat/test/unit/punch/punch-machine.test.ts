@@ -8,7 +8,7 @@ const SECRET = 'unit-pair-secret-0123456789';
 function options(prng: Prng, over: Partial<PunchOptions> = {}): PunchOptions {
   return {
     role: 'listen', pairId: 'p-1', secret: SECRET, startAt: 0,
-    remoteCandidates: [{ type: 'srflx', address: '203.0.113.5', port: 4000, priority: candidatePriority('srflx') }],
+    remoteCandidates: [{ kind: 'srflx', family: 4, address: '203.0.113.5', port: 4000, priority: candidatePriority('srflx') }],
     random: (b) => prng.fill(b), hmacSha1: nodeHmacSha1, ...over,
   };
 }
@@ -59,14 +59,14 @@ describe('punch/PunchMachine', () => {
   describe('#addRemoteCandidate', () => {
     it('adds trickled candidates while waiting or probing, refusing duplicates and our own', () => {
       const prng = new Prng(4);
-      const own = { type: 'host' as const, address: '10.0.0.9', port: 7, priority: 1 };
+      const own = { kind: 'host' as const, family: 4 as const, address: '10.0.0.9', port: 7, priority: 1 };
       const m = new PunchMachine(options(prng, { startAt: 100, localCandidates: [own] }));
-      expect(m.addRemoteCandidate(0, { type: 'host', address: '10.0.0.5', port: 7, priority: 5 })).to.equal(true);
-      expect(m.addRemoteCandidate(0, { type: 'host', address: '10.0.0.5', port: 7, priority: 5 })).to.equal(false);
+      expect(m.addRemoteCandidate(0, { kind: 'host', family: 4, address: '10.0.0.5', port: 7, priority: 5 })).to.equal(true);
+      expect(m.addRemoteCandidate(0, { kind: 'host', family: 4, address: '10.0.0.5', port: 7, priority: 5 })).to.equal(false);
       expect(m.addRemoteCandidate(0, own)).to.equal(false);
-      expect(m.timeline().map((t) => `${t.type} ${t.address}`)).to.deep.equal(['srflx 203.0.113.5', 'host 10.0.0.5']);
+      expect(m.timeline().map((t) => `${t.kind} ${t.address}`)).to.deep.equal(['srflx 203.0.113.5', 'host 10.0.0.5']);
       m.stop(1);
-      expect(m.addRemoteCandidate(2, { type: 'host', address: '10.0.0.6', port: 7, priority: 5 })).to.equal(false);
+      expect(m.addRemoteCandidate(2, { kind: 'host', family: 4, address: '10.0.0.6', port: 7, priority: 5 })).to.equal(false);
     });
   });
 
@@ -78,11 +78,11 @@ describe('punch/PunchMachine', () => {
       // while A can only prove B's public address, which it then nominates.
       const prng = new Prng(seedFromEnv(41));
       const common = { pairId: 'p-1', secret: SECRET, startAt: 0, random: (b: Uint8Array) => prng.fill(b), hmacSha1: nodeHmacSha1 };
-      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [{ type: 'srflx', address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') }],
-        localCandidates: [{ type: 'host', address: '10.0.0.1', port: 1000, priority: candidatePriority('host') }] });
-      const b = new PunchMachine({ ...common, role: 'listen', localCandidates: [{ type: 'host', address: '10.0.0.2', port: 2000, priority: candidatePriority('host') }], remoteCandidates: [
-        { type: 'host', address: '10.0.0.1', port: 1000, priority: candidatePriority('host') },
-        { type: 'srflx', address: '203.0.113.1', port: 1000, priority: candidatePriority('srflx') },
+      const a = new PunchMachine({ ...common, role: 'connect', remoteCandidates: [{ kind: 'srflx', family: 4, address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') }],
+        localCandidates: [{ kind: 'host', family: 4, address: '10.0.0.1', port: 1000, priority: candidatePriority('host') }] });
+      const b = new PunchMachine({ ...common, role: 'listen', localCandidates: [{ kind: 'host', family: 4, address: '10.0.0.2', port: 2000, priority: candidatePriority('host') }], remoteCandidates: [
+        { kind: 'host', family: 4, address: '10.0.0.1', port: 1000, priority: candidatePriority('host') },
+        { kind: 'srflx', family: 4, address: '203.0.113.1', port: 1000, priority: candidatePriority('srflx') },
       ] });
       // "sender>destination" → [receiver, source the receiver sees, one-way delay ms]; missing = dropped.
       const routes: Record<string, [PunchMachine, string, number, number]> = {
@@ -120,7 +120,7 @@ describe('punch/PunchMachine', () => {
       const m = new PunchMachine(options(prng));
       const c = new StunClient({ random: (b) => prng.fill(b) });
       // A valid probe of this pair to mutate.
-      const peer = new PunchMachine(options(new Prng(3), { role: 'connect', remoteCandidates: [{ type: 'host', address: '10.0.0.2', port: 1, priority: 1 }] }));
+      const peer = new PunchMachine(options(new Prng(3), { role: 'connect', remoteCandidates: [{ kind: 'host', family: 4, address: '10.0.0.2', port: 1, priority: 1 }] }));
       peer.handleTimeout(0);
       const out = new Uint8Array(1500);
       const to = { address: '', port: 0 };
