@@ -25,8 +25,11 @@ export type { WireCommand, WireDatagram, DecodeResult, DecodeStatus } from './co
 export * as constants from './core/constants.js';
 
 // Node adapter: Godot's ENetConnection / ENetPacketPeer API.
-export { ENetConnection, registerCompressor } from './adapter/enet-connection.js';
-export type { ENetEvent, ENetConnectionEvents, DatagramSource, ENetConnectionOptions, AcceptedSource } from './adapter/enet-connection.js';
+export { ENetConnection } from './adapter/enet-connection.js';
+export { registerCompressor } from './adapter/compressor-registry.js';
+export type { ENetEvent, ENetConnectionEvents } from './adapter/event-delivery.js';
+export type { DatagramSource } from './adapter/host-socket.js';
+export type { ENetConnectionOptions, AcceptedSource } from './adapter/connection-arguments.js';
 export { TLSOptions } from './adapter/tls-options.js';
 export type { TrustedChain } from './adapter/tls-options.js';
 export { ENetPacketPeer } from './adapter/enet-packet-peer.js';
