@@ -8,7 +8,7 @@ export type { ChecksumFunction } from './core/crc32.js';
 
 // Sans-IO core (usable directly with @meshpunch/sim or any driver).
 export { HostCore } from './core/host.js';
-export type { CoreEndpoint } from './core/host.js';
+export type { CoreEndpoint } from './core/host-context.js';
 export type { HostCoreOptions, HostCoreConfig } from './core/config.js';
 export { resolveHostCoreOptions } from './core/config.js';
 export { CoreEvent, PacketFlag } from './core/events.js';

@@ -2,7 +2,7 @@
 // docs/specs/godot-enet.md §5) — the one place their ranges and messages are written.
 import { unmappedIp } from '@meshpunch/base';
 import { PROTOCOL_MAXIMUM_PEER_ID } from '../core/constants.js';
-import type { CoreEndpoint } from '../core/host.js';
+import type { CoreEndpoint } from '../core/host-context.js';
 import { ENetError } from '../errors.js';
 
 /**

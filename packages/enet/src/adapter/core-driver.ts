@@ -3,7 +3,8 @@
 // (or at once on flush), ACKs, retransmissions and pings between service() calls. The only
 // ENet code with a clock and a timer; one driver per createHost, gone with destroy().
 import { monotonicNow as nowMs } from '@meshpunch/base';
-import type { CoreEndpoint, HostCore } from '../core/host.js';
+import type { CoreEndpoint } from '../core/host-context.js';
+import type { HostCore } from '../core/host.js';
 import type { SecureHost } from '../core/secure-host.js';
 import type { EventDelivery } from './event-delivery.js';
 import type { DatagramSource, HostSocket } from './host-socket.js';

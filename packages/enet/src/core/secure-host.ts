@@ -8,7 +8,8 @@
 import type { DtlsError, DtlsTransport } from '@meshpunch/dtls';
 import { MAX_DATAGRAM_SIZE } from './constants.js';
 import type { CoreEvent } from './events.js';
-import type { CoreEndpoint, HostCore } from './host.js';
+import type { CoreEndpoint } from './host-context.js';
+import type { HostCore } from './host.js';
 
 /** What the DTLS layer reports besides ENet data: a peer authenticated, refused, or gone. */
 export type SecureHostEvent =
