@@ -82,9 +82,10 @@ export class CoreDriver {
 
   /**
    * What service() does before it looks for an event: runs due timers and sends what is queued,
-   * ACK-only datagrams excepted — they wait for the flush at the end of this event-loop turn
-   * (scheduled by the datagram that needs the ACK): a frame loop that answers a packet right
-   * after service() then carries the ACK in its answer instead of a datagram of its own.
+   * ACK-only datagrams excepted — they wait for the flush at the end of this event-loop turn:
+   * a frame loop that answers a packet right after service() then carries the ACK in its
+   * answer instead of a datagram of its own. Held ACKs are due at once (pollTimeout says so),
+   * so the flush is scheduled here and arms the timer after it.
    */
   serviceDue(): void {
     const now = nowMs();
@@ -92,7 +93,9 @@ export class CoreDriver {
     const t = driven.pollTimeout();
     if (t !== undefined && t <= now) driven.handleTimeout(now);
     this.#transmit(true);
-    this.rearm();
+    const due = driven.pollTimeout();
+    if (due !== undefined && due <= now) this.scheduleFlush();
+    else this.#arm(due);
   }
 
   /** Coalesces transmissions of one event-loop turn into few datagrams. */
@@ -116,9 +119,14 @@ export class CoreDriver {
 
   /** Arms the timer for the core's next deadline (or stops it when there is none). */
   rearm(): void {
+    if (this.#destroyed) return;
+    this.#arm((this.#secure ?? this.core).pollTimeout());
+  }
+
+  /** Arms the timer for deadline `t` (ms; undefined: none). */
+  #arm(t: number | undefined): void {
     // No socket (closed underneath): nothing can leave, so no timer either.
     if (this.#destroyed || !this.socket.isOpen) return;
-    const t = (this.#secure ?? this.core).pollTimeout();
     if (t === undefined) {
       this.#stopTimer();
       return;
@@ -198,24 +206,17 @@ export class CoreDriver {
     this.rearm();
   }
 
-  /** Sends what the core has due; with `deferAckOnly`, ACK-only datagrams wait for the next full transmit. */
-  #transmit(deferAckOnly = false): void {
+  /** Sends what the core has due; with `holdAcks`, ACK-only datagrams wait (pollTransmitHoldingAcks). */
+  #transmit(holdAcks = false): void {
     const socket = this.socket;
     if (this.#destroyed || !socket.isOpen) return;
-    const core = this.core;
     const sender = this.#sender;
     const to = this.#to;
     const now = nowMs();
-    const driven = this.#secure ?? core;
+    const driven = this.#secure ?? this.core;
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
-      const n = driven.pollTransmit(now, sender.scratch, to, deferAckOnly);
-      if (n === 0) {
-        if (core.ackOnlyDeferred) {
-          core.ackOnlyDeferred = false;
-          this.scheduleFlush();
-        }
-        return;
-      }
+      const n = holdAcks ? driven.pollTransmitHoldingAcks(now, sender.scratch, to) : driven.pollTransmit(now, sender.scratch, to);
+      if (n === 0) return;
       const bytes = sender.view(n);
       const egress = this.#hooks.egress;
       if (egress !== null && this.#egressed(egress, bytes)) continue;

@@ -32,8 +32,8 @@ export class HostCore {
   /** Peer index pollTransmit looks at first (round robin). */
   #cursor = 0;
   #destroyed = false;
-  /** Set when `pollTransmit(…, deferAckOnly)` skipped a peer's ACK-only datagram; the caller clears it. */
-  ackOnlyDeferred = false;
+  /** When pollTransmitHoldingAcks first passed over ACKs still unsent (ms), or -1: they are due then. */
+  #acksHeldSince = -1;
 
   /** @throws CoreUsageError when an option is out of range. */
   constructor(options: HostCoreOptions) {
@@ -126,41 +126,58 @@ export class HostCore {
   /**
    * Encodes the next datagram due into `out` (≥ 4096 bytes is always enough; a shorter
    * buffer caps the datagram), fills `to`, and returns its length, or 0 when nothing is due.
-   * With `deferAckOnly`, a peer that has nothing to send but ACKs is skipped and
-   * `ackOnlyDeferred` is set: the caller promises a full pollTransmit soon (the adapter does
-   * one at the end of the event-loop turn), by when its own next packet may carry the ACKs.
    */
-  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint, deferAckOnly = false): number {
+  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint): number {
+    return this.#poll(now, out, to, false);
+  }
+
+  /**
+   * pollTransmit for a caller that sends more before long (the adapter's service(), flushed at
+   * the end of the event-loop turn): a peer with nothing to send but ACKs is passed over, so
+   * that the next packet the application sends it carries them. ACKs passed over are due at
+   * once: pollTimeout() says so until a pollTransmit sends them.
+   */
+  pollTransmitHoldingAcks(now: number, out: Uint8Array, to: CoreEndpoint): number {
+    return this.#poll(now, out, to, true);
+  }
+
+  #poll(now: number, out: Uint8Array, to: CoreEndpoint, holdAcks: boolean): number {
     if (this.#destroyed) return 0;
-    this.#s.serviceTime = now;
-    const urgent = this.#s.urgent.popFront();
+    const st = this.#s;
+    st.serviceTime = now;
+    const urgent = st.urgent.popFront();
     if (urgent !== undefined) {
       out.set(urgent.bytes);
       to.address = urgent.address;
       to.port = urgent.port;
-      this.#s.stats.totalSentData += urgent.bytes.length;
-      this.#s.stats.totalSentPackets++;
+      st.stats.totalSentData += urgent.bytes.length;
+      st.stats.totalSentPackets++;
       return urgent.bytes.length;
     }
-    const n = this.#s.peers.length;
+    const peers = st.peers;
+    const n = peers.length;
+    let held = false;
     for (let k = 0; k < n; k++) {
       const i = (this.#cursor + k) % n;
-      const peer = this.#s.peers[i]!;
+      const peer = peers[i]!;
       if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) continue;
-      if (deferAckOnly && peer.outgoingCommands.length === 0 && peer.acknowledgements.length > 0 && !pingDue(peer, now)) {
-        this.ackOnlyDeferred = true;
+      if (holdAcks && peer.outgoingCommands.length === 0 && peer.acknowledgements.length > 0 && !pingDue(peer, now)) {
+        held = true;
         continue;
       }
-      const len = buildDatagram(this.#s, peer, now, out);
+      const len = buildDatagram(st, peer, now, out);
       if (len > 0) {
         to.address = peer.address;
         to.port = peer.port;
         this.#cursor = (i + 1) % n;
-        this.#s.stats.totalSentData += len;
-        this.#s.stats.totalSentPackets++;
+        st.stats.totalSentData += len;
+        st.stats.totalSentPackets++;
         return len;
       }
     }
+    // This call looked at every peer: exactly those passed over still hold ACKs.
+    if (!held) this.#acksHeldSince = -1;
+    else if (this.#acksHeldSince < 0) this.#acksHeldSince = now;
     return 0;
   }
 
@@ -169,6 +186,7 @@ export class HostCore {
     if (this.#destroyed) return undefined;
     let t = Infinity;
     if (this.#s.urgent.length > 0) t = this.#s.serviceTime;
+    if (this.#acksHeldSince >= 0 && this.#acksHeldSince < t) t = this.#acksHeldSince;
     for (let i = 0; i < this.#s.peers.length; i++) {
       const peer = this.#s.peers[i]!;
       const s = peer.state;
