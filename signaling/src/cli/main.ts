@@ -5,6 +5,7 @@ import nodeCluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SignalingServer, StunStarter } from '../adapter/signaling-server.js';
+import { batchLines } from '../adapter/line-batch.js';
 import { createLog } from '../adapter/text-log.js';
 import { SignalingError } from '../errors.js';
 import { CliUsageError, helpText, parseCli } from './flags.js';
@@ -27,6 +28,8 @@ export interface CliIo {
   version?: string;
   /** Whether the log goes to a terminal, for `--log-format auto` (default: process.stderr.isTTY). */
   isTty?: boolean;
+  /** Gather log lines per event-loop turn (line-batch.ts) before they reach `err`; default false. */
+  batchLog?: boolean;
 }
 
 function packageVersion(): string {
@@ -51,7 +54,7 @@ function signals(): Promise<string> {
  * @returns the exit code: 0 after a clean stop (or --help), 1 when it could not start, 2 for bad usage
  */
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: CliIo = {
-  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
+  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), batchLog: true,
 }): Promise<number> {
   let settings;
   try {
@@ -71,7 +74,13 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     io.out(`meshpunch ${io.version ?? packageVersion()}\n`);
     return 0;
   }
-  const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, io.err);
+  let logWrite = io.err;
+  if (io.batchLog === true) {
+    const batch = batchLines(io.err);
+    process.once('exit', batch.flush);
+    logWrite = batch.write;
+  }
+  const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, logWrite);
   if (settings.workers > 1 && nodeCluster.isPrimary) return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, log, io.stopSignal ?? signals());
   // Under --workers only the first worker runs STUN and the embedded relay (one UDP socket per
   // port); the others announce its port.

@@ -52,6 +52,15 @@ export class Outbox {
     this.sendText(c, JSON.stringify(msg));
   }
 
+  /**
+   * Answers request `rid` with `ok`. The text is built directly (rid is a validated integer):
+   * one `ok` per relayed pair.candidates, so JSON.stringify of a fresh object per relayed
+   * message showed in the relay phase's profile (issue 19). Same bytes as send(c, {type, rid}).
+   */
+  ok(c: Connection, rid: number): void {
+    this.sendText(c, `{"type":"ok","rid":${rid}}`);
+  }
+
   /** Sends already-encoded text on `c` (one encoding shared by many receivers). */
   sendText(c: Connection, text: string): void {
     this.#metrics.messagesOut++;

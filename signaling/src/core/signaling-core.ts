@@ -20,7 +20,7 @@ import { Connection } from './connection.js';
 import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby, MAX_PAIR_EVENTS, pairKey, registryKey } from './lobby.js';
+import { Lobby, pairKey, registryKey } from './lobby.js';
 import { lobbyFromRecord, lobbyToRecord } from './lobby-record.js';
 import type { LobbyRecord } from './lobby-record.js';
 import type { Member, PairReport } from './lobby.js';
@@ -313,7 +313,6 @@ export class SignalingCore {
     if (!res.ok) {
       if (res.type !== null) this.metrics.messagesIn[res.type as ClientMessage['type']]++;
       else this.metrics.messagesIn.invalid++;
-      if (res.field === 'probes') this.metrics.probeReportsRejected++;
       if (this.#rateLimited(now, c, res.rid)) return;
       this.#bad(now, c, res.rid, res.code, res.message);
       return;
@@ -353,7 +352,7 @@ export class SignalingCore {
         return;
       case 'lobby.leave':
         if (c.member !== null) this.#membership.remove(now, c.member, 'left');
-        this.#outbox.send(c, { type: 'ok', rid: msg.rid });
+        this.#outbox.ok(c, msg.rid);
         return;
       case 'lobby.seal':
         this.#onSeal(c, msg.rid);
@@ -672,7 +671,7 @@ export class SignalingCore {
       this.#outbox.broadcast(m.lobby, { type: 'lobby.sealed' }, m);
       this.#outbox.log('info', 'lobby.sealed', { lobby: m.lobby.code, peer: m.id, members: m.lobby.members.size });
     }
-    this.#outbox.send(c, { type: 'ok', rid });
+    this.#outbox.ok(c, rid);
   }
 
   #onCandidates(now: number, c: Connection, msg: PairCandidatesMessage): void {
@@ -703,7 +702,7 @@ export class SignalingCore {
     this.metrics.candidatesRelayed += msg.candidates.length;
     pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
     m.lobby.revision++;
-    this.#outbox.send(c, { type: 'ok', rid: msg.rid });
+    this.#outbox.ok(c, msg.rid);
     const ev: ServerMessage = { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true };
     if (msg.nat !== undefined) ev.nat = msg.nat;
     if (msg.fingerprint !== undefined) ev.fingerprint = msg.fingerprint;
@@ -736,13 +735,6 @@ export class SignalingCore {
     if (pair === undefined || pair.other(m) === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
     const report: PairReport = { outcome: msg.outcome, path: msg.path, rttMs: msg.rttMs, reason: msg.reason };
     const before = pair.a === m ? pair.reportA : pair.reportB;
-    // Kept only when the report is recorded on the pair's timeline (it holds ≤ MAX_PAIR_EVENTS).
-    if (msg.probes !== undefined && pair.events.length < MAX_PAIR_EVENTS) {
-      report.probes = msg.probes;
-      this.metrics.probeReportsKept++;
-      // Only a side's newest report keeps its probe record (bounded memory per pair).
-      for (const e of pair.events) if (e.kind === 'result' && e.from === m.id) e.report.probes = undefined;
-    }
     // A link moving between relay and direct is reported again with its new path (relay.md §3).
     if (before?.outcome === 'connected' && msg.outcome === 'connected' && before.path !== msg.path) {
       this.metrics.pathChanges[msg.path!] = (this.metrics.pathChanges[msg.path!] ?? 0) + 1;
@@ -753,7 +745,7 @@ export class SignalingCore {
     pair.record({ at: now, kind: 'result', from: m.id, report });
     const key = msg.outcome === 'connected' ? `connected/${msg.path!}` : `failed/${msg.reason!}`;
     this.metrics.pairResults[key] = (this.metrics.pairResults[key] ?? 0) + 1;
-    this.#outbox.send(c, { type: 'ok', rid: msg.rid });
+    this.#outbox.ok(c, msg.rid);
     this.#outbox.broadcast(m.lobby, { type: 'link.updated', link: pair.view() }, undefined);
     const result: Record<string, string | number> = { lobby: m.lobby.code, pair: pair.id, peer: m.id, remote: pair.other(m)!.id, outcome: msg.outcome };
     if (msg.path !== undefined) result.path = msg.path;

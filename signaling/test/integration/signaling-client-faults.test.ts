@@ -107,6 +107,34 @@ describe('SignalingClient against a misbehaving service', () => {
     }
   });
 
+  it('a resume attempt the service closes (1001) is retried by the one resume loop: one resume.ok, no second loop', async () => {
+    const lobby = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }], links: [] };
+    let resumes = 0;
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type === 'lobby.create') ws.send(JSON.stringify({ type: 'lobby.joined', rid: msg.rid, you: 1, token: 'tok', lobby }));
+      if (msg.type !== 'resume') return;
+      // The first attempt meets a cluster gateway whose lobby home is gone: closed, no answer.
+      if (++resumes === 1) ws.close(1001, 'the lobby\'s node is gone; resume');
+      else ws.send(JSON.stringify({ type: 'resume.ok', rid: msg.rid, you: 1, token: `tok${resumes}`, lobby }));
+    };
+    const c = await SignalingClient.connect(url);
+    await c.createLobby();
+    const resumed: number[] = [];
+    const disconnects: number[] = [];
+    c.on('resumed', (r) => resumed.push(r.you));
+    c.on('disconnected', (d) => disconnects.push(d.code));
+    c.simulateConnectionLoss();
+    for (let i = 0; i < 500 && resumed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // A second loop would send its own resume after its backoff (≤ 0.4 s here) and resume again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(resumed).to.deep.equal([1]);
+    expect(resumes).to.equal(2);
+    expect(disconnects).to.have.length(1);
+    expect(wss.clients.size).to.equal(1);
+    await c.close();
+  });
+
   it('rejects connect with SIG_CLIENT_TIMEOUT when welcome never comes', async () => {
     onRequest = () => undefined;
     const err = await SignalingClient.connect(url, { requestTimeoutMs: 150 }).catch((e: unknown) => e);

@@ -11,6 +11,16 @@ function conn(id: number): Connection {
 }
 
 describe('Outbox', () => {
+  it('ok() sends the bytes JSON.stringify gives {type: ok, rid}, counted as a message out', () => {
+    const metrics = new SignalingMetrics();
+    const o = new Outbox(metrics, 'info');
+    for (const rid of [0, 1, 4_294_967_295]) {
+      o.ok(conn(3), rid);
+      expect(o.poll()).to.deep.equal({ kind: 'send', conn: 3, text: JSON.stringify({ type: 'ok', rid }) });
+    }
+    expect(metrics.messagesOut).to.equal(3);
+  });
+
   describe('#poll', () => {
     it('returns sends, closes and logs in the order they were queued, then undefined', () => {
       const metrics = new SignalingMetrics();

@@ -39,6 +39,8 @@ export function candidatePriority(kind: CandidateKind, localPreference = 65535, 
 export type AddressScope =
   | 'unspecified' | 'loopback' | 'link-local' | 'private' | 'public' | 'multicast' | 'broadcast' | 'reserved' | 'invalid';
 
+const SCOPE_SCRATCH = new Uint8Array(16);
+
 /**
  * Scope of an IP literal: unspecified (0/8, ::), loopback (127/8, ::1), multicast (224/4,
  * ff00::/8), limited broadcast (255.255.255.255), reserved (240/4, RFC 1112 §4 class E),
@@ -46,7 +48,9 @@ export type AddressScope =
  * fc00::/7 ULA), public otherwise. IPv4-mapped IPv6 addresses have their IPv4 address's scope.
  */
 export function addressScope(address: string): AddressScope {
-  const b = new Uint8Array(16);
+  // One scratch array (the parsers write every byte they report): the service classifies every
+  // relayed candidate, and a typed array per call showed in its relay profile (issue 19).
+  const b = SCOPE_SCRATCH;
   if (address.includes(':')) {
     if (!parseIpv6Into(address, b, 0)) return 'invalid';
     if (b.every((x) => x === 0)) return 'unspecified';
