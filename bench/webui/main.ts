@@ -3,17 +3,24 @@
 // Debian's Chromium, the service's CPU over each run, and how long a join takes to show on a
 // page (lobby.joined at the client → the page's DOM shows the new member, timed by the page's
 // own clock from the moment the bench asks it to watch). Loopback only, bounded in time.
+//
+// The budget (docs/benchmarks.md): join p99 with 50 pages open ≤ 1.5 × join p99 with none,
+// measured in the same run. The phases alternate (0, 50, 0, 50, … `--rounds` times) and each
+// side's figures pool its phases, so a change in the machine's load spreads over both. The pages
+// are the service's clients, not the service: Chromium runs at the lowest CPU priority (nice 19)
+// so on a shared 2-core machine its 50 renderers do not take the service's CPU, which would
+// measure the browser rather than the service (in use the pages run on other machines).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { SignalingClient } from '@meshpunch/signaling/client';
-import { renderTable } from '../common/table.js';
+import { ratio, renderTable } from '../common/table.js';
 import type { Row } from '../common/table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,8 +33,12 @@ const { values: args } = parseArgs({
     lobbies: { type: 'string', default: '10' },
     rate: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    budget: { type: 'string', default: '1.5' },
   },
 });
+const ROUNDS = Number(args.rounds);
+const BUDGET = Number(args.budget);
 const PAGES = Number(args.pages);
 const LOBBIES = Number(args.lobbies);
 const RATE = Number(args.rate);
@@ -140,25 +151,51 @@ async function run(browser: Browser | undefined, pages: number): Promise<{ join:
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'meshpunch-bench-chromium-'));
+// Chromium at the lowest CPU priority (see the top of this file): a wrapper, as puppeteer takes one executable.
+const niced = join(profile, 'chromium-nice.sh');
+writeFileSync(niced, '#!/bin/sh\nexec nice -n 19 /usr/bin/chromium "$@"\n');
+chmodSync(niced, 0o755);
 const browser = await puppeteer.launch({
-  executablePath: '/usr/bin/chromium', headless: true, protocolTimeout: 120_000,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+  executablePath: niced, headless: true, protocolTimeout: 120_000,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(profile, 'data')}`],
 });
 try {
   const rows: Row[] = [];
-  for (const pages of [0, PAGES]) {
-    const r = await run(browser, pages);
-    rows.push({
-      name: `${pages} pages open`,
-      cells: {
-        joins: r.join.length, failed: r.failed, 'join p50 ms': pct(r.join, 50), 'join p95 ms': pct(r.join, 95), 'join p99 ms': pct(r.join, 99),
-        'service CPU %': (r.cpu / (SECONDS * 1000 + 1500)) * 100,
-        'shown p50 ms': r.show.length === 0 ? '—' : pct(r.show, 50), 'shown max ms': r.show.length === 0 ? '—' : r.show[r.show.length - 1]!,
-      },
-    });
+  const pooled = new Map<number, { join: number[]; show: number[]; cpu: number; failed: number }>();
+  const row = (name: string, r: { join: number[]; show: number[]; cpu: number; failed: number }, phases: number): Row => ({
+    name,
+    cells: {
+      joins: r.join.length, failed: r.failed, 'join p50 ms': pct(r.join, 50), 'join p95 ms': pct(r.join, 95), 'join p99 ms': pct(r.join, 99),
+      'service CPU %': (r.cpu / (phases * (SECONDS * 1000 + 1500))) * 100,
+      'shown p50 ms': r.show.length === 0 ? '—' : pct(r.show, 50), 'shown max ms': r.show.length === 0 ? '—' : r.show[r.show.length - 1]!,
+    },
+  });
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const pages of [0, PAGES]) {
+      const r = await run(browser, pages);
+      rows.push(row(`round ${round}: ${pages} pages`, r, 1));
+      const p = pooled.get(pages) ?? { join: [], show: [], cpu: 0, failed: 0 };
+      p.join.push(...r.join);
+      p.show.push(...r.show);
+      p.cpu += r.cpu;
+      p.failed += r.failed;
+      pooled.set(pages, p);
+    }
   }
-  console.log(`bench:webui — ${RATE} joins/s for ${SECONDS} s over ${LOBBIES} lobbies, meshpunch-signal --ui on loopback`);
+  for (const p of pooled.values()) {
+    p.join.sort((a, b) => a - b);
+    p.show.sort((a, b) => a - b);
+  }
+  const none = pooled.get(0)!;
+  const open = pooled.get(PAGES)!;
+  rows.push(row(`all: 0 pages`, none, ROUNDS), row(`all: ${PAGES} pages`, open, ROUNDS));
+  const p50 = ratio(pct(open.join, 50), pct(none.join, 50));
+  const p99 = ratio(pct(open.join, 99), pct(none.join, 99));
+  console.log(`bench:webui — ${RATE} joins/s for ${SECONDS} s over ${LOBBIES} lobbies, meshpunch-signal --ui on loopback, ${ROUNDS} rounds of 0 / ${PAGES} pages (Chromium at nice 19); load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(renderTable(['joins', 'failed', 'join p50 ms', 'join p95 ms', 'join p99 ms', 'service CPU %', 'shown p50 ms', 'shown max ms'], rows));
+  const within = p99 <= BUDGET && open.failed === 0 && none.failed === 0;
+  console.log(`\njoin latency with ${PAGES} pages / with 0 pages: p50 ${p50.toFixed(2)}×, p99 ${p99.toFixed(2)}× — budget p99 ≤ ${BUDGET}× and no failed join: ${within ? 'within' : 'MISSED'}`);
+  if (!within) process.exitCode = 1;
 } finally {
   await browser.close();
   rmSync(profile, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Renders one lobby (browser): members, the link matrix, the links as a list, and each failed
 // link's reason and timeline. Used by the lobby view and by the operator's lobby detail, which
 // also gets endpoints. Each cell says its path in words and a symbol, so colour is never needed.
-import type { LiveEvent, LiveLink, LiveLobby, LiveMember } from '../src/core/live-view.js';
+import type { LiveEvent, LiveLink, LiveLobby, LiveMember, LiveProbe } from '../src/core/live-view.js';
 import { formatAge, formatOffset, formatRtt, h } from './dom.js';
 
 /** Text and symbol of each link state / path (the cell's class is `path-<key>`). */
@@ -46,9 +46,36 @@ function eventText(e: LiveEvent, names: Map<number, LiveMember>): string {
   return `${who} failed: ${e.reason ?? 'unknown reason'}`;
 }
 
-/** The timeline of one link, oldest first. */
-function timeline(l: LiveLink, names: Map<number, LiveMember>): HTMLElement {
-  return h('ol', { class: 'timeline' }, ...l.events.map((e) => h('li', { 'data-kind': e.kind }, h('span', { class: 't' }, formatOffset(e.t)), ' ', eventText(e, names))));
+/** What became of one probed address, in words (a symbol beside it, never colour alone). */
+const PROBE_OUTCOME: Record<LiveProbe['outcome'], { symbol: string; text: (p: LiveProbe) => string }> = {
+  answered: { symbol: '✓', text: (p) => `answered at ${p.answerT === undefined ? '?' : formatOffset(p.answerT)}${p.rttMs !== undefined ? `, RTT ${formatRtt(p.rttMs)}` : ''}` },
+  'one-way': { symbol: '⇠', text: (p) => `one-way: its probes arrived${p.heardT === undefined ? '' : ` (${formatOffset(p.heardT)})`}, ours were never answered` },
+  timeout: { symbol: '○', text: () => 'timeout: no answer' },
+  unreachable: { symbol: '⊘', text: () => 'unreachable: a LAN address of a network this side is not on (not probed)' },
+  refused: { symbol: '✕', text: () => 'refused: an address class no peer has, or over the cap (not probed)' },
+  'not-sent': { symbol: '–', text: () => 'not probed: the punch ended first' },
+};
+
+/** One side's per-candidate record: a table, one row per remote address it probed. */
+function probeTable(e: Extract<LiveEvent, { kind: 'result' }>, who: string, operator: boolean): HTMLElement {
+  const probes = e.probes ?? [];
+  const table = h('table', { class: 'probes', 'aria-label': `${who}: probes per candidate`, 'data-from': e.from },
+    h('thead', {}, h('tr', {}, ...['candidate', 'path', 'first probe', 'probes', 'answer or why not', operator ? 'address' : null]
+      .filter((t): t is string => t !== null).map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, ...probes.map((p) => h('tr', { 'data-kind': p.kind, 'data-outcome': p.outcome },
+      h('td', {}, p.kind), h('td', {}, p.path),
+      h('td', { class: 'num' }, p.firstT === undefined ? '—' : formatOffset(p.firstT)),
+      h('td', { class: 'num' }, p.sent),
+      h('td', { class: `outcome outcome-${p.outcome}` }, h('span', { class: 'sym', 'aria-hidden': 'true' }, PROBE_OUTCOME[p.outcome].symbol), ' ', PROBE_OUTCOME[p.outcome].text(p)),
+      operator ? h('td', { class: 'endpoint' }, p.endpoint ?? '') : null))));
+  return h('div', { class: 'probe-record' }, h('p', {}, `${who} probed ${probes.length} address${probes.length === 1 ? '' : 'es'}${e.probesOmitted !== undefined ? ` (${e.probesOmitted} more not reported)` : ''}:`), h('div', { class: 'scroll' }, table));
+}
+
+/** The timeline of one link, oldest first; a side's result carries its per-candidate record. */
+function timeline(l: LiveLink, names: Map<number, LiveMember>, operator: boolean): HTMLElement {
+  return h('ol', { class: 'timeline' }, ...l.events.map((e) => h('li', { 'data-kind': e.kind }, h('span', { class: 't' }, formatOffset(e.t)), ' ', eventText(e, names),
+    e.kind === 'result' && e.probes !== undefined ? probeTable(e, memberLabel(names.get(e.from), e.from), operator) : null,
+    e.kind === 'result' && e.probesHidden === true ? h('p', {}, '(per-candidate record not shown: too many links in this lobby)') : null)));
 }
 
 /**
@@ -102,12 +129,12 @@ export function renderLobby(lobby: LiveLobby, open: Set<number>, operator: boole
       `${memberLabel(names.get(l.a), l.a)} ↔ ${memberLabel(names.get(l.b), l.b)}: `, h('strong', {}, cellText(l)), ` (${formatAge(l.ageMs)} ago)`));
     if (open.has(l.pair)) {
       d.open = true;
-      d.append(timeline(l, names));
+      d.append(timeline(l, names, operator));
     }
     d.addEventListener('toggle', () => {
       if (d.open) {
         open.add(l.pair);
-        if (d.querySelector('ol') === null) d.append(timeline(l, names));
+        if (d.querySelector('ol') === null) d.append(timeline(l, names, operator));
       } else {
         open.delete(l.pair);
       }
@@ -122,6 +149,6 @@ export function renderLobby(lobby: LiveLobby, open: Set<number>, operator: boole
     h('section', { 'aria-labelledby': 'h-matrix' }, h('h2', { id: 'h-matrix' }, 'Links'), lobby.members.length < 2 ? h('p', {}, 'No pairs yet: the lobby has one member.') : h('div', { class: 'scroll' }, matrix), legend),
     h('section', { 'aria-labelledby': 'h-failures', class: 'failures' }, h('h2', { id: 'h-failures' }, `Failed links (${failed.length})`),
       failed.length === 0 ? h('p', {}, 'None.') : h('ul', {}, ...failed.map((l) => h('li', { 'data-pair': l.pair },
-        `${memberLabel(names.get(l.a), l.a)} ↔ ${memberLabel(names.get(l.b), l.b)}: `, h('strong', {}, l.reason ?? 'failed'), timeline(l, names))))),
+        `${memberLabel(names.get(l.a), l.a)} ↔ ${memberLabel(names.get(l.b), l.b)}: `, h('strong', {}, l.reason ?? 'failed'), timeline(l, names, operator))))),
     h('section', { 'aria-labelledby': 'h-timelines' }, h('h2', { id: 'h-timelines' }, 'Every link, with its timeline'), lobby.links.length === 0 ? h('p', {}, 'No links yet.') : h('ul', { class: 'links' }, ...linkItems)));
 }

@@ -93,6 +93,22 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
     // The timeline names the kinds each side sent (both gathered a server-reflexive candidate through their NAT), no address.
     expect(failure[0]).to.match(/sent \d+ candidates?: [a-z, ]*srflx/);
     expect(failure[0]).not.to.match(/\d+\.\d+\.\d+\.\d+/);
+    // Each side's per-candidate record (protocol 1.6): the srflx candidate through the other's
+    // symmetric NAT was probed and never answered (the host one too, or it was not probed at
+    // all), in words and without an address.
+    const records = (await page.evaluate(`[...document.querySelectorAll('.failures > ul > li table.probes')].map((t) => ({
+      from: t.dataset.from, rows: [...t.querySelectorAll('tbody tr')].map((tr) => ({ kind: tr.dataset.kind, outcome: tr.dataset.outcome, why: tr.querySelector('td.outcome').textContent })) }))`)) as Array<{ from: string; rows: Array<{ kind: string; outcome: string; why: string }> }>;
+    expect(records.length, 'a record from at least one side').to.be.at.least(1);
+    for (const r of records) {
+      expect([s1, r1]).to.include(r.from);
+      const srflx = r.rows.find((x) => x.kind === 'srflx');
+      expect(srflx, JSON.stringify(r)).to.not.equal(undefined);
+      expect(['timeout', 'not-sent']).to.include(srflx!.outcome);
+      for (const x of r.rows) {
+        expect(['timeout', 'unreachable', 'refused', 'not-sent'], JSON.stringify(x)).to.include(x.outcome);
+        expect(x.why).to.match(/(timeout: no answer|unreachable: |refused: |not probed)/);
+      }
+    }
     await page.screenshot({ path: join(ARTIFACTS, 'natlab-lobby-view.png'), fullPage: true });
 
     const op = await browser.newPage();
@@ -103,11 +119,16 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
     // by the time puppeteer scrolls it into view (CI: "Node is detached from document"), so the click
     // happens inside the page, on whatever row is current.
     await op.evaluate(`document.querySelector('tr[data-lobby="lab-view"] button').click()`);
-    await pageUntil(op, 'the members\' endpoints', `document.querySelectorAll('.detail td.endpoint').length === 3`);
-    const endpoints = (await op.evaluate(`[...document.querySelectorAll('.detail td.endpoint')].map((e) => e.textContent)`)) as string[];
+    await pageUntil(op, 'the members\' endpoints', `document.querySelectorAll('.detail table.members td.endpoint').length === 3`);
+    const endpoints = (await op.evaluate(`[...document.querySelectorAll('.detail table.members td.endpoint')].map((e) => e.textContent)`)) as string[];
     // Each member's WebSocket source: p1's own address and the two NATs' public addresses, all distinct.
     expect(new Set(endpoints).size).to.equal(3);
     for (const e of endpoints) expect(e).to.match(/^(203\.0\.113|198\.51\.100)\.\d+$/);
+    // The operator's records name the address each check went to: the other NAT's public address for srflx.
+    await pageUntil(op, 'the probe records with addresses', `document.querySelectorAll('.detail .failures table.probes tr[data-kind="srflx"] td.endpoint').length >= 1`);
+    for (const e of (await op.evaluate(`[...document.querySelectorAll('.detail .failures table.probes tr[data-kind="srflx"] td.endpoint')].map((e) => e.textContent)`)) as string[]) {
+      expect(e).to.match(/^(203\.0\.113|198\.51\.100)\.\d+:\d+$/);
+    }
     await op.screenshot({ path: join(ARTIFACTS, 'natlab-operator-view.png'), fullPage: true });
     for (const a of agents) await a.stop();
     await signal.stop();

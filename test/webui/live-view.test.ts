@@ -16,6 +16,8 @@ import type { Chromium } from './chromium.js';
 const ADMIN = 'webui-admin-token-0123456789';
 /** A display name that is HTML: it must show as these characters. */
 const HOSTILE_NAME = '<img src=x onerror=pwn()>';
+/** The ghost's certificate fingerprint: well-formed, for a certificate it never presents. */
+const GHOST_FINGERPRINT = `sha-256 ${Array.from({ length: 32 }, () => 'AB').join(':')}`;
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/;
 /** An IPv6 address with at least two groups of hex digits around colons (not CSS `::before`). */
 const IPV6 = /\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b|\[[0-9a-f:]+\]/i;
@@ -82,7 +84,9 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     const ghost = await SignalingClient.connect(url, { name: HOSTILE_NAME });
     clients.push(ghost);
     ghost.on('pairStart', (p) => {
-      void ghost.sendCandidates(p.pair, [{ kind: 'host', family: 4, address: '127.0.0.1', port: (deadPort.address()).port }], { done: true }).catch(() => undefined);
+      // With a fingerprint (any): without one the agents refuse the link before probing (DTLS,
+      // issue 18) and there would be no per-candidate record to show.
+      void ghost.sendCandidates(p.pair, [{ kind: 'host', family: 4, address: '127.0.0.1', port: (deadPort.address()).port }], { done: true, fingerprint: GHOST_FINGERPRINT }).catch(() => undefined);
     });
     await ghost.joinLobby('mesh-view');
 
@@ -135,6 +139,20 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
       expect(f).to.match(/sent 1 candidate: host/);
       expect(f).to.match(new RegExp(`failed: (${FAILURE_REASONS.join('|')})`));
     }
+    // Each agent's per-candidate record (protocol 1.6) under its failure: its one check, the
+    // ghost's host candidate, probed and never answered — in words, without the address.
+    const records = await page.evaluate(`[...document.querySelectorAll('.failures > ul > li')].map((li) => [...li.querySelectorAll('table.probes tbody tr')].map((tr) => ({
+      kind: tr.dataset.kind, outcome: tr.dataset.outcome, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })))`) as Array<Array<{ kind: string; outcome: string; cells: string[] }>>;
+    expect(records).to.have.length(3);
+    for (const rows of records) {
+      expect(rows, JSON.stringify(records)).to.have.length(1);
+      expect(rows[0]!.kind).to.equal('host');
+      expect(rows[0]!.outcome).to.equal('timeout');
+      const [kind, path, first, sent, why] = rows[0]!.cells;
+      expect([kind, path, why]).to.deep.equal(['host', 'lan', '○ timeout: no answer']);
+      expect(first).to.match(/^\+\d/);
+      expect(Number(sent)).to.be.greaterThan(0);
+    }
     await page.screenshot({ path: join(ARTIFACTS, 'lobby-view-1280x800.png'), fullPage: true });
 
     // Phone width: the page itself never scrolls sideways (the matrix scrolls in its box).
@@ -158,6 +176,8 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     await pageUntil(op, 'endpoints in the lobby detail', `[...document.querySelectorAll('.detail td.endpoint')].filter((e) => e.textContent === '127.0.0.1').length === 4`);
     const opText = await op.evaluate('document.body.innerText') as string;
     expect(opText).to.include(`host 127.0.0.1:${(deadPort.address()).port}`);
+    // The operator's per-candidate records carry the address each check went to.
+    await pageUntil(op, 'the probe records with addresses', `[...document.querySelectorAll('.detail .failures table.probes td.endpoint')].filter((e) => e.textContent === '127.0.0.1:${(deadPort.address()).port}').length === 3`);
     await op.screenshot({ path: join(ARTIFACTS, 'operator-view-1280x800.png'), fullPage: true });
 
     // An agent leaves (Ctrl-C: it leaves the lobby): both views follow.

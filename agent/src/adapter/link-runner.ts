@@ -26,6 +26,9 @@ import { linkPath } from '../core/link-path.js';
 import { sourceAddressToward } from './route-source.js';
 import { TimedTransport } from './timed-transport.js';
 import { AgentError } from '../errors.js';
+import { buildProbeReport, type PunchHistory } from '../core/probe-report.js';
+import { monotonicNow } from '@meshpunch/base';
+import type { ProbeReport } from '@meshpunch/protocol';
 
 /** True when `address` belongs to one of this machine's interfaces (the remote peer runs here). */
 function isOwnAddress(address: string): boolean {
@@ -114,6 +117,8 @@ export class LinkRunner {
   private punch: PunchSession | undefined = undefined;
   /** The punch over the relay (ours: checks through the allocation; the peer's: to its relayed address). */
   private relayPunch: PunchSession | undefined = undefined;
+  /** The direct punch whose path lost consent, kept for the link's probe record until a re-probe replaces it. */
+  private lastDirectPunch: PunchSession | undefined = undefined;
   /** Remote candidates as validated (kept for re-probing and permissions). */
   private remote: RankedCandidate[] = [];
   private remoteNat: NatHint | undefined = undefined;
@@ -321,6 +326,20 @@ export class LinkRunner {
    */
   private guardHost(host: ENetConnection): void {
     host.acceptFrom((address, port) => this.ctx.start.role === 'listen' && this.isProvenSource(address, port));
+  }
+
+  /**
+   * What became of this link's checks, per remote address (protocol 1.6 `probes`), within
+   * `maxBytes` of JSON; undefined when the link never probed nor refused a candidate.
+   */
+  probeReport(maxBytes: number): ProbeReport | undefined {
+    const punches: PunchHistory[] = [];
+    for (const punch of [this.punch ?? this.lastDirectPunch, this.relayPunch]) {
+      if (punch !== undefined) punches.push({ checks: punch.timeline(), startedAt: punch.machine.startedAt });
+    }
+    const direct = this.punch ?? this.lastDirectPunch;
+    const rejected = [...this.malformed, ...(direct?.rejectedCandidates() ?? [])];
+    return buildProbeReport(punches, rejected, monotonicNow(), maxBytes);
   }
 
   /** Whether the punch has proof that `address:port` holds the pair secret. */
@@ -580,6 +599,7 @@ export class LinkRunner {
     const change = router.mux.lose(slot);
     if (change !== undefined) this.reportChange(change);
     if (slot === 'direct') {
+      this.lastDirectPunch = this.punch;
       this.punch = undefined;
       this.scheduleReprobe();
     }

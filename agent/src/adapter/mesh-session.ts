@@ -15,6 +15,7 @@ import type { MeshEvent } from '../core/mesh-events.js';
 import { MeshView, type MeshReport } from '../core/mesh-view.js';
 import { AgentError } from '../errors.js';
 import { LinkRunner } from './link-runner.js';
+import { PAIR_RESULT_ENVELOPE_BYTES } from '../core/probe-report.js';
 import type { RelayAccess } from './link-router.js';
 import { discoverNatHint } from './nat-hint.js';
 import { LinkSecurity, SessionIdentity } from './link-security.js';
@@ -558,7 +559,10 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       this.client.reportPairResult(pair, { outcome: 'connected', path: o.path, rttMs: Math.max(0, Math.round(o.rttMs * 10) / 10) }).catch(() => undefined);
       this.emit('progress', { type: 'linkUp', remoteId: remote, path: o.path, rttMs: Math.round(o.rttMs * 10) / 10, local: formatEndpoint(o.local), remote: formatEndpoint(o.remote) });
     } else {
-      this.client.reportPairResult(pair, { outcome: 'failed', reason: wireReason(o.reason) }).catch(() => undefined);
+      // The per-candidate record (protocol 1.6) goes with a failure, within the service's message limit.
+      const maxBytes = (this.client.welcome?.limits?.maxMessageBytes ?? 4096) - PAIR_RESULT_ENVELOPE_BYTES;
+      const probes = this.links.get(pair)?.probeReport(maxBytes);
+      this.client.reportPairResult(pair, probes === undefined ? { outcome: 'failed', reason: wireReason(o.reason) } : { outcome: 'failed', reason: wireReason(o.reason), probes }).catch(() => undefined);
       this.emit('progress', { type: 'linkFailed', remoteId: remote, reason: o.reason, detail: o.detail });
     }
   }

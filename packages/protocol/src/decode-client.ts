@@ -4,6 +4,7 @@ import type { Candidate } from './candidate.js';
 import { FieldReader, setIfDefined } from './field-reader.js';
 import { readNatHint } from './relay-fields.js';
 import { readFingerprint } from './link-fields.js';
+import { readProbeReport } from './probe-fields.js';
 import {
   CLIENT_MESSAGE_TYPES, FAILURE_REASONS, LOBBY_MODES, MAX_LOBBY_CLAIM_LENGTH, MAX_LOBBY_KEY_LENGTH, MAX_PASSWORD_LENGTH, MAX_PEER_ID, MAX_PEER_NAME_LENGTH,
   MAX_RESTORE_IDS, MAX_RID, MAX_TOKEN_LENGTH, MIN_LOBBY_CLAIM_LENGTH,
@@ -17,7 +18,11 @@ import type {
 /** Outcome of decoding one message: the clean message, or the error to answer with. */
 export type DecodeResult<M> =
   | { ok: true; message: M }
-  | { ok: false; code: 'SIG_BAD_MESSAGE' | 'SIG_UNKNOWN_TYPE'; message: string; rid: number | null; type: string | null };
+  | {
+    ok: false; code: 'SIG_BAD_MESSAGE' | 'SIG_UNKNOWN_TYPE'; message: string; rid: number | null; type: string | null;
+    /** Set when the problem is in a field the service counts on its own (`probes`: a bad probe record). */
+    field?: 'probes';
+  };
 
 /** Most versions / capabilities a hello may list (bounds the work per hello). */
 const MAX_LIST = 16;
@@ -199,6 +204,11 @@ export function decodeClientValue(raw: unknown): DecodeResult<ClientMessage> {
       setIfDefined(m, 'path', path);
       setIfDefined(m, 'rttMs', rttMs);
       setIfDefined(m, 'reason', reason);
+      if (r.obj.probes !== undefined) {
+        const probes = readProbeReport(r.obj.probes);
+        if ('problem' in probes) return { ok: false, code: 'SIG_BAD_MESSAGE', message: probes.problem, rid, type: t, field: 'probes' };
+        m.probes = probes;
+      }
       msg = m;
       break;
     }

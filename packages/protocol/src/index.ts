@@ -20,3 +20,7 @@ export { decodeServerMessage } from './decode-server.js';
 export { FieldReader } from './field-reader.js';
 export { readNatHint, readRelayServers } from './relay-fields.js';
 export { readFingerprint, FINGERPRINT_LENGTH } from './link-fields.js';
+export {
+  readProbeReport, PROBE_KINDS, PROBE_OUTCOMES, MAX_PROBE_CHECKS, MAX_PROBE_MS, MAX_PROBES_SENT, MAX_PROBES_OMITTED,
+} from './probe-fields.js';
+export type { ProbeCheck, ProbeKind, ProbeOutcome, ProbeReport } from './probe-fields.js';

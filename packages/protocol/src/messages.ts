@@ -1,5 +1,6 @@
 // Every signaling message of protocol v1, as TypeScript types (core). docs/protocol.md mirrors it.
 import type { Candidate } from './candidate.js';
+import type { ProbeReport } from './probe-fields.js';
 import type { WireErrorCode } from './wire-errors.js';
 
 /** `mesh`: every member pairs with every other. `server`: members pair with the owner only. */
@@ -117,10 +118,13 @@ export interface NatHint { mapping: NatMappingHint; filtering: NatFilteringHint 
 export interface PairCandidatesMessage { type: 'pair.candidates'; rid: number; pair: number; candidates: Candidate[]; done?: boolean; nat?: NatHint; fingerprint?: string }
 /** Ask for TURN credentials for the relay servers of `welcome.relay` (1.2, capability `relay`). */
 export interface RelayCredentialsRequest { type: 'relay.credentials'; rid: number }
-/** Report how a pair ended. */
+/**
+ * Report how a pair ended. `probes` (1.6): what became of this side's checks to each of the
+ * other side's addresses, for the live view's per-candidate timeline.
+ */
 export interface PairResultMessage {
   type: 'pair.result'; rid: number; pair: number; outcome: PairOutcome;
-  path?: PathKind; rttMs?: number; reason?: FailureReason;
+  path?: PathKind; rttMs?: number; reason?: FailureReason; probes?: ProbeReport;
 }
 /** Answer to `heartbeat`: echoes `n`, gives the client's own monotonic clock in ms. */
 export interface HeartbeatAckMessage { type: 'heartbeat.ack'; n: number; local: number }

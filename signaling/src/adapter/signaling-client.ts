@@ -7,7 +7,7 @@ import {
 } from '@meshpunch/protocol';
 import type {
   Candidate, FailureReason, LeaveReason, LinkView, LobbyMode, LobbyView, MemberView, PairRole, PathKind,
-  NatHint, RelayInfo, RelayServer, ServerMessage, WelcomeMessage,
+  NatHint, ProbeReport, RelayInfo, RelayServer, ServerMessage, WelcomeMessage,
 } from '@meshpunch/protocol';
 import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../core/reconnect-schedule.js';
 import type { ReconnectAttempt } from '../core/reconnect-schedule.js';
@@ -140,7 +140,7 @@ export interface RelayCredentials {
 /** What a client reports about a pair. */
 export type PairResult =
   | { outcome: 'connected'; path: PathKind; rttMs?: number }
-  | { outcome: 'failed'; reason: FailureReason };
+  | { outcome: 'failed'; reason: FailureReason; probes?: ProbeReport };
 
 /** Candidates the other side of a pair sent (the `candidates` event). */
 export interface CandidatesEvent { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint; fingerprint?: string }

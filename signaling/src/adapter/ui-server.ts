@@ -347,8 +347,12 @@ export class UiServer {
     return id;
   };
 
-  /** Sends the session's lobby when it changed since the last send; `cache` shares renderings within a tick. */
-  #sendLobby(s: Session, now: number, cache: Map<Lobby, string>): void {
+  /**
+   * Sends the session's lobby when it changed since the last send; `cache` shares renderings
+   * within a tick, encoded once: every page of a lobby gets the same bytes (ws would otherwise
+   * encode the string again for each page).
+   */
+  #sendLobby(s: Session, now: number, cache: Map<Lobby, Buffer>): void {
     const lobby = s.lobby;
     if (lobby === undefined) return;
     if (this.#core.lobby(lobby.registryKey) !== lobby) {
@@ -365,22 +369,23 @@ export class UiServer {
       this.#sendText(s, JSON.stringify({ type: 'lobby', lobby: liveLobby(lobby, now, { endpoints: true }), operator } satisfies LiveServerMessage));
       return;
     }
-    let text = cache.get(lobby);
-    if (text === undefined) {
-      text = JSON.stringify({ type: 'lobby', lobby: liveLobby(lobby, now, { endpoints: false }), operator: false } satisfies LiveServerMessage);
-      cache.set(lobby, text);
+    let bytes = cache.get(lobby);
+    if (bytes === undefined) {
+      bytes = Buffer.from(JSON.stringify({ type: 'lobby', lobby: liveLobby(lobby, now, { endpoints: false }), operator: false } satisfies LiveServerMessage));
+      cache.set(lobby, bytes);
     }
-    this.#sendText(s, text);
+    this.#sendText(s, bytes);
   }
 
-  #sendText(s: Session, text: string): void {
+  /** Sends one text message (a Buffer holds UTF-8 text already encoded). */
+  #sendText(s: Session, text: string | Buffer): void {
     if (s.ws.readyState !== WebSocket.OPEN) return;
     if (s.ws.bufferedAmount > MAX_PAGE_BUFFERED_BYTES) {
       this.#log('warn', 'ui.page.slow', { bufferedBytes: s.ws.bufferedAmount });
       s.ws.terminate();
       return;
     }
-    s.ws.send(text);
+    s.ws.send(text, { binary: false });
   }
 
   #operator(now: number): LiveOperator {
@@ -421,8 +426,8 @@ export class UiServer {
   readonly #onTick = (): void => {
     const now = this.#now();
     this.#tick++;
-    const cache = new Map<Lobby, string>();
-    let operatorText: string | undefined;
+    const cache = new Map<Lobby, Buffer>();
+    let operatorText: Buffer | undefined;
     const operatorDue = this.#tick % OPERATOR_EVERY_TICKS === 0;
     if (operatorDue) {
       // Admissions per second over the last second, sampled here (only while pages are open).
@@ -437,7 +442,7 @@ export class UiServer {
         continue;
       }
       if (s.kind === 'operator' && operatorDue) {
-        operatorText ??= JSON.stringify({ type: 'operator', operator: this.#operator(now) } satisfies LiveServerMessage);
+        operatorText ??= Buffer.from(JSON.stringify({ type: 'operator', operator: this.#operator(now) } satisfies LiveServerMessage));
         this.#sendText(s, operatorText);
       }
       this.#sendLobby(s, now, cache);

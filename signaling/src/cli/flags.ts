@@ -157,7 +157,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (adminToken !== undefined && (adminToken.length < 16 || adminToken.length > 256)) throw new CliUsageError(`--admin-token must be 16..256 characters, got ${adminToken.length}`);
   // Each worker's view sees only the lobbies homed in that worker, and a page's WebSocket lands
   // on any of them: refused rather than a view that works one time in N (issue 17, not done yet).
-  if (ui && parseCluster(get).workers > 1) throw new CliUsageError('--ui cannot be combined with --workers yet: each worker sees only its own lobbies');
+  if (ui && parseCluster(get).workers > 1) throw new CliUsageError('--ui cannot be combined with --workers: a page\'s WebSocket reaches one worker, which holds only the lobbies homed on it, so a lobby link would be refused on the other workers; run the live view on a single-process node (with --redis, each node shows the lobbies homed on it)');
   const noStun = values['no-stun'] === true || ['1', 'true', 'yes'].includes((env[envName('noStun')] ?? '').toLowerCase());
   const relay = parseRelay(values, env, get);
   const originFlag = values.origin;

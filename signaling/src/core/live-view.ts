@@ -2,17 +2,32 @@
 // health, built field by field from the core's records so no secret (resume token, pair secret,
 // lobby key, password hash, relay credentials) can reach a page. The lobby view carries no IP
 // address; the operator's adds endpoints. Pure functions of their arguments (docs/design.md §1).
-import type { CandidateKind, FailureReason, LinkState, LobbyMode, PathKind } from '@meshpunch/protocol';
-import type { Lobby, PairEvent } from './lobby.js';
+import type { CandidateKind, FailureReason, LinkState, LobbyMode, PathKind, ProbeKind, ProbeOutcome, ProbeReport } from '@meshpunch/protocol';
+import type { Lobby, Pair, PairEvent } from './lobby.js';
 
 /** A candidate as a page sees it: its kind, and (operator view only) `address:port`. */
 export interface LiveCandidate { kind: CandidateKind; endpoint?: string }
+
+/**
+ * One remote address a side probed (protocol 1.6 `probes`), placed on the pair's timeline: the
+ * `…T` times are ms since the pair started. `endpoint` (operator view only) is `address:port`.
+ */
+export interface LiveProbe {
+  kind: ProbeKind; path: PathKind; outcome: ProbeOutcome; sent: number;
+  firstT?: number; heardT?: number; answerT?: number; rttMs?: number; endpoint?: string;
+}
 
 /** One entry of a link's timeline; `t` is ms since the pair started. */
 export type LiveEvent =
   | { t: number; kind: 'start' }
   | { t: number; kind: 'candidates'; from: number; candidates: LiveCandidate[]; done: boolean }
-  | { t: number; kind: 'result'; from: number; outcome: 'connected' | 'failed'; path?: PathKind; rttMs?: number; reason?: FailureReason };
+  | {
+    t: number; kind: 'result'; from: number; outcome: 'connected' | 'failed'; path?: PathKind; rttMs?: number; reason?: FailureReason;
+    /** The side's per-candidate record: `probes` (oldest first probe first), `probesOmitted` checks it left out. */
+    probes?: LiveProbe[]; probesOmitted?: number;
+    /** The side reported probes but this rendering left them out (MAX_LIVE_PROBE_LINKS). */
+    probesHidden?: true;
+  };
 
 /** A link between two members (`a` < `b`) with its timeline. */
 export interface LiveLink {
@@ -76,24 +91,66 @@ export type LiveHello =
   /** `lobby`: the `id` of a row of the operator's list, to see that lobby with endpoints. */
   | { view: 'operator'; token: string; lobby?: number };
 
+/**
+ * Links whose per-candidate records one rendering carries (failed links first): a lobby of 32 has
+ * 496 links, and 2 × 16 checks on each would make every push of the page a megabyte.
+ */
+export const MAX_LIVE_PROBE_LINKS = 64;
+
 /** How much of a lobby a view may see. */
 export interface LiveViewScope {
   /** Include endpoints (IP addresses and ports): the operator view only. */
   endpoints: boolean;
 }
 
-function eventView(e: PairEvent, scope: LiveViewScope, startedAt: number): LiveEvent {
+function endpointText(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** A side's probe record on the pair's clock: probing began `ageMs` before the report arrived (`at`). */
+function probesView(probes: ProbeReport, at: number, startedAt: number, scope: LiveViewScope): LiveProbe[] {
+  const base = at - probes.ageMs - startedAt;
+  const t = (ms: number): number => Math.max(0, Math.round(base + ms));
+  const out = probes.checks.map((c) => {
+    const v: LiveProbe = { kind: c.kind, path: c.path, outcome: c.outcome, sent: c.sent };
+    if (c.firstMs !== undefined) v.firstT = t(c.firstMs);
+    if (c.heardMs !== undefined) v.heardT = t(c.heardMs);
+    if (c.answerMs !== undefined) v.answerT = t(c.answerMs);
+    if (c.rttMs !== undefined) v.rttMs = c.rttMs;
+    if (scope.endpoints && c.address !== undefined && c.port !== undefined) v.endpoint = endpointText(c.address, c.port);
+    return v;
+  });
+  // Probed ones in the order their first probe went out; the unprobed after them.
+  return out.sort((p, q) => (p.firstT ?? Infinity) - (q.firstT ?? Infinity));
+}
+
+function eventView(e: PairEvent, scope: LiveViewScope, startedAt: number, withProbes: boolean): LiveEvent {
   const t = e.at - startedAt;
   if (e.kind === 'start') return { t, kind: 'start' };
   if (e.kind === 'candidates') {
-    const candidates: LiveCandidate[] = e.candidates.map((c) => (scope.endpoints ? { kind: c.kind, endpoint: c.family === 6 ? `[${c.address}]:${c.port}` : `${c.address}:${c.port}` } : { kind: c.kind }));
+    const candidates: LiveCandidate[] = e.candidates.map((c) => (scope.endpoints ? { kind: c.kind, endpoint: endpointText(c.address, c.port) } : { kind: c.kind }));
     return { t, kind: 'candidates', from: e.from, candidates, done: e.done };
   }
   const v: LiveEvent = { t, kind: 'result', from: e.from, outcome: e.report.outcome };
   if (e.report.path !== undefined) v.path = e.report.path;
   if (e.report.rttMs !== undefined) v.rttMs = e.report.rttMs;
   if (e.report.reason !== undefined) v.reason = e.report.reason;
+  const probes = e.report.probes;
+  if (probes !== undefined) {
+    if (withProbes) {
+      v.probes = probesView(probes, e.at, startedAt, scope);
+      if (probes.omitted !== undefined) v.probesOmitted = probes.omitted;
+    } else {
+      v.probesHidden = true;
+    }
+  }
   return v;
+}
+
+/** Whether any side of `p` left a probe record on its timeline. */
+function hasProbes(p: Pair): boolean {
+  for (const e of p.events) if (e.kind === 'result' && e.report.probes !== undefined) return true;
+  return false;
 }
 
 /** The lobby as a page shows it at service time `now`. */
@@ -106,11 +163,20 @@ export function liveLobby(lobby: Lobby, now: number, scope: LiveViewScope): Live
     members.push(v);
   }
   members.sort((p, q) => p.id - q.id);
+  // Which links carry their probe records: failed ones first, at most MAX_LIVE_PROBE_LINKS.
+  const probed = new Set<Pair>();
+  for (const failedPass of [true, false]) {
+    for (const p of lobby.pairs.values()) {
+      if (probed.size >= MAX_LIVE_PROBE_LINKS) break;
+      if ((p.state === 'failed') === failedPass && hasProbes(p)) probed.add(p);
+    }
+  }
   const links: LiveLink[] = [];
   for (const p of lobby.pairs.values()) {
     const base = p.view();
     const startedAt = p.events.length > 0 ? p.events[0]!.at : now;
-    const l: LiveLink = { pair: base.pair, a: base.a, b: base.b, state: base.state, ageMs: now - startedAt, events: p.events.map((e) => eventView(e, scope, startedAt)) };
+    const withProbes = probed.has(p);
+    const l: LiveLink = { pair: base.pair, a: base.a, b: base.b, state: base.state, ageMs: now - startedAt, events: p.events.map((e) => eventView(e, scope, startedAt, withProbes)) };
     if (base.path !== undefined) l.path = base.path;
     if (base.rttMs !== undefined) l.rttMs = base.rttMs;
     if (base.reason !== undefined) l.reason = base.reason;

@@ -1,5 +1,5 @@
 // Lobby, member and pair records, and the views members see (core).
-import type { Candidate, FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind } from '@meshpunch/protocol';
+import type { Candidate, FailureReason, LinkState, LinkView, LobbyMode, LobbyView, MemberView, PathKind, ProbeReport } from '@meshpunch/protocol';
 import type { Connection } from './connection.js';
 import type { TokenBucket } from '@meshpunch/base';
 
@@ -9,6 +9,11 @@ export interface PairReport {
   path: PathKind | undefined;
   rttMs: number | undefined;
   reason: FailureReason | undefined;
+  /**
+   * The side's per-candidate probe record (1.6), for the live view. Only a side's newest report
+   * keeps it (an older one's is dropped when a new one comes), so a pair holds at most two.
+   */
+  probes?: ProbeReport | undefined;
 }
 
 /**

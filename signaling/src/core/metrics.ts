@@ -45,6 +45,10 @@ export class SignalingMetrics {
   readonly pairResults: Record<string, number> = zeros(PAIR_RESULT_KEYS);
   /** relay.credentials answered with credentials, or refused (relay.md §4 `_relay_credentials_total`). */
   readonly relayCredentials: Record<'minted' | 'refused', number> = { minted: 0, refused: 0 };
+  /** pair.result messages refused for a bad `probes` record (1.6); the result itself is refused with them. */
+  probeReportsRejected = 0;
+  /** pair.result messages whose `probes` record was kept for the live view (1.6). */
+  probeReportsKept = 0;
   /** A side's `connected` report naming another path than its previous one (relay.md §4 `_path_changes_total{to}`). */
   readonly pathChanges: Record<string, number> = zeros(PATH_KINDS);
 }

@@ -72,6 +72,8 @@ export function renderPrometheus(m: SignalingMetrics, g: Gauges, stun: StunCount
       const [outcome, what] = k.split('/');
       return [outcome === 'connected' ? `{outcome="connected",path="${what}"}` : `{outcome="failed",reason="${what}"}`, v];
     }));
+  metric('probe_reports_total', 'counter', 'Per-candidate probe records of pair.result (1.6): kept for the live view, or rejected (malformed or out of bounds: the result is refused).',
+    [['{result="kept"}', m.probeReportsKept], ['{result="rejected"}', m.probeReportsRejected]]);
   metric('lobbies_created_total', 'counter', 'Lobbies created.', [['', m.lobbiesCreated]]);
   metric('lobbies_removed_total', 'counter', 'Lobbies removed after their last member left.', [['', m.lobbiesRemoved]]);
   metric('pairs_started_total', 'counter', 'pair.start pairs scheduled.', [['', m.pairsStarted]]);

@@ -20,7 +20,7 @@ import { Connection } from './connection.js';
 import { touch } from './core-context.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { Lobby, pairKey, registryKey } from './lobby.js';
+import { Lobby, MAX_PAIR_EVENTS, pairKey, registryKey } from './lobby.js';
 import { lobbyFromRecord, lobbyToRecord } from './lobby-record.js';
 import type { LobbyRecord } from './lobby-record.js';
 import type { Member, PairReport } from './lobby.js';
@@ -313,6 +313,7 @@ export class SignalingCore {
     if (!res.ok) {
       if (res.type !== null) this.metrics.messagesIn[res.type as ClientMessage['type']]++;
       else this.metrics.messagesIn.invalid++;
+      if (res.field === 'probes') this.metrics.probeReportsRejected++;
       if (this.#rateLimited(now, c, res.rid)) return;
       this.#bad(now, c, res.rid, res.code, res.message);
       return;
@@ -735,6 +736,13 @@ export class SignalingCore {
     if (pair === undefined || pair.other(m) === undefined) return this.#unknownPair(c, msg.rid, msg.pair);
     const report: PairReport = { outcome: msg.outcome, path: msg.path, rttMs: msg.rttMs, reason: msg.reason };
     const before = pair.a === m ? pair.reportA : pair.reportB;
+    // Kept only when the report is recorded on the pair's timeline (it holds ≤ MAX_PAIR_EVENTS).
+    if (msg.probes !== undefined && pair.events.length < MAX_PAIR_EVENTS) {
+      report.probes = msg.probes;
+      this.metrics.probeReportsKept++;
+      // Only a side's newest report keeps its probe record (bounded memory per pair).
+      for (const e of pair.events) if (e.kind === 'result' && e.from === m.id) e.report.probes = undefined;
+    }
     // A link moving between relay and direct is reported again with its new path (relay.md §3).
     if (before?.outcome === 'connected' && msg.outcome === 'connected' && before.path !== msg.path) {
       this.metrics.pathChanges[msg.path!] = (this.metrics.pathChanges[msg.path!] ?? 0) + 1;

@@ -19,7 +19,7 @@ describe('flags', () => {
       expect(parseCli([], { MESHPUNCH_SIGNAL_UI: '1', MESHPUNCH_SIGNAL_ADMIN_TOKEN: 'b'.repeat(20) })).to.deep.include({ ui: true, adminToken: 'b'.repeat(20) });
       expect(() => parseCli(['--ui', '--admin-token', 'short'], {})).to.throw(CliUsageError, '--admin-token must be 16..256 characters, got 5');
       expect(() => parseCli(['--admin-token', 'a'.repeat(16)], {})).to.throw(CliUsageError, '--admin-token needs --ui');
-      expect(() => parseCli(['--ui', '--workers', '2', '--redis', 'redis://127.0.0.1:6379'], {})).to.throw(CliUsageError, '--ui cannot be combined with --workers yet: each worker sees only its own lobbies');
+      expect(() => parseCli(['--ui', '--workers', '2', '--redis', 'redis://127.0.0.1:6379'], {})).to.throw(CliUsageError, /^--ui cannot be combined with --workers: a page's WebSocket reaches one worker, which holds only the lobbies homed on it/);
     });
 
     it('reads --redis, --redis-prefix, --redis-lease-ms and --workers (issue 14)', () => {

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { Connection } from '../../src/core/connection.js';
 import { Lobby, Member, MAX_PAIR_EVENTS, Pair } from '../../src/core/lobby.js';
-import { liveLobby, liveLobbyRows, parseLiveHello } from '../../src/core/live-view.js';
+import { liveLobby, liveLobbyRows, MAX_LIVE_PROBE_LINKS, parseLiveHello } from '../../src/core/live-view.js';
+import type { PairReport } from '../../src/core/lobby.js';
 
 const SECRETS = ['resume-token-aaaaaaaaaaaa', 'resume-token-bbbbbbbbbbbb', 'pair-secret-cccccccccccc', 'lobby-key-dddddddddddd', 'claim-eeeeeeeeeeeeeeee', 'view-token-ffffffffffff'];
 
@@ -56,6 +57,76 @@ describe('live view (core)', () => {
       expect(v.links[0]!.events[1]).to.deep.include({ candidates: [{ kind: 'host', endpoint: '10.0.0.5:4000' }, { kind: 'srflx', endpoint: '[2001:db8::9]:4001' }] });
       const text = JSON.stringify(v);
       for (const s of SECRETS) expect(text).not.to.include(s);
+    });
+  });
+
+  describe('per-candidate probe records (protocol 1.6)', () => {
+    /** Side 9's failure with its checks: probing began 3000 ms before the report arrived at 6100. */
+    function withProbes(): { lobby: Lobby; pair: Pair; report: PairReport } {
+      const { lobby, pair } = lobbyWithFailedPair();
+      const report = pair.events[2]!.kind === 'result' ? pair.events[2]!.report : undefined;
+      report!.probes = {
+        ageMs: 3000,
+        checks: [
+          { kind: 'srflx', path: 'direct', outcome: 'timeout', sent: 20, firstMs: 5, address: '2001:db8::9', port: 4001 },
+          { kind: 'host', path: 'lan', outcome: 'timeout', sent: 20, firstMs: 0, address: '10.0.0.5', port: 4000 },
+          { kind: 'host', path: 'lan', outcome: 'unreachable', sent: 0, address: '192.168.7.7', port: 4002 },
+        ],
+        omitted: 2,
+      };
+      return { lobby, pair, report: report! };
+    }
+
+    it('places each check on the pair\'s clock (first probe first, unprobed last) with no address in the lobby view', () => {
+      const { lobby } = withProbes();
+      const v = liveLobby(lobby, 7100, { endpoints: false });
+      // The pair started at 1100; probing began at 6100 − 3000 = 3100: t = 2000 + firstMs.
+      expect(v.links[0]!.events[2]).to.deep.equal({
+        t: 5000, kind: 'result', from: 9, outcome: 'failed', reason: 'timeout', probesOmitted: 2,
+        probes: [
+          { kind: 'host', path: 'lan', outcome: 'timeout', sent: 20, firstT: 2000 },
+          { kind: 'srflx', path: 'direct', outcome: 'timeout', sent: 20, firstT: 2005 },
+          { kind: 'host', path: 'lan', outcome: 'unreachable', sent: 0 },
+        ],
+      });
+      expect(JSON.stringify(v)).not.to.match(/\d+\.\d+\.\d+\.\d+|2001:db8|4000|4001/);
+    });
+
+    it('gives the operator each check\'s address', () => {
+      const { lobby } = withProbes();
+      const e = liveLobby(lobby, 7100, { endpoints: true }).links[0]!.events[2]!;
+      expect(e.kind === 'result' ? e.probes!.map((p) => p.endpoint) : []).to.deep.equal(['10.0.0.5:4000', '[2001:db8::9]:4001', '192.168.7.7:4002']);
+    });
+
+    it(`carries the records of at most ${MAX_LIVE_PROBE_LINKS} links per rendering, failed links first`, () => {
+      const lobby = new Lobby('big', 'mesh', 200, undefined, undefined);
+      lobby.createdAt = 0;
+      const members = Array.from({ length: 14 }, (_, i) => new Member(i + 1, lobby, undefined, new Connection(i + 1, '198.51.100.1', 0, 10), `token-${i}`));
+      for (const m of members) lobby.members.set(m.id, m);
+      let id = 0;
+      for (let i = 0; i < members.length; i++) {
+        for (let j = i + 1; j < members.length; j++) {
+          const pair = new Pair(++id, members[i]!, members[j]!);
+          lobby.pairs.set(id, pair);
+          pair.record({ at: 10, kind: 'start' });
+          // Every 3rd pair failed; all carry a record.
+          const failed = id % 3 === 0;
+          const report: PairReport = failed
+            ? { outcome: 'failed', path: undefined, rttMs: undefined, reason: 'timeout', probes: { ageMs: 5, checks: [{ kind: 'srflx', path: 'direct', outcome: 'timeout', sent: 3 }] } }
+            : { outcome: 'connected', path: 'direct', rttMs: 3, reason: undefined, probes: { ageMs: 5, checks: [{ kind: 'srflx', path: 'direct', outcome: 'answered', sent: 1, answerMs: 3 }] } };
+          pair.reportA = report;
+          pair.record({ at: 20, kind: 'result', from: members[i]!.id, report });
+        }
+      }
+      expect(lobby.pairs.size).to.equal(91);
+      const v = liveLobby(lobby, 100, { endpoints: false });
+      const results = v.links.map((l) => ({ state: l.state, e: l.events[1]! })).filter((x) => x.e.kind === 'result');
+      const shown = results.filter((x) => x.e.kind === 'result' && x.e.probes !== undefined);
+      const hidden = results.filter((x) => x.e.kind === 'result' && x.e.probesHidden === true);
+      expect(shown).to.have.length(MAX_LIVE_PROBE_LINKS);
+      expect(hidden).to.have.length(91 - MAX_LIVE_PROBE_LINKS);
+      expect(shown.filter((x) => x.state === 'failed')).to.have.length(30);
+      expect(hidden.every((x) => x.state === 'connected')).to.equal(true);
     });
   });
 

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
   CANDIDATE_KINDS, CAPABILITIES, CLIENT_MESSAGE_TYPES, CLOSE_CODES, decodeClientMessage, decodeServerMessage, FAILURE_REASONS,
-  LEAVE_REASONS, PATH_KINDS, SERVER_MESSAGE_TYPES, WIRE_ERROR_CODES, WIRE_ERRORS,
+  LEAVE_REASONS, MAX_PROBE_CHECKS, MAX_PROBE_MS, MAX_PROBES_OMITTED, MAX_PROBES_SENT, PATH_KINDS, PROBE_KINDS, PROBE_OUTCOMES, PROTOCOL_REVISION,
+  SERVER_MESSAGE_TYPES, WIRE_ERROR_CODES, WIRE_ERRORS,
 } from '@meshpunch/protocol';
 import { LIMIT_SPECS } from '../../src/core/limits.js';
 import { RELAY_LIMIT_SPECS, relayLimitOption } from '../../src/core/relay-limits.js';
@@ -80,6 +81,27 @@ describe('docs/protocol.md', () => {
     for (const word of [...CAPABILITIES, ...CANDIDATE_KINDS, ...PATH_KINDS, ...FAILURE_REASONS, ...LEAVE_REASONS]) {
       expect(doc, word).to.include(`"${word}"`);
     }
+  });
+
+  it('is titled with the current revision and lists it', () => {
+    expect(doc.split('\n')[0]).to.equal(`# meshpunch signaling protocol, version 1 (revision ${PROTOCOL_REVISION})`);
+    expect(doc).to.include(`- **${PROTOCOL_REVISION}** (`);
+  });
+
+  it('documents the probe record (1.6) with its kinds, outcomes and bounds', () => {
+    const all = section('Objects');
+    const objects = all.slice(all.indexOf('### ProbeReport'), all.indexOf('### RelayServer'));
+    expect(objects.length).to.be.greaterThan(100);
+    const row = (field: string): string => objects.split('\n').find((l) => l.startsWith(`| \`${field}\``)) ?? '';
+    expect(row('kind').includes('"prflx"')).to.equal(true);
+    // The type column: cells hold escaped pipes (`\|`) between the values.
+    const typeCell = (field: string): string => /^\| `\w+` \| ((?:[^|\\]|\\\|)+) \|/.exec(row(field))![1]!;
+    expect(typeCell('kind').match(/"(\w+)"/g)).to.deep.equal(PROBE_KINDS.map((k) => `"${k}"`));
+    expect(typeCell('outcome').match(/"([\w-]+)"/g)).to.deep.equal(PROBE_OUTCOMES.map((k) => `"${k}"`));
+    expect(row('checks')).to.include(`[0..${MAX_PROBE_CHECKS}]`);
+    expect(row('ageMs')).to.include(`0..${MAX_PROBE_MS}`);
+    expect(row('omitted')).to.include(`0..${MAX_PROBES_OMITTED}`);
+    expect(row('sent')).to.include(`0..${MAX_PROBES_SENT}`);
   });
 
   it('names every client-side error code of SignalingClient', () => {

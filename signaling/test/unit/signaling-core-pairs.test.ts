@@ -195,6 +195,39 @@ describe('SignalingCore pairs', () => {
       h.expectError(a!.c, { type: 'pair.result', pair: 12345, outcome: 'failed', reason: 'timeout' }, 'SIG_UNKNOWN_PAIR');
     });
 
+    it('keeps a side\'s per-candidate probe record (1.6) for the live view, only its newest, and refuses a bad one with a clear error and a counter', () => {
+      const h = new CoreHarness();
+      const [a] = trio(h);
+      const s = h.takeType(a!.c, 'pair.start')[0]!;
+      const check = { kind: 'srflx', path: 'direct', outcome: 'timeout', sent: 12, firstMs: 3, address: '203.0.113.9', port: 40001 };
+      const probes = { ageMs: 5000, checks: [check] };
+      expect(h.request(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'failed', reason: 'timeout', probes }).type).to.equal('ok');
+      const pair = [...h.core.lobbies()][0]!.pairs.get(s.pair)!;
+      const results = (): unknown[] => pair.events.flatMap((e) => (e.kind === 'result' ? [e.report.probes] : []));
+      expect(results()).to.deep.equal([probes]);
+      expect(h.core.metrics.probeReportsKept).to.equal(1);
+      // A later report with a record replaces the earlier one's (at most one per side).
+      const again = { ageMs: 6000, checks: [{ ...check, sent: 20 }] };
+      h.request(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'failed', reason: 'timeout', probes: again });
+      expect(results()).to.deep.equal([undefined, again]);
+      // Out of bounds or malformed: the whole result is refused, naming the field, and counted.
+      const bad: Array<[unknown, string]> = [
+        [{ ageMs: 1, checks: Array.from({ length: 17 }, () => check) }, 'probes.checks must be an array of at most 16 items'],
+        [{ ageMs: 1, checks: [{ ...check, kind: 'lan' }] }, 'probes.checks[0]: kind must be one of host, srflx, prflx, upnp, relay'],
+        [{ ageMs: 1, checks: [{ ...check, address: 'x'.repeat(46) }] }, 'probes.checks[0]: address must be a string of 2..45 characters'],
+        [{ ageMs: 1, checks: [{ ...check, address: '<img src=x>' }] }, 'probes.checks[0]: address must be an IPv4 or IPv6 address'],
+        [{ ageMs: 1, checks: [{ ...check, address: 'fe80::1%eth0' }] }, 'probes.checks[0]: address must be an IPv4 or IPv6 address'],
+        [{ ageMs: 1, checks: [{ ...check, outcome: 'answered' }] }, 'probes.checks[0]: answerMs is required when outcome is answered'],
+        [{ ageMs: -1, checks: [] }, 'probes.ageMs must be a number 0..600000'],
+        [[check], 'probes must be an object'],
+      ];
+      for (const [p, message] of bad) {
+        expect(h.expectError(a!.c, { type: 'pair.result', pair: s.pair, outcome: 'failed', reason: 'timeout', probes: p }, 'SIG_BAD_MESSAGE').message).to.equal(message);
+      }
+      expect(h.core.metrics.probeReportsRejected).to.equal(bad.length);
+      expect(results()).to.deep.equal([undefined, again]);
+    });
+
     it('ends the pairs of a member that leaves', () => {
       const h = new CoreHarness();
       const [a, b] = trio(h);

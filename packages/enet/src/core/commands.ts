@@ -1,5 +1,7 @@
 // Core: queued command records — outgoing (awaiting send / ACK) and incoming (awaiting
 // ordering or reassembly). Monomorphic classes; outgoing ones are pooled by the host.
+import { CONTROL_CHANNEL } from './constants.js';
+import { COMMAND_FLAG_ACKNOWLEDGE } from './protocol.js';
 
 /** One command queued for sending or awaiting its ACK (libenet ENetOutgoingCommand). */
 export class OutgoingCommand {
@@ -82,4 +84,9 @@ export class IncomingCommand {
     this.flags = flags;
     this.cost = cost;
   }
+}
+
+/** Reliable data commands are the only ones the reliable windows can hold back (§8.1, §9.2). */
+export function isHoldable(cmd: OutgoingCommand): boolean {
+  return (cmd.command & COMMAND_FLAG_ACKNOWLEDGE) !== 0 && cmd.channelID !== CONTROL_CHANNEL;
 }

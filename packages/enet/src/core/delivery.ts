@@ -6,7 +6,7 @@ import { PEER_FREE_UNSEQUENCED_WINDOWS, PEER_UNSEQUENCED_WINDOW_SIZE, PROTOCOL_M
 import type { Channel } from './channel.js';
 import { IncomingCommand } from './commands.js';
 import { PacketFlag } from './events.js';
-import type { HostCore } from './host.js';
+import type { HostContext } from './host-context.js';
 import type { Peer } from './peer.js';
 import { PeerState } from './peer.js';
 import { COMMAND_SIZES, Command, Off } from './protocol.js';
@@ -23,7 +23,7 @@ const INCOMING_OVERHEAD = 64;
  * (no copy; see its contract), or a copy when the bytes sit in the host's scratch buffer
  * (decompressed or checksum-verified datagrams), which the next datagram overwrites.
  */
-function payloadOf(host: HostCore, data: Uint8Array, start: number, end: number): Uint8Array {
+function payloadOf(host: HostContext, data: Uint8Array, start: number, end: number): Uint8Array {
   return data === host.scratch ? data.slice(start, end) : data.subarray(start, end);
 }
 
@@ -37,7 +37,7 @@ function dataChannel(peer: Peer, channelID: number): Channel | null {
  * the cap, so one packet (or one reassembly chunk) may overshoot it; a maximum-size packet
  * therefore still fits a budget equal to maximumPacketSize.
  */
-function overBudget(host: HostCore, peer: Peer): boolean {
+function overBudget(host: HostContext, peer: Peer): boolean {
   if (peer.totalWaitingData >= host.config.maximumWaitingData || host.waitingData >= host.config.maximumHostWaitingData) {
     host.stats.waitingDataOverflows++;
     return true;
@@ -46,13 +46,13 @@ function overBudget(host: HostCore, peer: Peer): boolean {
 }
 
 /** Counts `n` bytes held for `peer` against its budget and the host's. */
-function charge(host: HostCore, peer: Peer, n: number): void {
+function charge(host: HostContext, peer: Peer, n: number): void {
   peer.totalWaitingData += n;
   host.waitingData += n;
 }
 
 /** SEND_RELIABLE (§8.2). */
-export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendReliable(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = view.getUint16(pos + Off.reliableDataLength);
@@ -91,7 +91,7 @@ export function handleSendReliable(host: HostCore, peer: Peer, data: Uint8Array,
 }
 
 /** SEND_FRAGMENT (§8.5, reliable reassembly). */
-export function handleSendFragment(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendFragment(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
@@ -135,7 +135,7 @@ export function handleSendFragment(host: HostCore, peer: Peer, data: Uint8Array,
 }
 
 /** SEND_UNRELIABLE (§8.3). */
-export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnreliable(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = view.getUint16(pos + Off.unreliableDataLength);
@@ -167,7 +167,7 @@ export function handleSendUnreliable(host: HostCore, peer: Peer, data: Uint8Arra
 }
 
 /** SEND_UNRELIABLE_FRAGMENT (§8.5, unreliable reassembly). */
-export function handleSendUnreliableFragment(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnreliableFragment(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
@@ -205,7 +205,7 @@ export function handleSendUnreliableFragment(host: HostCore, peer: Peer, data: U
 }
 
 /** SEND_UNSEQUENCED (§8.4): peer-wide 1024-group duplicate filter, then delivery. */
-export function handleSendUnsequenced(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnsequenced(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = view.getUint16(pos + Off.unreliableDataLength);
@@ -244,7 +244,7 @@ export function handleSendUnsequenced(host: HostCore, peer: Peer, data: Uint8Arr
 }
 
 /** §8.5 receiver validation (with the 1.3.18 `totalLength ≥ fragmentCount` rule). */
-function validFragment(host: HostCore, number: number, count: number, offset: number, total: number, length: number): boolean {
+function validFragment(host: HostContext, number: number, count: number, offset: number, total: number, length: number): boolean {
   return count <= PROTOCOL_MAXIMUM_FRAGMENT_COUNT && number < count && total <= host.config.maximumPacketSize
     && offset < total && length <= total - offset && total >= count;
 }
@@ -279,7 +279,7 @@ function newGroup(R: number, U: number, commandNumber: number, count: number, to
  * −1 when a chunk it needs would exceed the waiting-data budget (nothing recorded: the sender
  * retransmits a reliable fragment once the receiver drains).
  */
-function addFragment(host: HostCore, peer: Peer, group: IncomingCommand, number: number, offset: number, data: Uint8Array, start: number, length: number): number {
+function addFragment(host: HostContext, peer: Peer, group: IncomingCommand, number: number, offset: number, data: Uint8Array, start: number, length: number): number {
   const bits = group.fragments!;
   const word = number >>> 5;
   const bit = 1 << (number & 31);
@@ -353,7 +353,7 @@ function unreliableSlot(q: IncomingCommand[], R: number, U: number, r: number): 
 }
 
 /** §8.2: delivers complete reliable commands in order from the head of the queue. */
-function dispatchReliable(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+function dispatchReliable(host: HostContext, peer: Peer, channel: Channel, channelID: number): void {
   const q = channel.incomingReliableCommands;
   let r = channel.incomingReliableSequenceNumber;
   let k = 0;
@@ -373,7 +373,7 @@ function dispatchReliable(host: HostCore, peer: Peer, channel: Channel, channelI
   afterReliableDelivery(host, peer, channel, channelID);
 }
 
-function afterReliableDelivery(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+function afterReliableDelivery(host: HostContext, peer: Peer, channel: Channel, channelID: number): void {
   channel.incomingUnreliableSequenceNumber = 0;
   if (channel.incomingUnreliableCommands.length > 0) dispatchUnreliable(host, peer, channel, channelID);
 }
@@ -384,7 +384,7 @@ function afterReliableDelivery(host: HostCore, peer: Peer, channel: Channel, cha
  * fragment group is dropped once a later entry of its epoch is delivered; entries of an older
  * epoch are dropped; the walk stops at the first entry of a future epoch.
  */
-function dispatchUnreliable(host: HostCore, peer: Peer, channel: Channel, channelID: number): void {
+function dispatchUnreliable(host: HostContext, peer: Peer, channel: Channel, channelID: number): void {
   const q = channel.incomingUnreliableCommands;
   const r = channel.incomingReliableSequenceNumber;
   let w = 0;
@@ -423,7 +423,7 @@ function dispatchUnreliable(host: HostCore, peer: Peer, channel: Channel, channe
   q.length = w;
 }
 
-function release(host: HostCore, peer: Peer, c: IncomingCommand): void {
+function release(host: HostContext, peer: Peer, c: IncomingCommand): void {
   const refund = c.cost < peer.totalWaitingData ? c.cost : peer.totalWaitingData;
   peer.totalWaitingData -= refund;
   host.waitingData -= refund;

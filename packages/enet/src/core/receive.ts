@@ -9,7 +9,8 @@ import {
 import {
   handleSendFragment, handleSendReliable, handleSendUnreliable, handleSendUnreliableFragment, handleSendUnsequenced,
 } from './delivery.js';
-import { isHoldable, type CoreEndpoint, type HostCore } from './host.js';
+import { isHoldable } from './commands.js';
+import type { CoreEndpoint, HostContext } from './host-context.js';
 import { clampWindow, sendWindow, windowForBandwidth } from './window.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off } from './protocol.js';
@@ -17,7 +18,7 @@ import { isInNoAckBand, reconstructSentTime, timeDiff } from './sequence.js';
 import { updateRoundTripTime } from './throttle.js';
 
 /** Entry point for one datagram (§2.4 steps 1–8). */
-export function receiveDatagram(host: HostCore, now: number, from: CoreEndpoint, bytes: Uint8Array): void {
+export function receiveDatagram(host: HostContext, now: number, from: CoreEndpoint, bytes: Uint8Array): void {
   const stats = host.stats;
   const len = bytes.length;
   if (len < 2 || len > MAX_DATAGRAM_SIZE) {
@@ -110,7 +111,7 @@ export function receiveDatagram(host: HostCore, now: number, from: CoreEndpoint,
   handleCommands(host, now, from, peer, data, view, headerSize, end, hasTime, sentTime);
 }
 
-function handleCommands(host: HostCore, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array, view: DataView,
+function handleCommands(host: HostContext, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array, view: DataView,
   pos: number, end: number, hasTime: boolean, sentTime: number): void {
   while (pos < end) {
     const commandByte = data[pos]!;
@@ -191,7 +192,7 @@ function handleCommands(host: HostCore, now: number, from: CoreEndpoint, peer: P
 }
 
 /** §6 enet_peer_queue_acknowledgement with the window-band filter. */
-export function queueAck(host: HostCore, peer: Peer, channelID: number, seq: number, sentTime: number, commandNumber: number): void {
+export function queueAck(host: HostContext, peer: Peer, channelID: number, seq: number, sentTime: number, commandNumber: number): void {
   if (channelID < peer.channelCount) {
     const channel = peer.channels[channelID]!;
     if (isInNoAckBand(seq, channel.incomingReliableSequenceNumber)) return;
@@ -205,7 +206,7 @@ export function queueAck(host: HostCore, peer: Peer, channelID: number, seq: num
 }
 
 /** §6 handle_acknowledge. */
-function handleAcknowledge(host: HostCore, peer: Peer, view: DataView, pos: number, channelID: number, now: number): boolean {
+function handleAcknowledge(host: HostContext, peer: Peer, view: DataView, pos: number, channelID: number, now: number): boolean {
   if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) return true;
   const now32 = now >>> 0;
   const t = reconstructSentTime(view.getUint16(pos + Off.receivedSentTime), now32);
@@ -240,7 +241,7 @@ function handleAcknowledge(host: HostCore, peer: Peer, view: DataView, pos: numb
  * §6 step 4: removes the acknowledged command from the sent list (or, if it timed out and went
  * back to the outgoing queue, from there). Returns its command number, or 0 when not found.
  */
-export function removeSentReliableCommand(host: HostCore, peer: Peer, seq: number, channelID: number): number {
+export function removeSentReliableCommand(host: HostContext, peer: Peer, seq: number, channelID: number): number {
   const sent = peer.sentReliableCommands;
   let idx = -1;
   let inSent = true;
@@ -287,7 +288,7 @@ export function removeSentReliableCommand(host: HostCore, peer: Peer, seq: numbe
 }
 
 /** §5.1 server side: a CONNECT from `from`; returns the new peer, or null (handler failure). */
-function handleConnect(host: HostCore, from: CoreEndpoint, data: Uint8Array, view: DataView, pos: number): Peer | null {
+function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, view: DataView, pos: number): Peer | null {
   const channelCountIn = view.getUint32(pos + Off.channelCount);
   if (channelCountIn < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCountIn > PROTOCOL_MAXIMUM_CHANNEL_COUNT) return null;
   if (host.refusing) {
@@ -394,7 +395,7 @@ const HALF_OPEN_EVICTION_AGE = 1000;
  * oldest one goes: a real handshake completes in one round trip, so under a flood it is the
  * youngest. Returns the freed slot, or null when no handshake is old enough (or eviction is off).
  */
-function evictOldestHalfOpen(host: HostCore): Peer | null {
+function evictOldestHalfOpen(host: HostContext): Peer | null {
   if (!host.config.evictHalfOpen) return null;
   let oldest: Peer | null = null;
   for (let i = 0; i < host.peers.length; i++) {
@@ -413,7 +414,7 @@ function evictOldestHalfOpen(host: HostCore): Peer | null {
 }
 
 /** The connect filter's verdict; a throwing filter rejects (network input never throws). */
-function acceptedByFilter(host: HostCore, from: CoreEndpoint): boolean {
+function acceptedByFilter(host: HostContext, from: CoreEndpoint): boolean {
   try {
     return host.connectFilter!(from) === true;
   } catch {
@@ -422,7 +423,7 @@ function acceptedByFilter(host: HostCore, from: CoreEndpoint): boolean {
 }
 
 /** §5.1 client side: VERIFY_CONNECT completes the handshake. */
-function handleVerifyConnect(host: HostCore, peer: Peer, data: Uint8Array, view: DataView, pos: number): boolean {
+function handleVerifyConnect(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number): boolean {
   if (peer.state !== PeerState.Connecting) return true;
   const channelCount = view.getUint32(pos + Off.channelCount);
   if (channelCount < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCount > PROTOCOL_MAXIMUM_CHANNEL_COUNT
@@ -455,7 +456,7 @@ function handleVerifyConnect(host: HostCore, peer: Peer, data: Uint8Array, view:
 }
 
 /** §5.4 receiving DISCONNECT. */
-function handleDisconnect(host: HostCore, peer: Peer, view: DataView, pos: number, commandByte: number): void {
+function handleDisconnect(host: HostContext, peer: Peer, view: DataView, pos: number, commandByte: number): void {
   const s = peer.state;
   if (s === PeerState.Disconnected || s === PeerState.Zombie || s === PeerState.AcknowledgingDisconnect) return;
   const data = view.getUint32(pos + Off.disconnectData);
@@ -476,7 +477,7 @@ function handleDisconnect(host: HostCore, peer: Peer, view: DataView, pos: numbe
 }
 
 /** §9.3: the remote's bandwidths; recompute our send window. */
-function handleBandwidthLimit(host: HostCore, peer: Peer, view: DataView, pos: number): boolean {
+function handleBandwidthLimit(host: HostContext, peer: Peer, view: DataView, pos: number): boolean {
   if (!peer.isConnectedForData()) return false;
   if (peer.incomingBandwidth !== 0) host.bandwidthLimitedPeers--;
   peer.incomingBandwidth = view.getUint32(pos + Off.bandwidthIncoming);

@@ -8,7 +8,8 @@
 import type { DtlsError, DtlsTransport } from '@meshpunch/dtls';
 import { MAX_DATAGRAM_SIZE } from './constants.js';
 import type { CoreEvent } from './events.js';
-import type { CoreEndpoint, HostCore } from './host.js';
+import type { CoreEndpoint } from './host-context.js';
+import type { HostCore } from './host.js';
 
 /** What the DTLS layer reports besides ENet data: a peer authenticated, refused, or gone. */
 export type SecureHostEvent =
@@ -49,9 +50,18 @@ export class SecureHost {
 
   /**
    * The next datagram to send: DTLS handshake and alert records first, then ENet's datagrams
-   * sealed for their remote. Same contract as HostCore.pollTransmit (including deferAckOnly).
+   * sealed for their remote. Same contract as HostCore.pollTransmit.
    */
-  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint, deferAckOnly = false): number {
+  pollTransmit(now: number, out: Uint8Array, to: CoreEndpoint): number {
+    return this.#poll(now, out, to, false);
+  }
+
+  /** HostCore.pollTransmitHoldingAcks through DTLS (handshake records are never held). */
+  pollTransmitHoldingAcks(now: number, out: Uint8Array, to: CoreEndpoint): number {
+    return this.#poll(now, out, to, true);
+  }
+
+  #poll(now: number, out: Uint8Array, to: CoreEndpoint, holdAcks: boolean): number {
     const t = this.transport;
     let n = t.pollTransmit(now, out, to);
     if (n > 0) return n;
@@ -59,7 +69,7 @@ export class SecureHost {
     const plainTo = this.#plainTo;
     // Bounded by the host: each pass takes one ENet datagram out of it.
     for (;;) {
-      const m = this.host.pollTransmit(now, plain, plainTo, deferAckOnly);
+      const m = holdAcks ? this.host.pollTransmitHoldingAcks(now, plain, plainTo) : this.host.pollTransmit(now, plain, plainTo);
       if (m === 0) return 0;
       const view = plain.subarray(0, m);
       // Common case: sealed straight into the caller's buffer, nothing queued or copied.

@@ -1,7 +1,7 @@
 // Core: RTT estimation (enet-protocol.md §7.1), the packet throttle (§9.1), packet-loss
 // statistics (§9.4) and the host bandwidth throttle (§9.3). Integer arithmetic as libenet's.
 import { HOST_BANDWIDTH_THROTTLE_INTERVAL, PEER_PACKET_LOSS_INTERVAL, PEER_PACKET_LOSS_SCALE, PEER_PACKET_THROTTLE_SCALE } from './constants.js';
-import type { HostCore } from './host.js';
+import type { HostContext } from './host-context.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, Command } from './protocol.js';
 
@@ -68,7 +68,7 @@ function isLive(p: Peer): boolean {
  * §9.3 enet_host_bandwidth_throttle: per-peer unreliable throttle limits from the host's
  * upstream budget, and BANDWIDTH_LIMIT to every connected peer when limits must be re-sent.
  */
-export function bandwidthThrottle(host: HostCore, now: number): void {
+export function bandwidthThrottle(host: HostContext, now: number): void {
   const elapsed = now - host.bandwidthThrottleEpoch;
   if (elapsed < HOST_BANDWIDTH_THROTTLE_INTERVAL) return;
   host.bandwidthThrottleEpoch = now;

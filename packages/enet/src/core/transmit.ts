@@ -5,25 +5,14 @@ import {
   PEER_RELIABLE_WINDOW_SIZE, PEER_RELIABLE_WINDOWS, PEER_FREE_RELIABLE_WINDOWS, PROTOCOL_MAXIMUM_PEER_ID,
 } from './constants.js';
 import type { Channel } from './channel.js';
-import type { OutgoingCommand } from './commands.js';
-import { isHoldable, type HostCore } from './host.js';
+import { isHoldable, type OutgoingCommand } from './commands.js';
+import type { HostContext } from './host-context.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, PROTOCOL_HEADER_SIZE } from './protocol.js';
 import { updatePacketLoss } from './throttle.js';
+import type { TxState } from './tx-state.js';
 
-/** Mutable cursor of the datagram being built (one per host, reused). */
-export class TxState {
-  out: Uint8Array = new Uint8Array(0);
-  view: DataView = new DataView(new ArrayBuffer(0));
-  pos = 0;
-  /** libenet's `host->packetSize` accounting: starts at 4, ignores the checksum (§2.5). */
-  packetSize = 0;
-  commandCount = 0;
-  mtu = 0;
-  hasTime = false;
-}
-
-function txFor(host: HostCore, out: Uint8Array): TxState {
+function txFor(host: HostContext, out: Uint8Array): TxState {
   const tx = host.tx;
   if (tx.out !== out) {
     tx.out = out;
@@ -43,7 +32,7 @@ function windowMask(w: number): number {
  * has nothing to send. Order (libenet 1.3.16+): ACKs, then the outgoing queue in order
  * (retransmissions first), then a PING when idle.
  */
-export function buildDatagram(host: HostCore, peer: Peer, now: number, out: Uint8Array): number {
+export function buildDatagram(host: HostContext, peer: Peer, now: number, out: Uint8Array): number {
   const checksum = host.checksum;
   const tx = txFor(host, out);
   const cmdStart = PROTOCOL_HEADER_SIZE + (checksum !== null ? 4 : 0);
@@ -115,7 +104,7 @@ export function pingDue(peer: Peer, now: number): boolean {
 }
 
 /** §6: pending ACKs go first; writing the ACK of a DISCONNECT turns the peer into a zombie. */
-function writeAcknowledgements(host: HostCore, peer: Peer, tx: TxState): void {
+function writeAcknowledgements(host: HostContext, peer: Peer, tx: TxState): void {
   const acks = peer.acknowledgements;
   const out = tx.out;
   const view = tx.view;
@@ -148,7 +137,7 @@ function writeAcknowledgements(host: HostCore, peer: Peer, tx: TxState): void {
  * in-flight window (§9.2) and move to the sent list; unreliable ones pass the throttle (§9.1)
  * and are freed once written. Returns libenet's `canPing`: no reliable command was eligible.
  */
-function packOutgoing(host: HostCore, peer: Peer, tx: TxState, now: number): boolean {
+function packOutgoing(host: HostContext, peer: Peer, tx: TxState, now: number): boolean {
   const q = peer.outgoingCommands;
   let canPing = true;
   let windowExceeded = false;
@@ -310,7 +299,7 @@ function encodeCommand(tx: TxState, cmd: OutgoingCommand): void {
  * §7.2: retransmission timeouts. Expired commands double their RTO and go back to the front
  * of the outgoing queue in order; a peer silent for too long is disconnected.
  */
-export function checkTimeouts(host: HostCore, peer: Peer, now: number): void {
+export function checkTimeouts(host: HostContext, peer: Peer, now: number): void {
   const sent = peer.sentReliableCommands;
   let insertAt = 0;
   let i = 0;

@@ -107,7 +107,7 @@ describe('HostCore features (sim)', function () {
     expect(Math.max(...acksPerDatagram)).to.be.within(33, 174);
   });
 
-  it('defers ACK-only datagrams on request: the next packet carries the ACK, else the next full pollTransmit', () => {
+  it('holds ACK-only datagrams on request: the next packet carries the ACK, else the next pollTransmit; held ACKs are due at once', () => {
     const p = makePair(seedFromEnv(4010));
     const { pa, pb } = connectPair(p);
     p.runFor(50);
@@ -121,19 +121,24 @@ describe('HostCore features (sim)', function () {
       const sent = p.a.core.pollTransmit(now, out, to);
       p.b.core.handleDatagram(now, { address: p.a.address, port: p.a.port }, out.slice(0, sent));
     };
+    const dueBefore = p.b.core.pollTimeout();
+    expect(dueBefore, 'nothing due yet').to.be.greaterThan(now);
     deliverToB(1);
-    expect(p.b.core.pollTransmit(now, out, to, true)).to.equal(0);
-    expect(p.b.core.ackOnlyDeferred).to.equal(true);
-    p.b.core.ackOnlyDeferred = false;
-    // b answers: ACK and answer in one datagram, even when deferring.
+    expect(p.b.core.pollTransmitHoldingAcks(now, out, to)).to.equal(0);
+    expect(p.b.core.pollTimeout(), 'the held ACK is due now').to.equal(now);
+    // b answers: ACK and answer in one datagram, even when holding.
     expect(p.b.core.send(pb, 0, Uint8Array.of(9), PacketFlag.Reliable)).to.equal(true);
-    expect(kinds(p.b.core.pollTransmit(now, out, to, true))).to.deep.equal([1, 6]);
-    expect(p.b.core.ackOnlyDeferred).to.equal(false);
-    // Nothing to answer: the full pollTransmit sends the ACK alone.
+    expect(kinds(p.b.core.pollTransmitHoldingAcks(now, out, to))).to.deep.equal([1, 6]);
+    expect(p.b.core.pollTransmitHoldingAcks(now, out, to)).to.equal(0);
+    expect(p.b.core.pollTimeout(), 'nothing held: the next deadline is a retransmission').to.be.greaterThan(now);
+    // Nothing to answer: pollTransmit sends the ACK alone, and nothing is due any more.
     deliverToB(2);
-    expect(p.b.core.pollTransmit(now, out, to, true)).to.equal(0);
+    expect(p.b.core.pollTransmitHoldingAcks(now, out, to)).to.equal(0);
+    expect(p.b.core.pollTimeout()).to.equal(now);
     expect(kinds(p.b.core.pollTransmit(now, out, to))).to.deep.equal([1]);
     expect(to).to.deep.equal({ address: p.a.address, port: p.a.port });
+    expect(p.b.core.pollTransmit(now, out, to)).to.equal(0);
+    expect(p.b.core.pollTimeout()).to.be.greaterThan(now);
   });
 
   it('copies what send() is given, so a reused Buffer does not change queued packets', () => {

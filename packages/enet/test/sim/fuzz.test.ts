@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { Command, CorePeerState as PeerState, HostCore, PacketFlag } from '../../src/index.js';
 import { connectPair, makePair } from './helpers.js';
-import { isHoldable } from '../../src/core/host.js';
+import { isHoldable } from '../../src/core/commands.js';
 
 const WAITING_CAP = 256 * 1024;
 const MAX_PACKET = 64 * 1024;

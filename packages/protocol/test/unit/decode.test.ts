@@ -17,6 +17,15 @@ const VALID_CLIENT = [
   { type: 'pair.candidates', rid: 8, pair: 1, candidates: [{ kind: 'host', family: 4, address: '1.2.3.4', port: 9 }], done: false },
   { type: 'pair.result', rid: 9, pair: 1, outcome: 'connected', path: 'lan', rttMs: 1 },
   { type: 'pair.result', rid: 10, pair: 1, outcome: 'failed', reason: 'refused' },
+  {
+    type: 'pair.result', rid: 11, pair: 1, outcome: 'failed', reason: 'timeout', probes: {
+      ageMs: 5000, omitted: 1, checks: [
+        { kind: 'prflx', path: 'direct', outcome: 'one-way', sent: 9, firstMs: 1, heardMs: 40.5, address: '2001:db8::7', port: 9 },
+        { kind: 'relay', path: 'relay', outcome: 'answered', sent: 2, firstMs: 3000, answerMs: 3011, rttMs: 11, address: '203.0.113.4', port: 50000 },
+        { kind: 'host', path: 'lan', outcome: 'unreachable', sent: 0 },
+      ],
+    },
+  },
   { type: 'heartbeat.ack', n: 3, local: 12.5 },
   { type: 'relay.credentials', rid: 11 },
   { type: 'pair.candidates', rid: 12, pair: 1, candidates: [{ kind: 'relay', family: 4, address: '203.0.113.10', port: 50000 }], nat: { mapping: 'address-and-port-dependent', filtering: 'unknown' } },
