@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { createSocket, Socket } from 'node:dgram';
 import { ENetConnection, ENetError, EventType, PeerState, type ENetEvent } from '../../src/index.js';
+import { datagramsArrive, turnsUntil } from './support.js';
 
 /**
  * 127.255.255.255 is lo's broadcast address (Linux local routing table): a socket without
@@ -94,7 +95,7 @@ describe('ENetConnection Godot behaviours (loopback)', function () {
       const unheard = await host();
       unheard.autoService = true;
       unheard.connectToHost(LOOPBACK_BROADCAST, 9, 1, 0);
-      for (let i = 0; i < 200 && unheard.sendErrors === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await turnsUntil(() => unheard.sendErrors > 0, 'the failed send is counted');
       expect(unheard.sendErrors).to.be.at.least(1);
       expect(unheard.serviceSync().type).to.equal(EventType.NONE);
     });
@@ -166,9 +167,11 @@ describe('ENetConnection Godot behaviours (loopback)', function () {
     it('still throws ERR_CANT_CREATE when an incoming connection holds the last slot before it was serviced', async () => {
       const server = await host('127.0.0.1', 1);
       const client = await host();
+      const arrived = datagramsArrive(server, 1);
       client.connectToHost('127.0.0.1', server.getLocalPort(), 1, 5);
       // The CONNECT reaches the core on arrival; its event waits for service(), so no wrapper yet.
-      for (let i = 0; i < 400 && server.statistics!.totalReceivedPackets === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await arrived;
+      expect(server.statistics!.totalReceivedPackets).to.equal(1);
       expect(server.getPeers()).to.deep.equal([]);
       expect(() => server.connectToHost('127.0.0.1', client.getLocalPort(), 1, 0)).to.throw(ENetError)
         .that.includes({ code: 'ERR_CANT_CREATE', message: 'no free peer slot: all 1 are in use' });

@@ -1,18 +1,10 @@
 // ENetConnection's hardening options on real loopback sockets (issue 13 items 2 and 3): a
 // stranger's CONNECT sent first, and spoofed CONNECTs from many source ports of one address.
 import { expect } from 'chai';
-import { createSocket, type Socket } from 'node:dgram';
-import { ENetConnection, ENetError, EventType, HostCore, PeerState, type ENetEvent } from '../../src/index.js';
+import type { Socket } from 'node:dgram';
+import { ENetConnection, ENetError, EventType, HostCore, PeerState } from '../../src/index.js';
+import { nextEvent as pump, udp } from './support.js';
 
-async function pump(hosts: ENetConnection[], want: (ev: ENetEvent, host: ENetConnection) => boolean, rounds = 400): Promise<ENetEvent> {
-  for (let i = 0; i < rounds; i++) {
-    for (const h of hosts) {
-      const ev = await h.service(5);
-      if (ev.type !== EventType.NONE && want(ev, h)) return ev;
-    }
-  }
-  throw new Error('event not seen within the round budget');
-}
 
 /** A CONNECT datagram as an ENet client sends it (captured from a throwaway core). */
 function connectDatagram(seed: number): Uint8Array {
@@ -22,11 +14,6 @@ function connectDatagram(seed: number): Uint8Array {
   return out.slice(0, c.pollTransmit(0, out, { address: '', port: 0 }));
 }
 
-async function udp(address: string): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, address, resolve));
-  return s;
-}
 
 async function sendTo(s: Socket, bytes: Uint8Array, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => s.send(bytes, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
@@ -91,8 +78,7 @@ describe('ENetConnection hardening (loopback)', function () {
       const client = new ENetConnection();
       try {
         for (let i = 0; i < 64; i++) {
-          const s = createSocket('udp4');
-          await new Promise<void>((resolve) => s.bind(0, '127.0.0.2', resolve));
+          const s = await udp('127.0.0.2');
           sockets.push(s);
           await sendTo(s, connectDatagram(i + 1), server.getLocalPort());
         }

@@ -2,24 +2,11 @@
 // sockets: a path layer below ENet moves a live peer from the direct path to another one (here
 // a pair of plain UDP sockets standing in for a relay) without ENet noticing.
 import { expect } from 'chai';
-import { createSocket, type Socket } from 'node:dgram';
-import { ENetConnection, ENetError, EventType, FLAG_RELIABLE, PeerState, type DatagramSource, type ENetEvent, type ENetPacketPeer } from '../../src/index.js';
+import type { Socket } from 'node:dgram';
+import { ENetConnection, ENetError, EventType, FLAG_RELIABLE, PeerState, type DatagramSource, type ENetPacketPeer } from '../../src/index.js';
+import { nextEvent as pump, udp } from './support.js';
 
-async function pump(hosts: ENetConnection[], want: (ev: ENetEvent, host: ENetConnection) => boolean, rounds = 1000): Promise<ENetEvent> {
-  for (let i = 0; i < rounds; i++) {
-    for (const h of hosts) {
-      const ev = await h.service(2);
-      if (ev.type !== EventType.NONE && want(ev, h)) return ev;
-    }
-  }
-  throw new Error('event not seen within the round budget');
-}
 
-async function udp(): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  return s;
-}
 
 /** A stand-in relay: datagrams sent into one end come out of the other, delivered to a host. */
 interface RelayPath {

@@ -1,16 +1,8 @@
 // Godot's ENet acceptance items (docs/specs/godot-enet.md §7) on loopback sockets.
 import { expect } from 'chai';
-import { ENetConnection, ENetError, EventType, FLAG_RELIABLE, HostStatistic, PeerState, PeerStatistic, type ENetEvent } from '../../src/index.js';
+import { ENetConnection, ENetError, EventType, FLAG_RELIABLE, HostStatistic, PeerState, PeerStatistic } from '../../src/index.js';
+import { nextEvent as until } from './support.js';
 
-async function until(hosts: ENetConnection[], want: (ev: ENetEvent, h: ENetConnection) => boolean): Promise<ENetEvent> {
-  for (let i = 0; i < 500; i++) {
-    for (const h of hosts) {
-      const ev = await h.service(5);
-      if (ev.type !== EventType.NONE && want(ev, h)) return ev;
-    }
-  }
-  throw new Error('event not seen within the round budget');
-}
 
 describe('ENetPacketPeer and ENetConnection (Godot §7 checklist)', function () {
   this.timeout(10_000);

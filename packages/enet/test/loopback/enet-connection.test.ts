@@ -5,24 +5,7 @@ import {
   ENetConnection, ENetError, EventType, FLAG_RELIABLE, FLAG_UNSEQUENCED, HostStatistic, PeerState, PeerStatistic,
   type ENetEvent, type ENetPacketPeer,
 } from '../../src/index.js';
-
-/** Services both hosts until `pred` holds on an event or the round budget runs out. */
-async function pump(hosts: ENetConnection[], want: (ev: ENetEvent, host: ENetConnection) => boolean, rounds = 400): Promise<ENetEvent> {
-  for (let i = 0; i < rounds; i++) {
-    for (const h of hosts) {
-      const ev = await h.service(5);
-      if (ev.type !== EventType.NONE && want(ev, h)) return ev;
-    }
-  }
-  throw new Error('event not seen within the round budget');
-}
-
-/** Services both hosts until `done()` holds or the round budget runs out (the caller asserts after). */
-async function serviceUntil(hosts: ENetConnection[], done: () => boolean, rounds = 400): Promise<void> {
-  for (let i = 0; i < rounds && !done(); i++) {
-    for (const h of hosts) await h.service(5);
-  }
-}
+import { datagramsArrive, nextEvent as pump, serviceUntil } from './support.js';
 
 async function pair(address: string): Promise<{ server: ENetConnection; client: ENetConnection; cp: ENetPacketPeer; sp: ENetPacketPeer }> {
   const server = new ENetConnection();
@@ -58,7 +41,7 @@ describe('ENetConnection (loopback)', function () {
       // The first ACK sets RTT = max(sample, 1) ms and its variance to (sample + 1) / 2 ≥ 1; before
       // any ACK they are 500 and 0, and neither drops below 1 afterwards (enet-protocol.md §7.1). A
       // variance of 0 here means no ACK ever reached the estimator.
-      await serviceUntil([server, client], () => cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME_VARIANCE) >= 1);
+      await serviceUntil([server, client], () => cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME_VARIANCE) >= 1, 'an RTT variance sample');
       expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME_VARIANCE)).to.be.at.least(1);
       expect(cp.getStatistic(PeerStatistic.ROUND_TRIP_TIME)).to.be.at.least(1);
       sp.peerDisconnect(4242);
@@ -190,7 +173,7 @@ describe('ENetConnection (loopback)', function () {
     await pump([server, client], (ev, h) => {
       if (h === server && ev.type === EventType.RECEIVE) got.push(ev.packet![0]!);
       return got.length === 10;
-    }, 2000);
+    });
     expect(got).to.deep.equal([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800].map((x) => x & 0xff));
     expect(server.statistics!.droppedDatagrams).to.be.greaterThan(100);
     expect(cp.getState()).to.equal(PeerState.CONNECTED);
@@ -208,12 +191,13 @@ describe('ENetConnection (loopback)', function () {
     expect(ev.type).to.equal(EventType.RECEIVE);
     expect([...ev.packet!]).to.deep.equal([1]);
     // Queued events stay in the core until serviceSync() takes them, in order, once each.
-    const before = server.statistics!.totalReceivedData;
+    // The three sends of one turn travel in one datagram (4 + 3 × 7 = 25 bytes); wait until the
+    // server's core has it.
+    const arrived = datagramsArrive(server, 1, (d) => d.length >= 25);
     cp.send(0, Uint8Array.of(2), FLAG_RELIABLE);
     cp.send(0, Uint8Array.of(3), FLAG_RELIABLE);
     cp.send(0, Uint8Array.of(4), FLAG_RELIABLE);
-    // The three sends of one turn travel in one datagram (4 + 3 × 7 = 25 bytes); wait until it is in.
-    for (let i = 0; i < 500 && server.statistics!.totalReceivedData < before + 25; i++) await new Promise((r) => setTimeout(r, 2));
+    await arrived;
     const first = server.serviceSync();
     expect([...first.packet!]).to.deep.equal([2]);
     // Switching autoService on emits the rest immediately; service() then sees nothing.
