@@ -5,8 +5,8 @@
 //   zero-copy-sender.ts ENet's datagrams leaving without a copy, failed sends sampled
 //   event-delivery.ts   who gets each event (service(), serviceSync() or autoService), socket failures
 //   compressor-registry.ts, connection-arguments.ts  compress(mode)'s factories; argument ranges
-// Either way the network is serviced continuously: datagrams go to the core the moment they
-// arrive and one timer runs ACKs, retransmissions and pings between service() calls.
+// Whoever takes the events, the network is serviced continuously: datagrams go to the core the
+// moment they arrive and one timer runs ACKs, retransmissions and pings between service() calls.
 import { randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { unmappedIp } from '@meshpunch/base';
@@ -225,7 +225,7 @@ export class ENetConnection extends EventEmitter<ENetConnectionEvents> implement
    * For frame-driven loops (Godot's `poll()`): call it until it returns NONE or ERROR.
    * Godot returns EVENT_ERROR when libenet's service fails (godot-enet.md §5.4); here that is
    * the socket failing: after a socket 'error' or a failed send (ENet's sends are checked once
-   * per SEND_PROBE_INTERVAL_MS, 1 s, as node:dgram reports nothing else) the next call returns one ERROR
+   * per second (zero-copy-sender.ts), as node:dgram reports nothing else) the next call returns one ERROR
    * (queued events first), and once the socket closed underneath every call returns ERROR until
    * `destroy()`. The event's `error` says why (ENET_SOCKET_ERROR, `cause` = Node's error).
    * @throws ENetError ERR_UNCONFIGURED without a host.
