@@ -44,7 +44,7 @@ function close(p: Pair): void {
   p.server.destroy();
 }
 
-/** The @meshpunch/enet contender; `dtls` runs it over DTLS (AES-128-GCM, X25519, pinned certificates). */
+/** The @meshpunch/enet contender; `dtls` runs it over DTLS (ChaCha20-Poly1305, X25519, pinned certificates). */
 export function ours(options: { dtls?: boolean } = {}): Contender {
   const dtls = options.dtls === true;
   return {

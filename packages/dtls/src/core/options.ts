@@ -29,7 +29,7 @@ export interface DtlsOptions {
   requireClientCertificate?: boolean;
   /** Wall clock (ms since the Unix epoch) for certificate validity; when absent validity is not checked. */
   wallClockMs?: () => number;
-  /** Suites in preference order. Default: AES-128-GCM then ChaCha20-Poly1305. */
+  /** Suites in preference order. Default: ChaCha20-Poly1305 (our fastest, adapter/chacha20-poly1305.ts) then AES-128-GCM. */
   cipherSuites?: readonly CipherSuiteId[];
   /** Key exchange groups in preference order. Default: X25519 then P-256. */
   groups?: readonly NamedGroupId[];
@@ -121,7 +121,7 @@ export function resolveDtlsOptions(options: DtlsOptions): DtlsConfig {
   if (role === 'server' && requireClientCertificate && !verifies && !unsafe) {
     throw new DtlsError('ERR_UNCONFIGURED', 'requireClientCertificate needs trustedCertificates or expectedFingerprint to check it against, or unsafe: true');
   }
-  const cipherSuites = [...(options.cipherSuites ?? [CipherSuite.EcdheEcdsaAes128GcmSha256, CipherSuite.EcdheEcdsaChacha20Poly1305Sha256])];
+  const cipherSuites = [...(options.cipherSuites ?? [CipherSuite.EcdheEcdsaChacha20Poly1305Sha256, CipherSuite.EcdheEcdsaAes128GcmSha256])];
   if (cipherSuites.length === 0 || cipherSuites.some((s) => !ALL_SUITES.includes(s))) throw invalid(`cipherSuites must be a non-empty list of supported suites, got ${cipherSuites.join(',')}`);
   const groups = [...(options.groups ?? [NamedGroup.X25519, NamedGroup.Secp256r1])];
   if (groups.length === 0 || groups.some((g) => !ALL_GROUPS.includes(g))) throw invalid(`groups must be a non-empty list of supported groups, got ${groups.join(',')}`);

@@ -57,6 +57,8 @@ export class DtlsServer {
   #events: DtlsServerEvent[] = [];
   #eventsHead = 0;
   readonly #rec: RecordView = { type: 0, version: 0, epoch: 0, seq: 0, header: new Uint8Array(0), fragment: new Uint8Array(0) };
+  /** The session the last datagram came from: bulk traffic comes from one remote at a time, so most datagrams skip building the map key. */
+  #lastFrom: DtlsSession | undefined = undefined;
 
   /** @throws DtlsError ERR_INVALID_PARAMETER / ERR_UNCONFIGURED (a server needs an identity). */
   constructor(options: DtlsServerOptions) {
@@ -79,8 +81,11 @@ export class DtlsServer {
   /** Feeds one datagram from `from`. Never throws on bad input. */
   handleDatagram(now: number, from: DtlsEndpoint, bytes: Uint8Array): void {
     this.counters.datagramsReceived++;
-    const k = key(from.address, from.port);
-    let s = this.#sessions.get(k);
+    let s = this.#lastFrom;
+    if (s === undefined || s.remote.port !== from.port || s.remote.address !== from.address) {
+      s = this.#sessions.get(key(from.address, from.port));
+      this.#lastFrom = s;
+    }
     if (looksLikeClientHello(bytes) && (s === undefined || s.state !== 'handshaking')) {
       const created = this.#statelessHello(now, from, bytes, s);
       if (created === undefined) return;
@@ -129,6 +134,7 @@ export class DtlsServer {
     const s = new DtlsSession(this.config, from);
     s.acceptHandshake(now);
     this.#sessions.set(key(from.address, from.port), s);
+    this.#lastFrom = undefined;
     this.counters.sessionsCreated++;
     return s;
   }
@@ -227,6 +233,7 @@ export class DtlsServer {
     if (s.state !== 'closed' && s.state !== 'failed') return;
     const k = key(s.remote.address, s.remote.port);
     if (this.#sessions.get(k) === s) this.#sessions.delete(k);
+    if (this.#lastFrom === s) this.#lastFrom = undefined;
   }
 }
 

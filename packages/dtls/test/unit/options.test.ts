@@ -23,7 +23,7 @@ describe('options', () => {
       const c = resolveDtlsOptions({ ...base, unsafe: true });
       expect(Object.isFrozen(c)).to.equal(true);
       expect(c).to.deep.include({ role: 'client', mtu: 1200, retransmitInitialMs: 1000, retransmitMaxMs: 60_000, handshakeTimeoutMs: 30_000 });
-      expect(c.cipherSuites).to.deep.equal([0xc02b, 0xcca9]);
+      expect(c.cipherSuites).to.deep.equal([0xcca9, 0xc02b]);
       expect(c.groups).to.deep.equal([29, 23]);
     });
 

@@ -1,0 +1,335 @@
+// ChaCha20-Poly1305 (RFC 8439) as a WebAssembly module generated at load time, for the record
+// layer's hot path. Why not node:crypto: it needs a new cipher object per record (the nonce
+// changes every record) and that set-up, not the cipher, is the cost — 3 to 5 times this module's
+// time per 1000 B record (packages/dtls/README.md "Record protection"). Why ChaCha20-Poly1305 and
+// not AES-GCM in software: it is add-rotate-xor and 64-bit multiplies, so constant time without
+// tables (a table AES or GHASH would leak through the cache) and fast without AES-NI.
+//
+// Memory layout of the one shared instance (calls are synchronous, so sharing is safe):
+//   KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | BLOCK 64 B | DATA … | CT …
+// BLOCK and DATA are contiguous so one ChaCha20 call yields the Poly1305 key (block 0 XORed over
+// zeros) and en/decrypts the data (blocks 1…); it XORs whole groups of four 64-byte blocks in
+// place, the slack after the data being scratch. Poly1305 eats whole 16-byte blocks, which the
+// AEAD's zero padding (RFC 8439 §2.8) makes exact. CT keeps the received ciphertext for the MAC
+// while DATA is decrypted.
+import { DtlsError } from '../errors.js';
+import { FunctionBuilder, I32, I64, Op, Simd, V128, assembleModule } from './wasm-assembler.js';
+
+const KEY = 0;
+const TAG = 32;
+const LENS = 48;
+const AAD = 64;
+const BLOCK = 128;
+const DATA = BLOCK + 64;
+/** Largest ciphertext a DTLS record can carry (RFC 5246 §6.2.3: 2^14 + 2048). */
+const DATA_CAPACITY = 16384 + 2048;
+/** ChaCha20 runs in groups of 4 blocks: up to 255 bytes past the data are written. */
+const SLACK = 256;
+const CT = DATA + DATA_CAPACITY + SLACK;
+const PAGES = 1;
+
+/** Globals of the Poly1305 state: h0..h4 (26-bit limbs), r0..r4, s1..s4 (5·r), pad (s) as two 64-bit halves. */
+const G_H = 0;
+const G_R = 5;
+const G_S5 = 10;
+const G_PAD = 14;
+const GLOBALS = 16;
+const MASK26 = 0x3ffffffn;
+
+/** i8x16.shuffle lanes: 32-bit lanes `a` of the first operand and `b` of the second (4 + i), bytes in order. */
+function lanes32(...l: number[]): number[] {
+  return l.flatMap((w) => [w * 4, w * 4 + 1, w * 4 + 2, w * 4 + 3]);
+}
+
+/**
+ * chacha_xor(counter, n0, n1, n2, ptr, groups): XORs 4·groups keystream blocks (counter, counter+1,
+ * …) into memory at ptr. Four blocks at a time, one per SIMD lane (x_i holds word i of all four),
+ * then a 4×4 transpose per row of words back into block order.
+ */
+function chachaXor(): FunctionBuilder {
+  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['ptr', I32], ['groups', I32]]);
+  for (let i = 0; i < 16; i++) f.local(`x${i}`, V128).local(`j${i}`, V128);
+  for (let i = 0; i < 4; i++) f.local(`t${i}`, V128);
+  f.local('round', I32);
+  // RFC 8439 §2.3: "expand 32-byte k", the key, the block counter, the nonce; each splat to all lanes.
+  const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+  for (let i = 0; i < 16; i++) {
+    if (i < 4) f.i32(SIGMA[i]!);
+    else if (i < 12) f.i32(0).mem(Op.i32Load, KEY + (i - 4) * 4, 2);
+    else if (i === 12) f.get('counter');
+    else f.get(`n${i - 13}`);
+    f.simd(Simd.i32x4Splat).set(`j${i}`);
+  }
+  // Lane b of the counter word is counter + b.
+  f.get('j12').simd(Simd.v128Const, ...[0, 1, 2, 3].flatMap((b) => [b, 0, 0, 0])).simd(Simd.i32x4Add).set('j12');
+  const FOUR = [4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0];
+  const rotl = (bits: number): void => {
+    // 16 and 8 are byte moves within each lane; 12 and 7 are two shifts and an or.
+    if (bits === 16) f.tee('t0').get('t0').simd(Simd.i8x16Shuffle, ...[0, 1, 2, 3].flatMap((w) => [2, 3, 0, 1].map((b) => w * 4 + b)));
+    else if (bits === 8) f.tee('t0').get('t0').simd(Simd.i8x16Shuffle, ...[0, 1, 2, 3].flatMap((w) => [3, 0, 1, 2].map((b) => w * 4 + b)));
+    else f.tee('t0').i32(bits).simd(Simd.i32x4Shl).get('t0').i32(32 - bits).simd(Simd.i32x4ShrU).simd(Simd.v128Or);
+  };
+  const qr = (a: number, b: number, c: number, d: number): void => {
+    const step = (x: number, y: number, z: number, bits: number): void => {
+      f.get(`x${x}`).get(`x${y}`).simd(Simd.i32x4Add).tee(`x${x}`);
+      f.get(`x${z}`).simd(Simd.v128Xor);
+      rotl(bits);
+      f.set(`x${z}`);
+    };
+    step(a, b, d, 16);
+    step(c, d, b, 12);
+    step(a, b, d, 8);
+    step(c, d, b, 7);
+  };
+  f.begin(Op.block).begin(Op.loop);
+  f.get('groups').op(Op.i32Eqz).br(Op.brIf, 1);
+  for (let i = 0; i < 16; i++) f.get(`j${i}`).set(`x${i}`);
+  f.i32(10).set('round');
+  f.begin(Op.loop);
+  qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
+  qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+  f.get('round').i32(1).op(Op.i32Sub).tee('round').br(Op.brIf, 0);
+  f.op(Op.end);
+  for (let i = 0; i < 16; i++) f.get(`x${i}`).get(`j${i}`).simd(Simd.i32x4Add).set(`x${i}`);
+  for (let row = 0; row < 4; row++) {
+    const [a, b, c, d] = [0, 1, 2, 3].map((k) => `x${row * 4 + k}`) as [string, string, string, string];
+    f.get(a).get(b).simd(Simd.i8x16Shuffle, ...lanes32(0, 4, 1, 5)).set('t0');
+    f.get(a).get(b).simd(Simd.i8x16Shuffle, ...lanes32(2, 6, 3, 7)).set('t1');
+    f.get(c).get(d).simd(Simd.i8x16Shuffle, ...lanes32(0, 4, 1, 5)).set('t2');
+    f.get(c).get(d).simd(Simd.i8x16Shuffle, ...lanes32(2, 6, 3, 7)).set('t3');
+    // Block b's words row*4 .. row*4+3, XORed into its 16 bytes at ptr + 64·b + 16·row.
+    const out = (block: number, p: string, q: string, sel: number[]): void => {
+      const off = block * 64 + row * 16;
+      f.get('ptr').get('ptr').simdMem(Simd.v128Load, off, 0);
+      f.get(p).get(q).simd(Simd.i8x16Shuffle, ...lanes32(...sel)).simd(Simd.v128Xor).simdMem(Simd.v128Store, off, 0);
+    };
+    out(0, 't0', 't2', [0, 1, 4, 5]);
+    out(1, 't0', 't2', [2, 3, 6, 7]);
+    out(2, 't1', 't3', [0, 1, 4, 5]);
+    out(3, 't1', 't3', [2, 3, 6, 7]);
+  }
+  f.get('j12').simd(Simd.v128Const, ...FOUR).simd(Simd.i32x4Add).set('j12');
+  f.get('ptr').i32(256).op(Op.i32Add).set('ptr');
+  f.get('groups').i32(1).op(Op.i32Sub).set('groups');
+  f.br(Op.br, 0);
+  f.op(Op.end, Op.end);
+  return f;
+}
+
+/** Splits the little-endian 128-bit value at `ptr` (lo, hi) into five 26-bit limbs, leaving each on the stack in turn via `each`. */
+function limbs(f: FunctionBuilder, lo: string, hi: string, each: (i: number, push: () => void) => void): void {
+  const m = (): void => void f.i64(MASK26).op(Op.i64And);
+  each(0, () => { f.get(lo); m(); });
+  each(1, () => { f.get(lo).i64(26n).op(Op.i64ShrU); m(); });
+  each(2, () => { f.get(lo).i64(52n).op(Op.i64ShrU).get(hi).i64(12n).op(Op.i64Shl, Op.i64Or); m(); });
+  each(3, () => { f.get(hi).i64(14n).op(Op.i64ShrU); m(); });
+  each(4, () => { f.get(hi).i64(40n).op(Op.i64ShrU); });
+}
+
+/** poly_init(): r (clamped) and s from the 32 bytes at BLOCK, h = 0 (RFC 8439 §2.5). */
+function polyInit(): FunctionBuilder {
+  const f = new FunctionBuilder([]).local('lo', I64).local('hi', I64);
+  f.i32(0).mem(Op.i64Load, BLOCK, 3).i64(0x0ffffffc0fffffffn).op(Op.i64And).set('lo');
+  f.i32(0).mem(Op.i64Load, BLOCK + 8, 3).i64(0x0ffffffc0ffffffcn).op(Op.i64And).set('hi');
+  limbs(f, 'lo', 'hi', (i, push) => {
+    push();
+    f.globalSet(G_R + i);
+    if (i > 0) f.globalGet(G_R + i).i64(5n).op(Op.i64Mul).globalSet(G_S5 + i - 1);
+    f.i64(0n).globalSet(G_H + i);
+  });
+  f.i32(0).mem(Op.i64Load, BLOCK + 16, 3).globalSet(G_PAD);
+  f.i32(0).mem(Op.i64Load, BLOCK + 24, 3).globalSet(G_PAD + 1);
+  return f;
+}
+
+/** poly_blocks(ptr, count): absorbs `count` full 16-byte blocks (each with the 2^128 bit). */
+function polyBlocks(): FunctionBuilder {
+  const f = new FunctionBuilder([['ptr', I32], ['count', I32]]).local('lo', I64).local('hi', I64).local('c', I64);
+  for (let i = 0; i < 5; i++) f.local(`h${i}`, I64).local(`r${i}`, I64).local(`d${i}`, I64);
+  for (let i = 1; i < 5; i++) f.local(`s${i}`, I64);
+  for (let i = 0; i < 5; i++) f.globalGet(G_H + i).set(`h${i}`).globalGet(G_R + i).set(`r${i}`);
+  for (let i = 1; i < 5; i++) f.globalGet(G_S5 + i - 1).set(`s${i}`);
+  f.begin(Op.block).begin(Op.loop);
+  f.get('count').op(Op.i32Eqz).br(Op.brIf, 1);
+  f.get('ptr').mem(Op.i64Load, 0, 0).set('lo');
+  f.get('ptr').mem(Op.i64Load, 8, 0).set('hi');
+  limbs(f, 'lo', 'hi', (i, push) => {
+    f.get(`h${i}`);
+    push();
+    if (i === 4) f.i64(1n << 24n).op(Op.i64Or);
+    f.op(Op.i64Add).set(`h${i}`);
+  });
+  // d_i = Σ h_j · (r_{i-j} or 5·r_{i-j+5}): the product mod 2^130 − 5 in limbs (poly1305-donna).
+  for (let i = 0; i < 5; i++) {
+    for (let j = 0; j < 5; j++) {
+      const k = i - j;
+      f.get(`h${j}`).get(k >= 0 ? `r${k}` : `s${k + 5}`).op(Op.i64Mul);
+      if (j > 0) f.op(Op.i64Add);
+    }
+    f.set(`d${i}`);
+  }
+  // Partial carry: limbs back under 2^26 (h0 may keep a bit more, absorbed next block).
+  for (let i = 0; i < 5; i++) {
+    if (i > 0) f.get(`d${i}`).get('c').op(Op.i64Add).set(`d${i}`);
+    f.get(`d${i}`).i64(26n).op(Op.i64ShrU).set('c');
+    f.get(`d${i}`).i64(MASK26).op(Op.i64And).set(`h${i}`);
+  }
+  f.get('h0').get('c').i64(5n).op(Op.i64Mul, Op.i64Add).set('h0');
+  f.get('h1').get('h0').i64(26n).op(Op.i64ShrU, Op.i64Add).set('h1');
+  f.get('h0').i64(MASK26).op(Op.i64And).set('h0');
+  f.get('ptr').i32(16).op(Op.i32Add).set('ptr');
+  f.get('count').i32(1).op(Op.i32Sub).set('count');
+  f.br(Op.br, 0);
+  f.op(Op.end, Op.end);
+  for (let i = 0; i < 5; i++) f.get(`h${i}`).globalSet(G_H + i);
+  return f;
+}
+
+/** poly_finish(): full carry, reduction mod 2^130 − 5, + s, the 16-byte tag at TAG. */
+function polyFinish(): FunctionBuilder {
+  const f = new FunctionBuilder([]).local('c', I64).local('mask', I64).local('lo', I64).local('hi', I64).local('t', I64);
+  for (let i = 0; i < 5; i++) f.local(`h${i}`, I64).local(`g${i}`, I64);
+  for (let i = 0; i < 5; i++) f.globalGet(G_H + i).set(`h${i}`);
+  const carry = (from: string, to: string): void => {
+    f.get(to).get(from).i64(26n).op(Op.i64ShrU, Op.i64Add).set(to);
+    f.get(from).i64(MASK26).op(Op.i64And).set(from);
+  };
+  carry('h1', 'h2'); carry('h2', 'h3'); carry('h3', 'h4');
+  f.get('h0').get('h4').i64(26n).op(Op.i64ShrU).i64(5n).op(Op.i64Mul, Op.i64Add).set('h0');
+  f.get('h4').i64(MASK26).op(Op.i64And).set('h4');
+  carry('h0', 'h1');
+  // g = h + 5 − 2^130; keep h when g is negative (h < p), else g. Branch-free.
+  f.get('h0').i64(5n).op(Op.i64Add).set('g0');
+  for (let i = 1; i < 5; i++) f.get(`h${i}`).get(`g${i - 1}`).i64(26n).op(Op.i64ShrU, Op.i64Add).set(`g${i}`);
+  for (let i = 0; i < 4; i++) f.get(`g${i}`).i64(MASK26).op(Op.i64And).set(`g${i}`);
+  f.get('g4').i64(1n << 26n).op(Op.i64Sub).set('g4');
+  f.get('g4').i64(63n).op(Op.i64ShrS).set('mask');
+  for (let i = 0; i < 5; i++) {
+    f.get(`h${i}`).get('mask').op(Op.i64And);
+    f.get(`g${i}`).get('mask').i64(-1n).op(Op.i64Xor, Op.i64And, Op.i64Or).set(`h${i}`);
+  }
+  // h as two 64-bit halves, then + s with the carry between them.
+  f.get('h0').get('h1').i64(26n).op(Op.i64Shl, Op.i64Or).get('h2').i64(52n).op(Op.i64Shl, Op.i64Or).set('lo');
+  f.get('h2').i64(12n).op(Op.i64ShrU).get('h3').i64(14n).op(Op.i64Shl, Op.i64Or).get('h4').i64(40n).op(Op.i64Shl, Op.i64Or).set('hi');
+  f.get('lo').globalGet(G_PAD).op(Op.i64Add).set('t');
+  f.get('hi').globalGet(G_PAD + 1).op(Op.i64Add).get('t').get('lo').op(Op.i64LtU, Op.i64ExtendI32U, Op.i64Add).set('hi');
+  f.i32(0).get('t').mem(Op.i64Store, TAG, 3);
+  f.i32(0).get('hi').mem(Op.i64Store, TAG + 8, 3);
+  return f;
+}
+
+/** The slice of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Exports {
+  memory: { buffer: ArrayBuffer };
+  chacha_xor(counter: number, n0: number, n1: number, n2: number, ptr: number, groups: number): void;
+  poly_init(): void;
+  poly_blocks(ptr: number, count: number): void;
+  poly_finish(): void;
+}
+
+interface Instance {
+  x: Exports;
+  mem: Uint8Array;
+  view: DataView;
+  /** The AEAD whose key is at KEY (a bulk sender or receiver reuses one key record after record). */
+  keyOwner: object | undefined;
+}
+
+let instance: Instance | undefined;
+
+function wasm(): Instance {
+  if (instance === undefined) {
+    const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()]], GLOBALS, PAGES);
+    const x = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes)).exports as unknown as Exports;
+    instance = { x, mem: new Uint8Array(x.memory.buffer), view: new DataView(x.memory.buffer), keyOwner: undefined };
+  }
+  return instance;
+}
+
+/**
+ * ChaCha20-Poly1305 AEAD (RFC 8439 §2.8) with one 32-byte key. `seal`/`open` match the DTLS
+ * core's Aead contract: the ciphertext then the 16-byte tag; open returns undefined on a bad tag.
+ */
+export class ChaCha20Poly1305 {
+  readonly #key: Uint8Array;
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 32) throw new DtlsError('ERR_INVALID_PARAMETER', `ChaCha20-Poly1305 needs a 32-byte key, got ${key.length}`, { got: key.length });
+    this.#key = key.slice();
+  }
+
+  /** Largest plaintext one call takes. */
+  static readonly maxLength = DATA_CAPACITY;
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    const len = plaintext.length;
+    if (len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) {
+      throw new DtlsError('ERR_INVALID_PARAMETER', `ChaCha20-Poly1305 takes ≤ ${DATA_CAPACITY} bytes, ≤ 16 bytes of AAD and a 12-byte nonce`, { length: len, aad: aad.length, nonce: nonce.length });
+    }
+    const { x, mem } = this.#start(aad, len);
+    mem.set(plaintext, DATA);
+    this.#chacha(x, nonce, len);
+    this.#mac(x, mem, aad.length, DATA, len);
+    out.set(mem.subarray(DATA, DATA + len), offset);
+    out.set(mem.subarray(TAG, TAG + 16), offset + len);
+    return len + 16;
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    const len = sealed.length - 16;
+    if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) return undefined;
+    const { x, mem } = this.#start(aad, len);
+    const ct = sealed.subarray(0, len);
+    mem.set(ct, CT);
+    mem.set(ct, DATA);
+    this.#chacha(x, nonce, len);
+    this.#mac(x, mem, aad.length, CT, len);
+    // Constant-time tag comparison: every byte is looked at whatever the first difference.
+    let diff = 0;
+    for (let i = 0; i < 16; i++) diff |= mem[TAG + i]! ^ sealed[len + i]!;
+    return diff === 0 ? mem.slice(DATA, DATA + len) : undefined;
+  }
+
+  /** Key, AAD and lengths laid out. */
+  #start(aad: Uint8Array, len: number): Instance {
+    const w = wasm();
+    const { mem, view } = w;
+    if (w.keyOwner !== this) {
+      mem.set(this.#key, KEY);
+      w.keyOwner = this;
+    }
+    mem.fill(0, AAD, BLOCK + 64);
+    mem.set(aad, AAD);
+    view.setUint32(LENS, aad.length, true);
+    view.setUint32(LENS + 4, 0, true);
+    view.setUint32(LENS + 8, len, true);
+    view.setUint32(LENS + 12, 0, true);
+    return w;
+  }
+
+  /** Keystream block 0 over the zeros at BLOCK (the Poly1305 key), blocks 1… over DATA. */
+  #chacha(x: Exports, nonce: Uint8Array, len: number): void {
+    x.chacha_xor(0, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), BLOCK, (len + 64 + 255) >>> 8);
+    x.poly_init();
+  }
+
+  /** Poly1305 over AAD ‖ pad ‖ ciphertext (at `at`) ‖ pad ‖ lengths; the tag lands at TAG. */
+  #mac(x: Exports, mem: Uint8Array, aadLength: number, at: number, len: number): void {
+    const padded = (len + 15) & ~15;
+    mem.fill(0, at + len, at + padded);
+    if (aadLength > 0) x.poly_blocks(AAD, 1);
+    x.poly_blocks(at, padded >>> 4);
+    x.poly_blocks(LENS, 1);
+    x.poly_finish();
+  }
+}
+
+function le32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) | 0;
+}

@@ -1,0 +1,85 @@
+// The WebAssembly ChaCha20-Poly1305 against RFC 8439's AEAD test vector and against node:crypto
+// (OpenSSL) for every length around the block edges and the largest DTLS record.
+import { expect } from 'chai';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { ChaCha20Poly1305 } from '../../src/adapter/chacha20-poly1305.js';
+import { DtlsError } from '../../src/errors.js';
+
+const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/[\s:]/g, ''), 'hex'));
+
+function reference(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  c.setAAD(aad, { plaintextLength: plaintext.length });
+  return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+}
+
+describe('ChaCha20-Poly1305 (WebAssembly)', () => {
+  it('matches RFC 8439 §2.8.2 (ciphertext and tag) and opens it', () => {
+    const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const nonce = hex('070000004041424344454647');
+    const aad = hex('50515253c0c1c2c3c4c5c6c7');
+    const plaintext = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const aead = new ChaCha20Poly1305(key);
+    const out = new Uint8Array(plaintext.length + 16);
+    expect(aead.seal(nonce, aad, plaintext, out, 0)).to.equal(plaintext.length + 16);
+    expect(Buffer.from(out.subarray(0, 16)).toString('hex')).to.equal('d31a8d34648e60db7b86afbc53ef7ec2');
+    expect(Buffer.from(out.subarray(plaintext.length)).toString('hex')).to.equal('1ae10b594f09e26a7e902ecbd0600691');
+    expect(new TextDecoder().decode(aead.open(nonce, aad, out))).to.equal(new TextDecoder().decode(plaintext));
+  });
+
+  it('agrees with node:crypto for every length 0..600, 16383..16385 and 18432, at an offset, with AAD of 0..16 bytes', () => {
+    const lengths = [...Array.from({ length: 601 }, (_, i) => i), 16383, 16384, 16385, 18432];
+    for (const len of lengths) {
+      const key = randomBytes(32);
+      const nonce = randomBytes(12);
+      const aad = randomBytes(len % 17);
+      const plaintext = randomBytes(len);
+      const want = reference(key, nonce, aad, plaintext);
+      const aead = new ChaCha20Poly1305(key);
+      const out = new Uint8Array(len + 16 + 3);
+      expect(aead.seal(nonce, aad, plaintext, out, 3)).to.equal(len + 16);
+      expect(Buffer.from(out.subarray(3)).equals(want), `seal, length ${len}`).to.equal(true);
+      expect(Buffer.from(aead.open(nonce, aad, want)!).equals(plaintext), `open, length ${len}`).to.equal(true);
+    }
+  });
+
+  it('refuses any flipped bit of ciphertext or tag, a wrong nonce or AAD, and input shorter than a tag', () => {
+    const key = randomBytes(32);
+    const nonce = randomBytes(12);
+    const aad = randomBytes(13);
+    const sealed = reference(key, nonce, aad, randomBytes(100));
+    const aead = new ChaCha20Poly1305(key);
+    for (let i = 0; i < sealed.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const bad = Uint8Array.from(sealed);
+        bad[i]! ^= bit;
+        expect(aead.open(nonce, aad, bad), `byte ${i} bit ${bit}`).to.equal(undefined);
+      }
+    }
+    const otherNonce = Uint8Array.from(nonce);
+    otherNonce[11]! ^= 1;
+    expect(aead.open(otherNonce, aad, sealed)).to.equal(undefined);
+    expect(aead.open(nonce, aad.subarray(1), sealed)).to.equal(undefined);
+    expect(aead.open(nonce, aad, sealed.subarray(0, 15))).to.equal(undefined);
+    expect(aead.open(nonce, aad, sealed)).to.not.equal(undefined);
+  });
+
+  it('keeps keys apart when several AEADs take turns on the shared instance', () => {
+    const keys = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const aeads = keys.map((k) => new ChaCha20Poly1305(k));
+    const nonce = randomBytes(12);
+    const aad = randomBytes(13);
+    for (let round = 0; round < 20; round++) {
+      const i = (round * 7) % 3;
+      const plaintext = randomBytes(round * 37);
+      const out = new Uint8Array(plaintext.length + 16);
+      aeads[i]!.seal(nonce, aad, plaintext, out, 0);
+      expect(Buffer.from(out).equals(reference(keys[i]!, nonce, aad, plaintext)), `round ${round}`).to.equal(true);
+      expect(aeads[(i + 1) % 3]!.open(nonce, aad, out)).to.equal(undefined);
+    }
+  });
+
+  it('refuses a key that is not 32 bytes', () => {
+    expect(() => new ChaCha20Poly1305(new Uint8Array(16))).to.throw(DtlsError, /32-byte key/).with.property('code', 'ERR_INVALID_PARAMETER');
+  });
+});
