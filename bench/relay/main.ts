@@ -5,6 +5,8 @@
 // added RTT, embedded/coturn throughput (issue 11 target ≥ 0.8). A bare node:dgram forwarder
 // process (no TURN) runs beside them as the ceiling of any relay on node:dgram. Both relays are started here on
 // loopback and stopped by their own pids. Never part of `npm test`.
+// `--baseline <path to another build's signaling/dist/bin/meshpunch-signal.js>` adds that build's
+// embedded relay as one more path in the same interleaved rounds (before/after of a change).
 import { parseArgs } from 'node:util';
 import { ratio, renderTable, type Row } from '../common/table.js';
 import { quantile } from '../enet/contender.js';
@@ -17,6 +19,7 @@ const { values: opt } = parseArgs({
     pings: { type: 'string', default: '3000' },
     inflight: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '2' },
+    baseline: { type: 'string' },
   },
 });
 const COUNT = Number(opt.count);
@@ -71,19 +74,23 @@ if (!hasCoturn()) {
 const base = 20_000 + Math.floor(Math.random() * 10_000);
 const embedded = await startEmbedded(`${base}-${base + 99}`);
 let coturn: RelayUnderTest | undefined;
-const results: Record<string, Cells[]> = { direct: [], dgram: [], embedded: [], coturn: [] };
+let baseline: RelayUnderTest | undefined;
+const results: Record<string, Cells[]> = { direct: [], dgram: [], embedded: [], coturn: [], baseline: [] };
 try {
   coturn = await startCoturn(base + 200, base + 300, base + 399);
+  if (opt.baseline !== undefined) baseline = await startEmbedded(`${base + 400}-${base + 499}`, opt.baseline);
   // Interleaved rounds, so drift on a shared machine hits every path alike.
   for (let r = 0; r < ROUNDS; r++) {
     results.direct!.push(await measure('direct', directPair, undefined));
     results.dgram!.push(await measure('node:dgram forwarder', forwardedPair, undefined));
     results.embedded!.push(await measure('embedded relay', () => relayedPair(embedded), embedded));
     results.coturn!.push(await measure('coturn', () => relayedPair(coturn!), coturn));
+    if (baseline !== undefined) results.baseline!.push(await measure('embedded relay, baseline build', () => relayedPair(baseline!), baseline));
   }
 } finally {
   await embedded.stop();
   await coturn?.stop();
+  await baseline?.stop();
 }
 
 const direct = best(results.direct!);
@@ -101,6 +108,14 @@ const rows: Row[] = [
   { name: 'embedded / coturn', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], cot['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(emb['relay CPU µs/datagram'], cot['relay CPU µs/datagram']) } },
   { name: 'embedded / node:dgram forwarder', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], fwd['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(emb['relay CPU µs/datagram'], fwd['relay CPU µs/datagram']) } },
 ];
+if (baseline !== undefined) {
+  const bl = best(results.baseline!);
+  rows.push(
+    { name: 'embedded relay, baseline build', cells: bl },
+    { name: 'embedded / baseline', cells: { '1000 B pkt/s': ratio(emb['1000 B pkt/s'], bl['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(emb['relay CPU µs/datagram'], bl['relay CPU µs/datagram']) } },
+    { name: 'baseline / coturn', cells: { '1000 B pkt/s': ratio(bl['1000 B pkt/s'], cot['1000 B pkt/s']), 'relay CPU µs/datagram': ratio(bl['relay CPU µs/datagram'], cot['relay CPU µs/datagram']) } },
+  );
+}
 console.log(`\nENet over TURN from the ENet socket, loopback; best of ${ROUNDS} interleaved rounds; ${COUNT} reliable 1000 B packets, ${INFLIGHT} in flight; ${PINGS} round trips of 32 B`);
 console.log('(ratio rows: throughput as a ratio, RTT columns as µs added over direct; relay CPU = the relay process\'s user+system time / datagrams it relayed, both directions)\n');
 console.log(renderTable(COLS, rows));

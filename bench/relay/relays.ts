@@ -65,10 +65,10 @@ async function answering(port: number, child: ChildProcess, what: string): Promi
  * measures the relay, not its limits; two lobby members connect and the first one's credentials
  * are returned (the second, on 127.0.0.1 too, makes loopback a permitted peer address).
  */
-export async function startEmbedded(relayPorts: string): Promise<RelayUnderTest> {
+export async function startEmbedded(relayPorts: string, signalBin = SIGNAL_BIN): Promise<RelayUnderTest> {
   // MESHPUNCH_BENCH_RELAY_PROF=<dir>: a V8 CPU profile of the relay process, written when it stops.
   const prof = process.env.MESHPUNCH_BENCH_RELAY_PROF;
-  const child = spawn(process.execPath, [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), SIGNAL_BIN, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json',
+  const child = spawn(process.execPath, [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), signalBin, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json',
     '--relay-secret', SECRET, '--relay-allow-private', '--relay-ports', relayPorts,
     '--relay-bytes-per-second-per-allocation', '1000000000', '--relay-bytes-per-second-total', '1000000000',
     '--relay-datagrams-per-second-per-allocation', '10000000', '--relay-datagrams-per-second-total', '10000000',

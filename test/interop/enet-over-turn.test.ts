@@ -41,7 +41,7 @@ describe('ENet over TURN from the ENet socket (loopback, embedded relay)', funct
     const low = port >= 50_000 ? 42_000 : 54_000;
     relay = new TurnRelayServer({
       secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true, isMember: (m) => m === 'lob.a',
-      relayPorts: { min: low, max: low + 99 }, controlPort: port, send: (a, p, b) => s.send(Buffer.from(b), p, a),
+      relayPorts: { min: low, max: low + 99 }, controlPort: port, send: (a, p, b) => s.send(b, p, a),
     });
     s.on('message', (m, r) => relay!.handleControlDatagram(m, r));
 

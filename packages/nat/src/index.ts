@@ -112,7 +112,7 @@ export {
   getRealm,
   getNonce,
 } from './core/turn/attributes.js';
-export { ChannelDataError, readChannelData, channelDataLength, encodeChannelData } from './core/turn/channel-data.js';
+export { ChannelDataError, readChannelData, channelDataLength, encodeChannelData, writeChannelDataHeader } from './core/turn/channel-data.js';
 export {
   base64Encode,
   turnRestPassword,
@@ -276,6 +276,7 @@ export { TurnSocketClient, attachTurnClient } from './adapter/turn-client-socket
 export type { TurnSocketClientOptions, TurnSocketClientEvents, TurnAllocation } from './adapter/turn-client-socket.js';
 export { TurnRelayServer } from './adapter/turn-relay-server.js';
 export type { TurnRelayServerOptions, TurnRelayServerEvents } from './adapter/turn-relay-server.js';
+export { ipLiteralLookup } from './adapter/ip-literal-lookup.js';
 
 // NAT-PMP (RFC 6886): codec (core) and client (adapter).
 export {

@@ -23,8 +23,8 @@ export interface EmbeddedRelaySetup {
   host: string;
   /** The STUN responder's primary port: the relay's control port. */
   controlPort: number;
-  /** Sends from the STUN responder's primary socket. */
-  send: (address: string, port: number, bytes: Uint8Array) => void;
+  /** Sends from the STUN responder's primary socket (bytes never written again: no copy needed). */
+  send: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
   /** `--relay-public-host`: announced in welcome.relay; when an IPv4 literal, also the relayed address. */
   publicHost: string | undefined;
   relayPorts: { min: number; max: number };

@@ -57,8 +57,12 @@ export interface StunServiceOptions {
 export interface StunHandle {
   readonly port: number;
   readonly counters: StunCounters;
-  /** Sends one datagram from the primary socket (the embedded relay's answers); absent: no relay on this responder. */
-  readonly send?: (address: string, port: number, bytes: Uint8Array) => void;
+  /**
+   * Sends one datagram from the primary socket (the embedded relay's answers and relayed data):
+   * `bytes`, or a list sent as one datagram. The caller never writes them again (no copy is
+   * made). Absent: no relay on this responder.
+   */
+  readonly send?: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
   close(): Promise<void>;
 }
 

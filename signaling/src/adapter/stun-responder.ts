@@ -5,7 +5,7 @@
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { answerBindingRequest } from '@meshpunch/nat';
+import { answerBindingRequest, ipLiteralLookup } from '@meshpunch/nat';
 import type { TransportAddress } from '@meshpunch/nat';
 import { IpRateLimiter } from '../core/ip-rate-limiter.js';
 import type { StunCounters } from '../core/prometheus.js';
@@ -45,7 +45,9 @@ interface Bound {
 
 function bind(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    // Every send goes to a literal (rinfo, or an address the relay decoded): no tick to resolve it
+    // (ipLiteralLookup; the relay's answers and relayed data leave from this socket).
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
     socket.once('error', reject);
     socket.bind(port, host, () => {
       socket.off('error', reject);
@@ -155,7 +157,8 @@ export async function startStunResponder(options: Required<Pick<StunServiceOptio
   const primary = sockets[0]!.socket;
   return {
     port: sockets[0]!.port, counters, close: closeAll,
-    // dgram may read the bytes after send() returns (docs/design.md §5.6): send a copy.
-    send: (address, port, bytes) => primary.send(Buffer.from(bytes), port, address),
+    // The relay's datagrams: never written again after it hands them over, so no copy; no
+    // callback (dgram queues a tick per send that has one).
+    send: (address, port, bytes) => primary.send(bytes, port, address),
   };
 }

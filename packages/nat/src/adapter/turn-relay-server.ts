@@ -1,7 +1,13 @@
 // The embedded TURN relay (relay.md §2(b)) as an adapter over TurnServerCore: control datagrams
 // are fed in by the owner (the signaling service shares its STUN responder socket on the HTTP
 // port) and answered through an injected `send`; relayed ports are node:dgram sockets this
-// adapter binds from a port range and closes itself. The core runs on the shared CoreRunner.
+// adapter binds from a port range and closes itself.
+//
+// The data path is the relay's cost (bench:relay, CPU per relayed datagram), so this adapter
+// drives the core itself rather than through CoreRunner: transmits leave zero-copy
+// (`pollTransmitParts`: the payload is a view of the received Buffer, a ChannelData header a
+// 4-byte buffer of its own), sends carry no callback (dgram then queues no tick for it) and
+// resolve addresses without a tick (ipLiteralLookup), and the clock is read once per datagram.
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { NatError } from '../errors.js';
@@ -10,19 +16,25 @@ import {
   TurnServerCore,
   type TurnServerCounters,
   type TurnServerEvent,
-  type TurnTransmitTarget,
+  type TurnTransmitParts,
 } from '../core/turn/turn-server-core.js';
+import { writeChannelDataHeader } from '../core/turn/channel-data.js';
+import { CHANNEL_DATA_HEADER } from '../core/turn/constants.js';
 import type { TurnServerOptions } from '../core/turn/turn-server-config.js';
-import { CoreRunner, type RunnableCore } from './core-runner.js';
 import { monotonicNow } from '@meshpunch/base';
 import { nodeHmacSha1, nodeMd5, nodeRandom } from './hmac-sha1.js';
-import type { DatagramSource, DatagramTransport } from './transport.js';
+import { ipLiteralLookup } from './ip-literal-lookup.js';
+import type { DatagramSource } from './transport.js';
 
 /** Options of `TurnRelayServer`: the core's, with node crypto and clock filled in, plus sockets. */
 export type TurnRelayServerOptions = Omit<TurnServerOptions, 'hmacSha1' | 'md5' | 'random' | 'unixMsAtZero'> &
   Partial<Pick<TurnServerOptions, 'hmacSha1' | 'md5' | 'random' | 'unixMsAtZero'>> & {
-    /** Sends one datagram from the control socket (copy the bytes if you queue them). */
-    send: (address: string, port: number, bytes: Uint8Array) => void;
+    /**
+     * Sends one datagram from the control socket: `bytes`, or the buffers of a list one after
+     * the other (a ChannelData header, then the payload). They are never written again: hand
+     * them to dgram as they are.
+     */
+    send: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
     /** Relayed ports, inclusive (`--relay-ports`, default 49152-65535); must exclude the control port. */
     relayPorts?: { min: number; max: number };
     /** The control port, refused inside `relayPorts` (relay.md §1: no link socket at S). */
@@ -39,6 +51,8 @@ export interface TurnRelayServerEvents {
 
 /** Ports tried per allocation before answering 508: a few collisions with other programs are normal. */
 const MAX_BIND_ATTEMPTS = 8;
+/** Transmits sent per input; a datagram queues one, a request a handful, so 256 only cuts a runaway core. */
+const MAX_TRANSMITS_PER_DRAIN = 256;
 
 /**
  * The embedded relay. Feed control datagrams to `handleControlDatagram`; call `revokeMember`
@@ -47,23 +61,23 @@ const MAX_BIND_ATTEMPTS = 8;
 export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
   /** The sans-IO core (config, counters). */
   readonly core: TurnServerCore;
-  readonly #send: (address: string, port: number, bytes: Uint8Array) => void;
+  readonly #send: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
   readonly #sockets = new Map<number, Socket>();
-  readonly #handlers = new Set<(bytes: Uint8Array, from: DatagramSource) => void>();
-  readonly #runner: CoreRunner;
   readonly #min: number;
   readonly #max: number;
   readonly #bindAddress: string;
+  /** Filled by every `pollTransmitParts` (one record, no literal per datagram). */
+  readonly #to: TurnTransmitParts = { address: '', port: 0, relayPort: 0, channel: 0 };
   #cursor: number;
   #pendingBinds = 0;
-  #lastRelayPort = 0;
   #closed = false;
-  /** Relay-socket send errors (e.g. a peer's ICMP unreachable surfacing as ECONNREFUSED). */
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #armedFor: number | undefined = undefined;
+  /** A kick is running: a nested one (a port bound synchronously inside it) only asks it to go round again. */
+  #kicking = false;
+  #kickAgain = false;
+  /** Relayed-socket errors the socket reported ('error' events; sends carry no callback). */
   sendErrors = 0;
-  /** One send callback for every relayed datagram (no closure per datagram, docs/design.md §5.3). */
-  readonly #onSent = (err: Error | null): void => {
-    if (err) this.sendErrors++;
-  };
 
   /** @throws NatError ERR_INVALID_PARAMETER on bad options or a port range containing the control port. */
   constructor(options: TurnRelayServerOptions) {
@@ -87,30 +101,6 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     this.#max = max;
     this.#cursor = min + Math.floor(Math.random() * (max - min + 1));
     this.#bindAddress = bindAddress ?? '0.0.0.0';
-    // The core sends from several sockets: this facade remembers which one the transmit it just
-    // encoded belongs to, and the transport below (called right after, synchronously) uses it.
-    const target: TurnTransmitTarget = { address: '', port: 0, relayPort: 0 };
-    const facade: RunnableCore = {
-      handleDatagram: (t, from, bytes) => this.core.handleDatagram(t, from, bytes),
-      handleTimeout: (t) => this.core.handleTimeout(t),
-      pollTransmit: (t, out, to) => {
-        const n = this.core.pollTransmit(t, out, target);
-        to.address = target.address;
-        to.port = target.port;
-        this.#lastRelayPort = target.relayPort;
-        return n;
-      },
-      pollTimeout: () => this.core.pollTimeout(),
-    };
-    const transport: DatagramTransport = {
-      send: (address, port, bytes) => this.#transmit(address, port, bytes),
-      onStun: (handler) => {
-        this.#handlers.add(handler);
-        return () => this.#handlers.delete(handler);
-      },
-    };
-    this.#runner = new CoreRunner(transport, facade, () => this.#drainEvents());
-    this.#runner.start();
   }
 
   /** Counters named after relay.md §4's `/metrics`. */
@@ -139,15 +129,17 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
    */
   handleControlDatagram(bytes: Uint8Array, from: DatagramSource): boolean {
     if (this.#closed) return false;
-    const consumed = this.core.handleDatagram(monotonicNow(), from, bytes);
-    this.#runner.kick();
+    const now = monotonicNow();
+    const consumed = this.core.handleDatagram(now, from, bytes);
+    this.#kick(now);
     return consumed;
   }
 
   /** Ends `member`'s allocations now and closes their ports; returns how many ended. */
   revokeMember(member: string): number {
-    const n = this.core.revokeMember(monotonicNow(), member);
-    this.#runner.kick();
+    const now = monotonicNow();
+    const n = this.core.revokeMember(now, member);
+    this.#kick(now);
     return n;
   }
 
@@ -157,26 +149,81 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     this.#closed = true;
     this.core.shutdown(monotonicNow());
     this.#drainEvents();
-    this.#runner.stop();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     const all = [...this.#sockets.values()];
     this.#sockets.clear();
     await Promise.all(all.map((s) => new Promise<void>((res) => s.close(() => res()))));
   }
 
-  #transmit(address: string, port: number, bytes: Uint8Array): void {
-    const relayPort = this.#lastRelayPort;
-    if (relayPort === 0) {
-      this.#send(address, port, bytes);
+  /** After every input: sends what the core queued, re-arms the sweep timer, handles events. */
+  #kick(now: number): void {
+    if (this.#closed) return;
+    if (this.#kicking) {
+      this.#kickAgain = true;
       return;
     }
-    const s = this.#sockets.get(relayPort);
-    if (s === undefined) return;
+    this.#kicking = true;
     try {
-      // dgram may read the bytes after send() returns (docs/design.md §5.6): hand it a copy.
-      s.send(Buffer.from(bytes), port, address, this.#onSent);
-    } catch {
-      this.sendErrors++;
+      do {
+        this.#kickAgain = false;
+        this.#flush(now);
+        this.#arm(now);
+        this.#drainEvents();
+      } while (this.#kickAgain && !this.#closed);
+    } finally {
+      this.#kicking = false;
     }
+  }
+
+  #flush(now: number): void {
+    const to = this.#to;
+    for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
+      const body = this.core.pollTransmitParts(now, to);
+      if (body === undefined) return;
+      let bytes: Uint8Array | Uint8Array[] = body;
+      if (to.channel !== 0) {
+        // A header of its own (the payload is the received datagram, not ours to prepend to).
+        const head = Buffer.allocUnsafe(CHANNEL_DATA_HEADER);
+        writeChannelDataHeader(head, to.channel, body.length);
+        bytes = [head, body];
+      }
+      if (to.relayPort === 0) {
+        this.#send(to.address, to.port, bytes);
+        continue;
+      }
+      const s = this.#sockets.get(to.relayPort);
+      if (s === undefined) continue;
+      try {
+        // No copy: the core never writes to a body again (pollTransmitParts), and received
+        // Buffers are node's own, one per datagram (docs/design.md §5.6).
+        s.send(bytes, to.port, to.address);
+      } catch {
+        this.sendErrors++;
+      }
+    }
+  }
+
+  #arm(now: number): void {
+    const t = this.core.pollTimeout();
+    if (t === this.#armedFor && (t === undefined || this.#timer !== undefined)) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = t;
+    if (t === undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#armedFor = undefined;
+      const at = monotonicNow();
+      // Timers may fire a little early against the floored clock: wait again rather than feed the
+      // core a future time (its clock must never go backwards afterwards).
+      if (at < t) {
+        this.#arm(at);
+        return;
+      }
+      this.core.handleTimeout(at);
+      this.#kick(at);
+    }, Math.max(0, t - now));
   }
 
   #drainEvents(): void {
@@ -210,12 +257,13 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
   #bind(allocation: number, even: boolean, attempt: number): void {
     const port = attempt < MAX_BIND_ATTEMPTS ? this.#nextPort(even) : undefined;
     if (port === undefined || this.#closed) {
-      this.core.portBindFailed(monotonicNow(), allocation);
-      this.#runner.kick();
+      const now = monotonicNow();
+      this.core.portBindFailed(now, allocation);
+      this.#kick(now);
       return;
     }
     this.#pendingBinds++;
-    const s = createSocket({ type: 'udp4' });
+    const s = createSocket({ type: 'udp4', lookup: ipLiteralLookup });
     const onError = () => {
       this.#pendingBinds--;
       s.close();
@@ -235,11 +283,13 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
       this.#sockets.set(port, s);
       s.on('message', (msg: Buffer, rinfo) => {
         // rinfo has address and port: no copy of it per datagram.
-        this.core.handleRelayDatagram(monotonicNow(), port, rinfo, msg);
-        this.#runner.kick();
+        const now = monotonicNow();
+        this.core.handleRelayDatagram(now, port, rinfo, msg);
+        this.#kick(now);
       });
-      this.core.portBound(monotonicNow(), allocation, port);
-      this.#runner.kick();
+      const now = monotonicNow();
+      this.core.portBound(now, allocation, port);
+      this.#kick(now);
     });
   }
 }

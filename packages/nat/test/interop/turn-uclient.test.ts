@@ -51,7 +51,7 @@ describe('turnutils_uclient against TurnRelayServer (loopback)', function () {
     relay = new TurnRelayServer({
       secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true, isMember: () => true,
       relayPorts: { min: low, max: low + 999 }, controlPort: port,
-      send: (address, p, bytes) => s.send(Buffer.from(bytes), p, address),
+      send: (address, p, bytes) => s.send(bytes, p, address),
     });
     const out = new Uint8Array(512);
     s.on('message', (msg, rinfo) => {

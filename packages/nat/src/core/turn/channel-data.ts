@@ -58,10 +58,19 @@ export function encodeChannelData(out: Uint8Array, channel: number, payload: Uin
       got: n,
     });
   }
-  out[0] = channel >> 8;
-  out[1] = channel & 0xff;
-  out[2] = payload.length >> 8;
-  out[3] = payload.length & 0xff;
+  writeChannelDataHeader(out, channel, payload.length);
   out.set(payload, CHANNEL_DATA_HEADER);
   return n;
+}
+
+/**
+ * Writes the 4-byte ChannelData header (channel, Length) at the start of `out`: the payload
+ * follows in `out` or, sent as a second buffer, beside it (the relay's zero-copy data path).
+ * The caller checked channel (0x4000..0x7FFF) and length (≤ 65535) and gives ≥ 4 bytes.
+ */
+export function writeChannelDataHeader(out: Uint8Array, channel: number, length: number): void {
+  out[0] = channel >> 8;
+  out[1] = channel & 0xff;
+  out[2] = length >> 8;
+  out[3] = length & 0xff;
 }

@@ -52,6 +52,14 @@ export interface TurnTransmitTarget {
   relayPort: number;
 }
 
+/**
+ * The `to` record `pollTransmitParts` fills: `pollTransmit`'s, plus the ChannelData channel of
+ * the datagram (0: none, the body is the whole datagram).
+ */
+export interface TurnTransmitParts extends TurnTransmitTarget {
+  channel: number;
+}
+
 /** Why an allocation ended (the `_relay_allocations_ended_total{reason}` labels, relay.md §4). */
 export type TurnAllocationEndReason = 'expired' | 'deleted' | 'member_left' | 'shutdown';
 
@@ -169,6 +177,11 @@ const PERMISSION_MAX_PEERS_PER_REQUEST = 16;
 /** Pooled Transmit records kept: a drain moves a handful per input, 64 covers bursts. */
 const POOL_MAX = 64;
 const EMPTY = new Uint8Array(0);
+/**
+ * Bytes a Data indication adds to its payload: header 20, XOR-PEER-ADDRESS 12 (IPv4), DATA
+ * header 4, FINGERPRINT 8; plus up to 3 bytes padding the payload to 4.
+ */
+const DATA_INDICATION_OVERHEAD = 44;
 
 
 function codeLabel(code: number): TurnRequestCodeLabel {
@@ -442,6 +455,35 @@ export class TurnServerCore {
     return n;
   }
 
+  /**
+   * The zero-copy form of `pollTransmit` (the relay's data path, docs/design.md §5.6): returns the
+   * next datagram's body and fills `to`, or undefined when nothing is queued. When `to.channel`
+   * is not 0, the datagram is the 4-byte ChannelData header for that channel and the body's
+   * length (`writeChannelDataHeader`) followed by the body. A body is either a view of the bytes
+   * given to `handleDatagram`/`handleRelayDatagram` (relayed payloads: valid while the caller
+   * does not reuse those bytes) or bytes made for this datagram alone (answers, Data
+   * indications); the core never writes to it again.
+   */
+  pollTransmitParts(now: number, to: TurnTransmitParts): Uint8Array | undefined {
+    void now;
+    const t = this.#queue.shift();
+    if (t === undefined) return undefined;
+    to.address = t.address;
+    to.port = t.port;
+    to.relayPort = t.relayPort;
+    to.channel = t.kind === 1 ? t.channel : 0;
+    let body = t.bytes;
+    if (t.kind === 2) {
+      // Data indications come before a ChannelBind only: rare enough to get their own buffer.
+      const out = new Uint8Array(DATA_INDICATION_OVERHEAD + 3 + t.bytes.length);
+      const n = this.#encode(t, out);
+      body = out.subarray(0, n);
+    }
+    t.bytes = EMPTY;
+    if (this.#pool.length < POOL_MAX) this.#pool.push(t);
+    return body;
+  }
+
   #encode(t: Transmit, out: Uint8Array): number {
     if (t.kind === 0) {
       if (t.bytes.length > out.length) return this.#tooBig();
@@ -458,7 +500,7 @@ export class TurnServerCore {
       out.set(t.bytes, CHANNEL_DATA_HEADER);
       return n;
     }
-    if (36 + t.bytes.length + 8 > out.length) return this.#tooBig();
+    if (DATA_INDICATION_OVERHEAD + t.bytes.length > out.length) return this.#tooBig();
     const txid = this.#scratch.subarray(0, TRANSACTION_ID_LENGTH);
     this.config.random(txid);
     const w = this.#writerFor(out).begin(StunClass.Indication, TurnMethod.Data, txid);

@@ -1,7 +1,7 @@
 // TurnSocketClient against TurnRelayServer on loopback (real node:dgram sockets, both ours).
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
-import { NatError, TurnRelayServer, TurnSocketClient, attachTurnClient, mintTurnRestCredential, nodeHmacSha1 } from '../../../src/index.js';
+import { NatError, TurnRelayServer, TurnSocketClient, attachTurnClient, ipLiteralLookup, mintTurnRestCredential, nodeHmacSha1 } from '../../../src/index.js';
 
 const SECRET = 'adapter-secret';
 
@@ -34,7 +34,7 @@ describe('TurnRelayServer', () => {
     const relay = new TurnRelayServer({
       secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
       isMember: (m) => members.has(m), relayPorts: { min: low, max: low + 99 }, controlPort: port,
-      send: (a, p, b) => control.send(Buffer.from(b), p, a),
+      send: (a, p, b) => control.send(b, p, a),
     });
     control.on('message', (m, r) => relay.handleControlDatagram(m, r));
     cleanup.push(() => control.close(), () => relay.close());
@@ -46,6 +46,36 @@ describe('TurnRelayServer', () => {
       expect(() => new TurnRelayServer({
         secret: 's', relayAddress: '127.0.0.1', isMember: () => true, send: () => {}, relayPorts: { min: 5000, max: 6000 }, controlPort: 5500,
       })).to.throw(NatError, 'relayPorts 5000-6000 must exclude the control port 5500');
+    });
+  });
+
+  describe('data path', () => {
+    it('relays both ways on real sockets: Data indications before the ChannelBind, ChannelData after, payloads intact', async () => {
+      const { relay, server } = await start(new Set(['lob.a']));
+      const sock = await bound();
+      const peer = await bound();
+      cleanup.push(() => sock.close(), () => peer.close());
+      const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+      const client = attachTurnClient(sock, { server, ...cred });
+      cleanup.push(() => client.detach(), () => client.stop());
+      const { relayed } = await client.allocate();
+      const peerAt = { address: '127.0.0.1', port: peer.address().port };
+      await client.createPermission(peerAt.address);
+      const toClient: string[] = [];
+      const toPeer: string[] = [];
+      client.on('data', (p, from) => toClient.push(`${Buffer.from(p).toString()}@${from.port}`));
+      peer.on('message', (m, r) => toPeer.push(`${m.toString()}@${r.port}`));
+      const big = 'x'.repeat(1200);
+      peer.send('before-bind', relayed.port, '127.0.0.1');
+      expect(client.send(peerAt, new TextEncoder().encode('send-indication'))).to.equal(true);
+      await waitFor(() => toClient.length === 1 && toPeer.length === 1);
+      await client.bindChannel(peerAt);
+      peer.send(big, relayed.port, '127.0.0.1');
+      client.send(peerAt, new TextEncoder().encode(big));
+      await waitFor(() => toClient.length === 2 && toPeer.length === 2);
+      expect(toClient).to.deep.equal([`before-bind@${peerAt.port}`, `${big}@${peerAt.port}`]);
+      expect(toPeer).to.deep.equal([`send-indication@${relayed.port}`, `${big}@${relayed.port}`]);
+      expect([relay.counters.datagrams, relay.sendErrors]).to.deep.equal([{ to_peer: 2, to_client: 2 }, 0]);
     });
   });
 
@@ -94,6 +124,19 @@ describe('TurnRelayServer', () => {
       expect([relay.allocations, relay.boundPorts, relay.counters.allocationsEnded.shutdown]).to.deep.equal([0, [], 1]);
       expect(relay.handleControlDatagram(new Uint8Array(4), { address: '127.0.0.1', port: 1 })).to.equal(false);
     });
+  });
+});
+
+describe('ipLiteralLookup', () => {
+  it('answers an IP literal at once (no tick) and leaves names to dns.lookup', async () => {
+    const got: unknown[] = [];
+    ipLiteralLookup('203.0.113.7', 4, (err, address, family) => got.push([err, address, family]));
+    ipLiteralLookup('::1', 6, (err, address, family) => got.push([err, address, family]));
+    expect(got).to.deep.equal([[null, '203.0.113.7', 4], [null, '::1', 6]]);
+    // localhost resolves from /etc/hosts (no query leaves the machine), later than the call.
+    const name = new Promise<unknown>((res) => ipLiteralLookup('localhost', 4, (err, address, family) => res([err, address, family])));
+    expect(got).to.have.length(2);
+    expect(await name).to.deep.equal([null, '127.0.0.1', 4]);
   });
 });
 

@@ -331,6 +331,49 @@ describe('TurnServerCore', () => {
       expect([lab.server.allocations, lab.server.counters.allocationsEnded.expired, lab.server.pollTimeout()]).to.deep.equal([0, 1, undefined]);
     });
 
+    it('pollTransmitParts gives what pollTransmit encodes, relayed payloads as views of the received bytes (no copy)', () => {
+      const lab = new TurnLab();
+      const c = lab.client('203.0.113.5', 5000, 'lobby.a');
+      const port = lab.allocate(c);
+      const other = { address: '203.0.113.21', port: 40001 };
+      c.createPermission(lab.now, other.address);
+      c.bindChannel(lab.now, PEER);
+      lab.pump();
+      const client = lab.addressOf(c);
+      const payload = Uint8Array.from({ length: 999 }, (_, i) => i & 0xff);
+      const channelData = new Uint8Array(4 + payload.length);
+      channelData.set([0x40, 0x00, payload.length >> 8, payload.length & 0xff]);
+      channelData.set(payload, 4);
+      // The same three datagrams through both outputs: peer → client on the channel, a peer
+      // without a channel (Data indication), client → peer (ChannelData unwrapped).
+      const feed = (): void => {
+        lab.server.handleRelayDatagram(lab.now, port, PEER, payload);
+        lab.server.handleRelayDatagram(lab.now, port, other, payload);
+        lab.server.handleDatagram(lab.now, client, channelData);
+      };
+      feed();
+      const out = new Uint8Array(2048);
+      const to = { address: '', port: 0, relayPort: 0 };
+      const encoded: Array<{ to: string; bytes: number[] }> = [];
+      for (let n = lab.server.pollTransmit(lab.now, out, to); n > 0; n = lab.server.pollTransmit(lab.now, out, to)) {
+        encoded.push({ to: `${to.address}:${to.port}/${to.relayPort}`, bytes: [...out.subarray(0, n)] });
+      }
+      feed();
+      const parts = { address: '', port: 0, relayPort: 0, channel: 0 };
+      const joined: typeof encoded = [];
+      const bodies: Uint8Array[] = [];
+      for (let body = lab.server.pollTransmitParts(lab.now, parts); body !== undefined; body = lab.server.pollTransmitParts(lab.now, parts)) {
+        bodies.push(body);
+        const head = parts.channel === 0 ? [] : [parts.channel >> 8, parts.channel & 0xff, body.length >> 8, body.length & 0xff];
+        joined.push({ to: `${parts.address}:${parts.port}/${parts.relayPort}`, bytes: [...head, ...body] });
+      }
+      expect(encoded.map((e) => e.to)).to.deep.equal([`${client.address}:${client.port}/0`, `${client.address}:${client.port}/0`, `${PEER.address}:${PEER.port}/${port}`]);
+      // Data indications carry a random transaction id (bytes 8..20) and so a FINGERPRINT (the last 4) of their own.
+      const masked = (l: typeof encoded) => l.map((e, i) => (i === 1 ? { ...e, bytes: [...e.bytes.slice(0, 8), ...e.bytes.slice(20, -4)] } : e));
+      expect(masked(joined)).to.deep.equal(masked(encoded));
+      expect([bodies[0]!.buffer === payload.buffer, bodies[2]!.buffer === channelData.buffer]).to.deep.equal([true, true]);
+    });
+
     it('leaves Binding requests to the caller (returns false, counts nothing)', () => {
       const lab = new TurnLab();
       const w = new StunWriter(new Uint8Array(64)).begin(StunClass.Request, 0x001, new Uint8Array(12));
