@@ -172,4 +172,59 @@ describe('relay fallback in the NAT lab', function () {
     console.log(`      [natlab] q1 ↔ w1 direct → relay ${switchMs.toFixed(0)} ms after Q turned symmetric; ${ra.sent}+${rb.sent} reliable messages, all in order`);
     await l.setNat('Q', 'port-restricted');
   });
+
+  it('embedded relay: a relayed pair (q1 ↔ s1) whose symmetric NAT becomes full-cone upgrades to direct, one ENet peer, a gapless sequence; the allocation is released after relayReleaseMs', async () => {
+    const l = lab!;
+    const url = `ws://${EMBEDDED.host}:${EMBEDDED.port}`;
+    /** The service's live allocations (its /metrics, read from srv). */
+    const allocationsNow = async (): Promise<number> => {
+      const r = await l.exec('srv', [process.execPath, '-e', `fetch('http://${EMBEDDED.host}:${EMBEDDED.port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`]);
+      const m = /^meshpunch_signal_relay_allocations (\d+)$/m.exec(r.stdout);
+      if (m === null) throw new Error(`no relay_allocations in /metrics: ${r.stdout.slice(0, 400)}`);
+      return Number(m[1]);
+    };
+    // q1 creates (peer 1, the listen side: the allocation is its own, on Q, which stays as it is);
+    // s1, behind S, probes the relayed address. A re-probe every 2 s, the relay released 3 s after the upgrade.
+    const tuning = ['2000', '3000'];
+    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '30', ...tuning], 'q1:stream');
+    await a.waitForLine(/^joined as peer 1/, 20_000);
+    const b = l.spawn('s1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '30', ...tuning], 's1:stream');
+    try {
+      await Promise.all([a.waitForLine(/^linked relay/, 20_000), b.waitForLine(/^linked relay/, 20_000)]);
+      expect(await allocationsNow(), 'the relayed pair holds one allocation').to.equal(1);
+      await new Promise((r) => setTimeout(r, 1500));
+      // S turns full-cone and forgets its UDP mappings: s1's link socket gets one public port for
+      // every destination, reachable from anyone; its next look finds the new mapping.
+      const t0 = performance.now();
+      await l.setNat('S', 'full-cone', { udpOnly: true });
+      await Promise.all([a.waitForLine(/"pathChanged".*"to":"direct"/, 40_000), b.waitForLine(/"pathChanged".*"to":"direct"/, 40_000)]);
+      const upgradeMs = performance.now() - t0;
+      // relayReleaseMs (3 s) after the upgrade the allocation is gone, while the link streams on.
+      let left = await allocationsNow();
+      for (let i = 0; i < 40 && left !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        left = await allocationsNow();
+      }
+      const releasedMs = performance.now() - t0 - upgradeMs;
+      expect(left, 'allocations at the service after the release').to.equal(0);
+      const [ca, cb] = await Promise.all([a.exited, b.exited]);
+      expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
+      const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>
+        JSON.parse(p.lines.find((x) => x.startsWith('result '))!.slice(7));
+      const ra = result(a);
+      const rb = result(b);
+      expect(ra.received, 'q1 got all of s1\'s').to.equal(rb.sent);
+      expect(rb.received, 's1 got all of q1\'s').to.equal(ra.sent);
+      for (const r of [ra, rb]) {
+        expect(r.inOrder).to.equal(true);
+        expect(r.disconnected).to.equal(0);
+        expect(r.path).to.equal('direct');
+      }
+      // One ENet peer: no link went down and came back.
+      for (const p of [a, b]) expect(p.lines.filter((x) => /"linkUp"/.test(x)), p.tail(20)).to.have.length.at.most(1);
+      console.log(`      [natlab] q1 ↔ s1 relay → direct ${upgradeMs.toFixed(0)} ms after S turned full-cone, allocation released ${releasedMs.toFixed(0)} ms later; ${ra.sent}+${rb.sent} reliable messages, all in order`);
+    } finally {
+      await l.setNat('S', 'symmetric', { udpOnly: true });
+    }
+  });
 });

@@ -44,6 +44,10 @@ export class LinkRouter {
   readonly counters: LinkRouterCounters = { sendErrors: 0, bindFailures: 0 };
   private readonly host: ENetConnection;
   private turn: TurnSocketClient | undefined = undefined;
+  /** An allocation being released (Refresh 0 in flight): its answers still go to it. */
+  private releasing: TurnSocketClient | undefined = undefined;
+  /** Settles when that release is over: a new allocation from this socket waits for it (else 437). */
+  private released: Promise<void> = Promise.resolve();
   /** The peer's relayed address (its `relay` candidate), when it allocated. */
   private peerRelay: Endpoint | undefined = undefined;
   /** Peer addresses seen through our allocation (ChannelBind asked once each). */
@@ -87,6 +91,7 @@ export class LinkRouter {
     this.allocStarted = true;
     // The TURN client loads only on links that relay (the punch entry stays small).
     const { TurnSocketClient } = await import('@meshpunch/nat');
+    await this.released;
     if (this.closed) throw new AgentError('AGENT_CLOSED', 'the link was released while allocating');
     const turn = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
     this.turn = turn;
@@ -105,15 +110,38 @@ export class LinkRouter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.turn !== undefined) this.end(this.turn);
+  }
+
+  /**
+   * The link no longer needs the relay (it moved to a direct path, relay.md §3): our allocation
+   * is deleted (Refresh 0, bounded) and the peer's relayed address forgotten. A later
+   * `allocate` starts afresh (after the release is over). Returns whether an allocation ended.
+   */
+  releaseRelay(): boolean {
     const turn = this.turn;
-    if (turn !== undefined) {
+    this.turn = undefined;
+    this.allocStarted = false;
+    this.turnPeers.clear();
+    this.peerRelay = undefined;
+    if (turn === undefined) return false;
+    this.end(turn);
+    return true;
+  }
+
+  /** Refresh 0 on `turn`, then stops it; its answers keep reaching it meanwhile (bounded wait). */
+  private end(turn: TurnSocketClient): void {
+    this.releasing = turn;
+    this.released = new Promise<void>((resolve) => {
       const stop = setTimeout(() => turn.stop(), RELAY_CLOSE_WAIT_MS);
       stop.unref();
       turn.close().catch(() => undefined).finally(() => {
         clearTimeout(stop);
         turn.stop();
+        if (this.releasing === turn) this.releasing = undefined;
+        resolve();
       });
-    }
+    });
   }
 
   /** Unhooks the host (it is destroyed by its owner). */
@@ -124,6 +152,7 @@ export class LinkRouter {
 
   private inbound(from: Endpoint, bytes: Uint8Array): boolean {
     if (this.turn !== undefined && this.turn.intercept(bytes, from)) return true;
+    if (this.releasing !== undefined && this.releasing.intercept(bytes, from)) return true;
     const pr = this.peerRelay;
     if (pr !== undefined && sameEndpoint(pr, from)) {
       if (this.relay.intercept(bytes, from)) return true;

@@ -14,8 +14,9 @@ import type { NatHint } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
-import { DIRECT_CONSENT_WITH_RELAY_MS, DIRECT_REPROBE_MS, enetTimeoutWithRelayMs, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, enetTimeoutWithRelayMs, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
 import { LinkRouter, type RelayAccess } from './link-router.js';
+import { RelayRelease } from '../core/relay-release.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
 import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
@@ -101,6 +102,15 @@ const PUNCH_BURST_MS = 500;
 const MAX_REPORTED_MALFORMED = 16;
 /** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
 const SERVICE_WAIT_MS = 250;
+/**
+ * Server-reflexive candidates a relayed link may add when its mapping changes (re-probe): the
+ * service takes 16 candidates per side and pair (protocol MAX_CANDIDATES_PER_PAIR) and a NAT
+ * that keeps changing must not use them up.
+ */
+const MAX_REFRESHED_REFLEXIVE = 4;
+/** The STUN schedule of a re-probe's mapping refresh: RTO 200 ms, 2 requests (a lost answer costs one interval). */
+const REFRESH_STUN_RTO_MS = 200;
+const REFRESH_STUN_REQUESTS = 2;
 
 /** Drives one LinkMachine with a real ENet host. */
 export class LinkRunner {
@@ -126,6 +136,17 @@ export class LinkRunner {
   private relayState: 'idle' | 'started' | 'failed' = 'idle';
   private relayTimer: NodeJS.Timeout | undefined = undefined;
   private reprobeTimer: NodeJS.Timeout | undefined = undefined;
+  /** A direct punch is probing (the first, or a re-probe): new remote candidates join it. */
+  private directProbing = false;
+  /** A re-probe is refreshing the mapping (STUN) before it probes. */
+  private refreshing = false;
+  /** The peer sent candidates since the last re-probe began probing (a reason to probe even a pair the hints rule out). */
+  private peerCandidatesChanged = false;
+  /** Server-reflexive candidates added by re-probes (MAX_REFRESHED_REFLEXIVE). */
+  private refreshedReflexive = 0;
+  /** When the relay goes after the link moved to a direct path (relayReleaseMs), and its timer. */
+  private readonly relayRelease: RelayRelease;
+  private releaseTimer: NodeJS.Timeout | undefined = undefined;
   /** Bounds a fallback after the only path died: no path by then means the peer is gone. */
   private fallbackTimer: NodeJS.Timeout | undefined = undefined;
   /** The direct punch ended without a path (before any path was proven). */
@@ -152,6 +173,7 @@ export class LinkRunner {
   constructor(ctx: LinkContext) {
     this.ctx = ctx;
     this.machine = new LinkMachine<RankedCandidate>(ctx.start, ctx.timeouts);
+    this.relayRelease = new RelayRelease(ctx.config.relayReleaseMs);
     this.lastPhase = this.machine.phase;
   }
 
@@ -178,8 +200,14 @@ export class LinkRunner {
       }
     }
     this.remote.push(...list);
-    // A late batch (after the punch began) joins the running direct punch.
-    if (this.punch !== undefined) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
+    // A late batch (after the punch began) joins the running direct punch; on a relayed link
+    // with none running, a new candidate of the peer (its mapping changed) is a reason to look
+    // for a direct path now (relay.md §3: re-probe on candidate change).
+    if (this.punch !== undefined && this.directProbing) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
+    else if (list.length > 0 && this.handedOver && this.router?.mux.has('direct') === false) {
+      this.peerCandidatesChanged = true;
+      this.reprobeNow();
+    }
     // (A hint-only message, `candidates: []`, follows the peer's candidates and starts nothing.)
     if (list.length > 0 || (this.machine.phase === 'exchanging' && candidates.length > 0)) this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
@@ -437,8 +465,10 @@ export class LinkRunner {
       return undefined;
     }
     this.punch = punch;
+    this.directProbing = true;
     const onPath = (e: Extract<PunchEvent, { type: 'selected' | 'nominated' }>): void => {
       if (this.punch !== punch || this.released) return;
+      this.directProbing = false;
       const { address, port } = e.selected;
       if (this.punchRttMs === undefined) this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
       if (isWildcard(this.ctx.config.bindAddress) && this.routeSource === undefined) this.routeSource = sourceAddressToward(address, port);
@@ -448,6 +478,7 @@ export class LinkRunner {
     punch.on('nominated', onPath);
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.punch !== punch || this.released) return;
+      this.directProbing = false;
       this.directEnded(e.reason);
     });
     return punch;
@@ -556,7 +587,9 @@ export class LinkRunner {
     punch.on('nominated', onPath);
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.relayPunch !== punch || this.released) return;
-      if (this.router?.mux.has('relay')) this.pathLost('relay');
+      // Beside a direct path in use (the peer released its allocation first): let go of it too.
+      if (this.router?.mux.active?.slot === 'direct') this.dropRelay();
+      else if (this.router?.mux.has('relay')) this.pathLost('relay');
       else this.relayFailed(`no check answered through the relay (${e.reason})`);
     });
   }
@@ -585,6 +618,11 @@ export class LinkRunner {
       clearTimeout(this.relayTimer);
       this.relayTimer = undefined;
     }
+    // Relayed before any direct path: look for one later (the first punch may have ended first).
+    if (route.slot === 'relay' && !this.directProbing && !router.mux.has('direct')) this.scheduleReprobe();
+    // Direct in use and a relay path beside it (an upgrade, or a relay that proved after the
+    // direct path won): the relay goes after relayReleaseMs unless the direct path fails first.
+    this.updateRelayRelease();
     if (this.machine.phase === 'punching') {
       this.machine.handlePunchSucceeded(this.now(), route.to, route.kind);
       this.drain();
@@ -597,6 +635,7 @@ export class LinkRunner {
   private pathLost(slot: PathSlot): void {
     const router = this.router!;
     const change = router.mux.lose(slot);
+    this.updateRelayRelease();
     if (change !== undefined) this.reportChange(change);
     if (slot === 'direct') {
       this.lastDirectPunch = this.punch;
@@ -641,16 +680,117 @@ export class LinkRunner {
     this.ctx.onPathChanged?.(change.from, change.to);
   }
 
-  /** A relayed link looks for a direct path again later (relay.md §3 upgrade), unless the hints rule it out. */
+  /** A relayed link looks for a direct path again in directReprobeMs (relay.md §3 upgrade). */
   private scheduleReprobe(): void {
     if (this.reprobeTimer !== undefined || this.released || this.remote.length === 0) return;
-    if (predictedHard(this.ctx.natHint(), this.remoteNat)) return;
     this.reprobeTimer = setTimeout(() => {
       this.reprobeTimer = undefined;
-      if (this.released || this.router === undefined || this.router.mux.has('direct')) return;
-      this.startDirectPunch(this.remote, this.now());
-    }, DIRECT_REPROBE_MS);
+      void this.reprobe();
+    }, this.ctx.config.directReprobeMs);
     this.reprobeTimer.unref();
+  }
+
+  /** The peer sent new candidates while we are relayed: look for a direct path now (a look under way sees them too). */
+  private reprobeNow(): void {
+    if (this.reprobeTimer !== undefined) clearTimeout(this.reprobeTimer);
+    this.reprobeTimer = undefined;
+    void this.reprobe();
+  }
+
+  /**
+   * One look for a direct path from a relayed link: our mapping is asked again (a NAT that
+   * changed gives a new server-reflexive address, which the peer gets as a candidate), then the
+   * peer's candidates are probed in a bounded burst. A pair the NAT hints rule out probes only
+   * when something changed — our mapping, or the peer's candidates — since the hints were
+   * measured once, when the session began; otherwise the next look is scheduled.
+   */
+  private async reprobe(): Promise<void> {
+    const router = this.router;
+    if (this.released || router === undefined || router.mux.has('direct') || this.directProbing || this.refreshing) return;
+    this.refreshing = true;
+    let changed: boolean;
+    try {
+      changed = await this.refreshReflexive();
+    } finally {
+      this.refreshing = false;
+    }
+    if (this.released || router.mux.has('direct') || this.directProbing) return;
+    if (!changed && !this.peerCandidatesChanged && predictedHard(this.ctx.natHint(), this.remoteNat)) {
+      this.scheduleReprobe();
+      return;
+    }
+    this.peerCandidatesChanged = false;
+    // A look that cannot start (bad candidates) tries again later rather than never.
+    if (this.startDirectPunch(this.remote, this.now()) === undefined) this.scheduleReprobe();
+  }
+
+  /**
+   * Asks the STUN servers for the link socket's mapping again; a server-reflexive address not
+   * among ours is added and sent to the peer (at most MAX_REFRESHED_REFLEXIVE per link).
+   * Resolves whether one was added; never rejects (no answer is no change).
+   */
+  private async refreshReflexive(): Promise<boolean> {
+    const router = this.router;
+    if (router === undefined || this.refreshedReflexive >= MAX_REFRESHED_REFLEXIVE) return false;
+    const { stunBinding } = await import('@meshpunch/nat');
+    const fresh: RankedCandidate[] = [];
+    // The socket's family, as gatherLinkSocket chose it: IPv6 only when bound to one IPv6 address.
+    const bind = this.ctx.config.bindAddress;
+    const v6 = bind.includes(':') && bind !== '::';
+    for (const server of this.ctx.stunServers) {
+      if (server.address.includes(':') !== v6) continue;
+      const mapped = await stunBinding(router.direct.transport, server, { rtoMs: REFRESH_STUN_RTO_MS, requestCount: REFRESH_STUN_REQUESTS }).then((r) => r.mapped, () => undefined);
+      if (this.released) return false;
+      if (mapped === undefined) continue;
+      const known = [...this.local, ...fresh].some((c) => c.address === mapped.address && c.port === mapped.port);
+      if (known || this.refreshedReflexive + fresh.length >= MAX_REFRESHED_REFLEXIVE) continue;
+      const v = validateCandidate({ kind: 'srflx', family: v6 ? 6 : 4, address: mapped.address, port: mapped.port, priority: candidatePriority('srflx') });
+      if (v.ok) fresh.push(v.candidate);
+    }
+    if (fresh.length === 0) return false;
+    this.refreshedReflexive += fresh.length;
+    this.local.push(...fresh);
+    this.ctx.sendCandidates(fresh, this.ctx.natHint());
+    return true;
+  }
+
+  /**
+   * Re-arms the relay release after a path change (core/relay-release.ts): direct for
+   * relayReleaseMs with a relay beside it drops the relay path and releases our allocation; a
+   * direct path that fails later falls back by allocating afresh.
+   */
+  private updateRelayRelease(): void {
+    const router = this.router;
+    if (router === undefined || this.released) return;
+    const before = this.relayRelease.pollTimeout();
+    this.relayRelease.update(this.now(), router.mux);
+    const at = this.relayRelease.pollTimeout();
+    if (at === before && (at === undefined || this.releaseTimer !== undefined)) return;
+    if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    if (at === undefined) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      if (this.released || !this.relayRelease.handleTimeout(Math.max(at, this.now()))) return;
+      this.dropRelay();
+    }, Math.max(0, Math.ceil(at - this.now())));
+    this.releaseTimer.unref();
+  }
+
+  /**
+   * Lets go of the relay while a direct path carries the link: the relay punch stops, the
+   * relay path leaves the mux, our allocation is released (Refresh 0) or the peer's relayed
+   * address forgotten. The relay may start again from scratch (a fallback allocates afresh).
+   */
+  private dropRelay(): void {
+    const router = this.router;
+    if (router === undefined) return;
+    this.relayPunch?.stop();
+    this.relayPunch = undefined;
+    router.mux.lose('relay');
+    router.releaseRelay();
+    this.relayState = 'idle';
+    this.updateRelayRelease();
   }
 
   private connect(remote: Endpoint): void {
@@ -792,7 +932,8 @@ export class LinkRunner {
     this.timer = undefined;
     this.punch?.stop();
     this.relayPunch?.stop();
-    for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer, this.releaseTimer]) if (t !== undefined) clearTimeout(t);
+    this.releaseTimer = undefined;
     this.relayTimer = undefined;
     this.fallbackTimer = undefined;
     this.reprobeTimer = undefined;

@@ -5,6 +5,7 @@ import { lobbyRefProblem } from '@meshpunch/protocol';
 import { bindAddressProblem } from '../core/bind-address.js';
 import { isIpv4, isIpv6, parseEndpoint, type Endpoint } from '../core/endpoint.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkTimeouts } from '../core/link-machine.js';
+import { DIRECT_REPROBE_MS, RELAY_RELEASE_MS } from '../core/relay-policy.js';
 import { AgentError } from '../errors.js';
 
 /** What a caller may pass to joinMesh. Only `signal` (or `lan`) and `lobby` are required. */
@@ -86,6 +87,19 @@ export interface JoinMeshOptions {
    * Default 600 000 (10 min).
    */
   reconnectWindowMs?: number;
+  /**
+   * ms between a relayed link's looks for a direct path (relay.md §3 upgrade; Tailscale's
+   * upgradeInterval): it asks STUN for its mapping again (a changed one goes to the peer as a
+   * new candidate) and probes the peer's candidates in a bounded burst; a pair whose NAT hints
+   * rule punching out probes only when a candidate changed. 100..3 600 000, default 60 000.
+   */
+  directReprobeMs?: number;
+  /**
+   * ms a relayed link that moved to a direct path keeps its relay allocation (and the relayed
+   * path's consent checks) in case the direct path fails again; then the allocation is released
+   * (Refresh 0) and a later failure allocates afresh. 0..3 600 000, default 30 000.
+   */
+  relayReleaseMs?: number;
 }
 
 /** Validated options. */
@@ -111,6 +125,8 @@ export interface JoinMeshConfig {
   readonly timeouts: LinkTimeouts;
   readonly peerTimeoutMs: number;
   readonly embeddedStun: boolean;
+  readonly directReprobeMs: number;
+  readonly relayReleaseMs: number;
 }
 
 /** Every address of this machine's interfaces (what a socket may bind besides the wildcards). */
@@ -179,6 +195,14 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
   if (!Number.isInteger(peerTimeoutMs) || peerTimeoutMs < 1000 || peerTimeoutMs > 60_000) {
     throw invalid(`peerTimeoutMs must be an integer 1000..60000, got ${peerTimeoutMs}`, { got: peerTimeoutMs });
   }
+  const directReprobeMs = o.directReprobeMs ?? DIRECT_REPROBE_MS;
+  if (!Number.isInteger(directReprobeMs) || directReprobeMs < 100 || directReprobeMs > 3_600_000) {
+    throw invalid(`directReprobeMs must be an integer 100..3600000, got ${String(directReprobeMs)}`, { got: directReprobeMs });
+  }
+  const relayReleaseMs = o.relayReleaseMs ?? RELAY_RELEASE_MS;
+  if (!Number.isInteger(relayReleaseMs) || relayReleaseMs < 0 || relayReleaseMs > 3_600_000) {
+    throw invalid(`relayReleaseMs must be an integer 0..3600000, got ${String(relayReleaseMs)}`, { got: relayReleaseMs });
+  }
   return Object.freeze({
     signal: signals[0] as string,
     signals: Object.freeze(signals as string[]),
@@ -199,5 +223,7 @@ export function resolveJoinMeshOptions(o: JoinMeshOptions): JoinMeshConfig {
     timeouts: Object.freeze(timeouts),
     peerTimeoutMs,
     embeddedStun: o.embeddedStun !== false,
+    directReprobeMs,
+    relayReleaseMs,
   });
 }

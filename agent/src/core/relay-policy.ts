@@ -33,8 +33,15 @@ export function fallbackDeadlineMs(peerTimeoutMs: number, consentTimeoutMs: numb
   return Math.max(1000, peerTimeoutMs - consentTimeoutMs);
 }
 
-/** A relayed link probes for a direct path again this long after its last direct punch ended, ms (Tailscale's upgradeInterval is 60 s). */
+/** A relayed link probes for a direct path again this long after its last direct punch ended, ms (Tailscale's upgradeInterval is 60 s); option directReprobeMs. */
 export const DIRECT_REPROBE_MS = 60_000;
+
+/**
+ * How long a link that moved from the relay to a direct path keeps its allocation, ms (relay.md
+ * §3: a direct path that just appeared may fail again, and falling back to a live allocation
+ * takes one consent timeout instead of an Allocate round trip); option relayReleaseMs.
+ */
+export const RELAY_RELEASE_MS = 30_000;
 
 /** The NAT profile a hint stands for ('unknown' / 'none' tell nothing about hardness). */
 function profileOf(h: NatHint | undefined): NatProfile {

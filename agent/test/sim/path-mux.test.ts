@@ -4,13 +4,16 @@
 // A talks plain UDP to B's relayed address), A connects to that relayed address. The link starts
 // relayed, upgrades to a direct path that proves, then falls back to the relay when the direct
 // path dies (after the consent delay the agent uses) — with loss and jitter on every hop. One
-// ENet peer throughout: no disconnect, every reliable message in order with no gap.
+// ENet peer throughout: no disconnect, every reliable message in order with no gap. And with
+// RelayRelease (core) as LinkRunner uses it: the relay path is let go (B's allocation ended) once
+// the direct path has carried the link for the hold, not before, and not after a fall back.
 import { expect } from 'chai';
 import { HostCore, PacketFlag, type Peer } from '@meshpunch/enet';
 import { Prng, seedFromEnv, SimDriver, SimNet, type MutableEndpoint, type SansIoCore } from '@meshpunch/sim';
 import { sameEndpoint, type Endpoint } from '../../src/core/endpoint.js';
 import { PathMux } from '../../src/core/path-mux.js';
 import { DIRECT_CONSENT_WITH_RELAY_MS, enetTimeoutWithRelayMs } from '../../src/core/relay-policy.js';
+import { RelayRelease } from '../../src/core/relay-release.js';
 
 const A: Endpoint = { address: '203.0.113.1', port: 1000 };
 const B: Endpoint = { address: '203.0.113.2', port: 2000 };
@@ -19,12 +22,17 @@ const S: Endpoint = { address: '198.51.100.1', port: 3478 };
 const R: Endpoint = { address: '198.51.100.1', port: 50000 };
 /** ENet peer timeout the agent sets when a relay is offered (for the default peerTimeoutMs, 4000). */
 const PEER_TIMEOUT_MS = enetTimeoutWithRelayMs(4000);
+/** relayReleaseMs in these runs (the agent's default is 30 s; shorter keeps virtual runs short). */
+const RELEASE_HOLD_MS = 3000;
 
 /** A relay in miniature: B → S carries `[peer addr index][payload]`; R forwards A's datagrams to B through S. */
 class Forwarder implements SansIoCore {
   private readonly out: Array<{ to: Endpoint; from: 'S' | 'R'; bytes: Uint8Array }> = [];
   relayed = 0;
+  /** B released its allocation: nothing is relayed any more. */
+  released = false;
   handleDatagram(_now: number, from: Endpoint, bytes: Uint8Array, at?: Endpoint): void {
+    if (this.released) return;
     this.relayed++;
     if (at !== undefined && sameEndpoint(at, R)) {
       // Peer data for the allocation: wrapped to the client with the peer's address (1 byte: A).
@@ -49,6 +57,8 @@ class Forwarder implements SansIoCore {
 /** One link end: a HostCore whose datagrams pass through a PathMux, as LinkRouter does. */
 class Side implements SansIoCore {
   readonly mux = new PathMux();
+  /** As LinkRunner: updated after every path change; when due, the relay path goes. */
+  readonly release = new RelayRelease(RELEASE_HOLD_MS);
   readonly events: Array<{ type: string; data?: number; seq?: number }> = [];
   /** Datagrams on the direct path are lost while true (the path died). */
   directDead = false;
@@ -117,7 +127,7 @@ class Side implements SansIoCore {
   }
 }
 
-function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
+function setup(seed: number) {
   const prng = new Prng(seed);
   const net = new SimNet({ prng, defaultLink: { latencyMs: 20, jitterMs: 10, loss: 0.05 } });
   const driver = new SimDriver(net);
@@ -161,11 +171,20 @@ function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
   step(1500, send);
   // A direct path proves on both sides: relay → direct.
   // (LinkRunner.reportChange: every change after the first resets ENet's retransmission back-off.)
-  const changed = (s: Side): void => s.core.retransmitNow(driver.now, s.peer!);
+  const changed = (s: Side): void => {
+    s.core.retransmitNow(driver.now, s.peer!);
+    s.release.update(driver.now, s.mux);
+  };
   a.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: B });
   b.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: A });
   changed(a);
   changed(b);
+  const upgradedAt = driver.now;
+  return { a, b, fwd, driver, step, send, changed, upgradedAt, total: () => seq };
+}
+
+function run(seed: number): { a: Side; b: Side; fwd: Forwarder; releaseAfterFallback: Array<number | undefined> } {
+  const { a, b, fwd, step, send, changed, total } = setup(seed);
   step(2500, send);
   const relayedBefore = fwd.relayed;
   step(1000, send);
@@ -178,10 +197,34 @@ function run(seed: number): { a: Side; b: Side; fwd: Forwarder } {
   b.mux.lose('direct');
   changed(a);
   changed(b);
+  // Back on the relay within the hold: nothing is due for release any more.
+  const releaseAfterFallback = [a.release.pollTimeout(), b.release.pollTimeout()];
   step(3000, send);
-  const total = seq;
+  const sent = total();
   step(10_000);
-  return Object.assign({ a, b, fwd }, { total });
+  return Object.assign({ a, b, fwd, releaseAfterFallback }, { total: sent });
+}
+
+/** relay → direct, then the hold runs out: both sides drop the relay path, B's allocation ends. */
+function runRelease(seed: number) {
+  const { a, b, fwd, driver, step, send, upgradedAt, total } = setup(seed);
+  const due = [a.release.pollTimeout(), b.release.pollTimeout()];
+  const releasedAt: Array<number | undefined> = [undefined, undefined];
+  step(RELEASE_HOLD_MS + 1000, () => {
+    send();
+    [a, b].forEach((s, i) => {
+      if (!s.release.handleTimeout(driver.now)) return;
+      releasedAt[i] = driver.now;
+      s.mux.lose('relay');
+      s.release.update(driver.now, s.mux);
+      if (s === b) fwd.released = true;
+    });
+  });
+  const relayedAtRelease = fwd.relayed;
+  step(3000, send);
+  const sent = total();
+  step(10_000);
+  return { a, b, fwd, due, upgradedAt, releasedAt, relayedAfter: fwd.relayed - relayedAtRelease, total: sent };
 }
 
 describe('PathMux below ENet (sim): relay → direct → relay under 5 % loss and jitter', function () {
@@ -202,6 +245,28 @@ describe('PathMux below ENet (sim): relay → direct → relay under 5 % loss an
         expect(s.mux.active?.kind, name).to.equal('relay');
       }
       expect(r.a.mux.counters.rewritten + r.b.mux.counters.rewritten, 'datagrams from the non-virtual path reached ENet as the peer').to.be.greaterThan(0);
+      expect(r.releaseAfterFallback, 'a fall back within the hold cancels the release').to.deep.equal([undefined, undefined]);
+    });
+  }
+});
+
+describe('RelayRelease with PathMux (sim): relay → direct, the relay let go after the hold, under 5 % loss and jitter', function () {
+  this.timeout(60_000);
+  const base = seedFromEnv(7200);
+  for (let i = 0; i < 3; i++) {
+    const seed = base + i;
+    it(`drops the relay path relayReleaseMs after the upgrade, ends the allocation, keeps one ENet peer and every message (seed ${seed})`, () => {
+      const r = runRelease(seed);
+      expect(r.due, 'due one hold after the upgrade').to.deep.equal([r.upgradedAt + RELEASE_HOLD_MS, r.upgradedAt + RELEASE_HOLD_MS]);
+      expect(r.releasedAt.map((t) => t !== undefined && t >= r.upgradedAt + RELEASE_HOLD_MS && t <= r.upgradedAt + RELEASE_HOLD_MS + 10), 'released at the hold, not before').to.deep.equal([true, true]);
+      expect(r.relayedAfter, 'nothing relayed once released').to.equal(0);
+      for (const [name, s] of [['A', r.a], ['B', r.b]] as const) {
+        expect([s.mux.has('relay'), s.mux.active?.kind, s.release.pollTimeout()], name).to.deep.equal([false, 'direct', undefined]);
+        expect(s.events.filter((e) => e.type === 'disconnect'), `${name}: no disconnect`).to.deep.equal([]);
+        const got = s.received();
+        expect(got.length, `${name}: all ${r.total} messages`).to.equal(r.total);
+        expect(got.every((v, k) => v === k), `${name}: in order, no gap`).to.equal(true);
+      }
     });
   }
 });

@@ -164,6 +164,28 @@ describe('--bind / bindAddress: caught before joining (issue 12 item 9)', () => 
     expect(usage([...base, '--bind', ip])).to.match(new RegExp(`^--bind ${ip.replace(/\./g, '\\.')} is not an address of this machine \\(its addresses: .*127\\.0\\.0\\.1.*; 0\\.0\\.0\\.0 binds them all\\)$`));
   });
 
+  it('the library takes directReprobeMs (100..3600000, default 60 s) and relayReleaseMs (0..3600000, default 30 s)', () => {
+    const base = { signal: 'ws://127.0.0.1:1', lobby: 'party' };
+    const d = resolveJoinMeshOptions(base);
+    expect([d.directReprobeMs, d.relayReleaseMs]).to.deep.equal([60_000, 30_000]);
+    const c = resolveJoinMeshOptions({ ...base, directReprobeMs: 100, relayReleaseMs: 0 });
+    expect([c.directReprobeMs, c.relayReleaseMs]).to.deep.equal([100, 0]);
+    for (const [o, message] of [
+      [{ directReprobeMs: 99 }, 'directReprobeMs must be an integer 100..3600000, got 99'],
+      [{ directReprobeMs: 1.5 }, 'directReprobeMs must be an integer 100..3600000, got 1.5'],
+      [{ relayReleaseMs: -1 }, 'relayReleaseMs must be an integer 0..3600000, got -1'],
+      [{ relayReleaseMs: 3_600_001 }, 'relayReleaseMs must be an integer 0..3600000, got 3600001'],
+    ] as const) {
+      try {
+        resolveJoinMeshOptions({ ...base, ...o });
+        expect.fail('no throw');
+      } catch (err) {
+        expect((err as AgentError).code).to.equal('ERR_INVALID_PARAMETER');
+        expect((err as AgentError).message).to.equal(message);
+      }
+    }
+  });
+
   it('the library takes claimSecret with a lobby name only (a code is never claimed)', () => {
     expect(resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'party', createIfMissing: true, claimSecret: 'our table' }).claimSecret).to.equal('our table');
     for (const [lobby, claimSecret, message] of [['ABCD-1234', 's', "claimSecret needs a lobby name, got 'ABCD-1234'"], ['party', '', 'claimSecret must be 1..128 characters']] as const) {

@@ -3,11 +3,16 @@
 // every 20 ms for `seconds` while recording what arrives; prints its progress events as they
 // come (`event {...}`) and a final `result {...}` line, then leaves.
 // Usage: node stream-peer.js <signal url> <lobby> <create 0|1> <stun host:port> <seconds>
+//   [directReprobeMs relayReleaseMs] (joinMesh options; default: the agent's)
 import { joinMesh } from '@meshpunch/agent';
 import { TransferMode } from '@meshpunch/multiplayer';
 
-const [signal, lobby, create, stun, seconds] = process.argv.slice(2);
-const session = await joinMesh({ signal: signal!, lobby: lobby!, create: create === '1', stun: [stun!], expectedPeers: 2 });
+const [signal, lobby, create, stun, seconds, reprobeMs, releaseMs] = process.argv.slice(2);
+const session = await joinMesh({
+  signal: signal!, lobby: lobby!, create: create === '1', stun: [stun!], expectedPeers: 2,
+  ...(reprobeMs === undefined ? {} : { directReprobeMs: Number(reprobeMs) }),
+  ...(releaseMs === undefined ? {} : { relayReleaseMs: Number(releaseMs) }),
+});
 process.stdout.write(`joined as peer ${session.id}\n`);
 session.onProgress((e) => {
   if (e.type === 'pathChanged' || e.type === 'relayAllocated' || e.type === 'linkUp' || e.type === 'peerRemoved' || e.type === 'linkFailed') {
