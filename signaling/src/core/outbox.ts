@@ -73,6 +73,12 @@ export class Outbox {
     else this.#metrics.droppedWhileAway++;
   }
 
+  /** toMember with already-encoded text. */
+  toMemberText(m: Member, text: string): void {
+    if (m.conn !== null) this.sendText(m.conn, text);
+    else this.#metrics.droppedWhileAway++;
+  }
+
   /** Sends `msg` to every member of `lobby` but `except`; away members' copies are counted as dropped. */
   broadcast(lobby: Lobby, msg: ServerMessage, except: Member | undefined): void {
     const text = JSON.stringify(msg);

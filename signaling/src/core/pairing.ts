@@ -47,14 +47,19 @@ export function startPair(ctx: CoreContext, now: number, lobby: Lobby, x: Member
   // arrive before the punch time (RakNet uses 4 × ping; nat-traversal.md §0.2).
   const rtt = Math.max(rttOf(ctx.config, a), rttOf(ctx.config, b));
   const at = now + Math.max(ctx.config.minLeadMs, 2 * rtt);
-  const startA: PairStartMessage = { type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret };
-  const startB: PairStartMessage = { type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret };
-  if (replaces !== undefined) {
-    startA.replaces = replaces;
-    startB.replaces = replaces;
-  }
-  ctx.outbox.toMember(a, startA);
-  ctx.outbox.toMember(b, startB);
+  ctx.outbox.toMemberText(a, pairStartText({ type: 'pair.start', pair: id, remote: b.id, role: 'listen', at, offsetMs: a.conn?.offsetMs ?? null, secret, replaces }));
+  ctx.outbox.toMemberText(b, pairStartText({ type: 'pair.start', pair: id, remote: a.id, role: 'connect', at, offsetMs: b.conn?.offsetMs ?? null, secret, replaces }));
+}
+
+/**
+ * pair.start as JSON.stringify writes it (same keys, same order, `replaces` only when set), built
+ * as one template: every field is a finite number, null, a role or a base64url secret, none
+ * needing escapes. Nine of them per admission into a lobby of 10; JSON.stringify of each showed
+ * in the admission profile (issue 19).
+ */
+export function pairStartText(m: PairStartMessage): string {
+  const tail = m.replaces === undefined ? '}' : `,"replaces":${m.replaces}}`;
+  return `{"type":"pair.start","pair":${m.pair},"remote":${m.remote},"role":"${m.role}","at":${m.at},"offsetMs":${m.offsetMs === null ? 'null' : m.offsetMs},"secret":"${m.secret}"${tail}`;
 }
 
 /** Forgets `pair` (its id is never reused while the lobby counts up). */

@@ -874,8 +874,10 @@ export class SignalingCore {
     c.hbSentAt = now;
     c.timerGen++;
     this.#heartbeatQ.push(heartbeatDue(now, this.config.heartbeatMs), c, c.timerGen);
-    const msg: ServerMessage = c.srtt < 0 ? { type: 'heartbeat', n: c.hbN, now } : { type: 'heartbeat', n: c.hbN, now, rttMs: c.srtt, offsetMs: c.offsetMs ?? 0 };
-    this.#outbox.send(c, msg);
+    // Built as JSON.stringify would write it (numbers only): one per admission and one per
+    // connection every heartbeatMs (issue 19).
+    const tail = c.srtt < 0 ? '}' : `,"rttMs":${c.srtt},"offsetMs":${c.offsetMs ?? 0}}`;
+    this.#outbox.sendText(c, `{"type":"heartbeat","n":${c.hbN},"now":${now}${tail}`);
   }
 
 
