@@ -20,6 +20,7 @@ const VALID = [
   '{"type":"lobby.join","rid":3,"lobby":"ABCD-EFGH","password":"x"}',
   '{"type":"pair.candidates","rid":4,"pair":1,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4","port":5}]}',
   '{"type":"pair.result","rid":5,"pair":1,"outcome":"failed","reason":"timeout"}',
+  '{"type":"pair.result","rid":8,"pair":1,"outcome":"failed","reason":"timeout","probes":{"ageMs":5000,"checks":[{"kind":"srflx","path":"direct","outcome":"timeout","sent":9,"firstMs":3,"address":"203.0.113.5","port":4000}]}}',
   '{"type":"resume","rid":6,"token":"abcdefabcdefabcdefabcdef"}',
   '{"type":"lobby.seal","rid":7}',
   '{"type":"heartbeat.ack","n":1,"local":3}',
