@@ -3,6 +3,7 @@
 // on that socket, the ENet handshake, the hand-over to the mesh. It performs the actions the
 // LinkMachine (core) emits and feeds the results back.
 
+import { DeadlineTimer } from '@meshpunch/base';
 import { EventType, PeerStatistic, type ENetConnection, type ENetPacketPeer } from '@meshpunch/enet';
 import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
@@ -162,7 +163,11 @@ export class LinkRunner {
   private timed: TimedTransport | undefined = undefined;
   /** The kernel's source address toward the selected remote (wildcard binds only). */
   private routeSource: Promise<string | undefined> | undefined = undefined;
-  private timer: NodeJS.Timeout | undefined = undefined;
+  /** The machine's deadline: the shared one-timer-per-core of @meshpunch/base. */
+  private readonly timer = new DeadlineTimer((now) => {
+    this.machine.handleTimeout(now);
+    this.drain();
+  }, { now: () => this.ctx.now() });
   private servicing = false;
   private handedOver = false;
   private released = false;
@@ -299,15 +304,7 @@ export class LinkRunner {
   }
 
   private armTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const at = this.machine.pollTimeout();
-    if (at === undefined || this.released) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.machine.handleTimeout(this.now());
-      this.drain();
-    }, Math.max(0, Math.ceil(at - this.now())));
+    this.timer.arm(this.released ? undefined : this.machine.pollTimeout());
   }
 
   private async gather(): Promise<void> {
@@ -928,8 +925,7 @@ export class LinkRunner {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.cancel();
     this.punch?.stop();
     this.relayPunch?.stop();
     for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer, this.releaseTimer]) if (t !== undefined) clearTimeout(t);

@@ -8,6 +8,8 @@ export type { PathKind } from './core/path-kind.js';
 export type { Candidate, CandidateKind } from './core/candidate.js';
 export { monotonicNow, monotonicFromWallClock } from './adapter/clock.js';
 export { CoreRunner } from './adapter/core-runner.js';
+export { DeadlineTimer } from './adapter/deadline-timer.js';
+export type { DeadlineTimerOptions } from './adapter/deadline-timer.js';
 export type { CoreRunnerOptions } from './adapter/core-runner.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './core/sans-io-core.js';
 export { ipFamily, isIpv4, isIpv6, normalizeIp, unmappedIp, parseIpv4Into, parseIpv6Into, formatIpv4, formatIpv6 } from './core/ip-address.js';

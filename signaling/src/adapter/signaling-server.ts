@@ -28,7 +28,7 @@ import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterBus, ClusterStore } from '../cluster/store.js';
-import { monotonicNow as monotonicMs } from '@meshpunch/base';
+import { DeadlineTimer, monotonicNow as monotonicMs } from '@meshpunch/base';
 
 /** How the embedded STUN responder is run; see stun-responder.ts. */
 export interface StunServiceOptions {
@@ -256,8 +256,8 @@ export class SignalingServer {
   readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   #flushScheduled = false;
   #nextConn = 1;
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt: number | undefined;
+  /** The core's deadline: the shared one-timer-per-core of @meshpunch/base. */
+  readonly #timer: DeadlineTimer;
   #stun: StunHandle | undefined;
   /** The embedded TURN relay on the STUN socket, when on. */
   #relay: TurnRelayServer | undefined;
@@ -274,6 +274,10 @@ export class SignalingServer {
     const logLevel: LogLevel = options.logLevel ?? 'info';
     this.#log = options.log ?? createJsonLog(logLevel);
     this.#now = options.now ?? monotonicMs;
+    this.#timer = new DeadlineTimer((now) => {
+      this.core.handleTimeout(now);
+      this.#drain();
+    }, { now: this.#now });
     this.#host = options.host ?? '127.0.0.1';
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
@@ -452,8 +456,7 @@ export class SignalingServer {
       admin.closeAllConnections();
       await adminClosed;
     }
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.cancel();
     if (this.#pendingTimer !== undefined) clearTimeout(this.#pendingTimer);
     this.#pendingTimer = undefined;
     await this.#relay?.close();
@@ -752,17 +755,6 @@ export class SignalingServer {
   };
 
   #arm(): void {
-    const at = this.core.pollTimeout();
-    if (at === this.#timerAt) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = at;
-    if (at === undefined || this.#closing !== undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = undefined;
-      this.core.handleTimeout(this.#now());
-      this.#drain();
-    }, Math.max(0, at - this.#now()));
+    this.#timer.arm(this.#closing === undefined ? this.core.pollTimeout() : undefined);
   }
 }

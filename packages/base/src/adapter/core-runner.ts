@@ -5,6 +5,7 @@
 // handleTimeout only once a deadline is due.
 import type { Endpoint, SansIoCore } from '../core/sans-io-core.js';
 import { monotonicNow } from './clock.js';
+import { DeadlineTimer } from './deadline-timer.js';
 
 /** How a CoreRunner reaches the world. */
 export interface CoreRunnerOptions {
@@ -35,11 +36,9 @@ export class CoreRunner {
   readonly #afterInput: (() => void) | undefined;
   readonly #now: () => number;
   readonly #maxTransmits: number;
-  readonly #unref: boolean;
+  readonly #timer: DeadlineTimer;
   readonly #out: Uint8Array;
   readonly #to = { address: '', port: 0 };
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #armedFor: number | undefined = undefined;
   #stopped = true;
 
   constructor(core: SansIoCore, options: CoreRunnerOptions) {
@@ -49,7 +48,10 @@ export class CoreRunner {
     this.#now = options.now ?? monotonicNow;
     this.#out = new Uint8Array(options.scratchBytes ?? 1500);
     this.#maxTransmits = options.maxTransmitsPerKick ?? 10_000;
-    this.#unref = options.unref ?? false;
+    this.#timer = new DeadlineTimer((now) => {
+      this.#core.handleTimeout(now);
+      this.kick();
+    }, { now: this.#now, unref: options.unref ?? false });
   }
 
   /** True between `start()` and `stop()`. */
@@ -57,11 +59,9 @@ export class CoreRunner {
     return !this.#stopped;
   }
 
-  /** Starts driving: processes what is already due. Idempotent. */
+  /** Starts taking inputs (call `kick()` to send what the core already has). Idempotent. */
   start(): void {
-    if (!this.#stopped) return;
     this.#stopped = false;
-    this.kick();
   }
 
   /** Hands a received datagram to the core, then kicks. */
@@ -82,37 +82,12 @@ export class CoreRunner {
     }
     this.#afterInput?.();
     // afterInput may have stopped the runner or given the core commands (whose output the next kick sends).
-    if (!this.#stopped) this.#arm(this.#now());
+    if (!this.#stopped) this.#timer.arm(this.#core.pollTimeout());
   }
 
   /** Clears the timer; nothing more goes in or out. The core is left as it is. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedFor = undefined;
-  }
-
-  #arm(now: number): void {
-    const t = this.#core.pollTimeout();
-    if (t === this.#armedFor && this.#timer !== undefined) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedFor = t;
-    if (t === undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#armedFor = undefined;
-      const at = this.#now();
-      // Timers may fire a little early against the floored clock: wait again rather than hand the
-      // core a time before its deadline (the contract: handleTimeout once a deadline is due).
-      if (at < t) {
-        this.#arm(at);
-        return;
-      }
-      this.#core.handleTimeout(at);
-      this.kick();
-    }, Math.max(0, t - now));
-    if (this.#unref) this.#timer.unref();
+    this.#timer.cancel();
   }
 }
