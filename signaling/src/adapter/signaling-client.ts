@@ -1,16 +1,15 @@
-// SignalingClient: the typed, promise-based client of the signaling service over `ws`, with
-// request ids, typed errors, clock-offset conversion and automatic resume (adapter).
+// SignalingClient: the typed, promise-based client of the signaling service over `ws` (adapter).
+// The protocol — requests, the lobby copy, heartbeats, connect retries and resume — is the sans-IO
+// ClientSession (core/client-session.ts); this file opens and closes its sockets, runs it on the
+// shared CoreRunner and turns its outcomes into promises and events.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import {
-  CAPABILITIES, CloseCode, decodeServerMessage, SUPPORTED_VERSIONS,
-} from '@meshpunch/protocol';
-import type {
-  Candidate, FailureReason, LeaveReason, LinkView, LobbyMode, LobbyView, MemberView, PairRole, PathKind,
-  NatHint, ProbeReport, RelayInfo, RelayServer, ServerMessage, WelcomeMessage,
-} from '@meshpunch/protocol';
-import { RECONNECT_DEFAULTS, ReconnectSchedule } from '../core/reconnect-schedule.js';
-import type { ReconnectAttempt } from '../core/reconnect-schedule.js';
+import { CoreRunner } from '@meshpunch/base';
+import { CAPABILITIES, SUPPORTED_VERSIONS } from '@meshpunch/protocol';
+import type { Candidate, LobbyMode, LobbyView, NatHint, RelayInfo, ServerMessage, WelcomeMessage } from '@meshpunch/protocol';
+import { ClientSession } from '../core/client-session.js';
+import type { RequestKind, ServiceAddress } from '../core/client-session.js';
+import type { JoinedLobby, PairResult, RelayCredentials, SignalingClientEventName, SignalingClientEvents } from '../core/client-events.js';
 import { SignalingError } from '../errors.js';
 import { lobbyClaim } from './lobby-claim.js';
 
@@ -18,6 +17,10 @@ import { lobbyClaim } from './lobby-claim.js';
 // Node lex its files for named exports; meshpunch join pays that per launch (issue #7).
 type WebSocket = import('ws').WebSocket;
 const { WebSocket } = createRequire(import.meta.url)('ws') as typeof import('ws');
+
+export type {
+  CandidatesEvent, JoinedLobby, PairResult, PairStart, RelayCredentials, SignalingClientEvents,
+} from '../core/client-events.js';
 
 /** Options of SignalingClient.connect. All optional. */
 export interface SignalingClientOptions {
@@ -90,15 +93,6 @@ export interface JoinLobbyOptions {
   claimSecret?: string;
 }
 
-/** Result of creating, joining or resuming a lobby. */
-export interface JoinedLobby {
-  /** Our peer id: 1 for the creator, else 2..2³¹−1. */
-  you: number;
-  lobby: LobbyView;
-  /** The lobby's live view (`http(s)://…/ui/lobby#…`) when the service serves one (`--ui`). */
-  viewUrl?: string;
-}
-
 /**
  * The absolute lobby view URL for the service's `view` path (protocol 1.3): the signaling URL's
  * host with ws → http, wss → https; undefined without a view.
@@ -109,86 +103,24 @@ export function lobbyViewUrl(signalingUrl: string, view: string | undefined): st
   return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}${view}`;
 }
 
-/** A pair to punch, with its start time on both clocks. */
-export interface PairStart {
-  pair: number;
-  remote: number;
-  role: PairRole;
-  /** Punch time on the service clock (ms). */
-  at: number;
-  /** Punch time on this client's clock (`options.now`, ms). */
-  startAt: number;
-  /** 16 bytes shared with the remote only, for authenticating punch probes. */
-  secret: Uint8Array;
-  /** The pair this one replaces (after a resume), if any. */
-  replaces?: number;
-}
-
-/** (1.2) What `relayCredentials()` resolves to: TURN REST credentials for this member. */
-export interface RelayCredentials {
-  /** `<expiry unix s>:<lobbyTag>.<peerId>`. */
-  username: string;
-  /** base64(HMAC-SHA1(secret, username)). */
-  password: string;
-  /** Seconds the credential is valid for at Allocate. */
-  ttlS: number;
-  realm: string;
-  /** Where they are valid (a server without `host` is on the signaling URL's host). */
-  servers: RelayServer[];
-}
-
-/** What a client reports about a pair. */
-export type PairResult =
-  | { outcome: 'connected'; path: PathKind; rttMs?: number }
-  | { outcome: 'failed'; reason: FailureReason; probes?: ProbeReport };
-
-/** Candidates the other side of a pair sent (the `candidates` event). */
-export interface CandidatesEvent { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint; fingerprint?: string }
-
-/** Events of SignalingClient and their payloads. */
-export interface SignalingClientEvents {
-  peerJoined: MemberView;
-  peerLeft: { id: number; reason: LeaveReason };
-  peerAway: { id: number; graceMs: number };
-  peerBack: { id: number };
-  ownerChanged: { owner: number };
-  sealed: Record<string, never>;
-  pairStart: PairStart;
-  /** `nat` (1.2): the other side's NAT hint, `fingerprint` (1.5) its DTLS certificate's, when it sent them. */
-  candidates: CandidatesEvent;
-  linkUpdated: LinkView;
-  /** The WebSocket dropped; `willResume` says whether the client is trying to resume. */
-  disconnected: { code: number; reason: string; willResume: boolean };
-  /**
-   * Back after a drop: same id, the lobby as it is now, the URL now used; `restored` when the
-   * service had lost the lobby and it was re-registered with `lobby.restore`.
-   */
-  resumed: JoinedLobby & { restored: boolean; url: string };
-  /** An attempt to get back failed; the next one starts in `inMs` (at `url`). */
-  retrying: { attempt: number; error: SignalingError; url: string; inMs: number };
-  /** The service announced shutdown. */
-  shutdown: { reason: string };
-  /** The client is finished (close(), a failed resume, or a drop outside a lobby). */
-  closed: { code: number; reason: string; error?: SignalingError };
-  /** An unsolicited error from the service, or a message that failed validation. */
-  error: SignalingError;
-}
-
-type EventName = keyof SignalingClientEvents;
-
-interface Pending {
-  resolve: (msg: ServerMessage) => void;
-  reject: (err: SignalingError) => void;
-  timer: NodeJS.Timeout;
-}
-
 /** Most service URLs one client rotates over. */
 const MAX_URLS = 16;
-/** Heartbeats that may be missed before the socket is declared dead (the service sends one per heartbeatMs). */
-const MISSED_HEARTBEATS = 2.5;
+/** A transmit buffer for the longest message a client sends (candidates, restore's id lists): 1 MiB. */
+const TX_BUFFER_BYTES = 1 << 20;
+/** ms close() waits for the service's close frame before dropping the socket. */
+const CLOSE_WAIT_MS = 2000;
 
-function fromBase64Url(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64url'));
+/** What a join remembers for lobby.restore (only what was given). */
+function rememberFor(password: string | undefined, claim: string | undefined): { password?: string; claim?: string } {
+  const out: { password?: string; claim?: string } = {};
+  if (password !== undefined) out.password = password;
+  if (claim !== undefined) out.claim = claim;
+  return out;
+}
+
+interface Waiter {
+  resolve: (msg: ServerMessage) => void;
+  reject: (err: SignalingError) => void;
 }
 
 /**
@@ -203,26 +135,18 @@ function fromBase64Url(text: string): Uint8Array {
 export class SignalingClient {
   /** Every service URL given, in order. */
   readonly urls: readonly string[];
-  #urlIndex = 0;
   readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>> & Pick<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>;
   readonly #events = new EventEmitter();
-  readonly #pending = new Map<number, Pending>();
+  /** The protocol: requests, lobby copy, heartbeats, retries and resume (sans-IO). */
+  readonly #session: ClientSession;
+  readonly #runner: CoreRunner;
+  readonly #waiters = new Map<number, Waiter>();
+  /** The socket the session uses, if any; a socket it gave up is no longer here. */
   #ws: WebSocket | undefined;
-  #rid = 0;
-  #welcome: WelcomeMessage | undefined;
-  #offset = 0;
-  #rtt: number | undefined;
-  #you: number | undefined;
-  #token: string | undefined;
-  #lobby: LobbyView | undefined;
-  /** The lobby key (restore capability) and the password we gave: what lobby.restore needs. */
-  #key: string | undefined;
-  #password: string | undefined;
-  /** The claim our lobby was created with (1.3), sent again by lobby.restore. */
-  #claim: string | undefined;
-  #state: 'connecting' | 'open' | 'resuming' | 'closed' = 'connecting';
-  #lastHeard = 0;
-  #liveness: NodeJS.Timeout | undefined;
+  /** Resolves when the first connect ends (set by connect()). */
+  #connected: { resolve: () => void; reject: (err: SignalingError) => void } | undefined;
+  /** Resolves when the socket close() gave up has closed. */
+  #socketClosed: Promise<void> | undefined;
 
   private constructor(urls: readonly string[], options: SignalingClientOptions) {
     this.urls = Object.freeze([...urls]);
@@ -240,6 +164,27 @@ export class SignalingClient {
       headers: options.headers,
     };
     this.#events.on('error', () => undefined);
+    this.#session = new ClientSession({
+      services: urls.map((url) => serviceAddress(url)),
+      name: this.#opts.name,
+      caps: this.#opts.caps,
+      versions: SUPPORTED_VERSIONS,
+      requestTimeoutMs: this.#opts.requestTimeoutMs,
+      connectTimeoutMs: this.#opts.connectTimeoutMs,
+      retryConnectMs: this.#opts.retryConnectMs,
+      autoResume: this.#opts.autoResume,
+      reconnectWindowMs: this.#opts.reconnectWindowMs,
+      random: this.#opts.random,
+      linkedPeers: this.#opts.linkedPeers,
+    });
+    this.#runner = new CoreRunner(this.#session, {
+      // One socket at a time: `to` is always the service of the current socket.
+      send: (bytes) => this.#ws?.send(Buffer.from(bytes), { binary: false }),
+      afterInput: () => this.#drainEvents(),
+      now: this.#opts.now,
+      scratchBytes: TX_BUFFER_BYTES,
+      unref: false,
+    });
   }
 
   /**
@@ -262,59 +207,40 @@ export class SignalingClient {
       if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new SignalingError('ERR_INVALID_PARAMETER', `${k} must be a finite number of ms ≥ 0, got ${v}`);
     }
     const c = new SignalingClient(urls, options);
-    const plan = c.#schedule(c.#opts.retryConnectMs);
-    let a: ReconnectAttempt | undefined = plan.begin(c.#opts.now(), true);
-    for (;;) {
-      await c.#sleepUntil(a.at);
-      try {
-        await c.#open(urls[a.url]!);
-        c.#urlIndex = a.url;
-        break;
-      } catch (err) {
-        // A service that answered and refused (version, full, rate limit) is not retried at once.
-        const e = err as SignalingError;
-        a = e.code === 'SIG_CLIENT_CONNECT_FAILED' || e.code === 'SIG_CLIENT_TIMEOUT' || e.code === 'SIG_SERVER_FULL' || e.code === 'SIG_RATE_LIMITED' ? plan.next(c.#opts.now()) : undefined;
-        if (a === undefined) throw err;
-      }
-    }
-    c.#state = 'open';
+    await new Promise<void>((resolve, reject) => {
+      c.#connected = { resolve, reject };
+      c.#session.connect(c.#opts.now());
+      c.#runner.start();
+      c.#runner.kick();
+    });
     return c;
   }
 
   /** The service URL in use (or last used). */
   get url(): string {
-    return this.urls[this.#urlIndex]!;
-  }
-
-  #schedule(windowMs: number): ReconnectSchedule {
-    return new ReconnectSchedule({ urlCount: this.urls.length, windowMs, random: this.#opts.random, ...RECONNECT_DEFAULTS });
-  }
-
-  #sleepUntil(at: number): Promise<void> {
-    const ms = at - this.#opts.now();
-    return ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
+    return this.urls[this.#session.serviceIndex]!;
   }
 
   // ---------------------------------------------------------------- state
 
   /** The negotiated protocol version. */
   get version(): number {
-    return this.#welcome!.version;
+    return this.#session.welcome!.version;
   }
 
   /** Capabilities both sides offered. */
   get caps(): readonly string[] {
-    return this.#welcome!.caps;
+    return this.#session.welcome!.caps;
   }
 
   /** The service's welcome (limits, grace, heartbeat interval, STUN port). */
   get welcome(): WelcomeMessage {
-    return this.#welcome!;
+    return this.#session.welcome!;
   }
 
   /** UDP port of the service's embedded STUN responder, if it has one. */
   get stunPort(): number | undefined {
-    return this.#welcome?.stunPort;
+    return this.#session.welcome?.stunPort;
   }
 
   /**
@@ -322,7 +248,7 @@ export class SignalingClient {
    * when it offers none. A server without `host` is on the signaling URL's host.
    */
   get relay(): RelayInfo | undefined {
-    return this.#welcome?.relay;
+    return this.#session.welcome?.relay;
   }
 
   /**
@@ -332,56 +258,56 @@ export class SignalingClient {
    *   SIG_NOT_IN_LOBBY (rejects)
    */
   async relayCredentials(): Promise<RelayCredentials> {
-    const msg = await this.#request({ type: 'relay.credentials' });
-    if (msg.type !== 'relay.credentials') throw this.#unexpected(msg);
+    const msg = await this.#request({ type: 'relay.credentials' }, 'relayCredentials');
+    if (msg.type !== 'relay.credentials') throw new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
     return { username: msg.username, password: msg.password, ttlS: msg.ttlS, realm: msg.realm, servers: msg.servers };
   }
 
   /** Our peer id in the current lobby, or undefined outside one. */
   get peerId(): number | undefined {
-    return this.#you;
+    return this.#session.peerId;
   }
 
   /** Our view of the lobby, kept current from events; undefined outside one. */
   get lobby(): LobbyView | undefined {
-    return this.#lobby;
+    return this.#session.lobby;
   }
 
   /** Estimated local clock − service clock, in ms. */
   get clockOffsetMs(): number {
-    return this.#offset;
+    return this.#session.clockOffsetMs;
   }
 
   /** Latest signaling RTT in ms (as the service measured it), if known. */
   get rttMs(): number | undefined {
-    return this.#rtt;
+    return this.#session.rttMs;
   }
 
   /** True while connected (not resuming, not closed). */
   get isOpen(): boolean {
-    return this.#state === 'open';
+    return this.#session.isOpen;
   }
 
   /** Converts a service-clock time (ms) to this client's clock. */
   serviceToLocal(t: number): number {
-    return t + this.#offset;
+    return t + this.#session.clockOffsetMs;
   }
 
   /** Converts a local-clock time (ms) to the service clock. */
   localToService(t: number): number {
-    return t - this.#offset;
+    return t - this.#session.clockOffsetMs;
   }
 
   // ---------------------------------------------------------------- events
 
   /** Adds a listener for a typed event (see SignalingClientEvents). */
-  on<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
+  on<K extends SignalingClientEventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
     this.#events.on(event, listener);
     return this;
   }
 
   /** Removes a listener added with `on`. */
-  off<K extends EventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
+  off<K extends SignalingClientEventName>(event: K, listener: (e: SignalingClientEvents[K]) => void): this {
     this.#events.off(event, listener);
     return this;
   }
@@ -390,7 +316,7 @@ export class SignalingClient {
    * Resolves with the next `event` whose payload passes `filter`.
    * @throws SignalingError SIG_CLIENT_TIMEOUT after timeoutMs (default requestTimeoutMs); SIG_CLIENT_CLOSED when the client closes first
    */
-  next<K extends EventName>(event: K, options: { timeoutMs?: number; filter?: (e: SignalingClientEvents[K]) => boolean } = {}): Promise<SignalingClientEvents[K]> {
+  next<K extends SignalingClientEventName>(event: K, options: { timeoutMs?: number; filter?: (e: SignalingClientEvents[K]) => boolean } = {}): Promise<SignalingClientEvents[K]> {
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.#opts.requestTimeoutMs;
       const done = (): void => {
@@ -430,9 +356,7 @@ export class SignalingClient {
       if (options.name === undefined) throw new SignalingError('ERR_INVALID_PARAMETER', 'claimSecret needs a lobby name', { field: 'claimSecret' });
       req.claim = this.#claimFor(claimSecret, options.name);
     }
-    const msg = await this.#request(req);
-    this.#password = options.password;
-    this.#claim = req.claim as string | undefined;
+    const msg = await this.#request(req, 'joined', rememberFor(options.password, req.claim as string | undefined));
     return this.#joined(msg);
   }
 
@@ -464,25 +388,13 @@ export class SignalingClient {
       req.createIfMissing = true;
       if (options.maxPeers !== undefined) req.maxPeers = options.maxPeers;
     }
-    const msg = await this.#request(req);
-    this.#password = options.password;
-    this.#claim = req.claim as string | undefined;
+    const msg = await this.#request(req, 'joined', rememberFor(options.password, req.claim as string | undefined));
     return this.#joined(msg);
   }
 
   /** Leaves the current lobby; resolves also when in none. */
   async leave(): Promise<void> {
-    await this.#request({ type: 'lobby.leave' });
-    this.#forgetLobby();
-  }
-
-  #forgetLobby(): void {
-    this.#you = undefined;
-    this.#token = undefined;
-    this.#lobby = undefined;
-    this.#key = undefined;
-    this.#password = undefined;
-    this.#claim = undefined;
+    await this.#request({ type: 'lobby.leave' }, 'leave');
   }
 
   /**
@@ -490,15 +402,13 @@ export class SignalingClient {
    * @throws SignalingError SIG_NOT_OWNER, SIG_NOT_IN_LOBBY (rejects)
    */
   async seal(): Promise<void> {
-    await this.#request({ type: 'lobby.seal' });
-    if (this.#lobby !== undefined) this.#lobby.sealed = true;
+    await this.#request({ type: 'lobby.seal' }, 'seal');
   }
 
   /** Fetches the lobby view (members and links) from the service. */
   async getLobby(): Promise<LobbyView> {
-    const msg = await this.#request({ type: 'lobby.get' });
-    if (msg.type !== 'lobby.state') throw this.#unexpected(msg);
-    this.#lobby = msg.lobby;
+    const msg = await this.#request({ type: 'lobby.get' }, 'lobbyState');
+    if (msg.type !== 'lobby.state') throw new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
     return msg.lobby;
   }
 
@@ -527,22 +437,9 @@ export class SignalingClient {
    * Pending requests reject with SIG_CLIENT_CLOSED. Idempotent.
    */
   async close(): Promise<void> {
-    if (this.#state === 'closed') return;
-    const ws = this.#ws;
-    this.#finish(CloseCode.Normal, 'client closed', undefined);
-    if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          ws.terminate();
-          resolve();
-        }, 2000);
-        ws.once('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        ws.close(CloseCode.Normal, 'client closed');
-      });
-    }
+    this.#session.close();
+    this.#runner.kick();
+    await this.#socketClosed;
   }
 
   /**
@@ -553,320 +450,121 @@ export class SignalingClient {
     this.#ws?.terminate();
   }
 
+
   // ---------------------------------------------------------------- internals
 
   #joined(msg: ServerMessage): JoinedLobby {
-    if (msg.type !== 'lobby.joined') throw this.#unexpected(msg);
-    this.#you = msg.you;
-    this.#token = msg.token;
-    this.#lobby = msg.lobby;
-    this.#key = msg.key;
+    if (msg.type !== 'lobby.joined') throw new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
     const viewUrl = lobbyViewUrl(this.url, msg.view);
     return viewUrl === undefined ? { you: msg.you, lobby: msg.lobby } : { you: msg.you, lobby: msg.lobby, viewUrl };
   }
 
-  #unexpected(msg: ServerMessage): SignalingError {
-    return new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
-  }
-
-  #request(body: Record<string, unknown>, ws = this.#ws, force = false, timeoutMs = this.#opts.requestTimeoutMs): Promise<ServerMessage> {
-    if (this.#state === 'closed') return Promise.reject(new SignalingError('SIG_CLIENT_CLOSED', 'the client is closed'));
-    if ((this.#state === 'resuming' && !force) || ws === undefined || ws.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new SignalingError('SIG_CLIENT_CONNECTION_LOST', 'the connection to the service is down (resuming)'));
-    }
-    this.#rid = (this.#rid + 1) >>> 0;
-    const rid = this.#rid;
+  #request(body: Record<string, unknown>, kind: RequestKind = 'plain', remember: { password?: string; claim?: string } = {}): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(rid);
-        reject(new SignalingError('SIG_CLIENT_TIMEOUT', `no answer to ${String(body.type)} within ${timeoutMs} ms`, { rid, type: body.type }));
-      }, timeoutMs);
-      this.#pending.set(rid, { resolve, reject, timer });
-      ws.send(JSON.stringify({ ...body, rid }));
+      const rid = this.#session.request(this.#opts.now(), body, kind, remember);
+      this.#waiters.set(rid, { resolve, reject });
+      this.#runner.kick();
     });
   }
 
-  /** Opens a socket to `url` and says hello; used by connect and by each resume attempt. */
-  async #open(url: string): Promise<void> {
-    // Errors the service sends right before closing (server full, rate limit) reject hello.
-    let earlyError: SignalingError | undefined;
-    const onEarly = (e: SignalingError): void => {
-      earlyError = e;
-    };
-    this.#events.on('error', onEarly);
-    const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const sock = new WebSocket(url, { handshakeTimeout: this.#opts.connectTimeoutMs, headers: this.#opts.headers, perMessageDeflate: false });
-      // Listen before 'open': frames that came in the same TCP segment as the upgrade response
-      // are parsed right after 'open' is emitted, before any continuation of this promise runs.
-      this.#ws = sock;
-      sock.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(sock, data, isBinary));
-      const fail = (err: Error): void => {
-        sock.removeAllListeners();
-        sock.on('error', () => undefined);
-        sock.terminate();
-        this.#events.off('error', onEarly);
-        reject(new SignalingError('SIG_CLIENT_CONNECT_FAILED', `cannot connect to ${url}: ${err.message}`, { url }, err));
-      };
-      sock.once('error', fail);
-      sock.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
-      sock.once('open', () => {
-        sock.off('error', fail);
-        resolve(sock);
-      });
+  /** Carries out what the session asks for and hands its outcomes on (the runner calls this after every input). */
+  #drainEvents(): void {
+    for (let e = this.#session.pollEvent(); e !== undefined; e = this.#session.pollEvent()) {
+      switch (e.type) {
+        case 'openSocket':
+          this.#openSocket(this.urls[e.service]!);
+          break;
+        case 'closeSocket':
+          this.#giveUpSocket(e.graceful, e.code, e.reason);
+          break;
+        case 'connected':
+          this.#connected?.resolve();
+          this.#connected = undefined;
+          break;
+        case 'connectFailed':
+          this.#connected?.reject(e.error);
+          this.#connected = undefined;
+          break;
+        case 'answer': {
+          const w = this.#waiters.get(e.rid);
+          this.#waiters.delete(e.rid);
+          w?.resolve(e.message);
+          break;
+        }
+        case 'requestFailed': {
+          const w = this.#waiters.get(e.rid);
+          this.#waiters.delete(e.rid);
+          w?.reject(e.error);
+          break;
+        }
+        case 'emit':
+          this.#events.emit(e.event, e.payload);
+          break;
+      }
+    }
+  }
+
+  /** Opens the socket the session asked for; its open, messages and close go to the session. */
+  #openSocket(url: string): void {
+    const sock = new WebSocket(url, { headers: this.#opts.headers, perMessageDeflate: false });
+    this.#ws = sock;
+    // Listen before 'open': frames that came in the same TCP segment as the upgrade response
+    // are parsed right after 'open' is emitted.
+    sock.on('message', (data: Buffer, isBinary: boolean) => {
+      if (sock !== this.#ws) return;
+      if (isBinary) this.#session.handleBinaryMessage(this.#opts.now());
+      else this.#session.handleDatagram(this.#opts.now(), NO_SOURCE, data);
+      this.#runner.kick();
     });
-    ws.on('error', () => undefined);
-    const closedEarly = new Promise<never>((_, reject) => {
-      ws.once('close', (code: number, reason: Buffer) => {
-        reject(earlyError ?? new SignalingError('SIG_CLIENT_CONNECT_FAILED', `the service closed the connection (${code} ${reason.toString()})`, { code }));
-      });
+    let failure: Error | undefined;
+    sock.on('error', (err: Error) => {
+      failure ??= err;
     });
-    closedEarly.catch(() => undefined);
-    try {
-      const sentAt = this.#opts.now();
-      const hello: Record<string, unknown> = { type: 'hello', versions: [...SUPPORTED_VERSIONS], caps: this.#opts.caps };
-      if (this.#opts.name !== undefined) hello.name = this.#opts.name;
-      // The whole attempt (socket + hello) stays within connectTimeoutMs.
-      const msg = await Promise.race([this.#request(hello, ws, true, Math.min(this.#opts.requestTimeoutMs, this.#opts.connectTimeoutMs)), closedEarly]);
-      if (msg.type !== 'welcome') throw this.#unexpected(msg);
-      const recvAt = this.#opts.now();
-      this.#welcome = msg;
-      // First estimate, until the service's heartbeat-based one arrives: assume symmetric delay.
-      this.#offset = Math.round((sentAt + recvAt) / 2 - msg.now);
-      this.#rtt ??= recvAt - sentAt;
-    } catch (err) {
+    sock.once('unexpected-response', (_req, res) => {
+      failure ??= new Error(`HTTP ${res.statusCode}`);
+      sock.terminate();
+    });
+    sock.once('open', () => {
+      if (sock !== this.#ws) return;
+      this.#session.handleSocketOpen(this.#opts.now());
+      this.#runner.kick();
+    });
+    sock.once('close', (code: number, reason: Buffer) => {
+      if (sock !== this.#ws) return;
+      this.#ws = undefined;
+      this.#session.handleSocketClosed(this.#opts.now(), code, reason.toString(), failure);
+      this.#runner.kick();
+    });
+  }
+
+  /** The session gave the socket up: close it (graceful) or drop it; its close is not reported. */
+  #giveUpSocket(graceful: boolean, code: number, reason: string): void {
+    const ws = this.#ws;
+    this.#ws = undefined;
+    if (ws === undefined) return;
+    if (!graceful || ws.readyState !== WebSocket.OPEN) {
       ws.terminate();
-      // The service may refuse (server full, rate limit) before hello is even sent: its typed
-      // error then explains the failure better than the lost connection does.
-      throw earlyError ?? err;
-    } finally {
-      this.#events.off('error', onEarly);
-    }
-    ws.on('close', (code: number, reason: Buffer) => this.#onClose(ws, code, reason.toString()));
-    this.#lastHeard = this.#opts.now();
-    this.#startLiveness();
-  }
-
-  #startLiveness(): void {
-    if (this.#liveness !== undefined) clearInterval(this.#liveness);
-    const hb = this.#welcome!.heartbeatMs;
-    this.#liveness = setInterval(() => {
-      if (this.#opts.now() - this.#lastHeard > hb * MISSED_HEARTBEATS) this.#ws?.terminate();
-    }, hb);
-    this.#liveness.unref();
-  }
-
-  #onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (ws !== this.#ws) return;
-    this.#lastHeard = this.#opts.now();
-    if (isBinary) return this.#emitError(new SignalingError('SIG_CLIENT_PROTOCOL', 'the service sent a binary frame'));
-    const res = decodeServerMessage(data.toString('utf8'));
-    if (!res.ok) return this.#emitError(new SignalingError('SIG_CLIENT_PROTOCOL', `invalid message from the service: ${res.message}`));
-    const msg = res.message;
-    switch (msg.type) {
-      case 'welcome': case 'ok': case 'lobby.joined': case 'resume.ok': case 'lobby.state': case 'relay.credentials': {
-        const p = this.#pending.get(msg.rid);
-        if (p === undefined) return;
-        this.#pending.delete(msg.rid);
-        clearTimeout(p.timer);
-        p.resolve(msg);
-        return;
-      }
-      case 'error': {
-        const err = new SignalingError(msg.code, msg.message, { rid: msg.rid, ...(msg.details ?? {}) });
-        const p = msg.rid === null ? undefined : this.#pending.get(msg.rid);
-        if (p === undefined) return this.#emitError(err);
-        this.#pending.delete(msg.rid!);
-        clearTimeout(p.timer);
-        p.reject(err);
-        return;
-      }
-      case 'heartbeat':
-        ws.send(JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: this.#opts.now() }));
-        if (msg.rttMs !== undefined) this.#rtt = msg.rttMs;
-        if (msg.offsetMs !== undefined) this.#offset = msg.offsetMs;
-        return;
-      case 'peer.joined':
-        if (this.#lobby !== undefined && !this.#lobby.members.some((m) => m.id === msg.peer.id)) {
-          this.#lobby.members.push(msg.peer);
-          this.#lobby.members.sort((a, b) => a.id - b.id);
-        }
-        this.#events.emit('peerJoined', msg.peer);
-        return;
-      case 'peer.left':
-        if (this.#lobby !== undefined) {
-          this.#lobby.members = this.#lobby.members.filter((m) => m.id !== msg.id);
-          this.#lobby.links = this.#lobby.links.filter((l) => l.a !== msg.id && l.b !== msg.id);
-        }
-        this.#events.emit('peerLeft', { id: msg.id, reason: msg.reason });
-        return;
-      case 'peer.away':
-      case 'peer.back': {
-        const m = this.#lobby?.members.find((x) => x.id === msg.id);
-        if (m !== undefined) m.away = msg.type === 'peer.away';
-        if (msg.type === 'peer.away') this.#events.emit('peerAway', { id: msg.id, graceMs: msg.graceMs });
-        else this.#events.emit('peerBack', { id: msg.id });
-        return;
-      }
-      case 'lobby.owner':
-        if (this.#lobby !== undefined) this.#lobby.owner = msg.owner;
-        this.#events.emit('ownerChanged', { owner: msg.owner });
-        return;
-      case 'lobby.sealed':
-        if (this.#lobby !== undefined) this.#lobby.sealed = true;
-        this.#events.emit('sealed', {});
-        return;
-      case 'pair.start': {
-        if (msg.offsetMs !== null) this.#offset = msg.offsetMs;
-        const p: PairStart = { pair: msg.pair, remote: msg.remote, role: msg.role, at: msg.at, startAt: msg.at + this.#offset, secret: fromBase64Url(msg.secret) };
-        if (msg.replaces !== undefined) p.replaces = msg.replaces;
-        if (this.#lobby !== undefined) {
-          const a = Math.min(msg.remote, this.#you ?? 0);
-          const b = Math.max(msg.remote, this.#you ?? 0);
-          this.#lobby.links = this.#lobby.links.filter((l) => !(l.a === a && l.b === b));
-          this.#lobby.links.push({ pair: msg.pair, a, b, state: 'pending' });
-        }
-        this.#events.emit('pairStart', p);
-        return;
-      }
-      case 'pair.candidates':
-      {
-        const ev: CandidatesEvent = { pair: msg.pair, from: msg.from, candidates: msg.candidates, done: msg.done };
-        if (msg.nat !== undefined) ev.nat = msg.nat;
-        if (msg.fingerprint !== undefined) ev.fingerprint = msg.fingerprint;
-        this.#events.emit('candidates', ev);
-        return;
-      }
-      case 'link.updated':
-        if (this.#lobby !== undefined) {
-          const i = this.#lobby.links.findIndex((l) => l.pair === msg.link.pair);
-          if (i >= 0) this.#lobby.links[i] = msg.link;
-          else this.#lobby.links.push(msg.link);
-        }
-        this.#events.emit('linkUpdated', msg.link);
-        return;
-      case 'shutdown':
-        this.#events.emit('shutdown', { reason: msg.reason });
-        return;
-    }
-  }
-
-  #emitError(err: SignalingError): void {
-    this.#events.emit('error', err);
-  }
-
-  #rejectPending(err: SignalingError): void {
-    for (const [rid, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.reject(err);
-      this.#pending.delete(rid);
-    }
-  }
-
-  #onClose(ws: WebSocket, code: number, reason: string): void {
-    if (ws !== this.#ws || this.#state === 'closed') return;
-    this.#rejectPending(new SignalingError('SIG_CLIENT_CONNECTION_LOST', `the connection closed (${code}) before an answer came`, { code }));
-    // The socket of a resume attempt: that attempt's request has just failed and its loop tries
-    // again. A second loop here would race the first for the same token (a cluster gateway
-    // closes an attempt with 1001 when the lobby's home node turns out dead): each loop's
-    // resume.ok invalidated the other's token and each failure terminated the other's socket,
-    // so the client never settled (the flaky `--workers` kill -9 test).
-    if (this.#state === 'resuming' && code !== CloseCode.Normal && code !== CloseCode.Replaced) return;
-    // 1000: we left; 4004: another connection took our session. Anything else, 1001 (the
-    // service shut down: a restarted one gets the lobby back by lobby.restore) included, is an
-    // outage the lobby outlives.
-    const resumable = this.#opts.autoResume && this.#token !== undefined && code !== CloseCode.Normal && code !== CloseCode.Replaced;
-    this.#events.emit('disconnected', { code, reason, willResume: resumable });
-    if (!resumable) {
-      this.#finish(code, reason, undefined);
       return;
     }
-    this.#state = 'resuming';
-    void this.#resumeLoop();
-  }
-
-  /**
-   * Gets the lobby back (issue #12): every URL in turn, starting with the one just lost, with
-   * backoff and jitter (ReconnectSchedule) for at most reconnectWindowMs. On each: hello, then
-   * `resume` with our token; a service that does not know it (it restarted) gets
-   * `lobby.restore` with the lobby key, under the id we hold.
-   */
-  async #resumeLoop(): Promise<void> {
-    const plan = this.#schedule(this.#opts.reconnectWindowMs);
-    const first = this.#urlIndex;
-    let a: ReconnectAttempt | undefined = plan.begin(this.#opts.now(), false);
-    let lastError: SignalingError | undefined;
-    while (a !== undefined && this.#state === 'resuming') {
-      await this.#sleepUntil(a.at);
-      if (this.#state !== 'resuming') return;
-      const index = (first + a.url) % this.urls.length;
-      const url = this.urls[index]!;
-      try {
-        await this.#open(url);
-        const linked = this.#linked();
-        let msg: ServerMessage;
-        let restored = false;
-        try {
-          msg = await this.#request({ type: 'resume', token: this.#token, linked }, this.#ws, true);
-        } catch (err) {
-          if ((err as SignalingError).code !== 'SIG_RESUME_REJECTED' || this.#key === undefined || this.#lobby === undefined || !this.caps.includes('restore')) throw err;
-          msg = await this.#request(this.#restoreBody(linked), this.#ws, true);
-          restored = true;
-        }
-        if (msg.type !== 'resume.ok' && msg.type !== 'lobby.joined') throw this.#unexpected(msg);
-        this.#you = msg.you;
-        this.#token = msg.token;
-        this.#lobby = msg.lobby;
-        if (msg.key !== undefined) this.#key = msg.key;
-        this.#urlIndex = index;
-        this.#state = 'open';
-        this.#events.emit('resumed', { you: msg.you, lobby: msg.lobby, restored, url });
-        return;
-      } catch (err) {
-        lastError = err instanceof SignalingError ? err : new SignalingError('SIG_CLIENT_CONNECT_FAILED', String(err));
-        // A socket opened for this attempt must not outlive it (the next attempt opens its own).
-        this.#ws?.terminate();
-        if (this.#liveness !== undefined) clearInterval(this.#liveness);
-        // Without a lobby key nothing can bring a forgotten session back.
-        if (lastError.code === 'SIG_RESUME_REJECTED') break;
-      }
-      a = plan.next(this.#opts.now());
-      if (a !== undefined && this.#state === 'resuming') {
-        this.#events.emit('retrying', { attempt: a.attempt, error: lastError, url: this.urls[(first + a.url) % this.urls.length]!, inMs: Math.max(0, a.at - this.#opts.now()) });
-      }
-    }
-    if (this.#state === 'resuming') {
-      const error = lastError ?? new SignalingError('SIG_RESUME_REJECTED', `could not get the lobby back within ${this.#opts.reconnectWindowMs} ms`);
-      this.#finish(CloseCode.ResumeFailed, 'resume failed', error);
-    }
-  }
-
-  /** The ids we have a live link with: the caller's answer, else our view's connected links. */
-  #linked(): number[] {
-    const you = this.#you;
-    if (this.#opts.linkedPeers !== undefined) return this.#opts.linkedPeers().filter((id) => id !== you).slice(0, 4096);
-    const out: number[] = [];
-    for (const l of this.#lobby?.links ?? []) if (l.state === 'connected' && (l.a === you || l.b === you)) out.push(l.a === you ? l.b : l.a);
-    return out;
-  }
-
-  #restoreBody(linked: number[]): Record<string, unknown> {
-    const v = this.#lobby!;
-    const body: Record<string, unknown> = {
-      type: 'lobby.restore', lobby: v.code, key: this.#key, you: this.#you,
-      members: v.members.map((m) => m.id).filter((id) => id !== this.#you).slice(0, 4096), linked,
-      mode: v.mode, maxPeers: v.maxPeers, sealed: v.sealed,
-    };
-    if (this.#password !== undefined) body.password = this.#password;
-    if (this.#claim !== undefined) body.claim = this.#claim;
-    return body;
-  }
-
-  #finish(code: number, reason: string, error: SignalingError | undefined): void {
-    if (this.#state === 'closed') return;
-    this.#state = 'closed';
-    if (this.#liveness !== undefined) clearInterval(this.#liveness);
-    this.#rejectPending(new SignalingError('SIG_CLIENT_CLOSED', 'the client closed before an answer came'));
-    this.#forgetLobby();
-    this.#events.emit('closed', error === undefined ? { code, reason } : { code, reason, error });
+    this.#socketClosed = new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, CLOSE_WAIT_MS);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.close(code, reason);
+    });
   }
 }
+
+/** Where the session's datagrams go: the URL's host and port (the adapter has one socket, so this only labels it). */
+function serviceAddress(url: string): ServiceAddress {
+  const u = new URL(url);
+  return { address: u.hostname, port: u.port === '' ? (u.protocol === 'wss:' ? 443 : 80) : Number(u.port), url };
+}
+
+/** The session does not look at `from` (one socket at a time). */
+const NO_SOURCE = Object.freeze({ address: '', port: 0 });

@@ -1,7 +1,7 @@
 // What SignalingClient reports and resolves to (core): the payloads of its events, defined next to
 // the sans-IO ClientSession that produces them; the adapter re-exports them unchanged.
 import type {
-  Candidate, FailureReason, LeaveReason, LinkView, LobbyView, MemberView, NatHint, PairRole, PathKind, RelayServer,
+  Candidate, FailureReason, LeaveReason, LinkView, LobbyView, MemberView, NatHint, PairRole, PathKind, ProbeReport, RelayServer,
 } from '@meshpunch/protocol';
 import type { SignalingError } from '../errors.js';
 
@@ -45,7 +45,7 @@ export interface RelayCredentials {
 /** What a client reports about a pair. */
 export type PairResult =
   | { outcome: 'connected'; path: PathKind; rttMs?: number }
-  | { outcome: 'failed'; reason: FailureReason };
+  | { outcome: 'failed'; reason: FailureReason; probes?: ProbeReport };
 
 /** Candidates the other side of a pair sent (the `candidates` event). */
 export interface CandidatesEvent { pair: number; from: number; candidates: Candidate[]; done: boolean; nat?: NatHint; fingerprint?: string }
