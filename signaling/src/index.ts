@@ -12,6 +12,8 @@ export { SignalingServer } from './adapter/signaling-server.js';
 export type { SignalingServerOptions, RelayServiceOptions, StunServiceOptions, StunHandle, StunStarter } from './adapter/signaling-server.js';
 export { RelayAccess } from './core/relay-access.js';
 export type { RelayCredentialOptions, RelayCredentialConfig } from './core/relay-access.js';
+export { ClientSession } from './core/client-session.js';
+export type { ClientSessionConfig, ClientSessionEvent, ClientPhase, RequestKind, ServiceAddress } from './core/client-session.js';
 export { SignalingClient, lobbyViewUrl } from './adapter/signaling-client.js';
 export type {
   SignalingClientOptions, SignalingClientEvents, CandidatesEvent, CreateLobbyOptions, JoinLobbyOptions, JoinedLobby, PairStart, PairResult, RelayCredentials,

@@ -11,3 +11,5 @@ export { endpointKey } from './endpoint.js';
 export type { Endpoint, MutableEndpoint, SansIoCore } from './endpoint.js';
 export { NatBox, mappingKeyOf, filterKeyOf, natPreset } from './nat-box.js';
 export type { NatPresetName, NatBehavior, PortAllocation, TupleKey, NatBoxOptions, NatBoxCounters } from './nat-box.js';
+export { SimStreamService, SimStreamClient } from './stream.js';
+export type { StreamServiceCore, StreamServiceOutput, StreamClientCore, StreamClientEvent } from './stream.js';

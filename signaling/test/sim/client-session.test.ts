@@ -50,7 +50,7 @@ class World {
   ask(c: SimSignalingClient, body: Record<string, unknown>, kind?: Parameters<SimSignalingClient['request']>[2]): { message?: unknown; error?: SignalingError } {
     const rid = c.request(this.now, body, kind);
     this.driver.runUntil(() => c.answers.has(rid), { maxVirtualMs: 30_000 });
-    return c.answers.get(rid)!;
+    return c.answers.get(rid)! as { message?: unknown; error?: SignalingError };
   }
 }
 
