@@ -59,7 +59,7 @@ export interface CloseOptions {
 }
 
 /** Maps the agent's typed link failures onto the protocol's bounded reason set. */
-function wireReason(r: LinkFailureReason): FailureReason {
+export function wireReason(r: LinkFailureReason): FailureReason {
   switch (r) {
     case 'auth-failed':
       return 'refused';

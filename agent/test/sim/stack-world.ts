@@ -10,6 +10,7 @@ import { CAPABILITIES, SUPPORTED_VERSIONS } from '@meshpunch/protocol';
 import { ClientSession, SignalingCore, type CandidatesEvent, type PairStart, type RequestKind } from '@meshpunch/signaling';
 import { NatBox, natPreset, Prng, SimDriver, SimNet, SimStreamClient, SimStreamService, type Endpoint, type MutableEndpoint, type NatPresetName, type SansIoCore } from '@meshpunch/sim';
 import { LinkMachine, type LinkOutcome } from '../../src/core/link-machine.js';
+import { wireReason } from '../../src/adapter/mesh-session.js';
 
 /** A NAT preset, or none (a public address). */
 export type NatKind = 'none' | NatPresetName;
@@ -249,7 +250,8 @@ export class StackAgent {
   }
 
   report(now: number, pair: number, outcome: LinkOutcome): void {
-    const body = outcome.ok ? { type: 'pair.result', pair, outcome: 'connected', path: outcome.path, rttMs: Math.round(outcome.rttMs) } : { type: 'pair.result', pair, outcome: 'failed', reason: outcome.reason };
+    // As MeshSession reports it: the link's failure reason mapped onto the wire's.
+    const body = outcome.ok ? { type: 'pair.result', pair, outcome: 'connected', path: outcome.path, rttMs: Math.round(outcome.rttMs) } : { type: 'pair.result', pair, outcome: 'failed', reason: wireReason(outcome.reason) };
     this.request(now, body);
   }
 
@@ -328,6 +330,13 @@ export class StackWorld {
   pollAll(): void {
     for (const a of this.agents) a.mesh.poll();
     this.driver.flush();
+  }
+
+  /** Runs `ms` of virtual time, polling every mesh after each step. */
+  runFor(ms: number): void {
+    const until = this.driver.now + ms;
+    this.runUntil(() => this.driver.nextEventAt() === undefined || this.driver.nextEventAt()! > until, ms + 1);
+    this.driver.clock.advanceTo(until);
   }
 
   runUntil(pred: () => boolean, maxVirtualMs: number): void {

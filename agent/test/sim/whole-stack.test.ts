@@ -35,6 +35,8 @@ for (const seed of SEEDS) {
           const settled = (): boolean => x.links.size === 1 && y.links.size === 1
             && [...x.links.values(), ...y.links.values()].every((l) => !l.machine.isActive);
           w.runUntil(settled, 60_000);
+          w.runFor(500);
+          for (const ag of [x, y]) expect([...ag.signal.answers.values()].filter((r) => r.error !== undefined), `${ag.name}: every request answered`).to.deep.equal([]);
           const ox = x.outcomeWith(y.you!);
           const oy = y.outcomeWith(x.you!);
           const linkOf = (v: LinkView[]): LinkView | undefined => v.find((l) => (l.a === x.you && l.b === y.you) || (l.a === y.you && l.b === x.you));
