@@ -20,7 +20,7 @@ import { LinkRouter, type RelayAccess } from './link-router.js';
 import { RelayRelease } from '../core/relay-release.js';
 import { lanGraceMs } from '../core/lan-grace.js';
 import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
-import { gatherLinkSocket, LinkSocketError, type LinkSocket } from './link-socket.js';
+import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive, type LinkSocket } from './link-socket.js';
 import type { LinkSecurity } from './link-security.js';
 import type { JoinMeshConfig } from './options.js';
 import { networkInterfaces } from 'node:os';
@@ -109,9 +109,6 @@ const SERVICE_WAIT_MS = 250;
  * that keeps changing must not use them up.
  */
 const MAX_REFRESHED_REFLEXIVE = 4;
-/** The STUN schedule of a re-probe's mapping refresh: RTO 200 ms, 2 requests (a lost answer costs one interval). */
-const REFRESH_STUN_RTO_MS = 200;
-const REFRESH_STUN_REQUESTS = 2;
 
 /** Drives one LinkMachine with a real ENet host. */
 export class LinkRunner {
@@ -728,23 +725,10 @@ export class LinkRunner {
    */
   private async refreshReflexive(): Promise<boolean> {
     const router = this.router;
-    if (router === undefined || this.refreshedReflexive >= MAX_REFRESHED_REFLEXIVE) return false;
-    const { stunBinding } = await import('@meshpunch/nat');
-    const fresh: RankedCandidate[] = [];
-    // The socket's family, as gatherLinkSocket chose it: IPv6 only when bound to one IPv6 address.
-    const bind = this.ctx.config.bindAddress;
-    const v6 = bind.includes(':') && bind !== '::';
-    for (const server of this.ctx.stunServers) {
-      if (server.address.includes(':') !== v6) continue;
-      const mapped = await stunBinding(router.direct.transport, server, { rtoMs: REFRESH_STUN_RTO_MS, requestCount: REFRESH_STUN_REQUESTS }).then((r) => r.mapped, () => undefined);
-      if (this.released) return false;
-      if (mapped === undefined) continue;
-      const known = [...this.local, ...fresh].some((c) => c.address === mapped.address && c.port === mapped.port);
-      if (known || this.refreshedReflexive + fresh.length >= MAX_REFRESHED_REFLEXIVE) continue;
-      const v = validateCandidate({ kind: 'srflx', family: v6 ? 6 : 4, address: mapped.address, port: mapped.port, priority: candidatePriority('srflx') });
-      if (v.ok) fresh.push(v.candidate);
-    }
-    if (fresh.length === 0) return false;
+    const room = MAX_REFRESHED_REFLEXIVE - this.refreshedReflexive;
+    if (router === undefined || room <= 0) return false;
+    const fresh = await refreshReflexive(router.direct.transport, this.ctx.stunServers, linkSocketFamily(this.ctx.config.bindAddress), this.local, room);
+    if (this.released || fresh.length === 0) return false;
     this.refreshedReflexive += fresh.length;
     this.local.push(...fresh);
     this.ctx.sendCandidates(fresh, this.ctx.natHint());

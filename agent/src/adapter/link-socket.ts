@@ -5,7 +5,8 @@
 // SocketPool (socket-pool.ts) gathers some before the pairs exist.
 
 import { ENetConnection } from '@meshpunch/enet';
-import { createInterceptTransport, gatherCandidates, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
+import { candidatePriority, createInterceptTransport, gatherCandidates, validateCandidate, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
+import type { DatagramTransport } from '@meshpunch/nat';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
 import { AgentError } from '../errors.js';
@@ -13,6 +14,9 @@ import { AgentError } from '../errors.js';
 /** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
 const GATHER_STUN_RTO_MS = 200;
 const GATHER_STUN_REQUESTS = 3;
+/** A mapping refresh's STUN schedule: RTO 200 ms, 2 requests (a lost answer costs one re-probe interval). */
+const REFRESH_STUN_RTO_MS = 200;
+const REFRESH_STUN_REQUESTS = 2;
 
 /** A bound link socket and its candidates; `host` is the caller's to destroy. */
 export interface LinkSocket {
@@ -46,6 +50,30 @@ export interface LinkSocketOptions {
   readonly onBound?: (host: ENetConnection) => void;
 }
 
+/** The family of a link socket's candidates: IPv6 only when bound to one IPv6 address (`::` stays IPv4). */
+export function linkSocketFamily(bindAddress: string): 4 | 6 {
+  return bindAddress.includes(':') && bindAddress !== '::' ? 6 : 4;
+}
+
+/**
+ * Asks `stunServers` (those of `family`) for the link socket's mapping again, through the
+ * socket's own transport: the server-reflexive candidates not in `known`, at most `max`. A
+ * server that does not answer adds nothing; never rejects.
+ */
+export async function refreshReflexive(transport: DatagramTransport, stunServers: readonly Endpoint[], family: 4 | 6, known: readonly RankedCandidate[], max: number): Promise<RankedCandidate[]> {
+  const { stunBinding } = await import('@meshpunch/nat');
+  const fresh: RankedCandidate[] = [];
+  for (const server of stunServers) {
+    if (fresh.length >= max) break;
+    if ((server.address.includes(':') ? 6 : 4) !== family) continue;
+    const mapped = await stunBinding(transport, server, { rtoMs: REFRESH_STUN_RTO_MS, requestCount: REFRESH_STUN_REQUESTS }).then((r) => r.mapped, () => undefined);
+    if (mapped === undefined || [...known, ...fresh].some((c) => c.address === mapped.address && c.port === mapped.port)) continue;
+    const v = validateCandidate({ kind: 'srflx', family, address: mapped.address, port: mapped.port, priority: candidatePriority('srflx') });
+    if (v.ok) fresh.push(v.candidate);
+  }
+  return fresh;
+}
+
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
@@ -74,7 +102,7 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   // A socket bound to one IPv6 address (::1 included) has IPv6 candidates and asks IPv6 STUN
   // servers only; it cannot send to IPv4 ones (issue #12 item 9: --bind ::1 ended in
   // gather-failed with IPv4 host candidates filtered out). 0.0.0.0 and :: stay IPv4.
-  const family: 4 | 6 = bind.includes(':') && bind !== '::' ? 6 : 4;
+  const family = linkSocketFamily(bind);
   try {
     const upnp = o.mapPort === undefined ? undefined : await o.mapPort(port);
     const r = await gatherCandidates(transport.transport, {
