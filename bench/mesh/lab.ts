@@ -1,11 +1,15 @@
 // Mesh formation in the NAT lab: 8 agents, each behind its own port-restricted NAT with a 20 ms
-// uplink delay, `meshpunch join` processes in their namespaces, signaling on the lab internet.
+// uplink delay, `meshpunch join` processes in their namespaces, signaling on the lab internet
+// (one service with its relay, one with --no-relay), the variants interleaved run by run. The
+// agents run with MESHPUNCH_TIMELINE=1; their trace lines give each link's phases (phases.ts).
 // The lab code lives in test/natlab (compiled to test/dist); it is loaded at run time so the
 // bench project does not compile test sources.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MeshRun } from './loopback.js';
+import { timelineFromTrace } from './phases.js';
+import type { MeshVariant } from './variants.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const MESHPUNCH = join(ROOT, 'agent', 'dist', 'bin', 'meshpunch.cjs');
@@ -33,67 +37,81 @@ interface LabModule {
   LAB_INTERNET: { stunPrimary: string; stunPort: number; third: string };
 }
 
-/** Runs `runs` mesh formations of `agents` agents; `skipped` says why when the lab cannot run. */
-export async function labMeshRuns(agents: number, delayMs: number, runs: number, log: (line: string) => void): Promise<{ skipped?: string; runs: MeshRun[]; fromLastJoinMs?: number[] }> {
+/** Runs `runs` mesh formations of `agents` agents per variant (interleaved); `skipped` says why when the lab cannot run. */
+export async function labMeshRuns(agents: number, delayMs: number, runs: number, variants: readonly MeshVariant[], log: (line: string) => void): Promise<{ skipped?: string; runs: Map<MeshVariant, MeshRun[]> }> {
+  const out = new Map<MeshVariant, MeshRun[]>(variants.map((v) => [v, []]));
   const labJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'lab.js');
   const prereqJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'prereq.js');
-  if (!existsSync(labJs)) return { skipped: 'test/natlab is not built (run tsc -b)', runs: [] };
+  if (!existsSync(labJs)) return { skipped: 'test/natlab is not built (run tsc -b)', runs: out };
   const prereq = (await import(pathToFileURL(prereqJs).href)) as { labUnavailableReason(): string | null };
   const reason = prereq.labUnavailableReason();
-  if (reason !== null) return { skipped: reason, runs: [] };
+  if (reason !== null) return { skipped: reason, runs: out };
   const mod = (await import(pathToFileURL(labJs).href)) as LabModule;
   const names = 'ABCDEFGHJK'.slice(0, agents).split('');
-  log(`\nNAT lab: ${agents} agents behind ${agents} port-restricted NATs, ${delayMs} ms uplink delay each, ${runs} runs`);
+  log(`\nNAT lab: ${agents} agents behind ${agents} port-restricted NATs, ${delayMs} ms uplink delay each, ${runs} runs of ${variants.map((v) => v.name).join(', ')} (interleaved)`);
   const lab = await mod.Lab.create({ routers: names.map((name) => ({ name, nat: 'port-restricted' })) });
-  const out: MeshRun[] = [];
-  const joinMs: number[] = [];
   try {
     for (const n of names) await lab.impair(n, { delayMs });
     const host = mod.LAB_INTERNET.third;
-    const signal = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', host, '--port', '8787'], 'srv:signal');
-    await signal.waitForLine(/listening/, 10_000);
+    // One service per relay setting, side by side for the whole run.
+    const ports = new Map<boolean, number>();
+    for (const relay of new Set(variants.map((v) => v.relay))) {
+      const port = relay ? 8787 : 8788;
+      const signal = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', host, '--port', String(port), ...(relay ? [] : ['--no-relay'])], `srv:signal:${port}`);
+      await signal.waitForLine(/listening/, 10_000);
+      ports.set(relay, port);
+    }
     const stun = `${mod.LAB_INTERNET.stunPrimary}:${mod.LAB_INTERNET.stunPort}`;
     for (let run = 0; run < runs; run++) {
-      const lobby = `bench-lab-${run}`;
-      // Everyone runs the same command at once (--create-if-missing): the first join to reach the
-      // service creates the lobby, nobody waits for a creator to start.
-      const args = [process.execPath, ...NODE_ARGS, MESHPUNCH, 'join', '--signal', `ws://${host}:8787`, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30'];
-      const t0 = performance.now();
-      const procs = names.map((n) => lab.spawn(`${n.toLowerCase()}1`, args));
-      // When each joined (line seen here), and when every agent printed its complete mesh.
-      let lastJoin = 0;
-      const joinedAt = new Map<LabProcessLike, number>(procs.map((p) => [p, 0]));
-      for (const p of procs) {
-        void p.waitForLine(/ as peer \d+/, 40_000).then(() => {
-          joinedAt.set(p, performance.now());
-          lastJoin = Math.max(lastJoin, performance.now());
-        }, () => undefined);
+      for (const variant of variants) {
+        const r = await labRun(lab, names, `ws://${host}:${ports.get(variant.relay)!}`, stun, `bench-lab-${run}-${variant.name.replace(/^--/, '')}`, variant, log);
+        log(`  run ${run + 1} ${variant.name}: ${Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms from launch, ${r.fromLastJoinMs.toFixed(0)} ms from the last join` : `failed: ${r.failure}`}`);
+        out.get(variant)!.push(r);
       }
-      let ms = Number.NaN;
-      let failure: string | undefined;
-      try {
-        await Promise.all(procs.map((p) => p.waitForLine(new RegExp(`link\\(s\\) up, 0 failed`), 40_000)));
-        ms = performance.now() - t0;
-        joinMs.push(performance.now() - lastJoin);
-        const codes = await Promise.all(procs.map((p) => p.exited));
-        if (codes.some((c) => c !== 0)) failure = `exit codes ${codes.join(',')}`;
-      } catch (err) {
-        failure = (err as Error).message.split('\n')[0];
-      }
-      await Promise.all(procs.map((p) => p.stop()));
-      // MESHPUNCH_TIMELINE=1 (inherited by the agents): the creator's and the last agent's timelines.
-      if (process.env.MESHPUNCH_TIMELINE === '1') {
-        const creator = procs.find((p) => p.lines.some((l) => / created '.*' as peer 1/.test(l))) ?? procs[0]!;
-        const lastJoined = procs.reduce((a, p) => (joinedAt.get(p)! > joinedAt.get(a)! ? p : a));
-        for (const [who, p] of [['creator', creator], ['last to join', lastJoined]] as const) {
-          log(`    ${who}: ${p.lines.filter((l) => l.startsWith('trace ')).map((l) => l.replace(/^trace /, '').replace(/ ms /, 'ms ')).join(' | ')}`);
-        }
-      }
-      log(`  run ${run + 1}: ${Number.isFinite(ms) ? `${ms.toFixed(0)} ms from launch, ${joinMs[joinMs.length - 1]!.toFixed(0)} ms from the last join` : `failed: ${failure}`}`);
-      out.push({ agents, links: (agents * (agents - 1)) / 2, ms, failure });
     }
   } finally {
     await lab.destroy();
   }
-  return { runs: out, fromLastJoinMs: joinMs };
+  return { runs: out };
+}
+
+/** One mesh formation: every agent runs the same command at once. */
+async function labRun(lab: LabLike, names: readonly string[], signal: string, stun: string, lobby: string, variant: MeshVariant, log: (line: string) => void): Promise<MeshRun> {
+  const agents = names.length;
+  // Everyone runs the same command at once (--create-if-missing): the first join to reach the
+  // service creates the lobby, nobody waits for a creator to start.
+  const args = ['/usr/bin/env', 'MESHPUNCH_TIMELINE=1', process.execPath, ...NODE_ARGS, MESHPUNCH, 'join', '--signal', signal, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30', ...(variant.secure ? [] : ['--insecure'])];
+  const t0 = performance.now();
+  const procs = names.map((n) => lab.spawn(`${n.toLowerCase()}1`, args));
+  // When each joined (line seen here), and when every agent printed its complete mesh.
+  let lastJoin = 0;
+  const joinedAt = new Map<LabProcessLike, number>(procs.map((p) => [p, 0]));
+  for (const p of procs) {
+    void p.waitForLine(/ as peer \d+/, 40_000).then(() => {
+      joinedAt.set(p, performance.now());
+      lastJoin = Math.max(lastJoin, performance.now());
+    }, () => undefined);
+  }
+  let ms = Number.NaN;
+  let fromLastJoinMs = Number.NaN;
+  let failure: string | undefined;
+  try {
+    await Promise.all(procs.map((p) => p.waitForLine(new RegExp(`link\\(s\\) up, 0 failed`), 40_000)));
+    ms = performance.now() - t0;
+    fromLastJoinMs = performance.now() - lastJoin;
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    if (codes.some((c) => c !== 0)) failure = `exit codes ${codes.join(',')}`;
+  } catch (err) {
+    failure = (err as Error).message.split('\n')[0];
+  }
+  await Promise.all(procs.map((p) => p.stop()));
+  // MESH_BENCH_TRACE=1: the creator's and the last agent's timelines.
+  if (process.env.MESH_BENCH_TRACE === '1') {
+    const creator = procs.find((p) => p.lines.some((l) => / created '.*' as peer 1/.test(l))) ?? procs[0]!;
+    const lastJoined = procs.reduce((a, p) => (joinedAt.get(p)! > joinedAt.get(a)! ? p : a));
+    for (const [who, p] of [['creator', creator], ['last to join', lastJoined]] as const) {
+      log(`    ${who}: ${p.lines.filter((l) => l.startsWith('trace ')).map((l) => l.replace(/^trace /, '').replace(/ ms /, 'ms ')).join(' | ')}`);
+    }
+  }
+  return { agents, links: (agents * (agents - 1)) / 2, ms, fromLastJoinMs, failure, timelines: procs.map((p) => timelineFromTrace(p.lines)) };
 }

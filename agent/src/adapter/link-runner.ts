@@ -74,6 +74,8 @@ export interface LinkContext {
   /** The live link changed path (relay ↔ direct); the ENet peer stays. */
   onPathChanged?(from: PathKind, to: PathKind): void;
   onPhase(phase: LinkPhase): void;
+  /** The DTLS handshake with the peer completed (secure links only; before the ENet handshake ends). */
+  onSecured?(): void;
   /** The peer's candidates that were refused (malformed, or an address class we never probe: nat candidate-policy.ts). */
   onCandidatesRejected?(rejected: readonly RejectedCandidate[]): void;
   /** Hands the connected host to the mesh. @throws when addMeshPeer refuses it. */
@@ -804,7 +806,10 @@ export class LinkRunner {
       this.machine.handleAuthFailed(this.now(), detail);
       this.drain();
     };
-    const problem = security.apply(host, this.ctx.start.role, (address, port) => this.ctx.start.role === 'connect' || this.isProvenSource(address, port), refused);
+    const secured = (): void => {
+      if (!this.released) this.ctx.onSecured?.();
+    };
+    const problem = security.apply(host, this.ctx.start.role, (address, port) => this.ctx.start.role === 'connect' || this.isProvenSource(address, port), refused, secured);
     if (problem === undefined) return true;
     refused(problem);
     return false;

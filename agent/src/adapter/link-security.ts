@@ -44,10 +44,10 @@ export class LinkSecurity {
   /**
    * Makes `host` a DTLS host for `role` (listen = DTLS server) pinned to the peer's fingerprint,
    * and reports a refused handshake from the peer (`isPeer`: the punch proved that source) through
-   * `onRefused` with the DTLS error code. Returns why it
-   * cannot (the peer sent no fingerprint), or undefined when set up (or already).
+   * `onRefused` with the DTLS error code, and the peer's completed handshake through `onSecured`.
+   * Returns why it cannot (the peer sent no fingerprint), or undefined when set up (or already).
    */
-  apply(host: ENetConnection, role: LinkRole, isPeer: (address: string, port: number) => boolean, onRefused: (detail: string) => void): string | undefined {
+  apply(host: ENetConnection, role: LinkRole, isPeer: (address: string, port: number) => boolean, onRefused: (detail: string) => void, onSecured?: () => void): string | undefined {
     if (host.isDtls()) return undefined;
     const remote = this.#remote;
     if (remote === undefined) {
@@ -60,6 +60,8 @@ export class LinkSecurity {
       // Only the peer's own handshake decides the link: a stranger that fails one (it needs the
       // cookie, so a reachable address) is refused by DTLS and does not end the link.
       if (e.type === 'error' && isPeer(e.address, e.port)) onRefused(`DTLS handshake with ${e.address}:${e.port} refused: ${e.error.code} (${e.error.message})`);
+      // Pinned both ways, so only the peer completes one; the event times the link's DTLS step.
+      else if (e.type === 'connected') onSecured?.();
     });
     return undefined;
   }

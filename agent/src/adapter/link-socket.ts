@@ -95,7 +95,17 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
     throw new LinkSocketError('bind-failed', (err as Error).message);
   }
   o.onBound?.(host);
-  const transport = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
+  // A STUN transaction or punch check still retransmitting from a timer when its link was
+  // released finds the host destroyed, and socketSend throws there (ERR_UNCONFIGURED): the
+  // datagram is dropped instead of the exception ending the process (seen in bench:mesh when
+  // a 32-agent session closed while links were still gathering).
+  const transport = createInterceptTransport((address, port, bytes) => {
+    try {
+      host.socketSend(address, port, bytes);
+    } catch {
+      // The host is gone (or the address is of a family it cannot reach): nothing to send from.
+    }
+  });
   host.intercept = (from, bytes) => transport.intercept(bytes, from);
   const port = host.getLocalPort();
   const bind = o.bindAddress;

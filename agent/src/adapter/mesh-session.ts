@@ -538,6 +538,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
         this.view.setLink(p.remote, phase, runner.machine.outcome);
         this.emit('progress', { type: 'linkPhase', remoteId: p.remote, role: p.role, phase });
       },
+      onSecured: () => {
+        if (!this.closing && this.links.get(p.pair) === runner) this.emit('progress', { type: 'linkSecured', remoteId: p.remote });
+      },
       onCandidatesRejected: (rejected) => {
         this.emit('progress', { type: 'candidatesRejected', remoteId: p.remote, candidates: rejected.map((r) => ({ kind: r.kind, address: r.address, port: r.port, reason: r.reason })) });
       },

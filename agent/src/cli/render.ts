@@ -32,6 +32,8 @@ export function progressLine(e: MeshEvent, sinceStartMs: number): string {
       return `${t}  lobby      peer ${e.id} left`;
     case 'linkPhase':
       return `${t}  link ${String(e.remoteId).padEnd(10)} ${e.phase}${e.phase === 'gathering' ? ` (role ${e.role})` : ''}`;
+    case 'linkSecured':
+      return `${t}  link ${String(e.remoteId).padEnd(10)} secured (DTLS)`;
     case 'linkUp':
       return `${t}  link ${String(e.remoteId).padEnd(10)} up: ${e.path}, ${e.rttMs.toFixed(1)} ms, ${e.local} ⇄ ${e.remote}`;
     case 'candidatesRejected':

@@ -10,6 +10,8 @@ export type MeshEvent =
   | { readonly type: 'memberJoined'; readonly id: number }
   | { readonly type: 'memberLeft'; readonly id: number }
   | { readonly type: 'linkPhase'; readonly remoteId: number; readonly role: LinkRole; readonly phase: LinkPhase }
+  /** The link's DTLS handshake with `remoteId` completed (its certificate matched the signaled fingerprint); the ENet handshake follows. */
+  | { readonly type: 'linkSecured'; readonly remoteId: number }
   | { readonly type: 'linkUp'; readonly remoteId: number; readonly path: PathKind; readonly rttMs: number; readonly local: string; readonly remote: string }
   /** Candidates of the peer that were refused and never probed (nat candidate-policy.ts: `reason` is its CandidateRejection). */
   | { readonly type: 'candidatesRejected'; readonly remoteId: number; readonly candidates: ReadonlyArray<{ readonly kind: string; readonly address: string; readonly port: number; readonly reason: string }> }
