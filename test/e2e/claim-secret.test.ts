@@ -2,34 +2,18 @@
 // group's lobby name first; the group's `join --create-if-missing --claim-secret S` agents still
 // form their own mesh (one of them peer 1) and the stranger's lobby gets nobody.
 import { expect } from 'chai';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, stopAll } from './agent-process.js';
+import type { AgentProcess } from './agent-process.js';
+import { useService } from './fixture.js';
 
 describe('meshpunch join --claim-secret (end to end)', function () {
   this.timeout(60_000);
-  let signaling: EmbeddedSignaling;
-  const procs: AgentProcess[] = [];
-
-  before(async () => {
-    signaling = await startEmbeddedSignaling();
-  });
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
-  after(async () => {
-    await signaling.close();
-  });
-
-  function join(extra: readonly string[]): AgentProcess {
-    const p = new AgentProcess(['join', '--signal', signaling.url, '--lobby', 'party', '--bind', '127.0.0.1', ...extra]);
-    procs.push(p);
-    return p;
-  }
+  const fx = useService();
+  const join = (extra: readonly string[]): AgentProcess => fx.join('party', extra);
 
   it('a lobby of the same name created first by a stranger does not take the group in', async () => {
     const squatter = join(['--create', '--json']);
-    for (let i = 0; i < 500 && signaling.lobbyCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(signaling.lobbyCount(), squatter.tail()).to.equal(1);
+    for (let i = 0; i < 500 && fx.signaling.lobbyCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fx.signaling.lobbyCount(), squatter.tail()).to.equal(1);
     const group = [0, 1].map(() => join(['--create-if-missing', '--claim-secret', 'our table by the window', '--wait-peers', '2', '--json', '--timeout', '30']));
     const codes = await Promise.all(group.map((p) => p.exited));
     expect(codes, group.map((p) => p.tail()).join('\n')).to.deep.equal([0, 0]);

@@ -2,8 +2,8 @@
 // with an in-process signaling service (issue #7 "Tests").
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, MESHPUNCH, ROOT, stopAll, until } from './agent-process.js';
+import { AgentProcess, MESHPUNCH, ROOT, stopAll } from './agent-process.js';
+import { useService } from './fixture.js';
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MESHPUNCH, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
@@ -85,24 +85,12 @@ describe('meshpunch CLI (end to end)', function () {
   });
 
   describe('meshes on loopback', () => {
-    let signaling: EmbeddedSignaling;
-    const procs: AgentProcess[] = [];
+    const fx = useService();
     let lobbySeq = 0;
-
-    before(async () => {
-      signaling = await startEmbeddedSignaling();
-    });
-    afterEach(async () => {
-      await stopAll(procs.splice(0));
-    });
-    after(async () => {
-      await signaling.close();
-    });
 
     it('netcheck --json against the service\'s STUN responder on loopback reports no NAT', async () => {
       // Not spawnSync: the service runs in this process and must keep answering.
-      const p = new AgentProcess(['netcheck', '--stun', signaling.stunAddress!, '--json']);
-      procs.push(p);
+      const p = fx.spawn(['netcheck', '--stun', fx.signaling.stunAddress!, '--json']);
       expect(await p.exited, p.tail()).to.equal(0);
       const report = JSON.parse(p.stdout.join('\n')) as Record<string, unknown>;
       expect(report.udp).to.equal(true);
@@ -110,32 +98,18 @@ describe('meshpunch CLI (end to end)', function () {
       expect(report.mappingBehavior).to.equal('none');
       expect(report.portAllocation).to.equal('none');
       expect(report.upnp).to.equal(null);
-      expect(Object.keys(report.stunRttMs as object)).to.deep.equal([signaling.stunAddress]);
+      expect(Object.keys(report.stunRttMs as object)).to.deep.equal([fx.signaling.stunAddress]);
       expect(report.verdict).to.match(/^No NAT/);
     });
 
-    function agent(lobby: string, extra: string[], create = false): AgentProcess {
-      const p = new AgentProcess(['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '127.0.0.1', ...(create ? ['--create'] : []), ...extra]);
-      procs.push(p);
-      return p;
-    }
-
-    async function creator(lobby: string, extra: string[]): Promise<AgentProcess> {
-      const before = signaling.lobbyCount();
-      const p = agent(lobby, extra, true);
-      await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
-      return p;
-    }
+    const agent = (lobby: string, extra: string[]): AgentProcess => fx.join(lobby, extra);
+    const creator = (lobby: string, extra: string[]): Promise<AgentProcess> => fx.create(lobby, extra);
 
     it('links two agents over IPv6 loopback with --bind ::1 (issue 12 item 9: it ended in gather-failed)', async () => {
       const lobby = `e2e-v6-${lobbySeq++}`;
-      const args = (create: boolean) => ['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '::1', ...(create ? ['--create'] : []), '--json', '--wait-peers', '2', '--exchange', '5', '--timeout', '20'];
-      const before = signaling.lobbyCount();
-      const a = new AgentProcess(args(true));
-      procs.push(a);
-      await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
-      const b = new AgentProcess(args(false));
-      procs.push(b);
+      const args = ['--json', '--wait-peers', '2', '--exchange', '5', '--timeout', '20'];
+      const a = await fx.create(lobby, args, { bind: '::1' });
+      const b = fx.join(lobby, args, { bind: '::1' });
       const codes = await Promise.all([a.exited, b.exited]);
       expect(codes, [a, b].map((p) => p.tail()).join('\n---\n')).to.deep.equal([0, 0]);
       for (const p of [a, b]) {

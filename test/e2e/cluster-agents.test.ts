@@ -4,14 +4,15 @@
 // node with their ids, and a 5th agent then links with all of them.
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { AgentProcess, ROOT, startSignalProcess, stopAll } from './agent-process.js';
+import { ROOT, startSignalProcess, type AgentProcess } from './agent-process.js';
+import { useProcesses } from './fixture.js';
 
 interface TestRedis { url: string; stop(): Promise<void> }
 type RedisModule = { haveRedis(): boolean; startRedis(): Promise<TestRedis> };
 
 describe('agents on a signaling cluster (end to end, Redis)', function () {
   this.timeout(180_000);
-  const procs: AgentProcess[] = [];
+  const fx = useProcesses();
   let redis: TestRedis | undefined;
 
   before(async function () {
@@ -22,21 +23,18 @@ describe('agents on a signaling cluster (end to end, Redis)', function () {
   });
 
   after(async () => {
-    await stopAll(procs.splice(0));
     await redis?.stop();
   });
 
   it('4 agents on 2 nodes mesh; kill -9 of the home node: the mesh stays, they resume on the other node, a 5th agent links with all', async () => {
     const extra = ['--redis', redis!.url, '--redis-prefix', 'e2e:', '--redis-lease-ms', '1000', '--no-relay'];
     const [n0, n1] = await Promise.all([startSignalProcess(0, extra), startSignalProcess(0, extra)]);
-    procs.push(n0.proc, n1.proc);
+    fx.track(n0.proc);
+    fx.track(n1.proc);
     const url = (p: number): string => `ws://127.0.0.1:${p}`;
-    const agent = (first: number, second: number, more: readonly string[]): AgentProcess => {
-      const p = new AgentProcess(['join', '--signal', url(first), '--signal', url(second), '--lobby', 'cluster-e2e', '--create-if-missing', '--bind', '127.0.0.1',
+    const agent = (first: number, second: number, more: readonly string[]): AgentProcess =>
+      fx.spawn(['join', '--signal', url(first), '--signal', url(second), '--lobby', 'cluster-e2e', '--create-if-missing', '--bind', '127.0.0.1',
         '--wait-peers', '5', '--exchange', '20', '--timeout', '120', ...more]);
-      procs.push(p);
-      return p;
-    };
     const first = agent(n0.port, n1.port, []);
     await first.waitFor(/ created '/, 20_000);
     const four = [first, agent(n0.port, n1.port, []), agent(n1.port, n0.port, []), agent(n1.port, n0.port, [])];

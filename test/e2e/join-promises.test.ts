@@ -3,8 +3,8 @@
 // --timeout bounds reaching the service; an agent started before its service gets in.
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, startSignalProcess, stopAll } from './agent-process.js';
+import { startSignalProcess, type AgentProcess } from './agent-process.js';
+import { useService } from './fixture.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
@@ -19,28 +19,12 @@ function oneObject(p: AgentProcess): Record<string, unknown> {
 
 describe('meshpunch join promises (end to end)', function () {
   this.timeout(60_000);
-  let signaling: EmbeddedSignaling;
-  const procs: AgentProcess[] = [];
-
-  before(async () => {
-    signaling = await startEmbeddedSignaling();
-  });
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
-  after(async () => {
-    await signaling.close();
-  });
-
-  function join(url: string, lobby: string, extra: readonly string[]): AgentProcess {
-    const p = new AgentProcess(['join', '--signal', url, '--lobby', lobby, '--bind', '127.0.0.1', '--json', ...extra]);
-    procs.push(p);
-    return p;
-  }
+  const fx = useService();
+  const join = (url: string, lobby: string, extra: readonly string[]): AgentProcess => fx.join(lobby, ['--json', ...extra], { signal: url });
 
   describe('--json (item 5)', () => {
     it('prints exactly one object { error: { code, message } } when the lobby is refused, and exits 1', async () => {
-      const p = join(signaling.url, 'no-such-lobby', ['--timeout', '10']);
+      const p = join(fx.signaling.url, 'no-such-lobby', ['--timeout', '10']);
       expect(await p.exited).to.equal(1);
       const o = oneObject(p);
       expect(Object.keys(o)).to.deep.equal(['error']);
@@ -51,9 +35,9 @@ describe('meshpunch join promises (end to end)', function () {
 
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       it(`exits 130 with one report (error AGENT_INTERRUPTED) on ${sig} before the --wait-peers mesh is complete`, async () => {
-        const p = join(signaling.url, `interrupted-${sig.toLowerCase()}`, ['--create', '--wait-peers', '3', '--timeout', '30']);
-        const before = signaling.lobbyCount();
-        for (let i = 0; i < 500 && signaling.lobbyCount() === before; i++) await new Promise((r) => setTimeout(r, 20));
+        const p = join(fx.signaling.url, `interrupted-${sig.toLowerCase()}`, ['--create', '--wait-peers', '3', '--timeout', '30']);
+        const before = fx.signaling.lobbyCount();
+        for (let i = 0; i < 500 && fx.signaling.lobbyCount() === before; i++) await new Promise((r) => setTimeout(r, 20));
         // The lobby exists on the service; the agent finishes joining (its session modules load) meanwhile.
         await new Promise((r) => setTimeout(r, 1000));
         p.kill(sig);
@@ -97,7 +81,7 @@ describe('meshpunch join promises (end to end)', function () {
       await new Promise((r) => setTimeout(r, 1500));
       expect(p.exitCode, p.tail()).to.equal(null);
       const svc = await startSignalProcess(port);
-      procs.push(svc.proc);
+      fx.track(svc.proc);
       expect(await p.exited, p.tail()).to.equal(0);
       expect(oneObject(p)).to.deep.include({ id: 1, lobby: 'early-bird' });
     });

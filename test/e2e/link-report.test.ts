@@ -2,8 +2,7 @@
 // peers on one machine are always `lan`, `local` is the address the link's socket really uses
 // toward the remote, and rttMs has the documented 0.1 ms resolution.
 import { expect } from 'chai';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, stopAll, until } from './agent-process.js';
+import { useService } from './fixture.js';
 
 interface Peer { id: number; path: string; rttMs: number; local: string; remote: string }
 
@@ -13,28 +12,14 @@ function host(endpoint: string): string {
 
 describe('join --json link report (end to end)', function () {
   this.timeout(90_000);
-  let signaling: EmbeddedSignaling;
-  const procs: AgentProcess[] = [];
-  before(async () => {
-    signaling = await startEmbeddedSignaling();
-  });
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
-  after(async () => {
-    await signaling.close();
-  });
+  const fx = useService();
 
   /** Three agents on this machine, wildcard bind (no --bind), twice: every report's peers. */
   async function meshOnce(lobby: string): Promise<Peer[]> {
-    const args = ['join', '--signal', signaling.url, '--lobby', lobby, '--json', '--wait-peers', '3', '--timeout', '40'];
-    const before = signaling.lobbyCount();
-    const a = new AgentProcess([...args, '--create']);
-    procs.push(a);
-    await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby}`);
-    const others = [new AgentProcess(args), new AgentProcess(args)];
-    procs.push(...others);
-    const all = [a, ...others];
+    const args = ['--json', '--wait-peers', '3', '--timeout', '40'];
+    const wildcard = { bind: null };
+    const a = await fx.create(lobby, args, wildcard);
+    const all = [a, fx.join(lobby, args, wildcard), fx.join(lobby, args, wildcard)];
     const codes = await Promise.all(all.map((p) => p.exited));
     expect(codes, all.map((p) => p.tail(5)).join('\n')).to.deep.equal([0, 0, 0]);
     return all.flatMap((p) => (JSON.parse(p.stdout.join('\n')) as { peers: Peer[] }).peers);

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
 import { startEmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, stopAll } from './agent-process.js';
+import { useProcesses } from './fixture.js';
 
 /** A UDP socket on loopback that takes every datagram and answers none (no ICMP either). */
 async function blackHole(): Promise<{ sock: Socket; address: string; received: () => number }> {
@@ -17,16 +17,12 @@ async function blackHole(): Promise<{ sock: Socket; address: string; received: (
 
 describe('meshpunch netcheck (end to end)', function () {
   this.timeout(60_000);
-  const procs: AgentProcess[] = [];
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
+  const fx = useProcesses();
 
   it('prints the udp: false report and exits 0 when no STUN server answers (--json)', async () => {
     const hole = await blackHole();
     try {
-      const p = new AgentProcess(['netcheck', '--stun', hole.address, '--json']);
-      procs.push(p);
+      const p = fx.spawn(['netcheck', '--stun', hole.address, '--json']);
       expect(await p.exited, p.tail()).to.equal(0);
       expect(hole.received()).to.be.greaterThan(0);
       expect(p.stdout).to.have.length(1);
@@ -43,10 +39,9 @@ describe('meshpunch netcheck (end to end)', function () {
   it('prints the report as text too, and at --timeout reports what it has instead of failing', async () => {
     const hole = await blackHole();
     try {
-      const text = new AgentProcess(['netcheck', '--stun', hole.address]);
+      const text = fx.spawn(['netcheck', '--stun', hole.address]);
       // 1 s is shorter than the 3 STUN requests' schedule (250 + 500 + 1000 ms): the limit decides.
-      const limited = new AgentProcess(['netcheck', '--stun', hole.address, '--timeout', '1', '--json']);
-      procs.push(text, limited);
+      const limited = fx.spawn(['netcheck', '--stun', hole.address, '--timeout', '1', '--json']);
       expect(await text.exited, text.tail()).to.equal(0);
       expect(text.stdout.join('\n')).to.match(/^Report:\n {2}\* UDP: +no\n/);
       expect(text.stdout.join('\n')).to.include(`STUN ${hole.address}:  no answer`);
@@ -62,8 +57,7 @@ describe('meshpunch netcheck (end to end)', function () {
   it('calls the address a STUN server on this machine sees loopback, not public', async () => {
     const signaling = await startEmbeddedSignaling();
     try {
-      const p = new AgentProcess(['netcheck', '--stun', signaling.stunAddress!, '--json']);
-      procs.push(p);
+      const p = fx.spawn(['netcheck', '--stun', signaling.stunAddress!, '--json']);
       expect(await p.exited, p.tail()).to.equal(0);
       const report = JSON.parse(p.stdout.join('\n')) as { addressClass: string; verdict: string; udp: boolean };
       expect(report.udp).to.equal(true);

@@ -4,7 +4,8 @@
 // the service returns (same ids), and a fourth agent then links with all of them; every link
 // then carries `--exchange` messages.
 import { expect } from 'chai';
-import { AgentProcess, startSignalProcess, stopAll } from './agent-process.js';
+import { startSignalProcess, type AgentProcess } from './agent-process.js';
+import { useProcesses } from './fixture.js';
 
 /** How long the service stays dead in the kill -9 test (issue #12: 60 s); MESHPUNCH_E2E_OUTAGE_S shortens it for a local run. */
 const OUTAGE_S = Number(process.env.MESHPUNCH_E2E_OUTAGE_S ?? 60);
@@ -18,17 +19,11 @@ interface TextAgent {
 
 describe('the mesh outlives its coordinator (end to end)', function () {
   this.timeout(60_000 + (OUTAGE_S + 120) * 1000);
-  const procs: AgentProcess[] = [];
+  const fx = useProcesses();
   let lobbySeq = 0;
 
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
-
   function agent(port: number, lobby: string, extra: readonly string[]): AgentProcess {
-    const p = new AgentProcess(['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', lobby, '--create-if-missing', '--bind', '127.0.0.1', ...extra]);
-    procs.push(p);
-    return p;
+    return fx.spawn(['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', lobby, '--create-if-missing', '--bind', '127.0.0.1', ...extra]);
   }
 
   /** Three text-mode agents waiting for 4 members; resolves once each has its 2 links up. */
@@ -84,7 +79,7 @@ describe('the mesh outlives its coordinator (end to end)', function () {
   it('SIGTERM of the service: agents keep their links and say so; after a restart they re-register under their ids and a 4th agent links with all', async () => {
     const lobby = `outlive-term-${lobbySeq++}`;
     const s1 = await startSignalProcess();
-    procs.push(s1.proc);
+    fx.track(s1.proc);
     const three = await meshOfThree(s1.port, lobby, 90);
     s1.proc.kill('SIGTERM');
     expect(await s1.proc.exited).to.equal(0);
@@ -96,7 +91,7 @@ describe('the mesh outlives its coordinator (end to end)', function () {
       expect(a.proc.stdout.filter((l) => / removed /.test(l))).to.deep.equal([]);
     }
     const s2 = await startSignalProcess(s1.port);
-    procs.push(s2.proc);
+    fx.track(s2.proc);
     for (const a of three) await a.proc.waitFor(/signaling {2}restored the lobby on ws:\/\/127\.0\.0\.1:\d+\/ \(same peer id\)/, 20_000);
     await fourthJoinsAndAllExchange(s2.port, lobby, three);
   });
@@ -104,7 +99,7 @@ describe('the mesh outlives its coordinator (end to end)', function () {
   it(`kill -9 of the service and no service for ${OUTAGE_S} s: the links stay; then a restarted service gets the lobby back`, async () => {
     const lobby = `outlive-kill-${lobbySeq++}`;
     const s1 = await startSignalProcess();
-    procs.push(s1.proc);
+    fx.track(s1.proc);
     const three = await meshOfThree(s1.port, lobby, OUTAGE_S + 90);
     s1.proc.kill('SIGKILL');
     await s1.proc.exited;
@@ -117,7 +112,7 @@ describe('the mesh outlives its coordinator (end to end)', function () {
       expect(a.proc.stdout.filter((l) => / removed | FAILED/.test(l)), a.proc.tail()).to.deep.equal([]);
     }
     const s2 = await startSignalProcess(s1.port);
-    procs.push(s2.proc);
+    fx.track(s2.proc);
     for (const a of three) await a.proc.waitFor(/signaling {2}restored the lobby/, 20_000);
     await fourthJoinsAndAllExchange(s2.port, lobby, three);
   });

@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, ROOT, stopAll } from './agent-process.js';
+import { ROOT } from './agent-process.js';
+import { useService } from './fixture.js';
 
 /** The ```ts block right after "As a library:" in README.md. */
 export function readmeSnippet(): string {
@@ -20,18 +20,14 @@ export function readmeSnippet(): string {
 
 describe('README library snippet (end to end)', function () {
   this.timeout(90_000);
-  let signaling: EmbeddedSignaling;
-  const procs: AgentProcess[] = [];
+  const fx = useService();
   // Inside the repository, so `@meshpunch/agent` resolves from its node_modules.
   const dir = join(ROOT, 'test', 'dist', 'e2e', 'readme-run');
 
-  before(async () => {
-    signaling = await startEmbeddedSignaling();
+  before(() => {
     mkdirSync(dir, { recursive: true });
   });
-  after(async () => {
-    await stopAll(procs.splice(0));
-    await signaling.close();
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -41,9 +37,8 @@ describe('README library snippet (end to end)', function () {
     expect(text).to.include("lobby: 'game'");
     const lobby = `readme-${process.pid}`;
     const script = join(dir, 'snippet.mjs');
-    writeFileSync(script, text.replace("'ws://127.0.0.1:8787'", JSON.stringify(signaling.url)).replace("lobby: 'game'", `lobby: ${JSON.stringify(lobby)}`));
-    const ps = [0, 1, 2, 3].map(() => new AgentProcess([], script));
-    procs.push(...ps);
+    writeFileSync(script, text.replace("'ws://127.0.0.1:8787'", JSON.stringify(fx.signaling.url)).replace("lobby: 'game'", `lobby: ${JSON.stringify(lobby)}`));
+    const ps = [0, 1, 2, 3].map(() => fx.spawn([], script));
     const codes = await Promise.all(ps.map((p) => p.exited));
     const tails = ps.map((p) => p.tail(40)).join('\n---\n');
     expect(codes, tails).to.deep.equal([0, 0, 0, 0]);

@@ -3,8 +3,8 @@
 // links), `--insecure` on both sides still links (plain ENet), and a secure agent refuses an
 // `--insecure` one with the typed reason `auth-failed`.
 import { expect } from 'chai';
-import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, stopAll, until } from './agent-process.js';
+import type { AgentProcess } from './agent-process.js';
+import { useService } from './fixture.js';
 
 interface Report {
   secure: boolean;
@@ -15,31 +15,14 @@ interface Report {
 
 describe('secured mesh links (end to end)', function () {
   this.timeout(60_000);
-  let signaling: EmbeddedSignaling;
-  const procs: AgentProcess[] = [];
+  const fx = useService();
   let seq = 0;
-
-  before(async () => {
-    signaling = await startEmbeddedSignaling();
-  });
-  afterEach(async () => {
-    await stopAll(procs.splice(0));
-  });
-  after(async () => {
-    await signaling.close();
-  });
 
   async function mesh(extraA: string[], extraB: string[], exchange: number, timeoutS = 25): Promise<[AgentProcess, AgentProcess]> {
     const lobby = `e2e-dtls-${seq++}`;
-    const args = (create: boolean, extra: string[]): string[] => ['join', '--signal', signaling.url, '--lobby', lobby, '--bind', '127.0.0.1', ...(create ? ['--create'] : []),
-      '--json', '--wait-peers', '2', ...(exchange > 0 ? ['--exchange', String(exchange)] : []), '--timeout', String(timeoutS), ...extra];
-    const before = signaling.lobbyCount();
-    const a = new AgentProcess(args(true, extraA));
-    procs.push(a);
-    await until(() => signaling.lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
-    const b = new AgentProcess(args(false, extraB));
-    procs.push(b);
-    return [a, b];
+    const args = (extra: string[]): string[] => ['--json', '--wait-peers', '2', ...(exchange > 0 ? ['--exchange', String(exchange)] : []), '--timeout', String(timeoutS), ...extra];
+    const a = await fx.create(lobby, args(extraA));
+    return [a, fx.join(lobby, args(extraB))];
   }
 
   it('links two agents with DTLS by default and carries their messages', async () => {
