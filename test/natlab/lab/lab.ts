@@ -2,20 +2,17 @@
 // (203.0.113.0/24), NAT routers of each RFC 4787 type with LANs in 10.x behind them, coturn as
 // a two-address STUN server, miniupnpd, and impairment; `destroy()` removes all of it by its
 // own names and pids. Recipe and measurements: docs/specs/natlab.md.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LabProcess, run, startProcess, type RunOptions, type RunResult } from './run.js';
+import { LabProcess, run } from './run.js';
 import { impairRuleset, miniupnpdConfig, miniupnpdTables, natRuleset, ROUTER_PORT_RANGE, type LabNatType } from './rules.js';
 import { nfqDelayBinary } from './tools.js';
-import { removeNamespaces, reapStaleLabs } from './cleanup.js';
+import { reapStaleLabs } from './cleanup.js';
+import { NamespaceLab, NS_PREFIX } from './namespace-lab.js';
 
-export { reapStaleLabs };
-
-/** Prefix of every namespace the lab creates: `nlab-<run id>-<node>`. */
-export const NS_PREFIX = 'nlab-';
+export { reapStaleLabs, NS_PREFIX };
 
 /** The lab internet's prefix and the STUN / reflector server's addresses on it. */
 export const LAB_INTERNET = Object.freeze({
@@ -112,20 +109,15 @@ export const RUNNERS_DIR = join(here, '..', 'runners');
  * A running NAT lab. Build with {@link Lab.create}; always `await lab.destroy()` (in an
  * `after` hook), which also runs when create fails half-way.
  */
-export class Lab {
-  /** Unique per lab: creator pid (base 36) + 4 random hex digits, part of every namespace name. */
-  readonly runId: string;
+export class Lab extends NamespaceLab {
   /** Scratch directory for configs, pid and lease files; removed by destroy. */
   readonly runDir: string;
   timings: LabTimings = { namespacesMs: 0, servicesMs: 0, totalMs: 0 };
-  private readonly namespaces: string[] = [];
-  private readonly processes = new Set<LabProcess>();
   private readonly routers = new Map<string, RouterState>();
   private readonly hostIps = new Map<string, string>();
-  private destroyed = false;
 
   private constructor(private readonly options: LabOptions) {
-    this.runId = `${process.pid.toString(36)}-${randomBytes(2).toString('hex')}`;
+    super('lab');
     this.runDir = mkdtempSync(join(tmpdir(), `meshpunch-natlab-${this.runId}-`));
   }
 
@@ -136,32 +128,15 @@ export class Lab {
    */
   static async create(options: LabOptions): Promise<Lab> {
     validate(options);
-    await reapStaleLabs();
     const lab = new Lab(options);
-    try {
+    return NamespaceLab.built(lab, async () => {
       const t0 = performance.now();
       await lab.buildTopology();
       const t1 = performance.now();
       await lab.startServices();
       const t2 = performance.now();
       lab.timings = { namespacesMs: Math.round(t1 - t0), servicesMs: Math.round(t2 - t1), totalMs: Math.round(t2 - t0) };
-      return lab;
-    } catch (err) {
-      await lab.destroy();
-      throw err;
-    }
-  }
-
-  /** Namespace name of a node: 'inet', 'srv', a router name, a host name (a1) or a public host (p1). */
-  ns(node: string): string {
-    const name = `${NS_PREFIX}${this.runId}-${node}`;
-    if (!this.namespaces.includes(name)) throw new Error(`no lab node named ${node}`);
-    return name;
-  }
-
-  /** All namespace names of this lab. */
-  get namespaceNames(): readonly string[] {
-    return [...this.namespaces];
+    });
   }
 
   /** The router's address on the lab internet. */
@@ -187,20 +162,6 @@ export class Lab {
   /** Current NAT type of a router. */
   natType(router: string): LabNatType {
     return this.router(router).nat;
-  }
-
-  /** Runs argv inside a node's namespace to completion. */
-  exec(node: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return run(['ip', 'netns', 'exec', this.ns(node), ...argv], opts);
-  }
-
-  /** Starts argv inside a node's namespace; stopped by destroy() unless stopped earlier. */
-  spawn(node: string, argv: readonly string[], label = `${node}:${argv[0]}`): LabProcess {
-    if (this.destroyed) throw new Error('lab destroyed');
-    const p = startProcess(label, ['ip', 'netns', 'exec', this.ns(node), ...argv]);
-    this.processes.add(p);
-    void p.exited.then(() => this.processes.delete(p));
-    return p;
   }
 
   /**
@@ -349,12 +310,8 @@ export class Lab {
    * `ip netns del` alone would leave processes running in an unnamed namespace, §8) and the
    * scratch directory. Safe to call twice.
    */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    await Promise.all([...this.processes].map((p) => p.stop()));
-    await removeNamespaces(this.namespaces);
-    this.namespaces.length = 0;
+  override async destroy(): Promise<void> {
+    await super.destroy();
     rmSync(this.runDir, { recursive: true, force: true });
   }
 
@@ -378,14 +335,6 @@ export class Lab {
       stunServers: this.options.stun === false ? [] : [LAB_INTERNET.stunPrimary, LAB_INTERNET.stunAlternate],
       bindingTimeoutS: r.bindingTimeoutS,
     }));
-  }
-
-  private async addNamespace(node: string): Promise<string> {
-    const name = `${NS_PREFIX}${this.runId}-${node}`;
-    await run(['ip', 'netns', 'add', name]);
-    this.namespaces.push(name);
-    await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
-    return name;
   }
 
   private async buildTopology(): Promise<void> {

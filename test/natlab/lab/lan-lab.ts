@@ -1,12 +1,10 @@
 // LAN lab (issue #16): hosts in network namespaces on one bridge, with no router, no default
 // route and no internet — a LAN party's switch. Multicast (mDNS) stays on that bridge: the
-// bridge lives in its own namespace, never in the root one. Namespaces are named like the NAT
-// lab's (`nlab-<run id>-<node>`), so reapStaleLabs() removes what a crashed run left, and
+// bridge lives in its own namespace, never in the root one. Namespaces, processes and teardown
+// are the NAT lab's (NamespaceLab): reapStaleLabs() removes what a crashed run left, and
 // destroy() removes everything by its own names and pids.
-import { randomBytes } from 'node:crypto';
-import { removeNamespaces, reapStaleLabs } from './cleanup.js';
-import { NS_PREFIX } from './lab.js';
-import { run, startProcess, type LabProcess, type RunOptions, type RunResult } from './run.js';
+import { NamespaceLab } from './namespace-lab.js';
+import { run } from './run.js';
 
 /** What {@link LanLab.create} builds. */
 export interface LanLabOptions {
@@ -16,32 +14,18 @@ export interface LanLabOptions {
   readonly dualHomed?: readonly string[];
 }
 
-export class LanLab {
-  readonly runId = `${process.pid.toString(36)}-${randomBytes(2).toString('hex')}`;
-  private readonly namespaces: string[] = [];
-  private readonly processes = new Set<LabProcess>();
+export class LanLab extends NamespaceLab {
   private readonly ips = new Map<string, string[]>();
-  private destroyed = false;
+
+  private constructor() {
+    super('lan-lab');
+  }
 
   /** Builds the LANs. @throws Error (after tearing down what it built) when a step fails. */
   static async create(options: LanLabOptions): Promise<LanLab> {
     if (options.lans.length < 1 || options.lans.length > 4) throw new Error('1..4 LANs');
-    await reapStaleLabs();
     const lab = new LanLab();
-    try {
-      await lab.build(options);
-      return lab;
-    } catch (err) {
-      await lab.destroy();
-      throw err;
-    }
-  }
-
-  /** Namespace of a node. */
-  ns(node: string): string {
-    const name = `${NS_PREFIX}${this.runId}-${node}`;
-    if (!this.namespaces.includes(name)) throw new Error(`no lan-lab node named ${node}`);
-    return name;
+    return NamespaceLab.built(lab, () => lab.build(options));
   }
 
   /** A host's IPv4 addresses (first: its LAN's). */
@@ -49,36 +33,6 @@ export class LanLab {
     const ip = this.ips.get(host);
     if (ip === undefined) throw new Error(`no lan-lab host named ${host}`);
     return ip;
-  }
-
-  exec(node: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return run(['ip', 'netns', 'exec', this.ns(node), ...argv], opts);
-  }
-
-  /** Starts argv inside a host; stopped by destroy() unless stopped earlier. */
-  spawn(node: string, argv: readonly string[], label = `${node}:${argv[0]}`): LabProcess {
-    if (this.destroyed) throw new Error('lab destroyed');
-    const p = startProcess(label, ['ip', 'netns', 'exec', this.ns(node), ...argv]);
-    this.processes.add(p);
-    void p.exited.then(() => this.processes.delete(p));
-    return p;
-  }
-
-  /** Stops every process, kills what still runs in the namespaces (by pid), deletes them. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    await Promise.all([...this.processes].map((p) => p.stop()));
-    await removeNamespaces(this.namespaces);
-    this.namespaces.length = 0;
-  }
-
-  private async addNamespace(node: string): Promise<string> {
-    const name = `${NS_PREFIX}${this.runId}-${node}`;
-    await run(['ip', 'netns', 'add', name]);
-    this.namespaces.push(name);
-    await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
-    return name;
   }
 
   private async build(o: LanLabOptions): Promise<void> {
@@ -110,7 +64,7 @@ export class LanLab {
     for (const host of o.dualHomed ?? []) {
       if (o.lans.length < 2) throw new Error('dualHomed needs 2 LANs');
       const ns = this.ns(host);
-      this.ips.get(host)!.push(await attach(host, ns, 2, 'eth1', 100 + this.namespaces.indexOf(ns)));
+      this.ips.get(host)!.push(await attach(host, ns, 2, 'eth1', 100 + this.namespaceIndex(ns)));
     }
   }
 }
