@@ -3,13 +3,13 @@
 // no STUN server (host candidates on 127.0.0.1 only). Traffic stays on 127.0.0.1.
 import { expect } from 'chai';
 import { createSocket, Socket } from 'node:dgram';
-import { HostCore, type ENetConnection } from '@meshpunch/enet';
+import { EventType, HostCore, type ENetConnection } from '@meshpunch/enet';
 import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
 import type { LinkOutcome, LinkPhase, LinkRole } from '../../src/core/link-machine.js';
 import type { RejectedCandidate } from '@meshpunch/nat/punch';
-import type { Candidate as WireCandidate } from '@meshpunch/protocol';
+import type { Candidate } from '@meshpunch/protocol';
 
 const config = resolveJoinMeshOptions({ signal: 'ws://127.0.0.1:1', lobby: 'loopback', bindAddress: '127.0.0.1' });
 
@@ -68,7 +68,7 @@ describe('LinkRunner (loopback)', function () {
     /** Runs after both sockets are bound, before either runner begins. */
     beforeBegin?: (sides: [Side, Side]) => Promise<void>;
     /** Side 2 (a hostile lobby member) adds these to the candidates it sends. */
-    extraCandidates?: WireCandidate[];
+    extraCandidates?: Candidate[];
     /** Side 1 is told which of side 2's candidates it refused. */
     onRejected?: (rejected: readonly RejectedCandidate[]) => void;
   } = {}): Promise<[Side, Side]> {
@@ -134,7 +134,7 @@ describe('LinkRunner (loopback)', function () {
 
   it('never probes the multicast, broadcast or LAN addresses a hostile member sends as candidates, and reports them (issue 13 item 7)', async () => {
     // At the highest priority, so they would be probed first (before the fix, 224.0.0.251 was).
-    const hostile: WireCandidate[] = ([
+    const hostile: Candidate[] = ([
       ['host', '224.0.0.251', 5353], ['srflx', '239.255.255.250', 1900], ['host', '255.255.255.255', 9],
       ['host', '169.254.169.254', 80], ['srflx', '10.0.0.1', 53], ['host', '0.0.0.0', 9],
     ] as const).map(([kind, address, port]) => ({ kind, family: 4, address, port, priority: 0x7fffffff }));
@@ -187,10 +187,22 @@ describe('LinkRunner (loopback)', function () {
 
   it('fails the link at once (peer-lost) when its socket closes underneath during the handshake, instead of polling ERROR in a loop', async () => {
     let closed = false;
+    // The listener runner's service() calls: how many answered ERROR, and how many it made after the first ERROR.
+    const serviced = { errors: 0, callsAfterError: 0 };
     const [a] = await pair({
       // The connector's CONNECT never reaches the listener's ENet, so the handshake is pending
       // when the socket goes.
       deafListener: true,
+      beforeBegin: async ([l]) => {
+        const host = l.socket.host;
+        const service = host.service.bind(host);
+        host.service = async (timeoutMs?: number) => {
+          if (serviced.errors > 0) serviced.callsAfterError++;
+          const ev = await service(timeoutMs);
+          if (ev.type === EventType.ERROR) serviced.errors++;
+          return ev;
+        };
+      },
       onPhase: (who, phase, side) => {
         if (who !== 1 || phase !== 'accepting') return;
         closed = true;
@@ -199,13 +211,15 @@ describe('LinkRunner (loopback)', function () {
       },
     });
     const oa = await withinMs(a.outcome, 5_000, "the listener's outcome");
+    expect(closed).to.equal(true);
     expect(oa).to.deep.include({ ok: false, reason: 'peer-lost', detail: 'the link socket failed during the ENet handshake' });
     expect(a.runner.machine.phase).to.equal('failed');
     expect(a.handedOver).to.equal(undefined);
-    // The runner stopped servicing the dead host: once released, no service() loop is left.
-    await new Promise((r) => setTimeout(r, 20));
-    expect(a.runner.machine.pollAction()).to.equal(undefined);
-    expect(closed).to.equal(true);
+    // The first ERROR ended the link and the runner never serviced the dead host again: no loop
+    // polling it (before the fix: ERROR after ERROR until the deadline), none left behind.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(serviced).to.deep.equal({ errors: 1, callsAfterError: 0 });
   });
 
   /** A CONNECT datagram as any ENet client sends it (captured from a throwaway core). */

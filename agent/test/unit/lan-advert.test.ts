@@ -1,8 +1,8 @@
 // LAN adverts, passwords and the lobby summary (issue #16), without sockets: records go through
 // dns-packet's real encoder and decoder, never onto a network.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import packet from 'dns-packet';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { advertRecords, asksForUs, instanceName, parseAdverts, parseTxt, SERVICE_TYPE, type LanAdvert } from '../../src/lan/advert.js';
 import { hostProof, joinToken, lanSecret, proofMatches } from '../../src/lan/password.js';
 import { summarizeLobbies } from '../../src/lan/lobbies.js';
@@ -73,19 +73,43 @@ describe('LAN adverts', () => {
     expect(parseAdverts(wire([...many, ...advertRecords(host)]), '10.77.1.2').drops).to.deep.equal(['too-many-records']);
   });
 
-  it('never throws on random records (2000 fuzzed packets)', () => {
+  it('never throws on random records or a real advert with one record spoiled (2000 fuzzed packets); keeps only adverts that survive the wire, drops with a known reason', () => {
+    const prng = new Prng(seedFromEnv(16));
     const kinds = ['TXT', 'SRV', 'A', 'AAAA', 'PTR', undefined, 7];
+    const reasons = new Set(['bad-txt', 'bad-version', 'bad-lobby', 'bad-host', 'too-many-records']);
+    const real = advertRecords(host);
+    let accepted = 0;
+    let dropped = 0;
+    const seen = new Set<string>();
     for (let i = 0; i < 2000; i++) {
-      const b = randomBytes(8);
+      const b = prng.bytes(8);
       const rec = (k: number): unknown => ({
         name: [instanceName(host.token), SERVICE_TYPE, 42, null, 'mp-x.local'][b[k]! % 5],
         type: kinds[b[k + 1]! % kinds.length],
         ttl: [0, 10, -1, undefined][b[k + 2]! % 4],
-        data: [['v=1', 'role=host'], 'x', { port: 'a' }, { port: 70000, target: 7 }, '1.2.3.4', null, [randomBytes(300)], undefined][b[k + 3]! % 8],
+        data: [['v=1', 'role=host'], 'x', { port: 'a' }, { port: 70000, target: 7 }, '1.2.3.4', null, [prng.bytes(300)], undefined][b[k + 3]! % 8],
       });
-      const p = { answers: [rec(0), rec(4)], additionals: b[0]! % 2 === 0 ? undefined : [rec(1)] } as unknown as packet.Packet;
-      expect(() => parseAdverts(p, '10.77.1.9')).to.not.throw();
+      // Even: hostile records only. Odd: the real host advert, one record replaced by a hostile
+      // one, removed, or (one case in four) left as it is.
+      const answers: unknown[] = i % 2 === 0 ? [rec(0), rec(4)] : [...real];
+      if (i % 2 === 1 && b[5]! % 4 !== 0) answers.splice(b[6]! % answers.length, 1, ...(b[7]! % 2 === 0 ? [rec(0)] : []));
+      const p = { answers, additionals: b[0]! % 2 === 0 ? undefined : [rec(1)] } as unknown as packet.Packet;
+      let got: ReturnType<typeof parseAdverts> | undefined;
+      expect(() => (got = parseAdverts(p, '10.77.1.9'))).to.not.throw();
+      for (const d of got!.drops) expect(reasons.has(d), d).to.equal(true);
+      dropped += got!.drops.length;
+      for (const a of got!.adverts) {
+        accepted++;
+        // An accepted advert is one an agent could have sent: it goes through the DNS wire format
+        // and comes back the same (checked once per distinct advert).
+        const key = JSON.stringify(a);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        expect(parseAdverts(wire(advertRecords(a)), a.from).adverts).to.deep.equal([a]);
+      }
     }
+    expect(accepted).to.be.greaterThan(50);
+    expect(dropped).to.be.greaterThan(50);
   });
 
   it('answers a PTR or ANY question for the service, or one for our own instance', () => {

@@ -57,16 +57,44 @@ describe('natpmp', () => {
       });
     }
 
-    it('never throws on random input (fuzz, 2000 cases)', () => {
+    it('never throws on random or mutated input (fuzz, 4000 cases): accepts only well-formed answers, read as sent', () => {
       let seed = 99;
-      for (let i = 0; i < 2000; i++) {
-        const b = new Uint8Array(i % 24).map(() => {
-          seed = (seed * 1103515245 + 12345) >>> 0;
-          return seed >>> 24;
-        });
+      const rnd = (): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed >>> 24;
+      };
+      const answers = [unhex('0080 0000 00000e10 cb007165'), unhex('0081 0000 00000e10 bb80 bb81 000004b0'), unhex('0082 0002 00000001')];
+      const errors = new Set(['too-short', 'bad-version', 'not-a-response', 'unknown-opcode']);
+      let accepted = 0;
+      let refused = 0;
+      for (let i = 0; i < 4000; i++) {
+        // Even cases: random bytes; odd: a real answer with 1-3 bytes changed, or cut short.
+        const b = i % 2 === 0 ? new Uint8Array(i % 24).map(rnd) : answers[i % 3]!.slice(0, rnd() % 4 === 0 ? rnd() % 17 : undefined);
+        if (i % 2 === 1 && b.length > 0) for (let k = 0; k <= rnd() % 3; k++) b[rnd() % b.length] = rnd();
         const r = decodeNatPmpResponse(b);
-        expect(typeof r.ok).to.equal('boolean');
+        const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        if (!r.ok) {
+          refused++;
+          expect(errors.has(r.error), r.error).to.equal(true);
+          continue;
+        }
+        accepted++;
+        // Version 0, a response opcode, the result code as sent; a success carries every field.
+        expect([b[0], b[1]! >= 128 && b[1]! <= 130]).to.deep.equal([0, true]);
+        expect(r.response.result).to.equal(view.getUint16(2));
+        if (r.response.kind === 'external-address') {
+          expect(b[1]).to.equal(128);
+          if (r.response.result === 0) expect(r.response.address).to.equal(`${b[8]}.${b[9]}.${b[10]}.${b[11]}`);
+        } else {
+          expect(r.response.protocol).to.equal(b[1] === 129 ? 'UDP' : 'TCP');
+          if (r.response.result === 0) {
+            expect([r.response.internalPort, r.response.externalPort, r.response.lifetimeS]).to.deep.equal([view.getUint16(8), view.getUint16(10), view.getUint32(12)]);
+          }
+        }
       }
+      // The fuzz reached both sides of the decoder.
+      expect(accepted).to.be.greaterThan(100);
+      expect(refused).to.be.greaterThan(100);
     });
   });
 
