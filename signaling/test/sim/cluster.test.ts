@@ -52,6 +52,23 @@ for (const seed of SEEDS) {
       expect(got.type === 'pair.candidates' && got.candidates[0]!.address).to.equal('198.51.100.7');
     });
 
+    it('a join reaching the lobby\'s home node is answered by its core at once (no store round trip); on another node it is routed', async () => {
+      const h = new ClusterHarness(seed);
+      const [a, b] = [await h.addNode('a'), await h.addNode('b')];
+      const owner = await h.connect(a);
+      joined(await h.request(owner, { type: 'lobby.create', name: 'home' }));
+      const here = await h.connect(a);
+      // Every store operation resolves a microtask later at the earliest: an answer already in
+      // the inbox when send() returns went straight to the core.
+      h.send(here, { type: 'lobby.join', lobby: 'home', rid: 5 });
+      expect(here.inbox.some((m) => m.type === 'lobby.joined')).to.equal(true);
+      const there = await h.connect(b);
+      h.send(there, { type: 'lobby.join', lobby: 'home', rid: 5 });
+      expect(there.inbox.some((m) => m.type === 'lobby.joined')).to.equal(false);
+      joined(await h.waitFor(there, (m) => m.type === 'lobby.joined'));
+      expect(a.core.lobbyCount + b.core.lobbyCount).to.equal(1);
+    });
+
     it('60 creators of one name on 3 nodes: exactly one creates it', async () => {
       const h = new ClusterHarness(seed);
       h.maxDelayMs = 10;
