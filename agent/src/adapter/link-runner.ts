@@ -146,7 +146,10 @@ export class LinkRunner {
   private refreshedReflexive = 0;
   /** When the relay goes after the link moved to a direct path (relayReleaseMs), and its timer. */
   private readonly relayRelease: RelayRelease;
-  private releaseTimer: NodeJS.Timeout | undefined = undefined;
+  private readonly releaseTimer = new DeadlineTimer((now) => {
+    if (this.released || !this.relayRelease.handleTimeout(now)) return;
+    this.dropRelay();
+  }, { now: () => this.ctx.now(), unref: true });
   /** Bounds a fallback after the only path died: no path by then means the peer is gone. */
   private fallbackTimer: NodeJS.Timeout | undefined = undefined;
   /** The direct punch ended without a path (before any path was proven). */
@@ -745,19 +748,8 @@ export class LinkRunner {
   private updateRelayRelease(): void {
     const router = this.router;
     if (router === undefined || this.released) return;
-    const before = this.relayRelease.pollTimeout();
     this.relayRelease.update(this.now(), router.mux);
-    const at = this.relayRelease.pollTimeout();
-    if (at === before && (at === undefined || this.releaseTimer !== undefined)) return;
-    if (this.releaseTimer !== undefined) clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
-    if (at === undefined) return;
-    this.releaseTimer = setTimeout(() => {
-      this.releaseTimer = undefined;
-      if (this.released || !this.relayRelease.handleTimeout(Math.max(at, this.now()))) return;
-      this.dropRelay();
-    }, Math.max(0, Math.ceil(at - this.now())));
-    this.releaseTimer.unref();
+    this.releaseTimer.arm(this.relayRelease.pollTimeout());
   }
 
   /**
@@ -917,8 +909,8 @@ export class LinkRunner {
     this.timer.cancel();
     this.punch?.stop();
     this.relayPunch?.stop();
-    for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer, this.releaseTimer]) if (t !== undefined) clearTimeout(t);
-    this.releaseTimer = undefined;
+    for (const t of [this.relayTimer, this.reprobeTimer, this.fallbackTimer]) if (t !== undefined) clearTimeout(t);
+    this.releaseTimer.cancel();
     this.relayTimer = undefined;
     this.fallbackTimer = undefined;
     this.reprobeTimer = undefined;

@@ -21,7 +21,7 @@ import {
 import { writeChannelDataHeader } from '../core/turn/channel-data.js';
 import { CHANNEL_DATA_HEADER } from '../core/turn/constants.js';
 import type { TurnServerOptions } from '../core/turn/turn-server-config.js';
-import { monotonicNow } from '@meshpunch/base';
+import { DeadlineTimer, monotonicNow } from '@meshpunch/base';
 import { nodeHmacSha1, nodeMd5, nodeRandom } from './hmac-sha1.js';
 import { ipLiteralLookup } from './ip-literal-lookup.js';
 import type { DatagramSource } from './transport.js';
@@ -71,8 +71,11 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
   #cursor: number;
   #pendingBinds = 0;
   #closed = false;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #armedFor: number | undefined = undefined;
+  /** The core's sweep deadline: the shared one-timer-per-core of @meshpunch/base. */
+  readonly #timer = new DeadlineTimer((at) => {
+    this.core.handleTimeout(at);
+    this.#kick(at);
+  });
   /** A kick is running: a nested one (a port bound synchronously inside it) only asks it to go round again. */
   #kicking = false;
   #kickAgain = false;
@@ -149,8 +152,7 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     this.#closed = true;
     this.core.shutdown(monotonicNow());
     this.#drainEvents();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.cancel();
     const all = [...this.#sockets.values()];
     this.#sockets.clear();
     await Promise.all(all.map((s) => new Promise<void>((res) => s.close(() => res()))));
@@ -168,7 +170,7 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
       do {
         this.#kickAgain = false;
         this.#flush(now);
-        this.#arm(now);
+        this.#arm();
         this.#drainEvents();
       } while (this.#kickAgain && !this.#closed);
     } finally {
@@ -204,26 +206,8 @@ export class TurnRelayServer extends EventEmitter<TurnRelayServerEvents> {
     }
   }
 
-  #arm(now: number): void {
-    const t = this.core.pollTimeout();
-    if (t === this.#armedFor && (t === undefined || this.#timer !== undefined)) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedFor = t;
-    if (t === undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#armedFor = undefined;
-      const at = monotonicNow();
-      // Timers may fire a little early against the floored clock: wait again rather than feed the
-      // core a future time (its clock must never go backwards afterwards).
-      if (at < t) {
-        this.#arm(at);
-        return;
-      }
-      this.core.handleTimeout(at);
-      this.#kick(at);
-    }, Math.max(0, t - now));
+  #arm(): void {
+    this.#timer.arm(this.core.pollTimeout());
   }
 
   #drainEvents(): void {
