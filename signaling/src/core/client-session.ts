@@ -213,7 +213,7 @@ export class ClientSession implements SansIoCore {
   close(): void {
     if (this.#phase === 'closed') return;
     const hadSocket = this.#socket !== 'none';
-    this.#socket = 'none';
+    this.#dropSocket();
     this.#finish(CloseCode.Normal, 'client closed', undefined);
     if (hadSocket) this.#push({ type: 'closeSocket', graceful: true, code: CloseCode.Normal, reason: 'client closed' });
   }

@@ -179,6 +179,39 @@ for (const seed of SEEDS) {
       expect(w.service.connections).to.equal(0);
     });
 
+    it('rotates over its services: a dead first one times out, the second answers; a drop there resumes on the second', () => {
+      const w = new World(seed);
+      const dead: Endpoint = { address: '203.0.113.66', port: 8787 };
+      const local = { address: '198.51.100.77', port: 40_000 };
+      const c = new SimSignalingClient(local, [dead, SERVICE], { connectTimeoutMs: 2000, retryConnectMs: 5000 }, w.prng);
+      w.driver.add(c, local.address, local.port);
+      c.connect(w.now);
+      w.driver.runUntil(() => c.session.isOpen, { maxVirtualMs: 10_000 });
+      expect(c.session.serviceIndex).to.equal(1);
+      expect(c.socketsOpened).to.equal(2);
+      expect(w.now, 'the dead service cost one connect timeout').to.be.within(2000, 2500);
+      w.ask(c, { type: 'lobby.create' }, 'joined');
+      const tag = c.tag!;
+      c.dropConnection(w.now);
+      w.service.dropConnection(w.now, local, tag);
+      w.driver.runUntil(() => c.emitted('resumed').length === 1, { maxVirtualMs: 10_000 });
+      // Resume starts at the service last used.
+      expect(c.emitted<{ url: string }>('resumed')[0]!.url).to.equal(`ws://${SERVICE.address}:${SERVICE.port}/`);
+    });
+
+    it('close() during a resume attempt leaves nothing queued or scheduled', () => {
+      const w = new World(seed);
+      const a = w.connected();
+      w.ask(a, { type: 'lobby.create' }, 'joined');
+      a.dropConnection(w.now);
+      w.driver.runUntil(() => a.socketsOpened === 2, { maxVirtualMs: 5000 });
+      a.close();
+      expect(a.session.phase).to.equal('closed');
+      expect(a.session.pollTimeout()).to.equal(undefined);
+      expect(a.session.pendingRequests).to.equal(0);
+      expect(a.session.pollTransmit(w.now, new Uint8Array(4096), { address: '', port: 0 })).to.equal(0);
+    });
+
     it('declares a silent service dead after 2.5 heartbeats and resumes', () => {
       const w = new World(seed);
       const a = w.connected();
