@@ -97,27 +97,29 @@ export class HostCore {
    */
   handleDatagram(now: number, from: CoreEndpoint, bytes: Uint8Array): void {
     if (this.#destroyed) return;
-    this.#s.serviceTime = now;
-    this.#s.stats.totalReceivedData += bytes.length;
-    this.#s.stats.totalReceivedPackets++;
-    receiveDatagram(this.#s, now, from, bytes);
+    const st = this.#s;
+    st.serviceTime = now;
+    st.stats.totalReceivedData += bytes.length;
+    st.stats.totalReceivedPackets++;
+    receiveDatagram(st, now, from, bytes);
   }
 
   /** Runs what is due at `now`: retransmissions and timeouts, the bandwidth throttle. */
   handleTimeout(now: number): void {
     if (this.#destroyed) return;
-    this.#s.serviceTime = now;
-    if (now - this.#s.bandwidthThrottleEpoch >= HOST_BANDWIDTH_THROTTLE_INTERVAL) bandwidthThrottle(this.#s, now);
-    for (let i = 0; i < this.#s.peers.length; i++) {
-      const peer = this.#s.peers[i]!;
+    const st = this.#s;
+    st.serviceTime = now;
+    if (now - st.bandwidthThrottleEpoch >= HOST_BANDWIDTH_THROTTLE_INTERVAL) bandwidthThrottle(st, now);
+    for (let i = 0; i < st.peers.length; i++) {
+      const peer = st.peers[i]!;
       if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) continue;
       if (peer.state === PeerState.AcknowledgingConnect && now >= peer.halfOpenDeadline) {
         // A handshake nobody completes (spoofed or abandoned CONNECT) frees its slot early.
-        this.#s.stats.halfOpenTimeouts++;
-        this.#s.notifyDisconnect(peer);
+        st.stats.halfOpenTimeouts++;
+        st.notifyDisconnect(peer);
         continue;
       }
-      if (peer.sentReliableCommands.length > 0 && now >= peer.nextTimeout) checkTimeouts(this.#s, peer, now);
+      if (peer.sentReliableCommands.length > 0 && now >= peer.nextTimeout) checkTimeouts(st, peer, now);
     }
   }
 
@@ -184,11 +186,12 @@ export class HostCore {
   /** Absolute time (ms) of the next deadline, or undefined when nothing is scheduled. */
   pollTimeout(): number | undefined {
     if (this.#destroyed) return undefined;
+    const st = this.#s;
     let t = Infinity;
-    if (this.#s.urgent.length > 0) t = this.#s.serviceTime;
+    if (st.urgent.length > 0) t = st.serviceTime;
     if (this.#acksHeldSince >= 0 && this.#acksHeldSince < t) t = this.#acksHeldSince;
-    for (let i = 0; i < this.#s.peers.length; i++) {
-      const peer = this.#s.peers[i]!;
+    for (let i = 0; i < st.peers.length; i++) {
+      const peer = st.peers[i]!;
       const s = peer.state;
       if (s === PeerState.Disconnected || s === PeerState.Zombie) continue;
       if (s === PeerState.AcknowledgingConnect && peer.halfOpenDeadline < t) t = peer.halfOpenDeadline;
@@ -201,9 +204,9 @@ export class HostCore {
       }
     }
     // Paced data fits again at pacer.wakeAt (only set while outgoingBandwidth is limited).
-    if (this.#s.pacer.wakeAt >= 0 && this.#s.pacer.wakeAt < t) t = this.#s.pacer.wakeAt;
-    if (this.#s.connectedPeers > 0) {
-      const bw = this.#s.bandwidthThrottleEpoch + HOST_BANDWIDTH_THROTTLE_INTERVAL;
+    if (st.pacer.wakeAt >= 0 && st.pacer.wakeAt < t) t = st.pacer.wakeAt;
+    if (st.connectedPeers > 0) {
+      const bw = st.bandwidthThrottleEpoch + HOST_BANDWIDTH_THROTTLE_INTERVAL;
       if (bw < t) t = bw;
     }
     return t === Infinity ? undefined : t;
@@ -211,15 +214,16 @@ export class HostCore {
 
   /** Next event, or undefined. Events of peers reset since they were queued are skipped. */
   pollEvent(): CoreEvent | undefined {
+    const st = this.#s;
     for (;;) {
-      const ev = this.#s.events.popFront();
+      const ev = st.events.popFront();
       if (ev === undefined) return undefined;
       const peer = ev.peer;
       if (ev.type === 'receive') {
         if (ev.stamp !== peer.generation) continue;
         const refund = ev.cost < peer.totalWaitingData ? ev.cost : peer.totalWaitingData;
         peer.totalWaitingData -= refund;
-        this.#s.waitingData -= refund;
+        st.waitingData -= refund;
         return ev;
       }
       if (ev.stamp !== peer.incarnation) continue;
@@ -247,15 +251,16 @@ export class HostCore {
    * @throws CoreUsageError for an invalid channel count, data or port.
    */
   connect(address: string, port: number, channelCount: number, data: number): Peer | null {
+    const st = this.#s;
     if (!Number.isInteger(channelCount) || channelCount < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCount > PROTOCOL_MAXIMUM_CHANNEL_COUNT) {
       throw new CoreUsageError(`channelCount must be 1..255, got ${channelCount}`, 'channelCount', channelCount);
     }
     checkU32('data', data);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CoreUsageError(`port must be 1..65535, got ${port}`, 'port', port);
     let peer: Peer | null = null;
-    for (let i = 0; i < this.#s.peers.length; i++) {
-      if (this.#s.peers[i]!.state === PeerState.Disconnected) {
-        peer = this.#s.peers[i]!;
+    for (let i = 0; i < st.peers.length; i++) {
+      if (st.peers[i]!.state === PeerState.Disconnected) {
+        peer = st.peers[i]!;
         break;
       }
     }
@@ -264,10 +269,10 @@ export class HostCore {
     peer.state = PeerState.Connecting;
     peer.address = address;
     peer.port = port;
-    this.#s.config.random(this.#s.randomBytes);
-    peer.connectID = ((this.#s.randomBytes[0]! << 24) | (this.#s.randomBytes[1]! << 16) | (this.#s.randomBytes[2]! << 8) | this.#s.randomBytes[3]!) >>> 0;
-    peer.mtu = this.#s.mtu;
-    peer.windowSize = this.#s.outgoingBandwidth === 0 ? PROTOCOL_MAXIMUM_WINDOW_SIZE : windowForBandwidth(this.#s.outgoingBandwidth);
+    st.config.random(st.randomBytes);
+    peer.connectID = ((st.randomBytes[0]! << 24) | (st.randomBytes[1]! << 16) | (st.randomBytes[2]! << 8) | st.randomBytes[3]!) >>> 0;
+    peer.mtu = st.mtu;
+    peer.windowSize = st.outgoingBandwidth === 0 ? PROTOCOL_MAXIMUM_WINDOW_SIZE : windowForBandwidth(st.outgoingBandwidth);
     const body = new Uint8Array(COMMAND_SIZES[Command.Connect]! - 4);
     const v = new DataView(body.buffer);
     const o = (off: number): number => off - 4;
@@ -277,14 +282,14 @@ export class HostCore {
     v.setUint32(o(Off.mtu), peer.mtu);
     v.setUint32(o(Off.windowSize), peer.windowSize);
     v.setUint32(o(Off.channelCount), channelCount);
-    v.setUint32(o(Off.incomingBandwidth), this.#s.incomingBandwidth);
-    v.setUint32(o(Off.outgoingBandwidth), this.#s.outgoingBandwidth);
+    v.setUint32(o(Off.incomingBandwidth), st.incomingBandwidth);
+    v.setUint32(o(Off.outgoingBandwidth), st.outgoingBandwidth);
     v.setUint32(o(Off.packetThrottleInterval), peer.packetThrottleInterval);
     v.setUint32(o(Off.packetThrottleAcceleration), peer.packetThrottleAcceleration);
     v.setUint32(o(Off.packetThrottleDeceleration), peer.packetThrottleDeceleration);
     v.setUint32(o(Off.connectID), peer.connectID);
     v.setUint32(o(Off.connectData), data >>> 0);
-    this.#s.queueControl(peer, Command.Connect | COMMAND_FLAG_ACKNOWLEDGE, body);
+    st.queueControl(peer, Command.Connect | COMMAND_FLAG_ACKNOWLEDGE, body);
     return peer;
   }
 
@@ -294,21 +299,23 @@ export class HostCore {
    * larger than maximumPacketSize, too many fragments, or the outgoing queue is full).
    */
   send(peer: Peer, channelID: number, data: Uint8Array, flags: number): boolean {
-    if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || data.length > this.#s.config.maximumPacketSize) return false;
+    const st = this.#s;
+    if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || data.length > st.config.maximumPacketSize) return false;
     // A real copy even for a Node Buffer (whose slice() is a view): callers may reuse `data`.
-    return this.#sendOwned(peer, channelID, this.#s.payloadSlab.copy(data), flags);
+    return this.#sendOwned(peer, channelID, st.payloadSlab.copy(data), flags);
   }
 
   /** `send` of bytes the core owns (queued commands only read them, so peers may share them). */
   #sendOwned(peer: Peer, channelID: number, copy: Uint8Array, flags: number): boolean {
-    if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || copy.length > this.#s.config.maximumPacketSize) return false;
+    const st = this.#s;
+    if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || copy.length > st.config.maximumPacketSize) return false;
     const channel = peer.channels[channelID]!;
     const fragmentLength = this.fragmentLength(peer);
     if (copy.length > fragmentLength) {
       const fragmentCount = Math.ceil(copy.length / fragmentLength);
       if (fragmentCount > PROTOCOL_MAXIMUM_FRAGMENT_COUNT) return false;
-      if (peer.outgoingCommands.length + fragmentCount > this.#s.config.maxOutgoingCommands) {
-        this.#s.stats.outgoingOverflows++;
+      if (peer.outgoingCommands.length + fragmentCount > st.config.maxOutgoingCommands) {
+        st.stats.outgoingOverflows++;
         return false;
       }
       let commandByte: number;
@@ -324,7 +331,7 @@ export class HostCore {
         packetFlags = PacketFlag.Reliable;
       }
       for (let i = 0, offset = 0; offset < copy.length; i++, offset += fragmentLength) {
-        const cmd = this.#s.allocCommand();
+        const cmd = st.allocCommand();
         cmd.command = commandByte;
         cmd.channelID = channelID;
         cmd.data = copy;
@@ -333,18 +340,18 @@ export class HostCore {
         cmd.fragmentCount = fragmentCount;
         cmd.fragmentNumber = i;
         cmd.packetFlags = packetFlags;
-        this.#s.setupOutgoing(peer, cmd);
+        st.setupOutgoing(peer, cmd);
         // The start sequence is the same for every fragment (§8.5); setupOutgoing fills the
         // unreliable seq of unreliable fragments with it already.
         if ((commandByte & COMMAND_FLAG_ACKNOWLEDGE) !== 0) cmd.unreliableSequenceNumber = start;
       }
       return true;
     }
-    if (peer.outgoingCommands.length >= this.#s.config.maxOutgoingCommands) {
-      this.#s.stats.outgoingOverflows++;
+    if (peer.outgoingCommands.length >= st.config.maxOutgoingCommands) {
+      st.stats.outgoingOverflows++;
       return false;
     }
-    const cmd = this.#s.allocCommand();
+    const cmd = st.allocCommand();
     cmd.channelID = channelID;
     cmd.data = copy;
     cmd.fragmentOffset = 0;
@@ -359,15 +366,16 @@ export class HostCore {
       cmd.command = Command.SendUnreliable;
       cmd.packetFlags = 0;
     }
-    this.#s.setupOutgoing(peer, cmd);
+    st.setupOutgoing(peer, cmd);
     return true;
   }
 
   /** Queues `data` to every connected peer (libenet enet_host_broadcast). */
   broadcast(channelID: number, data: Uint8Array, flags: number): void {
-    const copy = this.#s.payloadSlab.copy(data); // one copy shared by every peer's commands
-    for (let i = 0; i < this.#s.peers.length; i++) {
-      const peer = this.#s.peers[i]!;
+    const st = this.#s;
+    const copy = st.payloadSlab.copy(data); // one copy shared by every peer's commands
+    for (let i = 0; i < st.peers.length; i++) {
+      const peer = st.peers[i]!;
       if (peer.state === PeerState.Connected) this.#sendOwned(peer, channelID, copy, flags);
     }
   }
@@ -392,14 +400,15 @@ export class HostCore {
 
   /** §5.4 enet_peer_disconnect_now: sends an unsequenced DISCONNECT at once and resets; no event. */
   disconnectNow(peer: Peer, data: number): void {
+    const st = this.#s;
     checkU32('data', data);
     if (peer.state === PeerState.Disconnected) return;
     if (peer.state !== PeerState.Zombie && peer.state !== PeerState.Disconnecting) {
-      this.#s.resetPeerQueues(peer);
+      st.resetPeerQueues(peer);
       const body = new Uint8Array(4);
       new DataView(body.buffer).setUint32(0, data >>> 0);
-      this.#s.queueControl(peer, Command.Disconnect | COMMAND_FLAG_UNSEQUENCED, body);
-      this.#s.flushPeerNow(peer);
+      st.queueControl(peer, Command.Disconnect | COMMAND_FLAG_UNSEQUENCED, body);
+      st.flushPeerNow(peer);
     }
     this.resetPeer(peer);
   }
@@ -471,11 +480,12 @@ export class HostCore {
 
   /** §9.3 enet_host_bandwidth_limit (bytes/s, 0 = unlimited); peers learn it within ~1 s. */
   bandwidthLimit(incoming: number, outgoing: number): void {
+    const st = this.#s;
     checkU32('incomingBandwidth', incoming);
     checkU32('outgoingBandwidth', outgoing);
-    this.#s.incomingBandwidth = incoming;
-    this.#s.outgoingBandwidth = outgoing;
-    this.#s.recalculateBandwidthLimits = true;
+    st.incomingBandwidth = incoming;
+    st.outgoingBandwidth = outgoing;
+    st.recalculateBandwidthLimits = true;
   }
 
   /** Channel cap for future incoming connections; 0 or > 255 = 255 (§1). */
@@ -522,12 +532,13 @@ export class HostCore {
 
   /** Resets every peer silently and stops all timers; the core does nothing afterwards. */
   destroy(): void {
-    for (let i = 0; i < this.#s.peers.length; i++) {
-      const p = this.#s.peers[i]!;
+    const st = this.#s;
+    for (let i = 0; i < st.peers.length; i++) {
+      const p = st.peers[i]!;
       if (p.state !== PeerState.Disconnected) this.resetPeer(p);
     }
-    this.#s.events.clear();
-    this.#s.urgent.clear();
+    st.events.clear();
+    st.urgent.clear();
     this.#destroyed = true;
   }
 
