@@ -12,7 +12,9 @@ export class LabPeer {
   /** Starts the peer in `host` and waits until it is ready. */
   static async start(lab: Lab, host: string): Promise<LabPeer> {
     const proc = lab.spawnRunner(host, 'nat-peer', [lab.hostIp(host)]);
-    await proc.waitForLine(/"event":"ready"/, 10_000);
+    // The matrix starts 19 peers at once: on 2 shared cores at load 25, 12 of them took 6.6-7.5 s
+    // to load Node and print ready, so 10 s failed the whole matrix before it began.
+    await proc.waitForLine(/"event":"ready"/, 30_000);
     return new LabPeer(host, proc);
   }
 
