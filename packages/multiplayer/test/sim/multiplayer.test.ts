@@ -19,6 +19,8 @@ interface Received { from: number; data: number[]; channel: number; mode: number
 /** A multiplayer peer at `address` on the world, with its events and packets recorded. */
 function peerAt(w: SimWorld, address: string): { peer: ENetMultiplayerPeer; joined: number[]; left: number[]; got: Received[] } {
   const peer = new ENetMultiplayerPeer({ createConnection: w.hostsAt(address) });
+  // Client ids from the world's seed instead of node:crypto, so a seed replays the run exactly.
+  peer.generateUniqueId = () => w.prng.int(2, 0x7fffffff);
   const rec = { peer, joined: [] as number[], left: [] as number[], got: [] as Received[] };
   peer.on('peerConnected', (id: number) => rec.joined.push(id));
   peer.on('peerDisconnected', (id: number) => rec.left.push(id));
