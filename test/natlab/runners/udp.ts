@@ -2,7 +2,8 @@
 //   mapping <localPort> <ip:port>...   public endpoint the reflector saw per destination
 //   filtering <localPort> <ip:port>    which reflector answers (same / other ip / other port) pass
 //   send <localPort> <ip:port> <text> [count]   send datagrams (localPort 0 = any)
-//   recv <localPort> <waitMs> [maxCount]        print "ready", then the datagrams received
+//   recv <localPort> <waitMs> [maxCount] [openTo]  (first send "open" to openTo from the socket,)
+//                                               print "ready", then the datagrams received
 //   rtt <count> <ip:port> <spacingMs>           request/answer pairs: loss, duplicates, reordering, RTT
 //   exchange <localPort> <ip:port> <waitMs>     send a probe every 50 ms, answer each probe;
 //                                               ends when both ways worked or waitMs passed
@@ -107,9 +108,15 @@ async function send(localPort: number, to: string, text: string, count: number):
   return { sent: count, local };
 }
 
-async function recv(localPort: number, waitMs: number, maxCount: number): Promise<Json> {
+async function recv(localPort: number, waitMs: number, maxCount: number, openTo?: string): Promise<Json> {
   const s = await bindSocket(localPort);
   const received: Json[] = [];
+  if (openTo !== undefined) {
+    // Open the NAT binding from this very socket, so no process start-up lies between the binding's
+    // birth and the inbound probe (a test timing a 2 s binding lifetime must not lose it to a slow spawn).
+    const [ip, port] = parseEndpoint(openTo);
+    await new Promise<void>((r) => s.send('open', port, ip, () => r()));
+  }
   console.log(`ready ${s.address().port}`);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
@@ -215,7 +222,7 @@ async function main(): Promise<Json> {
     case 'send':
       return send(Number(a), b!, c ?? 'hello', Math.min(1000, Number(d ?? 1)));
     case 'recv':
-      return recv(Number(a), Math.min(60_000, Number(b)), Math.min(10_000, Number(c ?? 1)));
+      return recv(Number(a), Math.min(60_000, Number(b)), Math.min(10_000, Number(c ?? 1)), d);
     case 'exchange':
       return exchange(Number(a), b!, Math.min(30_000, Number(c)));
     case 'rtt':
