@@ -95,7 +95,7 @@ export class LinkRouter {
     if (this.closed) throw new AgentError('AGENT_CLOSED', 'the link was released while allocating');
     const turn = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
     this.turn = turn;
-    turn.on('data', (payload, peer) => this.fromTurn(payload, peer));
+    turn.on('data', (payload, peer) => this.fromTurn(turn, payload, peer));
     const { relayed } = await turn.allocate();
     await Promise.all([...new Set(peerIps)].map((ip) => turn.createPermission(ip)));
     return { address: relayed.address, port: relayed.port };
@@ -165,13 +165,23 @@ export class LinkRouter {
     return true;
   }
 
-  /** Peer data unwrapped from our allocation (rule 3): STUN to the relay punch, else ENet. */
-  private fromTurn(payload: Uint8Array, peer: Endpoint): void {
+  /**
+   * Peer data unwrapped from an allocation of ours (rule 3): STUN to the relay punch, else ENet.
+   * `from` is the client that unwrapped it: one being released still delivers what was in flight.
+   */
+  private fromTurn(from: TurnSocketClient, payload: Uint8Array, peer: Endpoint): void {
     const key = `${peer.address}:${peer.port}`;
-    if (!this.turnPeers.has(key) && this.turnPeers.size < 64) {
+    if (from === this.turn && !this.closed && !this.turnPeers.has(key) && this.turnPeers.size < 64) {
       this.turnPeers.add(key);
       // A symmetric peer's port is known only now (relay.md §1): bind it for 4-byte framing.
-      this.turn?.bindChannel(peer).catch(() => this.counters.bindFailures++);
+      // bindChannel throws synchronously (ERR_UNCONFIGURED) when the allocation is not
+      // 'allocated' (lost, refreshing to 0): thrown out of the host's intercept hook it lost
+      // the datagram being delivered (ENet's interceptErrors), so it is counted like a refused bind.
+      try {
+        from.bindChannel(peer).catch(() => this.counters.bindFailures++);
+      } catch {
+        this.counters.bindFailures++;
+      }
     }
     const bytes = payload.slice();
     if (this.relay.intercept(bytes, peer)) return;

@@ -1,0 +1,70 @@
+// LinkRouter's relay path on real loopback sockets: an ENet host's socket allocates on
+// nat's embedded TurnRelayServer and a plain UDP peer sends to the relayed address. Traffic
+// stays on 127.0.0.1.
+import { expect } from 'chai';
+import { createSocket, type Socket } from 'node:dgram';
+import { monotonicNow } from '@meshpunch/base';
+import { ENetConnection } from '@meshpunch/enet';
+import { TurnRelayServer, mintTurnRestCredential, nodeHmacSha1 } from '@meshpunch/nat';
+import { createInterceptTransport } from '@meshpunch/nat/punch';
+import { LinkRouter } from '../../src/adapter/link-router.js';
+
+const SECRET = 'link-router-secret';
+
+async function bound(): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((res, rej) => {
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => res());
+  });
+  return s;
+}
+
+async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (let waited = 0; !pred(); waited += 10) {
+    if (waited >= timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+describe('LinkRouter (relay path on loopback)', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
+    const control = await bound();
+    const controlPort = control.address().port;
+    const low = controlPort >= 50_000 ? 41_000 : 53_000;
+    const relay = new TurnRelayServer({
+      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
+      isMember: () => true, relayPorts: { min: low, max: low + 99 }, controlPort,
+      send: (a, p, b) => control.send(b, p, a),
+    });
+    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
+    cleanup.push(() => control.close(), () => relay.close());
+
+    const host = new ENetConnection();
+    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
+    cleanup.push(() => host.destroy());
+    const direct = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
+    const router = new LinkRouter(host, direct);
+    cleanup.push(() => router.detach(), () => router.close());
+    const peer = await bound();
+    cleanup.push(() => peer.close());
+
+    const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+    const relayed = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['127.0.0.1']);
+    // The allocation leaves 'allocated' (as while a Refresh 0 is in flight, or once it is lost)
+    // before the peer's datagram comes out of the relay: the router asks for a channel to this
+    // new peer address, which the TURN client refuses synchronously in that state.
+    const turn = router.turnClient!;
+    turn.core.close(monotonicNow());
+    expect(turn.core.state).to.equal('closing');
+    peer.send(Buffer.from('late datagram'), relayed.port, relayed.address);
+    await waitFor(() => turn.core.counters.dataReceived === 1);
+    expect(router.counters.bindFailures).to.equal(1);
+    expect(host.interceptErrors).to.equal(0);
+  });
+});
