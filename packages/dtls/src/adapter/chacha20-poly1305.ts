@@ -116,7 +116,7 @@ function chachaXor(): FunctionBuilder {
   return f;
 }
 
-/** Splits the little-endian 128-bit value at `ptr` (lo, hi) into five 26-bit limbs, leaving each on the stack in turn via `each`. */
+/** Splits the 128-bit value in locals `lo`, `hi` into five 26-bit limbs: `each(i, push)` where `push()` leaves limb i on the stack. */
 function limbs(f: FunctionBuilder, lo: string, hi: string, each: (i: number, push: () => void) => void): void {
   const m = (): void => void f.i64(MASK26).op(Op.i64And);
   each(0, () => { f.get(lo); m(); });
@@ -264,9 +264,6 @@ export class ChaCha20Poly1305 {
     this.#key = key.slice();
   }
 
-  /** Largest plaintext one call takes. */
-  static readonly maxLength = DATA_CAPACITY;
-
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     const len = plaintext.length;
     if (len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) {
@@ -293,7 +290,11 @@ export class ChaCha20Poly1305 {
     // Constant-time tag comparison: every byte is looked at whatever the first difference.
     let diff = 0;
     for (let i = 0; i < 16; i++) diff |= mem[TAG + i]! ^ sealed[len + i]!;
-    return diff === 0 ? mem.slice(DATA, DATA + len) : undefined;
+    if (diff !== 0) return undefined;
+    // A slice of node's Buffer pool (records are under its 4 KiB limit): no ArrayBuffer of its own per record.
+    const plain = Buffer.allocUnsafe(len);
+    plain.set(mem.subarray(DATA, DATA + len));
+    return plain;
   }
 
   /** Key, AAD and lengths laid out. */
