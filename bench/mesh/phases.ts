@@ -64,6 +64,8 @@ export function markPhase(t: LinkTimeline, phase: string, at: number): void {
       t.enetConnected ??= at;
       break;
     case 'connected':
+      // 'adding' is reported only when the mesh did not take the host in the same turn.
+      t.enetConnected ??= at;
       t.connected ??= at;
       break;
   }

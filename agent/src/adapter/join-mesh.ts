@@ -9,6 +9,7 @@ import { SignalingClient } from '@meshpunch/signaling/client';
 import { isIpv4, isIpv6, type Endpoint } from '../core/endpoint.js';
 import type { MeshEvent } from '../core/mesh-events.js';
 import { AgentError } from '../errors.js';
+import type { SessionIdentity } from './link-security.js';
 import type { Held, MeshSession } from './mesh-session.js';
 import { resolveJoinMeshOptions, type JoinMeshConfig, type JoinMeshOptions } from './options.js';
 import type { SocketPool } from './socket-pool.js';
@@ -39,6 +40,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   connecting.catch(() => undefined);
   const sessionModule = import('./mesh-session.js');
   sessionModule.catch(() => undefined);
+  const identityModule = import('./link-security.js');
+  identityModule.catch(() => undefined);
   const configuredStun = config.stun.length > 0 ? resolveAll(config.stun) : undefined;
   configuredStun?.catch(() => undefined);
   // With an expected member count, the links' sockets bind and STUN-gather while the signaling
@@ -79,12 +82,19 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   client.on('resumed', (r) => session?.signalBack(r.url, r.restored, r.lobby.members.map((m) => m.id)));
   client.on('closed', (c) => session?.signalLost(c.error === undefined ? `closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}` : `gave up (${c.code}): ${c.error.message}`));
   let joined;
+  let identity: SessionIdentity | undefined;
   try {
     const pw = config.password === undefined ? {} : { password: config.password };
     const max = config.maxPeers === undefined ? {} : { maxPeers: config.maxPeers };
     const claim = config.claimSecret === undefined ? {} : { claimSecret: config.claimSecret };
-    if (config.create) joined = await client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max, ...claim });
-    else joined = await client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, ...claim, createIfMissing: true } : { ...pw, ...claim });
+    const request = config.create
+      ? client.createLobby({ name: config.lobby, mode: 'mesh', ...pw, ...max, ...claim })
+      : client.joinLobby(config.lobby, config.createIfMissing ? { ...pw, ...max, ...claim, createIfMissing: true } : { ...pw, ...claim });
+    request.catch(() => undefined);
+    // The session's DTLS key and certificate (a few ms of CPU, link-security.ts) are made while
+    // the lobby request is in flight, so the first pair.start finds them ready.
+    if (config.secure) identity = new (await identityModule).SessionIdentity();
+    joined = await request;
   } catch (err) {
     await Promise.all([client.close(), closePool()]);
     throw new AgentError('AGENT_LOBBY_FAILED', `${config.create ? 'creating' : 'joining'} lobby '${config.lobby}' failed: ${(err as Error).message}`, { code: (err as { code?: string }).code }, err);
@@ -101,7 +111,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   }
   trace('join: session modules loaded, STUN resolved');
   // Members that are away (WebSocket dropped, within the resume grace) are not reachable now.
-  session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun, await pool);
+  session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun, await pool, identity);
   if (onProgress !== undefined) session.onProgress(onProgress);
   if (joined.viewUrl !== undefined) session.viewUrl = joined.viewUrl;
   onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id), ...(joined.viewUrl === undefined ? {} : { viewUrl: joined.viewUrl }) });

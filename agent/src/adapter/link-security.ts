@@ -53,7 +53,10 @@ export class LinkSecurity {
     if (remote === undefined) {
       return 'the peer\'s candidates carried no DTLS fingerprint (it runs --insecure, or the service predates protocol 1.3); both sides need the same --insecure setting';
     }
-    const options = TLSOptions.pinned(this.#identity.generated.identity, remote);
+    // The listen side skips the DTLS cookie round trip for the peer's proven source (one RTT
+    // less per link): the punch check it answered under the pair secret already proved that
+    // return path, which is all a cookie proves (RFC 6347 §4.2.1; docs/security.md).
+    const options = TLSOptions.pinned(this.#identity.generated.identity, remote, role === 'listen' ? { verifiedSource: isPeer } : {});
     if (role === 'listen') host.dtlsServerSetup(options);
     else host.dtlsClientSetup('', options);
     host.on('dtls', (e: SecureHostEvent) => {

@@ -133,7 +133,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private readonly identity: SessionIdentity | undefined;
 
   /** @internal use joinMesh() (join-mesh.ts) */
-  constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[], pool?: SocketPool) {
+  constructor(config: JoinMeshConfig, client: SignalingClient, id: number, members: readonly number[], stunServers: readonly Endpoint[], pool?: SocketPool, identity?: SessionIdentity) {
     super();
     this.pool = pool;
     this.config = config;
@@ -142,7 +142,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.lobby = config.lobby;
     this.stunServers = stunServers;
     this.view = new MeshView(id, config.lobby, config.secure);
-    this.identity = config.secure ? new SessionIdentity() : undefined;
+    // joinMesh makes the identity while its lobby request is in flight; one per session either way.
+    this.identity = config.secure ? (identity ?? new SessionIdentity()) : undefined;
     for (const m of members) this.view.addMember(m);
     this.multiplayer = new ENetMultiplayerPeer();
     this.multiplayer.createMesh(id);

@@ -31,7 +31,7 @@ export type { ENetEvent, ENetConnectionEvents } from './adapter/event-delivery.j
 export type { DatagramSource } from './adapter/host-socket.js';
 export type { ENetConnectionOptions, AcceptedSource } from './adapter/connection-arguments.js';
 export { TLSOptions } from './adapter/tls-options.js';
-export type { TrustedChain } from './adapter/tls-options.js';
+export type { PinnedOptions, TrustedChain } from './adapter/tls-options.js';
 export { ENetPacketPeer } from './adapter/enet-packet-peer.js';
 export {
   EventType, HostStatistic, PeerStatistic, PeerState, CompressionMode,

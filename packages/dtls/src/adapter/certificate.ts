@@ -18,14 +18,39 @@ export interface GenerateCertificateOptions {
 
 /** A key pair, its certificate and everything a peer or a test wants of them. */
 export interface GeneratedIdentity {
-  identity: DtlsIdentity;
+  readonly identity: DtlsIdentity;
   /** DER of the certificate. */
-  certificate: Uint8Array;
-  certificatePem: string;
-  privateKey: KeyObject;
-  privateKeyPem: string;
+  readonly certificate: Uint8Array;
+  /** PEM of the certificate (made on first read). */
+  readonly certificatePem: string;
+  readonly privateKey: KeyObject;
+  /** PKCS #8 PEM of the private key (made on first read: OpenSSL 3's encoder costs ~0.5 ms, and a mesh session never needs it). */
+  readonly privateKeyPem: string;
   /** SHA-256 of the DER, `AB:CD:…` (what signaling carries). */
-  fingerprint: string;
+  readonly fingerprint: string;
+}
+
+/** DER SubjectPublicKeyInfo prefix of an uncompressed P-256 point (RFC 5480 §2): SEQ { SEQ { id-ecPublicKey, prime256v1 }, BIT STRING 00 }. */
+const P256_SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+]);
+
+/**
+ * The SPKI DER of a P-256 public key, built from its JWK coordinates: a DER export goes through
+ * OpenSSL 3's encoder (~0.5-1 ms on the project's machines), the JWK export does not.
+ */
+function p256Spki(publicKey: KeyObject): Uint8Array {
+  const jwk = publicKey.export({ format: 'jwk' });
+  const x = Buffer.from(jwk.x ?? '', 'base64url');
+  const y = Buffer.from(jwk.y ?? '', 'base64url');
+  // JWK drops no leading zero bytes for EC coordinates (RFC 7518 §6.2.1.2); the DER path stays as a fallback.
+  if (x.length !== 32 || y.length !== 32) return new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  const out = new Uint8Array(P256_SPKI_PREFIX.length + 65);
+  out.set(P256_SPKI_PREFIX, 0);
+  out[P256_SPKI_PREFIX.length] = 0x04;
+  out.set(x, P256_SPKI_PREFIX.length + 1);
+  out.set(y, P256_SPKI_PREFIX.length + 33);
+  return out;
 }
 
 function fields(ms: number): UtcFields {
@@ -58,19 +83,25 @@ export function generateIdentity(options: GenerateCertificateOptions = {}): Gene
   serial[0] = (serial[0]! & 0x7f) | 0x01;
   const sign1 = signerFor(privateKey);
   const certificate = buildSelfSignedCertificate({
-    spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+    spki: p256Spki(publicKey),
     serial,
     commonName: options.commonName ?? 'meshpunch',
     notBefore: fields(now - 3_600_000),
     notAfter: fields(now + validityDays * 86_400_000),
     sign: sign1,
   });
+  let certificatePem: string | undefined;
+  let privateKeyPem: string | undefined;
   return {
     identity: { certificateChain: [certificate], sign: sign1 },
     certificate,
-    certificatePem: toPem(certificate),
+    get certificatePem() {
+      return (certificatePem ??= toPem(certificate));
+    },
     privateKey,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    get privateKeyPem() {
+      return (privateKeyPem ??= privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    },
     fingerprint: colonHex(new Uint8Array(createHash('sha256').update(certificate).digest())),
   };
 }

@@ -6,11 +6,10 @@ import {
 } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CipherSuite, NamedGroup, type CipherSuiteId, type NamedGroupId } from '../core/constants.js';
+import { certificateFields } from '../core/certificate-fields.js';
 import type { Aead, DtlsCrypto, KeyShare, ParsedCertificate } from '../core/crypto-provider.js';
 import { ChaCha20Poly1305 } from './chacha20-poly1305.js';
-
-/** DER SubjectPublicKeyInfo prefix of a raw X25519 key (RFC 8410 §4): SEQ { SEQ { OID 1.3.101.110 }, BIT STRING }. */
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+import type { UtcFields } from '../core/x509-builder.js';
 
 function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
@@ -35,6 +34,11 @@ class P256Share implements KeyShare {
   }
 }
 
+/**
+ * X25519 through JWK, not SPKI DER: OpenSSL 3's encoder and decoder (what a DER export or import
+ * goes through) cost ~0.5-1 ms per call on the project's machines, the raw-key path behind JWK
+ * tens of µs; a handshake did one of each per side (a third of its CPU, bench:mesh with 496 links).
+ */
 class X25519Share implements KeyShare {
   readonly #privateKey: KeyObject;
   readonly publicKey: Uint8Array;
@@ -42,14 +46,14 @@ class X25519Share implements KeyShare {
   constructor() {
     const { privateKey, publicKey } = generateKeyPairSync('x25519');
     this.#privateKey = privateKey;
-    this.publicKey = u8(publicKey.export({ type: 'spki', format: 'der' }).subarray(X25519_SPKI_PREFIX.length));
+    this.publicKey = u8(Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url'));
   }
 
   deriveSecret(peer: Uint8Array): Uint8Array | undefined {
     if (peer.length !== 32) return undefined;
     try {
-      const spki = Buffer.concat([X25519_SPKI_PREFIX, peer]);
-      const secret = diffieHellman({ privateKey: this.#privateKey, publicKey: createPublicKey({ key: spki, format: 'der', type: 'spki' }) });
+      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer.buffer, peer.byteOffset, peer.length).toString('base64url') }, format: 'jwk' });
+      const secret = diffieHellman({ privateKey: this.#privateKey, publicKey });
       // RFC 7748 §6.1: an all-zero shared secret means a small-order point; refuse it.
       let acc = 0;
       for (const b of secret) acc |= b;
@@ -97,28 +101,61 @@ class NodeAesGcm implements Aead {
   }
 }
 
+/**
+ * A peer's certificate. The handshake's own questions (key type, validity, signature) are
+ * answered from certificateFields' walk of the DER and the key imported through JWK; node's full
+ * X509Certificate parse (~0.4-0.7 ms each through OpenSSL 3's decoder) happens only when a chain
+ * or host name is checked, or when the walk does not recognise the certificate.
+ */
 class NodeCertificate implements ParsedCertificate {
   readonly der: Uint8Array;
-  readonly x509: X509Certificate;
   readonly isEcdsaP256: boolean;
-  readonly isCertificateAuthority: boolean;
   readonly #notBefore: number;
   readonly #notAfter: number;
+  readonly #key: KeyObject | undefined;
+  #x509: X509Certificate | undefined;
 
-  constructor(der: Uint8Array, x509: X509Certificate) {
+  /** @throws when the certificate cannot be read at all (parseCertificate answers undefined). */
+  constructor(der: Uint8Array) {
     this.der = der;
-    this.x509 = x509;
-    const k = x509.publicKey;
-    this.isEcdsaP256 = k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-    this.isCertificateAuthority = x509.ca;
-    this.#notBefore = Date.parse(x509.validFrom);
-    this.#notAfter = Date.parse(x509.validTo);
+    const f = certificateFields(der);
+    const key = f?.p256Point === undefined ? undefined : p256Key(f.p256Point);
+    if (f !== undefined && (key !== undefined || f.p256Point === undefined)) {
+      this.#x509 = undefined;
+      this.#key = key;
+      this.#notBefore = utcMs(f.notBefore);
+      this.#notAfter = utcMs(f.notAfter);
+    } else {
+      const x509 = new X509Certificate(der);
+      const k = x509.publicKey;
+      this.#x509 = x509;
+      this.#key = k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? k : undefined;
+      this.#notBefore = Date.parse(x509.validFrom);
+      this.#notAfter = Date.parse(x509.validTo);
+    }
+    this.isEcdsaP256 = this.#key !== undefined;
+  }
+
+  /** node's full parse, made on first use; undefined when OpenSSL refuses the certificate. */
+  get x509(): X509Certificate | undefined {
+    if (this.#x509 === undefined) {
+      try {
+        this.#x509 = new X509Certificate(this.der);
+      } catch {
+        return undefined;
+      }
+    }
+    return this.#x509;
+  }
+
+  get isCertificateAuthority(): boolean {
+    return this.x509?.ca ?? false;
   }
 
   verifySignature(data: Uint8Array, signature: Uint8Array): boolean {
-    if (!this.isEcdsaP256) return false;
+    if (this.#key === undefined) return false;
     try {
-      return verify('sha256', data, { key: this.x509.publicKey, dsaEncoding: 'der' }, signature);
+      return verify('sha256', data, { key: this.#key, dsaEncoding: 'der' }, signature);
     } catch {
       return false;
     }
@@ -126,8 +163,11 @@ class NodeCertificate implements ParsedCertificate {
 
   isIssuedBy(issuer: ParsedCertificate): boolean {
     if (!(issuer instanceof NodeCertificate)) return false;
+    const mine = this.x509;
+    const theirs = issuer.x509;
+    if (mine === undefined || theirs === undefined) return false;
     try {
-      return this.x509.checkIssued(issuer.x509) && this.x509.verify(issuer.x509.publicKey);
+      return mine.checkIssued(theirs) && mine.verify(theirs.publicKey);
     } catch {
       return false;
     }
@@ -138,12 +178,28 @@ class NodeCertificate implements ParsedCertificate {
   }
 
   matchesHost(hostname: string): boolean {
+    const x509 = this.x509;
+    if (x509 === undefined) return false;
     try {
-      return isIP(hostname) !== 0 ? this.x509.checkIP(hostname) !== undefined : this.x509.checkHost(hostname) !== undefined;
+      return isIP(hostname) !== 0 ? x509.checkIP(hostname) !== undefined : x509.checkHost(hostname) !== undefined;
     } catch {
       return false;
     }
   }
+}
+
+/** A P-256 public key from its uncompressed point, through JWK (no decoder); undefined when not on the curve. */
+function p256Key(point: Uint8Array): KeyObject | undefined {
+  const b64 = (from: number): string => Buffer.from(point.buffer, point.byteOffset + from, 32).toString('base64url');
+  try {
+    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64(1), y: b64(33) }, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+}
+
+function utcMs(f: UtcFields): number {
+  return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second);
 }
 
 /** The DtlsCrypto provider backed by node:crypto (OpenSSL underneath). */
@@ -168,7 +224,7 @@ export const nodeDtlsCrypto: DtlsCrypto = {
   },
   parseCertificate(der) {
     try {
-      return new NodeCertificate(der.slice(), new X509Certificate(der));
+      return new NodeCertificate(der.slice());
     } catch {
       return undefined;
     }

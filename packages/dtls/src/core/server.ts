@@ -14,6 +14,16 @@ export interface DtlsServerOptions extends Omit<DtlsOptions, 'role'> {
   cookieLifetimeMs?: number;
   /** HelloVerifyRequests waiting for pollTransmit; beyond it hellos are dropped and counted. Default 64. */
   maxPendingHelloVerify?: number;
+  /**
+   * Sources whose return path the caller has proven itself, e.g. by a connectivity check answered
+   * under a shared secret (the agent's punch, docs/security.md "Link encryption"). Their first
+   * ClientHello is answered without the HelloVerifyRequest round trip: the cookie proves exactly
+   * that return path (RFC 6347 §4.2.1), so it would prove it twice. Only once per source and only
+   * while it has no session: any later hello from it (a restart, or a spoofed copy racing the
+   * real one) needs a cookie as usual, so a spoofer can neither replace a session nor make the
+   * server answer more than one flight toward the proven address.
+   */
+  cookieExempt?: (address: string, port: number) => boolean;
 }
 
 /** A session event with the remote it concerns. */
@@ -29,6 +39,8 @@ export interface DtlsServerCounters {
   sessionsReplaced: number;
   sessionsRefusedFull: number;
   datagramsWithoutSession: number;
+  /** Sessions started without a cookie round trip for a source `cookieExempt` vouched for. */
+  cookiesWaived: number;
 }
 
 interface PendingHvr {
@@ -45,11 +57,14 @@ export class DtlsServer {
   readonly config: DtlsConfig;
   readonly counters: DtlsServerCounters = {
     datagramsReceived: 0, helloVerifyRequestsSent: 0, helloVerifyDropped: 0, cookiesInvalid: 0, clientHellosMalformed: 0,
-    sessionsCreated: 0, sessionsReplaced: 0, sessionsRefusedFull: 0, datagramsWithoutSession: 0,
+    sessionsCreated: 0, sessionsReplaced: 0, sessionsRefusedFull: 0, datagramsWithoutSession: 0, cookiesWaived: 0,
   };
   readonly #maxSessions: number;
   readonly #maxPendingHvr: number;
   readonly #cookies: CookieJar;
+  readonly #cookieExempt: ((address: string, port: number) => boolean) | undefined;
+  /** Sources that already had their one cookie-less hello (bounded by maxSessions). */
+  readonly #waived = new Set<string>();
   readonly #sessions = new Map<string, DtlsSession>();
   /** Sessions with datagrams waiting, in the order they became ready. */
   readonly #ready = new Set<DtlsSession>();
@@ -62,11 +77,13 @@ export class DtlsServer {
 
   /** @throws DtlsError ERR_INVALID_PARAMETER / ERR_UNCONFIGURED (a server needs an identity). */
   constructor(options: DtlsServerOptions) {
-    const { maxSessions, cookieLifetimeMs, maxPendingHelloVerify, ...rest } = options;
+    const { maxSessions, cookieLifetimeMs, maxPendingHelloVerify, cookieExempt, ...rest } = options;
     this.config = resolveDtlsOptions({ ...rest, role: 'server' });
     this.#maxSessions = intIn('maxSessions', maxSessions, 1, 1_000_000, 1024);
     this.#maxPendingHvr = intIn('maxPendingHelloVerify', maxPendingHelloVerify, 1, 100_000, 64);
     this.#cookies = new CookieJar(this.config.crypto, this.config.random, intIn('cookieLifetimeMs', cookieLifetimeMs, 1000, 86_400_000, 60_000));
+    if (cookieExempt !== undefined && typeof cookieExempt !== 'function') throw new DtlsError('ERR_INVALID_PARAMETER', `cookieExempt must be a function, got ${typeof cookieExempt}`);
+    this.#cookieExempt = cookieExempt;
   }
 
   /** Sessions currently held (handshaking or connected). */
@@ -107,6 +124,7 @@ export class DtlsServer {
       return undefined;
     }
     const { hello } = parsed;
+    if (existing === undefined && hello.cookie.length === 0 && this.#waiveCookie(from)) return this.#startSession(now, from);
     if (hello.cookie.length === 0 || !this.#cookies.verify(now, from.address, from.port, hello.random, hello.cookie)) {
       if (hello.cookie.length > 0) this.counters.cookiesInvalid++;
       if (this.#hvr.length >= this.#maxPendingHvr) {
@@ -127,6 +145,11 @@ export class DtlsServer {
       this.#collect(existing);
       this.counters.sessionsReplaced++;
     }
+    return this.#startSession(now, from);
+  }
+
+  /** A new server session for `from`, unless the table is full. */
+  #startSession(now: number, from: DtlsEndpoint): DtlsSession | undefined {
     if (this.#sessions.size >= this.#maxSessions) {
       this.counters.sessionsRefusedFull++;
       return undefined;
@@ -137,6 +160,17 @@ export class DtlsServer {
     this.#lastFrom = undefined;
     this.counters.sessionsCreated++;
     return s;
+  }
+
+  /** Whether `from` may skip the cookie now (cookieExempt vouches for it and it has not used its one pass). */
+  #waiveCookie(from: DtlsEndpoint): boolean {
+    const exempt = this.#cookieExempt;
+    if (exempt === undefined || this.#waived.size >= this.#maxSessions) return false;
+    const k = key(from.address, from.port);
+    if (this.#waived.has(k) || !exempt(from.address, from.port)) return false;
+    this.#waived.add(k);
+    this.counters.cookiesWaived++;
+    return true;
   }
 
   /** Fires due timers of every session. */

@@ -249,6 +249,48 @@ describe('DtlsServer (sim)', () => {
     expect(w.server.sessionCount).to.equal(1);
   });
 
+  it('skips the cookie round trip for a source cookieExempt vouches for, once: a restart from it still needs one', () => {
+    const asked: string[] = [];
+    const w = serverWorld(seedFromEnv(12), {}, {});
+    const exemptServer = new DtlsServer({ ...w.opts.server, cookieExempt: (address, port) => (asked.push(`${address}:${port}`), address === A.address && port === A.port) });
+    w.sim.remove(w.server);
+    w.sim.add(exemptServer, B.address, B.port);
+    const first = new DtlsSession(w.opts.client, B);
+    w.sim.add(first, A.address, A.port);
+    const t0 = w.sim.now;
+    first.connect(t0);
+    w.sim.runUntil(() => first.isConnected, { maxVirtualMs: 5000 });
+    // Two round trips of the 10 ms link (hello → server flight, client flight → Finished), not three.
+    expect(w.sim.now - t0).to.be.lessThan(50);
+    expect(exemptServer.counters.helloVerifyRequestsSent).to.equal(0);
+    expect(exemptServer.counters.cookiesWaived).to.equal(1);
+    expect(first.counters.helloVerifyRequestsReceived).to.equal(0);
+    expect(asked).to.deep.equal([`${A.address}:${A.port}`]);
+    w.sim.runUntilIdle({ maxVirtualMs: 1000 });
+    w.sim.remove(first);
+    // The same source again (a restart, or a spoofed hello): the cookie exchange as usual.
+    const second = new DtlsSession(w.opts.client, B);
+    w.sim.add(second, A.address, A.port);
+    second.connect(w.sim.now);
+    w.sim.runUntil(() => second.isConnected, { maxVirtualMs: 5000 });
+    expect(exemptServer.counters.helloVerifyRequestsSent).to.equal(1);
+    expect(exemptServer.counters.cookiesWaived).to.equal(1);
+    expect(exemptServer.counters.sessionsReplaced).to.equal(1);
+  });
+
+  it('keeps the cookie exchange for sources cookieExempt does not vouch for', () => {
+    const w = serverWorld(seedFromEnv(13));
+    const server = new DtlsServer({ ...w.opts.server, cookieExempt: () => false });
+    w.sim.remove(w.server);
+    w.sim.add(server, B.address, B.port);
+    const client = new DtlsSession(w.opts.client, B);
+    w.sim.add(client, A.address, A.port);
+    client.connect(w.sim.now);
+    w.sim.runUntil(() => client.isConnected, { maxVirtualMs: 5000 });
+    expect(server.counters.helloVerifyRequestsSent).to.equal(1);
+    expect(server.counters.cookiesWaived).to.equal(0);
+  });
+
   it('forgets a session after close: no sessions and no timers remain', () => {
     const w = serverWorld(seedFromEnv(11));
     const client = new DtlsSession(w.opts.client, B);

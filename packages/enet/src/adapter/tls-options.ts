@@ -10,6 +10,16 @@ type TlsMode = 'client' | 'clientUnsafe' | 'server' | 'pinned';
 /** Trust anchors: DER certificates, or PEM text holding one or more. */
 export type TrustedChain = readonly Uint8Array[] | string;
 
+/** meshpunch extension: options of TLSOptions.pinned. */
+export interface PinnedOptions {
+  /**
+   * As a DTLS server: true for a source whose return path the caller has proven itself (the
+   * agent: a punch check answered under the pair secret). Its first ClientHello skips the cookie
+   * round trip (DtlsServerOptions.cookieExempt: once per source, never to replace a session).
+   */
+  verifiedSource?: (address: string, port: number) => boolean;
+}
+
 /** Godot's TLSOptions; make one with a static factory. Immutable. */
 export class TLSOptions {
   readonly mode: TlsMode;
@@ -21,13 +31,16 @@ export class TLSOptions {
   readonly identity: DtlsIdentity | undefined;
   /** Pinned: the SHA-256 fingerprint the peer's certificate must have. */
   readonly expectedFingerprint: string | undefined;
+  /** Pinned server: sources whose return path the caller proved (PinnedOptions.verifiedSource). */
+  readonly verifiedSource: ((address: string, port: number) => boolean) | undefined;
 
-  private constructor(mode: TlsMode, trusted: readonly Uint8Array[], commonNameOverride: string, identity: DtlsIdentity | undefined, expectedFingerprint: string | undefined) {
+  private constructor(mode: TlsMode, trusted: readonly Uint8Array[], commonNameOverride: string, identity: DtlsIdentity | undefined, expectedFingerprint: string | undefined, verifiedSource?: (address: string, port: number) => boolean) {
     this.mode = mode;
     this.trustedCertificates = Object.freeze([...trusted]);
     this.commonNameOverride = commonNameOverride;
     this.identity = identity;
     this.expectedFingerprint = expectedFingerprint;
+    this.verifiedSource = verifiedSource;
     Object.freeze(this);
   }
 
@@ -70,9 +83,12 @@ export class TLSOptions {
    * meshpunch extension: mutual authentication by pinned fingerprints, for either role. The
    * peer must present the certificate whose SHA-256 fingerprint is `expectedFingerprint`; we
    * present `identity` (a server always, a client when asked, which a pinned server does).
+   * @throws ENetError ERR_INVALID_PARAMETER when `options.verifiedSource` is not a function.
    */
-  static pinned(identity: DtlsIdentity, expectedFingerprint: string): TLSOptions {
-    return new TLSOptions('pinned', [], '', identity, expectedFingerprint);
+  static pinned(identity: DtlsIdentity, expectedFingerprint: string, options: PinnedOptions = {}): TLSOptions {
+    const v = options.verifiedSource;
+    if (v !== undefined && typeof v !== 'function') throw new ENetError('ERR_INVALID_PARAMETER', `verifiedSource must be a function, got ${typeof v}`, { argument: 'verifiedSource' });
+    return new TLSOptions('pinned', [], '', identity, expectedFingerprint, v);
   }
 
   /** Godot `is_server()`. */
@@ -117,6 +133,7 @@ export function dtlsTransportFor(role: 'client' | 'server', options: TLSOptions,
   const o: DtlsTransportOptions = { role, crypto: nodeDtlsCrypto, random: nodeRandom, maxSessions, wallClockMs: Date.now };
   if (options.identity !== undefined) o.identity = options.identity;
   if (options.mode === 'pinned') o.expectedFingerprint = options.expectedFingerprint!;
+  if (role === 'server' && options.verifiedSource !== undefined) o.cookieExempt = options.verifiedSource;
   if (options.mode === 'client') {
     o.trustedCertificates = options.trustedCertificates;
     const name = options.commonNameOverride !== '' ? options.commonNameOverride : hostname;
