@@ -53,10 +53,12 @@ export class LinkSecurity {
     if (remote === undefined) {
       return 'the peer\'s candidates carried no DTLS fingerprint (it runs --insecure, or the service predates protocol 1.3); both sides need the same --insecure setting';
     }
-    // The listen side skips the DTLS cookie round trip for the peer's proven source (one RTT
-    // less per link): the punch check it answered under the pair secret already proved that
-    // return path, which is all a cookie proves (RFC 6347 §4.2.1; docs/security.md).
-    const options = TLSOptions.pinned(this.#identity.generated.identity, remote, role === 'listen' ? { verifiedSource: isPeer } : {});
+    // One round trip less each (docs/security.md): the listen side skips the DTLS cookie for the
+    // peer's proven source (the punch check it answered under the pair secret already proved that
+    // return path, which is all a cookie proves, RFC 6347 §4.2.1); the connect side sends its
+    // ENet CONNECT with its Finished (False Start, RFC 7918: the listener's certificate and key
+    // exchange signature are checked by then).
+    const options = TLSOptions.pinned(this.#identity.generated.identity, remote, role === 'listen' ? { verifiedSource: isPeer } : { falseStart: true });
     if (role === 'listen') host.dtlsServerSetup(options);
     else host.dtlsClientSetup('', options);
     host.on('dtls', (e: SecureHostEvent) => {

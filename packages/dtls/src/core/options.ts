@@ -41,6 +41,13 @@ export interface DtlsOptions {
   retransmitMaxMs?: number;
   /** Give up the handshake after this long since `connect`/the first ClientHello (ms). Default 30000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Client: TLS False Start (RFC 7918): application data may be sent right after our Finished,
+   * one round trip before the server's Finished arrives. Every suite we offer meets §3's
+   * conditions (ECDHE, AEAD), and the data goes only after the server's certificate and its
+   * ServerKeyExchange signature were checked. Default false.
+   */
+  falseStart?: boolean;
   /** Cap on datagrams waiting for `pollTransmit`; beyond it new ones are dropped and counted. Default 256. */
   maxQueuedDatagrams?: number;
   /** Cap on events waiting for `pollEvent`; beyond it new ones are dropped and counted. Default 1024. */
@@ -68,6 +75,7 @@ export interface DtlsConfig {
   readonly handshakeTimeoutMs: number;
   readonly maxQueuedDatagrams: number;
   readonly maxQueuedEvents: number;
+  readonly falseStart: boolean;
 }
 
 function invalid(message: string, details: Record<string, unknown> = {}): DtlsError {
@@ -117,6 +125,8 @@ export function resolveDtlsOptions(options: DtlsOptions): DtlsConfig {
     throw new DtlsError('ERR_UNCONFIGURED', 'a client needs trustedCertificates or expectedFingerprint, or unsafe: true');
   }
   if (options.hostname !== undefined && role !== 'client') throw invalid('hostname applies to a client only');
+  if (options.falseStart !== undefined && typeof options.falseStart !== 'boolean') throw invalid(`falseStart must be a boolean, got ${typeof options.falseStart}`);
+  if (options.falseStart === true && role !== 'client') throw invalid('falseStart applies to a client only');
   const requireClientCertificate = options.requireClientCertificate ?? (role === 'server' && verifies);
   if (role === 'server' && requireClientCertificate && !verifies && !unsafe) {
     throw new DtlsError('ERR_UNCONFIGURED', 'requireClientCertificate needs trustedCertificates or expectedFingerprint to check it against, or unsafe: true');
@@ -147,5 +157,6 @@ export function resolveDtlsOptions(options: DtlsOptions): DtlsConfig {
     handshakeTimeoutMs: intIn('handshakeTimeoutMs', options.handshakeTimeoutMs, 1, 3_600_000, 30_000),
     maxQueuedDatagrams: intIn('maxQueuedDatagrams', options.maxQueuedDatagrams, 1, 1_000_000, 256),
     maxQueuedEvents: intIn('maxQueuedEvents', options.maxQueuedEvents, 1, 1_000_000, 1024),
+    falseStart: options.falseStart ?? false,
   });
 }

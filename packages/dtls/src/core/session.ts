@@ -110,6 +110,14 @@ export class DtlsSession {
     return this.#state === 'connected';
   }
 
+  /**
+   * True when `send` is allowed: connected, or a False Start client (DtlsOptions.falseStart) whose
+   * Finished is out and which waits only for the server's (RFC 7918).
+   */
+  get canSend(): boolean {
+    return this.#state === 'connected' || (this.#state === 'handshaking' && this.config.falseStart && this.#hs?.step === 'waitFinished');
+  }
+
   /** The peer's leaf certificate (DER) once received. */
   get peerCertificate(): Uint8Array | undefined {
     return this.#peerCertificate;
@@ -151,7 +159,7 @@ export class DtlsSession {
    * @throws DtlsError ERR_UNCONFIGURED when not connected, ERR_INVALID_PARAMETER when over 16384 bytes.
    */
   send(_now: number, data: Uint8Array): void {
-    if (this.#state !== 'connected') throw new DtlsError('ERR_UNCONFIGURED', `send needs a connected session, state is ${this.#state}`);
+    if (!this.canSend) throw new DtlsError('ERR_UNCONFIGURED', `send needs a connected session, state is ${this.#state}`);
     if (data.length > 16384) throw new DtlsError('ERR_INVALID_PARAMETER', `data must be at most 16384 bytes (RFC 5246 §6.2.1), got ${data.length}`, { got: data.length, limit: 16384 });
     const rec = this.#writer.record(ContentType.ApplicationData, 1, data);
     if (rec === undefined) return;

@@ -139,7 +139,7 @@ export class DtlsTransport {
       return true;
     }
     const s = r.session;
-    if (s.isConnected) {
+    if (s.canSend) {
       s.send(now, data);
       this.#ready.add(s);
       return true;
@@ -228,16 +228,18 @@ export class DtlsTransport {
     return e;
   }
 
-  /** Client: moves a session's events out; on connect the held plaintext is sealed in order. */
+  /**
+   * Client: moves a session's events out; once the session may send (connected, or at its False
+   * Start point) the held plaintext is sealed in order, after the flight that got it there.
+   */
   #collect(now: number, r: ClientRemote): void {
     const s = r.session;
+    if (r.pending.length > 0 && s.canSend) {
+      for (const p of r.pending) s.send(now, p);
+      r.pending = [];
+    }
     for (let e = s.pollEvent(); e !== undefined; e = s.pollEvent()) {
-      if (e.type === 'connected') {
-        for (const p of r.pending) s.send(now, p);
-        r.pending = [];
-      } else if (e.type === 'error' || e.type === 'closed') {
-        r.pending = [];
-      }
+      if (e.type === 'error' || e.type === 'closed') r.pending = [];
       if (this.#events.length - this.#eventsHead >= this.#clientConfig!.maxQueuedEvents) {
         this.counters.eventsDropped++;
         continue;

@@ -130,4 +130,51 @@ describe('DtlsTransport', () => {
     expect(w.client.counters.datagramsFromUnknownSource).to.equal(1);
     expect(w.client.pollEvent()).to.equal(undefined);
   });
+
+  describe('False Start (RFC 7918)', () => {
+    /** One-way legs (all datagrams one direction) until the server delivered `data`, at most 12. */
+    function legsUntilDelivered(w: World): number {
+      const out = new Uint8Array(65536);
+      const to = { address: '', port: 0 };
+      for (let leg = 1; leg <= 12; leg++) {
+        const fromClient = leg % 2 === 1;
+        const src = fromClient ? w.client : w.server;
+        for (let n = src.pollTransmit(0, out, to); n > 0; n = src.pollTransmit(0, out, to)) {
+          if (fromClient) w.server.handleDatagram(0, C, out.slice(0, n));
+          else w.client.handleDatagram(0, S, out.slice(0, n));
+        }
+        for (let e = w.client.pollEvent(); e !== undefined; e = w.client.pollEvent()) w.ce.push(e);
+        for (let e = w.server.pollEvent(); e !== undefined; e = w.server.pollEvent()) w.se.push(e);
+        if (w.se.some((e) => e.type === 'data')) return leg;
+      }
+      return Number.POSITIVE_INFINITY;
+    }
+
+    it('sends the held plaintext with the client Finished, one round trip before the server Finished', () => {
+      const w = world({ falseStart: true });
+      w.client.send(0, S, Uint8Array.of(7, 7));
+      // hello, cookie, hello again, server flight, client flight with the data: the fifth leg.
+      expect(legsUntilDelivered(w)).to.equal(5);
+      expect(w.se.map((e) => e.type)).to.deep.equal(['connected', 'data']);
+      expect(w.ce.map((e) => e.type)).to.deep.equal([]);
+      w.pump();
+      expect(w.ce.map((e) => e.type)).to.deep.equal(['connected']);
+      // The client still holds the server's Finished to account: later data is ordinary.
+      w.client.send(0, S, Uint8Array.of(8));
+      w.pump();
+      expect(w.se.filter((e) => e.type === 'data').map((e) => [...(e as { data: Uint8Array }).data])).to.deep.equal([[7, 7], [8]]);
+    });
+
+    it('without it the plaintext waits for the server Finished (seventh leg)', () => {
+      const w = world();
+      w.client.send(0, S, Uint8Array.of(7, 7));
+      expect(legsUntilDelivered(w)).to.equal(7);
+    });
+
+    it('is refused for a server', () => {
+      const [srv, cli] = identities();
+      expect(() => new DtlsTransport({ role: 'server', crypto: nodeDtlsCrypto, random, identity: srv!.identity, expectedFingerprint: cli!.fingerprint, falseStart: true }))
+        .to.throw('falseStart applies to a client only');
+    });
+  });
 });

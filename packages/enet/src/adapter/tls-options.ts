@@ -18,6 +18,11 @@ export interface PinnedOptions {
    * round trip (DtlsServerOptions.cookieExempt: once per source, never to replace a session).
    */
   verifiedSource?: (address: string, port: number) => boolean;
+  /**
+   * As a DTLS client: TLS False Start (RFC 7918, DtlsOptions.falseStart): the first ENet
+   * datagrams (the CONNECT) go with our Finished, one round trip before the server's arrives.
+   */
+  falseStart?: boolean;
 }
 
 /** Godot's TLSOptions; make one with a static factory. Immutable. */
@@ -33,14 +38,17 @@ export class TLSOptions {
   readonly expectedFingerprint: string | undefined;
   /** Pinned server: sources whose return path the caller proved (PinnedOptions.verifiedSource). */
   readonly verifiedSource: ((address: string, port: number) => boolean) | undefined;
+  /** Pinned client: TLS False Start (PinnedOptions.falseStart). */
+  readonly falseStart: boolean;
 
-  private constructor(mode: TlsMode, trusted: readonly Uint8Array[], commonNameOverride: string, identity: DtlsIdentity | undefined, expectedFingerprint: string | undefined, verifiedSource?: (address: string, port: number) => boolean) {
+  private constructor(mode: TlsMode, trusted: readonly Uint8Array[], commonNameOverride: string, identity: DtlsIdentity | undefined, expectedFingerprint: string | undefined, pinned: PinnedOptions = {}) {
     this.mode = mode;
     this.trustedCertificates = Object.freeze([...trusted]);
     this.commonNameOverride = commonNameOverride;
     this.identity = identity;
     this.expectedFingerprint = expectedFingerprint;
-    this.verifiedSource = verifiedSource;
+    this.verifiedSource = pinned.verifiedSource;
+    this.falseStart = pinned.falseStart ?? false;
     Object.freeze(this);
   }
 
@@ -83,12 +91,13 @@ export class TLSOptions {
    * meshpunch extension: mutual authentication by pinned fingerprints, for either role. The
    * peer must present the certificate whose SHA-256 fingerprint is `expectedFingerprint`; we
    * present `identity` (a server always, a client when asked, which a pinned server does).
-   * @throws ENetError ERR_INVALID_PARAMETER when `options.verifiedSource` is not a function.
+   * @throws ENetError ERR_INVALID_PARAMETER when `options.verifiedSource` is not a function or `options.falseStart` not a boolean.
    */
   static pinned(identity: DtlsIdentity, expectedFingerprint: string, options: PinnedOptions = {}): TLSOptions {
     const v = options.verifiedSource;
     if (v !== undefined && typeof v !== 'function') throw new ENetError('ERR_INVALID_PARAMETER', `verifiedSource must be a function, got ${typeof v}`, { argument: 'verifiedSource' });
-    return new TLSOptions('pinned', [], '', identity, expectedFingerprint, v);
+    if (options.falseStart !== undefined && typeof options.falseStart !== 'boolean') throw new ENetError('ERR_INVALID_PARAMETER', `falseStart must be a boolean, got ${typeof options.falseStart}`, { argument: 'falseStart' });
+    return new TLSOptions('pinned', [], '', identity, expectedFingerprint, { ...(v === undefined ? {} : { verifiedSource: v }), ...(options.falseStart === undefined ? {} : { falseStart: options.falseStart }) });
   }
 
   /** Godot `is_server()`. */
@@ -134,6 +143,7 @@ export function dtlsTransportFor(role: 'client' | 'server', options: TLSOptions,
   if (options.identity !== undefined) o.identity = options.identity;
   if (options.mode === 'pinned') o.expectedFingerprint = options.expectedFingerprint!;
   if (role === 'server' && options.verifiedSource !== undefined) o.cookieExempt = options.verifiedSource;
+  if (role === 'client' && options.falseStart) o.falseStart = true;
   if (options.mode === 'client') {
     o.trustedCertificates = options.trustedCertificates;
     const name = options.commonNameOverride !== '' ? options.commonNameOverride : hostname;
