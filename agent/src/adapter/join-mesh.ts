@@ -77,10 +77,11 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   client.on('peerAway', (a) => deliver({ type: 'away', id: a.id }));
   client.on('peerBack', (b) => deliver({ type: 'back', id: b.id }));
   // Losing the service is a state, not an error: the links carry on (docs/design.md wave 2).
-  client.on('disconnected', (d) => session?.signalDown(`connection closed (${d.code}${d.reason === '' ? '' : ` ${d.reason}`})`, d.willResume));
+  // Held like the lobby's events: a drop and resume while joining brings members the snapshot lacks.
+  client.on('disconnected', (d) => deliver({ type: 'down', detail: `connection closed (${d.code}${d.reason === '' ? '' : ` ${d.reason}`})`, willRetry: d.willResume }));
   client.on('retrying', (r) => session?.signalRetry(r.attempt, r.url, r.inMs, r.error.message));
-  client.on('resumed', (r) => session?.signalBack(r.url, r.restored, r.lobby.members.map((m) => m.id)));
-  client.on('closed', (c) => session?.signalLost(c.error === undefined ? `closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}` : `gave up (${c.code}): ${c.error.message}`));
+  client.on('resumed', (r) => deliver({ type: 'resumed', url: r.url, restored: r.restored, members: r.lobby.members.map((m) => m.id) }));
+  client.on('closed', (c) => deliver({ type: 'lost', detail: c.error === undefined ? `closed with ${c.code}${c.reason === '' ? '' : ` ${c.reason}`}` : `gave up (${c.code}): ${c.error.message}` }));
   let joined;
   let identity: SessionIdentity | undefined;
   try {

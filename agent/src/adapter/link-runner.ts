@@ -19,7 +19,7 @@ import { DIRECT_CONSENT_WITH_RELAY_MS, enetTimeoutWithRelayMs, fallbackDeadlineM
 import { LinkRouter, type RelayAccess } from './link-router.js';
 import { RelayRelease } from '../core/relay-release.js';
 import { lanGraceMs } from '../core/lan-grace.js';
-import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
+import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkRole, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
 import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive, type LinkSocket } from './link-socket.js';
 import type { LinkSecurity } from './link-security.js';
 import type { JoinMeshConfig } from './options.js';
@@ -182,6 +182,11 @@ export class LinkRunner {
     this.machine = new LinkMachine<RankedCandidate>(ctx.start, ctx.timeouts);
     this.relayRelease = new RelayRelease(ctx.config.relayReleaseMs);
     this.lastPhase = this.machine.phase;
+  }
+
+  /** Which side of the ENet handshake this link is (diagnosis). */
+  get role(): LinkRole {
+    return this.ctx.start.role;
   }
 
   /** Starts the attempt. */

@@ -88,7 +88,34 @@ export type Held =
   | { type: 'joined'; m: MemberView }
   | { type: 'left'; id: number }
   | { type: 'away'; id: number }
-  | { type: 'back'; id: number };
+  | { type: 'back'; id: number }
+  // The connection's own fate: one that dropped (or resumed, with the members the service knows)
+  // while joining is news for the session too, not only once it exists.
+  | { type: 'down'; detail: string; willRetry: boolean }
+  | { type: 'resumed'; url: string; restored: boolean; members: number[] }
+  | { type: 'lost'; detail: string };
+
+/** One link as the session sees it, for a report of why the mesh is not complete. */
+export interface LinkDiagnosis {
+  readonly id: number;
+  readonly role: 'connect' | 'listen';
+  readonly phase: string;
+  /** Whether the peer is a member in our view (a link to a non-member is never reported). */
+  readonly member: boolean;
+  /** Whether its host was handed to the mesh (addMeshPeer). */
+  readonly inMesh: boolean;
+}
+
+/** What `meshpunch join --json` adds to an AGENT_TIMEOUT report (docs/cli.md). */
+export interface MeshDiagnosis {
+  readonly members: number[];
+  readonly links: LinkDiagnosis[];
+  /** The last membership and signaling events, `+<ms since the session began> <what>`, oldest first. */
+  readonly events: string[];
+}
+
+/** Entries kept in the diagnosis' event log (oldest dropped). */
+const MAX_DIAGNOSIS_EVENTS = 48;
 
 /**
  * A joined mesh: `multiplayer` is the ENetMultiplayerPeer (mesh mode, autoPoll on) that carries
@@ -129,6 +156,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
   private relayCredentials: { at: number; ttlMs: number; access: Promise<RelayAccess | undefined> } | undefined = undefined;
   /** Relay allocations this session made (one per relayed link, on the listen side). */
   relayAllocations = 0;
+  /** Membership and signaling events for diagnose(), bounded. */
+  private readonly eventLog: string[] = [];
+  private readonly startedAt = performance.now();
   /** This session's DTLS identity (link-security.ts); undefined with `secure: false`. */
   private readonly identity: SessionIdentity | undefined;
 
@@ -380,10 +410,39 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     });
   }
 
+  /**
+   * Why the mesh is not complete (the AGENT_TIMEOUT report): every link runner with its phase,
+   * whether its peer is a member and in the mesh, and the last membership events.
+   */
+  diagnose(): MeshDiagnosis {
+    const links: LinkDiagnosis[] = [];
+    for (const [remote, pair] of this.pairOfPeer) {
+      const r = this.links.get(pair);
+      if (r === undefined) continue;
+      links.push({ id: remote, role: r.role, phase: r.machine.phase, member: this.view.hasMember(remote), inMesh: this.meshPeers.has(remote) });
+    }
+    return { members: this.view.otherMembers(), links, events: [...this.eventLog] };
+  }
+
+  private note(what: string): void {
+    this.eventLog.push(`+${Math.round(performance.now() - this.startedAt)} ${what}`);
+    if (this.eventLog.length > MAX_DIAGNOSIS_EVENTS) this.eventLog.shift();
+  }
+
   /** @internal the signaling client's events, in order. */
   handle(h: Held): void {
     if (this.closing) return;
+    if (h.type !== 'cands') this.note(h.type === 'pair' ? `pair ${h.p.remote} ${h.p.role}` : h.type === 'joined' ? `joined ${h.m.id}` : 'id' in h ? `${h.type} ${h.id}` : h.type === 'resumed' ? `resumed [${h.members.join(',')}]` : h.type);
     switch (h.type) {
+      case 'down':
+        this.signalDown(h.detail, h.willRetry);
+        break;
+      case 'resumed':
+        this.signalBack(h.url, h.restored, h.members);
+        break;
+      case 'lost':
+        this.signalLost(h.detail);
+        break;
       case 'joined':
         // A member that restored the lobby after a service restart is no news when we know it.
         if (this.view.hasMember(h.m.id)) break;

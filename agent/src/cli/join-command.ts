@@ -4,6 +4,7 @@
 
 import type { MeshEvent } from '../core/mesh-events.js';
 import type { MeshReport } from '../core/mesh-view.js';
+import type { MeshDiagnosis } from '../adapter/mesh-session.js';
 import type { JoinFlags } from './flags.js';
 import type { CliIo } from './io.js';
 import { meshTable, progressLine } from './render.js';
@@ -31,6 +32,8 @@ export interface JoinSessionLike {
   lobbySettled(timeoutMs: number): Promise<boolean>;
   /** Leaves gracefully (queued data delivered, peers told), bounded by timeoutMs. */
   close(options?: { timeoutMs?: number; lingerMs?: number }): Promise<void>;
+  /** Why the mesh is not complete: added to an AGENT_TIMEOUT report as `diagnosis`. */
+  diagnose?(): MeshDiagnosis;
 }
 
 /** Limits the command hands the starter: the time left for reaching the service and joining. */
@@ -242,10 +245,13 @@ function fail(io: CliIo, flags: JoinFlags, code: number, error: JoinError): numb
 
 async function finish(session: JoinSessionLike, flags: JoinFlags, io: CliIo, code: number, error: JoinError | undefined, exchange?: MessageExchange): Promise<number> {
   const signaling = { state: session.signalState, outages: session.signalOutages };
-  const report = { ...session.report(), ...(exchange === undefined ? {} : { exchange }), signaling, ...(session.viewUrl === undefined ? {} : { viewUrl: session.viewUrl }), ...(error === undefined ? {} : { error }) };
+  // A mesh that did not form in time says where each link stood (CI failures under load).
+  const diagnosis = error?.code === 'AGENT_TIMEOUT' ? session.diagnose?.() : undefined;
+  const report = { ...session.report(), ...(exchange === undefined ? {} : { exchange }), signaling, ...(session.viewUrl === undefined ? {} : { viewUrl: session.viewUrl }), ...(error === undefined ? {} : { error }), ...(diagnosis === undefined ? {} : { diagnosis }) };
   // Print first: the mesh is complete now; leaving (ENet disconnects, lobby.leave) comes after.
   io.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${meshTable(report)}\n${exchange === undefined ? '' : `${exchangeLine(exchange)}\n`}`);
   if (error !== undefined) io.stderr.write(`meshpunch join: ${error.message}\n`);
+  if (diagnosis !== undefined && !flags.json) io.stderr.write(`${diagnosisLines(diagnosis)}\n`);
   // After a settled mesh (complete or not), give the others time to finish their side of our
   // links before leaving: a peer whose own attempt at our pair is still running would otherwise
   // see us leave instead of its typed outcome.
@@ -272,4 +278,10 @@ function exchangeLine(x: MessageExchange): string {
 export function oneLine(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.split('\n')[0]!;
+}
+
+/** The diagnosis of an incomplete mesh as text (stderr, without --json). */
+function diagnosisLines(d: MeshDiagnosis): string {
+  const links = d.links.map((l) => `  link ${l.id} ${l.role} ${l.phase}${l.member ? '' : ' (not a member in our view)'}${l.inMesh ? ' in mesh' : ''}`);
+  return [`members in our view: ${d.members.join(', ') || 'none'}`, ...links, `events: ${d.events.join(' | ')}`].join('\n');
 }

@@ -107,6 +107,22 @@ describe('runCli', () => {
     expect(JSON.parse(io.out.join('')).exchange).to.deep.equal({ sent: 5, received: { '2': 5 } });
   });
 
+  it('adds the session diagnosis (links, members, last lobby events) to an AGENT_TIMEOUT report, and to stderr without --json', async () => {
+    const diagnosis = { members: [2], links: [{ id: 2, role: 'listen' as const, phase: 'connected', member: true, inMesh: true }, { id: 3, role: 'connect' as const, phase: 'connected', member: false, inMesh: true }], events: ['+12 pair 2 listen', '+15 pair 3 connect', '+900 left 3'] };
+    const view = new MeshView(1, 'x');
+    view.addMember(2);
+    view.setLink(2, 'connected', up);
+    const start = async () => ({ ...fakeSession(view, new Set()), diagnose: () => diagnosis });
+    const io = memIo();
+    expect(await runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--wait-peers', '3', '--timeout', '0.01', '--json'], io, commands(start))).to.equal(1);
+    const report = JSON.parse(io.out.join(''));
+    expect(report.error.code).to.equal('AGENT_TIMEOUT');
+    expect(report.diagnosis).to.deep.equal(diagnosis);
+    const text = memIo();
+    expect(await runCli(['join', '--signal', 'ws://127.0.0.1:9', '--lobby', 'x', '--wait-peers', '3', '--timeout', '0.01'], text, commands(start))).to.equal(1);
+    expect(text.err.join('')).to.include('link 3 connect connected (not a member in our view) in mesh').and.include('events: +12 pair 2 listen | +15 pair 3 connect | +900 left 3');
+  });
+
   it('exits 1 naming the failed links when the mesh settles incomplete', async () => {
     const io = memIo();
     const view = new MeshView(1, 'x');
