@@ -1,6 +1,6 @@
-// LinkRouter's relay path on real loopback sockets: an ENet host's socket allocates on
-// nat's embedded TurnRelayServer and a plain UDP peer sends to the relayed address. Traffic
-// stays on 127.0.0.1.
+// A link socket's sends from timers once its host is gone, and LinkRouter's relay path, on real
+// loopback sockets: an ENet host's socket allocates on nat's embedded TurnRelayServer and a
+// plain UDP peer sends to the relayed address. Traffic stays on 127.0.0.1.
 import { expect } from 'chai';
 import { createSocket, type Socket } from 'node:dgram';
 import { monotonicNow } from '@meshpunch/base';
@@ -8,6 +8,7 @@ import { ENetConnection } from '@meshpunch/enet';
 import { TurnRelayServer, mintTurnRestCredential, nodeHmacSha1 } from '@meshpunch/nat';
 import { createInterceptTransport } from '@meshpunch/nat/punch';
 import { LinkRouter } from '../../src/adapter/link-router.js';
+import { gatherLinkSocket } from '../../src/adapter/link-socket.js';
 
 const SECRET = 'link-router-secret';
 
@@ -27,10 +28,30 @@ async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-describe('LinkRouter (relay path on loopback)', () => {
+describe('link socket sends with the host gone, LinkRouter relay path (loopback)', () => {
   const cleanup: Array<() => unknown> = [];
   afterEach(async () => {
     for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  it('a STUN retransmission from a timer after the link socket\'s host was destroyed is dropped, not thrown (ERR_UNCONFIGURED ended the agent)', async () => {
+    // A STUN server that never answers: gathering retransmits from a timer (200 ms RTO, 3 requests).
+    const silent = await bound();
+    cleanup.push(() => silent.close());
+    let asked = 0;
+    silent.on('message', () => asked++);
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error): void => void uncaught.push(err);
+    process.prependListener('uncaughtException', onUncaught);
+    cleanup.push(() => process.off('uncaughtException', onUncaught));
+    let host: ENetConnection | undefined;
+    const gathering = gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [{ address: '127.0.0.1', port: silent.address().port }], onBound: (h) => (host = h) });
+    await waitFor(() => asked >= 1);
+    // The link was released while gathering (its runner destroys the host it was handed).
+    host!.destroy();
+    const r = await gathering.then(() => 'gathered', (err: Error) => err.message);
+    expect(uncaught.map((e) => e.message)).to.deep.equal([]);
+    expect(r).to.be.a('string');
   });
 
   it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
