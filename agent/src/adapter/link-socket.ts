@@ -17,6 +17,13 @@ const GATHER_STUN_REQUESTS = 3;
 /** A mapping refresh's STUN schedule: RTO 200 ms, 2 requests (a lost answer costs one re-probe interval). */
 const REFRESH_STUN_RTO_MS = 200;
 const REFRESH_STUN_REQUESTS = 2;
+/**
+ * How long gathering waits for the UPnP mapping before going on without it, ms: with STUN's
+ * 1400 ms after it, inside the link's 3000 ms gathering deadline. A router (or a CPU) slow to map
+ * made every link of a --upnp agent end gather-failed (NAT lab at load ~20); a link without
+ * its upnp candidate still punches with host and srflx ones.
+ */
+const UPNP_MAP_WAIT_MS = 1500;
 
 /** A bound link socket and its candidates; `host` is the caller's to destroy. */
 export interface LinkSocket {
@@ -114,7 +121,7 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   // gather-failed with IPv4 host candidates filtered out). 0.0.0.0 and :: stay IPv4.
   const family = linkSocketFamily(bind);
   try {
-    const upnp = o.mapPort === undefined ? undefined : await o.mapPort(port);
+    const upnp = o.mapPort === undefined ? undefined : await settledWithin(o.mapPort(port), UPNP_MAP_WAIT_MS);
     const r = await gatherCandidates(transport.transport, {
       port,
       stunServers: o.stunServers.filter((s) => (s.address.includes(':') ? 6 : 4) === family).map((s) => ({ address: s.address, port: s.port })),
@@ -132,4 +139,11 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
     host.destroy();
     throw new LinkSocketError('gather-failed', (err as Error).message);
   }
+}
+
+/** `p`'s value, or undefined when it rejects or has not settled within `ms`. */
+function settledWithin<T>(p: Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }

@@ -54,6 +54,12 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     expect(r).to.be.a('string');
   });
 
+  it('a UPnP mapping that never comes does not hold gathering: the socket gathers without a upnp candidate', async () => {
+    const r = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [], mapPort: () => new Promise<undefined>(() => undefined) });
+    cleanup.push(() => r.host.destroy());
+    expect(r.candidates.map((c) => c.kind)).to.deep.equal(['host']);
+  });
+
   it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
     const control = await bound();
     const controlPort = control.address().port;
