@@ -37,16 +37,22 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function signals(): Promise<string> {
-  return new Promise((resolve) => {
+/** The first SIGTERM / SIGINT from now on; `cancel` lets go of both (a start that failed). */
+function signals(): { stop: Promise<string>; cancel: () => void } {
+  let cancel = (): void => {};
+  const stop = new Promise<string>((resolve) => {
     const on = (sig: string): void => {
+      cancel();
+      resolve(sig);
+    };
+    cancel = () => {
       process.off('SIGTERM', on);
       process.off('SIGINT', on);
-      resolve(sig);
     };
     process.once('SIGTERM', on);
     process.once('SIGINT', on);
   });
+  return { stop, cancel };
 }
 
 /**
@@ -74,6 +80,10 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     io.out(`meshpunch ${io.version ?? packageVersion()}\n`);
     return 0;
   }
+  // Listen for the stop signal before starting: one that arrives while the service starts (a
+  // supervisor, or a test, reacting to the `listening` line at once) would otherwise meet Node's
+  // default action and end the process with no graceful stop and no log line.
+  const { stop, cancel } = io.stopSignal === undefined ? signals() : { stop: io.stopSignal, cancel: () => {} };
   let logWrite = io.err;
   if (io.batchLog === true) {
     const batch = batchLines(io.err);
@@ -81,7 +91,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     logWrite = batch.write;
   }
   const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, logWrite);
-  if (settings.workers > 1 && nodeCluster.isPrimary) return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, log, io.stopSignal ?? signals());
+  if (settings.workers > 1 && nodeCluster.isPrimary) return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, log, stop);
   // Under --workers only the first worker runs STUN and the embedded relay (one UDP socket per
   // port); the others announce its port.
   const workerIndex = nodeCluster.isWorker ? Number(process.env[WORKER_INDEX_ENV] ?? '0') : 0;
@@ -119,6 +129,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       relay: settings.relay,
     });
   } catch (err) {
+    cancel();
     if (err instanceof SignalingError) {
       io.err(`meshpunch-signal: ${err.message}\n`);
       return err.code === 'ERR_INVALID_PARAMETER' ? 2 : 1;
@@ -130,7 +141,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   // Never the admin token itself: logs are read by more people than the operator.
   if (settings.ui) log('info', 'ui.listening', { lobbyView: '/ui/lobby', operatorView: settings.adminToken === undefined ? 'off' : '/ui/operator' });
   io.onListening?.(server);
-  const sig = await (io.stopSignal ?? signals());
+  const sig = await stop;
   log('info', 'signal', { signal: sig });
   await server.close();
   // A --workers process holds its IPC channel to the primary open: let go so it can exit.

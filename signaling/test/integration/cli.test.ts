@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import type { SignalingServer } from '../../src/adapter/signaling-server.js';
+import { runCli } from '../../src/cli/main.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meshpunch-signal.js');
 
@@ -63,6 +65,28 @@ describe('meshpunch-signal', function () {
     expect(await r.exit).to.equal(0);
     const events = r.err.join('').trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
     expect(events).to.include.members(['stun.listening', 'listening', 'lobby.created', 'signal', 'shutdown', 'closed']);
+  });
+
+  it('a SIGTERM that arrives while the service starts still stops it gracefully, with its log line', async () => {
+    // Before: the handlers were installed only after start-up, so a SIGTERM sent as soon as the
+    // `listening` line appeared (a loaded machine) met Node's default action: no `signal` line.
+    const err: string[] = [];
+    const listenersBefore = process.listenerCount('SIGTERM');
+    let server: SignalingServer | undefined;
+    const done = runCli(['--host', '127.0.0.1', '--port', '0', '--no-stun'], {}, {
+      out: () => {}, err: (t) => err.push(t), isTty: false, onListening: (s) => (server = s),
+    });
+    // In this process, emit delivers the signal to the listeners runCli has installed by now.
+    expect(process.emit('SIGTERM', 'SIGTERM'), 'nothing listens for SIGTERM during start-up').to.equal(true);
+    try {
+      expect(await done).to.equal(0);
+    } finally {
+      await server?.close();
+    }
+    const events = err.join('').trim().split('\n').map((l) => (JSON.parse(l) as { event: string; signal?: string }));
+    expect(events.map((e) => e.event)).to.include.members(['listening', 'signal', 'closed']);
+    expect(events.find((e) => e.event === 'signal')?.signal).to.equal('SIGTERM');
+    expect(process.listenerCount('SIGTERM'), 'runCli let go of its handler').to.equal(listenersBefore);
   });
 
   it('exits 1 when the port is taken', async () => {
