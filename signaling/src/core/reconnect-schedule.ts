@@ -6,7 +6,9 @@
 // min(maxDelayMs, firstDelayMs × 2^round) × (½ + ½·random) after the previous failure ("equal
 // jitter", AWS Architecture Blog "Exponential Backoff And Jitter": a fleet that lost one service
 // does not come back in lock-step); the other URLs of a round follow after at most
-// `nextUrlDelayMs` (another node is worth trying at once). Nothing is scheduled past the window.
+// `nextUrlDelayMs` (another node is worth trying at once). The first round always reaches every
+// URL (SignalingClient documents "retryConnectMs 0: one try per URL"); later rounds start only
+// inside the window, so the plan is bounded by the window plus one round.
 import { SignalingError } from '../errors.js';
 
 /** Settings of a ReconnectSchedule; every value in ms. */
@@ -75,7 +77,7 @@ export class ReconnectSchedule {
 
   /**
    * The last attempt failed at `now`: the next one, or undefined when it would start after the
-   * window (give up). A late call (now past the planned time) plans from `now`.
+   * window (give up) and every URL has had its try. A late call (now past the planned time) plans from `now`.
    */
   next(now: number): ReconnectAttempt | undefined {
     const k = this.#attempt + 1;
@@ -84,7 +86,9 @@ export class ReconnectSchedule {
     const round = Math.floor(k / urlCount);
     const wait = url === 0 ? this.#backoff(round) : Math.floor(nextUrlDelayMs * this.#cfg.random());
     const at = now + wait;
-    if (at > this.deadline) return undefined;
+    // Before: the window bounded the first round too, so a 0 ms window (the first connect's
+    // default) ended after URL 0 and the other URLs were never tried.
+    if (at > this.deadline && k >= urlCount) return undefined;
     this.#attempt = k;
     this.#last = { at, url, attempt: k };
     return this.#last;

@@ -199,6 +199,19 @@ for (const seed of SEEDS) {
       expect(c.emitted<{ url: string }>('resumed')[0]!.url).to.equal(`ws://${SERVICE.address}:${SERVICE.port}/`);
     });
 
+    it('with the default retryConnectMs (0) the first connect still tries every service once: a dead first one, then the second', () => {
+      const w = new World(seed);
+      const dead: Endpoint = { address: '203.0.113.66', port: 8787 };
+      const local = { address: '198.51.100.78', port: 40_000 };
+      const c = new SimSignalingClient(local, [dead, SERVICE], { connectTimeoutMs: 2000 }, w.prng);
+      w.driver.add(c, local.address, local.port);
+      c.connect(w.now);
+      w.driver.runUntil(() => c.session.isOpen || c.session.phase === 'closed', { maxVirtualMs: 10_000 });
+      expect(c.session.isOpen, 'gave up after the first URL').to.equal(true);
+      expect(c.session.serviceIndex).to.equal(1);
+      expect(c.socketsOpened).to.equal(2);
+    });
+
     it('close() during a resume attempt leaves nothing queued or scheduled', () => {
       const w = new World(seed);
       const a = w.connected();

@@ -45,6 +45,14 @@ describe('ReconnectSchedule', () => {
       expect(s.next(0)).to.equal(undefined);
     });
 
+    it('tries every URL once even with a 0 ms window (retryConnectMs default: one try per URL), then gives up', () => {
+      const clock = new SimClock();
+      const plan = runOutage(schedule(3, 0, () => 0.999), clock, true);
+      expect(plan.map((a) => a.url)).to.deep.equal([0, 1, 2]);
+      // The next URL still follows within nextUrlDelayMs, however late the window ended.
+      expect(plan[2]!.at - plan[1]!.at).to.be.at.most(50);
+    });
+
     it('rotates over every URL: the others of a round follow at once, the round backs off', () => {
       const clock = new SimClock();
       const plan = runOutage(schedule(3, 10_000, () => 0.999), clock, true);
