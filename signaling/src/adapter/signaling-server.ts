@@ -143,6 +143,8 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
 const SCRYPT = { N: 4096, r: 8, p: 1, maxmem: 16 * 1024 * 1024 } as const;
+/** Starts with port 0 that may pick again when STUN cannot have the HTTP port's number (UDP taken). */
+const MAX_PORT_PICKS = 8;
 /** TCP connections allowed beyond maxConnections + maxPendingHttp: room for typed refusals. */
 const TCP_SLACK = 256;
 /**
@@ -324,21 +326,18 @@ export class SignalingServer {
       server.#ui = UiServer.create(server.core, server.#now, server.#log, options.ui, () => (server.#relay === undefined ? {} : { relayAllocations: server.#relay.allocations }));
       server.core.viewPath = LOBBY_VIEW_PATH;
     }
-    await new Promise<void>((resolve, reject) => {
-      server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
-      server.#http.listen(port, server.#host, () => resolve());
-    });
-    server.#port = (server.#http.address() as AddressInfo).port;
-    if (options.admin !== undefined) {
-      try {
-        await server.#startAdmin(options.admin);
-      } catch (err) {
-        await new Promise<void>((r) => server.#http.close(() => r()));
-        throw err;
-      }
-    }
-    if (useStun) {
-      const s = options.stun === false ? {} : (options.stun ?? {});
+    // With port 0 and no STUN port of its own, STUN takes the number the kernel gave HTTP (TCP):
+    // that UDP port may be taken by some other socket, so such a start picks again, a bounded
+    // number of times (before: one EADDRINUSE failed the start, seen with tests running side by side).
+    const s = options.stun === false ? {} : (options.stun ?? {});
+    const repick = port === 0 && useStun && s.port === undefined;
+    for (let attempt = 1; ; attempt++) {
+      await new Promise<void>((resolve, reject) => {
+        server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
+        server.#http.listen(port, server.#host, () => resolve());
+      });
+      server.#port = (server.#http.address() as AddressInfo).port;
+      if (!useStun) break;
       try {
         server.#stun = await startStun({
           trace: options.logLevel === 'debug',
@@ -348,11 +347,24 @@ export class SignalingServer {
           // The embedded relay, once started below, takes its datagrams first (relay.md §2(b)).
           intercept: (msg, from) => server.#relay?.handleControlDatagram(msg, from) ?? false,
         }, server.#log);
+        break;
       } catch (err) {
         await new Promise<void>((r) => server.#http.close(() => r()));
+        if (repick && attempt < MAX_PORT_PICKS && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
         if (err instanceof SignalingError) throw err;
         throw new SignalingError('SIG_LISTEN_FAILED', `cannot start STUN on port ${s.port ?? server.#port}: ${(err as Error).message}`, {}, err);
       }
+    }
+    if (options.admin !== undefined) {
+      try {
+        await server.#startAdmin(options.admin);
+      } catch (err) {
+        await server.#stun?.close();
+        await new Promise<void>((r) => server.#http.close(() => r()));
+        throw err;
+      }
+    }
+    if (server.#stun !== undefined) {
       server.core.stunPort = server.#stun.port;
       try {
         server.#startRelay(options.relay, s.host ?? server.#host);

@@ -48,9 +48,14 @@ function bind(host: string, port: number): Promise<Socket> {
     // Every send goes to a literal (rinfo, or an address the relay decoded): no tick to resolve it
     // (ipLiteralLookup; the relay's answers and relayed data leave from this socket).
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', lookup: ipLiteralLookup });
-    socket.once('error', reject);
+    // A failed bind leaves no socket behind (SignalingServer.start may try another port).
+    const failed = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', failed);
     socket.bind(port, host, () => {
-      socket.off('error', reject);
+      socket.off('error', failed);
       resolve(socket);
     });
   });

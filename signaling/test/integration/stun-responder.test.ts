@@ -10,7 +10,9 @@ import {
 } from '@meshpunch/nat';
 import type { ChangeRequest } from '@meshpunch/nat';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
-import type { SignalingServer } from '../../src/adapter/signaling-server.js';
+import type { SignalingServer, StunStarter } from '../../src/adapter/signaling-server.js';
+import { startStunResponder } from '../../src/adapter/stun-responder.js';
+import { SignalingError } from '../../src/errors.js';
 import { startTestServer } from '../support/server.js';
 
 const STUNCLIENT = '/usr/bin/turnutils_stunclient';
@@ -142,6 +144,27 @@ describe('STUN responder', () => {
       const n = (k: string): number => Number(new RegExp(`stun_requests_total\\{result="${k}"\\} (\\d+)`).exec(text)![1]);
       expect(n('ignored') + n('malformed')).to.equal(4);
       expect(n('answered')).to.equal(1);
+    });
+  });
+
+  describe('port 0', () => {
+    it('picks again when the UDP port of the number HTTP got is taken (EADDRINUSE), bounded', async () => {
+      const tried: number[] = [];
+      const startStun: StunStarter = async (options, log) => {
+        tried.push(options.port);
+        if (tried.length === 1) throw Object.assign(new Error(`bind EADDRINUSE 127.0.0.1:${options.port}`), { code: 'EADDRINUSE' });
+        return startStunResponder(options, log);
+      };
+      server = await startTestServer({ stun: {}, startStun });
+      expect(tried.length, 'one failed pick, then one that worked').to.equal(2);
+      expect(server.stunPort).to.equal(server.port);
+      expect(tried[1]).to.equal(server.port);
+      // Never unbounded: a STUN port that stays taken ends the start with SIG_LISTEN_FAILED.
+      const always: StunStarter = async (options) => {
+        throw Object.assign(new Error(`bind EADDRINUSE 127.0.0.1:${options.port}`), { code: 'EADDRINUSE' });
+      };
+      const err = await startTestServer({ stun: {}, startStun: always }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(SignalingError).with.property('code', 'SIG_LISTEN_FAILED');
     });
   });
 
