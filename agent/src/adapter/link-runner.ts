@@ -163,8 +163,6 @@ export class LinkRunner {
   private punchRttMs: number | undefined = undefined;
   /** The punch's transport, timing its checks. */
   private timed: TimedTransport | undefined = undefined;
-  /** The kernel's source address toward the selected remote (wildcard binds only). */
-  private routeSource: Promise<string | undefined> | undefined = undefined;
   /** The machine's deadline: the shared one-timer-per-core of @meshpunch/base. */
   private readonly timer = new DeadlineTimer((now) => {
     this.machine.handleTimeout(now);
@@ -475,7 +473,6 @@ export class LinkRunner {
       this.directProbing = false;
       const { address, port } = e.selected;
       if (this.punchRttMs === undefined) this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
-      if (isWildcard(this.ctx.config.bindAddress) && this.routeSource === undefined) this.routeSource = sourceAddressToward(address, port);
       this.pathProven({ slot: 'direct', kind: linkPath(e.selected.path, address, isOwnAddress(address)), via: 'socket', to: { address, port } });
     };
     punch.on('selected', onPath);
@@ -858,7 +855,7 @@ export class LinkRunner {
     // was clearly late (over ENet's by more than its 1 ms resolution).
     const enetRtt = peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
     const rtt = this.punchRttMs === undefined || this.punchRttMs > enetRtt + 1 ? enetRtt : this.punchRttMs;
-    const local = await this.localEndpoint();
+    const local = await this.localEndpoint(remote);
     if (this.released || this.handedOver || (this.machine.phase !== 'accepting' && this.machine.phase !== 'connecting')) return;
     this.machine.handleConnected(this.now(), local, remote, rtt, this.router?.mux.active?.kind);
     this.drain();
@@ -882,14 +879,17 @@ export class LinkRunner {
 
   /**
    * The link socket's own endpoint on the path used: its bound address, or for a wildcard bind
-   * the kernel's source address toward the selected remote (not the first host candidate, which
-   * may belong to another interface); the first host candidate only when there is no route.
+   * the kernel's source address toward `remote`, the endpoint ENet talks to (not the first host
+   * candidate, which may belong to another interface, nor the first path the punch proved: ENet
+   * may have connected over another one, and the report said `local 192.0.2.2` toward
+   * `remote 127.0.0.1`); the first host candidate only when there is no route.
    */
-  private async localEndpoint(): Promise<Endpoint> {
+  private async localEndpoint(remote: Endpoint): Promise<Endpoint> {
     const port = this.host?.getLocalPort() ?? 0;
     const bind = this.ctx.config.bindAddress;
     if (!isWildcard(bind)) return { address: bind, port };
-    const routed = await this.routeSource;
+    // A relayed link's socket talks to the relay server, not to `remote`: as before, the host candidate.
+    const routed = this.router?.mux.active?.via === 'turn' ? undefined : await sourceAddressToward(remote.address, remote.port);
     if (routed !== undefined) return { address: routed, port };
     const host = this.local.find((c) => c.kind === 'host');
     return { address: host?.address ?? bind, port };
