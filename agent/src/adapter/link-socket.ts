@@ -5,7 +5,7 @@
 // SocketPool (socket-pool.ts) gathers some before the pairs exist.
 
 import { ENetConnection } from '@meshpunch/enet';
-import { candidatePriority, createInterceptTransport, gatherCandidates, validateCandidate, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
+import { candidatePriority, createInterceptTransport, gatherCandidates, sortCandidates, validateCandidate, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
 import type { DatagramTransport } from '@meshpunch/nat';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
@@ -18,12 +18,12 @@ const GATHER_STUN_REQUESTS = 3;
 const REFRESH_STUN_RTO_MS = 200;
 const REFRESH_STUN_REQUESTS = 2;
 /**
- * How long gathering waits for the UPnP mapping before going on without it, ms: with STUN's
- * 1400 ms after it, inside the link's 3000 ms gathering deadline. A router (or a CPU) slow to map
- * made every link of a --upnp agent end gather-failed (NAT lab at load ~20); a link without
- * its upnp candidate still punches with host and srflx ones.
+ * How long gathering waits for the UPnP mapping (asked while STUN runs) before going on without
+ * it, ms: inside the link's 3000 ms gathering deadline. Awaited before STUN and unbounded, a
+ * router (or a CPU) slow to map made every link of a --upnp agent end gather-failed (NAT lab at
+ * load ~20); a link without its upnp candidate still punches with host and srflx ones.
  */
-const UPNP_MAP_WAIT_MS = 1500;
+const UPNP_MAP_WAIT_MS = 2500;
 
 /** A bound link socket and its candidates; `host` is the caller's to destroy. */
 export interface LinkSocket {
@@ -121,7 +121,7 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   // gather-failed with IPv4 host candidates filtered out). 0.0.0.0 and :: stay IPv4.
   const family = linkSocketFamily(bind);
   try {
-    const upnp = o.mapPort === undefined ? undefined : await settledWithin(o.mapPort(port), UPNP_MAP_WAIT_MS);
+    const mapping = o.mapPort === undefined ? undefined : settledWithin(o.mapPort(port), UPNP_MAP_WAIT_MS);
     const r = await gatherCandidates(transport.transport, {
       port,
       stunServers: o.stunServers.filter((s) => (s.address.includes(':') ? 6 : 4) === family).map((s) => ({ address: s.address, port: s.port })),
@@ -129,11 +129,13 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
       families: [family],
       includeLoopback: isLoopback(bind),
       ...(bind === '0.0.0.0' || bind === '::' ? {} : { bindAddress: bind }),
-      ...(upnp === undefined ? {} : { upnp }),
       rtoMs: GATHER_STUN_RTO_MS,
       requestCount: GATHER_STUN_REQUESTS,
     });
-    return { host, transport, candidates: r.candidates };
+    const upnp = mapping === undefined ? undefined : await mapping;
+    if (upnp === undefined) return { host, transport, candidates: r.candidates };
+    const v = validateCandidate({ kind: 'upnp', family: upnp.address.includes(':') ? 6 : 4, address: upnp.address, port: upnp.port, priority: candidatePriority('upnp') });
+    return { host, transport, candidates: v.ok ? sortCandidates([...r.candidates, v.candidate]) : r.candidates };
   } catch (err) {
     host.intercept = null;
     host.destroy();

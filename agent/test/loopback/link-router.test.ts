@@ -60,6 +60,12 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     expect(r.candidates.map((c) => c.kind)).to.deep.equal(['host']);
   });
 
+  it('a UPnP mapping that arrives while STUN runs is a candidate, ranked', async () => {
+    const r = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [], mapPort: async () => ({ address: '203.0.113.9', port: 40001 }) });
+    cleanup.push(() => r.host.destroy());
+    expect(r.candidates.map((c) => `${c.kind} ${c.address}:${c.port}`)).to.deep.equal([`host 127.0.0.1:${r.host.getLocalPort()}`, 'upnp 203.0.113.9:40001']);
+  });
+
   it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
     const control = await bound();
     const controlPort = control.address().port;
