@@ -318,11 +318,16 @@ describe('interop with libenet 1.3.17', function () {
       expect([lp.packetThrottleInterval, lp.packetThrottleAcceleration, lp.packetThrottleDeceleration], 'THROTTLE_CONFIGURE reached libenet').to.deep.equal([1000, 3, 4]);
       const st = (k: number): number => s.peer.getStatistic(k);
       expect([st(PeerStatistic.PACKET_THROTTLE_INTERVAL), st(PeerStatistic.PACKET_THROTTLE_ACCELERATION), st(PeerStatistic.PACKET_THROTTLE_DECELERATION)]).to.deep.equal([1000, 3, 4]);
-      // Loopback: RTT of a few ms (libenet's start value is 500), no loss, full throttle.
-      for (const k of [PeerStatistic.ROUND_TRIP_TIME, PeerStatistic.LAST_ROUND_TRIP_TIME]) expect(st(k), `statistic ${k}`).to.be.within(1, 100);
-      expect(lp.rtt, 'libenet measures the same path').to.be.within(1, 100);
-      expect(st(PeerStatistic.ROUND_TRIP_TIME_VARIANCE)).to.be.within(0, 100);
-      expect(st(PeerStatistic.LAST_ROUND_TRIP_TIME_VARIANCE)).to.be.within(1, 100);
+      // Measured RTTs, not ENet's start value (500 ms) and not zero. No upper bound: how long a
+      // loopback round trip takes depends on the machine's load (CI saw > 100 ms at load 20), and
+      // timing belongs in bench/, not in tests.
+      for (const k of [PeerStatistic.ROUND_TRIP_TIME, PeerStatistic.LAST_ROUND_TRIP_TIME]) {
+        expect(st(k), `statistic ${k}`).to.be.greaterThan(0);
+        expect(st(k), `statistic ${k} left its start value`).not.to.equal(500);
+      }
+      expect(lp.rtt, 'libenet measures the same path').to.be.greaterThan(0);
+      expect(lp.rtt, 'libenet left its start value').not.to.equal(500);
+      expect(st(PeerStatistic.LAST_ROUND_TRIP_TIME_VARIANCE), 'a variance was computed from samples').to.be.at.least(1);
       expect([st(PeerStatistic.PACKET_LOSS), st(PeerStatistic.PACKET_LOSS_VARIANCE)]).to.deep.equal([0, 0]);
       expect([st(PeerStatistic.PACKET_THROTTLE), st(PeerStatistic.PACKET_THROTTLE_LIMIT)]).to.deep.equal([32, 32]);
       expect(st(PeerStatistic.PACKET_THROTTLE_COUNTER)).to.be.within(0, 31);
