@@ -1,7 +1,8 @@
 // One OS timer for one sans-IO core's deadline (adapter, docs/design.md §2 "the adapter keeps one OS
 // timer per core and re-arms it only when pollTimeout() changes"). The one definition (issue #15:
 // nat, dtls, the signaling client and server and the agent's link runner each kept their own, with
-// different early-fire behaviour). Used by CoreRunner and by adapters of cores with other outputs.
+// different early-fire behaviour). Used by CoreRunner, by adapters of cores with other outputs and
+// by enet's CoreDriver (armNoLaterThan).
 import { monotonicNow } from './clock.js';
 
 /** Options of a DeadlineTimer. */
@@ -43,6 +44,17 @@ export class DeadlineTimer {
     this.#at = at;
     this.#timer = setTimeout(this.#fire, Math.max(0, Math.ceil(at - this.#now())));
     if (this.#unref) this.#timer.unref();
+  }
+
+  /**
+   * Keeps an armed deadline no later than `at`, else arms for `at`. For cores whose
+   * handleTimeout at a deadline that has since moved later does nothing (the ENet host): the
+   * deadline moves with every ACK sent, and a new OS timer each time would cost more than the
+   * one stale wake-up, after which the adapter arms for the core's current deadline.
+   */
+  armNoLaterThan(at: number | undefined): void {
+    if (at !== undefined && this.#timer !== undefined && this.#at !== undefined && this.#at <= at) return;
+    this.arm(at);
   }
 
   /** Disarms. */

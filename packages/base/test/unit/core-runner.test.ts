@@ -73,6 +73,27 @@ describe('DeadlineTimer', () => {
       expect(due).to.deep.equal([50]);
     });
   });
+
+  describe('#armNoLaterThan', () => {
+    it('keeps an earlier armed deadline, moves a later one earlier, and disarms with undefined', async () => {
+      let clock = 0;
+      const due: number[] = [];
+      const t = new DeadlineTimer((now) => due.push(now), { now: () => clock });
+      t.armNoLaterThan(10);
+      t.armNoLaterThan(30);
+      expect(t.armedFor, 'the earlier deadline stays').to.equal(10);
+      t.armNoLaterThan(5);
+      expect(t.armedFor, 'an earlier one replaces it').to.equal(5);
+      t.armNoLaterThan(undefined);
+      expect(t.armedFor).to.equal(undefined);
+      clock = 20;
+      t.armNoLaterThan(20);
+      expect(t.armedFor, 'nothing armed: arms').to.equal(20);
+      await tick();
+      await tick();
+      expect(due).to.deep.equal([20]);
+    });
+  });
 });
 
 describe('CoreRunner', () => {

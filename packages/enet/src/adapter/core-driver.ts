@@ -2,7 +2,7 @@
 // and one timer — datagrams in the moment they arrive, output at the end of the event-loop turn
 // (or at once on flush), ACKs, retransmissions and pings between service() calls. The only
 // ENet code with a clock and a timer; one driver per createHost, gone with destroy().
-import { monotonicNow as nowMs } from '@meshpunch/base';
+import { DeadlineTimer, monotonicNow as nowMs } from '@meshpunch/base';
 import type { CoreEndpoint } from '../core/host-context.js';
 import type { HostCore } from '../core/host.js';
 import type { SecureHost } from '../core/secure-host.js';
@@ -38,8 +38,8 @@ export class CoreDriver {
   readonly #events: EventDelivery;
   readonly #hooks: DriverHooks;
   readonly #sender: ZeroCopySender;
-  #timer: NodeJS.Timeout | null = null;
-  #timerAt = -1;
+  /** unref'd: an idle host must not keep the process alive (as libenet's service loop doesn't). */
+  readonly #timer = new DeadlineTimer((now) => this.#onTimer(now), { now: nowMs, unref: true });
   #flushScheduled = false;
   #destroyed = false;
   readonly #to: CoreEndpoint = { address: '', port: 0 };
@@ -131,13 +131,10 @@ export class CoreDriver {
       this.#stopTimer();
       return;
     }
-    // An armed timer due no later than t is kept: firing early is harmless (a spurious
-    // handleTimeout does nothing) and re-arms; this avoids a new timer after every ACK.
-    if (this.#timer !== null && this.#timerAt <= t) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timerAt = t;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, t - nowMs()));
-    this.#timer.unref();
+    // An armed timer due no later than t is kept: firing at a deadline that moved later is
+    // harmless (a spurious handleTimeout does nothing) and re-arms; this avoids a new timer
+    // after every ACK.
+    this.#timer.armNoLaterThan(t);
   }
 
   /**
@@ -191,14 +188,12 @@ export class CoreDriver {
     this.scheduleFlush();
   }
 
-  #onTimer(): void {
-    this.#timer = null;
-    this.#timerAt = -1;
+  #onTimer(now: number): void {
     if (this.#destroyed) return;
     const secure = this.#secure;
-    if (secure === null) this.core.handleTimeout(nowMs());
+    if (secure === null) this.core.handleTimeout(now);
     else {
-      secure.handleTimeout(nowMs());
+      secure.handleTimeout(now);
       this.#events.emitSecurityEvents(secure);
     }
     this.#transmit();
@@ -252,8 +247,6 @@ export class CoreDriver {
   }
 
   #stopTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#timerAt = -1;
+    this.#timer.cancel();
   }
 }
