@@ -5,20 +5,19 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import {
   CipherSuite, DtlsServer, DtlsSession, DtlsUdpDriver, generateIdentity, monotonicNow, nodeDtlsCrypto, nodeRandom,
   type CipherSuiteId, type DtlsEvent, type DtlsServerEvent,
 } from '@meshpunch/dtls';
 import { renderTable, type Row } from '../common/table.js';
 import { percentile } from '../mesh/stats.js';
+import { benchArgs, benchUsage } from '../common/args.js';
 
-const { values: opt } = parseArgs({
-  options: {
+const OPTIONS = {
     handshakes: { type: 'string', default: '50' },
     records: { type: 'string', default: '100000' },
-  },
-});
+} as const;
+const opt = benchArgs(benchUsage('npm run bench:dtls --', 'DTLS handshake time on loopback and in-process, and record seal/open throughput per suite.', OPTIONS), OPTIONS);
 const HANDSHAKES = Number(opt.handshakes);
 const RECORDS = Number(opt.records);
 

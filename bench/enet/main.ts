@@ -2,24 +2,23 @@
 // run: reliable throughput (1000 B and 100 B, 256 in flight) and ping-pong RTT (32 B), then the
 // ratios ours/libenet and ours/npm-enet (docs/benchmarks.md); ours again over DTLS (issue 18:
 // target ≥ 0.7× plain throughput, connect incl. handshake ≤ 20 ms). Never part of `npm test`.
-import { parseArgs } from 'node:util';
 import { ratio, renderTable, type Row } from '../common/table.js';
 import { quantile, type Contender } from './contender.js';
 import { libenet } from './libenet.js';
 import { npmEnet } from './npm-enet.js';
 import { ours } from './ours.js';
 import { rawDgram } from './raw-dgram.js';
+import { benchArgs, benchUsage } from '../common/args.js';
 
-const { values: opt } = parseArgs({
-  options: {
+const OPTIONS = {
     count: { type: 'string', default: '200000' },
     pings: { type: 'string', default: '10000' },
     inflight: { type: 'string', default: '256' },
     connects: { type: 'string', default: '50' },
     slices: { type: 'string', default: '4' },
     only: { type: 'string' },
-  },
-});
+} as const;
+const opt = benchArgs(benchUsage('npm run bench:enet --', 'libenet, npm enet and @meshpunch/enet (plain and DTLS) side by side on loopback: reliable\nthroughput, ping-pong RTT, connect time, and the ratios.', OPTIONS), OPTIONS);
 const COUNT = Number(opt.count);
 const PINGS = Number(opt.pings);
 const INFLIGHT = Number(opt.inflight);

@@ -5,6 +5,7 @@
 // time split into its phases (phases.ts). Never part of `npm test`.
 // Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_LAB_RUNS (10),
 // MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines).
+import { benchArgs, benchUsage } from '../common/args.js';
 import { renderTable, type Row } from '../common/table.js';
 import { loopbackMesh, type MeshRun } from './loopback.js';
 import { labMeshRuns } from './lab.js';
@@ -12,6 +13,9 @@ import { PHASE_COLUMNS, phaseCells } from './phases.js';
 import { percentile } from './stats.js';
 import { selectVariants, type MeshVariant } from './variants.js';
 
+// Options come from the environment (npm passes them through); the command line takes only --help.
+benchArgs(benchUsage('npm run bench:mesh', 'time from launch to full mesh: N agents on loopback and 8 in the NAT lab, for the default,\n--insecure and a --no-relay service side by side, each link split into its phases.', {},
+  'Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_LAB_RUNS (10),\nMESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),\nMESH_BENCH_KEEP_ENV=1 (keep NODE_EXTRA_CA_CERTS).'), {});
 const LOOPBACK_AGENTS = Number(process.env.MESH_BENCH_AGENTS ?? 32);
 const LOOPBACK_RUNS = Number(process.env.MESH_BENCH_RUNS ?? 3);
 const LAB_RUNS = Number(process.env.MESH_BENCH_LAB_RUNS ?? 10);

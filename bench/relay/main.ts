@@ -7,21 +7,20 @@
 // loopback and stopped by their own pids. Never part of `npm test`.
 // `--baseline <path to another build's signaling/dist/bin/meshpunch-signal.js>` adds that build's
 // embedded relay as one more path in the same interleaved rounds (before/after of a change).
-import { parseArgs } from 'node:util';
 import { ratio, renderTable, type Row } from '../common/table.js';
 import { quantile } from '../enet/contender.js';
 import { directPair, forwardedPair, pingPong, relayedPair, throughput, type LinkedPair } from './enet-paths.js';
 import { hasCoturn, startCoturn, startEmbedded, type RelayUnderTest } from './relays.js';
+import { benchArgs, benchUsage } from '../common/args.js';
 
-const { values: opt } = parseArgs({
-  options: {
+const OPTIONS = {
     count: { type: 'string', default: '50000' },
     pings: { type: 'string', default: '3000' },
     inflight: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '2' },
     baseline: { type: 'string' },
-  },
-});
+} as const;
+const opt = benchArgs(benchUsage('npm run bench:relay --', "ENet throughput and RTT direct and through the embedded relay and coturn, side by side, and each\nrelay's CPU per relayed datagram.", OPTIONS), OPTIONS);
 const COUNT = Number(opt.count);
 const PINGS = Number(opt.pings);
 const INFLIGHT = Number(opt.inflight);

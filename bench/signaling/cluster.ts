@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs, benchUsage } from '../common/args.js';
 import { renderTable } from '../common/table.js';
 import type { Row } from '../common/table.js';
 
@@ -19,15 +19,13 @@ const project = resolve(here, '../../..');
 const LAUNCHER = join(project, 'signaling', 'launcher', 'meshpunch-signal.mjs');
 const TICKS_PER_S = 100;
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '6000' },
-    concurrency: { type: 'string', default: '64' },
-    workers: { type: 'string', default: '2' },
-    only: { type: 'string' },
-  },
-  strict: true,
-});
+const OPTIONS = {
+  clients: { type: 'string', default: '6000' },
+  concurrency: { type: 'string', default: '64' },
+  workers: { type: 'string', default: '2' },
+  only: { type: 'string' },
+} as const;
+const values = benchArgs(benchUsage('npm run bench:signaling:cluster --', 'meshpunch-signal in memory, on one node with Redis and as --workers 2 with Redis: admissions/s,\njoin p50/p99, service and redis-server CPU per admission.', OPTIONS), OPTIONS);
 const CLIENTS = Number(values.clients);
 const CONCURRENCY = Number(values.concurrency);
 const CLIENT_PROCS = Number(values.workers);

@@ -16,27 +16,26 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { SignalingClient } from '@meshpunch/signaling/client';
 import { ratio, renderTable } from '../common/table.js';
 import type { Row } from '../common/table.js';
+import { benchArgs, benchUsage } from '../common/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const project = resolve(here, '../../..');
 const SIGNAL = join(project, 'signaling', 'dist', 'bin', 'meshpunch-signal.js');
 
-const { values: args } = parseArgs({
-  options: {
+const OPTIONS = {
     pages: { type: 'string', default: '50' },
     lobbies: { type: 'string', default: '10' },
     rate: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '2' },
     budget: { type: 'string', default: '1.5' },
-  },
-});
+} as const;
+const args = benchArgs(benchUsage('npm run bench:webui --', "join latency with 0 and with N live lobby pages open in Chromium, the service's CPU, and the\ntime a join takes to show on a page.", OPTIONS), OPTIONS);
 const ROUNDS = Number(args.rounds);
 const BUDGET = Number(args.budget);
 const PAGES = Number(args.pages);
