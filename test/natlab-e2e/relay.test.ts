@@ -144,9 +144,9 @@ describe('relay fallback in the NAT lab', function () {
   it('embedded relay: a direct pair (q1 ↔ w1) whose mapping changes (Q becomes symmetric) falls back to the relay before ENet\'s timeout, one ENet peer, a gapless sequence', async () => {
     const l = lab!;
     const url = `ws://${EMBEDDED.host}:${EMBEDDED.port}`;
-    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '1', LAB_STUN, '10'], 'q1:stream');
+    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '1', LAB_STUN, '60'], 'q1:stream');
     await a.waitForLine(/^joined as peer 1/, 20_000);
-    const b = l.spawn('w1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '0', LAB_STUN, '10'], 'w1:stream');
+    const b = l.spawn('w1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '0', LAB_STUN, '60'], 'w1:stream');
     await Promise.all([a.waitForLine(/^linked direct/, 20_000), b.waitForLine(/^linked direct/, 20_000)]);
     await new Promise((r) => setTimeout(r, 1500));
     // q1's router turns symmetric and forgets its UDP mappings: the punched path is dead.
@@ -154,6 +154,9 @@ describe('relay fallback in the NAT lab', function () {
     await l.setNat('Q', 'symmetric', { udpOnly: true });
     await Promise.all([a.waitForLine(/"pathChanged".*"to":"relay"/, 10_000), b.waitForLine(/"pathChanged".*"to":"relay"/, 10_000)]);
     const switchMs = performance.now() - t0;
+    // A few more seconds of traffic over the relay, then both end their streams.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const p of [a, b]) p.write('stop\n');
     const [ca, cb] = await Promise.all([a.exited, b.exited]);
     expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
     const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>
@@ -186,9 +189,9 @@ describe('relay fallback in the NAT lab', function () {
     // q1 creates (peer 1, the listen side: the allocation is its own, on Q, which stays as it is);
     // s1, behind S, probes the relayed address. A re-probe every 2 s, the relay released 3 s after the upgrade.
     const tuning = ['2000', '3000'];
-    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '30', ...tuning], 'q1:stream');
+    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '90', ...tuning], 'q1:stream');
     await a.waitForLine(/^joined as peer 1/, 20_000);
-    const b = l.spawn('s1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '30', ...tuning], 's1:stream');
+    const b = l.spawn('s1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '90', ...tuning], 's1:stream');
     try {
       await Promise.all([a.waitForLine(/^linked relay/, 20_000), b.waitForLine(/^linked relay/, 20_000)]);
       expect(await allocationsNow(), 'the relayed pair holds one allocation').to.equal(1);
@@ -207,6 +210,9 @@ describe('relay fallback in the NAT lab', function () {
       }
       const releasedMs = performance.now() - t0 - upgradeMs;
       expect(left, 'allocations at the service after the release').to.equal(0);
+      // The link streams on after the release; then both end their streams.
+      await new Promise((r) => setTimeout(r, 2000));
+      for (const p of [a, b]) p.write('stop\n');
       const [ca, cb] = await Promise.all([a.exited, b.exited]);
       expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
       const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>

@@ -3,6 +3,7 @@
 // every 20 ms for `seconds` while recording what arrives; prints its progress events as they
 // come (`event {...}`) and a final `result {...}` line, then leaves.
 // Usage: node stream-peer.js <signal url> <lobby> <create 0|1> <stun host:port> <seconds>
+// (at most; "stop" on stdin ends sending sooner)
 //   [directReprobeMs relayReleaseMs] (joinMesh options; default: the agent's)
 import { joinMesh } from '@meshpunch/agent';
 import { TransferMode } from '@meshpunch/multiplayer';
@@ -36,8 +37,16 @@ process.stdout.write(`linked ${session.report().peers[0]?.path ?? '?'}\n`);
 const mp = session.multiplayer;
 mp.transferMode = TransferMode.TRANSFER_MODE_RELIABLE;
 let sent = 0;
+// Sending ends after `seconds` or once the test writes "stop" to stdin, whichever comes first: a
+// test that waits for a path change stops the stream after it, so a slow change on a loaded
+// machine cannot outlast a fixed stream (CI: the stream ended before the upgrade to direct).
+let stopAsked = false;
+process.stdin.on('data', (d: Buffer) => {
+  if (d.toString('utf8').includes('stop')) stopAsked = true;
+});
+process.stdin.on('error', () => undefined);
 const end = performance.now() + Number(seconds) * 1000;
-while (performance.now() < end) {
+while (performance.now() < end && !stopAsked) {
   const p = new Uint8Array(64);
   new DataView(p.buffer).setUint32(0, sent++);
   mp.setTargetPeer(peer);
