@@ -44,6 +44,31 @@ function coturnAllocations(p: LabProcess): number {
   return p.lines.filter((l) => /ALLOCATE processed, success/.test(l)).length;
 }
 
+type StreamResult = { sent: number; received: number; inOrder: boolean; disconnected: number; path: string };
+
+/**
+ * Lets two stream peers send `afterMs` longer, stops both (stdin "stop") and checks their results:
+ * both exit 0, each received exactly what the other sent, in order, with no peerDisconnected, and
+ * both end on `path`.
+ */
+async function endStreams(a: LabProcess, b: LabProcess, afterMs: number, path: string): Promise<[StreamResult, StreamResult]> {
+  await new Promise((r) => setTimeout(r, afterMs));
+  for (const p of [a, b]) p.write('stop\n');
+  const [ca, cb] = await Promise.all([a.exited, b.exited]);
+  expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
+  const result = (p: LabProcess): StreamResult => JSON.parse(p.lines.find((x) => x.startsWith('result '))!.slice(7)) as StreamResult;
+  const ra = result(a);
+  const rb = result(b);
+  expect(ra.received, `${a.label} got all of ${b.label}'s`).to.equal(rb.sent);
+  expect(rb.received, `${b.label} got all of ${a.label}'s`).to.equal(ra.sent);
+  for (const r of [ra, rb]) {
+    expect(r.inOrder).to.equal(true);
+    expect(r.disconnected).to.equal(0);
+    expect(r.path).to.equal(path);
+  }
+  return [ra, rb];
+}
+
 describe('relay fallback in the NAT lab', function () {
   this.timeout(180_000);
   let lab: Lab | undefined;
@@ -155,24 +180,10 @@ describe('relay fallback in the NAT lab', function () {
     await Promise.all([a.waitForLine(/"pathChanged".*"to":"relay"/, 10_000), b.waitForLine(/"pathChanged".*"to":"relay"/, 10_000)]);
     const switchMs = performance.now() - t0;
     // A few more seconds of traffic over the relay, then both end their streams.
-    await new Promise((r) => setTimeout(r, 3000));
-    for (const p of [a, b]) p.write('stop\n');
-    const [ca, cb] = await Promise.all([a.exited, b.exited]);
-    expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
-    const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>
-      JSON.parse(p.lines.find((x) => x.startsWith('result '))!.slice(7));
-    const ra = result(a);
-    const rb = result(b);
-    expect(ra.received, 'q1 got all of w1\'s').to.equal(rb.sent);
-    expect(rb.received, 'w1 got all of q1\'s').to.equal(ra.sent);
-    for (const r of [ra, rb]) {
-      expect(r.inOrder).to.equal(true);
-      expect(r.disconnected).to.equal(0);
-      expect(r.path).to.equal('relay');
-    }
+    const [ra] = await endStreams(a, b, 3000, 'relay');
     // Before ENet's timeout (2 × peerTimeoutMs = 8 s with a relay) and before the peer timeout itself (4 s).
     expect(switchMs).to.be.below(4000);
-    console.log(`      [natlab] q1 ↔ w1 direct → relay ${switchMs.toFixed(0)} ms after Q turned symmetric; ${ra.sent}+${rb.sent} reliable messages, all in order`);
+    console.log(`      [natlab] q1 ↔ w1 direct → relay ${switchMs.toFixed(0)} ms after Q turned symmetric; ${ra.sent}+${ra.received} reliable messages, all in order`);
     await l.setNat('Q', 'port-restricted');
   });
 
@@ -211,24 +222,10 @@ describe('relay fallback in the NAT lab', function () {
       const releasedMs = performance.now() - t0 - upgradeMs;
       expect(left, 'allocations at the service after the release').to.equal(0);
       // The link streams on after the release; then both end their streams.
-      await new Promise((r) => setTimeout(r, 2000));
-      for (const p of [a, b]) p.write('stop\n');
-      const [ca, cb] = await Promise.all([a.exited, b.exited]);
-      expect([ca, cb], `${a.tail(10)}\n${b.tail(10)}`).to.deep.equal([0, 0]);
-      const result = (p: LabProcess): { sent: number; received: number; inOrder: boolean; disconnected: number; path: string } =>
-        JSON.parse(p.lines.find((x) => x.startsWith('result '))!.slice(7));
-      const ra = result(a);
-      const rb = result(b);
-      expect(ra.received, 'q1 got all of s1\'s').to.equal(rb.sent);
-      expect(rb.received, 's1 got all of q1\'s').to.equal(ra.sent);
-      for (const r of [ra, rb]) {
-        expect(r.inOrder).to.equal(true);
-        expect(r.disconnected).to.equal(0);
-        expect(r.path).to.equal('direct');
-      }
+      const [ra] = await endStreams(a, b, 2000, 'direct');
       // One ENet peer: no link went down and came back.
       for (const p of [a, b]) expect(p.lines.filter((x) => /"linkUp"/.test(x)), p.tail(20)).to.have.length.at.most(1);
-      console.log(`      [natlab] q1 ↔ s1 relay → direct ${upgradeMs.toFixed(0)} ms after S turned full-cone, allocation released ${releasedMs.toFixed(0)} ms later; ${ra.sent}+${rb.sent} reliable messages, all in order`);
+      console.log(`      [natlab] q1 ↔ s1 relay → direct ${upgradeMs.toFixed(0)} ms after S turned full-cone, allocation released ${releasedMs.toFixed(0)} ms later; ${ra.sent}+${ra.received} reliable messages, all in order`);
     } finally {
       await l.setNat('S', 'symmetric', { udpOnly: true });
     }
