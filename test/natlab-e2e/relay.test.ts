@@ -211,7 +211,9 @@ describe('relay fallback in the NAT lab', function () {
       // every destination, reachable from anyone; its next look finds the new mapping.
       const t0 = performance.now();
       await l.setNat('S', 'full-cone', { udpOnly: true });
-      await Promise.all([a.waitForLine(/"pathChanged".*"to":"direct"/, 40_000), b.waitForLine(/"pathChanged".*"to":"direct"/, 40_000)]);
+      await Promise.all([a.waitForLine(/"pathChanged".*"to":"direct"/, 40_000), b.waitForLine(/"pathChanged".*"to":"direct"/, 40_000)]).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- s1: ${b.tail(40)}`);
+      });
       const upgradeMs = performance.now() - t0;
       // relayReleaseMs (3 s) after the upgrade the allocation is gone, while the link streams on.
       let left = await allocationsNow();
