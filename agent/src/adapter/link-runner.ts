@@ -477,6 +477,15 @@ export class LinkRunner {
     };
     punch.on('selected', onPath);
     punch.on('nominated', onPath);
+    // The peer's check from a source we never knew, under the pair secret, while the link is
+    // relayed and no look is running: the peer found a way to us (its NAT changed) and this ended
+    // punch only answered it. Look now, so our own check proves the path too — otherwise the peer
+    // goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
+    punch.on('peerReflexive', () => {
+      if (this.released || this.directProbing || !this.handedOver || this.router?.mux.has('direct') !== false) return;
+      this.peerCandidatesChanged = true;
+      this.reprobeNow();
+    });
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.punch !== punch || this.released) return;
       this.directProbing = false;
@@ -586,6 +595,15 @@ export class LinkRunner {
     };
     punch.on('selected', onPath);
     punch.on('nominated', onPath);
+    // The peer's check from a source we never knew, under the pair secret, while the link is
+    // relayed and no look is running: the peer found a way to us (its NAT changed) and this ended
+    // punch only answered it. Look now, so our own check proves the path too — otherwise the peer
+    // goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
+    punch.on('peerReflexive', () => {
+      if (this.released || this.directProbing || !this.handedOver || this.router?.mux.has('direct') !== false) return;
+      this.peerCandidatesChanged = true;
+      this.reprobeNow();
+    });
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.relayPunch !== punch || this.released) return;
       // Beside a direct path in use (the peer released its allocation first): let go of it too.
