@@ -85,6 +85,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const broken = [];
+/** Every failed test, repeated at the end: the tail of a long CI log must say what failed. */
+const failures = [];
 for (const group of groups()) {
   console.log(`\n=== ${group.name} (${group.files.length} files) ===`);
   const statsFile = join(tmp, `${group.name.replace(/\W+/g, '_')}.json`);
@@ -98,6 +100,7 @@ for (const group of groups()) {
   passed += s.passes;
   failed += s.failures;
   skipped += s.pending;
+  for (const f of s.failed ?? []) failures.push({ group: group.name, ...f });
   if (leaked) {
     broken.push(`${group.name} left a timer, socket or process open after its tests (killed after ${EXIT_GRACE_MS / 1000} s)`);
     failed++;
@@ -107,8 +110,16 @@ for (const group of groups()) {
   }
 }
 rmSync(tmp, { recursive: true, force: true });
-for (const b of broken) console.error(`[test] ${b}`);
-if (isCI && skipped > 0) console.error(`[test] CI=true: ${skipped} skipped test(s) count as a failure`);
-if (passed + failed === 0) console.error('[test] no tests ran');
+if (failures.length > 0) {
+  console.log(`\n=== failed tests (${failures.length}) ===`);
+  for (const f of failures) {
+    console.log(`\n[${f.group}] ${f.title}${f.file ? `\n  in ${relative(root, f.file)}` : ''}`);
+    console.log(f.error.split('\n').map((l) => `  ${l}`).join('\n'));
+  }
+}
+// stdout, like the summary: a log that keeps only stdout's tail must still say why a group broke.
+for (const b of broken) console.log(`[test] ${b}`);
+if (isCI && skipped > 0) console.log(`[test] CI=true: ${skipped} skipped test(s) count as a failure`);
+if (passed + failed === 0) console.log('[test] no tests ran');
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 || (isCI && skipped > 0) ? 1 : 0);
