@@ -27,7 +27,7 @@ export interface UiOptions {
   assetsDir?: string;
 }
 
-/** Path of the lobby view page; the core adds `#lobby=<code>&token=<view token>` (signaling-core.ts). */
+/** Path of the lobby view page; the core adds `#lobby=<code>&token=<view token>` (lobby-admission.ts). */
 export const LOBBY_VIEW_PATH = '/ui/lobby';
 /** Path of the operator view page; the admin token goes in its fragment (`#token=…`). */
 export const OPERATOR_VIEW_PATH = '/ui/operator';

@@ -1,7 +1,7 @@
 // Conformance of the core: hello, version negotiation, timeouts, malformed input, limits.
 import { expect } from 'chai';
 import { CloseCode } from '@meshpunch/protocol';
-import { heartbeatDue } from '../../src/core/signaling-core.js';
+import { heartbeatDue } from '../../src/core/heartbeat.js';
 import { CoreHarness } from '../support/core-harness.js';
 
 describe('SignalingCore', () => {
