@@ -6,12 +6,14 @@
 // tables (a table AES or GHASH would leak through the cache) and fast without AES-NI.
 //
 // Memory layout of the one shared instance (calls are synchronous, so sharing is safe):
-//   KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | BLOCK 64 B | DATA … | CT …
-// BLOCK and DATA are contiguous so one ChaCha20 call yields the Poly1305 key (block 0 XORed over
-// zeros) and en/decrypts the data (blocks 1…); it XORs whole groups of four 64-byte blocks in
-// place, the slack after the data being scratch. Poly1305 eats whole 16-byte blocks, which the
-// AEAD's zero padding (RFC 8439 §2.8) makes exact. CT keeps the received ciphertext for the MAC
-// while DATA is decrypted.
+//   KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | BLOCK 64 B | DATA … | ZEROS 64 B | IN …
+// The input (plaintext to seal, ciphertext to open) is copied to IN once. ZEROS and IN, like
+// BLOCK and DATA, are contiguous, so one ChaCha20 pass from ZEROS‖IN to BLOCK‖DATA yields the
+// Poly1305 key (block 0 XORed over zeros) and en/decrypts the data (blocks 1…); it XORs whole
+// groups of four 64-byte blocks, the slack after the data being scratch. Poly1305 then reads the
+// ciphertext where it is (DATA after a seal, IN for an open) and eats whole 16-byte blocks, which
+// the AEAD's zero padding (RFC 8439 §2.8) makes exact. One exported call (`aead`) does a whole
+// seal or open: one copy in, one copy out, one crossing into WebAssembly per record.
 import { DtlsError } from '../errors.js';
 import { FunctionBuilder, I32, I64, Op, Simd, V128, assembleModule } from './wasm-assembler.js';
 
@@ -25,7 +27,9 @@ const DATA = BLOCK + 64;
 const DATA_CAPACITY = 16384 + 2048;
 /** ChaCha20 runs in groups of 4 blocks: up to 255 bytes past the data are written. */
 const SLACK = 256;
-const CT = DATA + DATA_CAPACITY + SLACK;
+/** 64 bytes nothing writes: the "plaintext" of keystream block 0. */
+const ZEROS = DATA + DATA_CAPACITY + SLACK;
+const IN = ZEROS + 64;
 const PAGES = 1;
 
 /** Globals of the Poly1305 state: h0..h4 (26-bit limbs), r0..r4, s1..s4 (5·r), pad (s) as two 64-bit halves. */
@@ -42,12 +46,12 @@ function lanes32(...l: number[]): number[] {
 }
 
 /**
- * chacha_xor(counter, n0, n1, n2, ptr, groups): XORs 4·groups keystream blocks (counter, counter+1,
- * …) into memory at ptr. Four blocks at a time, one per SIMD lane (x_i holds word i of all four),
+ * chacha_xor(counter, n0, n1, n2, src, dst, groups): XORs 4·groups keystream blocks (counter,
+ * counter+1, …) over the bytes at src into dst. Four blocks at a time, one per SIMD lane (x_i holds word i of all four),
  * then a 4×4 transpose per row of words back into block order.
  */
 function chachaXor(): FunctionBuilder {
-  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['ptr', I32], ['groups', I32]]);
+  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32], ['groups', I32]]);
   for (let i = 0; i < 16; i++) f.local(`x${i}`, V128).local(`j${i}`, V128);
   for (let i = 0; i < 4; i++) f.local(`t${i}`, V128);
   f.local('round', I32);
@@ -97,10 +101,10 @@ function chachaXor(): FunctionBuilder {
     f.get(a).get(b).simd(Simd.i8x16Shuffle, ...lanes32(2, 6, 3, 7)).set('t1');
     f.get(c).get(d).simd(Simd.i8x16Shuffle, ...lanes32(0, 4, 1, 5)).set('t2');
     f.get(c).get(d).simd(Simd.i8x16Shuffle, ...lanes32(2, 6, 3, 7)).set('t3');
-    // Block b's words row*4 .. row*4+3, XORed into its 16 bytes at ptr + 64·b + 16·row.
+    // Block b's words row*4 .. row*4+3, XORed over its 16 bytes at src + 64·b + 16·row into dst.
     const out = (block: number, p: string, q: string, sel: number[]): void => {
       const off = block * 64 + row * 16;
-      f.get('ptr').get('ptr').simdMem(Simd.v128Load, off, 0);
+      f.get('dst').get('src').simdMem(Simd.v128Load, off, 0);
       f.get(p).get(q).simd(Simd.i8x16Shuffle, ...lanes32(...sel)).simd(Simd.v128Xor).simdMem(Simd.v128Store, off, 0);
     };
     out(0, 't0', 't2', [0, 1, 4, 5]);
@@ -109,7 +113,8 @@ function chachaXor(): FunctionBuilder {
     out(3, 't1', 't3', [2, 3, 6, 7]);
   }
   f.get('j12').simd(Simd.v128Const, ...FOUR).simd(Simd.i32x4Add).set('j12');
-  f.get('ptr').i32(256).op(Op.i32Add).set('ptr');
+  f.get('src').i32(256).op(Op.i32Add).set('src');
+  f.get('dst').i32(256).op(Op.i32Add).set('dst');
   f.get('groups').i32(1).op(Op.i32Sub).set('groups');
   f.br(Op.br, 0);
   f.op(Op.end, Op.end);
@@ -185,9 +190,9 @@ function polyBlocks(): FunctionBuilder {
   return f;
 }
 
-/** poly_finish(): full carry, reduction mod 2^130 − 5, + s, the 16-byte tag at TAG. */
+/** poly_finish(dst): full carry, reduction mod 2^130 − 5, + s, the 16-byte tag at dst. */
 function polyFinish(): FunctionBuilder {
-  const f = new FunctionBuilder([]).local('c', I64).local('mask', I64).local('lo', I64).local('hi', I64).local('t', I64);
+  const f = new FunctionBuilder([['dst', I32]]).local('c', I64).local('mask', I64).local('lo', I64).local('hi', I64).local('t', I64);
   for (let i = 0; i < 5; i++) f.local(`h${i}`, I64).local(`g${i}`, I64);
   for (let i = 0; i < 5; i++) f.globalGet(G_H + i).set(`h${i}`);
   const carry = (from: string, to: string): void => {
@@ -213,8 +218,36 @@ function polyFinish(): FunctionBuilder {
   f.get('h2').i64(12n).op(Op.i64ShrU).get('h3').i64(14n).op(Op.i64Shl, Op.i64Or).get('h4').i64(40n).op(Op.i64Shl, Op.i64Or).set('hi');
   f.get('lo').globalGet(G_PAD).op(Op.i64Add).set('t');
   f.get('hi').globalGet(G_PAD + 1).op(Op.i64Add).get('t').get('lo').op(Op.i64LtU, Op.i64ExtendI32U, Op.i64Add).set('hi');
-  f.i32(0).get('t').mem(Op.i64Store, TAG, 3);
-  f.i32(0).get('hi').mem(Op.i64Store, TAG + 8, 3);
+  f.get('dst').get('t').mem(Op.i64Store, 0, 0);
+  f.get('dst').get('hi').mem(Op.i64Store, 8, 0);
+  return f;
+}
+
+/** Function numbers in the module (assembleModule's order), for `call`. */
+const FN_CHACHA = 0;
+const FN_POLY_INIT = 1;
+const FN_POLY_BLOCKS = 2;
+const FN_POLY_FINISH = 3;
+
+/**
+ * aead(len, aadLen, n0, n1, n2, macAt, tagAt): one whole seal or open of the `len` bytes at IN
+ * with the AAD at AAD. ChaCha20 from ZEROS‖IN to BLOCK‖DATA (the Poly1305 key, then the output),
+ * then Poly1305 over AAD ‖ pad ‖ the ciphertext at macAt (DATA to seal, IN to open) ‖ pad ‖
+ * lengths, the tag stored at tagAt.
+ */
+function aead(): FunctionBuilder {
+  const f = new FunctionBuilder([['len', I32], ['aadLen', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['macAt', I32], ['tagAt', I32]]);
+  f.i32(0).get('n0').get('n1').get('n2').i32(ZEROS).i32(BLOCK).get('len').i32(64 + 255).op(Op.i32Add).i32(8).op(Op.i32ShrU).call(FN_CHACHA);
+  f.call(FN_POLY_INIT);
+  // The MAC's zero padding after the ciphertext (whatever an earlier, longer record left there).
+  f.get('macAt').get('len').op(Op.i32Add).i64(0n).mem(Op.i64Store, 0, 0);
+  f.get('macAt').get('len').op(Op.i32Add).i64(0n).mem(Op.i64Store, 8, 0);
+  f.i32(0).get('aadLen').op(Op.i64ExtendI32U).mem(Op.i64Store, LENS, 3);
+  f.i32(0).get('len').op(Op.i64ExtendI32U).mem(Op.i64Store, LENS + 8, 3);
+  f.get('aadLen').begin(Op.if).i32(AAD).i32(1).call(FN_POLY_BLOCKS).op(Op.end);
+  f.get('macAt').get('len').i32(15).op(Op.i32Add).i32(4).op(Op.i32ShrU).call(FN_POLY_BLOCKS);
+  f.i32(LENS).i32(1).call(FN_POLY_BLOCKS);
+  f.get('tagAt').call(FN_POLY_FINISH);
   return f;
 }
 
@@ -227,16 +260,12 @@ const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAs
 
 interface Exports {
   memory: { buffer: ArrayBuffer };
-  chacha_xor(counter: number, n0: number, n1: number, n2: number, ptr: number, groups: number): void;
-  poly_init(): void;
-  poly_blocks(ptr: number, count: number): void;
-  poly_finish(): void;
+  aead(len: number, aadLen: number, n0: number, n1: number, n2: number, macAt: number, tagAt: number): void;
 }
 
 interface Instance {
   x: Exports;
   mem: Uint8Array;
-  view: DataView;
   /** The AEAD whose key is at KEY (a bulk sender or receiver reuses one key record after record). */
   keyOwner: object | undefined;
 }
@@ -245,16 +274,17 @@ let instance: Instance | undefined;
 
 function wasm(): Instance {
   if (instance === undefined) {
-    const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()]], GLOBALS, PAGES);
+    // The order gives the FN_* numbers.
+    const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()], ['aead', aead()]], GLOBALS, PAGES);
     const x = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes)).exports as unknown as Exports;
-    instance = { x, mem: new Uint8Array(x.memory.buffer), view: new DataView(x.memory.buffer), keyOwner: undefined };
+    instance = { x, mem: new Uint8Array(x.memory.buffer), keyOwner: undefined };
   }
   return instance;
 }
 
 /**
- * ChaCha20-Poly1305 AEAD (RFC 8439 §2.8) with one 32-byte key. `seal`/`open` match the DTLS
- * core's Aead contract: the ciphertext then the 16-byte tag; open returns undefined on a bad tag.
+ * ChaCha20-Poly1305 AEAD (RFC 8439 §2.8) with one 32-byte key. `seal`/`open`/`openInPlace` match
+ * the DTLS core's Aead contract: the ciphertext then the 16-byte tag; a bad tag opens nothing.
  */
 export class ChaCha20Poly1305 {
   readonly #key: Uint8Array;
@@ -269,65 +299,53 @@ export class ChaCha20Poly1305 {
     if (len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) {
       throw new DtlsError('ERR_INVALID_PARAMETER', `ChaCha20-Poly1305 takes ≤ ${DATA_CAPACITY} bytes, ≤ 16 bytes of AAD and a 12-byte nonce`, { length: len, aad: aad.length, nonce: nonce.length });
     }
-    const { x, mem } = this.#start(aad, len);
-    mem.set(plaintext, DATA);
-    this.#chacha(x, nonce, len);
-    this.#mac(x, mem, aad.length, DATA, len);
-    out.set(mem.subarray(DATA, DATA + len), offset);
-    out.set(mem.subarray(TAG, TAG + 16), offset + len);
+    const { x, mem } = this.#start(aad);
+    mem.set(plaintext, IN);
+    x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), DATA, DATA + len);
+    out.set(mem.subarray(DATA, DATA + len + 16), offset);
     return len + 16;
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
-    const len = sealed.length - 16;
-    if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) return undefined;
-    const { x, mem } = this.#start(aad, len);
-    const ct = sealed.subarray(0, len);
-    mem.set(ct, CT);
-    mem.set(ct, DATA);
-    this.#chacha(x, nonce, len);
-    this.#mac(x, mem, aad.length, CT, len);
-    // Constant-time tag comparison: every byte is looked at whatever the first difference.
-    let diff = 0;
-    for (let i = 0; i < 16; i++) diff |= mem[TAG + i]! ^ sealed[len + i]!;
-    if (diff !== 0) return undefined;
+    const len = this.#open(nonce, aad, sealed, 0, sealed.length);
+    if (len < 0) return undefined;
     // A slice of node's Buffer pool (records are under its 4 KiB limit): no ArrayBuffer of its own per record.
     const plain = Buffer.allocUnsafe(len);
-    plain.set(mem.subarray(DATA, DATA + len));
+    plain.set(wasm().mem.subarray(DATA, DATA + len));
     return plain;
   }
 
-  /** Key, AAD and lengths laid out. */
-  #start(aad: Uint8Array, len: number): Instance {
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
+    const len = this.#open(nonce, aad, buf, offset, sealedLength);
+    if (len > 0) buf.set(wasm().mem.subarray(DATA, DATA + len), offset);
+    return len;
+  }
+
+  /** Authenticates and decrypts into DATA; the plaintext length, or -1 (bad tag or sizes). */
+  #open(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
+    const len = sealedLength - 16;
+    if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12 || offset < 0 || offset + sealedLength > buf.length) return -1;
+    const { x, mem } = this.#start(aad);
+    mem.set(offset === 0 && sealedLength === buf.length ? buf : buf.subarray(offset, offset + sealedLength), IN);
+    x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), IN, TAG);
+    // Constant-time tag comparison: every byte is looked at whatever the first difference.
+    let diff = 0;
+    const t = offset + len;
+    for (let i = 0; i < 16; i++) diff |= mem[TAG + i]! ^ buf[t + i]!;
+    return diff === 0 ? len : -1;
+  }
+
+  /** The key and the AAD (zero-padded to its 16-byte block) laid out. */
+  #start(aad: Uint8Array): Instance {
     const w = wasm();
-    const { mem, view } = w;
+    const mem = w.mem;
     if (w.keyOwner !== this) {
       mem.set(this.#key, KEY);
       w.keyOwner = this;
     }
-    mem.fill(0, AAD, BLOCK + 64);
+    mem.fill(0, AAD, AAD + 16);
     mem.set(aad, AAD);
-    view.setUint32(LENS, aad.length, true);
-    view.setUint32(LENS + 4, 0, true);
-    view.setUint32(LENS + 8, len, true);
-    view.setUint32(LENS + 12, 0, true);
     return w;
-  }
-
-  /** Keystream block 0 over the zeros at BLOCK (the Poly1305 key), blocks 1… over DATA. */
-  #chacha(x: Exports, nonce: Uint8Array, len: number): void {
-    x.chacha_xor(0, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), BLOCK, (len + 64 + 255) >>> 8);
-    x.poly_init();
-  }
-
-  /** Poly1305 over AAD ‖ pad ‖ ciphertext (at `at`) ‖ pad ‖ lengths; the tag lands at TAG. */
-  #mac(x: Exports, mem: Uint8Array, aadLength: number, at: number, len: number): void {
-    const padded = (len + 15) & ~15;
-    mem.fill(0, at + len, at + padded);
-    if (aadLength > 0) x.poly_blocks(AAD, 1);
-    x.poly_blocks(at, padded >>> 4);
-    x.poly_blocks(LENS, 1);
-    x.poly_finish();
   }
 }
 

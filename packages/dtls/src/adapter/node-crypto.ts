@@ -99,6 +99,14 @@ class NodeAesGcm implements Aead {
       return undefined;
     }
   }
+
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
+    if (offset < 0 || offset + sealedLength > buf.length) return -1;
+    const plain = this.open(nonce, aad, buf.subarray(offset, offset + sealedLength));
+    if (plain === undefined) return -1;
+    buf.set(plain, offset);
+    return plain.length;
+  }
 }
 
 /**

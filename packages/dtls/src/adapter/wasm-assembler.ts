@@ -1,5 +1,5 @@
 // A tiny WebAssembly (1.0, MVP) binary writer: just what the ChaCha20-Poly1305 module needs
-// (i32/i64 arithmetic, loads and stores, locals, globals, block/loop). The module is generated
+// (i32/i64 arithmetic, loads and stores, locals, globals, block/loop/if, calls). The module is generated
 // from TypeScript at load time, so there is no toolchain, no checked-in binary and nothing to
 // fetch; its source is the generator (chacha20-poly1305.ts). WebAssembly core spec §5 (binary format).
 import { DtlsError } from '../errors.js';
@@ -12,12 +12,12 @@ export type ValType = typeof I32 | typeof I64 | typeof V128;
 
 /** Opcodes used by our generators (§5.4). */
 export const Op = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b,
+  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, call: 0x10, if: 0x04,
   localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
   i32Load: 0x28, i64Load: 0x29, i32Store: 0x36, i64Store: 0x37,
   i32Const: 0x41, i64Const: 0x42,
   i32Eqz: 0x45, i32LtU: 0x49, i64LtU: 0x54,
-  i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Xor: 0x73, i32Rotl: 0x77,
+  i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Xor: 0x73, i32ShrU: 0x76, i32Rotl: 0x77,
   i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64ShrS: 0x87, i64ShrU: 0x88,
   i64ExtendI32U: 0xad,
 } as const;
@@ -146,8 +146,15 @@ export class FunctionBuilder {
     return this;
   }
 
-  /** `block`/`loop` with an empty block type. */
-  begin(opcode: typeof Op.block | typeof Op.loop): this {
+  /** Calls the module's function number `index` (its place in assembleModule's list). */
+  call(index: number): this {
+    this.bytes.push(Op.call);
+    uleb(this.bytes, index);
+    return this;
+  }
+
+  /** `block`/`loop`/`if` with an empty block type. */
+  begin(opcode: typeof Op.block | typeof Op.loop | typeof Op.if): this {
     this.bytes.push(opcode, 0x40);
     return this;
   }

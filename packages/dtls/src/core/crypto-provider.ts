@@ -16,6 +16,12 @@ export interface Aead {
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number;
   /** Returns the plaintext, or undefined when the tag does not verify. Never throws. */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | undefined;
+  /**
+   * Opens the `sealedLength` bytes (ciphertext then tag) at `offset` of `buf` in place: on success
+   * the plaintext overwrites the ciphertext and its length is returned; -1 when the tag does not
+   * verify (then `buf` is unchanged). Never throws. The receive hot path: no allocation.
+   */
+  openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number;
 }
 
 /** A parsed X.509 certificate, only the questions the handshake asks of it. */

@@ -35,10 +35,15 @@ export function readRecord(dg: Uint8Array, offset: number, out: RecordView): num
   out.type = dg[offset]!;
   out.version = (dg[offset + 1]! << 8) | dg[offset + 2]!;
   out.epoch = (dg[offset + 3]! << 8) | dg[offset + 4]!;
-  out.seq = ((dg[offset + 5]! << 8) | dg[offset + 6]!) * TWO_32 + (((dg[offset + 7]! << 24) | (dg[offset + 8]! << 16) | (dg[offset + 9]! << 8) | dg[offset + 10]!) >>> 0);
+  out.seq = readSequence(dg, offset);
   out.header = dg.subarray(offset, offset + RECORD_HEADER_LENGTH);
   out.fragment = dg.subarray(offset + RECORD_HEADER_LENGTH, end);
   return end;
+}
+
+/** The 48-bit sequence number of the record header at `offset`. */
+export function readSequence(dg: Uint8Array, offset: number): number {
+  return ((dg[offset + 5]! << 8) | dg[offset + 6]!) * TWO_32 + (((dg[offset + 7]! << 24) | (dg[offset + 8]! << 16) | (dg[offset + 9]! << 8) | dg[offset + 10]!) >>> 0);
 }
 
 /** Writes epoch(16) + sequence(48) at `off`. */
@@ -114,6 +119,19 @@ export class RecordProtection {
     writeRecordHeader(out, off, type, version, epoch, seq, len);
     if (this.explicitNonce > 0) out.set(this.#nonce.subarray(4, 12), off + RECORD_HEADER_LENGTH);
     return RECORD_HEADER_LENGTH + len;
+  }
+
+  /**
+   * Decrypts in place the record whose `fragmentLength`-byte fragment starts at `off` of `dg`
+   * (header fields given): returns the plaintext's length, the plaintext starting at
+   * `off + explicitNonce`; -1 when too short or the tag fails (`dg` is then unchanged).
+   */
+  openInPlace(dg: Uint8Array, off: number, fragmentLength: number, type: number, version: number, epoch: number, seq: number): number {
+    const e = this.explicitNonce;
+    if (fragmentLength < this.overhead) return -1;
+    this.#prepare(type, version, epoch, seq, fragmentLength - this.overhead);
+    for (let i = 0; i < e; i++) this.#nonce[4 + i] = dg[off + i]!;
+    return this.aead.openInPlace(this.#nonce, this.#aad, dg, off + e, fragmentLength - e);
   }
 
   /** Decrypts a record's fragment; undefined when too short or the tag fails. */

@@ -116,6 +116,25 @@ export class DtlsServer {
     this.#collect(s);
   }
 
+  /**
+   * handleDatagram's hot path for a connected remote's application data (one record per
+   * datagram, DtlsSession.openApplicationData): the plaintext, decrypted in place in `bytes`; null
+   * when it was dropped (counted); undefined when handleDatagram must take the datagram (nothing
+   * done). Also undefined while events wait, so data never overtakes an earlier event.
+   */
+  openFrom(from: DtlsEndpoint, bytes: Uint8Array): Uint8Array | null | undefined {
+    if (this.#eventsHead < this.#events.length) return undefined;
+    let s = this.#lastFrom;
+    if (s === undefined || s.remote.port !== from.port || s.remote.address !== from.address) {
+      s = this.#sessions.get(key(from.address, from.port));
+      if (s === undefined) return undefined;
+      this.#lastFrom = s;
+    }
+    const plain = s.openApplicationData(bytes);
+    if (plain !== undefined) this.counters.datagramsReceived++;
+    return plain;
+  }
+
   /** Answers a hello without a valid cookie statelessly; returns a new session for one with a valid cookie. */
   #statelessHello(now: number, from: DtlsEndpoint, bytes: Uint8Array, existing: DtlsSession | undefined): DtlsSession | undefined {
     const parsed = parseInitialClientHello(bytes, this.#rec);

@@ -17,7 +17,7 @@
 import { ByteReader, concat, timingSafeEqual } from './bytes.js';
 import {
   AlertDescription, AlertLevel, ContentType, DTLS_1_0, DTLS_1_2, ECDSA_SECP256R1_SHA256, ECDSA_SIGN, ExtensionType,
-  HandshakeType, NAMED_CURVE, type CipherSuiteId, type NamedGroupId,
+  HandshakeType, MAX_CIPHERTEXT, NAMED_CURVE, RECORD_HEADER_LENGTH, type CipherSuiteId, type NamedGroupId,
 } from './constants.js';
 import type { ParsedCertificate } from './crypto-provider.js';
 import {
@@ -34,7 +34,7 @@ import {
   Handshake, badFinished, decodeError, noEms, unexpected,
   type DtlsCloseReason, type DtlsCounters, type DtlsEndpoint, type DtlsEvent, type DtlsState, type Failure,
 } from './handshake-state.js';
-import { RecordProtection, readRecord, type RecordView } from './record.js';
+import { RecordProtection, readRecord, readSequence, type RecordView } from './record.js';
 import { RecordWriter, type FlightEntry } from './record-writer.js';
 import { ReplayWindow } from './replay-window.js';
 import { certificateFingerprint, checkPeerChain } from './certificate-check.js';
@@ -177,6 +177,39 @@ export class DtlsSession {
     const n = this.#writer.recordInto(out, ContentType.ApplicationData, data);
     if (n > 0) this.counters.applicationRecordsSent++;
     return n;
+  }
+
+  /**
+   * The receive twin of sealApplicationData, for a caller whose datagrams are one record each
+   * (DtlsTransport): when `bytes` is exactly one application_data record of epoch 1 and this
+   * session is connected, it is checked against the replay window, authenticated and decrypted
+   * in place, and the plaintext returned as a view into `bytes` (the caller gives the datagram
+   * up, as it does to ENet); null when it was dropped (replayed or not authentic, counted as in
+   * handleDatagram). undefined: not such a datagram, nothing done or counted — use handleDatagram.
+   */
+  openApplicationData(bytes: Uint8Array): Uint8Array | null | undefined {
+    const prot = this.#readProt;
+    const len = bytes.length - RECORD_HEADER_LENGTH;
+    if (this.#state !== 'connected' || prot === undefined || len < 0 || len > MAX_CIPHERTEXT) return undefined;
+    // type, version 0xfefd (DTLS 1.2), epoch 1, and a length field that covers the whole datagram.
+    if (bytes[0] !== ContentType.ApplicationData || bytes[1] !== 0xfe || bytes[2] !== 0xfd || bytes[3] !== 0 || bytes[4] !== 1 || ((bytes[11]! << 8) | bytes[12]!) !== len) return undefined;
+    const c = this.counters;
+    c.datagramsReceived++;
+    c.recordsReceived++;
+    const seq = readSequence(bytes, 0);
+    if (!this.#replay.isFresh(seq)) {
+      c.recordsReplayed++;
+      return null;
+    }
+    const n = prot.openInPlace(bytes, RECORD_HEADER_LENGTH, len, ContentType.ApplicationData, DTLS_1_2, 1, seq);
+    if (n < 0) {
+      c.recordsDecryptFailed++;
+      return null;
+    }
+    this.#replay.mark(seq);
+    c.applicationRecordsReceived++;
+    const start = RECORD_HEADER_LENGTH + prot.explicitNonce;
+    return bytes.subarray(start, start + n);
   }
 
   /** Sends close_notify and closes; a closed or failed session ignores this. */

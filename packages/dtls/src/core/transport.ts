@@ -62,6 +62,8 @@ export class DtlsTransport {
   #eventsHead = 0;
   /** The session sealTo used last (bulk traffic goes to one remote at a time). */
   #last: DtlsSession | undefined = undefined;
+  /** Client: the session openFrom used last (same reason). */
+  #lastFrom: DtlsSession | undefined = undefined;
 
   /** @throws DtlsError ERR_INVALID_PARAMETER / ERR_UNCONFIGURED from the options. */
   constructor(options: DtlsTransportOptions) {
@@ -102,6 +104,25 @@ export class DtlsTransport {
   }
 
   /**
+   * The hot path of `handleDatagram` (the twin of sealTo): when `bytes` is one application_data
+   * record from a connected remote, it is authenticated and decrypted in place and the plaintext
+   * returned as a view into `bytes` (give up the datagram, as ENet's HostCore asks of its input);
+   * null when it was dropped (replayed or not authentic, counted); undefined when handleDatagram
+   * must take it (anything else; nothing done). Never throws.
+   */
+  openFrom(from: DtlsEndpoint, bytes: Uint8Array): Uint8Array | null | undefined {
+    if (this.server !== undefined) return this.server.openFrom(from, bytes);
+    if (this.#eventsHead < this.#events.length) return undefined;
+    let s = this.#lastFrom;
+    if (s === undefined || s.remote.port !== from.port || s.remote.address !== from.address) {
+      s = this.#remotes.get(key(from.address, from.port))?.session;
+      if (s === undefined) return undefined;
+      this.#lastFrom = s;
+    }
+    return s.openApplicationData(bytes);
+  }
+
+  /**
    * Sends one plaintext datagram to `to` as application data. Returns false when it was dropped
    * (counted): no connected session on a server, a failed handshake, or a full handshake queue.
    * `data` is not kept after the call (sealed at once or copied while a handshake runs).
@@ -125,6 +146,8 @@ export class DtlsTransport {
       // A cleanly closed association (close_notify either way) may be opened again.
       this.#remotes.delete(k);
       r = undefined;
+      this.#last = undefined;
+      this.#lastFrom = undefined;
     }
     if (r === undefined) {
       if (this.#remotes.size >= this.#maxRemotes) {

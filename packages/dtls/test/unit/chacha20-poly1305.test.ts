@@ -40,10 +40,15 @@ describe('ChaCha20-Poly1305 (WebAssembly)', () => {
       expect(aead.seal(nonce, aad, plaintext, out, 3)).to.equal(len + 16);
       expect(Buffer.from(out.subarray(3)).equals(want), `seal, length ${len}`).to.equal(true);
       expect(Buffer.from(aead.open(nonce, aad, want)!).equals(plaintext), `open, length ${len}`).to.equal(true);
+      // In place, inside a larger buffer: the plaintext overwrites the ciphertext, the rest is untouched.
+      const buf = Buffer.concat([Buffer.from([1, 2, 3, 4, 5]), want, Buffer.from([6, 7])]);
+      expect(aead.openInPlace(nonce, aad, buf, 5, want.length), `openInPlace, length ${len}`).to.equal(len);
+      expect(buf.subarray(5, 5 + len).equals(plaintext), `openInPlace, length ${len}`).to.equal(true);
+      expect([...buf.subarray(0, 5), ...buf.subarray(5 + want.length)]).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
     }
   });
 
-  it('refuses any flipped bit of ciphertext or tag, a wrong nonce or AAD, and input shorter than a tag', () => {
+  it('refuses any flipped bit of ciphertext or tag (in place: leaving the bytes as they were), a wrong nonce or AAD, and input shorter than a tag or past the buffer', () => {
     const key = randomBytes(32);
     const nonce = randomBytes(12);
     const aad = randomBytes(13);
@@ -54,6 +59,9 @@ describe('ChaCha20-Poly1305 (WebAssembly)', () => {
         const bad = Uint8Array.from(sealed);
         bad[i]! ^= bit;
         expect(aead.open(nonce, aad, bad), `byte ${i} bit ${bit}`).to.equal(undefined);
+        const kept = Uint8Array.from(bad);
+        expect(aead.openInPlace(nonce, aad, bad, 0, bad.length), `in place, byte ${i} bit ${bit}`).to.equal(-1);
+        expect(bad, 'a refused record is left as it was').to.deep.equal(kept);
       }
     }
     const otherNonce = Uint8Array.from(nonce);
@@ -61,6 +69,8 @@ describe('ChaCha20-Poly1305 (WebAssembly)', () => {
     expect(aead.open(otherNonce, aad, sealed)).to.equal(undefined);
     expect(aead.open(nonce, aad.subarray(1), sealed)).to.equal(undefined);
     expect(aead.open(nonce, aad, sealed.subarray(0, 15))).to.equal(undefined);
+    expect(aead.openInPlace(nonce, aad, Uint8Array.from(sealed), 0, 15)).to.equal(-1);
+    expect(aead.openInPlace(nonce, aad, Uint8Array.from(sealed), 1, sealed.length)).to.equal(-1);
     expect(aead.open(nonce, aad, sealed)).to.not.equal(undefined);
   });
 

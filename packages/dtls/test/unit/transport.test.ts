@@ -2,10 +2,11 @@
 // plaintext during its handshake (bounded, counted) and seals it in order once connected; the
 // hot path seals straight into the caller's buffer; a server drops plaintext for remotes without a
 // connected session; a failed remote is not retried; a cleanly closed one may be opened again;
-// datagrams from a source the client never sent to are counted and dropped. Driven in-process
+// datagrams from a source the client never sent to are counted and dropped; the receive hot path
+// opens one-record datagrams in place and declines anything else. Driven in-process
 // with a virtual clock (no network).
 import { expect } from 'chai';
-import { DtlsTransport, nodeDtlsCrypto, type DtlsTransportEvent, type DtlsTransportOptions } from '../../src/index.js';
+import { CipherSuite, DtlsTransport, nodeDtlsCrypto, type DtlsTransportEvent, type DtlsTransportOptions } from '../../src/index.js';
 import { identities } from '../helpers/peers.js';
 
 const C = { address: '10.0.0.1', port: 1111 };
@@ -81,6 +82,70 @@ describe('DtlsTransport', () => {
     expect(data(w.se)).to.deep.equal(['one', 'two', 'three', 'sealed']);
     // No session for a remote: sealTo declines and the caller falls back to send.
     expect(w.client.sealTo({ address: '10.9.9.9', port: 9 }, enc('x'), out)).to.equal(0);
+  });
+
+  for (const [suiteName, suite] of [['ChaCha20-Poly1305', CipherSuite.EcdheEcdsaChacha20Poly1305Sha256], ['AES-128-GCM', CipherSuite.EcdheEcdsaAes128GcmSha256]] as const) {
+    it(`opens a connected remote's application data in place (openFrom), both roles, ${suiteName}; replays and forgeries are dropped and counted; anything else is declined`, () => {
+      const w = world({ cipherSuites: [suite] });
+      w.client.send(0, S, enc('hello'));
+      w.pump();
+      expect(w.ce.map((e) => e.type)).to.deep.equal(['connected']);
+      const out = new Uint8Array(2048);
+      // Client → server.
+      let n = w.client.sealTo(S, enc('to server'), out);
+      const dg = out.slice(0, n);
+      const copy = dg.slice();
+      const plain = w.server.openFrom(C, dg);
+      expect(plain instanceof Uint8Array && new TextDecoder().decode(plain)).to.equal('to server');
+      expect(plain!.buffer).to.equal(dg.buffer); // a view into the datagram, decrypted in place
+      const session = w.server.session(C.address, C.port)!;
+      const before = { ...session.counters };
+      // The same record again: a replay, dropped and counted.
+      expect(w.server.openFrom(C, copy.slice())).to.equal(null);
+      expect(session.counters.recordsReplayed).to.equal(before.recordsReplayed + 1);
+      // A forged record (next sequence number, a flipped ciphertext bit): dropped, counted, left as it was.
+      n = w.client.sealTo(S, enc('forged'), out);
+      const forged = out.slice(0, n);
+      forged[20]! ^= 1;
+      const forgedCopy = forged.slice();
+      expect(w.server.openFrom(C, forged)).to.equal(null);
+      expect(session.counters.recordsDecryptFailed).to.equal(before.recordsDecryptFailed + 1);
+      expect([...forged]).to.deep.equal([...forgedCopy]);
+      // Declined, nothing done: two records in one datagram, a truncated one, an unknown source.
+      n = w.client.sealTo(S, enc('a'), out);
+      const two = new Uint8Array(2 * n);
+      two.set(out.subarray(0, n), 0);
+      two.set(out.subarray(0, n), n);
+      expect(w.server.openFrom(C, two)).to.equal(undefined);
+      expect(w.server.openFrom(C, out.slice(0, n - 1))).to.equal(undefined);
+      expect(w.server.openFrom({ address: '10.9.9.9', port: 9 }, out.slice(0, n))).to.equal(undefined);
+      expect(session.counters.applicationRecordsReceived).to.equal(before.applicationRecordsReceived);
+      // handleDatagram still takes what was declined ('a' once: the second copy is a replay).
+      w.server.handleDatagram(0, C, two);
+      w.pump();
+      expect(data(w.se)).to.deep.equal(['hello', 'a']);
+      // Server → client.
+      n = w.server.sealTo(C, enc('to client'), out);
+      const back = w.client.openFrom(S, out.slice(0, n));
+      expect(back instanceof Uint8Array && new TextDecoder().decode(back)).to.equal('to client');
+      expect(w.client.openFrom({ address: '10.9.9.9', port: 9 }, out.slice(0, n))).to.equal(undefined);
+    });
+  }
+
+  it('declines the receive hot path while the handshake runs and while events wait', () => {
+    const w = world();
+    w.client.send(0, S, enc('hello'));
+    const out = new Uint8Array(65536);
+    const to = { address: '', port: 0 };
+    const hello = out.slice(0, w.client.pollTransmit(0, out, to));
+    expect(w.server.openFrom(C, hello)).to.equal(undefined);
+    w.server.handleDatagram(0, C, hello);
+    w.pump();
+    // An event not yet polled: data must not overtake it.
+    w.server.handleDatagram(0, C, out.slice(0, w.client.sealTo(S, enc('queued'), out)));
+    expect(w.server.openFrom(C, out.slice(0, w.client.sealTo(S, enc('later'), out)))).to.equal(undefined);
+    w.pump();
+    expect(data(w.se)).to.deep.equal(['hello', 'queued']);
   });
 
   it('bounds the plaintext held per remote and counts the overflow', () => {

@@ -38,6 +38,13 @@ export class SecureHost {
 
   /** DTLS records from `from`: handshakes advance, application data goes to ENet as plaintext. */
   handleDatagram(now: number, from: CoreEndpoint, bytes: Uint8Array): void {
+    // Common case: one application data record, opened in place and handed to ENet as a view
+    // into the datagram (which HostCore keeps views of anyway), no event in between.
+    const plain = this.transport.openFrom(from, bytes);
+    if (plain !== undefined) {
+      if (plain !== null) this.host.handleDatagram(now, from, plain);
+      return;
+    }
     this.transport.handleDatagram(now, from, bytes);
     this.#pump(now);
   }
