@@ -76,15 +76,19 @@ export class RecordProtection {
   readonly aead: Aead;
   readonly iv: Uint8Array;
   readonly explicitNonce: number;
-  /** Scratch: nonce and AAD, reused per record. */
+  /** Scratch: nonce and AAD, reused per record; the nonce's first 4 bytes are fixed per epoch. */
   readonly #nonce = new Uint8Array(12);
   readonly #aad = new Uint8Array(13);
+  /** XORed over epoch‖seq for the nonce's last 8 bytes: zeros (AES-GCM, RFC 5288 §3) or the IV's tail (ChaCha20, RFC 7905 §2). */
+  readonly #ivTail: Uint8Array;
 
   constructor(suite: CipherSuiteId, aead: Aead, iv: Uint8Array) {
     this.suite = suite;
     this.aead = aead;
     this.iv = iv;
     this.explicitNonce = suiteKeyLengths(suite).explicitNonce;
+    this.#nonce.set(iv.subarray(0, 4), 0);
+    this.#ivTail = suite === CipherSuite.EcdheEcdsaAes128GcmSha256 ? new Uint8Array(8) : iv.slice(4, 12);
   }
 
   /** Bytes a protected record adds to its plaintext. */
@@ -92,16 +96,8 @@ export class RecordProtection {
     return this.explicitNonce + AEAD_TAG_LENGTH;
   }
 
+  /** The AAD (epoch‖seq, type, version, length; RFC 5246 §6.2.3.3) and the nonce for one record. */
   #prepare(type: number, version: number, epoch: number, seq: number, plainLength: number): void {
-    const n = this.#nonce;
-    if (this.suite === CipherSuite.EcdheEcdsaAes128GcmSha256) {
-      n.set(this.iv, 0);
-      writeEpochSeq(n, 4, epoch, seq);
-    } else {
-      n.fill(0, 0, 4);
-      writeEpochSeq(n, 4, epoch, seq);
-      for (let i = 0; i < 12; i++) n[i] = n[i]! ^ this.iv[i]!;
-    }
     const a = this.#aad;
     writeEpochSeq(a, 0, epoch, seq);
     a[8] = type;
@@ -109,6 +105,9 @@ export class RecordProtection {
     a[10] = version & 0xff;
     a[11] = (plainLength >>> 8) & 0xff;
     a[12] = plainLength & 0xff;
+    const n = this.#nonce;
+    const t = this.#ivTail;
+    for (let i = 0; i < 8; i++) n[4 + i] = a[i]! ^ t[i]!;
   }
 
   /** Encodes a whole protected record (header included) into `out` at `off`; returns its length. */
@@ -117,7 +116,7 @@ export class RecordProtection {
     const sealedLength = this.aead.seal(this.#nonce, this.#aad, plaintext, out, off + RECORD_HEADER_LENGTH + this.explicitNonce);
     const len = this.explicitNonce + sealedLength;
     writeRecordHeader(out, off, type, version, epoch, seq, len);
-    if (this.explicitNonce > 0) out.set(this.#nonce.subarray(4, 12), off + RECORD_HEADER_LENGTH);
+    for (let i = 0; i < this.explicitNonce; i++) out[off + RECORD_HEADER_LENGTH + i] = this.#nonce[4 + i]!;
     return RECORD_HEADER_LENGTH + len;
   }
 

@@ -231,6 +231,7 @@ export class DtlsServer {
   }
 
   pollTransmit(now: number, out: Uint8Array, to: DtlsEndpoint): number {
+    if (this.#hvr.length === 0 && this.#ready.size === 0) return 0;
     const h = this.#hvr.shift();
     if (h !== undefined) {
       if (h.bytes.length > out.length) return 0;

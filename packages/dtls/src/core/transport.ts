@@ -222,6 +222,7 @@ export class DtlsTransport {
 
   pollTransmit(now: number, out: Uint8Array, to: DtlsEndpoint): number {
     if (this.server !== undefined) return this.server.pollTransmit(now, out, to);
+    if (this.#ready.size === 0) return 0;
     for (const s of this.#ready) {
       const n = s.pollTransmit(now, out, to);
       if (!s.hasTransmit) this.#ready.delete(s);
