@@ -1,110 +1,37 @@
 // One pair link, end to end (adapter): a fresh ENet host on its own UDP port, candidates gathered
 // from that socket (STUN through the same socket, a UPnP mapping of it, LAN addresses), the punch
 // on that socket, the ENet handshake, the hand-over to the mesh. It performs the actions the
-// LinkMachine (core) emits and feeds the results back.
+// LinkMachine (core) emits and feeds the results back. Beside it: what it needs from the session
+// (link-context.ts), the punches' options (link-punch-options.ts), what they proved (link-probes.ts),
+// the ENet handshake (link-handshake.ts) and the peer's timeout, RTT and endpoints (link-peer.ts).
 
 import { DeadlineTimer } from '@meshpunch/base';
-import { EventType, PeerStatistic, type ENetConnection, type ENetPacketPeer } from '@meshpunch/enet';
-import type { UpnpGateway, UpnpPortMapping } from '@meshpunch/nat';
+import type { ENetConnection } from '@meshpunch/enet';
+import type { UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
 import {
-  candidatePriority, PunchSession, sourceRejection, validateCandidate,
+  candidatePriority, PunchSession, validateCandidate,
   type Candidate, type InterceptTransport, type PunchEvent, type RankedCandidate, type RejectedCandidate,
 } from '@meshpunch/nat/punch';
-import type { NatHint } from '@meshpunch/protocol';
+import type { NatHint, ProbeReport } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
-import { DIRECT_CONSENT_WITH_RELAY_MS, enetTimeoutWithRelayMs, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
-import { LinkRouter, type RelayAccess } from './link-router.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
 import { RelayRelease } from '../core/relay-release.js';
-import { lanGraceMs } from '../core/lan-grace.js';
-import { LinkMachine, type LinkOutcome, type LinkPhase, type LinkRole, type LinkStart, type LinkTimeouts, type PathKind } from '../core/link-machine.js';
-import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive, type LinkSocket } from './link-socket.js';
-import type { LinkSecurity } from './link-security.js';
-import type { JoinMeshConfig } from './options.js';
-import { networkInterfaces } from 'node:os';
+import { LinkMachine, type LinkPhase, type LinkRole } from '../core/link-machine.js';
 import { linkPath } from '../core/link-path.js';
-import { sourceAddressToward } from './route-source.js';
-import { TimedTransport } from './timed-transport.js';
 import { AgentError } from '../errors.js';
-import { buildProbeReport, type PunchHistory } from '../core/probe-report.js';
-import { monotonicNow } from '@meshpunch/base';
-import type { ProbeReport } from '@meshpunch/protocol';
+import type { LinkContext } from './link-context.js';
+import { LinkHandshake } from './link-handshake.js';
+import { isOwnAddress } from './link-peer.js';
+import { isProvenSource, linkProbeReport, MAX_REPORTED_MALFORMED, refusalDetail, refusedCandidate } from './link-probes.js';
+import { directPunchOptions, relayPunchOptions } from './link-punch-options.js';
+import { LinkRouter } from './link-router.js';
+import type { LinkSecurity } from './link-security.js';
+import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive } from './link-socket.js';
+import { TimedTransport } from './timed-transport.js';
 
-/** True when `address` belongs to one of this machine's interfaces (the remote peer runs here). */
-function isOwnAddress(address: string): boolean {
-  const bare = address.split('%')[0]!.toLowerCase();
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.address.toLowerCase() === bare) return true;
-  return false;
-}
-
-/** True for the any-address binds (0.0.0.0, ::): the kernel picks the source per destination. */
-function isWildcard(address: string): boolean {
-  return address === '0.0.0.0' || address === '::';
-}
-
-/** What a LinkRunner needs from its session. */
-export interface LinkContext {
-  readonly ownId: number;
-  readonly start: LinkStart;
-  /** The pair secret from pair.start (16 bytes): keys the punch probes' MESSAGE-INTEGRITY. */
-  readonly secret: Uint8Array;
-  readonly config: JoinMeshConfig;
-  /** DTLS on the link socket pinned to the peer's fingerprint (issue 18); undefined with --insecure (plain ENet). */
-  readonly security?: LinkSecurity | undefined;
-  /** STUN servers to ask from this link's socket (resolved addresses). */
-  readonly stunServers: readonly Endpoint[];
-  readonly timeouts: LinkTimeouts;
-  /** A socket gathered before the pair started (socket-pool.ts); undefined in it: gather one now. */
-  readonly prepared?: Promise<LinkSocket | undefined> | undefined;
-  /** The session's UPnP gateway (discovered once), when --upnp is on and one answered. */
-  upnpGateway(): Promise<UpnpGateway | undefined>;
-  now(): number;
-  /** Sends candidates to the peer (again for a late `relay` one), with our NAT hint when known. */
-  sendCandidates(candidates: Candidate[], nat: NatHint | undefined): void;
-  /** Our NAT hint (session-wide discovery), undefined until known. */
-  natHint(): NatHint | undefined;
-  /** Whether the service offers a relay (welcome.relay). */
-  readonly relayOffered: boolean;
-  /** TURN credentials for the service's relay, or undefined when it gave none. */
-  relayAccess(): Promise<RelayAccess | undefined>;
-  /** Our allocation for this link is up (listen side). */
-  onRelayAllocated?(relayed: Endpoint, server: Endpoint): void;
-  /** The live link changed path (relay ↔ direct); the ENet peer stays. */
-  onPathChanged?(from: PathKind, to: PathKind): void;
-  onPhase(phase: LinkPhase): void;
-  /** The DTLS handshake with the peer completed (secure links only; before the ENet handshake ends). */
-  onSecured?(): void;
-  /** The peer's candidates that were refused (malformed, or an address class we never probe: nat candidate-policy.ts). */
-  onCandidatesRejected?(rejected: readonly RejectedCandidate[]): void;
-  /** Hands the connected host to the mesh. @throws when addMeshPeer refuses it. */
-  addMeshPeer(host: ENetConnection): void;
-  onOutcome(outcome: LinkOutcome): void;
-}
-
-/**
- * ENet peer timeout on a link: limit 32 (ENet's default back-off multiple), minimum 1000 ms, and
- * the session's maximum, so a silent peer is dropped within peerTimeoutMs plus one ping interval.
- */
-const PEER_TIMEOUT_LIMIT = 32;
-const PEER_TIMEOUT_MIN_MS = 1000;
-/** Consent keepalive on a link's chosen path, ms: a dead peer is noticed within peerTimeoutMs + this. */
-const CONSENT_KEEPALIVE_MS = 500;
-/**
- * Probe interval while spraying, ms. The punch sends one check per interval, highest priority
- * first, so a NATed peer's private host candidate (unreachable from another site) is probed
- * before its server-reflexive one: at RFC 8445's Ta of 50 ms that costs every link across two
- * NATs ~40 ms before the probe that opens the pinhole leaves (issue #7). A link has a handful of
- * checks (up to ~20 with port prediction), so 10 ms stays a light trickle.
- */
-const PUNCH_PACE_MS = 10;
-/** Spray at PUNCH_PACE_MS this long, then back off (the punch doubles the interval per period up to 500 ms): about as many probes as the defaults (50 ms for 2 s) send. */
-const PUNCH_BURST_MS = 500;
-/** Malformed remote candidates kept for the report: the service relays at most 16 per side (protocol MAX_CANDIDATES_PER_PAIR). */
-const MAX_REPORTED_MALFORMED = 16;
-/** Longest single wait for an ENet event during the handshake, ms (the link deadline bounds the total). */
-const SERVICE_WAIT_MS = 250;
 /**
  * Server-reflexive candidates a relayed link may add when its mapping changes (re-probe): the
  * service takes 16 candidates per side and pair (protocol MAX_CANDIDATES_PER_PAIR) and a NAT
@@ -155,7 +82,6 @@ export class LinkRunner {
   /** The direct punch ended without a path (before any path was proven). */
   private directFailed = false;
   private upnp: UpnpPortMapping | undefined = undefined;
-  private peer: ENetPacketPeer | undefined = undefined;
   private local: RankedCandidate[] = [];
   /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
   private readonly malformed: RejectedCandidate[] = [];
@@ -168,8 +94,8 @@ export class LinkRunner {
     this.machine.handleTimeout(now);
     this.drain();
   }, { now: () => this.ctx.now() });
-  private servicing = false;
-  private handedOver = false;
+  /** The ENet side: DTLS, CONNECT, the expected peer, the hand-over (link-handshake.ts). */
+  private readonly handshake: LinkHandshake;
   private released = false;
   private lastPhase: LinkPhase;
   /** Clean-ups that finish after release (the UPnP mapping's DeletePortMapping). */
@@ -180,6 +106,17 @@ export class LinkRunner {
     this.machine = new LinkMachine<RankedCandidate>(ctx.start, ctx.timeouts);
     this.relayRelease = new RelayRelease(ctx.config.relayReleaseMs);
     this.lastPhase = this.machine.phase;
+    this.handshake = new LinkHandshake({
+      ctx,
+      machine: this.machine,
+      host: () => this.host,
+      router: () => this.router,
+      released: () => this.released,
+      punchRttMs: () => this.punchRttMs,
+      localCandidates: () => this.local,
+      isProvenSource: (address, port) => this.isProvenSource(address, port),
+      drain: () => this.drain(),
+    });
   }
 
   /** Which side of the ENet handshake this link is (diagnosis). */
@@ -206,7 +143,7 @@ export class LinkRunner {
       const v = validateCandidate({ ...c, priority: c.priority ?? 1 });
       if (v.ok) list.push(v.candidate);
       else if (this.malformed.length < MAX_REPORTED_MALFORMED) {
-        this.malformed.push({ kind: c.kind, address: String(c.address).slice(0, 64), port: c.port, reason: sourceRejection(String(c.address)) ?? 'invalid' });
+        this.malformed.push(refusedCandidate(c));
       }
     }
     this.remote.push(...list);
@@ -214,7 +151,7 @@ export class LinkRunner {
     // with none running, a new candidate of the peer (its mapping changed) is a reason to look
     // for a direct path now (relay.md §3: re-probe on candidate change).
     if (this.punch !== undefined && this.directProbing) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
-    else if (list.length > 0 && this.handedOver && this.router?.mux.has('direct') === false) {
+    else if (list.length > 0 && this.handshake.handedOver && this.router?.mux.has('direct') === false) {
       this.peerCandidatesChanged = true;
       this.reprobeNow();
     }
@@ -284,14 +221,14 @@ export class LinkRunner {
           this.startPunching(a.remoteCandidates, a.startAt);
           break;
         case 'connect':
-          this.connect(a.remote);
+          this.handshake.connect(a.remote);
           break;
         case 'accept':
           // The connector's CONNECT will arrive; service the host until it does.
-          if (this.secureHost()) void this.serviceHandshake();
+          if (this.handshake.secure()) void this.handshake.service();
           break;
         case 'addMeshPeer':
-          this.handOver();
+          this.handshake.handOver();
           break;
         case 'report':
           this.ctx.onOutcome(a.outcome);
@@ -363,24 +300,12 @@ export class LinkRunner {
    * `maxBytes` of JSON; undefined when the link never probed nor refused a candidate.
    */
   probeReport(maxBytes: number): ProbeReport | undefined {
-    const punches: PunchHistory[] = [];
-    for (const punch of [this.punch ?? this.lastDirectPunch, this.relayPunch]) {
-      if (punch !== undefined) punches.push({ checks: punch.timeline(), startedAt: punch.machine.startedAt });
-    }
-    const direct = this.punch ?? this.lastDirectPunch;
-    const rejected = [...this.malformed, ...(direct?.rejectedCandidates() ?? [])];
-    return buildProbeReport(punches, rejected, monotonicNow(), maxBytes);
+    return linkProbeReport(this.punch ?? this.lastDirectPunch, this.relayPunch, this.malformed, maxBytes);
   }
 
   /** Whether the punch has proof that `address:port` holds the pair secret. */
   private isProvenSource(address: string, port: number): boolean {
-    for (const punch of [this.punch, this.relayPunch]) {
-      if (punch === undefined) continue;
-      for (const c of punch.timeline()) {
-        if (c.port === port && c.address === address && (c.provenAt !== undefined || c.requestsReceived > 0)) return true;
-      }
-    }
-    return false;
+    return isProvenSource([this.punch, this.relayPunch], address, port);
   }
 
   /** A UPnP mapping of this link's port (kept until release), or undefined when none is possible. */
@@ -406,12 +331,12 @@ export class LinkRunner {
     if (this.transport === undefined || this.router === undefined) return;
     // DTLS goes on before any probe: the listener must already answer the connector's first
     // ClientHello, or it is lost and the handshake waits a 1 s retransmission.
-    if (!this.secureHost()) return;
+    if (!this.handshake.secure()) return;
     const punch = this.startDirectPunch(remote, startAt);
     if (punch === undefined) return;
     const rejected = [...this.malformed, ...punch.rejectedCandidates()];
     if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
-    this.rejectedDetail = rejected.length === 0 ? '' : ` (${rejected.length} refused: ${rejected.slice(0, 4).map((r) => `${r.address}:${r.port} ${r.reason}`).join(', ')}${rejected.length > 4 ? ', …' : ''})`;
+    this.rejectedDetail = refusalDetail(rejected);
     // The listen side allocates (relay.md §3): at once for a pair the hints rule out, else when
     // nothing is proven RELAY_AFTER_MS after probing began.
     if (this.ctx.start.role === 'listen' && this.ctx.relayOffered) {
@@ -431,34 +356,10 @@ export class LinkRunner {
   /** A direct punch on the link socket (the first one, or a re-probe of a relayed link). */
   private startDirectPunch(remote: readonly RankedCandidate[], startAt: number): PunchSession | undefined {
     const router = this.router!;
-    const grace = lanGraceMs(this.local, remote);
     let punch: PunchSession;
     try {
       this.timed = new TimedTransport(router.direct.transport);
-      punch = new PunchSession(this.timed, {
-        role: this.ctx.start.role,
-        pairId: this.ctx.start.pairId,
-        secret: this.ctx.secret,
-        // Probe as soon as both candidate sets are known rather than at the service's scheduled
-        // time: the peer sent its candidates, so it is ready too, and its own probes (or ours
-        // once its NAT has sent to us) open the pinholes. The schedule exists for peers that
-        // cannot know that; it costs up to max(100 ms, 2 × RTT) (unknown RTT: 500 ms).
-        startAt: Math.max(0, Math.floor(Math.min(startAt, this.now()))),
-        remoteCandidates: remote,
-        // Ours decide which remote address classes may be probed (loopback, LAN: nat candidate-policy.ts).
-        localCandidates: this.local,
-        timeoutMs: this.ctx.timeouts.punchMs,
-        paceMs: PUNCH_PACE_MS,
-        burstMs: PUNCH_BURST_MS,
-        // Behind different NATs there is no LAN path to wait for (core/lan-grace.ts).
-        ...(grace === undefined ? {} : { lanGraceMs: grace }),
-        // Consent freshness (RFC 7675) on the chosen path doubles as the link's liveness check:
-        // ENet's own timeout fires only at retransmission times, and on the accepting side its
-        // RTT estimate (hence its RTO) starts at 500 ms, so a dead peer could linger past 6 s.
-        // With a relay to fall back on, a direct path is given up sooner, well inside ENet's timeout.
-        keepaliveMs: CONSENT_KEEPALIVE_MS,
-        consentTimeoutMs: this.ctx.relayOffered ? Math.min(DIRECT_CONSENT_WITH_RELAY_MS, this.ctx.config.peerTimeoutMs) : this.ctx.config.peerTimeoutMs,
-      });
+      punch = new PunchSession(this.timed, directPunchOptions(this.ctx, this.local, remote, startAt, this.now()));
     } catch (err) {
       if (this.punch === undefined) {
         this.machine.handlePunchFailed(this.now(), (err as Error).message);
@@ -477,21 +378,25 @@ export class LinkRunner {
     };
     punch.on('selected', onPath);
     punch.on('nominated', onPath);
-    // The peer's check from a source we never knew, under the pair secret, while the link is
-    // relayed and no look is running: the peer found a way to us (its NAT changed) and this ended
-    // punch only answered it. Look now, so our own check proves the path too — otherwise the peer
-    // goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
-    punch.on('peerReflexive', () => {
-      if (this.released || this.directProbing || !this.handedOver || this.router?.mux.has('direct') !== false) return;
-      this.peerCandidatesChanged = true;
-      this.reprobeNow();
-    });
+    punch.on('peerReflexive', () => this.peerFoundUs());
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.punch !== punch || this.released) return;
       this.directProbing = false;
       this.directEnded(e.reason);
     });
     return punch;
+  }
+
+  /**
+   * The peer's check from a source we never knew, under the pair secret, while the link is
+   * relayed and no look is running: the peer found a way to us (its NAT changed) and an ended
+   * punch only answered it. Look now, so our own check proves the path too — otherwise the peer
+   * goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
+   */
+  private peerFoundUs(): void {
+    if (this.released || this.directProbing || !this.handshake.handedOver || this.router?.mux.has('direct') !== false) return;
+    this.peerCandidatesChanged = true;
+    this.reprobeNow();
   }
 
   /** The direct punch ended: consent lost on a path in use, or no path found. */
@@ -501,7 +406,7 @@ export class LinkRunner {
       this.pathLost('direct');
       return;
     }
-    if (this.handedOver || router.mux.has('relay')) {
+    if (this.handshake.handedOver || router.mux.has('relay')) {
       // A re-probe of a relayed link found nothing: try again later.
       this.scheduleReprobe();
       return;
@@ -565,21 +470,7 @@ export class LinkRunner {
     const router = this.router!;
     let punch: PunchSession;
     try {
-      punch = new PunchSession(router.relay.transport, {
-        role: this.ctx.start.role,
-        pairId: this.ctx.start.pairId,
-        secret: this.ctx.secret,
-        // The listen side knows no peer address yet: it learns it from the first check that
-        // comes through its allocation (peer-reflexive), so it waits instead of failing empty.
-        startAt: Math.floor(remote.length === 0 ? this.now() + this.ctx.timeouts.punchMs : this.now()),
-        remoteCandidates: remote,
-        localCandidates: this.local,
-        timeoutMs: this.ctx.timeouts.punchMs,
-        paceMs: PUNCH_PACE_MS,
-        burstMs: PUNCH_BURST_MS,
-        keepaliveMs: CONSENT_KEEPALIVE_MS,
-        consentTimeoutMs: this.ctx.config.peerTimeoutMs,
-      });
+      punch = new PunchSession(router.relay.transport, relayPunchOptions(this.ctx, this.local, remote, this.now()));
     } catch (err) {
       this.relayFailed(`relay punch: ${(err as Error).message}`);
       return;
@@ -595,15 +486,7 @@ export class LinkRunner {
     };
     punch.on('selected', onPath);
     punch.on('nominated', onPath);
-    // The peer's check from a source we never knew, under the pair secret, while the link is
-    // relayed and no look is running: the peer found a way to us (its NAT changed) and this ended
-    // punch only answered it. Look now, so our own check proves the path too — otherwise the peer
-    // goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
-    punch.on('peerReflexive', () => {
-      if (this.released || this.directProbing || !this.handedOver || this.router?.mux.has('direct') !== false) return;
-      this.peerCandidatesChanged = true;
-      this.reprobeNow();
-    });
+    punch.on('peerReflexive', () => this.peerFoundUs());
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.relayPunch !== punch || this.released) return;
       // Beside a direct path in use (the peer released its allocation first): let go of it too.
@@ -617,9 +500,9 @@ export class LinkRunner {
     if (this.released) return;
     this.relayState = 'failed';
     if (this.router?.mux.has('direct')) return;
-    if (this.handedOver) {
+    if (this.handshake.handedOver) {
       // The fallback could not be made: the link is gone (the mesh sees the peer disconnect).
-      if (this.router?.mux.active === undefined || !this.router.mux.has('relay')) this.peer?.peerDisconnectNow(0);
+      if (this.router?.mux.active === undefined || !this.router.mux.has('relay')) this.handshake.peer?.peerDisconnectNow(0);
       return;
     }
     if (this.directFailed || this.machine.phase === 'punching') this.failPunch('relay-failed', detail);
@@ -675,7 +558,7 @@ export class LinkRunner {
     }
     // No path left and no relay to fall back on: reset the ENet peer; the mesh's next poll sees
     // it inactive and emits peerDisconnected (Godot's _disconnect_inactive_peers).
-    this.peer?.peerDisconnectNow(0);
+    this.handshake.peer?.peerDisconnectNow(0);
   }
 
   /** A dead peer answers no relayed check either: drop it when the fallback has not proven in time. */
@@ -687,15 +570,15 @@ export class LinkRunner {
       this.fallbackTimer = undefined;
       const mux = this.router?.mux;
       if (this.released || mux === undefined || mux.has('direct') || mux.has('relay')) return;
-      this.peer?.peerDisconnectNow(0);
+      this.handshake.peer?.peerDisconnectNow(0);
     }, fallbackDeadlineMs(peerTimeoutMs, consentMs));
     this.fallbackTimer.unref();
   }
 
   private reportChange(change: PathChange): void {
     // ENet's back-off grew while the old path died: what is in flight goes out now on the new one.
-    if (change.from !== undefined) this.peer?.retransmitNow();
-    if (!this.handedOver || change.from === undefined || change.from === change.to) return;
+    if (change.from !== undefined) this.handshake.peer?.retransmitNow();
+    if (!this.handshake.handedOver || change.from === undefined || change.from === change.to) return;
     this.ctx.onPathChanged?.(change.from, change.to);
   }
 
@@ -788,144 +671,6 @@ export class LinkRunner {
     this.updateRelayRelease();
   }
 
-  private connect(remote: Endpoint): void {
-    if (this.host === undefined || !this.secureHost()) return;
-    // A retry (LinkMachine HANDSHAKE_ATTEMPTS): the previous attempt's peer goes first, silently.
-    this.peer?.reset();
-    this.peer = undefined;
-    try {
-      // Godot's convention: the CONNECT data is our unique id (godot-enet.md §2.5).
-      this.peer = this.host.connectToHost(remote.address, remote.port, 0, this.ctx.ownId);
-      this.setPeerTimeout(this.peer);
-    } catch (err) {
-      this.machine.handleLost(this.now(), `connectToHost failed: ${(err as Error).message}`);
-      this.drain();
-      return;
-    }
-    void this.serviceHandshake();
-  }
-
-  /**
-   * Sets up DTLS on the link host before its ENet handshake (link-security.ts); false when the
-   * link failed instead (`auth-failed`: the peer named no certificate). Plain ENet without security.
-   */
-  private secureHost(): boolean {
-    const security = this.ctx.security;
-    const host = this.host;
-    if (security === undefined || host === undefined) return true;
-    const refused = (detail: string): void => {
-      if (this.released) return;
-      this.machine.handleAuthFailed(this.now(), detail);
-      this.drain();
-    };
-    const secured = (): void => {
-      if (!this.released) this.ctx.onSecured?.();
-    };
-    const problem = security.apply(host, this.ctx.start.role, (address, port) => this.ctx.start.role === 'connect' || this.isProvenSource(address, port), refused, secured);
-    if (problem === undefined) return true;
-    refused(problem);
-    return false;
-  }
-
-  /** Waits for the ENet CONNECT (or DISCONNECT) of the handshake; the link deadline bounds it. */
-  private async serviceHandshake(): Promise<void> {
-    if (this.servicing) return;
-    this.servicing = true;
-    try {
-      while (!this.released && !this.handedOver && (this.machine.phase === 'connecting' || this.machine.phase === 'accepting')) {
-        const host = this.host;
-        if (host === undefined) return;
-        const ev = await host.service(SERVICE_WAIT_MS);
-        if (this.released || this.handedOver) return;
-        if (ev.type === EventType.CONNECT && ev.peer !== undefined) await this.onConnect(ev.peer, ev.data);
-        else if (ev.type === EventType.DISCONNECT) {
-          // Another attempt follows while the machine allows one (a 'connect' action on the connect side).
-          this.machine.handleHandshakeFailed(this.now(), 'the ENet handshake was refused or timed out');
-          this.drain();
-        } else if (ev.type === EventType.ERROR) {
-          // The link's socket failed or closed underneath: service() would answer ERROR at once
-          // forever, so the link is lost rather than polled in a tight loop.
-          this.machine.handleLost(this.now(), 'the link socket failed during the ENet handshake');
-          this.drain();
-          return;
-        }
-      }
-    } finally {
-      this.servicing = false;
-    }
-  }
-
-  private async onConnect(peer: ENetPacketPeer, data: number): Promise<void> {
-    const phase = this.machine.phase;
-    // Exactly one peer, the expected one: someone else reaching our pinhole is reset.
-    if ((phase === 'accepting' && data !== this.ctx.start.remoteId) || (phase !== 'accepting' && phase !== 'connecting')) {
-      peer.reset();
-      return;
-    }
-    this.peer = peer;
-    this.setPeerTimeout(peer);
-    const remote = { address: peer.getRemoteAddress(), port: peer.getRemotePort() };
-    // ENet's endpoint for the peer from now on, whatever path carries it (PathMux).
-    this.router?.mux.setVirtual(remote);
-    // The link's RTT: the punch check that proved the path, between the same two sockets, timed
-    // to 0.1 ms. ENet's estimate is whole ms, and on the accepting side it starts at 500 ms and
-    // converges by 1/8 per sample (libenet's smoothing); it wins only when the check's answer
-    // was clearly late (over ENet's by more than its 1 ms resolution).
-    const enetRtt = peer.getStatistic(PeerStatistic.ROUND_TRIP_TIME);
-    const rtt = this.punchRttMs === undefined || this.punchRttMs > enetRtt + 1 ? enetRtt : this.punchRttMs;
-    const local = await this.localEndpoint(remote);
-    if (this.released || this.handedOver || (this.machine.phase !== 'accepting' && this.machine.phase !== 'connecting')) return;
-    this.machine.handleConnected(this.now(), local, remote, rtt, this.router?.mux.active?.kind);
-    this.drain();
-  }
-
-  /**
-   * ENet's timeout on the peer: with a relay to fall back on, enetTimeoutWithRelayMs whatever
-   * the RTO (a lab RTT of 0.1 ms would otherwise reach the retransmission limit in ~1 s, before
-   * the path change can land; consent on the path in use still drops a dead peer at
-   * peerTimeoutMs); without one, as before.
-   */
-  private setPeerTimeout(peer: ENetPacketPeer): void {
-    const max = this.ctx.config.peerTimeoutMs;
-    if (this.ctx.relayOffered) {
-      const t = enetTimeoutWithRelayMs(max);
-      peer.setTimeout(PEER_TIMEOUT_LIMIT, t, t);
-    } else {
-      peer.setTimeout(PEER_TIMEOUT_LIMIT, PEER_TIMEOUT_MIN_MS, max);
-    }
-  }
-
-  /**
-   * The link socket's own endpoint on the path used: its bound address, or for a wildcard bind
-   * the kernel's source address toward `remote`, the endpoint ENet talks to (not the first host
-   * candidate, which may belong to another interface, nor the first path the punch proved: ENet
-   * may have connected over another one, and the report said `local 192.0.2.2` toward
-   * `remote 127.0.0.1`); the first host candidate only when there is no route.
-   */
-  private async localEndpoint(remote: Endpoint): Promise<Endpoint> {
-    const port = this.host?.getLocalPort() ?? 0;
-    const bind = this.ctx.config.bindAddress;
-    if (!isWildcard(bind)) return { address: bind, port };
-    // A relayed link's socket talks to the relay server, not to `remote`: as before, the host candidate.
-    const routed = this.router?.mux.active?.via === 'turn' ? undefined : await sourceAddressToward(remote.address, remote.port);
-    if (routed !== undefined) return { address: routed, port };
-    const host = this.local.find((c) => c.kind === 'host');
-    return { address: host?.address ?? bind, port };
-  }
-
-  private handOver(): void {
-    const host = this.host;
-    if (host === undefined) return;
-    try {
-      this.ctx.addMeshPeer(host);
-      this.handedOver = true;
-      this.machine.handleAdded(this.now());
-    } catch (err) {
-      this.machine.handleAddFailed(this.now(), (err as Error).message);
-    }
-    this.drain();
-  }
-
   private release(): void {
     if (this.released) return;
     this.released = true;
@@ -943,7 +688,7 @@ export class LinkRunner {
       this.host.intercept = null;
       this.host.egress = null;
       // Once handed over, the mesh owns the host and destroys it when the peer goes.
-      if (!this.handedOver) this.host.destroy();
+      if (!this.handshake.handedOver) this.host.destroy();
     }
   }
 }

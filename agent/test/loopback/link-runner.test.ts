@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import { createSocket, Socket } from 'node:dgram';
 import { EventType, HostCore, type ENetConnection } from '@meshpunch/enet';
-import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
+import type { LinkContext } from '../../src/adapter/link-context.js';
+import { LinkRunner } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
 import type { LinkOutcome, LinkPhase, LinkRole } from '../../src/core/link-machine.js';

@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { classifyDatagram } from '@meshpunch/dtls';
 import { EventType, FLAG_RELIABLE, type ENetConnection } from '@meshpunch/enet';
-import { LinkRunner, type LinkContext } from '../../src/adapter/link-runner.js';
+import type { LinkContext } from '../../src/adapter/link-context.js';
+import { LinkRunner } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { LinkSecurity, SessionIdentity } from '../../src/adapter/link-security.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
