@@ -131,14 +131,8 @@ export type {
 } from './core/turn/turn-client.js';
 export { resolveTurnClientOptions } from './core/turn/turn-client-config.js';
 export { TurnServerCore } from './core/turn/turn-server-core.js';
-export type {
-  TurnServerEvent,
-  TurnServerCounters,
-  TurnTransmitTarget,
-  TurnAllocationEndReason,
-  TurnRequestMethodLabel,
-  TurnRequestCodeLabel,
-} from './core/turn/turn-server-core.js';
+export type { TurnServerEvent, TurnTransmitTarget, TurnAllocationEndReason } from './core/turn/turn-server-events.js';
+export type { TurnServerCounters, TurnRequestMethodLabel, TurnRequestCodeLabel } from './core/turn/turn-server-counters.js';
 export { resolveTurnServerOptions } from './core/turn/turn-server-config.js';
 export type { TurnServerOptions, TurnServerConfig } from './core/turn/turn-server-config.js';
 export { classifyPeerAddress } from './core/turn/peer-address-policy.js';

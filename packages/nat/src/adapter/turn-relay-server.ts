@@ -12,12 +12,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { NatError } from '../errors.js';
 import type { TransportAddress } from '../core/stun/binding.js';
-import {
-  TurnServerCore,
-  type TurnServerCounters,
-  type TurnServerEvent,
-  type TurnTransmitParts,
-} from '../core/turn/turn-server-core.js';
+import { TurnServerCore } from '../core/turn/turn-server-core.js';
+import type { TurnServerCounters } from '../core/turn/turn-server-counters.js';
+import type { TurnServerEvent, TurnTransmitParts } from '../core/turn/turn-server-events.js';
 import { writeChannelDataHeader } from '../core/turn/channel-data.js';
 import { CHANNEL_DATA_HEADER } from '../core/turn/constants.js';
 import type { TurnServerOptions } from '../core/turn/turn-server-config.js';

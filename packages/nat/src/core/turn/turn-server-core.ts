@@ -9,8 +9,11 @@
 //   binding ─portBindFailed | portBindTimeoutMs→ gone (508).
 // Timers: one named deadline, the sweep (every SWEEP_MS while anything exists) that expires
 // allocations, permissions and channels; data-path checks compare expiries with `now` directly.
+// Beside it: the allocations and their table (turn-allocations.ts), the outgoing datagrams
+// (turn-transmit-queue.ts), the events and transmit targets (turn-server-events.ts), the counters
+// (turn-server-counters.ts).
 import { isStunMessage, decodeStunMessage, findAttribute, unknownRequiredAttributes, type StunMessage } from '../stun/message.js';
-import { StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
+import { StunClass, StunMethod } from '../stun/constants.js';
 import { getUsername, type StunAddress } from '../stun/attributes.js';
 import { verifyFingerprint, verifyMessageIntegrity } from '../stun/integrity.js';
 import { StunWriter } from '../stun/writer.js';
@@ -42,125 +45,12 @@ import { classifyPeerAddress } from './peer-address-policy.js';
 import { RateBucket } from './rate-bucket.js';
 import { StatelessNonce } from './stateless-nonce.js';
 import { resolveTurnServerOptions, type TurnServerConfig, type TurnServerOptions } from './turn-server-config.js';
+import { addChannel, AllocationTable, expireEntries, type Allocation, type Channel } from './turn-allocations.js';
+import { codeLabel, methodLabel, newTurnServerCounters, type TurnServerCounters } from './turn-server-counters.js';
+import type { TurnAllocationEndReason, TurnServerEvent, TurnTransmitParts, TurnTransmitTarget } from './turn-server-events.js';
+import { TurnTransmitQueue } from './turn-transmit-queue.js';
 
 export type { TurnServerConfig, TurnServerOptions };
-
-/** The `to` record `pollTransmit` fills: destination, and the relayed port to send from (0 = control socket). */
-export interface TurnTransmitTarget {
-  address: string;
-  port: number;
-  relayPort: number;
-}
-
-/**
- * The `to` record `pollTransmitParts` fills: `pollTransmit`'s, plus the ChannelData channel of
- * the datagram (0: none, the body is the whole datagram).
- */
-export interface TurnTransmitParts extends TurnTransmitTarget {
-  channel: number;
-}
-
-/** Why an allocation ended (the `_relay_allocations_ended_total{reason}` labels, relay.md §4). */
-export type TurnAllocationEndReason = 'expired' | 'deleted' | 'member_left' | 'shutdown';
-
-/** What the server core reports. */
-export type TurnServerEvent =
-  | {
-      /** Bind a UDP socket for allocation `allocation`, then call `portBound` or `portBindFailed`. */
-      readonly type: 'bindPort';
-      readonly allocation: number;
-      /** The client sent EVEN-PORT (RFC 8656 §14.6): bind an even port. */
-      readonly evenPort: boolean;
-    }
-  | { /** Close the relayed socket on `port`. */ readonly type: 'freePort'; readonly port: number }
-  | {
-      readonly type: 'allocationCreated';
-      readonly allocation: number;
-      readonly member: string;
-      readonly client: TransportAddress;
-      readonly relayedPort: number;
-      readonly lifetimeS: number;
-    }
-  | {
-      readonly type: 'allocationEnded';
-      readonly allocation: number;
-      readonly member: string;
-      readonly relayedPort: number;
-      readonly reason: TurnAllocationEndReason;
-    };
-
-/** Request methods as the `/metrics` `method` label names them (relay.md §4). */
-export type TurnRequestMethodLabel = 'allocate' | 'refresh' | 'create_permission' | 'channel_bind';
-/** Response codes as the `/metrics` `code` label names them; other 4xx/5xx count as '400'. */
-export type TurnRequestCodeLabel = 'ok' | '400' | '401' | '403' | '437' | '438' | '441' | '486' | '508';
-
-/** Counters named after relay.md §4's `/metrics` (label sets fixed). */
-export interface TurnServerCounters {
-  /** `_relay_allocations_total{result}`. */
-  readonly allocationsTotal: { created: number; auth: number; quota: number; capacity: number; membership: number };
-  /** `_relay_allocations_ended_total{reason}`. */
-  readonly allocationsEnded: Record<TurnAllocationEndReason, number>;
-  /** `_relay_bytes_total{direction}` (payload bytes). */
-  readonly bytes: { to_peer: number; to_client: number };
-  /** `_relay_datagrams_total{direction}`. */
-  readonly datagrams: { to_peer: number; to_client: number };
-  /** `_relay_dropped_total{reason}`. */
-  readonly dropped: { no_permission: number; forbidden_peer: number; over_rate: number; unbound_channel: number; malformed: number };
-  /** `_relay_requests_total{method,code}`. */
-  readonly requests: Record<TurnRequestMethodLabel, Record<TurnRequestCodeLabel, number>>;
-  /** Unauthenticated answers not sent: over `unauthenticatedPerSecond`. */
-  unauthenticatedDropped: number;
-  /** Transmits dropped on a full queue. */
-  transmitsDropped: number;
-  eventsDropped: number;
-}
-
-interface Permission {
-  expiresAt: number;
-}
-
-interface Channel {
-  readonly number: number;
-  readonly peerAddress: string;
-  readonly peerPort: number;
-  expiresAt: number;
-}
-
-interface Allocation {
-  readonly id: number;
-  readonly member: string;
-  readonly username: string;
-  readonly key: Uint8Array;
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly allocateTxid: Uint8Array;
-  state: 'binding' | 'active';
-  readonly evenPort: boolean;
-  relayPort: number;
-  lifetimeS: number;
-  /** For 'binding': the port-bind deadline; for 'active': the allocation's expiry. */
-  expiresAt: number;
-  /** The success response, kept to answer a retransmitted Allocate (RFC 8656 §7.2). */
-  allocateResponse: Uint8Array | undefined;
-  readonly permissions: Map<string, Permission>;
-  readonly channels: Map<number, Channel>;
-  readonly channelByPeer: Map<string, Map<number, Channel>>;
-  readonly toPeerBytes: RateBucket;
-  readonly toClientBytes: RateBucket;
-  readonly datagrams: RateBucket;
-}
-
-/** One queued datagram. Kind 0: `bytes` verbatim; 1: ChannelData of `bytes` on `channel`; 2: Data indication. */
-interface Transmit {
-  kind: 0 | 1 | 2;
-  address: string;
-  port: number;
-  relayPort: number;
-  bytes: Uint8Array;
-  channel: number;
-  peerAddress: string;
-  peerPort: number;
-}
 
 /** Sweep interval, ms: allocations die within 1 s of expiry (relay.md §2(b) rule 2 asks ≤ 1 s after leaving; revocation itself is immediate). */
 const SWEEP_MS = 1000;
@@ -174,40 +64,6 @@ const KNOWN_ATTRIBUTES: readonly number[] = [
   0x001d /* PASSWORD-ALGORITHM */, 0x001e /* USERHASH */,
 ];
 const PERMISSION_MAX_PEERS_PER_REQUEST = 16;
-/** Pooled Transmit records kept: a drain moves a handful per input, 64 covers bursts. */
-const POOL_MAX = 64;
-const EMPTY = new Uint8Array(0);
-/**
- * Bytes a Data indication adds to its payload: header 20, XOR-PEER-ADDRESS 12 (IPv4), DATA
- * header 4, FINGERPRINT 8; plus up to 3 bytes padding the payload to 4.
- */
-const DATA_INDICATION_OVERHEAD = 44;
-
-
-function codeLabel(code: number): TurnRequestCodeLabel {
-  switch (code) {
-    case 401: return '401';
-    case 403: return '403';
-    case 437: return '437';
-    case 438: return '438';
-    case 441: return '441';
-    case 486: return '486';
-    case 508: return '508';
-    default: return '400';
-  }
-}
-
-function methodLabel(method: number): TurnRequestMethodLabel {
-  return method === TurnMethod.Allocate ? 'allocate'
-    : method === TurnMethod.Refresh ? 'refresh'
-    : method === TurnMethod.CreatePermission ? 'create_permission'
-    : 'channel_bind';
-}
-
-function zeroCodes(): Record<TurnRequestCodeLabel, number> {
-  return { ok: 0, '400': 0, '401': 0, '403': 0, '437': 0, '438': 0, '441': 0, '486': 0, '508': 0 };
-}
-
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 420: 'Unknown Attribute', 437: 'Allocation Mismatch',
   438: 'Stale Nonce', 440: 'Address Family not Supported', 441: 'Wrong Credentials', 442: 'Unsupported Transport Protocol',
@@ -220,35 +76,18 @@ const REASONS: Readonly<Record<number, string>> = {
  */
 export class TurnServerCore {
   readonly config: TurnServerConfig;
-  readonly counters: TurnServerCounters = {
-    allocationsTotal: { created: 0, auth: 0, quota: 0, capacity: 0, membership: 0 },
-    allocationsEnded: { expired: 0, deleted: 0, member_left: 0, shutdown: 0 },
-    bytes: { to_peer: 0, to_client: 0 },
-    datagrams: { to_peer: 0, to_client: 0 },
-    dropped: { no_permission: 0, forbidden_peer: 0, over_rate: 0, unbound_channel: 0, malformed: 0 },
-    requests: { allocate: zeroCodes(), refresh: zeroCodes(), create_permission: zeroCodes(), channel_bind: zeroCodes() },
-    unauthenticatedDropped: 0,
-    transmitsDropped: 0,
-    eventsDropped: 0,
-  };
+  readonly counters: TurnServerCounters = newTurnServerCounters();
   readonly #nonces: StatelessNonce;
-  /** client IP → client port → allocation (the 5-tuple; one transport, one server address). */
-  readonly #byClient = new Map<string, Map<number, Allocation>>();
-  readonly #byId = new Map<number, Allocation>();
-  readonly #byRelayPort = new Map<number, Allocation>();
-  readonly #byMember = new Map<string, Set<Allocation>>();
-  readonly #queue: Transmit[] = [];
-  /** Spent Transmit records, reused so the relay path allocates nothing per datagram (docs/design.md §5.1). */
-  readonly #pool: Transmit[] = [];
+  readonly #allocations = new AllocationTable();
+  readonly #transmits: TurnTransmitQueue;
   readonly #events: TurnServerEvent[] = [];
   readonly #totalBytes: RateBucket;
   readonly #totalDatagrams: RateBucket;
   readonly #unauthenticated: RateBucket;
   #nextId = 1;
   #nextSweepAt: number | undefined = undefined;
-  #writerOut: Uint8Array | undefined = undefined;
-  #writer: StunWriter | undefined = undefined;
-  readonly #scratch = new Uint8Array(1500);
+  /** Writes every answer (into a scratch buffer; #finish copies it out). */
+  readonly #writer = new StunWriter(new Uint8Array(1500));
 
   /**
    * @param now the core's clock at construction (rate buckets start full then).
@@ -259,6 +98,7 @@ export class TurnServerCore {
     const key = new Uint8Array(20);
     this.config.random(key);
     this.#nonces = new StatelessNonce(key, this.config.nonceBucketMs, this.config.hmacSha1);
+    this.#transmits = new TurnTransmitQueue({ maxQueued: this.config.maxQueuedTransmits, random: this.config.random, counters: this.counters });
     const c = this.config;
     this.#totalBytes = new RateBucket(c.bytesPerSecondTotal, Math.ceil(c.bytesPerSecondTotal / 4), now);
     this.#totalDatagrams = new RateBucket(c.datagramsPerSecondTotal, Math.ceil(c.datagramsPerSecondTotal / 4), now);
@@ -267,17 +107,17 @@ export class TurnServerCore {
 
   /** Live allocations, pending port binds included (`_relay_allocations` gauge). */
   get allocations(): number {
-    return this.#byId.size;
+    return this.#allocations.size;
   }
 
   /** Datagrams waiting for `pollTransmit`. */
   get queuedTransmits(): number {
-    return this.#queue.length;
+    return this.#transmits.length;
   }
 
   /** Allocations of `member` (pending included). */
   allocationsOf(member: string): number {
-    return this.#byMember.get(member)?.size ?? 0;
+    return this.#allocations.countOf(member);
   }
 
   /**
@@ -308,7 +148,7 @@ export class TurnServerCore {
       this.counters.dropped.malformed++;
       return true;
     }
-    const a = this.#byClient.get(from.address)?.get(from.port);
+    const a = this.#allocations.atClient(from.address, from.port);
     const ch = a?.channels.get(channel);
     if (a === undefined || a.state !== 'active' || ch === undefined || ch.expiresAt <= now) {
       this.counters.dropped.unbound_channel++;
@@ -324,7 +164,7 @@ export class TurnServerCore {
    * live permission for the peer's IP (RFC 8656 §10.3), within the caps; never refreshes anything (§12.6).
    */
   handleRelayDatagram(now: number, relayPort: number, from: TransportAddress, bytes: Uint8Array): void {
-    const a = this.#byRelayPort.get(relayPort);
+    const a = this.#allocations.atRelayPort(relayPort);
     if (a === undefined || a.state !== 'active') {
       this.counters.dropped.no_permission++;
       return;
@@ -341,9 +181,9 @@ export class TurnServerCore {
     if (!this.#admit(now, a, a.toClientBytes, bytes.length)) return;
     const ch = a.channelByPeer.get(from.address)?.get(from.port);
     if (ch !== undefined && ch.expiresAt > now) {
-      this.#push(1, a.clientAddress, a.clientPort, 0, bytes, ch.number, '', 0);
+      this.#transmits.push(1, a.clientAddress, a.clientPort, 0, bytes, ch.number, '', 0);
     } else {
-      this.#push(2, a.clientAddress, a.clientPort, 0, bytes, 0, from.address, from.port);
+      this.#transmits.push(2, a.clientAddress, a.clientPort, 0, bytes, 0, from.address, from.port);
     }
     this.counters.bytes.to_client += bytes.length;
     this.counters.datagrams.to_client++;
@@ -351,7 +191,7 @@ export class TurnServerCore {
 
   /** The adapter bound relayed port `port` for `allocation`: the Allocate success goes out. */
   portBound(now: number, allocation: number, port: number): void {
-    const a = this.#byId.get(allocation);
+    const a = this.#allocations.byId(allocation);
     if (a === undefined || a.state !== 'binding') {
       // Too late (timed out, revoked): give the port back.
       this.#emit({ type: 'freePort', port });
@@ -363,15 +203,14 @@ export class TurnServerCore {
       return;
     }
     a.state = 'active';
-    a.relayPort = port;
+    this.#allocations.setRelayPort(a, port);
     a.expiresAt = now + a.lifetimeS * 1000;
-    this.#byRelayPort.set(port, a);
-    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.Allocate, a.allocateTxid);
+    const w = this.#writer.begin(StunClass.SuccessResponse, TurnMethod.Allocate, a.allocateTxid);
     w.addXorAddress(TurnAttr.XorRelayedAddress, this.config.relayAddress, port);
     w.addUint32(TurnAttr.Lifetime, a.lifetimeS);
     w.addXorAddress(TurnAttr.XorMappedAddress, a.clientAddress, a.clientPort);
     a.allocateResponse = this.#finish(w, a.key);
-    this.#push(0, a.clientAddress, a.clientPort, 0, a.allocateResponse, 0, '', 0);
+    this.#transmits.push(0, a.clientAddress, a.clientPort, 0, a.allocateResponse, 0, '', 0);
     this.counters.allocationsTotal.created++;
     this.counters.requests.allocate.ok++;
     this.#emit({
@@ -382,9 +221,9 @@ export class TurnServerCore {
 
   /** The adapter could not bind a port for `allocation` (range exhausted): the client gets 508. */
   portBindFailed(now: number, allocation: number): void {
-    const a = this.#byId.get(allocation);
+    const a = this.#allocations.byId(allocation);
     if (a === undefined || a.state !== 'binding') return;
-    this.#remove(a);
+    this.#allocations.remove(a);
     this.counters.allocationsTotal.capacity++;
     this.#error(now, { address: a.clientAddress, port: a.clientPort }, TurnMethod.Allocate, a.allocateTxid, 508, a.key);
   }
@@ -394,10 +233,10 @@ export class TurnServerCore {
    * their ports are freed through `freePort` events. Returns how many ended.
    */
   revokeMember(now: number, member: string): number {
-    const set = this.#byMember.get(member);
-    if (set === undefined) return 0;
+    const list = this.#allocations.ofMember(member);
+    if (list === undefined) return 0;
     let n = 0;
-    for (const a of [...set]) {
+    for (const a of list) {
       this.#end(a, 'member_left');
       n++;
     }
@@ -407,8 +246,8 @@ export class TurnServerCore {
 
   /** Ends every allocation ('shutdown') and forgets queued datagrams. */
   shutdown(now: number): void {
-    for (const a of [...this.#byId.values()]) this.#end(a, 'shutdown');
-    this.#queue.length = 0;
+    for (const a of this.#allocations.all()) this.#end(a, 'shutdown');
+    this.#transmits.clear();
     this.#nextSweepAt = undefined;
     void now;
   }
@@ -416,10 +255,10 @@ export class TurnServerCore {
   /** Runs the sweep when due: expires allocations, permissions and channels. */
   handleTimeout(now: number): void {
     if (this.#nextSweepAt === undefined || now < this.#nextSweepAt) return;
-    for (const a of [...this.#byId.values()]) {
+    for (const a of this.#allocations.all()) {
       if (a.expiresAt <= now) {
         if (a.state === 'binding') {
-          this.#remove(a);
+          this.#allocations.remove(a);
           this.counters.allocationsTotal.capacity++;
           this.#error(now, { address: a.clientAddress, port: a.clientPort }, TurnMethod.Allocate, a.allocateTxid, 508, a.key);
         } else {
@@ -427,32 +266,15 @@ export class TurnServerCore {
         }
         continue;
       }
-      for (const [ip, p] of a.permissions) if (p.expiresAt <= now) a.permissions.delete(ip);
-      for (const [n, c] of a.channels) {
-        if (c.expiresAt <= now) {
-          a.channels.delete(n);
-          const byPort = a.channelByPeer.get(c.peerAddress);
-          byPort?.delete(c.peerPort);
-          if (byPort?.size === 0) a.channelByPeer.delete(c.peerAddress);
-        }
-      }
+      expireEntries(a, now);
     }
-    this.#nextSweepAt = this.#byId.size > 0 ? now + SWEEP_MS : undefined;
+    this.#nextSweepAt = this.#allocations.size > 0 ? now + SWEEP_MS : undefined;
   }
 
   /** Encodes the next datagram into `out`, fills `to` (with the socket to send from), returns the length or 0. */
   pollTransmit(now: number, out: Uint8Array, to: TurnTransmitTarget): number {
     void now;
-    const t = this.#queue.shift();
-    if (t === undefined) return 0;
-    to.address = t.address;
-    to.port = t.port;
-    to.relayPort = t.relayPort;
-    const n = this.#encode(t, out);
-    // Drop the references (the datagram's bytes) before the record waits in the pool.
-    t.bytes = EMPTY;
-    if (this.#pool.length < POOL_MAX) this.#pool.push(t);
-    return n;
+    return this.#transmits.pollTransmit(out, to);
   }
 
   /**
@@ -466,48 +288,7 @@ export class TurnServerCore {
    */
   pollTransmitParts(now: number, to: TurnTransmitParts): Uint8Array | undefined {
     void now;
-    const t = this.#queue.shift();
-    if (t === undefined) return undefined;
-    to.address = t.address;
-    to.port = t.port;
-    to.relayPort = t.relayPort;
-    to.channel = t.kind === 1 ? t.channel : 0;
-    let body = t.bytes;
-    if (t.kind === 2) {
-      // Data indications come before a ChannelBind only: rare enough to get their own buffer.
-      const out = new Uint8Array(DATA_INDICATION_OVERHEAD + 3 + t.bytes.length);
-      const n = this.#encode(t, out);
-      body = out.subarray(0, n);
-    }
-    t.bytes = EMPTY;
-    if (this.#pool.length < POOL_MAX) this.#pool.push(t);
-    return body;
-  }
-
-  #encode(t: Transmit, out: Uint8Array): number {
-    if (t.kind === 0) {
-      if (t.bytes.length > out.length) return this.#tooBig();
-      out.set(t.bytes, 0);
-      return t.bytes.length;
-    }
-    if (t.kind === 1) {
-      const n = CHANNEL_DATA_HEADER + t.bytes.length;
-      if (n > out.length) return this.#tooBig();
-      out[0] = t.channel >> 8;
-      out[1] = t.channel & 0xff;
-      out[2] = t.bytes.length >> 8;
-      out[3] = t.bytes.length & 0xff;
-      out.set(t.bytes, CHANNEL_DATA_HEADER);
-      return n;
-    }
-    if (DATA_INDICATION_OVERHEAD + t.bytes.length > out.length) return this.#tooBig();
-    const txid = this.#scratch.subarray(0, TRANSACTION_ID_LENGTH);
-    this.config.random(txid);
-    const w = this.#writerFor(out).begin(StunClass.Indication, TurnMethod.Data, txid);
-    w.addXorAddress(TurnAttr.XorPeerAddress, t.peerAddress, t.peerPort);
-    w.addAttribute(TurnAttr.Data, t.bytes);
-    w.addFingerprint();
-    return w.length;
+    return this.#transmits.pollTransmitParts(to);
   }
 
   /** The sweep deadline (absolute ms), or undefined when nothing exists. */
@@ -577,7 +358,7 @@ export class TurnServerCore {
       this.#allocate(now, from, m, username, parsed.member, key);
       return;
     }
-    const a = this.#byClient.get(from.address)?.get(from.port);
+    const a = this.#allocations.atClient(from.address, from.port);
     if (a === undefined || a.state !== 'active') {
       this.#error(now, from, method, m.transactionId, 437, key);
       return;
@@ -592,11 +373,11 @@ export class TurnServerCore {
   }
 
   #allocate(now: number, from: TransportAddress, m: StunMessage, username: string, member: string, key: Uint8Array): void {
-    const existing = this.#byClient.get(from.address)?.get(from.port);
+    const existing = this.#allocations.atClient(from.address, from.port);
     if (existing !== undefined) {
       if (bytesEqual(existing.allocateTxid, m.transactionId)) {
         // A retransmitted Allocate: answer again (RFC 8656 §7.2), or wait for the port bind.
-        if (existing.allocateResponse !== undefined) this.#push(0, from.address, from.port, 0, existing.allocateResponse, 0, '', 0);
+        if (existing.allocateResponse !== undefined) this.#transmits.push(0, from.address, from.port, 0, existing.allocateResponse, 0, '', 0);
         return;
       }
       this.#error(now, from, TurnMethod.Allocate, m.transactionId, 437, key);
@@ -629,7 +410,7 @@ export class TurnServerCore {
       this.#error(now, from, TurnMethod.Allocate, m.transactionId, 486, key);
       return;
     }
-    if (this.#byId.size >= this.config.maxAllocations) {
+    if (this.#allocations.size >= this.config.maxAllocations) {
       this.counters.allocationsTotal.capacity++;
       this.#error(now, from, TurnMethod.Allocate, m.transactionId, 508, key);
       return;
@@ -656,13 +437,7 @@ export class TurnServerCore {
       toClientBytes: new RateBucket(c.bytesPerSecondPerAllocation, Math.ceil(c.bytesPerSecondPerAllocation / 4), now),
       datagrams: new RateBucket(c.datagramsPerSecondPerAllocation, Math.ceil(c.datagramsPerSecondPerAllocation / 4), now),
     };
-    this.#byId.set(a.id, a);
-    let byPort = this.#byClient.get(a.clientAddress);
-    if (byPort === undefined) this.#byClient.set(a.clientAddress, (byPort = new Map()));
-    byPort.set(a.clientPort, a);
-    let set = this.#byMember.get(member);
-    if (set === undefined) this.#byMember.set(member, (set = new Set()));
-    set.add(a);
+    this.#allocations.add(a);
     if (this.#nextSweepAt === undefined) this.#nextSweepAt = now + SWEEP_MS;
     this.#emit({ type: 'bindPort', allocation: a.id, evenPort: a.evenPort });
   }
@@ -675,10 +450,10 @@ export class TurnServerCore {
 
   #refresh(now: number, from: TransportAddress, m: StunMessage, a: Allocation): void {
     const asked = getLifetime(m);
-    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.Refresh, m.transactionId);
+    const w = this.#writer.begin(StunClass.SuccessResponse, TurnMethod.Refresh, m.transactionId);
     if (asked === 0) {
       w.addUint32(TurnAttr.Lifetime, 0);
-      this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+      this.#transmits.push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
       this.counters.requests.refresh.ok++;
       this.#end(a, 'deleted');
       return;
@@ -686,7 +461,7 @@ export class TurnServerCore {
     a.lifetimeS = this.#grantLifetime(asked);
     a.expiresAt = now + a.lifetimeS * 1000;
     w.addUint32(TurnAttr.Lifetime, a.lifetimeS);
-    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    this.#transmits.push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
     this.counters.requests.refresh.ok++;
   }
 
@@ -718,8 +493,8 @@ export class TurnServerCore {
       return;
     }
     for (const p of peers) this.#permit(now, a, p);
-    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.CreatePermission, m.transactionId);
-    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    const w = this.#writer.begin(StunClass.SuccessResponse, TurnMethod.CreatePermission, m.transactionId);
+    this.#transmits.push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
     this.counters.requests.create_permission.ok++;
   }
 
@@ -758,21 +533,18 @@ export class TurnServerCore {
       bound.expiresAt = now + CHANNEL_LIFETIME_MS;
     } else {
       const ch: Channel = { number, peerAddress: peer.address, peerPort: peer.port, expiresAt: now + CHANNEL_LIFETIME_MS };
-      a.channels.set(number, ch);
-      let byPort = a.channelByPeer.get(peer.address);
-      if (byPort === undefined) a.channelByPeer.set(peer.address, (byPort = new Map()));
-      byPort.set(peer.port, ch);
+      addChannel(a, ch);
     }
     this.#permit(now, a, peer);
-    const w = this.#writerFor(this.#scratch).begin(StunClass.SuccessResponse, TurnMethod.ChannelBind, m.transactionId);
-    this.#push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
+    const w = this.#writer.begin(StunClass.SuccessResponse, TurnMethod.ChannelBind, m.transactionId);
+    this.#transmits.push(0, from.address, from.port, 0, this.#finish(w, a.key), 0, '', 0);
     this.counters.requests.channel_bind.ok++;
   }
 
   // ---- data path ----
 
   #handleSend(now: number, from: TransportAddress, m: StunMessage): void {
-    const a = this.#byClient.get(from.address)?.get(from.port);
+    const a = this.#allocations.atClient(from.address, from.port);
     if (a === undefined || a.state !== 'active') {
       this.counters.dropped.no_permission++;
       return;
@@ -800,7 +572,7 @@ export class TurnServerCore {
       return;
     }
     if (!this.#admit(now, a, a.toPeerBytes, payload.length)) return;
-    this.#push(0, address, port, a.relayPort, payload, 0, '', 0);
+    this.#transmits.push(0, address, port, a.relayPort, payload, 0, '', 0);
     this.counters.bytes.to_peer += payload.length;
     this.counters.datagrams.to_peer++;
   }
@@ -831,14 +603,14 @@ export class TurnServerCore {
       }
       this.#unauthenticated.take(1);
     }
-    const w = this.#writerFor(this.#scratch).begin(StunClass.ErrorResponse, method, txid);
+    const w = this.#writer.begin(StunClass.ErrorResponse, method, txid);
     w.addErrorCode(code, REASONS[code] ?? 'Error');
     if (unknown !== undefined) w.addUnknownAttributes(unknown.slice(0, 16));
     if (code === 401 || code === 438) {
       w.addString(TurnAttr.Realm, this.config.realm);
       w.addString(TurnAttr.Nonce, this.#nonces.mint(now, to.address));
     }
-    this.#push(0, to.address, to.port, 0, this.#finish(w, key), 0, '', 0);
+    this.#transmits.push(0, to.address, to.port, 0, this.#finish(w, key), 0, '', 0);
   }
 
   #finish(w: StunWriter, key: Uint8Array | undefined): Uint8Array {
@@ -848,57 +620,9 @@ export class TurnServerCore {
     return w.bytes().slice();
   }
 
-  #push(kind: 0 | 1 | 2, address: string, port: number, relayPort: number, bytes: Uint8Array, channel: number, peerAddress: string, peerPort: number): void {
-    if (this.#queue.length >= this.config.maxQueuedTransmits) {
-      this.counters.transmitsDropped++;
-      return;
-    }
-    const t = this.#pool.pop();
-    if (t === undefined) {
-      this.#queue.push({ kind, address, port, relayPort, bytes, channel, peerAddress, peerPort });
-      return;
-    }
-    t.kind = kind;
-    t.address = address;
-    t.port = port;
-    t.relayPort = relayPort;
-    t.bytes = bytes;
-    t.channel = channel;
-    t.peerAddress = peerAddress;
-    t.peerPort = peerPort;
-    this.#queue.push(t);
-  }
-
-  #tooBig(): number {
-    this.counters.transmitsDropped++;
-    return 0;
-  }
-
-  #writerFor(out: Uint8Array): StunWriter {
-    if (this.#writerOut !== out || this.#writer === undefined) {
-      this.#writer = new StunWriter(out);
-      this.#writerOut = out;
-    }
-    return this.#writer;
-  }
-
-  #remove(a: Allocation): void {
-    this.#byId.delete(a.id);
-    const byPort = this.#byClient.get(a.clientAddress);
-    byPort?.delete(a.clientPort);
-    if (byPort?.size === 0) this.#byClient.delete(a.clientAddress);
-    const set = this.#byMember.get(a.member);
-    set?.delete(a);
-    if (set?.size === 0) this.#byMember.delete(a.member);
-    if (a.relayPort !== 0) this.#byRelayPort.delete(a.relayPort);
-    a.permissions.clear();
-    a.channels.clear();
-    a.channelByPeer.clear();
-  }
-
   #end(a: Allocation, reason: TurnAllocationEndReason): void {
     const wasActive = a.state === 'active';
-    this.#remove(a);
+    this.#allocations.remove(a);
     if (!wasActive) return;
     this.counters.allocationsEnded[reason]++;
     this.#emit({ type: 'freePort', port: a.relayPort });
