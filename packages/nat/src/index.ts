@@ -128,7 +128,7 @@ export type {
   TurnClientCounters,
   TurnFailureReason,
   TurnCloseReason,
-} from './core/turn/turn-client.js';
+} from './core/turn/turn-client-events.js';
 export { resolveTurnClientOptions } from './core/turn/turn-client-config.js';
 export { TurnServerCore } from './core/turn/turn-server-core.js';
 export type { TurnServerEvent, TurnTransmitTarget, TurnAllocationEndReason } from './core/turn/turn-server-events.js';

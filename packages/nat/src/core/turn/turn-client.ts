@@ -12,6 +12,7 @@
 // (every 240 s of the 300 s lifetime, RFC 8656 §9), channel refresh (every 540 s of 600 s, §12),
 // keepalive (a Binding indication after keepaliveMs with nothing sent: the NAT mapping toward the
 // server must outlive the 240 s between refreshes, or the next request comes from a new 5-tuple).
+// Its states, events, failure reasons and counters are declared in turn-client-events.ts.
 import { NatError } from '../../errors.js';
 import { isStunMessage, decodeStunMessage, findAttribute, sameTransactionId, type StunMessage } from '../stun/message.js';
 import { StunClass, StunMethod, TRANSACTION_ID_LENGTH } from '../stun/constants.js';
@@ -35,79 +36,7 @@ import { getData, getLifetime, getNonce, getRealm, getXorPeerAddress, getXorRela
 import { channelDataLength, encodeChannelData, readChannelData } from './channel-data.js';
 import { longTermKey } from './rest-credentials.js';
 import { resolveTurnClientOptions, type TurnClientConfig, type TurnClientOptions } from './turn-client-config.js';
-
-/** Where the allocation is in its life (see the transitions above). */
-export type TurnClientState = 'idle' | 'allocating' | 'allocated' | 'closing' | 'closed' | 'failed';
-
-/** Why an Allocate (or another request) failed. */
-export type TurnFailureReason = 'timeout' | 'unauthorized' | 'error-response' | 'bad-response';
-
-/** Why an allocation ended. */
-export type TurnCloseReason = 'deleted' | 'expired' | 'refresh-failed';
-
-/** What the client reports through `pollEvent()`. */
-export type TurnClientEvent =
-  | {
-      readonly type: 'allocated';
-      /** XOR-RELAYED-ADDRESS: where peers send to reach this client. */
-      readonly relayed: StunAddress;
-      /** XOR-MAPPED-ADDRESS: this socket as the server saw it (a free srflx candidate), if sent. */
-      readonly mapped: StunAddress | undefined;
-      readonly lifetimeS: number;
-    }
-  | { readonly type: 'refreshed'; readonly lifetimeS: number }
-  | { readonly type: 'permissionCreated'; readonly peerAddress: string }
-  | { readonly type: 'permissionFailed'; readonly peerAddress: string; readonly reason: TurnFailureReason; readonly code: number | undefined }
-  | { readonly type: 'channelBound'; readonly peer: TransportAddress; readonly channel: number }
-  | {
-      readonly type: 'channelBindFailed';
-      readonly peer: TransportAddress;
-      readonly channel: number;
-      readonly reason: TurnFailureReason;
-      readonly code: number | undefined;
-    }
-  | {
-      readonly type: 'data';
-      /** The peer the relay received this from (XOR-PEER-ADDRESS, or the channel's peer). */
-      readonly peer: TransportAddress;
-      /** A view into the received datagram (no copy): copy it to keep it past the handler. */
-      readonly payload: Uint8Array;
-      /** The channel it came on, or 0 for a Data indication. */
-      readonly channel: number;
-    }
-  | { readonly type: 'failed'; readonly reason: TurnFailureReason; readonly code: number | undefined }
-  | { readonly type: 'closed'; readonly reason: TurnCloseReason };
-
-/** Counters (docs/design.md §5.8). */
-export interface TurnClientCounters {
-  requestsSent: number;
-  retransmits: number;
-  responses: number;
-  /** 401 answers that taught realm and nonce. */
-  challenges: number;
-  staleNonces: number;
-  /** Datagrams to the server carrying peer data: Send indications and ChannelData. */
-  indicationsSent: number;
-  channelDataSent: number;
-  /** Peer datagrams received (Data indications and ChannelData) and their payload bytes. */
-  dataReceived: number;
-  bytesReceived: number;
-  bytesSent: number;
-  /** From S but neither STUN nor well-formed ChannelData; or a STUN message that failed to decode. */
-  malformed: number;
-  /** ChannelData from S on a channel not bound here. */
-  unboundChannel: number;
-  /** Responses with no live transaction (late, duplicated, foreign). */
-  unmatched: number;
-  /** Success responses without a valid MESSAGE-INTEGRITY (RFC 8489 §9.2.5), or a bad FINGERPRINT. */
-  badIntegrity: number;
-  /** `send` calls dropped: queue full or no allocation. */
-  sendDropped: number;
-  /** Events dropped because nobody polled them. */
-  eventsDropped: number;
-  /** Binding indications sent to keep the NAT mapping toward the server open. */
-  keepalivesSent: number;
-}
+import type { TurnClientCounters, TurnClientEvent, TurnClientState, TurnCloseReason, TurnFailureReason } from './turn-client-events.js';
 
 type TxKind = 'allocate' | 'refresh' | 'delete' | 'permission' | 'channel';
 
