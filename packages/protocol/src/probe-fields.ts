@@ -2,10 +2,8 @@
 // checks a side sent to each of the other side's addresses, carried by `pair.result` so the live
 // view can show why a link failed candidate by candidate. Validation is core; never throws on wire
 // input. Bounded: at most MAX_PROBE_CHECKS checks, short fields only.
-import { isIpv4, isIpv6, type CandidateKind } from '@meshpunch/base';
+import { isIpv4, isIpv6, PATH_KINDS, type CandidateKind, type PathKind } from '@meshpunch/base';
 import { FieldReader } from './field-reader.js';
-import { PATH_KINDS } from './messages.js';
-import type { PathKind } from './messages.js';
 
 /**
  * How the probed address was learned: a candidate kind the other side sent, or `prflx` (peer

@@ -14,13 +14,12 @@ import { SignalingCore } from '../core/signaling-core.js';
 import type { LogLevel, SignalingCoreOptions } from '../core/config.js';
 import { PendingConnections } from '../core/pending-connections.js';
 import { renderPrometheus } from '../core/prometheus.js';
-import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import { createJsonLog } from './json-log.js';
 import type { LogSink } from './json-log.js';
 import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
-import { startStunResponder } from './stun-responder.js';
+import { startStunResponder, type StunHandle, type StunServiceOptions } from './stun-responder.js';
 import { encodeTextFrame } from './text-frame.js';
 import { acceptUpgrade, encodeCloseFrame, FrameReader } from './ws-server.js';
 import type { FrameSink } from './ws-server.js';
@@ -29,42 +28,6 @@ import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterBus, ClusterStore } from '../cluster/store.js';
 import { DeadlineTimer, monotonicNow as monotonicMs } from '@meshpunch/base';
-
-/** How the embedded STUN responder is run; see stun-responder.ts. */
-export interface StunServiceOptions {
-  /** UDP port; default: the HTTP port's number. */
-  port?: number;
-  /** Address to bind; default: the HTTP host. */
-  host?: string;
-  /** A second local address (RFC 5780 §4.3 "alternate address") enabling OTHER-ADDRESS and CHANGE-REQUEST. */
-  alternateHost?: string;
-  /** Port for the alternate socket(s); default: port + 1. */
-  alternatePort?: number;
-  /** Log every answered request at debug level (set from logLevel 'debug'; off: no string is built). */
-  trace?: boolean;
-  /** Answers per second per source IP (0 = unlimited); default from the service's limits. */
-  answersPerSecondPerIp?: number;
-  /** Answer burst per source IP; default from the service's limits. */
-  answerBurstPerIp?: number;
-  /**
-   * Sees every datagram of the primary socket first; true = taken (the embedded TURN relay,
-   * which shares this socket). Set by the server, not by callers.
-   */
-  intercept?: (msg: Buffer, from: { address: string; port: number }) => boolean;
-}
-
-/** A started STUN responder as the server sees it. */
-export interface StunHandle {
-  readonly port: number;
-  readonly counters: StunCounters;
-  /**
-   * Sends one datagram from the primary socket (the embedded relay's answers and relayed data):
-   * `bytes`, or a list sent as one datagram. The caller never writes them again (no copy is
-   * made). Absent: no relay on this responder.
-   */
-  readonly send?: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
-  close(): Promise<void>;
-}
 
 /** Starts a STUN responder; injected so this file does not depend on the STUN codec. */
 export type StunStarter = (options: Required<Pick<StunServiceOptions, 'port' | 'host'>> & StunServiceOptions, log: LogSink) => Promise<StunHandle>;

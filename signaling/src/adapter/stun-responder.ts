@@ -11,8 +11,43 @@ import { IpRateLimiter } from '../core/ip-rate-limiter.js';
 import type { StunCounters } from '../core/prometheus.js';
 import { SignalingError } from '../errors.js';
 import type { LogSink } from './json-log.js';
-import type { StunHandle, StunServiceOptions } from './signaling-server.js';
 import { monotonicNow } from '@meshpunch/base';
+
+/** How the embedded STUN responder is run (SignalingServerOptions.stun). */
+export interface StunServiceOptions {
+  /** UDP port; default: the HTTP port's number. */
+  port?: number;
+  /** Address to bind; default: the HTTP host. */
+  host?: string;
+  /** A second local address (RFC 5780 §4.3 "alternate address") enabling OTHER-ADDRESS and CHANGE-REQUEST. */
+  alternateHost?: string;
+  /** Port for the alternate socket(s); default: port + 1. */
+  alternatePort?: number;
+  /** Log every answered request at debug level (set from logLevel 'debug'; off: no string is built). */
+  trace?: boolean;
+  /** Answers per second per source IP (0 = unlimited); default from the service's limits. */
+  answersPerSecondPerIp?: number;
+  /** Answer burst per source IP; default from the service's limits. */
+  answerBurstPerIp?: number;
+  /**
+   * Sees every datagram of the primary socket first; true = taken (the embedded TURN relay,
+   * which shares this socket). Set by the server, not by callers.
+   */
+  intercept?: (msg: Buffer, from: { address: string; port: number }) => boolean;
+}
+
+/** A started STUN responder as the server sees it. */
+export interface StunHandle {
+  readonly port: number;
+  readonly counters: StunCounters;
+  /**
+   * Sends one datagram from the primary socket (the embedded relay's answers and relayed data):
+   * `bytes`, or a list sent as one datagram. The caller never writes them again (no copy is
+   * made). Absent: no relay on this responder.
+   */
+  readonly send?: (address: string, port: number, bytes: Uint8Array | readonly Uint8Array[]) => void;
+  close(): Promise<void>;
+}
 
 /** SOFTWARE attribute value (RFC 8489 §14.14), so captures show who answered. */
 const SOFTWARE = 'meshpunch-signal';

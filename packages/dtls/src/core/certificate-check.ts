@@ -17,13 +17,6 @@ export function certificateFingerprint(crypto: DtlsCrypto, der: Uint8Array): str
   return colonHex(crypto.sha256([der]));
 }
 
-/** Normalises a fingerprint given by a user: optional "sha-256 " prefix, any case, colons optional. */
-export function normalizeFingerprint(text: string): string | undefined {
-  const t = text.trim().replace(/^sha-256\s+/i, '').replace(/:/g, '').toUpperCase();
-  if (!/^[0-9A-F]{64}$/.test(t)) return undefined;
-  return t.match(/../g)!.join(':');
-}
-
 /**
  * Checks the peer's chain (leaf first) against the config. Returns undefined when accepted.
  * `leaf` is the already-parsed leaf (its key must be P-256 for our suites).

@@ -2,10 +2,16 @@
 // once into a frozen config (docs/design.md §3). Core: the crypto provider and randomness come in here.
 import { CipherSuite, NamedGroup, type CipherSuiteId, type NamedGroupId } from './constants.js';
 import type { DtlsCrypto, DtlsIdentity, ParsedCertificate } from './crypto-provider.js';
-import { normalizeFingerprint } from './certificate-check.js';
 import { DtlsError } from '../errors.js';
 
 export type DtlsRole = 'client' | 'server';
+
+/** Normalises a fingerprint given by a user: optional "sha-256 " prefix, any case, colons optional. */
+export function normalizeFingerprint(text: string): string | undefined {
+  const t = text.trim().replace(/^sha-256\s+/i, '').replace(/:/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(t)) return undefined;
+  return t.match(/../g)!.join(':');
+}
 
 /** What a caller may set; everything is optional except where the role needs it. */
 export interface DtlsOptions {
