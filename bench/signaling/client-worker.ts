@@ -3,7 +3,7 @@ import { LeanClient } from './lean-client.js';
 
 /** Commands from main.ts. */
 export type WorkerCommand =
-  | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number; pipeline: boolean }
+  | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number; pipeline: boolean; hint?: boolean }
   | { cmd: 'relay'; inflight: number }
   | { cmd: 'close' };
 
@@ -28,7 +28,8 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
   const t0 = performance.now();
   await pool(c.items, c.concurrency, async (item) => {
     try {
-      const client = new LeanClient(Number(new URL(c.url).port));
+      // With hint: the lobby named in the URL (protocol.md "Routing hint"), as SignalingClient does.
+      const client = new LeanClient(Number(new URL(c.url).port), c.hint === true ? `/?lobby=${encodeURIComponent(item.lobby)}` : '/');
       await client.opened;
       // Join latency as the shared kit defines it: socket open (101 received) → lobby.joined.
       const start = performance.now();

@@ -105,19 +105,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function admit(workers: ChildProcess[], url: string, create: boolean): Promise<{ latencies: number[]; errors: number }> {
+async function admit(workers: ChildProcess[], url: string, create: boolean, hint: boolean): Promise<{ latencies: number[]; errors: number }> {
   const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
   const lobbies = Math.floor(CLIENTS / LOBBY);
   for (let l = 0; l < lobbies; l++) for (let k = 0; k < (create ? 1 : LOBBY - 1); k++) parts[l % workers.length]!.push({ lobby: `bench-${l}`, create });
   const done = workers.map((w) => waitFor(w, 'admitted'));
-  workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(CONCURRENCY / workers.length)), pipeline: true }));
+  workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(CONCURRENCY / workers.length)), pipeline: true, hint }));
   const res = await Promise.all(done);
   return { latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
 }
 
 interface Result { admissionsPerS: number; p50: number; p99: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
-async function run(args: string[], redisPid: number | undefined): Promise<Result> {
+async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
   const url = `ws://127.0.0.1:${port}/`;
   const workers = Array.from({ length: CLIENT_PROCS }, () => fork(join(here, 'client-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -125,8 +125,8 @@ async function run(args: string[], redisPid: number | undefined): Promise<Result
     const u0 = usage(child.pid!);
     const r0 = redisPid === undefined ? undefined : usage(redisPid);
     const t0 = performance.now();
-    const a = await admit(workers, url, true);
-    const b = await admit(workers, url, false);
+    const a = await admit(workers, url, true, hint);
+    const b = await admit(workers, url, false, hint);
     const ms = performance.now() - t0;
     const u1 = usage(child.pid!);
     const r1 = redisPid === undefined ? undefined : usage(redisPid);
@@ -160,10 +160,13 @@ async function run(args: string[], redisPid: number | undefined): Promise<Result
 type RedisHelper = { haveRedis(): boolean; startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> };
 const redisHelper = (await import(join(project, 'signaling', 'dist', 'test', 'support', 'redis-server.js'))) as RedisHelper;
 const rows: Row[] = [];
-const settings: Array<{ name: string; args: (url: string) => string[]; redis: boolean }> = [
-  { name: 'one node, in memory', args: () => [], redis: false },
-  { name: 'one node, Redis', args: (u) => ['--redis', u], redis: true },
-  { name: '--workers 2, Redis', args: (u) => ['--redis', u, '--workers', '2'], redis: true },
+// Clients name their lobby in the URL (`?lobby=`, as SignalingClient does) except in the last
+// row: clients without the hint, whose connections reach any worker.
+const settings: Array<{ name: string; args: (url: string) => string[]; redis: boolean; hint: boolean }> = [
+  { name: 'one node, in memory', args: () => [], redis: false, hint: true },
+  { name: 'one node, Redis', args: (u) => ['--redis', u], redis: true, hint: true },
+  { name: '--workers 2, Redis', args: (u) => ['--redis', u, '--workers', '2'], redis: true, hint: true },
+  { name: '--workers 2, Redis, no ?lobby= hint', args: (u) => ['--redis', u, '--workers', '2'], redis: true, hint: false },
 ];
 console.log(`meshpunch-signal, lean clients: ${CLIENTS} clients in lobbies of ${LOBBY}, ${CONCURRENCY} opening at once, ${CLIENT_PROCS} client processes, loopback, 2 cores (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 for (const s of settings) {
@@ -174,7 +177,7 @@ for (const s of settings) {
   }
   const redis = s.redis ? await redisHelper.startRedis() : undefined;
   try {
-    const r = await run(s.args(redis?.url ?? ''), redis?.pid);
+    const r = await run(s.args(redis?.url ?? ''), redis?.pid, s.hint);
     rows.push({
       name: s.name,
       cells: {

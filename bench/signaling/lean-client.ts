@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 export interface LeanPair { pair: number; remote: number }
 
 /** RFC 6455 §4.1 opening handshake; the key is fixed (the service does not care, we skip the check). */
-function upgradeRequest(port: number): string {
-  return `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+function upgradeRequest(port: number, path: string): string {
+  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 }
 
@@ -43,13 +43,14 @@ export class LeanClient {
   #buf: Buffer = Buffer.alloc(0);
   #upgraded = false;
 
-  constructor(port: number) {
+  /** @param path request target of the upgrade (e.g. `/?lobby=x`, the routing hint) */
+  constructor(port: number, path = '/') {
     this.#sock = connect(port, '127.0.0.1');
     this.#sock.setNoDelay(true);
     this.#sock.on('error', () => undefined);
     this.closed = new Promise((resolve) => this.#sock.once('close', () => resolve()));
     this.opened = new Promise((resolve, reject) => {
-      this.#sock.once('connect', () => this.#sock.write(upgradeRequest(port)));
+      this.#sock.once('connect', () => this.#sock.write(upgradeRequest(port, path)));
       this.#sock.on('data', (d: Buffer) => {
         this.#buf = this.#buf.length === 0 ? d : Buffer.concat([this.#buf, d]);
         if (!this.#upgraded) {

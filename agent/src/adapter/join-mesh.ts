@@ -36,6 +36,8 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
     requestTimeoutMs: config.signalAttemptMs,
     reconnectWindowMs: config.reconnectWindowMs,
     linkedPeers: () => session?.linkedPeers() ?? [],
+    // A service of several processes hands the connection to the one that runs the lobby.
+    ...(config.lobby === undefined ? {} : { lobby: config.lobby }),
   });
   connecting.catch(() => undefined);
   const sessionModule = import('./mesh-session.js');

@@ -56,6 +56,13 @@ export interface SignalingClientOptions {
   now?: () => number;
   /** Extra HTTP headers for the upgrade request (e.g. Origin). */
   headers?: Record<string, string>;
+  /**
+   * The lobby (name or code) this client is going to create or join, named in the WebSocket URL
+   * (`?lobby=`, protocol.md "Routing hint") so a service of several processes hands the
+   * connection to the one that runs the lobby. Once in a lobby, reconnects name that lobby.
+   * Advice only: any service serves the client without it.
+   */
+  lobby?: string;
 }
 
 /** What `lobby.create` may ask for. */
@@ -135,7 +142,7 @@ interface Waiter {
 export class SignalingClient {
   /** Every service URL given, in order. */
   readonly urls: readonly string[];
-  readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>> & Pick<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers'>;
+  readonly #opts: Required<Omit<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers' | 'lobby'>> & Pick<SignalingClientOptions, 'name' | 'headers' | 'linkedPeers' | 'lobby'>;
   readonly #events = new EventEmitter();
   /** The protocol: requests, lobby copy, heartbeats, retries and resume (sans-IO). */
   readonly #session: ClientSession;
@@ -162,6 +169,7 @@ export class SignalingClient {
       now: options.now ?? (() => performance.now()),
       name: options.name,
       headers: options.headers,
+      lobby: options.lobby,
     };
     this.#events.on('error', () => undefined);
     this.#session = new ClientSession({
@@ -506,7 +514,7 @@ export class SignalingClient {
 
   /** Opens the socket the session asked for; its open, messages and close go to the session. */
   #openSocket(url: string): void {
-    const sock = new WebSocket(url, { headers: this.#opts.headers, perMessageDeflate: false });
+    const sock = new WebSocket(withLobbyHint(url, this.#session.lobby?.code ?? this.#opts.lobby), { headers: this.#opts.headers, perMessageDeflate: false });
     this.#ws = sock;
     // Listen before 'open': frames that came in the same TCP segment as the upgrade response
     // are parsed right after 'open' is emitted.
@@ -568,3 +576,12 @@ function serviceAddress(url: string): ServiceAddress {
 
 /** The session does not look at `from` (one socket at a time). */
 const NO_SOURCE = Object.freeze({ address: '', port: 0 });
+
+/** `url` with the routing hint `?lobby=` (protocol.md "Routing hint"), unless it names one already. */
+function withLobbyHint(url: string, lobby: string | undefined): string {
+  if (lobby === undefined) return url;
+  const u = new URL(url);
+  if (u.searchParams.has('lobby')) return url;
+  u.searchParams.set('lobby', lobby);
+  return u.toString();
+}

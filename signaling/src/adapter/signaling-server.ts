@@ -26,6 +26,7 @@ import type { FrameSink } from './ws-server.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
+import type { ClusterNodeOptions } from '../cluster/cluster-node.js';
 import type { ClusterBus, ClusterStore } from '../cluster/store.js';
 import { DeadlineTimer, monotonicNow as monotonicMs } from '@meshpunch/base';
 
@@ -101,7 +102,12 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
    * nodes talk over `bus`; `leaseMs` (default 6000) is how long a silent node keeps its lobbies
    * before another takes them over. The server closes store and bus when it closes.
    */
-  cluster?: { store: ClusterStore; bus: ClusterBus; leaseMs?: number };
+  cluster?: { store: ClusterStore; bus: ClusterBus; leaseMs?: number; onHomes?: ClusterNodeOptions['onHomes'] };
+  /**
+   * false: the main port is not bound here; `port` is the --workers primary's, which accepts
+   * every connection and hands it over (adopt; cluster/connection-router.ts). Default true.
+   */
+  listen?: boolean;
 }
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
@@ -247,7 +253,7 @@ export class SignalingServer {
     this.#origins = new Set(options.allowedOrigins ?? []);
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
     this.#hash = options.hashSecret ?? defaultHash;
-    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, cluster: _c, ...limits } = options;
+    const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, cluster: _c, listen: _li, ...limits } = options;
     const random = options.random ?? createPooledRandom();
     this.core = new SignalingCore({
       ...limits,
@@ -295,11 +301,14 @@ export class SignalingServer {
     const s = options.stun === false ? {} : (options.stun ?? {});
     const repick = port === 0 && useStun && s.port === undefined;
     for (let attempt = 1; ; attempt++) {
-      await new Promise<void>((resolve, reject) => {
-        server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
-        server.#http.listen(port, server.#host, () => resolve());
-      });
-      server.#port = (server.#http.address() as AddressInfo).port;
+      if (options.listen === false) server.#port = port;
+      else {
+        await new Promise<void>((resolve, reject) => {
+          server.#http.once('error', (err) => reject(new SignalingError('SIG_LISTEN_FAILED', `cannot listen on ${server.#host}:${port}: ${err.message}`, { host: server.#host, port }, err)));
+          server.#http.listen(port, server.#host, () => resolve());
+        });
+        server.#port = (server.#http.address() as AddressInfo).port;
+      }
       if (!useStun) break;
       try {
         server.#stun = await startStun({
@@ -340,6 +349,19 @@ export class SignalingServer {
     if (options.cluster !== undefined) await server.#startCluster(options.cluster);
     server.#log('info', 'listening', { host: server.#host, port: server.#port, stunPort: server.#stun?.port ?? 0 });
     return server;
+  }
+
+  /**
+   * A connection another process accepted (the --workers primary), with the bytes it already
+   * read from it: served as if this server's listener had accepted it.
+   */
+  adopt(socket: Socket, head: Buffer): void {
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#http.emit('connection', socket);
+    if (head.length > 0) socket.emit('data', head);
   }
 
   /** The bound TCP port. */
@@ -387,7 +409,7 @@ export class SignalingServer {
   /** Joins the cluster: bus subscription, first lease, then a renewal every leaseMs / 3. */
   async #startCluster(o: NonNullable<SignalingServerOptions['cluster']>): Promise<void> {
     const node = new ClusterNode({
-      core: this.core, store: o.store, bus: o.bus, ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }),
+      core: this.core, store: o.store, bus: o.bus, ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }), ...(o.onHomes === undefined ? {} : { onHomes: o.onHomes }),
       log: (level, event, fields) => this.#log(level, event, fields),
       transport: {
         now: this.#now,

@@ -83,7 +83,7 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'redis', type: 'string', help: 'redis://HOST:PORT[/DB]: keep lobbies, tokens and routing in Redis, so any number of nodes share them and a restart or a node loss loses nothing (docs/deploy.md); default: this process only' },
   { key: 'redisPrefix', type: 'string', help: 'prefix of every Redis key and channel; default meshpunch:' },
   { key: 'redisLeaseMs', type: 'string', help: 'node lease, ms: a node silent this long is dead and its lobbies move to another node; default 6000' },
-  { key: 'workers', type: 'string', help: 'processes serving the port (node:cluster), one per core; more than 1 needs --redis; default 1' },
+  { key: 'workers', type: 'string', help: 'processes serving the port (node:cluster; the primary hands each connection to the worker running its lobby), one per core; more than 1 needs --redis; default 1' },
 ]);
 
 /** Env variable of a repeatable option: plural (`--turn-server` → MESHPUNCH_SIGNAL_TURN_SERVERS). */

@@ -4,9 +4,11 @@
 import nodeCluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { SignalingServer, StunStarter } from '../adapter/signaling-server.js';
 import { batchLines } from '../adapter/line-batch.js';
 import { createLog } from '../adapter/text-log.js';
+import type { SignalingLimits } from '../core/limits.js';
 import { SignalingError } from '../errors.js';
 import { CliUsageError, helpText, parseCli } from './flags.js';
 
@@ -91,10 +93,15 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     logWrite = batch.write;
   }
   const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, logWrite);
-  if (settings.workers > 1 && nodeCluster.isPrimary) return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, log, stop);
+  if (settings.workers > 1 && nodeCluster.isPrimary) {
+    return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, { host: settings.host, port: settings.port, limits: settings.limits }, log, stop);
+  }
   // Under --workers only the first worker runs STUN and the embedded relay (one UDP socket per
   // port); the others announce its port.
   const workerIndex = nodeCluster.isWorker ? Number(process.env[WORKER_INDEX_ENV] ?? '0') : 0;
+  // Under --workers the primary listens and hands each connection over (connection-router.ts).
+  const handoffPort = nodeCluster.isWorker ? process.env[HANDOFF_PORT_ENV] : undefined;
+  const { HANDOFF } = await import('../cluster/connection-router.js');
   const stunHere = settings.stun && workerIndex === 0;
   let server: SignalingServer;
   try {
@@ -108,13 +115,17 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
         if (err.message !== lastError) log('warn', 'redis.error', { message: err.message.slice(0, 200) });
         lastError = err.message;
       });
-      cluster = { store: rc, bus: rc, leaseMs: settings.redis.leaseMs };
+      cluster = {
+        store: rc, bus: rc, leaseMs: settings.redis.leaseMs,
+        ...(handoffPort === undefined ? {} : { onHomes: (add: string[], drop: string[]) => process.send?.({ mp: HANDOFF.homes, add, drop }) }),
+      };
     }
     server = await SignalingServer.start({
       ...(cluster === undefined ? {} : { cluster }),
       ...settings.limits,
       host: settings.host,
-      port: settings.port,
+      port: handoffPort === undefined ? settings.port : Number(handoffPort),
+      ...(handoffPort === undefined ? {} : { listen: false }),
       logLevel: settings.logLevel,
       allowedOrigins: settings.origins,
       ...(settings.adminPort === undefined ? {} : { admin: { port: settings.adminPort, ...(settings.adminHost === undefined ? {} : { host: settings.adminHost }) } }),
@@ -137,6 +148,15 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     throw err;
   }
   if (settings.stun && !stunHere) server.core.stunPort = settings.stunPort ?? server.port;
+  if (handoffPort !== undefined) {
+    const s = server;
+    process.on('message', (m: { mp?: unknown; head?: unknown }, handle: unknown) => {
+      if (m?.mp !== HANDOFF.conn || !(handle instanceof Socket)) return;
+      s.adopt(handle, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
+    });
+    process.send?.({ mp: HANDOFF.ready });
+    log('info', 'worker.ready', { index: workerIndex, pid: process.pid, node: server.cluster?.nodeId ?? '' });
+  }
   if (server.adminPort !== undefined) log('info', 'admin.listening', { port: server.adminPort });
   // Never the admin token itself: logs are read by more people than the operator.
   if (settings.ui) log('info', 'ui.listening', { lobbyView: '/ui/lobby', operatorView: settings.adminToken === undefined ? 'off' : '/ui/operator' });
@@ -151,20 +171,35 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
 
 /** Environment variable telling a --workers process its index (0 runs STUN and the embedded relay). */
 const WORKER_INDEX_ENV = 'MESHPUNCH_SIGNAL_WORKER_INDEX';
+/** Environment variable telling a --workers process the primary's port (it listens; the workers adopt). */
+const HANDOFF_PORT_ENV = 'MESHPUNCH_SIGNAL_HANDOFF_PORT';
 
 /**
- * --workers N: forks N processes of this command that share the listening port (node:cluster)
- * and their lobbies through Redis; a worker that dies is started again; on SIGTERM/SIGINT each
- * worker is stopped by its pid and the primary exits when they all have.
+ * --workers N: forks N processes of this command that share their lobbies through Redis; the
+ * primary listens and hands every connection to a worker, the home worker of the lobby its URL
+ * names when there is one (connection-router.ts); a worker that dies is started again; on
+ * SIGTERM/SIGINT each worker is stopped by its pid and the primary exits when they all have.
  * @param shareSecret the relay secret is random per process by default: one for all workers
  */
-async function runPrimary(workers: number, shareSecret: boolean, log: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void, stop: Promise<string>): Promise<number> {
-  const env: Record<string, string> = {};
+async function runPrimary(workers: number, shareSecret: boolean, listen: { host: string; port: number; limits: Partial<SignalingLimits> }, log: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void, stop: Promise<string>): Promise<number> {
+  const { ConnectionRouter } = await import('../cluster/connection-router.js');
+  const { defaultLimits } = await import('../core/limits.js');
+  const router = new ConnectionRouter(workers, { ...defaultLimits(), ...listen.limits });
+  let port: number;
+  try {
+    port = await router.listen(listen.port, listen.host);
+  } catch (err) {
+    log('error', 'listen.failed', { host: listen.host, port: listen.port, message: (err as Error).message });
+    return 1;
+  }
+  const env: Record<string, string> = { [HANDOFF_PORT_ENV]: String(port) };
   if (shareSecret) env.MESHPUNCH_SIGNAL_RELAY_SECRET = randomBytes(32).toString('base64url');
   let stopping = false;
   const fork = (index: number): void => {
     const w = nodeCluster.fork({ ...env, [WORKER_INDEX_ENV]: String(index) });
+    w.on('message', (m: unknown) => router.onWorkerMessage(index, w, m));
     w.on('exit', (code, signal) => {
+      router.workerGone(index, w);
       if (stopping) return;
       log('warn', 'worker.exited', { index, code: code ?? -1, signal: signal ?? '' });
       // A crash loop is bounded by the restart pause.
@@ -178,6 +213,7 @@ async function runPrimary(workers: number, shareSecret: boolean, log: (level: 'i
   const sig = await stop;
   stopping = true;
   log('info', 'signal', { signal: sig });
+  router.close();
   const all = Object.values(nodeCluster.workers ?? {}).filter((w) => w !== undefined);
   await Promise.all(all.map((w) => new Promise<void>((resolve) => {
     if (w.isDead()) return resolve();

@@ -36,6 +36,11 @@ export interface ClusterNodeOptions {
   readonly transport: ClusterTransport;
   /** Node lease (ms): a node silent for this long is dead and its lobbies are taken over. Default 6000. */
   readonly leaseMs?: number;
+  /**
+   * Lobbies (codes) this node became the home of, and those it no longer is: a --workers
+   * primary routes their members' connections here (worker-directory.ts).
+   */
+  readonly onHomes?: (add: string[], drop: string[]) => void;
   /** Where warnings go. */
   readonly log?: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void;
 }
@@ -91,6 +96,10 @@ export class ClusterNode {
   readonly #writing = new Map<string, { next: { record: LobbyRecord | undefined } | undefined }>();
   /** Homes claimed for lobbies not (yet) in the core, and when. */
   readonly #claims = new Map<string, number>();
+  /** Lobbies reported to onHomes as homed here (by registry key). */
+  readonly #homed = new Set<string>();
+  readonly #onHomes: ClusterNodeOptions['onHomes'];
+  #homeReport: { add: Set<string>; drop: Set<string> } | undefined;
   #healthy = false;
   #stopped = false;
 
@@ -101,6 +110,7 @@ export class ClusterNode {
     this.#t = o.transport;
     this.#leaseMs = o.leaseMs ?? 6000;
     this.#log = o.log ?? (() => undefined);
+    this.#onHomes = o.onHomes;
     this.#core.watchChanges();
   }
 
@@ -204,7 +214,32 @@ export class ClusterNode {
 
   /** After every drain: changed lobbies are written to the store. */
   afterDrain(): void {
-    for (const { code, record } of this.#core.takeChanged()) this.#save(code, record);
+    for (const { code, record } of this.#core.takeChanged()) {
+      this.#save(code, record);
+      this.#homeChanged(code, record !== undefined);
+    }
+  }
+
+  /** Reports a lobby homed here or no longer (onHomes), by its code (a claim is not part of the route). */
+  #homeChanged(key: string, here: boolean): void {
+    if (this.#onHomes === undefined || this.#homed.has(key) === here) return;
+    if (here) this.#homed.add(key);
+    else this.#homed.delete(key);
+    const code = key.split('\n')[0]!;
+    // One report per turn (an IPC message each for a --workers primary); a lobby homed and
+    // gone within the turn was never reported, so it is not reported at all.
+    if (this.#homeReport === undefined) {
+      const report = { add: new Set<string>(), drop: new Set<string>() };
+      this.#homeReport = report;
+      queueMicrotask(() => {
+        this.#homeReport = undefined;
+        if (report.add.size + report.drop.size > 0) this.#onHomes?.([...report.add], [...report.drop]);
+      });
+    }
+    const r = this.#homeReport;
+    if (here) {
+      if (!r.drop.delete(code)) r.add.add(code);
+    } else if (!r.add.delete(code)) r.drop.add(code);
   }
 
   /**
@@ -350,6 +385,7 @@ export class ClusterNode {
     if (c.home === this.nodeId) {
       if (c.record !== undefined && !this.#core.hasLobby(code)) {
         this.#core.importLobby(this.#t.now(), c.record);
+        this.#homeChanged(code, true);
         this.#saved.set(code, new Set(c.record.members.map((m) => m.token)));
         this.metrics.takeovers++;
         this.#log('info', 'lobby.takeover', { lobby: code, members: c.record.members.length });
@@ -399,6 +435,7 @@ export class ClusterNode {
           this.#saved.delete(code);
           this.#log('warn', 'lobby.lost', { lobby: code });
           this.#core.evictLobby(this.#t.now(), code, CloseCode.GoingAway, 'the lobby moved to another node');
+          this.#homeChanged(code, false);
           this.#t.drain();
         } else if (record === undefined) this.#saved.delete(code);
         else this.#saved.set(code, now);

@@ -1,0 +1,116 @@
+// Which --workers process a new connection goes to (issue 14). A lobby's members are served
+// best by its home worker: a member that lands on another worker has every frame cross Redis
+// pub/sub twice (gateway → home → gateway). The primary reads the upgrade request's line, takes
+// the lobby the client names in its URL (`?lobby=CODE`, protocol.md "Routing hint") and hands
+// the connection to the worker that homes that lobby (the workers report their homes), or for
+// a lobby no worker reports yet to the worker its name hashes to — so the creator of a named
+// lobby and the members that come after it meet on one worker, which claims the home. Requests
+// without a hint (old clients, health checks, creators of coded lobbies: the worker then
+// reports the code it drew) go round the ready workers in turn. `?worker=N` picks a worker
+// (per-worker /metrics). A hint is advice: the bus serves any member on any worker.
+import { normalizeLobbyCode } from '@meshpunch/protocol';
+
+/** Longest lobby hint looked at (a lobby name or code is at most 32 characters). */
+const MAX_HINT = 64;
+
+/** What a request line asks for. */
+export interface RouteHint {
+  readonly lobby?: string;
+  readonly worker?: number;
+}
+
+/**
+ * The routing hint of an HTTP request line (`GET /?lobby=x HTTP/1.1`); empty when the line
+ * names none or is not one.
+ */
+export function routeHint(requestLine: string): RouteHint {
+  const sp = requestLine.indexOf(' ');
+  const target = sp < 0 ? '' : requestLine.slice(sp + 1, requestLine.indexOf(' ', sp + 1) >>> 0);
+  const q = target.indexOf('?');
+  if (q < 0) return {};
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(target.slice(q + 1));
+  } catch {
+    return {};
+  }
+  const lobby = params.get('lobby');
+  const worker = params.get('worker');
+  const w = worker !== null && /^\d{1,4}$/.test(worker) ? Number(worker) : undefined;
+  return {
+    ...(lobby !== null && lobby.length > 0 && lobby.length <= MAX_HINT ? { lobby } : {}),
+    ...(w === undefined ? {} : { worker: w }),
+  };
+}
+
+/** FNV-1a of a string: a lobby name's worker when no worker reports it. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The lobbies each worker homes and which workers are ready; picks a worker per connection. */
+export class WorkerDirectory {
+  readonly #count: number;
+  readonly #ready: boolean[];
+  /** Lobby code → index of the worker that reported it as homed there. */
+  readonly #homes = new Map<string, number>();
+  #turn = 0;
+  /** Connections routed, by how: home (a reported home), hash, any (no hint, or its worker not ready). */
+  readonly routed = { home: 0, hash: 0, any: 0 };
+
+  constructor(workers: number) {
+    this.#count = workers;
+    this.#ready = Array.from({ length: workers }, () => false);
+  }
+
+  /** Worker `index` accepts connections now. */
+  ready(index: number): void {
+    this.#ready[index] = true;
+  }
+
+  /** Worker `index` is gone (exited): nothing goes to it until it is ready again, its homes are forgotten. */
+  gone(index: number): void {
+    this.#ready[index] = false;
+    for (const [code, w] of this.#homes) if (w === index) this.#homes.delete(code);
+  }
+
+  /** Worker `index` became the home of `add` and is no longer the home of `drop` (lobby codes). */
+  homes(index: number, add: readonly string[], drop: readonly string[]): void {
+    for (const code of drop) if (this.#homes.get(code) === index) this.#homes.delete(code);
+    for (const code of add) this.#homes.set(code, index);
+  }
+
+  /** Lobbies a worker reported. */
+  get size(): number {
+    return this.#homes.size;
+  }
+
+  /** The worker for a connection with `hint`; undefined when no worker is ready. */
+  pick(hint: RouteHint): number | undefined {
+    if (hint.worker !== undefined && this.#ready[hint.worker] === true) return hint.worker;
+    if (hint.lobby !== undefined) {
+      const code = normalizeLobbyCode(hint.lobby);
+      const home = this.#homes.get(hint.lobby) ?? (code === undefined ? undefined : this.#homes.get(code));
+      if (home !== undefined && this.#ready[home] === true) {
+        this.routed.home++;
+        return home;
+      }
+      const h = hash(hint.lobby) % this.#count;
+      if (this.#ready[h] === true) {
+        this.routed.hash++;
+        return h;
+      }
+    }
+    for (let k = 0; k < this.#count; k++) {
+      const i = (this.#turn + k) % this.#count;
+      if (this.#ready[i] === true) {
+        this.#turn = i + 1;
+        this.routed.any++;
+        return i;
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,165 @@
+// --workers with Redis (issue 14): the primary hands each connection to the worker that runs the
+// lobby its URL names (`?lobby=`), so a lobby's members meet on its home worker and none of their
+// frames cross the bus (counted by each worker's /metrics, reached with `?worker=N`); and when
+// that worker dies, the hand-off still brings its members back.
+import { connect } from 'node:net';
+import { expect } from 'chai';
+import { SignalingClient } from '../../src/adapter/signaling-client.js';
+import { haveRedis, startRedis } from '../support/redis-server.js';
+import type { TestRedis } from '../support/redis-server.js';
+import { killAllSignalProcesses, startSignalProcess } from '../support/signal-process.js';
+import type { SignalProcess } from '../support/signal-process.js';
+
+const LEASE_MS = 1000;
+
+/** Every `meshpunch_signal_*` sample of worker `w`'s /metrics, by name with labels. */
+async function workerMetrics(port: number, w: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics?worker=${w}`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+const BUS_IN = 'meshpunch_signal_cluster_bus_messages_total{direction="in"}';
+const BUS_OUT = 'meshpunch_signal_cluster_bus_messages_total{direction="out"}';
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function startWorkers(redis: TestRedis, prefix: string): Promise<SignalProcess> {
+  const primary = await startSignalProcess(['--redis', redis.url, '--redis-prefix', prefix, '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000', '--workers', '2']);
+  // Each worker logs `worker.ready` once the primary hands it connections.
+  await until('both workers ready', () => primary.log.filter((r) => r.event === 'worker.ready').length >= 2);
+  return primary;
+}
+
+describe('cluster on Redis: --workers hands each connection to its lobby\'s home worker', function () {
+  this.timeout(120_000);
+  let redis: TestRedis | undefined;
+  const clients: SignalingClient[] = [];
+
+  before(async function () {
+    if (!haveRedis()) this.skip();
+    redis = await startRedis();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await killAllSignalProcesses();
+  });
+
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('members naming their lobby all reach its home worker: no bus traffic; a client without the hint is still served', async () => {
+    const primary = await startWorkers(redis!, 'handoff:');
+    const ids: number[] = [];
+    const members: SignalingClient[] = [];
+    const ownerPairs: Array<{ pair: number; remote: number }> = [];
+    for (let i = 0; i < 8; i++) {
+      const c = await SignalingClient.connect(primary.url, { lobby: 'meet' });
+      clients.push(c);
+      members.push(c);
+      if (i === 0) c.on('pairStart', (s) => ownerPairs.push(s));
+      ids.push(i === 0 ? (await c.createLobby({ name: 'meet' })).you : (await c.joinLobby('meet')).you);
+    }
+    expect(new Set(ids).size).to.equal(8);
+    // Candidates from the owner to member 1 go through the home's core only.
+    await until('the owner paired with all 7', () => ownerPairs.length === 7);
+    const got = members[1]!.next('candidates');
+    await members[0]!.sendCandidates(ownerPairs.find((p) => p.remote === ids[1])!.pair, [{ kind: 'host', family: 4, address: '198.51.100.7', port: 4000 }], { done: true });
+    expect((await got).candidates[0]!.address).to.equal('198.51.100.7');
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    const home = m.findIndex((x) => x.get('meshpunch_signal_lobbies') === 1);
+    expect(home).to.be.oneOf([0, 1]);
+    expect(m[home]!.get('meshpunch_signal_connections')).to.equal(8);
+    expect(m[1 - home]!.get('meshpunch_signal_lobbies')).to.equal(0);
+    expect(m[1 - home]!.get('meshpunch_signal_connections')).to.equal(0);
+    for (const x of m) {
+      expect(x.get(BUS_IN)).to.equal(0);
+      expect(x.get(BUS_OUT)).to.equal(0);
+    }
+    // An old client (no hint) may reach either worker; the bus serves it where it lands.
+    const old = await SignalingClient.connect(primary.url);
+    clients.push(old);
+    const j = await old.joinLobby('meet');
+    expect(ids).to.not.include(j.you);
+    expect((await old.getLobby()).members).to.have.length(9);
+    await primary.stop();
+  });
+
+  it('an upgrade request whose line comes in pieces is handed over whole', async () => {
+    const primary = await startWorkers(redis!, 'pieces:');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(primary.port, '127.0.0.1');
+      let buf = '';
+      s.on('error', reject);
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        if (buf.includes('\r\n\r\n')) {
+          s.destroy();
+          resolve(buf);
+        }
+      });
+      s.once('connect', () => {
+        s.write('GET /?lob');
+        // The rest once the first piece has surely been read on its own (the primary answers
+        // nothing before the line is complete, so this waits on the clock, bounded).
+        setTimeout(() => s.write(`by=x HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`), 100);
+      });
+    });
+    expect(answer.startsWith('HTTP/1.1 101')).to.equal(true);
+    await primary.stop();
+  });
+
+  it('kill -9 of the home worker: members naming their lobby are handed to a live worker, resume with their ids, a newcomer joins', async () => {
+    const primary = await startWorkers(redis!, 'handoff-kill:');
+    const ids: number[] = [];
+    const members: SignalingClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await SignalingClient.connect(primary.url, { lobby: 'phoenix' });
+      clients.push(c);
+      members.push(c);
+      ids.push(i === 0 ? (await c.createLobby({ name: 'phoenix' })).you : (await c.joinLobby('phoenix')).you);
+    }
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    const home = m.findIndex((x) => x.get('meshpunch_signal_lobbies') === 1);
+    expect(home).to.be.oneOf([0, 1]);
+    expect(m[home]!.get('meshpunch_signal_connections')).to.equal(4);
+    const resumed = members.map((c) => c.next('resumed', { timeoutMs: 45_000 }));
+    const ready = primary.log.filter((r) => r.event === 'worker.ready').length;
+    process.kill(workerPid(primary, home), 'SIGKILL');
+    const back = await Promise.all(resumed);
+    expect(back.map((r) => r.you)).to.deep.equal(ids);
+    const newcomer = await SignalingClient.connect(primary.url, { lobby: 'phoenix' });
+    clients.push(newcomer);
+    const starts: number[] = [];
+    newcomer.on('pairStart', (s) => starts.push(s.remote));
+    const j = await newcomer.joinLobby('phoenix');
+    expect(ids).to.not.include(j.you);
+    await until('pair starts with all 4', () => starts.length === 4);
+    expect([...starts].sort()).to.deep.equal([...ids].sort());
+    // The killed worker was replaced, and exactly one live worker holds the lobby.
+    await until('the replacement worker ready', () => primary.log.filter((r) => r.event === 'worker.ready').length > ready, 45_000);
+    const after = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    expect(after.map((x) => x.get('meshpunch_signal_lobbies')).sort()).to.deep.equal([0, 1]);
+    await primary.stop();
+  });
+});
+
+/** The pid of worker `index` of a --workers primary, from the last `worker.ready` record it logged. */
+function workerPid(primary: SignalProcess, index: number): number {
+  const rec = primary.log.filter((r) => r.event === 'worker.ready' && r.index === index).at(-1);
+  if (rec === undefined) throw new Error(`worker ${index} logged no worker.ready`);
+  return Number(rec.pid);
+}
