@@ -110,3 +110,14 @@ export function noEms(): Failure {
 export function badFinished(): Failure {
   return { code: 'DTLS_BAD_FINISHED', message: 'peer Finished does not match the handshake transcript', alert: AlertDescription.DecryptError };
 }
+
+/** Every counter at zero. */
+export function newCounters(): DtlsCounters {
+  return {
+    datagramsReceived: 0, recordsReceived: 0, recordsMalformed: 0, recordsBadVersion: 0, recordsBadEpoch: 0,
+    recordsDecryptFailed: 0, recordsReplayed: 0, recordsUnexpected: 0, handshakeFragmentsDropped: 0,
+    handshakeRetransmits: 0, helloVerifyRequestsReceived: 0, renegotiationsRefused: 0, alertsSent: 0, alertsReceived: 0, applicationRecordsSent: 0,
+    applicationRecordsReceived: 0, datagramsDroppedQueueFull: 0, datagramsDroppedTooBig: 0, eventsDropped: 0,
+    inputAfterClose: 0,
+  };
+}

@@ -14,30 +14,30 @@
 // States: idle → handshaking → connected → closed, or → failed from any state but closed.
 // The sender of flights 1, 3, 4, 5 keeps a retransmission timer (1 s doubling to 60 s); a peer's
 // retransmitted flight makes us resend our last flight (RFC 6347 §4.2.4).
+// What each side accepts of the other's hello, key exchange and certificate: handshake-checks.ts.
 import { ByteReader, concat, timingSafeEqual } from './bytes.js';
 import {
   AlertDescription, AlertLevel, ContentType, DTLS_1_0, DTLS_1_2, ECDSA_SECP256R1_SHA256, ECDSA_SIGN, ExtensionType,
   HandshakeType, MAX_CIPHERTEXT, NAMED_CURVE, RECORD_HEADER_LENGTH, type CipherSuiteId, type NamedGroupId,
 } from './constants.js';
-import type { ParsedCertificate } from './crypto-provider.js';
 import {
   EC_POINT_FORMATS_UNCOMPRESSED, EMPTY_RENEGOTIATION_INFO, EXTENDED_MASTER_SECRET, MAX_COOKIE_LENGTH,
-  decodeCertificate, decodeCertificateRequest, decodeClientHello, decodeClientKeyExchange, decodeDigitallySigned,
+  decodeCertificateRequest, decodeClientHello, decodeClientKeyExchange, decodeDigitallySigned,
   decodeHelloVerifyRequest, decodeServerHello, decodeServerKeyExchange, encodeCertificate, encodeCertificateRequest,
   encodeClientHello, encodeClientKeyExchange, encodeDigitallySigned, encodeEcdheParams, encodeHandshake,
-  encodeServerHello, encodeServerKeyExchange, findExtension, readHandshakeFragment, readU16List, u16List,
+  encodeServerHello, encodeServerKeyExchange, findExtension, readHandshakeFragment, u16List,
   type ClientHello, type Extension,
 } from './handshake-messages.js';
 import { extendedMasterSecret, finishedVerifyData, keyBlock } from './key-schedule.js';
 import { Reassembler, type HandshakeMessage } from './reassembly.js';
 import {
-  Handshake, badFinished, decodeError, noEms, unexpected,
+  Handshake, badFinished, decodeError, newCounters, unexpected,
   type DtlsCloseReason, type DtlsCounters, type DtlsEndpoint, type DtlsEvent, type DtlsState, type Failure,
 } from './handshake-state.js';
+import { checkServerHello, checkServerKeyExchange, chooseServerParameters, readPeerChain } from './handshake-checks.js';
 import { RecordProtection, readRecord, readSequence, type RecordView } from './record.js';
 import { RecordWriter, type FlightEntry } from './record-writer.js';
 import { ReplayWindow } from './replay-window.js';
-import { certificateFingerprint, checkPeerChain } from './certificate-check.js';
 import { resolveDtlsOptions, type DtlsConfig, type DtlsOptions } from './options.js';
 import { DtlsError } from '../errors.js';
 
@@ -53,16 +53,6 @@ const MAX_HELLO_VERIFY = 4;
 const MAX_FINISHED_DECRYPT_FAILURES = 3;
 /** Minimum gap between two flight resends triggered by the peer's resent flight (ms): a spoofed old fragment gains little. */
 const REACTIVE_RETRANSMIT_GAP_MS = 100;
-
-function newCounters(): DtlsCounters {
-  return {
-    datagramsReceived: 0, recordsReceived: 0, recordsMalformed: 0, recordsBadVersion: 0, recordsBadEpoch: 0,
-    recordsDecryptFailed: 0, recordsReplayed: 0, recordsUnexpected: 0, handshakeFragmentsDropped: 0,
-    handshakeRetransmits: 0, helloVerifyRequestsReceived: 0, renegotiationsRefused: 0, alertsSent: 0, alertsReceived: 0, applicationRecordsSent: 0,
-    applicationRecordsReceived: 0, datagramsDroppedQueueFull: 0, datagramsDroppedTooBig: 0, eventsDropped: 0,
-    inputAfterClose: 0,
-  };
-}
 
 /**
  * One DTLS 1.2 association with `remote`. A client calls `connect(now)`; a server session answers
@@ -531,11 +521,8 @@ export class DtlsSession {
         if (m.type !== HandshakeType.ServerHello) return unexpected(m.type, hs.step);
         const sh = decodeServerHello(m.body);
         if (sh === undefined) return decodeError('ServerHello');
-        if (sh.version !== DTLS_1_2) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `server chose version 0x${sh.version.toString(16)}, only DTLS 1.2 (0xfefd) is spoken`, alert: AlertDescription.ProtocolVersion };
-        if (!c.cipherSuites.includes(sh.cipherSuite as CipherSuiteId) || sh.compressionMethod !== 0) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `server chose suite 0x${sh.cipherSuite.toString(16)} we did not offer`, alert: AlertDescription.IllegalParameter };
-        if (findExtension(sh.extensions, ExtensionType.ExtendedMasterSecret) === undefined) return noEms();
-        const ri = findExtension(sh.extensions, ExtensionType.RenegotiationInfo);
-        if (ri !== undefined && (ri.data.length !== 1 || ri.data[0] !== 0)) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'server renegotiation_info is not empty on a first handshake (RFC 5746 §3.4)', alert: AlertDescription.HandshakeFailure };
+        const refused = checkServerHello(c, sh);
+        if (refused !== undefined) return refused;
         hs.serverRandom = sh.random.slice();
         hs.suite = sh.cipherSuite as CipherSuiteId;
         this.#cipherSuite = hs.suite;
@@ -555,10 +542,8 @@ export class DtlsSession {
         if (m.type !== HandshakeType.ServerKeyExchange) return unexpected(m.type, hs.step);
         const ske = decodeServerKeyExchange(m.body);
         if (ske === undefined) return decodeError('ServerKeyExchange');
-        if (ske.curveType !== NAMED_CURVE || !c.groups.includes(ske.group as NamedGroupId)) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `server chose group ${ske.group} we did not offer`, alert: AlertDescription.IllegalParameter };
-        if (ske.signatureScheme !== ECDSA_SECP256R1_SHA256) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `server signed with scheme 0x${ske.signatureScheme.toString(16)}, not ecdsa_secp256r1_sha256`, alert: AlertDescription.IllegalParameter };
-        const signed = concat([hs.clientRandom, hs.serverRandom, ske.params]);
-        if (!hs.peerLeaf!.verifySignature(signed, ske.signature)) return { code: 'DTLS_BAD_SIGNATURE', message: 'ServerKeyExchange signature does not verify with the server certificate', alert: AlertDescription.DecryptError };
+        const refused = checkServerKeyExchange(c, hs, ske);
+        if (refused !== undefined) return refused;
         hs.group = ske.group as NamedGroupId;
         hs.keyShare = c.crypto.generateKeyShare(hs.group);
         hs.preMaster = hs.keyShare.deriveSecret(ske.point);
@@ -622,8 +607,10 @@ export class DtlsSession {
         if (m.type !== HandshakeType.ClientHello) return unexpected(m.type, hs.step);
         const ch = decodeClientHello(m.body);
         if (ch === undefined) return decodeError('ClientHello');
-        const failure = this.#chooseParameters(hs, ch);
+        const failure = chooseServerParameters(c, hs, ch);
         if (failure !== undefined) return failure;
+        this.#clientRandom = hs.clientRandom;
+        this.#cipherSuite = hs.suite;
         hs.transcript = [m.raw];
         hs.nextSendSeq = m.messageSeq;
         this.#sendServerFlight(now, hs, ch);
@@ -675,29 +662,6 @@ export class DtlsSession {
     }
   }
 
-  /** Picks suite and group from the ClientHello; requires EMS and our signature scheme. */
-  #chooseParameters(hs: Handshake, ch: ClientHello): Failure | undefined {
-    const c = this.config;
-    // DTLS versions count down: 1.2 = 0xfefd < 1.0 = 0xfeff; a client offering 1.0 only is refused.
-    if (ch.version > DTLS_1_2) return { code: 'DTLS_HANDSHAKE_FAILURE', message: `client offers version 0x${ch.version.toString(16)}, DTLS 1.2 (0xfefd) is required`, alert: AlertDescription.ProtocolVersion };
-    const suite = c.cipherSuites.find((s) => ch.cipherSuites.includes(s));
-    if (suite === undefined) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'client offers none of our cipher suites', alert: AlertDescription.HandshakeFailure };
-    const groupsExt = findExtension(ch.extensions, ExtensionType.SupportedGroups);
-    const offered = groupsExt === undefined ? [] : readU16List(groupsExt.data);
-    const group = c.groups.find((g) => offered.includes(g));
-    if (group === undefined) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'client offers none of our key exchange groups', alert: AlertDescription.HandshakeFailure };
-    const sigExt = findExtension(ch.extensions, ExtensionType.SignatureAlgorithms);
-    if (sigExt === undefined || !readU16List(sigExt.data).includes(ECDSA_SECP256R1_SHA256)) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'client does not accept ecdsa_secp256r1_sha256 signatures', alert: AlertDescription.HandshakeFailure };
-    if (findExtension(ch.extensions, ExtensionType.ExtendedMasterSecret) === undefined) return noEms();
-    if (ch.compressionMethods.indexOf(0) < 0) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'client does not offer null compression', alert: AlertDescription.IllegalParameter };
-    hs.suite = suite;
-    hs.group = group;
-    hs.clientRandom = ch.random.slice();
-    this.#clientRandom = hs.clientRandom;
-    this.#cipherSuite = suite;
-    return undefined;
-  }
-
   #sendServerFlight(now: number, hs: Handshake, ch: ClientHello): void {
     const c = this.config;
     this.config.random(hs.serverRandom);
@@ -726,27 +690,14 @@ export class DtlsSession {
     this.#sendFlight(now, flight, true);
   }
 
-  /** Parses and checks the peer's chain; an empty one is allowed only when `required` is false. */
+  /** Parses and checks the peer's chain (handshake-checks.ts) and keeps its leaf; an empty one is allowed only when `required` is false. */
   #takePeerChain(hs: Handshake, body: Uint8Array, required: boolean): Failure | undefined {
-    const ders = decodeCertificate(body);
-    if (ders === undefined) return decodeError('Certificate');
-    if (ders.length === 0) {
-      return required ? { code: 'DTLS_CERTIFICATE_REQUIRED', message: 'peer sent no certificate but one is required', alert: AlertDescription.HandshakeFailure } : undefined;
-    }
-    const chain: ParsedCertificate[] = [];
-    for (const der of ders) {
-      const p = this.config.crypto.parseCertificate(der);
-      if (p === undefined) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'peer certificate is not a readable X.509 certificate', alert: AlertDescription.BadCertificate };
-      chain.push(p);
-    }
-    const leaf = chain[0]!;
-    if (!leaf.isEcdsaP256) return { code: 'DTLS_HANDSHAKE_FAILURE', message: 'peer certificate key is not ECDSA P-256, the only key our suites use', alert: AlertDescription.BadCertificate };
-    const fingerprint = certificateFingerprint(this.config.crypto, leaf.der);
-    const failure = checkPeerChain(this.config, chain, fingerprint);
-    if (failure !== undefined) return failure;
-    hs.peerLeaf = leaf;
-    this.#peerCertificate = leaf.der.slice();
-    this.#peerFingerprint = fingerprint;
+    const chain = readPeerChain(this.config, body, required);
+    if (chain.failure !== undefined) return chain.failure;
+    if (chain.leaf === undefined) return undefined;
+    hs.peerLeaf = chain.leaf;
+    this.#peerCertificate = chain.leaf.der.slice();
+    this.#peerFingerprint = chain.fingerprint;
     return undefined;
   }
 
