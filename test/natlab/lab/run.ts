@@ -1,6 +1,8 @@
 // NAT lab: running one command to completion (bounded time and output) and long-lived
 // processes that the lab tracks and stops by their own pid (docs/specs/natlab.md §8).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Output kept per stream of one command; lab commands print a few KB at most. */
 const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
@@ -77,6 +79,17 @@ const MAX_LINES = 5000;
  * A long-lived process inside a lab namespace, started through `ip netns exec` (which execs,
  * so `pid` is the program itself). Its output is kept line by line for `waitForLine`.
  */
+/**
+ * MESHPUNCH_LAB_LOG_DIR=dir keeps every lab process's whole output there once it exits (a test's
+ * failure message carries only tails; a flake seen once under load needs the rest to be understood).
+ */
+function keepLog(label: string, pid: number, lines: readonly string[]): void {
+  const dir = process.env.MESHPUNCH_LAB_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${label.replace(/[^\w.-]+/g, '_')}-${pid}.log`), lines.join('\n') + '\n');
+}
+
 export class LabProcess {
   readonly pid: number;
   readonly lines: string[] = [];
@@ -110,6 +123,7 @@ export class LabProcess {
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         this.exitValue = code ?? signal ?? 'unknown';
+        keepLog(label, this.pid, this.lines);
         resolve(this.exitValue);
         this.notify();
       });
