@@ -15,15 +15,15 @@ export function prf(crypto: DtlsCrypto, secret: Uint8Array, label: Uint8Array, s
   const labelSeed = concat([label, seed]);
   const out = new Uint8Array(length);
   let a = crypto.hmacSha256(secret, [labelSeed]);
-  let o = 0;
-  while (o < length) {
+  for (let o = 0; ;) {
     const block = crypto.hmacSha256(secret, [a, labelSeed]);
     const n = Math.min(block.length, length - o);
     out.set(block.subarray(0, n), o);
     o += n;
+    if (o >= length) return out;
+    // A(i+1) only when another block follows: a handshake makes 28 HMACs instead of 36.
     a = crypto.hmacSha256(secret, [a]);
   }
-  return out;
 }
 
 /** master_secret = PRF(pre_master_secret, "extended master secret", session_hash) (RFC 7627 §4). */
