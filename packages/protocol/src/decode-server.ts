@@ -121,6 +121,7 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
       const graceMs = r.int('graceMs', 0, U32);
       const heartbeatMs = r.int('heartbeatMs', 1, U32);
       const stunPort = r.int('stunPort', 1, 65535, true);
+      const n = r.int('n', 0, U32, true);
       const limits = readLimits(r.obj.limits);
       if (typeof limits === 'string') r.fail(limits);
       if (caps !== undefined && !caps.every((c) => typeof c === 'string')) r.fail('caps must list strings');
@@ -134,6 +135,7 @@ export function decodeServerMessage(text: string): DecodeResult<ServerMessage> {
       if (r.error !== undefined) break;
       const w: WelcomeMessage = { type: 'welcome', rid: rid!, version: version!, caps: caps as string[], now: now!, graceMs: graceMs!, heartbeatMs: heartbeatMs!, limits: limits as ServiceLimits };
       setIfDefined(w, 'stunPort', stunPort);
+      setIfDefined(w, 'n', n);
       if (relayServers !== undefined) w.relay = { servers: relayServers };
       msg = w;
       break;

@@ -173,6 +173,12 @@ export interface RelayInfo { servers: RelayServer[] }
 export interface WelcomeMessage {
   type: 'welcome'; rid: number; version: number; caps: string[]; now: number; graceMs: number;
   heartbeatMs: number; limits: ServiceLimits; stunPort?: number;
+  /**
+   * (1.7) The welcome also stands for heartbeat number `n` (sent at `now`): a client that
+   * knows the field answers it with `heartbeat.ack`, giving the service its first RTT and
+   * clock-offset sample. Before 1.7 a separate `heartbeat` preceded the welcome.
+   */
+  n?: number;
   /** (1.2) Present when the service offers a relay: the servers `relay.credentials` is valid for. */
   relay?: RelayInfo;
 }

@@ -22,10 +22,11 @@ export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server
  * name cannot be squatted. 1.4 (issue 17): the live view's `view` link. 1.5 (issue 18): the
  * `dtls` capability — the `fingerprint` of `pair.candidates` (the sender's DTLS certificate),
  * passed on to the other side. 1.6 (issue 17): the optional `probes` of `pair.result` (a
- * bounded per-candidate record of the sender's checks, for the live view). docs/protocol.md
- * lists them.
+ * bounded per-candidate record of the sender's checks, for the live view). 1.7 (issue 19): the
+ * welcome stands for the first heartbeat (`welcome.n`, acked like a heartbeat) instead of a
+ * separate heartbeat before it: one message fewer per connection. docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.6';
+export const PROTOCOL_REVISION = '1.7';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -96,6 +96,11 @@ const MAX_LISTED_IDS = 4096;
 const RETRY_CONNECT_CODES: ReadonlySet<SignalingErrorCode> = new Set(['SIG_CLIENT_CONNECT_FAILED', 'SIG_CLIENT_TIMEOUT', 'SIG_SERVER_FULL', 'SIG_RATE_LIMITED']);
 
 const utf8Encoder = new TextEncoder();
+
+/** The answer to heartbeat `n` (or to a welcome standing for it, 1.7), sent at local time `now`. */
+function heartbeatAck(n: number, now: number): string {
+  return JSON.stringify({ type: 'heartbeat.ack', n, local: now });
+}
 const utf8Decoder = new TextDecoder();
 
 /** The client side of one signaling session (see the file comment). */
@@ -465,6 +470,9 @@ export class ClientSession implements SansIoCore {
   #onMessage(now: number, msg: ServerMessage): void {
     switch (msg.type) {
       case 'welcome': case 'ok': case 'lobby.joined': case 'resume.ok': case 'lobby.state': case 'relay.credentials': {
+        // (1.7) The welcome stands for the first heartbeat: acked first, before any request the
+        // answer lets the caller make, so the service has an RTT sample for its first pairs.
+        if (msg.type === 'welcome' && msg.n !== undefined) this.#tx.push(heartbeatAck(msg.n, now));
         const p = this.#pending.get(msg.rid);
         if (p === undefined) return;
         this.#pending.delete(msg.rid);
@@ -486,7 +494,7 @@ export class ClientSession implements SansIoCore {
         return;
       }
       case 'heartbeat':
-        this.#tx.push(JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: now }));
+        this.#tx.push(heartbeatAck(msg.n, now));
         if (msg.rttMs !== undefined) this.#rtt = msg.rttMs;
         if (msg.offsetMs !== undefined) this.#offset = msg.offsetMs;
         return;

@@ -17,14 +17,19 @@ export function heartbeatDue(now: number, heartbeatMs: number): number {
   return Math.ceil((now + heartbeatMs) / slot) * slot;
 }
 
-/**
- * The next heartbeat of `c`, sent at `now`: numbers it and notes when it went out (its ack is
- * matched by `n`). Built as JSON.stringify would write it (numbers only): one goes out per
- * admission and one per connection every heartbeatMs (issue 19).
- */
-export function heartbeatText(c: Connection, now: number): string {
+/** Numbers the next heartbeat of `c`, sent at `now`, and notes when it went out (its ack is matched by `n`). */
+export function nextHeartbeat(c: Connection, now: number): number {
   c.hbN = (c.hbN + 1) >>> 0;
   c.hbSentAt = now;
+  return c.hbN;
+}
+
+/**
+ * The next heartbeat of `c`, sent at `now` (nextHeartbeat). Built as JSON.stringify would write
+ * it (numbers only): one goes out per connection every heartbeatMs (issue 19).
+ */
+export function heartbeatText(c: Connection, now: number): string {
+  const n = nextHeartbeat(c, now);
   const tail = c.srtt < 0 ? '}' : `,"rttMs":${c.srtt},"offsetMs":${c.offsetMs ?? 0}}`;
-  return `{"type":"heartbeat","n":${c.hbN},"now":${now}${tail}`;
+  return `{"type":"heartbeat","n":${n},"now":${now}${tail}`;
 }

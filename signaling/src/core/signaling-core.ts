@@ -13,7 +13,7 @@ import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
 import type { CoreContext } from './core-context.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { heartbeatDue, heartbeatText } from './heartbeat.js';
+import { heartbeatDue, heartbeatText, nextHeartbeat } from './heartbeat.js';
 import { IpRateLimiter } from './ip-rate-limiter.js';
 import { registryKey } from './lobby.js';
 import type { Lobby } from './lobby.js';
@@ -435,9 +435,6 @@ export class SignalingCore {
     c.phase = 'ready';
     c.name = msg.name;
     c.restoreCap = msg.caps?.includes('restore') === true;
-    // The first heartbeat goes out before welcome: the client acks it before it can act on
-    // welcome, so the first RTT sample is in before its first lobby request.
-    this.#sendHeartbeat(now, c);
     const cfg = this.config;
     const relayOffered = this.relay?.isOffered === true;
     // Without a relay the capability is not offered, so a client knows not to ask (relay.md §4).
@@ -452,6 +449,11 @@ export class SignalingCore {
     };
     if (this.stunPort !== undefined) welcome.stunPort = this.stunPort;
     if (relayOffered) welcome.relay = { servers: this.relay!.servers.map((s) => ({ ...s })) };
+    // The welcome is the first heartbeat (1.7): a client acks it before it can act on it, so the
+    // first RTT sample is in before its first lobby request, without a heartbeat message of its
+    // own (one fewer per connection: issue 19). The next heartbeat is due heartbeatMs on.
+    welcome.n = nextHeartbeat(c, now);
+    this.#scheduleHeartbeat(now, c);
     this.#outbox.send(c, welcome);
   }
 
@@ -487,9 +489,14 @@ export class SignalingCore {
 
   #sendHeartbeat(now: number, c: Connection): void {
     const text = heartbeatText(c, now);
+    this.#scheduleHeartbeat(now, c);
+    this.#outbox.sendText(c, text);
+  }
+
+  /** The heartbeat after one sent to `c` at `now` (the pending deadline, if any, is cancelled). */
+  #scheduleHeartbeat(now: number, c: Connection): void {
     c.timerGen++;
     this.#heartbeatQ.push(heartbeatDue(now, this.config.heartbeatMs), c, c.timerGen);
-    this.#outbox.sendText(c, text);
   }
 
   /** Answers a malformed message; closes with 4000 after maxBadMessages in a row. */

@@ -103,7 +103,8 @@ export class ClusterHarness {
     if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${text}`);
     const msg = res.message;
     c.inbox.push(msg);
-    if (msg.type === 'heartbeat') this.send(c, { type: 'heartbeat.ack', n: msg.n, local: this.now + 5000 });
+    const hb = msg.type === 'heartbeat' || msg.type === 'welcome' ? msg.n : undefined;
+    if (hb !== undefined) this.send(c, { type: 'heartbeat.ack', n: hb, local: this.now + 5000 });
   }
 
   #closeClient(node: SimNode, conn: number, code: number, reason: string): void {

@@ -30,7 +30,7 @@ export class CoreHarness {
   readonly pendingHashes: Array<{ job: number; secret: string; salt: Uint8Array }> = [];
   /** Hash requests the core made in all (the adapter's scrypt runs). */
   hashesAsked = 0;
-  /** Answer heartbeats at once (RTT 0 unless `ackDelayMs` set). */
+  /** Answer heartbeats, and welcomes standing for one (1.7), at once (RTT 0). */
   autoAck = true;
   #nextConn = 1;
   #rid = 100;
@@ -113,8 +113,9 @@ export class CoreHarness {
       if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${o.text}`);
       const msg = res.message;
       this.inbox.get(o.conn)!.push(msg);
-      if (msg.type === 'heartbeat' && this.autoAck) {
-        this.core.handleMessage(this.now, o.conn, JSON.stringify({ type: 'heartbeat.ack', n: msg.n, local: this.now + 5000 }), 40);
+      const hb = msg.type === 'heartbeat' || msg.type === 'welcome' ? msg.n : undefined;
+      if (hb !== undefined && this.autoAck) {
+        this.core.handleMessage(this.now, o.conn, JSON.stringify({ type: 'heartbeat.ack', n: hb, local: this.now + 5000 }), 40);
       }
     }
     this.pendingHashes.push(...hashes);

@@ -6,17 +6,45 @@ import { CoreHarness } from '../support/core-harness.js';
 
 describe('SignalingCore', () => {
   describe('#handleMessage hello', () => {
-    it('answers hello with welcome carrying version, caps, clock, limits and a heartbeat first', () => {
+    it('answers hello with welcome carrying version, caps, clock, limits and the first heartbeat\'s number (1.7), and no heartbeat of its own', () => {
       const h = new CoreHarness({ stunPort: 3478 });
       const c = h.open();
       h.send(c, { type: 'hello', rid: 7, versions: [1, 2], caps: ['resume', 'bogus', 'seal'], name: 'alice' });
-      const [hb, welcome] = h.take(c, true);
-      expect(hb!.type).to.equal('heartbeat');
-      expect(welcome).to.deep.equal({
+      const all = h.take(c, true);
+      expect(all.map((m) => m.type)).to.deep.equal(['welcome']);
+      expect(all[0]).to.deep.equal({
         type: 'welcome', rid: 7, version: 1, caps: ['resume', 'seal'], now: h.now, graceMs: 30_000, heartbeatMs: 10_000,
         limits: { maxMessageBytes: 4096, maxCandidatesPerPair: 16, maxPeersCap: 64, messagesPerSecond: 50, messageBurst: 400 },
-        stunPort: 3478,
+        stunPort: 3478, n: 1,
       });
+    });
+
+    it('takes the ack of the welcome (1.7) as the first RTT and clock-offset sample', () => {
+      const h = new CoreHarness();
+      h.autoAck = false;
+      const c = h.open();
+      h.send(c, { type: 'hello', rid: 1, versions: [1] });
+      const welcome = h.takeType(c, 'welcome')[0]!;
+      h.now += 30;
+      h.send(c, { type: 'heartbeat.ack', n: welcome.n!, local: welcome.now + 15 + 2000 });
+      h.advance(10_000 + 10_000 / 16);
+      expect(h.takeType(c, 'heartbeat')[0]).to.deep.include({ n: 2, rttMs: 30, offsetMs: 2000 });
+    });
+
+    it('serves a client that never acks the welcome (before 1.7): the next heartbeat is numbered on and its ack is sampled', () => {
+      const h = new CoreHarness();
+      h.autoAck = false;
+      const c = h.open();
+      h.send(c, { type: 'hello', rid: 1, versions: [1] });
+      h.take(c, true);
+      h.advance(10_000 + 10_000 / 16);
+      const hb = h.takeType(c, 'heartbeat')[0]!;
+      expect(hb).to.deep.equal({ type: 'heartbeat', n: 2, now: hb.now });
+      h.now = hb.now + 40;
+      h.send(c, { type: 'heartbeat.ack', n: hb.n, local: hb.now + 20 });
+      h.advance(10_000 + 10_000 / 16);
+      expect(h.takeType(c, 'heartbeat')[0]).to.deep.include({ n: 3, rttMs: 40, offsetMs: 0 });
+      expect(h.closed.has(c)).to.equal(false);
     });
 
     it('refuses any request before hello with SIG_HELLO_REQUIRED', () => {
@@ -171,10 +199,10 @@ describe('SignalingCore', () => {
       h.autoAck = false;
       const c = h.open();
       h.send(c, { type: 'hello', rid: 1, versions: [1] });
-      const hb1 = h.takeType(c, 'heartbeat')[0]!;
+      const hb1 = h.takeType(c, 'welcome')[0]!;
       h.now += 40;
       // The client's clock reads 5000 ms ahead; it acked 20 ms after the service sent (RTT 40).
-      h.send(c, { type: 'heartbeat.ack', n: hb1.n, local: hb1.now + 20 + 5000 });
+      h.send(c, { type: 'heartbeat.ack', n: hb1.n!, local: hb1.now + 20 + 5000 });
       h.advance(10_000 + 10_000 / 16);
       const hb2 = h.takeType(c, 'heartbeat')[0]!;
       expect(hb2).to.deep.include({ rttMs: 40, offsetMs: 5000 });

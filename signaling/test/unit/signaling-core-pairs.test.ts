@@ -42,9 +42,9 @@ describe('SignalingCore pairs', () => {
       h.autoAck = false;
       const a = h.open();
       h.send(a, { type: 'hello', rid: 1, versions: [1] });
-      const hb = h.takeType(a, 'heartbeat')[0]!;
+      const hb = h.takeType(a, 'welcome')[0]!;
       h.now += 300;
-      h.send(a, { type: 'heartbeat.ack', n: hb.n, local: 0 });
+      h.send(a, { type: 'heartbeat.ack', n: hb.n!, local: 0 });
       const { lobby } = h.create(a);
       const b = h.open();
       h.send(b, { type: 'hello', rid: 1, versions: [1] });
