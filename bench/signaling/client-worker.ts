@@ -23,14 +23,18 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
 async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void> {
   const pipeline = c.pipeline;
   const latencies: number[] = [];
+  /** TCP connect → 101 (not part of the join latency): where a --workers primary's hand-off shows. */
+  const opens: number[] = [];
   let errors = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await pool(c.items, c.concurrency, async (item) => {
     try {
       // With hint: the lobby named in the URL (protocol.md "Routing hint"), as SignalingClient does.
+      const o0 = performance.now();
       const client = new LeanClient(Number(new URL(c.url).port), c.hint === true ? `/?lobby=${encodeURIComponent(item.lobby)}` : '/');
       await client.opened;
+      opens.push(performance.now() - o0);
       // Join latency as the shared kit defines it: socket open (101 received) → lobby.joined.
       const start = performance.now();
       const second = item.create ? `{"type":"lobby.create","name":"${item.lobby}","maxPeers":10}` : `{"type":"lobby.join","lobby":"${item.lobby}"}`;
@@ -46,7 +50,7 @@ async function admit(c: Extract<WorkerCommand, { cmd: 'admit' }>): Promise<void>
     }
   });
   const cpu = process.cpuUsage(cpu0);
-  reply({ kind: 'admitted', latencies, errors, ms: performance.now() - t0, cpuUs: cpu.user + cpu.system });
+  reply({ kind: 'admitted', latencies, opens, errors, ms: performance.now() - t0, cpuUs: cpu.user + cpu.system });
 }
 
 async function relay(inflight: number): Promise<void> {

@@ -48,9 +48,10 @@ function waitFor(child: ChildProcess, kind: string): Promise<Msg> {
 }
 
 /** CPU (µs) and RSS (bytes) of a process and its children (the --workers primary's workers). */
-function usage(pid: number): { cpuUs: number; rss: number } {
+function usage(pid: number): { cpuUs: number; rss: number; ownCpuUs: number } {
   let cpuUs = 0;
   let rss = 0;
+  let ownCpuUs = 0;
   const pids = [pid];
   try {
     pids.push(...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((s) => s !== '').map(Number));
@@ -61,13 +62,15 @@ function usage(pid: number): { cpuUs: number; rss: number } {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpuUs += ((Number(f[11]) + Number(f[12])) / TICKS_PER_S) * 1e6;
+      const us = ((Number(f[11]) + Number(f[12])) / TICKS_PER_S) * 1e6;
+      cpuUs += us;
+      if (p === pid) ownCpuUs = us;
       rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
     } catch {
       // gone meanwhile
     }
   }
-  return { cpuUs, rss };
+  return { cpuUs, rss, ownCpuUs };
 }
 
 function freePort(): Promise<number> {
@@ -105,17 +108,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function admit(workers: ChildProcess[], url: string, create: boolean, hint: boolean): Promise<{ latencies: number[]; errors: number }> {
+async function admit(workers: ChildProcess[], url: string, create: boolean, hint: boolean): Promise<{ latencies: number[]; opens: number[]; errors: number }> {
   const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
   const lobbies = Math.floor(CLIENTS / LOBBY);
   for (let l = 0; l < lobbies; l++) for (let k = 0; k < (create ? 1 : LOBBY - 1); k++) parts[l % workers.length]!.push({ lobby: `bench-${l}`, create });
   const done = workers.map((w) => waitFor(w, 'admitted'));
   workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(CONCURRENCY / workers.length)), pipeline: true, hint }));
   const res = await Promise.all(done);
-  return { latencies: res.flatMap((r) => r.latencies as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
+  return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
 }
 
-interface Result { admissionsPerS: number; p50: number; p99: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -141,12 +144,15 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const sent = relayed.reduce((s, r) => s + (r.sent as number), 0);
     const received = relayed.reduce((s, r) => s + (r.received as number), 0);
     const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
+    const opens = [...a.opens, ...b.opens].sort((x, y) => x - y);
     return {
-      admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99),
+      admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), openP50: percentile(opens, 50),
       // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
       relayedPerS: (sent / relayMs) * 1000,
       kibPerConn: (held.rss - u0.rss) / n / 1024,
       cpuPerAdmissionUs: (u1.cpuUs - u0.cpuUs) / n,
+      // --workers: the primary's share (accepting and handing over); one node: all of it.
+      primaryCpuPerAdmissionUs: (u1.ownCpuUs - u0.ownCpuUs) / n,
       redisCpuPerAdmissionUs: r0 === undefined || r1 === undefined ? Number.NaN : (r1.cpuUs - r0.cpuUs) / n,
       errors: a.errors + b.errors + (sent - received),
     };
@@ -181,12 +187,12 @@ for (const s of settings) {
     rows.push({
       name: s.name,
       cells: {
-        'admissions/s': r.admissionsPerS, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
-        'CPU µs/admission (service)': r.cpuPerAdmissionUs, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
+        'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
+        'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
       },
     });
   } finally {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['admissions/s', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);

@@ -14,7 +14,7 @@ import type { CoreOutput, SignalingCore } from '../core/signaling-core.js';
 import type { LobbyRecord } from '../core/lobby-record.js';
 import { registryKey } from '../core/lobby.js';
 import { CloseCode, normalizeLobbyCode } from '@meshpunch/protocol';
-import type { ClusterBus, ClusterStore } from './store.js';
+import type { ClusterBus, ClusterStore, HomeClaim } from './store.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 
 /** What the node needs from the process around it (the WebSocket server, or a simulator). */
@@ -319,8 +319,12 @@ export class ClusterNode {
       const claim = typeof msg.claim === 'string' ? msg.claim : undefined;
       let key: string | undefined;
       let create = false;
-      if (msg.type === 'resume') key = typeof msg.token === 'string' ? await this.#store.lobbyOfToken(msg.token) : undefined;
-      else if (msg.type === 'lobby.create') {
+      if (msg.type === 'resume') {
+        if (typeof msg.token === 'string') {
+          const c = await this.#store.claimByToken(msg.token, this.#ttlMs);
+          if (c.code !== undefined) home = this.#claimed(c.code, c);
+        }
+      } else if (msg.type === 'lobby.create') {
         key = registryKey(msg.name as string, claim);
         create = true;
       } else if (typeof msg.lobby === 'string') {
@@ -381,7 +385,11 @@ export class ClusterNode {
 
   /** The home of `code`; imports its record when this node just took it over. */
   async #claim(code: string, create: boolean): Promise<string | undefined> {
-    const c = await this.#store.claimHome(code, create, this.#ttlMs);
+    return this.#claimed(code, await this.#store.claimHome(code, create, this.#ttlMs));
+  }
+
+  /** What a claim of `code` found: its home, with the record imported when this node just took it over. */
+  #claimed(code: string, c: HomeClaim): string | undefined {
     if (c.home === this.nodeId) {
       if (c.record !== undefined && !this.#core.hasLobby(code)) {
         this.#core.importLobby(this.#t.now(), c.record);

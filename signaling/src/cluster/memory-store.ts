@@ -3,7 +3,7 @@
 // test (delay, loss of a node) and a node can be made unreachable. Same semantics as
 // redis-store.ts: leases, fenced writes, expiry.
 import type { LobbyRecord } from '../core/lobby-record.js';
-import type { ClusterBus, ClusterStore, HomeClaim } from './store.js';
+import type { ClusterBus, ClusterStore, HomeClaim, TokenClaim } from './store.js';
 import { SignalingError } from '../errors.js';
 
 interface Expiring<T> {
@@ -73,19 +73,24 @@ export class MemoryStore implements ClusterStore {
   }
 
   claimHome(code: string, create: boolean, ttlMs: number): Promise<HomeClaim> {
-    return this.#op(() => {
-      const c = this.#c;
-      const home = c.get(c.homes, code);
-      if (home !== undefined && (home === this.nodeId || c.alive(home))) return { home, record: undefined };
-      const text = c.get(c.records, code);
-      if (text === undefined && !create) return { home: undefined, record: undefined };
-      c.set(c.homes, code, this.nodeId, ttlMs);
-      return { home: this.nodeId, record: text === undefined ? undefined : (JSON.parse(text) as LobbyRecord) };
-    });
+    return this.#op(() => this.#claim(code, create, ttlMs));
   }
 
-  lobbyOfToken(token: string): Promise<string | undefined> {
-    return this.#op(() => this.#c.get(this.#c.tokens, token));
+  #claim(code: string, create: boolean, ttlMs: number): HomeClaim {
+    const c = this.#c;
+    const home = c.get(c.homes, code);
+    if (home !== undefined && (home === this.nodeId || c.alive(home))) return { home, record: undefined };
+    const text = c.get(c.records, code);
+    if (text === undefined && !create) return { home: undefined, record: undefined };
+    c.set(c.homes, code, this.nodeId, ttlMs);
+    return { home: this.nodeId, record: text === undefined ? undefined : (JSON.parse(text) as LobbyRecord) };
+  }
+
+  claimByToken(token: string, ttlMs: number): Promise<TokenClaim> {
+    return this.#op(() => {
+      const code = this.#c.get(this.#c.tokens, token);
+      return code === undefined ? { code, home: undefined, record: undefined } : { code, ...this.#claim(code, false, ttlMs) };
+    });
   }
 
   saveLobby(code: string, record: LobbyRecord | undefined, addTokens: readonly string[], dropTokens: readonly string[], ttlMs: number): Promise<boolean> {

@@ -8,7 +8,7 @@
 // they suit one Redis (or a Sentinel-managed primary), not Redis Cluster's slots.
 import { createHash, randomBytes } from 'node:crypto';
 import type { LobbyRecord } from '../core/lobby-record.js';
-import type { ClusterBus, ClusterStore, HomeClaim } from './store.js';
+import type { ClusterBus, ClusterStore, HomeClaim, TokenClaim } from './store.js';
 
 /** Options of a Redis-backed cluster. */
 export interface RedisClusterOptions {
@@ -29,6 +29,21 @@ local rec = redis.call('GET', KEYS[2])
 if (not rec) and ARGV[2] ~= '1' then return {false, false} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return {ARGV[1], rec}
+`;
+
+// The resume path in one round trip: the token's lobby, then CLAIM for it (never creating).
+// KEYS: token. ARGV: node, ttl ms, node-key prefix, home-key prefix, lobby-key prefix.
+// Returns {code, home, record}: code false for an unknown token, home false for no home.
+const CLAIM_BY_TOKEN = `
+local code = redis.call('GET', KEYS[1])
+if not code then return {false, false, false} end
+local hk = ARGV[4] .. code
+local home = redis.call('GET', hk)
+if home and (home == ARGV[1] or redis.call('EXISTS', ARGV[3] .. home) == 1) then return {code, home, false} end
+local rec = redis.call('GET', ARGV[5] .. code)
+if not rec then return {code, false, false} end
+redis.call('SET', hk, ARGV[1], 'PX', ARGV[2])
+return {code, ARGV[1], rec}
 `;
 
 // KEYS: home, lobby. ARGV: node, ttl ms, node-key prefix, token-key prefix, record ('' = delete),
@@ -160,9 +175,10 @@ export class RedisCluster implements ClusterStore, ClusterBus {
     return { home: home === null ? undefined : home, record: rec === undefined || rec === null ? undefined : (JSON.parse(rec) as LobbyRecord) };
   }
 
-  async lobbyOfToken(token: string): Promise<string | undefined> {
-    const r = (await this.#cmd.sendCommand(['GET', `${this.#p}tok:${token}`])) as string | null;
-    return r ?? undefined;
+  async claimByToken(token: string, ttlMs: number): Promise<TokenClaim> {
+    const r = (await this.#eval(CLAIM_BY_TOKEN, [`${this.#p}tok:${token}`], [this.nodeId, String(ttlMs), `${this.#p}node:`, `${this.#p}home:`, `${this.#p}lobby:`])) as Array<string | null>;
+    const rec = r[2] ?? undefined;
+    return { code: r[0] ?? undefined, home: r[1] ?? undefined, record: rec === undefined || rec === null ? undefined : (JSON.parse(rec) as LobbyRecord) };
   }
 
   async saveLobby(code: string, record: LobbyRecord | undefined, addTokens: readonly string[], dropTokens: readonly string[], ttlMs: number): Promise<boolean> {

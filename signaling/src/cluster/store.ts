@@ -15,6 +15,12 @@ export interface HomeClaim {
   readonly record: LobbyRecord | undefined;
 }
 
+/** What claimByToken found. */
+export interface TokenClaim extends HomeClaim {
+  /** The lobby (registry key) the token is in, or undefined when the token is unknown. */
+  readonly code: string | undefined;
+}
+
 /** The lobby directory and state every node shares. Every method rejects when the store is unreachable. */
 export interface ClusterStore {
   /** This node's id (random per process start). */
@@ -29,8 +35,11 @@ export interface ClusterStore {
    * Atomic: two nodes racing get the same answer.
    */
   claimHome(code: string, create: boolean, ttlMs: number): Promise<HomeClaim>;
-  /** The lobby a resume token belongs to, or undefined. */
-  lobbyOfToken(token: string): Promise<string | undefined>;
+  /**
+   * The lobby resume token `token` belongs to (code undefined: none) and its home, claimed as
+   * claimHome(code, false) does — in one round trip, the only one before a resume is served.
+   */
+  claimByToken(token: string, ttlMs: number): Promise<TokenClaim>;
   /**
    * Writes (or, for record undefined, deletes) lobby `code` and its token index, fenced: false
    * when another live node is its home (this node lost the lobby). Keys expire after `ttlMs`.
