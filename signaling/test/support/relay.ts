@@ -46,10 +46,22 @@ export class RelayWorld {
     return s;
   }
 
-  /** A TURN client for `cred` on a fresh socket at `address`, toward the embedded relay. */
+  /**
+   * A TURN client for `cred` on a fresh socket at `address`, toward the embedded relay.
+   * Its first retransmission comes after 2 s: the tests count requests per answer code
+   * (`relay_requests_total`, `allocations_total`), and the relay answers a retransmitted refused
+   * request again and counts it again. With a 100 ms RTO, a loaded machine's stall of the test
+   * process (client and relay share it) made the client retransmit before the relay had read the
+   * first copy: quota refusals counted 2, and during the Allocate flood test the legitimate
+   * client gave up (4 tries in 2.3 s) while the relay was still reading the flood. Every request
+   * here is answered on loopback; a lost one is retried after 2, then 4 s, and given up after 14 s.
+   */
   async turn(cred: { username: string; password: string }, address = '127.0.0.1', extra: Partial<TurnSocketClientOptions> = {}): Promise<TurnSocketClient & { detach(): void; socket: Socket }> {
     const s = await this.socket(address);
-    const t = attachTurnClient(s, { server: { address: '127.0.0.1', port: this.server.stunPort! }, username: cred.username, password: cred.password, rtoMs: 100, requestCount: 4, ...extra });
+    const t = attachTurnClient(s, {
+      server: { address: '127.0.0.1', port: this.server.stunPort! }, username: cred.username, password: cred.password,
+      rtoMs: 2000, requestCount: 3, lastWaitFactor: 4, ...extra,
+    });
     this.#turns.push(t);
     return Object.assign(t, { socket: s });
   }
