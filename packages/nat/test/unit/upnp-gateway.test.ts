@@ -22,7 +22,9 @@ for (const version of [1, 2] as const) {
     beforeEach(async () => {
       igd = new MockIgd(version);
       await igd.start();
-      discover = { address: '127.0.0.1', port: igd.ssdpPort, timeoutMs: 1500 };
+      // Discovery ends at the first usable answer: the time limit only bounds a broken run, so it
+      // is far beyond what loopback needs (a loaded machine took over 400 ms for one answer).
+      discover = { address: '127.0.0.1', port: igd.ssdpPort, timeoutMs: 10_000, httpTimeoutMs: 10_000 };
     });
     afterEach(async () => {
       await igd.stop();
@@ -52,7 +54,8 @@ for (const version of [1, 2] as const) {
 
       it('rejects with NAT_UPNP_NO_GATEWAY (cause NAT_UPNP_BAD_RESPONSE) when the description is garbage', async () => {
         igd.quirks.description = '<root><device>not closed';
-        const err = await rejection(discoverUpnpGateway(discover));
+        // No answer is usable, so the search runs its whole time: 3 s, still far beyond loopback's answer.
+        const err = await rejection(discoverUpnpGateway({ ...discover, timeoutMs: 3000 }));
         expect(err.code).to.equal('NAT_UPNP_NO_GATEWAY');
         expect((err.cause as NatError).code).to.equal('NAT_UPNP_BAD_RESPONSE');
       });
@@ -140,7 +143,9 @@ for (const version of [1, 2] as const) {
     describe('hostile or broken control answers', () => {
       let gw: UpnpGateway;
       beforeEach(async () => {
-        gw = await UpnpGateway.fromLocation(igd.location, { httpTimeoutMs: 400 });
+        // Only silence waits for this limit; every other case ends at the answer. At 400 ms a
+        // loaded machine turned the 2 MB body into NAT_UPNP_TIMEOUT before its first 32 KB were read.
+        gw = await UpnpGateway.fromLocation(igd.location, { httpTimeoutMs: 10_000 });
       });
 
       const cases: Array<{ name: string; set: (q: MockIgd['quirks']) => void; code: string; message?: RegExp }> = [
@@ -155,7 +160,8 @@ for (const version of [1, 2] as const) {
       for (const c of cases) {
         it(`turns ${c.name} into ${c.code}`, async () => {
           c.set(igd.quirks);
-          const err = await rejection(gw.getExternalAddress());
+          const silent = c.code === 'NAT_UPNP_TIMEOUT' ? await UpnpGateway.fromLocation(igd.location, { httpTimeoutMs: 400 }) : gw;
+          const err = await rejection(silent.getExternalAddress());
           expect(err.code).to.equal(c.code);
           if (c.message) expect(err.message).to.match(c.message);
         });
@@ -171,7 +177,7 @@ for (const version of [1, 2] as const) {
       it('reports a refused connection as NAT_UPNP_HTTP_ERROR', async () => {
         const port = igd.httpPort;
         await igd.stop();
-        const err = await rejection(UpnpGateway.fromLocation(`http://127.0.0.1:${port}/rootDesc.xml`, { httpTimeoutMs: 400 }));
+        const err = await rejection(UpnpGateway.fromLocation(`http://127.0.0.1:${port}/rootDesc.xml`, { httpTimeoutMs: 10_000 }));
         expect(err.code).to.equal('NAT_UPNP_HTTP_ERROR');
         await igd.start();
       });
