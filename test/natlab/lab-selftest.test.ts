@@ -174,16 +174,21 @@ describe('NAT lab self-test', function () {
   });
 
   it('binding lifetime follows the router\'s conntrack/binding timeout (§3.7)', async function () {
-    // The lifetime is long enough for one process start (the inbound sender) on a loaded 2-core
-    // machine: at load 30 a node process can take seconds to start, and CI lost a 2 s binding so.
+    // No process starts inside the lifetime: the inbound sender is started and ready before the
+    // receiver opens the binding, and told to send once it has (at load 30 a node process can
+    // take seconds to start: CI lost a 2 s binding to three starts, then this test once more
+    // with one start inside a 5 s lifetime).
     const lifetimeS = 5;
     await lab!.setUdpTimeout('A', lifetimeS);
     try {
       const wan = lab!.wanIp('A');
       const probe = async (openTo?: string): Promise<number> => {
+        const tx = lab!.spawnRunner('srv', 'udp', ['send', '0', `${wan}:47000`, 'inbound', '3', 'on-go']);
+        await tx.waitForLine(/^ready/, 15_000);
         const rx = lab!.spawnRunner('a1', 'udp', ['recv', '47000', String(lifetimeS * 1000 - 500), '1', ...(openTo === undefined ? [] : [openTo])]);
         await rx.waitForLine(/^ready/, 15_000);
-        await lab!.runJson('srv', 'udp', ['send', '0', `${wan}:47000`, 'inbound', '3']);
+        tx.write('go\n');
+        expect(await tx.exited, tx.tail()).to.equal(0);
         await rx.exited;
         return (JSON.parse(rx.lines.at(-1)!) as { received: Array<{ text: string }> }).received.filter((d) => d.text === 'inbound').length;
       };

@@ -1,7 +1,8 @@
 // NAT lab runner (runs inside a lab namespace): raw UDP probes that print one JSON line.
 //   mapping <localPort> <ip:port>...   public endpoint the reflector saw per destination
 //   filtering <localPort> <ip:port>    which reflector answers (same / other ip / other port) pass
-//   send <localPort> <ip:port> <text> [count]   send datagrams (localPort 0 = any)
+//   send <localPort> <ip:port> <text> [count] [on-go]   send datagrams (localPort 0 = any); with
+//                                               on-go: bind, print "ready", send once stdin has a line
 //   recv <localPort> <waitMs> [maxCount] [openTo]  (first send "open" to openTo from the socket,)
 //                                               print "ready", then the datagrams received
 //   rtt <count> <ip:port> <spacingMs>           request/answer pairs: loss, duplicates, reordering, RTT
@@ -96,9 +97,24 @@ async function filtering(localPort: number, target: string): Promise<Json> {
   return { opened: first !== undefined, same: got.has('same'), otherIp: got.has('other-ip'), otherPort: got.has('other-port') };
 }
 
-async function send(localPort: number, to: string, text: string, count: number): Promise<Json> {
+/** Resolves at the first line (or end) of stdin. */
+function stdinLine(): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.stdin.once('end', () => resolve());
+  });
+}
+
+async function send(localPort: number, to: string, text: string, count: number, onGo: boolean): Promise<Json> {
   const s = await bindSocket(localPort);
   const [ip, port] = parseEndpoint(to);
+  if (onGo) {
+    // Started ahead and told when to send: a test timing a NAT binding keeps this process's
+    // start-up (seconds on a loaded machine) out of the window it measures.
+    console.log('ready');
+    await stdinLine();
+    process.stdin.pause();
+  }
   for (let i = 0; i < count; i++) {
     await new Promise<void>((r) => s.send(text, port, ip, () => r()));
     if (i + 1 < count) await sleep(20);
@@ -220,7 +236,7 @@ async function main(): Promise<Json> {
     case 'filtering':
       return filtering(Number(a), b!);
     case 'send':
-      return send(Number(a), b!, c ?? 'hello', Math.min(1000, Number(d ?? 1)));
+      return send(Number(a), b!, c ?? 'hello', Math.min(1000, Number(d ?? 1)), process.argv[7] === 'on-go');
     case 'recv':
       return recv(Number(a), Math.min(60_000, Number(b)), Math.min(10_000, Number(c ?? 1)), d);
     case 'exchange':
