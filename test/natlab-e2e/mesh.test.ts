@@ -123,8 +123,9 @@ describe('meshpunch in the NAT lab', function () {
       // One allocation per hard link (by its listen side), none for the 18 links that punched.
       const all = [...procs.values(), s1, r1].flatMap((p) => p.lines);
       expect(all.filter((x) => /relay allocated/.test(x)), all.filter((x) => /relay/.test(x)).join('\n')).to.have.length(3);
+      // Logged, not asserted (no timing thresholds in tests): the agents' own --timeout 60 bounds it,
+      // and on a loaded machine the former 45 s bound could fail a run whose 21 links all came up.
       console.log(`      [natlab] 7-agent mesh with two symmetric agents: 21/21 links, 3 relayed, s1 and r1 done in ${(elapsed / 1000).toFixed(1)} s`);
-      expect(elapsed).to.be.below(45_000);
     } finally {
       for (const p of procs.values()) await p.stop();
     }

@@ -181,8 +181,9 @@ describe('relay fallback in the NAT lab', function () {
     const switchMs = performance.now() - t0;
     // A few more seconds of traffic over the relay, then both end their streams.
     const [ra] = await endStreams(a, b, 3000, 'relay');
-    // Before ENet's timeout (2 × peerTimeoutMs = 8 s with a relay) and before the peer timeout itself (4 s).
-    expect(switchMs).to.be.below(4000);
+    // Before ENet's timeout (2 × peerTimeoutMs = 8 s with a relay): endStreams asserts no disconnect
+    // and a gapless sequence. The time is logged, not asserted: it is measured by this test process,
+    // which on a loaded machine reads the agents' lines late (no timing thresholds in tests).
     console.log(`      [natlab] q1 ↔ w1 direct → relay ${switchMs.toFixed(0)} ms after Q turned symmetric; ${ra.sent}+${ra.received} reliable messages, all in order`);
     await l.setNat('Q', 'port-restricted');
   });
