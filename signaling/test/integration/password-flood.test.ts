@@ -37,7 +37,7 @@ describe('SignalingServer under a wrong-password flood (real scrypt)', () => {
   });
 
   it('keeps honest joins going while 1 000 wrong-password joins from one address get refusals', async function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     // The default hash: node:crypto scrypt (N=2¹²), as in production.
     server = await startTestServer({ hashSecret: undefined });
     const owner = await SignalingClient.connect(server.url);
@@ -65,7 +65,7 @@ describe('SignalingServer under a wrong-password flood (real scrypt)', () => {
       c.ws.send(JSON.stringify({ type: 'lobby.join', rid: 1, lobby: lobby.code, password: 'correct horse' }));
     }
     const answered = (r: Raw): number => r.messages.filter((m) => m.rid !== undefined && m.rid >= 1 && (m.type === 'error' || m.type === 'lobby.joined')).length;
-    await until(() => honest.every((c) => answered(c) === 1) && attackers.every((a) => answered(a) === JOINS_EACH), 30_000);
+    await until(() => honest.every((c) => answered(c) === 1) && attackers.every((a) => answered(a) === JOINS_EACH), 60_000);
     const honestMs = performance.now() - t0;
     delay.disable();
     const codes = new Map<string, number>();
@@ -78,10 +78,12 @@ describe('SignalingServer under a wrong-password flood (real scrypt)', () => {
       expect(c.messages.filter((m) => m.rid === 1).map((m) => m.type)).to.deep.equal(['lobby.joined']);
     }
     // Every attacking join was answered, and with a refusal; at most the address's burst of
-    // wrong passwords (20) plus the checks running (2) when it ran out cost a hash.
+    // wrong passwords (20) plus the checks running (2) when it ran out cost a hash, plus what the
+    // bucket refilled meanwhile (10 a minute: none in the 1.6 s a quiet run takes, one per 6 s of
+    // a loaded machine's run).
     expect(attackers.reduce((n, a) => n + answered(a), 0)).to.equal(ATTACK_CONNS * JOINS_EACH);
     expect([...codes.keys()].every((k) => ['SIG_BAD_PASSWORD', 'SIG_BUSY', 'SIG_TOO_MANY_ATTEMPTS'].includes(k))).to.equal(true);
-    expect(codes.get('SIG_BAD_PASSWORD') ?? 0).to.be.at.most(20 + 2);
+    expect(codes.get('SIG_BAD_PASSWORD') ?? 0).to.be.at.most(20 + 2 + Math.floor((honestMs / 60_000) * 10));
     expect(server.core.snapshot().lobbies[0]!.members).to.have.length(1 + HONEST);
     for (const a of attackers) a.ws.terminate();
     for (const c of honest) c.ws.terminate();
