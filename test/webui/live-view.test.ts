@@ -183,8 +183,8 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     // An agent leaves (Ctrl-C: it leaves the lobby): both views follow.
     agents[2]!.kill('SIGINT');
     await agents[2]!.exited;
-    await pageUntil(page, '3 members after the agent left', `document.querySelectorAll('table.members tbody tr').length === 3 && document.querySelectorAll('td.cell[data-path="lan"]').length === 2`, 10_000);
-    await pageUntil(op, '3 members in the operator view', `document.querySelector('[data-field="members"]')?.textContent === '3'`, 10_000);
+    await pageUntil(page, '3 members after the agent left', `document.querySelectorAll('table.members tbody tr').length === 3 && document.querySelectorAll('td.cell[data-path="lan"]').length === 2`);
+    await pageUntil(op, '3 members in the operator view', `document.querySelector('[data-field="members"]')?.textContent === '3'`);
     await page.screenshot({ path: join(ARTIFACTS, 'lobby-view-after-leave.png'), fullPage: true });
 
     // Nothing the lobby page sent or received holds an IP address.
