@@ -120,9 +120,26 @@ describe('meshpunch in the NAT lab', function () {
           expect(p.lines.some((x) => x.includes(`peer ${ids.get(o)!} removed`)), `${h} lost ${o}`).to.equal(false);
         }
       }
-      // One allocation per hard link (by its listen side), none for the 18 links that punched.
+      // One allocation per hard link (by its listen side). A link that punches allocates only when
+      // nothing was proven RELAY_AFTER_MS (1.5 s) after probing began (relay.md §3): none on a
+      // quiet machine, but at load ~20 two punched links took longer and allocated (5 in all),
+      // while their direct path still won, as asserted above. So: exactly one per hard link, at
+      // most one per other link, and those are logged.
       const all = [...procs.values(), s1, r1].flatMap((p) => p.lines);
-      expect(all.filter((x) => /relay allocated/.test(x)), all.filter((x) => /relay/.test(x)).join('\n')).to.have.length(3);
+      const allocations = new Map<string, number>();
+      for (const [h, p] of [...procs, ['s1', s1], ['r1', r1]] as Array<[string, LabProcess]>) {
+        for (const x of p.lines) {
+          const m = /link (\d+) +relay allocated/.exec(x);
+          if (m === null) continue;
+          const pair = [h, nameOf(Number(m[1]))].sort().join('|');
+          allocations.set(pair, (allocations.get(pair) ?? 0) + 1);
+        }
+      }
+      const why = all.filter((x) => /relay/.test(x)).join('\n');
+      for (const pair of ['q1|s1', 'q1|r1', 'r1|s1']) expect(allocations.get(pair), `${pair}: ${why}`).to.equal(1);
+      const extra = [...allocations].filter(([pair]) => !['q1|s1', 'q1|r1', 'r1|s1'].includes(pair));
+      for (const [pair, n] of extra) expect(n, `${pair}: ${why}`).to.equal(1);
+      if (extra.length > 0) console.log(`      [natlab] punched links that also allocated (slow punch): ${extra.map(([pair]) => pair).join(', ')}`);
       // Logged, not asserted (no timing thresholds in tests): the agents' own --timeout 60 bounds it,
       // and on a loaded machine the former 45 s bound could fail a run whose 21 links all came up.
       console.log(`      [natlab] 7-agent mesh with two symmetric agents: 21/21 links, 3 relayed, s1 and r1 done in ${(elapsed / 1000).toFixed(1)} s`);
