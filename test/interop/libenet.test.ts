@@ -31,6 +31,8 @@ interface SessionOptions extends WireOptions {
   ourOut?: number;
   libIn?: number;
   libOut?: number;
+  /** Called with our peer in the same service turn as its CONNECT event, before any RTT sample of the session's traffic. */
+  onConnect?: (peer: ENetPacketPeer) => void;
 }
 
 async function ourHost(bound: boolean, opts: SessionOptions, peers = 8): Promise<{ host: ENetConnection; pump: Pump }> {
@@ -39,6 +41,8 @@ async function ourHost(bound: boolean, opts: SessionOptions, peers = 8): Promise
   else await host.createHost(1, CHANNELS, opts.ourIn ?? 0, opts.ourOut ?? 0);
   enableOptions(host, opts);
   const pump = new Pump(host);
+  const onConnect = opts.onConnect;
+  if (onConnect !== undefined) pump.onEvent = (e) => e.type === EventType.CONNECT && onConnect(e.peer!);
   open.push({ host, pump });
   return { host, pump };
 }
@@ -308,15 +312,20 @@ describe('interop with libenet 1.3.17', function () {
 
   for (const dir of DIRECTIONS) {
     it(`fills every HostStatistic and PeerStatistic with real counts (${dir})`, async () => {
-      const s = await connectSession(dir);
+      // The packet throttle drops by its deceleration whenever an RTT sample spikes, which a
+      // loaded machine does at will (CI saw [5, 32] for [PACKET_THROTTLE, LIMIT] at load 20).
+      // Deceleration 0 from the CONNECT on (the handshake's sample is the estimator's first and
+      // never moves the throttle) keeps it at its limit, so what the statistic must read is exact.
+      const s = await connectSession(dir, { onConnect: (peer) => peer.throttleConfigure(5000, 2, 0) });
       const sent = Array.from({ length: 100 }, (_, i): Sent => ({ channel: i % CHANNELS, flags: FLAG_RELIABLE, size: 1000, seed: 900 + i }));
       await ourSendsArrive(s, sent);
       await libSendsArrive(s, sent.map((p) => ({ ...p, seed: p.seed + 1000 })));
+      const st = (k: number): number => s.peer.getStatistic(k);
+      expect([st(PeerStatistic.PACKET_THROTTLE), st(PeerStatistic.PACKET_THROTTLE_LIMIT)]).to.deep.equal([32, 32]);
       s.peer.throttleConfigure(1000, 3, 4);
       await s.pump.idle(100);
       const lp = await s.lib.stats(s.libPeer);
       expect([lp.packetThrottleInterval, lp.packetThrottleAcceleration, lp.packetThrottleDeceleration], 'THROTTLE_CONFIGURE reached libenet').to.deep.equal([1000, 3, 4]);
-      const st = (k: number): number => s.peer.getStatistic(k);
       expect([st(PeerStatistic.PACKET_THROTTLE_INTERVAL), st(PeerStatistic.PACKET_THROTTLE_ACCELERATION), st(PeerStatistic.PACKET_THROTTLE_DECELERATION)]).to.deep.equal([1000, 3, 4]);
       // Measured RTTs, not ENet's start value (500 ms) and not zero. No upper bound: how long a
       // loopback round trip takes depends on the machine's load (CI saw > 100 ms at load 20), and
@@ -329,7 +338,6 @@ describe('interop with libenet 1.3.17', function () {
       expect(lp.rtt, 'libenet left its start value').not.to.equal(500);
       expect(st(PeerStatistic.LAST_ROUND_TRIP_TIME_VARIANCE), 'a variance was computed from samples').to.be.at.least(1);
       expect([st(PeerStatistic.PACKET_LOSS), st(PeerStatistic.PACKET_LOSS_VARIANCE)]).to.deep.equal([0, 0]);
-      expect([st(PeerStatistic.PACKET_THROTTLE), st(PeerStatistic.PACKET_THROTTLE_LIMIT)]).to.deep.equal([32, 32]);
       expect(st(PeerStatistic.PACKET_THROTTLE_COUNTER)).to.be.within(0, 31);
       expect(st(PeerStatistic.PACKET_LOSS_EPOCH), 'loss epoch started at the first send').to.be.greaterThan(0);
       expect(st(PeerStatistic.PACKET_THROTTLE_EPOCH), 'throttle epoch started at the first RTT sample').to.be.greaterThan(0);
