@@ -105,11 +105,16 @@ if (!quiet) {
  * Makes meshpunch.cjs.v8cache: three agents on loopback (`join --create-if-missing --wait-peers
  * 3` against a `meshpunch signal` on 127.0.0.1), run from the fresh bundle; one of them writes
  * V8's code cache as it exits, so the cache holds what a join really compiles (both roles of the
- * punch and the ENet handshake). Bounded to 30 s; every process is ended by its own pid. Without
+ * punch and the ENet handshake). Bounded to 100 s; every process is ended by its own pid. Without
  * a cache the bundle still runs (V8 compiles it instead), so a failed warm-up only warns.
  * @returns true when the cache was written
  */
 async function warmUp() {
+  // Generous: at load 20 on 2 cores the warm-up (four processes compiling the bundle with no
+  // cache yet) missed its former 10 s / 30 s bounds and left no cache (the e2e bundle test then
+  // failed); a whole bundle run took 33 s there. A quiet machine finishes in a few seconds.
+  const WARM_UP_START_MS = 30_000;
+  const WARM_UP_JOIN_S = 60;
   const cacheFile = join(outDir, 'meshpunch.cjs.v8cache');
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   rmSync(cacheFile, { force: true });
@@ -137,11 +142,11 @@ async function warmUp() {
         signal.child.stderr.on('data', look);
         signal.exited.then((code) => reject(new Error(`meshpunch signal exited with ${code}`)));
       }),
-      deadline(10_000, 'starting meshpunch signal'),
+      deadline(WARM_UP_START_MS, 'starting meshpunch signal'),
     ]);
-    const args = ['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', 'code-cache-warm-up', '--create-if-missing', '--bind', '127.0.0.1', '--wait-peers', '3', '--timeout', '20'];
+    const args = ['join', '--signal', `ws://127.0.0.1:${port}`, '--lobby', 'code-cache-warm-up', '--create-if-missing', '--bind', '127.0.0.1', '--wait-peers', '3', '--timeout', String(WARM_UP_JOIN_S)];
     const agents = [run(args, { MESHPUNCH_WRITE_CODE_CACHE: tmp }), run(args), run(args)];
-    const codes = await Promise.race([Promise.all(agents.map((a) => a.exited)), deadline(30_000, 'the warm-up join')]);
+    const codes = await Promise.race([Promise.all(agents.map((a) => a.exited)), deadline(WARM_UP_JOIN_S * 1000 + 10_000, 'the warm-up join')]);
     if (codes.some((c) => c !== 0) || !existsSync(tmp)) throw new Error(`the warm-up join failed (exit codes ${codes.join(', ')}): ${agents[0].output().trim().split('\n').slice(-3).join(' | ')}`);
     renameSync(tmp, cacheFile);
     return true;

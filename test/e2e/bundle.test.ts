@@ -10,8 +10,11 @@ import { AgentProcess, MESHPUNCH, ROOT, stopAll } from './agent-process.js';
 const BUNDLE_DIR = join(ROOT, 'agent', 'dist', 'bundle');
 const BUNDLE = join(BUNDLE_DIR, 'meshpunch.cjs');
 
+/** bundle.mjs's own bound (its code-cache warm-up allows 30 s to start a service and 70 s to join) and some. */
+const BUNDLE_TIMEOUT_MS = 150_000;
+
 function bundle(): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'agent', 'scripts', 'bundle.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'agent', 'scripts', 'bundle.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: BUNDLE_TIMEOUT_MS });
   expect(r.status, r.stderr).to.equal(0);
 }
 
@@ -27,11 +30,13 @@ describe('meshpunch bundle (end to end)', function () {
   this.timeout(60_000);
   const version = (JSON.parse(readFileSync(join(ROOT, 'agent', 'package.json'), 'utf8')) as { version: string }).version;
 
-  before(() => {
+  before(function () {
+    this.timeout(BUNDLE_TIMEOUT_MS + 10_000);
     bundle();
   });
 
-  after(() => {
+  after(function () {
+    this.timeout(BUNDLE_TIMEOUT_MS + 10_000);
     // Leave a fresh bundle behind, as the build does.
     bundle();
   });
@@ -64,7 +69,8 @@ describe('meshpunch bundle (end to end)', function () {
     expect(r.stderr).to.match(/cli loaded \(bundle\)$/m);
   });
 
-  it('is passed over for the modules once a workspace was rebuilt after it', () => {
+  it('is passed over for the modules once a workspace was rebuilt after it', function () {
+    this.timeout(BUNDLE_TIMEOUT_MS + 30_000);
     const old = new Date(Date.UTC(2001, 0, 1));
     utimesSync(BUNDLE, old, old);
     expect(versionRun().loaded).to.match(/cli loaded$/);
