@@ -85,6 +85,14 @@ export class AgentProcess {
   }
 }
 
+/**
+ * How long a process may take to come up (its first line, its `listening` record): Node loading
+ * the CLI took up to ~4 s a process at load 20 with several starting at once, and a service
+ * with --redis loads its client too (one did not print its first line within 15 s there). A
+ * bound on an event, not a measurement: a healthy start ends the wait at once.
+ */
+export const START_TIMEOUT_MS = 45_000;
+
 /** The signaling service's own binary (compiled). */
 export const MESHPUNCH_SIGNAL = join(ROOT, 'signaling', 'dist', 'bin', 'meshpunch-signal.js');
 
@@ -94,11 +102,11 @@ export const MESHPUNCH_SIGNAL = join(ROOT, 'signaling', 'dist', 'bin', 'meshpunc
  */
 export async function startSignalProcess(port = 0, extra: readonly string[] = []): Promise<{ proc: AgentProcess; port: number }> {
   const proc = new AgentProcess(['--host', '127.0.0.1', '--port', String(port), '--log-format', 'json', ...extra], MESHPUNCH_SIGNAL);
-  const deadline = performance.now() + 15_000;
+  const deadline = performance.now() + START_TIMEOUT_MS;
   for (;;) {
     const line = proc.stderr.find((l) => /"event":"listening"/.test(l));
     if (line !== undefined) return { proc, port: (JSON.parse(line) as { port: number }).port };
-    if (proc.exitCode !== null || performance.now() > deadline) throw new Error(`meshpunch-signal did not start:\n${proc.tail()}`);
+    if (proc.exitCode !== null || performance.now() > deadline) throw new Error(`meshpunch-signal did not start within ${START_TIMEOUT_MS} ms:\n${proc.tail()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

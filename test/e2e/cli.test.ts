@@ -2,7 +2,7 @@
 // with an in-process signaling service (issue #7 "Tests").
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { AgentProcess, MESHPUNCH, ROOT, stopAll } from './agent-process.js';
+import { AgentProcess, MESHPUNCH, ROOT, START_TIMEOUT_MS, stopAll } from './agent-process.js';
 import { useService } from './fixture.js';
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -65,7 +65,7 @@ describe('meshpunch CLI (end to end)', function () {
     it('runs the signaling service that join uses, and stops with exit 0 on SIGTERM', async () => {
       const sig = new AgentProcess(['signal', '--host', '127.0.0.1', '--port', '0']);
       try {
-        const deadline = performance.now() + 10_000;
+        const deadline = performance.now() + START_TIMEOUT_MS;
         let port: number | undefined;
         while (port === undefined && performance.now() < deadline && sig.exitCode === null) {
           const line = sig.stderr.concat(sig.stdout).find((l) => /"event":"listening"/.test(l));

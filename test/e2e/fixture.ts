@@ -2,7 +2,7 @@
 // that stop each process a test started (by its pid, after the test) and, for blocks that mesh
 // agents, one in-process signaling service with `join` helpers. Call inside a `describe`.
 import { startEmbeddedSignaling, type EmbeddedSignaling } from '@meshpunch/agent';
-import { AgentProcess, MESHPUNCH, stopAll, until } from './agent-process.js';
+import { AgentProcess, MESHPUNCH, START_TIMEOUT_MS, stopAll, until } from './agent-process.js';
 
 /** The processes of one describe block: each is SIGKILLed by pid after the test that started it. */
 export interface ProcessFixture {
@@ -70,7 +70,7 @@ export function useService(): ServiceFixture {
     async create(lobby, args, options) {
       const before = service().lobbyCount();
       const p = join(lobby, ['--create', ...args], options);
-      await until(() => service().lobbyCount() > before, 10_000, `lobby ${lobby} to exist`);
+      await until(() => service().lobbyCount() > before, START_TIMEOUT_MS, `lobby ${lobby} to exist`);
       return p;
     },
   };

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { AgentProcess, MESHPUNCH, ROOT, stopAll, until } from './agent-process.js';
+import { AgentProcess, MESHPUNCH, ROOT, START_TIMEOUT_MS, stopAll, until } from './agent-process.js';
 
 const SIGNAL_BIN = join(ROOT, 'signaling', 'dist', 'bin', 'meshpunch-signal.js');
 
@@ -34,7 +34,7 @@ async function listeningPort(p: AgentProcess): Promise<number> {
     const line = p.stderr.find((l) => l.includes('"event":"listening"'));
     if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
     return port !== undefined || p.exitCode !== null;
-  }, 15_000, 'the service to listen');
+  }, START_TIMEOUT_MS, 'the service to listen');
   expect(port, p.tail()).to.be.a('number');
   return port!;
 }
@@ -49,7 +49,8 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 describe('meshpunch signal (end to end)', function () {
-  this.timeout(60_000);
+  // Two service starts in a test, each allowed START_TIMEOUT_MS.
+  this.timeout(3 * START_TIMEOUT_MS);
 
   it('runs the service in its own process: no child, and kill -9 of its pid frees the port', async () => {
     const sig = new AgentProcess(['signal', '--host', '127.0.0.1', '--port', '0']);
@@ -126,7 +127,7 @@ process.stdout.write(JSON.stringify({ code, loaded }) + '\\n');`;
       script.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise((resolve) => script.on('exit', resolve));
       try {
-        await until(() => /listening/.test(out) || script.exitCode !== null, 15_000, 'the service to listen on a terminal');
+        await until(() => /listening/.test(out) || script.exitCode !== null, START_TIMEOUT_MS, 'the service to listen on a terminal');
         const [node] = childrenOf(script.pid!);
         expect(node, out).to.be.a('number');
         process.kill(node!, 'SIGTERM');
