@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { ENetConnection, EventType } from '@meshpunch/enet';
 import { ConnectionStatus, ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
+import { steadyThrottle } from '../support/steady-throttle.js';
 import { buildGodotPeer, GodotPeerProcess, missingPrerequisite, until } from './godot-harness.js';
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
@@ -42,8 +43,16 @@ describe('Godot 4 wire conventions against libenet (godot-peer.c)', function () 
     procs.push(p);
     return p;
   }
+  /**
+   * A peer whose links keep their packet throttle at its limit (steadyThrottle, set in the poll
+   * that reports each connection): every UNRELIABLE packet sent here must arrive, and on a loaded
+   * machine ENet's throttle would otherwise drop some on purpose.
+   */
   function peer(): ENetMultiplayerPeer {
     const p = new ENetMultiplayerPeer();
+    p.on('peerConnected', (id) => {
+      if (p.host !== null) steadyThrottle(p.getPeer(id));
+    });
     peers.push(p);
     return p;
   }
@@ -163,7 +172,9 @@ describe('Godot 4 wire conventions against libenet (godot-peer.c)', function () 
     while (!connected) {
       if (Date.now() > deadline) throw new Error('libenet peer did not connect');
       for (let ev = host.serviceSync(); ev.type !== EventType.NONE; ev = host.serviceSync()) {
-        if (ev.type === EventType.CONNECT) connected = true;
+        if (ev.type !== EventType.CONNECT) continue;
+        connected = true;
+        steadyThrottle(ev.peer!);
       }
       await new Promise((r) => setTimeout(r, 1));
     }
