@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { LOBBY_NAME_RULE, lobbyRefProblem } from '@meshpunch/protocol';
-import { machineAddresses, resolveJoinMeshOptions } from '../../src/adapter/options.js';
+import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
 import { AgentError } from '../../src/errors.js';
 import { CliUsageError, parseCommand } from '../../src/cli/flags.js';
 import { helpText } from '../../src/cli/help.js';
+import { notLocal } from './not-local.js';
 
 function usage(argv: string[]): string {
   try {
@@ -149,13 +150,6 @@ describe('lobby names: one rule for help, CLI, library and service (issue 12 ite
     expect(helpText('join').replace(/\s+/g, ' ')).to.include(LOBBY_NAME_RULE);
   });
 });
-
-/** An address from the lab's documentation range that no interface of this machine has. */
-function notLocal(): string {
-  const own = new Set(machineAddresses());
-  for (let i = 250; i > 0; i--) if (!own.has(`203.0.113.${i}`)) return `203.0.113.${i}`;
-  throw new Error('every 203.0.113.x address is local');
-}
 
 describe('--bind / bindAddress: caught before joining (issue 12 item 9)', () => {
   const base = ['join', '--signal', 'ws://127.0.0.1:1', '--lobby', 'x'];

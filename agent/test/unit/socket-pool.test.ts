@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { startEmbeddedSignaling, type EmbeddedSignaling } from '../../src/adapter/embedded-signaling.js';
 import { SocketPool } from '../../src/adapter/socket-pool.js';
+import { notLocal } from './not-local.js';
 
 describe('SocketPool', function () {
   this.timeout(20_000);
@@ -47,8 +48,8 @@ describe('SocketPool', function () {
   });
 
   it('resolves a socket that could not be bound to undefined (its link gathers its own)', async () => {
-    // 192.0.2.1 (TEST-NET-1) is no local address: the bind fails, nothing is sent.
-    const pool = new SocketPool(1, { bindAddress: '192.0.2.1', stunServers: [stun] });
+    // A TEST-NET-1 address of no interface here: the bind fails, nothing is sent.
+    const pool = new SocketPool(1, { bindAddress: notLocal('192.0.2'), stunServers: [stun] });
     expect(await pool.take()).to.equal(undefined);
     pool.close();
   });
