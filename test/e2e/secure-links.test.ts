@@ -18,11 +18,11 @@ describe('secured mesh links (end to end)', function () {
   const fx = useService();
   let seq = 0;
 
-  async function mesh(extraA: string[], extraB: string[], exchange: number, timeoutS = 25): Promise<[AgentProcess, AgentProcess]> {
+  async function mesh(extraA: string[], extraB: string[], exchange: number, timeoutS = 25, timeoutSB = timeoutS): Promise<[AgentProcess, AgentProcess]> {
     const lobby = `e2e-dtls-${seq++}`;
-    const args = (extra: string[]): string[] => ['--json', '--wait-peers', '2', ...(exchange > 0 ? ['--exchange', String(exchange)] : []), '--timeout', String(timeoutS), ...extra];
-    const a = await fx.create(lobby, args(extraA));
-    return [a, fx.join(lobby, args(extraB))];
+    const args = (extra: string[], t: number): string[] => ['--json', '--wait-peers', '2', ...(exchange > 0 ? ['--exchange', String(exchange)] : []), '--timeout', String(t), ...extra];
+    const a = await fx.create(lobby, args(extraA, timeoutS));
+    return [a, fx.join(lobby, args(extraB, timeoutSB))];
   }
 
   it('links two agents with DTLS by default and carries their messages', async () => {
@@ -50,8 +50,10 @@ describe('secured mesh links (end to end)', function () {
   });
 
   it('a secure agent refuses an --insecure one: auth-failed, exit 1, no peer', async () => {
-    // The insecure side keeps trying its ENet handshake until its --timeout; 8 s bounds the test.
-    const [a, b] = await mesh([], ['--insecure'], 0, 8);
+    // The insecure side keeps trying its ENet handshake until its --timeout; 8 s bounds it. The
+    // secure side's --timeout runs from its own start, before the other process is even spawned:
+    // it must outlast the insecure agent's start (seconds on a loaded machine) and the refusal.
+    const [a, b] = await mesh([], ['--insecure'], 0, 25, 8);
     const codes = await Promise.all([a.exited, b.exited]);
     expect(codes, [a, b].map((p) => p.tail()).join('\n---\n')).to.deep.equal([1, 1]);
     const ra = JSON.parse(a.stdout.join('\n')) as Report;
