@@ -19,9 +19,9 @@ export class AgentProcess {
   readonly exited: Promise<number | null>;
   private readonly waiters = new Set<() => void>();
 
-  /** Runs `meshpunch …args`, or with `script` another Node script (e.g. meshpunch-signal). */
-  constructor(args: readonly string[], script = MESHPUNCH) {
-    this.child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `meshpunch …args`, or with `script` another Node script (e.g. meshpunch-signal); `env` adds to this process's environment. */
+  constructor(args: readonly string[], script = MESHPUNCH, env: Readonly<Record<string, string>> = {}) {
+    this.child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const lines = (sink: string[]) => {
       let rest = '';
       return (chunk: Buffer): void => {

@@ -2,7 +2,7 @@
 // group's lobby name first; the group's `join --create-if-missing --claim-secret S` agents still
 // form their own mesh (one of them peer 1) and the stranger's lobby gets nobody.
 import { expect } from 'chai';
-import type { AgentProcess } from './agent-process.js';
+import { START_TIMEOUT_MS, until, type AgentProcess } from './agent-process.js';
 import { useService } from './fixture.js';
 
 describe('meshpunch join --claim-secret (end to end)', function () {
@@ -12,7 +12,7 @@ describe('meshpunch join --claim-secret (end to end)', function () {
 
   it('a lobby of the same name created first by a stranger does not take the group in', async () => {
     const squatter = join(['--create', '--json']);
-    for (let i = 0; i < 500 && fx.signaling.lobbyCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => fx.signaling.lobbyCount() > 0 || squatter.exitCode !== null, START_TIMEOUT_MS, 'the squatter\'s lobby');
     expect(fx.signaling.lobbyCount(), squatter.tail()).to.equal(1);
     const group = [0, 1].map(() => join(['--create-if-missing', '--claim-secret', 'our table by the window', '--wait-peers', '2', '--json', '--timeout', '30']));
     const codes = await Promise.all(group.map((p) => p.exited));

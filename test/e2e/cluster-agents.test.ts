@@ -4,7 +4,7 @@
 // node with their ids, and a 5th agent then links with all of them.
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ROOT, startSignalProcess, type AgentProcess } from './agent-process.js';
+import { ROOT, START_TIMEOUT_MS, startSignalProcess, type AgentProcess } from './agent-process.js';
 import { useProcesses } from './fixture.js';
 
 interface TestRedis { url: string; stop(): Promise<void> }
@@ -36,7 +36,7 @@ describe('agents on a signaling cluster (end to end, Redis)', function () {
       fx.spawn(['join', '--signal', url(first), '--signal', url(second), '--lobby', 'cluster-e2e', '--create-if-missing', '--bind', '127.0.0.1',
         '--wait-peers', '5', '--exchange', '20', '--timeout', '120', ...more]);
     const first = agent(n0.port, n1.port, []);
-    await first.waitFor(/ created '/, 20_000);
+    await first.waitFor(/ created '/, START_TIMEOUT_MS);
     const four = [first, agent(n0.port, n1.port, []), agent(n1.port, n0.port, []), agent(n1.port, n0.port, [])];
     for (const a of four) await a.waitFor(/ up: lan/, 40_000, 3);
     const ids = four.map((a) => Number(/as peer (\d+)/.exec(a.stdout.find((l) => / as peer \d+/.test(l)) ?? '')![1]));

@@ -6,8 +6,8 @@ import { AgentProcess, MESHPUNCH, START_TIMEOUT_MS, stopAll, until } from './age
 
 /** The processes of one describe block: each is SIGKILLed by pid after the test that started it. */
 export interface ProcessFixture {
-  /** Runs `meshpunch …args`, or another Node `script` (e.g. meshpunch-signal). */
-  spawn(args: readonly string[], script?: string): AgentProcess;
+  /** Runs `meshpunch …args`, or another Node `script` (e.g. meshpunch-signal), with `env` added to the environment. */
+  spawn(args: readonly string[], script?: string, env?: Readonly<Record<string, string>>): AgentProcess;
   /** Stops a process another helper started (e.g. startSignalProcess) after the test too. */
   track(p: AgentProcess): AgentProcess;
 }
@@ -18,6 +18,8 @@ export interface JoinOptions {
   readonly bind?: string | null;
   /** The service URL. Default the block's in-process service. */
   readonly signal?: string;
+  /** Added to the agent's environment (e.g. MESHPUNCH_TIMELINE). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A ProcessFixture with the block's in-process service. */
@@ -40,7 +42,7 @@ export function useProcesses(): ProcessFixture {
     procs.push(p);
     return p;
   };
-  return { track, spawn: (args, script = MESHPUNCH) => track(new AgentProcess(args, script)) };
+  return { track, spawn: (args, script = MESHPUNCH, env = {}) => track(new AgentProcess(args, script, env)) };
 }
 
 /** useProcesses plus one in-process service for the block (`before` / `after`). */
@@ -59,7 +61,7 @@ export function useService(): ServiceFixture {
   };
   const join = (lobby: string, args: readonly string[], options: JoinOptions = {}): AgentProcess => {
     const bind = options.bind === undefined ? ['--bind', '127.0.0.1'] : options.bind === null ? [] : ['--bind', options.bind];
-    return processes.spawn(['join', '--signal', options.signal ?? service().url, '--lobby', lobby, ...bind, ...args]);
+    return processes.spawn(['join', '--signal', options.signal ?? service().url, '--lobby', lobby, ...bind, ...args], MESHPUNCH, options.env);
   };
   return {
     ...processes,

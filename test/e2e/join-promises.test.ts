@@ -3,7 +3,7 @@
 // --timeout bounds reaching the service; an agent started before its service gets in.
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
-import { startSignalProcess, type AgentProcess } from './agent-process.js';
+import { START_TIMEOUT_MS, startSignalProcess, type AgentProcess } from './agent-process.js';
 import { useService } from './fixture.js';
 
 function listen(server: Server): Promise<number> {
@@ -35,11 +35,11 @@ describe('meshpunch join promises (end to end)', function () {
 
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       it(`exits 130 with one report (error AGENT_INTERRUPTED) on ${sig} before the --wait-peers mesh is complete`, async () => {
-        const p = join(fx.signaling.url, `interrupted-${sig.toLowerCase()}`, ['--create', '--wait-peers', '3', '--timeout', '30']);
-        const before = fx.signaling.lobbyCount();
-        for (let i = 0; i < 500 && fx.signaling.lobbyCount() === before; i++) await new Promise((r) => setTimeout(r, 20));
-        // The lobby exists on the service; the agent finishes joining (its session modules load) meanwhile.
-        await new Promise((r) => setTimeout(r, 1000));
+        // The timeline (stderr) says when the agent has joined: its `joined` event comes in the
+        // same turn as the session it reports on (before: a fixed 1 s after the lobby existed,
+        // which a loaded machine may not give the agent to load its session modules).
+        const p = fx.join(`interrupted-${sig.toLowerCase()}`, ['--json', '--create', '--wait-peers', '3', '--timeout', '30'], { env: { MESHPUNCH_TIMELINE: '1' } });
+        await p.waitFor(/ event joined$/, START_TIMEOUT_MS, 1, 'stderr');
         p.kill(sig);
         expect(await p.exited, p.tail()).to.equal(130);
         const o = oneObject(p);

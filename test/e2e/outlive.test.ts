@@ -4,7 +4,7 @@
 // the service returns (same ids), and a fourth agent then links with all of them; every link
 // then carries `--exchange` messages.
 import { expect } from 'chai';
-import { startSignalProcess, type AgentProcess } from './agent-process.js';
+import { START_TIMEOUT_MS, startSignalProcess, type AgentProcess } from './agent-process.js';
 import { useProcesses } from './fixture.js';
 
 /** How long the service stays dead in the kill -9 test (issue #12: 60 s); MESHPUNCH_E2E_OUTAGE_S shortens it for a local run. */
@@ -30,7 +30,7 @@ describe('the mesh outlives its coordinator (end to end)', function () {
   async function meshOfThree(port: number, lobby: string, timeoutS: number): Promise<TextAgent[]> {
     const args = ['--wait-peers', '4', '--exchange', '20', '--timeout', String(timeoutS)];
     const first = agent(port, lobby, args);
-    await first.waitFor(/ created '/, 15_000);
+    await first.waitFor(/ created '/, START_TIMEOUT_MS);
     const ps = [first, agent(port, lobby, args), agent(port, lobby, args)];
     const out: TextAgent[] = [];
     for (const p of ps) {
