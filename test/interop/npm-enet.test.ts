@@ -67,8 +67,22 @@ describe('interop with npm enet 0.2.9', function () {
         const kinds = [FLAG_RELIABLE, 0, FLAG_UNSEQUENCED];
         for (let ch = 0; ch < CHANNELS; ch++) for (const f of kinds) s.peer.send(ch, pattern(10 + ch, 10 * ch + f + 1), f);
         const want = (ch: number, f: number, base: number): number => crc32(pattern(10 + ch, base + 10 * ch + f + 1));
-        const t0 = Date.now();
-        while (s.npm.events.filter((e) => e.type === 'receive').length < CHANNELS * 3 && Date.now() - t0 < 3000) await s.pump.idle(5);
+        /**
+         * Waits for every reliable packet (what must arrive, up to 10 s on a loaded machine), then
+         * up to 3 s from the start for the unreliable ones (loopback and the throttle may drop them).
+         */
+        const settle = async (crcs: () => number[], base: number): Promise<void> => {
+          const reliable = Array.from({ length: CHANNELS }, (_, ch) => want(ch, FLAG_RELIABLE, base));
+          const t0 = Date.now();
+          for (;;) {
+            const have = crcs();
+            const reliableIn = reliable.every((c) => have.includes(c));
+            if (reliableIn && (have.length >= CHANNELS * 3 || Date.now() - t0 >= 3000)) return;
+            if (!reliableIn && Date.now() - t0 >= 10_000) return; // the assertions below name what is missing
+            await s.pump.idle(5);
+          }
+        };
+        await settle(() => s.npm.events.flatMap((e) => (e.type === 'receive' ? [crc32(e.bytes)] : [])), 0);
         const got = s.npm.events.filter((e): e is Recv => e.type === 'receive');
         for (let ch = 0; ch < CHANNELS; ch++) {
           const crcs = got.filter((g) => g.channel === ch).map((g) => crc32(g.bytes));
@@ -76,8 +90,7 @@ describe('interop with npm enet 0.2.9', function () {
           expect(new Set(crcs).size, 'no duplicates').to.equal(crcs.length);
         }
         for (let ch = 0; ch < CHANNELS; ch++) for (const f of kinds) s.npm.send(s.npmPeer, ch, pattern(10 + ch, 100 + 10 * ch + f + 1), f);
-        const t1 = Date.now();
-        while (s.pump.events.filter((e) => e.type === EventType.RECEIVE).length < CHANNELS * 3 && Date.now() - t1 < 3000) await s.pump.idle(5);
+        await settle(() => s.pump.events.flatMap((e) => (e.type === EventType.RECEIVE ? [crc32(e.packet!)] : [])), 100);
         const ours = s.pump.events.filter((e) => e.type === EventType.RECEIVE);
         for (let ch = 0; ch < CHANNELS; ch++) {
           const crcs = ours.filter((e) => e.channel === ch).map((e) => crc32(e.packet!));
