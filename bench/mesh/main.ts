@@ -3,7 +3,8 @@
 // uplink delay (p50/p95 over 10 runs, target p95 ≤ 1.5 s), each for the default, `--insecure` and
 // a `--no-relay` service side by side (variants.ts, interleaved run by run), with every link's
 // time split into its phases (phases.ts). Never part of `npm test`.
-// Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_LAB_RUNS (10),
+// Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_WARMUP (1 untimed
+// loopback round first), MESH_BENCH_LAB_RUNS (10),
 // MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines).
 import { benchArgs, benchUsage } from '../common/args.js';
 import { renderTable, type Row } from '../common/table.js';
@@ -15,9 +16,10 @@ import { selectVariants, type MeshVariant } from './variants.js';
 
 // Options come from the environment (npm passes them through); the command line takes only --help.
 benchArgs(benchUsage('npm run bench:mesh', 'time from launch to full mesh: N agents on loopback and 8 in the NAT lab, for the default,\n--insecure and a --no-relay service side by side, each link split into its phases.', {},
-  'Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_LAB_RUNS (10),\nMESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),\nMESH_BENCH_KEEP_ENV=1 (keep NODE_EXTRA_CA_CERTS).'), {});
+  'Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_WARMUP (1: untimed\nloopback rounds first), MESH_BENCH_LAB_RUNS (10), MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),\nMESH_BENCH_KEEP_ENV=1 (keep NODE_EXTRA_CA_CERTS).'), {});
 const LOOPBACK_AGENTS = Number(process.env.MESH_BENCH_AGENTS ?? 32);
 const LOOPBACK_RUNS = Number(process.env.MESH_BENCH_RUNS ?? 3);
+const LOOPBACK_WARMUP = Number(process.env.MESH_BENCH_WARMUP ?? 1);
 const LAB_RUNS = Number(process.env.MESH_BENCH_LAB_RUNS ?? 10);
 const VARIANTS = selectVariants(process.env.MESH_BENCH_VARIANTS);
 
@@ -51,8 +53,20 @@ function summarise(name: string, runs: readonly MeshRun[], target: string): void
 
 console.log(`mesh formation, ${LOOPBACK_AGENTS} agents on loopback (${(LOOPBACK_AGENTS * (LOOPBACK_AGENTS - 1)) / 2} links), ${LOOPBACK_RUNS} runs of ${VARIANTS.map((v) => v.name).join(', ')} (interleaved)`);
 const loop = new Map<MeshVariant, MeshRun[]>(VARIANTS.map((v) => [v, []]));
-for (let i = 0; i < LOOPBACK_RUNS; i++) {
+// The first mesh this process forms runs cold (module loading, JIT, heap growth), whichever setting
+// it uses: 16 agents took 8.2-8.8 s first and 2.6-7 s after, --insecure first as much as the
+// default. The settings ran in a fixed order, so the default always paid it in run 1, and with
+// MESH_BENCH_RUNS=1 the comparison was cold default against warm --insecure. So untimed rounds
+// come first, and each measured round starts with the next setting in turn.
+for (let i = 0; i < LOOPBACK_WARMUP; i++) {
   for (const v of VARIANTS) {
+    const r = await loopbackMesh(LOOPBACK_AGENTS, 30_000, 1000 + i, v);
+    console.log(`  warm-up ${v.name} (untimed): ${Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms` : `did not form: ${r.failure}`}`);
+  }
+}
+for (let i = 0; i < LOOPBACK_RUNS; i++) {
+  for (let k = 0; k < VARIANTS.length; k++) {
+    const v = VARIANTS[(i + k) % VARIANTS.length]!;
     const r = await loopbackMesh(LOOPBACK_AGENTS, 30_000, i, v);
     console.log(`  run ${i + 1} ${v.name}: ${Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms, ${r.fromLastJoinMs.toFixed(0)} ms from the last join` : `did not form: ${r.failure}`}`);
     loop.get(v)!.push(r);
