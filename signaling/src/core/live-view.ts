@@ -174,9 +174,10 @@ export function liveLobby(lobby: Lobby, now: number, scope: LiveViewScope): Live
   const links: LiveLink[] = [];
   for (const p of lobby.pairs.values()) {
     const base = p.view();
-    const startedAt = p.events.length > 0 ? p.events[0]!.at : now;
+    const events = p.events;
+    const startedAt = events.length > 0 ? events[0]!.at : now;
     const withProbes = probed.has(p);
-    const l: LiveLink = { pair: base.pair, a: base.a, b: base.b, state: base.state, ageMs: now - startedAt, events: p.events.map((e) => eventView(e, scope, startedAt, withProbes)) };
+    const l: LiveLink = { pair: base.pair, a: base.a, b: base.b, state: base.state, ageMs: now - startedAt, events: events.map((e) => eventView(e, scope, startedAt, withProbes)) };
     if (base.path !== undefined) l.path = base.path;
     if (base.rttMs !== undefined) l.rttMs = base.rttMs;
     if (base.reason !== undefined) l.reason = base.reason;

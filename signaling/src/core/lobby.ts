@@ -89,13 +89,32 @@ export class Pair {
   /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
   addressesFromA: readonly string[] = NO_ADDRESSES;
   addressesFromB: readonly string[] = NO_ADDRESSES;
-  /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view. */
-  readonly events: PairEvent[] = [];
+  /**
+   * When the pair started (service ms), or undefined for a pair made without a start (a
+   * restored link). Kept as a number, not as an event record, and #later made only when a side
+   * first sends something: a forming mesh holds n(n-1)/2 pairs that have nothing else yet, and
+   * an array plus a start record each were ~0.2 KiB per pair in a heap snapshot (issue 19).
+   */
+  startedAt: number | undefined = undefined;
+  /** What happened after the start, oldest first; undefined until the first such event. */
+  #later: PairEvent[] | undefined = undefined;
 
   constructor(id: number, a: Member, b: Member) {
     this.id = id;
     this.a = a;
     this.b = b;
+  }
+
+  /** Events recorded (the start included), ≤ MAX_PAIR_EVENTS. */
+  get eventCount(): number {
+    return (this.startedAt === undefined ? 0 : 1) + (this.#later?.length ?? 0);
+  }
+
+  /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view: a fresh list. */
+  get events(): PairEvent[] {
+    const out: PairEvent[] = this.startedAt === undefined ? [] : [{ at: this.startedAt, kind: 'start' }];
+    if (this.#later !== undefined) out.push(...this.#later);
+    return out;
   }
 
   /** Notes an address side a (or b) sent as a candidate, once. */
@@ -113,7 +132,9 @@ export class Pair {
 
   /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */
   record(e: PairEvent): void {
-    if (this.events.length < MAX_PAIR_EVENTS) this.events.push(e);
+    if (this.eventCount >= MAX_PAIR_EVENTS) return;
+    if (e.kind === 'start' && this.startedAt === undefined && this.#later === undefined) this.startedAt = e.at;
+    else (this.#later ??= []).push(e);
   }
 
   /** The other side, or undefined when `m` is not in this pair. */

@@ -89,7 +89,7 @@ export function recordResult(ctx: CoreContext, now: number, c: Connection, msg: 
   const report: PairReport = { outcome: msg.outcome, path: msg.path, rttMs: msg.rttMs, reason: msg.reason };
   const before = pair.a === m ? pair.reportA : pair.reportB;
   // Kept only when the report is recorded on the pair's timeline (it holds ≤ MAX_PAIR_EVENTS).
-  if (msg.probes !== undefined && pair.events.length < MAX_PAIR_EVENTS) {
+  if (msg.probes !== undefined && pair.eventCount < MAX_PAIR_EVENTS) {
     report.probes = msg.probes;
     ctx.metrics.probeReportsKept++;
     // Only a side's newest report keeps its probe record (bounded memory per pair).
