@@ -53,6 +53,12 @@ export class LinkHandshake {
     // A retry (LinkMachine HANDSHAKE_ATTEMPTS): the previous attempt's peer goes first, silently.
     this.peer?.reset();
     this.peer = undefined;
+    // ENet's endpoint for the peer is fixed now, not at its CONNECT event: a path that changes
+    // during the handshake (the direct one lost consent, the listen side answers through its
+    // relay) brings the DTLS flights and VERIFY_CONNECT from the peer's relayed address, which
+    // the mux hands to ENet as this endpoint only once it is set; before, they were dropped as
+    // from a stranger and the link ended in connect-timeout (NAT lab at load 17–24).
+    link.router()?.mux.setVirtual(remote);
     try {
       // Godot's convention: the CONNECT data is our unique id (godot-enet.md §2.5).
       this.peer = host.connectToHost(remote.address, remote.port, 0, link.ctx.ownId);

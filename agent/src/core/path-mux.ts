@@ -87,13 +87,25 @@ export class PathMux {
   }
 
   /**
-   * Where ENet's datagram to `to` goes: the active route when `to` is the virtual endpoint (or
-   * there is none yet), the relay route when `to` is the peer's address behind our allocation
-   * (before the handshake fixed the virtual endpoint), else undefined (the socket, as ENet asked).
+   * Where ENet's datagram to `to` goes: the active route when `to` is the virtual endpoint;
+   * before the handshake fixed one, the active route when it leads to `to`, else the relay
+   * route when `to` is the peer's address behind our allocation; otherwise undefined (the
+   * socket, as ENet asked).
+   *
+   * The peer's punched address and its address behind our allocation are often the same
+   * endpoint (its NAT maps one port for both). The active route decides between them: a relay
+   * that proved beside a live direct path while the listen side waited for the CONNECT sent the
+   * DTLS server's flights through the allocation, where the connecting side, which knew only
+   * the direct path, dropped them — every handshake attempt ended in connect-timeout (NAT lab
+   * at load 17–24, a slow punch made the listen side allocate after RELAY_AFTER_MS).
    */
   route(to: Endpoint): PathRoute | undefined {
     const v = this.virtual;
-    if (v !== undefined && sameEndpoint(v, to)) return this.current;
+    if (v !== undefined) {
+      if (sameEndpoint(v, to)) return this.current;
+    } else if (this.current !== undefined && sameEndpoint(this.current.to, to)) {
+      return this.current;
+    }
     const relay = this.paths.relay;
     if (relay !== undefined && relay.via === 'turn' && sameEndpoint(relay.to, to)) return relay;
     return undefined;

@@ -127,9 +127,29 @@ class Side implements SansIoCore {
   }
 }
 
-function setup(seed: number) {
+/** A's CONNECT as LinkHandshake.connect sends it: the mux's virtual endpoint is fixed first. */
+function connectTo(a: Side, to: Endpoint): void {
+  a.mux.setVirtual(to);
+  const pa = a.core.connect(to.address, to.port, 2, 42)!;
+  a.core.configureTimeout(pa, 32, PEER_TIMEOUT_MS, PEER_TIMEOUT_MS);
+}
+
+/** Runs the world for `ms` in 10 ms slices, calling `each` before every slice. */
+function stepper(driver: SimDriver): (ms: number, each?: () => void) => void {
+  return (ms, each) => {
+    const until = driver.now + ms;
+    while (driver.now < until) {
+      each?.();
+      const next = Math.min(until, driver.now + 10);
+      driver.runFor(next - driver.now);
+    }
+  };
+}
+
+/** A (connect side) and B (listen side, holding the allocation), the forwarder on S and R. */
+function world(seed: number, loss = 0.05) {
   const prng = new Prng(seed);
-  const net = new SimNet({ prng, defaultLink: { latencyMs: 20, jitterMs: 10, loss: 0.05 } });
+  const net = new SimNet({ prng, defaultLink: { latencyMs: 20, jitterMs: 10, loss } });
   const driver = new SimDriver(net);
   const rng = new Prng(seed ^ 0x5eed);
   const a = new Side(new HostCore({ random: (o) => rng.fill(o), peerCount: 1 }), A, B, false);
@@ -144,19 +164,16 @@ function setup(seed: number) {
       fwd.flush(now, net);
     });
   }
+  return { a, b, fwd, driver };
+}
+
+function setup(seed: number) {
+  const { a, b, fwd, driver } = world(seed);
   // The relay proved first (both sides' relay punches); A connects to B's relayed address.
   a.mux.prove({ slot: 'relay', kind: 'relay', via: 'socket', to: R });
   b.mux.prove({ slot: 'relay', kind: 'relay', via: 'turn', to: A });
-  const pa = a.core.connect(R.address, R.port, 2, 42)!;
-  a.core.configureTimeout(pa, 32, PEER_TIMEOUT_MS, PEER_TIMEOUT_MS);
-  const step = (ms: number, each?: () => void): void => {
-    const until = driver.now + ms;
-    while (driver.now < until) {
-      each?.();
-      const next = Math.min(until, driver.now + 10);
-      driver.runFor(next - driver.now);
-    }
-  };
+  connectTo(a, R);
+  const step = stepper(driver);
   step(2000);
   expect(a.peer, 'A connected over the relay').to.not.equal(undefined);
   expect(b.peer, 'B accepted over the relay').to.not.equal(undefined);
@@ -266,6 +283,60 @@ describe('RelayRelease with PathMux (sim): relay → direct, the relay let go af
         const got = s.received();
         expect(got.length, `${name}: all ${r.total} messages`).to.equal(r.total);
         expect(got.every((v, k) => v === k), `${name}: in order, no gap`).to.equal(true);
+      }
+    });
+  }
+});
+
+// The ENet handshake while both paths are proven, or while they change (NAT lab at load 17–24:
+// a slow punch made the listen side allocate after RELAY_AFTER_MS; the relay then proved beside
+// the direct path, or the direct path lost consent, before the CONNECT was through). The peer's
+// punched address and its address behind B's allocation are the same endpoint A here, as behind
+// a NAT that maps one port for both.
+// Without loss: a lost CONNECT would only cost ENet's back-off (the agent's handshake attempts
+// cover that); these runs are about where each datagram goes.
+describe('PathMux below ENet (sim): the handshake while paths prove and die, under jitter', function () {
+  this.timeout(60_000);
+  const base = seedFromEnv(7300);
+  for (let i = 0; i < 5; i++) {
+    const seed = base + i;
+    it(`a relay that proves beside the direct path before the CONNECT carries nothing; both sides connect direct (seed ${seed})`, () => {
+      const { a, b, fwd, driver } = world(seed, 0);
+      const step = stepper(driver);
+      a.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: B });
+      b.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: A });
+      b.mux.prove({ slot: 'relay', kind: 'relay', via: 'turn', to: A });
+      a.mux.prove({ slot: 'relay', kind: 'relay', via: 'socket', to: R });
+      connectTo(a, B);
+      step(5000);
+      expect([a.peer !== undefined, b.peer !== undefined], 'A connected, B accepted').to.deep.equal([true, true]);
+      // Before the fix B's VERIFY_CONNECT went through the allocation although the direct path was in use.
+      expect(fwd.relayed, 'nothing relayed while the direct path is in use').to.equal(0);
+      for (const s of [a, b]) expect(s.events.filter((e) => e.type === 'disconnect')).to.deep.equal([]);
+    });
+    it(`the direct path dies before the CONNECT is through: the handshake completes over the relay, one peer each side (seed ${seed})`, () => {
+      const { a, b, fwd, driver } = world(seed, 0);
+      const step = stepper(driver);
+      a.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: B });
+      b.mux.prove({ slot: 'direct', kind: 'direct', via: 'socket', to: A });
+      b.mux.prove({ slot: 'relay', kind: 'relay', via: 'turn', to: A });
+      a.mux.prove({ slot: 'relay', kind: 'relay', via: 'socket', to: R });
+      a.directDead = true;
+      b.directDead = true;
+      connectTo(a, B);
+      // Consent notices on both sides; ENet's CONNECT retransmissions then take the relay.
+      step(DIRECT_CONSENT_WITH_RELAY_MS);
+      a.mux.lose('direct');
+      b.mux.lose('direct');
+      a.core.retransmitNow(driver.now, a.core.peers[0]!);
+      step(5000);
+      expect([a.peer !== undefined, b.peer !== undefined], 'A connected, B accepted').to.deep.equal([true, true]);
+      expect(fwd.relayed, 'the handshake went through the relay').to.be.greaterThan(0);
+      // A's VERIFY_CONNECT came from B's relayed address and reached ENet as B.
+      expect(a.mux.counters.rewritten, 'A rewrote R to B').to.be.greaterThan(0);
+      for (const s of [a, b]) {
+        expect(s.events.filter((e) => e.type === 'connect'), 'one connect').to.have.length(1);
+        expect(s.events.filter((e) => e.type === 'disconnect')).to.deep.equal([]);
       }
     });
   }
