@@ -43,7 +43,9 @@ export async function startRedis(port?: number): Promise<TestRedis> {
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await new Promise<boolean>((resolve) => {
       let out = '';
-      const t = setTimeout(() => resolve(false), 5000);
+      // Ready in well under a second when quiet; the bound only ends a stuck start (a loaded
+      // machine's slow one would otherwise be killed and retried, each try costing the wait again).
+      const t = setTimeout(() => resolve(false), 15_000);
       const on = (d: Buffer): void => {
         out += d.toString();
         if (/Ready to accept connections/.test(out)) {
