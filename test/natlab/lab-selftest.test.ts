@@ -113,9 +113,15 @@ describe('NAT lab self-test', function () {
       await lab!.setNat('C', 'port-restricted', { hairpin });
       // c2 opens its mapping (public port = 43000 by port preservation), then listens on it.
       await lab!.runJson('c2', 'udp', ['send', '43000', `${R.stunPrimary}:${R.reflectorPort}`, 'open']);
+      // The sender is started and ready before the receiver's 1.5 s window opens, then told to
+      // send: spawned inside the window, its start-up (seconds at load ~15) used it all up and the
+      // hairpinned datagrams arrived after the receiver had given up ('expected [] to deeply equal …').
+      const tx = lab!.spawnRunner('c1', 'udp', ['send', '44000', `${wan}:43000`, 'hairpin', '3', 'on-go']);
+      await tx.waitForLine(/^ready/, 15_000);
       const rx = lab!.spawnRunner('c2', 'udp', ['recv', '43000', '1500', '1']);
-      await rx.waitForLine(/^ready/, 5000);
-      await lab!.runJson('c1', 'udp', ['send', '44000', `${wan}:43000`, 'hairpin', '3']);
+      await rx.waitForLine(/^ready/, 15_000);
+      tx.write('go\n');
+      expect(await tx.exited, tx.tail()).to.equal(0);
       await rx.exited;
       const got = JSON.parse(rx.lines.at(-1)!) as { received: Array<{ from: string; text: string }> };
       if (hairpin) expect(got.received).to.deep.equal([{ from: `${wan}:44000`, text: 'hairpin' }]);
