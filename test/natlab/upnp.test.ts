@@ -105,9 +105,14 @@ describe('UPnP IGD client against miniupnpd (IGDv1 and IGDv2)', function () {
         expect(log.some((l) => l.includes(`removing redirect rule port ${port} UDP`)), 'rule removal logged').to.equal(true);
 
         // And the port is closed again from the internet side.
+        // The sender is ready before the receiver's 0.8 s window opens: spawned inside it, a slow
+        // start on a loaded machine let the window pass first, and the check passed without a probe.
+        const tx = lab!.spawnRunner('srv', 'udp', ['send', '0', `${lab!.wanIp(router)}:${port}`, 'after-close', '3', 'on-go']);
+        await tx.waitForLine(/^ready/, 15_000);
         const rx = lab!.spawnRunner(h1, 'udp', ['recv', String(port), '800', '1']);
-        await rx.waitForLine(/^ready/, 5000);
-        await lab!.runJson('srv', 'udp', ['send', '0', `${lab!.wanIp(router)}:${port}`, 'after-close', '3']);
+        await rx.waitForLine(/^ready/, 15_000);
+        tx.write('go\n');
+        expect(await tx.exited, tx.tail()).to.equal(0);
         await rx.exited;
         expect((JSON.parse(rx.lines.at(-1)!) as { received: unknown[] }).received).to.deep.equal([]);
       });
