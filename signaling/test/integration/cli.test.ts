@@ -21,7 +21,9 @@ function run(args: string[], env: Record<string, string> = {}): { child: ChildPr
 }
 
 describe('meshpunch-signal', function () {
-  this.timeout(20_000);
+  // Each test starts one or two node processes: seconds each on a loaded machine ('exits 1 when
+  // the port is taken' ran past 20 s at load ~20; its wait for the listening line alone may take 20 s).
+  this.timeout(60_000);
   const children: ChildProcessWithoutNullStreams[] = [];
   afterEach(() => {
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -46,21 +46,24 @@ describe('cluster on Redis: races and failures', function () {
   });
 
   it('200 clients creating one name on 3 nodes: exactly one creator; 500 joins over 3 nodes: unique ids, maxPeers never exceeded', async () => {
-    const svc = await startService('redis', 3, { maxConnections: 2000, maxPeersCap: 4096, maxIdsPerLobby: 100_000 }, redis!.url);
+    const svc = await startService('redis', 3, { maxConnections: 2000, maxPeersCap: 4096, maxIdsPerLobby: 100_000, helloTimeoutMs: 60_000 }, redis!.url);
     try {
-      const creators = await Promise.all(Array.from({ length: 200 }, (_v, i) => SignalingClient.connect(svc.url(i))));
+      // Races, not speed: 200 (then 500) handshakes at once with the 3 nodes in this process took
+      // over the default 10 s at load ~20 ('Opening handshake has timed out').
+      const patient = { connectTimeoutMs: 60_000, requestTimeoutMs: 60_000 };
+      const creators = await Promise.all(Array.from({ length: 200 }, (_v, i) => SignalingClient.connect(svc.url(i), patient)));
       clients.push(...creators);
       const outcomes = await Promise.all(creators.map((c) => c.createLobby({ name: 'race' }).then(() => 'created', (e: { code: string }) => e.code)));
       expect(outcomes.filter((o) => o === 'created')).to.have.length(1);
       expect(outcomes.filter((o) => o === 'SIG_LOBBY_EXISTS')).to.have.length(199);
       await Promise.all(clients.splice(0).map((c) => c.close()));
 
-      const owner = await SignalingClient.connect(svc.url(0));
+      const owner = await SignalingClient.connect(svc.url(0), patient);
       clients.push(owner);
       const maxPeers = 100;
       // Server mode: pairs with the owner only, so the run measures admission, not 45,000 mesh pairs.
       await owner.createLobby({ name: 'crowd', maxPeers, mode: 'server' });
-      const joiners = await Promise.all(Array.from({ length: 500 }, (_v, i) => SignalingClient.connect(svc.url(i + 1), { autoResume: false })));
+      const joiners = await Promise.all(Array.from({ length: 500 }, (_v, i) => SignalingClient.connect(svc.url(i + 1), { autoResume: false, ...patient })));
       clients.push(...joiners);
       const joined = await Promise.all(joiners.map((c) => c.joinLobby('crowd').then((j) => j.you, (e: { code: string }) => e.code)));
       const ids = joined.filter((j): j is number => typeof j === 'number');
