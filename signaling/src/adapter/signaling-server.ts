@@ -735,7 +735,7 @@ export class SignalingServer {
 
   /**
    * Holds a socket's writes until the end of this event-loop turn, so every frame the service
-   * sends it while handling one batch of input (welcome + heartbeat, lobby.joined + pair.starts,
+   * sends it while handling one batch of input (welcome, lobby.joined + pair.starts,
    * the `ok`s of pipelined requests) leaves in one writev instead of one syscall per frame —
    * per-frame syscalls were a quarter of the service's CPU in bench/signaling. Adds no delay
    * beyond the current turn.
