@@ -131,6 +131,8 @@ interface Check {
   localReflexive: StunAddress | undefined;
   nominated: boolean;
   lastAnswerAt: number;
+  /** Requests sent to this check since its last answer (or since it was selected). */
+  sentSinceAnswer: number;
   /** A request or response from this address verified under the pair secret. */
   authenticated: boolean;
   /** Answers to this source's authenticated requests. */
@@ -374,7 +376,7 @@ export class PunchMachine {
     }
     if (this.#state === 'selected') {
       const c = this.#checks[this.#selected!]!;
-      if (now - c.lastAnswerAt > this.config.consentTimeoutMs) {
+      if (this.#consentExpired(now, c)) {
         this.#fail(now, 'consent-lost');
         return;
       }
@@ -401,6 +403,7 @@ export class PunchMachine {
       if (s.useCandidate) w.addFlag(StunAttr.UseCandidate);
       const c = this.#checks[s.check]!;
       c.requestsSent++;
+      c.sentSinceAnswer++;
       if (c.firstSentAt === undefined) c.firstSentAt = now;
       c.lastSentAt = now;
       if (this.#outstanding.length >= MAX_OUTSTANDING) this.#outstanding.shift();
@@ -424,6 +427,8 @@ export class PunchMachine {
       }
       case 'selected': {
         const c = this.#checks[this.#selected!]!;
+        // Until enough keepalives went out the consent deadline cannot end anything (#consentExpired).
+        if (c.sentSinceAnswer < this.#consentRequests) return this.#nextKeepaliveAt;
         return Math.min(this.#nextKeepaliveAt, c.lastAnswerAt + this.config.consentTimeoutMs + 1);
       }
       default:
@@ -548,6 +553,7 @@ export class PunchMachine {
     this.counters.validResponses++;
     c.authenticated = true;
     c.lastAnswerAt = now;
+    c.sentSinceAnswer = 0;
     if (c.provenAt === undefined) {
       c.provenAt = now;
       c.rttMs = now - o.sentAt;
@@ -583,6 +589,8 @@ export class PunchMachine {
 
   #select(now: number, i: number): void {
     const c = this.#checks[i]!;
+    // Consent is judged on keepalives sent from now on (#consentExpired).
+    c.sentSinceAnswer = 0;
     this.#state = 'selected';
     this.#selected = i;
     this.#selectedPath = {
@@ -611,6 +619,24 @@ export class PunchMachine {
     const wasSelected = this.#state === 'selected';
     this.#select(now, i);
     this.#emit({ type: wasSelected ? 'nominated' : 'selected', at: now, selected: this.#selectedPath! });
+  }
+
+  /**
+   * Consent on the selected check is lost (RFC 7675) when nothing answered it for
+   * consentTimeoutMs *and* the keepalives that went unanswered meanwhile are as many as that
+   * time holds (consentTimeoutMs / keepaliveMs, at least one). Time alone said "lost" after a
+   * stall of our own event loop: the timer ran before the answers waiting in the socket were
+   * read, and a selection made late by the stall (a LAN grace period that outlasted it) was
+   * judged at once on an answer seconds old. NAT lab at load ~28: a 3.3 s stall, then
+   * consent-lost 7 ms after the path was selected, and the link's relay fallback ended it.
+   */
+  #consentExpired(now: number, c: Check): boolean {
+    return now - c.lastAnswerAt > this.config.consentTimeoutMs && c.sentSinceAnswer >= this.#consentRequests;
+  }
+
+  /** Unanswered keepalives that consentTimeoutMs holds (at least one). */
+  get #consentRequests(): number {
+    return Math.max(1, Math.floor(this.config.consentTimeoutMs / this.config.keepaliveMs));
   }
 
   #reasonForTimeout(): PunchFailureReason {
@@ -643,7 +669,7 @@ export class PunchMachine {
     this.#checks.push({
       address, port, kind, priority, path: pathKindOf({ kind, address }),
       requestsSent: 0, firstSentAt: undefined, lastSentAt: undefined, requestsReceived: 0, firstReceivedAt: undefined,
-      provenAt: undefined, rttMs: undefined, localReflexive: undefined, nominated: false, lastAnswerAt: 0,
+      provenAt: undefined, rttMs: undefined, localReflexive: undefined, nominated: false, lastAnswerAt: 0, sentSinceAnswer: 0,
       authenticated: false, answers: new TokenBucket(this.config.answerBurst, this.config.startAt),
     });
     this.#order.push(i);

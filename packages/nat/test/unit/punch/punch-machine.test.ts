@@ -157,3 +157,79 @@ describe('punch/PunchMachine', () => {
     });
   });
 });
+
+// Consent after a stall of our own event loop (NAT lab at load ~28): Node runs due timers before
+// it reads the socket, so the machine's handleTimeout comes first and the answers that arrived
+// meanwhile after it. A 3.3 s stall then ended a healthy path with consent-lost.
+describe('punch/PunchMachine consent across a stall of our own', () => {
+  /** A (connect) and B (listen) on one public path, 10 ms each way; A's probes to B's LAN address get nowhere. */
+  function pair(seed: number) {
+    const prng = new Prng(seed);
+    const common = { pairId: 'p-1', secret: SECRET, startAt: 0, random: (b: Uint8Array) => prng.fill(b), hmacSha1: nodeHmacSha1, keepaliveMs: 500, consentTimeoutMs: 2500 };
+    const a = new PunchMachine({ ...common, role: 'connect', localCandidates: [{ kind: 'host', family: 4, address: '10.0.9.1', port: 1000, priority: candidatePriority('host') }], remoteCandidates: [
+      { kind: 'host', family: 4, address: '10.0.9.2', port: 2000, priority: candidatePriority('host') },
+      { kind: 'srflx', family: 4, address: '203.0.113.2', port: 2000, priority: candidatePriority('srflx') },
+    ] });
+    // B's own consent is not under test: it waits out A's stall.
+    const b = new PunchMachine({ ...common, consentTimeoutMs: 20_000, role: 'listen', remoteCandidates: [{ kind: 'srflx', family: 4, address: '203.0.113.1', port: 1000, priority: candidatePriority('srflx') }] });
+    const inFlight: Array<{ at: number; to: PunchMachine; from: { address: string; port: number }; bytes: Uint8Array }> = [];
+    const out = new Uint8Array(1500);
+    const to = { address: '', port: 0 };
+    const aEvents: string[] = [];
+    /** One ms of the world; A does nothing while `aStalled` (its datagrams wait, as in its socket). */
+    const tick = (now: number, aStalled: boolean): void => {
+      // A after a stall: timers first, then what waited in the socket (Node's event-loop order).
+      const order: Array<['a' | 'b', PunchMachine]> = [['a', a], ['b', b]];
+      for (const [name, m] of order) {
+        if (name === 'a' && aStalled) continue;
+        if ((m.pollTimeout() ?? Infinity) <= now) m.handleTimeout(now);
+        for (const d of inFlight.filter((x) => x.to === m && x.at <= now)) {
+          inFlight.splice(inFlight.indexOf(d), 1);
+          m.handleDatagram(now, d.from, d.bytes);
+        }
+        if ((m.pollTimeout() ?? Infinity) <= now) m.handleTimeout(now);
+        for (let n = m.pollTransmit(now, out, to); n > 0; n = m.pollTransmit(now, out, to)) {
+          if (name === 'a' && to.address === '203.0.113.2') inFlight.push({ at: now + 10, to: b, from: { address: '203.0.113.1', port: 1000 }, bytes: out.slice(0, n) });
+          if (name === 'b' && to.address === '203.0.113.1') inFlight.push({ at: now + 10, to: a, from: { address: '203.0.113.2', port: 2000 }, bytes: out.slice(0, n) });
+        }
+      }
+      for (let e = a.pollEvent(); e; e = a.pollEvent()) aEvents.push(e.type === 'failed' ? `failed:${e.reason}` : e.type);
+    };
+    return { a, b, tick, aEvents };
+  }
+
+  it('a selected path outlives a 3.3 s stall: the answers read after the timer still count', () => {
+    const { a, tick, aEvents } = pair(seedFromEnv(51));
+    let now = 0;
+    for (; now < 2000; now++) tick(now, false);
+    expect(a.state).to.equal('selected');
+    for (; now < 5300; now++) tick(now, true);
+    for (; now < 12_000; now++) tick(now, false);
+    expect([a.state, aEvents.filter((e) => e.startsWith('failed'))]).to.deep.equal(['selected', []]);
+  });
+
+  it('a selection made late by a stall (the LAN grace period outlasted it) is not judged on the old answer', () => {
+    const { a, tick, aEvents } = pair(seedFromEnv(52));
+    let now = 0;
+    // The public path proves; A waits lanGraceMs (150 ms) for the unproven LAN check, and stalls meanwhile.
+    for (; now < 1000 && a.timeline().every((c) => c.provenAt === undefined); now++) tick(now, false);
+    expect(a.state).to.equal('probing');
+    for (const end = now + 3300; now < end; now++) tick(now, true);
+    for (const end = now + 6000; now < end; now++) tick(now, false);
+    expect([a.state, aEvents.filter((e) => e.startsWith('failed'))]).to.deep.equal(['selected', []]);
+  });
+
+  it('a path that goes silent still loses consent once as many keepalives as consentTimeoutMs holds went unanswered', () => {
+    const { a, b, tick, aEvents } = pair(seedFromEnv(53));
+    let now = 0;
+    for (; now < 2000; now++) tick(now, false);
+    expect(a.state).to.equal('selected');
+    b.stop(now);
+    const silentAt = now;
+    for (; now < silentAt + 10_000 && a.state === 'selected'; now++) tick(now, false);
+    expect(aEvents).to.include('failed:consent-lost');
+    // Virtual ms after the last answer (at most one keepalive interval before silentAt): about
+    // consentTimeoutMs, not at the first missing answer.
+    expect(now - silentAt).to.be.within(2000, 3500);
+  });
+});
