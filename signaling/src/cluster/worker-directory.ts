@@ -24,23 +24,36 @@ export interface RouteHint {
  * names none or is not one.
  */
 export function routeHint(requestLine: string): RouteHint {
+  // By hand, not URLSearchParams: the primary runs this for every connection (it was 4 % of its CPU).
   const sp = requestLine.indexOf(' ');
-  const target = sp < 0 ? '' : requestLine.slice(sp + 1, requestLine.indexOf(' ', sp + 1) >>> 0);
-  const q = target.indexOf('?');
-  if (q < 0) return {};
-  let params: URLSearchParams;
-  try {
-    params = new URLSearchParams(target.slice(q + 1));
-  } catch {
-    return {};
+  const end = sp < 0 ? -1 : requestLine.indexOf(' ', sp + 1);
+  const q = sp < 0 ? -1 : requestLine.indexOf('?', sp + 1);
+  if (q < 0 || (end >= 0 && q > end)) return {};
+  let lobby: string | undefined;
+  let worker: number | undefined;
+  for (const pair of requestLine.slice(q + 1, end < 0 ? undefined : end).split('&', 16)) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (name === 'lobby' && lobby === undefined) lobby = decode(value);
+    else if (name === 'worker' && worker === undefined && /^\d{1,4}$/.test(value)) worker = Number(value);
   }
-  const lobby = params.get('lobby');
-  const worker = params.get('worker');
-  const w = worker !== null && /^\d{1,4}$/.test(worker) ? Number(worker) : undefined;
   return {
-    ...(lobby !== null && lobby.length > 0 && lobby.length <= MAX_HINT ? { lobby } : {}),
-    ...(w === undefined ? {} : { worker: w }),
+    ...(lobby !== undefined && lobby.length > 0 && lobby.length <= MAX_HINT ? { lobby } : {}),
+    ...(worker === undefined ? {} : { worker }),
   };
+}
+
+/** A query value as form-decoded text ('+' is a space); a malformed escape is kept as written. */
+function decode(value: string): string {
+  const v = value.includes('+') ? value.replaceAll('+', ' ') : value;
+  if (!v.includes('%')) return v;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
 }
 
 /** FNV-1a of a string: a lobby name's worker when no worker reports it. */

@@ -13,6 +13,10 @@ describe('worker directory (--workers hand-off)', () => {
     expect(routeHint('garbage')).to.deep.equal({});
     expect(routeHint('')).to.deep.equal({});
     expect(routeHint('GET /?lobby=%ZZ HTTP/1.1')).to.deep.equal({ lobby: '%ZZ' });
+    expect(routeHint('GET /?lobby=a%2Db&lobby=other HTTP/1.1')).to.deep.equal({ lobby: 'a-b' });
+    expect(routeHint('GET /path?lobby=x')).to.deep.equal({ lobby: 'x' });
+    // A '?' only in the protocol part is no query.
+    expect(routeHint('GET / HTTP/1.1?lobby=x')).to.deep.equal({});
   });
 
   it('a reported home wins; an unreported lobby goes where its name hashes; no hint goes round the ready workers', () => {
