@@ -17,6 +17,13 @@ async function metric(port: number, name: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
 }
 
+/** Outcomes counted, for an assertion's message (which ones, when the count is off). */
+function tally(outcomes: readonly string[]): string {
+  const n = new Map<string, number>();
+  for (const o of outcomes) n.set(o, (n.get(o) ?? 0) + 1);
+  return JSON.stringify(Object.fromEntries(n));
+}
+
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
@@ -54,7 +61,7 @@ describe('cluster on Redis: races and failures', function () {
       const creators = await Promise.all(Array.from({ length: 200 }, (_v, i) => SignalingClient.connect(svc.url(i), patient)));
       clients.push(...creators);
       const outcomes = await Promise.all(creators.map((c) => c.createLobby({ name: 'race' }).then(() => 'created', (e: { code: string }) => e.code)));
-      expect(outcomes.filter((o) => o === 'created')).to.have.length(1);
+      expect(outcomes.filter((o) => o === 'created'), tally(outcomes)).to.have.length(1);
       expect(outcomes.filter((o) => o === 'SIG_LOBBY_EXISTS')).to.have.length(199);
       await Promise.all(clients.splice(0).map((c) => c.close()));
 
@@ -68,9 +75,9 @@ describe('cluster on Redis: races and failures', function () {
       const joined = await Promise.all(joiners.map((c) => c.joinLobby('crowd').then((j) => j.you, (e: { code: string }) => e.code)));
       const ids = joined.filter((j): j is number => typeof j === 'number');
 
-      expect(ids).to.have.length(maxPeers - 1);
+      expect(ids, tally(joined.map((j) => (typeof j === 'number' ? 'joined' : j)))).to.have.length(maxPeers - 1);
       expect(new Set(ids).size).to.equal(ids.length);
-      expect(joined.filter((j) => j === 'SIG_LOBBY_FULL')).to.have.length(500 - (maxPeers - 1));
+      expect(joined.filter((j) => j === 'SIG_LOBBY_FULL'), tally(joined.map((j) => (typeof j === 'number' ? 'joined' : j)))).to.have.length(500 - (maxPeers - 1));
       const view = await owner.getLobby();
       expect(view.members).to.have.length(maxPeers);
     } finally {
