@@ -201,9 +201,11 @@ describe('relay fallback in the NAT lab', function () {
     // q1 creates (peer 1, the listen side: the allocation is its own, on Q, which stays as it is);
     // s1, behind S, probes the relayed address. A re-probe every 2 s, the relay released 3 s after the upgrade.
     const tuning = ['2000', '3000'];
-    const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '90', ...tuning], 'q1:stream');
+    // With the link's trace lines (MESHPUNCH_TIMELINE): a side that never upgrades says which
+    // looks it made and why, in this test's failure message (the upgrade failed 1 in ~4 CI runs).
+    const a = l.spawn('q1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '90', ...tuning], 'q1:stream');
     await a.waitForLine(/^joined as peer 1/, 20_000);
-    const b = l.spawn('s1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '90', ...tuning], 's1:stream');
+    const b = l.spawn('s1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '90', ...tuning], 's1:stream');
     try {
       await Promise.all([a.waitForLine(/^linked relay/, 20_000), b.waitForLine(/^linked relay/, 20_000)]);
       expect(await allocationsNow(), 'the relayed pair holds one allocation').to.equal(1);

@@ -31,6 +31,7 @@ import { LinkRouter } from './link-router.js';
 import type { LinkSecurity } from './link-security.js';
 import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive } from './link-socket.js';
 import { TimedTransport } from './timed-transport.js';
+import { trace } from './trace.js';
 
 /**
  * Server-reflexive candidates a relayed link may add when its mapping changes (re-probe): the
@@ -147,6 +148,7 @@ export class LinkRunner {
       }
     }
     this.remote.push(...list);
+    trace(`link ${this.ctx.start.remoteId} ${list.length} remote candidate(s) (probing ${this.directProbing}, direct ${this.router?.mux.has('direct')})`);
     // A late batch (after the punch began) joins the running direct punch; on a relayed link
     // with none running, a new candidate of the peer (its mapping changed) is a reason to look
     // for a direct path now (relay.md §3: re-probe on candidate change).
@@ -394,6 +396,7 @@ export class LinkRunner {
    * goes direct and we stay relayed, the NAT hints (measured once) ruling out every later look.
    */
   private peerFoundUs(): void {
+    trace(`link ${this.ctx.start.remoteId} peer check from a new source (probing ${this.directProbing}, direct ${this.router?.mux.has('direct')})`);
     if (this.released || this.directProbing || !this.handshake.handedOver || this.router?.mux.has('direct') !== false) return;
     this.peerCandidatesChanged = true;
     this.reprobeNow();
@@ -402,6 +405,7 @@ export class LinkRunner {
   /** The direct punch ended: consent lost on a path in use, or no path found. */
   private directEnded(reason: string): void {
     const router = this.router!;
+    trace(`link ${this.ctx.start.remoteId} direct look ended: ${reason} (direct ${router.mux.has('direct')}, relay ${router.mux.has('relay')})`);
     if (router.mux.has('direct')) {
       this.pathLost('direct');
       return;
@@ -617,6 +621,7 @@ export class LinkRunner {
       this.refreshing = false;
     }
     if (this.released || router.mux.has('direct') || this.directProbing) return;
+    trace(`link ${this.ctx.start.remoteId} reprobe: mapping changed ${changed}, peer candidates changed ${this.peerCandidatesChanged}, predicted hard ${predictedHard(this.ctx.natHint(), this.remoteNat)}`);
     if (!changed && !this.peerCandidatesChanged && predictedHard(this.ctx.natHint(), this.remoteNat)) {
       this.scheduleReprobe();
       return;
