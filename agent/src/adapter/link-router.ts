@@ -154,7 +154,12 @@ export class LinkRouter {
     if (this.turn !== undefined && this.turn.intercept(bytes, from)) return true;
     if (this.releasing !== undefined && this.releasing.intercept(bytes, from)) return true;
     const pr = this.peerRelay;
-    if (pr !== undefined && sameEndpoint(pr, from)) {
+    // The relay server's address on another port is an allocation's relayed address too (the
+    // peer's checks through its allocation came from one we were never told of): relay traffic,
+    // never a direct path. Handed to the direct punch, it was learned as a peer-reflexive
+    // "direct" path — this side said it went direct while its datagrams crossed the relay, and
+    // the peer, which saw no direct check, stayed relayed (natlab relay upgrade: 1 run in 4).
+    if (pr !== undefined && pr.address === from.address) {
       if (this.relay.intercept(bytes, from)) return true;
     } else if (this.directHook(from, bytes)) {
       return true;

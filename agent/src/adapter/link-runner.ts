@@ -374,6 +374,7 @@ export class LinkRunner {
     const onPath = (e: Extract<PunchEvent, { type: 'selected' | 'nominated' }>): void => {
       if (this.punch !== punch || this.released) return;
       this.directProbing = false;
+      trace(`link ${this.ctx.start.remoteId} direct look ${e.type} ${JSON.stringify(e.selected)} counters ${JSON.stringify(punch.machine.counters)}`);
       const { address, port } = e.selected;
       if (this.punchRttMs === undefined) this.punchRttMs = this.timed?.firstRttTo(address, port) ?? e.selected.rttMs;
       this.pathProven({ slot: 'direct', kind: linkPath(e.selected.path, address, isOwnAddress(address)), via: 'socket', to: { address, port } });
@@ -384,6 +385,7 @@ export class LinkRunner {
     punch.on('failed', (e: Extract<PunchEvent, { type: 'failed' }>) => {
       if (this.punch !== punch || this.released) return;
       this.directProbing = false;
+      trace(`link ${this.ctx.start.remoteId} look counters ${JSON.stringify(punch.machine.counters)} checks ${JSON.stringify(punch.timeline())}`);
       this.directEnded(e.reason);
     });
     return punch;
