@@ -35,7 +35,9 @@ export class AgentProcess {
     this.child.stdout!.on('data', lines(this.stdout));
     this.child.stderr!.on('data', lines(this.stderr));
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
+      // 'close', not 'exit': it comes once both pipes are drained, so a process's last lines
+      // (its stop record) are in `stdout`/`stderr` when `exited` resolves.
+      this.child.on('close', (code, signal) => {
         this.exitCode = code;
         this.signal = signal;
         for (const w of this.waiters) w();

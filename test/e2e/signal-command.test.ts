@@ -125,13 +125,19 @@ process.stdout.write(JSON.stringify({ code, loaded }) + '\\n');`;
       const script = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       script.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise((resolve) => script.on('exit', resolve));
+      // 'close', not 'exit': the pty's last bytes (the `signal` line) may reach our pipe after
+      // `script` has exited, and 'close' waits until the pipe is drained.
+      let closed = false;
+      const exited = new Promise((resolve) => script.on('close', () => {
+        closed = true;
+        resolve(undefined);
+      }));
       try {
         await until(() => /listening/.test(out) || script.exitCode !== null, START_TIMEOUT_MS, 'the service to listen on a terminal');
         const [node] = childrenOf(script.pid!);
         expect(node, out).to.be.a('number');
         process.kill(node!, 'SIGTERM');
-        await until(() => script.exitCode !== null, 15_000, 'the service to stop');
+        await until(() => closed, 15_000, 'the service to stop and its output to drain');
       } finally {
         if (script.exitCode === null) {
           for (const pid of childrenOf(script.pid!)) process.kill(pid, 'SIGKILL');
