@@ -1,6 +1,7 @@
 // Core: queued command records — outgoing (awaiting send / ACK) and incoming (awaiting
 // ordering or reassembly). Monomorphic classes; outgoing ones are pooled by the host.
 import { CONTROL_CHANNEL } from './constants.js';
+import type { Slab } from './payload-slab.js';
 import { COMMAND_FLAG_ACKNOWLEDGE } from './protocol.js';
 
 /** One command queued for sending or awaiting its ACK (libenet ENetOutgoingCommand). */
@@ -23,6 +24,8 @@ export class OutgoingCommand {
   fragmentNumber = 0;
   /** Message bytes this command carries a slice of (whole message for fragments). */
   data: Uint8Array | null = null;
+  /** The payload slab `data` lies in (retained while this command is queued), or null. */
+  slab: Slab | null = null;
   /** Pre-encoded fixed fields after the 4-byte header, for control commands (CONNECT, ...). */
   body: Uint8Array | null = null;
   /** Delivery flags the receiver will see (RELIABLE / UNSEQUENCED / UNRELIABLE_FRAGMENT). */
@@ -42,6 +45,7 @@ export class OutgoingCommand {
     this.fragmentCount = 0;
     this.fragmentNumber = 0;
     this.data = null;
+    this.slab = null;
     this.body = null;
     this.packetFlags = 0;
   }

@@ -9,7 +9,7 @@ import { PacketFlag } from './events.js';
 import type { HostContext } from './host-context.js';
 import type { Peer } from './peer.js';
 import { PeerState } from './peer.js';
-import { COMMAND_SIZES, Command, Off } from './protocol.js';
+import { COMMAND_SIZES, Command, Off, readU16, readU32 } from './protocol.js';
 import { isInReceiveWindow, seqKey } from './sequence.js';
 
 /**
@@ -52,15 +52,15 @@ function charge(host: HostContext, peer: Peer, n: number): void {
 }
 
 /** SEND_RELIABLE (§8.2). */
-export function handleSendReliable(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendReliable(host: HostContext, peer: Peer, data: Uint8Array, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
-  const len = view.getUint16(pos + Off.reliableDataLength);
+  const len = readU16(data, pos + Off.reliableDataLength);
   const start = pos + COMMAND_SIZES[Command.SendReliable]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
   if (peer.state === PeerState.DisconnectLater) return next;
-  const seq = view.getUint16(pos + Off.reliableSequenceNumber);
+  const seq = readU16(data, pos + Off.reliableSequenceNumber);
   const r = channel.incomingReliableSequenceNumber;
   if (!isInReceiveWindow(seq, r) || seq === r) return next;
   const q = channel.incomingReliableCommands;
@@ -91,20 +91,20 @@ export function handleSendReliable(host: HostContext, peer: Peer, data: Uint8Arr
 }
 
 /** SEND_FRAGMENT (§8.5, reliable reassembly). */
-export function handleSendFragment(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendFragment(host: HostContext, peer: Peer, data: Uint8Array, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
-  const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
+  const fragmentLength = readU16(data, pos + Off.fragmentDataLength);
   const start = pos + COMMAND_SIZES[Command.SendFragment]!;
   const next = start + fragmentLength;
   if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
-  const startSeq = view.getUint16(pos + Off.startSequenceNumber);
+  const startSeq = readU16(data, pos + Off.startSequenceNumber);
   const r = channel.incomingReliableSequenceNumber;
   if (!isInReceiveWindow(startSeq, r)) return next;
-  const fragmentNumber = view.getUint32(pos + Off.fragmentNumber);
-  const fragmentCount = view.getUint32(pos + Off.fragmentCount);
-  const fragmentOffset = view.getUint32(pos + Off.fragmentOffset);
-  const totalLength = view.getUint32(pos + Off.totalLength);
+  const fragmentNumber = readU32(data, pos + Off.fragmentNumber);
+  const fragmentCount = readU32(data, pos + Off.fragmentCount);
+  const fragmentOffset = readU32(data, pos + Off.fragmentOffset);
+  const totalLength = readU32(data, pos + Off.totalLength);
   if (!validFragment(host, fragmentNumber, fragmentCount, fragmentOffset, totalLength, fragmentLength)) return -1;
   if (peer.state === PeerState.DisconnectLater || startSeq === r) return next;
   const q = channel.incomingReliableCommands;
@@ -135,16 +135,16 @@ export function handleSendFragment(host: HostContext, peer: Peer, data: Uint8Arr
 }
 
 /** SEND_UNRELIABLE (§8.3). */
-export function handleSendUnreliable(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnreliable(host: HostContext, peer: Peer, data: Uint8Array, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
-  const len = view.getUint16(pos + Off.unreliableDataLength);
+  const len = readU16(data, pos + Off.unreliableDataLength);
   const start = pos + COMMAND_SIZES[Command.SendUnreliable]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
   if (peer.state === PeerState.DisconnectLater) return next;
-  const R = view.getUint16(pos + Off.reliableSequenceNumber);
-  const U = view.getUint16(pos + Off.unreliableSequenceNumber);
+  const R = readU16(data, pos + Off.reliableSequenceNumber);
+  const U = readU16(data, pos + Off.unreliableSequenceNumber);
   const r = channel.incomingReliableSequenceNumber;
   if (!isInReceiveWindow(R, r)) return next;
   if (R === r && U <= channel.incomingUnreliableSequenceNumber) return next;
@@ -167,22 +167,22 @@ export function handleSendUnreliable(host: HostContext, peer: Peer, data: Uint8A
 }
 
 /** SEND_UNRELIABLE_FRAGMENT (§8.5, unreliable reassembly). */
-export function handleSendUnreliableFragment(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnreliableFragment(host: HostContext, peer: Peer, data: Uint8Array, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
-  const fragmentLength = view.getUint16(pos + Off.fragmentDataLength);
+  const fragmentLength = readU16(data, pos + Off.fragmentDataLength);
   const start = pos + COMMAND_SIZES[Command.SendUnreliableFragment]!;
   const next = start + fragmentLength;
   if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
-  const R = view.getUint16(pos + Off.reliableSequenceNumber);
-  const U = view.getUint16(pos + Off.startSequenceNumber);
+  const R = readU16(data, pos + Off.reliableSequenceNumber);
+  const U = readU16(data, pos + Off.startSequenceNumber);
   const r = channel.incomingReliableSequenceNumber;
   if (!isInReceiveWindow(R, r)) return next;
   if (R === r && U <= channel.incomingUnreliableSequenceNumber) return next;
-  const fragmentNumber = view.getUint32(pos + Off.fragmentNumber);
-  const fragmentCount = view.getUint32(pos + Off.fragmentCount);
-  const fragmentOffset = view.getUint32(pos + Off.fragmentOffset);
-  const totalLength = view.getUint32(pos + Off.totalLength);
+  const fragmentNumber = readU32(data, pos + Off.fragmentNumber);
+  const fragmentCount = readU32(data, pos + Off.fragmentCount);
+  const fragmentOffset = readU32(data, pos + Off.fragmentOffset);
+  const totalLength = readU32(data, pos + Off.totalLength);
   if (!validFragment(host, fragmentNumber, fragmentCount, fragmentOffset, totalLength, fragmentLength)) return -1;
   if (peer.state === PeerState.DisconnectLater) return next;
   const q = channel.incomingUnreliableCommands;
@@ -205,14 +205,14 @@ export function handleSendUnreliableFragment(host: HostContext, peer: Peer, data
 }
 
 /** SEND_UNSEQUENCED (§8.4): peer-wide 1024-group duplicate filter, then delivery. */
-export function handleSendUnsequenced(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number, end: number, channelID: number): number {
+export function handleSendUnsequenced(host: HostContext, peer: Peer, data: Uint8Array, pos: number, end: number, channelID: number): number {
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
-  const len = view.getUint16(pos + Off.unreliableDataLength);
+  const len = readU16(data, pos + Off.unreliableDataLength);
   const start = pos + COMMAND_SIZES[Command.SendUnsequenced]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
-  const group = view.getUint16(pos + Off.unsequencedGroup);
+  const group = readU16(data, pos + Off.unsequencedGroup);
   const index = group % PEER_UNSEQUENCED_WINDOW_SIZE;
   let g = group;
   if (g < peer.incomingUnsequencedGroup) g += 0x10000;

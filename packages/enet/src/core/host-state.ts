@@ -77,6 +77,7 @@ export class HostState implements HostContext {
   }
 
   freeCommand(cmd: OutgoingCommand): void {
+    if (cmd.slab !== null) this.payloadSlab.release(cmd.slab);
     cmd.reset();
     if (this.#pool.length < COMMAND_POOL_LIMIT) this.#pool.push(cmd);
   }

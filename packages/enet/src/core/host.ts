@@ -11,6 +11,7 @@ import { clampChannelLimit, resolveHostCoreOptions, type ChecksumFunction, type 
 import { CoreEvent, PacketFlag } from './events.js';
 import type { CoreEndpoint } from './host-context.js';
 import { HostState } from './host-state.js';
+import type { Slab } from './payload-slab.js';
 import { Peer, PeerState } from './peer.js';
 import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZES, Command, Off, PROTOCOL_HEADER_SIZE } from './protocol.js';
 import { receiveDatagram } from './receive.js';
@@ -302,11 +303,15 @@ export class HostCore {
     const st = this.#s;
     if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || data.length > st.config.maximumPacketSize) return false;
     // A real copy even for a Node Buffer (whose slice() is a view): callers may reuse `data`.
-    return this.#sendOwned(peer, channelID, st.payloadSlab.copy(data), flags);
+    const copy = st.payloadSlab.copy(data);
+    return this.#sendOwned(peer, channelID, copy, st.payloadSlab.last, flags);
   }
 
-  /** `send` of bytes the core owns (queued commands only read them, so peers may share them). */
-  #sendOwned(peer: Peer, channelID: number, copy: Uint8Array, flags: number): boolean {
+  /**
+   * `send` of bytes the core owns (queued commands only read them, so peers may share them);
+   * `slab` is the payload slab they lie in (each command retains it), or null.
+   */
+  #sendOwned(peer: Peer, channelID: number, copy: Uint8Array, slab: Slab | null, flags: number): boolean {
     const st = this.#s;
     if (peer.state !== PeerState.Connected || channelID < 0 || channelID >= peer.channelCount || copy.length > st.config.maximumPacketSize) return false;
     const channel = peer.channels[channelID]!;
@@ -335,6 +340,10 @@ export class HostCore {
         cmd.command = commandByte;
         cmd.channelID = channelID;
         cmd.data = copy;
+        if (slab !== null) {
+          cmd.slab = slab;
+          st.payloadSlab.retain(slab);
+        }
         cmd.fragmentOffset = offset;
         cmd.fragmentLength = Math.min(fragmentLength, copy.length - offset);
         cmd.fragmentCount = fragmentCount;
@@ -354,6 +363,10 @@ export class HostCore {
     const cmd = st.allocCommand();
     cmd.channelID = channelID;
     cmd.data = copy;
+    if (slab !== null) {
+      cmd.slab = slab;
+      st.payloadSlab.retain(slab);
+    }
     cmd.fragmentOffset = 0;
     cmd.fragmentLength = copy.length;
     if ((flags & (PacketFlag.Reliable | PacketFlag.Unsequenced)) === PacketFlag.Unsequenced) {
@@ -374,9 +387,10 @@ export class HostCore {
   broadcast(channelID: number, data: Uint8Array, flags: number): void {
     const st = this.#s;
     const copy = st.payloadSlab.copy(data); // one copy shared by every peer's commands
+    const slab = st.payloadSlab.last;
     for (let i = 0; i < st.peers.length; i++) {
       const peer = st.peers[i]!;
-      if (peer.state === PeerState.Connected) this.#sendOwned(peer, channelID, copy, flags);
+      if (peer.state === PeerState.Connected) this.#sendOwned(peer, channelID, copy, slab, flags);
     }
   }
 

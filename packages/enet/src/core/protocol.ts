@@ -128,3 +128,17 @@ export function dataLengthOffset(commandNumber: number): number {
     default: return -1;
   }
 }
+
+/**
+ * Big-endian u16 at `at` of `bytes`. The receive path reads fields with these rather than a
+ * DataView: node:dgram hands every datagram its own ArrayBuffer, so a view would be one more
+ * object per datagram. Callers check the command fits before reading its fields.
+ */
+export function readU16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+/** Big-endian u32 at `at` of `bytes` (see readU16). */
+export function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}

@@ -13,7 +13,7 @@ import { isHoldable } from './commands.js';
 import type { CoreEndpoint, HostContext } from './host-context.js';
 import { clampWindow, sendWindow, windowForBandwidth } from './window.js';
 import { Peer, PeerState } from './peer.js';
-import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off } from './protocol.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off, readU16, readU32 } from './protocol.js';
 import { isInNoAckBand, reconstructSentTime, timeDiff } from './sequence.js';
 import { updateRoundTripTime } from './throttle.js';
 
@@ -106,12 +106,11 @@ export function receiveDatagram(host: HostContext, now: number, from: CoreEndpoi
     }
   }
   if (peer !== null) peer.incomingDataTotal += end;
-  const view = new DataView(data.buffer, data.byteOffset, end);
   const sentTime = hasTime ? (data[2]! << 8) | data[3]! : 0;
-  handleCommands(host, now, from, peer, data, view, headerSize, end, hasTime, sentTime);
+  handleCommands(host, now, from, peer, data, headerSize, end, hasTime, sentTime);
 }
 
-function handleCommands(host: HostContext, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array, view: DataView,
+function handleCommands(host: HostContext, now: number, from: CoreEndpoint, peer: Peer | null, data: Uint8Array,
   pos: number, end: number, hasTime: boolean, sentTime: number): void {
   while (pos < end) {
     const commandByte = data[pos]!;
@@ -127,48 +126,48 @@ function handleCommands(host: HostContext, now: number, from: CoreEndpoint, peer
     let next = pos + COMMAND_SIZES[n]!;
     switch (n) {
       case Command.Acknowledge:
-        if (!handleAcknowledge(host, peer!, view, pos, channelID, now)) next = -1;
+        if (!handleAcknowledge(host, peer!, data, pos, channelID, now)) next = -1;
         break;
       case Command.Connect:
         if (peer !== null) next = -1;
         else {
-          peer = handleConnect(host, from, data, view, pos);
+          peer = handleConnect(host, from, data, pos);
           if (peer === null) next = -1;
         }
         break;
       case Command.VerifyConnect:
-        if (!handleVerifyConnect(host, peer!, data, view, pos)) next = -1;
+        if (!handleVerifyConnect(host, peer!, data, pos)) next = -1;
         break;
       case Command.Disconnect:
-        handleDisconnect(host, peer!, view, pos, commandByte);
+        handleDisconnect(host, peer!, data, pos, commandByte);
         break;
       case Command.Ping:
         if (!peer!.isConnectedForData()) next = -1;
         break;
       case Command.SendReliable:
-        next = handleSendReliable(host, peer!, data, view, pos, end, channelID);
+        next = handleSendReliable(host, peer!, data, pos, end, channelID);
         break;
       case Command.SendUnreliable:
-        next = handleSendUnreliable(host, peer!, data, view, pos, end, channelID);
+        next = handleSendUnreliable(host, peer!, data, pos, end, channelID);
         break;
       case Command.SendUnsequenced:
-        next = handleSendUnsequenced(host, peer!, data, view, pos, end, channelID);
+        next = handleSendUnsequenced(host, peer!, data, pos, end, channelID);
         break;
       case Command.SendFragment:
-        next = handleSendFragment(host, peer!, data, view, pos, end, channelID);
+        next = handleSendFragment(host, peer!, data, pos, end, channelID);
         break;
       case Command.SendUnreliableFragment:
-        next = handleSendUnreliableFragment(host, peer!, data, view, pos, end, channelID);
+        next = handleSendUnreliableFragment(host, peer!, data, pos, end, channelID);
         break;
       case Command.BandwidthLimit:
-        if (!handleBandwidthLimit(host, peer!, view, pos)) next = -1;
+        if (!handleBandwidthLimit(host, peer!, data, pos)) next = -1;
         break;
       case Command.ThrottleConfigure:
         if (!peer!.isConnectedForData()) next = -1;
         else {
-          peer!.packetThrottleInterval = view.getUint32(pos + Off.throttleInterval);
-          peer!.packetThrottleAcceleration = view.getUint32(pos + Off.throttleAcceleration);
-          peer!.packetThrottleDeceleration = view.getUint32(pos + Off.throttleDeceleration);
+          peer!.packetThrottleInterval = readU32(data, pos + Off.throttleInterval);
+          peer!.packetThrottleAcceleration = readU32(data, pos + Off.throttleAcceleration);
+          peer!.packetThrottleDeceleration = readU32(data, pos + Off.throttleDeceleration);
         }
         break;
       default:
@@ -206,17 +205,17 @@ export function queueAck(host: HostContext, peer: Peer, channelID: number, seq: 
 }
 
 /** §6 handle_acknowledge. */
-function handleAcknowledge(host: HostContext, peer: Peer, view: DataView, pos: number, channelID: number, now: number): boolean {
+function handleAcknowledge(host: HostContext, peer: Peer, data: Uint8Array, pos: number, channelID: number, now: number): boolean {
   if (peer.state === PeerState.Disconnected || peer.state === PeerState.Zombie) return true;
   const now32 = now >>> 0;
-  const t = reconstructSentTime(view.getUint16(pos + Off.receivedSentTime), now32);
+  const t = reconstructSentTime(readU16(data, pos + Off.receivedSentTime), now32);
   if (t < 0) return true;
   let rtt = timeDiff(now32, t);
   if (rtt < 1) rtt = 1;
   updateRoundTripTime(peer, rtt, now);
   peer.lastReceiveTime = now > 1 ? now : 1;
   peer.earliestTimeout = -1;
-  const seq = view.getUint16(pos + Off.receivedReliableSequenceNumber);
+  const seq = readU16(data, pos + Off.receivedReliableSequenceNumber);
   const acked = removeSentReliableCommand(host, peer, seq, channelID);
   switch (peer.state) {
     case PeerState.AcknowledgingConnect:
@@ -288,8 +287,8 @@ export function removeSentReliableCommand(host: HostContext, peer: Peer, seq: nu
 }
 
 /** §5.1 server side: a CONNECT from `from`; returns the new peer, or null (handler failure). */
-function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, view: DataView, pos: number): Peer | null {
-  const channelCountIn = view.getUint32(pos + Off.channelCount);
+function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, pos: number): Peer | null {
+  const channelCountIn = readU32(data, pos + Off.channelCount);
   if (channelCountIn < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCountIn > PROTOCOL_MAXIMUM_CHANNEL_COUNT) return null;
   if (host.refusing) {
     host.stats.refusedConnects++;
@@ -300,7 +299,7 @@ function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, 
     host.stats.refusedConnects++;
     return null;
   }
-  const connectID = view.getUint32(pos + Off.connectID);
+  const connectID = readU32(data, pos + Off.connectID);
   let peer: Peer | null = null;
   let duplicates = 0;
   let halfOpen = 0;
@@ -336,13 +335,13 @@ function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, 
   peer.connectID = connectID;
   peer.address = from.address;
   peer.port = from.port;
-  peer.outgoingPeerID = view.getUint16(pos + Off.outgoingPeerID);
-  peer.incomingBandwidth = view.getUint32(pos + Off.incomingBandwidth);
-  peer.outgoingBandwidth = view.getUint32(pos + Off.outgoingBandwidth);
-  peer.packetThrottleInterval = view.getUint32(pos + Off.packetThrottleInterval);
-  peer.packetThrottleAcceleration = view.getUint32(pos + Off.packetThrottleAcceleration);
-  peer.packetThrottleDeceleration = view.getUint32(pos + Off.packetThrottleDeceleration);
-  peer.eventData = view.getUint32(pos + Off.connectData);
+  peer.outgoingPeerID = readU16(data, pos + Off.outgoingPeerID);
+  peer.incomingBandwidth = readU32(data, pos + Off.incomingBandwidth);
+  peer.outgoingBandwidth = readU32(data, pos + Off.outgoingBandwidth);
+  peer.packetThrottleInterval = readU32(data, pos + Off.packetThrottleInterval);
+  peer.packetThrottleAcceleration = readU32(data, pos + Off.packetThrottleAcceleration);
+  peer.packetThrottleDeceleration = readU32(data, pos + Off.packetThrottleDeceleration);
+  peer.eventData = readU32(data, pos + Off.connectData);
   // §5.1 step 5: session ids, skipping the previous value of the slot.
   const inSession = data[pos + Off.incomingSessionID]!;
   const outSession = data[pos + Off.outgoingSessionID]!;
@@ -353,7 +352,7 @@ function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, 
   if (b === peer.incomingSessionID) b = (b + 1) & 3;
   peer.incomingSessionID = b;
   // §5.1 step 6 (1.3.18 rule, wire-compatible with 1.3.17 clients): min(own, clamp(asked)).
-  let mtu = view.getUint32(pos + Off.mtu);
+  let mtu = readU32(data, pos + Off.mtu);
   if (mtu < PROTOCOL_MINIMUM_MTU) mtu = PROTOCOL_MINIMUM_MTU;
   else if (mtu > PROTOCOL_MAXIMUM_MTU) mtu = PROTOCOL_MAXIMUM_MTU;
   peer.mtu = Math.min(mtu, host.mtu);
@@ -361,7 +360,7 @@ function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, 
   peer.windowSize = sendWindow(host.outgoingBandwidth, peer.incomingBandwidth);
   // §5.1 step 8: the window we announce.
   let w = host.incomingBandwidth === 0 ? PROTOCOL_MAXIMUM_WINDOW_SIZE : windowForBandwidth(host.incomingBandwidth);
-  const asked = view.getUint32(pos + Off.windowSize);
+  const asked = readU32(data, pos + Off.windowSize);
   if (w > asked) w = asked;
   w = clampWindow(w);
   const body = new Uint8Array(COMMAND_SIZES[Command.VerifyConnect]! - 4);
@@ -423,14 +422,14 @@ function acceptedByFilter(host: HostContext, from: CoreEndpoint): boolean {
 }
 
 /** §5.1 client side: VERIFY_CONNECT completes the handshake. */
-function handleVerifyConnect(host: HostContext, peer: Peer, data: Uint8Array, view: DataView, pos: number): boolean {
+function handleVerifyConnect(host: HostContext, peer: Peer, data: Uint8Array, pos: number): boolean {
   if (peer.state !== PeerState.Connecting) return true;
-  const channelCount = view.getUint32(pos + Off.channelCount);
+  const channelCount = readU32(data, pos + Off.channelCount);
   if (channelCount < PROTOCOL_MINIMUM_CHANNEL_COUNT || channelCount > PROTOCOL_MAXIMUM_CHANNEL_COUNT
-    || view.getUint32(pos + Off.packetThrottleInterval) !== peer.packetThrottleInterval
-    || view.getUint32(pos + Off.packetThrottleAcceleration) !== peer.packetThrottleAcceleration
-    || view.getUint32(pos + Off.packetThrottleDeceleration) !== peer.packetThrottleDeceleration
-    || view.getUint32(pos + Off.connectID) !== peer.connectID) {
+    || readU32(data, pos + Off.packetThrottleInterval) !== peer.packetThrottleInterval
+    || readU32(data, pos + Off.packetThrottleAcceleration) !== peer.packetThrottleAcceleration
+    || readU32(data, pos + Off.packetThrottleDeceleration) !== peer.packetThrottleDeceleration
+    || readU32(data, pos + Off.connectID) !== peer.connectID) {
     peer.eventData = 0;
     host.dispatchDisconnect(peer);
     return false;
@@ -440,48 +439,48 @@ function handleVerifyConnect(host: HostContext, peer: Peer, data: Uint8Array, vi
     peer.channelCount = channelCount;
     peer.channels.length = channelCount;
   }
-  peer.outgoingPeerID = view.getUint16(pos + Off.outgoingPeerID);
+  peer.outgoingPeerID = readU16(data, pos + Off.outgoingPeerID);
   peer.incomingSessionID = data[pos + Off.incomingSessionID]!;
   peer.outgoingSessionID = data[pos + Off.outgoingSessionID]!;
-  let mtu = view.getUint32(pos + Off.mtu);
+  let mtu = readU32(data, pos + Off.mtu);
   if (mtu < PROTOCOL_MINIMUM_MTU) mtu = PROTOCOL_MINIMUM_MTU;
   else if (mtu > PROTOCOL_MAXIMUM_MTU) mtu = PROTOCOL_MAXIMUM_MTU;
   if (mtu < peer.mtu) peer.mtu = mtu;
-  const w = clampWindow(view.getUint32(pos + Off.windowSize));
+  const w = clampWindow(readU32(data, pos + Off.windowSize));
   if (w < peer.windowSize) peer.windowSize = w;
-  peer.incomingBandwidth = view.getUint32(pos + Off.incomingBandwidth);
-  peer.outgoingBandwidth = view.getUint32(pos + Off.outgoingBandwidth);
+  peer.incomingBandwidth = readU32(data, pos + Off.incomingBandwidth);
+  peer.outgoingBandwidth = readU32(data, pos + Off.outgoingBandwidth);
   host.notifyConnect(peer, 0);
   return true;
 }
 
 /** §5.4 receiving DISCONNECT. */
-function handleDisconnect(host: HostContext, peer: Peer, view: DataView, pos: number, commandByte: number): void {
+function handleDisconnect(host: HostContext, peer: Peer, data: Uint8Array, pos: number, commandByte: number): void {
   const s = peer.state;
   if (s === PeerState.Disconnected || s === PeerState.Zombie || s === PeerState.AcknowledgingDisconnect) return;
-  const data = view.getUint32(pos + Off.disconnectData);
+  const disconnectData = readU32(data, pos + Off.disconnectData);
   host.resetPeerQueues(peer);
   if (s === PeerState.ConnectionSucceeded || s === PeerState.Disconnecting || s === PeerState.Connecting) {
-    peer.eventData = data;
+    peer.eventData = disconnectData;
     host.dispatchDisconnect(peer);
   } else if (s !== PeerState.Connected && s !== PeerState.DisconnectLater) {
     if (s === PeerState.ConnectionPending) host.recalculateBandwidthLimits = true;
     host.resetPeer(peer);
   } else if ((commandByte & COMMAND_FLAG_ACKNOWLEDGE) !== 0) {
-    peer.eventData = data;
+    peer.eventData = disconnectData;
     host.changeState(peer, PeerState.AcknowledgingDisconnect);
   } else {
-    peer.eventData = data;
+    peer.eventData = disconnectData;
     host.dispatchDisconnect(peer);
   }
 }
 
 /** §9.3: the remote's bandwidths; recompute our send window. */
-function handleBandwidthLimit(host: HostContext, peer: Peer, view: DataView, pos: number): boolean {
+function handleBandwidthLimit(host: HostContext, peer: Peer, data: Uint8Array, pos: number): boolean {
   if (!peer.isConnectedForData()) return false;
   if (peer.incomingBandwidth !== 0) host.bandwidthLimitedPeers--;
-  peer.incomingBandwidth = view.getUint32(pos + Off.bandwidthIncoming);
-  peer.outgoingBandwidth = view.getUint32(pos + Off.bandwidthOutgoing);
+  peer.incomingBandwidth = readU32(data, pos + Off.bandwidthIncoming);
+  peer.outgoingBandwidth = readU32(data, pos + Off.bandwidthOutgoing);
   if (peer.incomingBandwidth !== 0) host.bandwidthLimitedPeers++;
   peer.windowSize = sendWindow(host.outgoingBandwidth, peer.incomingBandwidth);
   return true;
