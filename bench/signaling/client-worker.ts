@@ -5,6 +5,7 @@ import { LeanClient } from './lean-client.js';
 export type WorkerCommand =
   | { cmd: 'admit'; url: string; items: Array<{ lobby: string; create: boolean }>; concurrency: number; pipeline: boolean; hint?: boolean }
   | { cmd: 'relay'; inflight: number }
+  | { cmd: 'probe'; url: string; probes: number; hint?: boolean }
   | { cmd: 'close' };
 
 const clients: LeanClient[] = [];
@@ -72,6 +73,42 @@ async function relay(inflight: number): Promise<void> {
   reply({ kind: 'relayed', sent: jobs.length, received: clients.reduce((n, c) => n + c.candidatesDone, 0), expected, errors, ms: performance.now() - t0 });
 }
 
+/**
+ * Join probes on an otherwise idle service (the shared kit's --join-probes): one after another,
+ * a client creates a lobby (the service draws its code) and a second one joins it by that code,
+ * while every admitted client stays connected. Latency = socket open (101) → lobby.joined, hello
+ * pipelined, as in admit(). The probe clients leave before the next probe.
+ */
+async function probe(c: Extract<WorkerCommand, { cmd: 'probe' }>): Promise<void> {
+  const port = Number(new URL(c.url).port);
+  const create: number[] = [];
+  const join: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < c.probes; i++) {
+    const made: LeanClient[] = [];
+    try {
+      const a = new LeanClient(port, '/');
+      made.push(a);
+      await a.opened;
+      let t = performance.now();
+      const [, created] = await a.requestPair('{"type":"hello","versions":[1]}', '{"type":"lobby.create","maxPeers":2}');
+      create.push(performance.now() - t);
+      const code = String((created.lobby as { code: string }).code);
+      const b = new LeanClient(port, c.hint === true ? `/?lobby=${encodeURIComponent(code)}` : '/');
+      made.push(b);
+      await b.opened;
+      t = performance.now();
+      await b.requestPair('{"type":"hello","versions":[1]}', `{"type":"lobby.join","lobby":"${code}"}`);
+      join.push(performance.now() - t);
+    } catch {
+      errors++;
+    }
+    for (const m of made) m.close();
+    await Promise.race([Promise.all(made.map((m) => m.closed)), new Promise((r) => setTimeout(r, 5000))]);
+  }
+  reply({ kind: 'probed', create, join, errors });
+}
+
 async function closeAll(): Promise<void> {
   for (const c of clients) c.close();
   await Promise.all(clients.map((c) => c.closed));
@@ -82,6 +119,7 @@ async function closeAll(): Promise<void> {
 process.on('message', (m: WorkerCommand) => {
   if (m.cmd === 'admit') void admit(m);
   else if (m.cmd === 'relay') void relay(m.inflight);
+  else if (m.cmd === 'probe') void probe(m);
   else if (m.cmd === 'close') void closeAll();
 });
 process.on('disconnect', () => process.exit(0));

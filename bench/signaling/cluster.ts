@@ -24,12 +24,14 @@ const OPTIONS = {
   concurrency: { type: 'string', default: '64' },
   workers: { type: 'string', default: '2' },
   only: { type: 'string' },
+  probes: { type: 'string', default: '300' },
 } as const;
 const values = benchArgs(benchUsage('npm run bench:signaling:cluster --', 'meshpunch-signal in memory, on one node with Redis and as --workers 2 with Redis: admissions/s,\njoin p50/p99, service and redis-server CPU per admission.', OPTIONS), OPTIONS);
 const CLIENTS = Number(values.clients);
 const CONCURRENCY = Number(values.concurrency);
 const CLIENT_PROCS = Number(values.workers);
 const LOBBY = 10;
+const PROBES = Number(values.probes);
 
 type Msg = Record<string, unknown> & { kind: string };
 
@@ -118,7 +120,7 @@ async function admit(workers: ChildProcess[], url: string, create: boolean, hint
   return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
 }
 
-interface Result { admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -143,9 +145,16 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const relayMs = performance.now() - tr;
     const sent = relayed.reduce((s, r) => s + (r.sent as number), 0);
     const received = relayed.reduce((s, r) => s + (r.received as number), 0);
+    // Idle join probes (the shared kit's --join-probes) with every admitted client connected.
+    const probed = waitFor(workers[0]!, 'probed');
+    workers[0]!.send({ cmd: 'probe', url, probes: PROBES, hint });
+    const p = await probed;
+    const probeJoin = (p.join as number[]).sort((x, y) => x - y);
+    const probeCreate = (p.create as number[]).sort((x, y) => x - y);
     const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     const opens = [...a.opens, ...b.opens].sort((x, y) => x - y);
     return {
+      probeJoinP50: percentile(probeJoin, 50), probeJoinP99: percentile(probeJoin, 99), probeCreateP50: percentile(probeCreate, 50),
       admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), openP50: percentile(opens, 50),
       // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
       relayedPerS: (sent / relayMs) * 1000,
@@ -154,7 +163,7 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
       // --workers: the primary's share (accepting and handing over); one node: all of it.
       primaryCpuPerAdmissionUs: (u1.ownCpuUs - u0.ownCpuUs) / n,
       redisCpuPerAdmissionUs: r0 === undefined || r1 === undefined ? Number.NaN : (r1.cpuUs - r0.cpuUs) / n,
-      errors: a.errors + b.errors + (sent - received),
+      errors: a.errors + b.errors + (sent - received) + (p.errors as number),
     };
   } finally {
     for (const w of workers) w.kill();
@@ -187,6 +196,7 @@ for (const s of settings) {
     rows.push({
       name: s.name,
       cells: {
+        'idle join p50 ms': r.probeJoinP50, 'idle join p99 ms': r.probeJoinP99, 'idle create p50 ms': r.probeCreateP50,
         'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
         'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
       },
@@ -195,4 +205,4 @@ for (const s of settings) {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);

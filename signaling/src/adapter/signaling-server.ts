@@ -673,10 +673,15 @@ export class SignalingServer {
     // A broadcast is one text sent to several connections in a row: frame it once.
     let lastText: string | undefined;
     let lastFrame: Buffer | undefined;
+    const cluster = this.#cluster;
+    // Cluster: what this drain sends waits for the store writes of the lobbies it changed (cluster-node.ts).
+    const gate = cluster?.beginDrain();
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
-      if ((o.kind === 'send' || o.kind === 'close') && this.#cluster?.isRemote(o.conn) === true) {
+      if ((o.kind === 'send' || o.kind === 'close') && cluster !== undefined && cluster.hold(gate, o)) {
+        // Carried out by the cluster node once the writes are acknowledged.
+      } else if ((o.kind === 'send' || o.kind === 'close') && cluster?.isRemote(o.conn) === true) {
         // A client of another node (cluster): the frame travels there over the bus.
-        this.#cluster.output(o);
+        cluster.output(o);
       } else if (o.kind === 'send') {
         if (lastFrame === undefined || o.text !== lastText) {
           lastText = o.text;
@@ -693,7 +698,6 @@ export class SignalingServer {
         this.#log(o.level, o.event, o.fields);
       }
     }
-    this.#cluster?.afterDrain();
     this.#arm();
   }
 

@@ -16,6 +16,8 @@ export class ClusterMetrics {
   nodesLost = 0;
   /** Lobby records written. */
   writes = 0;
+  /** Lobby writes that failed: their held answers went out without the write (durability lost until the next write). */
+  unsavedWrites = 0;
   /** Store or bus calls that failed. */
   storeErrors = 0;
   /** Store round trips per bucket (cumulative counts are built when rendering), and their sum. */
@@ -44,6 +46,7 @@ export class ClusterMetrics {
     one('lobbies_lost_total', 'counter', 'Lobbies given up because another node holds them (this node was cut off past its lease).', this.lobbiesLost);
     one('nodes_lost_total', 'counter', 'Peer nodes seen dead while connections were relayed through them.', this.nodesLost);
     one('lobby_writes_total', 'counter', 'Lobby records written to the store.', this.writes);
+    one('lobby_writes_failed_total', 'counter', 'Lobby writes that failed; the answers held for them were sent anyway (the lobby is written again when the store answers).', this.unsavedWrites);
     one('store_errors_total', 'counter', 'Store (Redis) or bus calls that failed.', this.storeErrors);
     out.push(`# HELP ${p}_store_rtt_seconds Store (Redis) round trips.`, `# TYPE ${p}_store_rtt_seconds histogram`);
     let cum = 0;

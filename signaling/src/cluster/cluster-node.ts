@@ -6,7 +6,10 @@
 // gateway relays the connection's frames to the home node over the bus and the home's answers
 // back. The home writes a lobby's record to the store after every change, so another node can
 // take it over when the home dies (lease expired) or stops (homes released); the members'
-// clients reconnect and resume there with their tokens.
+// clients reconnect and resume there with their tokens. What a change's drain sends (the
+// lobby.joined that hands out an id and a token, the peer.joined others see) is held until that
+// write is acknowledged: nobody learns of state a takeover would not find (write-through; the
+// writes themselves are pipelined, one per change, never waiting for each other).
 //
 // Gateway route of a connection: local --enter lobby homed elsewhere--> remote(home)
 //                                  local --routing lookup--> pending (frames queue) --> local | remote
@@ -23,7 +26,7 @@ export interface ClusterTransport {
   send(conn: number, text: string): void;
   /** Closes a client connected to this node. */
   close(conn: number, code: number, reason: string): void;
-  /** Carries out the core's outputs (the adapter's drain, which calls ClusterNode.output for remote connections and afterDrain). */
+  /** Carries out the core's outputs (the adapter's drain: beginDrain first, then hold / output for each send and close). */
   drain(): void;
   /** Service clock (ms, monotonic), the core's `now`. */
   now(): number;
@@ -73,6 +76,23 @@ interface Remote {
   dropWelcome: boolean;
 }
 
+/**
+ * The outputs of one drain whose lobbies changed: held until every write of those changes is
+ * acknowledged (or failed: then they go anyway, see #write).
+ */
+export interface DrainGate {
+  open: boolean;
+  /** Writes not answered yet. */
+  pending: number;
+  /** Connections with outputs held behind this gate. */
+  readonly conns: Set<number>;
+}
+
+/** Gate of outputs queued behind held ones in a drain that changed nothing. */
+const OPEN_GATE: DrainGate = { open: true, pending: 0, conns: new Set() };
+
+type HeldOutput = Extract<CoreOutput, { kind: 'send' | 'close' }>;
+
 /** One bus entry; see #onBus for the kinds. */
 type Entry = [kind: string, conn: number, a?: string | number, b?: string | number];
 
@@ -91,9 +111,12 @@ export class ClusterNode {
   /** Bus entries per destination node, sent at the end of the turn. */
   readonly #outgoing = new Map<string, Entry[]>();
   #flushQueued = false;
-  /** Per lobby: the tokens last written, and the write in flight / the one waiting behind it. */
-  readonly #saved = new Map<string, Set<string>>();
-  readonly #writing = new Map<string, { next: { record: LobbyRecord | undefined } | undefined }>();
+  /** Per lobby: the tokens of the last record sent to the store (writes are pipelined, in order). */
+  readonly #sent = new Map<string, Set<string>>();
+  /** Writes sent and not answered. */
+  #writing = 0;
+  /** Per connection: outputs held behind unacknowledged writes, in order. */
+  readonly #held = new Map<number, Array<{ gate: DrainGate; o: HeldOutput }>>();
   /** Homes claimed for lobbies not (yet) in the core, and when. */
   readonly #claims = new Map<string, number>();
   /** Lobbies reported to onHomes as homed here (by registry key). */
@@ -212,11 +235,60 @@ export class ClusterNode {
     }
   }
 
-  /** After every drain: changed lobbies are written to the store. */
-  afterDrain(): void {
-    for (const { code, record } of this.#core.takeChanged()) {
-      this.#save(code, record);
+  /**
+   * Before a drain carries out the core's outputs: the lobbies the core changed since the last
+   * drain are written to the store. Returns the gate the drain's sends and closes go through
+   * (hold), or undefined when nothing changed.
+   */
+  beginDrain(): DrainGate | undefined {
+    const changed = this.#core.takeChanged();
+    if (changed.length === 0) return undefined;
+    const gate: DrainGate = { open: false, pending: changed.length, conns: new Set() };
+    for (const { code, record } of changed) {
       this.#homeChanged(code, record !== undefined);
+      void this.#write(code, record).finally(() => {
+        if (--gate.pending === 0) this.#openGate(gate);
+      });
+    }
+    return gate;
+  }
+
+  /**
+   * A send or close of the current drain (`gate` from beginDrain): true when it is held, to be
+   * carried out by this node once the drain's writes are acknowledged — and, for a connection
+   * with outputs held already, after those (order per connection is kept).
+   */
+  hold(gate: DrainGate | undefined, o: HeldOutput): boolean {
+    const q = this.#held.get(o.conn);
+    if (gate === undefined && q === undefined) return false;
+    const g = gate ?? OPEN_GATE;
+    if (q === undefined) this.#held.set(o.conn, [{ gate: g, o }]);
+    else q.push({ gate: g, o });
+    if (g !== OPEN_GATE) g.conns.add(o.conn);
+    return true;
+  }
+
+  /** Outputs held now (all connections), for tests and metrics. */
+  get heldOutputs(): number {
+    let n = 0;
+    for (const q of this.#held.values()) n += q.length;
+    return n;
+  }
+
+  #openGate(gate: DrainGate): void {
+    gate.open = true;
+    for (const conn of gate.conns) {
+      const q = this.#held.get(conn);
+      if (q === undefined) continue;
+      let i = 0;
+      while (i < q.length && q[i]!.gate.open) i++;
+      const out = q.splice(0, i);
+      if (q.length === 0) this.#held.delete(conn);
+      for (const { o } of out) {
+        if (this.isRemote(o.conn)) this.output(o);
+        else if (o.kind === 'send') this.#t.send(o.conn, o.text);
+        else this.#t.close(o.conn, o.code, o.reason);
+      }
     }
   }
 
@@ -256,7 +328,7 @@ export class ClusterNode {
         this.#healthy = true;
         this.#log('info', 'cluster.ready', { node: this.nodeId });
         // Writes failed meanwhile, or the store lost its data (Redis restarted): write all again.
-        for (const code of this.#core.lobbyCodes()) this.#save(code, this.#core.lobbyRecord(code));
+        for (const code of this.#core.lobbyCodes()) void this.#write(code, this.#core.lobbyRecord(code));
       }
       await this.#store.touchLobbies(this.#core.lobbyCodes(), this.#ttlMs);
       const peers = new Set<string>();
@@ -290,7 +362,7 @@ export class ClusterNode {
     if (this.#stopped) return;
     const codes = this.#core.lobbyCodes();
     // Last writes first, so the records are current.
-    this.afterDrain();
+    this.beginDrain();
     await this.#settleWrites();
     this.#stopped = true;
     for (const [conn, r] of this.#routes) {
@@ -373,7 +445,9 @@ export class ClusterNode {
    * off past its lease), the lobby's next write is fenced and evicts it, as for its members.
    */
   #homedHere(msg: Parsed): boolean {
-    if (msg.type === 'resume') return false;
+    // A resume whose token a member here holds: this node is its lobby's home (the store's
+    // token index says the same; no round trip to ask it).
+    if (msg.type === 'resume') return typeof msg.token === 'string' && this.#core.hasToken(msg.token);
     const claim = typeof msg.claim === 'string' ? msg.claim : undefined;
     const ref = msg.type === 'lobby.create' ? msg.name : msg.lobby;
     if (typeof ref !== 'string') return false;
@@ -394,7 +468,7 @@ export class ClusterNode {
       if (c.record !== undefined && !this.#core.hasLobby(code)) {
         this.#core.importLobby(this.#t.now(), c.record);
         this.#homeChanged(code, true);
-        this.#saved.set(code, new Set(c.record.members.map((m) => m.token)));
+        this.#sent.set(code, new Set(c.record.members.map((m) => m.token)));
         this.metrics.takeovers++;
         this.#log('info', 'lobby.takeover', { lobby: code, members: c.record.members.length });
       } else if (!this.#core.hasLobby(code)) {
@@ -414,53 +488,51 @@ export class ClusterNode {
 
   // ------------------------------------------------------------------ store writes
 
-  #save(code: string, record: LobbyRecord | undefined): void {
-    const w = this.#writing.get(code);
-    if (w !== undefined) {
-      w.next = { record };
-      return;
-    }
-    const slot: { next: { record: LobbyRecord | undefined } | undefined } = { next: undefined };
-    this.#writing.set(code, slot);
-    void this.#write(code, record, slot);
-  }
-
-  async #write(code: string, record: LobbyRecord | undefined, slot: { next: { record: LobbyRecord | undefined } | undefined }): Promise<void> {
-    for (;;) {
-      const before = this.#saved.get(code) ?? new Set<string>();
-      const now = new Set(record?.members.map((m) => m.token) ?? []);
-      const add = [...now].filter((t) => !before.has(t));
-      const drop = [...before].filter((t) => !now.has(t));
-      try {
-        const t0 = performance.now();
-        const ok = await this.#store.saveLobby(code, record, add, drop, this.#ttlMs);
-        this.metrics.observeRtt(performance.now() - t0);
-        this.metrics.writes++;
-        if (!ok) {
-          // Another node holds the lobby now (this node was cut off past its lease): its
-          // members belong there; they reconnect and resume.
+  /**
+   * Writes lobby `code`'s record (undefined: the lobby ended) with its token index changes since
+   * the last record sent. Writes are not coalesced: each goes out at once, after the ones before
+   * it on the same connection, so Redis applies them in order and a change waits for its own
+   * write only (one round trip), never for another in flight.
+   */
+  async #write(code: string, record: LobbyRecord | undefined): Promise<void> {
+    const before = this.#sent.get(code);
+    const now = new Set(record?.members.map((m) => m.token) ?? []);
+    const add = before === undefined ? [...now] : [...now].filter((t) => !before.has(t));
+    const drop = before === undefined ? [] : [...before].filter((t) => !now.has(t));
+    if (record === undefined) this.#sent.delete(code);
+    else this.#sent.set(code, now);
+    this.#writing++;
+    try {
+      const t0 = performance.now();
+      const ok = await this.#store.saveLobby(code, record, add, drop, this.#ttlMs);
+      this.metrics.observeRtt(performance.now() - t0);
+      this.metrics.writes++;
+      if (!ok) {
+        this.#sent.delete(code);
+        // Another node holds the lobby now (this node was cut off past its lease): its
+        // members belong there; they reconnect and resume.
+        if (this.#core.hasLobby(code)) {
           this.metrics.lobbiesLost++;
-          this.#saved.delete(code);
           this.#log('warn', 'lobby.lost', { lobby: code });
           this.#core.evictLobby(this.#t.now(), code, CloseCode.GoingAway, 'the lobby moved to another node');
           this.#homeChanged(code, false);
           this.#t.drain();
-        } else if (record === undefined) this.#saved.delete(code);
-        else this.#saved.set(code, now);
-      } catch (err) {
-        // Written again when the store is back (tick).
-        this.#storeError('save', err);
+        }
       }
-      const next = slot.next;
-      if (next === undefined || this.#stopped) break;
-      slot.next = undefined;
-      record = next.record;
+    } catch (err) {
+      // Not written: the store is unreachable (or slow past the command timeout). The held
+      // answers go anyway (members keep being served, as with Redis down) and are counted;
+      // every lobby is written again, every token with it, once the store answers (tick).
+      this.#sent.delete(code);
+      this.metrics.unsavedWrites++;
+      this.#storeError('save', err);
+    } finally {
+      this.#writing--;
     }
-    this.#writing.delete(code);
   }
 
   async #settleWrites(): Promise<void> {
-    for (let i = 0; i < 100 && this.#writing.size > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 100 && this.#writing > 0; i++) await new Promise((r) => setTimeout(r, 5));
   }
 
   #storeError(op: string, err: unknown): void {

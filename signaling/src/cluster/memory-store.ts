@@ -16,6 +16,8 @@ export class MemoryCluster {
   readonly now: () => number;
   /** Runs a bus delivery; default: in a microtask. The simulator delays or drops it. */
   deliver: (from: string, to: string, run: () => void) => void = (_f, _t, run) => queueMicrotask(run);
+  /** Runs a node's store call (the round trip to Redis); default: in a microtask. The simulator delays it. */
+  storeCall: (node: string, run: () => void) => void = (_n, run) => queueMicrotask(run);
   /** Nodes whose store calls fail (Redis unreachable from there), for failure tests. */
   readonly unreachable = new Set<string>();
   readonly nodes = new Map<string, Expiring<true>>();
@@ -59,7 +61,7 @@ export class MemoryStore implements ClusterStore {
 
   /** Resolves after a microtask, or rejects when this node cannot reach the store. */
   async #op<T>(f: () => T): Promise<T> {
-    await Promise.resolve();
+    await new Promise<void>((r) => this.#c.storeCall(this.nodeId, r));
     if (this.#c.unreachable.has(this.nodeId)) throw new SignalingError('SIG_UNAVAILABLE', 'store unreachable');
     return f();
   }

@@ -182,7 +182,9 @@ export class RedisCluster implements ClusterStore, ClusterBus {
   }
 
   async saveLobby(code: string, record: LobbyRecord | undefined, addTokens: readonly string[], dropTokens: readonly string[], ttlMs: number): Promise<boolean> {
-    const r = await this.#eval(SAVE, [`${this.#p}home:${code}`, `${this.#p}lobby:${code}`], [
+    // EVAL, not EVALSHA: a lobby's writes are pipelined and must apply in the order sent, which a
+    // NOSCRIPT retry (after Redis restarted) would break. Redis caches the script by its body.
+    const r = await this.#cmd.sendCommand(['EVAL', SAVE, '2', `${this.#p}home:${code}`, `${this.#p}lobby:${code}`,
       this.nodeId, String(ttlMs), `${this.#p}node:`, `${this.#p}tok:`, record === undefined ? '' : JSON.stringify(record), code,
       String(addTokens.length), ...addTokens, ...dropTokens,
     ]);

@@ -178,6 +178,11 @@ export class SignalingCore {
     return this.#membership.lobbies.has(code);
   }
 
+  /** True when a member of a lobby this core holds has resume token `token`. */
+  hasToken(token: string): boolean {
+    return this.#membership.byToken(token) !== undefined;
+  }
+
   /** Registry keys of every lobby this core holds. */
   lobbyCodes(): string[] {
     return [...this.#membership.lobbies.keys()];

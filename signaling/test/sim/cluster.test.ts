@@ -52,21 +52,80 @@ for (const seed of SEEDS) {
       expect(got.type === 'pair.candidates' && got.candidates[0]!.address).to.equal('198.51.100.7');
     });
 
-    it('a join reaching the lobby\'s home node is answered by its core at once (no store round trip); on another node it is routed', async () => {
+    it('a join reaching the lobby\'s home node goes to its core with no claim, and is answered once its record is written; on another node it is routed', async () => {
       const h = new ClusterHarness(seed);
       const [a, b] = [await h.addNode('a'), await h.addNode('b')];
       const owner = await h.connect(a);
       joined(await h.request(owner, { type: 'lobby.create', name: 'home' }));
+      await h.advance(20);
+      owner.inbox.length = 0;
       const here = await h.connect(a);
-      // Every store operation resolves a microtask later at the earliest: an answer already in
-      // the inbox when send() returns went straight to the core.
+      h.storeDelayMs = 30;
+      const calls = h.storeCalls.get('a') ?? 0;
       h.send(here, { type: 'lobby.join', lobby: 'home', rid: 5 });
-      expect(here.inbox.some((m) => m.type === 'lobby.joined')).to.equal(true);
+      // One store call (the record write), none before the core admits the member, and no
+      // answer (nor peer.joined to the others) until that write is acknowledged.
+      expect(h.storeCalls.get('a')).to.equal(calls + 1);
+      await h.advance(20);
+      expect(here.inbox.some((m) => m.type === 'lobby.joined')).to.equal(false);
+      expect(owner.inbox.some((m) => m.type === 'peer.joined')).to.equal(false);
+      expect(a.cluster.heldOutputs).to.be.greaterThan(0);
+      const j = joined(await h.waitFor(here, (m) => m.type === 'lobby.joined'));
+      // When the member learns its token, a takeover would find it.
+      expect(h.store.get(h.store.tokens, j.token)).to.equal('home');
+      expect((JSON.parse(h.store.get(h.store.records, 'home')!) as { members: Array<{ id: number }> }).members.map((m) => m.id)).to.include(j.you);
+      await h.waitFor(owner, (m) => m.type === 'peer.joined');
       const there = await h.connect(b);
       h.send(there, { type: 'lobby.join', lobby: 'home', rid: 5 });
       expect(there.inbox.some((m) => m.type === 'lobby.joined')).to.equal(false);
       joined(await h.waitFor(there, (m) => m.type === 'lobby.joined'));
       expect(a.core.lobbyCount + b.core.lobbyCount).to.equal(1);
+      expect(a.cluster.heldOutputs).to.equal(0);
+    });
+
+    it('kill -9 of the home while a join\'s record write is in flight: nobody learnt of the member, the takeover\'s lobby is what everyone saw', async () => {
+      const h = new ClusterHarness(seed);
+      const [a, b] = [await h.addNode('a'), await h.addNode('b')];
+      const owner = await h.connect(a);
+      const j0 = joined(await h.request(owner, { type: 'lobby.create', name: 'inflight' }));
+      await h.advance(20);
+      owner.inbox.length = 0;
+      const late = await h.connect(a);
+      h.storeDelayMs = 50;
+      h.send(late, { type: 'lobby.join', lobby: 'inflight', rid: 9 });
+      await h.advance(20);
+      h.kill(a);
+      h.storeDelayMs = 0;
+      expect(late.inbox.some((m) => m.type === 'lobby.joined')).to.equal(false);
+      expect(owner.inbox.some((m) => m.type === 'peer.joined')).to.equal(false);
+      await h.advance(h.leaseMs + 100);
+      const r = await h.resume(b, j0.token);
+      expect(r.answer.type, JSON.stringify(r.answer)).to.equal('resume.ok');
+      expect((r.answer as ResumeOkMessage).lobby.members.map((m) => m.id)).to.deep.equal([j0.you]);
+      // The member that was never told joins again and gets an id nobody holds.
+      const again = await h.connect(b);
+      const j1 = joined(await h.request(again, { type: 'lobby.join', lobby: 'inflight' }));
+      expect(j1.you).to.not.equal(j0.you);
+    });
+
+    it('a resume on the node that holds the token\'s lobby makes no token lookup (one store call: the record write)', async () => {
+      const h = new ClusterHarness(seed);
+      const [a] = [await h.addNode('a'), await h.addNode('b')];
+      const owner = await h.connect(a);
+      const j0 = joined(await h.request(owner, { type: 'lobby.create', name: 'local-resume' }));
+      const member = await h.connect(a);
+      const j1 = joined(await h.request(member, { type: 'lobby.join', lobby: 'local-resume' }));
+      await h.advance(20);
+      const again = await h.connect(a);
+      const calls = h.storeCalls.get('a') ?? 0;
+      const ans = await h.request(again, { type: 'resume', token: j1.token, linked: [] });
+      expect(ans.type, JSON.stringify(ans)).to.equal('resume.ok');
+      expect((ans as ResumeOkMessage).you).to.equal(j1.you);
+      expect(h.storeCalls.get('a')! - calls).to.equal(1);
+      // The new token is the one the store knows.
+      expect(h.store.get(h.store.tokens, (ans as ResumeOkMessage).token)).to.equal('local-resume');
+      expect(h.store.get(h.store.tokens, j1.token)).to.equal(undefined);
+      expect(j0.you).to.not.equal(j1.you);
     });
 
     it('60 creators of one name on 3 nodes: exactly one creates it', async () => {

@@ -41,6 +41,10 @@ export class ClusterHarness {
   #rid = 1;
   readonly #options: Partial<SignalingCoreOptions>;
   readonly leaseMs: number;
+  /** Store round trip (ms, virtual); 0: a microtask. A dead node's calls never complete. */
+  storeDelayMs = 0;
+  /** Store calls made, by node name. */
+  readonly storeCalls = new Map<string, number>();
 
   constructor(seed: number, options: Partial<SignalingCoreOptions> = {}, leaseMs = 3000) {
     this.prng = new Prng(seed);
@@ -52,6 +56,14 @@ export class ClusterHarness {
       const at = Math.max(this.now + (this.maxDelayMs > 0 ? this.prng.int(0, this.maxDelayMs) : 0), this.#lastAt.get(key) ?? 0);
       this.#lastAt.set(key, at);
       this.#due.push({ at, seq: this.#seq++, run });
+    };
+    this.store.storeCall = (node, run) => {
+      this.storeCalls.set(node, (this.storeCalls.get(node) ?? 0) + 1);
+      const go = (): void => {
+        if (this.nodes.find((n) => n.name === node)?.dead !== true) run();
+      };
+      if (this.storeDelayMs === 0) queueMicrotask(go);
+      else this.#due.push({ at: this.now + this.storeDelayMs, seq: this.#seq++, run: go });
     };
   }
 
@@ -73,8 +85,11 @@ export class ClusterHarness {
     node = {
       name, core, cluster, clients, dead: false, nextTickAt: this.now + this.leaseMs / 3,
       drain: () => {
+        const gate = cluster.beginDrain();
         for (let o = core.pollOutput(); o !== undefined; o = core.pollOutput()) {
-          if ((o.kind === 'send' || o.kind === 'close') && cluster.isRemote(o.conn)) {
+          if ((o.kind === 'send' || o.kind === 'close') && cluster.hold(gate, o)) {
+            // sent by the node once the store acknowledged this drain's writes
+          } else if ((o.kind === 'send' || o.kind === 'close') && cluster.isRemote(o.conn)) {
             cluster.output(o);
           } else if (o.kind === 'send') {
             if (!node.dead) this.#deliver(clients.get(o.conn), o.text);
@@ -89,7 +104,6 @@ export class ClusterHarness {
             });
           }
         }
-        cluster.afterDrain();
       },
     };
     await cluster.start();
