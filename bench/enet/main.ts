@@ -30,7 +30,7 @@ type Cells = Partial<Record<(typeof COLS)[number], number>>;
 
 /**
  * Measures contenders side by side: each step runs in `slices` alternating slices (a, b, a, b …)
- * so load from other processes on a shared machine hits all of them alike (ours vs ours + DTLS).
+ * so load from other processes on a shared machine hits all of them alike.
  */
 async function measure(cs: readonly Contender[], slices: number): Promise<Cells[]> {
   const cells: Cells[] = cs.map(() => ({}));
@@ -95,14 +95,11 @@ const contenders: Array<[string, Contender]> = [
 ];
 const results: Record<string, Cells> = {};
 const wanted = (key: string): boolean => opt.only === undefined || opt.only.split(',').includes(key);
-for (const [key, c] of contenders) {
-  if (!wanted(key) || key === 'ours' || key === 'dtls') continue;
-  results[key] = (await measure([c], 1))[0]!;
-}
-// Ours plain and ours over DTLS in alternating slices: the DTLS / plain ratio is from one run.
-const pair = contenders.filter(([k]) => (k === 'ours' || k === 'dtls') && wanted(k));
-const pairCells = await measure(pair.map(([, c]) => c), pair.length > 1 ? SLICES : 1);
-pair.forEach(([k], i) => { results[k] = pairCells[i]!; });
+// Every contender in alternating slices: on a shared machine the load of the moment hits all of
+// them alike, so each ratio row (ours / node:dgram above all) compares like with like.
+const chosen = contenders.filter(([k]) => wanted(k));
+const cells = await measure(chosen.map(([, c]) => c), chosen.length > 1 ? SLICES : 1);
+chosen.forEach(([k], i) => { results[k] = cells[i]!; });
 lib.cleanup();
 
 const rows: Row[] = contenders.filter(([k]) => results[k] !== undefined).map(([k, c]) => ({ name: c.name, cells: results[k]! }));
