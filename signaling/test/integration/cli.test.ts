@@ -16,8 +16,26 @@ function run(args: string[], env: Record<string, string> = {}): { child: ChildPr
   const err: string[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
   child.stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it comes once both pipes are drained, so a test that reads `out`/`err`
+  // after `exit` sees the process's last lines (its `closed` record, its one error sentence).
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, out, err, exit };
+}
+
+/**
+ * The port from the process's `listening` record, waited for up to 45 s (a bound on an event, not
+ * a measurement: Node loading the service took seconds at load ~20). Fails with what it printed.
+ */
+async function listeningPort(r: { child: ChildProcessWithoutNullStreams; err: string[] }): Promise<number> {
+  const end = performance.now() + 45_000;
+  for (;;) {
+    const line = r.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
+    if (line !== undefined) return (JSON.parse(line) as { port: number }).port;
+    if (r.child.exitCode !== null || r.child.signalCode !== null || performance.now() > end) {
+      throw new Error(`meshpunch-signal printed no listening record: ${r.err.join('').slice(-500)}`);
+    }
+    await new Promise((res) => setTimeout(res, 25));
+  }
 }
 
 describe('meshpunch-signal', function () {
@@ -47,13 +65,7 @@ describe('meshpunch-signal', function () {
   it('serves clients and STUN, then on SIGTERM tells them and exits 0', async () => {
     const r = run(['--host', '127.0.0.1', '--port', '0', '--log-level', 'debug'], { MESHPUNCH_SIGNAL_MAX_LOBBIES: '5' });
     children.push(r.child);
-    let port = 0;
-    for (let i = 0; i < 800 && port === 0; i++) {
-      await new Promise((res) => setTimeout(res, 25));
-      const line = r.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
-      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
-    }
-    expect(port).to.be.greaterThan(0);
+    const port = await listeningPort(r);
     const c = await SignalingClient.connect(`ws://127.0.0.1:${port}/`);
     expect(c.stunPort).to.equal(port);
     await c.createLobby();
@@ -94,12 +106,7 @@ describe('meshpunch-signal', function () {
   it('exits 1 when the port is taken', async () => {
     const a = run(['--host', '127.0.0.1', '--port', '0', '--no-stun']);
     children.push(a.child);
-    let port = 0;
-    for (let i = 0; i < 800 && port === 0; i++) {
-      await new Promise((res) => setTimeout(res, 25));
-      const line = a.err.join('').split('\n').find((l) => l.includes('"event":"listening"'));
-      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
-    }
+    const port = await listeningPort(a);
     const b = run(['--host', '127.0.0.1', '--port', String(port), '--no-stun']);
     children.push(b.child);
     expect(await b.exit).to.equal(1);

@@ -27,7 +27,8 @@ function runUclient(args: string[]): Promise<string> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', () => {
+    // 'close', not 'exit': the uclient's closing statistics may reach our pipe after it exited.
+    child.on('close', () => {
       clearTimeout(timer);
       res(out);
     });
@@ -63,7 +64,10 @@ describe('turnutils_uclient -W against meshpunch-signal\'s embedded relay (CLI p
     let log = '';
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     let port = 0;
-    for (let i = 0; i < 800 && port === 0; i++) {
+    // Up to 45 s for the listening record (a bound on an event: Node loading the service took
+    // seconds at load ~20; 800 polls of 10 ms allowed 8 s).
+    const end = performance.now() + 45_000;
+    while (port === 0 && performance.now() < end && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 10));
       const line = log.split('\n').find((l) => l.includes('"listening"'));
       if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;

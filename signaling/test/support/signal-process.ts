@@ -40,7 +40,8 @@ export async function startSignalProcess(args: string[], port = 0): Promise<Sign
   });
   running.add(child);
   const log: Array<Record<string, unknown>> = [];
-  const exited = new Promise<void>((r) => child.once('exit', () => {
+  // 'close', not 'exit': the last records (a stop's `closed`) are in `log` once `stop()` resolves.
+  const exited = new Promise<void>((r) => child.once('close', () => {
     running.delete(child);
     r();
   }));

@@ -48,7 +48,9 @@ export class GodotPeerProcess {
       }
       this.wake();
     });
-    this.child.on('exit', () => {
+    // 'close', not 'exit': lines still in the pipe at the exit are read first, so a wait for
+    // one does not fail with "harness exited".
+    this.child.on('close', () => {
       this.exited = true;
       this.wake();
     });
@@ -93,7 +95,7 @@ export class GodotPeerProcess {
   /** Kills the process by its pid (never by name) and waits for it to exit. */
   async stop(): Promise<void> {
     if (this.exited) return;
-    const done = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const done = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
     this.child.kill('SIGKILL');
     await done;
   }

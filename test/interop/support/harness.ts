@@ -129,8 +129,10 @@ export class HarnessPeer {
     new LineReader(child, (l) => this.onLine(l));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => this.stderr.push(d));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.once('exit', () => {
+    // 'close', not 'exit': an answer still in the pipe at the exit is read before the waits for
+    // answers are rejected.
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    child.once('close', () => {
       for (const p of this.pending.splice(0)) {
         clearTimeout(p.timer);
         p.reject(new Error(`libenet harness exited while waiting for: ${p.what}`));
@@ -311,7 +313,7 @@ export class RangeCoderOracle {
   }
 
   async close(): Promise<void> {
-    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
+    const done = new Promise<void>((r) => this.child.once('close', () => r()));
     this.child.stdin.end();
     await done;
     live.delete(this.child);

@@ -72,6 +72,9 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   });
 }
 
+/** How long after a process's 'exit' its pipes may take to close before it counts as exited anyway. */
+const CLOSE_AFTER_EXIT_MS = 10_000;
+
 /** Lines kept per long-lived process (the newest win); enough for a miniupnpd debug log. */
 const MAX_LINES = 5000;
 
@@ -121,12 +124,28 @@ export class LabProcess {
     if (child.stdout) onData(child.stdout);
     if (child.stderr) onData(child.stderr);
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      // 'close', not 'exit': it comes once both pipes are drained, so the process's last lines
+      // (a --json report, a `result` line) are in `lines` when `exited` resolves and a
+      // waitForLine pending at the exit sees them instead of failing with "exited before".
+      // A program that left a child of its own holding the pipes would keep 'close' away: past
+      // CLOSE_AFTER_EXIT_MS after 'exit' (output in the pipes is read long before) it counts as exited.
+      let fallback: NodeJS.Timeout | undefined;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exitValue !== undefined) return;
+        clearTimeout(fallback);
         this.exitValue = code ?? signal ?? 'unknown';
         keepLog(label, this.pid, this.lines);
         resolve(this.exitValue);
         this.notify();
+      };
+      child.on('exit', (code, signal) => {
+        fallback = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish(code, signal);
+        }, CLOSE_AFTER_EXIT_MS);
       });
+      child.on('close', finish);
       child.on('error', (err) => {
         this.push(`spawn error: ${err.message}`);
         this.exitValue = 'spawn-error';

@@ -63,7 +63,9 @@ export class OpenSslProcess {
     };
     this.child.stdout.on('data', onData);
     this.child.stderr.on('data', onData);
-    this.child.on('exit', () => {
+    // 'close', not 'exit': output still in the pipes at the exit is read first, so a wait for it
+    // does not fail with "exited before".
+    this.child.on('close', () => {
       this.exited = true;
       for (const w of this.#waiters.splice(0)) w();
     });

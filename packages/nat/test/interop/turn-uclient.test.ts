@@ -21,7 +21,8 @@ function runUclient(args: string[]): Promise<{ code: number | null; out: string 
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the uclient's closing statistics may reach our pipe after it exited.
+    child.on('close', (code) => {
       clearTimeout(timer);
       res({ code, out });
     });
