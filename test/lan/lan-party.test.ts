@@ -8,7 +8,7 @@ import { RUNNERS_DIR } from '../natlab/lab/lab.js';
 import { LanLab } from '../natlab/lab/lan-lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
-import { jsonReport, MESHPUNCH, peerIdOf, type JoinReport } from '../natlab-e2e/lab-agents.js';
+import { jsonReport, MESHPUNCH, peerIdOf, START_TIMEOUT_MS, type JoinReport } from '../natlab-e2e/lab-agents.js';
 
 const REPEAT = Math.max(1, Math.min(50, Number(process.env.MESHPUNCH_LAN_REPEAT ?? 3)));
 
@@ -60,7 +60,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     for (let run = 0; run < REPEAT; run++) {
       const lobby = `party${run}`;
       const procs = hosts.map((h) => gatedAgent(l, h, lobby, ['--wait-peers', '4', '--json', '--timeout', '40']));
-      await Promise.all(procs.map((p) => p.waitForLine(/^ready$/, 10_000)));
+      await Promise.all(procs.map((p) => p.waitForLine(/^ready$/, START_TIMEOUT_MS)));
       const t0 = performance.now();
       for (const p of procs) p.write('go\n');
       const starts = await Promise.all(procs.map(async (p) => BigInt(/^start (\d+)$/.exec(await p.waitForLine(/^start \d+$/, 10_000))![1]!)));
@@ -94,8 +94,8 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     const first = ['h11', 'h12', 'h13', 'h14'];
     const procs = new Map<string, LabProcess>();
     for (const h of first) procs.set(h, lanAgent(l, h, lobby, []));
-    // Everyone linked with the three others.
-    const deadline = performance.now() + 20_000;
+    // Everyone linked with the three others (four Node starts at once: START_TIMEOUT_MS).
+    const deadline = performance.now() + START_TIMEOUT_MS;
     while ([...procs.values()].some((p) => p.lines.filter((x) => / up: lan,/.test(x)).length < 3) && performance.now() < deadline) await sleep(100);
     for (const p of procs.values()) expect(p.lines.filter((x) => / up: lan,/.test(x)).length, why(procs.values())).to.equal(3);
     const host = [...procs.entries()].filter(([, p]) => hostLines(p).length > 0);
@@ -110,8 +110,8 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     const t0 = performance.now();
     // The lowest surviving id hosts; the others follow; all restore the lobby.
     const successor = survivors[survivorIds.indexOf(Math.min(...survivorIds))]!;
-    await procs.get(successor)!.waitForLine(/ lan +hosting 'handover' on .*\(hand-over\)/, 15_000);
-    for (const h of survivors) await procs.get(h)!.waitForLine(/restored the lobby/, 15_000);
+    await procs.get(successor)!.waitForLine(/ lan +hosting 'handover' on .*\(hand-over\)/, 30_000);
+    for (const h of survivors) await procs.get(h)!.waitForLine(/restored the lobby/, 30_000);
     const handOverMs = Math.round(performance.now() - t0);
     // A newcomer joins and links with the three.
     const fifth = lanAgent(l, 'h15', lobby, ['--wait-peers', '4', '--json', '--timeout', '40']);
@@ -135,7 +135,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     const l = lab!;
     const a = [lanAgent(l, 'h11', 'alpha', []), lanAgent(l, 'h12', 'alpha', [])];
     const b = [lanAgent(l, 'h13', 'beta', ['--password', 'pw-beta']), lanAgent(l, 'h14', 'beta', ['--password', 'pw-beta'])];
-    for (const p of [...a, ...b]) await p.waitForLine(/ up: lan,/, 20_000);
+    for (const p of [...a, ...b]) await p.waitForLine(/ up: lan,/, START_TIMEOUT_MS);
     const idsA = a.map((p) => peerIdOf(p));
     const idsB = b.map((p) => peerIdOf(p));
     await sleep(300);
@@ -156,7 +156,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
   it('a wrong password is refused with the typed error; the right one links', async () => {
     const l = lab!;
     const host = lanAgent(l, 'h11', 'locked', ['--password', 'correct horse']);
-    await host.waitForLine(/ lan +hosting 'locked'/, 15_000);
+    await host.waitForLine(/ lan +hosting 'locked'/, START_TIMEOUT_MS);
     const wrong = lanAgent(l, 'h12', 'locked', ['--password', 'battery staple', '--wait-peers', '2', '--json', '--timeout', '20']);
     const none = lanAgent(l, 'h13', 'locked', ['--wait-peers', '2', '--json', '--timeout', '20']);
     expect(await wrong.exited, wrong.tail()).to.equal(1);
@@ -195,7 +195,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
   it('garbage mDNS and spoofed adverts neither crash an agent nor send it to another lobby or a fake host', async () => {
     const l = lab!;
     const spoofer = l.spawn('h16', [process.execPath, join(RUNNERS_DIR, 'mdns-spoof.js'), l.hostIps('h16')[0]!, 'spoofed', 'decoy', '400'], 'h16:spoof');
-    await spoofer.waitForLine(/^ready/, 10_000);
+    await spoofer.waitForLine(/^ready/, START_TIMEOUT_MS);
     await sleep(500);
     // Every lie costs time (a dead host is checked for 2 s, a spoofed winner is waited for 10 s), not the mesh.
     const procs = [lanAgent(l, 'h11', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '90']), lanAgent(l, 'h12', 'spoofed', ['--wait-peers', '2', '--json', '--timeout', '90'])];
@@ -230,7 +230,7 @@ describe('LAN party: a host on two LANs', function () {
     const l = lab!;
     const [lan1, lan2] = l.hostIps('h11');
     const host = lanAgent(l, 'h11', 'bridge', []);
-    await host.waitForLine(/ lan +hosting 'bridge'/, 20_000);
+    await host.waitForLine(/ lan +hosting 'bridge'/, START_TIMEOUT_MS);
     const procs = ['h21', 'h22'].map((h) => lanAgent(l, h, 'bridge', ['--wait-peers', '3', '--json', '--timeout', '40']));
     const codes = await Promise.all(procs.map((p) => p.exited));
     expect(codes, why([host, ...procs])).to.deep.equal([0, 0]);
@@ -244,7 +244,7 @@ describe('LAN party: a host on two LANs', function () {
     await host.stop();
     // --bind on the first LAN's address: the second LAN never hears of the lobby.
     const bound = lanAgent(l, 'h11', 'only-one', ['--bind', lan1!]);
-    await bound.waitForLine(/ lan +hosting 'only-one'/, 20_000);
+    await bound.waitForLine(/ lan +hosting 'only-one'/, START_TIMEOUT_MS);
     const fromLan2 = await l.exec('h21', [process.execPath, MESHPUNCH, 'lobbies', '--lan', '--json'], { timeoutMs: 15_000 });
     expect((JSON.parse(fromLan2.stdout) as { lobbies: Array<{ name: string }> }).lobbies.map((x) => x.name)).to.not.include('only-one');
     const fromLan1 = await l.exec('h12', [process.execPath, MESHPUNCH, 'lobbies', '--lan', '--json'], { timeoutMs: 15_000 });

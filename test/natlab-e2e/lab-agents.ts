@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { LAB_INTERNET, type Lab } from '../natlab/lab/lab.js';
 import type { LabProcess } from '../natlab/lab/run.js';
-import { MESHPUNCH } from '../e2e/agent-process.js';
+import { MESHPUNCH, START_TIMEOUT_MS } from '../e2e/agent-process.js';
 
-export { MESHPUNCH };
+export { MESHPUNCH, START_TIMEOUT_MS };
 
 /** Where the lab's signaling service listens (the server node's third address, off coturn's ports). */
 export const LAB_SIGNAL = Object.freeze({ host: LAB_INTERNET.third, port: 8787 });
@@ -16,7 +16,7 @@ export const LAB_STUN = `${LAB_INTERNET.stunPrimary}:${LAB_INTERNET.stunPort}`;
 /** Starts `meshpunch signal` on the server node and waits until it listens. */
 export async function startLabSignaling(lab: Lab): Promise<LabProcess> {
   const p = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port)], 'srv:signal');
-  await p.waitForLine(/listening/, 10_000);
+  await p.waitForLine(/listening/, START_TIMEOUT_MS);
   return p;
 }
 

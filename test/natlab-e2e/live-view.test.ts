@@ -12,7 +12,7 @@ import { Lab } from '../natlab/lab/lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
 import { ARTIFACTS, CHROMIUM } from '../webui/chromium.js';
-import { labAgent, LAB_SIGNAL, MESHPUNCH, peerIdOf } from './lab-agents.js';
+import { labAgent, LAB_SIGNAL, MESHPUNCH, peerIdOf, START_TIMEOUT_MS } from './lab-agents.js';
 
 const ADMIN = 'natlab-admin-token-0123456789';
 
@@ -59,14 +59,14 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
   it('shows the two direct links and the symmetric pair failed with its reason and timeline; the operator sees the NATs\' addresses', async () => {
     const l = lab!;
     const signal = track(l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN, '--no-relay'], 'srv:signal'));
-    await signal.waitForLine(/listening/, 15_000);
+    await signal.waitForLine(/listening/, START_TIMEOUT_MS);
     const agents: LabProcess[] = [track(labAgent(l, 'p1', 'lab-view', ['--create', '--timeout', '90']))];
-    await agents[0]!.waitForLine(/created 'lab-view' as peer 1/, 15_000);
+    await agents[0]!.waitForLine(/created 'lab-view' as peer 1/, START_TIMEOUT_MS);
     agents.push(track(labAgent(l, 's1', 'lab-view', ['--timeout', '90'])), track(labAgent(l, 'r1', 'lab-view', ['--timeout', '90'])));
-    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
+    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, START_TIMEOUT_MS)).match(/http:\/\/\S+/) ?? [];
     expect(view).to.match(new RegExp(`^http://${LAB_SIGNAL.host.replace(/\./g, '\\.')}:${LAB_SIGNAL.port}/ui/lobby#lobby=lab-view&token=`));
-    await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
-    await agents[2]!.waitForLine(/ as peer \d+/, 15_000);
+    await agents[1]!.waitForLine(/ as peer \d+/, START_TIMEOUT_MS);
+    await agents[2]!.waitForLine(/ as peer \d+/, START_TIMEOUT_MS);
     const [s1, r1] = [peerIdOf(agents[1]!), peerIdOf(agents[2]!)].map(String);
     await agents[1]!.waitForLine(new RegExp(`link ${r1} +FAILED`), 40_000);
     await agents[1]!.waitForLine(/link 1 +up: direct/, 40_000);
@@ -139,13 +139,13 @@ describe('live web view in the NAT lab (a pair that cannot link, then over the r
   it('with the embedded relay on, shows the symmetric pair linked over the relay, and the operator the relay in use', async () => {
     const l = lab!;
     const signal = track(l.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', LAB_SIGNAL.host, '--port', String(LAB_SIGNAL.port), '--ui', '--admin-token', ADMIN], 'srv:signal-relay'));
-    await signal.waitForLine(/listening/, 15_000);
+    await signal.waitForLine(/listening/, START_TIMEOUT_MS);
     const agents: LabProcess[] = [track(labAgent(l, 'p1', 'lab-relay', ['--create', '--timeout', '90']))];
-    await agents[0]!.waitForLine(/created 'lab-relay' as peer 1/, 15_000);
+    await agents[0]!.waitForLine(/created 'lab-relay' as peer 1/, START_TIMEOUT_MS);
     agents.push(track(labAgent(l, 's1', 'lab-relay', ['--timeout', '90'])), track(labAgent(l, 'r1', 'lab-relay', ['--timeout', '90'])));
-    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, 15_000)).match(/http:\/\/\S+/) ?? [];
-    await agents[1]!.waitForLine(/ as peer \d+/, 15_000);
-    await agents[2]!.waitForLine(/ as peer \d+/, 15_000);
+    const [view] = (await agents[0]!.waitForLine(/\bview\s+http/, START_TIMEOUT_MS)).match(/http:\/\/\S+/) ?? [];
+    await agents[1]!.waitForLine(/ as peer \d+/, START_TIMEOUT_MS);
+    await agents[2]!.waitForLine(/ as peer \d+/, START_TIMEOUT_MS);
     const r1 = String(peerIdOf(agents[2]!));
     await agents[1]!.waitForLine(new RegExp(`link ${r1} +up: relay`), 60_000);
     const page = await browser!.newPage();

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Lab } from '../natlab/lab/lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
-import { jsonReport, labAgent, LAB_STUN, MESHPUNCH, peerIdOf, startLabSignaling, type JoinReport } from './lab-agents.js';
+import { jsonReport, labAgent, LAB_STUN, MESHPUNCH, peerIdOf, START_TIMEOUT_MS, startLabSignaling, type JoinReport } from './lab-agents.js';
 
 describe('meshpunch in the NAT lab', function () {
   this.timeout(240_000);
@@ -38,7 +38,7 @@ describe('meshpunch in the NAT lab', function () {
     // p1 creates; the others join once the lobby exists (its "created" line).
     const procs = new Map<string, LabProcess>();
     procs.set('p1', labAgent(l, 'p1', lobby, ['--create', '--wait-peers', '7', '--exchange', '10', '--timeout', '60']));
-    await procs.get('p1')!.waitForLine(/created 'lab-six' as peer 1/, 15_000);
+    await procs.get('p1')!.waitForLine(/created 'lab-six' as peer 1/, START_TIMEOUT_MS);
     for (const h of hosts.slice(1)) procs.set(h, labAgent(l, h, lobby, [...(h === 'u1' ? ['--upnp'] : []), '--json', '--wait-peers', '7', '--exchange', '10', '--timeout', '60']));
     const codes = await Promise.all([...procs.values()].map((p) => p.exited));
     const why = [...procs.values()].map((p) => `${p.label}: ${p.tail(8)}`).join('\n');
@@ -88,9 +88,9 @@ describe('meshpunch in the NAT lab', function () {
     const stay = ['p1', 'f1', 'a1', 'q1', 'u1'];
     const procs = new Map<string, LabProcess>();
     procs.set('p1', labAgent(l, 'p1', lobby, ['--create']));
-    await procs.get('p1')!.waitForLine(/created 'lab-sym' as peer 1/, 15_000);
+    await procs.get('p1')!.waitForLine(/created 'lab-sym' as peer 1/, START_TIMEOUT_MS);
     for (const h of stay.slice(1)) procs.set(h, labAgent(l, h, lobby, h === 'u1' ? ['--upnp'] : []));
-    for (const h of stay) await procs.get(h)!.waitForLine(/ as peer \d+/, 15_000);
+    for (const h of stay) await procs.get(h)!.waitForLine(/ as peer \d+/, START_TIMEOUT_MS);
     const t0 = performance.now();
     // (The stay-agents send nothing; messages over relayed links: relay.test.ts.)
     const s1 = labAgent(l, 's1', lobby, ['--json', '--wait-peers', '7', '--timeout', '60']);

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { Lab } from '../natlab/lab/lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
-import { jsonReport, labAgent, startLabSignaling, type JoinReport } from './lab-agents.js';
+import { jsonReport, labAgent, START_TIMEOUT_MS, startLabSignaling, type JoinReport } from './lab-agents.js';
 
 type Report = JoinReport & { secure: boolean };
 
@@ -69,7 +69,7 @@ describe('a man in the middle in the NAT lab', function () {
     const l = lab!;
     const q1 = labAgent(l, 'q1', lobby, ['--create', '--wait-peers', '2', '--timeout', '40']);
     procs.push(q1);
-    await q1.waitForLine(new RegExp(`created '${lobby}' as peer 1`), 30_000);
+    await q1.waitForLine(new RegExp(`created '${lobby}' as peer 1`), START_TIMEOUT_MS);
     const f1 = labAgent(l, 'f1', lobby, ['--json', '--wait-peers', '2', '--timeout', '40']);
     procs.push(f1);
     const codes = await Promise.all([q1.exited, f1.exited]);

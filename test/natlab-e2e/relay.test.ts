@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LAB_INTERNET, Lab } from '../natlab/lab/lab.js';
 import { requireLab } from '../natlab/lab/prereq.js';
 import type { LabProcess } from '../natlab/lab/run.js';
-import { jsonReport, LAB_STUN, MESHPUNCH, type JoinReport } from './lab-agents.js';
+import { jsonReport, LAB_STUN, MESHPUNCH, START_TIMEOUT_MS, type JoinReport } from './lab-agents.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -88,7 +88,7 @@ describe('relay fallback in the NAT lab', function () {
     const embedded = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', EMBEDDED.host, '--port', String(EMBEDDED.port)], 'srv:signal');
     const viaCoturn = lab.spawn('srv', [process.execPath, MESHPUNCH, 'signal', '--host', VIA_COTURN.host, '--port', String(VIA_COTURN.port),
       '--no-relay-embedded', '--turn-server', `${TURN.host}:${TURN.port}`, '--relay-secret', SECRET], 'srv:signal-coturn');
-    await Promise.all([embedded.waitForLine(/listening/, 10_000), viaCoturn.waitForLine(/listening/, 10_000)]);
+    await Promise.all([embedded.waitForLine(/listening/, START_TIMEOUT_MS), viaCoturn.waitForLine(/listening/, START_TIMEOUT_MS)]);
   });
 
   after(async () => {
@@ -101,7 +101,7 @@ describe('relay fallback in the NAT lab', function () {
     const args = ['--signal', `ws://${signal.host}:${signal.port}`, '--lobby', lobby, '--stun', LAB_STUN, '--json', '--wait-peers', '2', '--exchange', '10', '--timeout', '40'];
     // The creator is peer 1, the listen side (the lower id); its timeline says when it joined.
     const a = l.spawn(first, ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, MESHPUNCH, 'join', ...args, '--create'], `${first}:join`);
-    await a.waitForLine(/join: lobby joined/, 15_000);
+    await a.waitForLine(/join: lobby joined/, START_TIMEOUT_MS);
     const b = l.spawn(second, ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, MESHPUNCH, 'join', ...args], `${second}:join`);
     const codes = await Promise.all([a.exited, b.exited]);
     expect(codes, `${a.label}: ${a.tail(12)}\n${b.label}: ${b.tail(12)}`).to.deep.equal([0, 0]);
@@ -152,7 +152,7 @@ describe('relay fallback in the NAT lab', function () {
     try {
       const args = ['--signal', `ws://${EMBEDDED.host}:${EMBEDDED.port}`, '--lobby', 'relay-lossy', '--stun', LAB_STUN, '--json', '--wait-peers', '2', '--exchange', '100', '--timeout', '60'];
       const a = l.spawn('s1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, MESHPUNCH, 'join', ...args, '--create'], 's1:join');
-      await a.waitForLine(/join: lobby joined/, 20_000);
+      await a.waitForLine(/join: lobby joined/, START_TIMEOUT_MS);
       const b = l.spawn('r1', [process.execPath, MESHPUNCH, 'join', ...args], 'r1:join');
       const codes = await Promise.all([a.exited, b.exited]);
       expect(codes, `${a.tail(12)}\n${b.tail(12)}`).to.deep.equal([0, 0]);
@@ -170,9 +170,9 @@ describe('relay fallback in the NAT lab', function () {
     const l = lab!;
     const url = `ws://${EMBEDDED.host}:${EMBEDDED.port}`;
     const a = l.spawn('q1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '1', LAB_STUN, '60'], 'q1:stream');
-    await a.waitForLine(/^joined as peer 1/, 20_000);
+    await a.waitForLine(/^joined as peer 1/, START_TIMEOUT_MS);
     const b = l.spawn('w1', [process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-fallback', '0', LAB_STUN, '60'], 'w1:stream');
-    await Promise.all([a.waitForLine(/^linked direct/, 20_000), b.waitForLine(/^linked direct/, 20_000)]);
+    await Promise.all([a.waitForLine(/^linked direct/, START_TIMEOUT_MS), b.waitForLine(/^linked direct/, START_TIMEOUT_MS)]);
     await new Promise((r) => setTimeout(r, 1500));
     // q1's router turns symmetric and forgets its UDP mappings: the punched path is dead.
     const t0 = performance.now();
@@ -204,10 +204,10 @@ describe('relay fallback in the NAT lab', function () {
     // With the link's trace lines (MESHPUNCH_TIMELINE): a side that never upgrades says which
     // looks it made and why, in this test's failure message (the upgrade failed 1 in ~4 CI runs).
     const a = l.spawn('q1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '1', LAB_STUN, '90', ...tuning], 'q1:stream');
-    await a.waitForLine(/^joined as peer 1/, 20_000);
+    await a.waitForLine(/^joined as peer 1/, START_TIMEOUT_MS);
     const b = l.spawn('s1', ['env', 'MESHPUNCH_TIMELINE=1', process.execPath, join(RUNNERS, 'stream-peer.js'), url, 'relay-upgrade', '0', LAB_STUN, '90', ...tuning], 's1:stream');
     try {
-      await Promise.all([a.waitForLine(/^linked relay/, 20_000), b.waitForLine(/^linked relay/, 20_000)]);
+      await Promise.all([a.waitForLine(/^linked relay/, START_TIMEOUT_MS), b.waitForLine(/^linked relay/, START_TIMEOUT_MS)]);
       expect(await allocationsNow(), 'the relayed pair holds one allocation').to.equal(1);
       await new Promise((r) => setTimeout(r, 1500));
       // S turns full-cone and forgets its UDP mappings: s1's link socket gets one public port for

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { START_TIMEOUT_MS } from '../e2e/agent-process.js';
 import { Lab, LAB_INTERNET, reapStaleLabs } from './lab/lab.js';
 import { requireLab } from './lab/prereq.js';
 import type { LabNatType } from './lab/rules.js';
@@ -117,9 +118,9 @@ describe('NAT lab self-test', function () {
       // send: spawned inside the window, its start-up (seconds at load ~15) used it all up and the
       // hairpinned datagrams arrived after the receiver had given up ('expected [] to deeply equal …').
       const tx = lab!.spawnRunner('c1', 'udp', ['send', '44000', `${wan}:43000`, 'hairpin', '3', 'on-go']);
-      await tx.waitForLine(/^ready/, 15_000);
+      await tx.waitForLine(/^ready/, START_TIMEOUT_MS);
       const rx = lab!.spawnRunner('c2', 'udp', ['recv', '43000', '1500', '1']);
-      await rx.waitForLine(/^ready/, 15_000);
+      await rx.waitForLine(/^ready/, START_TIMEOUT_MS);
       tx.write('go\n');
       expect(await tx.exited, tx.tail()).to.equal(0);
       await rx.exited;
@@ -190,9 +191,9 @@ describe('NAT lab self-test', function () {
       const wan = lab!.wanIp('A');
       const probe = async (openTo?: string): Promise<number> => {
         const tx = lab!.spawnRunner('srv', 'udp', ['send', '0', `${wan}:47000`, 'inbound', '3', 'on-go']);
-        await tx.waitForLine(/^ready/, 15_000);
+        await tx.waitForLine(/^ready/, START_TIMEOUT_MS);
         const rx = lab!.spawnRunner('a1', 'udp', ['recv', '47000', String(lifetimeS * 1000 - 500), '1', ...(openTo === undefined ? [] : [openTo])]);
-        await rx.waitForLine(/^ready/, 15_000);
+        await rx.waitForLine(/^ready/, START_TIMEOUT_MS);
         tx.write('go\n');
         expect(await tx.exited, tx.tail()).to.equal(0);
         await rx.exited;

@@ -2,6 +2,7 @@
 // IGDv1 and once as an IGDv2 device (docs/specs/natlab.md §6). Every claim is checked from outside
 // the client: miniupnpd's own nft chain, and datagrams sent from the lab internet.
 import { expect } from 'chai';
+import { START_TIMEOUT_MS } from '../e2e/agent-process.js';
 import { Lab, LAB_INTERNET, RUNNERS_DIR } from './lab/lab.js';
 import { requireLab } from './lab/prereq.js';
 import type { LabProcess } from './lab/run.js';
@@ -108,9 +109,9 @@ describe('UPnP IGD client against miniupnpd (IGDv1 and IGDv2)', function () {
         // The sender is ready before the receiver's 0.8 s window opens: spawned inside it, a slow
         // start on a loaded machine let the window pass first, and the check passed without a probe.
         const tx = lab!.spawnRunner('srv', 'udp', ['send', '0', `${lab!.wanIp(router)}:${port}`, 'after-close', '3', 'on-go']);
-        await tx.waitForLine(/^ready/, 15_000);
+        await tx.waitForLine(/^ready/, START_TIMEOUT_MS);
         const rx = lab!.spawnRunner(h1, 'udp', ['recv', String(port), '800', '1']);
-        await rx.waitForLine(/^ready/, 15_000);
+        await rx.waitForLine(/^ready/, START_TIMEOUT_MS);
         tx.write('go\n');
         expect(await tx.exited, tx.tail()).to.equal(0);
         await rx.exited;

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { Page } from 'puppeteer-core';
 import { FAILURE_REASONS } from '@meshpunch/protocol';
 import { SignalingClient } from '@meshpunch/signaling/client';
-import { AgentProcess, startSignalProcess, stopAll } from '../e2e/agent-process.js';
+import { AgentProcess, START_TIMEOUT_MS, startSignalProcess, stopAll } from '../e2e/agent-process.js';
 import { ARTIFACTS, launchChromium } from './chromium.js';
 import type { Chromium } from './chromium.js';
 
@@ -72,10 +72,10 @@ describe('live web view in Chromium (meshpunch-signal --ui, real agents on loopb
     const args = ['join', '--signal', url, '--lobby', 'mesh-view', '--create-if-missing', '--bind', '127.0.0.1', '--timeout', '110'];
     const first = new AgentProcess(args);
     procs.push(first);
-    const [viewLine] = await first.waitFor(/\bview\s+http/, 15_000);
+    const [viewLine] = await first.waitFor(/\bview\s+http/, START_TIMEOUT_MS);
     const agents = [first, new AgentProcess(args), new AgentProcess(args)];
     procs.push(agents[1]!, agents[2]!);
-    for (const a of agents) await a.waitFor(/ up: lan/, 30_000, 2);
+    for (const a of agents) await a.waitFor(/ up: lan/, START_TIMEOUT_MS, 2);
     const viewUrl = /(http:\/\/\S+)/.exec(viewLine!)![1]!;
     expect(viewUrl).to.match(new RegExp(`^http://127\\.0\\.0\\.1:${port}/ui/lobby#lobby=mesh-view&token=[A-Za-z0-9_-]{22}$`));
     for (const a of agents) expect(a.stdout.join('\n')).to.include(`view       ${viewUrl}`);

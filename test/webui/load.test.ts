@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { SignalingClient } from '@meshpunch/signaling/client';
 import type { Page } from 'puppeteer-core';
-import { AgentProcess, stopAll } from '../e2e/agent-process.js';
+import { AgentProcess, START_TIMEOUT_MS, stopAll } from '../e2e/agent-process.js';
 import { launchChromium } from './chromium.js';
 import type { Chromium } from './chromium.js';
 
@@ -18,7 +18,7 @@ const JOIN_SECONDS = 3;
 async function startMeshpunchSignal(procs: AgentProcess[], extra: readonly string[]): Promise<number> {
   const proc = new AgentProcess(['signal', '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...extra]);
   procs.push(proc);
-  const [line] = await proc.waitFor(/"event":"listening"/, 15_000, 1, 'stderr');
+  const [line] = await proc.waitFor(/"event":"listening"/, START_TIMEOUT_MS, 1, 'stderr');
   return (JSON.parse(line!) as { port: number }).port;
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { START_TIMEOUT_MS } from '../../e2e/agent-process.js';
 import { LabProcess, run } from './run.js';
 import { impairRuleset, miniupnpdConfig, miniupnpdTables, natRuleset, ROUTER_PORT_RANGE, type LabNatType } from './rules.js';
 import { nfqDelayBinary } from './tools.js';
@@ -232,7 +233,7 @@ export class Lab extends NamespaceLab {
     if ((up.delayMs ?? 0) > 0) {
       const bin = await nfqDelayBinary();
       r.delay = this.spawn(r.opts.name, [bin, '0', String(up.delayMs), String(up.jitterMs ?? 0), '0'], `${r.opts.name}:nfq-delay`);
-      await r.delay.waitForLine(/^ready/, 5000);
+      await r.delay.waitForLine(/^ready/, START_TIMEOUT_MS);
       // mangle POSTROUTING via the iptables compat path: nft's own `queue` is not built (§9);
       // --queue-bypass lets packets pass if the helper is gone.
       await this.exec(r.opts.name, ['iptables', '-t', 'mangle', '-A', 'POSTROUTING', '-o', 'wan0', '-p', 'udp',
@@ -274,8 +275,8 @@ export class Lab extends NamespaceLab {
     // more than one instance (§6).
     r.upnp = this.spawn(r.opts.name, ['miniupnpd', '-f', conf, '-d', '-P', `${base}.pid`], `${r.opts.name}:miniupnpd`);
     r.upnpMode = igd;
-    await r.upnp.waitForLine(/Port forwarding is now enabled|HTTP listening on port/, 8000);
-    await r.upnp.waitForLine(/Port forwarding is now enabled/, 8000);
+    await r.upnp.waitForLine(/Port forwarding is now enabled|HTTP listening on port/, START_TIMEOUT_MS);
+    await r.upnp.waitForLine(/Port forwarding is now enabled/, START_TIMEOUT_MS);
   }
 
   /** Stops a router's miniupnpd (by pid) and drops its tables. */
@@ -423,7 +424,7 @@ export class Lab extends NamespaceLab {
     if (this.options.reflector !== false) {
       const refl = this.spawnRunner('srv', 'reflector', [LAB_INTERNET.stunPrimary, LAB_INTERNET.stunAlternate, LAB_INTERNET.third,
         String(LAB_INTERNET.reflectorPort)]);
-      waits.push(refl.waitForLine(/^ready/, 10_000));
+      waits.push(refl.waitForLine(/^ready/, START_TIMEOUT_MS));
     }
     await Promise.all(waits);
     for (const r of this.routers.values()) {

@@ -1,5 +1,6 @@
 // NAT lab: the test side of runners/nat-peer.js — one long-lived peer process per lab host,
 // driven by JSON-line commands (discover, gather, punch).
+import { START_TIMEOUT_MS } from '../../e2e/agent-process.js';
 import type { Lab } from './lab.js';
 import type { LabProcess } from './run.js';
 
@@ -14,7 +15,7 @@ export class LabPeer {
     const proc = lab.spawnRunner(host, 'nat-peer', [lab.hostIp(host)]);
     // The matrix starts 19 peers at once: on 2 shared cores at load 25, 12 of them took 6.6-7.5 s
     // to load Node and print ready, so 10 s failed the whole matrix before it began.
-    await proc.waitForLine(/"event":"ready"/, 30_000);
+    await proc.waitForLine(/"event":"ready"/, START_TIMEOUT_MS);
     return new LabPeer(host, proc);
   }
 
