@@ -76,9 +76,14 @@ describe('meshpunch join promises (end to end)', function () {
       expect(connectedAt, p.tail()).to.be.a('number');
       const s = (exitedAt - connectedAt!) / 1000;
       console.log(`      [e2e] --timeout 3 against a silent service: exited ${s.toFixed(2)} s after its first connection (${((exitedAt - t0) / 1000).toFixed(2)} s after the spawn)`);
-      // Issue #12 measured 10.2 s before; what is left of the 3 s after the connection, plus the exit.
-      expect(s).to.be.below(6);
-      expect(['AGENT_TIMEOUT', 'AGENT_SIGNAL_FAILED']).to.include((oneObject(p).error as { code: string }).code);
+      // What ended it is the 3 s bound, in the agent's own clock: AGENT_TIMEOUT says so, and a
+      // signaling failure comes from the one attempt --timeout allows (3 s, not the 10 s default).
+      const error = oneObject(p).error as { code: string; message: string };
+      expect(['AGENT_TIMEOUT', 'AGENT_SIGNAL_FAILED'], error.message).to.include(error.code);
+      if (error.code === 'AGENT_TIMEOUT') expect(error.message).to.equal('could not reach the signaling service and join within 3 s');
+      // Issue #12 measured 10.2 s before, and an unbounded agent retries for 10 minutes. Healthy
+      // is ~3 s; the rest of the bound is for a loaded machine (this process reads the exit late).
+      expect(s).to.be.below(9);
     });
 
     it('retries instead of failing at once: an agent started before its service joins once the service is up', async () => {
