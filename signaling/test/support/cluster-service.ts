@@ -17,9 +17,10 @@ export interface ServiceUnderTest {
 
 /**
  * Starts `n` nodes (one for 'one node'). 'redis' needs `redisUrl`; each service gets its own key
- * prefix, so tests sharing one redis-server never see each other's lobbies.
+ * prefix, so tests sharing one redis-server never see each other's lobbies. `redisCommandTimeoutMs`
+ * is the store's command timeout (the service's default, 1 s, when not given).
  */
-export async function startService(kind: StoreKind, n: number, options: SignalingServerOptions = {}, redisUrl?: string, leaseMs = 1500): Promise<ServiceUnderTest> {
+export async function startService(kind: StoreKind, n: number, options: SignalingServerOptions = {}, redisUrl?: string, leaseMs = 1500, redisCommandTimeoutMs?: number): Promise<ServiceUnderTest> {
   const servers: SignalingServer[] = [];
   if (kind === 'one node') servers.push(await startTestServer(options));
   else {
@@ -29,7 +30,7 @@ export async function startService(kind: StoreKind, n: number, options: Signalin
       const pair = kind === 'memory'
         ? { store: new MemoryStore(memory, `n${i}`), bus: new MemoryBus(memory, `n${i}`) }
         : await (async () => {
-          const rc = await RedisCluster.connect({ url: redisUrl!, prefix }, () => undefined);
+          const rc = await RedisCluster.connect({ url: redisUrl!, prefix, ...(redisCommandTimeoutMs === undefined ? {} : { commandTimeoutMs: redisCommandTimeoutMs }) }, () => undefined);
           return { store: rc, bus: rc };
         })();
       servers.push(await startTestServer({ ...options, cluster: { ...pair, leaseMs } }));
