@@ -28,6 +28,30 @@ interface ExchangeResult {
 }
 
 const R = LAB_INTERNET;
+
+/** One side of a raw punch: the host, its local port, and the other side's public endpoint. */
+type PunchSide = readonly [host: string, localPort: number, to: string];
+
+/**
+ * Runs `udp exchange` on both sides with windows that overlap: both processes are started and
+ * ready first, then told to begin (`b` `headStartMs` after `a`). Spawned to begin at once, their
+ * start-ups (seconds apart on a loaded machine) could use up a window of 2-3 s before the other
+ * side sent anything, and a head start measured from the spawns was no head start.
+ */
+async function punch(lab: Lab, a: PunchSide, b: PunchSide, waitMs: number, headStartMs = 0): Promise<[ExchangeResult, ExchangeResult]> {
+  const [pa, pb] = [a, b].map(([host, localPort, to]) => lab.spawnRunner(host, 'udp', ['exchange', String(localPort), to, String(waitMs), 'on-go']));
+  try {
+    await Promise.all([pa!.waitForLine(/^ready$/, START_TIMEOUT_MS), pb!.waitForLine(/^ready$/, START_TIMEOUT_MS)]);
+    pa!.write('go\n');
+    if (headStartMs > 0) await new Promise((r) => setTimeout(r, headStartMs));
+    pb!.write('go\n');
+    const codes = await Promise.all([pa!.exited, pb!.exited]);
+    expect(codes, `${pa!.tail()}\n${pb!.tail()}`).to.deep.equal([0, 0]);
+    return [JSON.parse(pa!.lines.at(-1)!) as ExchangeResult, JSON.parse(pb!.lines.at(-1)!) as ExchangeResult];
+  } finally {
+    await Promise.all([pa!.stop(), pb!.stop()]);
+  }
+}
 /** Four destinations, then the first again (docs/specs/natlab.md §3 probe method). */
 const MAPPING_TARGETS = [`${R.stunPrimary}:${R.reflectorPort}`, `${R.stunPrimary}:${R.reflectorPort + 1}`,
   `${R.stunAlternate}:${R.reflectorPort}`, `${R.third}:${R.reflectorPort}`, `${R.stunPrimary}:${R.reflectorPort}`];
@@ -132,10 +156,7 @@ describe('NAT lab self-test', function () {
   });
 
   it('port-restricted ↔ port-restricted: a raw simultaneous punch opens both ways (§3.5 fix in place)', async function () {
-    const [rc, re] = await Promise.all([
-      lab!.runJson<ExchangeResult>('c1', 'udp', ['exchange', '45000', `${lab!.wanIp('E')}:46000`, '3000']),
-      lab!.runJson<ExchangeResult>('e1', 'udp', ['exchange', '46000', `${lab!.wanIp('C')}:45000`, '3000']),
-    ]);
+    const [rc, re] = await punch(lab!, ['c1', 45000, `${lab!.wanIp('E')}:46000`], ['e1', 46000, `${lab!.wanIp('C')}:45000`], 3000);
     expect(rc.ok && re.ok, JSON.stringify([rc, re])).to.equal(true);
     expect(rc.firstFrom).to.equal(`${lab!.wanIp('E')}:46000`);
   });
@@ -145,10 +166,7 @@ describe('NAT lab self-test', function () {
     await lab!.setNat('E', 'port-restricted', { dropUnsolicited: false });
     try {
       // e1 starts 400 ms early, so its first packets reach C's router before c1 sends anything.
-      const pe = lab!.runJson<ExchangeResult>('e1', 'udp', ['exchange', '46001', `${lab!.wanIp('C')}:45001`, '2500']);
-      await new Promise((r) => setTimeout(r, 400));
-      const pc = lab!.runJson<ExchangeResult>('c1', 'udp', ['exchange', '45001', `${lab!.wanIp('E')}:46001`, '2000']);
-      const [re, rc] = await Promise.all([pe, pc]);
+      const [re, rc] = await punch(lab!, ['e1', 46001, `${lab!.wanIp('C')}:45001`], ['c1', 45001, `${lab!.wanIp('E')}:46001`], 2000, 400);
       expect(re.ok || rc.ok, JSON.stringify([rc, re])).to.equal(false);
       // The cause, read from C's conntrack: c1's flow to e1 was translated to a port other than 45001.
       const ct = await lab!.exec('C', ['conntrack', '-L', '-p', 'udp', '--orig-src', lab!.hostIp('c1'), '--orig-port-src', '45001'],
@@ -163,18 +181,12 @@ describe('NAT lab self-test', function () {
   });
 
   it('symmetric ↔ port-restricted: a raw punch to the announced endpoints fails', async function () {
-    const [rd, rc] = await Promise.all([
-      lab!.runJson<ExchangeResult>('d1', 'udp', ['exchange', '45002', `${lab!.wanIp('C')}:46002`, '2000']),
-      lab!.runJson<ExchangeResult>('c1', 'udp', ['exchange', '46002', `${lab!.wanIp('D')}:45002`, '2000']),
-    ]);
+    const [rd, rc] = await punch(lab!, ['d1', 45002, `${lab!.wanIp('C')}:46002`], ['c1', 46002, `${lab!.wanIp('D')}:45002`], 2000);
     expect(rd.ok || rc.ok, JSON.stringify([rd, rc])).to.equal(false);
   });
 
   it('full cone ↔ symmetric: the punch works once the cone side answers where the packets came from', async function () {
-    const [ra, rd] = await Promise.all([
-      lab!.runJson<ExchangeResult>('a1', 'udp', ['exchange', '45003', `${lab!.wanIp('D')}:46003`, '3000']),
-      lab!.runJson<ExchangeResult>('d1', 'udp', ['exchange', '46003', `${lab!.wanIp('A')}:45003`, '3000']),
-    ]);
+    const [ra, rd] = await punch(lab!, ['a1', 45003, `${lab!.wanIp('D')}:46003`], ['d1', 46003, `${lab!.wanIp('A')}:45003`], 3000);
     expect(ra.ok && rd.ok, JSON.stringify([ra, rd])).to.equal(true);
     // The cone side learnt the symmetric side's real (random) public port.
     expect(ra.firstFrom).to.match(new RegExp(`^${lab!.wanIp('D').replace(/\./g, '\\.')}:\\d+$`));

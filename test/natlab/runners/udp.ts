@@ -6,8 +6,9 @@
 //   recv <localPort> <waitMs> [maxCount] [openTo]  (first send "open" to openTo from the socket,)
 //                                               print "ready", then the datagrams received
 //   rtt <count> <ip:port> <spacingMs>           request/answer pairs: loss, duplicates, reordering, RTT
-//   exchange <localPort> <ip:port> <waitMs>     send a probe every 50 ms, answer each probe;
-//                                               ends when both ways worked or waitMs passed
+//   exchange <localPort> <ip:port> <waitMs> [on-go]  send a probe every 50 ms, answer each probe;
+//                                               ends when both ways worked or waitMs passed; with
+//                                               on-go: bind, print "ready", start once stdin has a line
 // Every loop is bounded by a count and by time (docs/design.md, "Network rule").
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -66,7 +67,8 @@ async function mapping(localPort: number, targets: string[]): Promise<Json> {
   const s = await bindSocket(localPort);
   const results: Json[] = [];
   for (const [i, t] of targets.entries()) {
-    const a = await ask(s, t, { id: `m${i}` }, 3, 300);
+    // 1 s a try: the reflector is a Node process too, late by seconds at times on a loaded machine.
+    const a = await ask(s, t, { id: `m${i}` }, 5, 1000);
     results.push({ target: t, seen: a?.seen ?? null });
   }
   const local = s.address().port;
@@ -88,11 +90,16 @@ async function filtering(localPort: number, target: string): Promise<Json> {
   const [ip, port] = parseEndpoint(target);
   // Opens the mapping towards the target first, then asks for the three kinds of answer,
   // each twice (the lab has no loss unless impaired, the second send covers a race with NAT setup).
-  const first = await ask(s, target, { id: 'open' }, 3, 300);
+  const first = await ask(s, target, { id: 'open' }, 5, 1000);
   for (let round = 0; round < 2; round++) {
     for (const reply of ['same', 'other-ip', 'other-port']) s.send(JSON.stringify({ id: reply, reply }), port, ip);
     await sleep(250);
   }
+  // The reflector sends the three kinds in one turn, and 'same' always passes the mapping: once it
+  // is here, so is any other that passes. Waited for (bounded), not assumed after 0.5 s: a loaded
+  // machine may run the reflector late.
+  for (let i = 0; i < 200 && !got.has('same'); i++) await sleep(50);
+  await sleep(250);
   s.close();
   return { opened: first !== undefined, same: got.has('same'), otherIp: got.has('other-ip'), otherPort: got.has('other-port') };
 }
@@ -149,8 +156,15 @@ async function recv(localPort: number, waitMs: number, maxCount: number, openTo?
 }
 
 /** Both sides run this at once towards each other's public endpoint: a raw hole punch. */
-async function exchange(localPort: number, to: string, waitMs: number): Promise<Json> {
+async function exchange(localPort: number, to: string, waitMs: number, onGo: boolean): Promise<Json> {
   const s = await bindSocket(localPort);
+  if (onGo) {
+    // Started ahead and told when to begin, so two sides' windows overlap however long each
+    // process took to start (seconds apart on a loaded machine).
+    console.log('ready');
+    await stdinLine();
+    process.stdin.pause();
+  }
   let [ip, port] = parseEndpoint(to);
   let gotProbe = false;
   let gotAck = false;
@@ -173,7 +187,7 @@ async function exchange(localPort: number, to: string, waitMs: number): Promise<
       gotAck = true;
     }
   });
-  console.log('ready');
+  if (!onGo) console.log('ready');
   const rounds = Math.ceil(waitMs / 50);
   for (let i = 0; i < rounds && !(gotProbe && gotAck); i++) {
     s.send('probe', port, ip);
@@ -221,7 +235,10 @@ async function rtt(count: number, to: string, spacingMs: number): Promise<Json> 
     s.send(JSON.stringify({ id: i }), port, ip);
     await sleep(spacingMs);
   }
-  await sleep(500);
+  // Until every request is answered (bounded: some may be lost on purpose), then a little for
+  // duplicates in flight: a fixed 0.5 s missed late answers when the reflector ran late.
+  for (let i = 0; i < 250 && seen.size < count; i++) await sleep(20);
+  await sleep(200);
   s.close();
   rtts.sort((x, y) => x - y);
   const q = (f: number): number => (rtts.length ? Math.round(rtts[Math.min(rtts.length - 1, Math.floor(f * rtts.length))]! * 10) / 10 : -1);
@@ -240,7 +257,7 @@ async function main(): Promise<Json> {
     case 'recv':
       return recv(Number(a), Math.min(60_000, Number(b)), Math.min(10_000, Number(c ?? 1)), d);
     case 'exchange':
-      return exchange(Number(a), b!, Math.min(30_000, Number(c)));
+      return exchange(Number(a), b!, Math.min(30_000, Number(c)), d === 'on-go');
     case 'rtt':
       return rtt(Math.min(5000, Number(a)), b!, Math.min(1000, Number(c ?? 5)));
     default:
