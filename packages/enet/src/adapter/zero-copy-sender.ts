@@ -11,12 +11,22 @@ import type { HostSocket } from './host-socket.js';
  */
 const SEND_PROBE_INTERVAL_MS = 1000;
 
+/**
+ * A scratch buffer: a plain Uint8Array, not a Buffer. The core writes every datagram into it with
+ * typed-array methods, and V8 loads those through its generic property-load stub on a Buffer
+ * (Buffer.prototype sits between the instance and Uint8Array.prototype) but inline on a
+ * Uint8Array. One per host, plus one per send node:dgram had to queue.
+ */
+function newScratch(): Uint8Array {
+  return new Uint8Array(MAX_DATAGRAM_SIZE);
+}
+
 export class ZeroCopySender {
   /**
    * The core encodes every datagram here and it is sent from here without a copy; replaced
    * only when node:dgram queued a send that still references it (see send).
    */
-  #scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
+  #scratch = newScratch();
   /** The last view of `#scratch` handed to node:dgram (reused while the length repeats). */
   #view: Uint8Array | null = null;
   /** When the next datagram is sent with a callback (ms, the caller's monotonic clock). */
@@ -35,7 +45,7 @@ export class ZeroCopySender {
   }
 
   /** Where the core encodes the next datagram. */
-  get scratch(): Buffer {
+  get scratch(): Uint8Array {
     return this.#scratch;
   }
 
@@ -66,7 +76,7 @@ export class ZeroCopySender {
       queued = socket.sendInPlace(bytes, port, address, this.#onProbeSent);
     }
     if (queued) {
-      this.#scratch = Buffer.allocUnsafeSlow(MAX_DATAGRAM_SIZE);
+      this.#scratch = newScratch();
       this.#view = null;
       this.#counts.queuedScratchSwaps++;
     }

@@ -3,7 +3,7 @@
 import {
   HEADER_FLAG_COMPRESSED, HEADER_FLAG_SENT_TIME, HEADER_SESSION_MASK, HEADER_SESSION_SHIFT,
 } from './constants.js';
-import { COMMAND_MASK, COMMAND_SIZES, Command, Off, dataLengthOffset } from './protocol.js';
+import { COMMAND_MASK, COMMAND_SIZE_TABLE, Command, Off, dataLengthOffset } from './protocol.js';
 import { CoreUsageError } from './usage-error.js';
 
 /** One decoded command; which optional fields are set depends on `command & 0x0f`. */
@@ -97,7 +97,7 @@ export function decodeCommands(bytes: Uint8Array, view: DataView, pos: number, o
     const commandByte = bytes[pos]!;
     const n = commandByte & COMMAND_MASK;
     if (n === Command.None || n >= Command.Count) return 'bad-command';
-    const size = COMMAND_SIZES[n]!;
+    const size = COMMAND_SIZE_TABLE[n]!;
     if (bytes.length - pos < size) return 'truncated-command';
     const c: WireCommand = {
       command: commandByte,
@@ -174,7 +174,7 @@ export function decodeCommands(bytes: Uint8Array, view: DataView, pos: number, o
 export function encodedSize(dg: WireDatagram, hasChecksum = false): number {
   let n = (dg.sentTime !== undefined ? 4 : 2) + (hasChecksum ? 4 : 0);
   if (dg.compressed && dg.compressedBody) return n + dg.compressedBody.length;
-  for (const c of dg.commands) n += COMMAND_SIZES[c.command & COMMAND_MASK]! + (c.payload?.length ?? 0);
+  for (const c of dg.commands) n += COMMAND_SIZE_TABLE[c.command & COMMAND_MASK]! + (c.payload?.length ?? 0);
   return n;
 }
 
@@ -209,7 +209,7 @@ export function encodeDatagram(dg: WireDatagram, hasChecksum = false): Uint8Arra
 
 function encodeCommand(c: WireCommand, out: Uint8Array, view: DataView, pos: number): number {
   const n = c.command & COMMAND_MASK;
-  const size = COMMAND_SIZES[n];
+  const size = COMMAND_SIZE_TABLE[n];
   if (size === undefined || size === 0) throw new CoreUsageError(`command number must be 1..12, got ${n}`, 'command', n);
   out[pos] = c.command;
   out[pos + 1] = c.channelID;

@@ -9,7 +9,7 @@ import { PacketFlag } from './events.js';
 import type { HostContext } from './host-context.js';
 import type { Peer } from './peer.js';
 import { PeerState } from './peer.js';
-import { COMMAND_SIZES, Command, Off, readU16, readU32 } from './protocol.js';
+import { COMMAND_SIZE_TABLE, Command, Off, readU16, readU32 } from './protocol.js';
 import { isInReceiveWindow, seqKey } from './sequence.js';
 
 /**
@@ -24,7 +24,10 @@ const INCOMING_OVERHEAD = 64;
  * (decompressed or checksum-verified datagrams), which the next datagram overwrites.
  */
 function payloadOf(host: HostContext, data: Uint8Array, start: number, end: number): Uint8Array {
-  return data === host.scratch ? data.slice(start, end) : data.subarray(start, end);
+  if (data === host.scratch) return data.slice(start, end);
+  // A plain Uint8Array view even when `data` is a Node Buffer: Buffer's own subarray() reads
+  // three getters and runs FastBuffer's class constructor, twice the cost of this.
+  return new Uint8Array(data.buffer, data.byteOffset + start, end - start);
 }
 
 function dataChannel(peer: Peer, channelID: number): Channel | null {
@@ -56,7 +59,7 @@ export function handleSendReliable(host: HostContext, peer: Peer, data: Uint8Arr
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = readU16(data, pos + Off.reliableDataLength);
-  const start = pos + COMMAND_SIZES[Command.SendReliable]!;
+  const start = pos + COMMAND_SIZE_TABLE[Command.SendReliable]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
   if (peer.state === PeerState.DisconnectLater) return next;
@@ -95,7 +98,7 @@ export function handleSendFragment(host: HostContext, peer: Peer, data: Uint8Arr
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const fragmentLength = readU16(data, pos + Off.fragmentDataLength);
-  const start = pos + COMMAND_SIZES[Command.SendFragment]!;
+  const start = pos + COMMAND_SIZE_TABLE[Command.SendFragment]!;
   const next = start + fragmentLength;
   if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
   const startSeq = readU16(data, pos + Off.startSequenceNumber);
@@ -139,7 +142,7 @@ export function handleSendUnreliable(host: HostContext, peer: Peer, data: Uint8A
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = readU16(data, pos + Off.unreliableDataLength);
-  const start = pos + COMMAND_SIZES[Command.SendUnreliable]!;
+  const start = pos + COMMAND_SIZE_TABLE[Command.SendUnreliable]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
   if (peer.state === PeerState.DisconnectLater) return next;
@@ -171,7 +174,7 @@ export function handleSendUnreliableFragment(host: HostContext, peer: Peer, data
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const fragmentLength = readU16(data, pos + Off.fragmentDataLength);
-  const start = pos + COMMAND_SIZES[Command.SendUnreliableFragment]!;
+  const start = pos + COMMAND_SIZE_TABLE[Command.SendUnreliableFragment]!;
   const next = start + fragmentLength;
   if (fragmentLength === 0 || next > end || fragmentLength > host.config.maximumPacketSize) return -1;
   const R = readU16(data, pos + Off.reliableSequenceNumber);
@@ -209,7 +212,7 @@ export function handleSendUnsequenced(host: HostContext, peer: Peer, data: Uint8
   const channel = dataChannel(peer, channelID);
   if (channel === null) return -1;
   const len = readU16(data, pos + Off.unreliableDataLength);
-  const start = pos + COMMAND_SIZES[Command.SendUnsequenced]!;
+  const start = pos + COMMAND_SIZE_TABLE[Command.SendUnsequenced]!;
   const next = start + len;
   if (next > end || len > host.config.maximumPacketSize) return -1;
   const group = readU16(data, pos + Off.unsequencedGroup);

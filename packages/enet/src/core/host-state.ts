@@ -11,7 +11,7 @@ import type { CoreEndpoint, HostContext } from './host-context.js';
 import { SendPacer } from './pacing.js';
 import { PayloadSlab } from './payload-slab.js';
 import { Peer, PeerState } from './peer.js';
-import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZES, Command } from './protocol.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZE_TABLE, Command } from './protocol.js';
 import { HostStatistics } from './statistics.js';
 import { buildDatagram } from './transmit.js';
 import { TxState } from './tx-state.js';
@@ -92,7 +92,7 @@ export class HostState implements HostContext {
 
   /** §4 sequence numbering, then append to the outgoing queue. */
   setupOutgoing(peer: Peer, cmd: OutgoingCommand): void {
-    peer.outgoingDataTotal += COMMAND_SIZES[cmd.command & 0x0f]! + cmd.fragmentLength;
+    peer.outgoingDataTotal += COMMAND_SIZE_TABLE[cmd.command & 0x0f]! + cmd.fragmentLength;
     if (cmd.channelID === CONTROL_CHANNEL) {
       peer.outgoingReliableSequenceNumber = (peer.outgoingReliableSequenceNumber + 1) & 0xffff;
       cmd.reliableSequenceNumber = peer.outgoingReliableSequenceNumber;

@@ -13,7 +13,7 @@ import type { CoreEndpoint } from './host-context.js';
 import { HostState } from './host-state.js';
 import type { Slab } from './payload-slab.js';
 import { Peer, PeerState } from './peer.js';
-import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZES, Command, Off, PROTOCOL_HEADER_SIZE } from './protocol.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_FLAG_UNSEQUENCED, COMMAND_SIZE_TABLE, Command, Off, PROTOCOL_HEADER_SIZE } from './protocol.js';
 import { receiveDatagram } from './receive.js';
 import type { HostStatistics } from './statistics.js';
 import { bandwidthThrottle } from './throttle.js';
@@ -274,7 +274,7 @@ export class HostCore {
     peer.connectID = ((st.randomBytes[0]! << 24) | (st.randomBytes[1]! << 16) | (st.randomBytes[2]! << 8) | st.randomBytes[3]!) >>> 0;
     peer.mtu = st.mtu;
     peer.windowSize = st.outgoingBandwidth === 0 ? PROTOCOL_MAXIMUM_WINDOW_SIZE : windowForBandwidth(st.outgoingBandwidth);
-    const body = new Uint8Array(COMMAND_SIZES[Command.Connect]! - 4);
+    const body = new Uint8Array(COMMAND_SIZE_TABLE[Command.Connect]! - 4);
     const v = new DataView(body.buffer);
     const o = (off: number): number => off - 4;
     v.setUint16(o(Off.outgoingPeerID), peer.index);
@@ -564,7 +564,7 @@ export class HostCore {
 
   /** §4: fragment payload size for this peer: mtu − header − SEND_FRAGMENT (− checksum). */
   fragmentLength(peer: Peer): number {
-    return peer.mtu - PROTOCOL_HEADER_SIZE - COMMAND_SIZES[Command.SendFragment]! - (this.#s.checksum !== null ? 4 : 0);
+    return peer.mtu - PROTOCOL_HEADER_SIZE - COMMAND_SIZE_TABLE[Command.SendFragment]! - (this.#s.checksum !== null ? 4 : 0);
   }
 }
 

@@ -13,7 +13,7 @@ import { isHoldable } from './commands.js';
 import type { CoreEndpoint, HostContext } from './host-context.js';
 import { clampWindow, sendWindow, windowForBandwidth } from './window.js';
 import { Peer, PeerState } from './peer.js';
-import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, Off, readU16, readU32 } from './protocol.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZE_TABLE, Command, Off, readU16, readU32 } from './protocol.js';
 import { isInNoAckBand, reconstructSentTime, timeDiff } from './sequence.js';
 import { updateRoundTripTime } from './throttle.js';
 
@@ -117,13 +117,13 @@ function handleCommands(host: HostContext, now: number, from: CoreEndpoint, peer
     const n = commandByte & COMMAND_MASK;
     // A truncated or unknown command, or anything but CONNECT from an unknown peer, ends the
     // datagram (§2.4 step 8); counted with the handler failures.
-    if (end - pos < 4 || n === Command.None || n >= Command.Count || end - pos < COMMAND_SIZES[n]! || (peer === null && n !== Command.Connect)) {
+    if (end - pos < 4 || n === Command.None || n >= Command.Count || end - pos < COMMAND_SIZE_TABLE[n]! || (peer === null && n !== Command.Connect)) {
       host.stats.commandFailures++;
       break;
     }
     const channelID = data[pos + 1]!;
     const seq = (data[pos + 2]! << 8) | data[pos + 3]!;
-    let next = pos + COMMAND_SIZES[n]!;
+    let next = pos + COMMAND_SIZE_TABLE[n]!;
     switch (n) {
       case Command.Acknowledge:
         if (!handleAcknowledge(host, peer!, data, pos, channelID, now)) next = -1;
@@ -200,7 +200,7 @@ export function queueAck(host: HostContext, peer: Peer, channelID: number, seq: 
     host.stats.acknowledgementOverflows++;
     return;
   }
-  peer.outgoingDataTotal += COMMAND_SIZES[Command.Acknowledge]!;
+  peer.outgoingDataTotal += COMMAND_SIZE_TABLE[Command.Acknowledge]!;
   peer.acknowledgements.push(commandNumber, channelID, seq, sentTime);
 }
 
@@ -363,7 +363,7 @@ function handleConnect(host: HostContext, from: CoreEndpoint, data: Uint8Array, 
   const asked = readU32(data, pos + Off.windowSize);
   if (w > asked) w = asked;
   w = clampWindow(w);
-  const body = new Uint8Array(COMMAND_SIZES[Command.VerifyConnect]! - 4);
+  const body = new Uint8Array(COMMAND_SIZE_TABLE[Command.VerifyConnect]! - 4);
   const v = new DataView(body.buffer);
   v.setUint16(Off.outgoingPeerID - 4, peer.index);
   body[Off.incomingSessionID - 4] = a;

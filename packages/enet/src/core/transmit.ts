@@ -8,7 +8,7 @@ import type { Channel } from './channel.js';
 import { isHoldable, type OutgoingCommand } from './commands.js';
 import type { HostContext } from './host-context.js';
 import { Peer, PeerState } from './peer.js';
-import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZES, Command, PROTOCOL_HEADER_SIZE } from './protocol.js';
+import { COMMAND_FLAG_ACKNOWLEDGE, COMMAND_MASK, COMMAND_SIZE_TABLE, Command, PROTOCOL_HEADER_SIZE } from './protocol.js';
 import { updatePacketLoss } from './throttle.js';
 import type { TxState } from './tx-state.js';
 
@@ -46,7 +46,7 @@ export function buildDatagram(host: HostContext, peer: Peer, now: number, out: U
   if (host.outgoingBandwidth !== 0) host.pacer.refill(host.outgoingBandwidth, now);
   writeAcknowledgements(host, peer, tx);
   let canPing = packOutgoing(host, peer, tx, now);
-  if (canPing && pingDue(peer, now) && tx.mtu - tx.packetSize >= COMMAND_SIZES[Command.Ping]!
+  if (canPing && pingDue(peer, now) && tx.mtu - tx.packetSize >= COMMAND_SIZE_TABLE[Command.Ping]!
     && tx.commandCount < host.config.maxCommandsPerDatagram) {
     host.ping(peer);
     canPing = packOutgoing(host, peer, tx, now);
@@ -108,7 +108,7 @@ function writeAcknowledgements(host: HostContext, peer: Peer, tx: TxState): void
   const acks = peer.acknowledgements;
   const out = tx.out;
   const view = tx.view;
-  const size = COMMAND_SIZES[Command.Acknowledge]!;
+  const size = COMMAND_SIZE_TABLE[Command.Acknowledge]!;
   while (acks.length > 0) {
     if (tx.commandCount >= host.config.maxCommandsPerDatagram || tx.mtu - tx.packetSize < size) {
       peer.continueSending = true;
@@ -178,7 +178,7 @@ function packOutgoing(host: HostContext, peer: Peer, tx: TxState, now: number): 
       }
       canPing = false;
     }
-    const size = COMMAND_SIZES[cmd.command & COMMAND_MASK]!;
+    const size = COMMAND_SIZE_TABLE[cmd.command & COMMAND_MASK]!;
     const payload = cmd.data !== null ? cmd.fragmentLength : 0;
     // Host send pacing (pacing.ts): once one payload command must wait, all later ones wait too
     // (order is kept); control commands behind them still go.
