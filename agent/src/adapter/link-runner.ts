@@ -17,6 +17,7 @@ import type { NatHint, ProbeReport } from '@meshpunch/protocol';
 import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
+import { DirectLookTrigger } from '../core/direct-look.js';
 import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
 import { RelayRelease } from '../core/relay-release.js';
 import { LinkMachine, type LinkPhase, type LinkRole } from '../core/link-machine.js';
@@ -69,7 +70,7 @@ export class LinkRunner {
   /** A re-probe is refreshing the mapping (STUN) before it probes. */
   private refreshing = false;
   /** The peer sent candidates since the last re-probe began probing (a reason to probe even a pair the hints rule out). */
-  private peerCandidatesChanged = false;
+  private readonly lookTrigger = new DirectLookTrigger();
   /** Server-reflexive candidates added by re-probes (MAX_REFRESHED_REFLEXIVE). */
   private refreshedReflexive = 0;
   /** When the relay goes after the link moved to a direct path (relayReleaseMs), and its timer. */
@@ -152,11 +153,13 @@ export class LinkRunner {
     // A late batch (after the punch began) joins the running direct punch; on a relayed link
     // with none running, a new candidate of the peer (its mapping changed) is a reason to look
     // for a direct path now (relay.md §3: re-probe on candidate change).
+    // Either way the next look counts them as a change: a look under way may end before it
+    // probes them, and a pair predicted hard would otherwise never look again (natlab: q1 got
+    // s1's new candidate 0.6 s before its look ended, sent it nothing, and stayed relayed).
+    const relayed = list.length > 0 && this.handshake.handedOver && this.router?.mux.has('direct') === false;
+    if (relayed) this.lookTrigger.peerCandidates();
     if (this.punch !== undefined && this.directProbing) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
-    else if (list.length > 0 && this.handshake.handedOver && this.router?.mux.has('direct') === false) {
-      this.peerCandidatesChanged = true;
-      this.reprobeNow();
-    }
+    else if (relayed) this.reprobeNow();
     // (A hint-only message, `candidates: []`, follows the peer's candidates and starts nothing.)
     if (list.length > 0 || (this.machine.phase === 'exchanging' && candidates.length > 0)) this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
@@ -400,7 +403,7 @@ export class LinkRunner {
   private peerFoundUs(): void {
     trace(`link ${this.ctx.start.remoteId} peer check from a new source (probing ${this.directProbing}, direct ${this.router?.mux.has('direct')})`);
     if (this.released || this.directProbing || !this.handshake.handedOver || this.router?.mux.has('direct') !== false) return;
-    this.peerCandidatesChanged = true;
+    this.lookTrigger.peerCandidates();
     this.reprobeNow();
   }
 
@@ -623,12 +626,12 @@ export class LinkRunner {
       this.refreshing = false;
     }
     if (this.released || router.mux.has('direct') || this.directProbing) return;
-    trace(`link ${this.ctx.start.remoteId} reprobe: mapping changed ${changed}, peer candidates changed ${this.peerCandidatesChanged}, predicted hard ${predictedHard(this.ctx.natHint(), this.remoteNat)}`);
-    if (!changed && !this.peerCandidatesChanged && predictedHard(this.ctx.natHint(), this.remoteNat)) {
+    const hard = predictedHard(this.ctx.natHint(), this.remoteNat);
+    trace(`link ${this.ctx.start.remoteId} reprobe: mapping changed ${changed}, peer candidates changed ${this.lookTrigger.peerCandidatesChanged}, predicted hard ${hard}`);
+    if (!this.lookTrigger.take(changed, hard)) {
       this.scheduleReprobe();
       return;
     }
-    this.peerCandidatesChanged = false;
     // A look that cannot start (bad candidates) tries again later rather than never.
     if (this.startDirectPunch(this.remote, this.now()) === undefined) this.scheduleReprobe();
   }

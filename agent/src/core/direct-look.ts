@@ -1,0 +1,31 @@
+// When a relayed link looks for a direct path again (core, pure; relay.md §3 "upgrade"). Each
+// look asks our mapping again and probes the peer's candidates in a bounded burst. A pair the
+// NAT hints rule out (measured once, when the session began) looks only when something changed
+// since the last look began: our mapping, or the peer's candidates — also ones that came while
+// a look was under way, which may end before it probes them (it joins them late, behind the
+// checks it already paces).
+
+/** Remembers whether the peer's candidates changed since the last look began. */
+export class DirectLookTrigger {
+  #peerCandidatesChanged = false;
+
+  /** Whether the peer sent new candidates since the last look began (trace lines). */
+  get peerCandidatesChanged(): boolean {
+    return this.#peerCandidatesChanged;
+  }
+
+  /** The peer sent new candidates (its mapping changed), whether or not a look is under way. */
+  peerCandidates(): void {
+    this.#peerCandidatesChanged = true;
+  }
+
+  /**
+   * Whether a look is due now. When it is, the change is taken: the look about to begin probes
+   * every candidate known so far, and only what arrives after it counts for the next one.
+   */
+  take(mappingChanged: boolean, predictedHard: boolean): boolean {
+    if (!mappingChanged && !this.#peerCandidatesChanged && predictedHard) return false;
+    this.#peerCandidatesChanged = false;
+    return true;
+  }
+}
