@@ -92,7 +92,7 @@ export class CoreDriver {
     const driven = this.#secure ?? this.core;
     const t = driven.pollTimeout();
     if (t !== undefined && t <= now) driven.handleTimeout(now);
-    this.#transmit(true);
+    this.#transmit(true, now);
     const due = driven.pollTimeout();
     if (due !== undefined && due <= now) this.scheduleFlush();
     else this.#arm(due);
@@ -201,13 +201,15 @@ export class CoreDriver {
     this.rearm();
   }
 
-  /** Sends what the core has due; with `holdAcks`, ACK-only datagrams wait (pollTransmitHoldingAcks). */
-  #transmit(holdAcks = false): void {
+  /**
+   * Sends what the core has due at `now` (read here when not given); with `holdAcks`, ACK-only
+   * datagrams wait (pollTransmitHoldingAcks).
+   */
+  #transmit(holdAcks = false, now = nowMs()): void {
     const socket = this.socket;
     if (this.#destroyed || !socket.isOpen) return;
     const sender = this.#sender;
     const to = this.#to;
-    const now = nowMs();
     const driven = this.#secure ?? this.core;
     for (let i = 0; i < MAX_TRANSMITS_PER_DRAIN; i++) {
       const n = holdAcks ? driven.pollTransmitHoldingAcks(now, sender.scratch, to) : driven.pollTransmit(now, sender.scratch, to);

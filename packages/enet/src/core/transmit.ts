@@ -33,6 +33,10 @@ function windowMask(w: number): number {
  * (retransmissions first), then a PING when idle.
  */
 export function buildDatagram(host: HostContext, peer: Peer, now: number, out: Uint8Array): number {
+  peer.continueSending = false;
+  if (host.outgoingBandwidth !== 0) host.pacer.refill(host.outgoingBandwidth, now);
+  // Nothing to write (the common case of a service() call between packets): skip the set-up.
+  if (peer.acknowledgements.length === 0 && peer.outgoingCommands.length === 0 && !pingDue(peer, now)) return 0;
   const checksum = host.checksum;
   const tx = txFor(host, out);
   const cmdStart = PROTOCOL_HEADER_SIZE + (checksum !== null ? 4 : 0);
@@ -42,8 +46,6 @@ export function buildDatagram(host: HostContext, peer: Peer, now: number, out: U
   tx.hasTime = false;
   const room = Math.min(out.length, MAX_DATAGRAM_SIZE) - (checksum !== null ? 4 : 0);
   tx.mtu = peer.mtu < room ? peer.mtu : room;
-  peer.continueSending = false;
-  if (host.outgoingBandwidth !== 0) host.pacer.refill(host.outgoingBandwidth, now);
   writeAcknowledgements(host, peer, tx);
   let canPing = packOutgoing(host, peer, tx, now);
   if (canPing && pingDue(peer, now) && tx.mtu - tx.packetSize >= COMMAND_SIZE_TABLE[Command.Ping]!
