@@ -16,5 +16,7 @@ export async function runSignal(argv: readonly string[], io: CliIo, version: str
     err: (t) => io.stderr.write(t),
     version,
     isTty: io.stderr.isTTY === true,
+    // This process runs only the service (as meshpunch-signal does).
+    capYoungGeneration: true,
   });
 }

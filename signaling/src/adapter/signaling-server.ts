@@ -20,7 +20,7 @@ import type { LogSink } from './json-log.js';
 import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder, type StunHandle, type StunServiceOptions } from './stun-responder.js';
-import { encodeTextFrame } from './text-frame.js';
+import { encodeTextFrame, encodeTextFrames } from './text-frame.js';
 import { acceptUpgrade, encodeCloseFrame, FrameReader } from './ws-server.js';
 import type { FrameSink } from './ws-server.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
@@ -149,6 +149,12 @@ class WsConn extends FrameReader {
   peerCode = 1006;
   /** Destroys the socket if the close handshake does not finish in CLOSE_GRACE_MS. */
   closeTimer: NodeJS.Timeout | undefined = undefined;
+  /**
+   * Texts for this socket from the current event-loop turn (one, or a list once there are
+   * several), written as one Buffer at the turn's end (SignalingServer #flush); undefined when
+   * none is waiting.
+   */
+  out: string | string[] | undefined = undefined;
 
   constructor(id: number, socket: Socket, maxPayload: number) {
     super(maxPayload);
@@ -159,6 +165,8 @@ class WsConn extends FrameReader {
   /** Sends a close frame once, ends our side when the peer's came first, and bounds the wait. */
   close(code: number, reason: string): void {
     if (this.closeSent) return;
+    // What the core sent before closing (an error, shutdown) goes out ahead of the close frame.
+    this.flushOut();
     this.closeSent = true;
     const s = this.socket;
     if (!s.writable) {
@@ -169,6 +177,15 @@ class WsConn extends FrameReader {
     if (this.done) s.end();
     this.closeTimer = setTimeout(destroyOf, CLOSE_GRACE_MS, s);
     this.closeTimer.unref();
+  }
+
+  /** Writes this turn's texts, one frame each, in one Buffer (one write, no Buffer per frame). */
+  flushOut(): void {
+    const out = this.out;
+    if (out === undefined) return;
+    this.out = undefined;
+    if (this.closeSent || !this.socket.writable) return;
+    this.socket.write(typeof out === 'string' ? encodeTextFrame(out) : encodeTextFrames(out));
   }
 }
 
@@ -228,7 +245,8 @@ export class SignalingServer {
   readonly #log: LogSink;
   readonly #origins: ReadonlySet<string>;
   readonly #maxBuffered: number;
-  readonly #corked = new Set<Socket>();
+  /** Connections with texts waiting for the end of this turn (WsConn.out). */
+  #outConns: WsConn[] = [];
   readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   #flushScheduled = false;
   #nextConn = 1;
@@ -418,7 +436,7 @@ export class SignalingServer {
       log: (level, event, fields) => this.#log(level, event, fields),
       transport: {
         now: this.#now,
-        send: (conn, text) => this.#sendFrame(conn, encodeTextFrame(text)),
+        send: (conn, text) => this.#sendText(conn, text),
         close: (conn, code, reason) => this.#closeSocket(conn, code, reason),
         drain: () => this.#drain(),
       },
@@ -517,7 +535,9 @@ export class SignalingServer {
     let ip = socket.remoteAddress ?? '';
     if (ip.startsWith('::ffff:')) ip = ip.slice(7);
     for (const old of this.#pending.add(this.#now(), socket, ip)) old.destroy();
-    socket.once('close', this.#settleOnClose);
+    // `on`, not `once`: a once-wrapper (its state object and bound function, ~0.2 KiB) stayed on
+    // every upgraded socket for its whole life (heap snapshot, issue 19). #onUpgrade removes it.
+    socket.on('close', this.#settleOnClose);
     this.#armPending();
   }
 
@@ -573,6 +593,7 @@ export class SignalingServer {
     // (headers, raw header strings, stream state) alive — ~1 KiB each in a heap snapshot.
     socket.on('error', destroySocket);
     this.#pending.settle(socket as Socket);
+    socket.removeListener('close', this.#settleOnClose);
     if (this.#ui !== undefined && req.url?.startsWith('/ui/') === true) return this.#ui.handleUpgrade(req, socket, head, req.url.split('?')[0]!);
     const origin = req.headers.origin;
     if (this.#origins.size > 0 && origin !== undefined && !this.#origins.has(origin)) {
@@ -670,9 +691,6 @@ export class SignalingServer {
 
   /** Carries out every output of the core, then re-arms the one timer. */
   #drain(): void {
-    // A broadcast is one text sent to several connections in a row: frame it once.
-    let lastText: string | undefined;
-    let lastFrame: Buffer | undefined;
     const cluster = this.#cluster;
     // Cluster: what this drain sends waits for the store writes of the lobbies it changed (cluster-node.ts).
     const gate = cluster?.beginDrain();
@@ -683,11 +701,7 @@ export class SignalingServer {
         // A client of another node (cluster): the frame travels there over the bus.
         cluster.output(o);
       } else if (o.kind === 'send') {
-        if (lastFrame === undefined || o.text !== lastText) {
-          lastText = o.text;
-          lastFrame = encodeTextFrame(o.text);
-        }
-        this.#sendFrame(o.conn, lastFrame);
+        this.#sendText(o.conn, o.text);
       } else if (o.kind === 'close') {
         this.#closeSocket(o.conn, o.code, o.reason);
       } else if (o.kind === 'hash') {
@@ -701,8 +715,16 @@ export class SignalingServer {
     this.#arm();
   }
 
-  /** Writes one WebSocket frame to a client of this process. */
-  #sendFrame(conn: number, frame: Buffer): void {
+  /**
+   * Queues one text frame for a client of this process until the end of this event-loop turn
+   * (#flush): everything the service sends a socket while handling one batch of input (welcome,
+   * lobby.joined + pair.starts, the `ok`s of pipelined requests, candidates from several
+   * members) leaves in one write of one Buffer. Per-frame syscalls were a quarter of the
+   * service's CPU in bench/signaling; then corking the socket for the turn still cost a Buffer
+   * and a stream write request per frame and a writev per socket (issue 19). Adds no delay
+   * beyond the current turn.
+   */
+  #sendText(conn: number, text: string): void {
     const ws = this.#sockets.get(conn);
     if (ws === undefined || ws.closeSent) return;
     const sock = ws.socket;
@@ -712,9 +734,19 @@ export class SignalingServer {
       sock.destroy();
       return;
     }
-    this.#cork(sock);
-    // One Buffer per frame, encoded once per broadcast (text-frame.ts).
-    sock.write(frame);
+    const out = ws.out;
+    if (out === undefined) {
+      ws.out = text;
+      this.#outConns.push(ws);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    } else if (typeof out === 'string') {
+      ws.out = [out, text];
+    } else {
+      out.push(text);
+    }
   }
 
   /** Closes a client of this process with a close frame (terminated if it does not answer). */
@@ -737,27 +769,11 @@ export class SignalingServer {
     });
   }
 
-  /**
-   * Holds a socket's writes until the end of this event-loop turn, so every frame the service
-   * sends it while handling one batch of input (welcome, lobby.joined + pair.starts,
-   * the `ok`s of pipelined requests) leaves in one writev instead of one syscall per frame —
-   * per-frame syscalls were a quarter of the service's CPU in bench/signaling. Adds no delay
-   * beyond the current turn.
-   */
-  #cork(sock: Socket): void {
-    if (this.#corked.has(sock)) return;
-    sock.cork();
-    this.#corked.add(sock);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
-  }
-
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    for (const sock of this.#corked) sock.uncork();
-    this.#corked.clear();
+    const conns = this.#outConns;
+    this.#outConns = [];
+    for (let i = 0; i < conns.length; i++) conns[i]!.flushOut();
   };
 
   #arm(): void {

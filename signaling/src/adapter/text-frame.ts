@@ -9,6 +9,51 @@
 /** FIN + opcode 1 (text), RFC 6455 §5.2. */
 const FIN_TEXT = 0x81;
 
+/** Bytes of the frame header for a payload of `len` bytes. */
+function headLength(len: number): number {
+  return len < 126 ? 2 : len < 65536 ? 4 : 10;
+}
+
+/** Writes the header of a final text frame of `len` payload bytes at `at`; returns the payload's offset. */
+function writeHead(out: Buffer, at: number, len: number): number {
+  out[at] = FIN_TEXT;
+  if (len < 126) {
+    out[at + 1] = len;
+    return at + 2;
+  }
+  if (len < 65536) {
+    out[at + 1] = 126;
+    out.writeUInt16BE(len, at + 2);
+    return at + 4;
+  }
+  // Lengths stay far below 2^53; the top 16 bits of the 64-bit field are zero.
+  out[at + 1] = 127;
+  out.writeUInt16BE(0, at + 2);
+  out.writeUIntBE(len, at + 4, 6);
+  return at + 10;
+}
+
+/**
+ * Encodes `texts` as consecutive final, unmasked text frames in one Buffer: everything one
+ * socket is sent in one event-loop turn leaves in one write, with no Buffer per frame.
+ */
+export function encodeTextFrames(texts: readonly string[]): Buffer {
+  let total = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const len = Buffer.byteLength(texts[i]!, 'utf8');
+    total += headLength(len) + len;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
+    const len = Buffer.byteLength(text, 'utf8');
+    at = writeHead(out, at, len);
+    at += out.write(text, at, len, 'utf8');
+  }
+  return out;
+}
+
 /**
  * Encodes `text` as one final, unmasked text frame. One Buffer per frame (not ws's header +
  * payload pair) keeps the socket's writev on its all-Buffer path, and the same frame can be
@@ -16,20 +61,7 @@ const FIN_TEXT = 0x81;
  */
 export function encodeTextFrame(text: string): Buffer {
   const len = Buffer.byteLength(text, 'utf8');
-  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + len);
-  frame[0] = FIN_TEXT;
-  if (head === 2) {
-    frame[1] = len;
-  } else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    // Lengths stay far below 2^53; the top 16 bits of the 64-bit field are zero.
-    frame[1] = 127;
-    frame.writeUInt16BE(0, 2);
-    frame.writeUIntBE(len, 4, 6);
-  }
-  frame.write(text, head, len, 'utf8');
+  const frame = Buffer.allocUnsafe(headLength(len) + len);
+  frame.write(text, writeHead(frame, 0, len), len, 'utf8');
   return frame;
 }

@@ -45,8 +45,11 @@ export class Member {
   claimedLinks: ReadonlySet<number> | undefined = undefined;
   /** relay.credentials rate limit (relay-access.ts); made on the first request. */
   relayBucket: TokenBucket | null = null;
-  /** Sources of this member's authenticated TURN traffic (relay.md §2(b) rule 3(c); bounded). */
-  readonly relaySources: string[] = [];
+  /**
+   * Sources of this member's authenticated TURN traffic (relay.md §2(b) rule 3(c); bounded).
+   * Made on the first one: most members never use the relay (an empty array each was 32 B).
+   */
+  relaySources: string[] | undefined = undefined;
   /** The WebSocket source IP of its latest connection (kept while it is away). */
   lastIp: string;
 
@@ -74,30 +77,37 @@ export class Member {
 const NO_ADDRESSES: readonly string[] = Object.freeze([]);
 
 /**
+ * What a pair holds once a side has sent something (candidates, a result): kept apart from
+ * Pair, made on first use, because a forming mesh holds n(n-1)/2 pairs that have nothing yet.
+ */
+class PairDetail {
+  candidatesFromA = 0;
+  candidatesFromB = 0;
+  reportA: PairReport | undefined = undefined;
+  reportB: PairReport | undefined = undefined;
+  addressesFromA: readonly string[] = NO_ADDRESSES;
+  addressesFromB: readonly string[] = NO_ADDRESSES;
+  /** What happened after the start, oldest first; undefined until the first such event. */
+  later: PairEvent[] | undefined = undefined;
+}
+
+/**
  * Two members told to punch to each other. `a` listens, `b` connects (see #startPair). A lobby
  * of n holds n(n-1)/2 of these, so each is kept small: the pair secret goes out in pair.start
- * and is not kept, and the address lists start as one shared empty list.
+ * and is not kept, and everything that comes after the start lives in a PairDetail made when a
+ * side first sends something. Pair objects were 112 B each (11 fields), 4.5 per member of a
+ * lobby of 10, in a heap snapshot of 10,000 connections; now 5 fields (issue 19).
  */
 export class Pair {
   readonly id: number;
   readonly a: Member;
   readonly b: Member;
-  candidatesFromA = 0;
-  candidatesFromB = 0;
-  reportA: PairReport | undefined = undefined;
-  reportB: PairReport | undefined = undefined;
-  /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
-  addressesFromA: readonly string[] = NO_ADDRESSES;
-  addressesFromB: readonly string[] = NO_ADDRESSES;
   /**
    * When the pair started (service ms), or undefined for a pair made without a start (a
-   * restored link). Kept as a number, not as an event record, and #later made only when a side
-   * first sends something: a forming mesh holds n(n-1)/2 pairs that have nothing else yet, and
-   * an array plus a start record each were ~0.2 KiB per pair in a heap snapshot (issue 19).
+   * restored link). Kept as a number, not as an event record (issue 19).
    */
   startedAt: number | undefined = undefined;
-  /** What happened after the start, oldest first; undefined until the first such event. */
-  #later: PairEvent[] | undefined = undefined;
+  #d: PairDetail | undefined = undefined;
 
   constructor(id: number, a: Member, b: Member) {
     this.id = id;
@@ -105,36 +115,72 @@ export class Pair {
     this.b = b;
   }
 
+  #detail(): PairDetail {
+    return (this.#d ??= new PairDetail());
+  }
+
+  /** Candidates side a (b) sent so far (≤ MAX_CANDIDATES_PER_PAIR). */
+  get candidatesFromA(): number {
+    return this.#d?.candidatesFromA ?? 0;
+  }
+  set candidatesFromA(n: number) {
+    this.#detail().candidatesFromA = n;
+  }
+  get candidatesFromB(): number {
+    return this.#d?.candidatesFromB ?? 0;
+  }
+  set candidatesFromB(n: number) {
+    this.#detail().candidatesFromB = n;
+  }
+  /** Side a's (b's) newest report. */
+  get reportA(): PairReport | undefined {
+    return this.#d?.reportA;
+  }
+  set reportA(r: PairReport | undefined) {
+    if (r !== undefined || this.#d !== undefined) this.#detail().reportA = r;
+  }
+  get reportB(): PairReport | undefined {
+    return this.#d?.reportB;
+  }
+  set reportB(r: PairReport | undefined) {
+    if (r !== undefined || this.#d !== undefined) this.#detail().reportB = r;
+  }
+  /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
+  get addressesFromA(): readonly string[] {
+    return this.#d?.addressesFromA ?? NO_ADDRESSES;
+  }
+  get addressesFromB(): readonly string[] {
+    return this.#d?.addressesFromB ?? NO_ADDRESSES;
+  }
+
   /** Events recorded (the start included), ≤ MAX_PAIR_EVENTS. */
   get eventCount(): number {
-    return (this.startedAt === undefined ? 0 : 1) + (this.#later?.length ?? 0);
+    return (this.startedAt === undefined ? 0 : 1) + (this.#d?.later?.length ?? 0);
   }
 
   /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view: a fresh list. */
   get events(): PairEvent[] {
     const out: PairEvent[] = this.startedAt === undefined ? [] : [{ at: this.startedAt, kind: 'start' }];
-    if (this.#later !== undefined) out.push(...this.#later);
+    const later = this.#d?.later;
+    if (later !== undefined) out.push(...later);
     return out;
   }
 
   /** Notes an address side a (or b) sent as a candidate, once. */
   noteAddress(fromA: boolean, address: string): void {
-    const list = fromA ? this.addressesFromA : this.addressesFromB;
+    const d = this.#detail();
+    const list = fromA ? d.addressesFromA : d.addressesFromB;
     if (list.includes(address)) return;
-    const grown = list === NO_ADDRESSES ? [address] : (list as string[]);
-    if (grown !== list) {
-      if (fromA) this.addressesFromA = grown;
-      else this.addressesFromB = grown;
-    } else {
-      grown.push(address);
-    }
+    if (list !== NO_ADDRESSES) (list as string[]).push(address);
+    else if (fromA) d.addressesFromA = [address];
+    else d.addressesFromB = [address];
   }
 
   /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */
   record(e: PairEvent): void {
     if (this.eventCount >= MAX_PAIR_EVENTS) return;
-    if (e.kind === 'start' && this.startedAt === undefined && this.#later === undefined) this.startedAt = e.at;
-    else (this.#later ??= []).push(e);
+    if (e.kind === 'start' && this.startedAt === undefined && this.#d?.later === undefined) this.startedAt = e.at;
+    else (this.#detail().later ??= []).push(e);
   }
 
   /** The other side, or undefined when `m` is not in this pair. */

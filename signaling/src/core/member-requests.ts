@@ -2,7 +2,7 @@
 // its candidates to a pair's other side, reporting a pair's outcome, relay credentials; and what a
 // resume does to its pairs. SignalingCore routes the requests here; each answers on ctx.outbox.
 import { MAX_CANDIDATES_PER_PAIR } from '@meshpunch/protocol';
-import type { PairCandidatesMessage, PairResultMessage, ServerMessage } from '@meshpunch/protocol';
+import type { PairCandidatesMessage, PairResultMessage } from '@meshpunch/protocol';
 import { sourceRejection } from '@meshpunch/nat/punch';
 import type { Connection } from './connection.js';
 import { touch } from './core-context.js';
@@ -55,10 +55,29 @@ export function relayCandidates(ctx: CoreContext, now: number, c: Connection, ms
   pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
   m.lobby.revision++;
   ctx.outbox.ok(c, msg.rid);
-  const ev: ServerMessage = { type: 'pair.candidates', pair: pair.id, from: m.id, candidates: msg.candidates, done: msg.done === true };
-  if (msg.nat !== undefined) ev.nat = msg.nat;
-  if (msg.fingerprint !== undefined) ev.fingerprint = msg.fingerprint;
-  ctx.outbox.toMember(other, ev);
+  ctx.outbox.toMemberText(other, pairCandidatesText(pair.id, m.id, msg));
+}
+
+/**
+ * The pair.candidates a pair's other side gets, as JSON.stringify writes the event
+ * `{type, pair, from, candidates, done, nat?, fingerprint?}` (same keys, same order), built as a
+ * template: one per relayed message, and JSON.stringify of a fresh event object was the relay
+ * path's largest encoding cost (issue 19). The candidates are decode-client.ts's clean copies:
+ * kind from a fixed list, family 4 or 6, an IP literal (hex digits, '.', ':'; never a zone id),
+ * integers; none needs escaping. `nat` and `fingerprint` (rare) go through JSON.stringify.
+ */
+export function pairCandidatesText(pair: number, from: number, msg: PairCandidatesMessage): string {
+  let list = '';
+  const cands = msg.candidates;
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i]!;
+    const priority = c.priority === undefined ? '' : `,"priority":${c.priority}`;
+    list += `${i === 0 ? '' : ','}{"kind":"${c.kind}","family":${c.family},"address":"${c.address}","port":${c.port}${priority}}`;
+  }
+  let tail = '';
+  if (msg.nat !== undefined) tail += `,"nat":${JSON.stringify(msg.nat)}`;
+  if (msg.fingerprint !== undefined) tail += `,"fingerprint":${JSON.stringify(msg.fingerprint)}`;
+  return `{"type":"pair.candidates","pair":${pair},"from":${from},"candidates":[${list}],"done":${msg.done === true}${tail}}`;
 }
 
 /** relay.credentials (1.2): TURN REST credentials for this member (relay-access.ts). */

@@ -147,7 +147,7 @@ export class RelayAccess {
       if (other === m) continue;
       if (other.conn !== null && other.conn.ip === peerIp) return true;
       if (other.lastIp === peerIp) return true;
-      if (other.relaySources.includes(peerIp)) return true;
+      if (other.relaySources?.includes(peerIp) === true) return true;
     }
     for (const pair of m.lobby.pairs.values()) {
       const other = pair.other(m);
@@ -161,9 +161,11 @@ export class RelayAccess {
   /** The embedded relay authenticated a request of `name` from `ip`: remember it (bounded). */
   noteSource(name: string, ip: string): void {
     const m = this.memberOf(name);
-    if (m === undefined || m.relaySources.includes(ip)) return;
-    if (m.relaySources.length >= MAX_RELAY_SOURCES_PER_MEMBER) m.relaySources.shift();
-    m.relaySources.push(ip);
+    if (m === undefined) return;
+    const sources = (m.relaySources ??= []);
+    if (sources.includes(ip)) return;
+    if (sources.length >= MAX_RELAY_SOURCES_PER_MEMBER) sources.shift();
+    sources.push(ip);
   }
 
   /** `lobby` ended: its tag is forgotten (credentials minted under it stop at the next request). */

@@ -1,7 +1,7 @@
 // encodeTextFrame: RFC 6455 §5.2 headers at each length boundary (the end-to-end tests read
 // these frames with real ws clients).
 import { expect } from 'chai';
-import { encodeTextFrame } from '../../src/adapter/text-frame.js';
+import { encodeTextFrame, encodeTextFrames } from '../../src/adapter/text-frame.js';
 
 /** Reads one unmasked final text frame back (RFC 6455 §5.2). */
 function roundTrip(text: string): string {
@@ -47,5 +47,17 @@ describe('encodeTextFrame', () => {
 
   it('is read back whole when the length sits at each boundary', () => {
     for (const n of [0, 125, 126, 65535, 65536]) expect(roundTrip('z'.repeat(n)).length).to.equal(n);
+  });
+});
+
+describe('encodeTextFrames', () => {
+  it('is the frames of encodeTextFrame back to back, at every header size and with non-ASCII text', () => {
+    const texts = ['{"type":"ok","rid":1}', '', 'x'.repeat(125), 'y'.repeat(126), 'pe\u00f1a \u{1f600}', 'z'.repeat(65535), 'w'.repeat(65536), '{"type":"ok","rid":2}'];
+    const joined = encodeTextFrames(texts);
+    expect(joined.equals(Buffer.concat(texts.map((t) => encodeTextFrame(t))))).to.equal(true);
+  });
+
+  it('encodes one text as encodeTextFrame does', () => {
+    expect(encodeTextFrames(['{"a":1}']).equals(encodeTextFrame('{"a":1}'))).to.equal(true);
   });
 });
