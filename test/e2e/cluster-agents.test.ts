@@ -38,7 +38,12 @@ describe('agents on a signaling cluster (end to end, Redis)', function () {
     const first = agent(n0.port, n1.port, []);
     await first.waitFor(/ created '/, START_TIMEOUT_MS);
     const four = [first, agent(n0.port, n1.port, []), agent(n1.port, n0.port, []), agent(n1.port, n0.port, [])];
-    for (const a of four) await a.waitFor(/ up: lan/, 40_000, 3);
+    // Three of them start while the first waits (seconds each at load ~20): START_TIMEOUT_MS. A
+    // failure names what every agent said (one that never joined is not the one waited on).
+    const everyone = (): string => four.map((a, i) => `--- agent ${i + 1}\n${a.tail(12)}`).join('\n');
+    for (const a of four) await a.waitFor(/ up: lan/, START_TIMEOUT_MS, 3).catch((err: Error) => {
+      throw new Error(`${err.message.split('\n')[0]}\n${everyone()}`);
+    });
     const ids = four.map((a) => Number(/as peer (\d+)/.exec(a.stdout.find((l) => / as peer \d+/.test(l)) ?? '')![1]));
     // The lobby was created through n0, so n0 is its home: kill it.
     n0.proc.kill('SIGKILL');
