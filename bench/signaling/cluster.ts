@@ -50,7 +50,8 @@ function waitFor(child: ChildProcess, kind: string): Promise<Msg> {
 }
 
 /** CPU (µs) and RSS (bytes) of a process and its children (the --workers primary's workers). */
-function usage(pid: number): { cpuUs: number; rss: number; ownCpuUs: number } {
+function usage(pid: number): { cpuUs: number; rss: number; ownCpuUs: number; byPid: Map<number, number> } {
+  const byPid = new Map<number, number>();
   let cpuUs = 0;
   let rss = 0;
   let ownCpuUs = 0;
@@ -66,13 +67,14 @@ function usage(pid: number): { cpuUs: number; rss: number; ownCpuUs: number } {
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const us = ((Number(f[11]) + Number(f[12])) / TICKS_PER_S) * 1e6;
       cpuUs += us;
+      byPid.set(p, us);
       if (p === pid) ownCpuUs = us;
       rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
     } catch {
       // gone meanwhile
     }
   }
-  return { cpuUs, rss, ownCpuUs };
+  return { cpuUs, rss, ownCpuUs, byPid };
 }
 
 function freePort(): Promise<number> {
@@ -110,17 +112,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function admit(workers: ChildProcess[], url: string, create: boolean, hint: boolean): Promise<{ latencies: number[]; opens: number[]; errors: number }> {
+async function admit(workers: ChildProcess[], url: string, create: boolean, hint: boolean): Promise<{ latencies: number[]; opens: number[]; errors: number; clientCpuUs: number }> {
   const parts = workers.map(() => [] as Array<{ lobby: string; create: boolean }>);
   const lobbies = Math.floor(CLIENTS / LOBBY);
   for (let l = 0; l < lobbies; l++) for (let k = 0; k < (create ? 1 : LOBBY - 1); k++) parts[l % workers.length]!.push({ lobby: `bench-${l}`, create });
   const done = workers.map((w) => waitFor(w, 'admitted'));
   workers.forEach((w, i) => w.send({ cmd: 'admit', url, items: parts[i], concurrency: Math.max(1, Math.round(CONCURRENCY / workers.length)), pipeline: true, hint }));
   const res = await Promise.all(done);
-  return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0) };
+  return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0), clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0) };
 }
 
-interface Result { probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -136,6 +138,11 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const u1 = usage(child.pid!);
     const r1 = redisPid === undefined ? undefined : usage(redisPid);
     const n = a.latencies.length + b.latencies.length;
+    // Per process: each worker's CPU over the admissions (the primary's is ownCpuUs).
+    const workerCpu = [...u1.byPid].filter(([p]) => p !== child.pid).map(([p, us]) => (us - (u0.byPid.get(p) ?? 0)) / n);
+    // The busiest process sets the rate once each has a core of its own (the load driver and
+    // redis-server on others): admissions / its CPU time.
+    const busiest = Math.max((u1.ownCpuUs - u0.ownCpuUs) / n, ...workerCpu);
     await new Promise((r) => setTimeout(r, 1000));
     const held = usage(child.pid!);
     const tr = performance.now();
@@ -154,6 +161,7 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     const opens = [...a.opens, ...b.opens].sort((x, y) => x - y);
     return {
+      workerCpuPerAdmissionUs: workerCpu, clientCpuPerAdmissionUs: (a.clientCpuUs + b.clientCpuUs) / n, projectedPerS: 1e6 / busiest,
       probeJoinP50: percentile(probeJoin, 50), probeJoinP99: percentile(probeJoin, 99), probeCreateP50: percentile(probeCreate, 50),
       admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), openP50: percentile(opens, 50),
       // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
@@ -185,7 +193,7 @@ const settings: Array<{ name: string; args: (url: string) => string[]; redis: bo
 ];
 console.log(`meshpunch-signal, lean clients: ${CLIENTS} clients in lobbies of ${LOBBY}, ${CONCURRENCY} opening at once, ${CLIENT_PROCS} client processes, loopback, 2 cores (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 for (const s of settings) {
-  if (values.only !== undefined && !s.name.includes(values.only)) continue;
+  if (values.only !== undefined && !values.only.split(',').some((o) => s.name.includes(o))) continue;
   if (s.redis && !redisHelper.haveRedis()) {
     console.log(`  ${s.name}: skipped (redis-server is not installed)`);
     continue;
@@ -198,11 +206,13 @@ for (const s of settings) {
       cells: {
         'idle join p50 ms': r.probeJoinP50, 'idle join p99 ms': r.probeJoinP99, 'idle create p50 ms': r.probeCreateP50,
         'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
-        'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
+        'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN,
+        '(workers)': r.workerCpuPerAdmissionUs.length === 0 ? '—' : r.workerCpuPerAdmissionUs.map((x) => x.toFixed(0)).join(' + '),
+        'admissions/s, a core each': r.projectedPerS, 'CPU µs/admission (clients)': r.clientCpuPerAdmissionUs, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
       },
     });
   } finally {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', 'CPU µs/admission (redis)', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', 'errors'], rows)}\n`);

@@ -116,11 +116,67 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   // Under --workers only the first worker runs STUN and the embedded relay (one UDP socket per
   // port); the others announce its port.
   const workerIndex = nodeCluster.isWorker ? Number(process.env[WORKER_INDEX_ENV] ?? '0') : 0;
-  // Under --workers the primary listens and hands each connection over (connection-router.ts).
-  const handoffPort = nodeCluster.isWorker ? process.env[HANDOFF_PORT_ENV] : undefined;
-  const { HANDOFF } = await import('../cluster/connection-router.js');
+  // Under --workers every worker accepts on the port the primary shares (worker-front.ts) and
+  // sends the connections of lobbies another worker homes through the primary (connection-router.ts).
+  const workerCount = nodeCluster.isWorker ? Number(process.env[WORKERS_ENV] ?? '0') : 0;
+  const { HANDOFF, HeldSockets, sendSocket } = await import('../cluster/connection-router.js');
+  let nextForward = 1;
   const stunHere = settings.stun && workerIndex === 0;
   let server: SignalingServer;
+  let front: import('../cluster/worker-front.js').WorkerFront | undefined;
+  let frontPort: number | undefined;
+  /** The server the front's connections go to, once started. */
+  const adopted: { server: SignalingServer | undefined } = { server: undefined };
+  const early: Array<{ socket: Socket; head: Buffer }> = [];
+  if (workerCount > 1) {
+    const { WorkerFront } = await import('../cluster/worker-front.js');
+    const { defaultLimits } = await import('../core/limits.js');
+    front = new WorkerFront({
+      index: workerIndex, workers: workerCount, limits: { ...defaultLimits(), ...settings.limits },
+      adopt: (socket, head) => {
+        if (adopted.server !== undefined) adopted.server.adopt(socket, head);
+        else if (early.length < 1024) {
+          // Accepted while this worker's server is still starting (it connects to Redis first):
+          // served once it is up. What comes meanwhile waits in the socket's buffer (paused,
+          // still read: stopping the reads here would leave them stopped under the HTTP parser).
+          socket.pause();
+          socket.on('error', destroyEarly);
+          early.push({ socket, head });
+        } else socket.destroy();
+      },
+      forward: (socket, head, to) => {
+        sendSocket((msg, h, cb) => (h === undefined ? process.send?.(msg) : process.send?.(msg, h, {}, cb)), HANDOFF.forward, nextForward++, head, socket, { to });
+      },
+    });
+    try {
+      frontPort = await front.listen(settings.port, settings.host);
+    } catch (err) {
+      cancel();
+      log('error', 'listen.failed', { host: settings.host, port: settings.port, message: (err as Error).message });
+      return 1;
+    }
+    // Sockets from the primary wait for its `released` (connection-router.ts sendSocket).
+    const held = new HeldSockets(1024);
+    process.on('message', (m: { mp?: unknown; head?: unknown; index?: unknown; add?: unknown; drop?: unknown; id?: unknown }, handle: unknown) => {
+      if (m?.mp === HANDOFF.conn) {
+        if (!(handle instanceof Socket) || typeof m.id !== 'number') return;
+        held.hold(m.id, handle, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
+        return;
+      }
+      if (m?.mp === HANDOFF.released) {
+        const h = typeof m.id === 'number' ? held.release(m.id) : undefined;
+        if (h === undefined) return;
+        if (adopted.server === undefined) h.socket.destroy();
+        else adopted.server.adopt(h.socket, h.head);
+        return;
+      }
+      const i = typeof m?.index === 'number' ? m.index : -1;
+      if (i < 0 || i >= workerCount || i === workerIndex) return;
+      if (m.mp === HANDOFF.homes) front!.directory.homes(i, stringList(m.add), stringList(m.drop));
+      else if (m.mp === HANDOFF.ready) front!.directory.ready(i);
+      else if (m.mp === HANDOFF.gone) front!.directory.gone(i);
+    });
+  }
   try {
     const { SignalingServer } = await import('../adapter/signaling-server.js');
     let cluster: { store: import('../cluster/store.js').ClusterStore; bus: import('../cluster/store.js').ClusterBus; leaseMs: number } | undefined;
@@ -132,17 +188,23 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
         if (err.message !== lastError) log('warn', 'redis.error', { message: err.message.slice(0, 200) });
         lastError = err.message;
       });
+      const f = front;
       cluster = {
         store: rc, bus: rc, leaseMs: settings.redis.leaseMs,
-        ...(handoffPort === undefined ? {} : { onHomes: (add: string[], drop: string[]) => process.send?.({ mp: HANDOFF.homes, add, drop }) }),
+        ...(f === undefined ? {} : {
+          onHomes: (add: string[], drop: string[]) => {
+            f.directory.homes(workerIndex, add, drop);
+            process.send?.({ mp: HANDOFF.homes, add, drop });
+          },
+        }),
       };
     }
     server = await SignalingServer.start({
       ...(cluster === undefined ? {} : { cluster }),
       ...settings.limits,
       host: settings.host,
-      port: handoffPort === undefined ? settings.port : Number(handoffPort),
-      ...(handoffPort === undefined ? {} : { listen: false }),
+      port: frontPort ?? settings.port,
+      ...(frontPort === undefined ? {} : { listen: false }),
       logLevel: settings.logLevel,
       allowedOrigins: settings.origins,
       ...(settings.adminPort === undefined ? {} : { admin: { port: settings.adminPort, ...(settings.adminHost === undefined ? {} : { host: settings.adminHost }) } }),
@@ -158,6 +220,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     });
   } catch (err) {
     cancel();
+    front?.close();
     if (err instanceof SignalingError) {
       io.err(`meshpunch-signal: ${err.message}\n`);
       return err.code === 'ERR_INVALID_PARAMETER' ? 2 : 1;
@@ -165,12 +228,15 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     throw err;
   }
   if (settings.stun && !stunHere) server.core.stunPort = settings.stunPort ?? server.port;
-  if (handoffPort !== undefined) {
-    const s = server;
-    process.on('message', (m: { mp?: unknown; head?: unknown }, handle: unknown) => {
-      if (m?.mp !== HANDOFF.conn || !(handle instanceof Socket)) return;
-      s.adopt(handle, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
-    });
+  if (front !== undefined) {
+    adopted.server = server;
+    if (server.cluster !== undefined) server.cluster.metrics.routed = front.routed;
+    for (const e of early.splice(0)) {
+      e.socket.off('error', destroyEarly);
+      if (e.socket.destroyed) continue;
+      server.adopt(e.socket, e.head);
+      e.socket.resume();
+    }
     process.send?.({ mp: HANDOFF.ready });
     log('info', 'worker.ready', { index: workerIndex, pid: process.pid, node: server.cluster?.nodeId ?? '' });
   }
@@ -180,6 +246,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   io.onListening?.(server);
   const sig = await stop;
   log('info', 'signal', { signal: sig });
+  front?.close();
   await server.close();
   // A --workers process holds its IPC channel to the primary open: let go so it can exit.
   if (nodeCluster.isWorker) process.disconnect?.();
@@ -188,8 +255,16 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
 
 /** Environment variable telling a --workers process its index (0 runs STUN and the embedded relay). */
 const WORKER_INDEX_ENV = 'MESHPUNCH_SIGNAL_WORKER_INDEX';
-/** Environment variable telling a --workers process the primary's port (it listens; the workers adopt). */
-const HANDOFF_PORT_ENV = 'MESHPUNCH_SIGNAL_HANDOFF_PORT';
+/** Environment variable telling a --workers process how many workers there are. */
+const WORKERS_ENV = 'MESHPUNCH_SIGNAL_WORKERS';
+
+function destroyEarly(this: Socket): void {
+  this.destroy();
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
 
 /**
  * --workers N: forks N processes of this command that share their lobbies through Redis; the
@@ -201,23 +276,32 @@ const HANDOFF_PORT_ENV = 'MESHPUNCH_SIGNAL_HANDOFF_PORT';
 async function runPrimary(workers: number, shareSecret: boolean, listen: { host: string; port: number; limits: Partial<SignalingLimits> }, log: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void, stop: Promise<string>): Promise<number> {
   const { ConnectionRouter } = await import('../cluster/connection-router.js');
   const { defaultLimits } = await import('../core/limits.js');
-  const router = new ConnectionRouter(workers, { ...defaultLimits(), ...listen.limits });
-  let port: number;
-  try {
-    port = await router.listen(listen.port, listen.host);
-  } catch (err) {
-    log('error', 'listen.failed', { host: listen.host, port: listen.port, message: (err as Error).message });
-    return 1;
-  }
-  const env: Record<string, string> = { [HANDOFF_PORT_ENV]: String(port) };
+  const router = new ConnectionRouter(workers, { ...defaultLimits(), ...listen.limits }.maxPendingHttp);
+  // Each worker accepts on the listening socket itself (the primary binds it and shares it):
+  // no connection passes through this process unless its lobby lives on another worker.
+  nodeCluster.schedulingPolicy = nodeCluster.SCHED_NONE;
+  const env: Record<string, string> = { [WORKERS_ENV]: String(workers) };
   if (shareSecret) env.MESHPUNCH_SIGNAL_RELAY_SECRET = randomBytes(32).toString('base64url');
+  /** Set once a worker is ready: a worker exiting before that (the port is taken) ends the primary. */
+  let anyReady = false;
+  let failed: (() => void) | undefined;
+  const startFailed = new Promise<void>((r) => {
+    failed = r;
+  });
   let stopping = false;
   const fork = (index: number): void => {
     const w = nodeCluster.fork({ ...env, [WORKER_INDEX_ENV]: String(index) });
-    w.on('message', (m: unknown) => router.onWorkerMessage(index, w, m));
+    w.on('message', (m: unknown, handle: unknown) => {
+      if ((m as { mp?: unknown } | null)?.mp === 'meshpunch:ready') anyReady = true;
+      router.onWorkerMessage(index, w, m, handle);
+    });
     w.on('exit', (code, signal) => {
       router.workerGone(index, w);
       if (stopping) return;
+      if (!anyReady) {
+        failed?.();
+        return;
+      }
       log('warn', 'worker.exited', { index, code: code ?? -1, signal: signal ?? '' });
       // A crash loop is bounded by the restart pause.
       setTimeout(() => {
@@ -227,9 +311,10 @@ async function runPrimary(workers: number, shareSecret: boolean, listen: { host:
   };
   for (let i = 0; i < workers; i++) fork(i);
   log('info', 'workers.started', { workers });
-  const sig = await stop;
+  const sig = await Promise.race([stop, startFailed.then(() => undefined)]);
   stopping = true;
-  log('info', 'signal', { signal: sig });
+  if (sig === undefined) log('error', 'workers.failed', { reason: 'a worker exited before any was ready' });
+  else log('info', 'signal', { signal: sig });
   router.close();
   const all = Object.values(nodeCluster.workers ?? {}).filter((w) => w !== undefined);
   await Promise.all(all.map((w) => new Promise<void>((resolve) => {
@@ -242,5 +327,5 @@ async function runPrimary(workers: number, shareSecret: boolean, listen: { host:
     });
     w.process.kill('SIGTERM');
   })));
-  return 0;
+  return sig === undefined ? 1 : 0;
 }

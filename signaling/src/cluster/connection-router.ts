@@ -1,78 +1,128 @@
-// The --workers primary's listener (issue 14): it accepts every TCP connection itself, reads
-// the HTTP request line, and hands the socket — with the bytes read so far — to the worker
-// worker-directory.ts picks, over node:cluster's IPC (the kernel passes the descriptor). The
-// worker's HTTP server then takes the connection as if it had accepted it (SignalingServer.adopt).
-// Node's own cluster scheduling passes every connection's handle the same way, round robin;
-// reading one line first is what lets a lobby's members meet on its home worker.
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
+// The --workers primary's part in routing connections (issue 14). The workers accept every
+// connection themselves (worker-front.ts, node:cluster with SCHED_NONE) and serve it where it
+// lands unless another worker homes the lobby its URL names; such a socket comes here with the
+// bytes its worker read, and goes on to the worker worker-directory.ts picks, over node:cluster's
+// IPC (the kernel passes the descriptor; the worker's HTTP server takes it as if it had accepted
+// it: SignalingServer.adopt). The primary also keeps the directory of homes and passes each
+// worker's reports to the others, so each worker can tell where a lobby lives.
+import type { Socket } from 'node:net';
 import type { Worker } from 'node:cluster';
-import { PendingConnections } from '../core/pending-connections.js';
 import { routeHint, WorkerDirectory } from './worker-directory.js';
+import { stopReading } from './worker-front.js';
 
-/** IPC message kinds between the primary and its workers (the `mp` field). */
-export const HANDOFF = { conn: 'meshpunch:conn', ready: 'meshpunch:ready', homes: 'meshpunch:homes' } as const;
+/**
+ * IPC message kinds between the primary and its workers (the `mp` field): conn (primary →
+ * worker: a socket to serve), forward (worker → primary: a socket for another worker), ready
+ * (worker → primary, and primary → workers with its index), gone (primary → workers), homes
+ * (worker → primary, and primary → the other workers with the reporting worker's index).
+ */
+export const HANDOFF = { conn: 'meshpunch:conn', forward: 'meshpunch:forward', released: 'meshpunch:released', ready: 'meshpunch:ready', gone: 'meshpunch:gone', homes: 'meshpunch:homes' } as const;
 
-/** Bytes of a request read before its line must be complete; past it, it goes to any worker (which answers 414/400). */
-const MAX_LINE_BYTES = 8192;
-
-export interface RouterLimits {
-  readonly headersTimeoutMs: number;
-  readonly maxPendingHttp: number;
-  readonly maxPendingHttpPerIp: number;
+/**
+ * Sends `socket` over a node:cluster IPC channel, then a `released` message with the same id.
+ * Node keeps the sender's copy of a passed descriptor open until the receiver acknowledges it,
+ * and holds every message sent after a handle until that acknowledgement has closed the copy:
+ * so `released` arrives only once the sender's copy is gone, and the receiver must not answer
+ * the client before that. Answering earlier lost the client's first frames after the 101 now
+ * and then (1 to 8 connections in 3 000 passed worker → primary → worker; none in 12 000 when
+ * the answer waited 50 ms): read, with the socket still open in two processes, where they were
+ * not wanted.
+ */
+export function sendSocket(send: (msg: unknown, handle?: Socket, cb?: (err: Error | null) => void) => void, kind: string, id: number, head: Buffer, socket: Socket, extra: Record<string, unknown> = {}): void {
+  send({ mp: kind, id, head: head.toString('latin1'), ...extra }, socket, (err) => {
+    if (err !== null) socket.destroy();
+  });
+  send({ mp: HANDOFF.released, id });
 }
 
-interface Reading {
-  chunks: Buffer[];
-  bytes: number;
+function destroyOnError(this: Socket): void {
+  this.destroy();
 }
 
-/** The primary's listener and the directory of its workers. */
+/** Sockets received and not yet released by their sender, by id; bounded, oldest dropped. */
+export class HeldSockets {
+  readonly #held = new Map<number, { socket: Socket; head: Buffer }>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  hold(id: number, socket: Socket, head: Buffer): void {
+    // A reset while held must not be an unhandled 'error'.
+    socket.on('error', destroyOnError);
+    this.#held.set(id, { socket, head });
+    if (this.#held.size > this.#max) {
+      const [oldest, h] = this.#held.entries().next().value as [number, { socket: Socket }];
+      this.#held.delete(oldest);
+      h.socket.destroy();
+    }
+  }
+
+  /** The socket `id`, now that its sender's copy is closed (undefined: unknown). */
+  release(id: number): { socket: Socket; head: Buffer } | undefined {
+    const h = this.#held.get(id);
+    this.#held.delete(id);
+    h?.socket.off('error', destroyOnError);
+    if (h?.socket.destroyed === true) return undefined;
+    return h;
+  }
+
+  clear(): void {
+    for (const h of this.#held.values()) h.socket.destroy();
+    this.#held.clear();
+  }
+}
+
+/** The primary's directory of its workers and the sockets it passes between them. */
 export class ConnectionRouter {
   readonly directory: WorkerDirectory;
   readonly #workers: Array<Worker | undefined>;
-  readonly #server: Server;
-  readonly #pending: PendingConnections<Socket>;
-  readonly #sweep: NodeJS.Timeout;
-  /** Connections read while no worker was ready (at start, or all restarting): they go at the next ready report. */
+  /** Sockets forwarded while no worker was ready (all restarting): they go at the next ready report. */
   readonly #waiting: Array<{ socket: Socket; head: Buffer; line: string }> = [];
   readonly #maxWaiting: number;
-  /** Connections refused because no worker was ready, or whose hand-off failed. */
+  /** Per worker: sockets it sent here whose release has not come yet. */
+  readonly #held: HeldSockets[];
+  #nextId = 1;
+  /** Sockets passed on, and those refused because no worker was ready or whose hand-off failed. */
+  forwarded = 0;
   dropped = 0;
 
-  constructor(workers: number, limits: RouterLimits) {
+  constructor(workers: number, maxWaiting: number) {
     this.directory = new WorkerDirectory(workers);
     this.#workers = Array.from({ length: workers }, () => undefined);
-    this.#maxWaiting = limits.maxPendingHttp;
-    this.#pending = new PendingConnections<Socket>(limits.maxPendingHttpPerIp, limits.maxPendingHttp, limits.headersTimeoutMs);
-    this.#server = createServer({ noDelay: true }, (s) => this.#onConnection(s));
-    this.#sweep = setInterval(() => {
-      for (const s of this.#pending.expire(performance.now())) s.destroy();
-    }, Math.min(1000, limits.headersTimeoutMs));
-    this.#sweep.unref();
+    this.#maxWaiting = maxWaiting;
+    this.#held = Array.from({ length: workers }, () => new HeldSockets(maxWaiting));
   }
 
-  /** Listens; resolves with the bound port. */
-  listen(port: number, host: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as { port: number }).port);
-      });
-    });
-  }
-
-  /** A message from worker `index` (its ready report and its homes); other messages are ignored. */
-  onWorkerMessage(index: number, worker: Worker, msg: unknown): void {
+  /** A message (and handle) from worker `index`; other messages are ignored. */
+  onWorkerMessage(index: number, worker: Worker, msg: unknown, handle?: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
-    const m = msg as { mp?: unknown; add?: unknown; drop?: unknown };
-    if (m.mp === HANDOFF.ready) {
+    const m = msg as { mp?: unknown; add?: unknown; drop?: unknown; head?: unknown; id?: unknown };
+    if (m.mp === HANDOFF.forward) {
+      const socket = handle as Socket | undefined;
+      if (socket === undefined || typeof socket.destroy !== 'function' || typeof m.id !== 'number') return;
+      // At once, in this call: node started reading the received socket when it made it, and
+      // whatever this process reads is lost to the worker it goes to (without this, 7 % of
+      // the forwarded connections lost their first frames).
+      stopReading(socket);
+      this.#held[index]!.hold(m.id, socket, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
+    } else if (m.mp === HANDOFF.released && typeof m.id === 'number') {
+      // The sending worker's copy is closed: pass the socket on.
+      const h = this.#held[index]!.release(m.id);
+      if (h === undefined) return;
+      const eol = h.head.indexOf('\r\n');
+      this.#handOff(h.socket, h.head, eol < 0 ? '' : h.head.toString('latin1', 0, eol));
+    } else if (m.mp === HANDOFF.ready) {
       this.#workers[index] = worker;
       this.directory.ready(index);
+      this.#broadcast(index, { mp: HANDOFF.ready, index });
       for (const w of this.#waiting.splice(0)) this.#handOff(w.socket, w.head, w.line);
     } else if (m.mp === HANDOFF.homes && this.#workers[index] === worker) {
-      this.directory.homes(index, strings(m.add), strings(m.drop));
+      const add = strings(m.add);
+      const drop = strings(m.drop);
+      this.directory.homes(index, add, drop);
+      this.#broadcast(index, { mp: HANDOFF.homes, index, add, drop });
     }
   }
 
@@ -80,45 +130,25 @@ export class ConnectionRouter {
   workerGone(index: number, worker: Worker): void {
     if (this.#workers[index] !== worker) return;
     this.#workers[index] = undefined;
+    this.#held[index]!.clear();
     this.directory.gone(index);
+    this.#broadcast(index, { mp: HANDOFF.gone, index });
   }
 
-  /**
-   * Stops accepting. Connections already handed over are the workers' to close: not waited for
-   * (node counts them as the listener's until the worker's copy closes).
-   */
+  /** Drops the sockets waiting for a worker. */
   close(): void {
-    clearInterval(this.#sweep);
-    for (const s of this.#pending.expire(Number.POSITIVE_INFINITY)) s.destroy();
     for (const w of this.#waiting.splice(0)) w.socket.destroy();
-    this.#server.close();
+    for (const h of this.#held) h.clear();
   }
 
-  #onConnection(socket: Socket): void {
-    let ip = socket.remoteAddress ?? '';
-    if (ip.startsWith('::ffff:')) ip = ip.slice(7);
-    for (const old of this.#pending.add(performance.now(), socket, ip)) old.destroy();
-    const reading: Reading = { chunks: [], bytes: 0 };
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.#pending.settle(socket));
-    const onData = (chunk: Buffer): void => {
-      reading.chunks.push(chunk);
-      reading.bytes += chunk.length;
-      const head = reading.chunks.length === 1 ? chunk : Buffer.concat(reading.chunks);
-      const eol = head.indexOf('\r\n');
-      if (eol < 0 && head.length < MAX_LINE_BYTES) return;
-      socket.off('data', onData);
-      this.#handOff(socket, head, eol < 0 ? '' : head.toString('latin1', 0, eol));
-    };
-    socket.on('data', onData);
+  /** Sends `msg` to every connected worker but `except`. */
+  #broadcast(except: number, msg: Record<string, unknown>): void {
+    this.#workers.forEach((w, i) => {
+      if (i !== except && w?.isConnected() === true) w.send(msg);
+    });
   }
 
   #handOff(socket: Socket, head: Buffer, line: string): void {
-    this.#pending.settle(socket);
-    // Not one more byte read here: whatever came after `head` stays in the kernel's buffer for
-    // the worker (bytes this process read after the handle left would be lost).
-    (socket as unknown as { _handle?: { readStop?: () => void } })._handle?.readStop?.();
-    socket.pause();
     if (socket.destroyed) return;
     const index = this.directory.pick(routeHint(line));
     const worker = index === undefined ? undefined : this.#workers[index];
@@ -131,12 +161,8 @@ export class ConnectionRouter {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    worker.send({ mp: HANDOFF.conn, head: head.toString('latin1') }, socket, (err: Error | null) => {
-      if (err !== null) {
-        this.dropped++;
-        socket.destroy();
-      }
-    });
+    this.forwarded++;
+    sendSocket((msg, h, cb) => (h === undefined ? worker.send(msg as object) : worker.send(msg as object, h, cb)), HANDOFF.conn, this.#nextId++, head, socket);
   }
 }
 

@@ -1,6 +1,6 @@
-// --workers with Redis (issue 14): the primary hands each connection to the worker that runs the
-// lobby its URL names (`?lobby=`), so a lobby's members meet on its home worker and none of their
-// frames cross the bus (counted by each worker's /metrics, reached with `?worker=N`); and when
+// --workers with Redis (issue 14): each worker accepts connections itself and sends those whose
+// lobby (`?lobby=` in the URL) another worker runs to that worker through the primary, so a
+// lobby's members meet on its home worker and none of their frames cross the bus (counted by each worker's /metrics, reached with `?worker=N`); and when
 // that worker dies, the hand-off still brings its members back.
 import { connect } from 'node:net';
 import { expect } from 'chai';
@@ -95,6 +95,44 @@ describe('cluster on Redis: --workers hands each connection to its lobby\'s home
     const j = await old.joinLobby('meet');
     expect(ids).to.not.include(j.you);
     expect((await old.getLobby()).members).to.have.length(9);
+    await primary.stop();
+  });
+
+  it('each worker accepts for itself and sends on only the connections whose lobby the other homes: 400 members of 16 lobbies all get their answers and meet on their home', async () => {
+    const primary = await startWorkers(redis!, 'front:');
+    const patient = { connectTimeoutMs: 60_000, requestTimeoutMs: 60_000 };
+    const names = Array.from({ length: 16 }, (_v, i) => `front-${i}`);
+    const owners = await Promise.all(names.map((name) => SignalingClient.connect(primary.url, { lobby: name, ...patient })));
+    clients.push(...owners);
+    await Promise.all(owners.map((c, i) => c.createLobby({ name: names[i]!, maxPeers: 64, mode: 'server' })));
+    // 24 more members per lobby, 32 opening at once: the connections land on either worker
+    // (the kernel picks) and about half belong to the other one. Every one must get its answer:
+    // a socket that stalls after its 101 (bytes read by a process it passed through) fails here.
+    const items = names.flatMap((name) => Array.from({ length: 24 }, () => name));
+    const joined: Array<number | string> = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (next < items.length) {
+        const name = items[next++]!;
+        const c = await SignalingClient.connect(primary.url, { lobby: name, autoResume: false, ...patient });
+        clients.push(c);
+        joined.push(await c.joinLobby(name).then((j) => j.you, (e: { code: string }) => e.code));
+      }
+    }));
+    expect(joined.filter((j) => typeof j === 'number'), JSON.stringify(joined.filter((j) => typeof j !== 'number').slice(0, 5))).to.have.length(items.length);
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    const here = 'meshpunch_signal_cluster_worker_connections_total{route="here"}';
+    const forwarded = 'meshpunch_signal_cluster_worker_connections_total{route="forwarded"}';
+    // Both workers accepted connections, and each sent some on (the other half of a lobby's members).
+    for (const x of m) {
+      expect(x.get(here)).to.be.greaterThan(0);
+      expect(x.get(forwarded)).to.be.greaterThan(0);
+      expect(x.get(BUS_IN)).to.equal(0);
+      expect(x.get(BUS_OUT)).to.equal(0);
+    }
+    // Every member sits on its lobby's home worker.
+    expect(m[0]!.get('meshpunch_signal_lobbies')! + m[1]!.get('meshpunch_signal_lobbies')!).to.equal(16);
+    expect(m[0]!.get('meshpunch_signal_connections')! + m[1]!.get('meshpunch_signal_connections')!).to.equal(16 + items.length);
     await primary.stop();
   });
 
