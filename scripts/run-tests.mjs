@@ -11,8 +11,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
 const isCI = process.env.CI === 'true';
-/** A group that runs longer than this is killed and counted as failed (CI's budget is 30 min). */
-const GROUP_WALL_MS = 12 * 60_000;
+/**
+ * A group that runs longer than this is killed and counted as failed. A bound on a hang, not a
+ * measurement: at load 16-25 on the 2 shared cores, signaling (4 min at load ~10) took 12 min
+ * and once ran past the former 12 min wall, and test/e2e took 12 min while passing. CI's budget
+ * is 90 min for the whole run; every group passes in well under this.
+ */
+const GROUP_WALL_MS = 25 * 60_000;
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
