@@ -117,6 +117,13 @@ const TX_BUFFER_BYTES = 1 << 20;
 /** ms close() waits for the service's close frame before dropping the socket. */
 const CLOSE_WAIT_MS = 2000;
 
+/** First wait before an admission refused SIG_UNAVAILABLE is sent again, ms (doubling, jittered). */
+const UNAVAILABLE_RETRY_FIRST_MS = 100;
+/** Longest wait between two such tries, ms. */
+const UNAVAILABLE_RETRY_MAX_MS = 2000;
+/** Most tries of one admission (the time bound, requestTimeoutMs, usually ends it first). */
+const UNAVAILABLE_RETRY_MAX_ATTEMPTS = 50;
+
 /** What a join remembers for lobby.restore (only what was given). */
 function rememberFor(password: string | undefined, claim: string | undefined): { password?: string; claim?: string } {
   const out: { password?: string; claim?: string } = {};
@@ -364,7 +371,7 @@ export class SignalingClient {
       if (options.name === undefined) throw new SignalingError('ERR_INVALID_PARAMETER', 'claimSecret needs a lobby name', { field: 'claimSecret' });
       req.claim = this.#claimFor(claimSecret, options.name);
     }
-    const msg = await this.#request(req, 'joined', rememberFor(options.password, req.claim as string | undefined));
+    const msg = await this.#admission(req, rememberFor(options.password, req.claim as string | undefined));
     return this.#joined(msg);
   }
 
@@ -396,7 +403,7 @@ export class SignalingClient {
       req.createIfMissing = true;
       if (options.maxPeers !== undefined) req.maxPeers = options.maxPeers;
     }
-    const msg = await this.#request(req, 'joined', rememberFor(options.password, req.claim as string | undefined));
+    const msg = await this.#admission(req, rememberFor(options.password, req.claim as string | undefined));
     return this.#joined(msg);
   }
 
@@ -465,6 +472,28 @@ export class SignalingClient {
     if (msg.type !== 'lobby.joined') throw new SignalingError('SIG_CLIENT_PROTOCOL', `unexpected answer ${msg.type}`);
     const viewUrl = lobbyViewUrl(this.url, msg.view);
     return viewUrl === undefined ? { you: msg.you, lobby: msg.lobby } : { you: msg.you, lobby: msg.lobby, viewUrl };
+  }
+
+  /**
+   * lobby.create / lobby.join, sent again while the service answers SIG_UNAVAILABLE (a cluster
+   * node that cannot reach its lobby store right now refuses admissions before it handles them,
+   * and says to retry later: docs/errors.md), with backoff and jitter, for at most
+   * requestTimeoutMs from the first try; then that error is what the caller gets.
+   */
+  async #admission(body: Record<string, unknown>, remember: { password?: string; claim?: string }): Promise<ServerMessage> {
+    const end = this.#opts.now() + this.#opts.requestTimeoutMs;
+    let waitMs = UNAVAILABLE_RETRY_FIRST_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#request(body, 'joined', remember);
+      } catch (err) {
+        const jittered = waitMs / 2 + this.#opts.random() * (waitMs / 2);
+        const retry = err instanceof SignalingError && err.code === 'SIG_UNAVAILABLE' && attempt < UNAVAILABLE_RETRY_MAX_ATTEMPTS && this.#opts.now() + jittered < end;
+        if (!retry) throw err;
+        await new Promise((r) => setTimeout(r, jittered));
+        waitMs = Math.min(UNAVAILABLE_RETRY_MAX_MS, waitMs * 2);
+      }
+    }
   }
 
   #request(body: Record<string, unknown>, kind: RequestKind = 'plain', remember: { password?: string; claim?: string } = {}): Promise<ServerMessage> {

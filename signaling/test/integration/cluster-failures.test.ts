@@ -206,7 +206,9 @@ describe('cluster on Redis: races and failures', function () {
       try {
         await until('/healthz 503', async () => (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).status === 503);
         expect(await (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).json()).to.deep.include({ status: 'unavailable' });
-        const c = await SignalingClient.connect(svc.url(1));
+        // The client sends an admission refused SIG_UNAVAILABLE again for requestTimeoutMs: 1 s
+        // of Redis still paused, then the refusal is what it reports.
+        const c = await SignalingClient.connect(svc.url(1), { requestTimeoutMs: 1000 });
         clients.push(c);
         const refused = await c.createLobby({ name: 'new' }).catch((e: { code: string }) => e.code);
         expect(refused).to.equal('SIG_UNAVAILABLE');

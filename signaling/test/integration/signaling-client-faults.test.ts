@@ -44,6 +44,52 @@ describe('SignalingClient against a misbehaving service', () => {
     await c.close();
   });
 
+  it('sends lobby.join and lobby.create again while the service answers SIG_UNAVAILABLE (a cluster node cut off from its store), as docs/errors.md says', async () => {
+    const lobby = { code: 'ABCD-EFGH', mode: 'mesh', maxPeers: 16, sealed: false, owner: 1, hasPassword: false, members: [{ id: 1, away: false }, { id: 2, away: false }], links: [] };
+    const seen: string[] = [];
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type !== 'lobby.join' && msg.type !== 'lobby.create') return;
+      seen.push(msg.type);
+      // Two refusals of each, then the answer.
+      if (seen.filter((t) => t === msg.type).length <= 2) {
+        ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_UNAVAILABLE', message: 'the service cannot reach its lobby store; retry later' }));
+      } else ws.send(JSON.stringify({ type: 'lobby.joined', rid: msg.rid, you: msg.type === 'lobby.create' ? 1 : 2, token: 'tok', lobby }));
+    };
+    const c = await SignalingClient.connect(url, { requestTimeoutMs: 30_000 });
+    expect((await c.joinLobby('ABCD-EFGH')).you).to.equal(2);
+    await c.close();
+    const d = await SignalingClient.connect(url, { requestTimeoutMs: 30_000 });
+    expect((await d.createLobby({ name: 'table' })).you).to.equal(1);
+    await d.close();
+    expect(seen).to.deep.equal(['lobby.join', 'lobby.join', 'lobby.join', 'lobby.create', 'lobby.create', 'lobby.create']);
+  });
+
+  it('gives up on SIG_UNAVAILABLE after requestTimeoutMs and rejects with it; other refusals are not retried', async () => {
+    let joins = 0;
+    let creates = 0;
+    onRequest = (ws, msg) => {
+      if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
+      if (msg.type === 'lobby.join') {
+        joins++;
+        ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_UNAVAILABLE', message: 'the service cannot reach its lobby store; retry later' }));
+      }
+      if (msg.type === 'lobby.create') {
+        creates++;
+        ws.send(JSON.stringify({ type: 'error', rid: msg.rid, code: 'SIG_LOBBY_EXISTS', message: 'a lobby has that name' }));
+      }
+    };
+    const c = await SignalingClient.connect(url, { requestTimeoutMs: 600 });
+    const err = await c.joinLobby('ABCD-EFGH').catch((e: unknown) => e);
+    expect(err).to.include({ code: 'SIG_UNAVAILABLE' });
+    // Backoff from 100 ms (jittered, doubling): a few tries in 600 ms, never a flood (how many
+    // depends on how fast this machine answers; the test above shows the tries).
+    expect(joins).to.be.within(1, 8);
+    expect(await c.createLobby({ name: 'taken' }).catch((e: { code: string }) => e.code)).to.equal('SIG_LOBBY_EXISTS');
+    expect(creates).to.equal(1);
+    await c.close();
+  });
+
   it('rejects a request the service never answers with SIG_CLIENT_TIMEOUT naming it', async () => {
     onRequest = (ws, msg) => {
       if (msg.type === 'hello') ws.send(JSON.stringify({ ...WELCOME, rid: msg.rid }));
