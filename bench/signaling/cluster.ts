@@ -108,6 +108,13 @@ async function startService(args: string[]): Promise<{ child: ChildProcess; port
   return { child, port };
 }
 
+/** A node's store round trips (sum s, count) and lobby writes so far, from /metrics (one node: all of it). */
+async function storeFigures(port: number): Promise<{ rttSum: number; rttCount: number; writes: number }> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+  const get = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { rttSum: get('meshpunch_signal_cluster_store_rtt_seconds_sum'), rttCount: get('meshpunch_signal_cluster_store_rtt_seconds_count'), writes: get('meshpunch_signal_cluster_lobby_writes_total') };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -122,7 +129,7 @@ async function admit(workers: ChildProcess[], url: string, create: boolean, hint
   return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0), clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0) };
 }
 
-interface Result { workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { probeStoreRttMs: number; probeWritesPerJoin: number; workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -153,15 +160,19 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const sent = relayed.reduce((s, r) => s + (r.sent as number), 0);
     const received = relayed.reduce((s, r) => s + (r.received as number), 0);
     // Idle join probes (the shared kit's --join-probes) with every admitted client connected.
+    const s0 = await storeFigures(port);
     const probed = waitFor(workers[0]!, 'probed');
     workers[0]!.send({ cmd: 'probe', url, probes: PROBES, hint });
     const p = await probed;
+    const s1 = await storeFigures(port);
     const probeJoin = (p.join as number[]).sort((x, y) => x - y);
     const probeCreate = (p.create as number[]).sort((x, y) => x - y);
     const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     const opens = [...a.opens, ...b.opens].sort((x, y) => x - y);
     return {
       workerCpuPerAdmissionUs: workerCpu, clientCpuPerAdmissionUs: (a.clientCpuUs + b.clientCpuUs) / n, projectedPerS: 1e6 / busiest,
+      probeStoreRttMs: ((s1.rttSum - s0.rttSum) / Math.max(1, s1.rttCount - s0.rttCount)) * 1000,
+      probeWritesPerJoin: (s1.writes - s0.writes) / Math.max(1, probeJoin.length),
       probeJoinP50: percentile(probeJoin, 50), probeJoinP99: percentile(probeJoin, 99), probeCreateP50: percentile(probeCreate, 50),
       admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), openP50: percentile(opens, 50),
       // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
@@ -204,7 +215,7 @@ for (const s of settings) {
     rows.push({
       name: s.name,
       cells: {
-        'idle join p50 ms': r.probeJoinP50, 'idle join p99 ms': r.probeJoinP99, 'idle create p50 ms': r.probeCreateP50,
+        'idle join p50 ms': r.probeJoinP50, 'idle store RTT ms': s.args('').includes('--workers') ? Number.NaN : r.probeStoreRttMs, 'idle writes/probe': s.args('').includes('--workers') ? Number.NaN : r.probeWritesPerJoin, 'idle join p99 ms': r.probeJoinP99, 'idle create p50 ms': r.probeCreateP50,
         'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
         'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN,
         '(workers)': r.workerCpuPerAdmissionUs.length === 0 ? '—' : r.workerCpuPerAdmissionUs.map((x) => x.toFixed(0)).join(' + '),
@@ -215,4 +226,4 @@ for (const s of settings) {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', 'errors'], rows)}\n`);
