@@ -155,6 +155,11 @@ class WsConn extends FrameReader {
    * none is waiting.
    */
   out: string | string[] | undefined = undefined;
+  /**
+   * The 101 answer until the turn's end: it leaves in the same write as the welcome and
+   * whatever else the turn sends (one syscall per admission fewer; issue 19).
+   */
+  handshake: string | undefined = undefined;
 
   constructor(id: number, socket: Socket, maxPayload: number) {
     super(maxPayload);
@@ -182,10 +187,13 @@ class WsConn extends FrameReader {
   /** Writes this turn's texts, one frame each, in one Buffer (one write, no Buffer per frame). */
   flushOut(): void {
     const out = this.out;
-    if (out === undefined) return;
+    const handshake = this.handshake;
+    if (out === undefined && handshake === undefined) return;
     this.out = undefined;
+    this.handshake = undefined;
     if (this.closeSent || !this.socket.writable) return;
-    this.socket.write(typeof out === 'string' ? encodeTextFrame(out) : encodeTextFrames(out));
+    if (handshake === undefined && typeof out === 'string') this.socket.write(encodeTextFrame(out));
+    else this.socket.write(encodeTextFrames(out === undefined ? [] : typeof out === 'string' ? [out] : out, handshake));
   }
 }
 
@@ -620,9 +628,10 @@ export class SignalingServer {
     // As ws did: no idle timeout on the socket (the core's heartbeats judge idleness), no Nagle.
     sock.setTimeout(0);
     sock.setNoDelay(true);
-    sock.write(answer.response);
     const id = this.#nextConn++;
     const conn = new WsConn(id, sock, this.#maxPayload);
+    conn.handshake = answer.response;
+    this.#queueFlush(conn);
     (sock as WsSocket)[WS_CONN] = conn;
     this.#sockets.set(id, conn);
     let ip = sock.remoteAddress ?? '';
@@ -657,6 +666,8 @@ export class SignalingServer {
     },
     ping: (c, payload) => {
       if (c.closeSent || !c.socket.writable) return;
+      // The 101 and frames queued this turn go first (a pong never overtakes the handshake).
+      c.flushOut();
       const f = Buffer.allocUnsafe(2 + payload.length);
       f[0] = 0x8a;
       f[1] = payload.length;
@@ -737,11 +748,7 @@ export class SignalingServer {
     const out = ws.out;
     if (out === undefined) {
       ws.out = text;
-      this.#outConns.push(ws);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
-      }
+      if (ws.handshake === undefined) this.#queueFlush(ws);
     } else if (typeof out === 'string') {
       ws.out = [out, text];
     } else {
@@ -767,6 +774,15 @@ export class SignalingServer {
       this.core.handleHashed(this.#now(), job, undefined);
       this.#drain();
     });
+  }
+
+  /** `ws` has output for the end of this turn. */
+  #queueFlush(ws: WsConn): void {
+    this.#outConns.push(ws);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
   }
 
   readonly #flush = (): void => {

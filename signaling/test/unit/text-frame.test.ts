@@ -57,6 +57,13 @@ describe('encodeTextFrames', () => {
     expect(joined.equals(Buffer.concat(texts.map((t) => encodeTextFrame(t))))).to.equal(true);
   });
 
+  it('writes the preamble first, byte for byte, then the frames', () => {
+    const head = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n';
+    const joined = encodeTextFrames(['{"type":"welcome"}', 'x'.repeat(300)], head);
+    expect(joined.equals(Buffer.concat([Buffer.from(head, 'latin1'), encodeTextFrame('{"type":"welcome"}'), encodeTextFrame('x'.repeat(300))]))).to.equal(true);
+    expect(encodeTextFrames([], head).toString('latin1')).to.equal(head);
+  });
+
   it('encodes one text as encodeTextFrame does', () => {
     expect(encodeTextFrames(['{"a":1}']).equals(encodeTextFrame('{"a":1}'))).to.equal(true);
   });
