@@ -1,7 +1,11 @@
 // Benchmark service process: one SignalingServer on loopback, reporting its own CPU and memory.
 import { readFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
-import { SignalingServer } from '@meshpunch/signaling';
+import { capYoungGeneration, SERVICE_SEMI_SPACE_MIB, SignalingServer } from '@meshpunch/signaling';
+
+// As meshpunch-signal does (signaling/README.md "Memory of the service process"), unless the
+// bench was given a semi-space size of its own (MESHPUNCH_BENCH_SERVER_ARGS).
+if (!process.execArgv.join(' ').includes('semi-space')) capYoungGeneration(SERVICE_SEMI_SPACE_MIB);
 
 const server = await SignalingServer.start({
   host: '127.0.0.1', port: 0, stun: false, log: () => undefined, logLevel: 'error',

@@ -9,6 +9,8 @@ export { LIMIT_SPECS, defaultLimits } from './core/limits.js';
 export type { SignalingLimits, LimitSpec } from './core/limits.js';
 export { SignalingMetrics, PAIR_RESULT_KEYS } from './core/metrics.js';
 export { SignalingServer } from './adapter/signaling-server.js';
+// What meshpunch-signal does to its own process's V8 heap (a process that embeds SignalingServer may do the same).
+export { capYoungGeneration, SERVICE_SEMI_SPACE_MIB } from './adapter/young-generation.js';
 export type { SignalingServerOptions, RelayServiceOptions, StunStarter } from './adapter/signaling-server.js';
 export type { StunServiceOptions, StunHandle } from './adapter/stun-responder.js';
 export { RelayAccess } from './core/relay-access.js';

@@ -33,19 +33,13 @@ export interface CliIo {
   /** Gather log lines per event-loop turn (line-batch.ts) before they reach `err`; default false. */
   batchLog?: boolean;
   /**
-   * The process runs only the service: keep V8's young generation at YOUNG_SEMI_SPACE_MIB
+   * The process runs only the service: keep V8's young generation at SERVICE_SEMI_SPACE_MIB
    * (young-generation.ts) unless node was given a semi-space size itself. Default false (tests
    * run the CLI inside their own process).
    */
   capYoungGeneration?: boolean;
 }
 
-/**
- * MiB per semi-space the service's young generation may grow to (V8's default ceiling is 16).
- * Measured with the shared kit, 10,000 clients (docs/benchmarks.md): RSS per connection 6.8-7.8
- * KiB with V8's default, 4.7-5.0 with 4 MiB, no CPU difference above the run-to-run spread.
- */
-const YOUNG_SEMI_SPACE_MIB = 4;
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -107,8 +101,8 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   }
   const log = createLog(settings.logLevel, settings.logFormat, io.isTty ?? process.stderr.isTTY === true, logWrite);
   if (io.capYoungGeneration === true && !`${process.execArgv.join(' ')} ${env.NODE_OPTIONS ?? ''}`.includes('semi-space')) {
-    const { capYoungGeneration } = await import('../adapter/young-generation.js');
-    capYoungGeneration(YOUNG_SEMI_SPACE_MIB);
+    const { capYoungGeneration, SERVICE_SEMI_SPACE_MIB } = await import('../adapter/young-generation.js');
+    capYoungGeneration(SERVICE_SEMI_SPACE_MIB);
   }
   if (settings.workers > 1 && nodeCluster.isPrimary) {
     return runPrimary(settings.workers, settings.relay !== false && settings.relay.secret === undefined, { host: settings.host, port: settings.port, limits: settings.limits }, log, stop);
