@@ -67,9 +67,9 @@ describe('meshpunch in the NAT lab', function () {
     expect(mapped, l.upnpLog('U').slice(-20).join('\n')).to.not.be.empty;
     expect(await l.upnpRules('U')).to.deep.equal([]);
     // Which peers reached u1 through the mapping (path 'upnp': the remote candidate's type; u1
-    // itself, reaching their srflx, says 'direct') is reported, not asserted: a link goes on
-    // without its upnp candidate when the router answers after UPNP_MAP_WAIT_MS (link-socket.ts),
-    // and at load 16–20 the gateway and six mappings took 5.5 s (three SOAP round trips each).
+    // itself, reaching their srflx, says 'direct') is reported, not asserted: the upnp candidate
+    // is trickled when the router answers (link-socket.ts), and a peer that reached u1 from its
+    // own side first says 'direct'; at load 16–20 the gateway and six mappings took 5.5 s.
     const u1 = idOf.get('u1')!;
     const viaUpnp = [...reports].filter(([h, r]) => h !== 'u1' && r.peers.some((p) => p.id === u1 && p.path === 'upnp')).map(([h]) => h);
     console.log(`      [natlab] u1 mapped ${mapped.length} link port(s); peers that reached u1 through its UPnP mapping: ${viaUpnp.join(', ') || 'none'}`);

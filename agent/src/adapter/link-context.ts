@@ -29,8 +29,11 @@ export interface LinkContext {
   /** The session's UPnP gateway (discovered once), when --upnp is on and one answered. */
   upnpGateway(): Promise<UpnpGateway | undefined>;
   now(): number;
-  /** Sends candidates to the peer (again for a late `relay` one), with our NAT hint when known. */
-  sendCandidates(candidates: Candidate[], nat: NatHint | undefined): void;
+  /**
+   * Sends candidates to the peer (again for a late `relay` one), with our NAT hint when known;
+   * `done` false when more of ours are on the way (trickle: a UPnP mapping, a late srflx). Default true.
+   */
+  sendCandidates(candidates: Candidate[], nat: NatHint | undefined, done?: boolean): void;
   /** Our NAT hint (session-wide discovery), undefined until known. */
   natHint(): NatHint | undefined;
   /** Whether the service offers a relay (welcome.relay). */

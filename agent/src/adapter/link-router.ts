@@ -32,6 +32,8 @@ export interface LinkRouterCounters {
   sendErrors: number;
   /** ChannelBind requests that failed (the peer stays on Send indications). */
   bindFailures: number;
+  /** CreatePermission requests the relay refused (that address only; the others stand). */
+  permissionsRefused: number;
 }
 
 /** The hooks of one link socket: direct and relay transports, the TURN client, the PathMux. */
@@ -41,7 +43,7 @@ export class LinkRouter {
   readonly direct: InterceptTransport;
   /** STUN of the relay path (the relay punch), sent through the allocation or to the peer's relayed address. */
   readonly relay: InterceptTransport;
-  readonly counters: LinkRouterCounters = { sendErrors: 0, bindFailures: 0 };
+  readonly counters: LinkRouterCounters = { sendErrors: 0, bindFailures: 0, permissionsRefused: 0 };
   private readonly host: ENetConnection;
   private turn: TurnSocketClient | undefined = undefined;
   /** An allocation being released (Refresh 0 in flight): its answers still go to it. */
@@ -50,6 +52,8 @@ export class LinkRouter {
   private released: Promise<void> = Promise.resolve();
   /** The peer's relayed address (its `relay` candidate), when it allocated. */
   private peerRelay: Endpoint | undefined = undefined;
+  /** Peer IPs our allocation was asked to permit (each asked once; relayPermissionIps skips them). */
+  readonly permissionsAsked = new Set<string>();
   /** Peer addresses seen through our allocation (ChannelBind asked once each). */
   private readonly turnPeers = new Set<string>();
   private closed = false;
@@ -83,8 +87,9 @@ export class LinkRouter {
 
   /**
    * Allocates a relay on this socket and permits the peer's IPs (RFC 8656: permissions are
-   * IP-only, so a symmetric peer's unknown port is covered). Resolves with the relayed address.
-   * @throws NatError NAT_TURN_FAILED (the allocation or a permission was refused).
+   * IP-only, so a symmetric peer's unknown port is covered). Resolves with the relayed address;
+   * a refused permission fails that address only (`permit`).
+   * @throws NatError NAT_TURN_FAILED (the allocation was refused).
    */
   async allocate(access: RelayAccess, peerIps: readonly string[]): Promise<Endpoint> {
     if (this.turn !== undefined || this.allocStarted) throw new AgentError('ERR_ALREADY_IN_USE', 'allocate() called twice on one link');
@@ -97,8 +102,29 @@ export class LinkRouter {
     this.turn = turn;
     turn.on('data', (payload, peer) => this.fromTurn(turn, payload, peer));
     const { relayed } = await turn.allocate();
-    await Promise.all([...new Set(peerIps)].map((ip) => turn.createPermission(ip)));
+    await this.permit(peerIps);
     return { address: relayed.address, port: relayed.port };
+  }
+
+  /**
+   * Asks our allocation to permit `ips` (those not asked before), all at once. A refusal (403
+   * for an address the relay will not reach, 508 past its limit) counts against that address
+   * only: the peer's other addresses, and those it announces later, still get theirs.
+   * Resolves with the refused ones and why; never rejects.
+   */
+  async permit(ips: readonly string[]): Promise<{ ip: string; detail: string }[]> {
+    const turn = this.turn;
+    const fresh = [...new Set(ips)].filter((ip) => !this.permissionsAsked.has(ip));
+    if (turn === undefined || fresh.length === 0) return [];
+    for (const ip of fresh) this.permissionsAsked.add(ip);
+    const results = await Promise.allSettled(fresh.map(async (ip) => turn.createPermission(ip)));
+    const refused: { ip: string; detail: string }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      this.counters.permissionsRefused++;
+      refused.push({ ip: fresh[i]!, detail: (r.reason as Error).message });
+    });
+    return refused;
   }
 
   /** The peer's `relay` candidate: datagrams from it belong to the relay path. */
@@ -123,6 +149,7 @@ export class LinkRouter {
     this.turn = undefined;
     this.allocStarted = false;
     this.turnPeers.clear();
+    this.permissionsAsked.clear();
     this.peerRelay = undefined;
     if (turn === undefined) return false;
     this.end(turn);

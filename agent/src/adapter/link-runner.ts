@@ -14,11 +14,10 @@ import {
   type Candidate, type InterceptTransport, type PunchEvent, type RankedCandidate, type RejectedCandidate,
 } from '@meshpunch/nat/punch';
 import type { NatHint, ProbeReport } from '@meshpunch/protocol';
-import { addressClass } from '../core/address-class.js';
 import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
-import { DirectLookTrigger } from '../core/direct-look.js';
-import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS } from '../core/relay-policy.js';
+import { DirectLookTrigger, lateCandidatesAction } from '../core/direct-look.js';
+import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS, relayPermissionIps } from '../core/relay-policy.js';
 import { RelayRelease } from '../core/relay-release.js';
 import { LinkMachine, type LinkPhase, type LinkRole } from '../core/link-machine.js';
 import { linkPath } from '../core/link-path.js';
@@ -61,6 +60,8 @@ export class LinkRunner {
   /** Remote candidates as validated (kept for re-probing and permissions). */
   private remote: RankedCandidate[] = [];
   private remoteNat: NatHint | undefined = undefined;
+  /** The relay server's address while the listen side holds an allocation (what its permissions can reach). */
+  private relayServer: string | undefined = undefined;
   /** Where the relay attempt stands: none yet, started (allocating or probing), or failed. */
   private relayState: 'idle' | 'started' | 'failed' = 'idle';
   private relayTimer: NodeJS.Timeout | undefined = undefined;
@@ -84,6 +85,8 @@ export class LinkRunner {
   /** The direct punch ended without a path (before any path was proven). */
   private directFailed = false;
   private upnp: UpnpPortMapping | undefined = undefined;
+  /** Sources of our candidates still on the way after the first batch (the UPnP mapping, a late srflx). */
+  private lateExpected = 0;
   private local: RankedCandidate[] = [];
   /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
   private readonly malformed: RejectedCandidate[] = [];
@@ -149,6 +152,7 @@ export class LinkRunner {
       }
     }
     this.remote.push(...list);
+    if (list.length > 0) this.permitPeer();
     trace(`link ${this.ctx.start.remoteId} ${list.length} remote candidate(s) (probing ${this.directProbing}, direct ${this.router?.mux.has('direct')})`);
     // A late batch (after the punch began) joins the running direct punch; on a relayed link
     // with none running, a new candidate of the peer (its mapping changed) is a reason to look
@@ -156,10 +160,15 @@ export class LinkRunner {
     // Either way the next look counts them as a change: a look under way may end before it
     // probes them, and a pair predicted hard would otherwise never look again (natlab: q1 got
     // s1's new candidate 0.6 s before its look ended, sent it nothing, and stayed relayed).
-    const relayed = list.length > 0 && this.handshake.handedOver && this.router?.mux.has('direct') === false;
-    if (relayed) this.lookTrigger.peerCandidates();
-    if (this.punch !== undefined && this.directProbing) for (const c of list) this.punch.machine.addRemoteCandidate(this.now(), c);
-    else if (relayed) this.reprobeNow();
+    // The first look has ended once the link was handed over, or when it failed before any path
+    // (the relay may still link us): a late candidate (a UPnP mapping, a srflx whose STUN answer
+    // came late) then starts a new look rather than waiting for directReprobeMs.
+    const firstLookEnded = this.handshake.handedOver || this.directFailed;
+    const directPath = this.router?.mux.has('direct') !== false;
+    const action = list.length === 0 ? 'none' : lateCandidatesAction({ lookUnderWay: this.punch !== undefined && this.directProbing, directPath, firstLookEnded });
+    if (list.length > 0 && !directPath && firstLookEnded) this.lookTrigger.peerCandidates();
+    if (action === 'join-look') for (const c of list) this.punch!.machine.addRemoteCandidate(this.now(), c);
+    else if (action === 'look-now') this.reprobeNow();
     // (A hint-only message, `candidates: []`, follows the peer's candidates and starts nothing.)
     if (list.length > 0 || (this.machine.phase === 'exchanging' && candidates.length > 0)) this.machine.handleRemoteCandidates(this.now(), list);
     this.drain();
@@ -220,7 +229,7 @@ export class LinkRunner {
           void this.gather();
           break;
         case 'sendCandidates':
-          this.ctx.sendCandidates([...a.candidates], this.ctx.natHint());
+          this.ctx.sendCandidates([...a.candidates], this.ctx.natHint(), this.lateExpected === 0);
           break;
         case 'punch':
           this.startPunching(a.remoteCandidates, a.startAt);
@@ -286,8 +295,30 @@ export class LinkRunner {
     this.transport = socket.transport;
     this.router = new LinkRouter(socket.host, socket.transport);
     this.local = [...socket.candidates];
+    // Trickled after the first batch (protocol `pair.candidates`: several per pair, `done` on the
+    // last): the UPnP mapping when the router answers, and a srflx when no STUN answer came in
+    // gathering's window (a peer that knows only our private host address has nothing its relay
+    // may permit). The first batch says `done: false` while either is on the way.
+    const askReflexive = this.ctx.stunServers.length > 0 && !this.local.some((c) => c.kind === 'srflx');
+    this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
+    void socket.upnp?.then((c) => this.lateSettled(c === undefined ? [] : [c]));
+    if (askReflexive) void this.askReflexive().then((fresh) => this.lateSettled(fresh));
+  }
+
+  /**
+   * One source of late candidates settled: what it found (not known already) is kept and sent to
+   * the peer, with `done` once no other is on the way — then an empty message carries it.
+   */
+  private lateSettled(found: readonly RankedCandidate[]): void {
+    this.lateExpected--;
+    if (this.released || this.machine.phase === 'failed' || this.machine.phase === 'closed') return;
+    const fresh = found.filter((c) => !this.local.some((l) => l.address === c.address && l.port === c.port));
+    if (fresh.length === 0 && this.lateExpected > 0) return;
+    for (const c of fresh) trace(`link ${this.ctx.start.remoteId} late ${c.kind} candidate ${c.address}:${c.port} (phase ${this.machine.phase})`);
+    this.local.push(...fresh);
+    this.ctx.sendCandidates(fresh, this.ctx.natHint(), this.lateExpected === 0);
   }
 
   /**
@@ -313,15 +344,25 @@ export class LinkRunner {
     return isProvenSource([this.punch, this.relayPunch], address, port);
   }
 
-  /** A UPnP mapping of this link's port (kept until release), or undefined when none is possible. */
-  private async mapUpnp(port: number): Promise<Endpoint | undefined> {
+  /**
+   * A UPnP mapping of this link's port (kept until release), or undefined when none is possible.
+   * whenReleased waits for an attempt still under way too: a mapping the router makes after the
+   * link ended is deleted then, not left behind when the process exits.
+   */
+  private mapUpnp(port: number): Promise<Endpoint | undefined> {
+    const attempt = this.openUpnp(port);
+    this.cleanups.push(attempt);
+    return attempt;
+  }
+
+  private async openUpnp(port: number): Promise<Endpoint | undefined> {
     const gateway = await this.ctx.upnpGateway();
     if (gateway === undefined) return undefined;
     try {
       const { openUpnpMapping } = await import('@meshpunch/nat');
       const m = await openUpnpMapping({ internalPort: port, gateway, description: `meshpunch pair ${this.ctx.start.pairId}` });
       if (this.released) {
-        this.cleanups.push(m.close().catch(() => undefined));
+        await deleteMapping(m);
         return undefined;
       }
       this.upnp = m;
@@ -402,7 +443,7 @@ export class LinkRunner {
    */
   private peerFoundUs(): void {
     trace(`link ${this.ctx.start.remoteId} peer check from a new source (probing ${this.directProbing}, direct ${this.router?.mux.has('direct')})`);
-    if (this.released || this.directProbing || !this.handshake.handedOver || this.router?.mux.has('direct') !== false) return;
+    if (this.released || this.directProbing || !(this.handshake.handedOver || this.directFailed) || this.router?.mux.has('direct') !== false) return;
     this.lookTrigger.peerCandidates();
     this.reprobeNow();
   }
@@ -451,10 +492,15 @@ export class LinkRunner {
         const access = await this.ctx.relayAccess();
         if (access === undefined) throw new AgentError('AGENT_SIGNAL_FAILED', 'the service gave no relay credentials');
         if (this.released) return;
-        // Permissions are IP-only (RFC 8656 §9): every public address the peer announced.
-        const ips = this.remote.filter((c) => addressClass(c.address) === 'public').map((c) => c.address);
-        const relayed = await router.allocate(access, ips.length > 0 ? ips : this.remote.map((c) => c.address));
+        // Permissions are IP-only (RFC 8656 §9): the peer's addresses the relay can reach. Only a
+        // private host address known yet (its STUN answer missed gathering) asks none: its srflx
+        // candidate, when it comes, gets one (permitPeer). Asked for, that address was refused
+        // (403) and the refusal failed the link (natlab, 5 % loss: 1 run in 3).
+        const relayed = await router.allocate(access, relayPermissionIps(this.remote, access.server.address, router.permissionsAsked));
         if (this.released) return;
+        // Candidates that came while allocating get their permissions now; later ones as they come.
+        this.relayServer = access.server.address;
+        this.permitPeer();
         this.ctx.onRelayAllocated?.(relayed, access.server);
         this.startRelayPunch([]);
         this.ctx.sendCandidates([{ kind: 'relay', family: 4, address: relayed.address, port: relayed.port, priority: candidatePriority('relay') }], this.ctx.natHint());
@@ -462,6 +508,21 @@ export class LinkRunner {
         this.relayFailed(`relay allocation (${why}) failed: ${(err as Error).message}`);
       }
     })();
+  }
+
+  /**
+   * Our allocation permits the peer's addresses announced after it was made (a srflx or upnp
+   * candidate that came late). A refusal fails that address only; the relay punch's own limit
+   * ends a link none of whose addresses were permitted.
+   */
+  private permitPeer(): void {
+    const router = this.router;
+    if (router === undefined || router.turnClient === undefined || this.relayServer === undefined || this.released) return;
+    const ips = relayPermissionIps(this.remote, this.relayServer, router.permissionsAsked);
+    if (ips.length === 0) return;
+    void router.permit(ips).then((refused) => {
+      for (const r of refused) trace(`link ${this.ctx.start.remoteId} relay refused a permission for ${r.ip}: ${r.detail}`);
+    });
   }
 
   /** Connect side: the peer allocated; probe its relayed address as a plain UDP candidate. */
@@ -642,15 +703,23 @@ export class LinkRunner {
    * Resolves whether one was added; never rejects (no answer is no change).
    */
   private async refreshReflexive(): Promise<boolean> {
-    const router = this.router;
-    const room = MAX_REFRESHED_REFLEXIVE - this.refreshedReflexive;
-    if (router === undefined || room <= 0) return false;
-    const fresh = await refreshReflexive(router.direct.transport, this.ctx.stunServers, linkSocketFamily(this.ctx.config.bindAddress), this.local, room);
+    const fresh = await this.askReflexive();
     if (this.released || fresh.length === 0) return false;
-    this.refreshedReflexive += fresh.length;
     this.local.push(...fresh);
     this.ctx.sendCandidates(fresh, this.ctx.natHint());
     return true;
+  }
+
+  /** The link socket's server-reflexive addresses not among ours (counted against MAX_REFRESHED_REFLEXIVE); never rejects. */
+  private async askReflexive(): Promise<RankedCandidate[]> {
+    const router = this.router;
+    const room = MAX_REFRESHED_REFLEXIVE - this.refreshedReflexive;
+    if (router === undefined || room <= 0) return [];
+    const answered = await refreshReflexive(router.direct.transport, this.ctx.stunServers, linkSocketFamily(this.ctx.config.bindAddress), this.local, room);
+    // Two asks may run at once (gathering's late srflx and a look's): each address goes out once.
+    const fresh = answered.filter((c) => !this.local.some((l) => l.address === c.address && l.port === c.port));
+    this.refreshedReflexive += fresh.length;
+    return fresh;
   }
 
   /**
@@ -677,6 +746,7 @@ export class LinkRunner {
     this.relayPunch = undefined;
     router.mux.lose('relay');
     router.releaseRelay();
+    this.relayServer = undefined;
     this.relayState = 'idle';
     this.updateRelayRelease();
   }
@@ -693,7 +763,7 @@ export class LinkRunner {
     this.fallbackTimer = undefined;
     this.reprobeTimer = undefined;
     this.router?.close();
-    if (this.upnp !== undefined) this.cleanups.push(this.upnp.close().catch(() => undefined));
+    if (this.upnp !== undefined) this.cleanups.push(deleteMapping(this.upnp));
     if (this.host !== undefined) {
       this.host.intercept = null;
       this.host.egress = null;
@@ -701,4 +771,14 @@ export class LinkRunner {
       if (!this.handshake.handedOver) this.host.destroy();
     }
   }
+}
+
+/**
+ * Deletes a link's UPnP mapping from the router, asking twice when the first request failed: a
+ * router slow to answer (miniupnpd at load 10–25 took longer than the HTTP limit) may have
+ * deleted it anyway, and a second DeletePortMapping of a rule already gone succeeds
+ * (NoSuchEntryInArray). Never rejects; a rule still left dies with its lease (1200 s).
+ */
+function deleteMapping(m: UpnpPortMapping): Promise<void> {
+  return m.close().catch(() => m.gateway.deletePortMapping(m.externalPort, m.protocol)).catch(() => undefined);
 }

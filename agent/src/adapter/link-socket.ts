@@ -5,7 +5,7 @@
 // SocketPool (socket-pool.ts) gathers some before the pairs exist.
 
 import { ENetConnection } from '@meshpunch/enet';
-import { candidatePriority, createInterceptTransport, gatherCandidates, sortCandidates, validateCandidate, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
+import { candidatePriority, createInterceptTransport, gatherCandidates, validateCandidate, type InterceptTransport, type RankedCandidate } from '@meshpunch/nat/punch';
 import type { DatagramTransport } from '@meshpunch/nat';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
@@ -17,19 +17,20 @@ const GATHER_STUN_REQUESTS = 3;
 /** A mapping refresh's STUN schedule: RTO 200 ms, 2 requests (a lost answer costs one re-probe interval). */
 const REFRESH_STUN_RTO_MS = 200;
 const REFRESH_STUN_REQUESTS = 2;
-/**
- * How long gathering waits for the UPnP mapping (asked while STUN runs) before going on without
- * it, ms: inside the link's 3000 ms gathering deadline. Awaited before STUN and unbounded, a
- * router (or a CPU) slow to map made every link of a --upnp agent end gather-failed (NAT lab at
- * load ~20); a link without its upnp candidate still punches with host and srflx ones.
- */
-const UPNP_MAP_WAIT_MS = 2500;
-
 /** A bound link socket and its candidates; `host` is the caller's to destroy. */
 export interface LinkSocket {
   readonly host: ENetConnection;
   readonly transport: InterceptTransport;
   readonly candidates: readonly RankedCandidate[];
+  /**
+   * The UPnP candidate, when a mapping was asked (`mapPort`): settles when the router answered
+   * (undefined when it refused, or no gateway), never rejects. Gathering does not wait for it —
+   * the link sends its other candidates at once and this one after them (trickle, protocol
+   * `pair.candidates`): waited for inside the 3000 ms gathering deadline, a router or a CPU slow
+   * to map (miniupnpd at load 10–25: 2.5 s and more) cost the link (gather-failed, or the peer's
+   * exchange-timeout) — natlab full mesh with u1, 2 runs in 4.
+   */
+  readonly upnp?: Promise<RankedCandidate | undefined>;
 }
 
 /**
@@ -121,7 +122,8 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   // gather-failed with IPv4 host candidates filtered out). 0.0.0.0 and :: stay IPv4.
   const family = linkSocketFamily(bind);
   try {
-    const mapping = o.mapPort === undefined ? undefined : settledWithin(o.mapPort(port), UPNP_MAP_WAIT_MS);
+    // Asked while STUN runs; never awaited here (LinkSocket.upnp).
+    const upnp = o.mapPort === undefined ? undefined : o.mapPort(port).then(upnpCandidate, () => undefined);
     const r = await gatherCandidates(transport.transport, {
       port,
       stunServers: o.stunServers.filter((s) => (s.address.includes(':') ? 6 : 4) === family).map((s) => ({ address: s.address, port: s.port })),
@@ -132,10 +134,7 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
       rtoMs: GATHER_STUN_RTO_MS,
       requestCount: GATHER_STUN_REQUESTS,
     });
-    const upnp = mapping === undefined ? undefined : await mapping;
-    if (upnp === undefined) return { host, transport, candidates: r.candidates };
-    const v = validateCandidate({ kind: 'upnp', family: upnp.address.includes(':') ? 6 : 4, address: upnp.address, port: upnp.port, priority: candidatePriority('upnp') });
-    return { host, transport, candidates: v.ok ? sortCandidates([...r.candidates, v.candidate]) : r.candidates };
+    return { host, transport, candidates: r.candidates, ...(upnp === undefined ? {} : { upnp }) };
   } catch (err) {
     host.intercept = null;
     host.destroy();
@@ -143,9 +142,9 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
   }
 }
 
-/** `p`'s value, or undefined when it rejects or has not settled within `ms`. */
-function settledWithin<T>(p: Promise<T | undefined>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+/** A mapping's public endpoint as a `upnp` candidate; undefined for none, or one that does not validate. */
+function upnpCandidate(ep: Endpoint | undefined): RankedCandidate | undefined {
+  if (ep === undefined) return undefined;
+  const v = validateCandidate({ kind: 'upnp', family: ep.address.includes(':') ? 6 : 4, address: ep.address, port: ep.port, priority: candidatePriority('upnp') });
+  return v.ok ? v.candidate : undefined;
 }

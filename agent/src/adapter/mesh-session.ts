@@ -30,8 +30,16 @@ export interface MeshSessionEvents {
 
 /** Most concurrent links: a lobby holds at most 32 members (docs/design.md), so 31 links, with room for replacements. */
 const MAX_LINKS = 64;
-/** Longest wait in close() for routers to confirm mapping deletions, ms (the IGD client's HTTP limit is 3 s). */
+/** Longest wait in close() for links to release (TURN Refresh 0 is bounded at 1 s), ms. */
 const RELEASE_WAIT_MS = 3500;
+/**
+ * HTTP limit of each request to the UPnP router, ms. Gathering does not wait for the mapping
+ * (link-socket.ts), so a slow router only delays the upnp candidate; at the IGD client's 3 s a
+ * miniupnpd slowed by load answered DeletePortMapping too late and rules stayed behind.
+ */
+const UPNP_HTTP_MS = 6000;
+/** Longest wait in close() with --upnp: a mapping's deletion may ask twice (deleteMapping in link-runner.ts). */
+const UPNP_RELEASE_WAIT_MS = 2 * UPNP_HTTP_MS + 500;
 /** SSDP search time for the session's one UPnP gateway discovery, ms (answers come in ~100 ms on a LAN). */
 const UPNP_DISCOVERY_MS = 2000;
 /** Default limit of a graceful close(), ms: settling, delivering queued data, the peers' acknowledgements. */
@@ -373,8 +381,9 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
     this.multiplayer.close();
     // Closing with 1000 leaves the lobby without the resume grace period.
     await this.client.close();
-    // UPnP mappings are deleted on the router (bounded by the IGD client's HTTP time limit).
-    await Promise.race([Promise.all(runners.map((r) => r.whenReleased())), new Promise((r) => setTimeout(r, RELEASE_WAIT_MS).unref())]);
+    // UPnP mappings are deleted on the router (bounded: twice the HTTP limit with --upnp).
+    const waitMs = this.config.upnp ? UPNP_RELEASE_WAIT_MS : RELEASE_WAIT_MS;
+    await Promise.race([Promise.all(runners.map((r) => r.whenReleased())), new Promise((r) => setTimeout(r, waitMs).unref())]);
     this.emit('progress', { type: 'signalLost', detail: 'closed' });
     this.removeAllListeners();
   }
@@ -545,7 +554,7 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
 
   private upnpGateway(): Promise<UpnpGateway | undefined> {
     // The UPnP code (and its XML parser) is loaded only by sessions that use --upnp.
-    this.upnp ??= import('@meshpunch/nat').then((nat) => nat.discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS })).catch(() => undefined);
+    this.upnp ??= import('@meshpunch/nat').then((nat) => nat.discoverUpnpGateway({ timeoutMs: UPNP_DISCOVERY_MS, httpTimeoutMs: UPNP_HTTP_MS })).catch(() => undefined);
     return this.upnp;
   }
 
@@ -577,8 +586,8 @@ export class MeshSession extends EventEmitter<MeshSessionEvents> {
       prepared: this.pool?.take(),
       upnpGateway: () => this.upnpGateway(),
       now: () => performance.now(),
-      sendCandidates: (candidates, nat) => {
-        this.client.sendCandidates(p.pair, candidates, nat === undefined ? { done: true, ...security?.candidateFields } : { done: true, nat, ...security?.candidateFields }).catch(() => undefined);
+      sendCandidates: (candidates, nat, done = true) => {
+        this.client.sendCandidates(p.pair, candidates, nat === undefined ? { done, ...security?.candidateFields } : { done, nat, ...security?.candidateFields }).catch(() => undefined);
       },
       natHint: () => this.natHint,
       relayOffered: (this.client.relay?.servers.length ?? 0) > 0,

@@ -29,3 +29,19 @@ export class DirectLookTrigger {
     return true;
   }
 }
+
+/** What a link does with candidates the peer sent after its first batch (trickle). */
+export type LateCandidatesAction = 'join-look' | 'look-now' | 'none';
+
+/**
+ * Where new peer candidates go: into the direct look under way (it probes them behind its
+ * checks); else, when no direct path is in use and the first look has ended — the link is relayed,
+ * or is falling back on the relay — into a new look at once (a UPnP or srflx candidate that came
+ * after the peer's look failed is its only direct way in: natlab, u1's mapping at load 10–25);
+ * else nowhere yet (the first look, not begun, takes every candidate known when it starts).
+ */
+export function lateCandidatesAction(s: { readonly lookUnderWay: boolean; readonly directPath: boolean; readonly firstLookEnded: boolean }): LateCandidatesAction {
+  if (s.lookUnderWay) return 'join-look';
+  if (!s.directPath && s.firstLookEnded) return 'look-now';
+  return 'none';
+}

@@ -6,6 +6,7 @@
 
 import type { NatHint } from '@meshpunch/protocol';
 import { canHolePunch, type NatProfile } from '@meshpunch/nat/punch';
+import { addressClass } from './address-class.js';
 
 /**
  * Wait before allocating for a pair not predicted hard, ms: ten times the slowest lab punch
@@ -66,4 +67,24 @@ export function predictedHard(ours: NatHint | undefined, theirs: NatHint | undef
  */
 export function enetTimeoutWithRelayMs(peerTimeoutMs: number): number {
   return 2 * peerTimeoutMs;
+}
+
+/**
+ * The peer addresses a link asks its relay to permit (RFC 8656 §9: permissions are IP-only),
+ * from the peer's candidates: those the relay can reach — public ones, and when the relay itself
+ * sits on a LAN or this machine, addresses of that class too — not asked already (`asked`).
+ * A private host address permitted on a public relay is refused (403: the relay never sends into
+ * a private network) and would never carry the peer's datagrams anyway: they come from its
+ * NAT's public address, known from its srflx / upnp candidates, which may come later (trickle).
+ */
+export function relayPermissionIps(peer: readonly { readonly address: string }[], relayAddress: string, asked: ReadonlySet<string>): string[] {
+  const relayClass = addressClass(relayAddress);
+  const out: string[] = [];
+  for (const { address } of peer) {
+    const c = addressClass(address);
+    if (c !== 'public' && c !== relayClass) continue;
+    if (asked.has(address) || out.includes(address)) continue;
+    out.push(address);
+  }
+  return out;
 }

@@ -58,12 +58,33 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     const r = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [], mapPort: () => new Promise<undefined>(() => undefined) });
     cleanup.push(() => r.host.destroy());
     expect(r.candidates.map((c) => c.kind)).to.deep.equal(['host']);
+    expect(r.upnp).to.be.an.instanceOf(Promise);
   });
 
-  it('a UPnP mapping that arrives while STUN runs is a candidate, ranked', async () => {
-    const r = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [], mapPort: async () => ({ address: '203.0.113.9', port: 40001 }) });
+  it('gathering does not wait for the UPnP mapping: the candidates come at once, the upnp one when the router answers (trickled after them)', async () => {
+    let answer: (ep: { address: string; port: number } | undefined) => void = () => undefined;
+    let asked = 0;
+    const r = await gatherLinkSocket({
+      bindAddress: '127.0.0.1', stunServers: [],
+      mapPort: (port) => {
+        asked = port;
+        return new Promise((resolve) => (answer = resolve));
+      },
+    });
     cleanup.push(() => r.host.destroy());
-    expect(r.candidates.map((c) => `${c.kind} ${c.address}:${c.port}`)).to.deep.equal([`host 127.0.0.1:${r.host.getLocalPort()}`, 'upnp 203.0.113.9:40001']);
+    // Gathered while the router has not answered yet.
+    expect(asked).to.equal(r.host.getLocalPort());
+    expect(r.candidates.map((c) => `${c.kind} ${c.address}:${c.port}`)).to.deep.equal([`host 127.0.0.1:${r.host.getLocalPort()}`]);
+    answer({ address: '203.0.113.9', port: 40001 });
+    const late = await r.upnp!;
+    expect(late === undefined ? undefined : `${late.kind} ${late.address}:${late.port}`).to.equal('upnp 203.0.113.9:40001');
+  });
+
+  it('a refused UPnP mapping (the router failed) is no candidate, and no error', async () => {
+    const r = await gatherLinkSocket({ bindAddress: '127.0.0.1', stunServers: [], mapPort: () => Promise.reject(new Error('SOAP fault 718')) });
+    cleanup.push(() => r.host.destroy());
+    expect(r.candidates.map((c) => c.kind)).to.deep.equal(['host']);
+    expect(await r.upnp).to.equal(undefined);
   });
 
   it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
@@ -99,5 +120,39 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     await waitFor(() => turn.core.counters.dataReceived === 1);
     expect(router.counters.bindFailures).to.equal(1);
     expect(host.interceptErrors).to.equal(0);
+  });
+  it('a permission the relay refuses (403: a private address) fails that address only: the allocation stands, the other address is permitted, a later one is asked, and each is asked once', async () => {
+    const control = await bound();
+    const controlPort = control.address().port;
+    const low = controlPort >= 50_000 ? 42_000 : 54_000;
+    // Loopback allowed, private networks not: 10.0.0.7 is refused as the natlab relay refuses a peer's LAN address.
+    const relay = new TurnRelayServer({
+      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
+      isMember: () => true, relayPorts: { min: low, max: low + 99 }, controlPort,
+      send: (a, p, b) => control.send(b, p, a),
+    });
+    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
+    cleanup.push(() => control.close(), () => relay.close());
+    const host = new ENetConnection();
+    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
+    cleanup.push(() => host.destroy());
+    const router = new LinkRouter(host, createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes)));
+    cleanup.push(() => router.detach(), () => router.close());
+
+    const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+    // Before the fix the refusal rejected allocate() (Promise.all) and the link failed relay-failed.
+    const relayed = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['10.0.0.7', '127.0.0.1']);
+    expect(relayed.address).to.equal('127.0.0.1');
+    const turn = router.turnClient!;
+    expect(turn.core.hasPermission('127.0.0.1')).to.equal(true);
+    expect(turn.core.hasPermission('10.0.0.7')).to.equal(false);
+    expect(router.counters.permissionsRefused).to.equal(1);
+    // Asked again (a later candidate batch repeats it): not sent twice; a refusal names the address.
+    expect(await router.permit(['10.0.0.7', '127.0.0.1'])).to.deep.equal([]);
+    const refused = await router.permit(['192.168.5.5']);
+    expect(refused.map((r) => r.ip)).to.deep.equal(['192.168.5.5']);
+    expect(refused[0]!.detail).to.match(/403/);
+    expect(router.counters.permissionsRefused).to.equal(2);
+    expect(turn.core.state).to.equal('allocated');
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DirectLookTrigger } from '../../src/core/direct-look.js';
+import { DirectLookTrigger, lateCandidatesAction } from '../../src/core/direct-look.js';
 
 describe('direct look trigger: when a relayed link looks for a direct path again', () => {
   it('a pair not predicted hard looks every time; one predicted hard only after a change', () => {
@@ -28,5 +28,23 @@ describe('direct look trigger: when a relayed link looks for a direct path again
     // That look ends with no direct path; the next reprobe must look again.
     expect(t.take(false, true)).to.equal(true);
     expect(t.take(false, true)).to.equal(false);
+  });
+});
+
+describe('late peer candidates (trickle): where they go', () => {
+  it('join the look under way', () => {
+    expect(lateCandidatesAction({ lookUnderWay: true, directPath: false, firstLookEnded: false })).to.equal('join-look');
+    expect(lateCandidatesAction({ lookUnderWay: true, directPath: false, firstLookEnded: true })).to.equal('join-look');
+  });
+
+  it("start a look at once when the first look failed before any path (a UPnP mapping that came after the peer's punch gave up), or the link is relayed", () => {
+    // Before the fix only a handed-over link looked again; one falling back on the relay kept
+    // the candidate for the next re-probe, 60 s later, and stayed relayed.
+    expect(lateCandidatesAction({ lookUnderWay: false, directPath: false, firstLookEnded: true })).to.equal('look-now');
+  });
+
+  it('go nowhere yet before the first look (it takes every candidate known) or beside a direct path in use', () => {
+    expect(lateCandidatesAction({ lookUnderWay: false, directPath: false, firstLookEnded: false })).to.equal('none');
+    expect(lateCandidatesAction({ lookUnderWay: false, directPath: true, firstLookEnded: true })).to.equal('none');
   });
 });
