@@ -31,6 +31,15 @@ function hostLines(p: LabProcess): string[] {
   return p.lines.filter((l) => / lan +hosting '/.test(l));
 }
 
+/**
+ * The agent's "lan" line that says it hosts now, if it does: a host that handed its lobby over
+ * to a better one (the merge rule) said "hosting" first and "host of … (hand-over)" after.
+ */
+function hostingNow(p: LabProcess): string | undefined {
+  const last = p.lines.filter((l) => / lan +(hosting|host of) '/.test(l)).at(-1);
+  return last !== undefined && / lan +hosting '/.test(last) ? last : undefined;
+}
+
 function why(procs: Iterable<LabProcess>): string {
   return [...procs].map((p) => `${p.label}: ${p.tail(12)}`).join('\n');
 }
@@ -72,7 +81,8 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
       const codes = await Promise.all(procs.map((p) => p.exited));
       setup.push(Math.round(performance.now() - t0));
       expect(codes, `run ${run}\n${why(procs)}`).to.deep.equal([0, 0, 0, 0]);
-      expect(procs.map((p) => hostLines(p).length).reduce((a, b) => a + b), `run ${run}: one host\n${why(procs)}`).to.equal(1);
+      // One host in the end (two that did not hear each other in time merge: lan-join.ts).
+      expect(procs.filter((p) => hostingNow(p) !== undefined).length, `run ${run}: one host\n${why(procs)}`).to.equal(1);
       const reports = procs.map((p) => jsonReport(p));
       const ids = reports.map((r) => r.id);
       expect(new Set(ids).size).to.equal(4);
@@ -98,7 +108,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     const deadline = performance.now() + START_TIMEOUT_MS;
     while ([...procs.values()].some((p) => p.lines.filter((x) => / up: lan,/.test(x)).length < 3) && performance.now() < deadline) await sleep(100);
     for (const p of procs.values()) expect(p.lines.filter((x) => / up: lan,/.test(x)).length, why(procs.values())).to.equal(3);
-    const host = [...procs.entries()].filter(([, p]) => hostLines(p).length > 0);
+    const host = [...procs.entries()].filter(([, p]) => hostingNow(p) !== undefined);
     expect(host.length, why(procs.values())).to.equal(1);
     const [hostName, hostProc] = host[0]!;
     const hostId = peerIdOf(hostProc);
@@ -130,6 +140,53 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     console.log(`      [lan] host killed → ${successor} hosting and every survivor restored in ${handOverMs} ms`);
     await Promise.all(survivors.map((h) => procs.get(h)!.stop()));
   });
+
+  for (const password of [undefined, 'pw-merge']) {
+    it(`two hosts of one lobby that could not hear each other merge into one mesh once they can, members too (the merge rule${password === undefined ? '' : ', with a password'})`, async () => {
+      const l = lab!;
+      const lobby = password === undefined ? 'merge' : 'merge-pw';
+      const pw = password === undefined ? [] : ['--password', password];
+      // Two sides whose mDNS does not reach the other until both have a host and a member: two lobbies of one name.
+      const sides = [['h11', 'h14'], ['h12', 'h13']] as const;
+      const ips = sides.map((side) => side.map((h) => l.hostIps(h)[0]!).join(', '));
+      const block = async (i: number, h: string): Promise<void> => {
+        await l.exec(h, ['nft', '-f', '-'], { input: `table inet lanmerge {\n chain i { type filter hook input priority 0; ip saddr { ${ips[1 - i]!} } udp dport 5353 drop; }\n}\n` });
+      };
+      const unblock = async (): Promise<void> => {
+        for (const side of sides) for (const h of side) await l.exec(h, ['nft', 'delete', 'table', 'inet', 'lanmerge']);
+      };
+      for (const [i, side] of sides.entries()) for (const h of side) await block(i, h);
+      const procs: LabProcess[] = [];
+      try {
+        const hostsFirst = sides.map((side) => lanAgent(l, side[0], lobby, pw));
+        procs.push(...hostsFirst);
+        for (const p of hostsFirst) await p.waitForLine(new RegExp(` lan +hosting '${lobby}' on `), START_TIMEOUT_MS);
+        const members = sides.map((side) => lanAgent(l, side[1], lobby, pw));
+        procs.push(...members);
+        for (const p of members) await p.waitForLine(/ up: lan,/, START_TIMEOUT_MS);
+      } finally {
+        // The next tests need everyone's mDNS.
+        await unblock();
+      }
+      const ids = procs.map((p) => peerIdOf(p));
+      // Each host keeps asking the LAN for other hosts of its lobby; the worse hands over, and its
+      // side (host and member) restores on the better one and links with the other side.
+      for (const [i, p] of procs.entries()) {
+        for (const id of ids.filter((_, j) => j !== i)) await p.waitForLine(new RegExp(`link ${id} +up: lan`), 60_000);
+      }
+      const deadline = performance.now() + 30_000;
+      while (procs.filter((p) => hostingNow(p) !== undefined).length !== 1 && performance.now() < deadline) await sleep(100);
+      expect(procs.filter((p) => hostingNow(p) !== undefined).length, why(procs)).to.equal(1);
+      expect(procs.some((p) => hostLines(p).length > 0 && new RegExp(` lan +host of '${lobby}' is .*\(hand-over\)`).test(p.lines.join('\n'))), why(procs)).to.equal(true);
+      // One lobby now: a newcomer joins it (never founds another) and links with all four.
+      const c = lanAgent(l, 'h15', lobby, [...pw, '--wait-peers', '5', '--json', '--timeout', '40']);
+      expect(await c.exited, why([...procs, c])).to.equal(0);
+      const r = jsonReport(c);
+      expect(r.peers.map((p) => p.id).sort(), why([...procs, c])).to.deep.equal([...ids].sort());
+      expect(hostLines(c)).to.deep.equal([]);
+      await Promise.all(procs.map((p) => p.stop()));
+    });
+  }
 
   it('two lobbies on one LAN do not mix; lobbies --lan --json lists both', async () => {
     const l = lab!;
@@ -178,7 +235,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     const procs = ['h11', 'h12', 'h13'].map((h, i) => lanAgent(l, h, 'six', ['--bind', `fd77:1::${i + 2}`, '--wait-peers', '3', '--json', '--timeout', '40']));
     const codes = await Promise.all(procs.map((p) => p.exited));
     expect(codes, why(procs)).to.deep.equal([0, 0, 0]);
-    const hosting = procs.flatMap((p) => hostLines(p));
+    const hosting = procs.flatMap((p) => hostingNow(p) ?? []);
     expect(hosting.length, why(procs)).to.equal(1);
     expect(hosting[0]).to.match(/on \[fd77:1::\d\]:\d+/);
     for (const p of procs) {
@@ -205,7 +262,7 @@ describe('LAN party: join --lan on one bridge, no router, no internet', function
     expect(r1!.peers.map((p) => p.id)).to.deep.equal([r2!.id]);
     expect(r2!.peers.map((p) => p.id)).to.deep.equal([r1!.id]);
     // Exactly one of the two hosted, on its own address: not the spoofer's.
-    const hosting = procs.flatMap((p) => hostLines(p));
+    const hosting = procs.flatMap((p) => hostingNow(p) ?? []);
     expect(hosting.length, why(procs)).to.equal(1);
     expect(hosting[0]).to.not.contain(l.hostIps('h16')[0]);
     // The spoofer's decoy lobby shows in the list, but as what it is: a host nobody joined.

@@ -15,11 +15,12 @@ export interface EmbeddedSignaling {
 }
 
 /**
- * Starts the service on 127.0.0.1 with a free port (STUN on a free UDP port too).
+ * Starts the service on 127.0.0.1 with a free port (STUN on a free UDP port too). `lobbyKeyOf`:
+ * LAN mode's fixed lobby keys (signaling config.ts).
  * @throws the service's SIG_LISTEN_FAILED error when it cannot bind.
  */
-export async function startEmbeddedSignaling(host = '127.0.0.1'): Promise<EmbeddedSignaling> {
-  const server = await SignalingServer.start({ host, port: 0, log: () => {} });
+export async function startEmbeddedSignaling(host = '127.0.0.1', lobbyKeyOf?: (code: string) => string): Promise<EmbeddedSignaling> {
+  const server = await SignalingServer.start({ host, port: 0, log: () => {}, ...(lobbyKeyOf === undefined ? {} : { lobbyKeyOf }) });
   return {
     url: server.url,
     stunAddress: server.stunPort === undefined ? undefined : `${host}:${server.stunPort}`,

@@ -117,7 +117,7 @@ export async function joinMesh(options: JoinMeshOptions, onProgress?: (e: MeshEv
   session = new MeshSessionClass(config, client, joined.you, joined.lobby.members.filter((m) => !m.away || m.id === joined.you).map((m) => m.id), stun, await pool, identity);
   if (onProgress !== undefined) session.onProgress(onProgress);
   if (joined.viewUrl !== undefined) session.viewUrl = joined.viewUrl;
-  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1, members: joined.lobby.members.map((m) => m.id), ...(joined.viewUrl === undefined ? {} : { viewUrl: joined.viewUrl }) });
+  onProgress?.({ type: 'joined', id: joined.you, lobby: config.lobby, created: joined.you === 1 || (joined.lobby.members.length === 1 && joined.lobby.owner === joined.you), members: joined.lobby.members.map((m) => m.id), ...(joined.viewUrl === undefined ? {} : { viewUrl: joined.viewUrl }) });
   for (const h of held.splice(0)) session.handle(h);
   return session;
 }

@@ -14,6 +14,12 @@
 //    SignalingClients reconnect as after any outage and re-register with lobby.restore (issue
 //    #12): same ids, links kept. If the chosen member does not show up as host in time, the next
 //    lowest is chosen.
+// 4. Merge: duplicate hosts of the lobby (they did not hear each other in time) converge to one.
+//    A host keeps asking the LAN for other hosts of its lobby; one that outranks it
+//    (core/lan-merge.ts: lowest token) and answers as a joiner checks it (TCP, or the password
+//    proof) gets our lobby: we stop advertising `host`, point our forwarder at it and close our
+//    service a moment later; our members and we restore there (every LAN service hands out the
+//    same lobby key and drawn ids: password.ts lanLobbyKey), as after a host loss.
 
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -25,10 +31,11 @@ import { startEmbeddedSignaling, type EmbeddedSignaling } from '../adapter/embed
 import type { MeshSession } from '../adapter/mesh-session.js';
 import type { JoinMeshOptions } from '../adapter/options.js';
 import { trace } from '../adapter/trace.js';
+import { compareHosts, mergeTarget } from '../core/lan-merge.js';
 import type { HeardAdvert, LanAdvert } from './advert.js';
 import { LanDirectory, lanInterfaces } from './directory.js';
 import { SignalForwarder } from './forwarder.js';
-import { joinToken, lanSecret } from './password.js';
+import { joinToken, lanLobbyKey, lanSecret } from './password.js';
 import { askProof, ProofResponder } from './proof.js';
 
 /** How long an agent listens for a host before the candidates decide, ms. */
@@ -54,6 +61,14 @@ const SUCCESSOR_WAIT_MS = 4000;
 const LAN_SIGNAL_RETRY_MS = 60_000;
 /** How long a forwarded connection waits for a host to be known, ms. */
 const FORWARDER_HOLD_MS = 5000;
+/** While hosting: how often we ask the LAN for other hosts of our lobby (the merge rule), ms. */
+const MERGE_LOOK_MS = 1000;
+/**
+ * After handing our lobby over: how long our service stays up, ms. Our members hear the better
+ * host's answer to our query meanwhile, so when our service closes they go to it, not elect a
+ * successor (one that did not hear it in time founds a host that the rule merges again).
+ */
+const MERGE_HOLD_MS = 1500;
 
 /** The controller of one LAN session: directory, forwarder, and the service while we host. */
 class LanAgent {
@@ -71,6 +86,10 @@ class LanAgent {
   private closed = false;
   private successorTimer: NodeJS.Timeout | undefined;
   private requery: NodeJS.Timeout | undefined;
+  private mergeTimer: NodeJS.Timeout | undefined;
+  private merging = false;
+  /** Closes the service we handed over (set for MERGE_HOLD_MS after a merge). */
+  private retire: (() => void) | undefined;
 
   constructor(
     readonly token: string,
@@ -103,10 +122,25 @@ class LanAgent {
     };
   }
 
-  /** Hosts of our lobby heard lately, best first: most members, then lowest token. */
+  /** Hosts of our lobby heard lately (not us), best first by the merge rule: the one the others hand over to. */
   hosts(): HeardAdvert[] {
-    return this.directory.adverts().filter((a) => a.role === 'host' && a.lobby === this.lobby && (this.dead.get(hostKey(a)) ?? 0) < performance.now())
-      .sort((a, b) => b.members - a.members || (a.token < b.token ? -1 : 1));
+    return this.directory.adverts().filter((a) => a.role === 'host' && a.lobby === this.lobby && a.token !== this.token && (this.dead.get(hostKey(a)) ?? 0) < performance.now())
+      .sort(compareHosts);
+  }
+
+  /**
+   * Whether host `h` is fit to join: without a password, something accepts TCP at its address
+   * (an advert for an address where nothing listens is a dead host or a spoof); with one, it
+   * proves it knows K for that endpoint. 'refuted': a host of another password (or none).
+   */
+  async check(h: HeardAdvert): Promise<'fit' | 'refuted' | 'failed'> {
+    if (this.secret === undefined) {
+      if (h.password) return 'refuted';
+      return (await tcpOpen(h.address!, h.port!)) ? 'fit' : 'failed';
+    }
+    if (!h.password || h.proofPort === undefined) return 'refuted';
+    const v = await askProof(this.secret, this.lobby, h.address!, h.port!, h.proofPort);
+    return v === 'proven' ? 'fit' : v === 'refuted' ? 'refuted' : 'failed';
   }
 
   /**
@@ -116,23 +150,8 @@ class LanAgent {
   async provenHost(): Promise<{ host: HeardAdvert | undefined; refuted: number }> {
     let refuted = 0;
     for (const h of this.hosts()) {
-      // Without a password we join the best host that accepts a TCP connection (an advert for an
-      // address where nothing listens is a dead host or a spoof); a password lobby refuses us.
-      if (this.secret === undefined) {
-        if (h.password) {
-          refuted++;
-          continue;
-        }
-        if (await tcpOpen(h.address!, h.port!)) return { host: h, refuted };
-        this.dead.set(hostKey(h), performance.now() + RETRY_HOST_MS);
-        continue;
-      }
-      if (!h.password || h.proofPort === undefined) {
-        refuted++;
-        continue;
-      }
-      const v = await askProof(this.secret, this.lobby, h.address!, h.port!, h.proofPort);
-      if (v === 'proven') return { host: h, refuted };
+      const v = await this.check(h);
+      if (v === 'fit') return { host: h, refuted };
       if (v === 'refuted') refuted++;
       else this.dead.set(hostKey(h), performance.now() + RETRY_HOST_MS);
     }
@@ -142,7 +161,8 @@ class LanAgent {
   /** Starts the embedded service (and the proof responder) on our LAN address. */
   async startService(): Promise<Endpoint> {
     const listen = this.bind;
-    this.service = await startEmbeddedSignaling(listen);
+    const key = lanLobbyKey(this.secret, this.lobby);
+    this.service = await startEmbeddedSignaling(listen, () => key);
     const port = Number(new URL(this.service.url).port);
     if (this.secret !== undefined) {
       const own = new Set(this.directory.interfaces.map((i) => i.address));
@@ -155,6 +175,52 @@ class LanAgent {
   announceHost(handOver: boolean): void {
     this.directory.advertise(this.advert('host'));
     this.emit({ type: 'lanRole', role: 'host', lobby: this.lobby, address: `${fmt(this.serveAddress)}:${this.advert('host').port!}`, handOver });
+    if (this.mergeTimer === undefined) this.mergeTimer = setInterval(() => void this.lookForBetterHost().catch((err: Error) => trace(`lan: ${err.message}`)), MERGE_LOOK_MS);
+  }
+
+  /** While we host: hand over to a host of our lobby that outranks us and answers (the merge rule). */
+  private async lookForBetterHost(): Promise<void> {
+    if (this.closed || this.merging || this.service === undefined || this.directory.advertised?.role !== 'host') return;
+    this.directory.query();
+    const better = mergeTarget({ token: this.token }, this.hosts());
+    if (better === undefined) return;
+    this.merging = true;
+    try {
+      // A spoofed or dead advert never takes our lobby: only a host that answers as a joiner checks it.
+      const v = await this.check(better);
+      if (v !== 'fit') {
+        this.dead.set(hostKey(better), performance.now() + RETRY_HOST_MS);
+        return;
+      }
+      if (this.closed || this.service === undefined) return;
+      this.handOverTo(better);
+    } finally {
+      this.merging = false;
+    }
+  }
+
+  /** Merges our lobby into `better`: we and our members restore there; our service closes after MERGE_HOLD_MS. */
+  private handOverTo(better: HeardAdvert): void {
+    trace(`lan: host ${better.address!}:${better.port!} outranks us: handing the lobby over`);
+    clearInterval(this.mergeTimer);
+    this.mergeTimer = undefined;
+    const service = this.service!;
+    const proof = this.proof;
+    this.service = undefined;
+    this.proof = undefined;
+    this.directory.advertise(this.advert('member'));
+    // Its answer to this query reaches our members too: they go to it when our service closes.
+    this.directory.query();
+    this.useHost(better);
+    // Our own client reconnects (through the forwarder) to the better host and restores there.
+    this.forwarder.dropConnections();
+    this.retire = () => {
+      clearTimeout(timer);
+      this.retire = undefined;
+      proof?.close();
+      void service.close();
+    };
+    const timer = setTimeout(() => this.retire?.(), MERGE_HOLD_MS);
   }
 
   /** Watches the session: keeps the advert current, hands over when the host goes. */
@@ -202,7 +268,13 @@ class LanAgent {
     trace(`lan: host lost (${why})`);
     this.forwarder.setTarget(undefined);
     this.host = undefined;
-    this.chooseSuccessor(old?.peer);
+    // Another host of the lobby is heard (ours handed over to it: the merge rule): go there.
+    const oldPeer = old?.peer;
+    void this.provenHost().then(({ host }) => {
+      if (this.closed || this.host !== undefined || this.service !== undefined) return;
+      if (host !== undefined) this.useHost(host);
+      else this.chooseSuccessor(oldPeer);
+    }, (err: Error) => trace(`lan: ${err.message}`));
   }
 
   private chooseSuccessor(oldHostPeer: number | undefined): void {
@@ -256,6 +328,8 @@ class LanAgent {
     this.closed = true;
     clearTimeout(this.successorTimer);
     clearTimeout(this.requery);
+    clearInterval(this.mergeTimer);
+    this.retire?.();
     this.directory.close();
     this.forwarder.close();
     this.proof?.close();

@@ -30,6 +30,17 @@ export function joinToken(secret: Buffer): string {
   return createHmac('sha256', secret).update('join').digest('base64url');
 }
 
+/**
+ * The lobby key every host of this LAN lobby's service hands out (signaling lobbyKeyOf), so the
+ * members of a duplicate host restore into the better one (the merge rule, core/lan-merge.ts).
+ * With a password it is derived from K (only its holders can restore into the lobby); without
+ * one from the name alone, which admits no one a plain join would not.
+ */
+export function lanLobbyKey(secret: Buffer | undefined, lobby: string): string {
+  if (secret !== undefined) return createHmac('sha256', secret).update('lobby-key').digest('base64url');
+  return createHmac('sha256', 'meshpunch-lan/1/lobby-key').update(lobby).digest('base64url');
+}
+
 /** A host's proof for one nonce and the endpoint it serves on. */
 export function hostProof(secret: Buffer, nonce: string, address: string, port: number): string {
   return createHmac('sha256', secret).update(`host-proof\0${nonce}\0${address}\0${port}`).digest('base64url');

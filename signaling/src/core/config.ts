@@ -22,6 +22,13 @@ export interface SignalingCoreOptions extends Partial<SignalingLimits> {
   logLevel?: LogLevel;
   /** Relay credentials (relay.md §4): absent = the service offers no relay (no `relay` capability). */
   relay?: RelayCredentialOptions;
+  /**
+   * LAN mode's embedded service (agent/src/lan/): the key of a lobby created here is this
+   * function of its code, not drawn, and its creator draws a random id like a joiner instead of
+   * taking 1. Two services that founded the same LAN lobby by mistake then hand out one key and
+   * disjoint ids, so the members of one can restore into the other (the LAN merge rule).
+   */
+  lobbyKeyOf?: (code: string) => string;
 }
 
 /** Validated, frozen core configuration. */
@@ -30,6 +37,7 @@ export interface SignalingCoreConfig extends Readonly<SignalingLimits> {
   readonly stunPort: number | undefined;
   readonly logLevel: LogLevel;
   readonly relay: RelayCredentialConfig | undefined;
+  readonly lobbyKeyOf: ((code: string) => string) | undefined;
 }
 
 /**
@@ -56,5 +64,6 @@ export function resolveSignalingCoreOptions(options: SignalingCoreOptions): Sign
   const logLevel = options.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new SignalingError('ERR_INVALID_PARAMETER', `logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
   const relay = options.relay === undefined ? undefined : resolveRelayCredentialOptions(options.relay);
-  return Object.freeze({ ...limits, random: options.random, stunPort, logLevel, relay });
+  if (options.lobbyKeyOf !== undefined && typeof options.lobbyKeyOf !== 'function') throw new SignalingError('ERR_INVALID_PARAMETER', 'lobbyKeyOf must be a function', { option: 'lobbyKeyOf' });
+  return Object.freeze({ ...limits, random: options.random, stunPort, logLevel, relay, lobbyKeyOf: options.lobbyKeyOf });
 }

@@ -162,14 +162,18 @@ export class LobbyAdmission {
       if (code === undefined) return this.#ctx.outbox.error(c, rid, 'SIG_TOO_MANY_LOBBIES', 'no free lobby code could be drawn');
     }
     const maxPeers = spec.maxPeers ?? this.#ctx.config.defaultMaxPeers;
+    const keyOf = this.#ctx.config.lobbyKeyOf;
     const keyBytes = new Uint8Array(LOBBY_KEY_BYTES);
-    this.#ctx.config.random(keyBytes);
-    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, toBase64Url(keyBytes), spec.claim);
+    if (keyOf === undefined) this.#ctx.config.random(keyBytes);
+    const lobby = new Lobby(code, spec.mode, maxPeers, hash, salt, keyOf === undefined ? toBase64Url(keyBytes) : keyOf(code), spec.claim);
+    // A LAN lobby's creator draws its id (config.ts lobbyKeyOf): a duplicate lobby's members restore here under theirs.
+    const you = keyOf === undefined ? 1 : this.#membership.drawPeerId(lobby)!;
+    lobby.owner = you;
     lobby.createdAt = now;
     this.#membership.lobbies.set(lobby.registryKey, lobby);
     this.#ctx.metrics.lobbiesCreated++;
-    const m = this.#membership.add(lobby, c, 1);
-    this.#ctx.outbox.send(c, this.withKey(c, { type: 'lobby.joined', rid, you: 1, token: m.token, lobby: lobby.view() }));
+    const m = this.#membership.add(lobby, c, you);
+    this.#ctx.outbox.send(c, this.withKey(c, { type: 'lobby.joined', rid, you, token: m.token, lobby: lobby.view() }));
     // Lifecycle records are `info`: what an operator follows (issue #12 item 8). Never a token,
     // password or pair secret; the lobby's code or name is how operators refer to it.
     this.#ctx.outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, claimed: spec.claim !== undefined, conn: c.id });

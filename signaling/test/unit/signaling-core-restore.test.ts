@@ -180,4 +180,51 @@ describe('SignalingCore lobby.restore', () => {
       expect(view.members.every((m) => !m.away)).to.equal(true);
     });
   });
+
+  describe('#fixed lobby keys (lobbyKeyOf: LAN mode)', () => {
+    const keyOf = (code: string): string => `k-${code}-0123456789`;
+
+    it('the key is the function of the code, the creator draws its id and owns the lobby', () => {
+      const h = new CoreHarness({ lobbyKeyOf: keyOf });
+      const a = restoreClient(h);
+      const ja = joined(h.request(a, { type: 'lobby.create', name: 'party', maxPeers: 8 }));
+      expect(ja.key).to.equal('k-party-0123456789');
+      expect(ja.you).to.be.above(1);
+      expect(ja.lobby.owner).to.equal(ja.you);
+      const b = restoreClient(h);
+      const jb = joined(h.request(b, { type: 'lobby.join', lobby: 'party' }));
+      expect(jb.key).to.equal(ja.key);
+      expect(jb.you).to.not.equal(ja.you);
+    });
+
+    it('two services that founded the same lobby: the members of one restore into the other under their ids', () => {
+      const [h1, h2] = [new CoreHarness({ lobbyKeyOf: keyOf }, 0x1111), new CoreHarness({ lobbyKeyOf: keyOf }, 0x2222)];
+      const a = restoreClient(h1);
+      const ja = joined(h1.request(a, { type: 'lobby.create', name: 'party', maxPeers: 8 }));
+      const b = restoreClient(h2);
+      const jb = joined(h2.request(b, { type: 'lobby.create', name: 'party', maxPeers: 8 }));
+      const c = restoreClient(h2);
+      const jc = joined(h2.request(c, { type: 'lobby.join', lobby: 'party' }));
+      expect(new Set([ja.you, jb.you, jc.you]).size).to.equal(3);
+      // h2's lobby hands over to h1's: its members restore there with the key they hold.
+      const ids = [jb.you, jc.you];
+      const [b1, c1] = [restoreClient(h1), restoreClient(h1)];
+      const rb = joined(h1.request(b1, restoreBody('party', jb.key!, jb.you, ids)));
+      expect(rb.you).to.equal(jb.you);
+      const rc = joined(h1.request(c1, restoreBody('party', jc.key!, jc.you, ids)));
+      expect(rc.you).to.equal(jc.you);
+      expect(rc.lobby.members.map((m) => m.id).sort((x, y) => x - y)).to.deep.equal([ja.you, jb.you, jc.you].sort((x, y) => x - y));
+      // The first member hears both; the merged pair stays linked, each is paired with the first.
+      expect(h1.takeType(a, 'peer.joined').map((p) => p.peer.id)).to.deep.equal([jb.you, jc.you]);
+    });
+
+    it('a restore with another key is still refused', () => {
+      const h = new CoreHarness({ lobbyKeyOf: keyOf });
+      const a = restoreClient(h);
+      const ja = joined(h.request(a, { type: 'lobby.create', name: 'party', maxPeers: 8 }));
+      const b = restoreClient(h);
+      const r = h.request(b, restoreBody('party', 'another-key-0000000000', ja.you + 1, [ja.you + 1]));
+      expect(r).to.include({ type: 'error', code: 'SIG_RESTORE_REJECTED' });
+    });
+  });
 });
