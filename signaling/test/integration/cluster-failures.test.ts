@@ -194,7 +194,7 @@ describe('cluster on Redis: races and failures', function () {
   it('Redis stopped for 5 s: SIG_UNAVAILABLE for new lobbies, /healthz 503, members keep their lobby, then recovery', async () => {
     const svc = await startService('redis', 2, {}, redis!.url, LEASE_MS);
     try {
-      const [n0] = svc.servers;
+      const [n0, n1] = svc.servers;
       const a = await SignalingClient.connect(svc.url(0));
       const b = await SignalingClient.connect(svc.url(0));
       clients.push(a, b);
@@ -207,7 +207,10 @@ describe('cluster on Redis: races and failures', function () {
         await until('/healthz 503', async () => (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).status === 503);
         expect(await (await fetch(`http://127.0.0.1:${n0!.port}/healthz`)).json()).to.deep.include({ status: 'unavailable' });
         // The client sends an admission refused SIG_UNAVAILABLE again for requestTimeoutMs: 1 s
-        // of Redis still paused, then the refusal is what it reports.
+        // of Redis still paused, then the refusal is what it reports. Node 1 must know the store
+        // is gone first: before its own store call fails it would hold the request for Redis's
+        // command timeout, which outlasts the 1 s and ends in SIG_CLIENT_TIMEOUT (seen once in CI).
+        await until('node 1 /healthz 503', async () => (await fetch(`http://127.0.0.1:${n1!.port}/healthz`)).status === 503);
         const c = await SignalingClient.connect(svc.url(1), { requestTimeoutMs: 1000 });
         clients.push(c);
         const refused = await c.createLobby({ name: 'new' }).catch((e: { code: string }) => e.code);
