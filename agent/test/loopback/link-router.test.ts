@@ -34,6 +34,30 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
+  /**
+   * An embedded TURN relay on a loopback control socket (loopback peers allowed, private ones
+   * refused) and a LinkRouter on a fresh ENet host; relay ports from `highBase` when the control
+   * port is below 50 000, else from `lowBase`, so the two never meet.
+   */
+  async function relayAndRouter(lowBase: number, highBase: number): Promise<{ controlPort: number; router: LinkRouter; host: ENetConnection }> {
+    const control = await bound();
+    const controlPort = control.address().port;
+    const low = controlPort >= 50_000 ? lowBase : highBase;
+    const relay = new TurnRelayServer({
+      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
+      isMember: () => true, relayPorts: { min: low, max: low + 99 }, controlPort,
+      send: (a, p, b) => control.send(b, p, a),
+    });
+    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
+    cleanup.push(() => control.close(), () => relay.close());
+    const host = new ENetConnection();
+    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
+    cleanup.push(() => host.destroy());
+    const router = new LinkRouter(host, createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes)));
+    cleanup.push(() => router.detach(), () => router.close());
+    return { controlPort, router, host };
+  }
+
   it('a STUN retransmission from a timer after the link socket\'s host was destroyed is dropped, not thrown (ERR_UNCONFIGURED ended the agent)', async () => {
     // A STUN server that never answers: gathering retransmits from a timer (200 ms RTO, 3 requests).
     const silent = await bound();
@@ -88,23 +112,7 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
   });
 
   it('peer data arriving while the allocation is no longer allocated counts a bind failure, and the datagram still goes on (the TURN client threw ERR_UNCONFIGURED synchronously out of the hook, which dropped the datagram)', async () => {
-    const control = await bound();
-    const controlPort = control.address().port;
-    const low = controlPort >= 50_000 ? 41_000 : 53_000;
-    const relay = new TurnRelayServer({
-      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
-      isMember: () => true, relayPorts: { min: low, max: low + 99 }, controlPort,
-      send: (a, p, b) => control.send(b, p, a),
-    });
-    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
-    cleanup.push(() => control.close(), () => relay.close());
-
-    const host = new ENetConnection();
-    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
-    cleanup.push(() => host.destroy());
-    const direct = createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes));
-    const router = new LinkRouter(host, direct);
-    cleanup.push(() => router.detach(), () => router.close());
+    const { controlPort, router, host } = await relayAndRouter(41_000, 53_000);
     const peer = await bound();
     cleanup.push(() => peer.close());
 
@@ -122,22 +130,8 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     expect(host.interceptErrors).to.equal(0);
   });
   it('a permission the relay refuses (403: a private address) fails that address only: the allocation stands, the other address is permitted, a later one is asked, and each is asked once', async () => {
-    const control = await bound();
-    const controlPort = control.address().port;
-    const low = controlPort >= 50_000 ? 42_000 : 54_000;
     // Loopback allowed, private networks not: 10.0.0.7 is refused as the natlab relay refuses a peer's LAN address.
-    const relay = new TurnRelayServer({
-      secret: SECRET, relayAddress: '127.0.0.1', bindAddress: '127.0.0.1', allowLoopback: true,
-      isMember: () => true, relayPorts: { min: low, max: low + 99 }, controlPort,
-      send: (a, p, b) => control.send(b, p, a),
-    });
-    control.on('message', (m, r) => relay.handleControlDatagram(m, r));
-    cleanup.push(() => control.close(), () => relay.close());
-    const host = new ENetConnection();
-    await host.createHostBound('127.0.0.1', 0, 1, 0, 0, 0);
-    cleanup.push(() => host.destroy());
-    const router = new LinkRouter(host, createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes)));
-    cleanup.push(() => router.detach(), () => router.close());
+    const { controlPort, router } = await relayAndRouter(42_000, 54_000);
 
     const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
     // Before the fix the refusal rejected allocate() (Promise.all) and the link failed relay-failed.
