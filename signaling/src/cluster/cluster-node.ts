@@ -330,7 +330,10 @@ export class ClusterNode {
         // Writes failed meanwhile, or the store lost its data (Redis restarted): write all again.
         for (const code of this.#core.lobbyCodes()) void this.#write(code, this.#core.lobbyRecord(code));
       }
-      await this.#store.touchLobbies(this.#core.lobbyCodes(), this.#ttlMs);
+      // A lobby whose home is now another node: this node stalled past its lease (its node key
+      // expired; no store call failed, so it stayed healthy) and that node took the lobby over.
+      // Let it go now, not at its next write, which an idle lobby may never make.
+      for (const code of await this.#store.touchLobbies(this.#core.lobbyCodes(), this.#ttlMs)) this.#lobbyLost(code);
       const peers = new Set<string>();
       for (const r of this.#routes.values()) if (r.home !== undefined) peers.add(r.home);
       for (const r of this.#remotes.values()) peers.add(r.node);
@@ -508,16 +511,7 @@ export class ClusterNode {
       this.metrics.observeRtt(performance.now() - t0);
       this.metrics.writes++;
       if (!ok) {
-        this.#sent.delete(code);
-        // Another node holds the lobby now (this node was cut off past its lease): its
-        // members belong there; they reconnect and resume.
-        if (this.#core.hasLobby(code)) {
-          this.metrics.lobbiesLost++;
-          this.#log('warn', 'lobby.lost', { lobby: code });
-          this.#core.evictLobby(this.#t.now(), code, CloseCode.GoingAway, 'the lobby moved to another node');
-          this.#homeChanged(code, false);
-          this.#t.drain();
-        }
+        this.#lobbyLost(code);
       }
     } catch (err) {
       // Not written: the store is unreachable (or slow past the command timeout). The held
@@ -529,6 +523,20 @@ export class ClusterNode {
     } finally {
       this.#writing--;
     }
+  }
+
+  /**
+   * Another node holds lobby `code` now (this node was cut off or stalled past its lease): its
+   * members belong there; they reconnect and resume.
+   */
+  #lobbyLost(code: string): void {
+    this.#sent.delete(code);
+    if (!this.#core.hasLobby(code)) return;
+    this.metrics.lobbiesLost++;
+    this.#log('warn', 'lobby.lost', { lobby: code });
+    this.#core.evictLobby(this.#t.now(), code, CloseCode.GoingAway, 'the lobby moved to another node');
+    this.#homeChanged(code, false);
+    this.#t.drain();
   }
 
   async #settleWrites(): Promise<void> {

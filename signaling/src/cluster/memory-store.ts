@@ -113,17 +113,23 @@ export class MemoryStore implements ClusterStore {
     });
   }
 
-  touchLobbies(codes: readonly string[], ttlMs: number): Promise<void> {
+  touchLobbies(codes: readonly string[], ttlMs: number): Promise<string[]> {
     return this.#op(() => {
       const c = this.#c;
+      const lost: string[] = [];
       for (const code of codes) {
-        if (c.get(c.homes, code) !== this.nodeId) continue;
+        const home = c.get(c.homes, code);
+        if (home !== this.nodeId) {
+          if (home !== undefined && c.alive(home)) lost.push(code);
+          continue;
+        }
         c.set(c.homes, code, this.nodeId, ttlMs);
         const text = c.get(c.records, code);
         if (text === undefined) continue;
         c.set(c.records, code, text, ttlMs);
         for (const m of (JSON.parse(text) as LobbyRecord).members) c.set(c.tokens, m.token, code, ttlMs);
       }
+      return lost;
     });
   }
 

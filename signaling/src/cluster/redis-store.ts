@@ -64,11 +64,15 @@ for i = 8, 7 + n do redis.call('SET', ARGV[4] .. ARGV[i], ARGV[6], 'PX', ARGV[2]
 return 1
 `;
 
-// ARGV: node, home prefix, lobby prefix, token prefix, ttl ms, lobby keys...
+// ARGV: node, home prefix, lobby prefix, token prefix, ttl ms, node prefix, lobby keys...
+// Returns the lobby keys another live node is home of now (this node lost them).
 const TOUCH = `
-for i = 6, #ARGV do
+local lost = {}
+for i = 7, #ARGV do
   local hk = ARGV[2] .. ARGV[i]
-  if redis.call('GET', hk) == ARGV[1] then
+  local home = redis.call('GET', hk)
+  if home and home ~= ARGV[1] and redis.call('EXISTS', ARGV[6] .. home) == 1 then lost[#lost + 1] = ARGV[i] end
+  if home == ARGV[1] then
     redis.call('PEXPIRE', hk, ARGV[5])
     local lk = ARGV[3] .. ARGV[i]
     local rec = redis.call('GET', lk)
@@ -78,7 +82,7 @@ for i = 6, #ARGV do
     end
   end
 end
-return 1
+return lost
 `;
 
 // ARGV: node, home prefix, lobby keys...
@@ -191,11 +195,14 @@ export class RedisCluster implements ClusterStore, ClusterBus {
     return Number(r) === 1;
   }
 
-  async touchLobbies(codes: readonly string[], ttlMs: number): Promise<void> {
+  async touchLobbies(codes: readonly string[], ttlMs: number): Promise<string[]> {
+    const lost: string[] = [];
     // Bounded script runs: a node with many lobbies touches them in slices.
     for (let i = 0; i < codes.length; i += 500) {
-      await this.#eval(TOUCH, [], [this.nodeId, `${this.#p}home:`, `${this.#p}lobby:`, `${this.#p}tok:`, String(ttlMs), ...codes.slice(i, i + 500)]);
+      const r = await this.#eval(TOUCH, [], [this.nodeId, `${this.#p}home:`, `${this.#p}lobby:`, `${this.#p}tok:`, String(ttlMs), `${this.#p}node:`, ...codes.slice(i, i + 500)]);
+      if (Array.isArray(r)) for (const code of r) if (typeof code === 'string') lost.push(code);
     }
+    return lost;
   }
 
   async releaseHomes(codes: readonly string[]): Promise<void> {

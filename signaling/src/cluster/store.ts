@@ -45,8 +45,12 @@ export interface ClusterStore {
    * when another live node is its home (this node lost the lobby). Keys expire after `ttlMs`.
    */
   saveLobby(code: string, record: LobbyRecord | undefined, addTokens: readonly string[], dropTokens: readonly string[], ttlMs: number): Promise<boolean>;
-  /** Extends the expiry of this node's lobbies (records, homes, tokens) by `ttlMs`. */
-  touchLobbies(codes: readonly string[], ttlMs: number): Promise<void>;
+  /**
+   * Extends the expiry of this node's lobbies (records, homes, tokens) by `ttlMs`.
+   * @returns the codes among `codes` whose home is now another node (this node stalled past its
+   *   lease and that node took them over): this node must let them go.
+   */
+  touchLobbies(codes: readonly string[], ttlMs: number): Promise<string[]>;
   /** Gives up the home of `codes` (only where this node is home), so other nodes take them at once. */
   releaseHomes(codes: readonly string[]): Promise<void>;
   /** Ends this node's lease now (graceful stop). */

@@ -186,6 +186,28 @@ for (const seed of SEEDS) {
       expect(pairStarts(newcomer).size).to.equal(4);
     });
 
+    it('a home whose ticks stall past its lease (no store error) lets the lobby go at its next tick once another node took it over', async () => {
+      const h = new ClusterHarness(seed);
+      const [a, b] = [await h.addNode('a'), await h.addNode('b')];
+      const owner = await h.connect(a);
+      const j0 = joined(await h.request(owner, { type: 'lobby.create', name: 'stall' }));
+      // a's event loop stalls: no lease renewal, but no store call fails either.
+      a.nextTickAt = Number.POSITIVE_INFINITY;
+      await h.advance(h.leaseMs + 100);
+      expect(a.cluster.healthy).to.equal(true);
+      const r = await h.resume(b, j0.token);
+      expect(r.answer.type).to.equal('resume.ok');
+      expect(b.core.hasLobby('stall')).to.equal(true);
+      expect(a.core.hasLobby('stall')).to.equal(true);
+      // a runs again: its first tick finds b home of the lobby and lets its copy go, with no write to it.
+      a.nextTickAt = h.now;
+      await h.advance(h.leaseMs);
+      expect(a.core.hasLobby('stall')).to.equal(false);
+      expect(a.cluster.metrics.lobbiesLost).to.equal(1);
+      expect(owner.closed?.code).to.equal(1001);
+      expect(b.core.hasLobby('stall')).to.equal(true);
+    });
+
     it('a home cut off from the store past its lease loses the lobby to the node that took it over', async () => {
       const h = new ClusterHarness(seed);
       const [a, b] = [await h.addNode('a'), await h.addNode('b')];
