@@ -119,33 +119,46 @@ process.stdout.write(JSON.stringify({ code, loaded }) + '\\n');`;
   it('logs human-readable lines on a terminal, JSON lines with --log-format json', async () => {
     // util-linux `script` gives the service a pseudo-terminal (Debian's util-linux is essential).
     expect(spawnSync('script', ['--version']).status, 'util-linux script is missing').to.equal(0);
-    /** Runs `meshpunch signal` on a pseudo-terminal until it listens, then SIGTERMs it by its own pid. */
+    /**
+     * Runs `meshpunch signal` on a pseudo-terminal until it listens, SIGTERMs it by its own pid and
+     * returns what it wrote once its exit status has come through the terminal too.
+     *
+     * The service runs under a shell that prints its exit status and then waits for stdin, so the
+     * pty's slave side stays open until the test has read everything. Without that, the service's
+     * last line (`signal signal=SIGTERM`) was lost now and then in a loaded CI: the kernel moves
+     * pty output to the master side from a work queue, and `script`, once its child has exited,
+     * drains the master only briefly, so a line still queued then never reaches `script` at all
+     * (seen twice, even after the test read on 'close').
+     */
     const onTty = async (extra: string[]): Promise<string> => {
-      const cmd = [process.execPath, MESHPUNCH, 'signal', '--host', '127.0.0.1', '--port', '0', '--no-stun', ...extra].map((a) => `'${a}'`).join(' ');
-      const script = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      const service = [process.execPath, MESHPUNCH, 'signal', '--host', '127.0.0.1', '--port', '0', '--no-stun', ...extra].map((a) => `'${a}'`).join(' ');
+      const cmd = `${service}; echo "[exit $?]"; read _`;
+      const script = spawn('script', ['-qfc', cmd, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       script.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      // 'close', not 'exit': the pty's last bytes (the `signal` line) may reach our pipe after
-      // `script` has exited, and 'close' waits until the pipe is drained.
-      let closed = false;
-      const exited = new Promise((resolve) => script.on('close', () => {
-        closed = true;
-        resolve(undefined);
-      }));
+      const exited = new Promise((resolve) => script.on('close', resolve));
+      /** The shell under `script`, and the service under the shell. */
+      const tree = (): number[] => childrenOf(script.pid!).flatMap((sh) => [sh, ...childrenOf(sh)]);
       try {
         await until(() => /listening/.test(out) || script.exitCode !== null, START_TIMEOUT_MS, 'the service to listen on a terminal');
-        const [node] = childrenOf(script.pid!);
-        expect(node, out).to.be.a('number');
+        const [, node] = tree();
+        expect(node, `no service process under script's shell\n${out}`).to.be.a('number');
         process.kill(node!, 'SIGTERM');
-        await until(() => closed, 15_000, 'the service to stop and its output to drain');
+        await until(() => /\[exit \d+\]/.test(out), 15_000, 'the service to stop and its exit status to reach the terminal');
       } finally {
-        if (script.exitCode === null) {
-          for (const pid of childrenOf(script.pid!)) process.kill(pid, 'SIGKILL');
-          script.kill('SIGKILL');
+        for (const pid of tree().reverse()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // exited between the listing and the kill
+          }
         }
+        if (script.exitCode === null) script.kill('SIGKILL');
         await exited;
       }
-      return out.replace(/\r/g, '');
+      const text = out.replace(/\r/g, '');
+      expect(text, 'the service exits 0 after SIGTERM').to.include('[exit 0]');
+      return text;
     };
     const text = await onTty([]);
     expect(text).to.match(/^\d\d:\d\d:\d\d\.\d{3} info  listening host=127\.0\.0\.1 port=\d+ stunPort=0$/m);
