@@ -78,7 +78,7 @@ const result = await esbuild.build({
   plugins: [inlineCreateRequire],
   // The Redis client loads only under `meshpunch signal --redis` (signaling/src/cluster):
   // from node_modules then, never read at every agent start.
-  external: ['redis', '@redis/*'],
+  external: ['@redis/*'],
 });
 
 // The build-info file of every workspace whose compiled output went into the bundle.

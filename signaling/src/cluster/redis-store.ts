@@ -125,13 +125,13 @@ export class RedisCluster implements ClusterStore, ClusterBus {
   }
 
   /**
-   * Connects (the `redis` package is loaded only here, so a service without --redis never
+   * Connects (the `@redis/client` package is loaded only here, so a service without --redis never
    * loads it). Resolves at once even when Redis is down: the client keeps reconnecting and
    * the node is unhealthy until it answers.
    * @param onError every client error (connection refused, reset), for logs
    */
   static async connect(o: RedisClusterOptions, onError: (err: Error) => void): Promise<RedisCluster> {
-    const { createClient } = await import('redis');
+    const { createClient } = await import('@redis/client');
     const timeoutMs = o.commandTimeoutMs ?? 1000;
     const client = createClient({
       url: o.url, disableOfflineQueue: true,
