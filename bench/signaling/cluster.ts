@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs, benchUsage } from '../common/args.js';
-import { renderTable } from '../common/table.js';
+import { ratio, renderTable } from '../common/table.js';
 import type { Row } from '../common/table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -227,3 +227,19 @@ for (const s of settings) {
   }
 }
 console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', 'errors'], rows)}\n`);
+
+// Ratios from this run's rows (issue 14's targets: two workers ≥ 1.6 × one node; Redis adds ≤ 1 ms
+// to join p50), for the rows that ran.
+const cell = (name: string, col: string): number | undefined => {
+  const v = rows.find((r) => r.name === name)?.cells[col];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+};
+const diff = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '—' : `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(2)} ms`);
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)} ×` : '—');
+const MEM = 'one node, in memory';
+const ONE = 'one node, Redis';
+console.log(`Redis / memory (one node): join p50 ${diff(cell(ONE, 'join p50 ms'), cell(MEM, 'join p50 ms'))} (64 opening), idle join p50 ${diff(cell(ONE, 'idle join p50 ms'), cell(MEM, 'idle join p50 ms'))}; CPU µs/admission ${x(ratio(cell(ONE, 'CPU µs/admission (service)'), cell(MEM, 'CPU µs/admission (service)')))}; admissions/s ${x(ratio(cell(ONE, 'admissions/s'), cell(MEM, 'admissions/s')))}`);
+for (const w of settings.filter((s) => s.name.startsWith('--workers')).map((s) => s.name)) {
+  if (cell(w, 'admissions/s') === undefined) continue;
+  console.log(`${w} / one node, Redis: admissions/s ${x(ratio(cell(w, 'admissions/s'), cell(ONE, 'admissions/s')))} (target ≥ 1.6 ×), with a core each ${x(ratio(cell(w, 'admissions/s, a core each'), cell(ONE, 'admissions/s, a core each')))}; CPU µs/admission ${x(ratio(cell(w, 'CPU µs/admission (service)'), cell(ONE, 'CPU µs/admission (service)')))}; join p50 ${x(ratio(cell(w, 'join p50 ms'), cell(ONE, 'join p50 ms')))}, p99 ${x(ratio(cell(w, 'join p99 ms'), cell(ONE, 'join p99 ms')))}`);
+}
