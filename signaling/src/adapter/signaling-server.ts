@@ -26,7 +26,8 @@ import type { FrameSink } from './ws-server.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
-import type { ClusterNodeOptions } from '../cluster/cluster-node.js';
+import type { ClusterNodeOptions, MovedConnection } from '../cluster/cluster-node.js';
+import { stopReading } from '../cluster/worker-front.js';
 import type { ClusterBus, ClusterStore } from '../cluster/store.js';
 import { DeadlineTimer, monotonicNow as monotonicMs } from '@meshpunch/base';
 
@@ -102,12 +103,24 @@ export interface SignalingServerOptions extends Omit<SignalingCoreOptions, 'rand
    * nodes talk over `bus`; `leaseMs` (default 6000) is how long a silent node keeps its lobbies
    * before another takes them over. The server closes store and bus when it closes.
    */
-  cluster?: { store: ClusterStore; bus: ClusterBus; leaseMs?: number; onHomes?: ClusterNodeOptions['onHomes'] };
+  cluster?: { store: ClusterStore; bus: ClusterBus; leaseMs?: number; onHomes?: ClusterNodeOptions['onHomes']; siblings?: SiblingProcesses };
   /**
    * false: the main port is not bound here; `port` is the --workers primary's, which accepts
    * every connection and hands it over (adopt; cluster/connection-router.ts). Default true.
    */
   listen?: boolean;
+}
+
+/**
+ * The other processes of this machine's cluster (--workers) that an upgraded connection can be
+ * handed to, by node id: a member whose lobby one of them homes moves there with its socket
+ * instead of having every frame relayed over the bus (cli/main.ts).
+ */
+export interface SiblingProcesses {
+  /** True when node `id` runs in a process this one can hand a socket to now. */
+  has(id: string): boolean;
+  /** Hands `socket` (its reads stopped, no listeners of ours) to node `id`'s process with the bytes read and not yet parsed. */
+  send(id: string, socket: Socket, rest: Buffer, move: MovedConnection): void;
 }
 
 /** scrypt cost for lobby passwords: ~5 ms on the 2-core machine; lobbies are short-lived. */
@@ -395,6 +408,68 @@ export class SignalingServer {
     if (head.length > 0) socket.emit('data', head);
   }
 
+  /**
+   * An upgraded connection another process of this machine moved here (SiblingProcesses.send
+   * there), with the bytes it had read and not parsed: served as if its frames had come here
+   * from the start; its hello is replayed without a second welcome.
+   */
+  adoptMoved(socket: Socket, rest: Buffer, move: MovedConnection): void {
+    const cluster = this.#cluster;
+    if (this.#closing !== undefined || cluster === undefined || !socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    const id = this.#nextConn++;
+    const conn = new WsConn(id, socket, this.#maxPayload);
+    (socket as WsSocket)[WS_CONN] = conn;
+    this.#sockets.set(id, conn);
+    socket.on('error', destroySocket);
+    socket.on('end', onPeerEnd);
+    socket.on('close', this.#onSocketClose);
+    const now = this.#now();
+    cluster.handleOpen(id, move.ip);
+    this.core.handleOpen(now, id, move.ip);
+    cluster.adoptMoved(now, id, move);
+    // The bytes the other process read and did not parse come before anything read here:
+    // this process's reads wait in the socket's buffer until the 'data' listener below.
+    if (rest.length > 0 && this.#sockets.get(id) === conn) conn.push(rest, this.#frames);
+    socket.on('data', this.#onData);
+    this.#drain();
+  }
+
+  /**
+   * ClusterNodeOptions.moveTo: hands client `conn` to its lobby's home process when that is a
+   * sibling and the connection can move whole — nothing of ours still to write, no
+   * fragmented message half read, no close under way; otherwise its frames go over the bus.
+   */
+  #moveTo(siblings: SiblingProcesses, conn: number, home: string, move: MovedConnection): boolean {
+    const ws = this.#sockets.get(conn);
+    if (ws === undefined || !siblings.has(home)) return false;
+    const s = ws.socket;
+    // This turn's texts (and the 101 with the welcome, if the turn has not ended) go now, from here.
+    ws.flushOut();
+    if (ws.closeSent || ws.done || ws.midMessage || ws.out !== undefined || ws.handshake !== undefined || s.writableLength > 0 || !s.readable || !s.writable) return false;
+    // At once: whatever this process read after this point would be lost to the home.
+    stopReading(s);
+    s.off('data', this.#onData);
+    s.off('end', onPeerEnd);
+    s.off('close', this.#onSocketClose);
+    s.off('error', destroySocket);
+    const rest = [ws.takeRest()];
+    // Read and not yet delivered (none while the socket flowed; taken in case).
+    for (let b = s.read() as Buffer | null; b !== null; b = s.read() as Buffer | null) rest.push(b);
+    this.#sockets.delete(conn);
+    delete (s as Partial<WsSocket>)[WS_CONN];
+    // The HTTP server that upgraded it set itself as the socket's `server`: node would then
+    // count the socket as lent to the process it goes to, and that server's close would wait
+    // for a report of its end that never comes (the worker hung at stop until killed).
+    (s as unknown as { server: unknown }).server = null;
+    siblings.send(home, s, rest.length === 1 ? rest[0]! : Buffer.concat(rest), move);
+    return true;
+  }
+
   /** The bound TCP port. */
   get port(): number {
     return this.#port;
@@ -441,6 +516,7 @@ export class SignalingServer {
   async #startCluster(o: NonNullable<SignalingServerOptions['cluster']>): Promise<void> {
     const node = new ClusterNode({
       core: this.core, store: o.store, bus: o.bus, ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }), ...(o.onHomes === undefined ? {} : { onHomes: o.onHomes }),
+      ...(o.siblings === undefined ? {} : { moveTo: (conn: number, home: string, move: MovedConnection) => this.#moveTo(o.siblings!, conn, home, move) }),
       log: (level, event, fields) => this.#log(level, event, fields),
       transport: {
         now: this.#now,
@@ -706,7 +782,9 @@ export class SignalingServer {
     // Cluster: what this drain sends waits for the store writes of the lobbies it changed (cluster-node.ts).
     const gate = cluster?.beginDrain();
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
-      if ((o.kind === 'send' || o.kind === 'close') && cluster !== undefined && cluster.hold(gate, o)) {
+      if (cluster !== undefined && cluster.swallow(o)) {
+        // The welcome of a moved connection's replayed hello: the client has one.
+      } else if ((o.kind === 'send' || o.kind === 'close') && cluster !== undefined && cluster.hold(gate, o)) {
         // Carried out by the cluster node once the writes are acknowledged.
       } else if ((o.kind === 'send' || o.kind === 'close') && cluster?.isRemote(o.conn) === true) {
         // A client of another node (cluster): the frame travels there over the bus.

@@ -94,6 +94,22 @@ export class FrameReader {
     return this.#done;
   }
 
+  /** True while a fragmented message is half read (its fragments are held here). */
+  get midMessage(): boolean {
+    return this.#parts !== null;
+  }
+
+  /**
+   * The bytes of a partial frame read and not yet parsed (empty when none), which no longer
+   * belong to this reader: a connection moving to another process takes them along (they
+   * come before anything that process reads from the socket).
+   */
+  takeRest(): Buffer {
+    const r = this.#rest;
+    this.#rest = null;
+    return r ?? Buffer.alloc(0);
+  }
+
   /** Feeds bytes read from the socket (the reader may unmask them in place). */
   push<R extends FrameReader>(this: R, chunk: Buffer, sink: FrameSink<R>): void {
     if (this.#done) return;

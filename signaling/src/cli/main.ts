@@ -113,7 +113,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   // Under --workers every worker accepts on the port the primary shares (worker-front.ts) and
   // sends the connections of lobbies another worker homes through the primary (connection-router.ts).
   const workerCount = nodeCluster.isWorker ? Number(process.env[WORKERS_ENV] ?? '0') : 0;
-  const { HANDOFF, HeldSockets, sendSocket } = await import('../cluster/connection-router.js');
+  const { HANDOFF, HeldSockets, movedOf, sendSocket } = await import('../cluster/connection-router.js');
   let nextForward = 1;
   const stunHere = settings.stun && workerIndex === 0;
   let server: SignalingServer;
@@ -151,23 +151,28 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     }
     // Sockets from the primary wait for its `released` (connection-router.ts sendSocket).
     const held = new HeldSockets(1024);
-    process.on('message', (m: { mp?: unknown; head?: unknown; index?: unknown; add?: unknown; drop?: unknown; id?: unknown }, handle: unknown) => {
+    process.on('message', (m: { mp?: unknown; head?: unknown; index?: unknown; add?: unknown; drop?: unknown; id?: unknown; node?: unknown; to?: unknown; move?: unknown }, handle: unknown) => {
       if (m?.mp === HANDOFF.conn) {
         if (!(handle instanceof Socket) || typeof m.id !== 'number') return;
-        held.hold(m.id, handle, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
+        held.hold(m.id, handle, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'), movedOf(m));
         return;
       }
       if (m?.mp === HANDOFF.released) {
         const h = typeof m.id === 'number' ? held.release(m.id) : undefined;
         if (h === undefined) return;
         if (adopted.server === undefined) h.socket.destroy();
+        // Moved after its upgrade by a worker whose node found the lobby homed here.
+        else if (h.move !== undefined) adopted.server.adoptMoved(h.socket, h.head, h.move.state);
         else adopted.server.adopt(h.socket, h.head);
         return;
       }
       const i = typeof m?.index === 'number' ? m.index : -1;
       if (i < 0 || i >= workerCount || i === workerIndex) return;
       if (m.mp === HANDOFF.homes) front!.directory.homes(i, stringList(m.add), stringList(m.drop));
-      else if (m.mp === HANDOFF.ready) front!.directory.ready(i);
+      else if (m.mp === HANDOFF.ready) {
+        front!.directory.ready(i);
+        if (typeof m.node === 'string') front!.directory.node(i, m.node);
+      }
       else if (m.mp === HANDOFF.gone) front!.directory.gone(i);
     });
   }
@@ -189,6 +194,18 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
           onHomes: (add: string[], drop: string[]) => {
             f.directory.homes(workerIndex, add, drop);
             process.send?.({ mp: HANDOFF.homes, add, drop });
+          },
+          // A member whose lobby another worker homes (it came without a hint, or named
+          // another lobby than the one it enters) moves there with its socket at its lobby
+          // request, instead of having every frame relayed over Redis both ways.
+          siblings: {
+            has: (id: string) => {
+              const w = f.directory.workerOf(id);
+              return w !== undefined && w !== workerIndex;
+            },
+            send: (id: string, socket: Socket, rest: Buffer, move: import('../cluster/cluster-node.js').MovedConnection) => {
+              sendSocket((msg, h, cb) => (h === undefined ? process.send?.(msg) : process.send?.(msg, h, {}, cb)), HANDOFF.forward, nextForward++, rest, socket, { to: f.directory.workerOf(id), move });
+            },
           },
         }),
       };
@@ -231,7 +248,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
       server.adopt(e.socket, e.head);
       e.socket.resume();
     }
-    process.send?.({ mp: HANDOFF.ready });
+    process.send?.({ mp: HANDOFF.ready, node: server.cluster?.nodeId });
     log('info', 'worker.ready', { index: workerIndex, pid: process.pid, node: server.cluster?.nodeId ?? '' });
   }
   if (server.adminPort !== undefined) log('info', 'admin.listening', { port: server.adminPort });

@@ -20,6 +20,8 @@ export class ClusterMetrics {
   unsavedWrites = 0;
   /** Store or bus calls that failed. */
   storeErrors = 0;
+  /** Connections handed, after their upgrade, to their lobby's home process on this machine (ClusterNodeOptions.moveTo). */
+  moved = 0;
   /** Under --workers: connections this worker accepted and served, and those it sent on to another worker (worker-front.ts). */
   routed: { readonly here: number; readonly forwarded: number } | undefined;
   /** Store round trips per bucket (cumulative counts are built when rendering), and their sum. */
@@ -50,8 +52,9 @@ export class ClusterMetrics {
     one('lobby_writes_total', 'counter', 'Lobby records written to the store.', this.writes);
     one('lobby_writes_failed_total', 'counter', 'Lobby writes that failed; the answers held for them were sent anyway (the lobby is written again when the store answers).', this.unsavedWrites);
     if (this.routed !== undefined) {
-      out.push(`# HELP ${p}_worker_connections_total Connections this worker accepted, by where they went: served here, or sent to the worker that homes their lobby.`, `# TYPE ${p}_worker_connections_total counter`,
-        `${p}_worker_connections_total{route="here"} ${this.routed.here}`, `${p}_worker_connections_total{route="forwarded"} ${this.routed.forwarded}`);
+      out.push(`# HELP ${p}_worker_connections_total Connections this worker accepted, by where they went: served here, sent to the worker that homes their lobby before their upgrade (forwarded), or after it, at their lobby request (moved).`, `# TYPE ${p}_worker_connections_total counter`,
+        `${p}_worker_connections_total{route="here"} ${this.routed.here}`, `${p}_worker_connections_total{route="forwarded"} ${this.routed.forwarded}`,
+        `${p}_worker_connections_total{route="moved"} ${this.moved}`);
     }
     one('store_errors_total', 'counter', 'Store (Redis) or bus calls that failed.', this.storeErrors);
     out.push(`# HELP ${p}_store_rtt_seconds Store (Redis) round trips.`, `# TYPE ${p}_store_rtt_seconds histogram`);

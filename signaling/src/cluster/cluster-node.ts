@@ -44,8 +44,25 @@ export interface ClusterNodeOptions {
    * primary routes their members' connections here (worker-directory.ts).
    */
   readonly onHomes?: (add: string[], drop: string[]) => void;
+  /**
+   * A connection whose lobby is homed on node `home` (not this one) after its upgrade: true
+   * when the process around this node handed the connection itself to `home` (a --workers
+   * sibling on this machine: the socket goes to it with `move`, and its node goes on with
+   * adoptMoved), so the connection leaves this node; false to relay it over the bus.
+   */
+  readonly moveTo?: (conn: number, home: string, move: MovedConnection) => boolean;
   /** Where warnings go. */
   readonly log?: (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, string | number | boolean>) => void;
+}
+
+/** What a connection that moves to its lobby's home process carries besides its socket. */
+export interface MovedConnection {
+  /** The client's IP, as the gateway saw it. */
+  readonly ip: string;
+  /** The client's accepted hello (its welcome went out already), or '' when none came. */
+  readonly hello: string;
+  /** Frames read after it, in order, from the lobby-entering one on. */
+  readonly frames: readonly string[];
 }
 
 /** Core connection ids of connections relayed from other nodes start here (local ids are small). */
@@ -122,6 +139,9 @@ export class ClusterNode {
   /** Lobbies reported to onHomes as homed here (by registry key). */
   readonly #homed = new Set<string>();
   readonly #onHomes: ClusterNodeOptions['onHomes'];
+  readonly #moveTo: ClusterNodeOptions['moveTo'];
+  /** Connections moved here whose replayed hello's welcome is not sent again (the client has one). */
+  readonly #quiet = new Set<number>();
   #homeReport: { add: Set<string>; drop: Set<string> } | undefined;
   #healthy = false;
   #stopped = false;
@@ -134,6 +154,7 @@ export class ClusterNode {
     this.#leaseMs = o.leaseMs ?? 6000;
     this.#log = o.log ?? (() => undefined);
     this.#onHomes = o.onHomes;
+    this.#moveTo = o.moveTo;
     this.#core.watchChanges();
   }
 
@@ -204,6 +225,7 @@ export class ClusterNode {
   handleClose(now: number, conn: number, code: number): void {
     const r = this.#routes.get(conn);
     this.#routes.delete(conn);
+    this.#quiet.delete(conn);
     if (r?.home !== undefined) this.#queue(r.home, ['c', conn, code]);
     else this.#core.handleClose(now, conn, code);
   }
@@ -211,6 +233,29 @@ export class ClusterNode {
   /** The client's IP (the core keeps it too; a relayed connection needs it at its home). */
   handleOpen(conn: number, ip: string): void {
     this.#routes.set(conn, { home: undefined, pending: undefined, hello: undefined, ip });
+  }
+
+  /**
+   * A connection another process of this machine moved here after its upgrade (moveTo there),
+   * opened already (handleOpen, core.handleOpen): its hello is replayed with the welcome
+   * dropped, then its frames go the way a client's own frames go.
+   */
+  adoptMoved(now: number, conn: number, move: MovedConnection): void {
+    const r = this.#routes.get(conn);
+    if (r === undefined) return;
+    if (move.hello !== '') {
+      r.hello = move.hello;
+      this.#quiet.add(conn);
+      this.#core.handleMessage(now, conn, move.hello, Buffer.byteLength(move.hello));
+    }
+    for (const f of move.frames) this.handleMessage(now, conn, f, Buffer.byteLength(f));
+  }
+
+  /** True for the welcome answering a moved connection's replayed hello: not sent (the drain skips it). */
+  swallow(o: CoreOutput): boolean {
+    if (this.#quiet.size === 0 || o.kind !== 'send' || !this.#quiet.has(o.conn)) return false;
+    this.#quiet.delete(o.conn);
+    return o.text.startsWith('{"type":"welcome"');
   }
 
   /** True when `conn` is a connection relayed from another node (its output goes to `output`). */
@@ -432,7 +477,15 @@ export class ClusterNode {
       return;
     }
     // The connection moves: the gateway's core forgets it (it is in no lobby: no message), the
-    // home's core gets it with the hello replayed.
+    // home's core gets it with the hello replayed — the socket itself when the home is a
+    // process of this machine, else its frames over the bus.
+    if (this.#moveTo?.(conn, home, { ip: r.ip, hello: r.hello ?? '', frames }) === true) {
+      this.#routes.delete(conn);
+      this.metrics.moved++;
+      this.#core.handleClose(now, conn, CloseCode.Normal);
+      this.#t.drain();
+      return;
+    }
     this.#core.handleClose(now, conn, CloseCode.Normal);
     r.home = home;
     this.#queue(home, ['o', conn, r.ip, r.hello ?? '']);

@@ -9,6 +9,15 @@ import type { Socket } from 'node:net';
 import type { Worker } from 'node:cluster';
 import { routeHint, WorkerDirectory } from './worker-directory.js';
 import { stopReading } from './worker-front.js';
+import type { MovedConnection } from './cluster-node.js';
+
+/** The `to` and `move` fields of an IPC message (a moved connection's), checked; undefined when absent or malformed. */
+export function movedOf(m: { to?: unknown; move?: unknown }): HeldSocket['move'] {
+  const v = m.move as { ip?: unknown; hello?: unknown; frames?: unknown } | undefined;
+  if (typeof m.to !== 'number' || typeof v !== 'object' || v === null) return undefined;
+  if (typeof v.ip !== 'string' || typeof v.hello !== 'string' || !Array.isArray(v.frames)) return undefined;
+  return { to: m.to, state: { ip: v.ip, hello: v.hello, frames: v.frames.filter((f): f is string => typeof f === 'string') } };
+}
 
 /**
  * IPC message kinds between the primary and its workers (the `mp` field): conn (primary →
@@ -39,19 +48,27 @@ function destroyOnError(this: Socket): void {
   this.destroy();
 }
 
+/** A socket received and not yet released: the bytes read from it, and where a moved one goes (and its state). */
+export interface HeldSocket {
+  socket: Socket;
+  head: Buffer;
+  /** A connection moved after its upgrade (SiblingProcesses in signaling-server.ts): its worker and what it carries. */
+  move?: { to: number; state: MovedConnection } | undefined;
+}
+
 /** Sockets received and not yet released by their sender, by id; bounded, oldest dropped. */
 export class HeldSockets {
-  readonly #held = new Map<number, { socket: Socket; head: Buffer }>();
+  readonly #held = new Map<number, HeldSocket>();
   readonly #max: number;
 
   constructor(max: number) {
     this.#max = max;
   }
 
-  hold(id: number, socket: Socket, head: Buffer): void {
+  hold(id: number, socket: Socket, head: Buffer, move?: HeldSocket['move']): void {
     // A reset while held must not be an unhandled 'error'.
     socket.on('error', destroyOnError);
-    this.#held.set(id, { socket, head });
+    this.#held.set(id, { socket, head, move });
     if (this.#held.size > this.#max) {
       const [oldest, h] = this.#held.entries().next().value as [number, { socket: Socket }];
       this.#held.delete(oldest);
@@ -60,7 +77,7 @@ export class HeldSockets {
   }
 
   /** The socket `id`, now that its sender's copy is closed (undefined: unknown). */
-  release(id: number): { socket: Socket; head: Buffer } | undefined {
+  release(id: number): HeldSocket | undefined {
     const h = this.#held.get(id);
     this.#held.delete(id);
     h?.socket.off('error', destroyOnError);
@@ -84,6 +101,8 @@ export class ConnectionRouter {
   /** Per worker: sockets it sent here whose release has not come yet. */
   readonly #held: HeldSockets[];
   #nextId = 1;
+  /** Per worker: the cluster node it runs (its ready report), so workers can move connections to each other by node. */
+  readonly #nodes: Array<string | undefined>;
   /** Sockets passed on, and those refused because no worker was ready or whose hand-off failed. */
   forwarded = 0;
   dropped = 0;
@@ -91,6 +110,7 @@ export class ConnectionRouter {
   constructor(workers: number, maxWaiting: number) {
     this.directory = new WorkerDirectory(workers);
     this.#workers = Array.from({ length: workers }, () => undefined);
+    this.#nodes = Array.from({ length: workers }, () => undefined);
     this.#maxWaiting = maxWaiting;
     this.#held = Array.from({ length: workers }, () => new HeldSockets(maxWaiting));
   }
@@ -98,7 +118,7 @@ export class ConnectionRouter {
   /** A message (and handle) from worker `index`; other messages are ignored. */
   onWorkerMessage(index: number, worker: Worker, msg: unknown, handle?: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
-    const m = msg as { mp?: unknown; add?: unknown; drop?: unknown; head?: unknown; id?: unknown };
+    const m = msg as { mp?: unknown; add?: unknown; drop?: unknown; head?: unknown; id?: unknown; to?: unknown; move?: unknown; node?: unknown };
     if (m.mp === HANDOFF.forward) {
       const socket = handle as Socket | undefined;
       if (socket === undefined || typeof socket.destroy !== 'function' || typeof m.id !== 'number') return;
@@ -106,17 +126,23 @@ export class ConnectionRouter {
       // whatever this process reads is lost to the worker it goes to (without this, 7 % of
       // the forwarded connections lost their first frames).
       stopReading(socket);
-      this.#held[index]!.hold(m.id, socket, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'));
+      this.#held[index]!.hold(m.id, socket, Buffer.from(typeof m.head === 'string' ? m.head : '', 'latin1'), movedOf(m));
     } else if (m.mp === HANDOFF.released && typeof m.id === 'number') {
       // The sending worker's copy is closed: pass the socket on.
       const h = this.#held[index]!.release(m.id);
       if (h === undefined) return;
+      if (h.move !== undefined) return this.#move(h.socket, h.head, h.move.to, h.move.state);
       const eol = h.head.indexOf('\r\n');
       this.#handOff(h.socket, h.head, eol < 0 ? '' : h.head.toString('latin1', 0, eol));
     } else if (m.mp === HANDOFF.ready) {
       this.#workers[index] = worker;
       this.directory.ready(index);
-      this.#broadcast(index, { mp: HANDOFF.ready, index });
+      this.#nodes[index] = typeof m.node === 'string' ? m.node : undefined;
+      this.#broadcast(index, { mp: HANDOFF.ready, index, node: this.#nodes[index] });
+      // The new worker learns the others' nodes (their ready reports came before it was there).
+      this.#nodes.forEach((node, i) => {
+        if (i !== index && node !== undefined && this.#workers[i]?.isConnected() === true) worker.send({ mp: HANDOFF.ready, index: i, node });
+      });
       for (const w of this.#waiting.splice(0)) this.#handOff(w.socket, w.head, w.line);
     } else if (m.mp === HANDOFF.homes && this.#workers[index] === worker) {
       const add = strings(m.add);
@@ -130,6 +156,7 @@ export class ConnectionRouter {
   workerGone(index: number, worker: Worker): void {
     if (this.#workers[index] !== worker) return;
     this.#workers[index] = undefined;
+    this.#nodes[index] = undefined;
     this.#held[index]!.clear();
     this.directory.gone(index);
     this.#broadcast(index, { mp: HANDOFF.gone, index });
@@ -146,6 +173,19 @@ export class ConnectionRouter {
     this.#workers.forEach((w, i) => {
       if (i !== except && w?.isConnected() === true) w.send(msg);
     });
+  }
+
+  /** A connection moved after its upgrade goes to the worker its sender named, or nowhere (its client reconnects). */
+  #move(socket: Socket, rest: Buffer, to: number, state: MovedConnection): void {
+    const worker = this.#workers[to];
+    if (socket.destroyed) return;
+    if (worker === undefined || !worker.isConnected()) {
+      this.dropped++;
+      socket.destroy();
+      return;
+    }
+    this.forwarded++;
+    sendSocket((msg, h, cb) => (h === undefined ? worker.send(msg as object) : worker.send(msg as object, h, cb)), HANDOFF.conn, this.#nextId++, rest, socket, { to, move: state });
   }
 
   #handOff(socket: Socket, head: Buffer, line: string): void {

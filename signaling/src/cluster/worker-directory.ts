@@ -69,6 +69,8 @@ export class WorkerDirectory {
   readonly #ready: boolean[];
   /** Lobby code → index of the worker that reported it as homed there. */
   readonly #homes = new Map<string, number>();
+  /** Cluster node id → index of the worker that runs it (reported when it is ready). */
+  readonly #nodes = new Map<string, number>();
   #turn = 0;
   /** Connections routed, by how: home (a reported home), hash, any (no hint, or its worker not ready). */
   readonly routed = { home: 0, hash: 0, any: 0 };
@@ -86,6 +88,7 @@ export class WorkerDirectory {
   /** Worker `index` is gone (exited): nothing goes to it until it is ready again, its homes are forgotten. */
   gone(index: number): void {
     this.#ready[index] = false;
+    for (const [id, w] of this.#nodes) if (w === index) this.#nodes.delete(id);
     for (const [code, w] of this.#homes) if (w === index) this.#homes.delete(code);
   }
 
@@ -93,6 +96,18 @@ export class WorkerDirectory {
   homes(index: number, add: readonly string[], drop: readonly string[]): void {
     for (const code of drop) if (this.#homes.get(code) === index) this.#homes.delete(code);
     for (const code of add) this.#homes.set(code, index);
+  }
+
+  /** Worker `index` runs cluster node `id` (a restarted worker is a new node). */
+  node(index: number, id: string): void {
+    for (const [old, w] of this.#nodes) if (w === index) this.#nodes.delete(old);
+    this.#nodes.set(id, index);
+  }
+
+  /** The ready worker that runs node `id`, or undefined (a node of another machine, or a worker not ready). */
+  workerOf(id: string): number | undefined {
+    const i = this.#nodes.get(id);
+    return i !== undefined && this.#ready[i] === true ? i : undefined;
   }
 
   /** Lobbies a worker reported. */

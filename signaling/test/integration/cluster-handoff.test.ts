@@ -30,6 +30,34 @@ async function workerMetrics(port: number, w: number): Promise<Map<string, numbe
 
 const BUS_IN = 'meshpunch_signal_cluster_bus_messages_total{direction="in"}';
 const BUS_OUT = 'meshpunch_signal_cluster_bus_messages_total{direction="out"}';
+const MOVED = 'meshpunch_signal_cluster_worker_connections_total{route="moved"}';
+
+/** A client's masked text frame (RFC 6455 §5.2; payloads under 64 KiB). */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const mask = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+  const body = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+  return Buffer.concat([head, mask, body]);
+}
+
+/** The first whole server frame in `b` (unmasked): its size, and its text for a text frame. */
+function serverFrame(b: Buffer): { size: number; text?: string } | undefined {
+  if (b.length < 2) return undefined;
+  let len = b[1]! & 0x7f;
+  let at = 2;
+  if (len === 126) {
+    if (b.length < 4) return undefined;
+    len = b.readUInt16BE(2);
+    at = 4;
+  } else if (len === 127) {
+    if (b.length < 10) return undefined;
+    len = b.readUInt32BE(6);
+    at = 10;
+  }
+  if (b.length < at + len) return undefined;
+  return (b[0]! & 0x0f) === 1 ? { size: at + len, text: b.toString('utf8', at, at + len) } : { size: at + len };
+}
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -165,6 +193,94 @@ describe('cluster on Redis: --workers hands each connection to its lobby\'s home
       });
       expect(answer.startsWith('HTTP/1.1 101'), answer.slice(0, 60)).to.equal(true);
     }
+    await primary.stop();
+  });
+
+  it('members that reach the other worker after their upgrade (no lobby hint) move there with their sockets at their join: no bus traffic, every answer', async () => {
+    const primary = await startWorkers(redis!, 'moves:');
+    // The owner on worker 0 makes it the lobby's home; every member is sent to worker 1
+    // (`?worker=1`, no lobby hint), which finds the home at the join and hands the socket over.
+    const owner = await SignalingClient.connect(`${primary.url}?worker=0`);
+    clients.push(owner);
+    const ownerPairs: Array<{ pair: number; remote: number }> = [];
+    owner.on('pairStart', (p) => ownerPairs.push(p));
+    const ids = [(await owner.createLobby({ name: 'moves' })).you];
+    const members: SignalingClient[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await SignalingClient.connect(`${primary.url}?worker=1`);
+      clients.push(c);
+      members.push(c);
+      ids.push((await c.joinLobby('moves')).you);
+    }
+    expect(new Set(ids).size).to.equal(7);
+    await until('the owner paired with all 6', () => ownerPairs.length === 6);
+    const got = members[5]!.next('candidates');
+    await owner.sendCandidates(ownerPairs.find((p) => p.remote === ids[6])!.pair, [{ kind: 'host', family: 4, address: '198.51.100.9', port: 4001 }], { done: true });
+    expect((await got).candidates[0]!.address).to.equal('198.51.100.9');
+    expect((await members[2]!.getLobby()).members).to.have.length(7);
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    expect(m[0]!.get('meshpunch_signal_lobbies')).to.equal(1);
+    expect(m[0]!.get('meshpunch_signal_connections')).to.equal(7);
+    expect(m[1]!.get('meshpunch_signal_connections')).to.equal(0);
+    expect(m[1]!.get(MOVED)).to.equal(6);
+    for (const x of m) {
+      expect(x.get(BUS_IN)).to.equal(0);
+      expect(x.get(BUS_OUT)).to.equal(0);
+    }
+    await primary.stop();
+  });
+
+  it('a moved connection keeps every frame: those read before the move (a partial one among them) and those after, each answered once, in order', async () => {
+    const primary = await startWorkers(redis!, 'moves-raw:');
+    const owner = await SignalingClient.connect(`${primary.url}?worker=0`);
+    clients.push(owner);
+    await owner.createLobby({ name: 'intact' });
+    const s = connect(primary.port, '127.0.0.1');
+    const frames: Array<Record<string, unknown>> = [];
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        expect(buf.toString('latin1', 0, 12)).to.equal('HTTP/1.1 101');
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+      }
+      for (let f = serverFrame(buf); f !== undefined; f = serverFrame(buf)) {
+        buf = buf.subarray(f.size);
+        if (f.text !== undefined) frames.push(JSON.parse(f.text) as Record<string, unknown>);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('error', reject);
+    });
+    const gets = Array.from({ length: 10 }, (_v, i) => clientFrame(JSON.stringify({ type: 'lobby.get', rid: 3 + i })));
+    const last = clientFrame(JSON.stringify({ type: 'lobby.get', rid: 13 }));
+    // One write: the upgrade request to worker 1, the hello, the join (which worker 1 routes:
+    // the lobby is worker 0's), ten requests and half of an eleventh. What worker 1 read past
+    // the join waits for the route and moves with the socket, the partial frame's bytes too.
+    s.write(Buffer.concat([
+      Buffer.from(`GET /?worker=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`, 'latin1'),
+      clientFrame('{"type":"hello","rid":1,"versions":[1]}'),
+      clientFrame(JSON.stringify({ type: 'lobby.join', rid: 2, lobby: 'intact' })),
+      ...gets,
+      last.subarray(0, 9),
+    ]));
+    await until('lobby.joined and ten lobby states', () => frames.filter((f) => f.type === 'lobby.state').length >= 10);
+    // The rest of the eleventh, read by the worker the connection moved to.
+    s.write(last.subarray(9));
+    await until('the eleventh lobby state', () => frames.filter((f) => f.type === 'lobby.state').length >= 11);
+    const answered = frames.filter((f) => typeof f.rid === 'number').map((f) => `${String(f.type)}:${String(f.rid)}`);
+    expect(answered).to.deep.equal(['welcome:1', 'lobby.joined:2', ...Array.from({ length: 11 }, (_v, i) => `lobby.state:${3 + i}`)]);
+    expect(frames.filter((f) => f.type === 'error')).to.deep.equal([]);
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    expect(m[1]!.get(MOVED)).to.equal(1);
+    expect(m[0]!.get('meshpunch_signal_connections')).to.equal(2);
+    expect(m[1]!.get('meshpunch_signal_connections')).to.equal(0);
+    s.destroy();
     await primary.stop();
   });
 
