@@ -52,7 +52,7 @@ export class ClusterMetrics {
     one('lobby_writes_total', 'counter', 'Lobby records written to the store.', this.writes);
     one('lobby_writes_failed_total', 'counter', 'Lobby writes that failed; the answers held for them were sent anyway (the lobby is written again when the store answers).', this.unsavedWrites);
     if (this.routed !== undefined) {
-      out.push(`# HELP ${p}_worker_connections_total Connections this worker accepted, by where they went: served here, sent to the worker that homes their lobby before their upgrade (forwarded), or after it, at their lobby request (moved).`, `# TYPE ${p}_worker_connections_total counter`,
+      out.push(`# HELP ${p}_worker_connections_total Connections this worker accepted, by where they went: served here or sent to the worker that homes their lobby (forwarded); moved: those served here that went to their lobby's worker after their upgrade, at their lobby request.`, `# TYPE ${p}_worker_connections_total counter`,
         `${p}_worker_connections_total{route="here"} ${this.routed.here}`, `${p}_worker_connections_total{route="forwarded"} ${this.routed.forwarded}`,
         `${p}_worker_connections_total{route="moved"} ${this.moved}`);
     }

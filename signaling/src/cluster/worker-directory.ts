@@ -7,7 +7,8 @@
 // lobby and the members that come after it meet on one worker, which claims the home. Requests
 // without a hint (old clients, health checks, creators of coded lobbies: the worker then
 // reports the code it drew) go round the ready workers in turn. `?worker=N` picks a worker
-// (per-worker /metrics). A hint is advice: the bus serves any member on any worker.
+// (per-worker /metrics). A hint is advice: a member on another worker moves to the home at its
+// lobby request (SiblingProcesses in signaling-server.ts), and the bus serves any member anywhere.
 import { normalizeLobbyCode } from '@meshpunch/protocol';
 
 /** Longest lobby hint looked at (a lobby name or code is at most 32 characters). */

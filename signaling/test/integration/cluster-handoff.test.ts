@@ -5,7 +5,7 @@
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
-import { haveRedis, startRedis } from '../support/redis-server.js';
+import { freePort, haveRedis, startRedis } from '../support/redis-server.js';
 import type { TestRedis } from '../support/redis-server.js';
 import { killAllSignalProcesses, startSignalProcess } from '../support/signal-process.js';
 import type { SignalProcess } from '../support/signal-process.js';
@@ -193,6 +193,56 @@ describe('cluster on Redis: --workers hands each connection to its lobby\'s home
       });
       expect(answer.startsWith('HTTP/1.1 101'), answer.slice(0, 60)).to.equal(true);
     }
+    await primary.stop();
+  });
+
+  it('connections that come while the workers start, their request lines in two pieces, are all served, their first frames too', async () => {
+    // The port is known before the process starts: the connections below try it from the
+    // start on, so they reach the workers while those still connect to Redis (a worker then
+    // keeps what it accepted until its server is up, and sends on what another worker homes).
+    const port = await freePort();
+    const starting = startSignalProcess(['--redis', redis!.url, '--redis-prefix', 'starting:', '--redis-lease-ms', String(LEASE_MS), '--workers', '2'], port);
+    const deadline = Date.now() + 45_000;
+    const one = async (i: number): Promise<string> => {
+      for (;;) {
+        const answer = await new Promise<string | undefined>((resolve, reject) => {
+          const s = connect(port, '127.0.0.1');
+          let buf = Buffer.alloc(0);
+          let upgraded = false;
+          s.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve(undefined) : reject(err)));
+          s.on('data', (d: Buffer) => {
+            buf = Buffer.concat([buf, d]);
+            if (!upgraded) {
+              const end = buf.indexOf('\r\n\r\n');
+              if (end < 0) return;
+              if (buf.toString('latin1', 0, 12) !== 'HTTP/1.1 101') {
+                s.destroy();
+                resolve(buf.toString('latin1', 0, 60));
+                return;
+              }
+              upgraded = true;
+              buf = buf.subarray(end + 4);
+              s.write(clientFrame('{"type":"hello","rid":1,"versions":[1]}'));
+            }
+            const f = serverFrame(buf);
+            if (f?.text !== undefined) {
+              s.destroy();
+              resolve(String((JSON.parse(f.text) as { type: unknown }).type));
+            }
+          });
+          s.once('connect', () => {
+            s.write(`GET /?lobby=early-${i}&x=`);
+            setTimeout(() => s.write(`1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`), 20);
+          });
+        });
+        if (answer !== undefined) return answer;
+        if (Date.now() > deadline) throw new Error('the port never accepted');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const answers = await Promise.all(Array.from({ length: 16 }, (_v, i) => one(i)));
+    const primary = await starting;
+    expect(answers).to.deep.equal(Array.from({ length: 16 }, () => 'welcome'));
     await primary.stop();
   });
 

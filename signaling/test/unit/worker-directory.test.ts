@@ -55,4 +55,21 @@ describe('worker directory (--workers hand-off)', () => {
     d.homes(1, ['a'], []);
     expect(d.pick({ lobby: 'a' })).to.equal(1);
   });
+
+  it('knows which worker runs which cluster node while it is ready; a restarted worker is a new node', () => {
+    const d = new WorkerDirectory(2);
+    d.ready(0);
+    d.ready(1);
+    d.node(0, 'n-a');
+    d.node(1, 'n-b');
+    expect([d.workerOf('n-a'), d.workerOf('n-b'), d.workerOf('n-other-machine')]).to.deep.equal([0, 1, undefined]);
+    d.gone(1);
+    expect(d.workerOf('n-b')).to.equal(undefined);
+    d.ready(1);
+    d.node(1, 'n-c');
+    expect([d.workerOf('n-b'), d.workerOf('n-c')]).to.deep.equal([undefined, 1]);
+    // A worker reporting another node id forgets its old one.
+    d.node(0, 'n-d');
+    expect([d.workerOf('n-a'), d.workerOf('n-d')]).to.deep.equal([undefined, 0]);
+  });
 });

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { WorkerFront } from '../../src/cluster/worker-front.js';
-import { HANDOFF, HeldSockets, sendSocket } from '../../src/cluster/connection-router.js';
+import { HANDOFF, HeldSockets, movedOf, sendSocket } from '../../src/cluster/connection-router.js';
 
 const LIMITS = { headersTimeoutMs: 10_000, maxPendingHttp: 64, maxPendingHttpPerIp: 64 };
 
@@ -89,5 +89,16 @@ describe('worker front (--workers: each worker accepts)', function () {
     expect(b.destroyed).to.equal(true);
     expect(held.release(2)).to.equal(undefined);
     expect(held.release(3)?.socket).to.equal(c);
+  });
+
+  it('reads a moved connection\'s worker and state from an IPC message, nothing from a malformed one', () => {
+    const state = { ip: '127.0.0.1', hello: '{"type":"hello"}', frames: ['{"type":"lobby.join"}', '{"type":"lobby.get"}'] };
+    expect(movedOf({ to: 1, move: state })).to.deep.equal({ to: 1, state });
+    expect(movedOf({ to: 1, move: { ...state, frames: ['a', 2, 'b'] } })?.state.frames).to.deep.equal(['a', 'b']);
+    expect(movedOf({ to: 1 })).to.equal(undefined);
+    expect(movedOf({ move: state })).to.equal(undefined);
+    expect(movedOf({ to: 1, move: { ...state, ip: 7 } })).to.equal(undefined);
+    expect(movedOf({ to: 1, move: { ...state, frames: 'x' } })).to.equal(undefined);
+    expect(movedOf({ to: 1, move: null })).to.equal(undefined);
   });
 });
