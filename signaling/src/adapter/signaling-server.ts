@@ -20,8 +20,9 @@ import type { LogSink } from './json-log.js';
 import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder, type StunHandle, type StunServiceOptions } from './stun-responder.js';
-import { encodeTextFrame, encodeTextFrames } from './text-frame.js';
-import { acceptUpgrade, encodeCloseFrame, FrameReader } from './ws-server.js';
+import { acceptUpgrade } from './ws-server.js';
+import { CLOSE_GRACE_MS, destroySocket, onPeerEnd, WS_CONN, WsConn } from './ws-conn.js';
+import type { WsSocket } from './ws-conn.js';
 import type { FrameSink } from './ws-server.js';
 import { LOBBY_VIEW_PATH, UiServer } from './ui-server.js';
 import type { UiOptions } from './ui-server.js';
@@ -134,99 +135,12 @@ const TCP_SLACK = 256;
  * and scrapers, never the clients' traffic.
  */
 const ADMIN_MAX_CONNECTIONS = 64;
-/** ms a closing socket gets for the close handshake before it is destroyed. */
-const CLOSE_GRACE_MS = 2000;
 
 /** scrypt on libuv's thread pool (issue #13 item 1: scryptSync blocked the event loop ≈ 7 ms a check). */
 function defaultHash(secret: string, salt: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     scrypt(secret, salt, 32, SCRYPT, (err, key) => (err === null ? resolve(new Uint8Array(key)) : reject(err)));
   });
-}
-
-/** Where an upgraded socket keeps its WsConn. */
-const WS_CONN = Symbol('meshpunch.ws');
-type WsSocket = Socket & { [WS_CONN]: WsConn };
-
-/**
- * One upgraded WebSocket connection: the frame reader (ws-server.ts) with the connection number
- * the core knows it by, its socket, and the close handshake's state. The only per-connection
- * object the adapter adds to the net.Socket.
- */
-class WsConn extends FrameReader {
-  readonly id: number;
-  readonly socket: Socket;
-  /** Our close frame went out. */
-  closeSent = false;
-  /** The code of the peer's close frame; 1006 (abnormal) until one arrives. */
-  peerCode = 1006;
-  /** Destroys the socket if the close handshake does not finish in CLOSE_GRACE_MS. */
-  closeTimer: NodeJS.Timeout | undefined = undefined;
-  /**
-   * Texts for this socket from the current event-loop turn (one, or a list once there are
-   * several), written as one Buffer at the turn's end (SignalingServer #flush); undefined when
-   * none is waiting.
-   */
-  out: string | string[] | undefined = undefined;
-  /**
-   * The 101 answer until the turn's end: it leaves in the same write as the welcome and
-   * whatever else the turn sends (one syscall per admission fewer; issue 19).
-   */
-  handshake: string | undefined = undefined;
-
-  constructor(id: number, socket: Socket, maxPayload: number) {
-    super(maxPayload);
-    this.id = id;
-    this.socket = socket;
-  }
-
-  /** Sends a close frame once, ends our side when the peer's came first, and bounds the wait. */
-  close(code: number, reason: string): void {
-    if (this.closeSent) return;
-    // What the core sent before closing (an error, shutdown) goes out ahead of the close frame.
-    this.flushOut();
-    this.closeSent = true;
-    const s = this.socket;
-    if (!s.writable) {
-      s.destroy();
-      return;
-    }
-    s.write(encodeCloseFrame(code, reason));
-    if (this.done) s.end();
-    this.closeTimer = setTimeout(destroyOf, CLOSE_GRACE_MS, s);
-    this.closeTimer.unref();
-  }
-
-  /** Writes this turn's texts, one frame each, in one Buffer (one write, no Buffer per frame). */
-  flushOut(): void {
-    const out = this.out;
-    const handshake = this.handshake;
-    if (out === undefined && handshake === undefined) return;
-    this.out = undefined;
-    this.handshake = undefined;
-    if (this.closeSent || !this.socket.writable) return;
-    if (handshake === undefined && typeof out === 'string') this.socket.write(encodeTextFrame(out));
-    else this.socket.write(encodeTextFrames(out === undefined ? [] : typeof out === 'string' ? [out] : out, handshake));
-  }
-}
-
-function destroyOf(s: Socket): void {
-  s.destroy();
-}
-
-/**
- * 'end' listener of every upgraded socket: the peer ended its side, so we end ours (the HTTP
- * server allows half-open sockets). Not when the close handshake already ended it: a second
- * end() builds an ERR_STREAM_ALREADY_FINISHED error with its stack trace (1.3 % of the service's
- * busy time in a kit profile, once per closing connection; issue 19).
- */
-function onPeerEnd(this: Socket): void {
-  if (!this.writableEnded) this.end();
-}
-
-/** 'error' listener of an upgrading socket (`this` is the socket). */
-function destroySocket(this: Duplex): void {
-  this.destroy();
 }
 
 /**
