@@ -10,7 +10,8 @@
 // The input (plaintext to seal, ciphertext to open) is copied to IN once. ZEROS and IN, like
 // BLOCK and DATA, are contiguous, so one ChaCha20 pass from ZEROS‖IN to BLOCK‖DATA yields the
 // Poly1305 key (block 0 XORed over zeros) and en/decrypts the data (blocks 1…); it XORs whole
-// groups of four 64-byte blocks, the slack after the data being scratch. Poly1305 then reads the
+// groups of four 64-byte blocks, the slack after the data being scratch, and one block left over
+// after the last whole group by itself (chacha_block). Poly1305 then reads the
 // ciphertext where it is (DATA after a seal, IN for an open) and eats whole 16-byte blocks, which
 // the AEAD's zero padding (RFC 8439 §2.8) makes exact. One exported call (`aead`) does a whole
 // seal or open: one copy in, one copy out, one crossing into WebAssembly per record.
@@ -40,6 +41,9 @@ const G_PAD = 14;
 const GLOBALS = 16;
 const MASK26 = 0x3ffffffn;
 
+/** RFC 8439 §2.3's first row: "expand 32-byte k" as four little-endian words. */
+const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+
 /** i8x16.shuffle lanes: 32-bit lanes `a` of the first operand and `b` of the second (4 + i), bytes in order. */
 function lanes32(...l: number[]): number[] {
   return l.flatMap((w) => [w * 4, w * 4 + 1, w * 4 + 2, w * 4 + 3]);
@@ -56,7 +60,6 @@ function chachaXor(): FunctionBuilder {
   for (let i = 0; i < 4; i++) f.local(`t${i}`, V128);
   f.local('round', I32);
   // RFC 8439 §2.3: "expand 32-byte k", the key, the block counter, the nonce; each splat to all lanes.
-  const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
   for (let i = 0; i < 16; i++) {
     if (i < 4) f.i32(SIGMA[i]!);
     else if (i < 12) f.i32(0).mem(Op.i32Load, KEY + (i - 4) * 4, 2);
@@ -118,6 +121,60 @@ function chachaXor(): FunctionBuilder {
   f.get('groups').i32(1).op(Op.i32Sub).set('groups');
   f.br(Op.br, 0);
   f.op(Op.end, Op.end);
+  return f;
+}
+
+/**
+ * chacha_block(counter, n0, n1, n2, src, dst): XORs the one keystream block `counter` over the 64
+ * bytes at src into dst. The state as four rows of four words, a row per SIMD vector; a double
+ * round is the column round, rows b, c, d rotated by 1, 2, 3 lanes so the diagonals line up, the
+ * same round, and the rotation undone. One chain of dependent steps, so per block it is slower
+ * than chacha_xor's four at once, but a record whose blocks leave one over after whole groups of
+ * four (a 1014-byte ENet datagram: the Poly1305 key block and 16 more) is spared a fifth group
+ * that computes three blocks for nothing.
+ */
+function chachaBlock(): FunctionBuilder {
+  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32]]);
+  const rows = ['a', 'b', 'c', 'd'] as const;
+  for (const r of rows) f.local(r, V128).local(`${r}0`, V128);
+  f.local('t', V128).local('round', I32);
+  f.simd(Simd.v128Const, ...SIGMA.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24])).set('a0');
+  f.i32(0).simdMem(Simd.v128Load, KEY, 0).set('b0');
+  f.i32(0).simdMem(Simd.v128Load, KEY + 16, 0).set('c0');
+  f.get('counter').simd(Simd.i32x4Splat);
+  for (let lane = 1; lane < 4; lane++) f.get(`n${lane - 1}`).simd(Simd.i32x4ReplaceLane, lane);
+  f.set('d0');
+  for (const r of rows) f.get(`${r}0`).set(r);
+  // x += y; z ^= x; z <<<= bits (16 and 8 as byte moves within each lane, as in chacha_xor).
+  const step = (x: string, y: string, z: string, bits: number): void => {
+    f.get(x).get(y).simd(Simd.i32x4Add).tee(x).get(z).simd(Simd.v128Xor).tee('t');
+    if (bits === 16) f.get('t').simd(Simd.i8x16Shuffle, ...[0, 1, 2, 3].flatMap((w) => [2, 3, 0, 1].map((b) => w * 4 + b)));
+    else if (bits === 8) f.get('t').simd(Simd.i8x16Shuffle, ...[0, 1, 2, 3].flatMap((w) => [3, 0, 1, 2].map((b) => w * 4 + b)));
+    else f.i32(bits).simd(Simd.i32x4Shl).get('t').i32(32 - bits).simd(Simd.i32x4ShrU).simd(Simd.v128Or);
+    f.set(z);
+  };
+  const round = (): void => {
+    step('a', 'b', 'd', 16);
+    step('c', 'd', 'b', 12);
+    step('a', 'b', 'd', 8);
+    step('c', 'd', 'b', 7);
+  };
+  /** Row r's lanes rotated left by k (lane i takes lane i + k). */
+  const rotate = (r: string, k: number): void => {
+    f.get(r).get(r).simd(Simd.i8x16Shuffle, ...lanes32(...[0, 1, 2, 3].map((i) => (i + k) % 4))).set(r);
+  };
+  f.i32(10).set('round');
+  f.begin(Op.loop);
+  round();
+  rotate('b', 1); rotate('c', 2); rotate('d', 3);
+  round();
+  rotate('b', 3); rotate('c', 2); rotate('d', 1);
+  f.get('round').i32(1).op(Op.i32Sub).tee('round').br(Op.brIf, 0);
+  f.op(Op.end);
+  rows.forEach((r, i) => {
+    f.get('dst').get('src').simdMem(Simd.v128Load, i * 16, 0);
+    f.get(r).get(`${r}0`).simd(Simd.i32x4Add).simd(Simd.v128Xor).simdMem(Simd.v128Store, i * 16, 0);
+  });
   return f;
 }
 
@@ -228,16 +285,29 @@ const FN_CHACHA = 0;
 const FN_POLY_INIT = 1;
 const FN_POLY_BLOCKS = 2;
 const FN_POLY_FINISH = 3;
+const FN_CHACHA_BLOCK = 4;
 
 /**
  * aead(len, aadLen, n0, n1, n2, macAt, tagAt): one whole seal or open of the `len` bytes at IN
- * with the AAD at AAD. ChaCha20 from ZEROS‖IN to BLOCK‖DATA (the Poly1305 key, then the output),
+ * with the AAD at AAD. ChaCha20 from ZEROS‖IN to BLOCK‖DATA (the Poly1305 key, then the output;
+ * four blocks at a time, a last lone block alone),
  * then Poly1305 over AAD ‖ pad ‖ the ciphertext at macAt (DATA to seal, IN to open) ‖ pad ‖
  * lengths, the tag stored at tagAt.
  */
 function aead(): FunctionBuilder {
   const f = new FunctionBuilder([['len', I32], ['aadLen', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['macAt', I32], ['tagAt', I32]]);
-  f.i32(0).get('n0').get('n1').get('n2').i32(ZEROS).i32(BLOCK).get('len').i32(64 + 255).op(Op.i32Add).i32(8).op(Op.i32ShrU).call(FN_CHACHA);
+  f.local('blocks', I32).local('groups', I32).local('at', I32);
+  // Blocks: the key block and ceil(len / 64); whole groups of four, then what is left over.
+  f.get('len').i32(64 + 63).op(Op.i32Add).i32(6).op(Op.i32ShrU).set('blocks');
+  f.get('blocks').i32(2).op(Op.i32ShrU).set('groups');
+  f.i32(0).get('n0').get('n1').get('n2').i32(ZEROS).i32(BLOCK).get('groups').call(FN_CHACHA);
+  f.get('groups').i32(8).op(Op.i32Shl).set('at');
+  f.get('blocks').i32(3).op(Op.i32And).tee('blocks').begin(Op.if);
+  f.get('blocks').i32(1).op(Op.i32Eq).begin(Op.if);
+  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).call(FN_CHACHA_BLOCK);
+  f.op(Op.else);
+  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).i32(1).call(FN_CHACHA);
+  f.op(Op.end, Op.end);
   f.call(FN_POLY_INIT);
   // The MAC's zero padding after the ciphertext (whatever an earlier, longer record left there).
   f.get('macAt').get('len').op(Op.i32Add).i64(0n).mem(Op.i64Store, 0, 0);
@@ -277,7 +347,7 @@ let instance: Instance | undefined;
 function wasm(): Instance {
   if (instance === undefined) {
     // The order gives the FN_* numbers.
-    const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()], ['aead', aead()]], GLOBALS, PAGES);
+    const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()], ['chacha_block', chachaBlock()], ['aead', aead()]], GLOBALS, PAGES);
     const x = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes)).exports as unknown as Exports;
     const mem = new Uint8Array(x.memory.buffer);
     instance = { x, mem, dataView: mem.subarray(DATA, DATA), keyOwner: undefined };
