@@ -98,7 +98,13 @@ export class CoreDriver {
     else this.#arm(due);
   }
 
-  /** Coalesces transmissions of one event-loop turn into few datagrams. */
+  /**
+   * Coalesces transmissions of one event-loop turn into few datagrams. Writing a datagram can
+   * queue an event: the ACK of a remote's DISCONNECT turns the peer into a zombie with its
+   * DISCONNECT event, and the remote sends nothing after it. So the events go out here too, or
+   * an autoService host (and a waiting service()) would only see it at the next datagram or
+   * timer, which may never come (test/interop/godot3: Godot 3's disconnect_peer).
+   */
   scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -106,14 +112,20 @@ export class CoreDriver {
       this.#flushScheduled = false;
       if (this.#destroyed) return;
       this.#transmit();
+      this.#events.dispatch();
       this.rearm();
     });
   }
 
-  /** Sends everything queued now. */
+  /**
+   * Sends everything queued now. In autoService mode, events that writing produced are emitted
+   * by a scheduled flush, not here: flush() runs inside the caller's own call (put_packet
+   * flushes), and an event emitted there would re-enter it.
+   */
   flush(): void {
     if (this.#destroyed) return;
     this.#transmit();
+    if (this.#events.autoService && this.core.pendingEvents > 0) this.scheduleFlush();
     this.rearm();
   }
 

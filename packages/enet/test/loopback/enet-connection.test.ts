@@ -182,6 +182,23 @@ describe('ENetConnection (loopback)', function () {
     client.destroy();
   });
 
+  it('emits the DISCONNECT of a remote graceful disconnect in autoService mode with nothing else arriving', async () => {
+    // Godot 3's disconnect_peer (test/interop/godot3) against an autoPoll client: the remote's
+    // DISCONNECT arrives, our ACK leaves in the end-of-turn flush, and only writing that ACK
+    // makes the peer a zombie with its DISCONNECT event queued. The remote then sends nothing
+    // more, so the flush itself has to hand the event out.
+    const { server, client, sp } = await pair('127.0.0.1');
+    let ev: ENetEvent | undefined;
+    client.once('disconnect', (e) => (ev = e));
+    client.autoService = true;
+    sp.peerDisconnect(42);
+    // The server is serviced (it takes our ACK); the client only runs on its own.
+    await serviceUntil([server], () => ev !== undefined, "the autoService client's DISCONNECT event", 8000);
+    expect(ev!.data).to.equal(42);
+    server.destroy();
+    client.destroy();
+  });
+
   it('follows the event ownership rule: a waiting service() gets the event, serviceSync() drains the queue, autoService emits what is queued', async () => {
     const { server, client, cp } = await pair('127.0.0.1');
     // A pending service(timeout) receives the first event produced while it waits.
