@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Command, CompressionMode, decodeDatagram } from '@meshpunch/enet';
 import { ConnectionStatus, ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
 import { steadyThrottle } from '../support/steady-throttle.js';
-import { configMessage, digest, pattern, putGodot3Packet, SYSMSG_ADD_PEER, SYSMSG_REMOVE_PEER, unframe } from './godot3-framing.js';
+import { configMessage, digest, frame, pattern, putGodot3Packet, SYSMSG_ADD_PEER, SYSMSG_REMOVE_PEER, unframe } from './godot3-framing.js';
 import { freeUdpPort, Godot3Peer, LINE_TIMEOUT_MS, requireGodot3, type Godot3PeerOptions } from './godot3-process.js';
 
 const { TRANSFER_MODE_RELIABLE: RELIABLE, TRANSFER_MODE_UNRELIABLE_ORDERED: ORDERED, TRANSFER_MODE_UNRELIABLE: UNRELIABLE } = TransferMode;
@@ -344,7 +344,7 @@ describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultipl
     expect(our.wire).to.deep.equal([{ command: Command.Connect, channelCount: 3, data: id }, { command: Command.Disconnect, data: id }]);
   });
 
-  it("Godot 4 conventions do not reach a Godot 3 game: a header-less packet is dropped, channel 0 is Godot 3's peer list", async () => {
+  it("Godot 4 conventions do not reach a Godot 3 game: header-less and forged packets are dropped, channel 0 is Godot 3's peer list", async () => {
     // Our client, Godot 4 style (reliable → ENet channel 0, no header), to a Godot 3 server:
     // Godot 3 takes channel 0 for config messages, which only a server may send, and drops it.
     const { godot, port } = await godotServer('none');
@@ -357,6 +357,8 @@ describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultipl
     // Reliable on ENet channel 2 (a data channel for Godot 3) but shorter than its header: dropped.
     client.peer.transferChannel = 1;
     client.peer.putPacket(pattern(7, 2));
+    // Framed, but with a source that is not our id: a Godot 3 server drops it as forged.
+    client.peer.putPacket(frame(999, 1, pattern(100, 4)));
     // The framed packet after them is the first Godot 3 delivers.
     const from = godot.lines.length;
     putGodot3Packet(client.peer, 1, RELIABLE, pattern(100, 3));
