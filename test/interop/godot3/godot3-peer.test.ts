@@ -4,11 +4,11 @@
 // header and use other channels than Godot 4 (godot3-framing.ts); everything below the
 // multiplayer layer — ENet, the id in CONNECT data, fragments, the range coder — must match.
 import { expect } from 'chai';
-import { Command, CompressionMode, decodeDatagram } from '@meshpunch/enet';
-import { ConnectionStatus, ENetMultiplayerPeer, TransferMode } from '@meshpunch/multiplayer';
-import { steadyThrottle } from '../support/steady-throttle.js';
+import { Command } from '@meshpunch/enet';
+import { ConnectionStatus, TransferMode } from '@meshpunch/multiplayer';
 import { configMessage, digest, frame, pattern, putGodot3Packet, SYSMSG_ADD_PEER, SYSMSG_REMOVE_PEER, unframe } from './godot3-framing.js';
 import { freeUdpPort, Godot3Peer, LINE_TIMEOUT_MS, requireGodot3, type Godot3PeerOptions } from './godot3-process.js';
+import { OurSide, until, type Received } from './our-side.js';
 
 const { TRANSFER_MODE_RELIABLE: RELIABLE, TRANSFER_MODE_UNRELIABLE_ORDERED: ORDERED, TRANSFER_MODE_UNRELIABLE: UNRELIABLE } = TransferMode;
 const MODE_NAME: Record<number, string> = { [RELIABLE]: 'RELIABLE', [ORDERED]: 'UNRELIABLE_ORDERED', [UNRELIABLE]: 'UNRELIABLE' };
@@ -25,96 +25,6 @@ const UNRELIABLE_TRIES = 4;
 const UNRELIABLE_RETRY_MS = 4000;
 /** Godot 3's NetworkedMultiplayerENet.CompressionMode values peer.gd reports. */
 const GODOT_COMPRESSION: Record<Godot3PeerOptions['compression'], number> = { none: 0, range_coder: 1 };
-/** Bit 14 of an ENet datagram's first u16 (big-endian): the payload is compressed. */
-const COMPRESSED_BIT = 0x40;
-
-/** A handshake or disconnect command Godot sent, as decoded from an uncompressed datagram. */
-interface WireFact {
-  command: number;
-  channelCount?: number;
-  data?: number;
-}
-
-interface Received {
-  data: Uint8Array;
-  /** digest() of the payload after Godot 3's header ('' when shorter than one). */
-  digest: string;
-  from: number;
-  channel: number;
-  mode: TransferMode;
-}
-
-/** Our side of one test: the peer, what it received and events, and compressed-datagram counts. */
-class OurSide {
-  readonly peer = new ENetMultiplayerPeer();
-  readonly received: Received[] = [];
-  readonly events: string[] = [];
-  compressedIn = 0;
-  compressedOut = 0;
-  /** CONNECT, VERIFY_CONNECT and DISCONNECT commands from Godot, in arrival order. */
-  readonly wire: WireFact[] = [];
-
-  constructor() {
-    this.peer.on('packet', (data, from, channel, mode) => {
-      this.received.push({ data, digest: data.length >= 8 ? digest(data.subarray(8)) : '', from, channel, mode });
-    });
-    this.peer.on('peerConnected', (id) => {
-      this.events.push(`+${id}`);
-      // The throttle at its limit on both ends (libenet's too): see steady-throttle.ts.
-      if (this.peer.host !== null) steadyThrottle(this.peer.getPeer(id));
-    });
-    this.peer.on('peerDisconnected', (id) => this.events.push(`-${id}`));
-  }
-
-  /** After create*: compression as Godot's, and counters of compressed datagrams each way. */
-  instrument(compression: Godot3PeerOptions['compression']): void {
-    const host = this.peer.host!;
-    host.compress(compression === 'range_coder' ? CompressionMode.COMPRESS_RANGE_CODER : CompressionMode.COMPRESS_NONE);
-    host.intercept = (_from, bytes) => {
-      if ((bytes[0]! & COMPRESSED_BIT) !== 0) this.compressedIn++;
-      else this.record(bytes);
-      return false;
-    };
-    host.egress = (_to, bytes) => {
-      if ((bytes[0]! & COMPRESSED_BIT) !== 0) this.compressedOut++;
-      return false;
-    };
-    this.peer.autoPoll = true;
-  }
-
-  private record(bytes: Uint8Array): void {
-    const { datagram } = decodeDatagram(bytes);
-    for (const c of datagram?.commands ?? []) {
-      const command = c.command & 0x0f;
-      if (command === Command.Connect) this.wire.push({ command, channelCount: c.channelCount!, data: c.data! });
-      else if (command === Command.VerifyConnect) this.wire.push({ command, channelCount: c.channelCount! });
-      else if (command === Command.Disconnect) this.wire.push({ command, data: c.data! });
-    }
-  }
-
-  /** Removes and returns the first received packet whose payload (after the header) is `payload`. */
-  async take(payload: Uint8Array, timeoutMs = LINE_TIMEOUT_MS): Promise<Received | undefined> {
-    const want = digest(payload);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.received.findIndex((r) => r.digest === want);
-      if (i >= 0) return this.received.splice(i, 1)[0];
-      if (Date.now() > deadline) return undefined;
-      await sleep(5);
-    }
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, what: string, timeoutMs = LINE_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultiplayerPeer', function () {
   // Each test starts one or two engines and waits on their lines with generous bounds (a loaded
   // CI machine); mocha's limit stays above those bounds so a failure names what it waited for.
@@ -131,13 +41,13 @@ describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultipl
   });
 
   /** Starts peer.gd as a server on a free loopback port (again on another, if that one was taken). */
-  async function godotServer(compression: Godot3PeerOptions['compression']): Promise<{ godot: Godot3Peer; port: number }> {
+  async function godotServer(compression: Godot3PeerOptions['compression'], channels = 3): Promise<{ godot: Godot3Peer; port: number }> {
     for (let attempt = 1; ; attempt++) {
-      const godot = new Godot3Peer({ role: 'server', port: await freeUdpPort(), compression });
+      const godot = new Godot3Peer({ role: 'server', port: await freeUdpPort(), compression, channels });
       godots.push(godot);
       try {
         const ready = await godot.ready();
-        expect([ready.uniqueId, ready.compressionMode, ready.channelCount]).to.deep.equal([1, GODOT_COMPRESSION[compression], 3]);
+        expect([ready.uniqueId, ready.compressionMode, ready.channelCount]).to.deep.equal([1, GODOT_COMPRESSION[compression], channels]);
         return { godot, port: ready.port };
       } catch (err) {
         if (attempt >= 3 || !godot.lines.some((l) => l.startsWith('error create'))) throw err;
@@ -345,6 +255,49 @@ describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultipl
     // Its CONNECT asks for 3 channels with its id as data; its DISCONNECT carries its own id
     // too (Godot 4's close() sends 0).
     expect(our.wire).to.deep.equal([{ command: Command.Connect, channelCount: 3, data: id }, { command: Command.Disconnect, data: id }]);
+  });
+
+  it('custom channels: Godot 3 transfer_channel k is ENet channel k, our transfer channel k − 1, both ways', async () => {
+    const { godot, port } = await godotServer('none', 6);
+    const our = ourSide();
+    await our.peer.createClient('127.0.0.1', port);
+    our.instrument('none');
+    const ourId = our.peer.getUniqueId();
+    await godot.waitFor(new RegExp(`^peer_connected ${ourId}$`));
+    await until(() => our.events.length === 1, 'our client connected');
+    expect(our.peer.getPeer(1).getChannels()).to.equal(6);
+    let salt = 500;
+    for (const k of [3, 5]) {
+      for (const mode of [RELIABLE, UNRELIABLE]) {
+        // Godot → our: ENet channel k, our transfer channel k − 1; the mode from the flags.
+        const s1 = salt++;
+        const theirs = pattern(200, s1);
+        let got: Received | undefined;
+        for (let t = 1; t <= UNRELIABLE_TRIES && got === undefined; t++) {
+          command(our, 1, `cmd send ${mode} ${k} 200 ${s1}`);
+          got = await our.take(theirs, t === UNRELIABLE_TRIES ? LINE_TIMEOUT_MS : UNRELIABLE_RETRY_MS);
+        }
+        expect([got?.from, got?.channel, got?.mode], `Godot ${MODE_NAME[mode]} on transfer_channel ${k}`).to.deep.equal([1, k - 1, mode]);
+        // our → Godot: transfer channel k − 1 is ENet channel k, which get_packet_channel reports.
+        const s2 = salt++;
+        const ours = pattern(200, s2);
+        let seen: RegExpMatchArray | undefined;
+        for (let t = 1; t <= UNRELIABLE_TRIES && seen === undefined; t++) {
+          const from = godot.lines.length;
+          our.peer.transferMode = mode;
+          our.peer.transferChannel = k - 1;
+          our.peer.setTargetPeer(1);
+          our.peer.putPacket(frame(ourId, 1, ours));
+          const last = t === UNRELIABLE_TRIES;
+          seen = await godot.waitFor(new RegExp(`^recv ${ourId} (\\d+) 200 ${digest(ours)}$`), from, last ? LINE_TIMEOUT_MS : UNRELIABLE_RETRY_MS)
+            .catch((err: unknown) => {
+              if (last) throw err;
+              return undefined;
+            });
+        }
+        expect(Number(seen![1]), `our ${MODE_NAME[mode]} on transfer channel ${k - 1}`).to.equal(k);
+      }
+    }
   });
 
   it("Godot 4 conventions do not reach a Godot 3 game: header-less and forged packets are dropped, channel 0 is Godot 3's peer list", async () => {

@@ -81,6 +81,8 @@ export interface Godot3PeerOptions {
   role: 'server' | 'client';
   port: number;
   compression: 'none' | 'range_coder';
+  /** NetworkedMultiplayerENet.channel_count (default 3, Godot 3's own default). */
+  channels?: number;
 }
 
 /** One running godot3-server process with peer.gd, read line by line. */
@@ -99,7 +101,7 @@ export class Godot3Peer {
     const project = join(this.dir, 'project');
     cpSync(PROJECT, project, { recursive: true });
     const args = ['--path', project, '-s', 'res://peer.gd', '--',
-      `role=${options.role}`, `port=${options.port}`, `compression=${options.compression}`, `lifetime_s=${LIFETIME_S}`];
+      `role=${options.role}`, `port=${options.port}`, `compression=${options.compression}`, `channels=${options.channels ?? 3}`, `lifetime_s=${LIFETIME_S}`];
     this.child = spawn(GODOT3, args, { stdio: ['pipe', 'pipe', 'pipe'], env: isolatedEnv(this.dir) });
     this.readLines(this.child.stdout, (line) => (line.startsWith('g3 ') ? this.lines.push(line.slice(3)) : this.other.push(line)));
     this.readLines(this.child.stderr, (line) => this.other.push(line));

@@ -1,6 +1,6 @@
 # A real Godot 3 NetworkedMultiplayerENet peer for meshpunch's interop tests (test/interop/godot3).
 # Runs headless as the main loop: `godot3-server --path <project> -s res://peer.gd -- role=server
-# port=N compression=none|range_coder [address=127.0.0.1] [lifetime_s=120]`.
+# port=N compression=none|range_coder [channels=3] [address=127.0.0.1] [lifetime_s=120]`.
 # It reports on stdout, one line per fact, each starting with "g3 " (engine messages go to stderr):
 #   g3 ready <role> <port> <unique_id> <compression_mode> <channel_count>
 #   g3 peer_connected <id> | g3 peer_disconnected <id> | g3 connection_succeeded
@@ -48,6 +48,8 @@ func _init() -> void:
 			say("error compression " + str(other))
 			quit(2)
 			return
+	# channel_count: Godot 3's default 3 (config, reliable, unreliable) unless the test asks for more.
+	peer.channel_count = int(args.get("channels", "3"))
 	peer.connect("peer_connected", self, "_on_peer_connected")
 	peer.connect("peer_disconnected", self, "_on_peer_disconnected")
 	peer.connect("connection_succeeded", self, "_on_connection_succeeded")
