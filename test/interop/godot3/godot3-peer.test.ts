@@ -25,6 +25,7 @@ const UNRELIABLE_TRIES = 4;
 const UNRELIABLE_RETRY_MS = 4000;
 /** Godot 3's NetworkedMultiplayerENet.CompressionMode values peer.gd reports. */
 const GODOT_COMPRESSION: Record<Godot3PeerOptions['compression'], number> = { none: 0, range_coder: 1 };
+
 describe('Godot 3.2 NetworkedMultiplayerENet (godot3-server) ↔ our ENetMultiplayerPeer', function () {
   // Each test starts one or two engines and waits on their lines with generous bounds (a loaded
   // CI machine); mocha's limit stays above those bounds so a failure names what it waited for.
