@@ -7,7 +7,8 @@
 //
 // Memory layout of the one shared instance (calls are synchronous, so sharing is safe):
 //   KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | BLOCK 64 B | DATA … | ZEROS 64 B | IN …
-// The input (plaintext to seal, ciphertext to open) is copied to IN once. ZEROS and IN, like
+// The input (plaintext to seal, ciphertext to open) is copied to IN once (an open's record header
+// with it, into ZEROS' second half, which only makes keystream nobody reads). ZEROS and IN, like
 // BLOCK and DATA, are contiguous, so one ChaCha20 pass from ZEROS‖IN to BLOCK‖DATA yields the
 // Poly1305 key (block 0 XORed over zeros) and en/decrypts the data (blocks 1…); it XORs whole
 // groups of four 64-byte blocks, the slack after the data being scratch, and one block left over
@@ -32,6 +33,14 @@ const SLACK = 256;
 const ZEROS = DATA + DATA_CAPACITY + SLACK;
 const IN = ZEROS + 64;
 const PAGES = 1;
+/** Bytes from IN to the end of the memory. */
+const IN_ROOM = PAGES * 65536 - IN;
+/**
+ * An open may copy up to this many bytes before the sealed ones (a record header) into ZEROS'
+ * tail together with them: one copy of the whole datagram, no view of its sealed part. They may
+ * hold anything: the Poly1305 key is block 0's first 32 bytes, so its last 32 are never read.
+ */
+const HEADER_ROOM = 32;
 
 /** Globals of the Poly1305 state: h0..h4 (26-bit limbs), r0..r4, s1..s4 (5·r), pad (s) as two 64-bit halves. */
 const G_H = 0;
@@ -397,9 +406,14 @@ export class ChaCha20Poly1305 {
   /** Authenticates and decrypts into DATA; the plaintext length, or -1 (bad tag or sizes). */
   #open(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
     const len = sealedLength - 16;
-    if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12 || offset < 0 || offset + sealedLength > buf.length) return -1;
+    // One read of the length: on a node Buffer (a received datagram) it is a generic property load.
+    const total = buf.length;
+    if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12 || offset < 0 || offset + sealedLength > total) return -1;
     const { x, mem } = this.#start(aad);
-    mem.set(offset === 0 && sealedLength === buf.length ? buf : buf.subarray(offset, offset + sealedLength), IN);
+    // The whole of `buf` when it fits (a datagram: header room, sealed bytes, nothing much after):
+    // a view of the sealed part costs more than the header's extra bytes (on a Buffer, a Buffer).
+    if (offset <= HEADER_ROOM && total - offset <= IN_ROOM) mem.set(buf, IN - offset);
+    else mem.set(buf.subarray(offset, offset + sealedLength), IN);
     x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), IN, TAG);
     // Constant-time tag comparison: every byte is looked at whatever the first difference.
     let diff = 0;

@@ -198,8 +198,10 @@ export class DtlsSession {
     }
     this.#replay.mark(seq);
     c.applicationRecordsReceived++;
-    const start = RECORD_HEADER_LENGTH + prot.explicitNonce;
-    return bytes.subarray(start, start + n);
+    // A Uint8Array over the same memory, not subarray: on a node Buffer (a received datagram)
+    // that goes through Buffer's species constructor, and the plain view keeps the protocol
+    // above on the typed array's own (inlined) property loads.
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + RECORD_HEADER_LENGTH + prot.explicitNonce, n);
   }
 
   /** Sends close_notify and closes; a closed or failed session ignores this. */

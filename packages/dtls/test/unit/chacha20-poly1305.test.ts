@@ -76,6 +76,29 @@ describe('ChaCha20-Poly1305 (WebAssembly)', () => {
     expect(aead.open(nonce, aad, sealed)).to.not.equal(undefined);
   });
 
+  // openInPlace copies a datagram whole when at most 32 bytes precede the sealed part (they land
+  // in the second half of the zeros block 0 is computed over), else only the sealed part.
+  it('opens in place after 0..40 header bytes of 0xff and before 0 or 40 000 trailing bytes, and seals as node:crypto does after each', () => {
+    const key = randomBytes(32);
+    const aead = new ChaCha20Poly1305(key);
+    for (const header of [0, 1, 13, 16, 31, 32, 33, 40]) {
+      for (const trailing of [0, 3, 40_000]) {
+        const nonce = randomBytes(12);
+        const aad = randomBytes(13);
+        const plaintext = randomBytes(1014);
+        const sealed = reference(key, nonce, aad, plaintext);
+        const buf = Buffer.concat([Buffer.alloc(header, 0xff), sealed, Buffer.alloc(trailing, 0xee)]);
+        expect(aead.openInPlace(nonce, aad, buf, header, sealed.length), `header ${header}, trailing ${trailing}`).to.equal(plaintext.length);
+        expect(buf.subarray(header, header + plaintext.length).equals(plaintext), `header ${header}, trailing ${trailing}`).to.equal(true);
+        expect(buf.subarray(0, header).every((b) => b === 0xff) && buf.subarray(header + sealed.length).every((b) => b === 0xee)).to.equal(true);
+        const next = randomBytes(100);
+        const out = new Uint8Array(next.length + 16);
+        aead.seal(nonce, aad, next, out, 0);
+        expect(Buffer.from(out).equals(reference(key, nonce, aad, next)), `seal after header ${header}, trailing ${trailing}`).to.equal(true);
+      }
+    }
+  });
+
   it('keeps keys apart when several AEADs take turns on the shared instance', () => {
     const keys = [randomBytes(32), randomBytes(32), randomBytes(32)];
     const aeads = keys.map((k) => new ChaCha20Poly1305(k));

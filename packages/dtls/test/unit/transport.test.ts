@@ -129,6 +129,18 @@ describe('DtlsTransport', () => {
       const back = w.client.openFrom(S, out.slice(0, n));
       expect(back instanceof Uint8Array && new TextDecoder().decode(back)).to.equal('to client');
       expect(w.client.openFrom({ address: '10.9.9.9', port: 9 }, out.slice(0, n))).to.equal(undefined);
+      // A Buffer 37 bytes into a larger ArrayBuffer, as node may hand a datagram over: the plaintext
+      // is a view of that memory at the right place, the bytes around the record untouched.
+      n = w.client.sealTo(S, enc('pooled'), out);
+      const pool = Buffer.alloc(n + 100, 0xaa);
+      const pooled = pool.subarray(37, 37 + n);
+      pooled.set(out.subarray(0, n));
+      const fromPool = w.server.openFrom(C, pooled);
+      expect(fromPool instanceof Uint8Array && new TextDecoder().decode(fromPool)).to.equal('pooled');
+      expect(fromPool!.buffer).to.equal(pool.buffer);
+      expect(fromPool!.byteOffset - pool.byteOffset).to.be.within(37 + 13, 37 + 13 + 8);
+      expect(pool[36]).to.equal(0xaa);
+      expect(pool[37 + n]).to.equal(0xaa);
     });
   }
 

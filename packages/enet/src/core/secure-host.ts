@@ -28,6 +28,8 @@ export class SecureHost {
   /** Security events dropped because nobody polled them. */
   securityEventsDropped = 0;
   readonly #plain = new Uint8Array(MAX_DATAGRAM_SIZE);
+  /** The last view of `#plain` handed to the transport, reused while datagrams keep one length (bulk data). */
+  #plainView = this.#plain.subarray(0, 0);
   readonly #plainTo: CoreEndpoint = { address: '', port: 0 };
   #events: SecureHostEvent[] = [];
 
@@ -78,7 +80,11 @@ export class SecureHost {
     for (;;) {
       const m = holdAcks ? this.host.pollTransmitHoldingAcks(now, plain, plainTo) : this.host.pollTransmit(now, plain, plainTo);
       if (m === 0) return 0;
-      const view = plain.subarray(0, m);
+      let view = this.#plainView;
+      if (view.length !== m) {
+        view = plain.subarray(0, m);
+        this.#plainView = view;
+      }
       // Common case: sealed straight into the caller's buffer, nothing queued or copied.
       n = t.sealTo(plainTo, view, out);
       if (n > 0) {
