@@ -6,7 +6,7 @@
 // tables (a table AES or GHASH would leak through the cache) and fast without AES-NI.
 //
 // Memory layout of the one shared instance (calls are synchronous, so sharing is safe):
-//   KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | BLOCK 64 B | DATA … | ZEROS 64 B | IN …
+//   SEAL_KEY 32 B | TAG 16 B | LENS 16 B | AAD 16 B | – | OPEN_KEY 32 B | BLOCK 64 B | DATA … | ZEROS 64 B | IN …
 // The input (plaintext to seal, ciphertext to open) is copied to IN once (an open's record header
 // with it, into ZEROS' second half, which only makes keystream nobody reads). ZEROS and IN, like
 // BLOCK and DATA, are contiguous, so one ChaCha20 pass from ZEROS‖IN to BLOCK‖DATA yields the
@@ -19,10 +19,16 @@
 import { DtlsError } from '../errors.js';
 import { FunctionBuilder, I32, I64, Op, Simd, V128, assembleModule } from './wasm-assembler.js';
 
-const KEY = 0;
+/**
+ * Two key slots, the last sealing AEAD's and the last opening one's: a process that sends and
+ * receives (both hosts of bench:enet; any peer of a busy link) alternates seals and opens with
+ * two keys, and one slot rewrote the key on nearly every record.
+ */
+const SEAL_KEY = 0;
 const TAG = 32;
 const LENS = 48;
 const AAD = 64;
+const OPEN_KEY = 96;
 const BLOCK = 128;
 const DATA = BLOCK + 64;
 /** Largest ciphertext a DTLS record can carry (RFC 5246 §6.2.3: 2^14 + 2048). */
@@ -64,14 +70,14 @@ function lanes32(...l: number[]): number[] {
  * then a 4×4 transpose per row of words back into block order.
  */
 function chachaXor(): FunctionBuilder {
-  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32], ['groups', I32]]);
+  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32], ['groups', I32], ['key', I32]]);
   for (let i = 0; i < 16; i++) f.local(`x${i}`, V128).local(`j${i}`, V128);
   for (let i = 0; i < 4; i++) f.local(`t${i}`, V128);
   f.local('round', I32);
   // RFC 8439 §2.3: "expand 32-byte k", the key, the block counter, the nonce; each splat to all lanes.
   for (let i = 0; i < 16; i++) {
     if (i < 4) f.i32(SIGMA[i]!);
-    else if (i < 12) f.i32(0).mem(Op.i32Load, KEY + (i - 4) * 4, 2);
+    else if (i < 12) f.get('key').mem(Op.i32Load, (i - 4) * 4, 2);
     else if (i === 12) f.get('counter');
     else f.get(`n${i - 13}`);
     f.simd(Simd.i32x4Splat).set(`j${i}`);
@@ -143,13 +149,13 @@ function chachaXor(): FunctionBuilder {
  * that computes three blocks for nothing.
  */
 function chachaBlock(): FunctionBuilder {
-  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32]]);
+  const f = new FunctionBuilder([['counter', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['src', I32], ['dst', I32], ['key', I32]]);
   const rows = ['a', 'b', 'c', 'd'] as const;
   for (const r of rows) f.local(r, V128).local(`${r}0`, V128);
   f.local('t', V128).local('round', I32);
   f.simd(Simd.v128Const, ...SIGMA.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24])).set('a0');
-  f.i32(0).simdMem(Simd.v128Load, KEY, 0).set('b0');
-  f.i32(0).simdMem(Simd.v128Load, KEY + 16, 0).set('c0');
+  f.get('key').simdMem(Simd.v128Load, 0, 0).set('b0');
+  f.get('key').simdMem(Simd.v128Load, 16, 0).set('c0');
   f.get('counter').simd(Simd.i32x4Splat);
   for (let lane = 1; lane < 4; lane++) f.get(`n${lane - 1}`).simd(Simd.i32x4ReplaceLane, lane);
   f.set('d0');
@@ -297,25 +303,25 @@ const FN_POLY_FINISH = 3;
 const FN_CHACHA_BLOCK = 4;
 
 /**
- * aead(len, aadLen, n0, n1, n2, macAt, tagAt): one whole seal or open of the `len` bytes at IN
- * with the AAD at AAD. ChaCha20 from ZEROS‖IN to BLOCK‖DATA (the Poly1305 key, then the output;
+ * aead(len, aadLen, n0, n1, n2, macAt, tagAt, key): one whole seal or open of the `len` bytes at
+ * IN with the AAD at AAD and the key at `key`. ChaCha20 from ZEROS‖IN to BLOCK‖DATA (the Poly1305 key, then the output;
  * four blocks at a time, a last lone block alone),
  * then Poly1305 over AAD ‖ pad ‖ the ciphertext at macAt (DATA to seal, IN to open) ‖ pad ‖
  * lengths, the tag stored at tagAt.
  */
 function aead(): FunctionBuilder {
-  const f = new FunctionBuilder([['len', I32], ['aadLen', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['macAt', I32], ['tagAt', I32]]);
+  const f = new FunctionBuilder([['len', I32], ['aadLen', I32], ['n0', I32], ['n1', I32], ['n2', I32], ['macAt', I32], ['tagAt', I32], ['key', I32]]);
   f.local('blocks', I32).local('groups', I32).local('at', I32);
   // Blocks: the key block and ceil(len / 64); whole groups of four, then what is left over.
   f.get('len').i32(64 + 63).op(Op.i32Add).i32(6).op(Op.i32ShrU).set('blocks');
   f.get('blocks').i32(2).op(Op.i32ShrU).set('groups');
-  f.i32(0).get('n0').get('n1').get('n2').i32(ZEROS).i32(BLOCK).get('groups').call(FN_CHACHA);
+  f.i32(0).get('n0').get('n1').get('n2').i32(ZEROS).i32(BLOCK).get('groups').get('key').call(FN_CHACHA);
   f.get('groups').i32(8).op(Op.i32Shl).set('at');
   f.get('blocks').i32(3).op(Op.i32And).tee('blocks').begin(Op.if);
   f.get('blocks').i32(1).op(Op.i32Eq).begin(Op.if);
-  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).call(FN_CHACHA_BLOCK);
+  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).get('key').call(FN_CHACHA_BLOCK);
   f.op(Op.else);
-  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).i32(1).call(FN_CHACHA);
+  f.get('groups').i32(2).op(Op.i32Shl).get('n0').get('n1').get('n2').get('at').i32(ZEROS).op(Op.i32Add).get('at').i32(BLOCK).op(Op.i32Add).i32(1).get('key').call(FN_CHACHA);
   f.op(Op.end, Op.end);
   f.call(FN_POLY_INIT);
   // The MAC's zero padding after the ciphertext (whatever an earlier, longer record left there).
@@ -339,16 +345,21 @@ const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAs
 
 interface Exports {
   memory: { buffer: ArrayBuffer };
-  aead(len: number, aadLen: number, n0: number, n1: number, n2: number, macAt: number, tagAt: number): void;
+  aead(len: number, aadLen: number, n0: number, n1: number, n2: number, macAt: number, tagAt: number, key: number): void;
 }
 
 interface Instance {
   x: Exports;
   mem: Uint8Array;
-  /** The last view dataView made: records of one stream have one length, so no view per record. */
-  dataView: Uint8Array;
-  /** The AEAD whose key is at KEY (a bulk sender or receiver reuses one key record after record). */
-  keyOwner: object | undefined;
+  /**
+   * The last view of DATA a seal (ciphertext and tag) and an open (plaintext) handed out: records
+   * of one stream have one length, so no view per record; two, as seals and opens alternate.
+   */
+  sealView: Uint8Array;
+  openView: Uint8Array;
+  /** The AEADs whose keys are at SEAL_KEY and OPEN_KEY (a bulk sender or receiver reuses one key record after record). */
+  sealKeyOwner: object | undefined;
+  openKeyOwner: object | undefined;
 }
 
 let instance: Instance | undefined;
@@ -359,7 +370,7 @@ function wasm(): Instance {
     const bytes = assembleModule([['chacha_xor', chachaXor()], ['poly_init', polyInit()], ['poly_blocks', polyBlocks()], ['poly_finish', polyFinish()], ['chacha_block', chachaBlock()], ['aead', aead()]], GLOBALS, PAGES);
     const x = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes)).exports as unknown as Exports;
     const mem = new Uint8Array(x.memory.buffer);
-    instance = { x, mem, dataView: mem.subarray(DATA, DATA), keyOwner: undefined };
+    instance = { x, mem, sealView: mem.subarray(DATA, DATA), openView: mem.subarray(DATA, DATA), sealKeyOwner: undefined, openKeyOwner: undefined };
   }
   return instance;
 }
@@ -381,10 +392,12 @@ export class ChaCha20Poly1305 {
     if (len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12) {
       throw new DtlsError('ERR_INVALID_PARAMETER', `ChaCha20-Poly1305 takes ≤ ${DATA_CAPACITY} bytes, ≤ 16 bytes of AAD and a 12-byte nonce`, { length: len, aad: aad.length, nonce: nonce.length });
     }
-    const w = this.#start(aad);
+    const w = this.#start(aad, SEAL_KEY);
     w.mem.set(plaintext, IN);
-    w.x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), DATA, DATA + len);
-    out.set(dataView(w, len + 16), offset);
+    w.x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), DATA, DATA + len, SEAL_KEY);
+    let view = w.sealView;
+    if (view.length !== len + 16) view = w.sealView = w.mem.subarray(DATA, DATA + len + 16);
+    out.set(view, offset);
     return len + 16;
   }
 
@@ -393,13 +406,13 @@ export class ChaCha20Poly1305 {
     if (len < 0) return undefined;
     // A slice of node's Buffer pool (records are under its 4 KiB limit): no ArrayBuffer of its own per record.
     const plain = Buffer.allocUnsafe(len);
-    plain.set(dataView(wasm(), len));
+    plain.set(openView(len));
     return plain;
   }
 
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
     const len = this.#open(nonce, aad, buf, offset, sealedLength);
-    if (len > 0) buf.set(dataView(wasm(), len), offset);
+    if (len > 0) buf.set(openView(len), offset);
     return len;
   }
 
@@ -409,12 +422,12 @@ export class ChaCha20Poly1305 {
     // One read of the length: on a node Buffer (a received datagram) it is a generic property load.
     const total = buf.length;
     if (len < 0 || len > DATA_CAPACITY || aad.length > 16 || nonce.length !== 12 || offset < 0 || offset + sealedLength > total) return -1;
-    const { x, mem } = this.#start(aad);
+    const { x, mem } = this.#start(aad, OPEN_KEY);
     // The whole of `buf` when it fits (a datagram: header room, sealed bytes, nothing much after):
     // a view of the sealed part costs more than the header's extra bytes (on a Buffer, a Buffer).
     if (offset <= HEADER_ROOM && total - offset <= IN_ROOM) mem.set(buf, IN - offset);
     else mem.set(buf.subarray(offset, offset + sealedLength), IN);
-    x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), IN, TAG);
+    x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), IN, TAG, OPEN_KEY);
     // Constant-time tag comparison: every byte is looked at whatever the first difference.
     let diff = 0;
     const t = offset + len;
@@ -422,13 +435,18 @@ export class ChaCha20Poly1305 {
     return diff === 0 ? len : -1;
   }
 
-  /** The key and the AAD (zero-padded to its 16-byte block) laid out. */
-  #start(aad: Uint8Array): Instance {
+  /** The key (in slot `keyAt`, SEAL_KEY or OPEN_KEY) and the AAD (zero-padded to its 16-byte block) laid out. */
+  #start(aad: Uint8Array, keyAt: number): Instance {
     const w = wasm();
     const mem = w.mem;
-    if (w.keyOwner !== this) {
-      mem.set(this.#key, KEY);
-      w.keyOwner = this;
+    if (keyAt === SEAL_KEY) {
+      if (w.sealKeyOwner !== this) {
+        mem.set(this.#key, SEAL_KEY);
+        w.sealKeyOwner = this;
+      }
+    } else if (w.openKeyOwner !== this) {
+      mem.set(this.#key, OPEN_KEY);
+      w.openKeyOwner = this;
     }
     // Byte stores, not fill + set: for 13 bytes the two native calls cost more than the copy.
     const n = aad.length;
@@ -437,10 +455,11 @@ export class ChaCha20Poly1305 {
   }
 }
 
-/** The `length` bytes at DATA. */
-function dataView(w: Instance, length: number): Uint8Array {
-  if (w.dataView.length !== length) w.dataView = w.mem.subarray(DATA, DATA + length);
-  return w.dataView;
+/** The `length` bytes at DATA, an open's plaintext. */
+function openView(length: number): Uint8Array {
+  const w = wasm();
+  if (w.openView.length !== length) w.openView = w.mem.subarray(DATA, DATA + length);
+  return w.openView;
 }
 
 function le32(b: Uint8Array, o: number): number {

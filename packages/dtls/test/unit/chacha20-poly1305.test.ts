@@ -114,6 +114,30 @@ describe('ChaCha20-Poly1305 (WebAssembly)', () => {
     }
   });
 
+  // Seals and opens keep their keys in two slots of the shared instance, and their output views
+  // apart: a sender that also receives alternates the two with two keys and two lengths.
+  it('interleaves seals and opens of several AEADs and lengths, each as node:crypto does', () => {
+    const keys = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    const aeads = keys.map((k) => new ChaCha20Poly1305(k));
+    for (let round = 0; round < 30; round++) {
+      const nonce = randomBytes(12);
+      const aad = randomBytes(13);
+      const sealer = round % 3;
+      const opener = (round * 2 + 1) % 3;
+      const pt = randomBytes([1014, 100, 1014, 0, 64][round % 5]!);
+      const out = new Uint8Array(pt.length + 16);
+      expect(aeads[sealer]!.seal(nonce, aad, pt, out, 0)).to.equal(pt.length + 16);
+      expect(Buffer.from(out).equals(reference(keys[sealer]!, nonce, aad, pt)), `seal, round ${round}`).to.equal(true);
+      const other = randomBytes([50, 1014, 1000][round % 3]!);
+      const sealed = reference(keys[opener]!, nonce, aad, other);
+      const buf = Buffer.concat([Buffer.alloc(13), sealed]);
+      expect(aeads[opener]!.openInPlace(nonce, aad, buf, 13, sealed.length), `openInPlace, round ${round}`).to.equal(other.length);
+      expect(buf.subarray(13, 13 + other.length).equals(other)).to.equal(true);
+      expect(Buffer.from(aeads[sealer]!.open(nonce, aad, out)!).equals(pt), `open own seal, round ${round}`).to.equal(true);
+      expect(aeads[(sealer + 1) % 3]!.open(nonce, aad, out), `open with another key, round ${round}`).to.equal(undefined);
+    }
+  });
+
   it('refuses a key that is not 32 bytes', () => {
     expect(() => new ChaCha20Poly1305(new Uint8Array(16))).to.throw(DtlsError, /32-byte key/).with.property('code', 'ERR_INVALID_PARAMETER');
   });
