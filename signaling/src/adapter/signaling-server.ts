@@ -649,10 +649,15 @@ export class SignalingServer {
 
   /** What the frame readers report, for every connection. */
   readonly #frames: FrameSink<WsConn> = {
-    message: (c, text, byteLength) => {
+    message: (c, payload, isText) => {
       const cluster = this.#cluster;
-      if (cluster === undefined) this.core.handleMessage(this.#now(), c.id, text, byteLength);
-      else cluster.handleMessage(this.#now(), c.id, text, byteLength);
+      // Text goes to the core as bytes: it decodes the commonest message without a string (issue 19).
+      if (cluster === undefined) {
+        if (isText) this.core.handleTextBytes(this.#now(), c.id, payload);
+        else this.core.handleMessage(this.#now(), c.id, null, payload.length);
+      } else {
+        cluster.handleMessage(this.#now(), c.id, isText ? payload.toString('utf8') : null, payload.length);
+      }
     },
     ping: (c, payload) => {
       if (c.closeSent || !c.socket.writable) return;

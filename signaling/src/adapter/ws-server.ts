@@ -62,8 +62,11 @@ function isValidCloseCode(code: number): boolean {
  * connection: no closures per connection).
  */
 export interface FrameSink<R extends FrameReader> {
-  /** A whole message: text (valid UTF-8) or binary (text null); byteLength is its size. */
-  message(from: R, text: string | null, byteLength: number): void;
+  /**
+   * A whole message: its payload, valid UTF-8 when `isText` (a text frame). The bytes are the
+   * read buffer's, valid only during the call: copy what is kept.
+   */
+  message(from: R, payload: Buffer, isText: boolean): void;
   /** A ping to answer with a pong carrying `payload`. */
   ping(from: R, payload: Buffer): void;
   /** The peer's close frame (1005 when it carried no code). Nothing more is read. */
@@ -202,9 +205,8 @@ export class FrameReader {
       this.#parts = null;
       this.#partsLen = 0;
     }
-    if (!text) return sink.message(this, null, data.length);
-    if (!isUtf8(data)) return this.#fail(sink, CloseCode.InvalidPayload, 'text frame is not UTF-8');
-    sink.message(this, data.toString('utf8'), data.length);
+    if (text && !isUtf8(data)) return this.#fail(sink, CloseCode.InvalidPayload, 'text frame is not UTF-8');
+    sink.message(this, data, text);
   }
 
   #fail<R extends FrameReader>(this: R, sink: FrameSink<R>, code: number, why: string): void {

@@ -5,9 +5,9 @@
 // Connection: new --hello--> ready --(close/idle)--> gone
 // Member:     see membership.ts (present / away for graceMs / removed)
 import {
-  CAPABILITIES, CloseCode, decodeClientMessage, MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, SUPPORTED_VERSIONS,
+  CAPABILITIES, CloseCode, decodeClientMessage, decodePairCandidatesBytes, MAX_CANDIDATES_PER_PAIR, negotiateCapabilities, negotiateVersion, SUPPORTED_VERSIONS,
 } from '@meshpunch/protocol';
-import type { ClientMessage, HelloMessage, ResumeMessage, WelcomeMessage, WireErrorCode } from '@meshpunch/protocol';
+import type { ClientMessage, DecodeResult, HelloMessage, ResumeMessage, WelcomeMessage, WireErrorCode } from '@meshpunch/protocol';
 import { resolveSignalingCoreOptions } from './config.js';
 import type { SignalingCoreConfig, SignalingCoreOptions } from './config.js';
 import { Connection } from './connection.js';
@@ -29,6 +29,12 @@ import { schedulePairs } from './pairing.js';
 import { RelayAccess } from './relay-access.js';
 
 export type { CoreOutput } from './outbox.js';
+
+/**
+ * Text of frames that are not decoded from their bytes. The BOM is kept (ignoreBOM), as
+ * Buffer's toString keeps it, so a frame starting with one stays invalid JSON.
+ */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** What `snapshot()` returns. */
 export interface CoreSnapshot {
@@ -247,23 +253,48 @@ export class SignalingCore {
    * @param byteLength its size in bytes
    */
   handleMessage(now: number, conn: number, text: string | null, byteLength: number): void {
-    const c = this.#conns.get(conn);
+    const c = this.#received(now, conn, byteLength);
     if (c === undefined) return;
-    this.metrics.bytesIn += byteLength;
-    c.lastSeen = now;
-    if (byteLength > this.config.maxMessageBytes) {
-      this.metrics.messagesIn.invalid++;
-      this.#outbox.error(c, null, 'SIG_BAD_MESSAGE', `message is ${byteLength} bytes; the limit is ${this.config.maxMessageBytes}`);
-      this.#closeConn(now, c, CloseCode.MessageTooBig, 'message too big');
-      return;
-    }
     if (text === null) {
       this.metrics.messagesIn.binary++;
       if (this.#rateLimited(now, c, null)) return;
       this.#bad(now, c, null, 'SIG_BAD_MESSAGE', 'binary frames are not accepted; send JSON text');
       return;
     }
-    const res = decodeClientMessage(text);
+    this.#decoded(now, c, decodeClientMessage(text));
+  }
+
+  /**
+   * One text frame as its bytes (the adapter checked they are UTF-8): handleMessage without the
+   * text. A plain pair.candidates, most of a forming lobby's traffic, is decoded straight from
+   * the bytes (decodePairCandidatesBytes: no JSON.parse, no copy of the frame as a string;
+   * issue 19); anything else is decoded as text, as handleMessage does.
+   */
+  handleTextBytes(now: number, conn: number, bytes: Uint8Array): void {
+    const c = this.#received(now, conn, bytes.length);
+    if (c === undefined) return;
+    const fast = decodePairCandidatesBytes(bytes);
+    if (fast !== undefined) this.#dispatch(now, c, fast);
+    else this.#decoded(now, c, decodeClientMessage(UTF8.decode(bytes)));
+  }
+
+  /** The connection a frame of `byteLength` bytes came on, counted; undefined when gone or closed for its size. */
+  #received(now: number, conn: number, byteLength: number): Connection | undefined {
+    const c = this.#conns.get(conn);
+    if (c === undefined) return undefined;
+    this.metrics.bytesIn += byteLength;
+    c.lastSeen = now;
+    if (byteLength > this.config.maxMessageBytes) {
+      this.metrics.messagesIn.invalid++;
+      this.#outbox.error(c, null, 'SIG_BAD_MESSAGE', `message is ${byteLength} bytes; the limit is ${this.config.maxMessageBytes}`);
+      this.#closeConn(now, c, CloseCode.MessageTooBig, 'message too big');
+      return undefined;
+    }
+    return c;
+  }
+
+  /** A decoded text frame: refused with the decoder's error, or carried out. */
+  #decoded(now: number, c: Connection, res: DecodeResult<ClientMessage>): void {
     if (!res.ok) {
       if (res.type !== null) this.metrics.messagesIn[res.type as ClientMessage['type']]++;
       else this.metrics.messagesIn.invalid++;
@@ -272,7 +303,11 @@ export class SignalingCore {
       this.#bad(now, c, res.rid, res.code, res.message);
       return;
     }
-    const msg = res.message;
+    this.#dispatch(now, c, res.message);
+  }
+
+  /** A valid client message: counted, rate-limited, then carried out. */
+  #dispatch(now: number, c: Connection, msg: ClientMessage): void {
     this.metrics.messagesIn[msg.type]++;
     if (this.#rateLimited(now, c, msg.type === 'heartbeat.ack' ? null : msg.rid)) return;
     c.badInRow = 0;

@@ -32,6 +32,10 @@ export class CoreHarness {
   hashesAsked = 0;
   /** Answer heartbeats, and welcomes standing for one (1.7), at once (RTT 0). */
   autoAck = true;
+  /** Hand text frames to the core as bytes (handleTextBytes, as the adapter does) instead of as text. */
+  viaBytes = false;
+  /** Every text the core sent, in order, with its connection. */
+  readonly sentTexts: Array<[number, string]> = [];
   #nextConn = 1;
   #rid = 100;
 
@@ -51,7 +55,8 @@ export class CoreHarness {
   /** Sends an object (JSON-encoded) or raw text. */
   send(conn: number, msg: object | string): void {
     const text = typeof msg === 'string' ? msg : JSON.stringify(msg);
-    this.core.handleMessage(this.now, conn, text, Buffer.byteLength(text));
+    if (this.viaBytes) this.core.handleTextBytes(this.now, conn, Buffer.from(text));
+    else this.core.handleMessage(this.now, conn, text, Buffer.byteLength(text));
     this.drain();
   }
 
@@ -109,6 +114,7 @@ export class CoreHarness {
         continue;
       }
       expect(this.closed.has(o.conn), `send to conn ${o.conn} after its close`).to.equal(false);
+      this.sentTexts.push([o.conn, o.text]);
       const res = decodeServerMessage(o.text);
       if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${o.text}`);
       const msg = res.message;

@@ -1,0 +1,265 @@
+// A fast decoder of the one client message a forming lobby sends most, pair.candidates, straight
+// from the frame's UTF-8 bytes (core; issue 19). The service's relay burst spent ~15 % of its busy
+// time in decodeClientMessage (JSON.parse of a whole object tree, then a clean copy of it) and a
+// fifth in the garbage collector, for a message whose shape is fixed.
+//
+// It decodes only the plain form: a JSON object holding nothing but type, rid, pair, candidates
+// and done (each once, any order, any JSON whitespace), ASCII strings without escapes, integers
+// written as plain digits, candidates with nothing but kind, family, address, port and priority.
+// For that form it returns exactly what decodeClientMessage returns (a deep-equal message);
+// anything else, valid or not, gives undefined and goes to decodeClientMessage, so every
+// refusal and its error text stay that decoder's (test/unit/decode-pair-candidates.test.ts
+// checks both directions on random input).
+import { isIpv4, isIpv6 } from '@meshpunch/base';
+import { CANDIDATE_KINDS, MAX_CANDIDATES_PER_PAIR } from './candidate.js';
+import type { Candidate, CandidateKind } from './candidate.js';
+import { MAX_RID } from './messages.js';
+import type { PairCandidatesMessage } from './messages.js';
+
+/** Largest pair id (decode-client.ts: a 32-bit field). */
+const U32 = 0xffffffff;
+/** A scan step's answer: not the plain form (hand the frame to decodeClientMessage). */
+const NO = -1;
+/** Most digits a plain integer here may have (U32 and MAX_RID have 10). */
+const MAX_DIGITS = 10;
+
+// Field bits, top level and per candidate (each key may appear once).
+const TYPE = 1, RID = 2, PAIR = 4, CANDIDATES = 8, DONE = 16;
+const TOP_REQUIRED = TYPE | RID | PAIR | CANDIDATES;
+const KIND = 1, FAMILY = 2, ADDRESS = 4, PORT = 8, PRIORITY = 16;
+const CANDIDATE_REQUIRED = KIND | FAMILY | ADDRESS | PORT;
+
+// What the last readString / readDigits found (one thread; no object per token).
+let strStart = 0;
+let strEnd = 0;
+let num = 0;
+
+/**
+ * The message `bytes` holds when it is a pair.candidates in the plain form above and
+ * decodeClientMessage would accept it; undefined otherwise (decode it with decodeClientMessage).
+ * Never throws.
+ * @param bytes one text frame's payload (UTF-8)
+ */
+export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMessage | undefined {
+  const b = bytes;
+  let i = skipSpace(b, 0);
+  if (b[i] !== 0x7b) return undefined;
+  i = skipSpace(b, i + 1);
+  let seen = 0;
+  let rid = 0;
+  let pair = 0;
+  let done: boolean | undefined;
+  let candidates: Candidate[] | undefined;
+  for (;;) {
+    i = readString(b, i);
+    if (i === NO) return undefined;
+    const key = topKey(b, strStart, strEnd);
+    if (key === 0 || (seen & key) !== 0) return undefined;
+    seen |= key;
+    i = skipSpace(b, i);
+    if (b[i] !== 0x3a) return undefined;
+    i = skipSpace(b, i + 1);
+    if (key === TYPE) {
+      i = readString(b, i);
+      if (i === NO || !isText(b, strStart, strEnd, 'pair.candidates')) return undefined;
+    } else if (key === RID) {
+      i = readDigits(b, i);
+      if (i === NO || num > MAX_RID) return undefined;
+      rid = num;
+    } else if (key === PAIR) {
+      i = readDigits(b, i);
+      if (i === NO || num < 1 || num > U32) return undefined;
+      pair = num;
+    } else if (key === DONE) {
+      if (isText(b, i, i + 4, 'true')) {
+        done = true;
+        i += 4;
+      } else if (isText(b, i, i + 5, 'false')) {
+        done = false;
+        i += 5;
+      } else {
+        return undefined;
+      }
+    } else {
+      candidates = [];
+      i = readCandidates(b, i, candidates);
+      if (i === NO) return undefined;
+    }
+    i = skipSpace(b, i);
+    if (b[i] === 0x2c) {
+      i = skipSpace(b, i + 1);
+      continue;
+    }
+    if (b[i] !== 0x7d) return undefined;
+    break;
+  }
+  if (skipSpace(b, i + 1) !== b.length || (seen & TOP_REQUIRED) !== TOP_REQUIRED) return undefined;
+  // Built in decode-client.ts's order, so both decoders' messages have the same shape.
+  const m: PairCandidatesMessage = { type: 'pair.candidates', rid, pair, candidates: candidates! };
+  if (done !== undefined) m.done = done;
+  return m;
+}
+
+/** `[` candidate, … `]` (at most MAX_CANDIDATES_PER_PAIR) into `out`; the index after `]`, or NO. */
+function readCandidates(b: Uint8Array, at: number, out: Candidate[]): number {
+  if (b[at] !== 0x5b) return NO;
+  let i = skipSpace(b, at + 1);
+  if (b[i] === 0x5d) return i + 1;
+  for (;;) {
+    if (out.length === MAX_CANDIDATES_PER_PAIR) return NO;
+    i = readCandidate(b, i, out);
+    if (i === NO) return NO;
+    i = skipSpace(b, i);
+    if (b[i] === 0x2c) {
+      i = skipSpace(b, i + 1);
+      continue;
+    }
+    return b[i] === 0x5d ? i + 1 : NO;
+  }
+}
+
+/** One candidate object that checkCandidate (candidate.ts) accepts, pushed as its clean copy; or NO. */
+function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
+  if (b[at] !== 0x7b) return NO;
+  let i = skipSpace(b, at + 1);
+  let seen = 0;
+  let kind: CandidateKind | undefined;
+  let family = 0;
+  let address = '';
+  let port = 0;
+  let priority = -1;
+  for (;;) {
+    i = readString(b, i);
+    if (i === NO) return NO;
+    const key = candidateKey(b, strStart, strEnd);
+    if (key === 0 || (seen & key) !== 0) return NO;
+    seen |= key;
+    i = skipSpace(b, i);
+    if (b[i] !== 0x3a) return NO;
+    i = skipSpace(b, i + 1);
+    if (key === KIND) {
+      i = readString(b, i);
+      if (i === NO) return NO;
+      kind = kindOf(b, strStart, strEnd);
+      if (kind === undefined) return NO;
+    } else if (key === ADDRESS) {
+      i = readString(b, i);
+      if (i === NO) return NO;
+      address = latin1(b, strStart, strEnd);
+    } else {
+      i = readDigits(b, i);
+      if (i === NO) return NO;
+      if (key === FAMILY) {
+        if (num !== 4 && num !== 6) return NO;
+        family = num;
+      } else if (key === PORT) {
+        if (num < 1 || num > 65535) return NO;
+        port = num;
+      } else {
+        if (num > U32) return NO;
+        priority = num;
+      }
+    }
+    i = skipSpace(b, i);
+    if (b[i] === 0x2c) {
+      i = skipSpace(b, i + 1);
+      continue;
+    }
+    if (b[i] !== 0x7d) return NO;
+    break;
+  }
+  if ((seen & CANDIDATE_REQUIRED) !== CANDIDATE_REQUIRED) return NO;
+  if (family === 4 ? !isIpv4(address) : !isIpv6(address)) return NO;
+  const f = family as 4 | 6;
+  out.push(priority < 0 ? { kind: kind!, family: f, address, port } : { kind: kind!, family: f, address, port, priority });
+  return i + 1;
+}
+
+/** Index of the first byte at or after `i` that is not JSON whitespace (RFC 8259 §2). */
+function skipSpace(b: Uint8Array, i: number): number {
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * A string of printable ASCII without escapes at `at` (its bytes: strStart..strEnd); the index
+ * after its closing quote, or NO for anything else.
+ */
+function readString(b: Uint8Array, at: number): number {
+  if (b[at] !== 0x22) return NO;
+  for (let i = at + 1; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x22) {
+      strStart = at + 1;
+      strEnd = i;
+      return i + 1;
+    }
+    if (c === 0x5c || c < 0x20 || c > 0x7e) return NO;
+  }
+  return NO;
+}
+
+/**
+ * A non-negative integer in plain digits at `at` (its value: num), no leading zero; the index
+ * after it, or NO. A fraction or exponent that follows is refused by the caller's next check.
+ */
+function readDigits(b: Uint8Array, at: number): number {
+  if (at >= b.length) return NO;
+  const c0 = b[at]!;
+  if (c0 === 0x30) {
+    num = 0;
+    return at + 1;
+  }
+  if (c0 < 0x31 || c0 > 0x39) return NO;
+  let v = 0;
+  let i = at;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+    i++;
+  }
+  if (i - at > MAX_DIGITS) return NO;
+  num = v;
+  return i;
+}
+
+/** True when bytes start..end are exactly `text` (ASCII). */
+function isText(b: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length || end > b.length) return false;
+  for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+function topKey(b: Uint8Array, s: number, e: number): number {
+  if (isText(b, s, e, 'type')) return TYPE;
+  if (isText(b, s, e, 'rid')) return RID;
+  if (isText(b, s, e, 'pair')) return PAIR;
+  if (isText(b, s, e, 'candidates')) return CANDIDATES;
+  if (isText(b, s, e, 'done')) return DONE;
+  return 0;
+}
+
+function candidateKey(b: Uint8Array, s: number, e: number): number {
+  if (isText(b, s, e, 'kind')) return KIND;
+  if (isText(b, s, e, 'family')) return FAMILY;
+  if (isText(b, s, e, 'address')) return ADDRESS;
+  if (isText(b, s, e, 'port')) return PORT;
+  if (isText(b, s, e, 'priority')) return PRIORITY;
+  return 0;
+}
+
+/** The kind (the list's own string: no new string per candidate), or undefined. */
+function kindOf(b: Uint8Array, s: number, e: number): CandidateKind | undefined {
+  for (let k = 0; k < CANDIDATE_KINDS.length; k++) if (isText(b, s, e, CANDIDATE_KINDS[k]!)) return CANDIDATE_KINDS[k];
+  return undefined;
+}
+
+/** Bytes s..e (printable ASCII, checked by readString) as a string. */
+function latin1(b: Uint8Array, s: number, e: number): string {
+  return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+}

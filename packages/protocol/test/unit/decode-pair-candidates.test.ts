@@ -1,0 +1,159 @@
+// decodePairCandidatesBytes against decodeClientMessage, the decoder it stands in for: whatever it
+// decodes, decodeClientMessage decodes to an equal message (random and mutated input, seeded),
+// and it does decode the plain form clients send, so the service's fast path is taken.
+import { expect } from 'chai';
+import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { decodeClientMessage } from '../../src/decode-client.js';
+import { decodePairCandidatesBytes } from '../../src/decode-pair-candidates.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Both decoders on `text`: the fast one's message, checked against the JSON.parse one's. */
+function both(text: string): unknown {
+  const fast = decodePairCandidatesBytes(bytes(text));
+  if (fast !== undefined) {
+    const slow = decodeClientMessage(text);
+    expect(slow.ok, `fast path decoded what decodeClientMessage refuses: ${text}`).to.equal(true);
+    if (slow.ok) expect(fast, text).to.deep.equal(slow.message);
+  }
+  return fast;
+}
+
+const HOST = '{"kind":"host","family":4,"address":"192.168.1.20","port":40000}';
+const SRFLX = '{"kind":"srflx","family":4,"address":"203.0.113.20","port":51000}';
+
+describe('decodePairCandidatesBytes', () => {
+  it('decodes the plain form to what decodeClientMessage gives, whatever the key order and spacing', () => {
+    const plain = [
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST},${SRFLX}],"done":true}`,
+      `{"type":"pair.candidates","rid":0,"pair":4294967295,"candidates":[]}`,
+      `{"done":false,"candidates":[${SRFLX}],"pair":1,"rid":4294967295,"type":"pair.candidates"}`,
+      ` {\n\t"type" : "pair.candidates" ,\r\n "rid":3, "pair":7, "candidates" : [ ${HOST} , ${SRFLX} ] } \n`,
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"port":9,"address":"2001:db8::1","family":6,"kind":"relay","priority":4294967295}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"upnp","family":6,"address":"::ffff:1.2.3.4","port":65535,"priority":0}]}',
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${Array(16).fill(HOST).join(',')}]}`,
+    ];
+    for (const text of plain) expect(both(text), text).to.not.equal(undefined);
+    expect(both(plain[0]!)).to.deep.equal({
+      type: 'pair.candidates', rid: 3, pair: 7, done: true, candidates: [
+        { kind: 'host', family: 4, address: '192.168.1.20', port: 40000 },
+        { kind: 'srflx', family: 4, address: '203.0.113.20', port: 51000 },
+      ],
+    });
+  });
+
+  it('leaves every other form to decodeClientMessage, valid or not', () => {
+    const other = [
+      // valid, but not the plain form
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],"nat":{"mapping":"endpoint-independent","filtering":"endpoint-independent"}}`,
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],"x":1}`,
+      `{"type":"pair.candidates","rid":3.0,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","rid":3e0,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.c\\u0061ndidates","rid":3,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","rid":3,"pair":7,"pair":8,"candidates":[${HOST}]}`,
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4","port":9,"zone":"x"}]}',
+      `\ufeff{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}]}`,
+      // not valid
+      `{"type":"pair.candidates","rid":3,"pair":0,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","rid":4294967296,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","rid":-1,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","rid":03,"pair":7,"candidates":[${HOST}]}`,
+      `{"type":"pair.candidates","pair":7,"candidates":[${HOST}]}`,
+      '{"type":"pair.candidates","rid":3,"pair":7}',
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${Array(17).fill(HOST).join(',')}]}`,
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"prflx","family":4,"address":"1.2.3.4","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":6,"address":"1.2.3.4","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":5,"address":"2001:db8::1","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":6,"address":"fe80::1%eth0","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4","port":0}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4"}]}',
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],"done":null}`,
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],}`,
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}]}x`,
+      `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}]`,
+      `{"type":"pair.result","rid":3,"pair":7,"candidates":[${HOST}]}`,
+      '', '{}', '[]', 'null',
+    ];
+    for (const text of other) expect(both(text), text).to.equal(undefined);
+  });
+
+  it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
+    const prng = new Prng(seedFromEnv(0xcafe19));
+    const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
+    const addresses = ['192.168.1.20', '10.0.0.1', '255.255.255.255', '1.2.3', '01.2.3.4', '2001:db8::1', '::', 'fe80::1%1', '::ffff:1.2.3.4', '1::2::3', 'x'];
+    const numbers = ['0', '1', '4', '6', '9', '65535', '65536', '4294967295', '4294967296', '-1', '1.0', '1e2', '01', '99999999999', 'true', '"4"', 'null'];
+    const pick = <T>(a: readonly T[]): T => a[prng.int(0, a.length - 1)]!;
+    // False once the message being built leaves the plain form (a duplicate or unknown key, a
+    // number with a fraction or exponent): valid or not, the fast path may leave it.
+    let plain = true;
+    const num = (): string => {
+      const v = pick(numbers);
+      if (v === '1.0' || v === '1e2') plain = false;
+      return v;
+    };
+    const candidate = (): string => {
+      const fields = [
+        `"kind":"${pick(kinds)}"`, `"family":${prng.chance(0.7) ? pick(['4', '6']) : num()}`,
+        `"address":"${pick(addresses)}"`, `"port":${prng.chance(0.7) ? String(prng.int(1, 65535)) : num()}`,
+      ].filter(() => prng.chance(0.95));
+      if (prng.chance(0.15)) fields.push(`"priority":${num()}`);
+      if (prng.chance(0.03)) {
+        fields.push(`"extra":${pick(numbers)}`);
+        plain = false;
+      }
+      if (prng.chance(0.05)) {
+        fields.push(fields[0] ?? '"kind":"host"');
+        plain = false;
+      }
+      return `{${shuffle(fields).join(',')}}`;
+    };
+    const shuffle = (a: string[]): string[] => {
+      for (let i = a.length - 1; i > 0; i--) {
+        const j = prng.int(0, i);
+        [a[i], a[j]] = [a[j]!, a[i]!];
+      }
+      return a;
+    };
+    const message = (): string => {
+      const n = prng.chance(0.05) ? prng.int(15, 18) : prng.int(0, 3);
+      const fields = [
+        `"type":"${prng.chance(0.95) ? 'pair.candidates' : pick(['pair.result', 'pair.candidate', ''])}"`,
+        `"rid":${prng.chance(0.8) ? String(prng.int(0, 1000)) : num()}`,
+        `"pair":${prng.chance(0.8) ? String(prng.int(1, 1000)) : num()}`,
+        `"candidates":[${Array.from({ length: n }, candidate).join(',')}]`,
+        `"done":${pick(['true', 'false', 'null', '1'])}`,
+      ].filter((_, i) => (i < 4 ? prng.chance(0.97) : prng.chance(0.5)));
+      if (prng.chance(0.05)) {
+        fields.push(pick(['"nat":{}', '"fingerprint":"x"', '"rid":1', '"z":[]']));
+        plain = false;
+      }
+      return `{${shuffle(fields).join(prng.chance(0.9) ? ',' : ' , ')}}`;
+    };
+    const MUTATIONS = ' \t\n{}[],:"\\.-+e0123456789aé\u0000';
+    let decoded = 0;
+    let plainAccepted = 0;
+    for (let i = 0; i < 10_000; i++) {
+      plain = true;
+      let text = message();
+      const mutated = prng.chance(0.3);
+      if (mutated) {
+        for (let k = prng.int(1, 3); k > 0; k--) {
+          const at = prng.int(0, text.length);
+          const op = prng.int(0, 2);
+          const ch = MUTATIONS[prng.int(0, MUTATIONS.length - 1)]!;
+          text = op === 0 ? text.slice(0, at) + ch + text.slice(at) : op === 1 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + ch + text.slice(at + 1);
+        }
+      }
+      if (both(text) !== undefined) decoded++;
+      // Unmutated input in the plain form that decodeClientMessage accepts: the fast path must take it.
+      const slow = decodeClientMessage(text);
+      if (!mutated && plain && slow.ok) {
+        expect(decodePairCandidatesBytes(bytes(text)), text).to.not.equal(undefined);
+        plainAccepted++;
+      }
+    }
+    // The generator must reach both sides, or this test proves nothing.
+    expect(decoded).to.be.greaterThan(500);
+    expect(plainAccepted).to.be.greaterThan(500);
+  });
+});
