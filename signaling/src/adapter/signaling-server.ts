@@ -20,6 +20,7 @@ import type { LogSink } from './json-log.js';
 import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder, type StunHandle, type StunServiceOptions } from './stun-responder.js';
+import { queueAscii, queueTextFrame } from './text-frame.js';
 import { acceptUpgrade } from './ws-server.js';
 import { CLOSE_GRACE_MS, destroySocket, onPeerEnd, WS_CONN, WsConn } from './ws-conn.js';
 import type { WsSocket } from './ws-conn.js';
@@ -180,7 +181,7 @@ export class SignalingServer {
   readonly #log: LogSink;
   readonly #origins: ReadonlySet<string>;
   readonly #maxBuffered: number;
-  /** Connections with texts waiting for the end of this turn (WsConn.out). */
+  /** Connections with frames waiting for the end of this turn (WsConn.outBuf). */
   #outConns: WsConn[] = [];
   readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   #flushScheduled = false;
@@ -364,7 +365,7 @@ export class SignalingServer {
     const s = ws.socket;
     // This turn's texts (and the 101 with the welcome, if the turn has not ended) go now, from here.
     ws.flushOut();
-    if (ws.closeSent || ws.done || ws.midMessage || ws.out !== undefined || ws.handshake !== undefined || s.writableLength > 0 || !s.readable || !s.writable) return false;
+    if (ws.closeSent || ws.done || ws.midMessage || ws.outBuf !== null || s.writableLength > 0 || !s.readable || !s.writable) return false;
     // At once: whatever this process read after this point would be lost to the home.
     stopReading(s);
     s.off('data', this.#onData);
@@ -620,7 +621,7 @@ export class SignalingServer {
     sock.setNoDelay(true);
     const id = this.#nextConn++;
     const conn = new WsConn(id, sock, this.#maxPayload);
-    conn.handshake = answer.response;
+    queueAscii(conn, answer.response);
     this.#queueFlush(conn);
     (sock as WsSocket)[WS_CONN] = conn;
     this.#sockets.set(id, conn);
@@ -742,15 +743,8 @@ export class SignalingServer {
       sock.destroy();
       return;
     }
-    const out = ws.out;
-    if (out === undefined) {
-      ws.out = text;
-      if (ws.handshake === undefined) this.#queueFlush(ws);
-    } else if (typeof out === 'string') {
-      ws.out = [out, text];
-    } else {
-      out.push(text);
-    }
+    if (ws.outBuf === null) this.#queueFlush(ws);
+    queueTextFrame(ws, text);
   }
 
   /** Closes a client of this process with a close frame (terminated if it does not answer). */

@@ -9,9 +9,6 @@
 /** FIN + opcode 1 (text), RFC 6455 §5.2. */
 const FIN_TEXT = 0x81;
 
-/** Scratch of encodeTextFrames: the UTF-8 length of each text (one process, one thread). */
-const LENGTHS: number[] = [];
-
 /** Bytes of the frame header for a payload of `len` bytes. */
 function headLength(len: number): number {
   return len < 126 ? 2 : len < 65536 ? 4 : 10;
@@ -37,29 +34,60 @@ function writeHead(out: Buffer, at: number, len: number): number {
 }
 
 /**
- * Encodes `texts` as consecutive final, unmasked text frames in one Buffer: everything one
- * socket is sent in one event-loop turn leaves in one write, with no Buffer per frame.
- * @param preamble ASCII bytes written before the frames (the handshake's 101 answer)
+ * Where one socket's frames of the current event-loop turn wait: `outBuf` (null when none) and
+ * the bytes of it in use. The connection object holds both fields itself (no object per
+ * connection for its queue).
  */
-export function encodeTextFrames(texts: readonly string[], preamble = ''): Buffer {
-  let total = preamble.length;
-  // Each text's UTF-8 length is measured once (byteLength was 11 % of the relay phase's busy
-  // time when it ran twice per text, flattening the concatenated texts).
-  const lengths = LENGTHS;
-  lengths.length = texts.length;
-  for (let i = 0; i < texts.length; i++) {
-    const len = Buffer.byteLength(texts[i]!, 'utf8');
-    lengths[i] = len;
-    total += headLength(len) + len;
-  }
-  const out = Buffer.allocUnsafe(total);
-  let at = preamble.length === 0 ? 0 : out.write(preamble, 0, 'latin1');
-  for (let i = 0; i < texts.length; i++) {
-    const text = texts[i]!;
-    const len = lengths[i]!;
-    at = writeHead(out, at, len);
-    at += out.write(text, at, len, 'utf8');
-  }
+export interface FrameOutput {
+  outBuf: Buffer | null;
+  outLen: number;
+}
+
+/**
+ * First Buffer of a turn's output, bytes: a relay burst sends a member ~2 KiB in one turn (nine
+ * answers, nine relayed messages), so most sockets grow it once at most. Below Buffer's pool
+ * threshold (4 KiB), so it is a slice of a shared slab, not an allocation of its own.
+ */
+const FIRST_OUTPUT_BYTES = 1024;
+
+/** Room for `more` bytes after the queued ones: a Buffer twice as large, the queued bytes copied. */
+function reserve(o: FrameOutput, more: number): Buffer {
+  const need = o.outLen + more;
+  const buf = o.outBuf;
+  if (buf !== null && need <= buf.length) return buf;
+  const grown = Buffer.allocUnsafe(Math.max(need, FIRST_OUTPUT_BYTES, buf === null ? 0 : 2 * buf.length));
+  if (buf !== null) buf.copy(grown, 0, 0, o.outLen);
+  o.outBuf = grown;
+  return grown;
+}
+
+/**
+ * Appends `text` as one final, unmasked text frame. The frame is encoded at once, not kept as
+ * a string until the write: a turn of a relay burst queues thousands of texts, and as strings
+ * held to the turn's end they outlived the scavenges inside the turn and were copied and
+ * promoted by V8 (a third of the service's busy time in garbage collection; issue 19). Bytes in
+ * a Buffer live outside the V8 heap.
+ */
+export function queueTextFrame(o: FrameOutput, text: string): void {
+  const len = Buffer.byteLength(text, 'utf8');
+  const buf = reserve(o, headLength(len) + len);
+  const at = writeHead(buf, o.outLen, len);
+  o.outLen = at + buf.write(text, at, len, 'utf8');
+}
+
+/** Appends ASCII bytes (the handshake's 101 answer) as they are. */
+export function queueAscii(o: FrameOutput, text: string): void {
+  const buf = reserve(o, text.length);
+  o.outLen += buf.write(text, o.outLen, text.length, 'latin1');
+}
+
+/** Everything queued, as one Buffer for one write (null when nothing is), and an empty queue. */
+export function takeFrames(o: FrameOutput): Buffer | null {
+  const buf = o.outBuf;
+  if (buf === null) return null;
+  const out = o.outLen === buf.length ? buf : buf.subarray(0, o.outLen);
+  o.outBuf = null;
+  o.outLen = 0;
   return out;
 }
 

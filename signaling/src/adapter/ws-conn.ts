@@ -3,7 +3,7 @@
 // every upgraded socket shares (signaling-server.ts attaches them; no closure per connection).
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { encodeTextFrame, encodeTextFrames } from './text-frame.js';
+import { takeFrames } from './text-frame.js';
 import { encodeCloseFrame, FrameReader } from './ws-server.js';
 
 /** ms a closing socket gets for the close handshake before it is destroyed. */
@@ -28,16 +28,14 @@ export class WsConn extends FrameReader {
   /** Destroys the socket if the close handshake does not finish in CLOSE_GRACE_MS. */
   closeTimer: NodeJS.Timeout | undefined = undefined;
   /**
-   * Texts for this socket from the current event-loop turn (one, or a list once there are
-   * several), written as one Buffer at the turn's end (SignalingServer #flush); undefined when
-   * none is waiting.
+   * Frames for this socket from the current event-loop turn, encoded as they come (text-frame.ts
+   * queueTextFrame; after the 101 answer, which leaves in the same write as the welcome: one
+   * syscall per admission fewer), written as one Buffer at the turn's end (SignalingServer
+   * #flush); null when nothing waits.
    */
-  out: string | string[] | undefined = undefined;
-  /**
-   * The 101 answer until the turn's end: it leaves in the same write as the welcome and
-   * whatever else the turn sends (one syscall per admission fewer; issue 19).
-   */
-  handshake: string | undefined = undefined;
+  outBuf: Buffer | null = null;
+  /** Bytes of outBuf in use. */
+  outLen = 0;
 
   constructor(id: number, socket: Socket, maxPayload: number) {
     super(maxPayload);
@@ -62,16 +60,11 @@ export class WsConn extends FrameReader {
     this.closeTimer.unref();
   }
 
-  /** Writes this turn's texts, one frame each, in one Buffer (one write, no Buffer per frame). */
+  /** Writes this turn's frames in one write. */
   flushOut(): void {
-    const out = this.out;
-    const handshake = this.handshake;
-    if (out === undefined && handshake === undefined) return;
-    this.out = undefined;
-    this.handshake = undefined;
-    if (this.closeSent || !this.socket.writable) return;
-    if (handshake === undefined && typeof out === 'string') this.socket.write(encodeTextFrame(out));
-    else this.socket.write(encodeTextFrames(out === undefined ? [] : typeof out === 'string' ? [out] : out, handshake));
+    const out = takeFrames(this);
+    if (out === null || this.closeSent || !this.socket.writable) return;
+    this.socket.write(out);
   }
 }
 

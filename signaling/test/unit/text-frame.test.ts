@@ -1,7 +1,8 @@
 // encodeTextFrame: RFC 6455 §5.2 headers at each length boundary (the end-to-end tests read
-// these frames with real ws clients).
+// these frames with real ws clients); the per-socket queue writes the same bytes back to back.
 import { expect } from 'chai';
-import { encodeTextFrame, encodeTextFrames } from '../../src/adapter/text-frame.js';
+import { encodeTextFrame, queueAscii, queueTextFrame, takeFrames } from '../../src/adapter/text-frame.js';
+import type { FrameOutput } from '../../src/adapter/text-frame.js';
 
 /** Reads one unmasked final text frame back (RFC 6455 §5.2). */
 function roundTrip(text: string): string {
@@ -50,21 +51,38 @@ describe('encodeTextFrame', () => {
   });
 });
 
-describe('encodeTextFrames', () => {
+/** Queues `texts` (after `preamble`, when given) on a fresh queue and takes the bytes. */
+function queued(texts: readonly string[], preamble?: string): Buffer | null {
+  const o: FrameOutput = { outBuf: null, outLen: 0 };
+  if (preamble !== undefined) queueAscii(o, preamble);
+  for (const t of texts) queueTextFrame(o, t);
+  return takeFrames(o);
+}
+
+describe('queueTextFrame / takeFrames', () => {
   it('is the frames of encodeTextFrame back to back, at every header size and with non-ASCII text', () => {
     const texts = ['{"type":"ok","rid":1}', '', 'x'.repeat(125), 'y'.repeat(126), 'pe\u00f1a \u{1f600}', 'z'.repeat(65535), 'w'.repeat(65536), '{"type":"ok","rid":2}'];
-    const joined = encodeTextFrames(texts);
-    expect(joined.equals(Buffer.concat(texts.map((t) => encodeTextFrame(t))))).to.equal(true);
+    expect(queued(texts)!.equals(Buffer.concat(texts.map((t) => encodeTextFrame(t))))).to.equal(true);
+  });
+
+  it('keeps the bytes queued before each growth of its Buffer', () => {
+    const texts = Array.from({ length: 200 }, (_, i) => `{"type":"ok","rid":${i}}`);
+    expect(queued(texts)!.equals(Buffer.concat(texts.map((t) => encodeTextFrame(t))))).to.equal(true);
   });
 
   it('writes the preamble first, byte for byte, then the frames', () => {
     const head = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n';
-    const joined = encodeTextFrames(['{"type":"welcome"}', 'x'.repeat(300)], head);
+    const joined = queued(['{"type":"welcome"}', 'x'.repeat(300)], head)!;
     expect(joined.equals(Buffer.concat([Buffer.from(head, 'latin1'), encodeTextFrame('{"type":"welcome"}'), encodeTextFrame('x'.repeat(300))]))).to.equal(true);
-    expect(encodeTextFrames([], head).toString('latin1')).to.equal(head);
+    expect(queued([], head)!.toString('latin1')).to.equal(head);
   });
 
-  it('encodes one text as encodeTextFrame does', () => {
-    expect(encodeTextFrames(['{"a":1}']).equals(encodeTextFrame('{"a":1}'))).to.equal(true);
+  it('takes nothing from an empty queue, and empties the queue it takes from', () => {
+    const o: FrameOutput = { outBuf: null, outLen: 0 };
+    expect(takeFrames(o)).to.equal(null);
+    queueTextFrame(o, '{"a":1}');
+    expect(takeFrames(o)!.equals(encodeTextFrame('{"a":1}'))).to.equal(true);
+    expect(o).to.deep.equal({ outBuf: null, outLen: 0 });
+    expect(takeFrames(o)).to.equal(null);
   });
 });
