@@ -183,6 +183,8 @@ export class SignalingServer {
   readonly #maxBuffered: number;
   /** Connections with frames waiting for the end of this turn (WsConn.outBuf). */
   #outConns: WsConn[] = [];
+  /** Connections sent an answer (CoreOutput `answer`) in the current drain: written at its end. */
+  readonly #answered: number[] = [];
   readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   #flushScheduled = false;
   #nextConn = 1;
@@ -711,6 +713,7 @@ export class SignalingServer {
         cluster.output(o);
       } else if (o.kind === 'send') {
         this.#sendText(o.conn, o.text);
+        if (o.answer === true) this.#answered.push(o.conn);
       } else if (o.kind === 'close') {
         this.#closeSocket(o.conn, o.code, o.reason);
       } else if (o.kind === 'hash') {
@@ -720,6 +723,13 @@ export class SignalingServer {
       } else {
         this.#log(o.level, o.event, o.fields);
       }
+    }
+    // Answers a client waits on (CoreOutput `answer`) leave now, with everything queued for their
+    // connection in this drain; the rest waits for the turn's end (#flush).
+    const answered = this.#answered;
+    if (answered.length > 0) {
+      for (let i = 0; i < answered.length; i++) this.#sockets.get(answered[i]!)?.flushOut();
+      answered.length = 0;
     }
     this.#arm();
   }

@@ -494,7 +494,7 @@ export class SignalingCore {
     // own (one fewer per connection: issue 19). The next heartbeat is due heartbeatMs on.
     welcome.n = nextHeartbeat(c, now);
     this.#scheduleHeartbeat(now, c);
-    this.#outbox.send(c, welcome);
+    this.#outbox.answer(c, welcome);
   }
 
   #onResume(now: number, c: Connection, msg: ResumeMessage): void {
@@ -517,7 +517,7 @@ export class SignalingCore {
     c.member = m;
     this.metrics.resumes++;
     const lobby = m.lobby;
-    this.#outbox.send(c, this.#admission.withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() }));
+    this.#outbox.answer(c, this.#admission.withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() }));
     this.#outbox.log('info', 'peer.resumed', { lobby: lobby.code, peer: m.id, conn: c.id });
     if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
     if (msg.linked !== undefined) markLinked(this.#pairing, m, msg.linked);
