@@ -4,6 +4,17 @@
 export interface ThroughputResult {
   packets: number;
   seconds: number;
+  /**
+   * This process's CPU time (user + system) over the same span, for a contender whose hosts both
+   * run in it: its packets per CPU second hardly move with other processes' load, wall time does.
+   */
+  cpuSeconds?: number;
+}
+
+/** CPU seconds (user + system) of this process since `since` (a process.cpuUsage() value). */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
 }
 
 /** One ENet implementation under test, driving both of its hosts in this process. */

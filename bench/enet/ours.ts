@@ -4,7 +4,7 @@
 // With `dtls`, the same hosts run Godot's DTLS (pinned fingerprints both ways, the mesh's mode).
 import { generateIdentity, type GeneratedIdentity } from '@meshpunch/dtls';
 import { ENetConnection, EventType, FLAG_RELIABLE, TLSOptions, type ENetPacketPeer } from '@meshpunch/enet';
-import { RUN_WALL_LIMIT_MS, turn, type Contender, type ThroughputResult } from './contender.js';
+import { RUN_WALL_LIMIT_MS, cpuSecondsSince, turn, type Contender, type ThroughputResult } from './contender.js';
 
 interface Pair {
   server: ENetConnection;
@@ -65,6 +65,7 @@ export function ours(options: { dtls?: boolean } = {}): Contender {
       let sent = 0;
       let received = 0;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       while (received < count) {
         while (sent < count && sent - received < inflight) {
           p.toServer.send(0, payload, FLAG_RELIABLE);
@@ -79,8 +80,9 @@ export function ours(options: { dtls?: boolean } = {}): Contender {
         if (performance.now() - t0 > RUN_WALL_LIMIT_MS) throw new Error(`ours: ${received}/${count} after the wall limit`);
       }
       const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = cpuSecondsSince(cpu0);
       close(p);
-      return { packets: received, seconds };
+      return { packets: received, seconds, cpuSeconds };
     },
     async pingPong(count, size): Promise<number[]> {
       const p = await pair(dtls);

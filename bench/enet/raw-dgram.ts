@@ -3,7 +3,7 @@
 // 10-byte "ACK" datagram — no protocol work at all. Shown beside the contenders so the table
 // says how much of the gap to libenet is node:dgram's per-datagram cost.
 import dgram from 'node:dgram';
-import { RUN_WALL_LIMIT_MS, turn, type Contender, type ThroughputResult } from './contender.js';
+import { RUN_WALL_LIMIT_MS, cpuSecondsSince, turn, type Contender, type ThroughputResult } from './contender.js';
 
 async function sockets(): Promise<{ a: dgram.Socket; b: dgram.Socket; aPort: number; bPort: number }> {
   const a = dgram.createSocket('udp4');
@@ -32,6 +32,7 @@ export function rawDgram(): Contender {
       });
       a.on('message', () => acked++);
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       while (received < count) {
         while (sent < count && sent - received < inflight) {
           a.send(payload, bPort, '127.0.0.1');
@@ -52,10 +53,11 @@ export function rawDgram(): Contender {
         if (performance.now() - t0 > RUN_WALL_LIMIT_MS) throw new Error(`raw dgram: ${received}/${count} after the wall limit`);
       }
       const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = cpuSecondsSince(cpu0);
       a.close();
       b.close();
       if (lost > 0) process.stderr.write(`[bench] node:dgram only: ${lost} datagrams lost and resent\n`);
-      return { packets: received, seconds };
+      return { packets: received, seconds, cpuSeconds };
     },
     async pingPong(count, size): Promise<number[]> {
       const { a, b, aPort, bPort } = await sockets();
