@@ -17,6 +17,7 @@
 // the AEAD's zero padding (RFC 8439 §2.8) makes exact. One exported call (`aead`) does a whole
 // seal or open: one copy in, one copy out, one crossing into WebAssembly per record.
 import { DtlsError } from '../errors.js';
+import { setAt } from '../core/typed-array.js';
 import { FunctionBuilder, I32, I64, Op, Simd, V128, assembleModule } from './wasm-assembler.js';
 
 /**
@@ -393,11 +394,11 @@ export class ChaCha20Poly1305 {
       throw new DtlsError('ERR_INVALID_PARAMETER', `ChaCha20-Poly1305 takes ≤ ${DATA_CAPACITY} bytes, ≤ 16 bytes of AAD and a 12-byte nonce`, { length: len, aad: aad.length, nonce: nonce.length });
     }
     const w = this.#start(aad, SEAL_KEY);
-    w.mem.set(plaintext, IN);
+    setAt(w.mem, plaintext, IN);
     w.x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), DATA, DATA + len, SEAL_KEY);
     let view = w.sealView;
     if (view.length !== len + 16) view = w.sealView = w.mem.subarray(DATA, DATA + len + 16);
-    out.set(view, offset);
+    setAt(out, view, offset);
     return len + 16;
   }
 
@@ -412,7 +413,7 @@ export class ChaCha20Poly1305 {
 
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, sealedLength: number): number {
     const len = this.#open(nonce, aad, buf, offset, sealedLength);
-    if (len > 0) buf.set(openView(len), offset);
+    if (len > 0) setAt(buf, openView(len), offset);
     return len;
   }
 
@@ -425,8 +426,8 @@ export class ChaCha20Poly1305 {
     const { x, mem } = this.#start(aad, OPEN_KEY);
     // The whole of `buf` when it fits (a datagram: header room, sealed bytes, nothing much after):
     // a view of the sealed part costs more than the header's extra bytes (on a Buffer, a Buffer).
-    if (offset <= HEADER_ROOM && total - offset <= IN_ROOM) mem.set(buf, IN - offset);
-    else mem.set(buf.subarray(offset, offset + sealedLength), IN);
+    if (offset <= HEADER_ROOM && total - offset <= IN_ROOM) setAt(mem, buf, IN - offset);
+    else setAt(mem, buf.subarray(offset, offset + sealedLength), IN);
     x.aead(len, aad.length, le32(nonce, 0), le32(nonce, 4), le32(nonce, 8), IN, TAG, OPEN_KEY);
     // Constant-time tag comparison: every byte is looked at whatever the first difference.
     let diff = 0;

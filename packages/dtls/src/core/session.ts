@@ -38,6 +38,7 @@ import { checkServerHello, checkServerKeyExchange, chooseServerParameters, readP
 import { RecordProtection, readRecord, readSequence, type RecordView } from './record.js';
 import { RecordWriter, type FlightEntry } from './record-writer.js';
 import { ReplayWindow } from './replay-window.js';
+import { viewOf } from './typed-array.js';
 import { resolveDtlsOptions, type DtlsConfig, type DtlsOptions } from './options.js';
 import { DtlsError } from '../errors.js';
 
@@ -201,7 +202,7 @@ export class DtlsSession {
     // A Uint8Array over the same memory, not subarray: on a node Buffer (a received datagram)
     // that goes through Buffer's species constructor, and the plain view keeps the protocol
     // above on the typed array's own (inlined) property loads.
-    return new Uint8Array(bytes.buffer, bytes.byteOffset + RECORD_HEADER_LENGTH + prot.explicitNonce, n);
+    return viewOf(bytes, RECORD_HEADER_LENGTH + prot.explicitNonce, n);
   }
 
   /** Sends close_notify and closes; a closed or failed session ignores this. */
