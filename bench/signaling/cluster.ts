@@ -115,6 +115,22 @@ async function storeFigures(port: number): Promise<{ rttSum: number; rttCount: n
   return { rttSum: get('meshpunch_signal_cluster_store_rtt_seconds_sum'), rttCount: get('meshpunch_signal_cluster_store_rtt_seconds_count'), writes: get('meshpunch_signal_cluster_lobby_writes_total') };
 }
 
+/**
+ * --workers: how the connections went, summed over the workers' own /metrics (`?worker=N`):
+ * sent on before their upgrade (forwarded), moved after it, and bus entries (in + out).
+ */
+async function routeFigures(port: number, workers: number): Promise<{ forwarded: number; moved: number; bus: number }> {
+  const sum = { forwarded: 0, moved: 0, bus: 0 };
+  for (let w = 0; w < workers; w++) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics?worker=${w}`).then((r) => r.text(), () => '');
+    const get = (name: string): number => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    sum.forwarded += get('meshpunch_signal_cluster_worker_connections_total{route="forwarded"}');
+    sum.moved += get('meshpunch_signal_cluster_worker_connections_total{route="moved"}');
+    sum.bus += get('meshpunch_signal_cluster_bus_messages_total{direction="in"}') + get('meshpunch_signal_cluster_bus_messages_total{direction="out"}');
+  }
+  return sum;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -129,7 +145,7 @@ async function admit(workers: ChildProcess[], url: string, create: boolean, hint
   return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0), clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0) };
 }
 
-interface Result { probeStoreRttMs: number; probeWritesPerJoin: number; workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { forwardedPct: number; movedPct: number; busPerAdmission: number; probeStoreRttMs: number; probeWritesPerJoin: number; workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -143,6 +159,8 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const b = await admit(workers, url, false, hint);
     const ms = performance.now() - t0;
     const u1 = usage(child.pid!);
+    const workerCount = args.includes('--workers') ? Number(args[args.indexOf('--workers') + 1]) : 0;
+    const routes = workerCount > 0 ? await routeFigures(port, workerCount) : { forwarded: Number.NaN, moved: Number.NaN, bus: Number.NaN };
     const r1 = redisPid === undefined ? undefined : usage(redisPid);
     const n = a.latencies.length + b.latencies.length;
     // Per process: each worker's CPU over the admissions (the primary's is ownCpuUs).
@@ -169,7 +187,9 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     const probeCreate = (p.create as number[]).sort((x, y) => x - y);
     const lat = [...a.latencies, ...b.latencies].sort((x, y) => x - y);
     const opens = [...a.opens, ...b.opens].sort((x, y) => x - y);
+    const admitted = a.latencies.length + b.latencies.length;
     return {
+      forwardedPct: (100 * routes.forwarded) / admitted, movedPct: (100 * routes.moved) / admitted, busPerAdmission: routes.bus / admitted,
       workerCpuPerAdmissionUs: workerCpu, clientCpuPerAdmissionUs: (a.clientCpuUs + b.clientCpuUs) / n, projectedPerS: 1e6 / busiest,
       probeStoreRttMs: ((s1.rttSum - s0.rttSum) / Math.max(1, s1.rttCount - s0.rttCount)) * 1000,
       probeWritesPerJoin: (s1.writes - s0.writes) / Math.max(1, probeJoin.length),
@@ -220,13 +240,14 @@ for (const s of settings) {
         'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN,
         '(workers)': r.workerCpuPerAdmissionUs.length === 0 ? '—' : r.workerCpuPerAdmissionUs.map((x) => x.toFixed(0)).join(' + '),
         'admissions/s, a core each': r.projectedPerS, 'CPU µs/admission (clients)': r.clientCpuPerAdmissionUs, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
+        '% sent on before upgrade': r.forwardedPct, '% moved after upgrade': r.movedPct, 'bus entries/admission': r.busPerAdmission,
       },
     });
   } finally {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', '% sent on before upgrade', '% moved after upgrade', 'bus entries/admission', 'errors'], rows)}\n`);
 
 // Ratios from this run's rows (issue 14's targets: two workers ≥ 1.6 × one node; Redis adds ≤ 1 ms
 // to join p50), for the rows that ran.
