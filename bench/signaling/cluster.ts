@@ -215,12 +215,15 @@ type RedisHelper = { haveRedis(): boolean; startRedis(): Promise<{ url: string; 
 const redisHelper = (await import(join(project, 'signaling', 'dist', 'test', 'support', 'redis-server.js'))) as RedisHelper;
 const rows: Row[] = [];
 // Clients name their lobby in the URL (`?lobby=`, as SignalingClient does) except in the last
-// row: clients without the hint, whose connections reach any worker.
+// rows: clients without the hint, whose connections reach any worker (their members on the
+// other worker move to the home at their join, or with --no-worker-moves are relayed over Redis).
 const settings: Array<{ name: string; args: (url: string) => string[]; redis: boolean; hint: boolean }> = [
   { name: 'one node, in memory', args: () => [], redis: false, hint: true },
   { name: 'one node, Redis', args: (u) => ['--redis', u], redis: true, hint: true },
   { name: '--workers 2, Redis', args: (u) => ['--redis', u, '--workers', '2'], redis: true, hint: true },
   { name: '--workers 2, Redis, no ?lobby= hint', args: (u) => ['--redis', u, '--workers', '2'], redis: true, hint: false },
+  // The same clients with the members on the other worker relayed over Redis pub/sub (before moves).
+  { name: '--workers 2, Redis, no ?lobby= hint, --no-worker-moves', args: (u) => ['--redis', u, '--workers', '2', '--no-worker-moves'], redis: true, hint: false },
 ];
 console.log(`meshpunch-signal, lean clients: ${CLIENTS} clients in lobbies of ${LOBBY}, ${CONCURRENCY} opening at once, ${CLIENT_PROCS} client processes, loopback, 2 cores (load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 for (const s of settings) {

@@ -38,6 +38,8 @@ export interface CliSettings {
   redis: { url: string; prefix: string; leaseMs: number } | undefined;
   /** Processes serving the port (node:cluster); more than 1 needs --redis. */
   workers: number;
+  /** Under --workers: a member on a worker other than its lobby's home moves there with its socket (false: `--no-worker-moves`, relayed over Redis). */
+  workerMoves: boolean;
 }
 
 // A flag the user got wrong: one sentence, exit code 2 (the one definition, shared with meshpunch).
@@ -84,6 +86,7 @@ export const OTHER_OPTIONS: ReadonlyArray<{ key: string; type: 'string' | 'boole
   { key: 'redisPrefix', type: 'string', help: 'prefix of every Redis key and channel; default meshpunch:' },
   { key: 'redisLeaseMs', type: 'string', help: 'node lease, ms: a node silent this long is dead and its lobbies move to another node; default 6000' },
   { key: 'workers', type: 'string', help: 'processes serving the port (node:cluster; the primary hands each connection to the worker running its lobby), one per core; more than 1 needs --redis; default 1' },
+  { key: 'noWorkerMoves', type: 'boolean', help: 'under --workers, relay a member whose connection reached a worker other than its lobby\'s home over Redis pub/sub instead of moving the connection there at its lobby request (to compare the two; default: move)' },
 ]);
 
 /** Env variable of a repeatable option: plural (`--turn-server` → MESHPUNCH_SIGNAL_TURN_SERVERS). */
@@ -181,6 +184,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     limits,
     relay,
     ...parseCluster(get),
+    workerMoves: !parseBool(values, env, 'noWorkerMoves'),
   };
 }
 

@@ -198,15 +198,17 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
           // A member whose lobby another worker homes (it came without a hint, or named
           // another lobby than the one it enters) moves there with its socket at its lobby
           // request, instead of having every frame relayed over Redis both ways.
-          siblings: {
-            has: (id: string) => {
-              const w = f.directory.workerOf(id);
-              return w !== undefined && w !== workerIndex;
+          ...(!settings.workerMoves ? {} : {
+            siblings: {
+              has: (id: string) => {
+                const w = f.directory.workerOf(id);
+                return w !== undefined && w !== workerIndex;
+              },
+              send: (id: string, socket: Socket, rest: Buffer, move: import('../cluster/cluster-node.js').MovedConnection) => {
+                sendSocket((msg, h, cb) => (h === undefined ? process.send?.(msg) : process.send?.(msg, h, {}, cb)), HANDOFF.forward, nextForward++, rest, socket, { to: f.directory.workerOf(id), move });
+              },
             },
-            send: (id: string, socket: Socket, rest: Buffer, move: import('../cluster/cluster-node.js').MovedConnection) => {
-              sendSocket((msg, h, cb) => (h === undefined ? process.send?.(msg) : process.send?.(msg, h, {}, cb)), HANDOFF.forward, nextForward++, rest, socket, { to: f.directory.workerOf(id), move });
-            },
-          },
+          }),
         }),
       };
     }

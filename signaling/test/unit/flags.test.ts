@@ -10,7 +10,7 @@ describe('flags', () => {
       expect(parseCli([], {})).to.deep.equal({
         help: false, version: false, host: '0.0.0.0', port: 8787, stun: true, stunPort: undefined, stunAlternateHost: undefined,
         stunAlternatePort: undefined, origins: [], adminHost: undefined, adminPort: undefined, ui: false, adminToken: undefined, logLevel: 'info', logFormat: 'auto', limits: {},
-        relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} }, redis: undefined, workers: 1,
+        relay: { embedded: true, turnServers: [], allowPrivate: false, limits: {} }, redis: undefined, workers: 1, workerMoves: true,
       });
     });
 
@@ -29,6 +29,8 @@ describe('flags', () => {
       });
       expect(() => parseCli(['--redis', 'http://r'], {})).to.throw(CliUsageError, '--redis must be redis://');
       expect(() => parseCli(['--workers', '2'], {})).to.throw(CliUsageError, '--workers above 1 needs --redis');
+      expect(parseCli(['--no-worker-moves'], {}).workerMoves).to.equal(false);
+      expect(parseCli([], { MESHPUNCH_SIGNAL_NO_WORKER_MOVES: '1' }).workerMoves).to.equal(false);
       expect(() => parseCli(['--redis', 'redis://r:1', '--redis-lease-ms', '10'], {})).to.throw(CliUsageError, '--redis-lease-ms must be an integer');
     });
 
