@@ -145,7 +145,7 @@ async function admit(workers: ChildProcess[], url: string, create: boolean, hint
   return { latencies: res.flatMap((r) => r.latencies as number[]), opens: res.flatMap((r) => r.opens as number[]), errors: res.reduce((n, r) => n + (r.errors as number), 0), clientCpuUs: res.reduce((n, r) => n + (r.cpuUs as number), 0) };
 }
 
-interface Result { forwardedPct: number; movedPct: number; busPerAdmission: number; probeStoreRttMs: number; probeWritesPerJoin: number; workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
+interface Result { cpuPerRelayedUs: number; forwardedPct: number; movedPct: number; busPerAdmission: number; probeStoreRttMs: number; probeWritesPerJoin: number; workerCpuPerAdmissionUs: number[]; clientCpuPerAdmissionUs: number; projectedPerS: number; probeJoinP50: number; probeJoinP99: number; probeCreateP50: number; admissionsPerS: number; p50: number; p99: number; openP50: number; relayedPerS: number; kibPerConn: number; cpuPerAdmissionUs: number; primaryCpuPerAdmissionUs: number; redisCpuPerAdmissionUs: number; errors: number }
 
 async function run(args: string[], redisPid: number | undefined, hint: boolean): Promise<Result> {
   const { child, port } = await startService(args);
@@ -175,6 +175,7 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
     for (const w of workers) w.send({ cmd: 'relay', inflight: 64 });
     const relayed = await Promise.all(relayDone);
     const relayMs = performance.now() - tr;
+    const relayCpuUs = usage(child.pid!).cpuUs - held.cpuUs;
     const sent = relayed.reduce((s, r) => s + (r.sent as number), 0);
     const received = relayed.reduce((s, r) => s + (r.received as number), 0);
     // Idle join probes (the shared kit's --join-probes) with every admitted client connected.
@@ -197,6 +198,8 @@ async function run(args: string[], redisPid: number | undefined, hint: boolean):
       admissionsPerS: (n / ms) * 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), openP50: percentile(opens, 50),
       // Each relayed pair.candidates is one message in, one ok out and one message to the other side.
       relayedPerS: (sent / relayMs) * 1000,
+      // Service CPU over the relay phase per message sent (its ok and its delivery included).
+      cpuPerRelayedUs: relayCpuUs / Math.max(1, sent),
       kibPerConn: (held.rss - u0.rss) / n / 1024,
       cpuPerAdmissionUs: (u1.cpuUs - u0.cpuUs) / n,
       // --workers: the primary's share (accepting and handing over); one node: all of it.
@@ -239,7 +242,7 @@ for (const s of settings) {
       name: s.name,
       cells: {
         'idle join p50 ms': r.probeJoinP50, 'idle store RTT ms': s.args('').includes('--workers') ? Number.NaN : r.probeStoreRttMs, 'idle writes/probe': s.args('').includes('--workers') ? Number.NaN : r.probeWritesPerJoin, 'idle join p99 ms': r.probeJoinP99, 'idle create p50 ms': r.probeCreateP50,
-        'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'KiB/conn (rss)': r.kibPerConn,
+        'admissions/s': r.admissionsPerS, 'open p50 ms': r.openP50, 'join p50 ms': r.p50, 'join p99 ms': r.p99, 'relayed msgs/s': r.relayedPerS, 'CPU µs/relayed msg (service)': r.cpuPerRelayedUs, 'KiB/conn (rss)': r.kibPerConn,
         'CPU µs/admission (service)': r.cpuPerAdmissionUs, '(of which primary)': s.args('').includes('--workers') ? r.primaryCpuPerAdmissionUs : Number.NaN,
         '(workers)': r.workerCpuPerAdmissionUs.length === 0 ? '—' : r.workerCpuPerAdmissionUs.map((x) => x.toFixed(0)).join(' + '),
         'admissions/s, a core each': r.projectedPerS, 'CPU µs/admission (clients)': r.clientCpuPerAdmissionUs, 'CPU µs/admission (redis)': r.redisCpuPerAdmissionUs, errors: r.errors,
@@ -250,7 +253,7 @@ for (const s of settings) {
     await redis?.stop();
   }
 }
-console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', '% sent on before upgrade', '% moved after upgrade', 'bus entries/admission', 'errors'], rows)}\n`);
+console.log(`\n${renderTable(['idle join p50 ms', 'idle join p99 ms', 'idle store RTT ms', 'idle writes/probe', 'idle create p50 ms', 'admissions/s', 'open p50 ms', 'join p50 ms', 'join p99 ms', 'relayed msgs/s', 'CPU µs/relayed msg (service)', 'KiB/conn (rss)', 'CPU µs/admission (service)', '(of which primary)', '(workers)', 'CPU µs/admission (redis)', 'CPU µs/admission (clients)', 'admissions/s, a core each', '% sent on before upgrade', '% moved after upgrade', 'bus entries/admission', 'errors'], rows)}\n`);
 
 // Ratios from this run's rows (issue 14's targets: two workers ≥ 1.6 × one node; Redis adds ≤ 1 ms
 // to join p50), for the rows that ran.
