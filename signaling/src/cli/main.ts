@@ -243,7 +243,11 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   if (settings.stun && !stunHere) server.core.stunPort = settings.stunPort ?? server.port;
   if (front !== undefined) {
     adopted.server = server;
-    if (server.cluster !== undefined) server.cluster.metrics.routed = front.routed;
+    if (server.cluster !== undefined) {
+      server.cluster.metrics.routed = front.routed;
+      const f = front;
+      server.cluster.metrics.siblings = () => f.directory.nodeCount;
+    }
     for (const e of early.splice(0)) {
       e.socket.off('error', destroyEarly);
       if (e.socket.destroyed) continue;

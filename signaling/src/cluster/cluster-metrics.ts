@@ -24,6 +24,8 @@ export class ClusterMetrics {
   moved = 0;
   /** Under --workers: connections this worker accepted and served, and those it sent on to another worker (worker-front.ts). */
   routed: { readonly here: number; readonly forwarded: number } | undefined;
+  /** Under --workers: how many other workers this one knows the node of (it can move connections to those). */
+  siblings: (() => number) | undefined;
   /** Store round trips per bucket (cumulative counts are built when rendering), and their sum. */
   readonly rttCounts: number[] = STORE_RTT_BUCKETS_MS.map(() => 0);
   rttOver = 0;
@@ -56,6 +58,7 @@ export class ClusterMetrics {
         `${p}_worker_connections_total{route="here"} ${this.routed.here}`, `${p}_worker_connections_total{route="forwarded"} ${this.routed.forwarded}`,
         `${p}_worker_connections_total{route="moved"} ${this.moved}`);
     }
+    if (this.siblings !== undefined) one('worker_siblings', 'gauge', 'Other ready workers whose node this worker knows: a member whose lobby one of them homes moves there.', this.siblings());
     one('store_errors_total', 'counter', 'Store (Redis) or bus calls that failed.', this.storeErrors);
     out.push(`# HELP ${p}_store_rtt_seconds Store (Redis) round trips.`, `# TYPE ${p}_store_rtt_seconds histogram`);
     let cum = 0;

@@ -111,6 +111,13 @@ export class WorkerDirectory {
     return i !== undefined && this.#ready[i] === true ? i : undefined;
   }
 
+  /** Ready workers whose node is known. */
+  get nodeCount(): number {
+    let n = 0;
+    for (const i of this.#nodes.values()) if (this.#ready[i] === true) n++;
+    return n;
+  }
+
   /** Lobbies a worker reported. */
   get size(): number {
     return this.#homes.size;

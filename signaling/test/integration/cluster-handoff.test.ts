@@ -31,6 +31,7 @@ async function workerMetrics(port: number, w: number): Promise<Map<string, numbe
 const BUS_IN = 'meshpunch_signal_cluster_bus_messages_total{direction="in"}';
 const BUS_OUT = 'meshpunch_signal_cluster_bus_messages_total{direction="out"}';
 const MOVED = 'meshpunch_signal_cluster_worker_connections_total{route="moved"}';
+const SIBLINGS = 'meshpunch_signal_cluster_worker_siblings';
 
 /** A client's masked text frame (RFC 6455 §5.2; payloads under 64 KiB). */
 function clientFrame(text: string): Buffer {
@@ -71,6 +72,11 @@ async function startWorkers(redis: TestRedis, prefix: string): Promise<SignalPro
   const primary = await startSignalProcess(['--redis', redis.url, '--redis-prefix', prefix, '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000', '--workers', '2']);
   // Each worker logs `worker.ready` once the primary hands it connections.
   await until('both workers ready', () => primary.log.filter((r) => r.event === 'worker.ready').length >= 2);
+  // And knows the other's node (from the primary, a message later), so it can move members there.
+  await until('each worker knowing the other\'s node', async () => {
+    const m = [await workerMetrics(primary.port, 0), await workerMetrics(primary.port, 1)];
+    return m.every((x) => x.get(SIBLINGS) === 1);
+  });
   return primary;
 }
 

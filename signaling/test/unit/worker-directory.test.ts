@@ -63,8 +63,10 @@ describe('worker directory (--workers hand-off)', () => {
     d.node(0, 'n-a');
     d.node(1, 'n-b');
     expect([d.workerOf('n-a'), d.workerOf('n-b'), d.workerOf('n-other-machine')]).to.deep.equal([0, 1, undefined]);
+    expect(d.nodeCount).to.equal(2);
     d.gone(1);
     expect(d.workerOf('n-b')).to.equal(undefined);
+    expect(d.nodeCount).to.equal(1);
     d.ready(1);
     d.node(1, 'n-c');
     expect([d.workerOf('n-b'), d.workerOf('n-c')]).to.deep.equal([undefined, 1]);
