@@ -127,7 +127,7 @@ describe('cluster on Redis: --workers hands each connection to its lobby\'s home
       expect(x.get(BUS_IN)).to.equal(0);
       expect(x.get(BUS_OUT)).to.equal(0);
     }
-    // An old client (no hint) may reach either worker; the bus serves it where it lands.
+    // An old client (no hint) may reach either worker; on the other one it moves to the home at its join.
     const old = await SignalingClient.connect(primary.url);
     clients.push(old);
     const j = await old.joinLobby('meet');
