@@ -57,6 +57,8 @@ export class LinkRouter {
   /** Peer addresses seen through our allocation (ChannelBind asked once each). */
   private readonly turnPeers = new Set<string>();
   private closed = false;
+  /** An allocation made only to learn the socket's mapping (mappedByRelay), until it is released. */
+  private probe: TurnSocketClient | undefined = undefined;
   private readonly directHook: (from: Endpoint, bytes: Uint8Array) => boolean;
   private allocStarted = false;
 
@@ -88,10 +90,11 @@ export class LinkRouter {
   /**
    * Allocates a relay on this socket and permits the peer's IPs (RFC 8656: permissions are
    * IP-only, so a symmetric peer's unknown port is covered). Resolves with the relayed address;
-   * a refused permission fails that address only (`permit`).
+   * a refused permission fails that address only (`permit`); and with it the socket's mapping as
+   * the relay saw it (XOR-MAPPED-ADDRESS, RFC 8656 §7.3), when the server sent one.
    * @throws NatError NAT_TURN_FAILED (the allocation was refused).
    */
-  async allocate(access: RelayAccess, peerIps: readonly string[]): Promise<Endpoint> {
+  async allocate(access: RelayAccess, peerIps: readonly string[]): Promise<{ relayed: Endpoint; mapped: Endpoint | undefined }> {
     if (this.turn !== undefined || this.allocStarted) throw new AgentError('ERR_ALREADY_IN_USE', 'allocate() called twice on one link');
     this.allocStarted = true;
     // The TURN client loads only on links that relay (the punch entry stays small).
@@ -101,9 +104,35 @@ export class LinkRouter {
     const turn = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
     this.turn = turn;
     turn.on('data', (payload, peer) => this.fromTurn(turn, payload, peer));
-    const { relayed } = await turn.allocate();
+    const { relayed, mapped } = await turn.allocate();
     await this.permit(peerIps);
-    return { address: relayed.address, port: relayed.port };
+    return { relayed: { address: relayed.address, port: relayed.port }, mapped: mapped === undefined ? undefined : { address: mapped.address, port: mapped.port } };
+  }
+
+  /**
+   * The socket's mapping as the relay sees it, from an allocation made for that alone and
+   * deleted at once (Refresh 0): the connect side, which never allocates for its link, learns
+   * its server-reflexive address this way when STUN gave none (core/relay-reflexive.ts). It is
+   * not `turn`, so the relay punch never sends through it; a later `allocate` waits for its
+   * release (else 437 from the same 5-tuple). Resolves undefined when the relay refused, sent no
+   * mapping, or an allocation of the link's own is under way; never rejects.
+   */
+  async mappedByRelay(access: RelayAccess): Promise<Endpoint | undefined> {
+    if (this.turn !== undefined || this.allocStarted || this.closed || this.probe !== undefined) return undefined;
+    const { TurnSocketClient } = await import('@meshpunch/nat');
+    await this.released;
+    if (this.turn !== undefined || this.allocStarted || this.closed || this.probe !== undefined) return undefined;
+    const probe = new TurnSocketClient((a, p, b) => this.socketSend(a, p, b), { server: access.server, username: access.username, password: access.password });
+    this.probe = probe;
+    try {
+      const { mapped } = await probe.allocate();
+      return mapped === undefined ? undefined : { address: mapped.address, port: mapped.port };
+    } catch {
+      return undefined;
+    } finally {
+      this.probe = undefined;
+      this.end(probe);
+    }
   }
 
   /**
@@ -137,6 +166,8 @@ export class LinkRouter {
     if (this.closed) return;
     this.closed = true;
     if (this.turn !== undefined) this.end(this.turn);
+    // A mapping probe still allocating gives up (mappedByRelay then releases what it made).
+    this.probe?.stop();
   }
 
   /**
@@ -180,6 +211,7 @@ export class LinkRouter {
   private inbound(from: Endpoint, bytes: Uint8Array): boolean {
     if (this.turn !== undefined && this.turn.intercept(bytes, from)) return true;
     if (this.releasing !== undefined && this.releasing.intercept(bytes, from)) return true;
+    if (this.probe !== undefined && this.probe.intercept(bytes, from)) return true;
     const pr = this.peerRelay;
     // The relay server's address on another port is an allocation's relayed address too (the
     // peer's checks through its allocation came from one we were never told of): relay traffic,

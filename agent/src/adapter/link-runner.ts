@@ -19,6 +19,7 @@ import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
 import { DirectLookTrigger, lateCandidatesAction } from '../core/direct-look.js';
 import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS, relayPermissionIps } from '../core/relay-policy.js';
 import { RelayRelease } from '../core/relay-release.js';
+import { reflexiveFromRelay, wantsRelayMapping } from '../core/relay-reflexive.js';
 import { LinkMachine, type LinkPhase, type LinkRole } from '../core/link-machine.js';
 import { linkPath } from '../core/link-path.js';
 import { AgentError } from '../errors.js';
@@ -300,11 +301,30 @@ export class LinkRunner {
     // gathering's window (a peer that knows only our private host address has nothing its relay
     // may permit). The first batch says `done: false` while either is on the way.
     const askReflexive = this.ctx.stunServers.length > 0 && !this.local.some((c) => c.kind === 'srflx');
-    this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0);
+    // And, beside that second STUN ask, the connect side asks the relay (an Allocate's
+    // XOR-MAPPED-ADDRESS): STUN that never answers (Binding requests dropped on the way, a STUN
+    // server down) left the pair `relay-failed` — the listen side's allocation could permit none
+    // of our addresses (issue 11). The listen side learns its own from the allocation it makes
+    // for the link (startRelay).
+    const askRelay = this.ctx.start.role === 'connect' && wantsRelayMapping(this.local, this.ctx.relayOffered);
+    this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0) + (askRelay ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
     void socket.upnp?.then((c) => this.lateSettled(c === undefined ? [] : [c]));
     if (askReflexive) void this.askReflexive().then((fresh) => this.lateSettled(fresh));
+    if (askRelay) void this.mappedByRelay().then((fresh) => this.lateSettled(fresh));
+  }
+
+  /** Our server-reflexive address as the relay sees it (LinkRouter.mappedByRelay), when not ours already; never rejects. */
+  private async mappedByRelay(): Promise<RankedCandidate[]> {
+    const router = this.router;
+    if (router === undefined) return [];
+    const access = await this.ctx.relayAccess().catch(() => undefined);
+    if (access === undefined || this.released) return [];
+    const mapped = await router.mappedByRelay(access);
+    trace(`link ${this.ctx.start.remoteId} relay mapping ${mapped === undefined ? 'none' : `${mapped.address}:${mapped.port}`}`);
+    const c = reflexiveFromRelay(this.local, mapped);
+    return c === undefined ? [] : [c];
   }
 
   /**
@@ -496,8 +516,15 @@ export class LinkRunner {
         // private host address known yet (its STUN answer missed gathering) asks none: its srflx
         // candidate, when it comes, gets one (permitPeer). Asked for, that address was refused
         // (403) and the refusal failed the link (natlab, 5 % loss: 1 run in 3).
-        const relayed = await router.allocate(access, relayPermissionIps(this.remote, access.server.address, router.permissionsAsked));
+        const { relayed, mapped } = await router.allocate(access, relayPermissionIps(this.remote, access.server.address, router.permissionsAsked));
         if (this.released) return;
+        // No STUN answer gave us a srflx: the allocation's XOR-MAPPED-ADDRESS is one (a direct
+        // path may still form through it, and the relay is let go after relayReleaseMs).
+        const srflx = wantsRelayMapping(this.local, true) ? reflexiveFromRelay(this.local, mapped) : undefined;
+        if (srflx !== undefined) {
+          this.local.push(srflx);
+          this.ctx.sendCandidates([srflx], this.ctx.natHint());
+        }
         // Candidates that came while allocating get their permissions now; later ones as they come.
         this.relayServer = access.server.address;
         this.permitPeer();

@@ -39,7 +39,7 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
    * refused) and a LinkRouter on a fresh ENet host; relay ports from `highBase` when the control
    * port is below 50 000, else from `lowBase`, so the two never meet.
    */
-  async function relayAndRouter(lowBase: number, highBase: number): Promise<{ controlPort: number; router: LinkRouter; host: ENetConnection }> {
+  async function relayAndRouter(lowBase: number, highBase: number): Promise<{ controlPort: number; router: LinkRouter; host: ENetConnection; relay: TurnRelayServer }> {
     const control = await bound();
     const controlPort = control.address().port;
     const low = controlPort >= 50_000 ? lowBase : highBase;
@@ -55,8 +55,32 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     cleanup.push(() => host.destroy());
     const router = new LinkRouter(host, createInterceptTransport((address, port, bytes) => host.socketSend(address, port, bytes)));
     cleanup.push(() => router.detach(), () => router.close());
-    return { controlPort, router, host };
+    return { controlPort, router, host, relay };
   }
+
+  it('learns the socket\'s mapping from an allocation made for it alone (XOR-MAPPED-ADDRESS), deletes that allocation, and a later allocate from the same socket succeeds (issue 11: STUN that never answers)', async () => {
+    const { controlPort, router, host, relay } = await relayAndRouter(43_000, 55_000);
+    const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+    const access = { server: { address: '127.0.0.1', port: controlPort }, ...cred };
+    const mapped = await router.mappedByRelay(access);
+    expect(mapped).to.deep.equal({ address: '127.0.0.1', port: host.getLocalPort() });
+    // Not the link's allocation: the relay punch never sends through it, and it goes at once.
+    expect(router.turnClient).to.equal(undefined);
+    await waitFor(() => relay.allocations === 0);
+    const { relayed, mapped: again } = await router.allocate(access, ['127.0.0.1']);
+    expect(relayed.address).to.equal('127.0.0.1');
+    expect(again).to.deep.equal(mapped);
+    expect(relay.allocations).to.equal(1);
+  });
+
+  it('asks no mapping while the link\'s own allocation exists (it carries the mapping already)', async () => {
+    const { controlPort, router, relay } = await relayAndRouter(44_000, 56_000);
+    const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
+    const access = { server: { address: '127.0.0.1', port: controlPort }, ...cred };
+    await router.allocate(access, []);
+    expect(await router.mappedByRelay(access)).to.equal(undefined);
+    expect(relay.allocations).to.equal(1);
+  });
 
   it('a STUN retransmission from a timer after the link socket\'s host was destroyed is dropped, not thrown (ERR_UNCONFIGURED ended the agent)', async () => {
     // A STUN server that never answers: gathering retransmits from a timer (200 ms RTO, 3 requests).
@@ -117,7 +141,7 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
     cleanup.push(() => peer.close());
 
     const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
-    const relayed = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['127.0.0.1']);
+    const { relayed } = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['127.0.0.1']);
     // The allocation leaves 'allocated' (as while a Refresh 0 is in flight, or once it is lost)
     // before the peer's datagram comes out of the relay: the router asks for a channel to this
     // new peer address, which the TURN client refuses synchronously in that state.
@@ -135,7 +159,7 @@ describe('link socket sends with the host gone, LinkRouter relay path (loopback)
 
     const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lob', 'a', Math.floor(Date.now() / 1000) + 600, nodeHmacSha1);
     // Before the fix the refusal rejected allocate() (Promise.all) and the link failed relay-failed.
-    const relayed = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['10.0.0.7', '127.0.0.1']);
+    const { relayed } = await router.allocate({ server: { address: '127.0.0.1', port: controlPort }, ...cred }, ['10.0.0.7', '127.0.0.1']);
     expect(relayed.address).to.equal('127.0.0.1');
     const turn = router.turnClient!;
     expect(turn.core.hasPermission('127.0.0.1')).to.equal(true);
