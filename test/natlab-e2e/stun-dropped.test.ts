@@ -78,4 +78,18 @@ describe('STUN Binding requests dropped, the relay answering (NAT lab, issue 11)
       console.log(`      [natlab] ${first}(${a.peers[0]!.path}) ↔ ${second}(${b.peers[0]!.path}), ${second}'s STUN dropped`);
     });
   }
+
+  it('w1 ↔ q1 (the listen side\'s STUN dropped: its srflx comes with its own allocation): linked on both sides (direct or relay), all 10 reliable messages each way', async () => {
+    const before = await dropped('W');
+    const { a, b } = await pair('w1', 'q1', 'stundrop-listen');
+    expect(await dropped('W') - before).to.be.above(0);
+    for (const r of [a, b]) {
+      expect(r.failures, JSON.stringify(r)).to.deep.equal([]);
+      expect(Object.values(r.exchange!.received)).to.deep.equal([10]);
+    }
+    // Relayed (the joiner knew only a private address of w1), or direct once w1's srflx from its
+    // allocation proved: which one a report catches depends on timing, so only that it is one.
+    for (const r of [a, b]) expect(r.peers.map((p) => p.path), JSON.stringify(r)).to.satisfy((ps: string[]) => ps.length === 1 && ['direct', 'relay'].includes(ps[0]!));
+    console.log(`      [natlab] w1(${a.peers[0]!.path}) ↔ q1(${b.peers[0]!.path}), w1's STUN dropped`);
+  });
 });

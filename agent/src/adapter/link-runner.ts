@@ -30,7 +30,7 @@ import { isProvenSource, linkProbeReport, MAX_REPORTED_MALFORMED, refusalDetail,
 import { directPunchOptions, relayPunchOptions } from './link-punch-options.js';
 import { LinkRouter } from './link-router.js';
 import type { LinkSecurity } from './link-security.js';
-import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive } from './link-socket.js';
+import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive, relayReflexive } from './link-socket.js';
 import { TimedTransport } from './timed-transport.js';
 import { trace } from './trace.js';
 
@@ -301,30 +301,15 @@ export class LinkRunner {
     // gathering's window (a peer that knows only our private host address has nothing its relay
     // may permit). The first batch says `done: false` while either is on the way.
     const askReflexive = this.ctx.stunServers.length > 0 && !this.local.some((c) => c.kind === 'srflx');
-    // And, beside that second STUN ask, the connect side asks the relay (an Allocate's
-    // XOR-MAPPED-ADDRESS): STUN that never answers (Binding requests dropped on the way, a STUN
-    // server down) left the pair `relay-failed` — the listen side's allocation could permit none
-    // of our addresses (issue 11). The listen side learns its own from the allocation it makes
-    // for the link (startRelay).
+    // Beside it the connect side asks the relay (XOR-MAPPED-ADDRESS, relayReflexive): without, a
+    // STUN that never answers left the pair relay-failed (issue 11). The listen side's comes with its allocation.
     const askRelay = this.ctx.start.role === 'connect' && wantsRelayMapping(this.local, this.ctx.relayOffered);
     this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0) + (askRelay ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
     void socket.upnp?.then((c) => this.lateSettled(c === undefined ? [] : [c]));
     if (askReflexive) void this.askReflexive().then((fresh) => this.lateSettled(fresh));
-    if (askRelay) void this.mappedByRelay().then((fresh) => this.lateSettled(fresh));
-  }
-
-  /** Our server-reflexive address as the relay sees it (LinkRouter.mappedByRelay), when not ours already; never rejects. */
-  private async mappedByRelay(): Promise<RankedCandidate[]> {
-    const router = this.router;
-    if (router === undefined) return [];
-    const access = await this.ctx.relayAccess().catch(() => undefined);
-    if (access === undefined || this.released) return [];
-    const mapped = await router.mappedByRelay(access);
-    trace(`link ${this.ctx.start.remoteId} relay mapping ${mapped === undefined ? 'none' : `${mapped.address}:${mapped.port}`}`);
-    const c = reflexiveFromRelay(this.local, mapped);
-    return c === undefined ? [] : [c];
+    if (askRelay) void relayReflexive(this.router, () => this.ctx.relayAccess(), () => this.local).then((fresh) => this.lateSettled(fresh));
   }
 
   /**

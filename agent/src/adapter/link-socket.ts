@@ -9,7 +9,10 @@ import { candidatePriority, createInterceptTransport, gatherCandidates, validate
 import type { DatagramTransport } from '@meshpunch/nat';
 import type { Endpoint } from '../core/endpoint.js';
 import type { LinkFailureReason } from '../core/link-machine.js';
+import { reflexiveFromRelay } from '../core/relay-reflexive.js';
 import { AgentError } from '../errors.js';
+import type { LinkRouter, RelayAccess } from './link-router.js';
+import { trace } from './trace.js';
 
 /** Gathering's STUN schedule: RTO 200 ms, 3 requests (gives up after 200+400+800 ms). */
 const GATHER_STUN_RTO_MS = 200;
@@ -80,6 +83,21 @@ export async function refreshReflexive(transport: DatagramTransport, stunServers
     if (v.ok) fresh.push(v.candidate);
   }
   return fresh;
+}
+
+/**
+ * The link socket's server-reflexive address as its relay sees it (LinkRouter.mappedByRelay: an
+ * Allocate's XOR-MAPPED-ADDRESS, the allocation deleted at once), when it is none of `local()`
+ * (read after the answer, so a srflx STUN gave meanwhile is not sent twice); at most one. For a
+ * link whose STUN never answered (issue 11). Never rejects.
+ */
+export async function relayReflexive(router: LinkRouter, access: () => Promise<RelayAccess | undefined>, local: () => readonly RankedCandidate[]): Promise<RankedCandidate[]> {
+  const a = await access().catch(() => undefined);
+  if (a === undefined) return [];
+  const mapped = await router.mappedByRelay(a);
+  trace(`relay mapping ${mapped === undefined ? 'none' : `${mapped.address}:${mapped.port}`}`);
+  const c = reflexiveFromRelay(local(), mapped);
+  return c === undefined ? [] : [c];
 }
 
 function isLoopback(address: string): boolean {
