@@ -303,7 +303,7 @@ export class LinkRunner {
     const askReflexive = this.ctx.stunServers.length > 0 && !this.local.some((c) => c.kind === 'srflx');
     // Beside it the connect side asks the relay (XOR-MAPPED-ADDRESS, relayReflexive): without, a
     // STUN that never answers left the pair relay-failed (issue 11). The listen side's comes with its allocation.
-    const askRelay = this.ctx.start.role === 'connect' && wantsRelayMapping(this.local, this.ctx.relayOffered);
+    const askRelay = this.ctx.start.role === 'connect' && wantsRelayMapping(this.local, this.ctx.relayOffered, socket.stunAnswered);
     this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0) + (askRelay ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
@@ -505,7 +505,7 @@ export class LinkRunner {
         if (this.released) return;
         // No STUN answer gave us a srflx: the allocation's XOR-MAPPED-ADDRESS is one (a direct
         // path may still form through it, and the relay is let go after relayReleaseMs).
-        const srflx = wantsRelayMapping(this.local, true) ? reflexiveFromRelay(this.local, mapped) : undefined;
+        const srflx = !this.local.some((c) => c.kind === 'srflx') ? reflexiveFromRelay(this.local, mapped) : undefined;
         if (srflx !== undefined) {
           this.local.push(srflx);
           this.ctx.sendCandidates([srflx], this.ctx.natHint());

@@ -26,6 +26,11 @@ export interface LinkSocket {
   readonly transport: InterceptTransport;
   readonly candidates: readonly RankedCandidate[];
   /**
+   * Whether any STUN server answered while gathering (its mapping may equal a host address: no
+   * NAT, so no srflx candidate): without an answer the link may ask its relay (relayReflexive).
+   */
+  readonly stunAnswered: boolean;
+  /**
    * The UPnP candidate, when a mapping was asked (`mapPort`): settles when the router answered
    * (undefined when it refused, or no gateway), never rejects. Gathering does not wait for it —
    * the link sends its other candidates at once and this one after them (trickle, protocol
@@ -152,7 +157,7 @@ export async function gatherLinkSocket(o: LinkSocketOptions): Promise<LinkSocket
       rtoMs: GATHER_STUN_RTO_MS,
       requestCount: GATHER_STUN_REQUESTS,
     });
-    return { host, transport, candidates: r.candidates, ...(upnp === undefined ? {} : { upnp }) };
+    return { host, transport, candidates: r.candidates, stunAnswered: r.reflexive.length > 0, ...(upnp === undefined ? {} : { upnp }) };
   } catch (err) {
     host.intercept = null;
     host.destroy();

@@ -6,13 +6,15 @@ import { candidatePriority, type RankedCandidate } from '@meshpunch/nat/punch';
 import type { Endpoint } from './endpoint.js';
 
 /**
- * Whether a link should learn its mapping from the relay: a relay is offered and gathering gave
- * no server-reflexive candidate. Without one, a peer knows only private host addresses of ours,
+ * Whether a link should learn its mapping from the relay: a relay is offered, no STUN server
+ * answered (`stunAnswered`: one whose answer equals a host address means no NAT, and no srflx
+ * candidate — asking the relay then would cost every such link an allocation for nothing) and
+ * gathering gave no server-reflexive candidate. Without one, a peer knows only private host addresses of ours,
  * which its relay may not permit (relayPermissionIps) and no direct probe of its can reach: the
  * pair ended `relay-failed` (natlab, STUN Binding requests dropped by one side's router).
  */
-export function wantsRelayMapping(local: readonly { readonly kind: string }[], relayOffered: boolean): boolean {
-  return relayOffered && !local.some((c) => c.kind === 'srflx');
+export function wantsRelayMapping(local: readonly { readonly kind: string }[], relayOffered: boolean, stunAnswered: boolean): boolean {
+  return relayOffered && !stunAnswered && !local.some((c) => c.kind === 'srflx');
 }
 
 /**

@@ -153,7 +153,7 @@ class Link implements SansIoCore {
         if (e.type === 'stunSuccess') this.local.push({ kind: 'srflx', family: 4, address: e.mapped.address, port: e.mapped.port, priority: 1694498815 });
         this.link.handleGathered(now, this.local);
         // LinkRunner.gather: no srflx and a relay offered → ask the relay for the mapping.
-        if (this.askRelay && this.link.start.role === 'connect' && wantsRelayMapping(this.local, true)) {
+        if (this.askRelay && this.link.start.role === 'connect' && wantsRelayMapping(this.local, true, e.type === 'stunSuccess')) {
           const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lobby', String(this.link.start.remoteId), Math.floor(UNIX_MS_AT_ZERO / 1000) + 600, nodeHmacSha1);
           this.turn = new TurnClient({ server: TURN, ...cred, hmacSha1: nodeHmacSha1, md5: nodeMd5, random: (out) => this.prng.fill(out) });
           this.turn.allocate(now);

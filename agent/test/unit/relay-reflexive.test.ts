@@ -7,12 +7,15 @@ const SRFLX: RankedCandidate = { kind: 'srflx', family: 4, address: '198.51.100.
 
 describe('relay-reflexive', () => {
   describe('#wantsRelayMapping', () => {
-    it('is true when a relay is offered and gathering gave no srflx candidate', () => {
-      expect(wantsRelayMapping([HOST], true)).to.equal(true);
+    it('is true when a relay is offered, no STUN server answered and gathering gave no srflx candidate', () => {
+      expect(wantsRelayMapping([HOST], true, false)).to.equal(true);
     });
     it('is false when STUN gave a srflx candidate, or no relay is offered', () => {
-      expect(wantsRelayMapping([HOST, SRFLX], true)).to.equal(false);
-      expect(wantsRelayMapping([HOST], false)).to.equal(false);
+      expect(wantsRelayMapping([HOST, SRFLX], true, true)).to.equal(false);
+      expect(wantsRelayMapping([HOST], false, false)).to.equal(false);
+    });
+    it('is false when STUN answered with a host address (no NAT): the relay would say the same', () => {
+      expect(wantsRelayMapping([HOST], true, true)).to.equal(false);
     });
   });
 
