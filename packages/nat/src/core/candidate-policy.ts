@@ -30,7 +30,10 @@ export interface RejectedCandidate {
 const NEVER: ReadonlySet<AddressScope> = new Set<AddressScope>(['invalid', 'unspecified', 'multicast', 'broadcast', 'reserved']);
 
 function scopeOf(address: string): AddressScope {
-  return addressScope(address.split('%')[0]!);
+  // indexOf, not split: the service classifies every relayed candidate, and split's array and
+  // strings per call showed in its relay profile (issue 19).
+  const zone = address.indexOf('%');
+  return addressScope(zone < 0 ? address : address.slice(0, zone));
 }
 
 /**

@@ -62,7 +62,8 @@ export function addressScope(address: string): AddressScope {
     return 'public';
   }
   if (!parseIpv4Into(address, b, 0)) return 'invalid';
-  const [a0, a1] = [b[0]!, b[1]!];
+  const a0 = b[0]!;
+  const a1 = b[1]!;
   if (a0 === 0) return 'unspecified';
   if (a0 === 127) return 'loopback';
   if (a0 >= 224 && a0 <= 239) return 'multicast';
