@@ -125,7 +125,8 @@ function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
   let seen = 0;
   let kind: CandidateKind | undefined;
   let family = 0;
-  let address = '';
+  let addressAt = 0;
+  let addressEnd = 0;
   let port = 0;
   let priority = -1;
   for (;;) {
@@ -145,7 +146,8 @@ function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
     } else if (key === ADDRESS) {
       i = readString(b, i);
       if (i === NO) return NO;
-      address = latin1(b, strStart, strEnd);
+      addressAt = strStart;
+      addressEnd = strEnd;
     } else {
       i = readDigits(b, i);
       if (i === NO) return NO;
@@ -169,7 +171,8 @@ function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
     break;
   }
   if ((seen & CANDIDATE_REQUIRED) !== CANDIDATE_REQUIRED) return NO;
-  if (family === 4 ? !isIpv4(address) : !isIpv6(address)) return NO;
+  const address = addressOf(b, addressAt, addressEnd, family);
+  if (address === undefined) return NO;
   const f = family as 4 | 6;
   out.push(priority < 0 ? { kind: kind!, family: f, address, port } : { kind: kind!, family: f, address, port, priority });
   return i + 1;
@@ -259,7 +262,31 @@ function kindOf(b: Uint8Array, s: number, e: number): CandidateKind | undefined 
   return undefined;
 }
 
-/** Bytes s..e (printable ASCII, checked by readString) as a string. */
-function latin1(b: Uint8Array, s: number, e: number): string {
-  return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+/**
+ * Slots of the address cache (a power of two). A member sends the same candidates on each of
+ * its pairs (nine in a lobby of ten), so most addresses were decoded a moment before; making
+ * the string and parsing it again was 40 % of this decoder's time (issue 19).
+ */
+const ADDRESS_CACHE_SLOTS = 256;
+/** Addresses decoded lately, each valid for the family beside it (0: empty slot). */
+const cachedAddress: string[] = new Array<string>(ADDRESS_CACHE_SLOTS).fill('');
+const cachedFamily = new Uint8Array(ADDRESS_CACHE_SLOTS);
+
+/**
+ * Bytes s..e (printable ASCII, checked by readString) as an address of `family`, or undefined
+ * when they are not one (isIpv4 / isIpv6, as checkCandidate decides). Equal addresses decoded
+ * lately give the same string.
+ */
+function addressOf(b: Uint8Array, s: number, e: number, family: number): string | undefined {
+  // FNV-1a over the bytes picks the slot.
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const slot = (h >>> 0) & (ADDRESS_CACHE_SLOTS - 1);
+  const hit = cachedAddress[slot]!;
+  if (cachedFamily[slot] === family && isText(b, s, e, hit)) return hit;
+  const text = String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+  if (family === 4 ? !isIpv4(text) : !isIpv6(text)) return undefined;
+  cachedAddress[slot] = text;
+  cachedFamily[slot] = family;
+  return text;
 }

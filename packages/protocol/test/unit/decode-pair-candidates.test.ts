@@ -77,6 +77,17 @@ describe('decodePairCandidatesBytes', () => {
     for (const text of other) expect(both(text), text).to.equal(undefined);
   });
 
+  it('judges a repeated address by its family each time (its string is kept for the next message)', () => {
+    const msg = (family: number, address: string): string => `{"type":"pair.candidates","rid":1,"pair":2,"candidates":[{"kind":"host","family":${family},"address":"${address}","port":9}]}`;
+    expect(both(msg(4, '198.51.100.4'))).to.not.equal(undefined);
+    expect(both(msg(4, '198.51.100.4'))).to.not.equal(undefined);
+    expect(both(msg(6, '198.51.100.4'))).to.equal(undefined);
+    expect(both(msg(6, '2001:db8::4'))).to.not.equal(undefined);
+    expect(both(msg(4, '2001:db8::4'))).to.equal(undefined);
+    expect(both(msg(4, '198.51.100.40'))).to.not.equal(undefined);
+    expect(both(msg(4, '198.51.100.400'))).to.equal(undefined);
+  });
+
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
