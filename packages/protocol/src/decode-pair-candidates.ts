@@ -37,7 +37,7 @@ let num = 0;
 /**
  * The message `bytes` holds when it is a pair.candidates in the plain form above and
  * decodeClientMessage would accept it; undefined otherwise (decode it with decodeClientMessage).
- * Never throws.
+ * Its candidates may be objects it returned before for equal ones: do not modify them. Never throws.
  * @param bytes one text frame's payload (UTF-8)
  */
 export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMessage | undefined {
@@ -171,10 +171,18 @@ function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
     break;
   }
   if ((seen & CANDIDATE_REQUIRED) !== CANDIDATE_REQUIRED) return NO;
-  const address = addressOf(b, addressAt, addressEnd, family);
-  if (address === undefined) return NO;
-  const f = family as 4 | 6;
-  out.push(priority < 0 ? { kind: kind!, family: f, address, port } : { kind: kind!, family: f, address, port, priority });
+  const slot = addressSlot(b, addressAt, addressEnd, family);
+  if (slot < 0) return NO;
+  const address = cachedAddress[slot]!;
+  const last = cachedCandidate[slot];
+  if (last !== undefined && last.address === address && last.family === family && last.kind === kind && last.port === port && (last.priority ?? -1) === priority) {
+    out.push(last);
+  } else {
+    const f = family as 4 | 6;
+    const c: Candidate = priority < 0 ? { kind: kind!, family: f, address, port } : { kind: kind!, family: f, address, port, priority };
+    cachedCandidate[slot] = c;
+    out.push(c);
+  }
   return i + 1;
 }
 
@@ -271,22 +279,30 @@ const ADDRESS_CACHE_SLOTS = 256;
 /** Addresses decoded lately, each valid for the family beside it (0: empty slot). */
 const cachedAddress: string[] = new Array<string>(ADDRESS_CACHE_SLOTS).fill('');
 const cachedFamily = new Uint8Array(ADDRESS_CACHE_SLOTS);
+/**
+ * The last candidate made with each slot's address, given again for an equal one: the nine
+ * messages of a member then hold one set of candidate objects, not nine, in the pairs' live-view
+ * records (each relayed message left ~350 B behind, most of the relay burst's scavenging;
+ * issue 19). So the decoder's candidates may be shared: nobody modifies them.
+ */
+const cachedCandidate: Array<Candidate | undefined> = new Array<Candidate | undefined>(ADDRESS_CACHE_SLOTS).fill(undefined);
 
 /**
- * Bytes s..e (printable ASCII, checked by readString) as an address of `family`, or undefined
- * when they are not one (isIpv4 / isIpv6, as checkCandidate decides). Equal addresses decoded
- * lately give the same string.
+ * The cache slot holding bytes s..e (printable ASCII, checked by readString) as an address of
+ * `family`, or -1 when they are not one (isIpv4 / isIpv6, as checkCandidate decides). Equal
+ * addresses decoded lately give the same string.
  */
-function addressOf(b: Uint8Array, s: number, e: number, family: number): string | undefined {
+function addressSlot(b: Uint8Array, s: number, e: number, family: number): number {
   // FNV-1a over the bytes picks the slot.
   let h = 0x811c9dc5;
   for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   const slot = (h >>> 0) & (ADDRESS_CACHE_SLOTS - 1);
   const hit = cachedAddress[slot]!;
-  if (cachedFamily[slot] === family && isText(b, s, e, hit)) return hit;
+  if (cachedFamily[slot] === family && isText(b, s, e, hit)) return slot;
   const text = String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
-  if (family === 4 ? !isIpv4(text) : !isIpv6(text)) return undefined;
+  if (family === 4 ? !isIpv4(text) : !isIpv6(text)) return -1;
   cachedAddress[slot] = text;
   cachedFamily[slot] = family;
-  return text;
+  cachedCandidate[slot] = undefined;
+  return slot;
 }

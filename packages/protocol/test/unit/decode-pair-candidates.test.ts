@@ -88,6 +88,15 @@ describe('decodePairCandidatesBytes', () => {
     expect(both(msg(4, '198.51.100.400'))).to.equal(undefined);
   });
 
+  it('gives equal candidates of successive messages as one object (a member sends the same list on each pair)', () => {
+    const msg = (pair: number, port: number): string => `{"type":"pair.candidates","rid":${pair},"pair":${pair},"candidates":[${SRFLX},{"kind":"host","family":4,"address":"10.9.8.7","port":${port}}]}`;
+    const [a, b, c] = [both(msg(1, 9)), both(msg(2, 9)), both(msg(3, 10))] as Array<{ candidates: object[] }>;
+    expect(b!.candidates[0]).to.equal(a!.candidates[0]);
+    expect(b!.candidates[1]).to.equal(a!.candidates[1]);
+    expect(c!.candidates[1]).to.not.equal(a!.candidates[1]);
+    expect(c!.candidates[1]).to.deep.equal({ kind: 'host', family: 4, address: '10.9.8.7', port: 10 });
+  });
+
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
