@@ -6,34 +6,11 @@
 import { expect } from 'chai';
 import { answerBindingRequest, nodeHmacSha1, PunchMachine, StunClient, type PunchEvent, type RankedCandidate, type StunClientEvent } from '@meshpunch/nat';
 import { NatBox, natPreset, Prng, seedFromEnv, SimDriver, SimNet, type NatPresetName, type SansIoCore } from '@meshpunch/sim';
+import { SimSignal } from './sim-signal.js';
 import { LinkMachine, type LinkOutcome, type LinkRole } from '../../src/core/link-machine.js';
 
 type Kind = 'none' | NatPresetName;
 const STUN = { address: '203.0.113.10', port: 3478 };
-/** Candidate relay delay of the simulated signaling service, virtual ms. */
-const SIGNAL_DELAY_MS = 30;
-
-/** Candidates in flight through the simulated service: a core with a deadline and no socket traffic. */
-class SimSignal implements SansIoCore {
-  private readonly queue: Array<{ at: number; deliver: (now: number) => void }> = [];
-  send(now: number, deliver: (now: number) => void): void {
-    this.queue.push({ at: now + SIGNAL_DELAY_MS, deliver });
-  }
-  handleDatagram(): void {}
-  handleTimeout(now: number): void {
-    for (let i = 0; i < this.queue.length; ) {
-      if (this.queue[i]!.at <= now) this.queue.splice(i, 1)[0]!.deliver(now);
-      else i++;
-    }
-  }
-  pollTransmit(): number {
-    return 0;
-  }
-  pollTimeout(): number | undefined {
-    return this.queue.reduce<number | undefined>((t, q) => (t === undefined || q.at < t ? q.at : t), undefined);
-  }
-}
-
 /** One agent's link on one socket: LinkMachine + StunClient + PunchMachine. */
 class SimAgentLink implements SansIoCore {
   readonly link: LinkMachine<RankedCandidate>;

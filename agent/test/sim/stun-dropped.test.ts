@@ -13,6 +13,7 @@ import {
   type PunchEvent, type RankedCandidate,
 } from '@meshpunch/nat';
 import { NatBox, natPreset, Prng, seedFromEnv, SimDriver, SimNet, type SansIoCore } from '@meshpunch/sim';
+import { SimSignal } from './sim-signal.js';
 import { LinkMachine, type LinkOutcome, type LinkRole } from '../../src/core/link-machine.js';
 import { reflexiveFromRelay, wantsRelayMapping } from '../../src/core/relay-reflexive.js';
 
@@ -21,7 +22,6 @@ const TURN = { address: '203.0.113.30', port: 3478 };
 const SECRET = 'sim-relay-secret';
 /** The TURN server's Unix clock at virtual 0 (credentials expire against it). */
 const UNIX_MS_AT_ZERO = 1_700_000_000_000;
-const SIGNAL_DELAY_MS = 30;
 const HOST_PRIORITY = 2130706431;
 
 /** The embedded relay's core on its control port (no relayed traffic here: only its Allocate answers matter). */
@@ -60,27 +60,6 @@ class SimTurnControl implements SansIoCore {
   }
   pollTimeout(): number | undefined {
     return this.core.pollTimeout();
-  }
-}
-
-/** Candidates in flight through the simulated service. */
-class SimSignal implements SansIoCore {
-  private readonly queue: Array<{ at: number; deliver: (now: number) => void }> = [];
-  send(now: number, deliver: (now: number) => void): void {
-    this.queue.push({ at: now + SIGNAL_DELAY_MS, deliver });
-  }
-  handleDatagram(): void {}
-  handleTimeout(now: number): void {
-    for (let i = 0; i < this.queue.length; ) {
-      if (this.queue[i]!.at <= now) this.queue.splice(i, 1)[0]!.deliver(now);
-      else i++;
-    }
-  }
-  pollTransmit(): number {
-    return 0;
-  }
-  pollTimeout(): number | undefined {
-    return this.queue.reduce<number | undefined>((t, q) => (t === undefined || q.at < t ? q.at : t), undefined);
   }
 }
 
