@@ -45,17 +45,42 @@ export interface FrameOutput {
 
 /**
  * First Buffer of a turn's output, bytes: a relay burst sends a member ~2 KiB in one turn (nine
- * answers, nine relayed messages), so most sockets grow it once at most. Below Buffer's pool
- * threshold (4 KiB), so it is a slice of a shared slab, not an allocation of its own.
+ * answers, nine relayed messages), so most sockets grow it once at most.
  */
 const FIRST_OUTPUT_BYTES = 1024;
+/**
+ * Output Buffers are carved from slabs of this size. Buffer.allocUnsafe's own pool is 8 KiB and
+ * allocates anything from 4 KiB on by itself: when the service fell behind in the kit's relay
+ * burst (big turns, several KiB per socket), those allocations were 10 % of its busy time.
+ */
+const SLAB_BYTES = 256 * 1024;
+/** Larger outputs get a Buffer of their own (a slab holds at least 8 of the largest carved). */
+const MAX_CARVED_BYTES = SLAB_BYTES / 8;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+/**
+ * `size` bytes for one socket's output. A carved piece keeps its slab alive until the socket has
+ * written it (the next ones come from a new slab once this one is used up).
+ */
+function carve(size: number): Buffer {
+  if (size > MAX_CARVED_BYTES) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const piece = slab.subarray(slabUsed, slabUsed + size);
+  // 8-byte aligned, as Buffer's pool keeps its slices.
+  slabUsed += (size + 7) & ~7;
+  return piece;
+}
 
 /** Room for `more` bytes after the queued ones: a Buffer twice as large, the queued bytes copied. */
 function reserve(o: FrameOutput, more: number): Buffer {
   const need = o.outLen + more;
   const buf = o.outBuf;
   if (buf !== null && need <= buf.length) return buf;
-  const grown = Buffer.allocUnsafe(Math.max(need, FIRST_OUTPUT_BYTES, buf === null ? 0 : 2 * buf.length));
+  const grown = carve(Math.max(need, FIRST_OUTPUT_BYTES, buf === null ? 0 : 2 * buf.length));
   if (buf !== null) buf.copy(grown, 0, 0, o.outLen);
   o.outBuf = grown;
   return grown;
