@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { CoreHarness } from '../support/core-harness.js';
 
-const HOST = { kind: 'host', family: 4, address: '192.168.1.20', port: 40000 };
+const HOST = { kind: 'host', family: 4, address: '10.1.1.20', port: 40000 };
 const SRFLX = { kind: 'srflx', family: 4, address: '203.0.113.20', port: 51000 };
 
 /** Runs one script of frames on `h`; everything it sent is in h.sentTexts. */

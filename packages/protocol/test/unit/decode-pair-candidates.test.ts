@@ -19,7 +19,7 @@ function both(text: string): unknown {
   return fast;
 }
 
-const HOST = '{"kind":"host","family":4,"address":"192.168.1.20","port":40000}';
+const HOST = '{"kind":"host","family":4,"address":"10.1.1.20","port":40000}';
 const SRFLX = '{"kind":"srflx","family":4,"address":"203.0.113.20","port":51000}';
 
 describe('decodePairCandidatesBytes', () => {
@@ -30,13 +30,13 @@ describe('decodePairCandidatesBytes', () => {
       `{"done":false,"candidates":[${SRFLX}],"pair":1,"rid":4294967295,"type":"pair.candidates"}`,
       ` {\n\t"type" : "pair.candidates" ,\r\n "rid":3, "pair":7, "candidates" : [ ${HOST} , ${SRFLX} ] } \n`,
       '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"port":9,"address":"2001:db8::1","family":6,"kind":"relay","priority":4294967295}]}',
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"upnp","family":6,"address":"::ffff:1.2.3.4","port":65535,"priority":0}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"upnp","family":6,"address":"::ffff:203.0.113.4","port":65535,"priority":0}]}',
       `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${Array(16).fill(HOST).join(',')}]}`,
     ];
     for (const text of plain) expect(both(text), text).to.not.equal(undefined);
     expect(both(plain[0]!)).to.deep.equal({
       type: 'pair.candidates', rid: 3, pair: 7, done: true, candidates: [
-        { kind: 'host', family: 4, address: '192.168.1.20', port: 40000 },
+        { kind: 'host', family: 4, address: '10.1.1.20', port: 40000 },
         { kind: 'srflx', family: 4, address: '203.0.113.20', port: 51000 },
       ],
     });
@@ -51,7 +51,7 @@ describe('decodePairCandidatesBytes', () => {
       `{"type":"pair.candidates","rid":3e0,"pair":7,"candidates":[${HOST}]}`,
       `{"type":"pair.c\\u0061ndidates","rid":3,"pair":7,"candidates":[${HOST}]}`,
       `{"type":"pair.candidates","rid":3,"pair":7,"pair":8,"candidates":[${HOST}]}`,
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4","port":9,"zone":"x"}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"203.0.113.4","port":9,"zone":"x"}]}',
       `\ufeff{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}]}`,
       // not valid
       `{"type":"pair.candidates","rid":3,"pair":0,"candidates":[${HOST}]}`,
@@ -61,12 +61,12 @@ describe('decodePairCandidatesBytes', () => {
       `{"type":"pair.candidates","pair":7,"candidates":[${HOST}]}`,
       '{"type":"pair.candidates","rid":3,"pair":7}',
       `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${Array(17).fill(HOST).join(',')}]}`,
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"prflx","family":4,"address":"1.2.3.4","port":9}]}',
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":6,"address":"1.2.3.4","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"prflx","family":4,"address":"203.0.113.4","port":9}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":6,"address":"203.0.113.4","port":9}]}',
       '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":5,"address":"2001:db8::1","port":9}]}',
       '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":6,"address":"fe80::1%eth0","port":9}]}',
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4","port":0}]}',
-      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"1.2.3.4"}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"203.0.113.4","port":0}]}',
+      '{"type":"pair.candidates","rid":3,"pair":7,"candidates":[{"kind":"host","family":4,"address":"203.0.113.4"}]}',
       `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],"done":null}`,
       `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}],}`,
       `{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST}]}x`,
@@ -100,7 +100,7 @@ describe('decodePairCandidatesBytes', () => {
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
-    const addresses = ['192.168.1.20', '10.0.0.1', '255.255.255.255', '1.2.3', '01.2.3.4', '2001:db8::1', '::', 'fe80::1%1', '::ffff:1.2.3.4', '1::2::3', 'x'];
+    const addresses = ['10.1.1.20', '10.0.0.1', '255.255.255.255', '203.0.113', '0203.0.113.4', '2001:db8::1', '::', 'fe80::1%1', '::ffff:203.0.113.4', '1::2::3', 'x'];
     const numbers = ['0', '1', '4', '6', '9', '65535', '65536', '4294967295', '4294967296', '-1', '1.0', '1e2', '01', '99999999999', 'true', '"4"', 'null'];
     const pick = <T>(a: readonly T[]): T => a[prng.int(0, a.length - 1)]!;
     // False once the message being built leaves the plain form (a duplicate or unknown key, a
