@@ -33,11 +33,17 @@ const CANDIDATE_REQUIRED = KIND | FAMILY | ADDRESS | PORT;
 let strStart = 0;
 let strEnd = 0;
 let num = 0;
+/** The candidates readCandidates found (the first scratchLength), before internedList gives them as a list. */
+const scratch: Candidate[] = new Array<Candidate>(MAX_CANDIDATES_PER_PAIR);
+let scratchLength = 0;
+/** The address cache slot of scratch[0] (where internedList keeps the list). */
+let firstSlot = 0;
 
 /**
  * The message `bytes` holds when it is a pair.candidates in the plain form above and
  * decodeClientMessage would accept it; undefined otherwise (decode it with decodeClientMessage).
- * Its candidates may be objects it returned before for equal ones: do not modify them. Never throws.
+ * Its candidates, and their list, may be objects it returned before for equal ones: do not modify
+ * them. Never throws.
  * @param bytes one text frame's payload (UTF-8)
  */
 export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMessage | undefined {
@@ -81,9 +87,9 @@ export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMess
         return undefined;
       }
     } else {
-      candidates = [];
-      i = readCandidates(b, i, candidates);
+      i = readCandidates(b, i);
       if (i === NO) return undefined;
+      candidates = internedList();
     }
     i = skipSpace(b, i);
     if (b[i] === 0x2c) {
@@ -100,14 +106,15 @@ export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMess
   return m;
 }
 
-/** `[` candidate, … `]` (at most MAX_CANDIDATES_PER_PAIR) into `out`; the index after `]`, or NO. */
-function readCandidates(b: Uint8Array, at: number, out: Candidate[]): number {
+/** `[` candidate, … `]` (at most MAX_CANDIDATES_PER_PAIR) into `scratch`; the index after `]`, or NO. */
+function readCandidates(b: Uint8Array, at: number): number {
+  scratchLength = 0;
   if (b[at] !== 0x5b) return NO;
   let i = skipSpace(b, at + 1);
   if (b[i] === 0x5d) return i + 1;
   for (;;) {
-    if (out.length === MAX_CANDIDATES_PER_PAIR) return NO;
-    i = readCandidate(b, i, out);
+    if (scratchLength === MAX_CANDIDATES_PER_PAIR) return NO;
+    i = readCandidate(b, i);
     if (i === NO) return NO;
     i = skipSpace(b, i);
     if (b[i] === 0x2c) {
@@ -118,8 +125,8 @@ function readCandidates(b: Uint8Array, at: number, out: Candidate[]): number {
   }
 }
 
-/** One candidate object that checkCandidate (candidate.ts) accepts, pushed as its clean copy; or NO. */
-function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
+/** One candidate object that checkCandidate (candidate.ts) accepts, its clean copy added to `scratch`; or NO. */
+function readCandidate(b: Uint8Array, at: number): number {
   if (b[at] !== 0x7b) return NO;
   let i = skipSpace(b, at + 1);
   let seen = 0;
@@ -175,13 +182,14 @@ function readCandidate(b: Uint8Array, at: number, out: Candidate[]): number {
   if (slot < 0) return NO;
   const address = cachedAddress[slot]!;
   const last = cachedCandidate[slot];
+  if (scratchLength === 0) firstSlot = slot;
   if (last !== undefined && last.address === address && last.family === family && last.kind === kind && last.port === port && (last.priority ?? -1) === priority) {
-    out.push(last);
+    scratch[scratchLength++] = last;
   } else {
     const f = family as 4 | 6;
     const c: Candidate = priority < 0 ? { kind: kind!, family: f, address, port } : { kind: kind!, family: f, address, port, priority };
     cachedCandidate[slot] = c;
-    out.push(c);
+    scratch[scratchLength++] = c;
   }
   return i + 1;
 }
@@ -286,6 +294,34 @@ const cachedFamily = new Uint8Array(ADDRESS_CACHE_SLOTS);
  * issue 19). So the decoder's candidates may be shared: nobody modifies them.
  */
 const cachedCandidate: Array<Candidate | undefined> = new Array<Candidate | undefined>(ADDRESS_CACHE_SLOTS).fill(undefined);
+/**
+ * The last list made with each slot's address first, given again for a list of the same
+ * candidate objects: a member's nine messages (one per pair) then hold one list, not nine, in
+ * the pairs' live-view records and candidate counts. A list made by push was ~190 B with its
+ * spare capacity, two per pair, kept for the pair's life (issue 19). Lists are therefore shared
+ * too: nobody modifies them.
+ */
+const cachedList: Array<Candidate[] | undefined> = new Array<Candidate[] | undefined>(ADDRESS_CACHE_SLOTS).fill(undefined);
+
+/** The scratch candidates as a list of their own size: the cached one when it holds the same objects. */
+function internedList(): Candidate[] {
+  const n = scratchLength;
+  if (n === 0) return [];
+  const hit = cachedList[firstSlot];
+  if (hit !== undefined && hit.length === n) {
+    let same = true;
+    for (let k = 0; k < n; k++) {
+      if (hit[k] !== scratch[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const list = scratch.slice(0, n);
+  cachedList[firstSlot] = list;
+  return list;
+}
 
 /**
  * The cache slot holding bytes s..e (printable ASCII, checked by readString) as an address of
@@ -304,5 +340,6 @@ function addressSlot(b: Uint8Array, s: number, e: number, family: number): numbe
   cachedAddress[slot] = text;
   cachedFamily[slot] = family;
   cachedCandidate[slot] = undefined;
+  cachedList[slot] = undefined;
   return slot;
 }

@@ -73,21 +73,26 @@ export class Member {
   }
 }
 
-/** Shared by every pair until a side sends an address (most pairs of a forming mesh hold none yet). */
-const NO_ADDRESSES: readonly string[] = Object.freeze([]);
+/** Shared by every pair until a side sends candidates (most pairs of a forming mesh hold none yet). */
+const NO_CANDIDATES: readonly Candidate[] = Object.freeze([]);
 
 /**
  * What a pair holds once a side has sent something (candidates, a result): kept apart from
  * Pair, made on first use, because a forming mesh holds n(n-1)/2 pairs that have nothing yet.
  */
 class PairDetail {
-  candidatesFromA = 0;
-  candidatesFromB = 0;
+  /**
+   * The candidates side a (b) sent so far, in order (≤ MAX_CANDIDATES_PER_PAIR): the count
+   * the cap is checked against and the addresses a relay may permit. A side's first message's
+   * list itself (the decoder gives a member's equal lists as one, shared by its pairs), a new
+   * one only when a side sends again; before, a count and an address list per side (~0.4 KiB
+   * per pair in the kit's relay burst; issue 19).
+   */
+  sentA: readonly Candidate[] = NO_CANDIDATES;
+  sentB: readonly Candidate[] = NO_CANDIDATES;
   reportA: PairReport | undefined = undefined;
   reportB: PairReport | undefined = undefined;
-  addressesFromA: readonly string[] = NO_ADDRESSES;
-  addressesFromB: readonly string[] = NO_ADDRESSES;
-  /** What happened after the start, oldest first; undefined until the first such event. */
+  /** What happened after the start, oldest first, exactly as long as it is; undefined until the first such event. */
   later: PairEvent[] | undefined = undefined;
 }
 
@@ -121,17 +126,20 @@ export class Pair {
 
   /** Candidates side a (b) sent so far (≤ MAX_CANDIDATES_PER_PAIR). */
   get candidatesFromA(): number {
-    return this.#d?.candidatesFromA ?? 0;
-  }
-  set candidatesFromA(n: number) {
-    this.#detail().candidatesFromA = n;
+    return this.#d?.sentA.length ?? 0;
   }
   get candidatesFromB(): number {
-    return this.#d?.candidatesFromB ?? 0;
+    return this.#d?.sentB.length ?? 0;
   }
-  set candidatesFromB(n: number) {
-    this.#detail().candidatesFromB = n;
+
+  /** Adds `list` (relayed, so within the cap) to what side a (or b) sent. `list` is kept, not copied: it is never modified. */
+  noteCandidates(fromA: boolean, list: readonly Candidate[]): void {
+    if (list.length === 0) return;
+    const d = this.#detail();
+    if (fromA) d.sentA = d.sentA.length === 0 ? list : d.sentA.concat(list);
+    else d.sentB = d.sentB.length === 0 ? list : d.sentB.concat(list);
   }
+
   /** Side a's (b's) newest report. */
   get reportA(): PairReport | undefined {
     return this.#d?.reportA;
@@ -145,12 +153,13 @@ export class Pair {
   set reportB(r: PairReport | undefined) {
     if (r !== undefined || this.#d !== undefined) this.#detail().reportB = r;
   }
-  /** IPs of the host/srflx/upnp candidates each side sent (≤ 16 each): relay permissions (relay.md §2(b) rule 3(c)). */
-  get addressesFromA(): readonly string[] {
-    return this.#d?.addressesFromA ?? NO_ADDRESSES;
-  }
-  get addressesFromB(): readonly string[] {
-    return this.#d?.addressesFromB ?? NO_ADDRESSES;
+  /** Whether side a (or b) sent `ip` as a host/srflx/upnp candidate: a relay may permit it (relay.md §2(b) rule 3(c)). */
+  sentAddress(fromA: boolean, ip: string): boolean {
+    const d = this.#d;
+    if (d === undefined) return false;
+    const sent = fromA ? d.sentA : d.sentB;
+    for (let i = 0; i < sent.length; i++) if (sent[i]!.kind !== 'relay' && sent[i]!.address === ip) return true;
+    return false;
   }
 
   /** Events recorded (the start included), ≤ MAX_PAIR_EVENTS. */
@@ -166,21 +175,16 @@ export class Pair {
     return out;
   }
 
-  /** Notes an address side a (or b) sent as a candidate, once. */
-  noteAddress(fromA: boolean, address: string): void {
-    const d = this.#detail();
-    const list = fromA ? d.addressesFromA : d.addressesFromB;
-    if (list.includes(address)) return;
-    if (list !== NO_ADDRESSES) (list as string[]).push(address);
-    else if (fromA) d.addressesFromA = [address];
-    else d.addressesFromB = [address];
-  }
-
   /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */
   record(e: PairEvent): void {
     if (this.eventCount >= MAX_PAIR_EVENTS) return;
     if (e.kind === 'start' && this.startedAt === undefined && this.#d?.later === undefined) this.startedAt = e.at;
-    else (this.#detail().later ??= []).push(e);
+    else {
+      // Grown one event at a time, never with push's spare capacity (17 slots for the first
+      // event, ~190 B per pair kept for its life; most pairs hold two or three events).
+      const d = this.#detail();
+      d.later = d.later === undefined ? [e] : d.later.concat([e]);
+    }
   }
 
   /** The other side, or undefined when `m` is not in this pair. */

@@ -152,8 +152,7 @@ export class RelayAccess {
     for (const pair of m.lobby.pairs.values()) {
       const other = pair.other(m);
       if (other === undefined) continue;
-      const sent = pair.a === other ? pair.addressesFromA : pair.addressesFromB;
-      if (sent.includes(peerIp)) return true;
+      if (pair.sentAddress(pair.a === other, peerIp)) return true;
     }
     return false;
   }

@@ -115,6 +115,37 @@ describe('SignalingCore pairs', () => {
       expect(h.take(c!.c)).to.deep.equal([]);
     });
 
+    it('keeps a member\'s equal lists, sent as bytes on each of its pairs, as one list; counts and relay permissions from it per pair', () => {
+      const h = new CoreHarness();
+      h.viaBytes = true;
+      const [a, b, c] = trio(h);
+      const starts = h.takeType(a!.c, 'pair.start');
+      const ab = starts.find((s) => s.remote === b!.id)!.pair;
+      const ac = starts.find((s) => s.remote === c!.id)!.pair;
+      const list = [CAND, { kind: 'relay', family: 4, address: '203.0.113.77', port: 3478 }];
+      for (const pair of [ab, ac]) expect(h.request(a!.c, { type: 'pair.candidates', pair, candidates: list, done: true }).type).to.equal('ok');
+      const pairs = [...h.core.lobbies()][0]!.pairs;
+      const kept = (pair: number): unknown => pairs.get(pair)!.events.find((e) => e.kind === 'candidates')!;
+      const [kab, kac] = [kept(ab), kept(ac)] as Array<{ candidates: unknown[] }>;
+      expect(kab!.candidates).to.deep.equal(list);
+      expect(kac!.candidates).to.equal(kab!.candidates);
+      // Side a of both pairs (the creator, id 1, listens): 2 sent; its host address may be permitted, its relay one not.
+      expect(pairs.get(ab)!.candidatesFromA).to.equal(2);
+      expect(pairs.get(ab)!.candidatesFromB).to.equal(0);
+      expect(pairs.get(ab)!.sentAddress(true, CAND.address)).to.equal(true);
+      expect(pairs.get(ab)!.sentAddress(true, '203.0.113.77')).to.equal(false);
+      expect(pairs.get(ab)!.sentAddress(false, CAND.address)).to.equal(false);
+      // A second message of the same side adds to what it sent, and the first pair's list is unchanged.
+      const more = [{ ...CAND, address: '10.7.7.7' }];
+      expect(h.request(a!.c, { type: 'pair.candidates', pair: ab, candidates: more }).type).to.equal('ok');
+      expect(pairs.get(ab)!.candidatesFromA).to.equal(3);
+      expect(pairs.get(ab)!.sentAddress(true, '10.7.7.7')).to.equal(true);
+      expect(pairs.get(ac)!.sentAddress(true, '10.7.7.7')).to.equal(false);
+      expect(kac!.candidates).to.deep.equal(list);
+      // A list with a never-a-peer address is refused even right after the accepted one.
+      h.expectError(a!.c, { type: 'pair.candidates', pair: ac, candidates: [CAND, { ...CAND, address: '224.0.0.251' }] }, 'SIG_BAD_CANDIDATE');
+    });
+
     it('refuses a pair the sender is not part of with SIG_UNKNOWN_PAIR', () => {
       const h = new CoreHarness();
       const [a, b, c] = trio(h);

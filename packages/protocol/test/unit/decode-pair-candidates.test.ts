@@ -97,6 +97,19 @@ describe('decodePairCandidatesBytes', () => {
     expect(c!.candidates[1]).to.deep.equal({ kind: 'host', family: 4, address: '10.9.8.7', port: 10 });
   });
 
+  it('gives an equal list of successive messages as one list, sized to its candidates; another list is its own', () => {
+    const msg = (pair: number, list: string): string => `{"type":"pair.candidates","rid":${pair},"pair":${pair},"candidates":[${list}],"done":true}`;
+    const [a, b, c, d] = [both(msg(1, `${HOST},${SRFLX}`)), both(msg(2, `${HOST},${SRFLX}`)), both(msg(3, HOST)), both(msg(4, `${HOST},${SRFLX},${HOST}`))] as Array<{ candidates: object[] }>;
+    expect(b!.candidates).to.equal(a!.candidates);
+    expect(c!.candidates).to.not.equal(a!.candidates);
+    expect(d!.candidates).to.not.equal(a!.candidates);
+    expect(c!.candidates).to.have.length(1);
+    expect(d!.candidates).to.have.length(3);
+    // The first list was not changed by the later ones.
+    expect(a!.candidates).to.deep.equal([JSON.parse(HOST), JSON.parse(SRFLX)]);
+    expect(both(msg(5, `${HOST},${SRFLX}`))).to.have.property('candidates').that.deep.equals(a!.candidates);
+  });
+
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
