@@ -88,6 +88,10 @@ export class LinkRunner {
   private upnp: UpnpPortMapping | undefined = undefined;
   /** Sources of our candidates still on the way after the first batch (the UPnP mapping, a late srflx). */
   private lateExpected = 0;
+  /** Listen side: gathering learnt no mapping of our socket (no STUN answer, no srflx, no UPnP): see checkPredicted. */
+  private mappingUnknown = false;
+  /** Text appended to a punch failure: the peer's candidates that were refused. */
+  private rejectedDetail = '';
   private local: RankedCandidate[] = [];
   /** Remote candidates that validateCandidate refused, reported with the punch's refusals. */
   private readonly malformed: RejectedCandidate[] = [];
@@ -188,11 +192,14 @@ export class LinkRunner {
     this.checkPredicted();
   }
 
-  /** Listen side: allocates at once when both hints together rule punching out (relay.md §3 "Predicted"). */
+  /** Listen side: allocates at once when both hints rule punching out (relay.md §3 "Predicted"), or
+   *  with no mapping of our own (the peer knows only our private address; the allocation's
+   *  XOR-MAPPED-ADDRESS, sent as srflx, is what a direct path needs too: RELAY_AFTER_MS was lost). */
   private checkPredicted(): void {
     if (this.ctx.start.role !== 'listen' || !this.ctx.relayOffered || this.relayState !== 'idle' || this.machine.phase !== 'punching') return;
     if (this.router?.mux.has('direct') !== false) return;
     if (predictedHard(this.ctx.natHint(), this.remoteNat)) this.startRelay('predicted');
+    else if (this.mappingUnknown) this.startRelay('no mapping of our own');
   }
 
   /** The remote left the lobby. */
@@ -301,9 +308,11 @@ export class LinkRunner {
     // gathering's window (a peer that knows only our private host address has nothing its relay
     // may permit). The first batch says `done: false` while either is on the way.
     const askReflexive = this.ctx.stunServers.length > 0 && !this.local.some((c) => c.kind === 'srflx');
-    // Beside it the connect side asks the relay (XOR-MAPPED-ADDRESS, relayReflexive): without, a
-    // STUN that never answers left the pair relay-failed (issue 11). The listen side's comes with its allocation.
-    const askRelay = this.ctx.start.role === 'connect' && wantsRelayMapping(this.local, this.ctx.relayOffered, socket.stunAnswered);
+    // Beside it the connect side asks the relay (XOR-MAPPED-ADDRESS, relayReflexive; issue 11: else
+    // relay-failed); the listen side's comes with its allocation, made at once then (checkPredicted).
+    const noMapping = wantsRelayMapping(this.local, this.ctx.relayOffered, socket.stunAnswered);
+    const askRelay = this.ctx.start.role === 'connect' && noMapping;
+    this.mappingUnknown = this.ctx.start.role === 'listen' && noMapping && socket.upnp === undefined;
     this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0) + (askRelay ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
@@ -388,21 +397,16 @@ export class LinkRunner {
     const rejected = [...this.malformed, ...punch.rejectedCandidates()];
     if (rejected.length > 0) this.ctx.onCandidatesRejected?.(rejected);
     this.rejectedDetail = refusalDetail(rejected);
-    // The listen side allocates (relay.md §3): at once for a pair the hints rule out, else when
-    // nothing is proven RELAY_AFTER_MS after probing began.
-    if (this.ctx.start.role === 'listen' && this.ctx.relayOffered) {
-      this.checkPredicted();
-      if (this.relayState === 'idle') {
-        this.relayTimer = setTimeout(() => {
-          this.relayTimer = undefined;
-          if (this.router !== undefined && !this.router.mux.has('direct') && this.machine.phase === 'punching') this.startRelay('timer');
-        }, RELAY_AFTER_MS);
-      }
-    }
+    // The listen side allocates (relay.md §3): at once (checkPredicted), else when nothing is
+    // proven RELAY_AFTER_MS after probing began.
+    if (this.ctx.start.role !== 'listen' || !this.ctx.relayOffered) return;
+    this.checkPredicted();
+    if (this.relayState !== 'idle') return;
+    this.relayTimer = setTimeout(() => {
+      this.relayTimer = undefined;
+      if (this.router !== undefined && !this.router.mux.has('direct') && this.machine.phase === 'punching') this.startRelay('timer');
+    }, RELAY_AFTER_MS);
   }
-
-  /** Text appended to a punch failure: the peer's candidates that were refused. */
-  private rejectedDetail = '';
 
   /** A direct punch on the link socket (the first one, or a re-probe of a relayed link). */
   private startDirectPunch(remote: readonly RankedCandidate[], startAt: number): PunchSession | undefined {

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { createSocket, Socket } from 'node:dgram';
 import { EventType, HostCore, type ENetConnection } from '@meshpunch/enet';
 import type { LinkContext } from '../../src/adapter/link-context.js';
+import type { RelayAccess } from '../../src/adapter/link-router.js';
 import { LinkRunner } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
@@ -72,6 +73,8 @@ describe('LinkRunner (loopback)', function () {
     extraCandidates?: Candidate[];
     /** Side 1 is told which of side 2's candidates it refused. */
     onRejected?: (rejected: readonly RejectedCandidate[]) => void;
+    /** The service offers its relay; side 1 asks it for credentials through this. */
+    listenerRelayAccess?: () => Promise<RelayAccess | undefined>;
   } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
@@ -106,8 +109,8 @@ describe('LinkRunner (loopback)', function () {
         upnpGateway: () => Promise.resolve(undefined),
         now: () => performance.now(),
         natHint: () => undefined,
-        relayOffered: false,
-        relayAccess: () => Promise.resolve(undefined),
+        relayOffered: o.listenerRelayAccess !== undefined,
+        relayAccess: (ownId === 1 ? o.listenerRelayAccess : undefined) ?? (() => Promise.resolve(undefined)),
         // The service relays candidates to the other side of the pair.
         sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(ownId === 2 ? [...c, ...(o.extraCandidates ?? [])] : c)),
         ...(ownId === 1 && o.onRejected !== undefined ? { onCandidatesRejected: o.onRejected } : {}),
@@ -258,6 +261,28 @@ describe('LinkRunner (loopback)', function () {
     expect(a.socket.host.statistics!.filteredConnects).to.be.at.least(1);
     expect(b.runner.machine.handshakeAttempts).to.equal(1);
     if (oa.ok) expect(oa.remote.port).to.equal(b.socket.host.getLocalPort());
+  });
+
+  it('the listen side with no mapping of its own (no STUN answer, no srflx) asks for the relay as punching begins, not RELAY_AFTER_MS later', async () => {
+    // Gathered without a STUN answer, the listener's peer knows only its host address: only the
+    // relay (its allocation's XOR-MAPPED-ADDRESS, then the relayed address) can tell it more.
+    // The credentials never come here, so the direct punch decides the link.
+    let asked = 0;
+    // Read when the (loopback) direct path is proven: after the turn punching began in, long before
+    // any RELAY_AFTER_MS timer.
+    let askedWhenProven: number | undefined;
+    const [a, b] = await pair({
+      listenerRelayAccess: () => {
+        asked++;
+        return new Promise(() => undefined);
+      },
+      onPhase: (who, phase) => {
+        if (who === 1 && phase === 'accepting') askedWhenProven = asked;
+      },
+    });
+    const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 10_000, 'both outcomes');
+    expect([oa.ok, ob.ok]).to.deep.equal([true, true]);
+    expect(askedWhenProven).to.equal(1);
   });
 
   it('retries the ENet handshake when the first attempt is lost instead of failing the link', async () => {
