@@ -151,6 +151,7 @@ export interface LinkView { pair: number; a: number; b: number; state: LinkState
 /** Everything a member may know about its lobby. */
 export interface LobbyView {
   code: string; mode: LobbyMode; maxPeers: number; sealed: boolean; owner: number; hasPassword: boolean;
+  /** Every pair of the lobby for a client that offered `link-view`; empty for the others (1.8). */
   members: MemberView[]; links: LinkView[];
 }
 /** Limits the service enforces, told in `welcome` so clients need not guess. */

@@ -24,9 +24,12 @@ export const CAPABILITIES = Object.freeze(['resume', 'password', 'seal', 'server
  * passed on to the other side. 1.6 (issue 17): the optional `probes` of `pair.result` (a
  * bounded per-candidate record of the sender's checks, for the live view). 1.7 (issue 19): the
  * welcome stands for the first heartbeat (`welcome.n`, acked like a heartbeat) instead of a
- * separate heartbeat before it: one message fewer per connection. docs/protocol.md lists them.
+ * separate heartbeat before it: one message fewer per connection. 1.8 (issue 19): the lobby view's
+ * `links` are filled only for clients that offered the `link-view` capability (every pair of the
+ * lobby: n(n-1)/2 of them, most of a big lobby's `lobby.joined`); others get `links: []`.
+ * docs/protocol.md lists them.
  */
-export const PROTOCOL_REVISION = '1.7';
+export const PROTOCOL_REVISION = '1.8';
 
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -50,7 +50,11 @@ export interface SignalingClientOptions {
   linkedPeers?: () => readonly number[];
   /** Uniform in [0, 1), the backoff jitter. Default Math.random. */
   random?: () => number;
-  /** Capabilities to offer. Default: all this version knows. */
+  /**
+   * Capabilities to offer. Default: all this version knows. Without `link-view` the service sends
+   * lobby views with `links: []` (1.8), so `lobby.links` holds only the pairs later `pair.start`s
+   * and `link.updated`s name.
+   */
   caps?: string[];
   /** Local monotonic clock in ms; `PairStart.startAt` is on this clock. Default performance.now(). */
   now?: () => number;

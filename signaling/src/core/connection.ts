@@ -14,6 +14,12 @@ export class Connection {
   member: Member | null = null;
   /** The client offered the `restore` capability: its lobby answers carry the lobby key. */
   restoreCap = false;
+  /**
+   * The client offered the `link-view` capability: its lobby views list the lobby's links (1.8).
+   * The others get `links: []`: in a lobby of n the list has n(n-1)/2 entries, 2 KB of a tenth
+   * member's 2.5 KB `lobby.joined`, which a client that does not show links parses for nothing.
+   */
+  linkView = false;
   lastSeen: number;
   readonly bucket: TokenBucket;
   /** Messages refused by the rate limit since the last accepted one. */

@@ -173,7 +173,7 @@ export class LobbyAdmission {
     this.#membership.lobbies.set(lobby.registryKey, lobby);
     this.#ctx.metrics.lobbiesCreated++;
     const m = this.#membership.add(lobby, c, you);
-    this.#ctx.outbox.answer(c, this.withKey(c, { type: 'lobby.joined', rid, you, token: m.token, lobby: lobby.view() }));
+    this.#ctx.outbox.answer(c, this.withKey(c, { type: 'lobby.joined', rid, you, token: m.token, lobby: lobby.view(c.linkView) }));
     // Lifecycle records are `info`: what an operator follows (issue #12 item 8). Never a token,
     // password or pair secret; the lobby's code or name is how operators refer to it.
     this.#ctx.outbox.log('info', 'lobby.created', { lobby: code, mode: lobby.mode, maxPeers, password: hash !== undefined, claimed: spec.claim !== undefined, conn: c.id });
@@ -217,7 +217,7 @@ export class LobbyAdmission {
     this.#membership.makeRoom(now, lobby);
     const m = this.#membership.add(lobby, c, id);
     this.#ctx.outbox.broadcast(lobby, { type: 'peer.joined', peer: m.view() }, m);
-    this.#ctx.outbox.answer(c, this.withKey(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view() }));
+    this.#ctx.outbox.answer(c, this.withKey(c, { type: 'lobby.joined', rid, you: id, token: m.token, lobby: lobby.view(c.linkView) }));
     this.#ctx.outbox.log('info', 'lobby.joined', { lobby: lobby.code, peer: id, members: lobby.members.size, conn: c.id });
     schedulePairs(this.#ctx, now, m);
   }
@@ -253,7 +253,7 @@ export class LobbyAdmission {
     if (!r.ok) return this.#ctx.outbox.error(c, msg.rid, r.code, r.message);
     const m = r.member;
     m.lobby.createdAt ??= now;
-    const joined: LobbyJoinedMessage = { type: 'lobby.joined', rid: msg.rid, you: m.id, token: m.token, lobby: m.lobby.view(), key: m.lobby.key };
+    const joined: LobbyJoinedMessage = { type: 'lobby.joined', rid: msg.rid, you: m.id, token: m.token, lobby: m.lobby.view(c.linkView), key: m.lobby.key };
     this.#ctx.outbox.answer(c, this.#withView(m.lobby, joined));
     if (r.resumed) restartUnfinishedPairs(this.#ctx, now, m);
     restorePairs(this.#ctx, now, m);

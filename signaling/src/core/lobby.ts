@@ -285,12 +285,13 @@ export class Lobby {
     return this.mode === 'mesh' || x === this.owner || y === this.owner;
   }
 
-  view(): LobbyView {
+  /** @param withLinks list the pairs (a client that offered `link-view`), else `links: []` (1.8) */
+  view(withLinks: boolean): LobbyView {
     const members: MemberView[] = [];
     for (const m of this.members.values()) members.push(m.view());
     members.sort((p, q) => p.id - q.id);
     const links: LinkView[] = [];
-    for (const p of this.pairs.values()) links.push(p.view());
+    if (withLinks) for (const p of this.pairs.values()) links.push(p.view());
     return {
       code: this.code, mode: this.mode, maxPeers: this.maxPeers, sealed: this.sealed, owner: this.owner,
       hasPassword: this.passwordHash !== undefined, members, links,

@@ -349,7 +349,7 @@ export class SignalingCore {
         return;
       case 'lobby.get':
         if (c.member === null) notInLobby(this.#pairing, c, msg.rid);
-        else this.#outbox.send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view() });
+        else this.#outbox.send(c, { type: 'lobby.state', rid: msg.rid, lobby: c.member.lobby.view(c.linkView) });
         return;
       case 'pair.candidates':
         relayCandidates(this.#pairing, now, c, msg);
@@ -475,6 +475,7 @@ export class SignalingCore {
     c.phase = 'ready';
     c.name = msg.name;
     c.restoreCap = msg.caps?.includes('restore') === true;
+    c.linkView = msg.caps?.includes('link-view') === true;
     const cfg = this.config;
     const relayOffered = this.relay?.isOffered === true;
     // Without a relay the capability is not offered, so a client knows not to ask (relay.md §4).
@@ -517,7 +518,7 @@ export class SignalingCore {
     c.member = m;
     this.metrics.resumes++;
     const lobby = m.lobby;
-    this.#outbox.answer(c, this.#admission.withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view() }));
+    this.#outbox.answer(c, this.#admission.withKey(c, { type: 'resume.ok', rid: msg.rid, you: m.id, token: m.token, lobby: lobby.view(c.linkView) }));
     this.#outbox.log('info', 'peer.resumed', { lobby: lobby.code, peer: m.id, conn: c.id });
     if (wasAway) this.#outbox.broadcast(lobby, { type: 'peer.back', id: m.id }, m);
     if (msg.linked !== undefined) markLinked(this.#pairing, m, msg.linked);

@@ -52,6 +52,29 @@ describe('SignalingClient', () => {
       expect((await b.getLobby()).members.map((m) => m.name)).to.deep.equal(['alice', 'bob']);
     });
 
+    it('offers link-view by default, so a late joiner\'s lobby lists the pairs of the members before it (1.8)', async () => {
+      const a = await connect();
+      const b = await connect();
+      const { lobby } = await a.createLobby();
+      const pairAB = a.next('pairStart');
+      const { you: idB } = await b.joinLobby(lobby.code);
+      const { pair } = await pairAB;
+      const c = await connect();
+      expect(c.caps).to.include('link-view');
+      const { you: idC, lobby: seen } = await c.joinLobby(lobby.code);
+      // The pair a–b was made before c came: only the service's lobby view can have told c.
+      expect(seen.links.find((l) => l.pair === pair)).to.deep.include({ a: 1, b: idB });
+      expect(c.lobby!.links.find((l) => l.pair === pair)).to.deep.include({ a: 1, b: idB });
+      // A client offering other caps gets none; its own pairs come with its pair.starts.
+      const d = await SignalingClient.connect(server.url, { caps: ['resume'] });
+      clients.push(d);
+      const starts = d.next('pairStart');
+      const { you: idD } = await d.joinLobby(lobby.code);
+      await starts;
+      expect(d.lobby!.members).to.have.length(4);
+      expect(d.lobby!.links.filter((l) => l.a !== idD && l.b !== idD), `${idC}`).to.deep.equal([]);
+    });
+
     it('rejects with typed errors carrying the service code', async () => {
       const a = await connect();
       const err = await a.joinLobby('ZZZZ-ZZZZ').catch((e: unknown) => e);

@@ -5,12 +5,21 @@ import { CoreHarness } from '../support/core-harness.js';
 
 const CAND = { kind: 'host', family: 4, address: '192.168.1.20', port: 40000 };
 
-function trio(h: CoreHarness, mode: 'mesh' | 'server' = 'mesh'): Array<{ c: number; id: number }> {
-  const a = h.client();
+/** A connection past hello; with `caps` (e.g. `link-view`, which lobby views with links need, 1.8) offered. */
+function client(h: CoreHarness, caps?: string[]): number {
+  if (caps === undefined) return h.client();
+  const c = h.open();
+  expect(h.request(c, { type: 'hello', versions: [1], caps }).type).to.equal('welcome');
+  h.take(c);
+  return c;
+}
+
+function trio(h: CoreHarness, mode: 'mesh' | 'server' = 'mesh', caps?: string[]): Array<{ c: number; id: number }> {
+  const a = client(h, caps);
   const { lobby } = h.create(a, { mode });
   const out = [{ c: a, id: 1 }];
   for (let i = 0; i < 2; i++) {
-    const c = h.client();
+    const c = client(h, caps);
     out.push({ c, id: h.join(c, lobby.code).you });
   }
   return out;
@@ -57,7 +66,7 @@ describe('SignalingCore pairs', () => {
 
     it('pairs every member with every other in mesh mode (3 members → 3 pairs)', () => {
       const h = new CoreHarness();
-      const ms = trio(h);
+      const ms = trio(h, 'mesh', ['link-view']);
       const starts = ms.map((m) => h.takeType(m.c, 'pair.start'));
       expect(starts.map((s) => s.length)).to.deep.equal([2, 2, 2]);
       const view = h.request(ms[0]!.c, { type: 'lobby.get' });
@@ -204,7 +213,7 @@ describe('SignalingCore pairs', () => {
   describe('pair.result', () => {
     it('records the result and tells every member the link state', () => {
       const h = new CoreHarness();
-      const [a, b, c] = trio(h);
+      const [a, b, c] = trio(h, 'mesh', ['link-view']);
       const s = h.takeType(b!.c, 'pair.start').find((x) => x.remote === 1)!;
       for (const m of [a, b, c]) h.take(m!.c);
       expect(h.request(b!.c, { type: 'pair.result', pair: s.pair, outcome: 'connected', path: 'direct', rttMs: 12.5 }).type).to.equal('ok');
