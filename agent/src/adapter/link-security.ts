@@ -6,7 +6,7 @@
 // before addMeshPeer. STUN, punch checks and TURN keep the same socket: they are taken by the
 // host's `intercept` before ENet (demultiplexed by source and first byte, RFC 7983), and a relay
 // path below ENet (`egress`/`deliver`) only ever carries DTLS records.
-import { generateIdentity, type GeneratedIdentity } from '@meshpunch/dtls';
+import { CipherSuite, generateIdentity, nodeDtlsCrypto, type GeneratedIdentity } from '@meshpunch/dtls';
 import { TLSOptions, type ENetConnection, type SecureHostEvent } from '@meshpunch/enet';
 import type { LinkRole } from '../core/link-machine.js';
 
@@ -19,7 +19,19 @@ export class SessionIdentity {
   constructor() {
     this.generated = generateIdentity({ commonName: 'meshpunch' });
     this.wireFingerprint = `sha-256 ${this.generated.fingerprint}`;
+    warmRecordCipher();
   }
+}
+
+/**
+ * Seals one record with the preferred suite's cipher (ChaCha20-Poly1305), so the process builds
+ * it now: @meshpunch/dtls generates it as WebAssembly at its first use, 8-15 ms of CPU in a fresh
+ * process, which otherwise fell inside the first link's DTLS handshake, on both sides, and every
+ * link handshaking beside it waited behind it. joinMesh makes the identity, and so this, while
+ * its lobby request is in flight. The key and record are throwaway zeros; nothing is kept.
+ */
+function warmRecordCipher(): void {
+  nodeDtlsCrypto.createAead(CipherSuite.EcdheEcdsaChacha20Poly1305Sha256, new Uint8Array(32)).seal(new Uint8Array(12), new Uint8Array(13), new Uint8Array(16), new Uint8Array(32), 0);
 }
 
 /** One link's side of the security: what the peer must present, and the DTLS setup of the link host. */

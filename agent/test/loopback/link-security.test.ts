@@ -5,6 +5,7 @@
 // (a signaling-level man in the middle) and a peer that sends none are refused with `auth-failed`
 // before addMeshPeer. Traffic stays on 127.0.0.1.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { classifyDatagram } from '@meshpunch/dtls';
 import { EventType, FLAG_RELIABLE, type ENetConnection } from '@meshpunch/enet';
 import type { LinkContext } from '../../src/adapter/link-context.js';
@@ -182,5 +183,18 @@ describe('secured links: DTLS pinned by signaled fingerprints (loopback)', funct
     expect([oa.ok, ob.ok]).to.deep.equal([true, true]);
     expect(a.handedOver!.isDtls() || b.handedOver!.isDtls()).to.equal(false);
     expect(a.received.get('dtls') ?? 0).to.equal(0);
+  });
+  it('a session identity builds the record cipher (ChaCha20-Poly1305 WebAssembly) with it, not inside the first link\'s handshake', async () => {
+    // A fresh process: the cipher is built once per process, and this one may have built it already.
+    // It counts the WebAssembly modules compiled while SessionIdentity is made.
+    const url = new URL('../../src/adapter/link-security.js', import.meta.url).href;
+    const script = `const W = globalThis.WebAssembly; const M = W.Module; let n = 0;
+      W.Module = function (b) { n++; return new M(b); };
+      const { SessionIdentity } = await import(${JSON.stringify(url)});
+      const before = n; new SessionIdentity(); console.log(JSON.stringify({ before, after: n }));`;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(new Error(`${err.message}: ${stderr}`))));
+    });
+    expect(JSON.parse(out.trim())).to.deep.equal({ before: 0, after: 1 });
   });
 });
