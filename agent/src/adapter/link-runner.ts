@@ -3,18 +3,17 @@
 // on that socket, the ENet handshake, the hand-over to the mesh. It performs the actions the
 // LinkMachine (core) emits and feeds the results back. Beside it: what it needs from the session
 // (link-context.ts), the punches' options (link-punch-options.ts), what they proved (link-probes.ts),
-// the ENet handshake (link-handshake.ts) and the peer's timeout, RTT and endpoints (link-peer.ts).
+// the ENet handshake (link-handshake.ts), the peer's timeout, RTT and endpoints (link-peer.ts) and
+// the UPnP mapping of its port (link-upnp.ts).
 
 import { DeadlineTimer } from '@meshpunch/base';
 import type { ENetConnection } from '@meshpunch/enet';
-import type { UpnpPortMapping } from '@meshpunch/nat';
 // The punch entry only: the UPnP client (and its XML parser) loads when a link maps a port.
 import {
   candidatePriority, PunchSession, validateCandidate,
   type Candidate, type InterceptTransport, type PunchEvent, type RankedCandidate, type RejectedCandidate,
 } from '@meshpunch/nat/punch';
 import type { NatHint, ProbeReport } from '@meshpunch/protocol';
-import type { Endpoint } from '../core/endpoint.js';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
 import { DirectLookTrigger, lateCandidatesAction } from '../core/direct-look.js';
 import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS, relayPermissionIps } from '../core/relay-policy.js';
@@ -29,6 +28,7 @@ import { isOwnAddress } from './link-peer.js';
 import { isProvenSource, linkProbeReport, MAX_REPORTED_MALFORMED, refusalDetail, refusedCandidate } from './link-probes.js';
 import { directPunchOptions, relayPunchOptions } from './link-punch-options.js';
 import { LinkRouter } from './link-router.js';
+import { LinkUpnp } from './link-upnp.js';
 import type { LinkSecurity } from './link-security.js';
 import { gatherLinkSocket, LinkSocketError, linkSocketFamily, refreshReflexive, relayReflexive } from './link-socket.js';
 import { TimedTransport } from './timed-transport.js';
@@ -85,10 +85,11 @@ export class LinkRunner {
   private fallbackTimer: NodeJS.Timeout | undefined = undefined;
   /** The direct punch ended without a path (before any path was proven). */
   private directFailed = false;
-  private upnp: UpnpPortMapping | undefined = undefined;
+  /** The link port's UPnP mapping (--upnp), deleted on release. */
+  private readonly upnp: LinkUpnp;
   /** Sources of our candidates still on the way after the first batch (the UPnP mapping, a late srflx). */
   private lateExpected = 0;
-  /** Listen side: gathering learnt no mapping of our socket (no STUN answer, no srflx, no UPnP): see checkPredicted. */
+  /** Listen side: no mapping of our socket (no STUN answer, also not to the late ask; no srflx, no UPnP): see checkPredicted. */
   private mappingUnknown = false;
   /** Text appended to a punch failure: the peer's candidates that were refused. */
   private rejectedDetail = '';
@@ -108,13 +109,12 @@ export class LinkRunner {
   private readonly handshake: LinkHandshake;
   private released = false;
   private lastPhase: LinkPhase;
-  /** Clean-ups that finish after release (the UPnP mapping's DeletePortMapping). */
-  private readonly cleanups: Promise<unknown>[] = [];
 
   constructor(ctx: LinkContext) {
     this.ctx = ctx;
     this.machine = new LinkMachine<RankedCandidate>(ctx.start, ctx.timeouts);
     this.relayRelease = new RelayRelease(ctx.config.relayReleaseMs);
+    this.upnp = new LinkUpnp(() => ctx.upnpGateway(), `meshpunch pair ${ctx.start.pairId}`);
     this.lastPhase = this.machine.phase;
     this.handshake = new LinkHandshake({
       ctx,
@@ -222,7 +222,7 @@ export class LinkRunner {
 
   /** Resolves when everything released has finished releasing (UPnP mapping deleted). */
   async whenReleased(): Promise<void> {
-    await Promise.allSettled(this.cleanups);
+    await Promise.allSettled(this.upnp.pending);
   }
 
   private now(): number {
@@ -278,7 +278,7 @@ export class LinkRunner {
         socket = await gatherLinkSocket({
           bindAddress: this.ctx.config.bindAddress,
           stunServers: this.ctx.stunServers,
-          ...(this.ctx.config.upnp ? { mapPort: (port: number) => this.mapUpnp(port) } : {}),
+          ...(this.ctx.config.upnp ? { mapPort: (port: number) => this.upnp.open(port) } : {}),
           // Released while gathering: release() destroys the host it finds here.
           onBound: (host) => {
             this.host = host;
@@ -312,12 +312,20 @@ export class LinkRunner {
     // relay-failed); the listen side's comes with its allocation, made at once then (checkPredicted).
     const noMapping = wantsRelayMapping(this.local, this.ctx.relayOffered, socket.stunAnswered);
     const askRelay = this.ctx.start.role === 'connect' && noMapping;
-    this.mappingUnknown = this.ctx.start.role === 'listen' && noMapping && socket.upnp === undefined;
+    // A STUN answer that was only late (a loaded machine) comes to the late ask: only then is it missing.
+    const noneOfOurOwn = this.ctx.start.role === 'listen' && noMapping && socket.upnp === undefined;
+    this.mappingUnknown = noneOfOurOwn && !askReflexive;
     this.lateExpected = (socket.upnp === undefined ? 0 : 1) + (askReflexive ? 1 : 0) + (askRelay ? 1 : 0);
     this.machine.handleGathered(this.now(), this.local);
     this.drain();
     void socket.upnp?.then((c) => this.lateSettled(c === undefined ? [] : [c]));
-    if (askReflexive) void this.askReflexive().then((fresh) => this.lateSettled(fresh));
+    if (askReflexive) {
+      void this.askReflexive().then((fresh) => {
+        this.lateSettled(fresh);
+        this.mappingUnknown = noneOfOurOwn && !this.local.some((c) => c.kind === 'srflx');
+        if (!this.released) this.checkPredicted();
+      });
+    }
     if (askRelay) void relayReflexive(this.router, () => this.ctx.relayAccess(), () => this.local).then((fresh) => this.lateSettled(fresh));
   }
 
@@ -356,35 +364,6 @@ export class LinkRunner {
   /** Whether the punch has proof that `address:port` holds the pair secret. */
   private isProvenSource(address: string, port: number): boolean {
     return isProvenSource([this.punch, this.relayPunch], address, port);
-  }
-
-  /**
-   * A UPnP mapping of this link's port (kept until release), or undefined when none is possible.
-   * whenReleased waits for an attempt still under way too: a mapping the router makes after the
-   * link ended is deleted then, not left behind when the process exits.
-   */
-  private mapUpnp(port: number): Promise<Endpoint | undefined> {
-    const attempt = this.openUpnp(port);
-    this.cleanups.push(attempt);
-    return attempt;
-  }
-
-  private async openUpnp(port: number): Promise<Endpoint | undefined> {
-    const gateway = await this.ctx.upnpGateway();
-    if (gateway === undefined) return undefined;
-    try {
-      const { openUpnpMapping } = await import('@meshpunch/nat');
-      const m = await openUpnpMapping({ internalPort: port, gateway, description: `meshpunch pair ${this.ctx.start.pairId}` });
-      if (this.released) {
-        await deleteMapping(m);
-        return undefined;
-      }
-      this.upnp = m;
-      return { address: m.externalAddress, port: m.externalPort };
-    } catch {
-      // The router refused or vanished: the link goes on with host and srflx candidates.
-      return undefined;
-    }
   }
 
   private startPunching(remote: readonly RankedCandidate[], startAt: number): void {
@@ -779,7 +758,7 @@ export class LinkRunner {
     this.fallbackTimer = undefined;
     this.reprobeTimer = undefined;
     this.router?.close();
-    if (this.upnp !== undefined) this.cleanups.push(deleteMapping(this.upnp));
+    this.upnp.close();
     if (this.host !== undefined) {
       this.host.intercept = null;
       this.host.egress = null;
@@ -789,12 +768,3 @@ export class LinkRunner {
   }
 }
 
-/**
- * Deletes a link's UPnP mapping from the router, asking twice when the first request failed: a
- * router slow to answer (miniupnpd at load 10–25 took longer than the HTTP limit) may have
- * deleted it anyway, and a second DeletePortMapping of a rule already gone succeeds
- * (NoSuchEntryInArray). Never rejects; a rule still left dies with its lease (1200 s).
- */
-function deleteMapping(m: UpnpPortMapping): Promise<void> {
-  return m.close().catch(() => m.gateway.deletePortMapping(m.externalPort, m.protocol)).catch(() => undefined);
-}

@@ -4,8 +4,10 @@
 import { expect } from 'chai';
 import { createSocket, Socket } from 'node:dgram';
 import { EventType, HostCore, type ENetConnection } from '@meshpunch/enet';
+import { answerBindingRequest } from '@meshpunch/nat';
 import type { LinkContext } from '../../src/adapter/link-context.js';
 import type { RelayAccess } from '../../src/adapter/link-router.js';
+import type { Endpoint } from '../../src/core/endpoint.js';
 import { LinkRunner } from '../../src/adapter/link-runner.js';
 import { gatherLinkSocket, type LinkSocket } from '../../src/adapter/link-socket.js';
 import { resolveJoinMeshOptions } from '../../src/adapter/options.js';
@@ -75,6 +77,12 @@ describe('LinkRunner (loopback)', function () {
     onRejected?: (rejected: readonly RejectedCandidate[]) => void;
     /** The service offers its relay; side 1 asks it for credentials through this. */
     listenerRelayAccess?: () => Promise<RelayAccess | undefined>;
+    /** Side 1's STUN servers (its socket is gathered without any, so only its late ask goes to these). */
+    listenerStun?: Endpoint[];
+    /** Side 1's candidates never reach side 2, which so never probes: side 1 stays punching. */
+    connectorHearsNothing?: boolean;
+    /** Every candidate list a side sends. */
+    onSend?: (who: 1 | 2, candidates: readonly Candidate[]) => void;
   } = {}): Promise<[Side, Side]> {
     const sides: Side[] = [];
     const make = async (ownId: 1 | 2, role: LinkRole): Promise<Side> => {
@@ -103,7 +111,7 @@ describe('LinkRunner (loopback)', function () {
         start: { pairId: '7', remoteId: ownId === 1 ? 2 : 1, role, startAt: performance.now() },
         secret: new Uint8Array(16).fill(7),
         config,
-        stunServers: [],
+        stunServers: (ownId === 1 ? o.listenerStun : undefined) ?? [],
         timeouts: { gatherMs: 2000, exchangeMs: 2000, punchMs: 3000, connectMs: o.connectMs ?? 3000 },
         prepared: Promise.resolve(socket),
         upnpGateway: () => Promise.resolve(undefined),
@@ -112,7 +120,11 @@ describe('LinkRunner (loopback)', function () {
         relayOffered: o.listenerRelayAccess !== undefined,
         relayAccess: (ownId === 1 ? o.listenerRelayAccess : undefined) ?? (() => Promise.resolve(undefined)),
         // The service relays candidates to the other side of the pair.
-        sendCandidates: (c) => setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(ownId === 2 ? [...c, ...(o.extraCandidates ?? [])] : c)),
+        sendCandidates: (c) => {
+          o.onSend?.(ownId, c);
+          if (ownId === 1 && o.connectorHearsNothing === true) return;
+          setImmediate(() => sides[ownId === 1 ? 1 : 0]!.runner.remoteCandidates(ownId === 2 ? [...c, ...(o.extraCandidates ?? [])] : c));
+        },
         ...(ownId === 1 && o.onRejected !== undefined ? { onCandidatesRejected: o.onRejected } : {}),
         onPhase: (phase) => {
           phases.push(phase);
@@ -283,6 +295,39 @@ describe('LinkRunner (loopback)', function () {
     const [oa, ob] = await withinMs(Promise.all([a.outcome, b.outcome]), 10_000, 'both outcomes');
     expect([oa.ok, ob.ok]).to.deep.equal([true, true]);
     expect(askedWhenProven).to.equal(1);
+  });
+
+  it('the listen side whose STUN answer was only late (its late ask is answered) does not allocate: it has a mapping', async () => {
+    // A STUN server on 127.0.0.1 that maps every asker to 203.0.113.77:40000. The listener's
+    // socket was gathered without it (no answer, as on a loaded machine), so its late ask goes
+    // there. The connector never hears the listener's candidates, so it never probes and the
+    // listener stays punching: only the late answer keeps it from allocating.
+    const stun = createSocket('udp4');
+    const out = new Uint8Array(128);
+    stun.on('message', (msg, rinfo) => {
+      const a = answerBindingRequest(msg, { address: '203.0.113.77', port: 40000 }, out);
+      if (a.kind === 'success') stun.send(out.subarray(0, a.length), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => stun.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => stun.close());
+    let asked = 0;
+    let lateSrflx!: () => void;
+    const sentSrflx = new Promise<void>((r) => (lateSrflx = r));
+    await pair({
+      listenerStun: [{ address: '127.0.0.1', port: stun.address().port }],
+      connectorHearsNothing: true,
+      listenerRelayAccess: () => {
+        asked++;
+        return new Promise(() => undefined);
+      },
+      onSend: (who, c) => {
+        if (who === 1 && c.some((x) => x.kind === 'srflx' && x.address === '203.0.113.77')) lateSrflx();
+      },
+    });
+    await withinMs(sentSrflx, 10_000, 'the late srflx candidate');
+    // The late ask's answer and the relay decision are one turn: by the next, an allocation would have begun.
+    await new Promise((r) => setImmediate(r));
+    expect(asked).to.equal(0);
   });
 
   it('retries the ENet handshake when the first attempt is lost instead of failing the link', async () => {
