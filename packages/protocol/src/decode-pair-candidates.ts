@@ -38,6 +38,22 @@ const scratch: Candidate[] = new Array<Candidate>(MAX_CANDIDATES_PER_PAIR);
 let scratchLength = 0;
 /** The address cache slot of scratch[0] (where internedList keeps the list). */
 let firstSlot = 0;
+/** skipSpace passed over whitespace since the last reset (inside a candidates array: not its canonical form). */
+let spaced = false;
+/** A candidate's keys came out of canonical order (kind, family, address, port, priority). */
+let reordered = false;
+
+/**
+ * Where a decoded message's candidates array lies in its frame, when its bytes are exactly
+ * JSON.stringify of the decoded candidates (no whitespace, keys in the order kind, family,
+ * address, port, priority: what clients send): start and end (exclusive) of `[` … `]`; both
+ * -1 otherwise. Those bytes can be copied into the frame the pair's other side gets instead of
+ * encoding the candidates again (issue 19). The caller's record, filled when a message is returned.
+ */
+export interface CandidatesSpan {
+  start: number;
+  end: number;
+}
 
 /**
  * The message `bytes` holds when it is a pair.candidates in the plain form above and
@@ -46,8 +62,10 @@ let firstSlot = 0;
  * them. Never throws.
  * @param bytes one text frame's payload (UTF-8)
  */
-export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMessage | undefined {
+export function decodePairCandidatesBytes(bytes: Uint8Array, span?: CandidatesSpan): PairCandidatesMessage | undefined {
   const b = bytes;
+  let listStart = -1;
+  let listEnd = -1;
   let i = skipSpace(b, 0);
   if (b[i] !== 0x7b) return undefined;
   i = skipSpace(b, i + 1);
@@ -87,9 +105,16 @@ export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMess
         return undefined;
       }
     } else {
+      spaced = false;
+      reordered = false;
+      const at = i;
       i = readCandidates(b, i);
       if (i === NO) return undefined;
       candidates = internedList();
+      if (!spaced && !reordered) {
+        listStart = at;
+        listEnd = i;
+      }
     }
     i = skipSpace(b, i);
     if (b[i] === 0x2c) {
@@ -103,6 +128,10 @@ export function decodePairCandidatesBytes(bytes: Uint8Array): PairCandidatesMess
   // Built in decode-client.ts's order, so both decoders' messages have the same shape.
   const m: PairCandidatesMessage = { type: 'pair.candidates', rid, pair, candidates: candidates! };
   if (done !== undefined) m.done = done;
+  if (span !== undefined) {
+    span.start = listStart;
+    span.end = listEnd;
+  }
   return m;
 }
 
@@ -141,6 +170,8 @@ function readCandidate(b: Uint8Array, at: number): number {
     if (i === NO) return NO;
     const key = candidateKey(b, strStart, strEnd);
     if (key === 0 || (seen & key) !== 0) return NO;
+    // Canonical order: every key's bit above all bits seen before it.
+    if (key < seen) reordered = true;
     seen |= key;
     i = skipSpace(b, i);
     if (b[i] !== 0x3a) return NO;
@@ -196,11 +227,13 @@ function readCandidate(b: Uint8Array, at: number): number {
 
 /** Index of the first byte at or after `i` that is not JSON whitespace (RFC 8259 §2). */
 function skipSpace(b: Uint8Array, i: number): number {
+  const from = i;
   while (i < b.length) {
     const c = b[i]!;
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
     i++;
   }
+  if (i !== from) spaced = true;
   return i;
 }
 

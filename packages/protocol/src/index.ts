@@ -17,6 +17,7 @@ export * from './messages.js';
 export { decodeClientMessage, decodeClientValue } from './decode-client.js';
 export type { DecodeResult } from './decode-client.js';
 export { decodePairCandidatesBytes } from './decode-pair-candidates.js';
+export type { CandidatesSpan } from './decode-pair-candidates.js';
 export { decodeServerMessage } from './decode-server.js';
 export { FieldReader } from './field-reader.js';
 export { readNatHint, readRelayServers } from './relay-fields.js';

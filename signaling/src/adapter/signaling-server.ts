@@ -20,7 +20,9 @@ import type { LogSink } from './json-log.js';
 import { defaultRelayPorts, startEmbeddedRelay } from './embedded-relay.js';
 import { createPooledRandom } from './pooled-random.js';
 import { startStunResponder, type StunHandle, type StunServiceOptions } from './stun-responder.js';
-import { queueAscii, queueTextFrame } from './text-frame.js';
+import { queueAscii } from './text-frame.js';
+import { TurnOutput } from './turn-output.js';
+import { forwardedText } from '../core/forwarded-candidates.js';
 import { acceptUpgrade } from './ws-server.js';
 import { CLOSE_GRACE_MS, destroySocket, onPeerEnd, WS_CONN, WsConn } from './ws-conn.js';
 import type { WsSocket } from './ws-conn.js';
@@ -180,13 +182,11 @@ export class SignalingServer {
   readonly #now: () => number;
   readonly #log: LogSink;
   readonly #origins: ReadonlySet<string>;
-  readonly #maxBuffered: number;
-  /** Connections with frames waiting for the end of this turn (WsConn.outBuf). */
-  #outConns: WsConn[] = [];
+  /** Each socket's frames of this event-loop turn, written at its end. */
+  readonly #turn: TurnOutput;
   /** Connections sent an answer (CoreOutput `answer`) in the current drain: written at its end. */
   readonly #answered: number[] = [];
   readonly #hash: (secret: string, salt: Uint8Array) => Uint8Array | Promise<Uint8Array>;
-  #flushScheduled = false;
   #nextConn = 1;
   /** The core's deadline: the shared one-timer-per-core of @meshpunch/base. */
   readonly #timer: DeadlineTimer;
@@ -212,7 +212,7 @@ export class SignalingServer {
     }, { now: this.#now });
     this.#host = options.host ?? '127.0.0.1';
     this.#origins = new Set(options.allowedOrigins ?? []);
-    this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    this.#turn = new TurnOutput(options.maxBufferedBytes ?? 1024 * 1024, this.#log);
     this.#hash = options.hashSecret ?? defaultHash;
     const { host: _h, port: _p, stun: _s, startStun: _ss, allowedOrigins: _a, log: _l, now: _n, maxBufferedBytes: _m, hashSecret: _hs, relay: _r, ui: _ui, cluster: _c, listen: _li, ...limits } = options;
     const random = options.random ?? createPooledRandom();
@@ -624,7 +624,7 @@ export class SignalingServer {
     const id = this.#nextConn++;
     const conn = new WsConn(id, sock, this.#maxPayload);
     queueAscii(conn, answer.response);
-    this.#queueFlush(conn);
+    this.#turn.queue(conn);
     (sock as WsSocket)[WS_CONN] = conn;
     this.#sockets.set(id, conn);
     let ip = sock.remoteAddress ?? '';
@@ -704,6 +704,10 @@ export class SignalingServer {
     // Cluster: what this drain sends waits for the store writes of the lobbies it changed (cluster-node.ts).
     const gate = cluster?.beginDrain();
     for (let o = this.core.pollOutput(); o !== undefined; o = this.core.pollOutput()) {
+      // A relayed pair.candidates spliced from its sender's frame (still unchanged here); as text to a cluster.
+      if (o.kind === 'candidates' && cluster === undefined) this.#turn.forwarded(this.#sockets.get(o.conn), o);
+      else if (o.kind === 'candidates') o = { kind: 'send', conn: o.conn, text: forwardedText(o) };
+      if (o.kind === 'candidates') continue;
       if (cluster !== undefined && cluster.swallow(o)) {
         // The welcome of a moved connection's replayed hello: the client has one.
       } else if ((o.kind === 'send' || o.kind === 'close') && cluster !== undefined && cluster.hold(gate, o)) {
@@ -725,7 +729,7 @@ export class SignalingServer {
       }
     }
     // Answers a client waits on (CoreOutput `answer`) leave now, with everything queued for their
-    // connection in this drain; the rest waits for the turn's end (#flush).
+    // connection in this drain; the rest waits for the turn's end (TurnOutput).
     const answered = this.#answered;
     if (answered.length > 0) {
       for (let i = 0; i < answered.length; i++) this.#sockets.get(answered[i]!)?.flushOut();
@@ -734,27 +738,9 @@ export class SignalingServer {
     this.#arm();
   }
 
-  /**
-   * Queues one text frame for a client of this process until the end of this event-loop turn
-   * (#flush): everything the service sends a socket while handling one batch of input (welcome,
-   * lobby.joined + pair.starts, the `ok`s of pipelined requests, candidates from several
-   * members) leaves in one write of one Buffer. Per-frame syscalls were a quarter of the
-   * service's CPU in bench/signaling; then corking the socket for the turn still cost a Buffer
-   * and a stream write request per frame and a writev per socket (issue 19). Adds no delay
-   * beyond the current turn.
-   */
+  /** Queues one text frame for a client of this process until the end of this event-loop turn (turn-output.ts). */
   #sendText(conn: number, text: string): void {
-    const ws = this.#sockets.get(conn);
-    if (ws === undefined || ws.closeSent) return;
-    const sock = ws.socket;
-    if (!sock.writable) return;
-    if (sock.writableLength > this.#maxBuffered) {
-      this.#log('warn', 'connection.slow', { conn, bufferedBytes: sock.writableLength });
-      sock.destroy();
-      return;
-    }
-    if (ws.outBuf === null) this.#queueFlush(ws);
-    queueTextFrame(ws, text);
+    this.#turn.text(this.#sockets.get(conn), text);
   }
 
   /** Closes a client of this process with a close frame (terminated if it does not answer). */
@@ -776,22 +762,6 @@ export class SignalingServer {
       this.#drain();
     });
   }
-
-  /** `ws` has output for the end of this turn. */
-  #queueFlush(ws: WsConn): void {
-    this.#outConns.push(ws);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const conns = this.#outConns;
-    this.#outConns = [];
-    for (let i = 0; i < conns.length; i++) conns[i]!.flushOut();
-  };
 
   #arm(): void {
     this.#timer.arm(this.#closing === undefined ? this.core.pollTimeout() : undefined);

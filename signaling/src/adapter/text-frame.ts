@@ -100,6 +100,17 @@ export function queueTextFrame(o: FrameOutput, text: string): void {
   o.outLen = at + buf.write(text, at, len, 'utf8');
 }
 
+/**
+ * Appends the header of one final, unmasked text frame of `len` payload bytes and room for them,
+ * which the caller writes at the end of the queue: outLen - len .. outLen of the Buffer returned
+ * (the queue's, o.outBuf).
+ */
+export function queueFrame(o: FrameOutput, len: number): Buffer {
+  const buf = reserve(o, headLength(len) + len);
+  o.outLen = writeHead(buf, o.outLen, len) + len;
+  return buf;
+}
+
 /** Appends ASCII bytes (the handshake's 101 answer) as they are. */
 export function queueAscii(o: FrameOutput, text: string): void {
   const buf = reserve(o, text.length);

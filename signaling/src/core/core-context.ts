@@ -1,4 +1,5 @@
 // What the core's helpers (pairing.ts, membership.ts) share with SignalingCore (core).
+import type { CandidatesSpan } from '@meshpunch/protocol';
 import type { SignalingCoreConfig } from './config.js';
 import type { SignalingMetrics } from './metrics.js';
 import type { Lobby } from './lobby.js';
@@ -18,6 +19,13 @@ export interface CoreContext {
    * pays nothing for it.
    */
   changed?: Set<Lobby> | undefined;
+  /**
+   * While a fast-decoded pair.candidates whose candidates array is in its canonical form is
+   * carried out: the frame it came in, the array being candidatesSpan of it, so the relay can
+   * forward those bytes (forwarded-candidates.ts); null otherwise.
+   */
+  candidatesFrame: Uint8Array | null;
+  readonly candidatesSpan: CandidatesSpan;
 }
 
 /** Notes that `lobby`'s state (members, tokens, owner, seal, pairs) changed. */

@@ -66,7 +66,10 @@ export function relayCandidates(ctx: CoreContext, now: number, c: Connection, ms
   pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
   m.lobby.revision++;
   ctx.outbox.ok(c, msg.rid);
-  ctx.outbox.toMemberText(other, pairCandidatesText(pair.id, m.id, msg));
+  // The sender's canonical candidates array, when there is one, goes on as its bytes.
+  const frame = ctx.candidatesFrame;
+  if (frame !== null) ctx.outbox.forwardCandidates(other, pair.id, m.id, frame, ctx.candidatesSpan.start, ctx.candidatesSpan.end, msg.done === true);
+  else ctx.outbox.toMemberText(other, pairCandidatesText(pair.id, m.id, msg));
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ErrorMessage, ServerMessage, WireErrorCode } from '@meshpunch/prot
 import { LOG_LEVELS } from './config.js';
 import type { LogLevel } from './config.js';
 import type { Connection } from './connection.js';
+import type { ForwardedCandidates } from './forwarded-candidates.js';
 import type { Lobby, Member } from './lobby.js';
 import type { SignalingMetrics } from './metrics.js';
 
@@ -22,7 +23,9 @@ export type CoreOutput =
   | { kind: 'hash'; job: number; secret: string; salt: Uint8Array }
   | { kind: 'log'; level: LogLevel; event: string; fields: Record<string, string | number | boolean> }
   /** End the relay allocations of `member` (`<lobbyTag>.<peerId>`) now: it left (relay.md §2(b) rule 2). */
-  | { kind: 'relayRevoke'; member: string };
+  | { kind: 'relayRevoke'; member: string }
+  /** A pair.candidates spliced from the sender's frame: a send whose text the adapter writes from bytes (forwarded-candidates.ts). */
+  | ForwardedCandidates;
 
 const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [code, name]));
 
@@ -95,6 +98,19 @@ export class Outbox {
   toMemberText(m: Member, text: string): void {
     if (m.conn !== null) this.sendText(m.conn, text);
     else this.#metrics.droppedWhileAway++;
+  }
+
+  /**
+   * Sends a member the pair.candidates event whose candidates array is bytes start..end of the
+   * frame being handled (forwarded-candidates.ts), or counts it as dropped while it is away.
+   */
+  forwardCandidates(m: Member, pair: number, from: number, bytes: Uint8Array, start: number, end: number, done: boolean): void {
+    if (m.conn === null) {
+      this.#metrics.droppedWhileAway++;
+      return;
+    }
+    this.#metrics.messagesOut++;
+    this.#out.push({ kind: 'candidates', conn: m.conn.id, pair, from, bytes, start, end, done });
   }
 
   /** Sends `msg` to every member of `lobby` but `except`; away members' copies are counted as dropped. */

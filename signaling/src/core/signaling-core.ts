@@ -82,7 +82,7 @@ export class SignalingCore {
     this.config = resolveSignalingCoreOptions(options);
     this.#outbox = new Outbox(this.metrics, this.config.logLevel);
     this.relay = this.config.relay === undefined ? undefined : new RelayAccess(this.config.relay, this.config.random);
-    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox, relay: this.relay, changed: undefined };
+    this.#pairing = { config: this.config, metrics: this.metrics, outbox: this.#outbox, relay: this.relay, changed: undefined, candidatesFrame: null, candidatesSpan: { start: -1, end: -1 } };
     this.#membership = new Membership(this.#pairing);
     this.#ipLimiter = new IpRateLimiter(this.config.connectionsPerSecondPerIp, this.config.connectionBurstPerIp, this.config.maxTrackedIps);
     this.#admission = new LobbyAdmission(this.#pairing, this.#membership, this.#conns, () => this.#shuttingDown);
@@ -268,14 +268,23 @@ export class SignalingCore {
    * One text frame as its bytes (the adapter checked they are UTF-8): handleMessage without the
    * text. A plain pair.candidates, most of a forming lobby's traffic, is decoded straight from
    * the bytes (decodePairCandidatesBytes: no JSON.parse, no copy of the frame as a string;
-   * issue 19); anything else is decoded as text, as handleMessage does.
+   * issue 19); anything else is decoded as text, as handleMessage does. `bytes` must stay
+   * unchanged until the outputs of this input are drained (a relayed pair.candidates may refer to them).
    */
   handleTextBytes(now: number, conn: number, bytes: Uint8Array): void {
     const c = this.#received(now, conn, bytes.length);
     if (c === undefined) return;
-    const fast = decodePairCandidatesBytes(bytes);
-    if (fast !== undefined) this.#dispatch(now, c, fast);
-    else this.#decoded(now, c, decodeClientMessage(UTF8.decode(bytes)));
+    const ctx = this.#pairing;
+    const fast = decodePairCandidatesBytes(bytes, ctx.candidatesSpan);
+    if (fast === undefined) {
+      this.#decoded(now, c, decodeClientMessage(UTF8.decode(bytes)));
+      return;
+    }
+    // Its candidates array, when canonical, is forwarded as these bytes (an output that refers
+    // to them: the adapter writes it before the next input).
+    ctx.candidatesFrame = ctx.candidatesSpan.start >= 0 ? bytes : null;
+    this.#dispatch(now, c, fast);
+    ctx.candidatesFrame = null;
   }
 
   /** The connection a frame of `byteLength` bytes came on, counted; undefined when gone or closed for its size. */

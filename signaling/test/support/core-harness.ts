@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { decodeServerMessage } from '@meshpunch/protocol';
 import type { LobbyView, ServerMessage } from '@meshpunch/protocol';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
+import { forwardedText } from '../../src/core/forwarded-candidates.js';
 import { SignalingCore } from '../../src/core/signaling-core.js';
 import type { SignalingCoreOptions } from '../../src/core/config.js';
 
@@ -34,6 +35,8 @@ export class CoreHarness {
   autoAck = true;
   /** Hand text frames to the core as bytes (handleTextBytes, as the adapter does) instead of as text. */
   viaBytes = false;
+  /** Relayed pair.candidates spliced from their frames (CoreOutput 'candidates'). */
+  forwarded = 0;
   /** Every text the core sent, in order, with its connection. */
   readonly sentTexts: Array<[number, string]> = [];
   #nextConn = 1;
@@ -114,9 +117,12 @@ export class CoreHarness {
         continue;
       }
       expect(this.closed.has(o.conn), `send to conn ${o.conn} after its close`).to.equal(false);
-      this.sentTexts.push([o.conn, o.text]);
-      const res = decodeServerMessage(o.text);
-      if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${o.text}`);
+      // A spliced pair.candidates as the bytes the adapter writes (writeForwarded), as text.
+      const text = o.kind === 'candidates' ? forwardedText(o) : o.text;
+      if (o.kind === 'candidates') this.forwarded++;
+      this.sentTexts.push([o.conn, text]);
+      const res = decodeServerMessage(text);
+      if (!res.ok) expect.fail(`service sent an invalid message: ${res.message}: ${text}`);
       const msg = res.message;
       this.inbox.get(o.conn)!.push(msg);
       const hb = msg.type === 'heartbeat' || msg.type === 'welcome' ? msg.n : undefined;

@@ -15,7 +15,7 @@ function setup(options: Partial<SignalingCoreOptions> = {}): { ms: Membership; o
   const config = resolveSignalingCoreOptions({ random: (b) => prng.fill(b), ...options });
   const metrics = new SignalingMetrics();
   const outbox = new Outbox(metrics, 'error');
-  return { ms: new Membership({ config, metrics, outbox, relay: undefined }), outbox, metrics };
+  return { ms: new Membership({ config, metrics, outbox, relay: undefined, candidatesFrame: null, candidatesSpan: { start: -1, end: -1 } }), outbox, metrics };
 }
 
 function drain(outbox: Outbox): Array<{ conn: number; msg: { type: string } & Record<string, unknown> }> {

@@ -1,7 +1,9 @@
 // encodeTextFrame: RFC 6455 §5.2 headers at each length boundary (the end-to-end tests read
 // these frames with real ws clients); the per-socket queue writes the same bytes back to back.
 import { expect } from 'chai';
-import { encodeTextFrame, queueAscii, queueTextFrame, takeFrames } from '../../src/adapter/text-frame.js';
+import { encodeTextFrame, queueAscii, queueFrame, queueTextFrame, takeFrames } from '../../src/adapter/text-frame.js';
+import { forwardedLength, forwardedText, writeForwarded } from '../../src/core/forwarded-candidates.js';
+import type { ForwardedCandidates } from '../../src/core/forwarded-candidates.js';
 import type { FrameOutput } from '../../src/adapter/text-frame.js';
 
 /** Reads one unmasked final text frame back (RFC 6455 §5.2). */
@@ -84,5 +86,30 @@ describe('queueTextFrame / takeFrames', () => {
     expect(takeFrames(o)!.equals(encodeTextFrame('{"a":1}'))).to.equal(true);
     expect(o).to.deep.equal({ outBuf: null, outLen: 0 });
     expect(takeFrames(o)).to.equal(null);
+  });
+
+  it('queueFrame: a frame whose payload the caller writes at the end of the queue, as queueTextFrame would encode it', () => {
+    const list = Buffer.from(`xx[${Array(3).fill('{"kind":"host","family":4,"address":"10.1.1.20","port":40000}').join(',')}]yy`);
+    for (const done of [true, false]) {
+      // 209 and 210 bytes of payload: a 16-bit length; after a queued frame, and across a growth of the Buffer.
+      const f: ForwardedCandidates = { kind: 'candidates', conn: 1, pair: 4294967295, from: 2147483647, bytes: list, start: 2, end: list.length - 2, done };
+      const o: FrameOutput = { outBuf: null, outLen: 0 };
+      const before = Array.from({ length: 4 }, (_, i) => `{"type":"ok","rid":${i}}`);
+      for (const t of before) queueTextFrame(o, t);
+      const len = forwardedLength(f);
+      expect(len).to.be.greaterThan(125);
+      const buf = queueFrame(o, len);
+      expect(writeForwarded(buf, o.outLen - len, f)).to.equal(o.outLen);
+      queueTextFrame(o, '{"type":"ok","rid":9}');
+      const want = Buffer.concat([...before.map((t) => encodeTextFrame(t)), encodeTextFrame(forwardedText(f)), encodeTextFrame('{"type":"ok","rid":9}')]);
+      expect(takeFrames(o)!.equals(want)).to.equal(true);
+      expect(JSON.parse(forwardedText(f))).to.deep.equal({ type: 'pair.candidates', pair: 4294967295, from: 2147483647, candidates: JSON.parse(list.subarray(2, list.length - 2).toString()), done });
+    }
+    // A short one (2-byte header), digits from 0 up.
+    const short: ForwardedCandidates = { kind: 'candidates', conn: 1, pair: 1, from: 10, bytes: Buffer.from('[]'), start: 0, end: 2, done: true };
+    expect(forwardedText(short)).to.equal('{"type":"pair.candidates","pair":1,"from":10,"candidates":[],"done":true}');
+    const o: FrameOutput = { outBuf: null, outLen: 0 };
+    writeForwarded(queueFrame(o, forwardedLength(short)), 0 + 2, short);
+    expect(takeFrames(o)!.equals(encodeTextFrame(forwardedText(short)))).to.equal(true);
   });
 });

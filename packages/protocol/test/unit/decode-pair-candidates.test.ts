@@ -5,18 +5,40 @@ import { expect } from 'chai';
 import { Prng, seedFromEnv } from '@meshpunch/sim';
 import { decodeClientMessage } from '../../src/decode-client.js';
 import { decodePairCandidatesBytes } from '../../src/decode-pair-candidates.js';
+import type { CandidatesSpan } from '../../src/decode-pair-candidates.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-/** Both decoders on `text`: the fast one's message, checked against the JSON.parse one's. */
+/** The span of the last message `both` decoded, and how many had one. */
+const span: CandidatesSpan = { start: -1, end: -1 };
+let spans = 0;
+
+/**
+ * Both decoders on `text`: the fast one's message, checked against the JSON.parse one's; where
+ * it gives a candidates span, those bytes must be what JSON.stringify writes for the JSON
+ * path's candidates (the service forwards them as they are).
+ */
 function both(text: string): unknown {
-  const fast = decodePairCandidatesBytes(bytes(text));
+  const b = bytes(text);
+  span.start = span.end = -2;
+  const fast = decodePairCandidatesBytes(b, span);
   if (fast !== undefined) {
     const slow = decodeClientMessage(text);
     expect(slow.ok, `fast path decoded what decodeClientMessage refuses: ${text}`).to.equal(true);
     if (slow.ok) expect(fast, text).to.deep.equal(slow.message);
+    expect(span.start === -1 ? span.end : span.start, text).to.be.greaterThanOrEqual(-1);
+    if (span.start >= 0 && slow.ok && slow.message.type === 'pair.candidates') {
+      spans++;
+      expect(new TextDecoder().decode(b.subarray(span.start, span.end)), text).to.equal(JSON.stringify(slow.message.candidates));
+    }
   }
   return fast;
+}
+
+/** The candidates bytes `both` found in `text` (the last call), or undefined when it gave no span. */
+function spanText(text: string): string | undefined {
+  both(text);
+  return span.start < 0 ? undefined : text.slice(span.start, span.end);
 }
 
 const HOST = '{"kind":"host","family":4,"address":"10.1.1.20","port":40000}';
@@ -110,6 +132,22 @@ describe('decodePairCandidatesBytes', () => {
     expect(both(msg(5, `${HOST},${SRFLX}`))).to.have.property('candidates').that.deep.equals(a!.candidates);
   });
 
+  it('gives the candidates array\'s bytes only in their canonical form (no whitespace, keys in JSON.stringify\'s order)', () => {
+    const msg = (list: string, sep = ''): string => `{"type":"pair.candidates",${sep}"rid":3,"pair":7,"candidates":${list},"done":true}`;
+    expect(spanText(msg(`[${HOST},${SRFLX}]`))).to.equal(`[${HOST},${SRFLX}]`);
+    expect(spanText(msg('[]'))).to.equal('[]');
+    const withPriority = '[{"kind":"upnp","family":6,"address":"2001:db8::1","port":9,"priority":0}]';
+    expect(spanText(msg(withPriority))).to.equal(withPriority);
+    // Whitespace outside the array does not matter.
+    expect(spanText(` ${msg(`[${HOST}]`, ' ')}\n`)).to.equal(`[${HOST}]`);
+    for (const list of [`[ ${HOST}]`, `[${HOST} ]`, `[${HOST}, ${SRFLX}]`, '[{"kind": "host","family":4,"address":"10.1.1.20","port":40000}]', '[ ]',
+      '[{"family":4,"kind":"host","address":"10.1.1.20","port":40000}]', '[{"kind":"host","family":4,"address":"10.1.1.20","priority":1,"port":40000}]']) {
+      expect(both(msg(list)), list).to.not.equal(undefined);
+      expect(span.start, list).to.equal(-1);
+      expect(span.end, list).to.equal(-1);
+    }
+  });
+
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
@@ -165,6 +203,7 @@ describe('decodePairCandidatesBytes', () => {
     const MUTATIONS = ' \t\n{}[],:"\\.-+e0123456789aé\u0000';
     let decoded = 0;
     let plainAccepted = 0;
+    spans = 0;
     for (let i = 0; i < 10_000; i++) {
       plain = true;
       let text = message();
@@ -185,8 +224,9 @@ describe('decodePairCandidatesBytes', () => {
         plainAccepted++;
       }
     }
-    // The generator must reach both sides, or this test proves nothing.
+    // The generator must reach both sides, and the forwarded bytes, or this test proves nothing.
     expect(decoded).to.be.greaterThan(500);
+    expect(spans).to.be.greaterThan(200);
     expect(plainAccepted).to.be.greaterThan(500);
   });
 });
