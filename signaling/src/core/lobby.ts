@@ -92,8 +92,28 @@ class PairDetail {
   sentB: readonly Candidate[] = NO_CANDIDATES;
   reportA: PairReport | undefined = undefined;
   reportB: PairReport | undefined = undefined;
-  /** What happened after the start, oldest first, exactly as long as it is; undefined until the first such event. */
-  later: PairEvent[] | undefined = undefined;
+  /**
+   * What happened after the start, oldest first, exactly as long as it is; undefined until the
+   * first such event. A side's candidates are two entries: a number (at · 4 + 2 for side b + 1
+   * when done) and the list; any other event is its record. Relayed messages are most of a
+   * pair's events, and a record object each (~64 B, kept for the pair's life) was much of what
+   * the kit's relay burst left for the scavenger to copy (issue 19).
+   */
+  later: LaterEntry[] | undefined = undefined;
+  /** Events in `later`. */
+  laterCount = 0;
+}
+
+type LaterEntry = PairEvent | number | readonly Candidate[];
+
+/** `list` with `x` and `y` appended, as a new list of exactly that length (no spare capacity kept). */
+function appended(list: readonly LaterEntry[] | undefined, x: LaterEntry, y: LaterEntry | undefined): LaterEntry[] {
+  const n = list === undefined ? 0 : list.length;
+  const out = new Array<LaterEntry>(y === undefined ? n + 1 : n + 2);
+  for (let i = 0; i < n; i++) out[i] = list![i]!;
+  out[n] = x;
+  if (y !== undefined) out[n + 1] = y;
+  return out;
 }
 
 /**
@@ -164,27 +184,47 @@ export class Pair {
 
   /** Events recorded (the start included), ≤ MAX_PAIR_EVENTS. */
   get eventCount(): number {
-    return (this.startedAt === undefined ? 0 : 1) + (this.#d?.later?.length ?? 0);
+    return (this.startedAt === undefined ? 0 : 1) + (this.#d?.laterCount ?? 0);
   }
 
   /** What happened to this pair, oldest first (≤ MAX_PAIR_EVENTS), for the live view: a fresh list. */
   get events(): PairEvent[] {
     const out: PairEvent[] = this.startedAt === undefined ? [] : [{ at: this.startedAt, kind: 'start' }];
     const later = this.#d?.later;
-    if (later !== undefined) out.push(...later);
+    if (later === undefined) return out;
+    for (let i = 0; i < later.length; i++) {
+      const e = later[i]!;
+      if (typeof e !== 'number') {
+        out.push(e as PairEvent);
+        continue;
+      }
+      const candidates = later[++i] as readonly Candidate[];
+      out.push({ at: Math.floor(e / 4), kind: 'candidates', from: Math.floor(e / 2) % 2 === 1 ? this.b.id : this.a.id, candidates, done: e % 2 === 1 });
+    }
     return out;
   }
 
   /** Records `e` for the live view unless the pair already holds MAX_PAIR_EVENTS. */
   record(e: PairEvent): void {
     if (this.eventCount >= MAX_PAIR_EVENTS) return;
-    if (e.kind === 'start' && this.startedAt === undefined && this.#d?.later === undefined) this.startedAt = e.at;
-    else {
-      // Grown one event at a time, never with push's spare capacity (17 slots for the first
-      // event, ~190 B per pair kept for its life; most pairs hold two or three events).
-      const d = this.#detail();
-      d.later = d.later === undefined ? [e] : d.later.concat([e]);
+    if (e.kind === 'start' && this.startedAt === undefined && this.#d?.later === undefined) {
+      this.startedAt = e.at;
+      return;
     }
+    const d = this.#detail();
+    d.later = appended(d.later, e, undefined);
+    d.laterCount++;
+  }
+
+  /**
+   * record() of a side's relayed candidates without a record object: `at` (integer service ms),
+   * the side, the list as relayed (kept, never modified), done.
+   */
+  recordCandidates(at: number, fromA: boolean, candidates: readonly Candidate[], done: boolean): void {
+    if (this.eventCount >= MAX_PAIR_EVENTS) return;
+    const d = this.#detail();
+    d.later = appended(d.later, at * 4 + (fromA ? 0 : 2) + (done ? 1 : 0), candidates);
+    d.laterCount++;
   }
 
   /** The other side, or undefined when `m` is not in this pair. */

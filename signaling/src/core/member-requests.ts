@@ -63,7 +63,7 @@ export function relayCandidates(ctx: CoreContext, now: number, c: Connection, ms
   // allocation may permit these IPs (relay.md §2(b) rule 3(c)); bounded by the cap above.
   pair.noteCandidates(fromA, cands);
   ctx.metrics.candidatesRelayed += msg.candidates.length;
-  pair.record({ at: now, kind: 'candidates', from: m.id, candidates: msg.candidates, done: msg.done === true });
+  pair.recordCandidates(now, fromA, cands, msg.done === true);
   m.lobby.revision++;
   ctx.outbox.ok(c, msg.rid);
   // The sender's canonical candidates array, when there is one, goes on as its bytes.

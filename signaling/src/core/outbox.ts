@@ -31,7 +31,14 @@ const CLOSE_NAME = new Map<number, string>(CLOSE_CODES.map(([name, code]) => [co
 
 /** Ordered outputs of one SignalingCore; unbounded only between two drains (one input's worth). */
 export class Outbox {
-  #out: CoreOutput[] = [];
+  /**
+   * The queue: outputs #head..#length-1 wait. The array is kept from drain to drain (cleared
+   * slots, its capacity the largest drain's): a fresh one per drain grew from 17 slots each
+   * time, a few hundred bytes of garbage per relayed message when every message is a drain of
+   * its own (issue 19).
+   */
+  readonly #out: Array<CoreOutput | undefined> = [];
+  #length = 0;
   #head = 0;
   readonly #metrics: SignalingMetrics;
   readonly #logRank: number;
@@ -43,16 +50,20 @@ export class Outbox {
 
   /** The next output, or undefined when drained (the queue then starts over empty). */
   poll(): CoreOutput | undefined {
-    if (this.#head >= this.#out.length) {
-      if (this.#head > 0) {
-        this.#out = [];
-        this.#head = 0;
-      }
+    if (this.#head >= this.#length) {
+      this.#head = 0;
+      this.#length = 0;
       return undefined;
     }
     const o = this.#out[this.#head]!;
-    this.#out[this.#head++] = undefined as unknown as CoreOutput;
+    this.#out[this.#head++] = undefined;
     return o;
+  }
+
+  #push(o: CoreOutput): void {
+    if (this.#length < this.#out.length) this.#out[this.#length] = o;
+    else this.#out.push(o);
+    this.#length++;
   }
 
   /** Sends `msg` (JSON) on `c`. */
@@ -72,7 +83,7 @@ export class Outbox {
   /** Sends already-encoded text on `c` (one encoding shared by many receivers). */
   sendText(c: Connection, text: string): void {
     this.#metrics.messagesOut++;
-    this.#out.push({ kind: 'send', conn: c.id, text });
+    this.#push({ kind: 'send', conn: c.id, text });
   }
 
   /**
@@ -85,7 +96,7 @@ export class Outbox {
    */
   answer(c: Connection, msg: ServerMessage): void {
     this.#metrics.messagesOut++;
-    this.#out.push({ kind: 'send', conn: c.id, text: JSON.stringify(msg), answer: true });
+    this.#push({ kind: 'send', conn: c.id, text: JSON.stringify(msg), answer: true });
   }
 
   /** Sends to a member, or counts the message as dropped while it is away. */
@@ -110,7 +121,7 @@ export class Outbox {
       return;
     }
     this.#metrics.messagesOut++;
-    this.#out.push({ kind: 'candidates', conn: m.conn.id, pair, from, bytes, start, end, done });
+    this.#push({ kind: 'candidates', conn: m.conn.id, pair, from, bytes, start, end, done });
   }
 
   /** Sends `msg` to every member of `lobby` but `except`; away members' copies are counted as dropped. */
@@ -133,19 +144,19 @@ export class Outbox {
 
   /** Asks the adapter to close `c` with WebSocket close `code` and counts the code. */
   close(c: Connection, code: number, reason: string): void {
-    this.#out.push({ kind: 'close', conn: c.id, code, reason });
+    this.#push({ kind: 'close', conn: c.id, code, reason });
     const name = CLOSE_NAME.get(code);
     if (name !== undefined) this.#metrics.closes[name] = (this.#metrics.closes[name] ?? 0) + 1;
   }
 
   /** Asks the adapter for the slow hash of a password (see password-checks.ts). */
   hash(job: number, secret: string, salt: Uint8Array): void {
-    this.#out.push({ kind: 'hash', job, secret, salt });
+    this.#push({ kind: 'hash', job, secret, salt });
   }
 
   /** Asks the adapter to end the relay allocations of `member` (relay-access.ts). */
   relayRevoke(member: string): void {
-    this.#out.push({ kind: 'relayRevoke', member });
+    this.#push({ kind: 'relayRevoke', member });
   }
 
   /** Counts a close the WebSocket layer made itself (no close output: it is already closing). */
@@ -156,6 +167,6 @@ export class Outbox {
 
   /** A log record, kept only at or above the configured level. */
   log(level: LogLevel, event: string, fields: Record<string, string | number | boolean>): void {
-    if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#out.push({ kind: 'log', level, event, fields });
+    if (LOG_LEVELS.indexOf(level) <= this.#logRank) this.#push({ kind: 'log', level, event, fields });
   }
 }
