@@ -144,6 +144,10 @@ export class ClusterNode {
   readonly #quiet = new Set<number>();
   #homeReport: { add: Set<string>; drop: Set<string> } | undefined;
   #healthy = false;
+  /** Set once the bus subscription is confirmed; until then the node is not healthy (tick retries it). */
+  #subscribed = false;
+  /** The bus handler, one function for every subscribe attempt (a client may confirm a late one too). */
+  readonly #onBusText = (text: string): void => this.#onBus(text);
   #stopped = false;
 
   constructor(o: ClusterNodeOptions) {
@@ -176,9 +180,14 @@ export class ClusterNode {
     return this.#core.config.graceMs + 2 * this.#leaseMs + 5000;
   }
 
-  /** Subscribes to this node's channel and takes the first lease (unhealthy until that works). */
+  /**
+   * Subscribes to this node's channel and takes the first lease (the first tick), unhealthy until
+   * both worked. Resolves within the store's and the bus's own timeouts, also while Redis is
+   * down or not answering: the node starts (and listens) and its ticks retry. Before, the start
+   * waited for the subscription without a bound (a node never listened while Redis stalled) and
+   * a refused subscription ended the process.
+   */
   async start(): Promise<void> {
-    await this.#bus.subscribe(this.nodeId, (text) => this.#onBus(text));
     await this.tick();
   }
 
@@ -365,8 +374,12 @@ export class ClusterNode {
    */
   async tick(): Promise<void> {
     if (this.#stopped) return;
-    const t0 = performance.now();
     try {
+      if (!this.#subscribed) {
+        await this.#bus.subscribe(this.nodeId, this.#onBusText);
+        this.#subscribed = true;
+      }
+      const t0 = performance.now();
       await this.#store.renewNode(this.#leaseMs);
       this.metrics.observeRtt(performance.now() - t0);
       if (!this.#healthy) {

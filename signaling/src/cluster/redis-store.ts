@@ -114,6 +114,9 @@ export class RedisCluster implements ClusterStore, ClusterBus {
   readonly #cmd: Client;
   readonly #sub: Client;
   readonly #shas = new Map<string, string>();
+  readonly #timeoutMs: number;
+  /** The subscription sent and not yet confirmed or refused; a retry waits on it instead of sending another. */
+  #subscribing: Promise<unknown> | undefined;
   #closed = false;
 
   private constructor(client: Client, sub: Client, prefix: string, timeoutMs: number) {
@@ -122,6 +125,7 @@ export class RedisCluster implements ClusterStore, ClusterBus {
     this.#client = client;
     this.#cmd = client.withCommandOptions({ timeout: timeoutMs, rejectInFlight: true });
     this.#sub = sub;
+    this.#timeoutMs = timeoutMs;
   }
 
   /**
@@ -214,7 +218,24 @@ export class RedisCluster implements ClusterStore, ClusterBus {
   }
 
   async subscribe(node: string, handler: (text: string) => void): Promise<void> {
-    await this.#sub.subscribe(`${this.#p}bus:${node}`, handler);
+    // The client has no timeout for SUBSCRIBE: it waits (queued) until its connection is ready,
+    // however long Redis takes, and fails only when that connection fails. Bounded here like the
+    // store's commands; the command stays queued, and a later call waits for that one.
+    if (this.#subscribing === undefined) {
+      const p = this.#sub.subscribe(`${this.#p}bus:${node}`, handler);
+      this.#subscribing = p;
+      p.catch(() => {
+        if (this.#subscribing === p) this.#subscribing = undefined;
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.#subscribing, new Promise((_r, reject) => {
+        timer = setTimeout(() => reject(new Error(`SUBSCRIBE not confirmed within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      })]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async publish(node: string, text: string): Promise<void> {

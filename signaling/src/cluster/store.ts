@@ -60,7 +60,11 @@ export interface ClusterStore {
 
 /** Messages between nodes: one channel per node. */
 export interface ClusterBus {
-  /** Delivers every message published to `node`'s channel to `handler`. */
+  /**
+   * Delivers every message published to `node`'s channel to `handler`. Rejects when the bus is
+   * unreachable or does not confirm within its command timeout; the caller may call again with
+   * the same handler (it is registered once).
+   */
   subscribe(node: string, handler: (text: string) => void): Promise<void>;
   /** Sends `text` to `node`'s channel (dropped when nobody listens: the node is gone). */
   publish(node: string, text: string): Promise<void>;

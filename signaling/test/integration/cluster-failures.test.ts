@@ -1,11 +1,12 @@
 // A signaling cluster on a real redis-server under races and failures (issue 14): racing
 // creators and joiners over 3 nodes, kill -9 of a lobby's home node (nodes are child
-// processes), a restart of every node, Redis stopped for 5 s.
+// processes), a restart of every node, Redis stopped for 5 s, a node started while Redis is
+// down or not answering.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'chai';
 import { SignalingClient } from '../../src/adapter/signaling-client.js';
 import { startService } from '../support/cluster-service.js';
-import { haveRedis, startRedis } from '../support/redis-server.js';
+import { freePort, haveRedis, startRedis } from '../support/redis-server.js';
 import type { TestRedis } from '../support/redis-server.js';
 import { killAllSignalProcesses, startSignalProcess } from '../support/signal-process.js';
 
@@ -264,6 +265,31 @@ describe('cluster on Redis: races and failures', function () {
     } finally {
       await Promise.all(clients.splice(0).map((c) => c.close()));
       await svc.close();
+    }
+  });
+
+  it('a node started while Redis refuses connections, or while it does not answer, listens unhealthy and turns ready once Redis answers', async () => {
+    // Refused: nothing listens on the port yet. Before, the refused subscription ended the process.
+    const port = await freePort();
+    const args = ['--redis', `redis://127.0.0.1:${port}`, '--redis-prefix', 'late:', '--redis-lease-ms', String(LEASE_MS)];
+    const refused = await startSignalProcess(args);
+    const health = async (p: number): Promise<number> => (await fetch(`http://127.0.0.1:${p}/healthz`)).status;
+    expect(await health(refused.port)).to.equal(503);
+    const late = await startRedis(port);
+    try {
+      await until('/healthz 200 once Redis is up', async () => (await health(refused.port)) === 200, 45_000);
+    } finally {
+      await late.stop();
+    }
+    // Not answering (SIGSTOP): before, the start waited for the subscription and never listened.
+    redis!.pause();
+    try {
+      const stalled = await startSignalProcess(['--redis', redis!.url, '--redis-prefix', 'late:', '--redis-lease-ms', String(LEASE_MS)]);
+      expect(await health(stalled.port)).to.equal(503);
+      redis!.resume();
+      await until('/healthz 200 once Redis answers', async () => (await health(stalled.port)) === 200, 45_000);
+    } finally {
+      redis!.resume();
     }
   });
 });

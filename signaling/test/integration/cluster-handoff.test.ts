@@ -69,7 +69,10 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 }
 
 async function startWorkers(redis: TestRedis, prefix: string): Promise<SignalProcess> {
-  const primary = await startSignalProcess(['--redis', redis.url, '--redis-prefix', prefix, '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000', '--workers', '2']);
+  // --hello-timeout-ms: about hand-over, not hello timing. With the default 5 s, one of 400
+  // members opening 32 at a time through both workers at load ~15 was closed 4001 (no hello
+  // within 5000 ms) before its hello got through (a signaling group run, 2026-12-07).
+  const primary = await startSignalProcess(['--redis', redis.url, '--redis-prefix', prefix, '--redis-lease-ms', String(LEASE_MS), '--grace-ms', '30000', '--workers', '2', '--hello-timeout-ms', '60000']);
   // Each worker logs `worker.ready` once the primary hands it connections.
   await until('both workers ready', () => primary.log.filter((r) => r.event === 'worker.ready').length >= 2);
   // And knows the other's node (from the primary, a message later), so it can move members there.

@@ -17,6 +17,15 @@ export interface SignalProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a start may take until its `listening` record. A bound on a hang, not a measurement:
+ * Node loading the service's modules and the Redis client's ~510 files took 0.5-0.8 s here when
+ * quiet, 6.5-12 s at load 17 and 21-27 s at load 20 on the 2 shared cores (one start at a
+ * time; tests start two or three at once), so the former 30 s failed a start at load 10-16.
+ * Redis itself no longer delays it: a node listens within the store's 1 s timeouts (cluster-node.ts start).
+ */
+export const START_TIMEOUT_MS = 60_000;
+
 /** Every process started here and not yet exited, so a test stops them even when a start failed. */
 const running = new Set<ChildProcess>();
 
@@ -45,18 +54,23 @@ export async function startSignalProcess(args: string[], port = 0): Promise<Sign
     running.delete(child);
     r();
   }));
+  /** The last stderr lines, for a failed start's message (records and anything else). */
+  const tail: string[] = [];
+  const said = (buf: string): string => [...tail, buf].join('\n').slice(-1500);
   const bound = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => {
       process.kill(child.pid!, 'SIGKILL');
-      reject(new Error(`meshpunch-signal did not start: ${buf.slice(-500)}`));
-    }, 30_000);
+      reject(new Error(`meshpunch-signal did not start: ${said(buf)}`));
+    }, START_TIMEOUT_MS);
     child.stderr!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        tail.push(line);
+        if (tail.length > 12) tail.shift();
         try {
           const rec = JSON.parse(line) as Record<string, unknown>;
           log.push(rec);
@@ -71,7 +85,7 @@ export async function startSignalProcess(args: string[], port = 0): Promise<Sign
     });
     child.once('exit', (code) => {
       clearTimeout(t);
-      reject(new Error(`meshpunch-signal exited with ${code}: ${buf.slice(-500)}`));
+      reject(new Error(`meshpunch-signal exited with ${code}: ${said(buf)}`));
     });
   });
   const signal = async (sig: NodeJS.Signals): Promise<void> => {
