@@ -64,7 +64,7 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
     const stun = `${mod.LAB_INTERNET.stunPrimary}:${mod.LAB_INTERNET.stunPort}`;
     for (let run = 0; run < runs; run++) {
       for (const variant of variants) {
-        const r = await labRun(lab, names, `ws://${host}:${ports.get(variant.relay)!}`, stun, `bench-lab-${run}-${variant.name.replace(/^--/, '')}`, variant, log);
+        const r = await labRun(lab, names, `ws://${host}:${ports.get(variant.relay)!}`, stun, `bench-lab-${run}-${variant.name.replace(/^--/, '').replace(/[^a-z0-9-]+/gi, '-')}`, variant, log);
         log(`  run ${run + 1} ${variant.name}: ${Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms from launch, ${r.fromLastJoinMs.toFixed(0)} ms from the last join` : `failed: ${r.failure}`}`);
         out.get(variant)!.push(r);
       }
@@ -80,7 +80,7 @@ async function labRun(lab: LabLike, names: readonly string[], signal: string, st
   const agents = names.length;
   // Everyone runs the same command at once (--create-if-missing): the first join to reach the
   // service creates the lobby, nobody waits for a creator to start.
-  const args = ['/usr/bin/env', 'MESHPUNCH_TIMELINE=1', process.execPath, ...NODE_ARGS, MESHPUNCH, 'join', '--signal', signal, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30', ...(variant.secure ? [] : ['--insecure'])];
+  const args = ['/usr/bin/env', 'MESHPUNCH_TIMELINE=1', process.execPath, ...NODE_ARGS, variant.agentBin ?? MESHPUNCH, 'join', '--signal', signal, '--lobby', lobby, '--stun', stun, '--create-if-missing', '--wait-peers', String(agents), '--timeout', '30', ...(variant.secure ? [] : ['--insecure'])];
   const t0 = performance.now();
   const procs = names.map((n) => lab.spawn(`${n.toLowerCase()}1`, args));
   // When each joined (line seen here), and when every agent printed its complete mesh.

@@ -25,4 +25,13 @@ describe('bench command lines', function () {
       expect(bad.stderr).not.to.match(/\n\s+at /);
     });
   }
+
+  it('bench/mesh: MESH_BENCH_COMPARE naming a checkout without a built agent fails at once with one sentence (exit 2), before any run', () => {
+    const script = join(root, 'bench', 'dist', 'mesh', 'main.js');
+    const missing = join(root, 'no-such-checkout');
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, MESH_BENCH_COMPARE: missing, MESH_BENCH_RUNS: '0', MESH_BENCH_WARMUP: '0', MESH_BENCH_LAB_RUNS: '0' } });
+    expect(r.status, r.stdout + r.stderr).to.equal(2);
+    expect(r.stderr).to.include(`${missing}/agent/dist/bin/meshpunch.cjs does not exist`);
+    expect(r.stdout).not.to.include('mesh formation');
+  });
 });
