@@ -15,6 +15,7 @@ import {
 } from '@meshpunch/nat/punch';
 import type { NatHint, ProbeReport } from '@meshpunch/protocol';
 import type { PathChange, PathRoute, PathSlot } from '../core/path-mux.js';
+import { onePrivateNetwork } from '../core/address-class.js';
 import { DirectLookTrigger, lateCandidatesAction } from '../core/direct-look.js';
 import { DIRECT_CONSENT_WITH_RELAY_MS, fallbackDeadlineMs, predictedHard, RELAY_AFTER_MS, relayPermissionIps } from '../core/relay-policy.js';
 import { RelayRelease } from '../core/relay-release.js';
@@ -199,7 +200,16 @@ export class LinkRunner {
     if (this.ctx.start.role !== 'listen' || !this.ctx.relayOffered || this.relayState !== 'idle' || this.machine.phase !== 'punching') return;
     if (this.router?.mux.has('direct') !== false) return;
     if (predictedHard(this.ctx.natHint(), this.remoteNat)) this.startRelay('predicted');
-    else if (this.mappingUnknown) this.startRelay('no mapping of our own');
+    else if (this.mappingUnknown && !this.peerOnOurNetwork()) this.startRelay('no mapping of our own');
+  }
+
+  /**
+   * A host candidate of the peer shares a private network with one of ours (a LAN party: no STUN,
+   * no NAT between us), so our private address is what it reaches us at: no reason to allocate
+   * before RELAY_AFTER_MS. (CI at load: allocated at once, the relay could prove first there.)
+   */
+  private peerOnOurNetwork(): boolean {
+    return this.remote.some((r) => r.kind === 'host' && this.local.some((l) => l.kind === 'host' && onePrivateNetwork(l.address, r.address)));
   }
 
   /** The remote left the lobby. */

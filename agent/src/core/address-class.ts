@@ -1,6 +1,8 @@
 // Which kind of IP address a STUN-mapped address or a link endpoint is (core, pure): loopback,
 // private (not routed on the internet) or public. Netcheck's verdict and the link path use it.
 
+import { parseIpv4Into, parseIpv6Into } from '@meshpunch/base';
+
 /** `loopback`: this machine; `private`: a local network, not routed on the internet; `public`: the rest. */
 export type AddressClass = 'loopback' | 'private' | 'public';
 
@@ -37,4 +39,26 @@ export function hostOf(endpoint: string): string {
   if (endpoint.startsWith('[')) return endpoint.slice(1, endpoint.indexOf(']'));
   const colon = endpoint.lastIndexOf(':');
   return colon < 0 ? endpoint : endpoint.slice(0, colon);
+}
+
+/** Scratch for onePrivateNetwork: two addresses' bytes (IPv6 size; IPv4 uses the first 4). */
+const pairBytes = new Uint8Array(32);
+
+/**
+ * True when `a` and `b` are private addresses of one family that share their network prefix as a
+ * home or LAN-party network draws it: the first 24 bits for IPv4 (a /24), the first 64 for IPv6 (a
+ * /64). A guess — the netmask is not on the wire — whose only use is "may the peer reach our
+ * private address": two NATed homes that both number their LAN the same /24 look alike, which costs them the
+ * relay's early start, not the link.
+ */
+export function onePrivateNetwork(a: string, b: string): boolean {
+  if (addressClass(a) !== 'private' || addressClass(b) !== 'private') return false;
+  if (parseIpv4Into(a, pairBytes, 0) && parseIpv4Into(b, pairBytes, 16)) return prefixEqual(3);
+  if (parseIpv6Into(a, pairBytes, 0) && parseIpv6Into(b, pairBytes, 16)) return prefixEqual(8);
+  return false;
+}
+
+function prefixEqual(bytes: number): boolean {
+  for (let i = 0; i < bytes; i++) if (pairBytes[i] !== pairBytes[16 + i]) return false;
+  return true;
 }

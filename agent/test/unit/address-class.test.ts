@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addressClass, hostOf } from '../../src/core/address-class.js';
+import { addressClass, hostOf, onePrivateNetwork } from '../../src/core/address-class.js';
 
 describe('address-class', () => {
   describe('#addressClass', () => {
@@ -20,5 +20,17 @@ describe('address-class', () => {
       expect(hostOf('[fe80::1]:3478')).to.equal('fe80::1');
       expect(hostOf('10.0.0.1')).to.equal('10.0.0.1');
     });
+  });
+
+  describe('#onePrivateNetwork', () => {
+    const rows: Array<[string, string, boolean]> = [
+      ['10.20.0.11', '10.20.0.12', true], ['10.1.2.20', '10.1.2.254', true], ['fd00:1:2:3::a', 'fd00:1:2:3:ffff::1', true],
+      // another /24 or /64: another LAN as far as this guess goes
+      ['10.20.0.11', '10.20.1.12', false], ['fd00:1:2:3::a', 'fd00:1:2:4::a', false],
+      // public, loopback or mixed families never count: the peer reaches those another way
+      ['203.0.113.10', '203.0.113.11', false], ['127.0.0.1', '127.0.0.2', false], ['10.0.0.1', 'fd00::1', false],
+      ['10.0.0.1', 'not an address', false],
+    ];
+    for (const [a, b, same] of rows) it(`${same ? 'puts' : 'does not put'} ${a} and ${b} on one private network`, () => expect(onePrivateNetwork(a, b)).to.equal(same));
   });
 });
