@@ -2,6 +2,7 @@
 export { MeshpunchError } from './core/meshpunch-error.js';
 export { CliUsageError } from './core/cli-usage-error.js';
 export { crc32, crc32Update, crc32Final } from './core/crc32.js';
+export { setAt, viewOf } from './core/typed-array.js';
 export { TokenBucket } from './core/token-bucket.js';
 export { PATH_KINDS } from './core/path-kind.js';
 export type { PathKind } from './core/path-kind.js';

@@ -17,7 +17,7 @@
 // the AEAD's zero padding (RFC 8439 §2.8) makes exact. One exported call (`aead`) does a whole
 // seal or open: one copy in, one copy out, one crossing into WebAssembly per record.
 import { DtlsError } from '../errors.js';
-import { setAt } from '../core/typed-array.js';
+import { setAt } from '@meshpunch/base';
 import { FunctionBuilder, I32, I64, Op, Simd, V128, assembleModule } from './wasm-assembler.js';
 
 /**

@@ -38,7 +38,7 @@ import { checkServerHello, checkServerKeyExchange, chooseServerParameters, readP
 import { RecordProtection, readRecord, readSequence, type RecordView } from './record.js';
 import { RecordWriter, type FlightEntry } from './record-writer.js';
 import { ReplayWindow } from './replay-window.js';
-import { viewOf } from './typed-array.js';
+import { viewOf } from '@meshpunch/base';
 import { resolveDtlsOptions, type DtlsConfig, type DtlsOptions } from './options.js';
 import { DtlsError } from '../errors.js';
 

@@ -2,6 +2,7 @@
 // reliable windows and ordering, unreliable sequencing, the unsequenced duplicate filter,
 // and reassembly of reliable and unreliable fragments. Handlers return the offset of the next
 // command, or -1 for a handler failure (the rest of the datagram is then ignored, §2.4).
+import { viewOf } from '@meshpunch/base';
 import { PEER_FREE_UNSEQUENCED_WINDOWS, PEER_UNSEQUENCED_WINDOW_SIZE, PROTOCOL_MAXIMUM_FRAGMENT_COUNT, REASSEMBLY_CHUNK_SIZE } from './constants.js';
 import type { Channel } from './channel.js';
 import { IncomingCommand } from './commands.js';
@@ -26,8 +27,9 @@ const INCOMING_OVERHEAD = 64;
 function payloadOf(host: HostContext, data: Uint8Array, start: number, end: number): Uint8Array {
   if (data === host.scratch) return data.slice(start, end);
   // A plain Uint8Array view even when `data` is a Node Buffer: Buffer's own subarray() reads
-  // three getters and runs FastBuffer's class constructor, twice the cost of this.
-  return new Uint8Array(data.buffer, data.byteOffset + start, end - start);
+  // three getters and runs FastBuffer's class constructor, twice the cost of this; viewOf reads
+  // `buffer` and `byteOffset` without the generic lookup through Buffer.prototype.
+  return viewOf(data, start, end - start);
 }
 
 function dataChannel(peer: Peer, channelID: number): Channel | null {
@@ -292,7 +294,7 @@ function addFragment(host: HostContext, peer: Peer, group: IncomingCommand, numb
   if (offset + len > total) len = total - offset;
   const chunks = group.chunks;
   if (chunks === null) {
-    group.packet.set(data.subarray(start, start + len), offset);
+    group.packet.set(viewOf(data, start, len), offset);
   } else {
     const first = (offset / REASSEMBLY_CHUNK_SIZE) | 0;
     const last = ((offset + len - 1) / REASSEMBLY_CHUNK_SIZE) | 0;
@@ -311,7 +313,7 @@ function addFragment(host: HostContext, peer: Peer, group: IncomingCommand, numb
       const c = (at / REASSEMBLY_CHUNK_SIZE) | 0;
       const within = at - c * REASSEMBLY_CHUNK_SIZE;
       const n = Math.min(end - from, REASSEMBLY_CHUNK_SIZE - within);
-      chunks[c]!.set(data.subarray(from, from + n), within);
+      chunks[c]!.set(viewOf(data, from, n), within);
       at += n;
       from += n;
     }

@@ -1,6 +1,7 @@
 // Core: the receive path (enet-protocol.md §2.4) — header checks, decompression, checksum,
 // the command loop, and the handlers of the control commands (§3.3, §5, §6, §9.3).
 // Data commands are handled in delivery.ts. Nothing here throws on network input.
+import { viewOf } from '@meshpunch/base';
 import {
   CONTROL_CHANNEL, HEADER_FLAG_COMPRESSED, MAX_DATAGRAM_SIZE, HEADER_FLAG_SENT_TIME, HEADER_SESSION_MASK, HEADER_SESSION_SHIFT,
   PROTOCOL_MAXIMUM_CHANNEL_COUNT, PROTOCOL_MAXIMUM_MTU, PROTOCOL_MAXIMUM_PEER_ID,
@@ -70,10 +71,10 @@ export function receiveDatagram(host: HostContext, now: number, from: CoreEndpoi
       return;
     }
     const scratch = host.scratch;
-    scratch.set(bytes.subarray(0, headerSize));
+    scratch.set(viewOf(bytes, 0, headerSize));
     let n = 0;
     try {
-      n = compressor.decompress(bytes.subarray(headerSize), scratch.subarray(headerSize), MAX_DATAGRAM_SIZE - headerSize);
+      n = compressor.decompress(viewOf(bytes, headerSize, len - headerSize), scratch.subarray(headerSize), MAX_DATAGRAM_SIZE - headerSize);
     } catch {
       n = 0; // a plug-in decompressor must not throw, but a throwing one still only drops this datagram
     }
