@@ -83,7 +83,8 @@ export async function startSignalProcess(args: string[], port = 0): Promise<Sign
         }
       }
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the lines that say why it ended may still be in the pipe at its exit.
+    child.once('close', (code) => {
       clearTimeout(t);
       reject(new Error(`meshpunch-signal exited with ${code}: ${said(buf)}`));
     });
