@@ -38,7 +38,7 @@ interface LabModule {
 }
 
 /** Runs `runs` mesh formations of `agents` agents per variant (interleaved); `skipped` says why when the lab cannot run. */
-export async function labMeshRuns(agents: number, delayMs: number, runs: number, variants: readonly MeshVariant[], log: (line: string) => void): Promise<{ skipped?: string; runs: Map<MeshVariant, MeshRun[]> }> {
+export async function labMeshRuns(agents: number, delayMs: number, runs: number, variants: readonly MeshVariant[], log: (line: string) => void, warmup = 0): Promise<{ skipped?: string; runs: Map<MeshVariant, MeshRun[]> }> {
   const out = new Map<MeshVariant, MeshRun[]>(variants.map((v) => [v, []]));
   const labJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'lab.js');
   const prereqJs = join(ROOT, 'test', 'dist', 'natlab', 'lab', 'prereq.js');
@@ -62,6 +62,17 @@ export async function labMeshRuns(agents: number, delayMs: number, runs: number,
       ports.set(relay, port);
     }
     const stun = `${mod.LAB_INTERNET.stunPrimary}:${mod.LAB_INTERNET.stunPort}`;
+    // Untimed rounds first: in two interleaved 8-run comparisons at load 4-10 the first runs were
+    // the slow ones whichever build (runs 1-3: 1.9-4.6 s, runs 6-8: 1.3-2.1 s); a third at load 3-4
+    // saw none. The lab's service is one long-running process whose first lobbies run on cold
+    // code, and a service in use has long been warm, so its first lobby stays out of the figures.
+    // The agents stay cold: each run starts 8 new processes.
+    for (let w = 0; w < warmup; w++) {
+      for (const variant of variants) {
+        const r = await labRun(lab, names, `ws://${host}:${ports.get(variant.relay)!}`, stun, `bench-lab-warm-up-${w}-${variant.name.replace(/^--/, '').replace(/[^a-z0-9-]+/gi, '-')}`, variant, log);
+        log(`  warm-up ${variant.name} (untimed): ${Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms` : `failed: ${r.failure}`}`);
+      }
+    }
     for (let run = 0; run < runs; run++) {
       for (const variant of variants) {
         const r = await labRun(lab, names, `ws://${host}:${ports.get(variant.relay)!}`, stun, `bench-lab-${run}-${variant.name.replace(/^--/, '').replace(/[^a-z0-9-]+/gi, '-')}`, variant, log);

@@ -4,7 +4,7 @@
 // a `--no-relay` service side by side (variants.ts, interleaved run by run), with every link's
 // time split into its phases (phases.ts). Never part of `npm test`.
 // Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_WARMUP (1 untimed
-// loopback round first), MESH_BENCH_LAB_RUNS (10),
+// loopback round first), MESH_BENCH_LAB_RUNS (10), MESH_BENCH_LAB_WARMUP (1 untimed lab round first: lab.ts),
 // MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),
 // MESH_BENCH_COMPARE=<another built checkout> (the lab's agents from both, interleaved: variants.ts).
 import { existsSync } from 'node:fs';
@@ -18,11 +18,12 @@ import { selectVariants, withComparison, type MeshVariant } from './variants.js'
 
 // Options come from the environment (npm passes them through); the command line takes only --help.
 benchArgs(benchUsage('npm run bench:mesh', 'time from launch to full mesh: N agents on loopback and 8 in the NAT lab, for the default,\n--insecure and a --no-relay service side by side, each link split into its phases.', {},
-  'Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_WARMUP (1: untimed\nloopback rounds first), MESH_BENCH_LAB_RUNS (10), MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),\nMESH_BENCH_KEEP_ENV=1 (keep NODE_EXTRA_CA_CERTS), MESH_BENCH_COMPARE=<another built checkout> (lab rows for its agents too,\ninterleaved run by run with ours: before/after on a shared machine).'), {});
+  'Environment: MESH_BENCH_AGENTS (32), MESH_BENCH_RUNS (3, loopback), MESH_BENCH_WARMUP (1: untimed\nloopback rounds first), MESH_BENCH_LAB_RUNS (10), MESH_BENCH_LAB_WARMUP (1: untimed lab rounds first), MESH_BENCH_VARIANTS (e.g. "default,insecure"; all by default), MESH_BENCH_TRACE=1 (lab timelines),\nMESH_BENCH_KEEP_ENV=1 (keep NODE_EXTRA_CA_CERTS), MESH_BENCH_COMPARE=<another built checkout> (lab rows for its agents too,\ninterleaved run by run with ours: before/after on a shared machine).'), {});
 const LOOPBACK_AGENTS = Number(process.env.MESH_BENCH_AGENTS ?? 32);
 const LOOPBACK_RUNS = Number(process.env.MESH_BENCH_RUNS ?? 3);
 const LOOPBACK_WARMUP = Number(process.env.MESH_BENCH_WARMUP ?? 1);
 const LAB_RUNS = Number(process.env.MESH_BENCH_LAB_RUNS ?? 10);
+const LAB_WARMUP = Number(process.env.MESH_BENCH_LAB_WARMUP ?? 1);
 const VARIANTS = selectVariants(process.env.MESH_BENCH_VARIANTS);
 const LAB_VARIANTS = withComparison(VARIANTS, process.env.MESH_BENCH_COMPARE);
 if (LAB_VARIANTS.length > VARIANTS.length && !existsSync(LAB_VARIANTS[1]!.agentBin!)) {
@@ -81,7 +82,7 @@ for (let i = 0; i < LOOPBACK_RUNS; i++) {
 }
 for (const v of VARIANTS) summarise(`${LOOPBACK_AGENTS} agents, loopback, ${v.name}`, loop.get(v)!, 'p50 ≤ 2500 ms');
 
-const lab = await labMeshRuns(8, 20, LAB_RUNS, LAB_VARIANTS, (line) => console.log(line));
+const lab = await labMeshRuns(8, 20, LAB_RUNS, LAB_VARIANTS, (line) => console.log(line), LAB_WARMUP);
 if (lab.skipped !== undefined) console.log(`lab: skipped: ${lab.skipped}`);
 else for (const v of LAB_VARIANTS) summarise(`8 agents, NAT lab 20 ms, ${v.name}`, lab.runs.get(v)!, 'p95 ≤ 1500 ms');
 

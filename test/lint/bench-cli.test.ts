@@ -26,6 +26,11 @@ describe('bench command lines', function () {
     });
   }
 
+  it('bench/mesh: --help names the untimed lab warm-up (MESH_BENCH_LAB_WARMUP)', () => {
+    const help = spawnSync(process.execPath, [join(root, 'bench', 'dist', 'mesh', 'main.js'), '--help'], { encoding: 'utf8', timeout: 20_000 });
+    expect(help.stdout).to.include('MESH_BENCH_LAB_WARMUP (1: untimed lab rounds first)');
+  });
+
   it('bench/mesh: MESH_BENCH_COMPARE naming a checkout without a built agent fails at once with one sentence (exit 2), before any run', () => {
     const script = join(root, 'bench', 'dist', 'mesh', 'main.js');
     const missing = join(root, 'no-such-checkout');
