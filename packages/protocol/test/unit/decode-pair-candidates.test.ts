@@ -148,6 +148,27 @@ describe('decodePairCandidatesBytes', () => {
     }
   });
 
+  it('decodes an array equal to the last one\'s bytes as its list again, and any other array on its own', () => {
+    const msg = (list: string, tail = ''): string => `{"type":"pair.candidates","rid":3,"pair":7,"candidates":${list}${tail}}`;
+    const first = both(msg(`[${HOST},${SRFLX}]`)) as { candidates: unknown[] };
+    const again = both(msg(`[${HOST},${SRFLX}]`, ',"done":true')) as { candidates: unknown[] };
+    expect(again.candidates).to.equal(first.candidates);
+    // Same bytes at the start, then more, or fewer; the same array followed by anything invalid.
+    expect(both(msg(`[${HOST},${SRFLX},${HOST}]`))).to.have.property('candidates').with.length(3);
+    both(msg(`[${HOST},${SRFLX}]`));
+    expect(both(msg(`[${HOST}]`))).to.have.property('candidates').with.length(1);
+    both(msg(`[${HOST},${SRFLX}]`));
+    expect(both(msg(`[${HOST},${SRFLX}]`, ',"done":1'))).to.equal(undefined);
+    expect(both(msg(`[${HOST},${SRFLX}]`, '}'))).to.equal(undefined);
+    expect(both(`{"type":"pair.candidates","rid":3,"pair":7,"candidates":[${HOST},${SRFLX}`)).to.equal(undefined);
+    // A spaced array again gives no span again.
+    const spaced = msg(`[ ${HOST}]`);
+    both(spaced);
+    expect(both(spaced)).to.not.equal(undefined);
+    expect(span.start).to.equal(-1);
+    expect(spanText(msg(`[${HOST}]`))).to.equal(`[${HOST}]`);
+  });
+
   it('decodes nothing that decodeClientMessage refuses or decodes differently (random and mutated input)', () => {
     const prng = new Prng(seedFromEnv(0xcafe19));
     const kinds = ['host', 'srflx', 'upnp', 'relay', 'prflx', 'Host', ''];
@@ -185,13 +206,28 @@ describe('decodePairCandidatesBytes', () => {
       }
       return a;
     };
+    // A member sends the same array on each of its pairs: often the previous message's again
+    // (whether it left the plain form goes with it).
+    let lastList = '[]';
+    let lastListPlain = true;
+    const list = (n: number): string => {
+      if (!prng.chance(0.3)) {
+        const before = plain;
+        plain = true;
+        lastList = `[${Array.from({ length: n }, candidate).join(',')}]`;
+        lastListPlain = plain;
+        plain = before;
+      }
+      if (!lastListPlain) plain = false;
+      return lastList;
+    };
     const message = (): string => {
       const n = prng.chance(0.05) ? prng.int(15, 18) : prng.int(0, 3);
       const fields = [
         `"type":"${prng.chance(0.95) ? 'pair.candidates' : pick(['pair.result', 'pair.candidate', ''])}"`,
         `"rid":${prng.chance(0.8) ? String(prng.int(0, 1000)) : num()}`,
         `"pair":${prng.chance(0.8) ? String(prng.int(1, 1000)) : num()}`,
-        `"candidates":[${Array.from({ length: n }, candidate).join(',')}]`,
+        `"candidates":${list(n)}`,
         `"done":${pick(['true', 'false', 'null', '1'])}`,
       ].filter((_, i) => (i < 4 ? prng.chance(0.97) : prng.chance(0.5)));
       if (prng.chance(0.05)) {
