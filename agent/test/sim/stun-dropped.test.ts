@@ -9,20 +9,19 @@
 // simulated NATs, in virtual time, reproducibly (MESHPUNCH_SEED).
 import { expect } from 'chai';
 import {
-  answerBindingRequest, mintTurnRestCredential, nodeHmacSha1, nodeMd5, PunchMachine, StunClient, TurnClient, TurnServerCore,
-  type PunchEvent, type RankedCandidate,
+  answerBindingRequest, mintTurnRestCredential, nodeHmacSha1, nodeMd5, TurnClient, TurnServerCore,
+  type RankedCandidate, type StunClientEvent,
 } from '@meshpunch/nat';
 import { NatBox, natPreset, Prng, seedFromEnv, SimDriver, SimNet, type SansIoCore } from '@meshpunch/sim';
+import { HOST_PRIORITY, SIM_STUN as STUN, SimLinkSide, SRFLX_PRIORITY } from './sim-link-side.js';
 import { SimSignal } from './sim-signal.js';
-import { LinkMachine, type LinkOutcome, type LinkRole } from '../../src/core/link-machine.js';
+import type { LinkOutcome, LinkRole } from '../../src/core/link-machine.js';
 import { reflexiveFromRelay, wantsRelayMapping } from '../../src/core/relay-reflexive.js';
 
-const STUN = { address: '203.0.113.10', port: 3478 };
 const TURN = { address: '203.0.113.30', port: 3478 };
 const SECRET = 'sim-relay-secret';
 /** The TURN server's Unix clock at virtual 0 (credentials expire against it). */
 const UNIX_MS_AT_ZERO = 1_700_000_000_000;
-const HOST_PRIORITY = 2130706431;
 
 /** The embedded relay's core on its control port (no relayed traffic here: only its Allocate answers matter). */
 class SimTurnControl implements SansIoCore {
@@ -64,126 +63,61 @@ class SimTurnControl implements SansIoCore {
 }
 
 /** One agent's link on one socket: LinkMachine + StunClient + (for its mapping) TurnClient + PunchMachine. */
-class Link implements SansIoCore {
-  readonly link: LinkMachine<RankedCandidate>;
-  peer: Link | undefined;
+/** A link side that, as LinkRunner does, asks the relay for its mapping when gathering gave no srflx. */
+class Link extends SimLinkSide {
   /** The srflx candidate the relay's answer gave, if any. */
   fromRelay: RankedCandidate | undefined;
-  private readonly stun: StunClient;
   private turn: TurnClient | undefined;
-  private punch: PunchMachine | undefined;
-  private local: RankedCandidate[] = [];
 
-  constructor(readonly address: string, readonly port: number, role: LinkRole, private readonly signal: SimSignal, private readonly prng: Prng, private readonly askRelay: boolean) {
-    this.link = new LinkMachine<RankedCandidate>({ pairId: '7', remoteId: role === 'connect' ? 1 : 2, role, startAt: 500 });
-    this.stun = new StunClient({ random: (out) => this.prng.fill(out), rtoMs: 200, requestCount: 3, lastWaitFactor: 4 });
+  constructor(address: string, port: number, role: LinkRole, signal: SimSignal, prng: Prng, private readonly askRelay: boolean) {
+    super(address, port, role, signal, (out) => prng.fill(out));
   }
 
-  begin(now: number): void {
-    this.link.begin(now);
-    this.act(now);
-  }
-
-  handleDatagram(now: number, from: { address: string; port: number }, bytes: Uint8Array): void {
-    // Demultiplexed by source first, as LinkRouter does: only the server's datagrams are TURN.
-    if (this.turn !== undefined && this.turn.isFromServer(from)) this.turn.handleDatagram(now, from, bytes);
-    else if (!this.stun.handleDatagram(now, from, bytes)) this.punch?.handleDatagram(now, from, bytes);
-    this.act(now);
-  }
-
-  handleTimeout(now: number): void {
-    const due = (t: number | undefined): boolean => t !== undefined && t <= now;
-    if (due(this.link.pollTimeout())) this.link.handleTimeout(now);
-    if (due(this.stun.pollTimeout())) this.stun.handleTimeout(now);
-    if (this.turn !== undefined && due(this.turn.pollTimeout())) this.turn.handleTimeout(now);
-    if (this.punch !== undefined && due(this.punch.pollTimeout())) this.punch.handleTimeout(now);
-    this.act(now);
-  }
-
-  pollTransmit(now: number, out: Uint8Array, to: { address: string; port: number }): number {
-    for (const n of [this.stun.pollTransmit(now, out, to), this.turn?.pollTransmit(now, out, to) ?? 0]) if (n > 0) return n;
-    return this.punch?.pollTransmit(now, out, to) ?? 0;
-  }
-
-  pollTimeout(): number | undefined {
-    const ts = [this.link.pollTimeout(), this.stun.pollTimeout(), this.turn?.pollTimeout(), this.punch?.pollTimeout()].filter((t): t is number => t !== undefined);
-    return ts.length === 0 ? undefined : Math.min(...ts);
-  }
-
-  /** Candidates of the peer: the first batch to the machine, later ones (trickled) into the running punch. */
-  receiveCandidates(now: number, c: readonly RankedCandidate[]): void {
-    if (this.punch !== undefined) for (const x of c) this.punch.addRemoteCandidate(now, x);
-    else this.link.handleRemoteCandidates(now, c);
-    this.act(now);
-  }
-
-  private sendCandidates(now: number, list: readonly RankedCandidate[]): void {
-    const peer = this.peer!;
-    const copy = [...list];
-    this.signal.send(now, (t) => peer.receiveCandidates(t, copy));
-  }
-
-  private act(now: number): void {
-    for (let guard = 0; guard < 100; guard++) {
-      let busy = false;
-      for (let e = this.stun.pollEvent(); e !== undefined; e = this.stun.pollEvent()) {
-        busy = true;
-        this.local = [{ kind: 'host', family: 4, address: this.address, port: this.port, priority: HOST_PRIORITY }];
-        if (e.type === 'stunSuccess') this.local.push({ kind: 'srflx', family: 4, address: e.mapped.address, port: e.mapped.port, priority: 1694498815 });
-        this.link.handleGathered(now, this.local);
-        // LinkRunner.gather: no srflx and a relay offered → ask the relay for the mapping.
-        if (this.askRelay && this.link.start.role === 'connect' && wantsRelayMapping(this.local, true, e.type === 'stunSuccess')) {
-          const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lobby', String(this.link.start.remoteId), Math.floor(UNIX_MS_AT_ZERO / 1000) + 600, nodeHmacSha1);
-          this.turn = new TurnClient({ server: TURN, ...cred, hmacSha1: nodeHmacSha1, md5: nodeMd5, random: (out) => this.prng.fill(out) });
-          this.turn.allocate(now);
-        }
-      }
-      for (let e = this.turn?.pollEvent(); e !== undefined; e = this.turn?.pollEvent()) {
-        busy = true;
-        if (e.type !== 'allocated') continue;
-        // The mapping is all this allocation was for: it goes at once (Refresh 0).
-        this.turn!.close(now);
-        this.fromRelay = reflexiveFromRelay(this.local, e.mapped);
-        if (this.fromRelay !== undefined) {
-          this.local.push(this.fromRelay);
-          this.sendCandidates(now, [this.fromRelay]);
-        }
-      }
-      for (let e: PunchEvent | undefined = this.punch?.pollEvent(); e !== undefined; e = this.punch?.pollEvent()) {
-        busy = true;
-        if (e.type === 'selected') this.link.handlePunchSucceeded(now, { address: e.selected.address, port: e.selected.port }, e.selected.path);
-        if (e.type === 'failed') this.link.handlePunchFailed(now, e.reason);
-      }
-      for (let a = this.link.pollAction(); a !== undefined; a = this.link.pollAction()) {
-        busy = true;
-        switch (a.type) {
-          case 'gather':
-            this.stun.request(now, STUN);
-            break;
-          case 'sendCandidates':
-            this.sendCandidates(now, a.candidates);
-            break;
-          case 'punch':
-            this.punch = new PunchMachine({
-              role: this.link.start.role, pairId: '7', secret: 'sixteen-byte-key', startAt: Math.min(a.startAt, now),
-              remoteCandidates: a.remoteCandidates, localCandidates: this.local, random: (out) => this.prng.fill(out), hmacSha1: nodeHmacSha1, timeoutMs: 5000,
-            });
-            break;
-          case 'connect':
-          case 'accept':
-            // ENet handshake not simulated: the proven path is the connection.
-            this.link.handleConnected(now, { address: this.address, port: this.port }, a.remote, this.punch?.selected?.rttMs ?? 0);
-            break;
-          case 'addMeshPeer':
-            this.link.handleAdded(now);
-            break;
-          case 'report':
-          case 'release':
-            break;
-        }
-      }
-      if (!busy) return;
+  /** Host, plus srflx for any STUN answer; then LinkRunner.gather's rule: no srflx and a relay offered → ask the relay. */
+  protected override gathered(now: number, e: StunClientEvent): void {
+    this.local = [{ kind: 'host', family: 4, address: this.address, port: this.port, priority: HOST_PRIORITY }];
+    if (e.type === 'stunSuccess') this.local.push({ kind: 'srflx', family: 4, address: e.mapped.address, port: e.mapped.port, priority: SRFLX_PRIORITY });
+    this.link.handleGathered(now, this.local);
+    if (this.askRelay && this.link.start.role === 'connect' && wantsRelayMapping(this.local, true, e.type === 'stunSuccess')) {
+      const cred = mintTurnRestCredential(new TextEncoder().encode(SECRET), 'lobby', String(this.link.start.remoteId), Math.floor(UNIX_MS_AT_ZERO / 1000) + 600, nodeHmacSha1);
+      this.turn = new TurnClient({ server: TURN, ...cred, hmacSha1: nodeHmacSha1, md5: nodeMd5, random: this.random });
+      this.turn.allocate(now);
     }
+  }
+
+  // Demultiplexed by source first, as LinkRouter does: only the server's datagrams are TURN.
+  protected override handleExtraDatagram(now: number, from: { address: string; port: number }, bytes: Uint8Array): boolean {
+    if (this.turn === undefined || !this.turn.isFromServer(from)) return false;
+    this.turn.handleDatagram(now, from, bytes);
+    return true;
+  }
+
+  protected override handleExtraTimeout(now: number): void {
+    this.turn?.handleTimeout(now);
+  }
+
+  protected override extraPollTimeout(): number | undefined {
+    return this.turn?.pollTimeout();
+  }
+
+  protected override extraPollTransmit(now: number, out: Uint8Array, to: { address: string; port: number }): number {
+    return this.turn?.pollTransmit(now, out, to) ?? 0;
+  }
+
+  protected override extraEvents(now: number): boolean {
+    let busy = false;
+    for (let e = this.turn?.pollEvent(); e !== undefined; e = this.turn?.pollEvent()) {
+      busy = true;
+      if (e.type !== 'allocated') continue;
+      // The mapping is all this allocation was for: it goes at once (Refresh 0).
+      this.turn!.close(now);
+      this.fromRelay = reflexiveFromRelay(this.local, e.mapped);
+      if (this.fromRelay !== undefined) {
+        this.local.push(this.fromRelay);
+        this.sendCandidates(now, [this.fromRelay]);
+      }
+    }
+    return busy;
   }
 }
 
